@@ -1,0 +1,27 @@
+# `make demo` and `make test` create and reuse a local virtual environment in .venv.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[all]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	SDL_VIDEODRIVER=dummy $(PY) -m agents.demo
+
+test: $(STAMP)
+	SDL_VIDEODRIVER=dummy $(PY) -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/env_speed.py
+
+clean:
+	rm -rf $(VENV)

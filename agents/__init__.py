@@ -1,0 +1,1 @@
+"""Agents: scripted, search and learning agents for fgo_env."""

@@ -1,0 +1,1 @@
+"""Multi-task vision model that reads the game screens into Features."""

@@ -1,0 +1,75 @@
+"""Batched kernels: one compiled call steps, resets and observes every game of a batch.
+
+The single env calls them with a batch of one, the vector env with thousands, so both run
+the same rules (`rules`), rewards and invalid-action handling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import constants as C
+from .observe import write_features_obs, write_state_obs
+from .rules import apply_action, begin, is_legal, write_mask
+
+# Reward parameters, in this order in the ``reward`` array (see fgo_env.rewards).
+R_WIN, R_LOSS, R_TIMEOUT, R_TURN, R_DAMAGE, R_INVALID, R_KILL = range(7)
+N_REWARD_PARAMS = 7
+
+OBS_STATE, OBS_FEATURES = 0, 1
+
+
+@njit(cache=True)
+def reward_of(s, resolved, params):
+    """Reward of a legal decision: per-turn cost and damage share on resolved turns, outcome at the end."""
+    r = 0.0
+    if resolved:
+        r += params[R_TURN] + params[R_DAMAGE] * s.last_damage / max(s.total_enemy_hp, 1.0)
+        r += params[R_KILL] * s.last_kills
+    if s.outcome == C.WIN:
+        r += params[R_WIN]
+    elif s.outcome == C.LOSS:
+        r += params[R_LOSS]
+    elif s.outcome == C.TIMEOUT:
+        r += params[R_TIMEOUT]
+    return r
+
+
+@njit(cache=True)
+def step_games(state, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved):
+    """Step every game of the batch by its action; an illegal action changes nothing but a counter."""
+    for b in range(state.shape[0]):
+        s = state[b]
+        a = actions[b]
+        resolved[b] = False
+        if is_legal(s, a):
+            invalid[b] = False
+            s.invalid_streak = 0
+            resolved[b] = apply_action(s, a)
+            rewards[b] = reward_of(s, resolved[b], params)
+        else:
+            invalid[b] = True
+            s.invalid_streak += 1
+            rewards[b] = params[R_INVALID]
+        terminated[b] = s.outcome == C.WIN or s.outcome == C.LOSS
+        truncated[b] = s.outcome == C.TIMEOUT or (not terminated[b] and s.invalid_streak >= invalid_limit)
+
+
+@njit(cache=True)
+def reset_games(state, state_bytes, template_bytes, template_idx, seeds, which):
+    """Reset the games flagged in ``which`` from their template rows and seeds."""
+    for b in range(state.shape[0]):
+        if which[b]:
+            state_bytes[b, :] = template_bytes[template_idx[b], :]
+            begin(state[b], seeds[b])
+
+
+@njit(cache=True)
+def observe_games(state, mode, obs, masks):
+    for b in range(state.shape[0]):
+        if mode == OBS_STATE:
+            write_state_obs(state[b], obs[b])
+        else:
+            write_features_obs(state[b], obs[b])
+        write_mask(state[b], masks[b])

@@ -1,0 +1,110 @@
+"""Plain-Python readers of a game record: why an action is refused, the turn summary."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import constants as C
+from .actions import ATTACK, CARDS_BASE, MASTER_BASE, MAX_TARGET_CHANGES, N_ACTIONS, TARGET_BASE, TRIPLES
+
+PHASE_NAMES = ("command", "cards", "done")
+
+
+def _front_member(rec, j: int) -> int:
+    m = int(rec["front"][j])
+    return m if m >= 0 and rec["alive"][m] else -1
+
+
+def _ally_problem(rec, needs_ally: bool, ally: int) -> str | None:
+    if needs_ally and _front_member(rec, ally) < 0:
+        return f"ally {ally + 1} is not a servant that can act"
+    if not needs_ally and ally != 0:
+        return "this skill takes no ally target: use ally index 0"
+    return None
+
+
+def invalid_reason(rec, action) -> str | None:
+    """Why ``action`` is illegal in game record ``rec``, or None when it is legal."""
+    try:
+        a = int(action)
+    except (TypeError, ValueError):
+        return f"action must be an integer, got {action!r}"
+    if not 0 <= a < N_ACTIONS:
+        return f"action {a} is out of range 0-{N_ACTIONS - 1}"
+    phase = int(rec["phase"])
+    if phase == C.PHASE_DONE:
+        return "the battle is over: call reset()"
+    if a < MASTER_BASE:
+        slot, k, ally = a // 9, (a % 9) // 3, a % 3
+        m = _front_member(rec, slot)
+        if phase != C.PHASE_COMMAND:
+            return "skills can only be used on the command screen (before Attack)"
+        if m < 0:
+            return f"front slot {slot + 1} holds no servant that can act"
+        if rec["m_sk_cd"][m, k] <= 0:
+            return f"servant {slot + 1} has no skill {k + 1}"
+        if rec["cd"][m, k] > 0:
+            return f"skill {k + 1} of servant {slot + 1} is on cooldown ({int(rec['cd'][m, k])} turns)"
+        return _ally_problem(rec, bool(rec["m_sk_ally"][m, k]), ally)
+    if a < TARGET_BASE:
+        k, ally = divmod(a - MASTER_BASE, 3)
+        if phase != C.PHASE_COMMAND:
+            return "master skills can only be used on the command screen (before Attack)"
+        if rec["mc_cd_max"][k] <= 0:
+            return f"the mystic code has no skill {k + 1}"
+        if rec["mc_cd"][k] > 0:
+            return f"master skill {k + 1} is on cooldown ({int(rec['mc_cd'][k])} turns)"
+        return _ally_problem(rec, bool(rec["mc_ally"][k]), ally)
+    if a < ATTACK:
+        e = a - TARGET_BASE
+        if not rec["e_alive"][e]:
+            return f"enemy slot {e + 1} holds no live enemy"
+        if e == rec["target"]:
+            return f"enemy {e + 1} is already the target"
+        if rec["target_changes"] >= MAX_TARGET_CHANGES:
+            return f"at most {MAX_TARGET_CHANGES} target changes per turn"
+        return None
+    if a == ATTACK:
+        return None if phase == C.PHASE_COMMAND else "already on the card screen: choose 3 cards"
+    if phase != C.PHASE_CARDS:
+        return "cards are chosen on the card screen: press Attack (action 39) first"
+    for slot in TRIPLES[a - CARDS_BASE]:
+        if slot >= C.HAND:
+            m = _front_member(rec, slot - C.HAND)
+            if m < 0:
+                return f"front slot {slot - C.HAND + 1} holds no servant for NP card {slot - C.HAND + 1}"
+            if rec["np"][m] < C.NP_FULL:
+                return f"NP card {slot - C.HAND + 1} is not ready (gauge {rec['np'][m] / 100:.0f} %)"
+    return None
+
+
+def turn_summary(rec) -> dict:
+    """The last resolved turn: chain, damage, NP gained, stars, kills and so on."""
+    return {
+        "chain": C.CHAIN_NAMES[int(rec["last_chain"])],
+        "brave": bool(rec["last_brave"]),
+        "cards": [int(x) for x in rec["last_cards"]],
+        "damage": float(rec["last_damage"]),
+        "damage_per_enemy": [float(x) for x in rec["last_damage_per_enemy"]],
+        "np_gained": int(rec["last_np_gained"]) / 100.0,
+        "stars": int(rec["last_stars"]),
+        "kills": int(rec["last_kills"]),
+        "crits": int(rec["last_crits"]),
+        "overcharge": int(rec["last_overcharge"]),
+        "damage_taken": float(rec["last_damage_taken"]),
+        "deaths": int(rec["last_deaths"]),
+        "wave_cleared": bool(rec["last_wave_cleared"]),
+    }
+
+
+def outcome_name(rec) -> str:
+    return C.OUTCOME_NAMES[int(rec["outcome"])]
+
+
+def hand_view(rec) -> list[tuple[int, int, int]]:
+    """(type, owner member, stars) of each dealt card."""
+    out = []
+    for i, card in enumerate(np.asarray(rec["hand"], dtype=int)):
+        m = card // 5
+        out.append((int(rec["m_deck"][m, card % 5]), m, int(rec["hand_stars"][i])))
+    return out

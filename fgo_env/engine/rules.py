@@ -1,0 +1,702 @@
+"""The battle rules, compiled with numba over one game record ``s`` (a row of STATE_DTYPE).
+
+Every function here is the single implementation of its rule: the single env calls the
+kernels on a batch of one, the vector env on thousands. Section numbers refer to
+``shared/reference/fgo-combat-mechanics.md``. Randomness comes only from `rng` draws keyed
+by (seed, turn, purpose, index).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import constants as C
+from . import rng
+from .actions import ATTACK, CARDS_BASE, MASTER_BASE, MAX_TARGET_CHANGES, TARGET_BASE, TRIPLES
+from .formulas import (card_term_jit, crit_chance_jit, damage_jit, defence_np_gain_jit,
+                       np_after_gain_jit, np_gain_jit, star_drop_rate_jit, stars_from_rate_jit)
+
+CARD_DAMAGE, CARD_NP, CARD_STAR = C.CARD_DAMAGE, C.CARD_NP, C.CARD_STAR
+CLASS_ATTACK, CLASS_AFFINITY, ATTRIBUTE_AFFINITY = C.CLASS_ATTACK, C.CLASS_AFFINITY, C.ATTRIBUTE_AFFINITY
+ENEMY_CARD_DAMAGE = C.ENEMY_CARD_DAMAGE
+
+
+# ----------------------------------------------------------------------------- buffs (§7.1)
+
+@njit(cache=True)
+def buff_total(s, m, kind):
+    """Sum of the active buffs of ``kind`` on member ``m``."""
+    total = 0.0
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] > 0 and s.buff_kind[m, i] == kind:
+            total += s.buff_value[m, i]
+    return total
+
+
+@njit(cache=True)
+def buff_totals(s, m, out):
+    """All buff totals of member ``m`` at once: ``out[kind - ATK_UP]`` for every buff kind."""
+    out[:] = 0.0
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] > 0:
+            out[s.buff_kind[m, i] - C.ATK_UP] += s.buff_value[m, i]
+
+
+@njit(cache=True)
+def has_buff(s, m, kind):
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] > 0 and s.buff_kind[m, i] == kind:
+            return True
+    return False
+
+
+@njit(cache=True)
+def add_buff(s, m, kind, value, turns):
+    """Put a buff in a free slot, or over the one closest to expiring when all are taken."""
+    best, best_turns = 0, 127
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] <= 0:
+            best = i
+            break
+        if s.buff_turns[m, i] < best_turns:
+            best, best_turns = i, s.buff_turns[m, i]
+    s.buff_kind[m, best] = kind
+    s.buff_value[m, best] = value
+    s.buff_turns[m, best] = turns
+
+
+@njit(cache=True)
+def remove_buff(s, m, kind):
+    """Consume one buff of ``kind`` (guts)."""
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] > 0 and s.buff_kind[m, i] == kind:
+            s.buff_turns[m, i] = 0
+            return s.buff_value[m, i]
+    return 0.0
+
+
+@njit(cache=True)
+def clear_buffs(s, m):
+    for i in range(C.N_BUFF_SLOTS):
+        s.buff_turns[m, i] = 0
+
+
+# ----------------------------------------------------------------------------- helpers
+
+@njit(cache=True)
+def first_alive_enemy(s):
+    """The default front target: first live enemy in slot order (§6.3); -1 if none."""
+    for e in range(C.N_ENEMIES):
+        if s.e_alive[e]:
+            return e
+    return -1
+
+
+@njit(cache=True)
+def any_enemy_alive(s):
+    return first_alive_enemy(s) >= 0
+
+
+@njit(cache=True)
+def front_member(s, j):
+    """Member index at front slot ``j`` if it can act, else -1."""
+    m = s.front[j]
+    if m >= 0 and s.alive[m]:
+        return int(m)
+    return -1
+
+
+@njit(cache=True)
+def gain_np(s, m, points):
+    """Add NP gauge points with pity and cap (§1.5); returns the points actually gained."""
+    before = s.np[m]
+    s.np[m] = np_after_gain_jit(int(before), int(points), int(s.m_np_cap[m]))
+    return int(s.np[m]) - int(before)
+
+
+@njit(cache=True)
+def add_stars(s, n):
+    s.stars = min(int(s.stars) + int(n), C.STAR_POOL_MAX)
+
+
+# ----------------------------------------------------------------------------- skills (§7)
+
+@njit(cache=True)
+def apply_effect(s, kind, target, value, turns, user, ally):
+    """Apply one skill effect; ``user`` and ``ally`` are member indices."""
+    if target == C.T_ENEMY or target == C.T_ENEMIES:
+        for e in range(C.N_ENEMIES):
+            if s.e_alive[e] and (target == C.T_ENEMIES or e == s.target):
+                s.e_charge[e] = max(int(s.e_charge[e]) - int(value), 0)
+        return
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m < 0:
+            continue
+        if target == C.T_SELF and m != user:
+            continue
+        if target == C.T_ALLY and m != ally:
+            continue
+        if kind == C.NP_CHARGE:
+            gain_np(s, m, int(value * 100))
+        elif kind == C.GAIN_STARS:
+            add_stars(s, int(value))
+            return  # stars go to the shared pool once, whoever the recipients are
+        elif kind == C.HEAL:
+            s.hp[m] = min(s.hp[m] + value, s.m_max_hp[m])
+        else:
+            add_buff(s, m, kind, value, turns)
+
+
+@njit(cache=True)
+def use_skill(s, slot, k, ally_slot):
+    """Servant skill ``k`` of front ``slot``; sets its cooldown (§7.1)."""
+    m = front_member(s, slot)
+    ally = front_member(s, ally_slot) if s.m_sk_ally[m, k] else m
+    for x in range(C.MAX_EFFECTS):
+        if s.m_eff_kind[m, k, x] >= 0:  # -1 marks an unused effect slot
+            apply_effect(s, s.m_eff_kind[m, k, x], s.m_eff_target[m, k, x], s.m_eff_value[m, k, x],
+                         s.m_eff_turns[m, k, x], m, ally)
+    s.cd[m, k] = s.m_sk_cd[m, k]
+
+
+@njit(cache=True)
+def use_master_skill(s, k, ally_slot):
+    """Mystic-code skill ``k`` (§7.2); the master is not a member, so "self" means the ally."""
+    ally = front_member(s, ally_slot) if s.mc_ally[k] else -1
+    for x in range(C.MAX_EFFECTS):
+        if s.mc_eff_kind[k, x] >= 0:
+            apply_effect(s, s.mc_eff_kind[k, x], s.mc_eff_target[k, x], s.mc_eff_value[k, x],
+                         s.mc_eff_turns[k, x], ally, ally)
+    s.mc_cd[k] = s.mc_cd_max[k]
+
+
+# ----------------------------------------------------------------------------- deck (§1.3)
+
+@njit(cache=True)
+def rebuild_deck(s):
+    """Deck = the 5 cards of every front-line servant, reshuffled (Fisher-Yates on counter draws)."""
+    n = 0
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m >= 0:
+            for c in range(5):
+                s.deck[n] = m * 5 + c
+                n += 1
+    for i in range(n - 1, 0, -1):
+        k = rng.randint(s.seed, s.turn, rng.SHUFFLE, i, i + 1)
+        tmp = s.deck[i]
+        s.deck[i] = s.deck[k]
+        s.deck[k] = tmp
+    s.deck_len = n
+    s.deck_pos = 0
+    s.deck_dirty = False
+
+
+@njit(cache=True)
+def deal(s):
+    """Deal 5 cards without replacement; a new cycle when the deck runs out or a servant died."""
+    if s.deck_dirty or s.deck_pos + C.HAND > s.deck_len:
+        rebuild_deck(s)
+    for i in range(C.HAND):
+        s.hand[i] = s.deck[s.deck_pos + i]
+        s.hand_stars[i] = 0
+    s.deck_pos += C.HAND
+
+
+@njit(cache=True)
+def card_member(s, card):
+    return int(card) // 5
+
+
+@njit(cache=True)
+def card_type(s, card):
+    c = int(card)
+    return int(s.m_deck[c // 5, c % 5])
+
+
+# ----------------------------------------------------------------------------- stars (§4.2)
+
+@njit(cache=True)
+def distribute_stars(s):
+    """Spread the held stars (at most 50 usable) over the 5 face cards; the pool empties."""
+    n = min(int(s.stars), C.STARS_USABLE)
+    s.stars = 0
+    weights = np.zeros(C.HAND)
+    order = np.arange(C.HAND)
+    for i in range(C.HAND - 1, 0, -1):  # 3 random cards get +50/+20/+20
+        k = rng.randint(s.seed, s.turn, rng.STAR_BONUS, i, i + 1)
+        tmp = order[i]
+        order[i] = order[k]
+        order[k] = tmp
+    for i in range(C.HAND):
+        weights[i] = s.m_star_absorb[card_member(s, s.hand[i])]
+    weights[order[0]] += C.STAR_BONUS_WEIGHTS[0]
+    weights[order[1]] += C.STAR_BONUS_WEIGHTS[1]
+    weights[order[2]] += C.STAR_BONUS_WEIGHTS[2]
+    for star in range(n):
+        total = 0.0
+        for i in range(C.HAND):
+            if s.hand_stars[i] < C.STARS_PER_CARD:
+                total += weights[i]
+        if total <= 0.0:
+            break
+        u = rng.uniform(s.seed, s.turn, rng.STAR_PICK, star) * total
+        for i in range(C.HAND):
+            if s.hand_stars[i] < C.STARS_PER_CARD:
+                u -= weights[i]
+                if u < 0.0 or i == C.HAND - 1:
+                    s.hand_stars[i] += 1
+                    break
+
+
+# ----------------------------------------------------------------------------- player attacks (§1.6-§4)
+
+@njit(cache=True)
+def hit_target(s, m, e, total, hits_row, n_hits, pos, first_np, np_value, first_star, star_value,
+               card_up, crit, is_np):
+    """Split a card's damage over its hits on enemy ``e`` with per-hit NP, stars and overkill (§2.6)."""
+    np_rate = s.m_np_rate[m]
+    np_up = buff_total(s, m, C.NP_GAIN_UP)
+    star_up = buff_total(s, m, C.STAR_GEN_UP)
+    w = s.wave
+    remaining = total
+    for h in range(n_hits):
+        dmg = remaining if h == n_hits - 1 else np.floor(total * hits_row[h] / 100.0)
+        remaining -= dmg
+        was_alive = s.e_hp[e] > 0
+        s.e_hp[e] -= dmg
+        s.last_damage += dmg
+        s.last_damage_per_enemy[e] += dmg
+        overkill = 1.0 if s.e_hp[e] <= 0 else 0.0
+        s.last_np_gained += gain_np(s, m, np_gain_jit(np_rate, first_np, np_value, card_up,
+                                                      s.w_td_rate[w, e], np_up, crit, overkill))
+        rate = star_drop_rate_jit(s.m_star_gen[m], first_star, star_value, card_up, s.w_star_rate[w, e],
+                                  star_up, crit, overkill)
+        u = rng.uniform(s.seed, s.turn, rng.STAR_DROP, pos * 64 + e * 16 + h)
+        dropped = int(stars_from_rate_jit(rate, u))
+        s.last_stars += dropped
+        add_stars(s, dropped)
+        if was_alive and s.e_hp[e] <= 0:
+            s.e_alive[e] = False
+            s.last_kills += 1
+
+
+@njit(cache=True)
+def face_card(s, m, t, pos, e, stars_on, first_dmg, first_np, first_star, quick_first, buster_chain,
+              extra_mod):
+    """One face card (t = 0-2) or the Extra attack (t = EXTRA) on target ``e``."""
+    cls, w = s.m_cls[m], s.wave
+    if t == C.EXTRA:
+        value, np_value, star_value, card_up = C.EXTRA_DAMAGE, C.EXTRA_NP, C.EXTRA_STAR, 0.0
+    else:
+        value, np_value, star_value = CARD_DAMAGE[t, pos], CARD_NP[t, pos], CARD_STAR[t, pos]
+        card_up = buff_total(s, m, C.ARTS_UP + t)
+    chance = crit_chance_jit(float(stars_on), quick_first)
+    crit = 1.0 if rng.uniform(s.seed, s.turn, rng.CRIT, pos) < chance else 0.0
+    s.last_crits += int(crit)
+    flat = C.BUSTER_CHAIN_ATK * s.m_atk[m] if (buster_chain and t == C.BUSTER) else 0.0
+    total = damage_jit(s.m_atk[m], card_term_jit(first_dmg, value, card_up), CLASS_ATTACK[cls],
+                       CLASS_AFFINITY[cls, s.w_cls[w, e]], ATTRIBUTE_AFFINITY[s.m_attr[m], s.w_attr[w, e]],
+                       rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e),
+                       buff_total(s, m, C.ATK_UP), 0.0, crit, 1.0, extra_mod, 0.0,
+                       buff_total(s, m, C.CRIT_DMG_UP), 0.0, 0.0, flat)
+    hit_target(s, m, e, total, s.m_hits[m, t], s.m_n_hits[m, t], pos, first_np, np_value, first_star,
+               star_value, card_up, crit, False)
+
+
+@njit(cache=True)
+def noble_phantasm(s, m, pos, e_target, overcharge):
+    """An NP card: slot-1 card values, no first-card bonus, never crits (§1.5, §2.1)."""
+    t = int(s.m_np_card[m])
+    cls, w = s.m_cls[m], s.wave
+    card_up = buff_total(s, m, C.ARTS_UP + t)
+    for e in range(C.N_ENEMIES):
+        if not s.e_alive[e] or (not s.m_np_aoe[m] and e != e_target):
+            continue
+        total = damage_jit(s.m_atk[m], card_term_jit(0.0, CARD_DAMAGE[t, 0], card_up), CLASS_ATTACK[cls],
+                           CLASS_AFFINITY[cls, s.w_cls[w, e]], ATTRIBUTE_AFFINITY[s.m_attr[m], s.w_attr[w, e]],
+                           rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e),
+                           buff_total(s, m, C.ATK_UP), 0.0, 0.0, s.m_np_mult[m], 1.0, 0.0, 0.0,
+                           buff_total(s, m, C.NP_DMG_UP), 1.0, 0.0)
+        hit_target(s, m, e, total, s.m_hits[m, C.NP_HITS], s.m_n_hits[m, C.NP_HITS], pos, 0.0,
+                   CARD_NP[t, 0], 0.0, CARD_STAR[t, 0], card_up, 0.0, True)
+    s.last_overcharge = max(int(s.last_overcharge), int(overcharge))
+
+
+@njit(cache=True)
+def retarget(s, e):
+    """Keep ``e`` if it lives, else the first live enemy; the manual choice is lost (§6.3)."""
+    if e >= 0 and s.e_alive[e]:
+        return e
+    e = first_alive_enemy(s)
+    if e >= 0:
+        s.target = e
+    return e
+
+
+@njit(cache=True)
+def chain_type(t0, t1, t2):
+    if t0 == t1 and t1 == t2:
+        return C.CHAIN_ARTS + t0
+    if t0 != t1 and t1 != t2 and t0 != t2:
+        return C.CHAIN_MIGHTY
+    return C.CHAIN_NONE
+
+
+@njit(cache=True)
+def play_cards(s, triple):
+    """Resolve a chain of 3 actions (card slots 0-4, NP slots 5-7) and the Extra attack (§1.4-§1.7)."""
+    members = np.zeros(3, np.int64)
+    types = np.zeros(3, np.int64)
+    is_np = np.zeros(3, np.bool_)
+    stars_on = np.zeros(3, np.int64)
+    for i in range(3):
+        slot = triple[i]
+        if slot < C.HAND:
+            card = s.hand[slot]
+            members[i], types[i], stars_on[i] = card_member(s, card), card_type(s, card), s.hand_stars[slot]
+        else:
+            members[i] = front_member(s, slot - C.HAND)
+            types[i] = s.m_np_card[members[i]]
+            is_np[i] = True
+        s.last_cards[i] = slot
+    chain = chain_type(types[0], types[1], types[2])
+    brave = members[0] == members[1] and members[1] == members[2]
+    s.last_chain, s.last_brave = chain, brave
+    mighty = chain == C.CHAIN_MIGHTY
+    first_dmg = C.FIRST_BUSTER_DAMAGE if (types[0] == C.BUSTER or mighty) else 0.0
+    first_np = C.FIRST_ARTS_NP if (types[0] == C.ARTS or mighty) else 0.0
+    quick_first = 1.0 if (types[0] == C.QUICK or mighty) else 0.0
+    first_star = C.FIRST_QUICK_STAR * quick_first
+    # Chain bonuses are granted before any attack (§1.6).
+    if chain == C.CHAIN_ARTS:
+        for i in range(3):
+            if i == 0 or (members[i] != members[0] and (i == 1 or members[i] != members[1])):  # once each
+                s.last_np_gained += gain_np(s, members[i], C.ARTS_CHAIN_NP)
+    elif chain == C.CHAIN_QUICK:
+        add_stars(s, C.QUICK_CHAIN_STARS)
+        s.last_stars += C.QUICK_CHAIN_STARS
+    e = retarget(s, s.target)
+    streak = 0
+    for i in range(3):
+        if not any_enemy_alive(s):
+            break  # the wave is cleared: the rest of the chain is not executed (§6.1)
+        m = members[i]
+        if is_np[i]:
+            e = retarget(s, e)
+            oc = min(int(s.np[m]) // C.NP_FULL + streak, 5)
+            s.np[m] = 0
+            streak += 1
+            noble_phantasm(s, m, i, e, oc)
+            e = retarget(s, e)
+        else:
+            streak = 0
+            face_card(s, m, types[i], i, e, stars_on[i], first_dmg, first_np, first_star, quick_first,
+                      chain == C.CHAIN_BUSTER, 1.0)
+            # Same-servant follow-ups (and the Extra) keep hitting a dead target (§6.3).
+            same_next = (i < 2 and not is_np[i + 1] and members[i + 1] == m) or (i == 2 and brave)
+            if not same_next:
+                e = retarget(s, e)
+    if brave and any_enemy_alive(s):
+        grand = chain == C.CHAIN_ARTS or chain == C.CHAIN_BUSTER or chain == C.CHAIN_QUICK
+        face_card(s, members[0], C.EXTRA, 3, e, 0, first_dmg, first_np, first_star, quick_first, False,
+                  C.EXTRA_RATE_GRAND if grand else C.EXTRA_RATE_SINGLE)
+    retarget(s, e)
+
+
+# ----------------------------------------------------------------------------- enemy turn (§5)
+
+@njit(cache=True)
+def pick_victim(s, action):
+    """Taunt redirects; otherwise a random live front-line servant (§5.2)."""
+    alive = 0
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m >= 0:
+            if has_buff(s, m, C.TAUNT):
+                return j
+            alive += 1
+    if alive == 0:
+        return -1
+    k = rng.randint(s.seed, s.turn, rng.ENEMY_TARGET, action, alive)
+    for j in range(C.N_FRONT):
+        if front_member(s, j) >= 0:
+            if k == 0:
+                return j
+            k -= 1
+    return -1
+
+
+@njit(cache=True)
+def enemy_hits_servant(s, e, j, card, np_mult, crit, action):
+    """One enemy attack on front slot ``j``: same damage formula, defensive NP per hit (§3.3, §5.3)."""
+    m = front_member(s, j)
+    if m < 0 or has_buff(s, m, C.EVADE):
+        return
+    w = s.wave
+    ecls = s.w_cls[w, e]
+    total = damage_jit(s.w_atk[w, e], card_term_jit(0.0, ENEMY_CARD_DAMAGE[card], 0.0), CLASS_ATTACK[ecls],
+                       CLASS_AFFINITY[ecls, s.m_cls[m]], ATTRIBUTE_AFFINITY[s.w_attr[w, e], s.m_attr[m]],
+                       rng.damage_roll(s.seed, s.turn, rng.ENEMY_DAMAGE, action * 8 + j),
+                       0.0, buff_total(s, m, C.DEF_UP), crit, np_mult, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    n = max(int(s.w_hits[w, e]), 1)
+    remaining = total
+    np_up = buff_total(s, m, C.NP_GAIN_UP)
+    for h in range(n):
+        dmg = remaining if h == n - 1 else np.floor(total / n)
+        remaining -= dmg
+        s.hp[m] -= dmg
+        s.last_damage_taken += dmg
+        overkill = 1.0 if s.hp[m] <= 0 else 0.0
+        gain_np(s, m, defence_np_gain_jit(s.m_np_def[m], s.w_td_rate[w, e], np_up, overkill))
+        if s.hp[m] <= 0:
+            break
+    if s.hp[m] <= 0:
+        if has_buff(s, m, C.GUTS):
+            s.hp[m] = min(remove_buff(s, m, C.GUTS), s.m_max_hp[m])
+        else:
+            kill_member(s, m, j)
+
+
+@njit(cache=True)
+def kill_member(s, m, j):
+    """A servant dies: it leaves the front and the deck is rebuilt at the next deal (§5.4, §1.3)."""
+    s.alive[m] = False
+    s.hp[m] = 0.0
+    s.np[m] = 0
+    clear_buffs(s, m)
+    s.front[j] = -1
+    s.deck_dirty = True
+    s.last_deaths += 1
+
+
+@njit(cache=True)
+def enemy_phase(s):
+    """At most 3 enemy actions in slot order, each enemy up to its max; full gauges fire NPs (§5.2)."""
+    w = s.wave
+    actions = 0
+    fired = np.zeros(C.N_ENEMIES, np.bool_)
+    for e in range(C.N_ENEMIES):
+        if not s.e_alive[e]:
+            continue
+        for _ in range(min(int(s.w_max_act[w, e]), C.ENEMY_ACTIONS_PER_TURN - actions)):
+            victim = pick_victim(s, actions)
+            if victim < 0:
+                break
+            if s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]:
+                s.e_charge[e] = 0
+                fired[e] = True
+                card = int(s.w_np_card[w, e])
+                for j in range(C.N_FRONT):
+                    if (s.w_np_aoe[w, e] and front_member(s, j) >= 0) or j == victim:
+                        enemy_hits_servant(s, e, j, card, s.w_np_mult[w, e], 0.0, actions)
+            else:
+                card = rng.randint(s.seed, s.turn, rng.ENEMY_CARD, actions, 3)
+                crit = 1.0 if rng.uniform(s.seed, s.turn, rng.ENEMY_CRIT, actions) < s.w_crit_rate[w, e] else 0.0
+                enemy_hits_servant(s, e, victim, card, 1.0, crit, actions)
+            actions += 1
+        if actions >= C.ENEMY_ACTIONS_PER_TURN:
+            break
+    for e in range(C.N_ENEMIES):  # charge +1 for enemies that did not fire (§5.2)
+        if s.e_alive[e] and not fired[e] and s.w_charge_max[w, e] > 0:
+            s.e_charge[e] = min(int(s.e_charge[e]) + 1, int(s.w_charge_max[w, e]))
+
+
+# ----------------------------------------------------------------------------- turn flow (§6)
+
+@njit(cache=True)
+def load_wave(s, w):
+    s.wave = w
+    s.wave_turn = 0
+    for e in range(C.N_ENEMIES):
+        s.e_alive[e] = s.w_present[w, e]
+        s.e_hp[e] = s.w_hp[w, e] if s.w_present[w, e] else 0.0
+        s.e_charge[e] = 0
+    s.target = max(first_alive_enemy(s), 0)
+
+
+@njit(cache=True)
+def end_turn(s):
+    """Cooldowns -1 and buff durations -1 for front-line servants (backline frozen, §5.4); MC cooldowns -1."""
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m < 0:
+            continue
+        for k in range(C.N_SKILLS):
+            if s.cd[m, k] > 0:
+                s.cd[m, k] -= 1
+        for i in range(C.N_BUFF_SLOTS):
+            if s.buff_turns[m, i] > 0:
+                s.buff_turns[m, i] -= 1
+    for k in range(C.N_SKILLS):
+        if s.mc_cd[k] > 0:
+            s.mc_cd[k] -= 1
+
+
+@njit(cache=True)
+def fill_front(s):
+    """The first unfielded live backline member fills each empty front slot (§5.4)."""
+    for j in range(C.N_FRONT):
+        if front_member(s, j) >= 0:
+            continue
+        s.front[j] = -1
+        for m in range(C.N_MEMBERS):
+            if s.m_present[m] and s.alive[m] and not s.fielded[m]:
+                s.front[j] = m
+                s.fielded[m] = True
+                s.deck_dirty = True
+                break
+
+
+@njit(cache=True)
+def start_turn(s):
+    """Backline entry, defeat check, next wave, time limit, deal (§6.2 step 1)."""
+    fill_front(s)
+    if front_member(s, 0) < 0 and front_member(s, 1) < 0 and front_member(s, 2) < 0:
+        s.outcome, s.phase = C.LOSS, C.PHASE_DONE
+        return
+    if not any_enemy_alive(s):
+        load_wave(s, s.wave + 1)
+    if s.turn >= s.max_turns:
+        s.outcome, s.phase = C.TIMEOUT, C.PHASE_DONE
+        return
+    s.turn += 1
+    s.wave_turn += 1
+    deal(s)
+    s.phase = C.PHASE_COMMAND
+    s.target_changes = 0
+    s.target = max(retarget(s, s.target), 0)
+
+
+@njit(cache=True)
+def clear_summary(s):
+    s.last_chain, s.last_brave = C.CHAIN_NONE, False
+    for i in range(3):
+        s.last_cards[i] = -1
+    s.last_damage = 0.0
+    for e in range(C.N_ENEMIES):
+        s.last_damage_per_enemy[e] = 0.0
+    s.last_np_gained, s.last_stars, s.last_kills, s.last_crits = 0, 0, 0, 0
+    s.last_damage_taken, s.last_deaths, s.last_wave_cleared, s.last_overcharge = 0.0, 0, False, 0
+
+
+@njit(cache=True)
+def resolve_turn(s, triple):
+    """Chain, enemy turn (unless the wave fell), turn end and the next turn's start (§6.2)."""
+    clear_summary(s)
+    play_cards(s, triple)
+    s.total_damage += s.last_damage
+    s.turns_played += 1
+    if not any_enemy_alive(s):
+        s.last_wave_cleared = True
+        if s.wave + 1 >= s.n_waves:
+            s.outcome, s.phase = C.WIN, C.PHASE_DONE
+            return
+    else:
+        enemy_phase(s)
+    end_turn(s)
+    start_turn(s)
+
+
+@njit(cache=True)
+def begin(s, seed):
+    """Start a game on a record whose static tables are filled: dynamic state from scratch."""
+    s.seed = seed
+    s.turn, s.wave, s.wave_turn, s.decisions, s.invalid_streak = 0, 0, 0, 0, 0
+    s.outcome, s.phase = C.ONGOING, C.PHASE_COMMAND
+    s.stars, s.total_damage, s.turns_played = 0, 0.0, 0
+    for m in range(C.N_MEMBERS):
+        s.alive[m] = s.m_present[m]
+        s.fielded[m] = False
+        s.hp[m] = s.m_max_hp[m]
+        s.np[m] = 0
+        clear_buffs(s, m)
+        for k in range(C.N_SKILLS):
+            s.cd[m, k] = 0
+    for j in range(C.N_FRONT):
+        s.front[j] = -1
+    for k in range(C.N_SKILLS):
+        s.mc_cd[k] = 0
+    s.deck_len, s.deck_pos, s.deck_dirty = 0, 0, True
+    clear_summary(s)
+    load_wave(s, 0)
+    start_turn(s)
+
+
+# ----------------------------------------------------------------------------- decisions
+
+@njit(cache=True)
+def is_legal(s, a):
+    """Whether action ``a`` is legal now (the mask's single source of truth)."""
+    if s.phase == C.PHASE_DONE or a < 0:
+        return False
+    if a < MASTER_BASE:
+        slot, k, ally = a // 9, (a % 9) // 3, a % 3
+        m = front_member(s, slot)
+        if s.phase != C.PHASE_COMMAND or m < 0 or s.m_sk_cd[m, k] <= 0 or s.cd[m, k] > 0:
+            return False
+        return front_member(s, ally) >= 0 if s.m_sk_ally[m, k] else ally == 0
+    if a < TARGET_BASE:
+        k, ally = (a - MASTER_BASE) // 3, (a - MASTER_BASE) % 3
+        if s.phase != C.PHASE_COMMAND or s.mc_cd_max[k] <= 0 or s.mc_cd[k] > 0:
+            return False
+        return front_member(s, ally) >= 0 if s.mc_ally[k] else ally == 0
+    if a < ATTACK:
+        e = a - TARGET_BASE
+        return s.e_alive[e] and e != s.target and s.target_changes < MAX_TARGET_CHANGES
+    if a == ATTACK:
+        return s.phase == C.PHASE_COMMAND
+    k = a - CARDS_BASE
+    if s.phase != C.PHASE_CARDS or k >= TRIPLES.shape[0]:
+        return False
+    for i in range(3):
+        slot = TRIPLES[k, i]
+        if slot >= C.HAND:
+            m = front_member(s, slot - C.HAND)
+            if m < 0 or s.np[m] < C.NP_FULL:
+                return False
+    return True
+
+
+@njit(cache=True)
+def write_mask(s, out):
+    """The legal-action mask; same answers as `is_legal` (a test holds them equal), but only
+    the actions of the current screen are examined and triples check just their NP slots."""
+    out[:] = False
+    if s.phase == C.PHASE_DONE:
+        return
+    for a in range(TARGET_BASE, ATTACK):
+        out[a] = is_legal(s, a)
+    if s.phase == C.PHASE_COMMAND:
+        for a in range(ATTACK + 1):
+            out[a] = is_legal(s, a)
+        return
+    ready = np.zeros(8, np.bool_)
+    ready[:C.HAND] = True
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        ready[C.HAND + j] = m >= 0 and s.np[m] >= C.NP_FULL
+    for k in range(TRIPLES.shape[0]):
+        out[CARDS_BASE + k] = ready[TRIPLES[k, 0]] and ready[TRIPLES[k, 1]] and ready[TRIPLES[k, 2]]
+
+
+@njit(cache=True)
+def apply_action(s, a):
+    """Carry out a legal action; returns True when it resolved a turn."""
+    s.decisions += 1
+    if a < MASTER_BASE:
+        use_skill(s, a // 9, (a % 9) // 3, a % 3)
+    elif a < TARGET_BASE:
+        use_master_skill(s, (a - MASTER_BASE) // 3, (a - MASTER_BASE) % 3)
+    elif a < ATTACK:
+        s.target = a - TARGET_BASE
+        s.target_changes += 1
+    elif a == ATTACK:
+        distribute_stars(s)
+        s.phase = C.PHASE_CARDS
+    else:
+        resolve_turn(s, TRIPLES[a - CARDS_BASE])
+        return True
+    return False

@@ -1,0 +1,94 @@
+"""Write a quest from the content catalogue into a game record's static tables."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..content.schema import EFFECT_KINDS, EFFECT_TARGETS
+from . import constants as C
+from .state import STATE_DTYPE
+
+_CARD = {"arts": C.ARTS, "buster": C.BUSTER, "quick": C.QUICK}
+_LETTER = {"A": C.ARTS, "B": C.BUSTER, "Q": C.QUICK}
+
+
+def np_cap(level: int) -> int:
+    """NP gauge cap in points: 100 % at NP1, 200 % at NP2-4, 300 % at NP5 (§1.5)."""
+    return C.NP_FULL * (1 if level <= 1 else 3 if level >= 5 else 2)
+
+
+def _hit_list(hits) -> tuple[np.ndarray, int]:
+    row = np.zeros(C.MAX_HITS, np.float32)
+    row[: len(hits)] = hits
+    return row, len(hits)
+
+
+def _write_skill(rec, prefix: str, idx: tuple, skill) -> None:
+    """Fill the effect tables of one skill at ``idx`` ((member, k) or (k,))."""
+    for x in range(C.MAX_EFFECTS):
+        kind = rec[f"{prefix}eff_kind"]
+        if x < len(skill.effects):
+            eff = skill.effects[x]
+            kind[idx + (x,)] = EFFECT_KINDS.index(eff.kind)
+            rec[f"{prefix}eff_target"][idx + (x,)] = EFFECT_TARGETS.index(eff.target)
+            rec[f"{prefix}eff_value"][idx + (x,)] = eff.value
+            rec[f"{prefix}eff_turns"][idx + (x,)] = eff.turns
+        else:
+            kind[idx + (x,)] = -1
+
+
+def write_servant(rec, m: int, sv) -> None:
+    rec["m_present"][m] = True
+    rec["m_cls"][m] = C.CLASSES.index(sv.cls)
+    rec["m_attr"][m] = C.ATTRIBUTES.index(sv.attribute)
+    rec["m_atk"][m], rec["m_max_hp"][m] = sv.atk, sv.hp
+    rec["m_np_rate"][m], rec["m_np_def"][m] = sv.np_rate, sv.np_def
+    rec["m_star_gen"][m], rec["m_star_absorb"][m] = sv.star_gen, sv.star_absorb
+    rec["m_np_cap"][m] = np_cap(sv.np.level)
+    rec["m_deck"][m] = [_LETTER[c] for c in sv.deck]
+    for t, name in enumerate(("arts", "buster", "quick", "extra")):
+        rec["m_hits"][m, t], rec["m_n_hits"][m, t] = _hit_list(sv.hits.of(name))
+    rec["m_hits"][m, C.NP_HITS], rec["m_n_hits"][m, C.NP_HITS] = _hit_list(sv.np.hits)
+    rec["m_np_card"][m] = _CARD[sv.np.card]
+    rec["m_np_aoe"][m] = sv.np.target == "all"
+    rec["m_np_mult"][m] = sv.np.multiplier
+    for k, skill in enumerate(sv.skills):
+        rec["m_sk_cd"][m, k] = skill.cooldown
+        rec["m_sk_ally"][m, k] = any(e.target == "ally" for e in skill.effects)
+        _write_skill(rec, "m_", (m, k), skill)
+
+
+def write_enemy(rec, w: int, e: int, en, hp: int | None) -> None:
+    rec["w_present"][w, e] = True
+    rec["w_cls"][w, e] = C.CLASSES.index(en.cls)
+    rec["w_attr"][w, e] = C.ATTRIBUTES.index(en.attribute)
+    rec["w_hp"][w, e] = hp if hp is not None else en.hp
+    rec["w_atk"][w, e] = en.atk
+    rec["w_charge_max"][w, e] = en.charge_max
+    rec["w_np_mult"][w, e] = en.np_multiplier
+    rec["w_np_card"][w, e] = _CARD[en.np_card]
+    rec["w_np_aoe"][w, e] = en.np_target == "all"
+    rec["w_td_rate"][w, e], rec["w_star_rate"][w, e] = en.td_rate, en.star_rate
+    rec["w_crit_rate"][w, e], rec["w_max_act"][w, e], rec["w_hits"][w, e] = en.crit_rate, en.max_actions, en.hits
+
+
+def compile_quest(catalogue, quest, quest_index: int = 0) -> np.ndarray:
+    """A one-record array holding ``quest``'s static tables (dynamic fields zero)."""
+    rec = np.zeros((), STATE_DTYPE)
+    rec["n_waves"], rec["max_turns"], rec["quest_index"] = len(quest.waves), quest.max_turns, quest_index
+    rec["m_eff_kind"] = -1
+    rec["mc_eff_kind"] = -1
+    for m, sid in enumerate(quest.party):
+        write_servant(rec, m, catalogue.servants[sid])
+    mc = catalogue.mystic_codes[quest.mystic_code]
+    for k, skill in enumerate(mc.skills):
+        rec["mc_cd_max"][k] = skill.cooldown
+        rec["mc_ally"][k] = any(e.target == "ally" for e in skill.effects)
+        _write_skill(rec, "mc_", (k,), skill)
+    total = 0.0
+    for w, wave in enumerate(quest.waves):
+        for e, qe in enumerate(wave):
+            write_enemy(rec, w, e, catalogue.enemies[qe.enemy], qe.hp)
+            total += rec["w_hp"][w, e]
+    rec["total_enemy_hp"] = total
+    return rec

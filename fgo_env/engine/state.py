@@ -1,0 +1,79 @@
+"""The battle state: one NumPy structured record per game, batched along axis 0.
+
+A record holds both the quest's static tables (party, skills, waves; written once at reset)
+and the dynamic state, so a game is one fixed-size row: the vector env steps thousands of
+rows in one compiled call, a planning agent copies a row to search, and ``state["hp"]``
+is a plain (batch, 6) view for observations and the renderer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import constants as C
+
+M, F, E, W = C.N_MEMBERS, C.N_FRONT, C.N_ENEMIES, C.MAX_WAVES
+S, X, H, NB = C.N_SKILLS, C.MAX_EFFECTS, C.MAX_HITS, C.N_BUFF_SLOTS
+
+_STATIC = [
+    # quest
+    ("n_waves", np.int8), ("max_turns", np.int16), ("quest_index", np.int32),
+    ("total_enemy_hp", np.float64),
+    # party members (positions 0-2 front, 3-5 backline at the start)
+    ("m_present", np.uint8, (M,)), ("m_cls", np.int8, (M,)), ("m_attr", np.int8, (M,)),
+    ("m_atk", np.float64, (M,)), ("m_max_hp", np.float64, (M,)), ("m_np_rate", np.float64, (M,)),
+    ("m_np_def", np.float64, (M,)), ("m_star_gen", np.float64, (M,)), ("m_star_absorb", np.float64, (M,)),
+    ("m_np_cap", np.int32, (M,)), ("m_deck", np.int8, (M, 5)),
+    ("m_hits", np.float32, (M, 5, H)), ("m_n_hits", np.int8, (M, 5)),  # A, B, Q, Extra, NP
+    ("m_np_card", np.int8, (M,)), ("m_np_aoe", np.uint8, (M,)), ("m_np_mult", np.float64, (M,)),
+    ("m_sk_cd", np.int8, (M, S)), ("m_sk_ally", np.uint8, (M, S)),
+    ("m_eff_kind", np.int8, (M, S, X)), ("m_eff_target", np.int8, (M, S, X)),
+    ("m_eff_value", np.float64, (M, S, X)), ("m_eff_turns", np.int8, (M, S, X)),
+    # mystic code
+    ("mc_cd_max", np.int8, (S,)), ("mc_ally", np.uint8, (S,)),
+    ("mc_eff_kind", np.int8, (S, X)), ("mc_eff_target", np.int8, (S, X)),
+    ("mc_eff_value", np.float64, (S, X)), ("mc_eff_turns", np.int8, (S, X)),
+    # waves x enemy slots
+    ("w_present", np.uint8, (W, E)), ("w_cls", np.int8, (W, E)), ("w_attr", np.int8, (W, E)),
+    ("w_hp", np.float64, (W, E)), ("w_atk", np.float64, (W, E)), ("w_charge_max", np.int8, (W, E)),
+    ("w_np_mult", np.float64, (W, E)), ("w_np_card", np.int8, (W, E)), ("w_np_aoe", np.uint8, (W, E)),
+    ("w_td_rate", np.float64, (W, E)), ("w_star_rate", np.float64, (W, E)),
+    ("w_crit_rate", np.float64, (W, E)), ("w_max_act", np.int8, (W, E)), ("w_hits", np.int8, (W, E)),
+]
+
+_DYNAMIC = [
+    ("seed", np.uint64), ("turn", np.int16), ("wave", np.int8), ("wave_turn", np.int16),
+    ("phase", np.int8), ("outcome", np.int8), ("decisions", np.int32), ("invalid_streak", np.int16),
+    # party
+    ("front", np.int8, (F,)), ("fielded", np.uint8, (M,)), ("alive", np.uint8, (M,)),
+    ("hp", np.float64, (M,)), ("np", np.int32, (M,)), ("cd", np.int8, (M, S)),
+    ("buff_kind", np.int8, (M, NB)), ("buff_value", np.float64, (M, NB)), ("buff_turns", np.int8, (M, NB)),
+    ("mc_cd", np.int8, (S,)),
+    # enemies on the field (static figures are read from the wave tables)
+    ("e_alive", np.uint8, (E,)), ("e_hp", np.float64, (E,)), ("e_charge", np.int8, (E,)),
+    ("target", np.int8), ("target_changes", np.int8),
+    # cards and stars
+    ("stars", np.int16), ("deck", np.int8, (C.DECK_MAX,)), ("deck_len", np.int8), ("deck_pos", np.int8),
+    ("deck_dirty", np.bool_), ("hand", np.int8, (C.HAND,)), ("hand_stars", np.int8, (C.HAND,)),
+    # the last resolved turn, for info and rendering
+    ("last_chain", np.int8), ("last_brave", np.bool_), ("last_cards", np.int8, (3,)),
+    ("last_damage", np.float64), ("last_damage_per_enemy", np.float64, (E,)),
+    ("last_np_gained", np.int32), ("last_stars", np.int16), ("last_kills", np.int8),
+    ("last_crits", np.int8), ("last_damage_taken", np.float64), ("last_deaths", np.int8),
+    ("last_wave_cleared", np.bool_), ("last_overcharge", np.int8),
+    # episode totals
+    ("total_damage", np.float64), ("turns_played", np.int16),
+]
+
+STATE_DTYPE = np.dtype(_STATIC + _DYNAMIC, align=True)
+STATIC_FIELDS = tuple(f[0] for f in _STATIC)
+
+
+def new_state(batch: int) -> np.ndarray:
+    """An all-zero batch of ``batch`` game records."""
+    return np.zeros(batch, STATE_DTYPE)
+
+
+def card_owner(card: int) -> int:
+    """Party member owning card id ``card`` (ids are member * 5 + index in its deck)."""
+    return card // 5

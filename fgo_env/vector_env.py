@@ -1,0 +1,146 @@
+"""The batched vector environment: every game of the batch in one compiled call per step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from .content import load_catalogue
+from .content.generator import sample_quest
+from .engine.actions import N_ACTIONS
+from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, reset_games, step_games
+from .engine.setup import compile_quest
+from .engine.state import new_state
+from .env import DEFAULT_QUEST, check_choice, observation_space
+from .rewards import reward_params
+
+
+class FGOVectorEnv(VectorEnv):
+    """``num_envs`` battles of one quest stepped together (Gymnasium ``NEXT_STEP`` autoreset).
+
+    The same rules, rewards and invalid-action handling as `fgo_env.env.FGOEnv` (a
+    differential test holds them identical). ``info["action_mask"]`` is the batched
+    ``(num_envs, 376)`` mask, also returned by ``action_masks()``; ``info["outcome"]``
+    holds each game's outcome code (0 ongoing, 1 win, 2 loss, 3 timeout) after the step.
+    An env whose episode ended is reset by the next ``step`` call, whose action for it is
+    ignored (reward 0, the reset observation).
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, quest: str = DEFAULT_QUEST, obs_mode: str = "state",
+                 reward: str | Mapping[str, float] | None = "default", invalid_limit: int = 32,
+                 catalogue=None, render_mode: str | None = None):
+        self.catalogue = catalogue or load_catalogue()
+        self.num_envs = int(num_envs)
+        self.obs_mode = check_choice("obs_mode", obs_mode, ("state", "features"))
+        self.render_mode = render_mode
+        self.invalid_limit = int(invalid_limit)
+        self._reward = reward_params(reward)
+        self.single_action_space = spaces.Discrete(N_ACTIONS)
+        self.single_observation_space = observation_space(self.obs_mode)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        n = self.num_envs
+        self.state = new_state(n)
+        self._state_bytes = self.state.view(np.uint8).reshape(n, -1)
+        self._obs = np.zeros((n, self.single_observation_space.shape[0]), np.float32)
+        self._mask = np.zeros((n, N_ACTIONS), np.bool_)
+        self._rewards = np.zeros(n)
+        self._terminated = np.zeros(n, np.bool_)
+        self._truncated = np.zeros(n, np.bool_)
+        self._invalid = np.zeros(n, np.bool_)
+        self._resolved = np.zeros(n, np.bool_)
+        self._autoreset = np.zeros(n, np.bool_)
+        self._template_idx = np.zeros(n, np.int64)
+        self._seeds = np.zeros(n, np.uint64)
+        self._set_templates(self._initial_quests(quest))
+
+    def _initial_quests(self, quest):
+        return [self.catalogue.quest(quest) if isinstance(quest, str) else quest]
+
+    def _set_templates(self, quests) -> None:
+        self.quests = list(quests)
+        self._templates = np.concatenate([compile_quest(self.catalogue, q, i).reshape(1)
+                                          for i, q in enumerate(self.quests)])
+        self._template_bytes = self._templates.view(np.uint8).reshape(len(self.quests), -1)
+
+    def _pick_templates(self, which: np.ndarray) -> None:
+        """Choose the quest of each game about to reset (one quest here)."""
+        self._template_idx[which] = 0
+
+    def _reset_where(self, which: np.ndarray) -> None:
+        self._pick_templates(which)
+        self._seeds[which] = self.np_random.integers(0, 2**63 - 1, size=int(which.sum()), dtype=np.uint64)
+        reset_games(self.state, self._state_bytes, self._template_bytes, self._template_idx, self._seeds, which)
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            seed = int(seed[0]) if len(seed) else None  # one generator drives the whole batch
+        self._np_random, self._np_random_seed = _seeding(seed, getattr(self, "_np_random", None))
+        which = np.ones(self.num_envs, np.bool_)
+        if options and "reset_mask" in options:
+            which = np.asarray(options["reset_mask"], np.bool_)
+        self._reset_where(which)
+        self._autoreset[which] = False
+        self._observe()
+        return self._obs.copy(), self._infos()
+
+    def step(self, actions):
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        step_games(self.state, actions, self._reward, self.invalid_limit, self._rewards, self._terminated,
+                   self._truncated, self._invalid, self._resolved)
+        if self._autoreset.any():  # NEXT_STEP autoreset: these games ignore their action
+            which = self._autoreset
+            self._reset_where(which)
+            self._rewards[which] = 0.0
+            self._terminated[which] = False
+            self._truncated[which] = False
+            self._invalid[which] = False
+            self._resolved[which] = False
+        self._autoreset = self._terminated | self._truncated
+        self._observe()
+        return (self._obs.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(),
+                self._infos())
+
+    def action_masks(self) -> np.ndarray:
+        """Legal actions of every game, ``(num_envs, 376)`` bool."""
+        return self._mask.copy()
+
+    def _observe(self) -> None:
+        mode = OBS_STATE if self.obs_mode == "state" else OBS_FEATURES
+        observe_games(self.state, mode, self._obs, self._mask)
+
+    def _infos(self) -> dict:
+        return {"action_mask": self._mask.copy(), "outcome": self.state["outcome"].copy(),
+                "invalid": self._invalid.copy(), "turn_resolved": self._resolved.copy()}
+
+
+class FGORandomQuestVectorEnv(FGOVectorEnv):
+    """`FGOVectorEnv` over generated quests of a split: a pool of ``pool_size`` quests,
+    compiled once, from which every reset draws (``pool_size`` bounds the reset cost)."""
+
+    def __init__(self, num_envs: int = 1, split: str = "train", pool_size: int = 256, pool_seed: int = 0,
+                 **kwargs):
+        self.split = check_choice("split", split, ("train", "test"))
+        self.pool_size, self.pool_seed = int(pool_size), int(pool_seed)
+        super().__init__(num_envs=num_envs, quest=None, **kwargs)
+
+    def _initial_quests(self, quest):
+        rng = np.random.default_rng(self.pool_seed)
+        return [sample_quest(self.split, rng, self.catalogue) for _ in range(self.pool_size)]
+
+    def _pick_templates(self, which: np.ndarray) -> None:
+        self._template_idx[which] = self.np_random.integers(0, len(self.quests), size=int(which.sum()))
+
+
+def _seeding(seed, current):
+    from gymnasium.utils import seeding
+
+    if seed is None and current is not None:
+        return current, None
+    return seeding.np_random(seed)

@@ -1,0 +1,1 @@
+"""Replays: recorded episodes, exact re-simulation and offline evaluation."""
