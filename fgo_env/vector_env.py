@@ -12,7 +12,10 @@ from gymnasium.vector.utils import batch_space
 from .content import load_catalogue
 from .content.generator import sample_quest
 from .engine.actions import N_ACTIONS
-from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, reset_games, step_games
+from .engine.batch import (OBS_FEATURES, OBS_STATE, observe_games, observe_games_parallel, reset_games,
+                           reset_games_parallel, step_games, step_games_parallel)
+
+PARALLEL_FROM = 64  # batches at least this wide use the multi-core kernels
 from .engine.setup import compile_quest
 from .engine.state import new_state
 from .env import DEFAULT_QUEST, check_choice, observation_space
@@ -57,6 +60,10 @@ class FGOVectorEnv(VectorEnv):
         self._resolved = np.zeros(n, np.bool_)
         self._autoreset = np.zeros(n, np.bool_)
         self._template_idx = np.zeros(n, np.int64)
+        parallel = n >= PARALLEL_FROM
+        self._step_kernel = step_games_parallel if parallel else step_games
+        self._reset_kernel = reset_games_parallel if parallel else reset_games
+        self._observe_kernel = observe_games_parallel if parallel else observe_games
         self._seeds = np.zeros(n, np.uint64)
         self._set_templates(self._initial_quests(quest))
 
@@ -76,7 +83,7 @@ class FGOVectorEnv(VectorEnv):
     def _reset_where(self, which: np.ndarray) -> None:
         self._pick_templates(which)
         self._seeds[which] = self.np_random.integers(0, 2**63 - 1, size=int(which.sum()), dtype=np.uint64)
-        reset_games(self.state, self._state_bytes, self._template_bytes, self._template_idx, self._seeds, which)
+        self._reset_kernel(self.state, self._state_bytes, self._template_bytes, self._template_idx, self._seeds, which)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         if isinstance(seed, (list, tuple, np.ndarray)):
@@ -92,7 +99,7 @@ class FGOVectorEnv(VectorEnv):
 
     def step(self, actions):
         actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
-        step_games(self.state, actions, self._reward, self.invalid_limit, self._rewards, self._terminated,
+        self._step_kernel(self.state, actions, self._reward, self.invalid_limit, self._rewards, self._terminated,
                    self._truncated, self._invalid, self._resolved)
         if self._autoreset.any():  # NEXT_STEP autoreset: these games ignore their action
             which = self._autoreset
@@ -113,7 +120,7 @@ class FGOVectorEnv(VectorEnv):
 
     def _observe(self) -> None:
         mode = OBS_STATE if self.obs_mode == "state" else OBS_FEATURES
-        observe_games(self.state, mode, self._obs, self._mask)
+        self._observe_kernel(self.state, mode, self._obs, self._mask)
 
     def _infos(self) -> dict:
         return {"action_mask": self._mask.copy(), "outcome": self.state["outcome"].copy(),

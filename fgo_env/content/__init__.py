@@ -1,0 +1,28 @@
+"""Game content as data: servants, enemies, mystic codes and quests.
+
+The content lives in TOML files next to this module and is loaded, validated and cached by
+:func:`load_catalogue`. :func:`generate_quest` makes seeded random quests with disjoint train
+and test seed ranges. See ``docs/content.md`` for the file format.
+"""
+
+from .generator import TEST_SEEDS, TRAIN_SEEDS, generate_quest, sample_quest, seed_range
+from .loader import (
+    ContentError, load_catalogue, validate_enemy, validate_mystic_code, validate_quest,
+    validate_servant,
+)
+from .schema import (
+    ATTRIBUTES, BUFF_KINDS, CARD_TYPES, CLASSES, EFFECT_KINDS, EFFECT_TARGETS, FRONT_SIZE,
+    INSTANT_KINDS, MAX_EFFECTS, MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, NP_TARGETS,
+    QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
+    Servant, Skill,
+)
+
+__all__ = [
+    "ATTRIBUTES", "BUFF_KINDS", "CARD_TYPES", "CLASSES", "EFFECT_KINDS", "EFFECT_TARGETS",
+    "FRONT_SIZE", "INSTANT_KINDS", "MAX_EFFECTS", "MAX_HITS", "MAX_PARTY", "MAX_WAVE_ENEMIES",
+    "MAX_WAVES", "NP_TARGETS", "QUEST_KINDS", "TEST_SEEDS", "TRAIN_SEEDS",
+    "Catalogue", "ContentError", "Effect", "Enemy", "Hits", "MysticCode", "NoblePhantasm",
+    "Quest", "QuestEnemy", "Servant", "Skill",
+    "generate_quest", "load_catalogue", "sample_quest", "seed_range",
+    "validate_enemy", "validate_mystic_code", "validate_quest", "validate_servant",
+]

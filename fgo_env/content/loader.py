@@ -1,0 +1,537 @@
+"""Load and validate the content TOML files into a :class:`Catalogue`.
+
+Loading has two stages. Parsing checks the shape of each TOML entry (known keys, required
+keys, value types) and builds the frozen records; the ``validate_*`` functions then check
+the values of the records (ranges, names, combinations, references). The generator reuses
+``validate_quest`` so random quests obey the same rules as hand-made ones.
+
+Every problem raises :class:`ContentError` naming the file, the entry and the field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+from .schema import (
+    ATTRIBUTES, CARD_TYPES, CLASSES, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS, INSTANT_KINDS,
+    MAX_EFFECTS, MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, N_SKILLS, NP_TARGETS,
+    QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
+    Servant, Skill,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SERVANTS_FILE, ENEMIES_FILE = "servants.toml", "enemies.toml"
+MYSTIC_CODES_FILE, QUESTS_FILE = "mystic_codes.toml", "quests.toml"
+
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_MISSING: Any = object()
+T = TypeVar("T")
+
+# Value ranges (inclusive) that the validators enforce; wide enough for any sane content.
+SERVANT_ATK = (1, 30_000)
+SERVANT_HP = (1, 50_000)
+NP_RATE = (1, 500)
+NP_DEF = (1, 1_000)
+STAR_GEN = (0, 1_000)
+STAR_ABSORB = (0, 1_000)
+NP_MULTIPLIER = (0.1, 30.0)
+NP_LEVEL = (1, 5)
+COOLDOWN = (1, 12)
+BUFF_TURNS = (1, 10)
+ENEMY_HP = (1, 10_000_000)
+ENEMY_ATK = (1, 50_000)
+CHARGE_MAX = (0, 10)
+TD_RATE = (0.0, 5.0)
+STAR_RATE = (-1.0, 1.0)
+CRIT_RATE = (0.0, 1.0)
+MAX_ACTIONS = (1, 3)
+MAX_TURNS = (1, 99)
+# Per effect kind: (low, high, whole number?). Fractions are capped at +500 % like the game.
+EFFECT_VALUES: dict[str, tuple[float, float, bool]] = {
+    "np_charge": (1, 300, False), "gain_stars": (1, 50, True), "heal": (1, 50_000, False),
+    "charge_drain": (1, 10, True), "taunt": (0, 0, True), "evade": (0, 0, True),
+    "guts": (1, 50_000, True),
+    **{kind: (0.01, 5.0, False) for kind in
+       ("atk_up", "arts_up", "buster_up", "quick_up", "crit_dmg_up", "np_dmg_up",
+        "star_gen_up", "np_gain_up", "def_up")},
+}
+
+
+class ContentError(ValueError):
+    """A content file is invalid.
+
+    Attributes:
+        file: file name, e.g. "servants.toml" (or "generator" for generated quests).
+        entry: the entry, e.g. "servant 'ember_lancer'" or "servant #3" (no id); None for
+            file-level problems such as TOML syntax errors.
+        field: dotted path of the field inside the entry, e.g. "skills[0].effects[1].turns".
+        problem: what is wrong.
+    """
+
+    def __init__(self, problem: str, file: str, entry: str | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.entry, self.field, self.problem = file, entry, field, problem
+        parts = [file] + ([entry] if entry else []) + ([f"field {field!r}"] if field else [])
+        super().__init__(": ".join(parts + [problem]))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The file and entry being read, to locate errors."""
+
+    file: str
+    entry: str | None = None
+
+    def fail(self, field: str | None, problem: str) -> NoReturn:
+        raise ContentError(problem, self.file, self.entry, field)
+
+
+# --------------------------------------------------------------------------- typed getters
+
+def _check_keys(where: _Where, table: dict, path: str, required: Sequence[str],
+                optional: Sequence[str] = ()) -> None:
+    """Reject unknown keys (with a did-you-mean hint) and missing required keys."""
+    allowed = [*required, *optional]
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            where.fail(path + key, f"unknown key; {hint}allowed keys: {', '.join(allowed)}")
+    for key in required:
+        if key not in table:
+            where.fail(path + key, "missing required key")
+
+
+def _describe(value: object) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _get(where: _Where, table: dict, key: str, path: str, ok: Callable[[object], bool],
+         what: str, default: Any = _MISSING) -> Any:
+    if key not in table:
+        if default is _MISSING:
+            where.fail(path + key, "missing required key")
+        return default
+    value = table[key]
+    if not ok(value):
+        where.fail(path + key, f"must be {what}, got {_describe(value)}")
+    return value
+
+
+def _int(where: _Where, table: dict, key: str, path: str = "", default: Any = _MISSING) -> int:
+    return _get(where, table, key, path, lambda v: type(v) is int, "an integer", default)
+
+
+def _float(where: _Where, table: dict, key: str, path: str = "",
+           default: Any = _MISSING) -> float:
+    value = _get(where, table, key, path, lambda v: type(v) in (int, float), "a number", default)
+    return float(value)
+
+
+def _str(where: _Where, table: dict, key: str, path: str = "", default: Any = _MISSING) -> str:
+    return _get(where, table, key, path, lambda v: isinstance(v, str), "a string", default)
+
+
+def _list(where: _Where, table: dict, key: str, path: str = "") -> list:
+    return _get(where, table, key, path, lambda v: isinstance(v, list), "an array")
+
+
+def _table(where: _Where, table: dict, key: str, path: str = "") -> dict:
+    return _get(where, table, key, path, lambda v: isinstance(v, dict), "a table")
+
+
+def _tables(where: _Where, items: list, path: str) -> list[dict]:
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            where.fail(f"{path}[{i}]", f"must be a table, got {_describe(item)}")
+    return items
+
+
+def _ints(where: _Where, table: dict, key: str, path: str = "") -> tuple[int, ...]:
+    items = _list(where, table, key, path)
+    for i, item in enumerate(items):
+        if type(item) is not int:
+            where.fail(f"{path}{key}[{i}]", f"must be an integer, got {_describe(item)}")
+    return tuple(items)
+
+
+def _strs(where: _Where, table: dict, key: str, path: str = "") -> tuple[str, ...]:
+    items = _list(where, table, key, path)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            where.fail(f"{path}{key}[{i}]", f"must be a string, got {_describe(item)}")
+    return tuple(items)
+
+
+# --------------------------------------------------------------------------- parsing
+
+def _parse_effect(where: _Where, raw: dict, path: str) -> Effect:
+    _check_keys(where, raw, path, ("kind", "target"), ("value", "turns"))
+    return Effect(kind=_str(where, raw, "kind", path),
+                  value=_float(where, raw, "value", path, default=0),
+                  turns=_int(where, raw, "turns", path, default=0),
+                  target=_str(where, raw, "target", path))
+
+
+def _parse_skill(where: _Where, raw: dict, path: str) -> Skill:
+    _check_keys(where, raw, path, ("name", "cooldown", "effects"))
+    effects = _tables(where, _list(where, raw, "effects", path), path + "effects")
+    return Skill(name=_str(where, raw, "name", path),
+                 cooldown=_int(where, raw, "cooldown", path),
+                 effects=tuple(_parse_effect(where, e, f"{path}effects[{i}].")
+                               for i, e in enumerate(effects)))
+
+
+def _parse_skills(where: _Where, raw: dict) -> tuple[Skill, ...]:
+    skills = _tables(where, _list(where, raw, "skills"), "skills")
+    return tuple(_parse_skill(where, s, f"skills[{i}].") for i, s in enumerate(skills))
+
+
+def _parse_np(where: _Where, raw: dict) -> NoblePhantasm:
+    path = "np."
+    _check_keys(where, raw, path, ("name", "card", "target", "multiplier", "hits", "level"))
+    return NoblePhantasm(name=_str(where, raw, "name", path), card=_str(where, raw, "card", path),
+                         target=_str(where, raw, "target", path),
+                         multiplier=_float(where, raw, "multiplier", path),
+                         hits=_ints(where, raw, "hits", path),
+                         level=_int(where, raw, "level", path))
+
+
+def _parse_hits(where: _Where, raw: dict) -> Hits:
+    keys = ("arts", "buster", "quick", "extra")
+    _check_keys(where, raw, "hits.", keys)
+    return Hits(*(_ints(where, raw, key, "hits.") for key in keys))
+
+
+_SERVANT_KEYS = ("id", "name", "class", "attribute", "atk", "hp", "deck", "np_rate", "np_def",
+                 "star_gen", "star_absorb", "hits", "np", "skills")
+
+
+def _parse_servant(where: _Where, raw: dict) -> Servant:
+    _check_keys(where, raw, "", _SERVANT_KEYS)
+    return Servant(
+        id=_str(where, raw, "id"), name=_str(where, raw, "name"),
+        cls=_str(where, raw, "class"), attribute=_str(where, raw, "attribute"),
+        atk=_int(where, raw, "atk"), hp=_int(where, raw, "hp"), deck=_str(where, raw, "deck"),
+        np_rate=_int(where, raw, "np_rate"), np_def=_int(where, raw, "np_def"),
+        star_gen=_int(where, raw, "star_gen"), star_absorb=_int(where, raw, "star_absorb"),
+        hits=_parse_hits(where, _table(where, raw, "hits")),
+        np=_parse_np(where, _table(where, raw, "np")),
+        skills=_parse_skills(where, raw),  # type: ignore[arg-type]  # count checked later
+    )
+
+
+_ENEMY_REQUIRED = ("id", "name", "class", "attribute", "hp", "atk", "charge_max", "td_rate",
+                   "star_rate", "crit_rate", "max_actions", "hits")
+_ENEMY_NP_KEYS = ("np_multiplier", "np_card", "np_target")
+
+
+def _parse_enemy(where: _Where, raw: dict) -> Enemy:
+    _check_keys(where, raw, "", _ENEMY_REQUIRED, _ENEMY_NP_KEYS)
+    charge_max = _int(where, raw, "charge_max")
+    # The NP keys are needed only by enemies that can charge an NP.
+    has_np = charge_max > 0
+    if has_np:
+        _check_keys(where, raw, "", (*_ENEMY_REQUIRED, *_ENEMY_NP_KEYS))
+    return Enemy(
+        id=_str(where, raw, "id"), name=_str(where, raw, "name"),
+        cls=_str(where, raw, "class"), attribute=_str(where, raw, "attribute"),
+        hp=_int(where, raw, "hp"), atk=_int(where, raw, "atk"), charge_max=charge_max,
+        np_multiplier=_float(where, raw, "np_multiplier", default=0.0),
+        np_card=_str(where, raw, "np_card", default="buster"),
+        np_target=_str(where, raw, "np_target", default="one"),
+        td_rate=_float(where, raw, "td_rate"), star_rate=_float(where, raw, "star_rate"),
+        crit_rate=_float(where, raw, "crit_rate"), max_actions=_int(where, raw, "max_actions"),
+        hits=_int(where, raw, "hits"),
+    )
+
+
+def _parse_mystic_code(where: _Where, raw: dict) -> MysticCode:
+    _check_keys(where, raw, "", ("id", "name", "skills"))
+    return MysticCode(id=_str(where, raw, "id"), name=_str(where, raw, "name"),
+                      skills=_parse_skills(where, raw))  # type: ignore[arg-type]
+
+
+def _parse_wave(where: _Where, raw: list, path: str) -> tuple[QuestEnemy, ...]:
+    slots = []
+    for i, slot in enumerate(_tables(where, raw, path)):
+        slot_path = f"{path}[{i}]."
+        _check_keys(where, slot, slot_path, ("enemy",), ("hp",))
+        slots.append(QuestEnemy(enemy=_str(where, slot, "enemy", slot_path),
+                                hp=_int(where, slot, "hp", slot_path, default=None)))
+    return tuple(slots)
+
+
+def _parse_quest(where: _Where, raw: dict) -> Quest:
+    _check_keys(where, raw, "", ("id", "name", "kind", "description", "max_turns", "party",
+                                 "mystic_code", "waves"))
+    waves = _list(where, raw, "waves")
+    for i, wave in enumerate(waves):
+        if not isinstance(wave, list):
+            where.fail(f"waves[{i}]", f"must be an array of enemies, got {_describe(wave)}")
+    return Quest(
+        id=_str(where, raw, "id"), name=_str(where, raw, "name"), kind=_str(where, raw, "kind"),
+        description=_str(where, raw, "description"), max_turns=_int(where, raw, "max_turns"),
+        party=_strs(where, raw, "party"), mystic_code=_str(where, raw, "mystic_code"),
+        waves=tuple(_parse_wave(where, wave, f"waves[{i}]") for i, wave in enumerate(waves)),
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+def _in_range(where: _Where, field: str, value: float, bounds: tuple[float, float]) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        where.fail(field, f"must be in {low}..{high}, got {value}")
+
+
+def _one_of(where: _Where, field: str, value: str, names: Sequence[str]) -> None:
+    if value not in names:
+        where.fail(field, f"unknown name {value!r}; expected one of: {', '.join(names)}")
+
+
+def _check_id(where: _Where, value: str) -> None:
+    if not _ID_RE.match(value):
+        where.fail("id", f"must be lowercase letters, digits and underscores, got {value!r}")
+
+
+def _check_name(where: _Where, field: str, value: str) -> None:
+    if not value.strip():
+        where.fail(field, "must not be empty")
+
+
+def _check_hits(where: _Where, field: str, hits: Sequence[int]) -> None:
+    if not 1 <= len(hits) <= MAX_HITS:
+        where.fail(field, f"must have 1..{MAX_HITS} hits, got {len(hits)}")
+    if any(hit <= 0 for hit in hits):
+        where.fail(field, f"every hit must be a positive percentage, got {list(hits)}")
+    if sum(hits) != 100:
+        where.fail(field, f"hits must sum to 100, got {sum(hits)} ({list(hits)})")
+
+
+def _check_deck(where: _Where, deck: str) -> None:
+    letters = set(deck)
+    if len(deck) != 5 or not letters <= set(DECK_LETTERS):
+        where.fail("deck", f"must be 5 letters of A/B/Q, got {deck!r}")
+    missing = [DECK_LETTERS[letter] for letter in DECK_LETTERS if letter not in letters]
+    if missing:
+        where.fail("deck", f"needs at least one card of each type, {deck!r} has no "
+                           f"{' and no '.join(missing)} card")
+
+
+def _check_effect(where: _Where, path: str, effect: Effect) -> None:
+    _one_of(where, path + "kind", effect.kind, EFFECT_KINDS)
+    _one_of(where, path + "target", effect.target, EFFECT_TARGETS)
+    on_enemies = effect.target in ("enemy", "enemies")
+    if (effect.kind == "charge_drain") != on_enemies:
+        allowed = "enemy, enemies" if effect.kind == "charge_drain" else "self, ally, party"
+        where.fail(path + "target", f"{effect.kind!r} cannot target {effect.target!r}; "
+                                    f"allowed targets: {allowed}")
+    if effect.kind in INSTANT_KINDS and effect.turns != 0:
+        where.fail(path + "turns", f"instant effect {effect.kind!r} must have turns = 0 "
+                                   f"(or omit it), got {effect.turns}")
+    if effect.kind not in INSTANT_KINDS:
+        low, high = BUFF_TURNS
+        if not low <= effect.turns <= high:
+            where.fail(path + "turns", f"buff {effect.kind!r} needs turns in {low}..{high}, "
+                                       f"got {effect.turns}")
+    low, high, whole = EFFECT_VALUES[effect.kind]
+    if whole and effect.value != int(effect.value):
+        where.fail(path + "value", f"{effect.kind!r} needs a whole number, got {effect.value}")
+    if not low <= effect.value <= high:
+        where.fail(path + "value", f"{effect.kind!r} needs a value in {low}..{high}, "
+                                   f"got {effect.value}")
+
+
+def _check_skills(where: _Where, skills: Sequence[Skill]) -> None:
+    if len(skills) != N_SKILLS:
+        where.fail("skills", f"must have exactly {N_SKILLS} skills, got {len(skills)}")
+    for i, skill in enumerate(skills):
+        path = f"skills[{i}]."
+        _check_name(where, path + "name", skill.name)
+        _in_range(where, path + "cooldown", skill.cooldown, COOLDOWN)
+        if not 1 <= len(skill.effects) <= MAX_EFFECTS:
+            where.fail(path + "effects",
+                       f"must have 1..{MAX_EFFECTS} effects, got {len(skill.effects)}")
+        for j, effect in enumerate(skill.effects):
+            _check_effect(where, f"{path}effects[{j}].", effect)
+
+
+def _check_np(where: _Where, np: NoblePhantasm) -> None:
+    _check_name(where, "np.name", np.name)
+    _one_of(where, "np.card", np.card, CARD_TYPES)
+    _one_of(where, "np.target", np.target, NP_TARGETS)
+    _in_range(where, "np.multiplier", np.multiplier, NP_MULTIPLIER)
+    _check_hits(where, "np.hits", np.hits)
+    _in_range(where, "np.level", np.level, NP_LEVEL)
+
+
+def validate_servant(servant: Servant, file: str = SERVANTS_FILE) -> None:
+    """Check every value of a servant; raise ContentError naming the field otherwise."""
+    where = _Where(file, f"servant {servant.id!r}")
+    _check_id(where, servant.id)
+    _check_name(where, "name", servant.name)
+    _one_of(where, "class", servant.cls, CLASSES)
+    _one_of(where, "attribute", servant.attribute, ATTRIBUTES)
+    for field, bounds in (("atk", SERVANT_ATK), ("hp", SERVANT_HP), ("np_rate", NP_RATE),
+                          ("np_def", NP_DEF), ("star_gen", STAR_GEN),
+                          ("star_absorb", STAR_ABSORB)):
+        _in_range(where, field, getattr(servant, field), bounds)
+    _check_deck(where, servant.deck)
+    for card in ("arts", "buster", "quick", "extra"):
+        _check_hits(where, f"hits.{card}", servant.hits.of(card))
+    _check_np(where, servant.np)
+    _check_skills(where, servant.skills)
+
+
+def validate_enemy(enemy: Enemy, file: str = ENEMIES_FILE) -> None:
+    """Check every value of an enemy; raise ContentError naming the field otherwise."""
+    where = _Where(file, f"enemy {enemy.id!r}")
+    _check_id(where, enemy.id)
+    _check_name(where, "name", enemy.name)
+    _one_of(where, "class", enemy.cls, CLASSES)
+    _one_of(where, "attribute", enemy.attribute, ATTRIBUTES)
+    for field, bounds in (("hp", ENEMY_HP), ("atk", ENEMY_ATK), ("charge_max", CHARGE_MAX),
+                          ("td_rate", TD_RATE), ("star_rate", STAR_RATE),
+                          ("crit_rate", CRIT_RATE), ("max_actions", MAX_ACTIONS),
+                          ("hits", (1, MAX_HITS))):
+        _in_range(where, field, getattr(enemy, field), bounds)
+    _one_of(where, "np_card", enemy.np_card, CARD_TYPES)
+    _one_of(where, "np_target", enemy.np_target, NP_TARGETS)
+    if enemy.charge_max > 0:
+        _in_range(where, "np_multiplier", enemy.np_multiplier, NP_MULTIPLIER)
+    elif enemy.np_multiplier != 0:
+        where.fail("np_multiplier", "must be 0 (or omitted) when charge_max is 0")
+
+
+def validate_mystic_code(code: MysticCode, file: str = MYSTIC_CODES_FILE) -> None:
+    """Check every value of a mystic code; raise ContentError naming the field otherwise."""
+    where = _Where(file, f"mystic code {code.id!r}")
+    _check_id(where, code.id)
+    _check_name(where, "name", code.name)
+    _check_skills(where, code.skills)
+
+
+def _check_ref(where: _Where, field: str, value: str, table: Iterable[str], what: str) -> None:
+    if value not in table:
+        where.fail(field, f"unknown {what} {value!r}; valid ids: {', '.join(table)}")
+
+
+def _check_party(where: _Where, party: Sequence[str], catalogue: Catalogue) -> None:
+    if not 1 <= len(party) <= MAX_PARTY:
+        where.fail("party", f"must have 1..{MAX_PARTY} servants, got {len(party)}")
+    for i, servant_id in enumerate(party):
+        _check_ref(where, f"party[{i}]", servant_id, catalogue.servants, "servant")
+        if servant_id in party[:i]:
+            where.fail(f"party[{i}]", f"servant {servant_id!r} is already in the party")
+
+
+def _check_waves(where: _Where, waves: Sequence[Sequence[QuestEnemy]],
+                 catalogue: Catalogue) -> None:
+    if not 1 <= len(waves) <= MAX_WAVES:
+        where.fail("waves", f"must have 1..{MAX_WAVES} waves, got {len(waves)}")
+    for i, wave in enumerate(waves):
+        if not 1 <= len(wave) <= MAX_WAVE_ENEMIES:
+            where.fail(f"waves[{i}]", f"must have 1..{MAX_WAVE_ENEMIES} enemies, got {len(wave)}")
+        for j, slot in enumerate(wave):
+            path = f"waves[{i}][{j}]."
+            _check_ref(where, path + "enemy", slot.enemy, catalogue.enemies, "enemy")
+            if slot.hp is not None:
+                _in_range(where, path + "hp", slot.hp, ENEMY_HP)
+
+
+def validate_quest(quest: Quest, catalogue: Catalogue, file: str = QUESTS_FILE) -> None:
+    """Check a quest's values and that its party, mystic code and enemies exist in
+    ``catalogue``; raise ContentError naming the field otherwise."""
+    where = _Where(file, f"quest {quest.id!r}")
+    _check_id(where, quest.id)
+    _check_name(where, "name", quest.name)
+    _one_of(where, "kind", quest.kind, QUEST_KINDS)
+    _check_name(where, "description", quest.description)
+    _in_range(where, "max_turns", quest.max_turns, MAX_TURNS)
+    _check_party(where, quest.party, catalogue)
+    _check_ref(where, "mystic_code", quest.mystic_code, catalogue.mystic_codes, "mystic code")
+    _check_waves(where, quest.waves, catalogue)
+
+
+# --------------------------------------------------------------------------- files
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ContentError(f"file not found in {path.parent}", path.name) from None
+    except tomllib.TOMLDecodeError as exc:  # its message carries "(at line L, column C)"
+        raise ContentError(f"TOML syntax error: {exc}", path.name) from None
+
+
+def _entry_label(kind: str, raw: object, index: int) -> str:
+    entry_id = raw.get("id") if isinstance(raw, dict) else None
+    return f"{kind} {entry_id!r}" if isinstance(entry_id, str) else f"{kind} #{index + 1}"
+
+
+def _load_records(path: Path, top_key: str, kind: str, parse: Callable[[_Where, dict], T],
+                  validate: Callable[[T], None]) -> dict[str, T]:
+    """Parse and validate the ``[[top_key]]`` entries of one file, keyed by unique id."""
+    doc = _read_toml(path)
+    file_where = _Where(path.name, "top level")
+    _check_keys(file_where, doc, "", (top_key,))
+    entries = _list(file_where, doc, top_key)
+    records: dict[str, T] = {}
+    first_index: dict[str, int] = {}
+    for index, raw in enumerate(entries):
+        where = _Where(path.name, _entry_label(kind, raw, index))
+        if not isinstance(raw, dict):
+            where.fail(None, f"must be a table, got {_describe(raw)}")
+        record = parse(where, raw)
+        validate(record)
+        record_id = record.id  # type: ignore[attr-defined]
+        if record_id in records:
+            where.fail("id", f"duplicate id: {kind} #{index + 1} reuses the id of "
+                             f"{kind} #{first_index[record_id] + 1}")
+        records[record_id] = record
+        first_index[record_id] = index
+    return records
+
+
+def _load(directory: Path) -> Catalogue:
+    servants = _load_records(directory / SERVANTS_FILE, "servant", "servant",
+                             _parse_servant, validate_servant)
+    enemies = _load_records(directory / ENEMIES_FILE, "enemy", "enemy",
+                            _parse_enemy, validate_enemy)
+    codes = _load_records(directory / MYSTIC_CODES_FILE, "mystic_code", "mystic code",
+                          _parse_mystic_code, validate_mystic_code)
+    # Quests are checked against the other three files, so they are loaded last.
+    refs = Catalogue(servants, enemies, codes)
+    quests = _load_records(directory / QUESTS_FILE, "quest", "quest",
+                           _parse_quest, lambda quest: validate_quest(quest, refs))
+    return Catalogue(servants, enemies, codes, quests)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_default() -> Catalogue:
+    return _load(PACKAGE_DIR)
+
+
+def load_catalogue(directory: str | Path | None = None) -> Catalogue:
+    """Load and validate ``servants.toml``, ``enemies.toml``, ``mystic_codes.toml`` and
+    ``quests.toml`` from ``directory``.
+
+    Args:
+        directory: folder holding the four files; None for the package's own content,
+            which is loaded once and cached (the catalogue is immutable).
+
+    Raises:
+        ContentError: a file is missing, is not valid TOML, or has an invalid entry.
+    """
+    if directory is None:
+        return _load_default()
+    return _load(Path(directory))

@@ -1,0 +1,322 @@
+"""Typed, immutable records for the game content (servants, enemies, mystic codes, quests).
+
+The TOML files in this package are parsed into these frozen dataclasses by
+:mod:`fgo_env.content.loader`, which also validates every value. The engine reads only
+these records; the integer ids it uses are the positions in the name tuples below, so the
+order of those tuples is part of the contract and must never change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+# Name tuples: the position of a name is its integer id in the engine.
+CLASSES = ("saber", "archer", "lancer", "rider", "caster", "assassin", "berserker", "shielder",
+           "ruler", "alterego", "avenger", "mooncancer", "foreigner", "pretender", "beast")
+ATTRIBUTES = ("man", "sky", "earth", "star", "beast")
+CARD_TYPES = ("arts", "buster", "quick")  # ids 0, 1, 2; "extra" is only a key of the hit lists
+NP_TARGETS = ("one", "all")
+EFFECT_KINDS = ("np_charge", "gain_stars", "heal", "charge_drain",  # instant
+                "atk_up", "arts_up", "buster_up", "quick_up", "crit_dmg_up", "np_dmg_up",
+                "star_gen_up", "np_gain_up", "def_up", "taunt", "evade", "guts")  # buffs with turns
+EFFECT_TARGETS = ("self", "ally", "party", "enemy", "enemies")
+INSTANT_KINDS = EFFECT_KINDS[:4]
+BUFF_KINDS = EFFECT_KINDS[4:]
+QUEST_KINDS = ("farming", "boss", "puzzle", "standard", "tutorial", "random")
+
+DECK_LETTERS = {"A": "arts", "B": "buster", "Q": "quick"}
+MAX_HITS = 8  # at most 8 hits in any hit list
+MAX_EFFECTS = 2  # at most 2 effects per skill
+N_SKILLS = 3  # servants and mystic codes have exactly 3 skills
+MAX_PARTY = 6  # party members; the first FRONT_SIZE are the front line
+FRONT_SIZE = 3
+MAX_WAVES = 3
+MAX_WAVE_ENEMIES = 3
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One effect of a skill.
+
+    Attributes:
+        kind: one of ``EFFECT_KINDS``.
+        value: unit depends on ``kind``: np_charge = percent of gauge (20 = +20 %);
+            gain_stars = stars; heal = HP; charge_drain = enemy charge pips removed;
+            atk_up, arts_up, buster_up, quick_up, crit_dmg_up, np_dmg_up, np_gain_up, def_up =
+            fraction (0.3 = +30 %); star_gen_up = fraction added to the drop rate per hit;
+            taunt, evade = unused (0); guts = HP the servant revives with.
+        turns: duration of a buff (>= 1); 0 for the instant kinds (``INSTANT_KINDS``).
+        target: one of ``EFFECT_TARGETS``; "enemy"/"enemies" only for charge_drain.
+    """
+
+    kind: str
+    value: float
+    turns: int
+    target: str
+
+    @property
+    def is_instant(self) -> bool:
+        """Whether the effect applies once (no duration)."""
+        return self.kind in INSTANT_KINDS
+
+
+@dataclass(frozen=True)
+class Skill:
+    """An active skill of a servant or a mystic code.
+
+    Attributes:
+        name: display name.
+        cooldown: turns before it can be used again (1..12).
+        effects: 1..``MAX_EFFECTS`` effects, applied in order.
+    """
+
+    name: str
+    cooldown: int
+    effects: tuple[Effect, ...]
+
+    @property
+    def needs_ally_target(self) -> bool:
+        """Whether the player must choose a front-line ally when using it."""
+        return any(effect.target == "ally" for effect in self.effects)
+
+
+@dataclass(frozen=True)
+class NoblePhantasm:
+    """A servant's Noble Phantasm.
+
+    Attributes:
+        name: display name.
+        card: card type, one of ``CARD_TYPES``.
+        target: "one" (the selected enemy) or "all" (every enemy).
+        multiplier: damage multiplier at this NP level (4.0 = 400 %); the level is already
+            included, the engine uses it as is.
+        hits: hit distribution in percent (1..``MAX_HITS`` items summing to 100).
+        level: NP level 1..5; sets the gauge cap (see ``gauge_cap``).
+    """
+
+    name: str
+    card: str
+    target: str
+    multiplier: float
+    hits: tuple[int, ...]
+    level: int
+
+    @property
+    def gauge_cap(self) -> int:
+        """NP gauge cap in percent: 100 at NP1, 200 at NP2-4, 300 at NP5."""
+        return 100 if self.level == 1 else 300 if self.level == 5 else 200
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Hit distributions (percent, summing to 100) of a servant's cards."""
+
+    arts: tuple[int, ...]
+    buster: tuple[int, ...]
+    quick: tuple[int, ...]
+    extra: tuple[int, ...]
+
+    def of(self, card: str) -> tuple[int, ...]:
+        """Hit list of a card type ("arts", "buster", "quick" or "extra")."""
+        return getattr(self, card)
+
+
+@dataclass(frozen=True)
+class Servant:
+    """A playable servant.
+
+    Attributes:
+        id: unique id (lowercase letters, digits, underscores).
+        name: display name.
+        cls: class, one of ``CLASSES`` (``class`` in TOML).
+        attribute: one of ``ATTRIBUTES``.
+        atk: attack stat.
+        hp: maximum HP.
+        deck: 5 letters of A/B/Q (Arts/Buster/Quick), at least one of each.
+        np_rate: NP gained per hit, in 1/100 % (86 = 0.86 %).
+        np_def: NP gained per hit taken, in 1/100 % (300 = 3 %).
+        star_gen: star drop rate per hit, per-mille (100 = 10 %).
+        star_absorb: weight when stars are dealt onto cards (100 for a Saber).
+        hits: hit distributions of the Arts, Buster, Quick and Extra cards.
+        np: the Noble Phantasm.
+        skills: exactly 3 active skills.
+    """
+
+    id: str
+    name: str
+    cls: str
+    attribute: str
+    atk: int
+    hp: int
+    deck: str
+    np_rate: int
+    np_def: int
+    star_gen: int
+    star_absorb: int
+    hits: Hits
+    np: NoblePhantasm
+    skills: tuple[Skill, Skill, Skill]
+
+    @property
+    def class_id(self) -> int:
+        """Index of ``cls`` in ``CLASSES``."""
+        return CLASSES.index(self.cls)
+
+    @property
+    def attribute_id(self) -> int:
+        """Index of ``attribute`` in ``ATTRIBUTES``."""
+        return ATTRIBUTES.index(self.attribute)
+
+    @property
+    def deck_ids(self) -> tuple[int, ...]:
+        """The 5 deck cards as ``CARD_TYPES`` ids (0 arts, 1 buster, 2 quick)."""
+        return tuple(CARD_TYPES.index(DECK_LETTERS[letter]) for letter in self.deck)
+
+
+@dataclass(frozen=True)
+class Enemy:
+    """An enemy (mob, enemy servant or boss).
+
+    Attributes:
+        id, name, cls, attribute: as for ``Servant``.
+        hp: default HP (a quest may override it).
+        atk: attack stat.
+        charge_max: charge pips needed to fire the NP (0 = never uses an NP).
+        np_multiplier: NP damage multiplier (4.0 = 400 %); 0 when ``charge_max`` is 0.
+        np_card: card type of the NP, one of ``CARD_TYPES``.
+        np_target: "one" (a random front-line servant) or "all".
+        td_rate: NP-gain modifier for servants attacking it (1.0 = neutral).
+        star_rate: added to the star drop rate of hits on it (0.1 = +10 %).
+        crit_rate: chance (0..1) that one of its normal attacks is critical.
+        max_actions: attacks it may make per enemy turn (1..3).
+        hits: hits per normal attack (1..``MAX_HITS``).
+    """
+
+    id: str
+    name: str
+    cls: str
+    attribute: str
+    hp: int
+    atk: int
+    charge_max: int
+    np_multiplier: float
+    np_card: str
+    np_target: str
+    td_rate: float
+    star_rate: float
+    crit_rate: float
+    max_actions: int
+    hits: int
+
+    @property
+    def class_id(self) -> int:
+        """Index of ``cls`` in ``CLASSES``."""
+        return CLASSES.index(self.cls)
+
+    @property
+    def attribute_id(self) -> int:
+        """Index of ``attribute`` in ``ATTRIBUTES``."""
+        return ATTRIBUTES.index(self.attribute)
+
+
+@dataclass(frozen=True)
+class QuestEnemy:
+    """An enemy slot of a quest wave: an enemy id and an optional HP override."""
+
+    enemy: str
+    hp: int | None = None
+
+
+@dataclass(frozen=True)
+class MysticCode:
+    """The Master's equipment: 3 skills usable on the party."""
+
+    id: str
+    name: str
+    skills: tuple[Skill, Skill, Skill]
+
+
+@dataclass(frozen=True)
+class Quest:
+    """A battle: waves of enemies, a default party and a turn limit.
+
+    Attributes:
+        id: unique id; generated quests are ``random_<seed>``.
+        name: display name.
+        kind: one of ``QUEST_KINDS``.
+        description: one or two sentences for humans (goal, intended difficulty).
+        max_turns: the quest is lost when this many turns pass without clearing it.
+        party: 1..6 servant ids; the first 3 are the front line, the rest the backline.
+        mystic_code: id of the Master's mystic code.
+        waves: 1..3 waves of 1..3 enemies each.
+    """
+
+    id: str
+    name: str
+    kind: str
+    description: str
+    max_turns: int
+    party: tuple[str, ...]
+    mystic_code: str
+    waves: tuple[tuple[QuestEnemy, ...], ...]
+
+
+def _lookup(table: Mapping[str, object], key: str, what: str) -> object:
+    """``table[key]`` with a KeyError that lists the valid ids."""
+    try:
+        return table[key]
+    except KeyError:
+        raise KeyError(f"unknown {what} {key!r}; valid ids: {', '.join(table)}") from None
+
+
+def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
+    return mapping if isinstance(mapping, MappingProxyType) else MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """All content, keyed by id. The mappings are read-only (the default catalogue is cached).
+
+    Attributes:
+        servants, enemies, mystic_codes, quests: records by id, in file order.
+    """
+
+    servants: Mapping[str, Servant]
+    enemies: Mapping[str, Enemy]
+    mystic_codes: Mapping[str, MysticCode]
+    quests: Mapping[str, Quest] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("servants", "enemies", "mystic_codes", "quests"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    def servant(self, servant_id: str) -> Servant:
+        """The servant with this id (KeyError listing the valid ids otherwise)."""
+        return _lookup(self.servants, servant_id, "servant")  # type: ignore[return-value]
+
+    def enemy(self, enemy_id: str) -> Enemy:
+        """The enemy with this id (KeyError listing the valid ids otherwise)."""
+        return _lookup(self.enemies, enemy_id, "enemy")  # type: ignore[return-value]
+
+    def mystic_code(self, code_id: str) -> MysticCode:
+        """The mystic code with this id (KeyError listing the valid ids otherwise)."""
+        return _lookup(self.mystic_codes, code_id, "mystic code")  # type: ignore[return-value]
+
+    def quest(self, quest_id: str) -> Quest:
+        """The hand-made quest with this id (KeyError listing the valid ids otherwise)."""
+        return _lookup(self.quests, quest_id, "quest")  # type: ignore[return-value]
+
+    def party(self, quest: Quest) -> tuple[Servant, ...]:
+        """The quest's default party as servants (front line first)."""
+        return tuple(self.servant(servant_id) for servant_id in quest.party)
+
+    def waves(self, quest: Quest) -> tuple[tuple[Enemy, ...], ...]:
+        """The quest's waves as enemies, with the quest's HP overrides applied."""
+        return tuple(tuple(self.resolve(slot) for slot in wave) for wave in quest.waves)
+
+    def resolve(self, slot: QuestEnemy) -> Enemy:
+        """The enemy of a quest slot, with its HP replaced by the slot's override if any."""
+        enemy = self.enemy(slot.enemy)
+        return enemy if slot.hp is None else replace(enemy, hp=slot.hp)
