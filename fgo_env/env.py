@@ -11,7 +11,6 @@ from gymnasium import spaces
 
 from .content import load_catalogue
 from .content.generator import sample_quest
-from .engine import constants as C
 from .engine.actions import N_ACTIONS, describe
 from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, reset_games, step_games
 from .engine.explain import invalid_reason, outcome_name, turn_summary
@@ -217,9 +216,8 @@ class FGOEnv(gym.Env):
             "summary": turn_summary(rec),
             "invalid": invalid is not None,
             "invalid_reason": invalid or "",
+            "invalid_action": -1 if invalid is None else action,
         }
-        if invalid is not None:
-            info["invalid_action"] = action
         return info
 
     def describe_action(self, action: int) -> str:
@@ -254,8 +252,4 @@ class _StepBuffers:
         self.resolved = np.zeros(n, np.bool_)
 
 
-def outcome_of(env: FGOEnv) -> str:
-    return outcome_name(env.state[0])
-
-
-__all__ = ["FGOEnv", "FGORandomQuestEnv", "InvalidActionError", "C"]
+__all__ = ["FGOEnv", "FGORandomQuestEnv", "InvalidActionError"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .engine import constants as C
-from .engine.explain import hand_view, outcome_name
+from .engine.explain import hand_view, outcome_name, turn_summary
 
 _TYPE = "ABQ"
 
@@ -34,8 +34,8 @@ def battle_text(env) -> str:
         cards = [f"{i + 1}:{_TYPE[t]}{front.index(m) + 1 if m in front else '?'}*{st}"
                  for i, (t, m, st) in enumerate(hand_view(rec))]
         lines.append("  cards " + "  ".join(cards))
-    s = env._last_summary if hasattr(env, "_last_summary") else None
-    if s:
+    if int(rec["turns_played"]) > 0:
+        s = turn_summary(rec)
         lines.append(f"  last turn: {s['chain']} chain{' + brave' if s['brave'] else ''}, "
                      f"{s['damage']:.0f} damage, {s['kills']} kills")
     return "\n".join(lines)

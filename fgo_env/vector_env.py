@@ -23,7 +23,11 @@ from .rewards import reward_params
 
 
 class FGOVectorEnv(VectorEnv):
-    """``num_envs`` battles of one quest stepped together (Gymnasium ``NEXT_STEP`` autoreset).
+    """``num_envs`` battles stepped together (Gymnasium ``NEXT_STEP`` autoreset).
+
+    ``quest`` is a quest id, a ``Quest``, or a list of them: with a list, every reset draws
+    one of the quests uniformly (multi-task training with one policy); ``info["quest"]``
+    gives each game's index into ``self.quests``.
 
     The same rules, rewards and invalid-action handling as `fgo_env.env.FGOEnv` (a
     differential test holds them identical). ``info["action_mask"]`` is the batched
@@ -68,7 +72,10 @@ class FGOVectorEnv(VectorEnv):
         self._set_templates(self._initial_quests(quest))
 
     def _initial_quests(self, quest):
-        return [self.catalogue.quest(quest) if isinstance(quest, str) else quest]
+        quests = quest if isinstance(quest, (list, tuple)) else [quest]
+        if not quests:
+            raise ValueError("quest list is empty")
+        return [self.catalogue.quest(q) if isinstance(q, str) else q for q in quests]
 
     def _set_templates(self, quests) -> None:
         self.quests = list(quests)
@@ -77,8 +84,11 @@ class FGOVectorEnv(VectorEnv):
         self._template_bytes = self._templates.view(np.uint8).reshape(len(self.quests), -1)
 
     def _pick_templates(self, which: np.ndarray) -> None:
-        """Choose the quest of each game about to reset (one quest here)."""
-        self._template_idx[which] = 0
+        """Choose the quest of each game about to reset, uniformly among ``self.quests``."""
+        if len(self.quests) == 1:
+            self._template_idx[which] = 0
+        else:
+            self._template_idx[which] = self.np_random.integers(0, len(self.quests), size=int(which.sum()))
 
     def _reset_where(self, which: np.ndarray) -> None:
         self._pick_templates(which)
@@ -124,6 +134,7 @@ class FGOVectorEnv(VectorEnv):
 
     def _infos(self) -> dict:
         return {"action_mask": self._mask.copy(), "outcome": self.state["outcome"].copy(),
+                "quest": self.state["quest_index"].copy(),
                 "invalid": self._invalid.copy(), "turn_resolved": self._resolved.copy()}
 
 
@@ -140,9 +151,6 @@ class FGORandomQuestVectorEnv(FGOVectorEnv):
     def _initial_quests(self, quest):
         rng = np.random.default_rng(self.pool_seed)
         return [sample_quest(self.split, rng, self.catalogue) for _ in range(self.pool_size)]
-
-    def _pick_templates(self, which: np.ndarray) -> None:
-        self._template_idx[which] = self.np_random.integers(0, len(self.quests), size=int(which.sum()))
 
 
 def _seeding(seed, current):

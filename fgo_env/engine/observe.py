@@ -238,3 +238,15 @@ def write_features_obs(s, out):
         for j in range(C.N_FRONT):
             m = front_member(s, j)
             out[9 + 6 * C.HAND + j] = m >= 0 and s.np[m] >= C.NP_FULL
+
+
+def observation_table() -> str:
+    """The ``state`` vector as a Markdown table (docs/env.md embeds it; a test keeps them equal)."""
+    rows = ["| index | field | meaning |", "|---|---|---|"]
+    for name, sl, doc in OBS_FIELDS:
+        if name.startswith(("servant", "enemy", "card")) and not name.startswith(("servant1.", "enemy1.",
+                                                                                  "card1.")):
+            continue
+        idx = str(sl.start) if sl.stop - sl.start == 1 else f"{sl.start}-{sl.stop - 1}"
+        rows.append(f"| {idx} | `{name}` | {doc} |")
+    return "\n".join(rows)
