@@ -75,6 +75,7 @@ class FGOEnv(gym.Env):
     ``obs_mode="state"``: a float32 vector of what a player sees, documented field by field
     in ``fgo_env.engine.observe.OBS_FIELDS`` (and docs/env.md). ``obs_mode="features"``: the
     flat encoding of `fgo_env.features.Features` (what the vision model reads).
+    ``obs_mode="pixels"``: the rendered screen downscaled to ``pixel_shape`` (H, W), uint8.
 
     ## Rewards
 
@@ -99,7 +100,10 @@ class FGOEnv(gym.Env):
     - ``reward``: preset name, dict of weights or callable.
     - ``invalid_action``: "penalize" (default) or "raise".
     - ``invalid_limit``: invalid actions in a row that truncate the episode (default 32).
-    - ``render_mode``: "ansi" prints the battle as text.
+    - ``render_mode``: "ansi" (the battle as text), "rgb_array" (frames of the game's screens,
+      ``render_size`` (W, H), default 1280x720) or "human" (a pygame window at ``render_fps``).
+    - ``look``: None (plain), a seed or a ``fgo_env.screens.Look`` (domain randomisation).
+    - ``pixel_shape``: (H, W) of ``obs_mode="pixels"`` observations, default (72, 128).
 
     ## Vectorized environment
 
@@ -111,14 +115,18 @@ class FGOEnv(gym.Env):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 4}
 
     def __init__(self, quest: str = DEFAULT_QUEST, obs_mode: str = "state",
                  reward: str | Mapping[str, float] | Callable[[dict], float] | None = "default",
                  invalid_action: str = "penalize", invalid_limit: int = 32,
-                 render_mode: str | None = None, catalogue=None):
+                 render_mode: str | None = None, catalogue=None, render_size: tuple[int, int] = (1280, 720),
+                 look=None, pixel_shape: tuple[int, int] = (72, 128)):
         self.catalogue = catalogue or load_catalogue()
-        self.obs_mode = check_choice("obs_mode", obs_mode, ("state", "features"))
+        self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
+        self.render_size, self.look, self.pixel_shape = tuple(render_size), look, tuple(pixel_shape)
+        self._renderer = None
+        self._window = None
         self.invalid_action = check_choice("invalid_action", invalid_action, INVALID_MODES)
         if render_mode is not None:
             check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
@@ -127,9 +135,9 @@ class FGOEnv(gym.Env):
         self._reward_fn = reward if callable(reward) else None
         self._reward = reward_params(reward)
         self.action_space = spaces.Discrete(N_ACTIONS)
-        self.observation_space = observation_space(self.obs_mode)
+        self.observation_space = observation_space(self.obs_mode, self.pixel_shape)
         self._state = new_state(1)
-        self._obs = np.zeros((1, self.observation_space.shape[0]), np.float32)
+        self._obs = np.zeros((1, OBS_SIZE if self.obs_mode != "features" else FEATURES_SIZE), np.float32)
         self._mask = np.zeros((1, N_ACTIONS), np.bool_)
         self._scratch = _StepBuffers(1)
         self.quest = None
@@ -160,7 +168,9 @@ class FGOEnv(gym.Env):
                     self._template.view(np.uint8).reshape(1, -1), np.zeros(1, np.int64),
                     np.array([game_seed], np.uint64), np.ones(1, np.bool_))
         self._observe()
-        return self._obs[0].copy(), self._info(resolved=False, invalid=None)
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), self._info(resolved=False, invalid=None)
 
     def step(self, action):
         reason = invalid_reason(self._state[0], action)
@@ -176,7 +186,9 @@ class FGOEnv(gym.Env):
         reward = float(b.rewards[0])
         if self._reward_fn is not None:
             reward = float(self._reward_fn(info))
-        return self._obs[0].copy(), reward, bool(b.terminated[0]), bool(b.truncated[0]), info
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), reward, bool(b.terminated[0]), bool(b.truncated[0]), info
 
     def action_masks(self) -> np.ndarray:
         """Legal actions as a bool vector (sb3-contrib's MaskablePPO reads this)."""
@@ -186,7 +198,43 @@ class FGOEnv(gym.Env):
         if self.render_mode == "ansi":
             from .text import battle_text
             return battle_text(self)
+        if self.render_mode == "rgb_array":
+            return self.render_frame()
+        if self.render_mode == "human":
+            from .viewer.window import Window
+
+            if self._window is None:
+                self._window = Window(*self.render_size, title=f"Pendragon Gym - {self.quest.name}")
+            self._window.show_scene(self.scene(), self.renderer)
+            self._window.tick(self.metadata["render_fps"])
         return None
+
+    def close(self):
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    # -- screens ---------------------------------------------------------------------------
+    @property
+    def renderer(self):
+        """The screen renderer (pygame is imported on first use)."""
+        if self._renderer is None:
+            from .screens import Look, Renderer
+
+            look = self.look if self.look is not None else Look.plain()
+            look = Look.random(look) if isinstance(look, int) else look
+            self._renderer = Renderer(*self.render_size, look=look)
+        return self._renderer
+
+    def scene(self):
+        """The `fgo_env.screens.Scene` of the current screen."""
+        from .screens.from_state import scene_from_state
+
+        return scene_from_state(self._state[0], self.quest, self.catalogue)
+
+    def render_frame(self) -> np.ndarray:
+        """The current screen as an H x W x 3 uint8 frame, whatever the render mode."""
+        return self.renderer.render(self.scene())
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -201,8 +249,15 @@ class FGOEnv(gym.Env):
         return Features.from_array(out[0])
 
     def _observe(self) -> None:
-        mode = OBS_STATE if self.obs_mode == "state" else OBS_FEATURES
+        mode = OBS_FEATURES if self.obs_mode == "features" else OBS_STATE
         observe_games(self._state, mode, self._obs, self._mask)
+
+    def _observation(self) -> np.ndarray:
+        if self.obs_mode == "pixels":
+            from .screens import downscale
+
+            return downscale(self.render_frame(), (self.pixel_shape[1], self.pixel_shape[0]))  # (W, H)
+        return self._obs[0].copy()
 
     def _info(self, resolved: bool, invalid: str | None, action=None) -> dict:
         rec = self._state[0]

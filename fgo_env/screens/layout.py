@@ -1,0 +1,469 @@
+"""The single source of screen geometry.
+
+Every element is a `Rect` in fractions of a 16:9 game area (x right, y down, origin top left),
+following the positions the real game's bots use (reference §8). The renderer draws from here,
+the vision model crops by it and the pilot taps by it; nothing else in the package holds a
+coordinate.
+
+Elements also have string keys ``"group/part"`` (see `elements`); the part before the slash is a
+jitter group: under a randomised `Look` all parts of one group move together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+ASPECT = 16 / 9
+ASPECT_MODES = ("letterbox", "crop")
+MAX_PIPS = 5
+
+# Enemy info boxes: three across the top-left ~55 % (FGA: x 0-0.19, 0.19-0.38, 0.38-0.56).
+_ENEMY_X0, _ENEMY_PITCH, _ENEMY_W, _ENEMY_Y, _ENEMY_H = 0.005, 0.185, 0.178, 0.012, 0.122
+# Servant panels: slot width 0.248 (318 px of 1280); skills at y 0.80.
+_SLOT_W, _SKILL_X0, _SKILL_PITCH, _SKILL_Y, _SKILL_W = 0.248, 0.057, 0.072, 0.80, 0.05
+# Face cards: 0.2 pitch, centres 0.10 .. 0.90, in the lower half.
+_CARD_X0, _CARD_PITCH, _CARD_W, _CARD_Y, _CARD_H = 0.02, 0.20, 0.16, 0.455, 0.47
+# NP cards of front slots 0-2 above the face cards (FGO-py taps x 0.34, 0.51, 0.66; y 0.24-0.36).
+_NP_CX, _NP_W, _NP_Y, _NP_H = (0.335, 0.50, 0.665), 0.12, 0.165, 0.265
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A rectangle in fractions of the 16:9 game area."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x <= x < self.x + self.w and self.y <= y < self.y + self.h
+
+    def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(x, y, w, h) in pixels of a ``width``×``height`` game area; edges are rounded, so
+        neighbouring rects share their border pixel column exactly."""
+        x0, y0 = round(self.x * width), round(self.y * height)
+        return (x0, y0, round(self.right * width) - x0, round(self.bottom * height) - y0)
+
+    def scaled(self, factor: float) -> "Rect":
+        """The same centre, sides multiplied by ``factor``."""
+        cx, cy = self.center
+        w, h = self.w * factor, self.h * factor
+        return Rect(cx - w / 2, cy - h / 2, w, h)
+
+    def moved(self, dx: float, dy: float) -> "Rect":
+        return Rect(self.x + dx, self.y + dy, self.w, self.h)
+
+
+def _square(cx: float, cy: float, w: float) -> Rect:
+    """A rect that is square in pixels on a 16:9 area, ``w`` wide (fraction of the width)."""
+    h = w * ASPECT
+    return Rect(cx - w / 2, cy - h / 2, w, h)
+
+
+# ---------------------------------------------------------------------------------- top bar
+def enemy_panel(e: int) -> Rect:
+    """Info box of enemy slot ``e`` (0-2, left to right): class icon, name, HP, charge pips."""
+    return Rect(_ENEMY_X0 + _ENEMY_PITCH * e, _ENEMY_Y, _ENEMY_W, _ENEMY_H)
+
+
+def _in_enemy(e: int, dx: float, dy: float, w: float, h: float) -> Rect:
+    p = enemy_panel(e)
+    return Rect(p.x + dx, p.y + dy, w, h)
+
+
+def enemy_class_icon(e: int) -> Rect:
+    return _in_enemy(e, 0.004, 0.008, 0.032, 0.032 * ASPECT)
+
+
+def enemy_target_marker(e: int) -> Rect:
+    """Red reticle drawn on the box of the selected target."""
+    return _in_enemy(e, 0.006, 0.072, 0.028, 0.028 * ASPECT)
+
+
+def enemy_name(e: int) -> Rect:
+    return _in_enemy(e, 0.042, 0.006, 0.132, 0.034)
+
+
+def enemy_hp_text(e: int) -> Rect:
+    return _in_enemy(e, 0.042, 0.042, 0.132, 0.034)
+
+
+def enemy_hp_bar(e: int) -> Rect:
+    return _in_enemy(e, 0.042, 0.079, 0.132, 0.012)
+
+
+def enemy_charge(e: int) -> Rect:
+    """Row of NP charge pips (up to ``MAX_PIPS``)."""
+    return _in_enemy(e, 0.042, 0.096, 0.1, 0.02)
+
+
+def enemy_charge_pip(e: int, k: int) -> Rect:
+    row = enemy_charge(e)
+    pitch = row.w / MAX_PIPS
+    return Rect(row.x + pitch * k + pitch * 0.1, row.y, pitch * 0.8, row.h)
+
+
+def enemy_sprite(e: int) -> Rect:
+    """Where enemy ``e`` stands on the battlefield (left half, staggered)."""
+    cx = (0.11, 0.285, 0.46)[e]
+    top = (0.19, 0.15, 0.19)[e]
+    return Rect(cx - 0.08, top, 0.16, 0.38)
+
+
+def damage_number(e: int) -> Rect:
+    """Damage dealt to enemy ``e`` on chain frames, over its sprite."""
+    s = enemy_sprite(e)
+    return Rect(s.x - 0.01, s.y + 0.10, s.w + 0.02, 0.07)
+
+
+def wave_counter() -> Rect:
+    """The whole "Battle n/N" text (FGO-py digits at x 0.69-0.73, y 0.02-0.05)."""
+    return Rect(0.615, 0.012, 0.118, 0.046)
+
+
+def wave_label() -> Rect:
+    """The word "Battle" left of the digits."""
+    return Rect(0.615, 0.016, 0.073, 0.04)
+
+
+def wave_digit_current() -> Rect:
+    """The n of "Battle n/N" (FGO-py box (884,14)-(902,37) of 1280×720)."""
+    return Rect(0.6906, 0.0194, 0.0141, 0.0319)
+
+
+def wave_slash() -> Rect:
+    return Rect(0.7047, 0.0194, 0.0078, 0.0319)
+
+
+def wave_digit_total() -> Rect:
+    """The N of "Battle n/N" (FGO-py box (912,13)-(932,38))."""
+    return Rect(0.7125, 0.0181, 0.0156, 0.0347)
+
+
+def turn_counter() -> Rect:
+    return Rect(0.615, 0.062, 0.118, 0.036)
+
+
+def star_counter() -> Rect:
+    """Critical stars held (star icon and number)."""
+    return Rect(0.745, 0.016, 0.09, 0.042)
+
+
+def menu_button() -> Rect:
+    """Decorative battle-menu button at the top right."""
+    return Rect(0.905, 0.014, 0.085, 0.06)
+
+
+# ------------------------------------------------------------------------- servant panels
+def servant_panel(s: int) -> Rect:
+    """Panel of front slot ``s`` (0-2) along the bottom; 0.248 of the width per slot."""
+    return Rect(_SLOT_W * s + 0.003, 0.705, _SLOT_W - 0.006, 0.29)
+
+
+def _in_slot(s: int, dx: float, y: float, w: float, h: float) -> Rect:
+    return Rect(_SLOT_W * s + dx, y, w, h)
+
+
+def servant_name(s: int) -> Rect:
+    return _in_slot(s, 0.012, 0.711, 0.222, 0.034)
+
+
+def servant_portrait(s: int) -> Rect:
+    """Servant face, lower left of the panel (FGO-py class icon box (13,618)-(117,702))."""
+    return _in_slot(s, 0.010, 0.858, 0.066, 0.117)
+
+
+def servant_class_icon(s: int) -> Rect:
+    return _in_slot(s, 0.006, 0.850, 0.026, 0.026 * ASPECT)
+
+
+def skill_icon(s: int, k: int) -> Rect:
+    """Skill ``k`` (0-2) of slot ``s``; centres x 0.057/0.127/0.201 + 0.2465·s, y 0.80."""
+    return _square(_SKILL_X0 + 0.2465 * s + _SKILL_PITCH * k, _SKILL_Y, _SKILL_W)
+
+
+def servant_hp_label(s: int) -> Rect:
+    return _in_slot(s, 0.084, 0.863, 0.03, 0.03)
+
+
+def servant_hp(s: int) -> Rect:
+    """HP number (FGO-py (200,620)-(293,644): y 0.86-0.89)."""
+    return _in_slot(s, 0.115, 0.859, 0.115, 0.036)
+
+
+def servant_np_label(s: int) -> Rect:
+    return _in_slot(s, 0.084, 0.909, 0.03, 0.03)
+
+
+def servant_np(s: int) -> Rect:
+    """NP % number (FGO-py (220,655)-(271,680): y 0.91-0.94)."""
+    return _in_slot(s, 0.135, 0.905, 0.095, 0.038)
+
+
+def np_bar(s: int) -> Rect:
+    """NP gauge bar (the "full" probe of FGO-py sits at y 0.94-0.95)."""
+    return _in_slot(s, 0.084, 0.948, 0.146, 0.016)
+
+
+def servant_sprite(s: int) -> Rect:
+    """Where servant ``s`` stands on the battlefield (right half)."""
+    cx = (0.60, 0.715, 0.83)[s]
+    return Rect(cx - 0.055, 0.30 + 0.03 * (s % 2), 0.11, 0.30)
+
+
+# --------------------------------------------------------------------- buttons and popups
+def attack_button() -> Rect:
+    """The Attack button, bottom right (FGA tap (0.90, 0.83); FGO-py tap (0.96, 0.95))."""
+    return Rect(0.80, 0.70, 0.19, 0.28)
+
+
+def master_button() -> Rect:
+    """Master-skill menu button at the right edge, mid-height (0.94, 0.44)."""
+    return _square(0.94, 0.44, 0.058)
+
+
+def master_skill(m: int) -> Rect:
+    """Master skill ``m`` (0-2) of the unfolded menu: x 0.71/0.78/0.85, y 0.44."""
+    return _square((0.71, 0.78, 0.85)[m], 0.44, 0.054)
+
+
+def master_menu() -> Rect:
+    """Backdrop of the unfolded master-skill menu."""
+    return Rect(0.67, 0.37, 0.315, 0.14)
+
+
+def ally_target_popup(s: int) -> Rect:
+    """Button choosing servant ``s`` as a skill's target (centres x 0.30/0.50/0.70, y 0.61)."""
+    cx = (0.30, 0.50, 0.70)[s]
+    return Rect(cx - 0.08, 0.46, 0.16, 0.30)
+
+
+def popup_panel() -> Rect:
+    """Backdrop of the ally-target popup, with its title strip at the top."""
+    return Rect(0.18, 0.36, 0.64, 0.43)
+
+
+def popup_title() -> Rect:
+    return Rect(0.25, 0.375, 0.5, 0.06)
+
+
+# --------------------------------------------------------------------------- card screen
+def card(i: int) -> Rect:
+    """Face card ``i`` (0-4): centres x 0.10 .. 0.90, y 0.455-0.925."""
+    return Rect(_CARD_X0 + _CARD_PITCH * i, _CARD_Y, _CARD_W, _CARD_H)
+
+
+def _in_card(i: int, dx: float, y: float, w: float, h: float) -> Rect:
+    return Rect(card(i).x + dx, y, w, h)
+
+
+def card_crit(i: int) -> Rect:
+    """Crit-star % printed at the card's top left (FGO-py y 0.49-0.56)."""
+    return _in_card(i, 0.006, 0.462, 0.076, 0.05)
+
+
+def card_badge(i: int) -> Rect:
+    """WEAK / RESIST badge at the card's top right (FGO-py x +0.12..0.16, y 0.44-0.58)."""
+    return _in_card(i, 0.084, 0.464, 0.07, 0.046)
+
+
+def card_portrait(i: int) -> Rect:
+    """Owner's face on the card (FGO-py (76,431)-(184,498): y 0.60-0.69)."""
+    return _in_card(i, 0.012, 0.52, 0.136, 0.205)
+
+
+def card_class_icon(i: int) -> Rect:
+    return _in_card(i, 0.014, 0.523, 0.028, 0.028 * ASPECT)
+
+
+def card_type_icon(i: int) -> Rect:
+    """Arts / Buster / Quick icon (FGO-py (80,537)-(131,581): y 0.75-0.81)."""
+    c = card(i)
+    return _square(c.x + c.w / 2, 0.772, 0.062)
+
+
+def card_type_strip(i: int) -> Rect:
+    """Band of the card type's colour with its name, at the card's foot."""
+    return _in_card(i, 0.006, 0.83, 0.148, 0.087)
+
+
+def card_order(i: int) -> Rect:
+    """Chain position (1-3) drawn over a selected card."""
+    return _in_card(i, 0.035, 0.56, 0.09, 0.13)
+
+
+def np_card(j: int) -> Rect:
+    """NP card of front slot ``j`` (0-2), in a row above the face cards (y 0.165-0.43)."""
+    return Rect(_NP_CX[j] - _NP_W / 2, _NP_Y, _NP_W, _NP_H)
+
+
+def np_card_portrait(j: int) -> Rect:
+    c = np_card(j)
+    return Rect(c.x + 0.008, c.y + 0.014, c.w - 0.016, 0.17)
+
+
+def np_card_label(j: int) -> Rect:
+    c = np_card(j)
+    return Rect(c.x + 0.008, c.y + 0.19, c.w - 0.016, 0.06)
+
+
+def back_button() -> Rect:
+    """Return to the command screen (FGA (right−160, 1370) of 2560×1440)."""
+    return Rect(0.905, 0.935, 0.085, 0.055)
+
+
+# ------------------------------------------------------------------------------- banners
+def banner() -> Rect:
+    """Big centred text: chain name, "Battle 2/3", Victory / Defeat."""
+    return Rect(0.10, 0.40, 0.80, 0.16)
+
+
+def banner_band() -> Rect:
+    """The dark band behind the banner text (full width)."""
+    return Rect(0.0, 0.385, 1.0, 0.19)
+
+
+def enemy_turn_label() -> Rect:
+    return Rect(0.38, 0.145, 0.24, 0.05)
+
+
+# ----------------------------------------------------------------------- element registry
+@lru_cache(maxsize=1)
+def elements() -> dict[str, Rect]:
+    """Every element by key ``"group/part"``; the group is the jitter unit of a `Look`."""
+    out: dict[str, Rect] = {}
+    for e in range(3):
+        g = f"enemy{e}"
+        out |= {f"{g}/panel": enemy_panel(e), f"{g}/icon": enemy_class_icon(e),
+                f"{g}/target": enemy_target_marker(e), f"{g}/name": enemy_name(e),
+                f"{g}/hp_text": enemy_hp_text(e), f"{g}/hp_bar": enemy_hp_bar(e),
+                f"{g}/charge": enemy_charge(e), f"esprite{e}/body": enemy_sprite(e),
+                f"damage{e}/text": damage_number(e)}
+        out |= {f"{g}/pip{k}": enemy_charge_pip(e, k) for k in range(MAX_PIPS)}
+    out |= {"wave/counter": wave_counter(), "wave/label": wave_label(),
+            "wave/current": wave_digit_current(), "wave/slash": wave_slash(),
+            "wave/total": wave_digit_total(), "wave/turn": turn_counter(),
+            "stars/counter": star_counter(), "menu/button": menu_button()}
+    for s in range(3):
+        g = f"servant{s}"
+        out |= {f"{g}/panel": servant_panel(s), f"{g}/name": servant_name(s),
+                f"{g}/portrait": servant_portrait(s), f"{g}/class": servant_class_icon(s),
+                f"{g}/hp_label": servant_hp_label(s), f"{g}/hp": servant_hp(s),
+                f"{g}/np_label": servant_np_label(s), f"{g}/np": servant_np(s),
+                f"{g}/np_bar": np_bar(s), f"ssprite{s}/body": servant_sprite(s),
+                f"popup/ally{s}": ally_target_popup(s)}
+        out |= {f"{g}/skill{k}": skill_icon(s, k) for k in range(3)}
+    out |= {"attack/button": attack_button(), "master/button": master_button(),
+            "master/menu": master_menu(), "popup/panel": popup_panel(), "popup/title": popup_title()}
+    out |= {f"master/skill{m}": master_skill(m) for m in range(3)}
+    for i in range(5):
+        g = f"card{i}"
+        out |= {f"{g}/face": card(i), f"{g}/crit": card_crit(i), f"{g}/badge": card_badge(i),
+                f"{g}/portrait": card_portrait(i), f"{g}/class": card_class_icon(i),
+                f"{g}/icon": card_type_icon(i), f"{g}/strip": card_type_strip(i),
+                f"{g}/order": card_order(i)}
+    for j in range(3):
+        out |= {f"np{j}/card": np_card(j), f"np{j}/portrait": np_card_portrait(j),
+                f"np{j}/label": np_card_label(j)}
+    out |= {"back/button": back_button(), "banner/text": banner(), "banner/band": banner_band(),
+            "banner/enemy_turn": enemy_turn_label()}
+    return out
+
+
+def element(key: str) -> Rect:
+    """The rect of element ``key`` (see `elements`)."""
+    return elements()[key]
+
+
+# ------------------------------------------------------------------------ screen mapping
+def game_area(width: int, height: int, aspect_mode: str = "letterbox") -> tuple[int, int, int, int]:
+    """The 16:9 game area, (x, y, w, h) in pixels, inside a ``width``×``height`` screen.
+
+    The game area is the largest centred 16:9 rectangle that fits the screen, in both modes, so a
+    reader needs no knowledge of the mode: on a phone wider than 16:9, "letterbox" fills the side
+    strips with black bars and "crop" with the battlefield backdrop (the game's art runs to the
+    screen edges and the sides are cropped off to recover the 16:9 area). A screen narrower than
+    16:9 gets the strips above and below instead.
+    """
+    if aspect_mode not in ASPECT_MODES:
+        raise ValueError(f"aspect_mode must be one of {ASPECT_MODES}, got {aspect_mode!r}")
+    if width * 9 >= height * 16:
+        w, h = round(height * ASPECT), height
+    else:
+        w, h = width, round(width / ASPECT)
+    return ((width - w) // 2, (height - h) // 2, w, h)
+
+
+def to_screen(rect: Rect, area: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Pixel rect of ``rect`` on a screen whose game area is ``area`` (from `game_area`)."""
+    x, y, w, h = rect.to_pixels(area[2], area[3])
+    return (x + area[0], y + area[1], w, h)
+
+
+def screen_to_frac(px: float, py: float, area: tuple[int, int, int, int]) -> tuple[float, float]:
+    """Screen pixel -> fractions of the game area (for taps and mouse clicks)."""
+    return ((px - area[0]) / area[2], (py - area[1]) / area[3])
+
+
+def frac_to_screen(x: float, y: float, area: tuple[int, int, int, int]) -> tuple[int, int]:
+    """Fractions of the game area -> screen pixel (where the pilot taps)."""
+    return (area[0] + round(x * area[2]), area[1] + round(y * area[3]))
+
+
+# ---------------------------------------------------------------------------- hit testing
+class Hit(NamedTuple):
+    """What a tap lands on: element ``name`` and its ``index`` (skills: 3·slot + skill)."""
+
+    name: str
+    index: int
+
+
+POPUPS = (None, "master", "ally_target")
+
+
+def tappables(kind: str, popup: str | None = None) -> list[tuple[Hit, Rect]]:
+    """The tappable elements of a screen ``kind`` ("command" or "cards"), first match wins.
+
+    ``popup`` ("master" or "ally_target") is modal on the command screen: only its buttons count.
+    """
+    if popup not in POPUPS:
+        raise ValueError(f"popup must be one of {POPUPS}, got {popup!r}")
+    if kind == "command" and popup == "master":
+        return [(Hit("master_skill", m), master_skill(m)) for m in range(3)] + [
+            (Hit("master_button", 0), master_button())]
+    if kind == "command" and popup == "ally_target":
+        return [(Hit("ally_target", s), ally_target_popup(s)) for s in range(3)]
+    if kind == "command":
+        out = [(Hit("attack", 0), attack_button()), (Hit("master_button", 0), master_button())]
+        out += [(Hit("skill", 3 * s + k), skill_icon(s, k)) for s in range(3) for k in range(3)]
+        out += [(Hit("enemy", e), enemy_panel(e)) for e in range(3)]
+        out += [(Hit("enemy", e), enemy_sprite(e)) for e in range(3)]
+        return out
+    if kind == "cards":
+        return ([(Hit("card", i), card(i)) for i in range(5)]
+                + [(Hit("np_card", j), np_card(j)) for j in range(3)]
+                + [(Hit("back", 0), back_button())])
+    return []
+
+
+def hit_test(x_frac: float, y_frac: float, kind: str, popup: str | None = None) -> Hit | None:
+    """The element under a tap at game-area fractions (x, y) on a ``kind`` screen, or None."""
+    for hit, rect in tappables(kind, popup):
+        if rect.contains(x_frac, y_frac):
+            return hit
+    return None

@@ -1,0 +1,190 @@
+"""`Look`: how a scene is drawn, and its domain randomisation for vision training.
+
+A `Look` is a frozen, hashable bundle of knobs. `Look.plain()` is the deterministic default used by
+the viewer and the env; `Look.random(seed)` draws every knob from its documented range. The same
+scene and look always give the same frame. docs/screens.md lists every knob with its range.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+from dataclasses import dataclass, fields
+from functools import lru_cache
+
+import numpy as np
+
+from .layout import ASPECT, ASPECT_MODES, Rect, elements
+
+BACKGROUNDS = ("dusk", "night", "cave", "ruins", "forest")
+FONTS = ("sans", "sans_italic", "serif")  # pygame's default bold sans, its italic, shipped DejaVu
+ASPECTS = (16 / 9, 18 / 9, 19.5 / 9, 20 / 9)
+
+# Documented maxima (docs/screens.md).
+MAX_JITTER_POS = 0.012  # element offset, as a fraction of the game-area WIDTH, in x and in y
+MAX_JITTER_SCALE = 0.05  # element scale 1 ± this
+HUE_RANGE = 12.0  # degrees
+BRIGHTNESS_RANGE = 20.0  # added to every channel, in 0..255 units
+CONTRAST_RANGE = (0.85, 1.15)
+TEXT_SCALE_RANGE = (0.9, 1.1)
+BLUR_RANGE = (1.0, 2.2)  # resample factor
+NOISE_RANGE = (0.0, 8.0)  # Gaussian sigma in 0..255 units
+JPEG_RANGE = (30, 95)
+
+
+@dataclass(frozen=True)
+class Look:
+    """Drawing and post-processing knobs.
+
+    Attributes:
+        seed: drives the background details, per-element jitter and the noise field.
+        background: battlefield style, one of ``BACKGROUNDS``.
+        hue_shift: degrees added to the hue of every palette colour, in ±``HUE_RANGE``.
+        brightness: added to every channel of the final frame, in ±``BRIGHTNESS_RANGE``.
+        contrast: multiplies the distance from mid grey, in ``CONTRAST_RANGE``.
+        font: one of ``FONTS``.
+        number_scale, label_scale: font size factors for numbers and labels, ``TEXT_SCALE_RANGE``.
+        jitter_pos: max offset of an element group, fraction of the game-area width (≤ 0.012).
+        jitter_scale: max relative size change of an element, about its centre (≤ 0.05).
+        blur: resample factor; the frame is shrunk by it and enlarged back (1 = sharp, ≤ 2.2).
+        noise: sigma of additive Gaussian pixel noise, ``NOISE_RANGE`` (0 = none).
+        jpeg_quality: JPEG round trip at this quality (0 = none, else ``JPEG_RANGE``).
+        aspect: screen width / height; None keeps the renderer's own size, else the frame keeps
+            the renderer's height and takes this ratio (a phone screenshot: 16:9 .. 20:9).
+        aspect_mode: "letterbox" (black side bars) or "crop" (backdrop runs to the screen edges).
+    """
+
+    seed: int = 0
+    background: str = "dusk"
+    hue_shift: float = 0.0
+    brightness: float = 0.0
+    contrast: float = 1.0
+    font: str = "sans"
+    number_scale: float = 1.0
+    label_scale: float = 1.0
+    jitter_pos: float = 0.0
+    jitter_scale: float = 0.0
+    blur: float = 1.0
+    noise: float = 0.0
+    jpeg_quality: int = 0
+    aspect: float | None = None
+    aspect_mode: str = "letterbox"
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.background in BACKGROUNDS, f"background must be one of {BACKGROUNDS}"),
+            (self.font in FONTS, f"font must be one of {FONTS}"),
+            (self.aspect_mode in ASPECT_MODES, f"aspect_mode must be one of {ASPECT_MODES}"),
+            (0 <= self.jitter_pos <= MAX_JITTER_POS, f"jitter_pos must be in [0, {MAX_JITTER_POS}]"),
+            (0 <= self.jitter_scale <= MAX_JITTER_SCALE, f"jitter_scale must be in [0, {MAX_JITTER_SCALE}]"),
+            (self.blur >= 1.0, "blur is a resample factor >= 1"),
+            (self.noise >= 0, "noise must be >= 0"),
+            (self.jpeg_quality == 0 or 1 <= self.jpeg_quality <= 100, "jpeg_quality: 0 or 1..100"),
+            (self.aspect is None or 1.0 <= self.aspect <= 3.0, "aspect must be None or in [1, 3]"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"Look: {message}")
+
+    @classmethod
+    def plain(cls) -> "Look":
+        """The default look: no randomisation (viewer, env ``pixels``)."""
+        return cls()
+
+    @classmethod
+    def random(cls, seed: int) -> "Look":
+        """Every knob drawn from its documented range; deterministic in ``seed``."""
+        rng = np.random.default_rng([seed, 0x100C])
+
+        def maybe(p: float, draw: float, off: float) -> float:
+            return draw if rng.random() < p else off
+
+        return cls(
+            seed=int(seed),
+            background=BACKGROUNDS[rng.integers(len(BACKGROUNDS))],
+            hue_shift=float(rng.uniform(-HUE_RANGE, HUE_RANGE)),
+            brightness=float(rng.uniform(-BRIGHTNESS_RANGE, BRIGHTNESS_RANGE)),
+            contrast=float(rng.uniform(*CONTRAST_RANGE)),
+            font=FONTS[rng.integers(len(FONTS))],
+            number_scale=float(rng.uniform(*TEXT_SCALE_RANGE)),
+            label_scale=float(rng.uniform(*TEXT_SCALE_RANGE)),
+            jitter_pos=float(rng.uniform(0, MAX_JITTER_POS)),
+            jitter_scale=float(rng.uniform(0, MAX_JITTER_SCALE)),
+            blur=maybe(0.5, float(rng.uniform(*BLUR_RANGE)), 1.0),
+            noise=maybe(0.6, float(rng.uniform(*NOISE_RANGE)), 0.0),
+            jpeg_quality=int(maybe(0.5, float(rng.integers(JPEG_RANGE[0], JPEG_RANGE[1] + 1)), 0)),
+            aspect=ASPECTS[rng.integers(len(ASPECTS))],
+            aspect_mode=ASPECT_MODES[rng.integers(len(ASPECT_MODES))],
+        )
+
+    @property
+    def has_jitter(self) -> bool:
+        return self.jitter_pos > 0 or self.jitter_scale > 0
+
+    @property
+    def has_color_change(self) -> bool:
+        return self.brightness != 0 or self.contrast != 1
+
+    def describe(self) -> dict[str, object]:
+        """The knobs as a plain dict (for logs and dataset metadata)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def screen_size(width: int, height: int, look: Look) -> tuple[int, int]:
+    """The frame size a renderer of ``width``×``height`` produces under ``look``."""
+    if look.aspect is None:
+        return (width, height)
+    return (max(2, round(height * look.aspect / 2) * 2), height)
+
+
+def _unit_draws(look: Look, group: str, n: int) -> list[float]:
+    """``n`` numbers in [-1, 1), a pure function of (look seed, group); stable across processes."""
+    digest = hashlib.blake2b(f"{look.seed}/{group}".encode(), digest_size=2 * n).digest()
+    return [int.from_bytes(digest[2 * i: 2 * i + 2], "little") / 32768.0 - 1.0 for i in range(n)]
+
+
+@lru_cache(maxsize=1)
+def _group_boxes() -> dict[str, Rect]:
+    """Bounding box of every jitter group of the layout."""
+    boxes: dict[str, list[float]] = {}
+    for key, r in elements().items():
+        b = boxes.setdefault(key.split("/", 1)[0], [r.x, r.y, r.right, r.bottom])
+        b[:] = [min(b[0], r.x), min(b[1], r.y), max(b[2], r.right), max(b[3], r.bottom)]
+    return {g: Rect(x0, y0, x1 - x0, y1 - y0) for g, (x0, y0, x1, y1) in boxes.items()}
+
+
+def _keep_inside(d: float, lo_edge: float, hi_edge: float, margin: float, limit: float) -> float:
+    """Offset ``d`` limited so [lo_edge, hi_edge] + d keeps ``margin`` inside [0, 1], and |d| <= limit."""
+    lo, hi = margin - lo_edge, 1.0 - hi_edge - margin
+    d = (lo + hi) / 2 if lo > hi else min(max(d, lo), hi)
+    return min(max(d, -limit), limit)
+
+
+def jitter_rect(rect: Rect, look: Look, element_key: str) -> Rect:
+    """The rect actually drawn for ``element_key`` under ``look``.
+
+    All parts of a group (``element_key`` up to the first "/") share one offset of at most
+    ``look.jitter_pos`` of the game-area width in x and in y; each rect is scaled about its own
+    centre by the group's factor, within 1 ± ``look.jitter_scale``. Centres therefore move by at
+    most ``jitter_pos`` (x, fraction of width) and ``jitter_pos·16/9`` (y, fraction of height).
+    Offsets are reduced where needed so a group stays inside the game area.
+    """
+    if not look.has_jitter:
+        return rect
+    group = element_key.split("/", 1)[0]
+    ux, uy, us = _unit_draws(look, group, 3)
+    box = _group_boxes().get(group, rect)
+    grow = max(us, 0.0) * look.jitter_scale / 2  # a scaled rect grows by this share of its size per side
+    limit_x, limit_y = look.jitter_pos, look.jitter_pos * ASPECT
+    dx = _keep_inside(ux * limit_x, box.x, box.right, grow * rect.w, limit_x)
+    dy = _keep_inside(uy * limit_y, box.y, box.bottom, grow * rect.h, limit_y)
+    return rect.moved(dx, dy).scaled(1.0 + us * look.jitter_scale)
+
+
+def shift_hue(rgb: tuple[int, int, int], degrees: float) -> tuple[int, int, int]:
+    """``rgb`` with its hue rotated by ``degrees`` (palette-level colour randomisation)."""
+    if degrees == 0:
+        return rgb
+    h, l, s = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
+    r, g, b = colorsys.hls_to_rgb((h + degrees / 360) % 1.0, l, s)
+    return (round(r * 255), round(g * 255), round(b * 255))

@@ -1,0 +1,96 @@
+"""Layout: rects inside the game area, reference positions, game_area, hit testing."""
+
+from __future__ import annotations
+
+import pytest
+
+from fgo_env.screens import layout
+from fgo_env.screens.layout import Hit, Rect
+
+
+def test_every_element_lies_in_the_game_area() -> None:
+    for key, r in layout.elements().items():
+        assert 0 <= r.x and 0 <= r.y and r.right <= 1.0 + 1e-9 and r.bottom <= 1.0 + 1e-9, key
+        assert r.w > 0 and r.h > 0, key
+        assert "/" in key
+
+
+def test_reference_positions() -> None:
+    """Positions from reference §8 (FGO-py 1280×720 and FGA 2560×1440 fractions)."""
+    assert layout.attack_button().contains(0.90, 0.83) and layout.attack_button().contains(0.96, 0.95)
+    assert layout.master_button().center == pytest.approx((0.94, 0.44))
+    for m, x in enumerate((0.71, 0.78, 0.85)):
+        assert layout.master_skill(m).center == pytest.approx((x, 0.44))
+    skill_x = ((0.057, 0.127, 0.201), (0.303, 0.377, 0.448), (0.550, 0.626, 0.696))
+    for s in range(3):
+        for k in range(3):
+            cx, cy = layout.skill_icon(s, k).center
+            assert cx == pytest.approx(skill_x[s][k], abs=0.006) and cy == pytest.approx(0.80)
+        assert layout.servant_panel(s).w == pytest.approx(0.248 - 0.006)
+    for i in range(5):
+        c = layout.card(i)
+        assert c.center[0] == pytest.approx(0.10 + 0.2 * i) and c.y >= 0.44
+        assert c.contains(*layout.card_type_strip(i).center)
+    for j in range(3):
+        assert 0.16 < layout.np_card(j).y < 0.25 and layout.np_card(j).bottom < layout.card(0).y
+    for rect in (layout.wave_digit_current(), layout.wave_digit_total()):
+        assert 0.69 <= rect.x and rect.right <= 0.73 and 0.015 <= rect.y and rect.bottom <= 0.055
+    assert layout.wave_digit_current().right <= layout.wave_digit_total().x
+    assert layout.enemy_panel(2).right < 0.56
+
+
+def test_rect_to_pixels_shares_edges() -> None:
+    assert Rect(0.0, 0.0, 0.5, 0.5).to_pixels(1280, 720) == (0, 0, 640, 360)
+    a, b = layout.card(0).to_pixels(1000, 563), layout.card(1).to_pixels(1000, 563)
+    assert a[2] == b[2] or abs(a[2] - b[2]) == 1
+
+
+@pytest.mark.parametrize("mode", ["letterbox", "crop"])
+def test_game_area(mode: str) -> None:
+    assert layout.game_area(1280, 720, mode) == (0, 0, 1280, 720)
+    assert layout.game_area(1600, 720, mode) == (160, 0, 1280, 720)  # 20:9
+    assert layout.game_area(2340, 1080, mode) == (210, 0, 1920, 1080)  # 19.5:9
+    assert layout.game_area(1024, 768, mode) == (0, 96, 1024, 576)  # 4:3 tablet
+
+
+def test_game_area_rejects_unknown_mode() -> None:
+    with pytest.raises(ValueError):
+        layout.game_area(1280, 720, "stretch")
+
+
+def test_screen_mapping_round_trip() -> None:
+    area = layout.game_area(1600, 720)
+    px = layout.frac_to_screen(0.9, 0.83, area)
+    assert layout.screen_to_frac(*px, area) == pytest.approx((0.9, 0.83), abs=1e-3)
+    assert layout.hit_test(*layout.screen_to_frac(*px, area), "command") == Hit("attack", 0)
+
+
+@pytest.mark.parametrize("kind,popup", [("command", None), ("command", "master"),
+                                        ("command", "ally_target"), ("cards", None)])
+def test_hit_test_round_trips_with_centres(kind: str, popup: str | None) -> None:
+    items = layout.tappables(kind, popup)
+    assert items
+    for hit, rect in items:
+        assert layout.hit_test(*rect.center, kind, popup) == hit
+
+
+def test_hit_test_details() -> None:
+    assert layout.hit_test(*layout.skill_icon(2, 1).center, "command") == Hit("skill", 7)
+    assert layout.hit_test(0.5, 0.6, "command") is None  # open battlefield
+    assert layout.hit_test(0.9, 0.83, "cards") == Hit("card", 4)  # no Attack on the card screen
+    assert layout.hit_test(0.5, 0.5, "chain") is None
+    with pytest.raises(ValueError):
+        layout.hit_test(0.5, 0.5, "command", popup="shop")
+
+
+def test_tappables_do_not_overlap() -> None:
+    for kind in ("command", "cards"):
+        items = [(h, r) for h, r in layout.tappables(kind)]
+        for a in range(len(items)):
+            for b in range(a + 1, len(items)):
+                (ha, ra), (hb, rb) = items[a], items[b]
+                if ha == hb:
+                    continue
+                overlap = (min(ra.right, rb.right) > max(ra.x, rb.x)
+                           and min(ra.bottom, rb.bottom) > max(ra.y, rb.y))
+                assert not overlap, (ha, hb)
