@@ -1,0 +1,93 @@
+"""The `Agent` protocol: what every agent of the zoo offers, scripted or learned.
+
+An agent plays one `fgo_env.env.FGOEnv` episode at a time::
+
+    agent.reset(env)                       # at each episode start, after env.reset()
+    action = agent.act(observation, info["action_mask"])
+    agent.last_info                        # optional per-decision details (scores, probabilities)
+
+``act`` must return a legal action (``action_mask[action]`` true). Scripted agents may keep the
+env given to ``reset`` to read its game record (``env.unwrapped.state``), but only what a player
+can see: the hand (``hand``, ``hand_stars``) only while ``phase`` is the card screen, never the
+seed or the random draws. Learned agents use the observation alone.
+
+``save(path)`` writes what is needed to rebuild the agent (a small JSON of its configuration for
+scripted agents, weights plus a JSON config for learned ones) and ``load(path)`` (a classmethod)
+rebuilds it, so ``type(agent).load(p)`` after ``agent.save(p)`` acts identically.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """A player of the battle env; see the module docstring.
+
+    Attributes:
+        name: the registry name of the agent ("random", "greedy", ...).
+        last_info: details of the last decision (e.g. ``{"scores": {action: score}}``), or an
+            empty dict; viewers overlay it, replays record it. Optional.
+    """
+
+    name: str
+
+    def reset(self, env: Any) -> None:
+        """Called at each episode start with the env (after ``env.reset``)."""
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
+        """A legal action index for the current decision."""
+
+    def save(self, path: str | Path) -> None:
+        """Write the agent (config and, for learned agents, weights) to ``path``."""
+
+    @classmethod
+    def load(cls, path: str | Path) -> Agent:
+        """Rebuild an agent written by `save`."""
+
+
+def legal_actions(action_mask: np.ndarray) -> np.ndarray:
+    """Indices of the legal actions of a mask (bool or 0/1 ints)."""
+    legal = np.flatnonzero(np.asarray(action_mask))
+    if legal.size == 0:
+        raise ValueError("no legal action: the episode is over (call env.reset())")
+    return legal
+
+
+class JsonConfigAgent:
+    """Mixin for scripted agents whose whole state is a JSON-able config dict.
+
+    Subclasses define ``name`` and ``config() -> dict`` of the keyword arguments of their
+    constructor; `save` writes ``{"agent": name, "config": {...}}`` and `load` calls
+    ``cls(**config)``.
+    """
+
+    name: str = "agent"
+    last_info: dict
+
+    def config(self) -> dict:
+        return {}
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"agent": self.name, "config": self.config()}, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path):
+        data = json.loads(Path(path).read_text())
+        if data.get("agent") not in (None, cls.name):
+            raise ValueError(f"{path} holds a {data.get('agent')!r} agent, not {cls.name!r}")
+        return cls(**data.get("config", {}))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+__all__ = ["Agent", "JsonConfigAgent", "legal_actions"]

@@ -1,0 +1,183 @@
+"""agents.compare / agents.report end to end on tiny budgets (scripted agents, fake and real training)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents import compare as cmp
+from agents.report import Comparison, rerender
+from agents.scripted import RandomAgent
+
+QUEST = "tutorial_training_yard"  # one wave, cleared in a turn or two
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+REPORT_FILES = ("leaderboard.md", "per_quest.csv", "aggregate.csv", "probability_of_improvement.csv",
+                "runs.csv", "scores.json", "aggregate.png", "probability_of_improvement.png",
+                "performance_profile.png")
+
+
+def assert_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC, f"{path} is not a PNG"
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(path)
+    assert img.ndim == 3 and img.shape[0] > 50 and img.shape[1] > 50
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_compare_scripted_end_to_end_via_cli(tmp_path):
+    from agents.cli import main
+
+    out = tmp_path / "rep"
+    code = main(["compare", "--agents", "random,greedy", "--quests", QUEST, "--runs", "2", "--episodes", "3",
+                 "--out", str(out), "--reps", "300", "--no-progress"])
+    assert code == 0
+    for name in REPORT_FILES:
+        assert (out / name).is_file(), name
+    assert not (out / "learning_curves.png").exists()  # no learning agent, no curves
+    for name in REPORT_FILES:
+        if name.endswith(".png"):
+            assert_png(out / name)
+
+    md = (out / "leaderboard.md").read_text()
+    assert "| Rank | Agent | Runs | Win rate IQM [95 % CI] |" in md
+    assert "Turns to clear IQM [95 % CI]" in md and "Damage/turn IQM [95 % CI]" in md
+    assert "| Quest | Agent | Win rate [95 % CI] |" in md
+    assert "## Probability of improvement P(X > Y) [95 % CI]" in md
+    assert "fgo compare --agents random,greedy" in md  # the command
+    assert "Generated " in md and "CPUs" in md  # date and machine
+    assert "disjoint blocks of evaluation seeds" in md
+
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["quests"] == [QUEST]
+    for metric in ("win_rate", "turns_to_clear", "damage_per_turn"):
+        for agent in ("random", "greedy"):
+            assert np.asarray(scores["scores"][metric][agent], dtype=float).shape == (2, 1)
+    runs = read_csv(out / "runs.csv")
+    assert len(runs) == 2 * 2  # agents x runs x quests
+    # run r of both agents plays the same evaluation block; blocks are disjoint
+    starts = {(r["agent"], r["run"]): int(r["eval_seed_start"]) for r in runs}
+    assert starts[("random", "0")] == starts[("greedy", "0")] == cmp.EVAL_SEED_BASE
+    assert starts[("random", "1")] == starts[("greedy", "1")] == cmp.EVAL_SEED_BASE + 3
+    agg = read_csv(out / "aggregate.csv")
+    iqm = [r for r in agg if r["metric"] == "win_rate" and r["aggregate"] == "iqm"]
+    assert len(iqm) == 2 and all(float(r["ci_low"]) <= float(r["value"]) <= float(r["ci_high"]) for r in iqm)
+    poi = read_csv(out / "probability_of_improvement.csv")
+    assert {(r["x"], r["y"]) for r in poi} in ({("greedy", "random")}, {("random", "greedy")})
+    assert len(read_csv(out / "per_quest.csv")) == 2
+
+    # the report re-renders from scores.json alone
+    paths = rerender(out / "scores.json", tmp_path / "again", plots=False)
+    assert (tmp_path / "again" / "leaderboard.md").read_text().count("| `") >= 4
+    assert "aggregate_png" not in paths
+
+
+def _fake_train_factory(calls: list):
+    def fake_train(agent, quests, steps, seed, out_dir, overrides=None, progress=True, eval_every=None,
+                   eval_episodes=50, resume=False):
+        calls.append({"agent": agent, "quests": list(quests), "steps": steps, "seed": seed,
+                      "eval_every": eval_every})
+        run = Path(out_dir) / f"{agent}_s{seed}"  # like agents.train: out_dir is the parent
+        run.mkdir(parents=True, exist_ok=True)
+        RandomAgent(seed=seed).save(run / "agent.json")
+        rng = np.random.default_rng(seed)
+        with (run / "progress.csv").open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["step", "wall_time", "eval_win_rate", "eval_mean_return", "eval_mean_turns",
+                        "train_steps_per_s"])
+            for i, step in enumerate(range(0, steps + 1, eval_every)):
+                w.writerow([step, 0.5 * i + rng.random(), min(1.0, i / 10 + 0.1 * rng.random()),
+                            -1 + i / 5, 10 - i / 2, 1000.0])
+        return run
+
+    return fake_train
+
+
+def test_compare_learning_agent_with_fake_training(tmp_path):
+    calls: list = []
+    out = cmp.compare(["greedy", "fake"], [QUEST, "farming_2wave"], runs=2, episodes=2, train_steps=100,
+                      out_dir=tmp_path / "rep", seed=5, progress=False, reps=200, trainable={"fake"},
+                      train_fn=_fake_train_factory(calls),
+                      load_fn=lambda run: RandomAgent.load(Path(run) / "agent.json"))
+    # one policy per run, trained on all the quests, training seeds seed + r
+    assert [c["seed"] for c in calls] == [5, 6]
+    assert all(c["quests"] == [QUEST, "farming_2wave"] and c["steps"] == 100 and c["agent"] == "fake"
+               for c in calls)
+    assert calls[0]["eval_every"] == 100 // cmp.DEFAULT_CURVE_POINTS
+    assert_png(out / "learning_curves.png")
+    md = (out / "leaderboard.md").read_text()
+    assert "training seeds (trained here" in md and "![learning_curves](learning_curves.png)" in md
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["kinds"] == {"greedy": "fixed", "fake": "learning"}
+    assert len(scores["run_dirs"]["fake"]) == 2
+    assert np.asarray(scores["scores"]["win_rate"]["fake"], dtype=float).shape == (2, 2)
+    runs = read_csv(out / "runs.csv")
+    assert {r["train_seed"] for r in runs if r["agent"] == "fake"} == {"5", "6"}
+
+
+def test_compare_trained_run_folders_by_glob(tmp_path):
+    # two "trained" run folders (scripted agent JSONs stand in for weights) plus their progress
+    calls: list = []
+    fake = _fake_train_factory(calls)
+    for s in (0, 1):
+        fake("random", [QUEST], 40, s, tmp_path / "runs", eval_every=10)
+    spec = f"mine={tmp_path / 'runs' / 'random_s*'}"
+    label, kind, _, paths = cmp.parse_agent_spec(spec)
+    assert (label, kind, len(paths)) == ("mine", "trained", 2)
+    # loaded by path with the default loader (registry / agents.learners.policy_agent.load_agent)
+    out = cmp.compare([spec, "random"], [QUEST], runs=3, episodes=2, train_steps=None,
+                      out_dir=tmp_path / "rep", progress=False, reps=200, plots=False)
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["kinds"]["mine"] == "trained"
+    assert len(scores["scores"]["win_rate"]["mine"]) == 2  # one run per matched folder
+    assert len(scores["scores"]["win_rate"]["random"]) == 3
+    assert len(scores["run_dirs"]["mine"]) == 2
+    assert "training seeds (one given trained policy per run)" in (out / "leaderboard.md").read_text()
+
+
+def test_parse_agent_spec():
+    assert cmp.parse_agent_spec("greedy")[:2] == ("greedy", "fixed")
+    assert cmp.parse_agent_spec("g2=greedy")[:3] == ("g2", "fixed", "greedy")
+    assert cmp.parse_agent_spec("ppo", trainable={"ppo"})[1] == "learning"
+    with pytest.raises(ValueError, match="unknown agent"):
+        cmp.parse_agent_spec("no_such_agent_xyz")
+    with pytest.raises(ValueError, match="matches nothing"):
+        cmp.parse_agent_spec("/nonexistent/dir/seed*")
+    with pytest.raises(ValueError, match="unique"):
+        cmp.compare(["greedy", "greedy"], [QUEST], 1, 1, None, "/tmp/unused-compare", progress=False)
+
+
+def test_single_agent_single_run_report(tmp_path):
+    out = cmp.compare(["greedy"], [QUEST], runs=1, episodes=2, train_steps=None, out_dir=tmp_path / "one",
+                      progress=False, reps=100, plots=False)
+    md = (out / "leaderboard.md").read_text()
+    assert "(one agent: no pairs)" in md and "single run have no interval" in md
+    comp = Comparison.from_json(json.loads((out / "scores.json").read_text()))
+    assert comp.num_runs("greedy") == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("agents.train") is None,
+                    reason="agents.train is not there yet (the learning path is covered by the fake)")
+def test_compare_with_real_training(tmp_path):
+    pytest.importorskip("torch", reason="training needs torch (the 'rl' extra)")
+    # a tiny PPO: 8 envs x 16 steps per update, one update per run
+    out = cmp.compare(["random", "ppo"], [QUEST], runs=2, episodes=2, train_steps=128,
+                      out_dir=tmp_path / "rep", progress=False, reps=100, curve_points=1, curve_episodes=2,
+                      overrides={"num_envs": 8, "num_steps": 16}, plots=False)
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["kinds"]["ppo"] == "learning"
+    assert np.asarray(scores["scores"]["win_rate"]["ppo"], dtype=float).shape == (2, 1)
+    run_dirs = [Path(d) for d in scores["run_dirs"]["ppo"]]
+    assert len(run_dirs) == 2 and all((d / "progress.csv").is_file() for d in run_dirs)
+    assert {r["train_seed"] for r in read_csv(out / "runs.csv") if r["agent"] == "ppo"} == {"0", "1"}
+    assert "`ppo` 128" in (out / "leaderboard.md").read_text()
