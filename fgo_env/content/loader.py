@@ -417,6 +417,11 @@ def validate_mystic_code(code: MysticCode, file: str = MYSTIC_CODES_FILE) -> Non
     _check_id(where, code.id)
     _check_name(where, "name", code.name)
     _check_skills(where, code.skills)
+    for k, skill in enumerate(code.skills):  # the master is not on the field: "self" has no one to act on
+        for x, effect in enumerate(skill.effects):
+            if effect.target == "self":
+                where.fail(f"skills[{k}].effects[{x}].target",
+                           "a mystic-code skill cannot target 'self'; use 'ally' or 'party'")
 
 
 def _check_ref(where: _Where, field: str, value: str, table: Iterable[str], what: str) -> None:

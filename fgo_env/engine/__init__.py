@@ -9,3 +9,7 @@
 - `actions`: the flat action table.
 - `observe`: the documented observation vector.
 """
+
+from ._numba_cache import configure as _configure_cache
+
+NUMBA_CACHE = _configure_cache()  # before any submodule defines a cached function

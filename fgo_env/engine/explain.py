@@ -27,7 +27,11 @@ def invalid_reason(rec, action) -> str | None:
     """Why ``action`` is illegal in game record ``rec``, or None when it is legal."""
     try:
         a = int(action)
-    except (TypeError, ValueError):
+        # int() truncates 39.5 and parses "39": only a value equal to its int is an integer action
+        integral = bool(a == action)
+    except (TypeError, ValueError, OverflowError):
+        return f"action must be an integer, got {action!r}"
+    if not integral:
         return f"action must be an integer, got {action!r}"
     if not 0 <= a < N_ACTIONS:
         return f"action {a} is out of range 0-{N_ACTIONS - 1}"

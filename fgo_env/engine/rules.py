@@ -293,7 +293,8 @@ def face_card(s, m, t, pos, e, stars_on, first_dmg, first_np, first_star, quick_
     else:
         value, np_value, star_value = CARD_DAMAGE[t, pos], CARD_NP[t, pos], CARD_STAR[t, pos]
         card_up = buff_total(s, m, C.ARTS_UP + t)
-    chance = crit_chance_jit(float(stars_on), quick_first)
+    # The Extra holds no stars and, as in the game, never crits (§1.7, §4.2).
+    chance = 0.0 if t == C.EXTRA else crit_chance_jit(float(stars_on), quick_first)
     crit = 1.0 if rng.uniform(s.seed, s.turn, rng.CRIT, pos) < chance else 0.0
     s.last_crits += int(crit)
     flat = C.BUSTER_CHAIN_ATK * s.m_atk[m] if (buster_chain and t == C.BUSTER) else 0.0

@@ -267,3 +267,17 @@ def test_content_error_is_a_value_error() -> None:
     error = ContentError("bad", "servants.toml", "servant 'x'", "atk")
     assert isinstance(error, ValueError)
     assert str(error) == "servants.toml: servant 'x': field 'atk': bad"
+
+
+def test_mystic_code_self_target_is_refused(tmp_path):
+    from fgo_env.content.loader import MYSTIC_CODES_FILE
+
+    for f in PACKAGE_DIR.glob("*.toml"):
+        shutil.copy(f, tmp_path / f.name)
+    text = (tmp_path / MYSTIC_CODES_FILE).read_text()
+    bad = text.replace('target = "party"', 'target = "self"', 1)
+    assert bad != text
+    (tmp_path / MYSTIC_CODES_FILE).write_text(bad)
+    with pytest.raises(ContentError) as err:
+        load_catalogue(tmp_path)
+    assert "mystic_codes.toml" in str(err.value) and "target" in str(err.value) and "self" in str(err.value)

@@ -1,0 +1,156 @@
+"""Helpers for controlled battles: neutral stats, hand-picked hands, and the expected
+figures of a card computed from the reference's tables (written out here, not imported
+from the engine) through the public formulas and the documented rng keys.
+
+A test builds a record with the ``battle`` fixture, calls `neutralise` so that every
+class/attribute multiplier is 1.0 and the enemies cannot die, deals itself a hand with
+`set_hand` and calls `play` (``rules.play_cards``) directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from fgo_env.content.schema import ATTRIBUTES, CLASSES
+from fgo_env.engine import formulas as F
+from fgo_env.engine import rng, rules
+
+A, B, Q, X = 0, 1, 2, 3  # Arts, Buster, Quick, Extra
+SHIELDER = CLASSES.index("shielder")
+MAN = ATTRIBUTES.index("man")
+BIG_HP = 1e9
+
+# Reference §1.1, by type (A, B, Q) and chain position 1-3.
+REF_DAMAGE = ((1.0, 1.2, 1.4), (1.5, 1.8, 2.1), (0.8, 0.96, 1.12))
+REF_NP = ((3.0, 4.5, 6.0), (0.0, 0.0, 0.0), (1.0, 1.5, 2.0))
+REF_STAR = ((0.0, 0.0, 0.0), (0.10, 0.15, 0.20), (0.80, 1.30, 1.80))
+REF_EXTRA = 1.0  # damage, NP and star value of the Extra card
+
+
+def neutralise(st: np.ndarray, enemy_hp: float = BIG_HP) -> np.void:
+    """Shielder (man) against Shielder (man): class ATK, class and attribute affinity 1.0.
+    Every enemy of every wave gets ``enemy_hp``; no star-rate or NP modifiers; no stars held."""
+    s = st[0]
+    s["m_cls"][:] = SHIELDER
+    s["m_attr"][:] = MAN
+    s["w_cls"][:] = SHIELDER
+    s["w_attr"][:] = MAN
+    s["w_hp"][:] = np.where(s["w_present"], enemy_hp, 0.0)
+    s["w_star_rate"][:] = 0.0
+    s["w_td_rate"][:] = 1.0
+    w = int(s["wave"])
+    s["e_hp"][:] = np.where(s["e_alive"], s["w_hp"][w], 0.0)
+    s["stars"] = 0
+    s["hand_stars"][:] = 0
+    return s
+
+
+def card_ids(s, specs) -> list[int]:
+    """Distinct card ids for ``specs`` = [(member, type), ...] from the members' decks."""
+    used: list[int] = []
+    for m, t in specs:
+        for i in range(5):
+            cid = m * 5 + i
+            if int(s["m_deck"][m, i]) == t and cid not in used:
+                used.append(cid)
+                break
+        else:
+            raise ValueError(f"member {m} has no unused card of type {t}")
+    return used
+
+
+def set_hand(st: np.ndarray, specs, stars=(0, 0, 0, 0, 0)) -> list[int]:
+    """Deal the hand [(member, type), ...] (up to 5; the rest filled with other cards of the
+    front line) with ``stars`` on the cards, and go to the card screen."""
+    s = st[0]
+    ids = card_ids(s, specs)
+    front = [int(m) for m in s["front"] if m >= 0]
+    for m in front:
+        for i in range(5):
+            if len(ids) == 5:
+                break
+            if m * 5 + i not in ids:
+                ids.append(m * 5 + i)
+    s["hand"][:] = ids
+    s["hand_stars"][:] = stars
+    s["phase"] = 1
+    return ids
+
+
+def play(st: np.ndarray, slots) -> np.void:
+    """Resolve the chain of card slots (0-4 face cards, 5-7 NP cards of front slots 0-2)."""
+    s = st[0]
+    rules.clear_summary(s)
+    rules.play_cards(s, np.array(slots, np.int8))
+    return s
+
+
+def damage_roll(s, pos: int, e: int) -> float:
+    """The damage random of chain position ``pos`` on enemy ``e`` (rng purpose DAMAGE)."""
+    return rng.damage_roll(int(s["seed"]), int(s["turn"]), rng.DAMAGE, pos * 8 + e)
+
+
+def crit_roll(s, pos: int) -> float:
+    return rng.uniform(int(s["seed"]), int(s["turn"]), rng.CRIT, pos)
+
+
+def card_damage(s, m: int, t: int, pos: int, e: int, first: float = 0.0, crit: float = 0.0,
+                extra_mod: float = 1.0, flat: float = 0.0, card_up: float = 0.0,
+                np_mult: float = 1.0, is_np: bool = False, atk_up: float = 0.0) -> float:
+    """Expected damage of one card in a neutralised battle (§2.1; NP cards: position-1 value)."""
+    if t == X:
+        value = REF_EXTRA
+    else:
+        value = REF_DAMAGE[t][0 if is_np else pos]
+    return float(F.damage(float(s["m_atk"][m]), first + value * max(1.0 + card_up, 0.0), 1.0, 1.0, 1.0,
+                          damage_roll(s, pos, e), atk_up, 0.0, crit, np_mult, extra_mod, 0.0, 0.0, 0.0,
+                          float(is_np), flat))
+
+
+def card_np(s, m: int, t: int, pos: int, first: float = 0.0, crit: float = 0.0, overkill=None,
+            is_np: bool = False, n_hits: int | None = None, card_up: float = 0.0) -> int:
+    """Expected NP points of one card on one target (sum over its hits, §3.1); ``overkill``
+    is a list of 0/1 per hit (default: no overkill)."""
+    hit_row = 4 if is_np else t
+    n = int(s["m_n_hits"][m, hit_row]) if n_hits is None else n_hits
+    value = REF_EXTRA if t == X else REF_NP[t][0 if is_np else pos]
+    ok = overkill or [0] * n
+    return int(sum(F.np_gain(float(s["m_np_rate"][m]), first, value, card_up, 1.0, 0.0, crit, ok[h])
+                   for h in range(n)))
+
+
+def card_stars(s, m: int, t: int, pos: int, e: int, first: float = 0.0, crit: float = 0.0,
+               overkill=None, is_np: bool = False) -> int:
+    """Expected stars of one card on enemy ``e`` (§4.1 per hit, rng purpose STAR_DROP)."""
+    hit_row = 4 if is_np else t
+    n = int(s["m_n_hits"][m, hit_row])
+    value = REF_EXTRA if t == X else REF_STAR[t][0 if is_np else pos]
+    ok = overkill or [0] * n
+    total = 0
+    for h in range(n):
+        rate = F.star_drop_rate(float(s["m_star_gen"][m]), first, value, 0.0,
+                                float(s["w_star_rate"][int(s["wave"]), e]), 0.0, crit, ok[h])
+        u = rng.uniform(int(s["seed"]), int(s["turn"]), rng.STAR_DROP, pos * 64 + e * 16 + h)
+        total += int(F.stars_from_rate(rate, u))
+    return total
+
+
+def front_members(s) -> list[int]:
+    return [int(m) for m in s["front"] if m >= 0 and s["alive"][m]]
+
+
+def deck_cards(s) -> list[int]:
+    return sorted(int(c) for c in s["deck"][: int(s["deck_len"])])
+
+
+def front_cards(s) -> list[int]:
+    return sorted(m * 5 + i for m in front_members(s) for i in range(5))
+
+
+@njit(cache=True)
+def legal_vector(s, out):
+    """``out[a] = rules.is_legal(s, a)`` for every action (compiled: the property tests call it
+    on every step). Lives here, not in a test module: numba's cache re-imports the module."""
+    for a in range(out.shape[0]):
+        out[a] = rules.is_legal(s, a)

@@ -1,0 +1,148 @@
+"""The legal-action mask: equal to `rules.is_legal`, NP cards only at >= 100 %, the skill,
+target and phase rules, the 17-decision turn, and the env's two ways of reporting it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fgo_env
+from fgo_env.engine import rules
+from fgo_env.engine.actions import (ATTACK, CARDS_BASE, MASTER_BASE, MAX_DECISIONS_PER_TURN, N_ACTIONS,
+                                    TARGET_BASE, TRIPLES, cards_action, master_action, skill_action,
+                                    target_action)
+from fgo_env.engine.batch import OBS_STATE, observe_games
+from fgo_env.env import FGOEnv
+
+
+def mask_of(st) -> np.ndarray:
+    obs = np.zeros((1, 400), np.float32)
+    masks = np.zeros((1, N_ACTIONS), np.bool_)
+    observe_games(st, OBS_STATE, obs, masks)
+    legal = np.array([rules.is_legal(st[0], a) for a in range(N_ACTIONS)])
+    assert np.array_equal(masks[0], legal)  # the mask is rules.is_legal, action by action
+    return masks[0]
+
+
+def card_triples_with(mask, slot) -> np.ndarray:
+    return np.array([mask[CARDS_BASE + k] for k, t in enumerate(TRIPLES) if slot in t])
+
+
+@pytest.mark.parametrize("ready", [(), (0,), (0, 2), (0, 1, 2)])
+def test_np_cards_only_at_full_gauge(battle, ready):
+    st = battle(seed=4)
+    s = st[0]
+    s["np"][:3] = [10000 if j in ready else 9999 for j in range(3)]
+    rules.apply_action(s, ATTACK)
+    mask = mask_of(st)
+    for k, triple in enumerate(TRIPLES):
+        expected = all(slot < 5 or (slot - 5) in ready for slot in triple)
+        assert mask[CARDS_BASE + k] == expected, triple
+    for j in range(3):
+        assert card_triples_with(mask, 5 + j).any() == (j in ready)
+    n = 5 + len(ready)
+    assert mask[CARDS_BASE:].sum() == n * (n - 1) * (n - 2)
+    assert not mask[:ATTACK + 1][:TARGET_BASE].any() and not mask[ATTACK]  # no skills, no Attack
+
+
+def test_command_screen_mask(battle):
+    st = battle(seed=4)
+    s = st[0]
+    mask = mask_of(st)
+    assert mask[ATTACK] and not mask[CARDS_BASE:].any()
+    assert not mask[target_action(int(s["target"]))]
+    # untargeted skills only with ally index 0; skills with an ally on each live front slot
+    for slot in range(3):
+        m = int(s["front"][slot])
+        for k in range(3):
+            allies = [mask[skill_action(slot, k, j)] for j in range(3)]
+            if s["m_sk_cd"][m, k] <= 0:
+                assert allies == [False] * 3
+            elif s["m_sk_ally"][m, k]:
+                assert allies == [True] * 3
+            else:
+                assert allies == [True, False, False]
+
+
+def test_cooldown_dead_slot_and_target_rules(battle):
+    st = battle(seed=4)
+    s = st[0]
+    s["cd"][int(s["front"][1]), 2] = 3
+    assert not mask_of(st)[skill_action(1, 2)]
+    rules.kill_member(s, int(s["front"][2]), 2)
+    mask = mask_of(st)
+    assert not mask[skill_action(2, 0):skill_action(2, 2, 2) + 1].any()
+    for slot in range(2):  # an ally skill cannot be cast on the empty slot
+        m = int(s["front"][slot])
+        for k in range(3):
+            if s["m_sk_ally"][m, k] and s["m_sk_cd"][m, k] > 0 and s["cd"][m, k] == 0:
+                assert mask[skill_action(slot, k, 0)] and not mask[skill_action(slot, k, 2)]
+    s["e_alive"][1] = False
+    assert not mask_of(st)[target_action(1)]
+    for e in (2, 0, 2):
+        assert mask_of(st)[target_action(e)]
+        rules.apply_action(s, target_action(e))
+    assert s["target_changes"] == 3
+    assert not mask_of(st)[TARGET_BASE:ATTACK].any()  # at most 3 changes a turn
+
+
+def test_master_skills(battle):
+    st = battle(seed=4)
+    s = st[0]
+    for k in range(3):
+        if s["mc_cd_max"][k] > 0:
+            assert mask_of(st)[master_action(k)]
+    s["mc_cd"][:] = 2
+    assert not mask_of(st)[MASTER_BASE:TARGET_BASE].any()
+
+
+def test_a_turn_ends_within_17_decisions(battle):
+    """Greedy worst case: every skill, master skill and target change first, then Attack and cards."""
+    for quest in fgo_env.list_quests():
+        st = battle(quest, seed=8)
+        s = st[0]
+        decisions = 0
+        while True:
+            mask = mask_of(st)
+            extra = np.flatnonzero(mask[:ATTACK])
+            if len(extra) == 0 or s["phase"] != 0:
+                break
+            rules.apply_action(s, int(extra[0]))
+            decisions += 1
+        assert decisions <= MAX_DECISIONS_PER_TURN - 2
+        turn = int(s["turn"])
+        rules.apply_action(s, ATTACK)
+        mask = mask_of(st)
+        assert not mask[:TARGET_BASE].any() and not mask[ATTACK]
+        rules.apply_action(s, int(np.flatnonzero(mask[CARDS_BASE:])[0]) + CARDS_BASE)
+        assert int(s["turn"]) == turn + 1 or s["phase"] == 2
+        assert decisions + 2 <= MAX_DECISIONS_PER_TURN
+
+
+def test_done_mask_is_empty(battle):
+    st = battle(seed=1)
+    st[0]["phase"] = 2
+    assert not mask_of(st).any()
+
+
+def test_env_reports_the_mask_both_ways():
+    env = FGOEnv()
+    _, info = env.reset(seed=3)
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        mask = env.action_masks()
+        assert mask.dtype == np.bool_ and mask.shape == (N_ACTIONS,)
+        assert np.array_equal(info["action_mask"].astype(bool), mask)
+        assert np.array_equal(mask, mask_of(env.state))
+        mask[:] = False  # a copy: the env's mask is not writable through it
+        assert env.action_masks().any()
+        _, _, term, trunc, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+        if term or trunc:
+            _, info = env.reset()
+
+
+def test_cards_action_helper():
+    assert cards_action(0, 1, 2) == CARDS_BASE
+    assert list(TRIPLES[cards_action(7, 6, 5) - CARDS_BASE]) == [7, 6, 5]
+    with pytest.raises(ValueError):
+        cards_action(1, 1, 2)
