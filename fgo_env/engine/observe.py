@@ -29,8 +29,9 @@ _GLOBAL = [
     ("backline", 1, "live backline servants / 3"),
     ("master_ready", 3, "master skill k usable"),
     ("master_cooldown", 3, "master skill k cooldown / 10"),
-    ("deck_left", 9, "cards left in this deck cycle per (front slot, type) / 5"),
-    ("deck_cycle", 1, "cards left in this deck cycle / 15"),
+    ("deck_left", 9, "unseen cards of this deck cycle per (front slot, type) / 5 (the hand counts as unseen "
+                     "until Attack)"),
+    ("deck_cycle", 1, "unseen cards of this deck cycle / 15"),
 ]
 _SERVANT = [
     ("present", 1, "a servant that can act stands in this front slot"),
@@ -120,13 +121,15 @@ def write_state_obs(s, out):
     for k in range(C.N_SKILLS):
         out[o + 16 + k] = s.mc_cd_max[k] > 0 and s.mc_cd[k] == 0
         out[o + 19 + k] = s.mc_cd[k] / 10.0
-    for i in range(s.deck_pos, s.deck_len):
+    # On the command screen the hand is not shown yet: it still counts as unseen cards.
+    unseen_from = max(int(s.deck_pos) - C.HAND, 0) if s.phase == C.PHASE_COMMAND else int(s.deck_pos)
+    for i in range(unseen_from, s.deck_len):
         card = int(s.deck[i])
         m = card // 5
         for j in range(C.N_FRONT):
             if s.front[j] == m:
                 out[o + 22 + 3 * j + s.m_deck[m, card % 5]] += 0.2
-    out[o + 31] = (s.deck_len - s.deck_pos) / 15.0
+    out[o + 31] = (s.deck_len - unseen_from) / 15.0
     o += _GLOBAL_SIZE
     for j in range(C.N_FRONT):
         write_servant_obs(s, j, out[o:o + _SERVANT_SIZE])

@@ -137,3 +137,16 @@ def test_observation_is_a_copy():
     obs[:] = 7.0
     obs2, *_ = env.step(ATTACK)
     assert obs2.max() <= 100 and not np.array_equal(obs, obs2)
+
+
+def test_deck_counting_does_not_reveal_the_hand_before_attack():
+    from fgo_env.engine.observe import OBS_INDEX
+    from fgo_env.env import FGOEnv
+
+    env = FGOEnv(quest="farming_3wave")
+    obs, info = env.reset(seed=3)
+    left = obs[OBS_INDEX["deck_left"]]
+    assert round(float(left.sum()) * 5) == 15  # turn 1, command screen: all 15 cards unseen
+    obs, *_ = env.step(39)  # Attack shows the 5 cards
+    assert round(float(obs[OBS_INDEX["deck_left"]].sum()) * 5) == 10
+    assert round(float(obs[OBS_INDEX["deck_cycle"]][0]) * 15) == 10

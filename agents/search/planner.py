@@ -1,0 +1,435 @@
+"""`SearchAgent`: determinized Monte-Carlo planning on the engine (see docs/search.md).
+
+Each decision is a small bandit over candidate actions, solved by **sequential halving**
+(Karnin et al. 2013) under a budget of simulated playouts:
+
+* **Candidates.** On the card screen: the top ``top_n`` (target, ordered triple) pairs by the
+  greedy agent's one-turn scorer (`agents.scripted.greedy.card_scores`). On the command screen:
+  every legal skill and master skill, Attack, and the target changes the greedy scorer asks for
+  (aiming a charge drain). So the command screen is searched one decision at a time (each skill
+  is compared against "Attack now" and the other skills, every later decision is searched
+  again), and the cards of the turn are searched once Attack is pressed.
+* **Determinization.** Every playout runs on a copy of the record in which everything a player
+  cannot know is re-drawn from the agent's own generator: the copy gets a fresh ``seed`` (so
+  every future random draw - reshuffles, star drops, crits, damage rolls, enemy targets and
+  cards - changes), and the undealt part of the current deck cycle (plus, on the command screen,
+  the hand, which is not shown before Attack) is sorted and reshuffled with that fresh seed, so
+  neither the true seed nor the hidden order of the deck can reach a decision. What a
+  card-counting player knows stays: which cards are left in the cycle, the hand and the stars
+  on the cards once they are shown. With ``oracle=True`` the copies keep the true seed and deck
+  (a cheating upper bound, for analysis only).
+* **Common random numbers.** Within a round of sequential halving every candidate is played out
+  on the same determinizations (the same list of fresh seeds), so candidates are compared on
+  paired samples.
+* **Playouts.** After the candidate the greedy policy (`greedy_policy`, the greedy agent's
+  decisions re-implemented over its compiled scorers) plays the rest of the turn and ``horizon``
+  further turns (default 4; ``horizon=None`` plays to the end). The playout is scored by
+  `playout_value`: a win is worth ``1 + turn_bonus * (1 - turns_used / max_turns)``, a loss or
+  timeout ``fail_progress * progress`` (progress = share of the quest's enemy HP removed), a
+  playout cut by the horizon ``leaf_progress * progress + leaf_hp * party HP share``.
+
+The whole loop (copy, determinize, play out, score, halve) is one ``@njit(cache=True)``
+kernel, `search_kernel`, working on a private one-record buffer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from fgo_env.engine import constants as C
+from fgo_env.engine import rng
+from fgo_env.engine.actions import ATTACK, CARDS_BASE, TARGET_BASE, TRIPLES
+from fgo_env.engine.rules import apply_action, is_legal, write_mask
+from fgo_env.engine.state import STATE_DTYPE
+
+from ..base import JsonConfigAgent, legal_actions
+from ..scripted.greedy import (DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, card_scores, command_scores,
+                               score_triple)
+
+N_TRIPLES = TRIPLES.shape[0]
+N_ACTIONS = CARDS_BASE + N_TRIPLES
+W_SKILL_MIN = WEIGHT_NAMES.index("skill_min")
+
+POOL_SHUFFLE = 101  # rng purpose of the agent's re-shuffle of the unseen cards (unused by the engine)
+MAX_PLAYOUT_DECISIONS = 4000  # safety net: a playout never takes more decisions than this
+
+# Playout value parameters (index into the ``vparams`` vector).
+V_TURN_BONUS, V_FAIL_PROGRESS, V_LEAF_PROGRESS, V_LEAF_HP = range(4)
+DEFAULT_VALUE = {
+    "turn_bonus": 0.5,     # a win: 1 + turn_bonus * (1 - turns used / max_turns)
+    "fail_progress": 0.3,  # a loss / timeout: fail_progress * share of enemy HP removed
+    "leaf_progress": 0.6,  # a playout cut by the horizon: leaf_progress * progress ...
+    "leaf_hp": 0.3,        # ... + leaf_hp * share of the party's HP left
+}
+VALUE_NAMES = tuple(DEFAULT_VALUE)
+ROLLOUTS = ("greedy", "fast")
+
+
+# ----------------------------------------------------------------------------- playout policy
+
+@njit(cache=True)
+def greedy_policy(sim, mask, weights, cmd, cards, fast):
+    """The greedy agent's decision on record ``sim[0]`` (``mask`` must be current).
+
+    Mirrors `agents.scripted.greedy.GreedyAgent.act`. With ``fast`` the card screen scores the
+    triples against the current target only (no target switch): about 3x cheaper.
+    """
+    s = sim[0]
+    if s.phase == C.PHASE_COMMAND:
+        command_scores(sim, mask, weights, cmd)
+        best, bv = -1, NO_SCORE
+        for a in range(ATTACK + 1):
+            if cmd[a] > NO_SCORE / 2 and cmd[a] > bv:
+                best, bv = a, cmd[a]
+        if best != ATTACK and bv <= weights[W_SKILL_MIN]:
+            best = ATTACK
+        if best < 0 or not mask[best]:
+            best = ATTACK
+        return best
+    if s.phase != C.PHASE_CARDS:
+        return -1
+    current = int(s.target)
+    if fast:
+        best, bv = -1, NO_SCORE
+        for k in range(N_TRIPLES):
+            if mask[CARDS_BASE + k]:
+                v = score_triple(s, TRIPLES[k, 0], TRIPLES[k, 1], TRIPLES[k, 2], current, weights)
+                if v > bv:
+                    best, bv = k, v
+        return CARDS_BASE + best if best >= 0 else CARDS_BASE
+    card_scores(sim, mask, weights, cards)
+    be, bk, bv = 0, 0, NO_SCORE
+    for e in range(C.N_ENEMIES):
+        for k in range(N_TRIPLES):
+            if cards[e, k] > bv:
+                be, bk, bv = e, k, cards[e, k]
+    cur_best = NO_SCORE
+    ck = 0
+    for k in range(N_TRIPLES):
+        if cards[current, k] > cur_best:
+            ck, cur_best = k, cards[current, k]
+    if be != current and bv <= cur_best + 1e-6:
+        be = current
+    if be != current and mask[TARGET_BASE + be]:
+        return TARGET_BASE + be
+    if mask[CARDS_BASE + ck]:
+        return CARDS_BASE + ck
+    for k in range(N_TRIPLES):
+        if mask[CARDS_BASE + k]:
+            return CARDS_BASE + k
+    return -1
+
+
+# ----------------------------------------------------------------------------- determinization
+
+@njit(cache=True)
+def determinize(s, seed, hide_hand):
+    """Re-draw what a player cannot know, in place, from ``seed`` (the agent's draw).
+
+    The record gets ``seed`` as its game seed (every future draw changes). The cards not yet
+    seen in this deck cycle (``deck[deck_pos:]``, plus the hand when ``hide_hand``) are sorted,
+    which drops their hidden order, then shuffled with ``seed``; a hidden hand is re-dealt from
+    them. The result depends on the visible state and ``seed`` only.
+    """
+    s.seed = np.uint64(seed)
+    lo = int(s.deck_pos) - C.HAND if hide_hand else int(s.deck_pos)
+    lo = max(lo, 0)
+    hi = int(s.deck_len)
+    for i in range(lo + 1, hi):  # insertion sort: the pool as a set
+        x = s.deck[i]
+        j = i - 1
+        while j >= lo and s.deck[j] > x:
+            s.deck[j + 1] = s.deck[j]
+            j -= 1
+        s.deck[j + 1] = x
+    n = hi - lo
+    for i in range(n - 1, 0, -1):
+        k = rng.randint(seed, 0, POOL_SHUFFLE, i, i + 1)
+        tmp = s.deck[lo + i]
+        s.deck[lo + i] = s.deck[lo + k]
+        s.deck[lo + k] = tmp
+    if hide_hand and hi - lo >= C.HAND:
+        for i in range(C.HAND):
+            s.hand[i] = s.deck[lo + i]
+            s.hand_stars[i] = 0
+
+
+# ----------------------------------------------------------------------------- playouts
+
+@njit(cache=True)
+def remaining_enemy_hp(s):
+    """Enemy HP left on the field and in the waves still to come."""
+    rem = 0.0
+    for e in range(C.N_ENEMIES):
+        if s.e_alive[e] and s.e_hp[e] > 0:
+            rem += s.e_hp[e]
+    for w in range(int(s.wave) + 1, int(s.n_waves)):
+        for e in range(C.N_ENEMIES):
+            if s.w_present[w, e]:
+                rem += s.w_hp[w, e]
+    return rem
+
+
+@njit(cache=True)
+def playout_value(s, vparams):
+    """Score of a finished or cut playout (see the module docstring)."""
+    if s.outcome == C.WIN:
+        return 1.0 + vparams[V_TURN_BONUS] * (1.0 - s.turns_played / max(float(s.max_turns), 1.0))
+    progress = 1.0 - remaining_enemy_hp(s) / max(s.total_enemy_hp, 1.0)
+    progress = min(max(progress, 0.0), 1.0)
+    if s.outcome != C.ONGOING:
+        return vparams[V_FAIL_PROGRESS] * progress
+    hp, hp_max = 0.0, 0.0
+    for m in range(C.N_MEMBERS):
+        if s.m_present[m]:
+            hp_max += s.m_max_hp[m]
+            if s.alive[m]:
+                hp += max(s.hp[m], 0.0)
+    return vparams[V_LEAF_PROGRESS] * progress + vparams[V_LEAF_HP] * hp / max(hp_max, 1.0)
+
+
+@njit(cache=True)
+def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_hand, horizon, weights,
+            vparams, fast, mask, cmd, cards):
+    """One simulation: copy the root, determinize, play ``pre_target`` (if >= 0) and ``action``,
+    then the greedy policy for the rest of the turn and ``horizon`` more turns (< 0: to the end)."""
+    sim_bytes[0, :] = root_bytes[0, :]
+    s = sim[0]
+    if not oracle:
+        determinize(s, seed, hide_hand)
+    end_turn = int(s.turns_played) + 1 + horizon
+    if pre_target >= 0 and pre_target != s.target and is_legal(s, TARGET_BASE + pre_target):
+        apply_action(s, TARGET_BASE + pre_target)
+    apply_action(s, action)
+    n = 0
+    while s.phase != C.PHASE_DONE and n < MAX_PLAYOUT_DECISIONS:
+        if horizon >= 0 and s.turns_played >= end_turn:
+            break
+        write_mask(s, mask)
+        a = greedy_policy(sim, mask, weights, cmd, cards, fast)
+        if a < 0:
+            break
+        apply_action(s, a)
+        n += 1
+    return playout_value(s, vparams)
+
+
+@njit(cache=True)
+def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, budget, oracle, hide_hand,
+                  horizon, weights, vparams, fast, sums, counts):
+    """Sequential halving over the candidates with common random numbers; returns the index of
+    the chosen candidate. ``sums``/``counts`` receive each candidate's total value and playouts.
+
+    Round r gives every surviving candidate ``budget // (rounds * survivors)`` playouts (at
+    least one) on the same fresh seeds, then keeps the better half by mean value (ties keep the
+    earlier candidate, i.e. the greedy scorer's order).
+    """
+    n = cand_action.shape[0]
+    mask = np.zeros(N_ACTIONS, np.bool_)
+    cmd = np.empty(ATTACK + 1)
+    cards = np.empty((C.N_ENEMIES, N_TRIPLES))
+    alive = np.arange(n)
+    n_alive = n
+    rounds = 1
+    while (1 << rounds) < n:
+        rounds += 1
+    offset = 0
+    for _ in range(rounds):
+        per = max(1, budget // (rounds * n_alive))
+        for ii in range(n_alive):
+            c = alive[ii]
+            for i in range(per):
+                seed = seeds[(offset + i) % seeds.shape[0]]
+                sums[c] += playout(root_bytes, sim, sim_bytes, cand_target[c], cand_action[c], seed, oracle,
+                                   hide_hand, horizon, weights, vparams, fast, mask, cmd, cards)
+                counts[c] += 1
+        offset += per
+        # stable insertion sort of the survivors by mean value, best first
+        for i in range(1, n_alive):
+            x = alive[i]
+            mx = sums[x] / counts[x]
+            j = i - 1
+            while j >= 0 and sums[alive[j]] / counts[alive[j]] < mx:
+                alive[j + 1] = alive[j]
+                j -= 1
+            alive[j + 1] = x
+        n_alive = (n_alive + 1) // 2
+        if n_alive <= 1:
+            break
+    return alive[0]
+
+
+# ----------------------------------------------------------------------------- the agent
+
+class SearchAgent(JsonConfigAgent):
+    """Determinized Monte-Carlo planner with greedy playouts (the strong reference line).
+
+    Args:
+        budget: playouts per decision (split over the candidates by sequential halving).
+        horizon: turns played after the current one in each playout; ``None`` plays to the end.
+        top_n: card-screen candidates kept from the greedy scorer's ranking.
+        rollout: playout policy, "greedy" (the greedy agent) or "fast" (greedy cards against the
+            current target only).
+        time_limit: seconds per decision; when set, the budget is sized from a timed first pass
+            (``budget`` is then a floor of one playout per candidate).
+        seed: seed of the agent's generator (the fresh seeds of the determinizations).
+        oracle: keep the true seed and deck in the copies (cheats; analysis only).
+        weights: greedy weights for the candidate ranking and the playout policy.
+        value: overrides of `DEFAULT_VALUE` (playout scoring).
+    """
+
+    name = "search"
+
+    def __init__(self, budget: int = 96, horizon: int | None = 4, top_n: int = 10,
+                 rollout: str = "greedy", time_limit: float | None = None, seed: int | None = 0,
+                 oracle: bool = False, weights: dict[str, float] | None = None,
+                 value: dict[str, float] | None = None):
+        if int(budget) < 1:
+            raise ValueError(f"budget must be >= 1, got {budget!r}")
+        if horizon is not None and int(horizon) < 0:
+            raise ValueError(f"horizon must be None or >= 0, got {horizon!r}")
+        if int(top_n) < 1:
+            raise ValueError(f"top_n must be >= 1, got {top_n!r}")
+        if rollout not in ROLLOUTS:
+            raise ValueError(f"rollout must be one of {ROLLOUTS}, got {rollout!r}")
+        if time_limit is not None and float(time_limit) <= 0:
+            raise ValueError(f"time_limit must be None or > 0, got {time_limit!r}")
+        unknown = set(weights or {}) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown greedy weights {sorted(unknown)}; valid: {list(DEFAULT_WEIGHTS)}")
+        unknown = set(value or {}) - set(DEFAULT_VALUE)
+        if unknown:
+            raise ValueError(f"unknown value parameters {sorted(unknown)}; valid: {list(DEFAULT_VALUE)}")
+        self.budget = int(budget)
+        self.horizon = None if horizon is None else int(horizon)
+        self.top_n = int(top_n)
+        self.rollout = rollout
+        self.time_limit = None if time_limit is None else float(time_limit)
+        self.seed = seed
+        self.oracle = bool(oracle)
+        self.weights = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (weights or {}).items()}}
+        self.value = {**DEFAULT_VALUE, **{k: float(v) for k, v in (value or {}).items()}}
+        self._w = np.array([self.weights[k] for k in WEIGHT_NAMES], np.float64)
+        self._v = np.array([self.value[k] for k in VALUE_NAMES], np.float64)
+        self.rng = np.random.default_rng(seed)
+        self._root = np.zeros(1, STATE_DTYPE)
+        self._sim = np.zeros(1, STATE_DTYPE)
+        self._cmd = np.empty(ATTACK + 1)
+        self._cards = np.empty((C.N_ENEMIES, N_TRIPLES))
+        self._state = None
+        self._plan: tuple[int, int, int] | None = None  # (turn, target, triple action) after a target switch
+        self.last_info: dict = {}
+
+    def config(self) -> dict:
+        return {"budget": self.budget, "horizon": self.horizon, "top_n": self.top_n, "rollout": self.rollout,
+                "time_limit": self.time_limit, "seed": self.seed, "oracle": self.oracle,
+                "weights": {k: v for k, v in self.weights.items() if v != DEFAULT_WEIGHTS[k]},
+                "value": {k: v for k, v in self.value.items() if v != DEFAULT_VALUE[k]}}
+
+    def reset(self, env: Any) -> None:
+        self._state = env.unwrapped.state
+        self._plan = None
+        self.last_info = {}
+
+    # -- candidates ------------------------------------------------------------------------
+    def _card_candidates(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        card_scores(self._root, mask, self._w, self._cards)
+        flat = self._cards.ravel()
+        legal = np.flatnonzero(flat > NO_SCORE / 2)
+        order = legal[np.argsort(-flat[legal], kind="stable")][: self.top_n]
+        e, k = np.divmod(order, N_TRIPLES)
+        return e.astype(np.int64), (CARDS_BASE + k).astype(np.int64), flat[order]
+
+    def _command_candidates(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        command_scores(self._root, mask, self._w, self._cmd)
+        acts = [a for a in range(ATTACK + 1) if mask[a] and (a < TARGET_BASE or a == ATTACK
+                                                              or self._cmd[a] > NO_SCORE / 2)]
+        prior = np.array([self._cmd[a] if self._cmd[a] > NO_SCORE / 2 else -1e9 for a in acts])
+        # greedy's own pick first (ties in the search keep the earlier candidate)
+        best = int(np.argmax(prior))
+        g = acts[best] if (acts[best] == ATTACK or prior[best] > self.weights["skill_min"]) else ATTACK
+        order = sorted(range(len(acts)), key=lambda i: (acts[i] != g, -prior[i], acts[i]))
+        acts = np.array([acts[i] for i in order], np.int64)
+        return -np.ones(len(acts), np.int64), acts, prior[order]
+
+    # -- decisions -------------------------------------------------------------------------
+    def _run(self, targets, actions, hide_hand) -> tuple[int, np.ndarray, np.ndarray, float]:
+        n = len(actions)
+        sums, counts = np.zeros(n), np.zeros(n, np.int64)
+        horizon = -1 if self.horizon is None else self.horizon
+        root_b = self._root.view(np.uint8).reshape(1, -1)
+        sim_b = self._sim.view(np.uint8).reshape(1, -1)
+        fast = self.rollout == "fast"
+        t0 = time.perf_counter()
+        if self.oracle:  # the copies are exact: one playout per candidate says it all
+            seeds = np.zeros(1, np.uint64)
+            best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, n, True, False, horizon,
+                                 self._w, self._v, fast, sums, counts)
+            return int(best), sums, counts, time.perf_counter() - t0
+        budget = self.budget
+        if self.time_limit is not None:
+            probe = self.rng.integers(0, 2**63, size=1, dtype=np.uint64)
+            probe_counts = np.zeros(n, np.int64)
+            search_kernel(root_b, self._sim, sim_b, targets, actions, probe, n, False, hide_hand, horizon,
+                          self._w, self._v, fast, np.zeros(n), probe_counts)
+            per_playout = (time.perf_counter() - t0) / max(int(probe_counts.sum()), 1)
+            left = self.time_limit - (time.perf_counter() - t0)
+            budget = max(n, int(left / max(per_playout, 1e-7)))
+        seeds = self.rng.integers(0, 2**63, size=max(budget, 1), dtype=np.uint64)
+        best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, budget, False, hide_hand,
+                             horizon, self._w, self._v, fast, sums, counts)
+        return int(best), sums, counts, time.perf_counter() - t0
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
+        if self._state is None:
+            raise RuntimeError("SearchAgent.reset(env) must be called at the start of each episode")
+        mask = np.asarray(action_mask).astype(np.bool_)
+        legal = legal_actions(mask)
+        self._root[:] = self._state[:1]
+        s = self._root[0]
+        phase = int(s["phase"])
+        if phase == C.PHASE_CARDS:
+            plan = self._plan
+            self._plan = None
+            if (plan is not None and plan[0] == int(s["turn"]) and plan[1] == int(s["target"])
+                    and mask[plan[2]]):
+                self.last_info = {**self.last_info, "planned": True}
+                return plan[2]
+            targets, actions, prior = self._card_candidates(mask)
+            hide_hand = False
+        elif phase == C.PHASE_COMMAND:
+            targets, actions, prior = self._command_candidates(mask)
+            hide_hand = True
+        else:
+            return int(legal[0])
+        if len(actions) == 0:
+            return int(ATTACK if mask[ATTACK] else legal[0])
+        if len(actions) == 1:
+            best, sums, counts, dt = 0, np.zeros(1), np.zeros(1, np.int64), 0.0
+        else:
+            best, sums, counts, dt = self._run(targets, actions, hide_hand)
+        e, a = int(targets[best]), int(actions[best])
+        keys = [(int(t), int(x)) for t, x in zip(targets, actions)]
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        label = [x if t < 0 or t == int(s["target"]) else (TARGET_BASE + t, x) for t, x in keys]
+        self.last_info = {
+            "scores": {lab: float(m) for lab, m, c in zip(label, means, counts) if c > 0},
+            "visits": {lab: int(c) for lab, c in zip(label, counts)},
+            "prior": {lab: float(p) for lab, p in zip(label, prior)},
+            "playouts": int(counts.sum()),
+            "seconds": dt,
+        }
+        if e >= 0 and e != int(s["target"]) and mask[TARGET_BASE + e]:
+            self._plan = (int(s["turn"]), e, a)
+            self.last_info["target"] = e
+            return TARGET_BASE + e
+        if not mask[a]:
+            return int(legal[0])
+        return a
+
+
+__all__ = ["DEFAULT_VALUE", "SearchAgent", "determinize", "greedy_policy", "playout", "search_kernel"]

@@ -1,0 +1,223 @@
+"""The search agent: no peeking at hidden information, legality, save/load, strength vs greedy."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from agents.registry import make
+from agents.scripted.greedy import GreedyAgent
+from agents.search import SearchAgent
+from agents.search.planner import determinize
+from fgo_env.engine import constants as C
+from fgo_env.engine.actions import ATTACK, CARDS_BASE
+from fgo_env.env import FGOEnv
+
+SMALL = {"budget": 24, "top_n": 6, "horizon": 3}
+
+
+class FakeEnv:
+    """Just what the agents read: ``env.unwrapped.state``."""
+
+    def __init__(self, state):
+        self.state = state
+        self.unwrapped = self
+
+
+def decide(state, **kw):
+    agent = SearchAgent(seed=7, **kw)
+    agent.reset(FakeEnv(state))
+    mask = np.zeros(CARDS_BASE + 336, np.bool_)
+    from fgo_env.engine.rules import write_mask
+    write_mask(state[0], mask)
+    a = agent.act(None, mask)
+    assert mask[a]
+    return a, agent.last_info
+
+
+def screens(quest="farming_3wave", seed=4):
+    """A command screen (turn 2, so the deck cycle is half dealt) and the card screen after it."""
+    env = FGOEnv(quest)
+    obs, info = env.reset(seed=seed)
+    greedy = GreedyAgent()
+    greedy.reset(env)
+    while int(env.state[0]["turn"]) < 2:
+        obs, _, _, _, info = env.step(greedy.act(obs, info["action_mask"]))
+    command = env.state.copy()
+    env.step(ATTACK)
+    return command, env.state.copy()
+
+
+def hide(state, hand_hidden, rng):
+    """The same visible state with another game seed and another hidden deck order."""
+    other = state.copy()
+    rec = other[0]
+    other["seed"][0] = rng.integers(0, 2**63, dtype=np.uint64)
+    lo = int(rec["deck_pos"]) - (C.HAND if hand_hidden else 0)
+    hi = int(rec["deck_len"])
+    other["deck"][0, lo:hi] = rng.permutation(other["deck"][0, lo:hi])
+    if hand_hidden:
+        other["hand"][0] = other["deck"][0, lo:lo + C.HAND]
+    return other
+
+
+@pytest.mark.parametrize("phase", ["command", "cards"])
+def test_decision_ignores_true_seed_and_hidden_deck(phase):
+    command, cards = screens()
+    state, hidden = (command, True) if phase == "command" else (cards, False)
+    assert int(state[0]["deck_len"]) - int(state[0]["deck_pos"]) >= 5  # something is hidden
+    a0, info0 = decide(state, **SMALL)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        a1, info1 = decide(hide(state, hidden, rng), **SMALL)
+        assert a1 == a0
+        assert info1["scores"] == info0["scores"]
+        assert info1["visits"] == info0["visits"]
+
+
+def test_oracle_does_see_the_seed():
+    """The control: with oracle=True the same change does move the values."""
+    _, cards = screens()
+    _, info0 = decide(cards, oracle=True, horizon=3)
+    rng = np.random.default_rng(1)
+    changed = False
+    for _ in range(4):
+        _, info1 = decide(hide(cards, False, rng), oracle=True, horizon=3)
+        changed |= info1["scores"] != info0["scores"]
+    assert changed
+
+
+def test_determinize_keeps_the_cards_and_uses_only_its_seed():
+    command, _ = screens()
+    base = command.copy()
+    determinize(base[0], np.uint64(12345), True)
+    rec, lo, hi = command[0], int(command[0]["deck_pos"]) - C.HAND, int(command[0]["deck_len"])
+    assert sorted(base["deck"][0, lo:hi]) == sorted(command["deck"][0, lo:hi])  # the same unseen cards
+    assert list(base["deck"][0, :lo]) == list(command["deck"][0, :lo])  # the seen ones stay
+    assert list(base["hand"][0]) == list(base["deck"][0, lo:lo + C.HAND])
+    assert int(base["seed"][0]) == 12345 != int(rec["seed"])
+    other = hide(command, True, np.random.default_rng(3))
+    determinize(other[0], np.uint64(12345), True)
+    for field in base.dtype.names:  # (the aligned record's padding bytes are not compared)
+        assert np.array_equal(base[field], other[field]), field
+
+
+def test_playouts_use_fresh_seeds_from_the_agent_rng():
+    command, _ = screens()
+    agent = SearchAgent(seed=3, **SMALL)
+    agent.reset(FakeEnv(command))
+    drawn = []
+
+    class Spy:
+        """The agent's generator, recording every draw."""
+
+        def __init__(self, rng):
+            self.rng = rng
+
+        def integers(self, *args, **kwargs):
+            out = self.rng.integers(*args, **kwargs)
+            drawn.append(np.atleast_1d(out).copy())
+            return out
+
+    agent.rng = Spy(agent.rng)
+    from fgo_env.engine.rules import write_mask
+    mask = np.zeros(CARDS_BASE + 336, np.bool_)
+    write_mask(command[0], mask)
+    agent.act(None, mask)
+    assert agent.last_info["playouts"] > 0 and drawn
+    seeds = np.concatenate(drawn)
+    assert agent.last_info["playouts"] <= seeds.size * SMALL["budget"]
+    assert int(command[0]["seed"]) not in set(seeds.tolist())
+    assert len(set(seeds.tolist())) == seeds.size  # a fresh seed per determinization
+
+
+def run_episode(agent, quest, seed, max_turns=None, limit=400):
+    env = FGOEnv(quest, invalid_action="raise")
+    if max_turns is not None:
+        env.set_quest(dataclasses.replace(env.quest, max_turns=max_turns))
+    obs, info = env.reset(seed=seed)
+    agent.reset(env)
+    actions = []
+    for _ in range(limit):
+        a = agent.act(obs, info["action_mask"])
+        assert info["action_mask"][a], f"illegal action {a}"
+        actions.append(a)
+        obs, _, term, trunc, info = env.step(a)
+        if term or trunc:
+            break
+    return actions, info["outcome"], int(info["turn"])
+
+
+def test_only_legal_actions_on_several_quests():
+    for quest in ["farming_3wave", "boss_gauntlet", "puzzle_shifting_tides", "boss_hollow_beast"]:
+        for rollout in ("greedy", "fast"):
+            agent = make("search", rollout=rollout, seed=1, **SMALL)
+            _, outcome, _ = run_episode(agent, quest, seed=2)
+            assert outcome != "ongoing"
+    agent = make("search", oracle=True, horizon=2)
+    assert run_episode(agent, "standard_crossroads", seed=3)[1] != "ongoing"
+
+
+def test_save_load_identical(tmp_path):
+    agent = SearchAgent(seed=11, rollout="fast", value={"turn_bonus": 0.3}, **SMALL)
+    path = tmp_path / "search.json"
+    agent.save(path)
+    clone = SearchAgent.load(path)
+    assert clone.config() == agent.config()
+    assert run_episode(agent, "farming_2wave", 9) == run_episode(clone, "farming_2wave", 9)
+
+
+def test_bad_arguments():
+    for kw in ({"budget": 0}, {"rollout": "slow"}, {"horizon": -2}, {"value": {"nope": 1.0}},
+               {"weights": {"nope": 1.0}}, {"top_n": 0}, {"time_limit": 0}):
+        with pytest.raises(ValueError):
+            SearchAgent(**kw)
+
+
+def test_last_info_and_time_limit():
+    _, cards = screens()
+    a, info = decide(cards, time_limit=0.05, horizon=2)
+    assert set(info) >= {"scores", "visits", "playouts"}
+    assert info["playouts"] == sum(info["visits"].values()) > 0
+    assert info["seconds"] < 1.0
+
+
+def test_search_at_least_as_good_as_greedy():
+    """On farming_3wave with a 4-turn limit (a "4-turn farm"), on the same 12 episode seeds.
+
+    Measured on 100 episodes (env seeds 100-199) with exactly these settings: greedy wins 18 %,
+    search 69 % (docs/search.md). At those rates the chance that search wins fewer of 12
+    episodes than greedy is 0.15 % (two binomials, ignoring the pairing, which only helps);
+    even at 55 % vs 30 % it would be 7 %. The seeds are fixed, so the test is deterministic: it
+    fails only if a change makes search lose its edge over greedy.
+    """
+    search = SearchAgent(seed=0, budget=48, top_n=8)
+    greedy = GreedyAgent()
+    s_wins = g_wins = 0
+    for seed in range(12):
+        s_wins += run_episode(search, "farming_3wave", 100 + seed, max_turns=4)[1] == "win"
+        g_wins += run_episode(greedy, "farming_3wave", 100 + seed, max_turns=4)[1] == "win"
+    assert s_wins >= g_wins, (s_wins, g_wins)
+
+
+def test_playout_policy_is_the_greedy_agent():
+    """The numba playout policy takes the greedy agent's decisions (rollout="greedy")."""
+    from agents.scripted.greedy import DEFAULT_WEIGHTS, WEIGHT_NAMES
+    from agents.search.planner import greedy_policy
+
+    w = np.array([DEFAULT_WEIGHTS[k] for k in WEIGHT_NAMES])
+    cmd, cards = np.empty(ATTACK + 1), np.empty((3, 336))
+    greedy = GreedyAgent()
+    for quest in ["farming_3wave", "boss_pale_king"]:
+        env = FGOEnv(quest)
+        obs, info = env.reset(seed=5)
+        greedy.reset(env)
+        done = False
+        while not done:
+            mask = info["action_mask"].astype(np.bool_)
+            a = greedy.act(obs, mask)
+            assert greedy_policy(env.state, mask, w, cmd, cards, False) == a
+            obs, _, term, trunc, info = env.step(a)
+            done = term or trunc
