@@ -1,0 +1,203 @@
+"""Safe files for trained agents and training checkpoints: no pickles, atomic writes.
+
+**Agent weights** (what users share and load by path) are a folder with two files::
+
+    agent.json          {"format": "pendragon-weights", "version": 1, "weights": "model.safetensors",
+                         "sha256": "<hex digest of the weights file>", "config": {...}}
+    model.safetensors   the tensors (safetensors: a JSON header plus raw little-endian data)
+
+`save_weights` writes both atomically (temp file + ``os.replace``, the weights first, the JSON
+last, so a reader never sees a JSON naming half-written weights). `load_weights` refuses, with a
+`CheckpointError` naming the file, anything that is not exactly what `save_weights` wrote: a
+pickle or a zip (SB3's ``.zip`` holds cloudpickled objects), a truncated or altered weights file
+(the SHA-256 is checked before parsing), a malformed JSON, a missing file. Weights load as NumPy
+arrays, so loading an agent does not import torch.
+
+**Training checkpoints** (for ``resume``) hold plain tensors and primitives written with
+``torch.save`` and are read back only with ``torch.load(..., weights_only=True)``
+(`save_checkpoint` / `load_checkpoint`), which cannot run code from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT = "pendragon-weights"
+VERSION = 1
+CONFIG_FILE = "agent.json"
+WEIGHTS_FILE = "model.safetensors"
+
+_PICKLE_PROTO = b"\x80"  # pickle protocol >= 2 starts with PROTO
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save / SB3 .zip archives
+
+
+class CheckpointError(ValueError):
+    """A weights or checkpoint file that cannot be trusted or read; the message names the file."""
+
+
+# ----------------------------------------------------------------------------- atomic writes
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------- agent weights
+
+def _to_numpy(tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    out = {}
+    for name, t in tensors.items():
+        if hasattr(t, "detach"):  # a torch tensor; no torch import needed
+            t = t.detach().cpu().numpy()
+        out[name] = np.ascontiguousarray(np.asarray(t))
+    return out
+
+
+def save_weights(path: str | Path, tensors: Mapping[str, Any], config: Mapping[str, Any]) -> Path:
+    """Write ``tensors`` (name -> torch tensor or NumPy array) and ``config`` (JSON-able) into
+    the folder ``path`` as ``model.safetensors`` + ``agent.json``; returns the folder."""
+    from safetensors.numpy import save
+
+    folder = Path(path)
+    if folder.suffix == ".json":
+        folder = folder.parent
+    data = save(_to_numpy(tensors))
+    meta = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE,
+            "sha256": hashlib.sha256(data).hexdigest(), "config": dict(config)}
+    text = json.dumps(meta, indent=2, sort_keys=False) + "\n"  # fails early on non-JSON config
+    atomic_write_bytes(folder / WEIGHTS_FILE, data)
+    atomic_write_text(folder / CONFIG_FILE, text)
+    return folder
+
+
+def _sniff_refuse(file: Path, head: bytes) -> None:
+    if head.startswith(_ZIP_MAGIC):
+        raise CheckpointError(f"{file}: is a zip archive (SB3 .zip / torch.save, which may hold pickled "
+                              "objects); refusing to load it. Agents load from agent.json + model.safetensors")
+    if head.startswith(_PICKLE_PROTO):
+        raise CheckpointError(f"{file}: is a pickle; refusing to load it (pickles can run code). "
+                              "Agents load from agent.json + model.safetensors")
+
+
+def read_config(path: str | Path) -> tuple[dict, Path]:
+    """The parsed ``agent.json`` of an agent folder (or the JSON file itself) and its path."""
+    p = Path(path)
+    file = p / CONFIG_FILE if p.is_dir() else p
+    if file.suffix == ".safetensors":
+        file = file.with_name(CONFIG_FILE)
+    if not file.is_file():
+        raise CheckpointError(f"{file}: no such file (an agent folder holds {CONFIG_FILE} and {WEIGHTS_FILE})")
+    raw = file.read_bytes()
+    _sniff_refuse(file, raw[:4])
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{file}: not a valid JSON agent config ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{file}: not a {FORMAT} config (missing \"format\": \"{FORMAT}\")")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"{file}: unsupported version {meta.get('version')!r} (this code reads {VERSION})")
+    for key in ("weights", "sha256", "config"):
+        if key not in meta:
+            raise CheckpointError(f"{file}: missing field {key!r}")
+    return meta, file
+
+
+def load_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """Read an agent folder written by `save_weights` (or its ``agent.json`` / weights file).
+
+    Returns ``(tensors, config)`` with NumPy arrays. Raises `CheckpointError` naming the file
+    for a pickle/zip, a truncated or altered weights file, or a malformed config.
+    """
+    from safetensors.numpy import load
+
+    p = Path(path)
+    if p.is_file() and p.suffix not in (".json", ".safetensors"):
+        with open(p, "rb") as f:
+            _sniff_refuse(p, f.read(4))
+        raise CheckpointError(f"{p}: not an agent file (expected a folder with {CONFIG_FILE} + {WEIGHTS_FILE})")
+    meta, cfg_file = read_config(p)
+    name = meta["weights"]
+    if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+        raise CheckpointError(f"{cfg_file}: bad weights file name {name!r}")
+    wfile = cfg_file.parent / name
+    if not wfile.is_file():
+        raise CheckpointError(f"{wfile}: weights file missing (named by {cfg_file})")
+    data = wfile.read_bytes()
+    _sniff_refuse(wfile, data[:4])
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != meta["sha256"]:
+        raise CheckpointError(f"{wfile}: SHA-256 mismatch (file is truncated or altered: {len(data)} bytes, "
+                              f"sha256 {digest[:12]}..., {cfg_file.name} expects {str(meta['sha256'])[:12]}...)")
+    try:
+        tensors = load(data)
+    except Exception as err:  # noqa: BLE001  (SafetensorError and friends: any parse failure)
+        raise CheckpointError(f"{wfile}: not a valid safetensors file ({err})") from None
+    return dict(tensors), dict(meta["config"])
+
+
+# ----------------------------------------------------------------------------- training checkpoints
+
+def save_checkpoint(path: str | Path, payload: Mapping[str, Any]) -> None:
+    """``torch.save`` a dict of tensors and primitives to ``path`` atomically."""
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(dict(payload), buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint written by `save_checkpoint` with ``weights_only=True``."""
+    import pickle
+
+    import torch
+
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: no checkpoint file")
+    try:
+        out = torch.load(p, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{p}: cannot be loaded safely as a training checkpoint ({first})") from None
+    if not isinstance(out, dict):
+        raise CheckpointError(f"{p}: checkpoint is a {type(out).__name__}, not a dict")
+    return out
+
+
+__all__ = ["CONFIG_FILE", "CheckpointError", "WEIGHTS_FILE", "atomic_write_bytes", "atomic_write_text",
+           "load_checkpoint", "load_weights", "read_config", "save_checkpoint", "save_weights"]

@@ -1,0 +1,103 @@
+"""Pieces shared by the learners: seeds, batched masked evaluation, single-env factories.
+
+**Seeds.** A run with seed ``s`` trains on games drawn from generators seeded with ``s``
+(the vector env, or SB3's ``seed + i`` per env). Evaluation uses generators seeded with
+`eval_seed` ``(s, k)`` (a SeedSequence of ``s``, a fixed salt and the quest index ``k``),
+whose streams are independent of the training ones; the same evaluation games are replayed at
+every evaluation point of a run (common random numbers make the learning curve smoother).
+
+**Evaluation** (`evaluate_batched`) plays ``episodes`` games per quest at once on a
+`FGOVectorEnv` (one game per env slot, its first episode counts) with a batched policy
+function, greedy by default, and always scores returns with the "default" reward preset so
+runs trained on different reward presets are comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from fgo_env.env import FGOEnv
+
+EVAL_SALT = 0x5EED_E7A1
+TRAIN_SALT = 0x7EA1_0000
+
+
+def eval_seed(seed: int, quest_index: int = 0) -> int:
+    """Seed of the evaluation games of quest ``quest_index`` for a run seeded ``seed``."""
+    return int(np.random.SeedSequence([int(seed), EVAL_SALT, int(quest_index)]).generate_state(1)[0])
+
+
+def evaluate_batched(act_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], quests: Sequence[str],
+                     episodes: int, seed: int, obs_mode: str = "state", reward: str = "default",
+                     max_decisions: int = 5000, catalogue=None) -> dict:
+    """Play ``episodes`` games of each quest with ``act_batch(obs, masks) -> actions``.
+
+    Returns ``{"win_rate", "mean_return", "mean_turns", "episodes", "per_quest": {quest:
+    {"win_rate", "mean_return", "mean_turns", "returns", "outcomes"}}}`` (per-episode arrays:
+    outcome codes 1 win, 2 loss, 3 timeout); the overall figures average the quests.
+    """
+    from fgo_env.vector_env import FGOVectorEnv
+
+    per_quest = {}
+    for k, quest in enumerate(quests):
+        env = FGOVectorEnv(episodes, quest=quest, obs_mode=obs_mode, reward=reward, catalogue=catalogue)
+        obs, info = env.reset(seed=eval_seed(seed, k))
+        finished = np.zeros(episodes, bool)
+        returns = np.zeros(episodes)
+        turns = np.zeros(episodes)
+        outcome = np.zeros(episodes, np.int64)
+        for _ in range(max_decisions):
+            actions = np.asarray(act_batch(obs, info["action_mask"]), np.int64)
+            obs, rew, term, trunc, info = env.step(actions)
+            live = ~finished
+            returns[live] += rew[live]
+            ended = (term | trunc) & live
+            if ended.any():
+                outcome[ended] = info["outcome"][ended]
+                turns[ended] = env.state["turns_played"][ended]
+                finished |= ended
+            if finished.all():
+                break
+        outcome[~finished] = 3  # did not end within max_decisions: count as a timeout
+        per_quest[quest] = {"win_rate": float(np.mean(outcome == 1)), "mean_return": float(returns.mean()),
+                            "mean_turns": float(turns.mean()), "returns": returns, "outcomes": outcome}
+        env.close()
+    keys = ("win_rate", "mean_return", "mean_turns")
+    out = {k: float(np.mean([r[k] for r in per_quest.values()])) for k in keys}
+    return {**out, "episodes": episodes * len(quests), "per_quest": per_quest}
+
+
+# ----------------------------------------------------------------------------- single envs
+
+class MultiQuestEnv(FGOEnv):
+    """`FGOEnv` that draws one of ``quests`` uniformly (from its own ``np_random``) at each
+    reset, for training one policy on several quests with single-env learners (SB3)."""
+
+    def __init__(self, quests: Sequence[str], **kwargs):
+        from fgo_env.engine.setup import compile_quest
+
+        if not quests:
+            raise ValueError("quest list is empty")
+        super().__init__(quest=quests[0], **kwargs)
+        self.quests = [self.catalogue.quest(q) for q in quests]
+        self._templates = [compile_quest(self.catalogue, q).reshape(1) for q in self.quests]
+        self.quest_index = 0
+
+    def _next_quest(self):
+        self.quest_index = int(self.np_random.integers(len(self.quests)))
+        self.quest = self.quests[self.quest_index]
+        self._template = self._templates[self.quest_index]
+        return None  # already switched (templates are compiled once)
+
+
+def make_fgo_env(quests: Sequence[str], obs_mode: str = "state", reward: str = "default") -> FGOEnv:
+    """One single env over ``quests`` (an `FGOEnv`, or a `MultiQuestEnv` for several)."""
+    quests = list(quests)
+    if len(quests) == 1:
+        return FGOEnv(quest=quests[0], obs_mode=obs_mode, reward=reward)
+    return MultiQuestEnv(quests, obs_mode=obs_mode, reward=reward)
+
+
+__all__ = ["MultiQuestEnv", "eval_seed", "evaluate_batched", "make_fgo_env"]

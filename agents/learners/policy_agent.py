@@ -1,0 +1,269 @@
+"""`PolicyAgent`: a trained policy network as an `Agent`, run in NumPy (no torch needed).
+
+Every learner of the zoo (our PPO, sb3-contrib's MaskablePPO, the masked DQN) exports the
+acting path of its network the same way: a stack of linear layers with one activation
+between them, ending in 376 outputs that are either action **logits** (PPO) or **Q-values**
+(DQN). The folder it is saved to (`agents.checkpoint.save_weights`) holds::
+
+    agent.json          agent kind, obs mode, layer sizes, activation, head, quests, reward,
+                        hyperparameters, trained steps (+ the weights' SHA-256)
+    model.safetensors   policy.0.weight, policy.0.bias, policy.1.weight, ...
+
+and `PolicyAgent.load` rebuilds the network from that config. ``act`` masks illegal actions
+out before choosing: the argmax (``deterministic=True``, the default) or a sample (softmax
+of the logits; epsilon-greedy for Q-values). ``last_info["probs"]`` maps the top legal
+actions to their probability (softmax of logits or of Q-values).
+
+``load_agent(path)`` loads any saved agent by path: a trained policy folder (or its
+``agent.json``), or a scripted agent's JSON (``{"agent": "greedy", "config": {...}}``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..base import legal_actions
+from ..checkpoint import CONFIG_FILE, CheckpointError, load_weights, save_weights
+
+LEARNED_KINDS = ("ppo", "maskable_ppo", "masked_dqn")
+ACTIVATIONS = ("tanh", "relu")
+HEADS = ("logits", "q")
+NEG = np.float32(-1e9)
+
+
+def _act_fn(name: str):
+    if name == "tanh":
+        return np.tanh
+    if name == "relu":
+        return lambda x: np.maximum(x, 0.0, out=x)
+    raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+
+
+class PolicyAgent:
+    """A masked policy over ``Discrete(376)`` from an MLP's weights (see the module docstring).
+
+    Args:
+        weights: ``{"policy.{i}.weight": (out, in), "policy.{i}.bias": (out,)}`` arrays.
+        config: the agent config; needs ``agent``, ``obs_mode``, ``activation``, ``head``.
+        deterministic: argmax over legal actions (True) or sample (False).
+        seed: seed of the sampling generator (stochastic mode only).
+        epsilon: exploration rate of a Q-value head in stochastic mode.
+        top_k: how many actions ``last_info["probs"]`` lists.
+    """
+
+    def __init__(self, weights: Mapping[str, np.ndarray], config: Mapping[str, Any], *,
+                 deterministic: bool = True, seed: int | None = None, epsilon: float = 0.05, top_k: int = 5):
+        self.config = dict(config)
+        self.name = str(self.config.get("agent", "policy"))
+        self.obs_mode = str(self.config.get("obs_mode", "state"))
+        self.head = str(self.config.get("head", "logits"))
+        if self.head not in HEADS:
+            raise ValueError(f"unknown policy head {self.head!r}; choose one of {HEADS}")
+        self.activation = str(self.config.get("activation", "tanh"))
+        self._act = _act_fn(self.activation)
+        n = 0
+        while f"policy.{n}.weight" in weights:
+            n += 1
+        if n == 0:
+            raise ValueError("no policy layers (expected tensors policy.0.weight, policy.0.bias, ...)")
+        self.layers: list[tuple[np.ndarray, np.ndarray]] = []
+        for i in range(n):
+            w = np.asarray(weights[f"policy.{i}.weight"], np.float32)
+            b = np.asarray(weights[f"policy.{i}.bias"], np.float32)
+            if w.ndim != 2 or b.shape != (w.shape[0],):
+                raise ValueError(f"layer {i}: weight {w.shape} and bias {b.shape} do not fit")
+            if self.layers and self.layers[-1][0].shape[1] != w.shape[1]:
+                raise ValueError(f"layer {i}: input size {w.shape[1]} != previous output {self.layers[-1][0].shape[1]}")
+            self.layers.append((np.ascontiguousarray(w.T), b))
+        self.obs_size = self.layers[0][0].shape[0]
+        self.n_actions = self.layers[-1][0].shape[1]
+        self.deterministic = bool(deterministic)
+        self.epsilon = float(epsilon)
+        self.top_k = int(top_k)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.last_info: dict = {}
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def untrained(cls, kind: str = "ppo", obs_mode: str = "state", hidden: tuple[int, ...] = (128, 128),
+                  seed: int = 0, **kwargs) -> PolicyAgent:
+        """A randomly initialised policy (a baseline, or a placeholder before training)."""
+        from fgo_env.env import observation_space
+        from fgo_env.engine.actions import N_ACTIONS
+
+        sizes = [observation_space(obs_mode).shape[0], *hidden, N_ACTIONS]
+        rng = np.random.default_rng(seed)
+        weights = {}
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            gain = 0.01 if i == len(sizes) - 2 else np.sqrt(2)
+            weights[f"policy.{i}.weight"] = (rng.standard_normal((b, a)) * gain / np.sqrt(a)).astype(np.float32)
+            weights[f"policy.{i}.bias"] = np.zeros(b, np.float32)
+        head = "q" if kind == "masked_dqn" else "logits"
+        config = {"agent": kind, "obs_mode": obs_mode, "activation": "relu" if head == "q" else "tanh",
+                  "head": head, "hidden": list(hidden), "trained_steps": 0}
+        return cls(weights, config, seed=seed, **kwargs)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        out = {}
+        for i, (wt, b) in enumerate(self.layers):
+            out[f"policy.{i}.weight"] = np.ascontiguousarray(wt.T)
+            out[f"policy.{i}.bias"] = b
+        return out
+
+    # -- network -----------------------------------------------------------------------------
+    def scores(self, observations: np.ndarray) -> np.ndarray:
+        """Raw outputs (logits or Q-values), ``(batch, 376)`` for a ``(batch, obs)`` input."""
+        x = np.asarray(observations, np.float32)
+        if x.shape[-1] != self.obs_size:
+            raise ValueError(f"{self.name} agent expects {self.obs_size} observation values (obs_mode "
+                             f"{self.obs_mode!r}), got {x.shape[-1]}")
+        last = len(self.layers) - 1
+        for i, (wt, b) in enumerate(self.layers):
+            x = x @ wt + b
+            if i < last:
+                x = self._act(x)
+        return x
+
+    def _masked_probs(self, scores: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        z = np.where(masks, scores, NEG)
+        z = z - z.max(axis=-1, keepdims=True)
+        p = np.exp(z) * masks
+        return p / np.maximum(p.sum(axis=-1, keepdims=True), 1e-30)
+
+    def act_batch(self, observations: np.ndarray, action_masks: np.ndarray,
+                  deterministic: bool | None = None) -> np.ndarray:
+        """Legal actions for a batch (rows with no legal action get action 0)."""
+        masks = np.asarray(action_masks).astype(bool)
+        det = self.deterministic if deterministic is None else deterministic
+        s = self.scores(observations)
+        if det:
+            return np.where(masks, s, -np.inf).argmax(axis=-1)
+        if self.head == "logits":
+            p = self._masked_probs(s, masks)
+            u = self.rng.random((p.shape[0], 1))
+            a = (p.cumsum(axis=-1) < u).sum(axis=-1)
+            return np.minimum(a, p.shape[-1] - 1)
+        greedy = np.where(masks, s, -np.inf).argmax(axis=-1)
+        explore = self.rng.random(len(greedy)) < self.epsilon
+        for i in np.flatnonzero(explore):
+            legal = np.flatnonzero(masks[i])
+            if legal.size:
+                greedy[i] = legal[self.rng.integers(legal.size)]
+        return greedy
+
+    # -- Agent protocol ----------------------------------------------------------------------
+    def reset(self, env: Any) -> None:
+        mode = getattr(getattr(env, "unwrapped", env), "obs_mode", None)
+        if mode is not None and mode != self.obs_mode:
+            raise ValueError(f"{self.name} agent was trained on obs_mode={self.obs_mode!r} but the env uses "
+                             f"{mode!r}; make the env with obs_mode={self.obs_mode!r}")
+        self.last_info = {}
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
+        legal = legal_actions(action_mask)
+        mask = np.zeros(self.n_actions, bool)
+        mask[legal] = True
+        s = self.scores(np.asarray(observation, np.float32)[None])[0]
+        p = self._masked_probs(s[None], mask[None])[0]
+        if self.deterministic:
+            action = int(legal[np.argmax(s[legal])])
+        elif self.head == "logits":
+            action = int(legal[min(int((p[legal].cumsum() < self.rng.random()).sum()), legal.size - 1)])
+        elif self.rng.random() < self.epsilon:
+            action = int(legal[self.rng.integers(legal.size)])
+        else:
+            action = int(legal[np.argmax(s[legal])])
+        top = legal[np.argsort(-p[legal], kind="stable")[: self.top_k]]
+        self.last_info = {"probs": {int(a): float(p[a]) for a in top}}
+        if self.head == "q":
+            self.last_info["q"] = {int(a): float(s[a]) for a in top}
+        return action
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write ``agent.json`` + ``model.safetensors`` into the folder ``path``."""
+        config = {**self.config, "agent": self.name, "obs_mode": self.obs_mode, "activation": self.activation,
+                  "head": self.head, "layer_sizes": [self.obs_size] + [wt.shape[1] for wt, _ in self.layers]}
+        save_weights(path, self.weights(), config)
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs) -> PolicyAgent:
+        """Rebuild an agent from a folder written by `save` (or its ``agent.json``)."""
+        weights, config = load_weights(path)
+        try:
+            return cls(weights, config, **kwargs)
+        except ValueError as err:
+            raise CheckpointError(f"{path}: weights do not match their config ({err})") from None
+
+    def __repr__(self) -> str:
+        sizes = [self.obs_size] + [wt.shape[1] for wt, _ in self.layers]
+        return (f"PolicyAgent({self.name!r}, obs_mode={self.obs_mode!r}, layers={sizes}, "
+                f"head={self.head!r}, deterministic={self.deterministic})")
+
+
+# ----------------------------------------------------------------------------- loading by path
+
+def is_agent_path(name: str | Path) -> bool:
+    """True if ``name`` names an existing agent folder or agent JSON file."""
+    p = Path(name)
+    return (p.is_dir() and (p / CONFIG_FILE).is_file()) or (p.is_file() and p.suffix == ".json")
+
+
+def load_agent(path: str | Path, **kwargs: Any):
+    """Any saved agent by path: a trained policy (folder with ``agent.json`` +
+    ``model.safetensors``, e.g. a run folder of ``fgo train``) or a scripted agent's JSON."""
+    p = Path(path)
+    file = p / CONFIG_FILE if p.is_dir() else p
+    if not file.is_file():
+        raise FileNotFoundError(f"{p}: no agent here (expected a folder with {CONFIG_FILE} or a .json file)")
+    try:
+        data = json.loads(file.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if isinstance(data, dict) and "format" not in data and isinstance(data.get("agent"), str):
+        from ..registry import agent_class  # a scripted agent's {"agent": name, "config": {...}}
+
+        return agent_class(data["agent"]).load(file)
+    return PolicyAgent.load(p, **kwargs)  # validates and raises CheckpointError naming the file
+
+
+def _learned(kind: str, path: str | Path | None, kwargs: dict) -> PolicyAgent:
+    if path is not None:
+        agent = PolicyAgent.load(path, **kwargs)
+        if agent.name != kind:
+            raise ValueError(f"{path} holds a {agent.name!r} agent, not {kind!r}")
+        return agent
+    seed = kwargs.pop("seed", 0)
+    obs_mode = kwargs.pop("obs_mode", "state")
+    hidden = tuple(kwargs.pop("hidden", (128, 128)))
+    return PolicyAgent.untrained(kind, obs_mode=obs_mode, hidden=hidden, seed=0 if seed is None else seed, **kwargs)
+
+
+def make_ppo(path: str | Path | None = None, **kwargs: Any) -> PolicyAgent:
+    """Registry factory "ppo": the trained agent at ``path``, or an untrained policy."""
+    return _learned("ppo", path, kwargs)
+
+
+def make_maskable_ppo(path: str | Path | None = None, **kwargs: Any) -> PolicyAgent:
+    """Registry factory "maskable_ppo": the trained agent at ``path``, or an untrained policy."""
+    return _learned("maskable_ppo", path, kwargs)
+
+
+def make_masked_dqn(path: str | Path | None = None, **kwargs: Any) -> PolicyAgent:
+    """Registry factory "masked_dqn": the trained agent at ``path``, or an untrained Q-network."""
+    return _learned("masked_dqn", path, kwargs)
+
+
+__all__ = ["LEARNED_KINDS", "PolicyAgent", "is_agent_path", "load_agent", "make_maskable_ppo", "make_masked_dqn",
+           "make_ppo"]
+
+# ``agents.registry.agent_class("ppo").load(path)`` works like for scripted agent classes
+make_ppo.load = lambda path, **kw: _learned("ppo", path, dict(kw))  # type: ignore[attr-defined]
+make_maskable_ppo.load = lambda path, **kw: _learned("maskable_ppo", path, dict(kw))  # type: ignore[attr-defined]
+make_masked_dqn.load = lambda path, **kw: _learned("masked_dqn", path, dict(kw))  # type: ignore[attr-defined]

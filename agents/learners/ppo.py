@@ -1,0 +1,436 @@
+"""Masked PPO on the batched `FGOVectorEnv`, in one readable file (CleanRL's ``ppo.py`` style).
+
+Thousands of games step together in one compiled call; the whole rollout lives in
+preallocated torch tensors of shape ``(num_steps, num_envs, ...)``; illegal actions are
+masked out of the logits both when acting and in the update (a masked categorical:
+logits of illegal actions are set to -1e8, so their probability is exactly 0 and they add
+nothing to the entropy). GAE, the clipped surrogate objective, optional value clipping, an
+entropy bonus, per-minibatch advantage normalisation, linear learning-rate annealing.
+
+Episode ends: games that finish are reset in the same step (``reset(options={"reset_mask":
+done})``), so no decision is wasted on the vector env's ``NEXT_STEP`` autoreset step. A
+timeout counts as a terminal state (not bootstrapped): the turn counter is part of the
+observation, so the time limit is part of the game.
+
+Use it through ``agents.train.train("ppo", ...)`` / ``fgo train --agent ppo`` (YAML
+hyperparameters, evaluation, checkpoints), or directly::
+
+    python -m agents.learners.ppo --quests farming_3wave --total-timesteps 2000000
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+from fgo_env.vector_env import FGOVectorEnv
+
+from .policy_agent import PolicyAgent
+
+NEG_LOGIT = -1e8
+
+
+@dataclass
+class Args:
+    quests: list[str] = field(default_factory=lambda: ["farming_3wave"])
+    """quest ids; with several, every game reset draws one uniformly (one policy for all)"""
+    total_timesteps: int = 2_000_000
+    """total env steps (decisions) to train for"""
+    seed: int = 0
+    """seed of torch, of the training games and of the minibatch shuffles"""
+    obs_mode: str = "state"
+    """observation mode of the env ("state" or "features")"""
+    reward: str = "shaped"
+    """reward preset of the training env ("default", "sparse", "shaped")"""
+    torch_threads: int = 1
+    """torch.set_num_threads for the network"""
+    env_threads: int = 1
+    """numba threads of the vector env's kernels (numba.set_num_threads); 1 is safest on a busy machine"""
+
+    # Algorithm specific arguments
+    num_envs: int = 1024
+    """number of games stepped together"""
+    num_steps: int = 32
+    """steps per game per rollout (batch = num_envs * num_steps)"""
+    learning_rate: float = 1e-3
+    """Adam learning rate"""
+    anneal_lr: bool = True
+    """anneal the learning rate linearly to 0 over total_timesteps"""
+    gamma: float = 0.99
+    """discount factor"""
+    gae_lambda: float = 0.95
+    """lambda of the generalized advantage estimate"""
+    num_minibatches: int = 16
+    """minibatches per epoch"""
+    update_epochs: int = 4
+    """epochs over each rollout"""
+    norm_adv: bool = True
+    """normalise advantages per minibatch"""
+    clip_coef: float = 0.2
+    """surrogate clipping coefficient"""
+    clip_vloss: bool = False
+    """clip the value loss like the policy (PPO2's value clipping)"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value loss coefficient"""
+    max_grad_norm: float = 0.5
+    """gradient norm clipping"""
+    target_kl: float | None = None
+    """stop an update's epochs early once the approximate KL exceeds this (None: never)"""
+    hidden: list[int] = field(default_factory=lambda: [128, 128])
+    """hidden layer sizes of the actor (and of the critic unless shared_trunk)"""
+    activation: str = "tanh"
+    """activation of the hidden layers ("tanh" or "relu")"""
+    shared_trunk: bool = True
+    """actor and critic share the hidden layers (about half the update cost) instead of two MLPs"""
+
+    # to be filled in runtime
+    batch_size: int = 0
+    """the batch size (computed in runtime)"""
+    minibatch_size: int = 0
+    """the mini-batch size (computed in runtime)"""
+
+    def __post_init__(self):
+        self.quests = [self.quests] if isinstance(self.quests, str) else list(self.quests)
+        self.hidden = [int(h) for h in self.hidden]
+        self.batch_size = int(self.num_envs * self.num_steps)
+        self.minibatch_size = int(self.batch_size // self.num_minibatches)
+        if self.minibatch_size < 1:
+            raise ValueError(f"num_minibatches={self.num_minibatches} > batch size {self.batch_size}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+RUNTIME_FIELDS = ("batch_size", "minibatch_size")
+
+
+def layer_init(layer: nn.Linear, std: float = np.sqrt(2), bias_const: float = 0.0) -> nn.Linear:
+    torch.nn.init.orthogonal_(layer.weight, std)
+    torch.nn.init.constant_(layer.bias, bias_const)
+    return layer
+
+
+def mlp_body(in_size: int, hidden: list[int], activation: str) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for size in hidden:
+        layers += [layer_init(nn.Linear(in_size, size)), ACTIVATIONS[activation]()]
+        in_size = size
+    return nn.Sequential(*layers)
+
+
+class Agent(nn.Module):
+    def __init__(self, obs_size: int, n_actions: int, hidden: list[int], activation: str = "tanh",
+                 shared_trunk: bool = False):
+        super().__init__()
+        self.actor_body = mlp_body(obs_size, hidden, activation)
+        self.actor_head = layer_init(nn.Linear(hidden[-1], n_actions), std=0.01)
+        self.critic_body = None if shared_trunk else mlp_body(obs_size, hidden, activation)
+        self.critic_head = layer_init(nn.Linear(hidden[-1], 1), std=1.0)
+        self.register_buffer("neg", torch.tensor(NEG_LOGIT), persistent=False)
+
+    def get_value(self, x: torch.Tensor) -> torch.Tensor:
+        body = self.actor_body if self.critic_body is None else self.critic_body
+        return self.critic_head(body(x))
+
+    def get_action_and_value(self, x: torch.Tensor, mask: torch.Tensor, action: torch.Tensor | None = None,
+                             with_entropy: bool = True):
+        h = self.actor_body(x)
+        logits = torch.where(mask, self.actor_head(h), self.neg)  # masked categorical
+        logp_all = torch.log_softmax(logits, dim=-1)
+        if action is None:  # Gumbel-max: a sample of softmax(logits); illegal actions never win
+            u = torch.rand_like(logits)
+            action = torch.argmax(logits - torch.log(-torch.log(u)), dim=-1)
+        logprob = logp_all.gather(1, action.unsqueeze(1)).squeeze(1)
+        entropy = None
+        if with_entropy:  # softmax, not logp.exp(): exp() of -1e8 takes a very slow underflow path on CPU
+            entropy = -(torch.softmax(logits, dim=-1) * logp_all).sum(-1)
+        value = self.critic_head(h if self.critic_body is None else self.critic_body(x))
+        return action, logprob, entropy, value
+
+    def policy_layers(self) -> list[nn.Linear]:
+        """The linear layers of the acting path (actor body + head), in order."""
+        return [m for m in self.actor_body if isinstance(m, nn.Linear)] + [self.actor_head]
+
+
+IterationHook = Callable[["PPO", dict], None]
+
+
+class PPO:
+    """The training state of a masked PPO run; `learn` runs it to ``args.total_timesteps``."""
+
+    kind = "ppo"
+
+    def __init__(self, args: Args):
+        self.args = args
+        # TRY NOT TO MODIFY: seeding
+        torch.set_num_threads(max(1, int(args.torch_threads)))
+        import numba
+
+        numba.set_num_threads(max(1, min(int(args.env_threads), numba.config.NUMBA_NUM_THREADS)))
+        torch.manual_seed(args.seed)
+        np.random.seed(args.seed % 2**32)
+
+        # env setup
+        self.envs = FGOVectorEnv(args.num_envs, quest=list(args.quests), obs_mode=args.obs_mode, reward=args.reward)
+        self.obs_size = self.envs.single_observation_space.shape[0]
+        self.n_actions = int(self.envs.single_action_space.n)
+
+        self.agent = Agent(self.obs_size, self.n_actions, args.hidden, args.activation, args.shared_trunk)
+        self.optimizer = optim.Adam(self.agent.parameters(), lr=args.learning_rate, eps=1e-5)
+
+        # ALGO Logic: Storage setup
+        S, N = args.num_steps, args.num_envs
+        self.obs = torch.zeros((S, N, self.obs_size))
+        self.masks = torch.zeros((S, N, self.n_actions), dtype=torch.bool)
+        self.actions = torch.zeros((S, N), dtype=torch.long)
+        self.logprobs = torch.zeros((S, N))
+        self.rewards = torch.zeros((S, N))
+        self.dones = torch.zeros((S, N))
+        self.values = torch.zeros((S, N))
+
+        # TRY NOT TO MODIFY: start the game
+        self.global_step = 0
+        self.iteration = 0
+        obs, info = self.envs.reset(seed=args.seed)
+        self.next_obs = torch.from_numpy(obs)
+        self.next_mask = torch.from_numpy(info["action_mask"])
+        self.next_done = torch.zeros(N)
+        self.ep_return = np.zeros(N)
+        self.ep_length = np.zeros(N, np.int64)
+
+    # ------------------------------------------------------------------------------------------
+    def learn(self, on_iteration: IterationHook | None = None, report_every: int | None = None) -> None:
+        """Train until ``global_step >= args.total_timesteps``; ``on_iteration(self, stats)``
+        runs after every update (logging, evaluation, checkpoints). ``report_every`` is
+        accepted for symmetry with the SB3 learners (PPO reports every update)."""
+        args, agent, envs = self.args, self.agent, self.envs
+        actions_np = np.zeros(args.num_envs, np.int64)
+        while self.global_step < args.total_timesteps:
+            t_start = time.perf_counter()
+            self.iteration += 1
+            # Annealing the rate if instructed to do so.
+            if args.anneal_lr:
+                frac = max(0.0, 1.0 - self.global_step / args.total_timesteps)
+                self.optimizer.param_groups[0]["lr"] = frac * args.learning_rate
+
+            # ALGO LOGIC: rollout
+            done_returns, done_lengths, done_outcomes = [], [], []
+            with torch.no_grad():
+                for step in range(args.num_steps):
+                    self.obs[step] = self.next_obs
+                    self.masks[step] = self.next_mask
+                    self.dones[step] = self.next_done
+                    action, logprob, _, value = agent.get_action_and_value(self.next_obs, self.next_mask,
+                                                                           with_entropy=False)
+                    self.values[step] = value.flatten()
+                    self.actions[step] = action
+                    self.logprobs[step] = logprob
+
+                    # TRY NOT TO MODIFY: execute the game and log data.
+                    actions_np[:] = action.numpy()
+                    obs, reward, terminated, truncated, info = envs.step(actions_np)
+                    done = terminated | truncated
+                    self.rewards[step] = torch.from_numpy(reward.astype(np.float32))
+                    self.ep_return += reward
+                    self.ep_length += 1
+                    if done.any():
+                        done_returns.append(self.ep_return[done].copy())
+                        done_lengths.append(self.ep_length[done].copy())
+                        done_outcomes.append(info["outcome"][done].copy())
+                        self.ep_return[done] = 0.0
+                        self.ep_length[done] = 0
+                        obs, info = envs.reset(options={"reset_mask": done})  # same-step reset
+                    self.next_obs = torch.from_numpy(obs)
+                    self.next_mask = torch.from_numpy(info["action_mask"])
+                    self.next_done = torch.from_numpy(done.astype(np.float32))
+                self.global_step += args.batch_size
+                t_rollout = time.perf_counter() - t_start
+
+                # bootstrap value if not done
+                next_value = agent.get_value(self.next_obs).reshape(1, -1)
+                advantages = torch.zeros_like(self.rewards)
+                lastgaelam = torch.zeros(args.num_envs)
+                for t in reversed(range(args.num_steps)):
+                    if t == args.num_steps - 1:
+                        nextnonterminal = 1.0 - self.next_done
+                        nextvalues = next_value
+                    else:
+                        nextnonterminal = 1.0 - self.dones[t + 1]
+                        nextvalues = self.values[t + 1]
+                    delta = self.rewards[t] + args.gamma * nextvalues * nextnonterminal - self.values[t]
+                    advantages[t] = lastgaelam = delta + args.gamma * args.gae_lambda * nextnonterminal * lastgaelam
+                returns = advantages + self.values
+
+            # flatten the batch
+            b_obs = self.obs.reshape((-1, self.obs_size))
+            b_masks = self.masks.reshape((-1, self.n_actions))
+            b_logprobs = self.logprobs.reshape(-1)
+            b_actions = self.actions.reshape(-1)
+            b_advantages = advantages.reshape(-1)
+            b_returns = returns.reshape(-1)
+            b_values = self.values.reshape(-1)
+
+            # Optimizing the policy and value network
+            clipfracs = []
+            for epoch in range(args.update_epochs):
+                b_inds = torch.randperm(args.batch_size)
+                for start in range(0, args.batch_size, args.minibatch_size):
+                    mb_inds = b_inds[start:start + args.minibatch_size]
+                    _, newlogprob, entropy, newvalue = agent.get_action_and_value(
+                        b_obs[mb_inds], b_masks[mb_inds], b_actions[mb_inds])
+                    logratio = newlogprob - b_logprobs[mb_inds]
+                    ratio = logratio.exp()
+
+                    with torch.no_grad():
+                        # calculate approx_kl http://joschu.net/blog/kl-approx.html
+                        old_approx_kl = (-logratio).mean()
+                        approx_kl = ((ratio - 1) - logratio).mean()
+                        clipfracs += [((ratio - 1.0).abs() > args.clip_coef).float().mean().item()]
+
+                    mb_advantages = b_advantages[mb_inds]
+                    if args.norm_adv:
+                        mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+
+                    # Policy loss
+                    pg_loss1 = -mb_advantages * ratio
+                    pg_loss2 = -mb_advantages * torch.clamp(ratio, 1 - args.clip_coef, 1 + args.clip_coef)
+                    pg_loss = torch.max(pg_loss1, pg_loss2).mean()
+
+                    # Value loss
+                    newvalue = newvalue.view(-1)
+                    if args.clip_vloss:
+                        v_loss_unclipped = (newvalue - b_returns[mb_inds]) ** 2
+                        v_clipped = b_values[mb_inds] + torch.clamp(
+                            newvalue - b_values[mb_inds], -args.clip_coef, args.clip_coef)
+                        v_loss_clipped = (v_clipped - b_returns[mb_inds]) ** 2
+                        v_loss = 0.5 * torch.max(v_loss_unclipped, v_loss_clipped).mean()
+                    else:
+                        v_loss = 0.5 * ((newvalue - b_returns[mb_inds]) ** 2).mean()
+
+                    entropy_loss = entropy.mean()
+                    loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
+
+                    self.optimizer.zero_grad()
+                    loss.backward()
+                    nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+                    self.optimizer.step()
+
+                if args.target_kl is not None and approx_kl > args.target_kl:
+                    break
+
+            y_pred, y_true = b_values.numpy(), b_returns.numpy()
+            var_y = np.var(y_true)
+            explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
+            elapsed = time.perf_counter() - t_start
+
+            # TRY NOT TO MODIFY: record rewards for plotting purposes
+            stats = {
+                "charts/learning_rate": self.optimizer.param_groups[0]["lr"],
+                "losses/value_loss": v_loss.item(),
+                "losses/policy_loss": pg_loss.item(),
+                "losses/entropy": entropy_loss.item(),
+                "losses/old_approx_kl": old_approx_kl.item(),
+                "losses/approx_kl": approx_kl.item(),
+                "losses/clipfrac": float(np.mean(clipfracs)),
+                "losses/explained_variance": float(explained_var),
+                "charts/SPS": args.batch_size / elapsed,
+                "charts/rollout_SPS": args.batch_size / max(t_rollout, 1e-9),
+            }
+            if done_returns:
+                rets, lens, outs = (np.concatenate(x) for x in (done_returns, done_lengths, done_outcomes))
+                stats.update({"charts/episodic_return": float(rets.mean()),
+                              "charts/episodic_length": float(lens.mean()),
+                              "charts/win_rate": float(np.mean(outs == 1)),
+                              "charts/episodes": int(rets.size)})
+            if on_iteration is not None:
+                on_iteration(self, stats)
+
+    # ------------------------------------------------------------------------------------------
+    def policy_config(self) -> dict:
+        a = self.args
+        return {"agent": self.kind, "obs_mode": a.obs_mode, "activation": a.activation, "head": "logits",
+                "hidden": list(a.hidden), "quests": list(a.quests), "reward": a.reward,
+                "trained_steps": int(self.global_step), "seed": a.seed,
+                "hyperparams": {k: v for k, v in asdict(a).items() if k not in RUNTIME_FIELDS}}
+
+    def policy_agent(self, **kwargs) -> PolicyAgent:
+        """A NumPy `PolicyAgent` snapshot of the current actor (greedy by default)."""
+        weights = {}
+        for i, layer in enumerate(self.agent.policy_layers()):
+            weights[f"policy.{i}.weight"] = layer.weight.detach().numpy().copy()
+            weights[f"policy.{i}.bias"] = layer.bias.detach().numpy().copy()
+        return PolicyAgent(weights, self.policy_config(), **kwargs)
+
+    def checkpoint(self) -> dict:
+        """Everything needed to continue exactly: tensors and primitives only."""
+        env_rng = self.envs.np_random.bit_generator.state
+        return {
+            "kind": self.kind, "global_step": int(self.global_step), "iteration": int(self.iteration),
+            "args": asdict(self.args),
+            "model": self.agent.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "env_state": torch.from_numpy(self.envs.state.view(np.uint8).reshape(self.args.num_envs, -1).copy()),
+            "env_rng": env_rng,
+            "next_obs": self.next_obs.clone(), "next_mask": self.next_mask.clone(),
+            "next_done": self.next_done.clone(),
+            "ep_return": torch.from_numpy(self.ep_return.copy()),
+            "ep_length": torch.from_numpy(self.ep_length.copy()),
+        }
+
+    def restore(self, ckpt: dict) -> None:
+        """Continue from `checkpoint` (same args except ``total_timesteps``)."""
+        self.agent.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.global_step = int(ckpt["global_step"])
+        self.iteration = int(ckpt["iteration"])
+        torch.set_rng_state(ckpt["torch_rng"])
+        state_bytes = self.envs.state.view(np.uint8).reshape(self.args.num_envs, -1)
+        state_bytes[:] = ckpt["env_state"].numpy()
+        self.envs.np_random.bit_generator.state = ckpt["env_rng"]
+        self.next_obs = ckpt["next_obs"].clone()
+        self.next_mask = ckpt["next_mask"].clone()
+        self.next_done = ckpt["next_done"].clone()
+        self.ep_return = ckpt["ep_return"].numpy().copy()
+        self.ep_length = ckpt["ep_length"].numpy().copy()
+
+
+def args_from_dict(params: dict) -> Args:
+    """`Args` from a dict, refusing unknown keys (with the list of valid ones)."""
+    valid = {f.name for f in fields(Args)} - set(RUNTIME_FIELDS)
+    unknown = set(params) - valid
+    if unknown:
+        raise ValueError(f"unknown ppo hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
+    return Args(**params)
+
+
+def _cli() -> None:
+    import argparse
+
+    from ..train import train
+
+    parser = argparse.ArgumentParser(description="masked PPO on FGOVectorEnv (see agents.train for the full API)")
+    parser.add_argument("--quests", default="farming_3wave", help="comma-separated quest ids")
+    parser.add_argument("--total-timesteps", type=int, default=Args.total_timesteps)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ns = parser.parse_args()
+    from ..train import parse_overrides
+
+    run = train("ppo", ns.quests.split(","), ns.total_timesteps, ns.seed, ns.out, overrides=parse_overrides(ns.set))
+    print(run)
+
+
+if __name__ == "__main__":
+    _cli()
+
+
+__all__ = ["Agent", "Args", "PPO", "args_from_dict", "layer_init"]

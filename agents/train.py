@@ -1,0 +1,394 @@
+"""Training learning agents: ``train(...)`` and ``fgo train``.
+
+    fgo train --agent ppo --quest farming_3wave --steps 3000000 --seed 0
+    fgo train --agent maskable_ppo --quest farming_3wave,boss_pale_king --steps 300000 --set n_envs=4
+    fgo train --agent ppo --quest farming_3wave --steps 6000000 --resume   # continue to 6M
+
+Learners: ``ppo`` (our masked PPO on the batched vector env, `agents.learners.ppo`),
+``maskable_ppo`` (sb3-contrib) and ``masked_dqn`` (SB3's DQN with masking), see
+`agents.learners.sb3_agents`.
+
+**Hyperparameters** come from ``agents/hyperparams/<agent>.yml`` in RL Zoo's layout: a
+``default:`` section, then optional sections keyed by quest id that override it (applied in
+the order the quests are given), then ``overrides`` (``--set key=value``, values parsed as
+YAML). Keys read by the trainer itself: ``eval_every``, ``checkpoint_every``, ``n_timesteps``
+(the step budget when ``--steps`` is omitted); every other key goes to the learner, which
+refuses unknown ones.
+
+**A run folder** ``<out>/<agent>_<quests>_s<seed>/`` holds:
+
+- ``agent.json`` + ``model.safetensors``: the final agent (``agents.registry.make(run_dir)``
+  or ``load_agent(run_dir)`` loads it),
+- ``config.yml``: the resolved hyperparameters and the run's arguments,
+- ``progress.csv``: one row per evaluation (step, wall_time, eval_win_rate,
+  eval_mean_return, eval_mean_turns, train_steps_per_s, plus per-quest win rates with
+  several quests),
+- ``tb/``: TensorBoard logs (episode return, win rate, losses, steps per second, eval),
+- ``checkpoint.pt``: the latest training checkpoint (state dicts and primitives only,
+  written atomically every ``checkpoint_every`` steps and at the end; read with
+  ``weights_only=True``). ``resume=True`` continues from it up to ``steps`` in total.
+
+Evaluation (every ``eval_every`` steps, at step 0 and at the end) plays ``eval_episodes``
+games per quest with the greedy (argmax over legal actions) policy on evaluation seeds
+independent of the training ones, scored with the "default" reward (see
+`agents.learners.common`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+AGENTS = ("ppo", "maskable_ppo", "masked_dqn")
+HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
+TRAINER_KEYS = ("eval_every", "checkpoint_every", "n_timesteps")
+RUN_KEYS = ("quests", "total_timesteps", "seed")  # set by train(), not by YAML
+PROGRESS_COLUMNS = ("step", "wall_time", "eval_win_rate", "eval_mean_return", "eval_mean_turns",
+                    "train_steps_per_s")
+CHECKPOINT_FILE = "checkpoint.pt"
+CONFIG_FILE = "config.yml"
+PROGRESS_FILE = "progress.csv"
+
+
+# ----------------------------------------------------------------------------- hyperparameters
+
+def load_hyperparams(agent: str, quests: Sequence[str], overrides: dict | None = None,
+                     path: str | Path | None = None) -> dict[str, Any]:
+    """``default`` of the agent's YAML, then each quest's section, then ``overrides``."""
+    import yaml
+
+    file = Path(path) if path is not None else HYPERPARAMS_DIR / f"{agent}.yml"
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no hyperparameter file for agent {agent!r}")
+    data = yaml.safe_load(file.read_text()) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("default", {}), dict):
+        raise ValueError(f"{file}: expected a mapping with a 'default:' section")
+    params = dict(data.get("default") or {})
+    for quest in quests:
+        section = data.get(quest) or {}
+        if not isinstance(section, dict):
+            raise ValueError(f"{file}: section {quest!r} must be a mapping")
+        params.update(section)
+    params.update(overrides or {})
+    bad = set(params) & set(RUN_KEYS)
+    if bad:
+        raise ValueError(f"{sorted(bad)} are set by the train arguments (--quest/--steps/--seed), not hyperparameters")
+    return params
+
+
+def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["lr=1e-3", "hidden=[64,64]"]`` -> ``{"lr": 0.001, "hidden": [64, 64]}`` (YAML values)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        parsed = yaml.safe_load(value) if value.strip() else None
+        if isinstance(parsed, str):  # "1e-3" is a string in YAML 1.1; make it a number
+            try:
+                parsed = float(parsed)
+            except ValueError:
+                pass
+        out[key.strip()] = parsed
+    return out
+
+
+def run_name(agent: str, quests: Sequence[str], seed: int) -> str:
+    if len(quests) <= 3:
+        tag = "+".join(quests)
+    else:
+        import hashlib
+
+        tag = f"{len(quests)}quests-{hashlib.sha1(','.join(quests).encode()).hexdigest()[:8]}"
+    return f"{agent}_{tag}_s{seed}"
+
+
+def _check_quests(quests: Sequence[str]) -> list[str]:
+    import fgo_env
+
+    quests = [q.strip() for q in quests if q.strip()]
+    if not quests:
+        raise ValueError("no quest given")
+    known = fgo_env.list_quests()
+    unknown = [q for q in quests if q not in known]
+    if unknown:
+        raise ValueError(f"unknown quest(s) {unknown}; known: {known}")
+    return quests
+
+
+# ----------------------------------------------------------------------------- learners
+
+def make_learner(agent: str, params: dict[str, Any], quests: list[str], steps: int, seed: int, run_dir: Path):
+    """The learner object of ``agent`` (torch and SB3 are imported here, not before)."""
+    run = {"quests": quests, "total_timesteps": int(steps), "seed": int(seed)}
+    if agent == "ppo":
+        from .learners.ppo import PPO, args_from_dict
+
+        return PPO(args_from_dict({**params, **run}))
+    if agent in ("maskable_ppo", "masked_dqn"):
+        from .learners.sb3_agents import LEARNERS
+
+        return LEARNERS[agent]({**params, **run}, log_dir=str(run_dir / "tb" / "sb3"))
+    raise ValueError(f"unknown learning agent {agent!r}; choose one of {AGENTS}")
+
+
+class _Trainer:
+    """The hook the learners call after each update: progress bar, TensorBoard, evaluation
+    rows in progress.csv, periodic checkpoints."""
+
+    def __init__(self, learner, run_dir: Path, quests: list[str], steps: int, seed: int, eval_every: int,
+                 eval_episodes: int, checkpoint_every: int, progress: bool, wall_offset: float, obs_mode: str):
+        from torch.utils.tensorboard import SummaryWriter
+        from tqdm.auto import tqdm
+
+        self.learner, self.run_dir, self.quests, self.seed = learner, run_dir, quests, seed
+        self.eval_every, self.eval_episodes = int(eval_every), int(eval_episodes)
+        self.checkpoint_every, self.obs_mode = int(checkpoint_every), obs_mode
+        self.writer = SummaryWriter(str(run_dir / "tb"))
+        self.start = time.perf_counter() - wall_offset
+        step = learner.global_step
+        self.last_step = step
+        self.window_t, self.window_step = time.perf_counter(), step
+        self.last_sps = math.nan
+        self.next_eval = (step // self.eval_every + 1) * self.eval_every
+        self.next_ckpt = (step // self.checkpoint_every + 1) * self.checkpoint_every
+        self.last_eval_step = -1
+        self.last_win = math.nan
+        self.columns = list(PROGRESS_COLUMNS) + ([f"eval_win_rate[{q}]" for q in quests] if len(quests) > 1 else [])
+        self.bar = tqdm(total=steps, initial=step, unit="step", unit_scale=True, disable=not progress,
+                        desc=f"{learner.kind} {'+'.join(quests) if len(quests) <= 3 else f'{len(quests)} quests'}",
+                        dynamic_ncols=True)
+
+    def wall(self) -> float:
+        return time.perf_counter() - self.start
+
+    def __call__(self, learner, stats: dict) -> None:
+        step = learner.global_step
+        shown = min(step, self.bar.total)  # the last update may overshoot the target
+        self.bar.update(shown - min(self.last_step, self.bar.total))
+        self.last_step = step
+        if "charts/SPS" in stats:
+            self.last_sps = stats["charts/SPS"]
+        for key, value in stats.items():
+            if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                self.writer.add_scalar(key, value, step)
+        if step >= self.next_eval:
+            self.evaluate()
+            self.next_eval = (step // self.eval_every + 1) * self.eval_every
+        if step >= self.next_ckpt:
+            self.save_checkpoint()
+            self.next_ckpt = (step // self.checkpoint_every + 1) * self.checkpoint_every
+        self.bar.set_postfix(sps=f"{self.last_sps:,.0f}", win=f"{self.last_win:.2f}", refresh=False)
+
+    def evaluate(self) -> dict:
+        from .learners.common import evaluate_batched
+
+        step = self.learner.global_step
+        now = time.perf_counter()
+        window = step - self.window_step
+        sps = window / (now - self.window_t) if window > 0 else math.nan
+        t_eval = time.perf_counter()
+        policy = self.learner.policy_agent()
+        res = evaluate_batched(policy.act_batch, self.quests, self.eval_episodes, self.seed, obs_mode=self.obs_mode)
+        eval_s = time.perf_counter() - t_eval
+        row = {"step": step, "wall_time": round(self.wall(), 3), "eval_win_rate": res["win_rate"],
+               "eval_mean_return": round(res["mean_return"], 6), "eval_mean_turns": round(res["mean_turns"], 4),
+               "train_steps_per_s": "" if math.isnan(sps) else round(sps, 1)}
+        if len(self.quests) > 1:
+            for q in self.quests:
+                row[f"eval_win_rate[{q}]"] = res["per_quest"][q]["win_rate"]
+        self._append_row(row)
+        for key in ("win_rate", "mean_return", "mean_turns"):
+            self.writer.add_scalar(f"eval/{key}", res[key], step)
+        for q, r in res["per_quest"].items():
+            if len(self.quests) > 1:
+                self.writer.add_scalar(f"eval/win_rate/{q}", r["win_rate"], step)
+        self.writer.flush()
+        self.last_win = res["win_rate"]
+        self.last_eval_step = step
+        # the evaluation's own time does not count against the training speed
+        self.window_t, self.window_step = time.perf_counter(), step
+        self.start += eval_s
+        return res
+
+    def _append_row(self, row: dict) -> None:
+        file = self.run_dir / PROGRESS_FILE
+        new = not file.exists() or file.stat().st_size == 0
+        with open(file, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+    def save_checkpoint(self) -> None:
+        from .checkpoint import save_checkpoint
+
+        payload = self.learner.checkpoint()
+        payload["wall_time"] = float(self.wall())
+        save_checkpoint(self.run_dir / CHECKPOINT_FILE, payload)
+
+    def close(self) -> None:
+        self.bar.close()
+        self.writer.close()
+
+
+def _truncate_progress(file: Path, step: int) -> float:
+    """Drop rows after ``step`` (a resumed run re-evaluates them); returns the last wall_time."""
+    if not file.exists():
+        return 0.0
+    with open(file, newline="") as f:
+        rows = list(csv.DictReader(f))
+        fieldnames = list(rows[0].keys()) if rows else list(PROGRESS_COLUMNS)
+    keep = [r for r in rows if int(float(r["step"])) <= step]
+    from .checkpoint import atomic_write_text
+
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fieldnames)
+    w.writeheader()
+    w.writerows(keep)
+    atomic_write_text(file, buf.getvalue())
+    return float(keep[-1]["wall_time"]) if keep else 0.0
+
+
+# ----------------------------------------------------------------------------- API
+
+def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_dir: str | Path = "runs",
+          overrides: dict | None = None, progress: bool = True, eval_every: int | None = None,
+          eval_episodes: int = 50, resume: bool = False) -> Path:
+    """Train ``agent`` on ``quests`` for ``steps`` env steps; returns the run folder.
+
+    Args:
+        agent: "ppo", "maskable_ppo" or "masked_dqn".
+        quests: quest ids (one policy for all of them) or a comma-separated string.
+        steps: total env steps (decisions); learners stop at the first update at or past it.
+        seed: training seed (evaluation games come from independent seeds).
+        out_dir: parent folder; the run folder is ``out_dir/<agent>_<quests>_s<seed>``.
+        overrides: hyperparameters over the YAML's (``{"learning_rate": 1e-3}``).
+        progress: show a progress bar.
+        eval_every: evaluate every this many steps (default: the YAML's ``eval_every``).
+        eval_episodes: evaluation games per quest.
+        resume: continue the run folder's checkpoint up to ``steps``; without ``resume`` an
+            existing run folder with a checkpoint is an error.
+
+    Returns:
+        The run folder; ``agents.registry.make(str(run))`` loads the trained agent.
+    """
+    import yaml
+
+    from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint
+
+    if agent not in AGENTS:
+        raise ValueError(f"unknown learning agent {agent!r}; choose one of {AGENTS}")
+    quests = _check_quests(quests.split(",") if isinstance(quests, str) else list(quests))
+    steps, seed = int(steps), int(seed)
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    run_dir = Path(out_dir) / run_name(agent, quests, seed)
+    ckpt_file = run_dir / CHECKPOINT_FILE
+    ckpt = None
+    if resume:
+        if not ckpt_file.exists():
+            raise FileNotFoundError(f"{ckpt_file}: nothing to resume (train without --resume first)")
+        ckpt = load_checkpoint(ckpt_file)
+        if ckpt.get("kind") != agent:
+            raise CheckpointError(f"{ckpt_file}: holds a {ckpt.get('kind')!r} run, not {agent!r}")
+        saved = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
+        if list(saved["quests"]) != quests or int(saved["seed"]) != seed:
+            raise ValueError(f"{run_dir}: was trained on {saved['quests']} seed {saved['seed']}")
+        params = {**saved["hyperparams"], **(overrides or {})}
+    else:
+        if ckpt_file.exists() or (run_dir / PROGRESS_FILE).exists():
+            raise FileExistsError(f"{run_dir} already holds a run; pass resume=True (--resume) to continue it, "
+                                  "or choose another out_dir/seed")
+        params = load_hyperparams(agent, quests, overrides)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    trainer_params = {k: params.pop(k) for k in TRAINER_KEYS if k in params}
+    eval_every = int(eval_every or trainer_params.get("eval_every") or max(steps // 10, 1))
+    checkpoint_every = int(trainer_params.get("checkpoint_every") or max(steps // 4, 1))
+    config = {"agent": agent, "quests": quests, "steps": steps, "seed": seed, "eval_every": eval_every,
+              "eval_episodes": int(eval_episodes), "checkpoint_every": checkpoint_every,
+              "hyperparams": {**params, **{k: v for k, v in trainer_params.items() if k != "n_timesteps"}}}
+    atomic_write_text(run_dir / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
+
+    learner = make_learner(agent, params, quests, steps, seed, run_dir)
+    wall_offset = 0.0
+    if ckpt is not None:
+        learner.restore(ckpt)
+        wall_offset = max(_truncate_progress(run_dir / PROGRESS_FILE, learner.global_step),
+                          float(ckpt.get("wall_time", 0.0)))
+    obs_mode = params.get("obs_mode", "state")
+    trainer = _Trainer(learner, run_dir, quests, steps, seed, eval_every, eval_episodes, checkpoint_every,
+                       progress, wall_offset, obs_mode)
+    try:
+        if ckpt is None:
+            trainer.evaluate()  # the untrained policy: row 0 of the learning curve
+        learner.learn(trainer, report_every=min(eval_every, checkpoint_every))
+        if trainer.last_eval_step != learner.global_step:
+            res = trainer.evaluate()
+        else:
+            res = None
+        trainer.save_checkpoint()
+        final = learner.policy_agent()
+        final.config["wall_time"] = round(trainer.wall(), 3)
+        if res is not None:
+            final.config["final_eval"] = {k: res[k] for k in ("win_rate", "mean_return", "mean_turns", "episodes")}
+        final.save(run_dir)
+    finally:
+        trainer.close()
+        if hasattr(learner, "close"):
+            learner.close()
+    return run_dir
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``fgo train``."""
+    parser.add_argument("--agent", required=True, choices=AGENTS, help="learner to train")
+    parser.add_argument("--quest", required=True, help="quest id, or several separated by commas (one policy)")
+    parser.add_argument("--steps", type=float, default=None,
+                        help="total env steps (default: the YAML's n_timesteps); 3e6 is accepted")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    parser.add_argument("--out", default="runs", help="parent folder of the run folder (default runs/)")
+    parser.add_argument("--resume", action="store_true", help="continue the run's last checkpoint to --steps")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a hyperparameter (repeatable), e.g. --set learning_rate=5e-4")
+    parser.add_argument("--eval-every", type=float, default=None, help="evaluate every N steps")
+    parser.add_argument("--eval-episodes", type=int, default=50, help="evaluation games per quest (default 50)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``fgo train``; prints the run folder and the last evaluation."""
+    quests = [q for q in args.quest.split(",") if q.strip()]
+    overrides = parse_overrides(args.set)
+    steps = args.steps
+    if steps is None:
+        steps = load_hyperparams(args.agent, quests, overrides).get("n_timesteps")
+        if steps is None:
+            raise SystemExit("give --steps (the hyperparameter file has no n_timesteps)")
+    run = train(args.agent, quests, int(steps), args.seed, args.out, overrides=overrides,
+                progress=not args.no_progress, eval_every=int(args.eval_every) if args.eval_every else None,
+                eval_episodes=args.eval_episodes, resume=args.resume)
+    with open(run / PROGRESS_FILE, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows:
+        last = rows[-1]
+        print(f"step {last['step']}: eval win rate {float(last['eval_win_rate']):.3f}, "
+              f"mean turns {float(last['eval_mean_turns']):.2f}, mean return {float(last['eval_mean_return']):.3f}")
+    print(f"trained agent: {run}  (load with agents.registry.make({str(run)!r}))")
+    return 0
+
+
+__all__ = ["AGENTS", "PROGRESS_COLUMNS", "add_train_arguments", "load_hyperparams", "make_learner",
+           "parse_overrides", "run_name", "run_train", "train"]

@@ -1,0 +1,177 @@
+"""`agents.train`: YAML layering, run folders, progress.csv, loading by path, resume, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("yaml")
+
+from agents.train import (AGENTS, PROGRESS_COLUMNS, TRAINER_KEYS, add_train_arguments,  # noqa: E402
+                          load_hyperparams, parse_overrides, run_train, train)
+
+EASY = "tutorial_training_yard"
+TINY_PPO = {"num_envs": 64, "num_steps": 16, "num_minibatches": 2, "hidden": [32, 32]}
+
+
+def rows(run) -> list[dict]:
+    with open(run / "progress.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# ----------------------------------------------------------------------------- hyperparameters
+
+def test_yaml_layering(tmp_path):
+    f = tmp_path / "x.yml"
+    f.write_text("default:\n  a: 1\n  b: 1\n  c: 1\n  d: 1\n"
+                 "q1:\n  b: 2\n  c: 2\n"
+                 "q2:\n  c: 3\n")
+    assert load_hyperparams("x", ["q0"], path=f) == {"a": 1, "b": 1, "c": 1, "d": 1}
+    assert load_hyperparams("x", ["q1"], path=f) == {"a": 1, "b": 2, "c": 2, "d": 1}
+    # several quests: sections in the order given, later ones win; overrides win over all
+    assert load_hyperparams("x", ["q1", "q2"], {"d": 9}, path=f) == {"a": 1, "b": 2, "c": 3, "d": 9}
+    assert load_hyperparams("x", ["q2", "q1"], path=f)["c"] == 2
+    with pytest.raises(ValueError, match="train arguments"):
+        load_hyperparams("x", ["q1"], {"seed": 3}, path=f)
+
+
+def test_parse_overrides():
+    got = parse_overrides(["learning_rate=1e-3", "hidden=[64, 64]", "anneal_lr=false", "reward=shaped",
+                           "target_kl=null", "num_envs=512"])
+    assert got == {"learning_rate": 1e-3, "hidden": [64, 64], "anneal_lr": False, "reward": "shaped",
+                   "target_kl": None, "num_envs": 512}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_overrides(["oops"])
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_shipped_yaml_keys_are_valid(agent):
+    """Every key of every section of the shipped files is understood by its learner."""
+    import yaml
+
+    from agents.train import HYPERPARAMS_DIR
+
+    data = yaml.safe_load((HYPERPARAMS_DIR / f"{agent}.yml").read_text())
+    assert "default" in data
+    import fgo_env
+
+    assert set(data) - {"default"} <= set(fgo_env.list_quests()), "sections are keyed by quest id"
+    for section in data:
+        params = {k: v for k, v in load_hyperparams(agent, [section]).items() if k not in TRAINER_KEYS}
+        if agent == "ppo":
+            from agents.learners.ppo import args_from_dict
+
+            args_from_dict({**params, "quests": ["farming_3wave"], "total_timesteps": 1, "seed": 0})
+        else:
+            from agents.learners.sb3_agents import COMMON_KEYS, LEARNERS
+
+            assert set(params) <= set(COMMON_KEYS) | LEARNERS[agent].algo_keys()
+
+
+# ----------------------------------------------------------------------------- runs
+
+def test_train_ppo_run_folder_and_load_by_path(tmp_path):
+    from agents import registry
+
+    run = train("ppo", [EASY], 2048, seed=0, out_dir=tmp_path, overrides=TINY_PPO, progress=False,
+                eval_every=1024, eval_episodes=8)
+    assert run == tmp_path / f"ppo_{EASY}_s0"
+    for name in ("agent.json", "model.safetensors", "config.yml", "progress.csv", "checkpoint.pt"):
+        assert (run / name).is_file(), name
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    r = rows(run)
+    assert list(r[0])[: len(PROGRESS_COLUMNS)] == list(PROGRESS_COLUMNS)
+    assert [int(x["step"]) for x in r] == [0, 1024, 2048]
+    assert all(0.0 <= float(x["eval_win_rate"]) <= 1.0 for x in r) and float(r[-1]["train_steps_per_s"]) > 0
+
+    agent = registry.make(str(run))  # by path
+    assert agent.name == "ppo" and agent.config["trained_steps"] == 2048
+    from fgo_env.env import FGOEnv
+
+    env = FGOEnv(quest=EASY)
+    obs, info = env.reset(seed=0)
+    agent.reset(env)
+    a = agent.act(obs, info["action_mask"])
+    assert info["action_mask"][a] and a in agent.last_info["probs"]
+
+    with pytest.raises(FileExistsError, match="resume"):
+        train("ppo", [EASY], 2048, seed=0, out_dir=tmp_path, overrides=TINY_PPO, progress=False)
+    with pytest.raises(ValueError, match="unknown quest"):
+        train("ppo", ["no_such_quest"], 100, seed=0, out_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="unknown ppo hyperparameter"):
+        train("ppo", [EASY], 100, seed=1, out_dir=tmp_path, overrides={"lerning_rate": 1}, progress=False)
+
+
+def test_resume_continues_from_checkpoint(tmp_path):
+    """A run stopped at 2048 steps and resumed to 4096 starts at 2048 (not 0), and, since the
+    checkpoint holds the games in flight and every RNG, ends with the same weights as an
+    uninterrupted 4096-step run (with a constant learning rate: annealing follows the target
+    step count, which the resume changes)."""
+    from agents.checkpoint import load_checkpoint, load_weights
+
+    kw = dict(overrides={**TINY_PPO, "anneal_lr": False}, progress=False, eval_every=1024, eval_episodes=4)
+    first = train("ppo", [EASY], 2048, seed=0, out_dir=tmp_path / "a", **kw)
+    assert load_checkpoint(first / "checkpoint.pt")["global_step"] == 2048
+    run = train("ppo", [EASY], 4096, seed=0, out_dir=tmp_path / "a", resume=True, **kw)
+    assert run == first
+    assert load_checkpoint(run / "checkpoint.pt")["global_step"] == 4096
+    steps = [int(x["step"]) for x in rows(run)]
+    assert steps == [0, 1024, 2048, 3072, 4096]
+    walls = [float(x["wall_time"]) for x in rows(run)]
+    assert walls == sorted(walls)
+
+    straight = train("ppo", [EASY], 4096, seed=0, out_dir=tmp_path / "b", **kw)
+    w1, c1 = load_weights(run)
+    w2, c2 = load_weights(straight)
+    assert c1["trained_steps"] == c2["trained_steps"] == 4096
+    for name in w1:
+        np.testing.assert_allclose(w1[name], w2[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        train("ppo", [EASY], 4096, seed=5, out_dir=tmp_path / "a", resume=True, **kw)
+
+
+def test_multi_quest_progress_columns(tmp_path):
+    quests = [EASY, "standard_crossroads"]
+    run = train("ppo", quests, 1024, seed=0, out_dir=tmp_path, overrides=TINY_PPO, progress=False,
+                eval_episodes=4)
+    header = list(rows(run)[0])
+    assert header == list(PROGRESS_COLUMNS) + [f"eval_win_rate[{q}]" for q in quests]
+
+
+@pytest.mark.parametrize("agent,overrides", [
+    ("maskable_ppo", {"n_envs": 2, "n_steps": 128, "batch_size": 128, "n_epochs": 1, "hidden": [32, 32]}),
+    ("masked_dqn", {"n_envs": 2, "learning_starts": 200, "buffer_size": 1000, "hidden": [32, 32]}),
+])
+def test_sb3_learners_train_and_resume(tmp_path, agent, overrides):
+    from agents import registry
+    from agents.checkpoint import load_checkpoint
+
+    kw = dict(overrides=overrides, progress=False, eval_every=256, eval_episodes=4)
+    run = train(agent, [EASY], 512, seed=0, out_dir=tmp_path, **kw)
+    assert [int(x["step"]) for x in rows(run)][0] == 0 and len(rows(run)) >= 3
+    done = load_checkpoint(run / "checkpoint.pt")["global_step"]
+    assert done >= 512
+    train(agent, [EASY], done + 512, seed=0, out_dir=tmp_path, resume=True, **kw)
+    assert load_checkpoint(run / "checkpoint.pt")["global_step"] >= done + 512
+    steps = [int(x["step"]) for x in rows(run)]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    assert registry.make(str(run)).name == agent
+
+
+def test_cli_arguments(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    args = parser.parse_args(["--agent", "ppo", "--quest", EASY, "--steps", "1024", "--seed", "2",
+                              "--out", str(tmp_path), "--set", "num_envs=64", "--set", "num_steps=16",
+                              "--set", "hidden=[16]", "--no-progress", "--eval-episodes", "4"])
+    assert run_train(args) == 0
+    out = capsys.readouterr().out
+    assert f"ppo_{EASY}_s2" in out and "eval win rate" in out
+    args.resume, args.steps = True, 2048.0
+    assert run_train(args) == 0
+    assert int(rows(tmp_path / f"ppo_{EASY}_s2")[-1]["step"]) == 2048
