@@ -1,11 +1,12 @@
-"""``make demo`` (``python -m agents.demo``): the scripted agents on every catalogue quest.
+"""``make demo`` (``python -m agents.demo``): a short real run that trains and compares agents.
 
-Plays every quest with the random and the greedy agent (30 episodes each, fixed seeds: episode
-*i* uses env seed *i*), prints a table (quest, agent, win rate, mean turns to clear, mean damage
-per turn) and writes it to ``reports/demo/scripted.md`` and ``reports/demo/scripted.csv``.
-
-Later stages add training and a comparison of learned agents; the scripted part stays the
-function `scripted_table`, which they can call and extend.
+1. The scripted agents (random, greedy) on every catalogue quest, fixed seeds (episode *i* uses
+   env seed *i*): ``reports/demo/scripted.md`` and ``.csv``.
+2. The main job: our PPO and sb3-contrib's MaskablePPO are trained briefly (several training
+   seeds each, one policy over three quests of different difficulty), then compared with the
+   scripted and search agents on fixed evaluation seeds with `agents.compare` (IQM with
+   stratified-bootstrap intervals, probability of improvement, learning curves):
+   ``reports/demo/leaderboard.md``, CSVs and plots. The budget fits in about 10 minutes here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from fgo_env.content import load_catalogue
 from .evaluate import evaluate
 
 SCRIPTED_AGENTS = ("random", "greedy")
+# The main job: three quests from easy to hard, learners with their budgets (env steps per run).
+DEMO_QUESTS = ("farming_2wave", "farming_3wave", "boss_pale_king")
+DEMO_FIXED_AGENTS = ("random", "greedy", "pendragon", "search_fast")
+DEMO_LEARNERS = {"ppo": 1_200_000, "maskable_ppo": 60_000}
+DEMO_RUNS = 3
+DEMO_EPISODES = 20
 REPORT_DIR = Path("reports") / "demo"
 COLUMNS = (("quest", "quest"), ("agent", "agent"), ("episodes", "episodes"), ("win_rate", "win rate"),
            ("mean_turns_to_clear", "mean turns to clear"), ("mean_damage_per_turn", "mean damage / turn"),
@@ -107,19 +114,54 @@ def print_table(rows: Sequence[dict], title: str = "Scripted agents") -> None:
     console.print(table)
 
 
+def learning_comparison(out_dir: Path, quests: Sequence[str] = DEMO_QUESTS,
+                        learners: dict[str, int] | None = None, fixed: Sequence[str] = DEMO_FIXED_AGENTS,
+                        runs: int = DEMO_RUNS, episodes: int = DEMO_EPISODES, seed: int = 0,
+                        progress: bool = True, overrides: dict[str, dict] | None = None) -> Path:
+    """Train each learner ``runs`` times (seeds ``seed + r``) on ``quests``, then compare them with
+    the ``fixed`` agents; returns the report folder (``leaderboard.md`` and plots)."""
+    import shutil
+
+    from .compare import compare
+    from .train import train
+
+    learners = DEMO_LEARNERS if learners is None else learners
+    runs_dir = Path(out_dir) / "trained"
+    shutil.rmtree(runs_dir, ignore_errors=True)  # the demo starts from scratch every time
+    specs = list(fixed)
+    for name, steps in learners.items():
+        for r in range(runs):
+            train(name, list(quests), steps, seed=seed + r, out_dir=runs_dir / name,
+                  overrides=(overrides or {}).get(name), progress=progress)
+        specs.append(f"{name}={runs_dir / name}/*")
+    return compare(specs, list(quests), runs, episodes, None, out_dir, seed=seed, progress=progress,
+                   command="make demo  (python -m agents.demo)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agents.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--episodes", type=int, default=30, help="episodes per quest and agent (default 30)")
+    parser.add_argument("--episodes", type=int, default=30, help="scripted table: episodes per quest and agent")
     parser.add_argument("--seed", type=int, default=0, help="first env seed (default 0)")
     parser.add_argument("--out", type=Path, default=REPORT_DIR, help="report folder (default reports/demo)")
-    parser.add_argument("--quests", nargs="*", help="only these quest ids")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--quests", nargs="*", help="scripted table: only these quest ids")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--scripted-only", action="store_true", help="only the scripted table (seconds)")
+    parser.add_argument("--quick", action="store_true", help="tiny budgets, for a smoke test")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = scripted_table(args.quests, episodes=args.episodes, seed=args.seed, progress=not args.no_progress)
     print_table(rows, f"Scripted agents, {args.episodes} episodes per quest")
     md, csv_path = write_reports(rows, args.out, seed=args.seed)
     print(f"wrote {md} and {csv_path} ({time.perf_counter() - start:.1f} s)")
+    if args.scripted_only:
+        return 0
+    quick = dict(learners={"ppo": 4096, "maskable_ppo": 256}, fixed=("random", "greedy"), runs=2, episodes=2,
+                 overrides={"ppo": {"num_envs": 64, "num_steps": 16}, "maskable_ppo": {"n_steps": 64}})
+    report = learning_comparison(args.out, seed=args.seed, progress=not args.no_progress,
+                                 **(quick if args.quick else {}))
+    leaderboard = report / "leaderboard.md"
+    print(leaderboard.read_text().split("## Per quest")[0] if leaderboard.exists() else "")
+    print(f"report: {report.resolve()}  ({time.perf_counter() - start:.0f} s in all)")
     return 0
 
 

@@ -124,3 +124,23 @@ def evaluate_many(agents: Iterable[str | Agent], quests: Iterable, episodes: int
 
 
 __all__ = ["RESULT_KEYS", "evaluate", "evaluate_many", "play_episode"]
+
+
+def add_eval_arguments(parser) -> None:
+    """``fgo eval``: arguments."""
+    parser.add_argument("--agent", required=True, help="registry names or saved-agent paths, comma-separated")
+    parser.add_argument("--quest", default="farming_3wave", help="quest ids, comma-separated")
+    parser.add_argument("--episodes", type=int, default=50, help="episodes per agent and quest (default 50)")
+    parser.add_argument("--seed", type=int, default=0, help="episode i uses env seed SEED + i (default 0)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run_eval(args) -> int:
+    """``fgo eval``: evaluate every agent on every quest on the same seeds and print a table."""
+    from .demo import print_table
+
+    agents = [a for a in args.agent.split(",") if a]
+    quests = [q for q in args.quest.split(",") if q]
+    rows = evaluate_many(agents, quests, args.episodes, args.seed, progress=not args.no_progress)
+    print_table(rows, f"{args.episodes} episodes per agent and quest, seeds {args.seed}..")
+    return 0

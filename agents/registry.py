@@ -79,6 +79,7 @@ register("greedy", "agents.scripted.greedy:GreedyAgent")
 register("priority", "agents.scripted.priority:PriorityAgent")
 register("pendragon", "agents.scripted.priority:PendragonAgent")
 register("search", "agents.search.planner:SearchAgent")
+register("search_fast", "agents.search.planner:fast_search")
 register("ppo", "agents.learners.policy_agent:make_ppo")  # make("ppo", path=run_dir) or untrained
 register("maskable_ppo", "agents.learners.policy_agent:make_maskable_ppo")
 register("masked_dqn", "agents.learners.policy_agent:make_masked_dqn")

@@ -1,0 +1,53 @@
+"""The ``fgo`` command line end to end, on tiny budgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.cli import SUBCOMMANDS, build_parser, main
+
+
+def test_every_subcommand_is_available():
+    parser = build_parser()
+    for name in SUBCOMMANDS:
+        args = parser.parse_args([name, "--help"][:1] + _minimal(name))
+        assert not getattr(args, "_unavailable", None), args._unavailable
+
+
+def _minimal(name: str) -> list[str]:
+    return {"train": ["--agent", "ppo", "--quest", "farming_2wave"], "eval": ["--agent", "random"],
+            "compare": ["--agents", "random", "--quests", "farming_2wave"],
+            "watch": ["--agent", "random"], "record": ["--agent", "random", "--out", "x.gif"],
+            "vision": ["eval"]}.get(name, [])
+
+
+def test_quests_lists_the_catalogue(capsys):
+    assert main(["quests"]) == 0
+    out = capsys.readouterr().out
+    assert "farming_3wave" in out and "boss_pale_king" in out
+
+
+def test_eval_prints_a_table(capsys):
+    assert main(["eval", "--agent", "random,greedy", "--quest", "tutorial_training_yard", "--episodes", "3",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "greedy" in out and "win rate" in out
+
+
+def test_train_then_eval_by_path(tmp_path: Path, capsys):
+    assert main(["train", "--agent", "ppo", "--quest", "farming_2wave", "--steps", "2048", "--seed", "1",
+                 "--out", str(tmp_path), "--set", "num_envs=64", "--set", "num_steps=16", "--no-progress",
+                 "--eval-episodes", "2"]) == 0
+    runs = list(tmp_path.iterdir())
+    assert len(runs) == 1 and (runs[0] / "agent.json").exists()
+    assert main(["eval", "--agent", str(runs[0]), "--quest", "farming_2wave", "--episodes", "2",
+                 "--no-progress"]) == 0
+    assert "farming_2wave" in capsys.readouterr().out
+
+
+def test_unknown_agent_is_a_clear_error():
+    with pytest.raises((KeyError, ValueError)) as err:
+        main(["eval", "--agent", "no_such_agent", "--quest", "farming_2wave", "--episodes", "1", "--no-progress"])
+    assert "no_such_agent" in str(err.value)
