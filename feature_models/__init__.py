@@ -1,1 +1,9 @@
-"""Multi-task vision model that reads the game screens into Features."""
+"""Multi-task vision model that reads the game screens into Features.
+
+``feature_models.parser.FrameParser`` (frame -> ``fgo_env.features.Features``, shipped weights in
+``feature_models/weights/``); ``data`` (per-task datasets rendered from the game), ``tasks`` (tasks
+and crops), ``backbone`` / ``model`` (shared ResNet + ModuleDict of heads, ``add_task``), ``loader``
+(multi-dataset sampling rules), ``learner`` (``fit``), ``io`` (safetensors + JSON weights),
+``baselines`` (single-task models), ``wrappers`` (``ParsedFeatures`` env wrapper, ``ParsedGreedy``),
+``evaluate`` and ``cli`` (``fgo vision data|train|eval``). See docs/vision.md.
+"""

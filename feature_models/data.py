@@ -1,0 +1,415 @@
+"""Per-task datasets rendered from the game, labelled from the true state.
+
+Frames come from two sources, both drawn with domain randomisation (``Look.random``):
+
+* **real episodes** of ``fgo_env`` played by the greedy agent (or the random agent) on catalogue
+  quests: every decision screen (``scene_from_state``) plus the in-between frames of every resolved
+  turn (``transition_scenes``: the chain playing, the enemy turn, the "Battle n/N" banner) and the
+  final victory/defeat screen;
+* **example scenes** (``Scene.example``) of every kind, for variety (any servant key, popups, up to
+  three chosen cards, overcharged gauges).
+
+Labels are read from the `Scene` the frame was drawn from, which ``scene_from_state`` builds from
+the engine record (the tests check them against ``env.unwrapped.features()``). Each task gets its
+own dataset (see `feature_models.tasks`), written as ``<root>/<split>/<task>.npz`` (uint8 crops and
+int labels; ``card_owner`` stores its crops once and an index array of shape (N, 4)) next to
+``frames.json`` (one record per frame: source, quest, look seed, size, kind and its Features) and
+``manifest.json`` (config, counts, class histograms, bytes).
+
+Splits use disjoint look seeds, episode seeds and example seeds: ``train`` (looks from 1,000,000),
+``val`` (5,000,000; best checkpoint and early stopping) and ``test`` (9,000,000; the held-out looks
+of the report). A split is a pure function of its config: the same config writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fgo_env.features import N_CARDS, N_FRONT
+from fgo_env.screens import Look, Scene
+
+from .tasks import CROP_SIZE, TASK_NAMES, TASKS, extract_crops
+
+SPLITS = ("train", "val", "test")
+LOOK_BASE = {"train": 1_000_000, "val": 5_000_000, "test": 9_000_000}
+SPLIT_SCALE = {"train": (1.0, 1.0), "val": (0.25, 0.12), "test": (0.3, 0.144)}  # (episodes, examples)
+FRAME_SIZES = ((640, 360), (800, 450), (960, 540), (1280, 720))
+DEFAULT_QUESTS = ("tutorial_training_yard", "farming_2wave", "farming_3wave", "standard_crossroads",
+                  "standard_border_patrol", "puzzle_triangle_vanguard", "boss_cinder_wyrm",
+                  "farming_wisp_marsh", "standard_night_raid", "boss_pale_king")
+EXAMPLE_KINDS = (("cards", 0.42), ("command", 0.28), ("chain", 0.08), ("enemy_turn", 0.07),
+                 ("wave_banner", 0.07), ("victory", 0.04), ("defeat", 0.04))
+BANNER_KINDS = ("wave_banner", "victory", "defeat")
+PHASE_OF_KIND = {"command": 0, "cards": 1}
+
+
+@dataclass
+class DataConfig:
+    """What one split holds (train sizes; ``val`` and ``test`` are scaled by ``SPLIT_SCALE``:
+    22 episodes + 600 examples and 27 episodes + 720 examples by default).
+
+    Attributes:
+        episodes: env episodes played (each under one look and frame size).
+        examples: ``Scene.example`` frames (a new look every ``examples_per_look`` frames).
+        frames_per_look: an episode switches to a new look (and frame size) every this many
+            frames, so that no single look weighs much in a split.
+        quests: quests the episodes cycle through.
+        greedy_fraction: share of episodes played by the greedy agent (the rest: random).
+        plain_fraction: share of looks that are ``Look.plain()`` (the env's own look).
+        size: crop side in pixels.
+        frame_sizes: renderer sizes (16:9 game area) drawn from; a look may widen the frame.
+        seed: offsets every seed of the split (episodes, examples, looks).
+        max_decisions: cap on decisions per episode (random play can be long).
+    """
+
+    episodes: int = 90
+    examples: int = 5000
+    quests: tuple[str, ...] = DEFAULT_QUESTS
+    greedy_fraction: float = 0.75
+    plain_fraction: float = 0.1
+    size: int = CROP_SIZE
+    frame_sizes: tuple[tuple[int, int], ...] = FRAME_SIZES
+    examples_per_look: int = 8
+    frames_per_look: int = 8
+    seed: int = 0
+    max_decisions: int = 60
+
+    def __post_init__(self) -> None:
+        if self.episodes > 800 or self.examples // max(self.examples_per_look, 1) >= 20_000:
+            raise ValueError("DataConfig: at most 800 episodes and 20,000 example looks per split "
+                             "(look seeds must stay inside the split's range)")
+
+    def for_split(self, split: str) -> "DataConfig":
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        ke, kx = SPLIT_SCALE[split]
+        return dataclasses.replace(self, episodes=max(1, round(self.episodes * ke)),
+                                   examples=max(1, round(self.examples * kx)))
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["quests"] = list(self.quests)
+        d["frame_sizes"] = [list(s) for s in self.frame_sizes]
+        return d
+
+
+# ------------------------------------------------------------------------------ labels
+def frame_labels(scene: Scene) -> dict:
+    """The Features a frame of ``scene`` shows (what the parser must read), as plain values."""
+    cards = scene.kind == "cards"
+    np_ready = ([bool(x) for x in scene.np_cards] if cards else
+                [False] * N_FRONT if scene.kind in BANNER_KINDS else
+                [bool(s is not None and s.np_percent >= 100) for s in scene.servants])
+    return {
+        "phase": PHASE_OF_KIND.get(scene.kind, 2),
+        "wave": int(scene.wave), "wave_total": int(scene.wave_total),
+        "card_types": [int(c.card_type) for c in scene.cards] if cards else [-1] * N_CARDS,
+        "card_owners": [int(c.owner_slot) for c in scene.cards] if cards else [-1] * N_CARDS,
+        "np_ready": np_ready,
+    }
+
+
+def frame_samples(scene: Scene) -> dict[str, list[tuple[tuple[str, ...], int]]]:
+    """Per task, the (crop names, label) samples one frame of ``scene`` gives."""
+    lab = frame_labels(scene)
+    out: dict[str, list] = {t: [] for t in TASK_NAMES}
+    out["phase"].append((("screen",), lab["phase"]))
+    out["attack"].append((("attack",), int(scene.kind == "command")))
+    if scene.wave_total <= 3:
+        out["wave"].append((("wave",), lab["wave"] - 1))
+        out["wave_total"].append((("wave",), lab["wave_total"] - 1))
+    if scene.kind == "cards":
+        for i in range(N_CARDS):
+            out["card_type"].append(((f"card{i}",), lab["card_types"][i]))
+            out["card_owner"].append(((f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT)),
+                                      lab["card_owners"][i]))
+        for j in range(N_FRONT):
+            out["np_ready"].append(((f"npcard{j}",), int(lab["np_ready"][j])))
+    else:
+        for s in range(N_FRONT):
+            out["np_ready"].append(((f"gauge{s}",), int(lab["np_ready"][s])))
+    return out
+
+
+# ------------------------------------------------------------------------------ frame sources
+@dataclass
+class FrameRecord:
+    source: str
+    kind: str
+    look_seed: int | None
+    size: tuple[int, int]
+    quest: str | None = None
+    episode_seed: int | None = None
+    example_seed: int | None = None
+    labels: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "kind": self.kind, "look": "plain" if self.look_seed is None
+                else self.look_seed, "size": list(self.size), "quest": self.quest,
+                "episode_seed": self.episode_seed, "example_seed": self.example_seed, **self.labels}
+
+
+def _look(rng: random.Random, seed: int, plain_fraction: float) -> tuple[Look, int | None]:
+    if rng.random() < plain_fraction:
+        return Look.plain(), None
+    return Look.random(seed), seed
+
+
+def _policy(greedy: bool, seed: int):
+    """The agent playing a data episode (greedy imported lazily: agents sit above this package)."""
+    if greedy:
+        try:
+            from agents.scripted.greedy import GreedyAgent
+
+            return GreedyAgent()
+        except ImportError:  # pragma: no cover - agents not installed
+            pass
+    return _RandomPolicy(seed)
+
+
+class _RandomPolicy:
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, env) -> None:  # noqa: ARG002
+        pass
+
+    def act(self, obs, mask) -> int:  # noqa: ARG002
+        legal = np.flatnonzero(mask)
+        return int(legal[self.rng.integers(legal.size)])
+
+
+def episode_scenes(quest: str, seed: int, greedy: bool = True, max_decisions: int = 60,
+                   catalogue=None) -> Iterator[tuple[Scene, dict | None]]:
+    """Every screen of one episode: ``(scene, true_features_or_None)``; decision screens and the
+    final screen carry ``env.unwrapped.features()`` as a dict, in-between frames None."""
+    import gymnasium as gym
+
+    import fgo_env  # noqa: F401
+    from fgo_env.screens.from_state import scene_from_state, transition_scenes
+
+    env = gym.make("fgo_env/Battle-v0", quest=quest, catalogue=catalogue)
+    u = env.unwrapped
+    agent = _policy(greedy, seed)
+    obs, info = env.reset(seed=seed)
+    agent.reset(env)
+    done, decisions = False, 0
+    while True:
+        yield scene_from_state(u.state[0], u.quest, u.catalogue), dataclasses.asdict(u.features())
+        if done or decisions >= max_decisions:
+            break
+        before = u.state[0].copy()
+        obs, _, term, trunc, info = env.step(agent.act(obs, info["action_mask"]))
+        decisions += 1
+        done = term or trunc
+        if info["turn_resolved"]:
+            for sc in transition_scenes(before, u.state[0], u.quest, u.catalogue):
+                yield sc, None
+    env.close()
+
+
+def _example_scene(kind: str, seed: int) -> Scene:
+    scene = Scene.example(kind, seed)
+    rng = random.Random(f"vision-extra:{seed}")
+    if kind == "command":
+        r = rng.random()
+        if r < 0.12:
+            scene = dataclasses.replace(scene, master_menu_open=True)
+        elif r < 0.22:
+            scene = dataclasses.replace(scene, ally_target_open=True)
+    return scene
+
+
+def iter_frames(cfg: DataConfig, split: str, progress: bool = False,
+                scaled: bool = True) -> Iterator[tuple[np.ndarray, Scene, FrameRecord]]:
+    """``(frame, scene, record)`` for every frame of ``split`` (deterministic); ``scaled=False``
+    uses ``cfg``'s episode and example counts as they are instead of the split's share."""
+    from fgo_env.content import load_catalogue
+    from fgo_env.screens import Renderer
+
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    cfg = cfg.for_split(split) if scaled else cfg
+    base = LOOK_BASE[split] + cfg.seed * 100_000
+    rng = random.Random(f"vision-data:{split}:{cfg.seed}")
+    catalogue = load_catalogue()
+    bar = _bar(cfg.episodes + cfg.examples, f"render {split}", progress)
+    for e in range(cfg.episodes):
+        quest = cfg.quests[e % len(cfg.quests)]
+        greedy = rng.random() < cfg.greedy_fraction
+        game_seed = base + e
+        for k, (scene, true) in enumerate(episode_scenes(quest, game_seed, greedy, cfg.max_decisions, catalogue)):
+            if k % cfg.frames_per_look == 0:
+                look, look_seed = _look(rng, base + 100 * e + min(k // cfg.frames_per_look, 99), cfg.plain_fraction)
+                size = rng.choice(cfg.frame_sizes)
+                renderer = Renderer(size[0], size[1], look)
+            labels = frame_labels(scene)
+            if true is not None:
+                labels["true_features"] = true
+            rec = FrameRecord("episode", scene.kind, look_seed, size, quest=quest, episode_seed=game_seed,
+                              labels=labels)
+            yield renderer.render(scene), scene, rec
+        bar.update(1)
+    kinds, weights = zip(*EXAMPLE_KINDS)
+    renderer = None
+    for k in range(cfg.examples):
+        if k % cfg.examples_per_look == 0:
+            look, look_seed = _look(rng, base + 80_000 + k // cfg.examples_per_look, cfg.plain_fraction)
+            size = rng.choice(cfg.frame_sizes)
+            renderer = Renderer(size[0], size[1], look)
+        kind = rng.choices(kinds, weights)[0]
+        ex_seed = base + k
+        scene = _example_scene(kind, ex_seed)
+        rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene))
+        assert renderer is not None
+        yield renderer.render(scene), scene, rec
+        bar.update(1)
+    bar.close()
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, unit="src", dynamic_ncols=True)
+
+
+# ------------------------------------------------------------------------------ writing
+class _TaskBuffer:
+    def __init__(self, match: bool):
+        self.match = match
+        self.x: list[np.ndarray] = []  # crops
+        self.index: list[tuple[int, ...]] = []
+        self.y: list[int] = []
+        self.frame: list[int] = []
+
+    def add_frame(self, crops: dict[str, int], all_crops: np.ndarray, samples, frame_id: int) -> None:
+        if self.match:
+            local: dict[str, int] = {}
+            for names, label in samples:
+                for n in names:
+                    if n not in local:
+                        local[n] = len(self.x)
+                        self.x.append(all_crops[crops[n]])
+                self.index.append(tuple(local[n] for n in names))
+                self.y.append(label)
+                self.frame.append(frame_id)
+        else:
+            for names, label in samples:
+                self.x.append(all_crops[crops[names[0]]])
+                self.y.append(label)
+                self.frame.append(frame_id)
+
+    def arrays(self, size: int) -> dict[str, np.ndarray]:
+        x = np.stack(self.x) if self.x else np.zeros((0, size, size, 3), np.uint8)
+        out = {"x": x, "y": np.asarray(self.y, np.int64), "frame": np.asarray(self.frame, np.int32)}
+        if self.match:
+            out["index"] = np.asarray(self.index, np.int32).reshape(-1, TASKS["card_owner"].n_crops)
+        return out
+
+
+def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None,
+                   progress: bool = False) -> dict:
+    """Render ``split`` and write its per-task datasets under ``root/split``; returns the manifest."""
+    cfg = cfg or DataConfig()
+    out_dir = Path(root) / split
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    buffers = {t: _TaskBuffer(TASKS[t].head == "match") for t in TASK_NAMES}
+    records = []
+    for fid, (frame, scene, rec) in enumerate(iter_frames(cfg, split, progress)):
+        samples = frame_samples(scene)
+        names = sorted({n for ss in samples.values() for names, _ in ss for n in names})
+        crops = extract_crops(frame, names, cfg.size)
+        pos = {n: k for k, n in enumerate(names)}
+        for t, ss in samples.items():
+            buffers[t].add_frame(pos, crops, ss, fid)
+        records.append(rec.to_dict())
+    files, counts, hist = {}, {}, {}
+    for t, buf in buffers.items():
+        arrays = buf.arrays(cfg.size)
+        path = out_dir / f"{t}.npz"
+        np.savez_compressed(path, **arrays)
+        files[t] = path.stat().st_size
+        counts[t] = int(arrays["y"].shape[0])
+        hist[t] = np.bincount(arrays["y"], minlength=TASKS[t].n_classes).tolist()
+    (out_dir / "frames.json").write_text(json.dumps(records, separators=(",", ":")) + "\n")
+    kinds: dict[str, int] = {}
+    for r in records:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    manifest = {
+        "split": split, "config": cfg.for_split(split).to_dict(), "frames": len(records), "kinds": kinds,
+        "look_seed_range": [LOOK_BASE[split] + cfg.seed * 100_000,
+                            LOOK_BASE[split] + cfg.seed * 100_000 + 100_000],
+        "samples": counts, "class_histogram": hist, "bytes": files,
+        "bytes_total": int(sum(files.values()) + (out_dir / "frames.json").stat().st_size),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "tasks": {t: TASKS[t].to_dict() for t in TASK_NAMES},
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def generate(root: str | Path, cfg: DataConfig | None = None, splits=SPLITS, progress: bool = False) -> dict:
+    """All splits; returns {split: manifest}."""
+    return {s: generate_split(root, s, cfg, progress) for s in splits}
+
+
+def size_report(manifests: dict) -> str:
+    """A Markdown table of samples and bytes per task and split."""
+    splits = list(manifests)
+    rows = ["| task | " + " | ".join(f"{s} samples" for s in splits) + " | " +
+            " | ".join(f"{s} MB" for s in splits) + " |",
+            "|---|" + "---|" * (2 * len(splits))]
+    for t in TASK_NAMES:
+        rows.append(f"| {t} | " + " | ".join(str(manifests[s]["samples"][t]) for s in splits) + " | " +
+                    " | ".join(f"{manifests[s]['bytes'][t] / 1e6:.1f}" for s in splits) + " |")
+    rows.append("| frames | " + " | ".join(str(manifests[s]["frames"]) for s in splits) + " | " +
+                " | ".join(f"{manifests[s]['bytes_total'] / 1e6:.1f}" for s in splits) + " |")
+    return "\n".join(rows)
+
+
+# ------------------------------------------------------------------------------ reading
+@dataclass
+class TaskData:
+    """One task's dataset in memory: crops ``x`` (M, S, S, 3) uint8, labels ``y`` (N,), and for
+    match tasks ``index`` (N, k) into ``x``."""
+
+    task: str
+    x: np.ndarray
+    y: np.ndarray
+    index: np.ndarray | None = None
+    frame: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def inputs(self, idx: np.ndarray) -> np.ndarray:
+        """uint8 crops of samples ``idx``: (n, S, S, 3) or (n, k, S, S, 3) for match tasks."""
+        if self.index is None:
+            return self.x[idx]
+        return self.x[self.index[idx]]
+
+
+def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
+    """Read the datasets of ``split`` written by `generate_split`."""
+    out = {}
+    for t in tasks or TASK_NAMES:
+        path = Path(root) / split / f"{t}.npz"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no dataset; run `fgo vision data` first")
+        with np.load(path, allow_pickle=False) as z:
+            out[t] = TaskData(t, z["x"], z["y"], z["index"] if "index" in z.files else None,
+                              z["frame"] if "frame" in z.files else None)
+    return out
+
+
+__all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "SPLITS", "TaskData", "episode_scenes", "frame_labels",
+           "frame_samples", "generate", "generate_split", "iter_frames", "load_split", "size_report"]

@@ -1,0 +1,132 @@
+"""Safe weights: a safetensors file plus a JSON config, never pickle.
+
+``save_model(model, "dir/name")`` writes ``dir/name.safetensors`` (the state dict; every new head
+promoted to a pretrained head, as Tonks does on save) and ``dir/name.json`` (the model config, the
+file's size and SHA-256, and any metadata such as metrics). `load_model` rebuilds the model from
+the JSON and refuses, with a `WeightsError` naming the file:
+
+* a pickle or a ``torch.save`` zip (checked by the first bytes, before anything is parsed);
+* a truncated file (size below the recorded one) or an altered one (SHA-256 mismatch);
+* a file whose tensors do not match the config (missing, unexpected or misshapen).
+
+Inference needs only torch, safetensors and this package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .model import MultiTaskModel
+
+FORMAT = "pendragon-vision/1"
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's zip archive (pickle inside)
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be trusted or does not fit its config."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
+
+
+def _paths(path: str | Path) -> tuple[Path, Path]:
+    p = Path(path)
+    if p.suffix in (".safetensors", ".json"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_model(model: MultiTaskModel, path: str | Path, metadata: dict | None = None) -> tuple[Path, Path]:
+    """Write ``path.safetensors`` and ``path.json``; returns both paths."""
+    weights, config = _paths(path)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    model.promote_new_heads()
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(weights), metadata={"format": FORMAT})
+    doc = {"format": FORMAT, "model": model.config(), "weights_file": weights.name,
+           "bytes": weights.stat().st_size, "sha256": sha256_file(weights),
+           "parameters": model.parameter_count(), "metadata": metadata or {}}
+    config.write_text(json.dumps(doc, indent=1) + "\n")
+    return weights, config
+
+
+def check_weights_file(weights: Path, expected_bytes: int | None = None, expected_sha: str | None = None) -> None:
+    """Raise `WeightsError` unless ``weights`` is an intact safetensors file."""
+    if not weights.exists():
+        raise WeightsError(weights, "weights file not found")
+    with open(weights, "rb") as f:
+        head = f.read(9)
+    looks_safetensors = len(head) == 9 and head[8:9] == b"{"  # u64 header length, then a JSON object
+    if head.startswith(_ZIP_MAGIC) or (not looks_safetensors and head[:1] == b"\x80"
+                                        and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
+        raise WeightsError(weights, "is a pickle / torch.save file; only safetensors weights are loaded "
+                                    "(pickle can run arbitrary code)")
+    size = weights.stat().st_size
+    if expected_bytes is not None and size < expected_bytes:
+        raise WeightsError(weights, f"truncated: {size} bytes, the config records {expected_bytes}")
+    if not looks_safetensors and size >= (expected_bytes or 0):
+        raise WeightsError(weights, "not a safetensors file (no JSON header after the 8-byte length)")
+    if len(head) < 9:
+        raise WeightsError(weights, "not a safetensors file, or truncated (shorter than its header)")
+    n = int.from_bytes(head[:8], "little")
+    if n <= 1 or 8 + n > size:
+        raise WeightsError(weights, "not a safetensors file, or truncated (bad header length)")
+    if expected_bytes is not None and size != expected_bytes:
+        raise WeightsError(weights, f"altered: {size} bytes, the config records {expected_bytes}")
+    if expected_sha is not None and sha256_file(weights) != expected_sha:
+        raise WeightsError(weights, "altered: SHA-256 does not match the one recorded in its config")
+
+
+def read_config(path: str | Path) -> dict:
+    weights, config = _paths(path)
+    if not config.exists():
+        raise WeightsError(config, "config JSON not found (weights need their .json beside them)")
+    try:
+        doc = json.loads(config.read_text())
+    except json.JSONDecodeError as exc:
+        raise WeightsError(config, f"config is not valid JSON ({exc})") from None
+    if doc.get("format") != FORMAT or "model" not in doc:
+        raise WeightsError(config, f"not a {FORMAT} config")
+    return doc
+
+
+def load_model(path: str | Path, map_location: str = "cpu") -> tuple[MultiTaskModel, dict]:
+    """The model saved at ``path`` (``dir/name``, or either file) in eval mode, and its config doc."""
+    weights, _ = _paths(path)
+    doc = read_config(path)
+    check_weights_file(weights, doc.get("bytes"), doc.get("sha256"))
+    try:
+        with safe_open(str(weights), framework="pt", device=map_location) as f:
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # safetensors raises its own error types
+        raise WeightsError(weights, f"cannot be read as safetensors ({exc})") from None
+    model = MultiTaskModel.from_config(doc["model"])
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    if missing or unexpected:
+        raise WeightsError(weights, f"tensors do not match the config (missing {missing[:5]}, "
+                                    f"unexpected {unexpected[:5]})")
+    bad = [k for k in own if own[k].shape != state[k].shape]
+    if bad:
+        raise WeightsError(weights, f"tensor shapes do not match the config: {bad[:5]}")
+    model.load_state_dict(state)
+    model.eval()
+    return model, doc
+
+
+__all__ = ["FORMAT", "WeightsError", "check_weights_file", "load_model", "read_config", "save_model"]

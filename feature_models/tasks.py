@@ -1,0 +1,190 @@
+"""The vision tasks, the crops they read, and crop extraction from a frame of any size.
+
+Every crop is a layout rectangle (``fgo_env.screens.layout``, fractions of the 16:9 game area)
+widened by the largest offset a randomised `Look` may give an element (``MAX_JITTER_POS`` of the
+area width in x, that times 16/9 of the height in y, plus the ±5 % scale), mapped onto the frame's
+game area (``layout.game_area``: the largest centred 16:9 rectangle, whatever the frame's aspect
+ratio) and resized to ``size``×``size`` pixels with antialiased bilinear filtering. The dataset
+generator and the parser call the same `extract_crops`, so training and inference see identical
+pixels.
+
+Tasks (each has its own dataset, as in Tonks):
+
+===========  ==========================  ======================================  ==============
+task         crops per sample            label                                   classes
+===========  ==========================  ======================================  ==============
+phase        ``screen`` (whole area)     screen kind                             command/cards/other
+attack       ``attack``                  Attack button present (command screen)  absent/present
+wave         ``wave`` ("n/N" digits)     n of "Battle n/N"                       1/2/3
+wave_total   ``wave``                    N of "Battle n/N"                       1/2/3
+card_type    ``card{i}`` (face card)     Arts/Buster/Quick                       arts/buster/quick
+card_owner   ``portrait{i}`` + the 3     front slot whose NP card shows the      slot0/slot1/slot2
+             ``npcard{j}``               same servant as the card's portrait
+np_ready     ``npcard{j}`` (card screen) NP card lit / NP gauge full             no/yes
+             or ``gauge{s}`` (others)
+===========  ==========================  ======================================  ==============
+
+``card_owner`` is a matching task: the NP row of the card screen shows the front servants in slot
+order, so the owner of a face card is the slot whose NP-card portrait matches the card's portrait.
+The head scores each (card portrait, NP card) pair with a shared pair scorer and a softmax over
+the 3 slots picks the owner; it never learns servant identities, so it works for servants it has
+never seen (any key of ``Scene.example``, any generated quest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from fgo_env.features import N_CARDS, N_FRONT
+from fgo_env.screens import layout
+from fgo_env.screens.layout import ASPECT, Rect
+from fgo_env.screens.look import MAX_JITTER_POS, MAX_JITTER_SCALE
+
+CROP_SIZE = 32  # default side of every crop fed to the network
+
+_MX = MAX_JITTER_POS + 0.002  # x margin, fraction of the game-area width
+_MY = _MX * ASPECT  # y margin, fraction of the game-area height
+
+
+def _pad(rect: Rect, mx: float = _MX, my: float = _MY) -> Rect:
+    """``rect`` grown by the jitter margins (offset and scale) and clipped to the game area."""
+    gx = mx + rect.w * MAX_JITTER_SCALE / 2
+    gy = my + rect.h * MAX_JITTER_SCALE / 2
+    x0, y0 = max(0.0, rect.x - gx), max(0.0, rect.y - gy)
+    x1, y1 = min(1.0, rect.right + gx), min(1.0, rect.bottom + gy)
+    return Rect(x0, y0, x1 - x0, y1 - y0)
+
+
+def _union(*rects: Rect) -> Rect:
+    x0, y0 = min(r.x for r in rects), min(r.y for r in rects)
+    x1, y1 = max(r.right for r in rects), max(r.bottom for r in rects)
+    return Rect(x0, y0, x1 - x0, y1 - y0)
+
+
+def _crop_rects() -> dict[str, Rect]:
+    out = {"screen": Rect(0.0, 0.0, 1.0, 1.0),
+           "attack": _pad(layout.attack_button()),
+           "wave": _pad(_union(layout.wave_digit_current(), layout.wave_digit_total()))}
+    for i in range(N_CARDS):
+        out[f"card{i}"] = _pad(layout.card(i))
+        out[f"portrait{i}"] = _pad(layout.card_portrait(i))
+    for j in range(N_FRONT):
+        out[f"npcard{j}"] = _pad(layout.np_card(j))
+        out[f"gauge{j}"] = _pad(_union(layout.servant_np_label(j), layout.servant_np(j), layout.np_bar(j)))
+    return out
+
+
+CROP_RECTS: dict[str, Rect] = _crop_rects()
+CROP_NAMES: tuple[str, ...] = tuple(CROP_RECTS)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One vision task.
+
+    Attributes:
+        name: task (and head) name.
+        classes: class names; the head has ``len(classes)`` outputs.
+        head: "classify" (one crop -> logits) or "match" (``n_crops`` crops: an anchor then
+            ``len(classes)`` candidates; logit k = pair score of the anchor with candidate k).
+        n_crops: crops per sample (1 for "classify").
+        description: what the label means.
+    """
+
+    name: str
+    classes: tuple[str, ...]
+    head: str = "classify"
+    n_crops: int = 1
+    description: str = ""
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "classes": list(self.classes), "head": self.head,
+                "n_crops": self.n_crops, "description": self.description}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TaskSpec":
+        return cls(name=str(d["name"]), classes=tuple(d["classes"]), head=str(d.get("head", "classify")),
+                   n_crops=int(d.get("n_crops", 1)), description=str(d.get("description", "")))
+
+
+TASKS: dict[str, TaskSpec] = {t.name: t for t in (
+    TaskSpec("phase", ("command", "cards", "other"), description="screen kind from the whole game area"),
+    TaskSpec("attack", ("absent", "present"), description="Attack button present (command screen)"),
+    TaskSpec("wave", ("1", "2", "3"), description="n of 'Battle n/N'"),
+    TaskSpec("wave_total", ("1", "2", "3"), description="N of 'Battle n/N'"),
+    TaskSpec("card_type", ("arts", "buster", "quick"), description="type of one face card"),
+    TaskSpec("card_owner", ("slot0", "slot1", "slot2"), head="match", n_crops=1 + N_FRONT,
+             description="front slot whose NP card portrait matches the face card's portrait"),
+    TaskSpec("np_ready", ("no", "yes"), description="NP card lit (card screen) / NP gauge full (others)"),
+)}
+TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+
+
+@dataclass
+class CropBoxes:
+    """Pixel boxes (x0, y0, x1, y1) of every crop on a frame of one shape."""
+
+    shape: tuple[int, int]
+    boxes: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+
+
+_BOX_CACHE: dict[tuple[int, int], CropBoxes] = {}
+
+
+def crop_boxes(height: int, width: int) -> CropBoxes:
+    """Pixel boxes of all crops on a ``width``×``height`` frame (cached per shape)."""
+    key = (int(height), int(width))
+    hit = _BOX_CACHE.get(key)
+    if hit is not None:
+        return hit
+    gx, gy, gw, gh = layout.game_area(width, height)
+    boxes = {}
+    for name, r in CROP_RECTS.items():
+        x0 = gx + int(np.floor(r.x * gw))
+        y0 = gy + int(np.floor(r.y * gh))
+        x1 = gx + int(np.ceil(r.right * gw))
+        y1 = gy + int(np.ceil(r.bottom * gh))
+        x0, y0 = max(0, min(x0, width - 1)), max(0, min(y0, height - 1))
+        x1, y1 = max(x0 + 1, min(x1, width)), max(y0 + 1, min(y1, height))
+        boxes[name] = (x0, y0, x1, y1)
+    out = CropBoxes(key, boxes)
+    if len(_BOX_CACHE) > 64:
+        _BOX_CACHE.clear()
+    _BOX_CACHE[key] = out
+    return out
+
+
+def extract_crops(frame: np.ndarray, names, size: int = CROP_SIZE) -> np.ndarray:
+    """The crops ``names`` of ``frame`` (H×W×3 uint8, any size and aspect ratio) as a
+    (len(names), size, size, 3) uint8 array.
+
+    A region larger than the crop is first thinned by the largest integer stride that keeps at
+    least ``size`` pixels per side, then resized with Pillow's antialiased bilinear filter; the
+    dataset generator and the parser both use this function, so their pixels agree exactly.
+    """
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValueError(f"expected an H×W×3 uint8 frame, got {frame.dtype} {frame.shape}")
+    boxes = crop_boxes(frame.shape[0], frame.shape[1]).boxes
+    out = np.empty((len(names), size, size, 3), np.uint8)
+    for k, name in enumerate(names):
+        x0, y0, x1, y1 = boxes[name]
+        step = max(1, min(y1 - y0, x1 - x0) // size)
+        region = frame[y0:y1:step, x0:x1:step]
+        if region.shape[:2] == (size, size):
+            out[k] = region
+        else:
+            img = Image.fromarray(np.ascontiguousarray(region))
+            out[k] = np.asarray(img.resize((size, size), Image.BILINEAR))
+    return out
+
+
+__all__ = ["CROP_NAMES", "CROP_RECTS", "CROP_SIZE", "TASKS", "TASK_NAMES", "TaskSpec", "crop_boxes",
+           "extract_crops"]

@@ -1,0 +1,64 @@
+"""Datasets: labels match the state they were rendered from; splits are reproducible and disjoint."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from feature_models.data import (LOOK_BASE, DataConfig, episode_scenes, frame_labels, frame_samples,
+                                 generate_split, load_split)
+from feature_models.tasks import TASK_NAMES, extract_crops
+from fgo_env.screens import Scene
+
+FIELDS = ("phase", "wave", "wave_total", "card_types", "card_owners", "np_ready")
+
+
+def test_labels_match_true_state() -> None:
+    decisions = in_between = 0
+    kinds = set()
+    for quest, seed in (("farming_3wave", 3), ("farming_2wave", 4)):
+        for scene, true in episode_scenes(quest, seed, greedy=True, max_decisions=40):
+            labels = frame_labels(scene)
+            kinds.add(scene.kind)
+            if true is None:
+                in_between += 1
+                assert labels["phase"] == 2 and labels["card_types"] == [-1] * 5
+                continue
+            decisions += 1
+            assert {k: labels[k] for k in FIELDS} == true, (scene.kind, labels, true)
+    assert decisions > 10 and in_between > 3
+    assert {"command", "cards", "chain"} <= kinds
+
+
+def test_frame_samples_per_kind() -> None:
+    cards = frame_samples(Scene.example("cards", 1))
+    assert len(cards["card_type"]) == 5 and len(cards["card_owner"]) == 5 and len(cards["np_ready"]) == 3
+    assert all(names[1:] == ("npcard0", "npcard1", "npcard2") for names, _ in cards["card_owner"])
+    cmd = frame_samples(Scene.example("command", 1))
+    assert cmd["attack"] == [(("attack",), 1)] and not cmd["card_type"]
+    assert [n for (n,), _ in cmd["np_ready"]] == ["gauge0", "gauge1", "gauge2"]
+    assert frame_samples(Scene.example("victory", 1))["attack"][0][1] == 0
+
+
+def test_crops_any_aspect() -> None:
+    for shape in ((360, 640, 3), (360, 780, 3), (720, 1280, 3), (500, 600, 3)):
+        crops = extract_crops(np.zeros(shape, np.uint8), ["screen", "wave", "card0"], 24)
+        assert crops.shape == (3, 24, 24, 3) and crops.dtype == np.uint8
+
+
+def test_generate_reproducible_and_disjoint(tmp_path) -> None:
+    cfg = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3,
+                     quests=("farming_3wave",), plain_fraction=0.0)
+    m1 = generate_split(tmp_path / "a", "train", cfg)
+    m2 = generate_split(tmp_path / "b", "train", cfg)
+    assert m1["samples"] == m2["samples"] and m1["frames"] > 6
+    a, b = load_split(tmp_path / "a", "train"), load_split(tmp_path / "b", "train")
+    for t in TASK_NAMES:
+        assert np.array_equal(a[t].x, b[t].x) and np.array_equal(a[t].y, b[t].y)
+    assert a["card_owner"].index.shape[1] == 4
+    generate_split(tmp_path / "a", "test", cfg)
+    looks = {s: {r["look"] for r in json.loads((tmp_path / "a" / s / "frames.json").read_text())}
+             for s in ("train", "test")}
+    assert not looks["train"] & looks["test"]
+    assert all(LOOK_BASE["test"] <= lk < LOOK_BASE["test"] + 100_000 for lk in looks["test"])

@@ -1,0 +1,72 @@
+"""MultiDatasetLoader: the sampling rules give the expected task frequencies."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from feature_models.data import TaskData
+from feature_models.loader import MultiDatasetLoader, allocate, rule_weights
+
+SIZES = {"big": 1000, "mid": 250, "small": 40}
+
+
+def _data(name: str, n: int, k: int = 1) -> TaskData:
+    x = np.zeros((n * k, 4, 4, 3), np.uint8)
+    index = np.arange(n * k, dtype=np.int32).reshape(n, k) if k > 1 else None
+    return TaskData(name, x, np.zeros(n, np.int64), index, np.repeat(np.arange(n // 5 + 1), 5)[:n].astype(np.int32))
+
+
+@pytest.fixture
+def datasets():
+    return {t: _data(t, n) for t, n in SIZES.items()}
+
+
+def test_proportional_is_tonks(datasets) -> None:
+    loader = MultiDatasetLoader(datasets, batch_size=10, rule="proportional", seed=1)
+    want = {t: math.ceil(n / 10) for t, n in SIZES.items()}
+    assert loader.planned_counts() == want and len(loader) == sum(want.values())
+    seen = {t: 0 for t in SIZES}
+    for task, (x, y) in loader:
+        seen[task] += 1
+        assert x.shape[1:] == (3, 4, 4) and len(y) == 10
+    assert seen == want == loader.last_counts
+
+
+def test_balanced_and_temperature(datasets) -> None:
+    steps = 300
+    bal = MultiDatasetLoader(datasets, batch_size=10, rule="balanced", steps=steps)
+    assert bal.planned_counts() == {"big": 100, "mid": 100, "small": 100}
+    for T in (1.0, 2.0, 5.0):
+        tmp = MultiDatasetLoader(datasets, batch_size=10, rule="temperature", temperature=T, steps=steps)
+        w = {t: n ** (1 / T) for t, n in SIZES.items()}
+        total = sum(w.values())
+        counts = tmp.planned_counts()
+        assert sum(counts.values()) == steps
+        for t in SIZES:
+            assert abs(counts[t] - steps * w[t] / total) < 1.0
+        list(tmp)
+        assert tmp.last_counts == counts
+    # T = 1 is proportional, large T approaches balanced
+    assert rule_weights(SIZES, "temperature", 1.0) == pytest.approx(rule_weights(SIZES, "proportional"))
+    hot = rule_weights(SIZES, "temperature", 1000.0)
+    assert max(hot.values()) - min(hot.values()) < 0.01
+
+
+def test_all_mode_and_errors(datasets) -> None:
+    loader = MultiDatasetLoader(datasets, batch_size=8, mode="all", steps=5)
+    steps = list(loader)
+    assert len(steps) == 5 and all(set(s) == set(SIZES) for s in steps)
+    assert loader.last_counts == {t: 5 for t in SIZES}
+    with pytest.raises(ValueError, match="sampling rule"):
+        MultiDatasetLoader(datasets, rule="nope")
+    assert sum(allocate({"a": 0.5, "b": 0.3, "c": 0.2}, 7).values()) == 7
+
+
+def test_match_batches_share_crops() -> None:
+    d = {"m": _data("m", 50, k=4)}
+    loader = MultiDatasetLoader(d, batch_size=10)
+    (crops, index), y = loader.batch("m")
+    assert index.shape == (10, 4) and len(y) == 10 and crops.shape[0] == int(index.max()) + 1
