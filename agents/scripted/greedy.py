@@ -34,7 +34,7 @@ from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, CARDS_BASE, MASTER_BASE, N_ACTIONS, TARGET_BASE, TRIPLES
 from fgo_env.engine.formulas import (card_term_jit, crit_chance_jit, damage_jit, np_after_gain_jit,
                                      np_gain_jit, star_drop_rate_jit)
-from fgo_env.engine.rules import buff_total, front_member
+from fgo_env.engine.rules import buff_total, decode_chain, front_member
 
 from ..base import JsonConfigAgent, legal_actions
 
@@ -190,22 +190,7 @@ def front_slot_of(s, m):
 @njit(cache=True)
 def score_triple(s, a, b, c, target, weights):
     """Expected value of playing card slots (a, b, c) with ``target`` selected (card screen only)."""
-    slots = (a, b, c)
-    members = np.zeros(3, np.int64)
-    types = np.zeros(3, np.int64)
-    is_np = np.zeros(3, np.bool_)
-    stars_on = np.zeros(3, np.int64)
-    for i in range(3):
-        slot = slots[i]
-        if slot < C.HAND:
-            card = int(s.hand[slot])
-            members[i] = card // 5
-            types[i] = s.m_deck[card // 5, card % 5]
-            stars_on[i] = s.hand_stars[slot]
-        else:
-            members[i] = front_member(s, slot - C.HAND)
-            types[i] = s.m_np_card[members[i]]
-            is_np[i] = True
+    members, types, is_np, stars_on = decode_chain(s, a, b, c)
     hp = np.zeros(C.N_ENEMIES)
     pdead = np.zeros(C.N_ENEMIES)
     threat = np.zeros(C.N_ENEMIES)
@@ -274,7 +259,7 @@ def score_triple(s, a, b, c, target, weights):
         if front_member(s, j) >= 0:
             fired = False
             for i in range(3):
-                if is_np[i] and slots[i] - C.HAND == j:
+                if is_np[i] and (a, b, c)[i] - C.HAND == j:
                     fired = True
             score += weights[W_NP_POINT] * (gauge[j] - start[j])
             if gauge[j] >= C.NP_FULL and (fired or start[j] < C.NP_FULL):

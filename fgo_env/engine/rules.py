@@ -347,14 +347,15 @@ def chain_type(t0, t1, t2):
 
 
 @njit(cache=True)
-def play_cards(s, triple):
-    """Resolve a chain of 3 actions (card slots 0-4, NP slots 5-7) and the Extra attack (§1.4-§1.7)."""
+def decode_chain(s, a, b, c):
+    """Owner member, card type, NP flag and stars on the card of the 3 chosen slots (a, b, c)."""
     members = np.zeros(3, np.int64)
     types = np.zeros(3, np.int64)
     is_np = np.zeros(3, np.bool_)
     stars_on = np.zeros(3, np.int64)
+    slots = (a, b, c)
     for i in range(3):
-        slot = triple[i]
+        slot = slots[i]
         if slot < C.HAND:
             card = s.hand[slot]
             members[i], types[i], stars_on[i] = card_member(s, card), card_type(s, card), s.hand_stars[slot]
@@ -362,7 +363,15 @@ def play_cards(s, triple):
             members[i] = front_member(s, slot - C.HAND)
             types[i] = s.m_np_card[members[i]]
             is_np[i] = True
-        s.last_cards[i] = slot
+    return members, types, is_np, stars_on
+
+
+@njit(cache=True)
+def play_cards(s, triple):
+    """Resolve a chain of 3 actions (card slots 0-4, NP slots 5-7) and the Extra attack (§1.4-§1.7)."""
+    members, types, is_np, stars_on = decode_chain(s, int(triple[0]), int(triple[1]), int(triple[2]))
+    for i in range(3):
+        s.last_cards[i] = triple[i]
     chain = chain_type(types[0], types[1], types[2])
     brave = members[0] == members[1] and members[1] == members[2]
     s.last_chain, s.last_brave = chain, brave
