@@ -96,7 +96,7 @@ class FGOEnv(gym.Env):
     ## Arguments
 
     - ``quest``: a catalogue quest id (``fgo_env.list_quests()``), default "farming_3wave".
-    - ``obs_mode``: "state" or "features".
+    - ``obs_mode``: "state", "features" or "pixels".
     - ``reward``: preset name, dict of weights or callable.
     - ``invalid_action``: "penalize" (default) or "raise".
     - ``invalid_limit``: invalid actions in a row that truncate the episode (default 32).

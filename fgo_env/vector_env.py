@@ -14,15 +14,15 @@ from .content.generator import sample_quest
 from .engine.actions import N_ACTIONS
 from .engine.batch import (OBS_FEATURES, OBS_STATE, observe_games, observe_games_parallel, reset_games,
                            reset_games_parallel, step_games, step_games_parallel)
+from .engine.setup import compile_quest
+from .engine.state import new_state
+from .env import DEFAULT_QUEST, check_choice, observation_space
+from .rewards import reward_params
 
 # Batches at least this wide use the multi-core kernels by default. Below it, thread start-up
 # costs more than it saves, and a busy machine makes waiting threads slow (measured: a 64-wide
 # step took 12.7 ms threaded on loaded cores against 0.2 ms on one thread).
 PARALLEL_FROM = 1024
-from .engine.setup import compile_quest
-from .engine.state import new_state
-from .env import DEFAULT_QUEST, check_choice, observation_space
-from .rewards import reward_params
 
 
 class FGOVectorEnv(VectorEnv):
@@ -32,9 +32,11 @@ class FGOVectorEnv(VectorEnv):
     one of the quests uniformly (multi-task training with one policy); ``info["quest"]``
     gives each game's index into ``self.quests``.
 
-    The same rules, rewards and invalid-action handling as `fgo_env.env.FGOEnv` (a
-    differential test holds them identical). ``info["action_mask"]`` is the batched
-    ``(num_envs, 376)`` mask, also returned by ``action_masks()``; ``info["outcome"]``
+    The same rules, rewards and invalid-action penalty as `fgo_env.env.FGOEnv` (a
+    differential test holds them identical); unlike the single env it takes no callable
+    reward, never raises on invalid actions (``info["invalid"]`` flags them) and gives no
+    reason strings. ``info["action_mask"]`` is the batched ``(num_envs, 376)`` int8 mask
+    (``action_masks()`` gives it as bool); ``info["outcome"]``
     holds each game's outcome code (0 ongoing, 1 win, 2 loss, 3 timeout) after the step.
     An env whose episode ended is reset by the next ``step`` call, whose action for it is
     ignored (reward 0, the reset observation). ``parallel`` chooses the multi-core kernels
@@ -137,7 +139,7 @@ class FGOVectorEnv(VectorEnv):
         self._observe_kernel(self.state, mode, self._obs, self._mask)
 
     def _infos(self) -> dict:
-        return {"action_mask": self._mask.copy(), "outcome": self.state["outcome"].copy(),
+        return {"action_mask": self._mask.view(np.int8).copy(), "outcome": self.state["outcome"].copy(),
                 "quest": self.state["quest_index"].copy(),
                 "invalid": self._invalid.copy(), "turn_resolved": self._resolved.copy()}
 

@@ -49,7 +49,7 @@ def evaluate_batched(act_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], 
         turns = np.zeros(episodes)
         outcome = np.zeros(episodes, np.int64)
         for _ in range(max_decisions):
-            actions = np.asarray(act_batch(obs, info["action_mask"]), np.int64)
+            actions = np.asarray(act_batch(obs, info["action_mask"].astype(bool)), np.int64)
             obs, rew, term, trunc, info = env.step(actions)
             live = ~finished
             returns[live] += rew[live]

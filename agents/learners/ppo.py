@@ -201,7 +201,7 @@ class PPO:
         self.iteration = 0
         obs, info = self.envs.reset(seed=args.seed)
         self.next_obs = torch.from_numpy(obs)
-        self.next_mask = torch.from_numpy(info["action_mask"])
+        self.next_mask = torch.from_numpy(info["action_mask"].astype(bool))
         self.next_done = torch.zeros(N)
         self.ep_return = np.zeros(N)
         self.ep_length = np.zeros(N, np.int64)
@@ -249,7 +249,7 @@ class PPO:
                         self.ep_length[done] = 0
                         obs, info = envs.reset(options={"reset_mask": done})  # same-step reset
                     self.next_obs = torch.from_numpy(obs)
-                    self.next_mask = torch.from_numpy(info["action_mask"])
+                    self.next_mask = torch.from_numpy(info["action_mask"].astype(bool))
                     self.next_done = torch.from_numpy(done.astype(np.float32))
                 self.global_step += args.batch_size
                 t_rollout = time.perf_counter() - t_start
