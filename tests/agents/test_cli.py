@@ -51,3 +51,13 @@ def test_unknown_agent_is_a_clear_error():
     with pytest.raises((KeyError, ValueError)) as err:
         main(["eval", "--agent", "no_such_agent", "--quest", "farming_2wave", "--episodes", "1", "--no-progress"])
     assert "no_such_agent" in str(err.value)
+
+
+def test_demo_quick_writes_the_report(tmp_path: Path):
+    from agents.demo import main as demo_main
+
+    assert demo_main(["--quick", "--out", str(tmp_path), "--episodes", "2", "--quests", "farming_2wave",
+                      "--no-progress"]) == 0
+    for name in ("scripted.md", "leaderboard.md", "aggregate.csv", "aggregate.png"):
+        assert (tmp_path / name).exists(), name
+    assert "Win rate IQM" in (tmp_path / "leaderboard.md").read_text()
