@@ -20,9 +20,7 @@ import argparse
 import io
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -31,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
+
+from feature_models.baselines import time_call  # noqa: E402
 
 
 # ------------------------------------------------------------------ plain-torch ResNet-34 / 50
@@ -146,14 +146,8 @@ class Trio:
 
 
 def timed(fn, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    """Median seconds of ``fn()`` (the package's own timer)."""
+    return time_call(fn, repeats=repeats, warmup=warmup)
 
 
 def main(argv=None) -> int:
