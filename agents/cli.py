@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "watch": ("agents.watch", "add_watch_arguments", "run_watch", "watch an agent play in a window"),
     "play": ("fgo_env.viewer.play", "add_play_arguments", "run_play", "play a quest with mouse and keyboard"),
     "record": ("agents.watch", "add_record_arguments", "run_record", "write an agent's episode to GIF or MP4"),
-    "vision": ("feature_models.cli", "add_vision_arguments", "run_vision",
+    "vision": ("agents.vision", "add_vision_arguments", "run_vision",
                "rebuild and score the vision model (data | train | eval)"),
     "quests": ("agents.cli", "add_quests_arguments", "run_quests", "list the catalogue's quests"),
 }

@@ -1,12 +1,15 @@
 """``fgo vision data|train|eval``: build the datasets, train, evaluate and write the report.
 
-The lead wires it into the ``fgo`` command with::
+``fgo vision`` is wired through ``agents.vision`` (``agents`` sits above this package, which
+never imports it): it calls `add_vision_arguments` and then ``run_vision(args,
+policy_factory=greedy_policy, greedy_check=greedy_parsed_vs_true)``, so the greedy agent plays
+the data episodes (the ``greedy_fraction`` share) and ``eval`` compares greedy on parsed and
+true features.
 
-    sub = subparsers.add_parser("vision", help="vision model: datasets, training, evaluation")
-    add_vision_arguments(sub)
-    ...  # then run_vision(args)
-
-It can also run alone: ``python -m feature_models.cli data|train|eval``.
+It can also run alone, ``python -m feature_models.cli data|train|eval``, without ``agents``:
+then every data episode is played by the random policy (so ``data`` writes *different*
+datasets from ``fgo vision data``; ``manifest.json`` records ``episode_policies``) and ``eval``
+skips the greedy comparison (the report says it was not run).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 DEFAULT_ROOT = "data/vision"
 DEFAULT_RUNS = "runs/vision"
@@ -27,7 +32,8 @@ DEFAULT_EVAL_QUESTS = ("farming_3wave", "standard_night_raid", "boss_cinder_wyrm
 def add_vision_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``data``, ``train`` and ``eval`` sub-actions to ``parser``."""
     sub = parser.add_subparsers(dest="vision_action", required=True)
-    d = sub.add_parser("data", help="render the per-task datasets (train / val / test looks)")
+    d = sub.add_parser("data", help="render the per-task datasets (train / val / test looks; episodes played "
+                                    "by greedy under fgo vision, by a random policy when run alone)")
     d.add_argument("--root", default=DEFAULT_ROOT, help="output folder (default %(default)s)")
     d.add_argument("--episodes", type=int, default=90, help="env episodes in train (val/test scaled)")
     d.add_argument("--examples", type=int, default=5000, help="Scene.example frames in train")
@@ -57,11 +63,12 @@ def add_vision_arguments(parser: argparse.ArgumentParser) -> None:
                                                        "feature_models/weights/ (the shipped default)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=1)
-    e = sub.add_parser("eval", help="held-out accuracy, size, latency, greedy on parsed features; report")
+    e = sub.add_parser("eval", help="held-out accuracy, size, latency, greedy on parsed features (fgo vision "
+                                    "only); report")
     e.add_argument("--root", default=DEFAULT_ROOT)
     e.add_argument("--out", default=DEFAULT_RUNS)
     e.add_argument("--weights", default=None, help="multi-task weights (default: OUT/multitask, else shipped)")
-    e.add_argument("--episodes", type=int, default=100, help="greedy episodes per quest")
+    e.add_argument("--episodes", type=int, default=100, help="greedy episodes per quest (fgo vision only)")
     e.add_argument("--quests", nargs="+", default=list(DEFAULT_EVAL_QUESTS))
     e.add_argument("--frames", type=int, default=300, help="freshly rendered frames for the parse check")
     e.add_argument("--report", default=DEFAULT_REPORT)
@@ -69,28 +76,44 @@ def add_vision_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--threads", type=int, default=1)
 
 
-def run_vision(args: argparse.Namespace) -> int:
+def run_vision(args: argparse.Namespace, policy_factory: Callable[[int], Any] | None = None,
+               greedy_check: Callable[..., list[dict]] | None = None) -> int:
+    """Run the parsed ``vision_action``.
+
+    Args:
+        policy_factory: ``episode seed -> policy`` (``reset(env)``, ``act(obs, mask)``) playing the
+            ``greedy_fraction`` share of the data episodes (``data``) and of the fresh-frame
+            episodes (``eval``); None: the random policy plays every episode.
+        greedy_check: ``eval``'s greedy parsed-vs-true comparison (see
+            ``feature_models.evaluate.run_evaluation``); None: not run.
+
+    ``fgo vision`` (``agents.vision.run_vision``) passes the greedy agent for both.
+    """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     logging.basicConfig(level=logging.WARNING)
     action = args.vision_action
     if action == "data":
-        return _data(args)
+        return _data(args, policy_factory)
     if action == "train":
         return _train(args)
     if action == "eval":
-        return _eval(args)
+        return _eval(args, policy_factory, greedy_check)
     raise ValueError(f"unknown vision action {action!r}")
 
 
 # ---------------------------------------------------------------------------------- data
-def _data(args) -> int:
+def _data(args, policy_factory=None) -> int:
     import torch
 
     from .data import DataConfig, generate, size_report
 
     torch.set_num_threads(1)
     cfg = DataConfig(episodes=args.episodes, examples=args.examples, seed=args.seed, size=args.size)
-    manifests = generate(args.root, cfg, splits=tuple(args.splits), progress=True)
+    if policy_factory is None:
+        print("no policy injected (run alone, not as `fgo vision data`): "
+              "the random policy plays every episode")
+    manifests = generate(args.root, cfg, splits=tuple(args.splits), progress=True,
+                         policy_factory=policy_factory)
     print(size_report(manifests))
     print(f"written to {args.root}/ ({sum(m['bytes_total'] for m in manifests.values()) / 1e6:.1f} MB)")
     return 0
@@ -149,13 +172,13 @@ def _train(args) -> int:
 
 
 # ---------------------------------------------------------------------------------- eval
-def _eval(args) -> int:
+def _eval(args, policy_factory=None, greedy_check=None) -> int:
     import torch
 
     from .evaluate import run_evaluation, write_report
 
     torch.set_num_threads(args.threads)
-    results = run_evaluation(args)
+    results = run_evaluation(args, greedy_check=greedy_check, policy_factory=policy_factory)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "eval.json").write_text(json.dumps(results, indent=1) + "\n")
     text = write_report(results, args.report)
@@ -163,8 +186,16 @@ def _eval(args) -> int:
     return 0
 
 
+STANDALONE_NOTE = ("Run alone (without `agents`), every data episode is played by a random policy, so "
+                   "`data` writes different datasets from `fgo vision data` (which injects the greedy "
+                   "agent), and `eval` skips the greedy parsed-vs-true comparison. Use `fgo vision` to "
+                   "rebuild the shipped datasets and report.")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fgo vision", description=__doc__.splitlines()[0])
+    """``python -m feature_models.cli``: no policy or greedy check injected (see `STANDALONE_NOTE`)."""
+    parser = argparse.ArgumentParser(prog="python -m feature_models.cli", description=__doc__.splitlines()[0],
+                                     epilog=STANDALONE_NOTE)
     add_vision_arguments(parser)
     return run_vision(parser.parse_args(argv))
 

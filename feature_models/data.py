@@ -2,9 +2,11 @@
 
 Frames come from two sources, both drawn with domain randomisation (``Look.random``):
 
-* **real episodes** of ``fgo_env`` played by the greedy agent (or the random agent) on catalogue
-  quests: every decision screen (``scene_from_state``) plus the in-between frames of every resolved
-  turn (``transition_scenes``: the chain playing, the enemy turn, the "Battle n/N" banner) and the
+* **real episodes** of ``fgo_env`` on catalogue quests, a ``greedy_fraction`` share played by an
+  injected policy (``policy_factory``; ``fgo vision data`` injects the greedy agent, see
+  ``agents.vision``) and the rest by a seeded random policy: every decision screen
+  (``scene_from_state``) plus the in-between frames of every resolved turn
+  (``transition_scenes``: the chain playing, the enemy turn, the "Battle n/N" banner) and the
   final victory/defeat screen;
 * **example scenes** (``Scene.example``) of every kind, for variety (any servant key, popups, up to
   three chosen cards, overcharged gauges).
@@ -14,11 +16,16 @@ the engine record (the tests check them against ``env.unwrapped.features()``). E
 own dataset (see `feature_models.tasks`), written as ``<root>/<split>/<task>.npz`` (uint8 crops and
 int labels; ``card_owner`` stores its crops once and an index array of shape (N, 4)) next to
 ``frames.json`` (one record per frame: source, quest, look seed, size, kind and its Features) and
-``manifest.json`` (config, counts, class histograms, bytes).
+``manifest.json`` (config, episodes per policy, counts, class histograms, bytes).
 
 Splits use disjoint look seeds, episode seeds and example seeds: ``train`` (looks from 1,000,000),
 ``val`` (5,000,000; best checkpoint and early stopping) and ``test`` (9,000,000; the held-out looks
-of the report). A split is a pure function of its config: the same config writes the same bytes.
+of the report). A split is a pure function of its config and policy: the same config and policy
+write the same bytes.
+
+Layering: this package sits below ``agents`` and never imports it. Without a ``policy_factory``
+every episode is played by the random policy; ``manifest.json`` records which policy played how
+many episodes (``episode_policies``).
 """
 
 from __future__ import annotations
@@ -27,9 +34,10 @@ import dataclasses
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -62,7 +70,10 @@ class DataConfig:
         frames_per_look: an episode switches to a new look (and frame size) every this many
             frames, so that no single look weighs much in a split.
         quests: quests the episodes cycle through.
-        greedy_fraction: share of episodes played by the greedy agent (the rest: random).
+        greedy_fraction: share of episodes played by the injected policy (``policy_factory`` of
+            `iter_frames` / `generate_split`; ``fgo vision data``: the greedy agent); the rest,
+            and all of them when no policy is injected, are played by the random policy. The
+            draw is made either way, so looks and seeds do not depend on the policy.
         plain_fraction: share of looks that are ``Look.plain()`` (the env's own look).
         size: crop side in pixels.
         frame_sizes: renderer sizes (16:9 game area) drawn from; a look may widen the frame.
@@ -150,6 +161,7 @@ class FrameRecord:
     episode_seed: int | None = None
     example_seed: int | None = None
     labels: dict = field(default_factory=dict)
+    policy: str | None = None  # name of the policy that played the episode (not in frames.json)
 
     def to_dict(self) -> dict:
         return {"source": self.source, "kind": self.kind, "look": "plain" if self.look_seed is None
@@ -163,19 +175,27 @@ def _look(rng: random.Random, seed: int, plain_fraction: float) -> tuple[Look, i
     return Look.random(seed), seed
 
 
-def _policy(greedy: bool, seed: int):
-    """The agent playing a data episode (greedy imported lazily: agents sit above this package)."""
-    if greedy:
-        try:
-            from agents.scripted.greedy import GreedyAgent
+class Policy(Protocol):
+    """What plays a data episode: any agent with ``reset(env)`` and ``act(obs, mask) -> int``."""
 
-            return GreedyAgent()
-        except ImportError:  # pragma: no cover - agents not installed
-            pass
-    return _RandomPolicy(seed)
+    def reset(self, env: Any) -> None: ...
+
+    def act(self, obs: Any, mask: np.ndarray) -> int: ...
 
 
-class _RandomPolicy:
+PolicyFactory = Callable[[int], Policy]  # episode seed -> a fresh policy for that episode
+
+
+def policy_name(policy: Any) -> str:
+    """The name recorded for ``policy`` (its ``name`` attribute, else its class name)."""
+    return str(getattr(policy, "name", None) or type(policy).__name__)
+
+
+class RandomPolicy:
+    """Uniform over the legal actions, seeded per episode: the default data policy."""
+
+    name = "random"
+
     def __init__(self, seed: int):
         self.rng = np.random.default_rng(seed)
 
@@ -187,10 +207,13 @@ class _RandomPolicy:
         return int(legal[self.rng.integers(legal.size)])
 
 
-def episode_scenes(quest: str, seed: int, greedy: bool = True, max_decisions: int = 60,
+def episode_scenes(quest: str, seed: int, policy: Policy | None = None, max_decisions: int = 60,
                    catalogue=None) -> Iterator[tuple[Scene, dict | None]]:
     """Every screen of one episode: ``(scene, true_features_or_None)``; decision screens and the
-    final screen carry ``env.unwrapped.features()`` as a dict, in-between frames None."""
+    final screen carry ``env.unwrapped.features()`` as a dict, in-between frames None.
+
+    ``policy`` plays the episode (``reset(env)`` then ``act(obs, mask)``); None: `RandomPolicy`
+    seeded with ``seed``."""
     import gymnasium as gym
 
     import fgo_env  # noqa: F401
@@ -198,7 +221,7 @@ def episode_scenes(quest: str, seed: int, greedy: bool = True, max_decisions: in
 
     env = gym.make("fgo_env/Battle-v0", quest=quest, catalogue=catalogue)
     u = env.unwrapped
-    agent = _policy(greedy, seed)
+    agent = RandomPolicy(seed) if policy is None else policy
     obs, info = env.reset(seed=seed)
     agent.reset(env)
     done, decisions = False, 0
@@ -228,10 +251,15 @@ def _example_scene(kind: str, seed: int) -> Scene:
     return scene
 
 
-def iter_frames(cfg: DataConfig, split: str, progress: bool = False,
-                scaled: bool = True) -> Iterator[tuple[np.ndarray, Scene, FrameRecord]]:
+def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: bool = True,
+                policy_factory: PolicyFactory | None = None,
+                ) -> Iterator[tuple[np.ndarray, Scene, FrameRecord]]:
     """``(frame, scene, record)`` for every frame of ``split`` (deterministic); ``scaled=False``
-    uses ``cfg``'s episode and example counts as they are instead of the split's share."""
+    uses ``cfg``'s episode and example counts as they are instead of the split's share.
+
+    ``policy_factory(episode_seed)`` makes the policy of the ``cfg.greedy_fraction`` share of the
+    episodes (``fgo vision data`` passes the greedy agent's); the other episodes, and all of them
+    when it is None, are played by `RandomPolicy`. ``record.policy`` names the episode's policy."""
     from fgo_env.content import load_catalogue
     from fgo_env.screens import Renderer
 
@@ -244,9 +272,15 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False,
     bar = _bar(cfg.episodes + cfg.examples, f"render {split}", progress)
     for e in range(cfg.episodes):
         quest = cfg.quests[e % len(cfg.quests)]
-        greedy = rng.random() < cfg.greedy_fraction
+        injected = rng.random() < cfg.greedy_fraction  # drawn either way: the rng stream stays the same
         game_seed = base + e
-        for k, (scene, true) in enumerate(episode_scenes(quest, game_seed, greedy, cfg.max_decisions, catalogue)):
+        if injected and policy_factory is not None:
+            policy = policy_factory(game_seed)
+        else:
+            policy = RandomPolicy(game_seed)
+        name = policy_name(policy)
+        scenes = episode_scenes(quest, game_seed, policy, cfg.max_decisions, catalogue)
+        for k, (scene, true) in enumerate(scenes):
             if k % cfg.frames_per_look == 0:
                 look, look_seed = _look(rng, base + 100 * e + min(k // cfg.frames_per_look, 99), cfg.plain_fraction)
                 size = rng.choice(cfg.frame_sizes)
@@ -255,7 +289,7 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False,
             if true is not None:
                 labels["true_features"] = true
             rec = FrameRecord("episode", scene.kind, look_seed, size, quest=quest, episode_seed=game_seed,
-                              labels=labels)
+                              labels=labels, policy=name)
             yield renderer.render(scene), scene, rec
         bar.update(1)
     kinds, weights = zip(*EXAMPLE_KINDS)
@@ -315,16 +349,23 @@ class _TaskBuffer:
         return out
 
 
-def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None,
-                   progress: bool = False) -> dict:
-    """Render ``split`` and write its per-task datasets under ``root/split``; returns the manifest."""
+def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, progress: bool = False,
+                   policy_factory: PolicyFactory | None = None) -> dict:
+    """Render ``split`` and write its per-task datasets under ``root/split``; returns the manifest.
+
+    ``policy_factory``: as `iter_frames` (None: every episode random). The manifest's
+    ``episode_policies`` counts the episodes each policy played."""
     cfg = cfg or DataConfig()
     out_dir = Path(root) / split
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     buffers = {t: _TaskBuffer(TASKS[t].head == "match") for t in TASK_NAMES}
     records = []
-    for fid, (frame, scene, rec) in enumerate(iter_frames(cfg, split, progress)):
+    episode_policy: dict[int, str] = {}
+    frames = iter_frames(cfg, split, progress, policy_factory=policy_factory)
+    for fid, (frame, scene, rec) in enumerate(frames):
+        if rec.source == "episode" and rec.episode_seed is not None and rec.policy is not None:
+            episode_policy[rec.episode_seed] = rec.policy
         samples = frame_samples(scene)
         names = sorted({n for ss in samples.values() for names, _ in ss for n in names})
         crops = extract_crops(frame, names, cfg.size)
@@ -344,8 +385,12 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None,
     kinds: dict[str, int] = {}
     for r in records:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    policies: dict[str, int] = {}
+    for name in episode_policy.values():
+        policies[name] = policies.get(name, 0) + 1
     manifest = {
-        "split": split, "config": cfg.for_split(split).to_dict(), "frames": len(records), "kinds": kinds,
+        "split": split, "config": cfg.for_split(split).to_dict(),
+        "episode_policies": dict(sorted(policies.items())), "frames": len(records), "kinds": kinds,
         "look_seed_range": [LOOK_BASE[split] + cfg.seed * 100_000,
                             LOOK_BASE[split] + cfg.seed * 100_000 + 100_000],
         "samples": counts, "class_histogram": hist, "bytes": files,
@@ -357,9 +402,10 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None,
     return manifest
 
 
-def generate(root: str | Path, cfg: DataConfig | None = None, splits=SPLITS, progress: bool = False) -> dict:
-    """All splits; returns {split: manifest}."""
-    return {s: generate_split(root, s, cfg, progress) for s in splits}
+def generate(root: str | Path, cfg: DataConfig | None = None, splits=SPLITS, progress: bool = False,
+             policy_factory: PolicyFactory | None = None) -> dict:
+    """All splits (``policy_factory`` as `iter_frames`); returns {split: manifest}."""
+    return {s: generate_split(root, s, cfg, progress, policy_factory) for s in splits}
 
 
 def size_report(manifests: dict) -> str:
@@ -411,5 +457,6 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
     return out
 
 
-__all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "SPLITS", "TaskData", "episode_scenes", "frame_labels",
-           "frame_samples", "generate", "generate_split", "iter_frames", "load_split", "size_report"]
+__all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy", "SPLITS",
+           "TaskData", "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
+           "iter_frames", "load_split", "policy_name", "size_report"]

@@ -6,8 +6,13 @@
   split, with parameters, bytes on disk and per-frame latency side by side;
 * `parse_check`: `FrameParser` on freshly rendered frames (new look seeds, episodes and example
   scenes) against the Features of the scene each frame shows, per field and per whole frame;
-* greedy on parsed features vs greedy on true features over the same episode seeds
-  (`feature_models.wrappers.greedy_parsed_vs_true`).
+* greedy on parsed features vs greedy on true features over the same episode seeds, when a
+  ``greedy_check`` is injected (``fgo vision eval`` injects ``agents.vision.greedy_parsed_vs_true``;
+  this package sits below ``agents`` and does not import it). Without one the section is not run
+  and the report says so.
+
+The episodes of the fresh frames are played by the injected ``policy_factory`` (``fgo vision
+eval``: the greedy agent) or, without one, by the random policy (see `feature_models.data`).
 
 `write_report` turns the results into ``docs/vision_report.md``.
 """
@@ -15,7 +20,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,15 +31,17 @@ FRESH_SEED = 7  # DataConfig seed of the fresh parse check: looks 9,700,000+ (ne
 GREEDY_LOOK_BASE = 9_800_000
 
 
-def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = None):
+def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = None,
+                 policy_factory: Callable[[int], Any] | None = None):
     """``n`` freshly rendered (frame, labels) pairs under held-out looks (about a third from env
-    episodes, the rest example scenes)."""
+    episodes, the rest example scenes); ``policy_factory`` as `feature_models.data.iter_frames`
+    (None: random play)."""
     from .data import DataConfig, iter_frames
 
     episodes = max(1, n // 90) if episodes is None else episodes
     cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5)
     out = []
-    for frame, _scene, rec in iter_frames(cfg, "test", scaled=False):
+    for frame, _scene, rec in iter_frames(cfg, "test", scaled=False, policy_factory=policy_factory):
         out.append((frame, {k: rec.labels[k] for k in ("phase", "wave", "wave_total", "card_types",
                                                         "card_owners", "np_ready")}))
         if len(out) >= n:
@@ -91,17 +100,27 @@ def latency(parser, reader, frames_by_kind: dict, repeats: int = 40) -> dict:
     return out
 
 
-def run_evaluation(args) -> dict:
-    """Everything the report shows (see module docstring); ``args`` as parsed by `cli`."""
+GreedyCheck = Callable[..., list[dict]]
+"""``greedy_check(quests, episodes, seed=, parser=, look=, progress=) -> rows`` (one dict per quest:
+quest, episodes, win_rate_true, win_rate_parsed, episodes_differing, card_decisions, hand_misread,
+unread_hands), as ``agents.vision.greedy_parsed_vs_true``."""
+
+
+def run_evaluation(args, greedy_check: GreedyCheck | None = None,
+                   policy_factory: Callable[[int], Any] | None = None) -> dict:
+    """Everything the report shows (see module docstring); ``args`` as parsed by `cli`.
+
+    ``greedy_check``: the greedy parsed-vs-true comparison (None: not run; ``results["greedy"]``
+    is None). ``policy_factory``: plays the fresh frames' episodes (None: random play);
+    ``results["parse_check"]["episode_policy"]`` names it."""
     from fgo_env.screens import Look, Renderer, Scene
 
     from .baselines import BaselineReader, load_baselines
-    from .data import load_split
+    from .data import RandomPolicy, load_split, policy_name
     from .io import load_model
     from .learner import evaluate_model
     from .parser import DEFAULT_WEIGHTS, FrameParser
     from .tasks import TASK_NAMES
-    from .wrappers import greedy_parsed_vs_true
 
     out_dir = Path(args.out)
     weights = Path(args.weights) if args.weights else (
@@ -130,11 +149,14 @@ def run_evaluation(args) -> dict:
     frames_by_kind = {k: r.render(Scene.example(k, 12345)) for k in ("command", "cards", "chain")}
     results["latency_640x360"] = latency(parser, reader, frames_by_kind)
     t0 = time.perf_counter()
-    frames = fresh_frames(args.frames)
+    frames = fresh_frames(args.frames, policy_factory=policy_factory)
     results["parse_check"] = parse_check(parser, frames)
     results["parse_check"]["seconds"] = round(time.perf_counter() - t0, 1)
-    results["greedy"] = greedy_parsed_vs_true(args.quests, args.episodes, seed=10_000 + args.seed, parser=parser,
-                                              look=GREEDY_LOOK_BASE, progress=True)
+    results["parse_check"]["episode_policy"] = policy_name(
+        policy_factory(0) if policy_factory is not None else RandomPolicy(0))
+    results["greedy"] = None if greedy_check is None else greedy_check(
+        args.quests, args.episodes, seed=10_000 + args.seed, parser=parser, look=GREEDY_LOOK_BASE,
+        progress=True)
     return results
 
 
@@ -193,21 +215,30 @@ def write_report(results: dict, path: str | Path | None) -> str:
               "| field | accuracy | n |", "|---|---|---|"]
     lines += [f"| {k} | {v['acc'] * 100:.2f} % | {v['n']} |" for k, v in pc.items() if isinstance(v, dict) and "acc" in v]
     lines += ["", "`all_fields` = every Features entry pooled (phase, wave, total, 5 types and 5 owners on card "
-                  "screens, 3 NP flags); `frame` = every field of the frame's Features right.", "",
-              "## Greedy on parsed vs true features (same episode seeds, held-out looks)", "",
-              "| quest | episodes | win rate, true | win rate, parsed | Δ (points) | episodes with other actions | "
-              "card screens with a misread hand |", "|---|---|---|---|---|---|---|"]
-    tw = tp = te = 0
-    for g in results["greedy"]:
-        lines.append(f"| {g['quest']} | {g['episodes']} | {g['win_rate_true'] * 100:.1f} % | "
-                     f"{g['win_rate_parsed'] * 100:.1f} % | {(g['win_rate_parsed'] - g['win_rate_true']) * 100:+.1f} | "
-                     f"{g['episodes_differing']} | {g['hand_misread']} / {g['card_decisions']} |")
-        tw += g["win_rate_true"] * g["episodes"]
-        tp += g["win_rate_parsed"] * g["episodes"]
-        te += g["episodes"]
-    if te:
-        lines.append(f"| **all** | {te} | {tw / te * 100:.1f} % | {tp / te * 100:.1f} % | "
-                     f"{(tp - tw) / te * 100:+.1f} | | |")
+                  "screens, 3 NP flags); `frame` = every field of the frame's Features right."]
+    policy = pc.get("episode_policy")
+    if policy not in (None, "greedy"):
+        lines += ["", f"The episodes of these frames were played by the `{policy}` policy, not greedy "
+                      "(run `fgo vision eval` for the greedy-played frames)."]
+    lines += ["", "## Greedy on parsed vs true features (same episode seeds, held-out looks)", ""]
+    if results.get("greedy") is None:
+        lines += ["Not run: no greedy comparison was injected (`python -m feature_models.cli eval` runs "
+                  "without `agents`; `fgo vision eval` runs it)."]
+    else:
+        lines += ["| quest | episodes | win rate, true | win rate, parsed | Δ (points) | episodes with "
+                  "other actions | card screens with a misread hand |", "|---|---|---|---|---|---|---|"]
+        tw = tp = te = 0
+        for g in results["greedy"]:
+            lines.append(f"| {g['quest']} | {g['episodes']} | {g['win_rate_true'] * 100:.1f} % | "
+                         f"{g['win_rate_parsed'] * 100:.1f} % | "
+                         f"{(g['win_rate_parsed'] - g['win_rate_true']) * 100:+.1f} | "
+                         f"{g['episodes_differing']} | {g['hand_misread']} / {g['card_decisions']} |")
+            tw += g["win_rate_true"] * g["episodes"]
+            tp += g["win_rate_parsed"] * g["episodes"]
+            te += g["episodes"]
+        if te:
+            lines.append(f"| **all** | {te} | {tw / te * 100:.1f} % | {tp / te * 100:.1f} % | "
+                         f"{(tp - tw) / te * 100:+.1f} | | |")
     text = "\n".join(lines) + "\n"
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -215,4 +246,4 @@ def write_report(results: dict, path: str | Path | None) -> str:
     return text
 
 
-__all__ = ["fresh_frames", "latency", "parse_check", "run_evaluation", "write_report"]
+__all__ = ["GreedyCheck", "fresh_frames", "latency", "parse_check", "run_evaluation", "write_report"]

@@ -1,13 +1,16 @@
-"""Datasets: labels match the state they were rendered from; splits are reproducible and disjoint."""
+"""Datasets: labels match the state they were rendered from; splits are reproducible and disjoint;
+the injected policy plays the episodes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 
-from feature_models.data import (LOOK_BASE, DataConfig, episode_scenes, frame_labels, frame_samples,
-                                 generate_split, load_split)
+from agents.vision import greedy_policy
+from feature_models.data import (LOOK_BASE, DataConfig, RandomPolicy, episode_scenes, frame_labels, frame_samples,
+                                 generate_split, iter_frames, load_split)
 from feature_models.tasks import TASK_NAMES, extract_crops
 from fgo_env.screens import Scene
 
@@ -18,7 +21,7 @@ def test_labels_match_true_state() -> None:
     decisions = in_between = 0
     kinds = set()
     for quest, seed in (("farming_3wave", 3), ("farming_2wave", 4)):
-        for scene, true in episode_scenes(quest, seed, greedy=True, max_decisions=40):
+        for scene, true in episode_scenes(quest, seed, greedy_policy(seed), max_decisions=40):
             labels = frame_labels(scene)
             kinds.add(scene.kind)
             if true is None:
@@ -62,3 +65,45 @@ def test_generate_reproducible_and_disjoint(tmp_path) -> None:
              for s in ("train", "test")}
     assert not looks["train"] & looks["test"]
     assert all(LOOK_BASE["test"] <= lk < LOOK_BASE["test"] + 100_000 for lk in looks["test"])
+
+
+class RecordingPolicy:
+    """Plays the first legal action and records every call (and the episode seed it was made for)."""
+
+    name = "recording"
+
+    def __init__(self, seed: int, log: list):
+        self.seed, self.log = seed, log
+        log.append(("make", seed))
+
+    def reset(self, env) -> None:
+        self.log.append(("reset", self.seed))
+
+    def act(self, obs, mask) -> int:
+        self.log.append(("act", self.seed))
+        return int(np.flatnonzero(mask)[0])
+
+
+def test_injected_policy_plays_the_data_episodes(tmp_path) -> None:
+    cfg = DataConfig(episodes=3, examples=2, max_decisions=3, examples_per_look=2, quests=("farming_3wave",),
+                     greedy_fraction=1.0)
+    log: list = []
+    recs = [rec for _, _, rec in iter_frames(cfg, "train", scaled=False,
+                                             policy_factory=lambda seed: RecordingPolicy(seed, log))]
+    seeds = sorted({r.episode_seed for r in recs if r.source == "episode"})
+    assert len(seeds) == 3 and {r.policy for r in recs if r.source == "episode"} == {"recording"}
+    # one fresh policy per episode, reset once, then one act per decision (max_decisions=3)
+    assert log == [e for s in seeds for e in [("make", s), ("reset", s)] + [("act", s)] * 3]
+    # greedy_fraction=0: the random policy plays, the factory is never called; the manifest says so
+    log.clear()
+    m = generate_split(tmp_path, "train", dataclasses.replace(cfg, greedy_fraction=0.0),
+                       policy_factory=lambda seed: RecordingPolicy(seed, log))
+    assert log == [] and m["episode_policies"] == {"random": 3}
+    m = generate_split(tmp_path, "val", cfg, policy_factory=lambda seed: RecordingPolicy(seed, log))  # 1 episode
+    assert m["episode_policies"] == {"recording": 1} and log
+
+
+def test_no_policy_means_random(tmp_path) -> None:
+    cfg = DataConfig(episodes=1, examples=1, max_decisions=3, quests=("farming_3wave",), greedy_fraction=1.0)
+    recs = [rec for _, _, rec in iter_frames(cfg, "train", scaled=False)]
+    assert {r.policy for r in recs if r.source == "episode"} == {RandomPolicy.name}

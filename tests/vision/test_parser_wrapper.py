@@ -1,5 +1,5 @@
 """The shipped weights parse fresh frames; the wrapper's observations equal the truth on plain looks;
-ParsedGreedy on true features plays exactly as greedy."""
+ParsedGreedy (agents.vision) on true features plays exactly as greedy."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import pytest
 import torch
 
 import fgo_env  # noqa: F401
+from agents.vision import ParsedGreedy, greedy_policy, play
 from feature_models.evaluate import fresh_frames, parse_check
 from feature_models.parser import DEFAULT_WEIGHTS, FrameParser
-from feature_models.wrappers import ParsedFeatures, ParsedGreedy, play
+from feature_models.wrappers import ParsedFeatures
 from fgo_env.features import Features
 
 torch.set_num_threads(1)
@@ -25,7 +26,8 @@ def parser() -> FrameParser:
 
 def test_shipped_weights_small_and_accurate(parser) -> None:
     assert DEFAULT_WEIGHTS.with_suffix(".safetensors").stat().st_size <= 5_000_000
-    frames = fresh_frames(150, seed=11, episodes=1)  # looks 10,100,000+: never seen in training
+    # looks 10,100,000+: never seen in training; greedy plays the episode, as under `fgo vision eval`
+    frames = fresh_frames(150, seed=11, episodes=1, policy_factory=greedy_policy)
     res = parse_check(parser, frames)
     # every Features entry pooled >= 99 %; each field >= 98 % (the wave digit and the card owner
     # vary 98-100 % from one small set of looks to another, see docs/vision_report.md)

@@ -1,0 +1,210 @@
+"""Agents on what the vision model reads, and the ``fgo vision`` subcommand.
+
+`ParsedGreedy` runs the greedy agent on what the parser read: on the card screen it hands the
+greedy scorer a copy of the game record whose hand is rebuilt from the parsed card types and
+owners (for each card, a card id of the parsed owner with the parsed type; the scorer only looks
+at a card's owner and type, plus the crit stars of its slot) and hides the NP cards the parser
+did not see lit. So every vision error on the card screen can change its decision, and with
+perfect parsing it plays exactly as ``GreedyAgent``. The command screen is played as greedy does
+(the parser's Features carry nothing the skill scorer uses). It plays on
+``feature_models.wrappers.ParsedFeatures`` (parsed) or on an env with ``obs_mode="features"``
+(true).
+
+`greedy_parsed_vs_true` compares greedy on true features with `ParsedGreedy` on parsed frames,
+over the same episode seeds; `play` runs one episode.
+
+``fgo vision data|train|eval`` (`add_vision_arguments` / `run_vision`) is
+``feature_models.cli`` with the greedy agent injected: `greedy_policy` plays the data episodes
+(the ``greedy_fraction`` share) and `greedy_parsed_vs_true` is the evaluation's greedy check.
+``feature_models`` sits below ``agents`` and does not import it, so ``python -m
+feature_models.cli`` alone plays every data episode randomly and skips the greedy check.
+
+Heavy imports (torch through the parser, the numba greedy scorer) happen on use, so that
+``fgo --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+
+from fgo_env.engine.actions import CARDS_BASE, TRIPLES
+from fgo_env.features import N_CARDS, N_FRONT, Features
+
+if TYPE_CHECKING:
+    from feature_models.parser import FrameParser
+
+    from .scripted.greedy import GreedyAgent
+
+
+def greedy_policy(seed: int) -> GreedyAgent:  # noqa: ARG001 - greedy is deterministic
+    """The policy factory of the vision data episodes: a fresh ``GreedyAgent`` (``seed`` unused)."""
+    from .scripted.greedy import GreedyAgent
+
+    return GreedyAgent()
+
+
+class ParsedGreedy:
+    """The greedy agent deciding the card screen from parsed Features (see module docstring).
+
+    The observation must be a flat Features vector: from `ParsedFeatures` (parsed) or from an env
+    with ``obs_mode="features"`` (true; then it plays exactly as greedy).
+
+    Args:
+        weights, top_k: as ``GreedyAgent``.
+    """
+
+    name = "parsed_greedy"
+
+    def __init__(self, weights: dict[str, float] | None = None, top_k: int = 10):
+        from .scripted.greedy import GreedyAgent
+
+        self.greedy = GreedyAgent(weights, top_k)
+        self._state = None
+        self.last_info: dict = {}
+        self.stats = {"card_decisions": 0, "hand_differs": 0, "unread_cards": 0}
+
+    def config(self) -> dict:
+        return self.greedy.config()
+
+    def reset(self, env: Any) -> None:
+        self.greedy.reset(env)
+        self._state = env.unwrapped.state
+        self.last_info = {}
+
+    def rebuilt_record(self, feats: Features) -> np.ndarray:
+        """A copy of the game record with the hand rebuilt from ``feats``."""
+        rec = self._state.copy()
+        r = rec[0]
+        front = [int(m) for m in r["front"]]
+        live = [m for m in front if m >= 0 and bool(r["alive"][m])]
+        hand = np.array(r["hand"], copy=True)
+        unread = False
+        for i in range(N_CARDS):
+            t, j = feats.card_types[i], feats.card_owners[i]
+            if t < 0 or j < 0:
+                unread = True
+                t, j = max(t, 0), max(j, 0)
+            m = front[j] if 0 <= j < N_FRONT else -1
+            owners = ([m] if m >= 0 else []) + live
+            card = None
+            for owner in owners:
+                ks = np.flatnonzero(np.asarray(r["m_deck"][owner]) == t)
+                if ks.size:
+                    card = owner * 5 + int(ks[0])
+                    break
+            hand[i] = card if card is not None else (owners[0] * 5 if owners else hand[i])
+        self.stats["unread_cards"] += int(unread)
+        r["hand"] = hand
+        return rec
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
+        from fgo_env.engine import constants as C
+
+        if self._state is None:
+            raise RuntimeError("ParsedGreedy.reset(env) must be called at the start of each episode")
+        if int(self._state[0]["phase"]) != C.PHASE_CARDS:
+            action = self.greedy.act(observation, action_mask)
+            self.last_info = self.greedy.last_info
+            return action
+        feats = Features.from_array(np.asarray(observation, np.float32))
+        rec = self.rebuilt_record(feats)
+        self.stats["card_decisions"] += 1
+        true_types = [int(self._state[0]["m_deck"][c // 5, c % 5]) for c in self._state[0]["hand"]]
+        if [int(c) // 5 for c in rec[0]["hand"]] != [int(c) // 5 for c in self._state[0]["hand"]] or \
+                [int(rec[0]["m_deck"][c // 5, c % 5]) for c in rec[0]["hand"]] != true_types:
+            self.stats["hand_differs"] += 1
+        mask = np.asarray(action_mask).astype(np.bool_).copy()
+        unseen = [j for j in range(N_FRONT) if not feats.np_ready[j]]
+        if unseen:
+            for k, triple in enumerate(TRIPLES):
+                if any(int(s) - C.HAND in unseen for s in triple if int(s) >= C.HAND):
+                    mask[CARDS_BASE + k] = False
+            if not mask[CARDS_BASE:].any():
+                mask = np.asarray(action_mask).astype(np.bool_)
+        real = self.greedy._state
+        self.greedy._state = rec
+        try:
+            action = self.greedy.act(observation, mask)
+        finally:
+            self.greedy._state = real
+        self.last_info = self.greedy.last_info
+        return action
+
+
+def play(env: gym.Env, agent: Any, seed: int, max_decisions: int = 400) -> dict:
+    """One episode of ``agent`` on ``env`` reset with ``seed``: outcome, turns, decisions."""
+    obs, info = env.reset(seed=seed)
+    agent.reset(env)
+    done, decisions, actions = False, 0, []
+    while not done and decisions < max_decisions:
+        a = agent.act(obs, info["action_mask"])
+        actions.append(int(a))
+        obs, _, term, trunc, info = env.step(a)
+        decisions += 1
+        done = term or trunc
+    return {"outcome": info["outcome"], "turns": int(env.unwrapped.state[0]["turns_played"]),
+            "decisions": decisions, "actions": actions}
+
+
+def greedy_parsed_vs_true(quests, episodes: int = 50, seed: int = 0, parser: FrameParser | None = None,
+                          look: Any = "random", width: int = 640, height: int = 360,
+                          progress: bool = False) -> list[dict]:
+    """Greedy on true features vs `ParsedGreedy` on parsed frames, over the same episode seeds.
+
+    Returns one row per quest: win rates, the number of episodes whose action sequences differ,
+    and the share of card decisions where the parsed hand differed from the true one. This is the
+    ``greedy_check`` that ``fgo vision eval`` injects into ``feature_models.evaluate.run_evaluation``.
+    """
+    from tqdm.auto import tqdm
+
+    import fgo_env  # noqa: F401  (registers the envs)
+    from feature_models.parser import FrameParser
+    from feature_models.wrappers import ParsedFeatures
+
+    from .scripted.greedy import GreedyAgent
+
+    parser = parser or FrameParser()
+    rows = []
+    for quest in quests:
+        true_env = gym.make("fgo_env/Battle-v0", quest=quest, obs_mode="features")
+        parsed_env = ParsedFeatures(gym.make("fgo_env/Battle-v0", quest=quest, obs_mode="features"), parser,
+                                    look=look, width=width, height=height)
+        greedy, pg = GreedyAgent(), ParsedGreedy()
+        wins_true = wins_parsed = differ = 0
+        for e in tqdm(range(episodes), desc=f"greedy {quest}", disable=not progress, leave=False):
+            a = play(true_env, greedy, seed + e)
+            b = play(parsed_env, pg, seed + e)
+            wins_true += a["outcome"] == "win"
+            wins_parsed += b["outcome"] == "win"
+            differ += a["actions"] != b["actions"]
+        rows.append({"quest": quest, "episodes": episodes, "win_rate_true": wins_true / episodes,
+                     "win_rate_parsed": wins_parsed / episodes, "episodes_differing": differ,
+                     "card_decisions": pg.stats["card_decisions"],
+                     "hand_misread": pg.stats["hand_differs"], "unread_hands": pg.stats["unread_cards"]})
+        true_env.close()
+        parsed_env.close()
+    return rows
+
+
+# ---------------------------------------------------------------------------------- fgo vision
+def add_vision_arguments(parser: argparse.ArgumentParser) -> None:
+    """``fgo vision``: the ``data``, ``train`` and ``eval`` sub-actions of ``feature_models.cli``."""
+    from feature_models.cli import add_vision_arguments as add
+
+    add(parser)
+
+
+def run_vision(args: argparse.Namespace) -> int:
+    """``feature_models.cli.run_vision`` with the greedy agent playing the data episodes
+    (`greedy_policy`) and the greedy parsed-vs-true check (`greedy_parsed_vs_true`) in ``eval``."""
+    from feature_models.cli import run_vision as run
+
+    return run(args, policy_factory=greedy_policy, greedy_check=greedy_parsed_vs_true)
+
+
+__all__ = ["ParsedGreedy", "add_vision_arguments", "greedy_parsed_vs_true", "greedy_policy", "play",
+           "run_vision"]
