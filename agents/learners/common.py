@@ -24,6 +24,35 @@ EVAL_SALT = 0x5EED_E7A1
 TRAIN_SALT = 0x7EA1_0000
 
 
+def resolve_threads(n: int) -> int:
+    """``n`` torch threads; ``n <= 0`` (the hyperparameter files' default) means ``OMP_NUM_THREADS``
+    if set, else one per usable core."""
+    import os
+
+    if int(n) > 0:
+        return int(n)
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def scripted_act_batch(agents: Sequence) -> Callable:
+    """An ``act_batch(obs, masks, env)`` for `evaluate_batched` (``pass_env=True``) that lets
+    ``agents[i]`` (scripted agents reading the game state, e.g. greedy) play game ``i``."""
+    import types
+
+    def act_batch(obs: np.ndarray, masks: np.ndarray, env) -> np.ndarray:
+        out = np.zeros(len(obs), np.int64)
+        for i, agent in enumerate(agents):
+            if masks[i].any():  # finished games wait on an empty mask
+                agent.reset(types.SimpleNamespace(unwrapped=types.SimpleNamespace(state=env.state[i:i + 1])))
+                out[i] = agent.act(obs[i], masks[i])
+        return out
+
+    return act_batch
+
+
 def eval_seed(seed: int, quest_index: int = 0) -> int:
     """Seed of the evaluation games of quest ``quest_index`` for a run seeded ``seed``."""
     return int(np.random.SeedSequence([int(seed), EVAL_SALT, int(quest_index)]).generate_state(1)[0])
@@ -31,8 +60,9 @@ def eval_seed(seed: int, quest_index: int = 0) -> int:
 
 def evaluate_batched(act_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], quests: Sequence[str],
                      episodes: int, seed: int, obs_mode: str = "state", reward: str = "default",
-                     max_decisions: int = 5000, catalogue=None) -> dict:
-    """Play ``episodes`` games of each quest with ``act_batch(obs, masks) -> actions``.
+                     max_decisions: int = 5000, catalogue=None, pass_env: bool = False) -> dict:
+    """Play ``episodes`` games of each quest with ``act_batch(obs, masks) -> actions``
+    (``act_batch(obs, masks, env)`` with ``pass_env``: scripted agents read the games' states).
 
     Returns ``{"win_rate", "mean_return", "mean_turns", "episodes", "per_quest": {quest:
     {"win_rate", "mean_return", "mean_turns", "returns", "outcomes"}}}`` (per-episode arrays:
@@ -49,7 +79,8 @@ def evaluate_batched(act_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], 
         turns = np.zeros(episodes)
         outcome = np.zeros(episodes, np.int64)
         for _ in range(max_decisions):
-            actions = np.asarray(act_batch(obs, info["action_mask"].astype(bool)), np.int64)
+            masks = info["action_mask"].astype(bool)
+            actions = np.asarray(act_batch(obs, masks, env) if pass_env else act_batch(obs, masks), np.int64)
             obs, rew, term, trunc, info = env.step(actions)
             live = ~finished
             returns[live] += rew[live]
@@ -100,4 +131,4 @@ def make_fgo_env(quests: Sequence[str], obs_mode: str = "state", reward: str = "
     return MultiQuestEnv(quests, obs_mode=obs_mode, reward=reward)
 
 
-__all__ = ["MultiQuestEnv", "eval_seed", "evaluate_batched", "make_fgo_env"]
+__all__ = ["MultiQuestEnv", "eval_seed", "evaluate_batched", "make_fgo_env", "resolve_threads", "scripted_act_batch"]

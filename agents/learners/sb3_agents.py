@@ -47,7 +47,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 
-from .common import make_fgo_env
+from .common import make_fgo_env, resolve_threads
 from .policy_agent import PolicyAgent
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
@@ -233,7 +233,7 @@ class SB3Learner:
             raise ValueError(f"unknown {self.kind} hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
         p = self.params
         p["quests"] = [p["quests"]] if isinstance(p["quests"], str) else list(p["quests"])
-        torch.set_num_threads(max(1, int(p.get("torch_threads", 1))))
+        torch.set_num_threads(resolve_threads(p.get("torch_threads", 0)))
         self.env = make_vec_env(p["quests"], p["n_envs"], p["obs_mode"], p["reward"], p["vec_env"], self.dict_obs)
         kwargs = {k: _schedule(v) for k, v in p.items() if k in self.algo_keys()}
         kwargs.update(self.extra_kwargs())

@@ -166,6 +166,52 @@ def test_ppo_smoke_and_save_load(tmp_path):
     assert play(PolicyAgent.load(tmp_path / "ppo"), EASY, range(4)) == before
 
 
+def test_sample_categorical_follows_probs_and_never_picks_illegal():
+    import torch
+
+    from agents.learners.ppo import sample_categorical
+
+    torch.manual_seed(0)
+    p = torch.tensor([[0.0, 0.2, 0.0, 0.5, 0.3, 0.0]]).repeat(100_000, 1)
+    freq = torch.bincount(sample_categorical(p), minlength=6).double() / p.shape[0]
+    assert float(freq[[0, 2, 5]].sum()) == 0.0
+    # 3 standard errors of a frequency near 0.5 over 1e5 draws is 0.005
+    assert torch.allclose(freq, p[0].double(), atol=0.005)
+    # one legal action: always that one, even for a draw at the top of the cdf
+    one = torch.zeros(1000, 376)
+    one[:, 375] = 1.0
+    assert bool((sample_categorical(one) == 375).all())
+
+
+def test_mask_bias_masks_like_where():
+    import torch
+
+    from agents.learners.ppo import NEG_LOGIT, mask_bias
+
+    torch.manual_seed(1)
+    logits = torch.randn(64, 376)
+    mask = torch.rand(64, 376) < 0.1
+    mask[:, 0] = True
+    a = torch.log_softmax(logits + mask_bias(mask), -1)
+    b = torch.log_softmax(torch.where(mask, logits, torch.tensor(NEG_LOGIT)), -1)
+    assert torch.allclose(a[mask], b[mask], atol=1e-6)
+    assert float(torch.softmax(logits + mask_bias(mask), -1)[~mask].max()) == 0.0
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_ppo_float32_and_bf16_updates_train(bf16):
+    """Both precisions run a full update with finite losses and take legal actions only
+    (bf16 falls back to float32 on CPUs without native bfloat16)."""
+    import torch
+
+    ppo = _tiny_ppo(bf16=bf16, total_timesteps=1024)
+    seen = []
+    ppo.learn(lambda learner, stats: seen.append(stats))
+    assert all(np.isfinite(v) for k, v in seen[-1].items() if k.startswith("losses/"))
+    assert ppo.obs.dtype == (torch.bfloat16 if ppo.use_bf16 else torch.float32)
+    play(ppo.policy_agent(), EASY, range(2))
+
+
 def test_ppo_multi_quest_and_masking():
     ppo = _tiny_ppo(quests=[EASY, "farming_2wave"], total_timesteps=1024, shared_trunk=True, activation="relu")
     ppo.learn()
@@ -173,9 +219,11 @@ def test_ppo_multi_quest_and_masking():
     # the masked categorical never gives an illegal action probability
     import torch
 
+    from agents.learners.ppo import NEG_LOGIT
+
     mask = ppo.next_mask
     _, logp, ent, _ = ppo.agent.get_action_and_value(ppo.next_obs, mask)
-    logits = torch.where(mask, ppo.agent.actor_head(ppo.agent.actor_body(ppo.next_obs)), ppo.agent.neg)
+    logits = torch.where(mask, ppo.agent.actor_head(ppo.agent.actor_body(ppo.next_obs)), NEG_LOGIT)
     p = torch.softmax(logits, -1)
     assert float(p.detach()[~mask].max()) == 0.0 and torch.isfinite(ent).all() and torch.isfinite(logp).all()
     for _ in range(20):
@@ -308,3 +356,29 @@ def test_masked_dqn_never_picks_illegal_action(tmp_path):
     assert play(load_agent(tmp_path / "dqn"), EASY, range(3)) == before
     play(PolicyAgent.load(tmp_path / "dqn", deterministic=False, seed=0, epsilon=0.5), EASY, range(2))
     learner.close()
+
+
+def test_scripted_agents_play_the_evaluation_games():
+    """Greedy plays each of the trainer's evaluation games from its own state (``pass_env``):
+    deterministic, legal, and better than random on an easy quest."""
+    from agents.learners.common import scripted_act_batch
+    from agents.scripted.greedy import GreedyAgent
+    from agents.scripted.random_agent import RandomAgent
+
+    n = 24
+
+    def checked(act):
+        def act_batch(obs, masks, env):
+            actions = act(obs, masks, env)
+            live = masks.any(1)
+            assert masks[live, actions[live]].all()
+            return actions
+        return act_batch
+
+    greedy = [evaluate_batched(checked(scripted_act_batch([GreedyAgent() for _ in range(n)])), [EASY], n, seed=0,
+                               pass_env=True)["per_quest"][EASY] for _ in range(2)]
+    assert np.array_equal(greedy[0]["outcomes"], greedy[1]["outcomes"])
+    assert set(np.unique(greedy[0]["outcomes"])) <= {1, 2, 3}
+    rand = evaluate_batched(checked(scripted_act_batch([RandomAgent(seed=i) for i in range(n)])), [EASY], n, seed=0,
+                            pass_env=True)["per_quest"][EASY]
+    assert greedy[0]["mean_return"] > rand["mean_return"]
