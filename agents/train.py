@@ -198,7 +198,8 @@ class _Trainer:
         policy = self.learner.policy_agent()
         res = evaluate_batched(policy.act_batch, self.quests, self.eval_episodes, self.seed, obs_mode=self.obs_mode)
         eval_s = time.perf_counter() - t_eval
-        row = {"step": step, "wall_time": round(self.wall(), 3), "eval_win_rate": res["win_rate"],
+        # wall_time is training time: this evaluation is excluded too, not only the earlier ones
+        row = {"step": step, "wall_time": round(self.wall() - eval_s, 3), "eval_win_rate": res["win_rate"],
                "eval_mean_return": round(res["mean_return"], 6), "eval_mean_turns": round(res["mean_turns"], 4),
                "train_steps_per_s": "" if math.isnan(sps) else round(sps, 1)}
         if len(self.quests) > 1:

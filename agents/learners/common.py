@@ -26,7 +26,7 @@ TRAIN_SALT = 0x7EA1_0000
 
 def resolve_threads(n: int) -> int:
     """``n`` torch threads; ``n <= 0`` (the hyperparameter files' default) means ``OMP_NUM_THREADS``
-    if set, else one per usable core."""
+    if set, else one per CPU this process may use (logical CPUs: on SMT machines set it)."""
     import os
 
     if int(n) > 0:
@@ -39,13 +39,16 @@ def resolve_threads(n: int) -> int:
 
 def scripted_act_batch(agents: Sequence) -> Callable:
     """An ``act_batch(obs, masks, env)`` for `evaluate_batched` (``pass_env=True``) that lets
-    ``agents[i]`` (scripted agents reading the game state, e.g. greedy) play game ``i``."""
+    ``agents[i]`` (scripted agents reading the game state, e.g. greedy) play game ``i``.
+
+    Each agent is re-pointed (``reset``) at its game's state before every decision, so agents
+    that keep memory between decisions of an episode do not fit here."""
     import types
 
     def act_batch(obs: np.ndarray, masks: np.ndarray, env) -> np.ndarray:
         out = np.zeros(len(obs), np.int64)
         for i, agent in enumerate(agents):
-            if masks[i].any():  # finished games wait on an empty mask
+            if masks[i].any():  # a game that just ended has an empty mask for one step
                 agent.reset(types.SimpleNamespace(unwrapped=types.SimpleNamespace(state=env.state[i:i + 1])))
                 out[i] = agent.act(obs[i], masks[i])
         return out
@@ -58,7 +61,7 @@ def eval_seed(seed: int, quest_index: int = 0) -> int:
     return int(np.random.SeedSequence([int(seed), EVAL_SALT, int(quest_index)]).generate_state(1)[0])
 
 
-def evaluate_batched(act_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], quests: Sequence[str],
+def evaluate_batched(act_batch: Callable[..., np.ndarray], quests: Sequence[str],
                      episodes: int, seed: int, obs_mode: str = "state", reward: str = "default",
                      max_decisions: int = 5000, catalogue=None, pass_env: bool = False) -> dict:
     """Play ``episodes`` games of each quest with ``act_batch(obs, masks) -> actions``

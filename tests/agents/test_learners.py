@@ -382,3 +382,19 @@ def test_scripted_agents_play_the_evaluation_games():
     rand = evaluate_batched(checked(scripted_act_batch([RandomAgent(seed=i) for i in range(n)])), [EASY], n, seed=0,
                             pass_env=True)["per_quest"][EASY]
     assert greedy[0]["mean_return"] > rand["mean_return"]
+
+
+def test_ppo_resume_warns_when_precision_differs():
+    """Runs trained before the bf16 option were float32: resuming them in bf16 is allowed but said."""
+    ppo = _tiny_ppo(bf16=False, total_timesteps=1024)
+    ppo.learn()
+    ckpt = ppo.checkpoint()
+    other = _tiny_ppo(bf16=True, total_timesteps=2048)
+    with pytest.warns(UserWarning, match="bf16=False"):
+        other.restore(ckpt)
+    same = _tiny_ppo(bf16=False, total_timesteps=2048)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same.restore(ckpt)
