@@ -27,7 +27,7 @@ SCRIPTED_AGENTS = ("random", "greedy")
 # The main job: three quests from easy to hard, learners with their budgets (env steps per run).
 DEMO_QUESTS = ("farming_2wave", "farming_3wave", "boss_pale_king")
 DEMO_FIXED_AGENTS = ("random", "greedy", "pendragon", "search_fast")
-DEMO_LEARNERS = {"ppo": 1_200_000, "maskable_ppo": 60_000}
+DEMO_LEARNERS = {"ppo": 3_000_000, "maskable_ppo": 120_000}
 DEMO_RUNS = 3
 DEMO_EPISODES = 20
 REPORT_DIR = Path("reports") / "demo"
