@@ -111,8 +111,9 @@ def run_evaluation(args, greedy_check: GreedyCheck | None = None,
     """Everything the report shows (see module docstring); ``args`` as parsed by `cli`.
 
     ``greedy_check``: the greedy parsed-vs-true comparison (None: not run; ``results["greedy"]``
-    is None). ``policy_factory``: plays the fresh frames' episodes (None: random play);
-    ``results["parse_check"]["episode_policy"]`` names it."""
+    is None). ``policy_factory``: plays the ``greedy_fraction`` share of the fresh frames'
+    episodes, the random policy the rest (None: random play throughout);
+    ``results["parse_check"]["episode_policy"]`` names the injected policy."""
     from fgo_env.screens import Look, Renderer, Scene
 
     from .baselines import BaselineReader, load_baselines
