@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agent_kit import run_episode
 from agents.registry import make
 from agents.scripted.priority import (PENDRAGON_SPEC, PendragonAgent, PriorityAgent, nps_allowed,
                                       parse_spec)
@@ -196,21 +197,6 @@ def test_skills_held_until_the_np_turn():
 
 # ----------------------------------------------------------------------------- legality and save/load
 
-def run_episode(agent, quest, seed, limit=400):
-    env = FGOEnv(quest, invalid_action="raise")
-    obs, info = env.reset(seed=seed)
-    agent.reset(env)
-    actions = []
-    for _ in range(limit):
-        a = agent.act(obs, info["action_mask"])
-        assert info["action_mask"][a], f"illegal action {a}"
-        actions.append(a)
-        obs, _, term, trunc, info = env.step(a)
-        if term or trunc:
-            break
-    return actions, info["outcome"]
-
-
 @pytest.mark.parametrize("name", ["priority", "pendragon"])
 def test_only_legal_actions(name):
     specs = [None, "np=wave3 brave=avoid", "A>Q>B chain=mighty np=last", "Q>A>B skills=off np=off"]
@@ -218,7 +204,7 @@ def test_only_legal_actions(name):
     for i, quest in enumerate(quests):
         agent = make(name) if i == 0 else make(name, spec=specs[i])
         for seed in range(3):
-            actions, outcome = run_episode(agent, quest, seed)
+            actions, outcome, _ = run_episode(agent, quest, seed)
             assert outcome != "ongoing"
 
 

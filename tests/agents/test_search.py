@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
+from agent_kit import run_episode
 from agents.registry import make
 from agents.scripted.greedy import GreedyAgent
 from agents.search import SearchAgent
@@ -131,23 +130,6 @@ def test_playouts_use_fresh_seeds_from_the_agent_rng():
     assert agent.last_info["playouts"] <= seeds.size * SMALL["budget"]
     assert int(command[0]["seed"]) not in set(seeds.tolist())
     assert len(set(seeds.tolist())) == seeds.size  # a fresh seed per determinization
-
-
-def run_episode(agent, quest, seed, max_turns=None, limit=400):
-    env = FGOEnv(quest, invalid_action="raise")
-    if max_turns is not None:
-        env.set_quest(dataclasses.replace(env.quest, max_turns=max_turns))
-    obs, info = env.reset(seed=seed)
-    agent.reset(env)
-    actions = []
-    for _ in range(limit):
-        a = agent.act(obs, info["action_mask"])
-        assert info["action_mask"][a], f"illegal action {a}"
-        actions.append(a)
-        obs, _, term, trunc, info = env.step(a)
-        if term or trunc:
-            break
-    return actions, info["outcome"], int(info["turn"])
 
 
 def test_only_legal_actions_on_several_quests():

@@ -46,6 +46,16 @@ def neutralise(st: np.ndarray, enemy_hp: float = BIG_HP) -> np.void:
     return s
 
 
+
+def sandbox(battle, seed: int, decks: dict | None = None) -> tuple[np.ndarray, np.void]:
+    """A ``battle`` record for ``seed``, `neutralise`d; ``decks`` overrides servants' decks
+    (``{member: [types...]}``). Returns the array and its row."""
+    st = battle(seed=seed)
+    s = neutralise(st)
+    for m, deck in (decks or {}).items():
+        s["m_deck"][m] = deck
+    return st, s
+
 def card_ids(s, specs) -> list[int]:
     """Distinct card ids for ``specs`` = [(member, type), ...] from the members' decks."""
     used: list[int] = []

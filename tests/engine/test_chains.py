@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine_kit import (A, B, Q, X, card_damage, card_np, card_stars, crit_roll, neutralise, play,
+from engine_kit import (A, B, Q, X, card_damage, card_np, card_stars, crit_roll, play, sandbox,
                         set_hand)
 
 SEEDS = range(1, 9)
-
-
-def sandbox(battle, seed, decks=None):
-    st = battle(seed=seed)
-    s = neutralise(st)
-    for m, deck in (decks or {}).items():
-        s["m_deck"][m] = deck
-    return st, s
 
 
 def chain_damage(s, cards, first=0.0, crit_bonus=0.0, buster_chain=False, e=0):

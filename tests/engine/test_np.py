@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine_kit import (A, B, Q, card_damage, card_np, card_stars, crit_roll, neutralise, play, set_hand)
+from engine_kit import (A, B, Q, card_damage, card_np, card_stars, crit_roll, play, sandbox, set_hand)
 from fgo_env.engine import formulas as F
 
 SEEDS = range(1, 9)
@@ -18,11 +18,6 @@ def np_ready(s, m, card, aoe=False, mult=3.0, gauge=10000, cap=10000):
     s["m_np_mult"][m] = mult
     s["m_np_cap"][m] = cap
     s["np"][m] = gauge
-
-
-def sandbox(battle, seed):
-    st = battle(seed=seed)
-    return st, neutralise(st)
 
 
 def test_np_uses_position_one_value_and_no_first_bonus(battle):

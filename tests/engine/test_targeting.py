@@ -3,16 +3,11 @@ dies, and same-servant follow-ups (and the Extra) that keep hitting a dead targe
 
 from __future__ import annotations
 
-from engine_kit import A, B, card_damage, card_np, neutralise, play, set_hand
+from engine_kit import A, B, card_damage, card_np, play, sandbox, set_hand
 from fgo_env.engine import rules
 from fgo_env.engine.actions import target_action
 
 SEEDS = range(1, 7)
-
-
-def sandbox(battle, seed):
-    st = battle(seed=seed)
-    return st, neutralise(st)
 
 
 def test_chosen_target_takes_the_cards(battle):
