@@ -1,7 +1,7 @@
 """Learning targets: do our PPO and MaskablePPO reach greedy's win rate within their time budgets?
 
     python benchmarks/learning_targets.py [--quests farming_3wave,boss_cinder_wyrm]
-        [--learners ppo:300:8e6,maskable_ppo:1200:4e6] [--out runs/targets] [--plot PATH]
+        [--learners ppo:300:5e6,maskable_ppo:1200:4e6] [--out runs/targets] [--plot PATH]
 
 Each ``learner:budget_s:steps`` trains once per quest with ``agents.train.train`` (YAML
 hyperparameters, seed 0, an evaluation of ``--eval-episodes`` games every ``--eval-every``
@@ -45,6 +45,17 @@ def first_reach(progress: dict[str, np.ndarray], target: float, hold: int = 2) -
     return None
 
 
+def score(p: dict[str, np.ndarray], greedy: float, budget: float) -> dict:
+    """What the table reports for one run's ``progress.csv`` columns ``p``."""
+    hit = first_reach(p, greedy)
+    in_budget = p["eval_win_rate"][p["wall_time"] <= budget]
+    return {"reached_step": hit[0] if hit else None, "reached_wall_s": hit[1] if hit else None,
+            "reached_win_rate": float(p["eval_win_rate"][p["step"] == hit[0]][0]) if hit else None,
+            "within_budget": hit is not None and hit[1] <= budget,
+            "best_within_budget": float(in_budget.max()), "last_within_budget": float(in_budget[-1]),
+            "stopped_at_s": float(p["wall_time"][-1]), "stopped_at_step": float(p["step"][-1])}
+
+
 def plot(results: list[dict], curves: dict, path: Path) -> None:
     import matplotlib
 
@@ -79,11 +90,11 @@ def plot(results: list[dict], curves: dict, path: Path) -> None:
 
 def main() -> None:
     from agents.report import read_progress
-    from agents.train import run_name, train
+    from agents.train import parse_overrides, run_name, train
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quests", default="farming_3wave,boss_cinder_wyrm")
-    parser.add_argument("--learners", default="ppo:300:8e6,maskable_ppo:1200:4e6",
+    parser.add_argument("--learners", default="ppo:300:5e6,maskable_ppo:1200:4e6",
                         help="comma-separated learner:budget_seconds:steps")
     parser.add_argument("--out", default="runs/targets")
     parser.add_argument("--seed", type=int, default=0)
@@ -94,13 +105,11 @@ def main() -> None:
     parser.add_argument("--plot", default="docs/training_targets.png")
     args = parser.parse_args()
 
-    overrides: dict[str, dict] = {}
-    for item in args.set:
-        key, value = item.split("=", 1)
-        learner, name = key.split(".", 1)
-        import yaml
-
-        overrides.setdefault(learner, {})[name] = yaml.safe_load(value)
+    per_learner: dict[str, list[str]] = {}
+    for item in args.set:  # "learner.key=value" -> parse_overrides(["key=value"]) per learner
+        learner, _, rest = item.partition(".")
+        per_learner.setdefault(learner, []).append(rest)
+    overrides = {learner: parse_overrides(items) for learner, items in per_learner.items()}
     results, curves = [], {}
     for quest in args.quests.split(","):
         greedy = greedy_on_eval_games(quest, args.eval_episodes, args.seed)
@@ -116,17 +125,8 @@ def main() -> None:
                       eval_every=every, eval_episodes=args.eval_episodes)
             p = read_progress(run_dir / "progress.csv")
             curves[(learner, quest)] = p
-            hit = first_reach(p, greedy)
-            within = hit is not None and hit[1] <= float(budget)
-            i = int(np.flatnonzero(p["step"] == hit[0])[0]) if hit else None
             results.append({"quest": quest, "learner": learner, "greedy": greedy, "budget_s": float(budget),
-                            "eval_episodes": args.eval_episodes,
-                            "reached_step": hit[0] if hit else None, "reached_wall_s": hit[1] if hit else None,
-                            "reached_win_rate": float(p["eval_win_rate"][i]) if hit else None,
-                            "within_budget": bool(within),
-                            "best_within_budget": float(np.max(p["eval_win_rate"][p["wall_time"] <= float(budget)])),
-                            "last_within_budget": float(p["eval_win_rate"][p["wall_time"] <= float(budget)][-1]),
-                            "stopped_at_s": float(p["wall_time"][-1]), "stopped_at_step": float(p["step"][-1]),
+                            "eval_episodes": args.eval_episodes, **score(p, greedy, float(budget)),
                             "run": str(run_dir)})
     plot(results, curves, Path(args.plot))
     print(f"{'quest':<20} {'learner':<14} {'greedy':>6} {'budget':>7} {'reached at':>22} {'last in budget':>15}")
