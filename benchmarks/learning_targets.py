@@ -8,8 +8,9 @@ hyperparameters, seed 0, an evaluation of ``--eval-episodes`` games every ``--ev
 steps), unless its run folder already exists under ``--out`` (then only its ``progress.csv`` is
 read, so a finished measurement can be re-plotted). Greedy plays the very same evaluation games
 (``agents.learners.common.eval_seed``), so "reached" means: the first evaluation whose win rate is
-at least greedy's on those games and stays so at the next evaluation, and its wall time (training time, the evaluations excluded, as
-in ``progress.csv``) is within the budget. Issue 4's budgets: 5 minutes for our PPO, 20 for MaskablePPO.
+at least greedy's on those games and stays so at the next evaluation, and its wall time
+(training time, the evaluations excluded, as in ``progress.csv``) is within the budget. Issue 4's
+budgets: 5 minutes for our PPO, 20 for MaskablePPO.
 
 Writes a plot of win rate against wall time per quest (greedy dashed, budgets dotted), prints a
 table, and prints one JSON object as the last line. The wall times depend on the machine's load:
