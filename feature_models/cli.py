@@ -61,6 +61,8 @@ def add_vision_arguments(parser: argparse.ArgumentParser) -> None:
                                                                  "(e.g. in a second process)")
     t.add_argument("--ship", action="store_true", help="also copy the multi-task weights to "
                                                        "feature_models/weights/ (the shipped default)")
+    t.add_argument("--widths", type=int, nargs="+", default=None,
+                   help="multi-task backbone widths: stem then each stage (default 24 48 96)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=1)
     e = sub.add_parser("eval", help="held-out accuracy, size, latency, greedy on parsed features (fgo vision "
@@ -127,6 +129,7 @@ def _train(args) -> int:
     from .data import load_split
     from .io import save_model
     from .learner import FitConfig, MultiTaskLearner
+    from .backbone import BackboneConfig
     from .loader import MultiDatasetLoader
     from .model import MultiTaskModel
     from .parser import DEFAULT_WEIGHTS
@@ -147,7 +150,10 @@ def _train(args) -> int:
                         progress=True, log_path=out / "baselines_log.jsonl")
         print(f"done: baselines in {out}/baselines/")
         return 0
-    model = MultiTaskModel(new_tasks=TASK_NAMES)
+    backbone = None
+    if args.widths:  # one residual block per stage, as the default
+        backbone = BackboneConfig(widths=tuple(args.widths), blocks=(1,) * (len(args.widths) - 1))
+    model = MultiTaskModel(backbone, new_tasks=TASK_NAMES)
     loader = MultiDatasetLoader(train, batch_size=args.batch_size, rule=args.rule, temperature=args.temperature,
                                 mode=args.mode, augment=True, seed=args.seed,
                                 steps=args.steps if args.steps else (160 if args.mode == "all" else None))

@@ -107,3 +107,23 @@ def test_no_policy_means_random(tmp_path) -> None:
     cfg = DataConfig(episodes=1, examples=1, max_decisions=3, quests=("farming_3wave",), greedy_fraction=1.0)
     recs = [rec for _, _, rec in iter_frames(cfg, "train", scaled=False)]
     assert {r.policy for r in recs if r.source == "episode"} == {RandomPolicy.name}
+
+
+def test_vision_train_widths_option(tmp_path) -> None:
+    """`fgo vision train --widths` builds the multi-task backbone it names (the narrow ablation)."""
+    import argparse
+
+    from feature_models.cli import add_vision_arguments, run_vision
+    from feature_models.data import generate
+    from feature_models.io import load_model
+
+    cfg = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3,
+                     quests=("farming_3wave",), plain_fraction=0.0)
+    generate(tmp_path / "data", cfg, splits=("train", "val"))
+    parser = argparse.ArgumentParser()
+    add_vision_arguments(parser)
+    args = parser.parse_args(["train", "--root", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
+                              "--epochs", "1", "--steps", "1", "--no-baselines", "--widths", "8", "16", "32"])
+    assert run_vision(args) == 0
+    model, _ = load_model(tmp_path / "out" / "multitask")
+    assert model.backbone_config.widths == (8, 16, 32) and model.backbone_config.blocks == (1, 1)
