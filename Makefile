@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	SDL_VIDEODRIVER=dummy $(PY) -m agents.demo
+	SDL_VIDEODRIVER=dummy $(PY) -m agents.cli.main demo
 
 test: $(STAMP)
 	SDL_VIDEODRIVER=dummy $(PY) -m pytest -n 2 -q

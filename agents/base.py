@@ -59,6 +59,16 @@ def legal_actions(action_mask: np.ndarray) -> np.ndarray:
     return legal
 
 
+def as_policy(agent: Agent):
+    """``agent`` as a viewer's or recorder's policy: ``(observation, mask) -> (action, agent.last_info)``."""
+
+    def policy(observation: np.ndarray, action_mask: np.ndarray) -> tuple[int, dict]:
+        action = agent.act(observation, action_mask)
+        return int(action), dict(getattr(agent, "last_info", None) or {})
+
+    return policy
+
+
 class JsonConfigAgent:
     """Mixin for scripted agents whose whole state is a JSON-able config dict.
 
@@ -80,14 +90,24 @@ class JsonConfigAgent:
 
     @classmethod
     def load(cls, path: str | Path):
-        data = json.loads(Path(path).read_text())
-        if data.get("agent") not in (None, cls.name):
-            raise ValueError(f"{path} holds a {data.get('agent')!r} agent, not {cls.name!r}")
-        return cls(**data.get("config", {}))
+        from .errors import NotAnAgentError
+
+        try:
+            data = json.loads(Path(path).read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise NotAnAgentError(f"{path}: not a valid agent JSON ({err})") from None
+        if not isinstance(data, dict) or data.get("agent") not in (None, cls.name):
+            raise NotAnAgentError(f"{path} holds a {data.get('agent') if isinstance(data, dict) else data!r} "
+                                  f"agent, not {cls.name!r}")
+        config = data.get("config", {})
+        try:
+            return cls(**config)
+        except TypeError as err:
+            raise NotAnAgentError(f"{path}: config {config!r} does not fit a {cls.name} agent ({err})") from None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
 
 
-__all__ = ["Agent", "JsonConfigAgent", "legal_actions"]
+__all__ = ["Agent", "JsonConfigAgent", "as_policy", "legal_actions"]

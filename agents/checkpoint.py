@@ -22,55 +22,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fgo_env.safe_files import atomic_write_bytes, atomic_write_text, unsafe_reason
+
 FORMAT = "pendragon-weights"
 VERSION = 1
 CONFIG_FILE = "agent.json"
 WEIGHTS_FILE = "model.safetensors"
 
-_PICKLE_PROTO = b"\x80"  # pickle protocol >= 2 starts with PROTO
-_ZIP_MAGIC = b"PK\x03\x04"  # torch.save / SB3 .zip archives
 
 
 class CheckpointError(ValueError):
     """A weights or checkpoint file that cannot be trusted or read; the message names the file."""
-
-
-# ----------------------------------------------------------------------------- atomic writes
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 # ----------------------------------------------------------------------------- agent weights
@@ -84,15 +52,17 @@ def _to_numpy(tensors: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return out
 
 
-def save_weights(path: str | Path, tensors: Mapping[str, Any], config: Mapping[str, Any]) -> Path:
+def save_weights(path: str | Path, tensors: Mapping[str, Any], config: Mapping[str, Any],
+                 metadata: Mapping[str, Any] | None = None) -> Path:
     """Write ``tensors`` (name -> torch tensor or NumPy array) and ``config`` (JSON-able) into
-    the folder ``path`` as ``model.safetensors`` + ``agent.json``; returns the folder."""
+    the folder ``path`` as ``model.safetensors`` + ``agent.json``; returns the folder.
+    ``metadata`` (JSON-able values) goes inside the weights file, covered by its SHA-256."""
     from safetensors.numpy import save
 
     folder = Path(path)
     if folder.suffix == ".json":
         folder = folder.parent
-    data = save(_to_numpy(tensors))
+    data = save(_to_numpy(tensors), metadata={k: json.dumps(v) for k, v in (metadata or {}).items()} or None)
     meta = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE,
             "sha256": hashlib.sha256(data).hexdigest(), "config": dict(config)}
     text = json.dumps(meta, indent=2, sort_keys=False) + "\n"  # fails early on non-JSON config
@@ -102,12 +72,10 @@ def save_weights(path: str | Path, tensors: Mapping[str, Any], config: Mapping[s
 
 
 def _sniff_refuse(file: Path, head: bytes) -> None:
-    if head.startswith(_ZIP_MAGIC):
-        raise CheckpointError(f"{file}: is a zip archive (SB3 .zip / torch.save, which may hold pickled "
-                              "objects); refusing to load it. Agents load from agent.json + model.safetensors")
-    if head.startswith(_PICKLE_PROTO):
-        raise CheckpointError(f"{file}: is a pickle; refusing to load it (pickles can run code). "
-                              "Agents load from agent.json + model.safetensors")
+    reason = unsafe_reason(head)
+    if reason is not None:
+        raise CheckpointError(f"{file}: {reason}; refusing to load it. Agents load from agent.json + "
+                              "model.safetensors")
 
 
 def read_config(path: str | Path) -> tuple[dict, Path]:
@@ -119,7 +87,7 @@ def read_config(path: str | Path) -> tuple[dict, Path]:
     if not file.is_file():
         raise CheckpointError(f"{file}: no such file (an agent folder holds {CONFIG_FILE} and {WEIGHTS_FILE})")
     raw = file.read_bytes()
-    _sniff_refuse(file, raw[:4])
+    _sniff_refuse(file, raw[:9])
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -134,10 +102,11 @@ def read_config(path: str | Path) -> tuple[dict, Path]:
     return meta, file
 
 
-def load_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+def load_weights(path: str | Path, with_metadata: bool = False) -> tuple:
     """Read an agent folder written by `save_weights` (or its ``agent.json`` / weights file).
 
-    Returns ``(tensors, config)`` with NumPy arrays. Raises `CheckpointError` naming the file
+    Returns ``(tensors, config)`` with NumPy arrays (and the weights file's metadata with
+    ``with_metadata``). Raises `CheckpointError` naming the file
     for a pickle/zip, a truncated or altered weights file, or a malformed config.
     """
     from safetensors.numpy import load
@@ -145,7 +114,7 @@ def load_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     p = Path(path)
     if p.is_file() and p.suffix not in (".json", ".safetensors"):
         with open(p, "rb") as f:
-            _sniff_refuse(p, f.read(4))
+            _sniff_refuse(p, f.read(9))
         raise CheckpointError(f"{p}: not an agent file (expected a folder with {CONFIG_FILE} + {WEIGHTS_FILE})")
     meta, cfg_file = read_config(p)
     name = meta["weights"]
@@ -155,7 +124,7 @@ def load_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     if not wfile.is_file():
         raise CheckpointError(f"{wfile}: weights file missing (named by {cfg_file})")
     data = wfile.read_bytes()
-    _sniff_refuse(wfile, data[:4])
+    _sniff_refuse(wfile, data[:9])
     digest = hashlib.sha256(data).hexdigest()
     if digest != meta["sha256"]:
         raise CheckpointError(f"{wfile}: SHA-256 mismatch (file is truncated or altered: {len(data)} bytes, "
@@ -164,7 +133,19 @@ def load_weights(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
         tensors = load(data)
     except Exception as err:  # noqa: BLE001  (SafetensorError and friends: any parse failure)
         raise CheckpointError(f"{wfile}: not a valid safetensors file ({err})") from None
-    return dict(tensors), dict(meta["config"])
+    if not with_metadata:
+        return dict(tensors), dict(meta["config"])
+    return dict(tensors), dict(meta["config"]), _read_metadata(wfile, data)
+
+
+def _read_metadata(wfile: Path, data: bytes) -> dict:
+    """The JSON values of a safetensors header's ``__metadata__`` (the data already passed its checks)."""
+    n = int.from_bytes(data[:8], "little")
+    try:
+        raw = json.loads(data[8:8 + n]).get("__metadata__") or {}
+        return {k: json.loads(v) for k, v in raw.items()}
+    except (ValueError, AttributeError) as err:
+        raise CheckpointError(f"{wfile}: unreadable metadata in the safetensors header ({err})") from None
 
 
 # ----------------------------------------------------------------------------- training checkpoints

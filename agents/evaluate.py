@@ -1,4 +1,6 @@
-"""Evaluate agents on quests with fixed seeds: win rate, turns to clear, damage per turn.
+"""The one episode runner: `play_episode`, and `evaluate` / `evaluate_many` built on it.
+
+Win rate, turns to clear, damage per turn, on fixed seeds.
 
 ``evaluate("greedy", "farming_3wave", episodes=100, seed=0)`` plays 100 episodes of one
 single `fgo_env.env.FGOEnv`; episode ``i`` is reset with seed ``seed + i``, so every agent
@@ -9,7 +11,7 @@ reproducible. A random agent made here by name is seeded with ``seed`` too.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -18,7 +20,7 @@ import numpy as np
 import fgo_env  # noqa: F401  (registers the envs)
 
 from .base import Agent
-from .registry import make
+from .registry import resolve
 
 RESULT_KEYS = ("agent", "quest", "episodes", "win_rate", "wins", "losses", "timeouts",
                "mean_turns_to_clear", "mean_turns", "mean_damage_per_turn", "mean_reward")
@@ -27,10 +29,7 @@ RESULT_KEYS = ("agent", "quest", "episodes", "win_rate", "wins", "losses", "time
 def _agent(agent: str | Agent, seed: int, agent_kwargs: Mapping[str, Any] | None) -> Agent:
     if not isinstance(agent, str):
         return agent
-    kwargs = dict(agent_kwargs or {})
-    if agent == "random":
-        kwargs.setdefault("seed", seed)
-    return make(agent, **kwargs)
+    return resolve(agent, seed=seed, **dict(agent_kwargs or {}))
 
 
 def _quest_id(quest) -> str:
@@ -38,13 +37,14 @@ def _quest_id(quest) -> str:
 
 
 def play_episode(env: gym.Env, agent: Agent, seed: int, max_decisions: int = 100_000) -> dict:
-    """One episode of ``agent`` on ``env`` reset with ``seed``; returns its outcome and totals."""
+    """One episode of ``agent`` on ``env`` reset with ``seed``: its outcome, totals and actions."""
     obs, info = env.reset(seed=seed)
     agent.reset(env)
-    total_reward, decisions = 0.0, 0
+    total_reward, decisions, actions = 0.0, 0, []
     done = False
     while not done:
-        action = agent.act(obs, info["action_mask"])
+        action = int(agent.act(obs, info["action_mask"]))
+        actions.append(action)
         obs, reward, terminated, truncated, info = env.step(action)
         total_reward += reward
         decisions += 1
@@ -53,12 +53,13 @@ def play_episode(env: gym.Env, agent: Agent, seed: int, max_decisions: int = 100
     turns = int(rec["turns_played"])
     return {"outcome": info["outcome"], "turns": turns, "damage": float(rec["total_damage"]),
             "damage_per_turn": float(rec["total_damage"]) / max(turns, 1), "reward": total_reward,
-            "decisions": decisions, "invalid": bool(info.get("invalid", False))}
+            "decisions": decisions, "invalid": bool(info.get("invalid", False)), "actions": actions}
 
 
 def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, progress: bool = False,
              agent_kwargs: Mapping[str, Any] | None = None, catalogue=None,
-             env_kwargs: Mapping[str, Any] | None = None) -> dict:
+             env_kwargs: Mapping[str, Any] | None = None, label: str | None = None,
+             on_episode: Callable[[dict], None] | None = None) -> dict:
     """Play ``episodes`` episodes of ``quest`` (an id or a ``Quest``) with ``agent``.
 
     Args:
@@ -69,7 +70,10 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
         seed: first env seed.
         progress: show a tqdm progress bar.
         catalogue: content catalogue for the env (default: the package's).
-        env_kwargs: more keyword arguments for ``gym.make`` (``reward=...``).
+        env_kwargs: more keyword arguments for ``gym.make`` (``reward=...``); an agent trained on
+            another observation (``agent.obs_mode``) gets its mode unless given here.
+        label: the ``agent`` field of the result (default: the agent's name).
+        on_episode: called with each episode's result as it ends (progress bars).
 
     Returns:
         A dict with ``agent``, ``quest``, ``episodes``, ``win_rate``, ``wins``, ``losses``,
@@ -81,6 +85,7 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     player = _agent(agent, seed, agent_kwargs)
     kwargs = dict(env_kwargs or {})
+    kwargs.setdefault("obs_mode", getattr(player, "obs_mode", "state"))
     if catalogue is not None:
         kwargs["catalogue"] = catalogue
     env = gym.make("fgo_env/Battle-v0", quest=quest, **kwargs)
@@ -89,12 +94,16 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
         from tqdm.auto import tqdm
         episodes_iter = tqdm(episodes_iter, desc=f"{player.name} on {_quest_id(quest)}", unit="ep",
                              leave=False)
-    results = [play_episode(env, player, seed + i) for i in episodes_iter]
+    results = []
+    for i in episodes_iter:
+        results.append(play_episode(env, player, seed + i))
+        if on_episode is not None:
+            on_episode(results[-1])
     env.close()
     outcomes = [r["outcome"] for r in results]
     won = [r["turns"] for r in results if r["outcome"] == "win"]
     return {
-        "agent": player.name,
+        "agent": label or player.name,
         "quest": _quest_id(quest),
         "episodes": episodes,
         "win_rate": outcomes.count("win") / episodes,
@@ -109,38 +118,33 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
 
 
 def evaluate_many(agents: Iterable[str | Agent], quests: Iterable, episodes: int = 100, seed: int = 0, *,
-                  progress: bool = False, catalogue=None) -> list[dict]:
+                  progress: bool = False, catalogue=None, labels: Iterable[str] | None = None) -> list[dict]:
     """`evaluate` for every (quest, agent) pair; one result row each, quest-major order.
 
-    With ``progress`` a single bar counts the (quest, agent) pairs.
+    Agents given by name or path are resolved before any play (so a bad one fails at once), then
+    made afresh for each quest. With ``progress`` one bar counts every episode.
     """
-    agents, quests = list(agents), list(quests)
-    pairs = [(q, a) for q in quests for a in agents]
-    it: Iterable = pairs
+    players = list(agents)
+    for a in players:
+        _agent(a, seed, None)
+    names = list(labels) if labels is not None else [a if isinstance(a, str) else a.name for a in agents]
+    quests = list(quests)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
-        it = tqdm(pairs, desc="evaluating", unit="run")
-    return [evaluate(a, q, episodes, seed, catalogue=catalogue) for q, a in it]
+        bar = tqdm(total=len(players) * len(quests) * episodes, desc="evaluating", unit="ep", dynamic_ncols=True)
+    rows = []
+    try:
+        for q in quests:
+            for player, name in zip(players, names):
+                if bar is not None:
+                    bar.set_postfix_str(f"{name} on {_quest_id(q)}", refresh=False)
+                rows.append(evaluate(player, q, episodes, seed, catalogue=catalogue, label=name,
+                                     on_episode=(lambda _r: bar.update(1)) if bar is not None else None))
+    finally:
+        if bar is not None:
+            bar.close()
+    return rows
 
 
 __all__ = ["RESULT_KEYS", "evaluate", "evaluate_many", "play_episode"]
-
-
-def add_eval_arguments(parser) -> None:
-    """``fgo eval``: arguments."""
-    parser.add_argument("--agent", required=True, help="registry names or saved-agent paths, comma-separated")
-    parser.add_argument("--quest", default="farming_3wave", help="quest ids, comma-separated")
-    parser.add_argument("--episodes", type=int, default=50, help="episodes per agent and quest (default 50)")
-    parser.add_argument("--seed", type=int, default=0, help="episode i uses env seed SEED + i (default 0)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
-def run_eval(args) -> int:
-    """``fgo eval``: evaluate every agent on every quest on the same seeds and print a table."""
-    from .demo import print_table
-
-    agents = [a for a in args.agent.split(",") if a]
-    quests = [q for q in args.quest.split(",") if q]
-    rows = evaluate_many(agents, quests, args.episodes, args.seed, progress=not args.no_progress)
-    print_table(rows, f"{args.episodes} episodes per agent and quest, seeds {args.seed}..")
-    return 0

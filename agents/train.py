@@ -1,4 +1,4 @@
-"""Training learning agents: ``train(...)`` and ``fgo train``.
+"""Training learning agents: ``train(...)``, the library behind ``fgo train``.
 
     fgo train --agent ppo --quest farming_3wave --steps 3000000 --seed 0
     fgo train --agent maskable_ppo --quest farming_3wave,boss_pale_king --steps 300000 --set n_envs=4
@@ -17,16 +17,25 @@ refuses unknown ones.
 
 **A run folder** ``<out>/<agent>_<quests>_s<seed>/`` holds:
 
-- ``agent.json`` + ``model.safetensors``: the final agent (``agents.registry.make(run_dir)``
-  or ``load_agent(run_dir)`` loads it),
+- ``agent.json`` + ``model.safetensors``: the agent (``agents.registry.load(run_dir)``), written
+  with every checkpoint and at the end (``"complete": false`` until the run reached its steps),
 - ``config.yml``: the resolved hyperparameters and the run's arguments,
 - ``progress.csv``: one row per evaluation (step, wall_time, eval_win_rate,
   eval_mean_return, eval_mean_turns, train_steps_per_s, plus per-quest win rates with
   several quests),
 - ``tb/``: TensorBoard logs (episode return, win rate, losses, steps per second, eval),
 - ``checkpoint.pt``: the latest training checkpoint (state dicts and primitives only,
-  written atomically every ``checkpoint_every`` steps and at the end; read with
-  ``weights_only=True``). ``resume=True`` continues from it up to ``steps`` in total.
+  written atomically every ``checkpoint_every`` steps, at the end and on Ctrl-C or SIGTERM; read
+  with ``weights_only=True``), and ``checkpoint.json``, the step it holds. ``resume=True``
+  continues from it up to ``steps`` in total.
+
+**Interrupts.** A ``KeyboardInterrupt`` (Ctrl-C; the ``fgo`` command turns SIGTERM into one)
+saves the checkpoint and ``agent.json`` and raises `agents.errors.TrainingInterrupted`; a
+SIGKILL leaves the last checkpoint and its agent, both written atomically.
+
+**Steps.** Learners train in whole updates (PPO: ``num_envs * num_steps`` env steps), so
+``steps`` is rounded up to a whole number of updates, said in a log message; ``config.yml``
+records both ``steps_requested`` and the ``steps`` trained.
 
 Evaluation (every ``eval_every`` steps, at step 0 and at the end) plays ``eval_episodes``
 games per quest with the greedy (argmax over legal actions) policy on evaluation seeds
@@ -36,21 +45,34 @@ independent of the training ones, scored with the "default" reward (see
 
 from __future__ import annotations
 
-import argparse
 import csv
+import json
+import logging
 import math
+import shlex
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-AGENTS = ("ppo", "maskable_ppo", "masked_dqn")
+from .errors import TrainingInterrupted, UserError
+
+log = logging.getLogger(__name__)
+
+
+def trainable() -> tuple[str, ...]:
+    """The agent kinds `train` can train (the registry's trainable kinds)."""
+    from . import registry
+
+    return registry.trainable_names()
+
 HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
 TRAINER_KEYS = ("eval_every", "checkpoint_every", "n_timesteps")
 RUN_KEYS = ("quests", "total_timesteps", "seed")  # set by train(), not by YAML
 PROGRESS_COLUMNS = ("step", "wall_time", "eval_win_rate", "eval_mean_return", "eval_mean_turns",
                     "train_steps_per_s")
 CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_INFO = "checkpoint.json"
 CONFIG_FILE = "config.yml"
 PROGRESS_FILE = "progress.csv"
 
@@ -64,20 +86,20 @@ def load_hyperparams(agent: str, quests: Sequence[str], overrides: dict | None =
 
     file = Path(path) if path is not None else HYPERPARAMS_DIR / f"{agent}.yml"
     if not file.is_file():
-        raise FileNotFoundError(f"{file}: no hyperparameter file for agent {agent!r}")
+        raise UserError(f"{file}: no hyperparameter file for agent {agent!r}")
     data = yaml.safe_load(file.read_text()) or {}
     if not isinstance(data, dict) or not isinstance(data.get("default", {}), dict):
-        raise ValueError(f"{file}: expected a mapping with a 'default:' section")
+        raise UserError(f"{file}: expected a mapping with a 'default:' section")
     params = dict(data.get("default") or {})
     for quest in quests:
         section = data.get(quest) or {}
         if not isinstance(section, dict):
-            raise ValueError(f"{file}: section {quest!r} must be a mapping")
+            raise UserError(f"{file}: section {quest!r} must be a mapping")
         params.update(section)
     params.update(overrides or {})
     bad = set(params) & set(RUN_KEYS)
     if bad:
-        raise ValueError(f"{sorted(bad)} are set by the train arguments (--quest/--steps/--seed), not hyperparameters")
+        raise UserError(f"{sorted(bad)} are set by the train arguments (--quest/--steps/--seed), not hyperparameters")
     return params
 
 
@@ -89,8 +111,11 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
     for item in items or ():
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        parsed = yaml.safe_load(value) if value.strip() else None
+            raise UserError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError as err:
+            raise UserError(f"--set {item!r}: the value is not valid YAML ({str(err).splitlines()[0]})") from None
         if isinstance(parsed, str):  # "1e-3" is a string in YAML 1.1; make it a number
             try:
                 parsed = float(parsed)
@@ -111,16 +136,27 @@ def run_name(agent: str, quests: Sequence[str], seed: int) -> str:
 
 
 def _check_quests(quests: Sequence[str]) -> list[str]:
-    import fgo_env
+    from fgo_env.content import check_quest_ids
 
     quests = [q.strip() for q in quests if q.strip()]
     if not quests:
-        raise ValueError("no quest given")
-    known = fgo_env.list_quests()
-    unknown = [q for q in quests if q not in known]
-    if unknown:
-        raise ValueError(f"unknown quest(s) {unknown}; known: {known}")
+        raise UserError("no quest given")
+    check_quest_ids(quests)
     return quests
+
+
+def resume_command(run_dir: str | Path, steps: int | None = None) -> str:
+    """The ``fgo train ... --resume`` line that continues ``run_dir`` (from its ``config.yml``)."""
+    import yaml
+
+    run_dir = Path(run_dir)
+    try:
+        cfg = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
+    except (OSError, yaml.YAMLError):
+        return f"fgo train ... --out {shlex.quote(str(run_dir.parent))} --resume  ({run_dir / CONFIG_FILE} is unreadable)"
+    return shlex.join(["fgo", "train", "--agent", str(cfg["agent"]), "--quest", ",".join(cfg["quests"]),
+                       "--steps", str(steps or cfg["steps"]), "--seed", str(cfg["seed"]),
+                       "--out", str(run_dir.parent), "--resume"])
 
 
 # ----------------------------------------------------------------------------- learners
@@ -136,7 +172,12 @@ def make_learner(agent: str, params: dict[str, Any], quests: list[str], steps: i
         from .learners.sb3_agents import LEARNERS
 
         return LEARNERS[agent]({**params, **run}, log_dir=str(run_dir / "tb" / "sb3"))
-    raise ValueError(f"unknown learning agent {agent!r}; choose one of {AGENTS}")
+    raise UserError(f"unknown learning agent {agent!r}; choose one of {trainable()}")
+
+
+def round_steps(steps: int, per_update: int) -> int:
+    """``steps`` rounded up to whole updates of ``per_update`` env steps."""
+    return -(-int(steps) // int(per_update)) * int(per_update)
 
 
 class _Trainer:
@@ -151,7 +192,8 @@ class _Trainer:
         self.learner, self.run_dir, self.quests, self.seed = learner, run_dir, quests, seed
         self.eval_every, self.eval_episodes = int(eval_every), int(eval_episodes)
         self.checkpoint_every, self.obs_mode = int(checkpoint_every), obs_mode
-        self.writer = SummaryWriter(str(run_dir / "tb"))
+        # purge_step: a resumed run drops the events logged after its checkpoint, so no step is logged twice
+        self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=learner.global_step or None)
         self.start = time.perf_counter() - wall_offset
         step = learner.global_step
         self.last_step = step
@@ -159,7 +201,8 @@ class _Trainer:
         self.last_sps = math.nan
         self.next_eval = (step // self.eval_every + 1) * self.eval_every
         self.next_ckpt = (step // self.checkpoint_every + 1) * self.checkpoint_every
-        self.last_eval_step = -1
+        self.last_eval_step, self.last_res = -1, None
+        self.stop: _StopBetweenUpdates | None = None
         self.last_win = math.nan
         self.columns = list(PROGRESS_COLUMNS) + ([f"eval_win_rate[{q}]" for q in quests] if len(quests) > 1 else [])
         self.bar = tqdm(total=steps, initial=step, unit="step", unit_scale=True, disable=not progress,
@@ -170,6 +213,8 @@ class _Trainer:
         return time.perf_counter() - self.start
 
     def __call__(self, learner, stats: dict) -> None:
+        if self.stop is not None and self.stop.requested:
+            raise KeyboardInterrupt  # at an update's end: the learner's state is whole
         step = learner.global_step
         shown = min(step, self.bar.total)  # the last update may overshoot the target
         self.bar.update(shown - min(self.last_step, self.bar.total))
@@ -213,7 +258,7 @@ class _Trainer:
                 self.writer.add_scalar(f"eval/win_rate/{q}", r["win_rate"], step)
         self.writer.flush()
         self.last_win = res["win_rate"]
-        self.last_eval_step = step
+        self.last_eval_step, self.last_res = step, res
         # the evaluation's own time does not count against the training speed
         self.window_t, self.window_step = time.perf_counter(), step
         self.start += eval_s
@@ -228,16 +273,62 @@ class _Trainer:
                 w.writeheader()
             w.writerow(row)
 
-    def save_checkpoint(self) -> None:
-        from .checkpoint import save_checkpoint
+    def save_checkpoint(self, complete: bool = False, final_eval: dict | None = None) -> None:
+        """The training checkpoint, its step in ``checkpoint.json`` and the agent so far: a run
+        killed at any moment can be resumed and evaluated from the last one."""
+        from .checkpoint import atomic_write_text, save_checkpoint
 
         payload = self.learner.checkpoint()
         payload["wall_time"] = float(self.wall())
         save_checkpoint(self.run_dir / CHECKPOINT_FILE, payload)
+        step = int(self.learner.global_step)
+        atomic_write_text(self.run_dir / CHECKPOINT_INFO, json.dumps(
+            {"step": step, "steps": int(self.bar.total), "complete": complete}) + "\n")
+        agent = self.learner.policy_agent()
+        agent.config.update({"wall_time": round(self.wall(), 3), "complete": complete, "target_steps": int(self.bar.total)})
+        if final_eval is not None:
+            agent.config["final_eval"] = final_eval
+        agent.save(self.run_dir)
 
     def close(self) -> None:
         self.bar.close()
         self.writer.close()
+
+
+class _StopBetweenUpdates:
+    """While training, the first Ctrl-C or SIGTERM only asks the learner to stop at the end of its
+    update (the trainer's hook raises KeyboardInterrupt there); a second Ctrl-C stops at once.
+    Installed only in the main thread, where Python delivers signals."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self):
+        self.requested = False
+        self._previous: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        import signal
+
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.warning("stopping at the end of this update to save a checkpoint (Ctrl-C again to stop at once)")
+
+    def __enter__(self) -> _StopBetweenUpdates:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                sig = getattr(signal, name)
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def _truncate_progress(file: Path, step: int) -> float:
@@ -268,128 +359,118 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
     """Train ``agent`` on ``quests`` for ``steps`` env steps; returns the run folder.
 
     Args:
-        agent: "ppo", "maskable_ppo" or "masked_dqn".
+        agent: a trainable kind (`trainable`: "ppo", "maskable_ppo", "masked_dqn").
         quests: quest ids (one policy for all of them) or a comma-separated string.
-        steps: total env steps (decisions); learners stop at the first update at or past it.
+        steps: total env steps (decisions), rounded up to whole updates (logged when it rounds).
         seed: training seed (evaluation games come from independent seeds).
         out_dir: parent folder; the run folder is ``out_dir/<agent>_<quests>_s<seed>``.
-        overrides: hyperparameters over the YAML's (``{"learning_rate": 1e-3}``).
+        overrides: hyperparameters over the YAML's (``{"learning_rate": 1e-3}``); on resume they
+            must equal the run's own (`UserError` naming each key that differs).
         progress: show a progress bar.
         eval_every: evaluate every this many steps (default: the YAML's ``eval_every``).
         eval_episodes: evaluation games per quest.
         resume: continue the run folder's checkpoint up to ``steps``; without ``resume`` an
-            existing run folder with a checkpoint is an error.
+            existing run folder with a checkpoint is an error. A run that already reached
+            ``steps`` is left as it is (logged).
 
     Returns:
-        The run folder; ``agents.registry.make(str(run))`` loads the trained agent.
+        The run folder; ``agents.registry.load(run)`` loads the trained agent.
+
+    Raises:
+        TrainingInterrupted: on Ctrl-C, after the checkpoint and ``agent.json`` were saved.
     """
     import yaml
 
     from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint
 
-    if agent not in AGENTS:
-        raise ValueError(f"unknown learning agent {agent!r}; choose one of {AGENTS}")
+    if agent not in trainable():
+        raise UserError(f"unknown learning agent {agent!r}; choose one of {', '.join(trainable())}")
     quests = _check_quests(quests.split(",") if isinstance(quests, str) else list(quests))
     steps, seed = int(steps), int(seed)
     if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+        raise UserError(f"steps must be >= 1, got {steps}")
     run_dir = Path(out_dir) / run_name(agent, quests, seed)
     ckpt_file = run_dir / CHECKPOINT_FILE
     ckpt = None
     if resume:
         if not ckpt_file.exists():
-            raise FileNotFoundError(f"{ckpt_file}: nothing to resume (train without --resume first)")
+            raise UserError(f"{ckpt_file}: nothing to resume (train without --resume first)")
         ckpt = load_checkpoint(ckpt_file)
         if ckpt.get("kind") != agent:
             raise CheckpointError(f"{ckpt_file}: holds a {ckpt.get('kind')!r} run, not {agent!r}")
         saved = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
         if list(saved["quests"]) != quests or int(saved["seed"]) != seed:
-            raise ValueError(f"{run_dir}: was trained on {saved['quests']} seed {saved['seed']}")
-        params = {**saved["hyperparams"], **(overrides or {})}
+            raise UserError(f"{run_dir}: was trained on {saved['quests']} seed {saved['seed']}")
+        _check_resume_overrides(run_dir, saved["hyperparams"], overrides or {})
+        params = dict(saved["hyperparams"])
+        if int(ckpt.get("global_step", 0)) >= steps:
+            log.warning("%s already holds %s steps (asked for %s): nothing to train", run_dir,
+                        f"{int(ckpt['global_step']):,}", f"{steps:,}")
+            return run_dir
     else:
         if ckpt_file.exists() or (run_dir / PROGRESS_FILE).exists():
-            raise FileExistsError(f"{run_dir} already holds a run; pass resume=True (--resume) to continue it, "
-                                  "or choose another out_dir/seed")
+            raise UserError(f"{run_dir} already holds a run; pass --resume (resume=True) to continue it, "
+                            "or choose another --out or --seed")
         params = load_hyperparams(agent, quests, overrides)
     run_dir.mkdir(parents=True, exist_ok=True)
 
     trainer_params = {k: params.pop(k) for k in TRAINER_KEYS if k in params}
-    eval_every = int(eval_every or trainer_params.get("eval_every") or max(steps // 10, 1))
-    checkpoint_every = int(trainer_params.get("checkpoint_every") or max(steps // 4, 1))
-    config = {"agent": agent, "quests": quests, "steps": steps, "seed": seed, "eval_every": eval_every,
-              "eval_episodes": int(eval_episodes), "checkpoint_every": checkpoint_every,
-              "hyperparams": {**params, **{k: v for k, v in trainer_params.items() if k != "n_timesteps"}}}
-    atomic_write_text(run_dir / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
-
     learner = make_learner(agent, params, quests, steps, seed, run_dir)
-    wall_offset = 0.0
-    if ckpt is not None:
-        learner.restore(ckpt)
-        wall_offset = max(_truncate_progress(run_dir / PROGRESS_FILE, learner.global_step),
-                          float(ckpt.get("wall_time", 0.0)))
-    obs_mode = params.get("obs_mode", "state")
-    trainer = _Trainer(learner, run_dir, quests, steps, seed, eval_every, eval_episodes, checkpoint_every,
-                       progress, wall_offset, obs_mode)
     try:
-        if ckpt is None:
-            trainer.evaluate()  # the untrained policy: row 0 of the learning curve
-        learner.learn(trainer, report_every=min(eval_every, checkpoint_every))
-        if trainer.last_eval_step != learner.global_step:
-            res = trainer.evaluate()
-        else:
-            res = None
-        trainer.save_checkpoint()
-        final = learner.policy_agent()
-        final.config["wall_time"] = round(trainer.wall(), 3)
-        if res is not None:
-            final.config["final_eval"] = {k: res[k] for k in ("win_rate", "mean_return", "mean_turns", "episodes")}
-        final.save(run_dir)
+        target = round_steps(steps, learner.steps_per_update)
+        if target != steps:
+            log.warning("%s trains in updates of %s env steps, so %s steps round up to %s", agent,
+                        f"{learner.steps_per_update:,}", f"{steps:,}", f"{target:,}")
+        learner.total_timesteps = target
+        eval_every = int(eval_every or trainer_params.get("eval_every") or max(target // 10, 1))
+        checkpoint_every = int(trainer_params.get("checkpoint_every") or max(target // 4, 1))
+        config = {"agent": agent, "quests": quests, "steps": target, "steps_requested": steps, "seed": seed,
+                  "eval_every": eval_every, "eval_episodes": int(eval_episodes), "checkpoint_every": checkpoint_every,
+                  "hyperparams": {**params, **{k: v for k, v in trainer_params.items() if k != "n_timesteps"}}}
+        atomic_write_text(run_dir / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
+        _run(learner, ckpt, run_dir, quests, target, seed, eval_every, eval_episodes, checkpoint_every, progress,
+             params.get("obs_mode", "state"))
     finally:
-        trainer.close()
         if hasattr(learner, "close"):
             learner.close()
     return run_dir
 
 
-# ----------------------------------------------------------------------------- CLI
-
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``fgo train``."""
-    parser.add_argument("--agent", required=True, choices=AGENTS, help="learner to train")
-    parser.add_argument("--quest", required=True, help="quest id, or several separated by commas (one policy)")
-    parser.add_argument("--steps", type=float, default=None,
-                        help="total env steps (default: the YAML's n_timesteps); 3e6 is accepted")
-    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
-    parser.add_argument("--out", default="runs", help="parent folder of the run folder (default runs/)")
-    parser.add_argument("--resume", action="store_true", help="continue the run's last checkpoint to --steps")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a hyperparameter (repeatable), e.g. --set learning_rate=5e-4")
-    parser.add_argument("--eval-every", type=float, default=None, help="evaluate every N steps")
-    parser.add_argument("--eval-episodes", type=int, default=50, help="evaluation games per quest (default 50)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+def _check_resume_overrides(run_dir: Path, saved: dict, overrides: dict) -> None:
+    """A resumed run keeps its hyperparameters: name every ``--set`` key that would change them."""
+    differ = [f"{k}={v!r} (the run has {saved.get(k, '<unset>')!r})" for k, v in overrides.items()
+              if k not in saved or saved[k] != v]
+    if differ:
+        raise UserError(f"{run_dir / CONFIG_FILE}: --set differs from the run being resumed: {'; '.join(differ)}. "
+                        "A resumed run keeps its hyperparameters; drop --set, or start a new run with another "
+                        "--out or --seed")
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """Run ``fgo train``; prints the run folder and the last evaluation."""
-    quests = [q for q in args.quest.split(",") if q.strip()]
-    overrides = parse_overrides(args.set)
-    steps = args.steps
-    if steps is None:
-        steps = load_hyperparams(args.agent, quests, overrides).get("n_timesteps")
-        if steps is None:
-            raise SystemExit("give --steps (the hyperparameter file has no n_timesteps)")
-    run = train(args.agent, quests, int(steps), args.seed, args.out, overrides=overrides,
-                progress=not args.no_progress, eval_every=int(args.eval_every) if args.eval_every else None,
-                eval_episodes=args.eval_episodes, resume=args.resume)
-    with open(run / PROGRESS_FILE, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if rows:
-        last = rows[-1]
-        print(f"step {last['step']}: eval win rate {float(last['eval_win_rate']):.3f}, "
-              f"mean turns {float(last['eval_mean_turns']):.2f}, mean return {float(last['eval_mean_return']):.3f}")
-    print(f"trained agent: {run}  (load with agents.registry.make({str(run)!r}))")
-    return 0
+def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int, eval_every: int,
+         eval_episodes: int, checkpoint_every: int, progress: bool, obs_mode: str) -> None:
+    wall_offset = 0.0
+    if ckpt is not None:
+        learner.restore(ckpt)
+        wall_offset = max(_truncate_progress(run_dir / PROGRESS_FILE, learner.global_step),
+                          float(ckpt.get("wall_time", 0.0)))
+    trainer = _Trainer(learner, run_dir, quests, steps, seed, eval_every, eval_episodes, checkpoint_every,
+                       progress, wall_offset, obs_mode)
+    try:
+        if ckpt is None:
+            trainer.evaluate()  # the untrained policy: row 0 of the learning curve
+        with _StopBetweenUpdates() as stop:
+            trainer.stop = stop
+            learner.learn(trainer, report_every=min(eval_every, checkpoint_every))
+        res = trainer.evaluate() if trainer.last_eval_step != learner.global_step else trainer.last_res
+        final = {k: res[k] for k in ("win_rate", "mean_return", "mean_turns", "episodes")} if res else None
+        trainer.save_checkpoint(complete=True, final_eval=final)
+    except KeyboardInterrupt:
+        trainer.bar.close()
+        trainer.save_checkpoint()  # the learner stopped between two steps: its state is whole
+        raise TrainingInterrupted(run_dir, learner.global_step) from None
+    finally:
+        trainer.close()
 
 
-__all__ = ["AGENTS", "PROGRESS_COLUMNS", "add_train_arguments", "load_hyperparams", "make_learner",
-           "parse_overrides", "run_name", "run_train", "train"]
+__all__ = ["PROGRESS_COLUMNS", "load_hyperparams", "make_learner", "parse_overrides", "resume_command", "run_name",
+           "train", "trainable"]

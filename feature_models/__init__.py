@@ -5,9 +5,9 @@
 and crops), ``backbone`` / ``model`` (shared ResNet + ModuleDict of heads, ``add_task``), ``loader``
 (multi-dataset sampling rules), ``learner`` (``fit``), ``io`` (safetensors + JSON weights),
 ``baselines`` (single-task models), ``wrappers`` (``ParsedFeatures`` env wrapper), ``evaluate``
-and ``cli`` (``fgo vision data|train|eval``). See docs/vision.md.
+and ``pipeline`` (behind ``fgo vision data|train|eval``). See docs/vision.md.
 
 Layering: this package imports ``fgo_env`` only, never ``agents``. The agents that play on parsed
 features (``ParsedGreedy``, ``greedy_parsed_vs_true``) and the ``fgo vision`` wiring, which
-injects the greedy agent as the data policy and the greedy check, live in ``agents.vision``.
+injects the greedy agent as the data policy and the greedy check, live in ``agents.cli.vision`` and ``agents.experiments.vision_check``.
 """

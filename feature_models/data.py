@@ -4,7 +4,7 @@ Frames come from two sources, both drawn with domain randomisation (``Look.rando
 
 * **real episodes** of ``fgo_env`` on catalogue quests, a ``greedy_fraction`` share played by an
   injected policy (``policy_factory``; ``fgo vision data`` injects the greedy agent, see
-  ``agents.vision``) and the rest by a seeded random policy: every decision screen
+  ``agents.cli.vision``) and the rest by a seeded random policy: every decision screen
   (``scene_from_state``) plus the in-between frames of every resolved turn
   (``transition_scenes``: the chain playing, the enemy turn, the "Battle n/N" banner) and the
   final victory/defeat screen;

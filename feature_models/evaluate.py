@@ -7,7 +7,7 @@
 * `parse_check`: `FrameParser` on freshly rendered frames (new look seeds, episodes and example
   scenes) against the Features of the scene each frame shows, per field and per whole frame;
 * greedy on parsed features vs greedy on true features over the same episode seeds, when a
-  ``greedy_check`` is injected (``fgo vision eval`` injects ``agents.vision.greedy_parsed_vs_true``;
+  ``greedy_check`` is injected (``fgo vision eval`` injects ``agents.experiments.vision_check.greedy_parsed_vs_true``;
   this package sits below ``agents`` and does not import it). Without one the section is not run
   and the report says so.
 
@@ -20,7 +20,7 @@ eval``: the greedy agent) or, without one, by the random policy (see `feature_mo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +103,20 @@ def latency(parser, reader, frames_by_kind: dict, repeats: int = 40) -> dict:
 GreedyCheck = Callable[..., list[dict]]
 """``greedy_check(quests, episodes, seed=, parser=, look=, progress=) -> rows`` (one dict per quest:
 quest, episodes, win_rate_true, win_rate_parsed, episodes_differing, card_decisions, hand_misread,
-unread_hands), as ``agents.vision.greedy_parsed_vs_true``."""
+unread_hands), as ``agents.experiments.vision_check.greedy_parsed_vs_true``."""
 
 
-def run_evaluation(args, greedy_check: GreedyCheck | None = None,
+def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None = None, *, frames: int = 300,
+                   quests: Sequence[str] = (), episodes: int = 100, seed: int = 0, threads: int = 1,
+                   greedy_check: GreedyCheck | None = None,
                    policy_factory: Callable[[int], Any] | None = None) -> dict:
-    """Everything the report shows (see module docstring); ``args`` as parsed by `cli`.
+    """Everything the report shows (see module docstring).
+
+    ``root``: the datasets (its ``test`` split is scored). ``out``: the training folder (its
+    ``multitask`` and ``baselines`` weights are used when present). ``weights``: the multi-task
+    weights (default: ``out/multitask``, else the shipped ones). ``frames``: freshly rendered
+    frames of the parse check. ``quests``, ``episodes``, ``seed``: the greedy check's games.
+    ``threads``: recorded in the results (the caller sets torch's).
 
     ``greedy_check``: the greedy parsed-vs-true comparison (None: not run; ``results["greedy"]``
     is None). ``policy_factory``: plays the ``greedy_fraction`` share of the fresh frames'
@@ -123,12 +131,12 @@ def run_evaluation(args, greedy_check: GreedyCheck | None = None,
     from .parser import DEFAULT_WEIGHTS, FrameParser
     from .tasks import TASK_NAMES
 
-    out_dir = Path(args.out)
-    weights = Path(args.weights) if args.weights else (
+    out_dir = Path(out)
+    weights = Path(weights) if weights else (
         out_dir / "multitask" if (out_dir / "multitask.json").exists() else DEFAULT_WEIGHTS)
     model, doc = load_model(weights)
-    results: dict = {"weights": str(weights), "threads": args.threads}
-    test = load_split(args.root, "test")
+    results: dict = {"weights": str(weights), "threads": threads}
+    test = load_split(root, "test")
     results["test_samples"] = {t: len(d) for t, d in test.items()}
     results["multitask"] = {t: m["acc"] for t, m in evaluate_model(model, test).items()}
     results["multitask_params"] = model.parameter_count()
@@ -150,13 +158,13 @@ def run_evaluation(args, greedy_check: GreedyCheck | None = None,
     frames_by_kind = {k: r.render(Scene.example(k, 12345)) for k in ("command", "cards", "chain")}
     results["latency_640x360"] = latency(parser, reader, frames_by_kind)
     t0 = time.perf_counter()
-    frames = fresh_frames(args.frames, policy_factory=policy_factory)
-    results["parse_check"] = parse_check(parser, frames)
+    fresh = fresh_frames(frames, policy_factory=policy_factory)
+    results["parse_check"] = parse_check(parser, fresh)
     results["parse_check"]["seconds"] = round(time.perf_counter() - t0, 1)
     results["parse_check"]["episode_policy"] = policy_name(
         policy_factory(0) if policy_factory is not None else RandomPolicy(0))
     results["greedy"] = None if greedy_check is None else greedy_check(
-        args.quests, args.episodes, seed=10_000 + args.seed, parser=parser, look=GREEDY_LOOK_BASE,
+        list(quests), episodes, seed=10_000 + seed, parser=parser, look=GREEDY_LOOK_BASE,
         progress=True)
     return results
 
@@ -223,8 +231,8 @@ def write_report(results: dict, path: str | Path | None) -> str:
                       "(run `fgo vision eval` for the greedy-played frames)."]
     lines += ["", "## Greedy on parsed vs true features (same episode seeds, held-out looks)", ""]
     if results.get("greedy") is None:
-        lines += ["Not run: no greedy comparison was injected (`python -m feature_models.cli eval` runs "
-                  "without `agents`; `fgo vision eval` runs it)."]
+        lines += ["Not run: no greedy comparison was injected (`feature_models.pipeline.evaluate` called "
+                  "without one; `fgo vision eval` runs it)."]
     else:
         lines += ["| quest | episodes | win rate, true | win rate, parsed | Δ (points) | episodes with "
                   "other actions | card screens with a misread hand |", "|---|---|---|---|---|---|---|"]

@@ -14,17 +14,17 @@ Inference needs only torch, safetensors and this package.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as save_bytes
+
+from fgo_env.safe_files import atomic_write_bytes, atomic_write_text, looks_like_safetensors, sha256_file, unsafe_reason
 
 from .model import MultiTaskModel
 
 FORMAT = "pendragon-vision/1"
-_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's zip archive (pickle inside)
 
 
 class WeightsError(ValueError):
@@ -42,25 +42,17 @@ def _paths(path: str | Path) -> tuple[Path, Path]:
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def save_model(model: MultiTaskModel, path: str | Path, metadata: dict | None = None) -> tuple[Path, Path]:
     """Write ``path.safetensors`` and ``path.json``; returns both paths."""
     weights, config = _paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     model.promote_new_heads()
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(weights), metadata={"format": FORMAT})
+    atomic_write_bytes(weights, save_bytes(state, metadata={"format": FORMAT}))
     doc = {"format": FORMAT, "model": model.config(), "weights_file": weights.name,
            "bytes": weights.stat().st_size, "sha256": sha256_file(weights),
            "parameters": model.parameter_count(), "metadata": metadata or {}}
-    config.write_text(json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(config, json.dumps(doc, indent=1) + "\n")
     return weights, config
 
 
@@ -70,11 +62,10 @@ def check_weights_file(weights: Path, expected_bytes: int | None = None, expecte
         raise WeightsError(weights, "weights file not found")
     with open(weights, "rb") as f:
         head = f.read(9)
-    looks_safetensors = len(head) == 9 and head[8:9] == b"{"  # u64 header length, then a JSON object
-    if head.startswith(_ZIP_MAGIC) or (not looks_safetensors and head[:1] == b"\x80"
-                                        and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
-        raise WeightsError(weights, "is a pickle / torch.save file; only safetensors weights are loaded "
-                                    "(pickle can run arbitrary code)")
+    looks_safetensors = looks_like_safetensors(head)
+    reason = unsafe_reason(head)
+    if reason is not None:
+        raise WeightsError(weights, f"{reason}; only safetensors weights are loaded")
     size = weights.stat().st_size
     if expected_bytes is not None and size < expected_bytes:
         raise WeightsError(weights, f"truncated: {size} bytes, the config records {expected_bytes}")

@@ -5,7 +5,7 @@
 the parsed `Features` (flat, ``Features.to_array``) as the observation, instead of the true ones.
 ``info["true_features"]`` keeps the truth for comparison.
 
-Agents that play on it live in ``agents.vision`` (``ParsedGreedy``, ``play``,
+Agents that play on it live in ``agents.experiments.vision_check`` (``ParsedGreedy``,
 ``greedy_parsed_vs_true``): ``agents`` sits above this package, which depends only on ``fgo_env``
 and the parser.
 """

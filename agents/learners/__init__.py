@@ -5,6 +5,6 @@ Importing this package is light: torch and SB3 load only with `ppo` / `sb3_agent
 Train with `agents.train.train` or ``fgo train``; see docs/training.md.
 """
 
-from .policy_agent import LEARNED_KINDS, PolicyAgent, load_agent
+from .policy_agent import PolicyAgent
 
-__all__ = ["LEARNED_KINDS", "PolicyAgent", "load_agent"]
+__all__ = ["PolicyAgent"]

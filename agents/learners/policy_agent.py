@@ -14,13 +14,14 @@ out before choosing: the argmax (``deterministic=True``, the default) or a sampl
 of the logits; epsilon-greedy for Q-values). ``last_info["probs"]`` maps the top legal
 actions to their probability (softmax of logits or of Q-values).
 
-``load_agent(path)`` loads any saved agent by path: a trained policy folder (or its
-``agent.json``), or a scripted agent's JSON (``{"agent": "greedy", "config": {...}}``).
+``agents.registry.load(path)`` loads a saved agent by path. ``agent.json`` is checked against
+the weights: the layer sizes against the tensors' shapes, and the kind, head, activation and
+layer sizes against the architecture recorded inside the safetensors file, so an edited
+``agent.json`` is refused with the field named.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..base import legal_actions
-from ..checkpoint import CONFIG_FILE, CheckpointError, load_weights, save_weights
+from ..checkpoint import CheckpointError, load_weights, save_weights
 
-LEARNED_KINDS = ("ppo", "maskable_ppo", "masked_dqn")
+KIND_HEADS = {"ppo": "logits", "maskable_ppo": "logits", "masked_dqn": "q"}  # what each learner exports
 ACTIVATIONS = ("tanh", "relu")
 HEADS = ("logits", "q")
 NEG = np.float32(-1e9)
@@ -186,20 +187,27 @@ class PolicyAgent:
         return action
 
     # -- files -------------------------------------------------------------------------------
+    def architecture(self) -> dict:
+        """What the weights were trained as; stored inside the weights file, checked on load."""
+        return {"agent": self.name, "obs_mode": self.obs_mode, "activation": self.activation, "head": self.head,
+                "layer_sizes": [self.obs_size] + [wt.shape[1] for wt, _ in self.layers]}
+
     def save(self, path: str | Path) -> None:
         """Write ``agent.json`` + ``model.safetensors`` into the folder ``path``."""
-        config = {**self.config, "agent": self.name, "obs_mode": self.obs_mode, "activation": self.activation,
-                  "head": self.head, "layer_sizes": [self.obs_size] + [wt.shape[1] for wt, _ in self.layers]}
-        save_weights(path, self.weights(), config)
+        arch = self.architecture()
+        save_weights(path, self.weights(), {**self.config, **arch}, metadata={"architecture": arch})
 
     @classmethod
     def load(cls, path: str | Path, **kwargs) -> PolicyAgent:
-        """Rebuild an agent from a folder written by `save` (or its ``agent.json``)."""
-        weights, config = load_weights(path)
+        """Rebuild an agent from a folder written by `save` (or its ``agent.json``); a config that
+        does not match its weights raises `CheckpointError` naming the field."""
+        weights, config, metadata = load_weights(path, with_metadata=True)
         try:
-            return cls(weights, config, **kwargs)
+            agent = cls(weights, config, **kwargs)
         except ValueError as err:
             raise CheckpointError(f"{path}: weights do not match their config ({err})") from None
+        _check_architecture(path, config, agent, metadata.get("architecture"))
+        return agent
 
     def __repr__(self) -> str:
         sizes = [self.obs_size] + [wt.shape[1] for wt, _ in self.layers]
@@ -207,63 +215,48 @@ class PolicyAgent:
                 f"head={self.head!r}, deterministic={self.deterministic})")
 
 
-# ----------------------------------------------------------------------------- loading by path
-
-def is_agent_path(name: str | Path) -> bool:
-    """True if ``name`` names an existing agent folder or agent JSON file."""
-    p = Path(name)
-    return (p.is_dir() and (p / CONFIG_FILE).is_file()) or (p.is_file() and p.suffix == ".json")
-
-
-def load_agent(path: str | Path, **kwargs: Any):
-    """Any saved agent by path: a trained policy (folder with ``agent.json`` +
-    ``model.safetensors``, e.g. a run folder of ``fgo train``) or a scripted agent's JSON."""
-    p = Path(path)
-    file = p / CONFIG_FILE if p.is_dir() else p
-    if not file.is_file():
-        raise FileNotFoundError(f"{p}: no agent here (expected a folder with {CONFIG_FILE} or a .json file)")
-    try:
-        data = json.loads(file.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        data = None
-    if isinstance(data, dict) and "format" not in data and isinstance(data.get("agent"), str):
-        from ..registry import agent_class  # a scripted agent's {"agent": name, "config": {...}}
-
-        return agent_class(data["agent"]).load(file)
-    return PolicyAgent.load(p, **kwargs)  # validates and raises CheckpointError naming the file
+def _check_architecture(path, config: Mapping[str, Any], agent: PolicyAgent, recorded: Any) -> None:
+    """Refuse an ``agent.json`` edited away from its weights (sizes from the tensors; kind, head and
+    activation from the architecture the weights file records, when it records one)."""
+    actual = agent.architecture()
+    sizes = config.get("layer_sizes")
+    if sizes is not None and list(sizes) != actual["layer_sizes"]:
+        raise CheckpointError(f"{path}: agent.json field 'layer_sizes' {list(sizes)} does not match the weights "
+                              f"{actual['layer_sizes']}")
+    kind_head = KIND_HEADS.get(actual["agent"])
+    if kind_head is not None and kind_head != actual["head"]:
+        raise CheckpointError(f"{path}: agent.json field 'agent' {actual['agent']!r} needs a {kind_head!r} head, "
+                              f"the config says {actual['head']!r}")
+    if not isinstance(recorded, dict):
+        return  # written before the weights recorded their architecture
+    for key, value in recorded.items():
+        if actual.get(key) != value:
+            raise CheckpointError(f"{path}: agent.json field {key!r} is {actual.get(key)!r} but the weights were "
+                                  f"trained with {value!r}")
 
 
-def _learned(kind: str, path: str | Path | None, kwargs: dict) -> PolicyAgent:
-    if path is not None:
-        agent = PolicyAgent.load(path, **kwargs)
-        if agent.name != kind:
-            raise ValueError(f"{path} holds a {agent.name!r} agent, not {kind!r}")
-        return agent
+# ----------------------------------------------------------------------------- registry factories
+
+def _untrained(kind: str, kwargs: dict) -> PolicyAgent:
     seed = kwargs.pop("seed", 0)
     obs_mode = kwargs.pop("obs_mode", "state")
     hidden = tuple(kwargs.pop("hidden", (128, 128)))
     return PolicyAgent.untrained(kind, obs_mode=obs_mode, hidden=hidden, seed=0 if seed is None else seed, **kwargs)
 
 
-def make_ppo(path: str | Path | None = None, **kwargs: Any) -> PolicyAgent:
-    """Registry factory "ppo": the trained agent at ``path``, or an untrained policy."""
-    return _learned("ppo", path, kwargs)
+def make_ppo(**kwargs: Any) -> PolicyAgent:
+    """Registry factory "ppo": an untrained policy (``agents.registry.load`` loads trained ones)."""
+    return _untrained("ppo", kwargs)
 
 
-def make_maskable_ppo(path: str | Path | None = None, **kwargs: Any) -> PolicyAgent:
-    """Registry factory "maskable_ppo": the trained agent at ``path``, or an untrained policy."""
-    return _learned("maskable_ppo", path, kwargs)
+def make_maskable_ppo(**kwargs: Any) -> PolicyAgent:
+    """Registry factory "maskable_ppo": an untrained policy."""
+    return _untrained("maskable_ppo", kwargs)
 
 
-def make_masked_dqn(path: str | Path | None = None, **kwargs: Any) -> PolicyAgent:
-    """Registry factory "masked_dqn": the trained agent at ``path``, or an untrained Q-network."""
-    return _learned("masked_dqn", path, kwargs)
+def make_masked_dqn(**kwargs: Any) -> PolicyAgent:
+    """Registry factory "masked_dqn": an untrained Q-network."""
+    return _untrained("masked_dqn", kwargs)
 
 
-__all__ = ["LEARNED_KINDS", "PolicyAgent", "is_agent_path", "load_agent", "make_maskable_ppo", "make_masked_dqn",
-           "make_ppo"]
-
-# ``agents.registry.agent_class("ppo").load(path)`` works like for scripted agent classes
-make_ppo.load = lambda path, **kw: _learned("ppo", path, dict(kw))  # type: ignore[attr-defined]
-make_maskable_ppo.load = lambda path, **kw: _learned("maskable_ppo", path, dict(kw))  # type: ignore[attr-defined]
-make_masked_dqn.load = lambda path, **kw: _learned("masked_dqn", path, dict(kw))  # type: ignore[attr-defined]
+__all__ = ["KIND_HEADS", "PolicyAgent", "make_maskable_ppo", "make_masked_dqn", "make_ppo"]

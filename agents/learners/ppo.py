@@ -18,9 +18,7 @@ timeout counts as a terminal state (not bootstrapped): the turn counter is part 
 observation, so the time limit is part of the game.
 
 Use it through ``agents.train.train("ppo", ...)`` / ``fgo train --agent ppo`` (YAML
-hyperparameters, evaluation, checkpoints), or directly::
-
-    python -m agents.learners.ppo --quests farming_3wave --total-timesteps 2000000
+hyperparameters, evaluation, checkpoints), or build ``PPO(Args(...))`` and call ``learn()``.
 """
 
 from __future__ import annotations
@@ -162,7 +160,7 @@ def sample_categorical(probs: torch.Tensor) -> torch.Tensor:
     return action
 
 
-class Agent(nn.Module):
+class ActorCritic(nn.Module):
     def __init__(self, obs_size: int, n_actions: int, hidden: list[int], activation: str = "tanh",
                  shared_trunk: bool = False):
         super().__init__()
@@ -226,7 +224,7 @@ class PPO:
 
     def __init__(self, args: Args):
         self.args = args
-        # TRY NOT TO MODIFY: seeding
+        # seeding
         torch.set_num_threads(resolve_threads(args.torch_threads))
         import numba
 
@@ -239,7 +237,7 @@ class PPO:
         self.obs_size = self.envs.single_observation_space.shape[0]
         self.n_actions = int(self.envs.single_action_space.n)
 
-        self.agent = Agent(self.obs_size, self.n_actions, args.hidden, args.activation, args.shared_trunk)
+        self.agent = ActorCritic(self.obs_size, self.n_actions, args.hidden, args.activation, args.shared_trunk)
         self.optimizer = optim.Adam(self.agent.parameters(), lr=args.learning_rate, eps=1e-5)
         # bfloat16 matmuls (~10 % more steps/s here, AMX): master weights, Adam state,
         # log-softmax, entropy and losses stay float32
@@ -257,7 +255,7 @@ class PPO:
         self.dones = torch.zeros((S, N))
         self.values = torch.zeros((S, N))
 
-        # TRY NOT TO MODIFY: start the game
+        # start the games
         self.global_step = 0
         self.iteration = 0
         obs, info = self.envs.reset(seed=args.seed)
@@ -299,7 +297,7 @@ class PPO:
                     self.actions[step] = action
                     self.logprobs[step] = logprob
 
-                    # TRY NOT TO MODIFY: execute the game and log data.
+                    # execute the games and log data
                     actions_np[:] = action.numpy()
                     obs, reward, terminated, truncated, info = envs.step(actions_np)
                     done = terminated | truncated
@@ -399,7 +397,7 @@ class PPO:
             explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
             elapsed = time.perf_counter() - t_start
 
-            # TRY NOT TO MODIFY: record rewards for plotting purposes
+            # record rewards for plotting
             stats = {
                 "charts/learning_rate": self.optimizer.param_groups[0]["lr"],
                 "losses/value_loss": v_loss.item(),
@@ -422,6 +420,19 @@ class PPO:
                 on_iteration(self, stats)
 
     # ------------------------------------------------------------------------------------------
+    @property
+    def steps_per_update(self) -> int:
+        """Env steps of one update (a rollout of every game): the unit the run's length rounds to."""
+        return int(self.args.batch_size)
+
+    @property
+    def total_timesteps(self) -> int:
+        return int(self.args.total_timesteps)
+
+    @total_timesteps.setter
+    def total_timesteps(self, steps: int) -> None:
+        self.args.total_timesteps = int(steps)
+
     def policy_config(self) -> dict:
         a = self.args
         return {"agent": self.kind, "obs_mode": a.obs_mode, "activation": a.activation, "head": "logits",
@@ -485,26 +496,4 @@ def args_from_dict(params: dict) -> Args:
     return Args(**params)
 
 
-def _cli() -> None:
-    import argparse
-
-    from ..train import train
-
-    parser = argparse.ArgumentParser(description="masked PPO on FGOVectorEnv (see agents.train for the full API)")
-    parser.add_argument("--quests", default="farming_3wave", help="comma-separated quest ids")
-    parser.add_argument("--total-timesteps", type=int, default=Args.total_timesteps)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    ns = parser.parse_args()
-    from ..train import parse_overrides
-
-    run = train("ppo", ns.quests.split(","), ns.total_timesteps, ns.seed, ns.out, overrides=parse_overrides(ns.set))
-    print(run)
-
-
-if __name__ == "__main__":
-    _cli()
-
-
-__all__ = ["Agent", "Args", "PPO", "args_from_dict", "layer_init", "mask_bias", "sample_categorical"]
+__all__ = ["ActorCritic", "Args", "PPO", "args_from_dict", "layer_init", "mask_bias", "sample_categorical"]

@@ -282,6 +282,11 @@ class SB3Learner:
     def report_every(self) -> int:
         return 2048
 
+    @property
+    def steps_per_update(self) -> int:
+        """Env steps SB3 collects between two checks of the step budget (the unit runs round to)."""
+        return int(self.params["n_envs"])
+
     # export
     def policy_layers(self) -> list[nn.Linear]:
         raise NotImplementedError
@@ -331,6 +336,10 @@ class MaskablePPOLearner(SB3Learner):
     def report_every(self) -> int:
         return int(self.params["n_envs"]) * int(self.model.n_steps)
 
+    @property
+    def steps_per_update(self) -> int:
+        return self.report_every()
+
     def policy_layers(self) -> list[nn.Linear]:
         pol = self.model.policy
         return [m for m in pol.mlp_extractor.policy_net if isinstance(m, nn.Linear)] + [pol.action_net]
@@ -351,6 +360,11 @@ class MaskedDQNLearner(SB3Learner):
 
     def report_every(self) -> int:
         return 1000
+
+    @property
+    def steps_per_update(self) -> int:
+        freq = self.params.get("train_freq", 1)
+        return int(self.params["n_envs"]) * (int(freq) if isinstance(freq, (int, float)) else 1)
 
     def policy_layers(self) -> list[nn.Linear]:
         return [m for m in self.model.q_net.q_net if isinstance(m, nn.Linear)]

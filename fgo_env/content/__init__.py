@@ -14,8 +14,16 @@ from .schema import (
     ATTRIBUTES, BUFF_KINDS, CARD_TYPES, CLASSES, EFFECT_KINDS, EFFECT_TARGETS, FRONT_SIZE,
     INSTANT_KINDS, MAX_EFFECTS, MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, NP_TARGETS,
     QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
-    Servant, Skill,
+    Servant, Skill, UnknownIdError,
 )
+
+
+def check_quest_ids(ids, catalogue: Catalogue | None = None) -> None:
+    """Raise `UnknownIdError` naming the first id in ``ids`` that is no quest (hand-made or
+    ``random_<seed>``)."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    for quest_id in ids:
+        catalogue.quest(quest_id)
 
 __all__ = [
     "ATTRIBUTES", "BUFF_KINDS", "CARD_TYPES", "CLASSES", "EFFECT_KINDS", "EFFECT_TARGETS",

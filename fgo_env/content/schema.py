@@ -263,12 +263,19 @@ class Quest:
     waves: tuple[tuple[QuestEnemy, ...], ...]
 
 
-def _lookup(table: Mapping[str, object], key: str, what: str) -> object:
-    """``table[key]`` with a KeyError that lists the valid ids."""
+class UnknownIdError(KeyError):
+    """An id that names no content entry; the message lists the valid ids."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+def _lookup(table: Mapping[str, object], key: str, what: str, extra: str = "") -> object:
+    """``table[key]`` with an `UnknownIdError` that lists the valid ids."""
     try:
         return table[key]
-    except KeyError:
-        raise KeyError(f"unknown {what} {key!r}; valid ids: {', '.join(table)}") from None
+    except (KeyError, TypeError):
+        raise UnknownIdError(f"unknown {what} {key!r}; valid ids: {', '.join(table)}{extra}") from None
 
 
 def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
@@ -305,8 +312,17 @@ class Catalogue:
         return _lookup(self.mystic_codes, code_id, "mystic code")  # type: ignore[return-value]
 
     def quest(self, quest_id: str) -> Quest:
-        """The hand-made quest with this id (KeyError listing the valid ids otherwise)."""
-        return _lookup(self.quests, quest_id, "quest")  # type: ignore[return-value]
+        """The quest with this id: a hand-made one, or ``random_<seed>`` for the generated quest of
+        that seed (as ``fgo quests --generated`` lists them). `UnknownIdError` (a KeyError)
+        listing the valid ids otherwise."""
+        if isinstance(quest_id, str) and quest_id not in self.quests:
+            prefix, _, seed = quest_id.partition("_")
+            if prefix == "random" and seed.isdigit() and str(int(seed)) == seed:
+                from .generator import generate_quest
+
+                return generate_quest(int(seed), self)
+        return _lookup(self.quests, quest_id, "quest",  # type: ignore[return-value]
+                       " (or random_<seed> for a generated quest)")
 
     def party(self, quest: Quest) -> tuple[Servant, ...]:
         """The quest's default party as servants (front line first)."""

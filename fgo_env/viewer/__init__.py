@@ -3,7 +3,7 @@
 - `Window` (``window.py``): a plain window that shows scenes (``render_mode="human"``).
 - `WatchApp` / `watch` (``app.py``): watch a policy play, with pause, step, speed, restart and an
   overlay of its choice and reasons. A policy is ``policy(observation, mask) -> action`` or
-  ``-> (action, info)``; ``fgo_env`` never imports ``agents`` (``agents.watch`` adapts agents).
+  ``-> (action, info)``; ``fgo_env`` never imports ``agents`` (``agents.base.as_policy`` adapts agents).
 - `PlayApp` / `play` (``play.py``): a person plays with mouse and keyboard.
 - `record_episode` / `episode_frames` / `write_video` (``record.py``): GIF or MP4 of an episode.
 - ``overlay.py``: the drawing and data helpers of the overlay.

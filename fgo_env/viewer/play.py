@@ -14,7 +14,6 @@ Keyboard: see `PLAY_HELP` (H shows it in the window).
 
 from __future__ import annotations
 
-import argparse
 from collections import deque
 from dataclasses import replace
 from typing import Any
@@ -460,46 +459,18 @@ def _digit(pg, key: int) -> int | None:
 
 
 def play_quest(quest: str = "farming_3wave", seed: int | None = 0, size: tuple[int, int] = (1024, 576),
-         **kwargs: Any) -> list[EpisodeResult]:
-    """Open a window and play ``quest``; returns the finished battles when the window closes."""
+               catalogue=None, **kwargs: Any) -> list[EpisodeResult]:
+    """Open a window and play ``quest`` (of ``catalogue``, default the package's); returns the
+    finished battles when the window closes."""
     from ..env import FGOEnv
 
     max_frames = kwargs.pop("max_frames", None)
-    env = FGOEnv(quest=quest, render_mode="rgb_array", render_size=size)
+    env = FGOEnv(quest=quest, render_mode="rgb_array", render_size=size,
+                 **({"catalogue": catalogue} if catalogue is not None else {}))
     try:
         return PlayApp(env, seed=seed, **kwargs).run(max_frames=max_frames)
     finally:
         env.close()
 
 
-# ------------------------------------------------------------------------------ command line
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 1024x576, got {text!r}") from None
-    return w, h
-
-
-def add_play_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quest", default="farming_3wave", help="quest id (fgo quests lists them)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first battle (default %(default)s)")
-    parser.add_argument("--size", type=_size, default=(1024, 576), metavar="WxH",
-                        help="game screen size in pixels (default 1024x576)")
-    parser.add_argument("--screenshot", default=None, metavar="PNG", help="save the window here on exit")
-    parser.add_argument("--max-seconds", type=float, default=None, help="close by itself after this long")
-
-
-def run_play(args: argparse.Namespace) -> int:
-    max_frames = None if args.max_seconds is None else max(1, round(args.max_seconds * 30))
-    results = play_quest(args.quest, seed=args.seed, size=args.size, screenshot=args.screenshot,
-                         max_frames=max_frames)
-    if not results:
-        print("closed before a battle finished")
-    for k, r in enumerate(results):
-        print(f"battle {k + 1}: seed {r.seed}  {r.outcome:<8} turns {r.turns:>2}  decisions {r.decisions:>3}"
-              f"  reward {r.reward:+.3f}")
-    return 0
-
-
-__all__ = ["PLAY_HELP", "PlayApp", "add_play_arguments", "play_quest", "run_play"]
+__all__ = ["PLAY_HELP", "PlayApp", "play_quest"]

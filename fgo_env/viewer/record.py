@@ -7,7 +7,7 @@ it, as the viewer shows it) plus the in-between frames after each resolved turn.
     record_episode(env, policy, "episode.gif", fps=4, seed=0)
 
 ``policy`` is the viewer's policy callable (``(observation, mask) -> action`` or
-``-> (action, info)``); ``agents.watch.agent_policy`` adapts a registry agent. GIFs are written
+``-> (action, info)``); ``agents.base.as_policy`` adapts an agent. GIFs are written
 with Pillow; MP4s with imageio's ffmpeg plugin (``imageio-ffmpeg``), else moviepy. Frames have
 the env renderer's size (``render_size`` and ``look`` of the env).
 """

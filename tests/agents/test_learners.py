@@ -14,7 +14,8 @@ pytest.importorskip("sb3_contrib")
 from agents.checkpoint import (CheckpointError, load_checkpoint, load_weights, save_checkpoint,  # noqa: E402
                                save_weights)
 from agents.learners.common import MultiQuestEnv, evaluate_batched  # noqa: E402
-from agents.learners.policy_agent import PolicyAgent, load_agent  # noqa: E402
+from agents.learners.policy_agent import PolicyAgent  # noqa: E402
+from agents.registry import load as load_agent  # noqa: E402
 from fgo_env.env import FGOEnv  # noqa: E402
 
 EASY = "standard_crossroads"
@@ -129,12 +130,9 @@ def test_registry_loads_by_path(tmp_path):
     from agents import registry
 
     PolicyAgent.untrained("masked_dqn", seed=0).save(tmp_path / "dqn")
-    agent = registry.make(str(tmp_path / "dqn"))
+    agent = registry.load(tmp_path / "dqn")
     assert agent.name == "masked_dqn" and agent.head == "q"
-    assert registry.load_agent(tmp_path / "dqn").name == "masked_dqn"
-    assert registry.make("masked_dqn", path=tmp_path / "dqn").head == "q"
-    with pytest.raises(ValueError, match="not 'ppo'"):
-        registry.make("ppo", path=tmp_path / "dqn")
+    assert registry.resolve(str(tmp_path / "dqn")).head == "q"
     play(agent, EASY, range(2))
 
 

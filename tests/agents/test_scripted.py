@@ -3,6 +3,7 @@ evaluation keys, no peeking at hidden state, and decision speed."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import gymnasium as gym
@@ -11,8 +12,8 @@ import pytest
 
 import fgo_env
 from agents.base import Agent
-from agents.calibrate import ladder_problems, markdown_table
-from agents.demo import scripted_table, write_reports
+from agents.experiments.calibrate import ladder_problems, markdown_table
+from agents.experiments.demo import scripted_table, write_scripted
 from agents.evaluate import RESULT_KEYS, evaluate, evaluate_many
 from agents.registry import agent_class, make, names, register
 from agents.scripted import GreedyAgent, RandomAgent
@@ -102,7 +103,7 @@ def test_registry() -> None:
     assert isinstance(make("test_first_legal", seed=3), RandomAgent)
     with pytest.raises(ValueError, match="already registered"):
         register("greedy", GreedyAgent)
-    with pytest.raises(KeyError, match="unknown agent"):
+    with pytest.raises(ValueError, match="unknown agent"):
         make("no_such_agent")
 
 
@@ -187,8 +188,9 @@ def test_greedy_uses_skills_attacks_and_fires_nps() -> None:
 def test_ladder_helpers_and_demo_reports(tmp_path) -> None:
     rows = scripted_table(["tutorial_training_yard"], episodes=2, progress=False)
     assert [r["agent"] for r in rows] == ["random", "greedy"]
-    md, csv_path = write_reports(rows, tmp_path)
+    md, csv_path, js = write_scripted(rows, tmp_path)
     assert "tutorial_training_yard" in md.read_text() and csv_path.read_text().count("\n") == 3
+    assert [r["agent"] for r in json.loads(js.read_text())] == ["random", "greedy"]
     ladder = [{"quest": "easy", "kind": "farming", "waves": 1, "max_turns": 5, "order": 0,
                "greedy": {"win_rate": 1.0, "wins": 10, "episodes": 10, "mean_turns_to_clear": 2.0},
                "random": {"win_rate": 1.0, "wins": 10, "episodes": 10, "mean_turns_to_clear": 3.0}},

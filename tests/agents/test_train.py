@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 
 import numpy as np
@@ -11,8 +10,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("yaml")
 
-from agents.train import (AGENTS, PROGRESS_COLUMNS, TRAINER_KEYS, add_train_arguments,  # noqa: E402
-                          load_hyperparams, parse_overrides, run_train, train)
+from agents.errors import UserError  # noqa: E402
+from agents.registry import trainable_names  # noqa: E402
+from agents.train import PROGRESS_COLUMNS, TRAINER_KEYS, load_hyperparams, parse_overrides, train  # noqa: E402
+
+AGENTS = trainable_names()
 
 EASY = "tutorial_training_yard"
 TINY_PPO = {"num_envs": 64, "num_steps": 16, "num_minibatches": 2, "hidden": [32, 32]}
@@ -88,7 +90,7 @@ def test_train_ppo_run_folder_and_load_by_path(tmp_path):
     assert [int(x["step"]) for x in r] == [0, 1024, 2048]
     assert all(0.0 <= float(x["eval_win_rate"]) <= 1.0 for x in r) and float(r[-1]["train_steps_per_s"]) > 0
 
-    agent = registry.make(str(run))  # by path
+    agent = registry.load(run)  # by path
     assert agent.name == "ppo" and agent.config["trained_steps"] == 2048
     from fgo_env.env import FGOEnv
 
@@ -98,9 +100,9 @@ def test_train_ppo_run_folder_and_load_by_path(tmp_path):
     a = agent.act(obs, info["action_mask"])
     assert info["action_mask"][a] and a in agent.last_info["probs"]
 
-    with pytest.raises(FileExistsError, match="resume"):
+    with pytest.raises(UserError, match="resume"):
         train("ppo", [EASY], 2048, seed=0, out_dir=tmp_path, overrides=TINY_PPO, progress=False)
-    with pytest.raises(ValueError, match="unknown quest"):
+    with pytest.raises(KeyError, match="unknown quest"):
         train("ppo", ["no_such_quest"], 100, seed=0, out_dir=tmp_path, progress=False)
     with pytest.raises(ValueError, match="unknown ppo hyperparameter"):
         train("ppo", [EASY], 100, seed=1, out_dir=tmp_path, overrides={"lerning_rate": 1}, progress=False)
@@ -131,7 +133,7 @@ def test_resume_continues_from_checkpoint(tmp_path):
     for name in w1:
         np.testing.assert_allclose(w1[name], w2[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
-    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+    with pytest.raises(UserError, match="nothing to resume"):
         train("ppo", [EASY], 4096, seed=5, out_dir=tmp_path / "a", resume=True, **kw)
 
 
@@ -160,18 +162,18 @@ def test_sb3_learners_train_and_resume(tmp_path, agent, overrides):
     assert load_checkpoint(run / "checkpoint.pt")["global_step"] >= done + 512
     steps = [int(x["step"]) for x in rows(run)]
     assert steps == sorted(steps) and len(set(steps)) == len(steps)
-    assert registry.make(str(run)).name == agent
+    assert registry.load(run).name == agent
 
 
 def test_cli_arguments(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    add_train_arguments(parser)
-    args = parser.parse_args(["--agent", "ppo", "--quest", EASY, "--steps", "1024", "--seed", "2",
-                              "--out", str(tmp_path), "--set", "num_envs=64", "--set", "num_steps=16",
-                              "--set", "hidden=[16]", "--no-progress", "--eval-episodes", "4"])
-    assert run_train(args) == 0
+    from agents.cli.main import main
+
+    argv = ["train", "--agent", "ppo", "--quest", EASY, "--steps", "1024", "--seed", "2", "--out", str(tmp_path),
+            "--set", "num_envs=64", "--set", "num_steps=16", "--set", "hidden=[16]", "--no-progress",
+            "--eval-episodes", "4"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert f"ppo_{EASY}_s2" in out and "eval win rate" in out
-    args.resume, args.steps = True, 2048.0
-    assert run_train(args) == 0
+    argv[argv.index("--steps") + 1] = "2048"
+    assert main(argv + ["--resume"]) == 0
     assert int(rows(tmp_path / f"ppo_{EASY}_s2")[-1]["step"]) == 2048

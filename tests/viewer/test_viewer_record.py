@@ -18,7 +18,7 @@ SIZE = (256, 144)
 
 def greedy():
     from agents.scripted.greedy import GreedyAgent
-    from agents.watch import agent_policy
+    from agents.base import as_policy as agent_policy
 
     agent = GreedyAgent()
     return agent_policy(agent), agent.reset

@@ -27,7 +27,7 @@ def first_legal(obs, mask):
 
 def greedy_policy():
     from agents.scripted.greedy import GreedyAgent
-    from agents.watch import agent_policy
+    from agents.base import as_policy as agent_policy
 
     agent = GreedyAgent()
     return agent_policy(agent), agent.reset

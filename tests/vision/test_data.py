@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from agents.vision import greedy_policy
+from agents.cli.vision import greedy_policy
 from feature_models.data import (LOOK_BASE, DataConfig, RandomPolicy, episode_scenes, frame_labels, frame_samples,
                                  generate_split, iter_frames, load_split)
 from feature_models.tasks import TASK_NAMES, extract_crops
@@ -111,19 +111,14 @@ def test_no_policy_means_random(tmp_path) -> None:
 
 def test_vision_train_widths_option(tmp_path) -> None:
     """`fgo vision train --widths` builds the multi-task backbone it names (the narrow ablation)."""
-    import argparse
-
-    from feature_models.cli import add_vision_arguments, run_vision
+    from agents.cli.main import main
     from feature_models.data import generate
     from feature_models.io import load_model
 
     cfg = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3,
                      quests=("farming_3wave",), plain_fraction=0.0)
     generate(tmp_path / "data", cfg, splits=("train", "val"))
-    parser = argparse.ArgumentParser()
-    add_vision_arguments(parser)
-    args = parser.parse_args(["train", "--root", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
-                              "--epochs", "1", "--steps", "1", "--no-baselines", "--widths", "8", "16", "32"])
-    assert run_vision(args) == 0
+    assert main(["vision", "train", "--root", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
+                 "--epochs", "1", "--steps", "1", "--no-baselines", "--widths", "8", "16", "32"]) == 0
     model, _ = load_model(tmp_path / "out" / "multitask")
     assert model.backbone_config.widths == (8, 16, 32) and model.backbone_config.blocks == (1, 1)

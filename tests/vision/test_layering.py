@@ -1,5 +1,5 @@
 """Layering (docs DESIGN: agents > feature_models > replays > fgo_env): `feature_models` never
-imports `agents`; the `fgo vision` command is wired through `agents.vision`, which injects greedy."""
+imports `agents`; the `fgo vision` command (`agents.cli.vision`) injects greedy."""
 
 from __future__ import annotations
 
@@ -30,22 +30,31 @@ def test_feature_models_never_imports_agents() -> None:
 
 
 def test_fgo_vision_injects_greedy(monkeypatch) -> None:
-    import feature_models.cli as fcli
-    from agents import vision
-    from agents.cli import SUBCOMMANDS, build_parser
+    from agents.cli import vision
+    from agents.cli.main import SUBCOMMANDS, build_parser
+    from agents.experiments.vision_check import greedy_parsed_vs_true
+    from feature_models import pipeline
 
-    assert SUBCOMMANDS["vision"][0] == "agents.vision"
+    assert SUBCOMMANDS["vision"][0] == "vision"
     seen = {}
 
-    def fake_run(args, policy_factory=None, greedy_check=None):
-        seen.update(action=args.vision_action, policy_factory=policy_factory, greedy_check=greedy_check)
-        return 0
+    def fake_data(root, **kwargs):
+        seen["data"] = kwargs["policy_factory"]
+        return {}
 
-    monkeypatch.setattr(fcli, "run_vision", fake_run)
-    args = build_parser().parse_args(["vision", "data", "--episodes", "1"])
-    assert vision.run_vision(args) == 0
-    assert seen == {"action": "data", "policy_factory": vision.greedy_policy,
-                    "greedy_check": vision.greedy_parsed_vs_true}
+    def fake_eval(root, out, weights, **kwargs):
+        seen["eval"] = (kwargs["policy_factory"], kwargs["greedy_check"])
+        return {}, "report"
+
+    monkeypatch.setattr(pipeline, "build_datasets", fake_data)
+    monkeypatch.setattr(pipeline, "evaluate_model_report", fake_eval)
+    monkeypatch.setattr("feature_models.data.size_report", lambda manifests: "sizes")
+    assert vision.run(build_parser().parse_args(["vision", "data", "--episodes", "1"])) == 0
+    assert seen["data"] is vision.greedy_policy
+    assert vision.run(build_parser().parse_args(["vision", "data", "--policy", "random"])) == 0
+    assert seen["data"] is None
+    assert vision.run(build_parser().parse_args(["vision", "eval"])) == 0
+    assert seen["eval"] == (vision.greedy_policy, greedy_parsed_vs_true)
     assert vision.greedy_policy(0).name == "greedy"
 
 

@@ -1,5 +1,5 @@
 """The shipped weights parse fresh frames; the wrapper's observations equal the truth on plain looks;
-ParsedGreedy (agents.vision) on true features plays exactly as greedy."""
+ParsedGreedy (agents.experiments.vision_check) on true features plays exactly as greedy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 import torch
 
 import fgo_env  # noqa: F401
-from agents.vision import ParsedGreedy, greedy_policy, play
+from agents.cli.vision import greedy_policy
+from agents.evaluate import play_episode as play
+from agents.experiments.vision_check import ParsedGreedy
 from feature_models.evaluate import fresh_frames, parse_check
 from feature_models.parser import DEFAULT_WEIGHTS, FrameParser
 from feature_models.wrappers import ParsedFeatures

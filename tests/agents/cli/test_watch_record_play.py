@@ -11,8 +11,10 @@ import json
 import pytest
 from PIL import Image
 
-from agents.cli import build_parser, main
-from agents.watch import agent_policy, load_agent
+from agents.base import as_policy as agent_policy
+from agents.cli.main import build_parser, main
+from agents.errors import NotAnAgentError, UnknownAgentError
+from agents.registry import resolve as load_agent
 
 
 def test_subcommands_are_available() -> None:
@@ -30,12 +32,16 @@ def test_load_agent_by_name_and_by_path(tmp_path) -> None:
     again = load_agent(str(path))
     assert type(again) is type(agent)
     assert load_agent("random", seed=3).seed == 3
-    with pytest.raises(SystemExit):
+    with pytest.raises(UnknownAgentError, match="no-such-agent"):
         load_agent("no-such-agent")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"agent": "nobody"}))
-    with pytest.raises(SystemExit):
+    with pytest.raises(UnknownAgentError, match="nobody"):
         load_agent(str(bad))
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps({"agent": "greedy", "config": {"no_such_option": 1}}))
+    with pytest.raises(NotAnAgentError, match="no_such_option"):
+        load_agent(str(odd))
 
 
 def test_agent_policy_reports_last_info() -> None:

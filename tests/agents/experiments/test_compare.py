@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents import compare as cmp
-from agents.report import Comparison, rerender
+from agents.experiments import compare as cmp
+from agents.experiments.report import Comparison, rerender
 from agents.scripted import RandomAgent
 
 QUEST = "tutorial_training_yard"  # one wave, cleared in a turn or two
@@ -36,7 +36,7 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def test_compare_scripted_end_to_end_via_cli(tmp_path):
-    from agents.cli import main
+    from agents.cli.main import main
 
     out = tmp_path / "rep"
     code = main(["compare", "--agents", "random,greedy", "--quests", QUEST, "--runs", "2", "--episodes", "3",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents import stats
+from agents.experiments import stats
 
 
 def test_iqm_of_one_to_eight_is_mean_of_middle_half():

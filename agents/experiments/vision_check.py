@@ -1,4 +1,4 @@
-"""Agents on what the vision model reads, and the ``fgo vision`` subcommand.
+"""The greedy agent on what the vision model reads: `ParsedGreedy` and the parsed-vs-true check.
 
 `ParsedGreedy` runs the greedy agent on what the parser read: on the card screen it hands the
 greedy scorer a copy of the game record whose hand is rebuilt from the parsed card types and
@@ -11,13 +11,7 @@ perfect parsing it plays exactly as ``GreedyAgent``. The command screen is playe
 (true).
 
 `greedy_parsed_vs_true` compares greedy on true features with `ParsedGreedy` on parsed frames,
-over the same episode seeds; `play` runs one episode.
-
-``fgo vision data|train|eval`` (`add_vision_arguments` / `run_vision`) is
-``feature_models.cli`` with the greedy agent injected: `greedy_policy` plays the data episodes
-(the ``greedy_fraction`` share) and `greedy_parsed_vs_true` is the evaluation's greedy check.
-``feature_models`` sits below ``agents`` and does not import it, so ``python -m
-feature_models.cli`` alone plays every data episode randomly and skips the greedy check.
+over the same episode seeds; ``fgo vision eval`` injects it into ``feature_models.pipeline``.
 
 Heavy imports (torch through the parser, the numba greedy scorer) happen on use, so that
 ``fgo --help`` stays fast.
@@ -25,7 +19,6 @@ Heavy imports (torch through the parser, the numba greedy scorer) happen on use,
 
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -37,14 +30,7 @@ from fgo_env.features import N_CARDS, N_FRONT, Features
 if TYPE_CHECKING:
     from feature_models.parser import FrameParser
 
-    from .scripted.greedy import GreedyAgent
-
-
-def greedy_policy(seed: int) -> GreedyAgent:  # noqa: ARG001 - greedy is deterministic
-    """The policy factory of the vision data episodes: a fresh ``GreedyAgent`` (``seed`` unused)."""
-    from .scripted.greedy import GreedyAgent
-
-    return GreedyAgent()
+    from ..scripted.greedy import GreedyAgent
 
 
 class ParsedGreedy:
@@ -60,7 +46,7 @@ class ParsedGreedy:
     name = "parsed_greedy"
 
     def __init__(self, weights: dict[str, float] | None = None, top_k: int = 10):
-        from .scripted.greedy import GreedyAgent
+        from ..scripted.greedy import GreedyAgent
 
         self.greedy = GreedyAgent(weights, top_k)
         self._state = None
@@ -135,21 +121,6 @@ class ParsedGreedy:
         return action
 
 
-def play(env: gym.Env, agent: Any, seed: int, max_decisions: int = 400) -> dict:
-    """One episode of ``agent`` on ``env`` reset with ``seed``: outcome, turns, decisions."""
-    obs, info = env.reset(seed=seed)
-    agent.reset(env)
-    done, decisions, actions = False, 0, []
-    while not done and decisions < max_decisions:
-        a = agent.act(obs, info["action_mask"])
-        actions.append(int(a))
-        obs, _, term, trunc, info = env.step(a)
-        decisions += 1
-        done = term or trunc
-    return {"outcome": info["outcome"], "turns": int(env.unwrapped.state[0]["turns_played"]),
-            "decisions": decisions, "actions": actions}
-
-
 def greedy_parsed_vs_true(quests, episodes: int = 50, seed: int = 0, parser: FrameParser | None = None,
                           look: Any = "random", width: int = 640, height: int = 360,
                           progress: bool = False) -> list[dict]:
@@ -165,7 +136,8 @@ def greedy_parsed_vs_true(quests, episodes: int = 50, seed: int = 0, parser: Fra
     from feature_models.parser import FrameParser
     from feature_models.wrappers import ParsedFeatures
 
-    from .scripted.greedy import GreedyAgent
+    from ..evaluate import play_episode
+    from ..scripted.greedy import GreedyAgent
 
     parser = parser or FrameParser()
     rows = []
@@ -176,8 +148,8 @@ def greedy_parsed_vs_true(quests, episodes: int = 50, seed: int = 0, parser: Fra
         greedy, pg = GreedyAgent(), ParsedGreedy()
         wins_true = wins_parsed = differ = 0
         for e in tqdm(range(episodes), desc=f"greedy {quest}", disable=not progress, leave=False):
-            a = play(true_env, greedy, seed + e)
-            b = play(parsed_env, pg, seed + e)
+            a = play_episode(true_env, greedy, seed + e, max_decisions=400)
+            b = play_episode(parsed_env, pg, seed + e, max_decisions=400)
             wins_true += a["outcome"] == "win"
             wins_parsed += b["outcome"] == "win"
             differ += a["actions"] != b["actions"]
@@ -190,21 +162,4 @@ def greedy_parsed_vs_true(quests, episodes: int = 50, seed: int = 0, parser: Fra
     return rows
 
 
-# ---------------------------------------------------------------------------------- fgo vision
-def add_vision_arguments(parser: argparse.ArgumentParser) -> None:
-    """``fgo vision``: the ``data``, ``train`` and ``eval`` sub-actions of ``feature_models.cli``."""
-    from feature_models.cli import add_vision_arguments as add
-
-    add(parser)
-
-
-def run_vision(args: argparse.Namespace) -> int:
-    """``feature_models.cli.run_vision`` with the greedy agent playing the data episodes
-    (`greedy_policy`) and the greedy parsed-vs-true check (`greedy_parsed_vs_true`) in ``eval``."""
-    from feature_models.cli import run_vision as run
-
-    return run(args, policy_factory=greedy_policy, greedy_check=greedy_parsed_vs_true)
-
-
-__all__ = ["ParsedGreedy", "add_vision_arguments", "greedy_parsed_vs_true", "greedy_policy", "play",
-           "run_vision"]
+__all__ = ["ParsedGreedy", "greedy_parsed_vs_true"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from agents.cli import SUBCOMMANDS, build_parser, main
+from agents.cli.main import SUBCOMMANDS, build_parser, main
 
 
 def test_every_subcommand_is_available():
@@ -29,11 +30,14 @@ def test_quests_lists_the_catalogue(capsys):
     assert "farming_3wave" in out and "boss_pale_king" in out
 
 
-def test_eval_prints_a_table(capsys):
+def test_eval_prints_a_table_and_writes_files(tmp_path, capsys):
     assert main(["eval", "--agent", "random,greedy", "--quest", "tutorial_training_yard", "--episodes", "3",
-                 "--no-progress"]) == 0
+                 "--no-progress", "--out", str(tmp_path / "ev")]) == 0
     out = capsys.readouterr().out
     assert "greedy" in out and "win rate" in out
+    rows = json.loads((tmp_path / "ev.json").read_text())
+    assert [r["agent"] for r in rows] == ["random", "greedy"] and all(r["episodes"] == 3 for r in rows)
+    assert (tmp_path / "ev.csv").read_text().count("\n") == 3 and (tmp_path / "ev.md").exists()
 
 
 def test_train_then_eval_by_path(tmp_path: Path, capsys):
@@ -43,21 +47,21 @@ def test_train_then_eval_by_path(tmp_path: Path, capsys):
     runs = list(tmp_path.iterdir())
     assert len(runs) == 1 and (runs[0] / "agent.json").exists()
     assert main(["eval", "--agent", str(runs[0]), "--quest", "farming_2wave", "--episodes", "2",
-                 "--no-progress"]) == 0
-    assert "farming_2wave" in capsys.readouterr().out
+                 "--no-progress", "--out", str(tmp_path / "ev")]) == 0
+    out = capsys.readouterr().out
+    assert "farming_2wave" in out and runs[0].name in out  # the row is labelled by its run folder
 
 
-def test_unknown_agent_is_a_clear_error():
-    with pytest.raises((KeyError, ValueError)) as err:
-        main(["eval", "--agent", "no_such_agent", "--quest", "farming_2wave", "--episodes", "1", "--no-progress"])
-    assert "no_such_agent" in str(err.value)
+def test_unknown_agent_is_a_clear_error(capsys):
+    assert main(["eval", "--agent", "no_such_agent", "--quest", "farming_2wave", "--episodes", "1",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fgo: error: unknown agent 'no_such_agent'") and "greedy" in err
 
 
 def test_demo_quick_writes_the_report(tmp_path: Path):
-    from agents.demo import main as demo_main
-
-    assert demo_main(["--quick", "--out", str(tmp_path), "--episodes", "2", "--quests", "farming_2wave",
-                      "--no-progress"]) == 0
+    assert main(["demo", "--quick", "--out", str(tmp_path), "--episodes", "2", "--quests", "farming_2wave",
+                 "--no-progress"]) == 0
     for name in ("scripted.md", "leaderboard.md", "aggregate.csv", "aggregate.png"):
         assert (tmp_path / name).exists(), name
     assert "Win rate IQM" in (tmp_path / "leaderboard.md").read_text()

@@ -1,0 +1,117 @@
+"""Argument types and checks shared by the subcommands: each refuses a bad value before any work
+starts, with a message naming the value and what would be valid."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+
+def _number(text: str, kind, what: str):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+    if kind is int:
+        if not math.isfinite(value) or value != int(value):
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}")
+        return int(value)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{what} must be a finite number, got {text!r}")
+    return value
+
+
+def int_in(low: int | None = None, high: int | None = None, what: str = "value"):
+    """An argparse type: a whole number (``3e6`` is accepted) within ``[low, high]``."""
+    def parse(text: str) -> int:
+        value = _number(text, int, what)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{what} must be {_range(low, high)}, got {text}")
+        return value
+    return parse
+
+
+def float_in(low: float | None = None, high: float | None = None, what: str = "value", open_low: bool = False):
+    """An argparse type: a finite number within ``[low, high]`` (``(low, high]`` with ``open_low``)."""
+    def parse(text: str) -> float:
+        value = _number(text, float, what)
+        too_low = low is not None and (value <= low if open_low else value < low)
+        if too_low or (high is not None and value > high):
+            lo = f"> {low:g}" if open_low else None
+            raise argparse.ArgumentTypeError(f"{what} must be {lo or _range(low, high)}"
+                                             f"{f' and <= {high:g}' if lo and high is not None else ''}, got {text}")
+        return value
+    return parse
+
+
+def _range(low, high) -> str:
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    return f">= {low:g}" if low is not None else f"<= {high:g}"
+
+
+def size(text: str, min_w: int = 64, min_h: int = 36, max_w: int = 7680, max_h: int = 4320) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` within sensible screen sizes."""
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 1024x576, got {text!r}") from None
+    if not (min_w <= w <= max_w and min_h <= h <= max_h):
+        raise argparse.ArgumentTypeError(f"size {text} is out of range ({min_w}x{min_h} to {max_w}x{max_h})")
+    return w, h
+
+
+def csv_list(text: str) -> list[str]:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def check_quests(quests: list[str], content: str | None = None) -> None:
+    """Every id names a quest (hand-made, or ``random_<seed>``) of the catalogue."""
+    from fgo_env.content import check_quest_ids
+
+    check_quest_ids(quests, load_content(content))
+
+
+def load_content(content: str | None):
+    """The catalogue of ``--content DIR`` (validated; None: the package's)."""
+    if content is None:
+        return None
+    from fgo_env.content import load_catalogue
+
+    folder = Path(content)
+    if not folder.is_dir():
+        raise FileNotFoundError(2, "no such content folder (expected a folder of TOML files, see docs/content.md)",
+                                str(folder))
+    return load_catalogue(folder)
+
+
+def check_writable_dir(path: str | Path) -> Path:
+    """``path``'s nearest existing parent is a writable folder (refused before any work starts)."""
+    p = Path(path)
+    probe = p
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(probe))
+    if not os.access(probe, os.W_OK):
+        raise PermissionError(13, "not writable", str(probe))
+    return p
+
+
+def add_content_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", default=None, metavar="DIR",
+                        help="a folder of content TOML files to use instead of the package's (docs/content.md)")
+
+
+def add_quest_argument(parser: argparse.ArgumentParser, default: str | None = "farming_3wave",
+                       several: bool = True) -> None:
+    parser.add_argument("--quest", "--quests", dest="quest", default=default, required=default is None,
+                        type=csv_list if several else str,
+                        help="quest id" + (", or several separated by commas" if several else "")
+                             + " ('fgo quests'; random_<seed> for a generated quest)"
+                             + (f" (default {default})" if default else ""))

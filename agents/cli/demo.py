@@ -1,0 +1,46 @@
+"""``fgo demo`` (``make demo``): the scripted table, then the main job, training and comparing agents
+briefly (`agents.experiments.demo`); writes ``reports/demo/``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from .common import csv_list, int_in
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..experiments.demo import REPORT_DIR
+
+    parser.add_argument("--episodes", type=int_in(1, 100_000, what="--episodes"), default=30,
+                        help="scripted table: episodes per quest and agent")
+    parser.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0, help="first env seed")
+    parser.add_argument("--out", type=Path, default=REPORT_DIR, help="report folder (default reports/demo; rewritten)")
+    parser.add_argument("--quests", type=csv_list, default=None, help="scripted table: only these quest ids")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--scripted-only", action="store_true", help="only the scripted table (seconds)")
+    parser.add_argument("--quick", action="store_true", help="tiny budgets, for a smoke test")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..experiments.demo import QUICK, learning_comparison, scripted_table, write_scripted
+    from .common import check_quests, check_writable_dir
+    from .output import print_table
+
+    if args.quests:
+        check_quests(args.quests)
+    check_writable_dir(args.out)
+    start = time.perf_counter()
+    rows = scripted_table(args.quests, episodes=args.episodes, seed=args.seed, progress=not args.no_progress)
+    print_table(rows, f"Scripted agents, {args.episodes} episodes per quest")
+    files = write_scripted(rows, args.out, seed=args.seed)
+    print(f"wrote {', '.join(map(str, files))} ({time.perf_counter() - start:.1f} s)")
+    if args.scripted_only:
+        return 0
+    report = learning_comparison(args.out, seed=args.seed, progress=not args.no_progress,
+                                 **(QUICK if args.quick else {}))
+    leaderboard = report / "leaderboard.md"
+    print(leaderboard.read_text().split("## Per quest")[0] if leaderboard.exists() else "")
+    print(f"report: {report.resolve()}  ({time.perf_counter() - start:.0f} s in all)")
+    return 0

@@ -1,0 +1,100 @@
+"""``fgo``: one entry point for training, evaluation, comparison, viewing and vision.
+
+A user's mistake (a bad value, an unknown name, a missing, corrupt or unwritable file) is one
+line, ``fgo: error: ...``, naming what is wrong and what would be valid, and exit status 2;
+Ctrl-C is exit status 130 after whatever can be saved is saved. A traceback means a bug.
+A subcommand whose module cannot be imported (a missing optional dependency) is unavailable,
+with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+
+# subcommand -> (module under agents.cli, help)
+SUBCOMMANDS = {
+    "train": ("train", "train a learning agent"),
+    "eval": ("eval", "evaluate agents on quests"),
+    "compare": ("compare", "train and compare agents; write a report"),
+    "watch": ("watch", "watch an agent play in a window"),
+    "play": ("play", "play a quest with mouse and keyboard"),
+    "record": ("record", "write an agent's episode to GIF or MP4"),
+    "vision": ("vision", "build datasets, train and score the vision model (data | train | eval)"),
+    "quests": ("quests", "list the quests"),
+    "demo": ("demo", "the demo: train and compare agents briefly, write reports/demo"),
+    "calibrate": ("calibrate", "win rates of the scripted agents on every quest (the quest ladder)"),
+}
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exception types a user's input can cause (everything else is a bug)."""
+    from fgo_env.content import ContentError, UnknownIdError
+
+    from ..checkpoint import CheckpointError
+    from ..errors import UserError
+
+    kinds: list[type[BaseException]] = [UserError, CheckpointError, ContentError, UnknownIdError,
+                                        FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
+                                        FileExistsError]
+    try:
+        from feature_models.io import WeightsError
+        kinds.append(WeightsError)
+    except ImportError:  # torch missing: no vision weights to be wrong
+        pass
+    return tuple(kinds)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fgo", description="Pendragon Gym command line")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    subs = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        sub = subs.add_parser(name, help=help_text, description=help_text)
+        try:
+            importlib.import_module(f"agents.cli.{module}").add_arguments(sub)
+        except ImportError as err:
+            sub.set_defaults(_unavailable=f"'fgo {name}' is unavailable: {err}")
+    return parser
+
+
+def _message(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.filename is not None:
+        return f"{err.filename}: {err.strerror or err}"
+    text = str(err).strip() or type(err).__name__
+    return " ".join(text.split())  # one line
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_unavailable", None):
+        print(f"fgo: error: {args._unavailable}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="fgo: %(message)s",
+                        stream=sys.stderr)
+    for noisy in ("numba", "matplotlib", "PIL", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _terminate)  # a kill is handled like Ctrl-C: save, then stop
+    module = importlib.import_module(f"agents.cli.{SUBCOMMANDS[args.command][0]}")
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("fgo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except user_errors() as err:
+        print(f"fgo: error: {_message(err)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

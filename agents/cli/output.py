@@ -1,0 +1,30 @@
+"""Terminal output of the subcommands: evaluation rows as a rich table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def print_table(rows: Sequence[dict], title: str) -> None:
+    """The rows as a rich table (Markdown when rich is missing)."""
+    from ..experiments.tables import COLUMNS, cell, to_markdown
+
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover - rich is in the rl extra
+        print(to_markdown(rows, title))
+        return
+    table = Table(title=title)
+    for key, label in COLUMNS:
+        table.add_column(label, justify="left" if key in ("quest", "agent") else "right", no_wrap=key == "quest")
+    previous = None
+    for r in rows:
+        if previous is not None and r["quest"] != previous:
+            table.add_section()
+        previous = r["quest"]
+        table.add_row(*(cell(k, r[k]) for k, _ in COLUMNS))
+    console = Console()
+    if not console.is_terminal:  # piped or captured: do not squeeze the quest names to 80 columns
+        console = Console(width=120)
+    console.print(table)

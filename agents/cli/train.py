@@ -1,0 +1,111 @@
+"""``fgo train``: train a learning agent (`agents.train.train`).
+
+    fgo train --agent ppo --quest farming_3wave --steps 3e6 --seed 0
+    fgo train --agent ppo --quest farming_3wave --steps 6e6 --resume     # continue to 6M
+
+Ctrl-C (or SIGTERM) saves the checkpoint and ``agent.json`` at the end of the current update and
+prints the command that resumes the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+from .common import csv_list, int_in
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..registry import trainable_names
+
+    parser.add_argument("--agent", required=True, choices=trainable_names(), help="learner to train")
+    parser.add_argument("--quest", required=True, type=csv_list,
+                        help="quest id, or several separated by commas (one policy for all)")
+    parser.add_argument("--steps", type=int_in(1, what="--steps"), default=None,
+                        help="total env steps, rounded up to whole updates (default: the YAML's n_timesteps); "
+                             "3e6 is accepted")
+    parser.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0,
+                        help="training seed (default 0)")
+    parser.add_argument("--out", default="runs", help="parent folder of the run folder (default runs/)")
+    parser.add_argument("--resume", action="store_true", help="continue the run's last checkpoint to --steps")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a hyperparameter (repeatable), e.g. --set learning_rate=5e-4")
+    parser.add_argument("--eval-every", type=int_in(1, what="--eval-every"), default=None,
+                        help="evaluate every N steps")
+    parser.add_argument("--eval-episodes", type=int_in(1, 100_000, what="--eval-episodes"), default=50,
+                        help="evaluation games per quest (default 50)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def check_overrides(agent: str, quests: list[str], overrides: dict) -> dict:
+    """The resolved hyperparameters, with unknown ``--set`` keys and wrong value types refused
+    before training starts (the learner's own check runs only after its env is built)."""
+    from ..errors import UserError
+    from ..train import TRAINER_KEYS, load_hyperparams
+
+    params = load_hyperparams(agent, quests, overrides)
+    defaults = load_hyperparams(agent, quests, {})
+    known = set(defaults) | set(TRAINER_KEYS) | set(learner_keys(agent))
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise UserError(f"--set {unknown[0]}: not a hyperparameter of {agent}; known keys: {', '.join(sorted(known))}")
+    for key, value in overrides.items():
+        default = defaults.get(key)
+        if default is not None and value is not None and not _same_type(default, value):
+            raise UserError(f"--set {key}={value!r}: expected a {type(default).__name__} like the default "
+                            f"{default!r}, got a {type(value).__name__}")
+    return params
+
+
+def _same_type(default, value) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) == isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def learner_keys(agent: str) -> list[str]:
+    """Every key the learner accepts (its defaults may leave some out of the YAML)."""
+    if agent == "ppo":
+        from dataclasses import fields
+
+        from ..learners.ppo import RUNTIME_FIELDS, Args
+
+        return [f.name for f in fields(Args) if f.name not in RUNTIME_FIELDS]
+    from ..learners.sb3_agents import COMMON_KEYS, LEARNERS
+
+    return sorted(LEARNERS[agent].algo_keys() | set(COMMON_KEYS))
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import TrainingInterrupted, UserError
+    from ..train import PROGRESS_FILE, parse_overrides, resume_command, train
+    from .common import check_quests, check_writable_dir
+
+    check_quests(args.quest)
+    overrides = parse_overrides(args.set)
+    params = check_overrides(args.agent, args.quest, overrides)
+    steps = args.steps if args.steps is not None else params.get("n_timesteps")
+    if steps is None:
+        raise UserError("give --steps (the hyperparameter file has no n_timesteps)")
+    check_writable_dir(args.out)
+    try:
+        run_dir = train(args.agent, args.quest, int(float(steps)), args.seed, args.out, overrides=overrides,
+                        progress=not args.no_progress, eval_every=args.eval_every,
+                        eval_episodes=args.eval_episodes, resume=args.resume)
+    except TrainingInterrupted as stop:
+        print(f"fgo: {stop}", file=sys.stderr)
+        print(f"resume with: {resume_command(stop.run_dir, int(float(steps)))}", file=sys.stderr)
+        return 130
+    with open(run_dir / PROGRESS_FILE, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows:
+        last = rows[-1]
+        print(f"step {int(float(last['step'])):,}: eval win rate {float(last['eval_win_rate']):.3f}, "
+              f"mean turns {float(last['eval_mean_turns']):.2f}, mean return {float(last['eval_mean_return']):.3f}")
+    print(f"trained agent: {run_dir}  (fgo eval --agent {run_dir}; agents.registry.load({str(run_dir)!r}))")
+    return 0

@@ -1,0 +1,117 @@
+"""``fgo vision data|train|eval``: build the per-task datasets, train the multi-task model and
+its single-task baselines, score them and write the report (`feature_models.pipeline`).
+
+The data episodes' playing policy is an option (``--policy greedy|random``, default greedy: the
+shipped datasets); ``eval`` runs the greedy parsed-vs-true check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from .common import float_in, int_in
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from feature_models.pipeline import DEFAULT_EVAL_QUESTS, DEFAULT_REPORT, DEFAULT_ROOT, DEFAULT_RUNS
+
+    sub = parser.add_subparsers(dest="vision_action", required=True)
+    d = sub.add_parser("data", help="render the per-task datasets (train / val / test looks)")
+    d.add_argument("--root", default=DEFAULT_ROOT, help="output folder (default %(default)s)")
+    d.add_argument("--episodes", type=int_in(1, 100_000, what="--episodes"), default=90,
+                   help="env episodes in train (val/test scaled)")
+    d.add_argument("--examples", type=int_in(0, 10_000_000, what="--examples"), default=5000,
+                   help="Scene.example frames in train")
+    d.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
+    d.add_argument("--size", type=int_in(8, 256, what="--size"), default=32, help="crop side in pixels")
+    d.add_argument("--splits", nargs="+", default=["train", "val", "test"], choices=["train", "val", "test"])
+    d.add_argument("--policy", default="greedy", choices=["greedy", "random"],
+                   help="who plays the data episodes' greedy share (default greedy, as the shipped datasets)")
+    t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
+    t.add_argument("--root", default=DEFAULT_ROOT)
+    t.add_argument("--out", default=DEFAULT_RUNS, help="weights and logs folder (default %(default)s)")
+    t.add_argument("--epochs", type=int_in(1, 10_000, what="--epochs"), default=20,
+                   help="multi-task epochs (160 all-task steps each)")
+    t.add_argument("--baseline-epochs", type=int_in(1, 10_000, what="--baseline-epochs"), default=16)
+    t.add_argument("--patience", type=int_in(0, 10_000, what="--patience"), default=6,
+                   help="multi-task early-stopping patience (epochs; 0: never stop early)")
+    t.add_argument("--baseline-patience", type=int_in(0, 10_000, what="--baseline-patience"), default=4)
+    t.add_argument("--batch-size", type=int_in(1, 65_536, what="--batch-size"), default=None,
+                   help="per task and step (default 128 single, 48 all)")
+    t.add_argument("--rule", default="temperature", choices=["proportional", "balanced", "temperature"])
+    t.add_argument("--temperature", type=float_in(0, 1e6, what="--temperature", open_low=True), default=2.0)
+    t.add_argument("--mode", default="all", choices=["single", "all"],
+                   help="all: one batch of every task per step, one backbone pass (default); single: "
+                        "one task per step, as Tonks")
+    t.add_argument("--steps", type=int_in(1, what="--steps"), default=None, help="steps per epoch")
+    t.add_argument("--lr-backbone", type=float_in(0, 10, what="--lr-backbone", open_low=True), default=4e-3)
+    t.add_argument("--lr-heads", type=float_in(0, 10, what="--lr-heads", open_low=True), default=8e-3)
+    t.add_argument("--no-baselines", action="store_true", help="train the multi-task model only")
+    t.add_argument("--baselines-only", action="store_true", help="train the single-task baselines only")
+    t.add_argument("--ship", action="store_true", help="also copy the multi-task weights to "
+                                                       "feature_models/weights/ (the shipped default)")
+    t.add_argument("--widths", type=int_in(1, 4096, what="--widths"), nargs="+", default=None,
+                   help="multi-task backbone widths: stem then each stage (default 24 48 96)")
+    t.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
+    t.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+    e = sub.add_parser("eval", help="held-out accuracy, size, latency, greedy on parsed features; report")
+    e.add_argument("--root", default=DEFAULT_ROOT)
+    e.add_argument("--out", default=DEFAULT_RUNS)
+    e.add_argument("--weights", default=None, help="multi-task weights (default: OUT/multitask, else shipped)")
+    e.add_argument("--episodes", type=int_in(1, 100_000, what="--episodes"), default=100,
+                   help="greedy episodes per quest")
+    e.add_argument("--quests", nargs="+", default=list(DEFAULT_EVAL_QUESTS))
+    e.add_argument("--frames", type=int_in(1, 1_000_000, what="--frames"), default=300,
+                   help="freshly rendered frames for the parse check")
+    e.add_argument("--report", default=DEFAULT_REPORT)
+    e.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
+    e.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+
+
+def greedy_policy(seed: int):  # noqa: ARG001 - greedy is deterministic
+    """The policy factory of the vision data episodes: a fresh greedy agent."""
+    from ..registry import make
+
+    return make("greedy")
+
+
+def run(args: argparse.Namespace) -> int:
+    from feature_models import pipeline
+
+    from ..errors import UserError
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    if args.vision_action == "data":
+        from feature_models.data import size_report
+
+        manifests = pipeline.build_datasets(args.root, episodes=args.episodes, examples=args.examples, seed=args.seed,
+                                            size=args.size, splits=args.splits,
+                                            policy_factory=greedy_policy if args.policy == "greedy" else None)
+        print(size_report(manifests))
+        print(f"written to {args.root}/ ({sum(m['bytes_total'] for m in manifests.values()) / 1e6:.1f} MB)")
+        return 0
+    if args.vision_action == "train":
+        if args.no_baselines and args.baselines_only:
+            raise UserError("--no-baselines and --baselines-only exclude each other")
+        result = pipeline.train_model(
+            args.root, args.out, epochs=args.epochs, baseline_epochs=args.baseline_epochs, patience=args.patience,
+            baseline_patience=args.baseline_patience, batch_size=args.batch_size, rule=args.rule,
+            temperature=args.temperature, mode=args.mode, steps=args.steps, lr_backbone=args.lr_backbone,
+            lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
+            ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads)
+        if result["multitask"]:
+            print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
+                  f"{result['multitask']['best_epoch']}")
+        if result["shipped"]:
+            print(f"shipped weights written to {result['shipped']}")
+        print(f"done: weights in {result['out']}/")
+        return 0
+    from ..experiments.vision_check import greedy_parsed_vs_true
+
+    _, text = pipeline.evaluate_model_report(
+        args.root, args.out, args.weights, episodes=args.episodes, quests=args.quests, frames=args.frames,
+        report=args.report, seed=args.seed, threads=args.threads, policy_factory=greedy_policy,
+        greedy_check=greedy_parsed_vs_true)
+    print(text)
+    return 0

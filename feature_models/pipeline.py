@@ -1,0 +1,118 @@
+"""The vision model's pipeline with explicit parameters: `build_datasets`, `train_model`,
+`evaluate_model_report`. ``fgo vision data|train|eval`` (``agents.cli.vision``) is its front end.
+
+``agents`` sits above this package, which never imports it, so the playing policy is injected:
+``policy_factory(seed) -> policy`` plays the ``greedy_fraction`` share of the data episodes (None:
+the random policy plays every episode, and ``manifest.json`` records ``episode_policies``), and
+``greedy_check`` is the evaluation's parsed-vs-true comparison (None: not run; the report says
+so). Functions return what they made; progress bars are tqdm's, and nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ROOT = "data/vision"
+DEFAULT_RUNS = "runs/vision"
+DEFAULT_REPORT = "docs/vision_report.md"
+DEFAULT_EVAL_QUESTS = ("farming_3wave", "standard_night_raid", "boss_cinder_wyrm", "boss_abyssal_oracle")
+
+
+def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examples: int = 5000, seed: int = 0,
+                   size: int = 32, splits: Sequence[str] = ("train", "val", "test"),
+                   policy_factory: Callable[[int], Any] | None = None, progress: bool = True) -> dict:
+    """Render the per-task datasets into ``root``; returns the manifests by split."""
+    import torch
+
+    from .data import DataConfig, generate
+
+    torch.set_num_threads(1)
+    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size)
+    return generate(root, cfg, splits=tuple(splits), progress=progress, policy_factory=policy_factory)
+
+
+def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS, *, epochs: int = 20,
+                baseline_epochs: int = 16, patience: int = 6, baseline_patience: int = 4,
+                batch_size: int | None = None, rule: str = "temperature", temperature: float = 2.0,
+                mode: str = "all", steps: int | None = None, lr_backbone: float = 4e-3, lr_heads: float = 8e-3,
+                baselines: bool = True, baselines_only: bool = False, ship: bool = False,
+                widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1,
+                progress: bool = True) -> dict:
+    """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits,
+    writing weights and logs to ``out``; ``ship`` also overwrites the package's shipped weights.
+    Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
+    import torch
+
+    from .backbone import BackboneConfig
+    from .baselines import train_baselines
+    from .data import load_split
+    from .io import save_model
+    from .learner import FitConfig, MultiTaskLearner
+    from .loader import MultiDatasetLoader
+    from .model import MultiTaskModel
+    from .parser import DEFAULT_WEIGHTS
+    from .tasks import TASK_NAMES
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    if batch_size is None:
+        batch_size = 48 if (mode == "all" and not baselines_only) else 128
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    train, val = load_split(root, "train"), load_split(root, "val")
+    fit = FitConfig(epochs=epochs, lr_backbone=lr_backbone, lr_pretrained_heads=lr_backbone,
+                    lr_new_heads=lr_heads, patience=patience)
+    bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})
+    result: dict = {"multitask": None, "out": out, "shipped": None}
+    if not baselines_only:
+        backbone = None
+        if widths:  # one residual block per stage, as the default
+            backbone = BackboneConfig(widths=tuple(widths), blocks=(1,) * (len(widths) - 1))
+        model = MultiTaskModel(backbone, new_tasks=TASK_NAMES)
+        loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
+                                    augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None))
+        learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")
+        t0 = time.perf_counter()
+        history = learner.fit(fit, progress=progress)
+        best = history[learner.best_epoch]
+        meta = {"trained_on": str(root), "rule": rule, "temperature": temperature, "mode": mode,
+                "epochs_run": len(history), "best_epoch": learner.best_epoch + 1, "val": best["val"],
+                "steps_per_task": loader.total_counts, "seconds": round(time.perf_counter() - t0, 1),
+                "parameters": model.parameter_count(), "fit": {**fit.__dict__}}
+        save_model(model, out / "multitask", meta)
+        result["multitask"] = meta
+        if ship:
+            save_model(model, DEFAULT_WEIGHTS, meta)
+            result["shipped"] = Path(f"{DEFAULT_WEIGHTS}.safetensors")
+    if baselines or baselines_only:
+        train_baselines(train, val, out / "baselines", fit=bfit, batch_size=batch_size, seed=seed,
+                        progress=progress, log_path=out / "baselines_log.jsonl")
+    return result
+
+
+def evaluate_model_report(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
+                          weights: str | Path | None = None, *, episodes: int = 100,
+                          quests: Sequence[str] = DEFAULT_EVAL_QUESTS, frames: int = 300,
+                          report: str | Path | None = DEFAULT_REPORT, seed: int = 0, threads: int = 1,
+                          policy_factory: Callable[[int], Any] | None = None,
+                          greedy_check: Callable[..., list[dict]] | None = None) -> tuple[dict, str]:
+    """Held-out accuracy, size, latency, the fresh-frame parse check and the injected greedy check;
+    writes ``out/eval.json`` and the Markdown ``report``. Returns ``(results, report text)``."""
+    import torch
+
+    from .evaluate import run_evaluation, write_report
+
+    torch.set_num_threads(threads)
+    results = run_evaluation(root, out, weights, frames=frames, quests=quests, episodes=episodes, seed=seed,
+                             threads=threads, greedy_check=greedy_check, policy_factory=policy_factory)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / "eval.json").write_text(json.dumps(results, indent=1) + "\n")
+    return results, write_report(results, report)
+
+
+__all__ = ["DEFAULT_EVAL_QUESTS", "DEFAULT_REPORT", "DEFAULT_ROOT", "DEFAULT_RUNS", "build_datasets",
+           "evaluate_model_report", "train_model"]
