@@ -26,11 +26,11 @@ from typing import Any
 
 from .base import Agent
 from .errors import NotAnAgentError, UnknownAgentError
+from .runs import AGENT_FILE, checkpoint_step, resume_command
 
 Factory = Callable[..., Agent] | str
 _REGISTRY: dict[str, Factory] = {}
 _TRAINABLE: list[str] = []
-AGENT_FILE = "agent.json"
 
 
 def register(name: str, factory: Factory, *, trainable: bool = False, overwrite: bool = False) -> None:
@@ -101,15 +101,6 @@ def resolve(spec: str, *, seed: int | None = None, **kwargs: Any) -> Agent:
     raise AssertionError("unreachable")
 
 
-def checkpoint_step(run_dir: str | Path) -> int | None:
-    """The step the training checkpoint of ``run_dir`` holds (from its ``checkpoint.json``), if any."""
-    info = Path(run_dir) / "checkpoint.json"
-    try:
-        return int(json.loads(info.read_text())["step"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def load(path: str | Path, **kwargs: Any) -> Agent:
     """A saved agent: a trained policy folder (``agent.json`` + ``model.safetensors``, e.g. a run
     folder of ``fgo train``), its ``agent.json``, or a scripted agent's JSON
@@ -139,8 +130,6 @@ def load(path: str | Path, **kwargs: Any) -> Agent:
 def _no_agent_message(folder: Path) -> str:
     step = checkpoint_step(folder)
     if step is not None:
-        from .train import resume_command
-
         return (f"{folder} has no {AGENT_FILE}: an interrupted training run whose checkpoint holds step "
                 f"{step:,}; resume it with: {resume_command(folder)}")
     return f"{folder} has no {AGENT_FILE}: not an agent folder (a trained agent's folder holds {AGENT_FILE} " \
@@ -157,5 +146,5 @@ register("ppo", "agents.learners.policy_agent:make_ppo", trainable=True)
 register("maskable_ppo", "agents.learners.policy_agent:make_maskable_ppo", trainable=True)
 register("masked_dqn", "agents.learners.policy_agent:make_masked_dqn", trainable=True)
 
-__all__ = ["agent_class", "checkpoint_step", "is_trainable", "load", "make", "names", "register", "resolve",
+__all__ = ["agent_class", "is_trainable", "load", "make", "names", "register", "resolve",
            "trainable_names"]

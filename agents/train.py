@@ -49,13 +49,13 @@ import csv
 import json
 import logging
 import math
-import shlex
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import TrainingInterrupted, UserError
+from .runs import CHECKPOINT_FILE, CHECKPOINT_INFO, CONFIG_FILE, PROGRESS_FILE, resume_command, run_name
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,6 @@ TRAINER_KEYS = ("eval_every", "checkpoint_every", "n_timesteps")
 RUN_KEYS = ("quests", "total_timesteps", "seed")  # set by train(), not by YAML
 PROGRESS_COLUMNS = ("step", "wall_time", "eval_win_rate", "eval_mean_return", "eval_mean_turns",
                     "train_steps_per_s")
-CHECKPOINT_FILE = "checkpoint.pt"
-CHECKPOINT_INFO = "checkpoint.json"
-CONFIG_FILE = "config.yml"
-PROGRESS_FILE = "progress.csv"
 
 
 # ----------------------------------------------------------------------------- hyperparameters
@@ -125,16 +121,6 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-def run_name(agent: str, quests: Sequence[str], seed: int) -> str:
-    if len(quests) <= 3:
-        tag = "+".join(quests)
-    else:
-        import hashlib
-
-        tag = f"{len(quests)}quests-{hashlib.sha1(','.join(quests).encode()).hexdigest()[:8]}"
-    return f"{agent}_{tag}_s{seed}"
-
-
 def _check_quests(quests: Sequence[str]) -> list[str]:
     from fgo_env.content import check_quest_ids
 
@@ -143,20 +129,6 @@ def _check_quests(quests: Sequence[str]) -> list[str]:
         raise UserError("no quest given")
     check_quest_ids(quests)
     return quests
-
-
-def resume_command(run_dir: str | Path, steps: int | None = None) -> str:
-    """The ``fgo train ... --resume`` line that continues ``run_dir`` (from its ``config.yml``)."""
-    import yaml
-
-    run_dir = Path(run_dir)
-    try:
-        cfg = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
-    except (OSError, yaml.YAMLError):
-        return f"fgo train ... --out {shlex.quote(str(run_dir.parent))} --resume  ({run_dir / CONFIG_FILE} is unreadable)"
-    return shlex.join(["fgo", "train", "--agent", str(cfg["agent"]), "--quest", ",".join(cfg["quests"]),
-                       "--steps", str(steps or cfg["steps"]), "--seed", str(cfg["seed"]),
-                       "--out", str(run_dir.parent), "--resume"])
 
 
 # ----------------------------------------------------------------------------- learners

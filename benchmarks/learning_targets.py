@@ -90,7 +90,7 @@ def plot(results: list[dict], curves: dict, path: Path) -> None:
 
 
 def main() -> None:
-    from agents.report import read_progress
+    from agents.experiments.report import read_progress
     from agents.train import parse_overrides, run_name, train
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -17,7 +17,6 @@ Prints a table, then, as the last line, one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys

@@ -13,13 +13,13 @@ def _number(text: str, kind, what: str):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if kind is int:
         if not math.isfinite(value) or value != int(value):
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}")
         return int(value)
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{what} must be a finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
     return value
 
 
@@ -28,7 +28,7 @@ def int_in(low: int | None = None, high: int | None = None, what: str = "value")
     def parse(text: str) -> int:
         value = _number(text, int, what)
         if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{what} must be {_range(low, high)}, got {text}")
+            raise argparse.ArgumentTypeError(f"must be {_range(low, high)}, got {text}")
         return value
     return parse
 
@@ -40,7 +40,7 @@ def float_in(low: float | None = None, high: float | None = None, what: str = "v
         too_low = low is not None and (value <= low if open_low else value < low)
         if too_low or (high is not None and value > high):
             lo = f"> {low:g}" if open_low else None
-            raise argparse.ArgumentTypeError(f"{what} must be {lo or _range(low, high)}"
+            raise argparse.ArgumentTypeError(f"must be {lo or _range(low, high)}"
                                              f"{f' and <= {high:g}' if lo and high is not None else ''}, got {text}")
         return value
     return parse

@@ -49,10 +49,18 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``fgo: error: <what>  (fgo <command> --help)``."""
+
+    def error(self, message: str):
+        print(f"fgo: error: {message}  (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fgo", description="Pendragon Gym command line")
+    parser = Parser(prog="fgo", description="Pendragon Gym command line")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
-    subs = parser.add_subparsers(dest="command", required=True)
+    subs = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, (module, help_text) in SUBCOMMANDS.items():
         sub = subs.add_parser(name, help=help_text, description=help_text)
         try:

@@ -39,33 +39,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_overrides(agent: str, quests: list[str], overrides: dict) -> dict:
-    """The resolved hyperparameters, with unknown ``--set`` keys and wrong value types refused
-    before training starts (the learner's own check runs only after its env is built)."""
+    """The resolved hyperparameters, with unknown ``--set`` keys and wrong values refused before
+    training starts (the learner's own check runs only after its env is built)."""
     from ..errors import UserError
-    from ..train import TRAINER_KEYS, load_hyperparams
+    from ..train import RUN_KEYS, TRAINER_KEYS, load_hyperparams
 
     params = load_hyperparams(agent, quests, overrides)
     defaults = load_hyperparams(agent, quests, {})
-    known = set(defaults) | set(TRAINER_KEYS) | set(learner_keys(agent))
+    known = (set(defaults) | set(TRAINER_KEYS) | set(learner_keys(agent))) - set(RUN_KEYS)
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise UserError(f"--set {unknown[0]}: not a hyperparameter of {agent}; known keys: {', '.join(sorted(known))}")
     for key, value in overrides.items():
-        default = defaults.get(key)
-        if default is not None and value is not None and not _same_type(default, value):
-            raise UserError(f"--set {key}={value!r}: expected a {type(default).__name__} like the default "
-                            f"{default!r}, got a {type(value).__name__}")
+        problem = value_problem(defaults.get(key), value)
+        if problem:
+            raise UserError(f"--set {key}={value!r}: {problem} (the default is {defaults.get(key)!r})")
     return params
 
 
-def _same_type(default, value) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) == isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
+def value_problem(default, value) -> str | None:
+    """Why ``value`` cannot replace ``default`` (same kind; counts stay positive), or None."""
+    if default is None or value is None:
+        return None
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(default, int):
+        if not number or value != int(value):
+            return "expected a whole number"
+        return "expected a number >= 1" if default > 0 and value < 1 else \
+            "expected a number >= 0" if value < 0 else None
+    if isinstance(default, float):
+        if not number or value != value or value in (float("inf"), float("-inf")):
+            return "expected a finite number"
+        return "expected a number > 0" if default > 0 and value <= 0 else None
     if isinstance(default, (list, tuple)):
-        return isinstance(value, (list, tuple))
-    return isinstance(value, type(default))
+        if not isinstance(value, (list, tuple)):
+            return "expected a list, e.g. [64, 64]"
+        return None if all(isinstance(v, int) and v > 0 for v in value) or not all(
+            isinstance(v, int) for v in default) else "expected a list of whole numbers >= 1"
+    if isinstance(default, str):
+        if default.startswith("lin_") and number:  # a learning-rate schedule also takes a constant
+            return None if value > 0 else "expected a number > 0"
+        return None if isinstance(value, str) else f"expected text like {default!r}"
+    return None
 
 
 def learner_keys(agent: str) -> list[str]:
@@ -83,7 +100,8 @@ def learner_keys(agent: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import TrainingInterrupted, UserError
-    from ..train import PROGRESS_FILE, parse_overrides, resume_command, train
+    from ..runs import PROGRESS_FILE, resume_command
+    from ..train import parse_overrides, train
     from .common import check_quests, check_writable_dir
 
     check_quests(args.quest)

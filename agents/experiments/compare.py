@@ -307,7 +307,7 @@ def _train_all(parsed, runs: int, quests, budgets, seed: int, out: Path, overrid
 
 def _has_checkpoint(parent: Path, agent: str, quests, seed: int) -> bool:
     """An interrupted training of this run left a checkpoint to continue from."""
-    from ..train import CHECKPOINT_FILE, run_name
+    from ..runs import CHECKPOINT_FILE, run_name
 
     return (parent / run_name(agent, list(quests), seed) / CHECKPOINT_FILE).exists()
 

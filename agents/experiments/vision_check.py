@@ -30,8 +30,6 @@ from fgo_env.features import N_CARDS, N_FRONT, Features
 if TYPE_CHECKING:
     from feature_models.parser import FrameParser
 
-    from ..scripted.greedy import GreedyAgent
-
 
 class ParsedGreedy:
     """The greedy agent deciding the card screen from parsed Features (see module docstring).

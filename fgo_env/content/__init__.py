@@ -30,7 +30,7 @@ __all__ = [
     "FRONT_SIZE", "INSTANT_KINDS", "MAX_EFFECTS", "MAX_HITS", "MAX_PARTY", "MAX_WAVE_ENEMIES",
     "MAX_WAVES", "NP_TARGETS", "QUEST_KINDS", "TEST_SEEDS", "TRAIN_SEEDS",
     "Catalogue", "ContentError", "Effect", "Enemy", "Hits", "MysticCode", "NoblePhantasm",
-    "Quest", "QuestEnemy", "Servant", "Skill",
+    "Quest", "QuestEnemy", "Servant", "Skill", "UnknownIdError", "check_quest_ids",
     "generate_quest", "load_catalogue", "sample_quest", "seed_range",
     "validate_enemy", "validate_mystic_code", "validate_quest", "validate_servant",
 ]

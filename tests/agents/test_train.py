@@ -177,3 +177,48 @@ def test_cli_arguments(tmp_path, capsys):
     argv[argv.index("--steps") + 1] = "2048"
     assert main(argv + ["--resume"]) == 0
     assert int(rows(tmp_path / f"ppo_{EASY}_s2")[-1]["step"]) == 2048
+
+
+# ----------------------------------------------------------------------------- never lose work
+
+def test_steps_round_to_whole_updates_and_say_so(tmp_path, caplog):
+    import yaml
+
+    with caplog.at_level("WARNING"):
+        run = train("ppo", [EASY], 1500, seed=0, out_dir=tmp_path, overrides=TINY_PPO, progress=False, eval_episodes=2)
+    assert "1,500 steps round up to 2,048" in caplog.text  # updates of 64 x 16 env steps
+    cfg = yaml.safe_load((run / "config.yml").read_text())
+    assert (cfg["steps"], cfg["steps_requested"]) == (2048, 1500)
+    assert int(rows(run)[-1]["step"]) == 2048
+
+
+def test_resume_refuses_changed_hyperparameters_and_skips_finished_runs(tmp_path, caplog):
+    kw = dict(progress=False, eval_episodes=2)
+    run = train("ppo", [EASY], 1024, seed=0, out_dir=tmp_path, overrides=TINY_PPO, **kw)
+    with pytest.raises(UserError, match="num_steps=32 \\(the run has 16\\)"):
+        train("ppo", [EASY], 2048, seed=0, out_dir=tmp_path, overrides={**TINY_PPO, "num_steps": 32}, resume=True,
+              **kw)
+    before = (run / "progress.csv").read_text()
+    with caplog.at_level("WARNING"):
+        train("ppo", [EASY], 1024, seed=0, out_dir=tmp_path, overrides=TINY_PPO, resume=True, **kw)
+    assert "nothing to train" in caplog.text
+    assert (run / "progress.csv").read_text() == before  # nothing appended
+
+
+def test_agent_json_must_match_its_weights(tmp_path):
+    import json
+
+    from agents import registry
+    from agents.checkpoint import CheckpointError
+
+    run = train("ppo", [EASY], 1024, seed=0, out_dir=tmp_path, overrides=TINY_PPO, progress=False, eval_episodes=2)
+    original = (run / "agent.json").read_text()
+    edits = {"activation": "relu", "layer_sizes": [313, 99, 376], "agent": "masked_dqn", "head": "q"}
+    for field, value in edits.items():
+        meta = json.loads(original)
+        meta["config"][field] = value
+        (run / "agent.json").write_text(json.dumps(meta))
+        with pytest.raises(CheckpointError, match=field):
+            registry.load(run)
+    (run / "agent.json").write_text(original)
+    assert registry.load(run).activation == "tanh"

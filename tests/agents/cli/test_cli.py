@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 from agents.cli.main import SUBCOMMANDS, build_parser, main
 

@@ -181,3 +181,36 @@ def test_compare_with_real_training(tmp_path):
     assert len(run_dirs) == 2 and all((d / "progress.csv").is_file() for d in run_dirs)
     assert {r["train_seed"] for r in read_csv(out / "runs.csv") if r["agent"] == "ppo"} == {"0", "1"}
     assert "`ppo` 128" in (out / "leaderboard.md").read_text()
+
+
+def test_compare_resume_reuses_finished_trainings_and_evaluations(tmp_path):
+    from agents.errors import UserError
+    from agents.evaluate import evaluate
+
+    calls: list = []
+    evaluations: list = []
+
+    def counting_evaluate(player, quest, **kw):
+        evaluations.append(quest)
+        if len(evaluations) == 3 and not resumed:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the evaluations
+        return evaluate(player, quest, **kw)
+
+    kw = dict(runs=2, episodes=2, train_steps=100, out_dir=tmp_path / "rep", seed=5, progress=False, reps=100,
+              plots=False, trainable={"fake"}, train_fn=_fake_train_factory(calls), evaluate_fn=counting_evaluate,
+              load_fn=lambda run: RandomAgent.load(Path(run) / "agent.json"))
+    resumed = False
+    with pytest.raises(KeyboardInterrupt):
+        cmp.compare(["greedy", "fake"], [QUEST], **kw)
+    assert len(calls) == 2 and len(evaluations) == 3  # both trainings, two evaluations finished
+    with pytest.raises(UserError, match="already holds"):
+        cmp.compare(["greedy", "fake"], [QUEST], **kw)
+    with pytest.raises(UserError, match="another protocol"):
+        cmp.compare(["greedy", "fake"], [QUEST], **{**kw, "episodes": 3}, resume=True)
+    resumed = True
+    out = cmp.compare(["greedy", "fake"], [QUEST], **kw, resume=True)
+    assert len(calls) == 2  # no training ran again
+    assert len(evaluations) == 3 + 2  # only the two missing evaluations (the interrupted one and the last)
+    scores = json.loads((out / "scores.json").read_text())
+    assert np.asarray(scores["scores"]["win_rate"]["fake"], dtype=float).shape == (2, 1)
+    assert scores["meta"]["reused"] == {"trainings": 2, "evaluations": 2}

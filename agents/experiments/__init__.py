@@ -1,0 +1,1 @@
+"""Experiments on the agents: comparison, statistics, reports, calibration, the demo, the vision check."""

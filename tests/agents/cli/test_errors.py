@@ -1,0 +1,107 @@
+"""``fgo`` answers a user's mistake with one line, ``fgo: error: ...``, and exit status 2 (run as a
+subprocess, as a user runs it); no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EASY = "tutorial_training_yard"
+
+
+def fgo(*argv: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agents.cli.main", *argv], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, env={**_env(), "SDL_VIDEODRIVER": "dummy"})
+
+
+def _env() -> dict:
+    import os
+
+    return dict(os.environ)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("fgo: error: ")]
+    assert len(errors) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+
+
+BAD_ARGUMENTS = [
+    (["train", "--agent", "ppo", "--quest", EASY, "--steps", "-5"], ["--steps", ">= 1"]),
+    (["train", "--agent", "ppo", "--quest", EASY, "--steps", "lots"], ["--steps", "number"]),
+    (["train", "--agent", "nope", "--quest", EASY], ["--agent", "ppo"]),
+    (["train", "--agent", "ppo", "--quest", "no_such_quest"], ["no_such_quest", "farming_3wave"]),
+    (["train", "--agent", "ppo", "--quest", EASY, "--set", "lerning_rate=1"], ["lerning_rate", "learning_rate"]),
+    (["train", "--agent", "ppo", "--quest", EASY, "--set", "learning_rate=fast"], ["learning_rate", "number"]),
+    (["train", "--agent", "ppo", "--quest", EASY, "--set", "num_envs=0"], ["num_envs", ">= 1"]),
+    (["train", "--agent", "ppo", "--quest", EASY, "--set", "oops"], ["KEY=VALUE"]),
+    (["train", "--agent", "ppo", "--quest", EASY, "--seed", "-1"], ["--seed"]),
+    (["eval", "--agent", "no_such_agent"], ["no_such_agent", "greedy"]),
+    (["eval", "--agent", "grede"], ["did you mean 'greedy'"]),
+    (["eval", "--agent", "runs/missing_run"], ["runs/missing_run", "does not exist"]),
+    (["eval", "--agent", "greedy", "--episodes", "0"], ["--episodes"]),
+    (["eval", "--agent", "greedy", "--quest", "random_x"], ["random_x", "random_<seed>"]),
+    (["compare", "--agents", "greedy", "--runs", "0"], ["--runs"]),
+    (["compare", "--agents", "greedy", "--reps", "5"], ["--reps"]),
+    (["compare", "--agents", "greedy", "--resume"], ["--resume needs --out"]),
+    (["watch", "--fps", "0"], ["--fps", "> 0"]),
+    (["watch", "--speed", "-1"], ["--speed"]),
+    (["watch", "--size", "10x10"], ["size", "out of range"]),
+    (["watch", "--episodes", "0"], ["--episodes"]),
+    (["watch", "--look", "-3"], ["--look"]),
+    (["record", "--out", "episode.txt"], [".gif", ".mp4"]),
+    (["record", "--out", "x.gif", "--transition-frames", "-1"], ["--transition-frames"]),
+    (["record", "--out", "x.gif", "--fps", "nan"], ["--fps", "finite"]),
+    (["play", "--quest", "nowhere"], ["nowhere"]),
+    (["quests", "--content", "no/such/folder"], ["no/such/folder", "content"]),
+    (["vision", "train", "--widths", "0"], ["--widths"]),
+]
+
+
+@pytest.mark.parametrize("argv,needles", BAD_ARGUMENTS, ids=[" ".join(a) for a, _ in BAD_ARGUMENTS])
+def test_bad_argument_is_one_line(argv, needles, tmp_path):
+    assert_one_line_error(fgo(*argv, cwd=tmp_path), *needles)
+
+
+def test_bad_files_are_one_line(tmp_path):
+    (tmp_path / "junk").mkdir()
+    assert_one_line_error(fgo("eval", "--agent", str(tmp_path / "junk"), cwd=tmp_path), "no agent.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    assert_one_line_error(fgo("eval", "--agent", str(tmp_path / "bad.json"), cwd=tmp_path), "bad.json")
+    pickle = tmp_path / "pk"
+    pickle.mkdir()
+    (pickle / "agent.json").write_bytes(b"\x80\x04\x95" + b"\x00" * 20)
+    assert_one_line_error(fgo("eval", "--agent", str(pickle), cwd=tmp_path), "pickle")
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "servants.toml").write_text("[[servant]]\nid = 3\n")
+    assert_one_line_error(fgo("quests", "--content", str(content), cwd=tmp_path), "servants.toml")
+
+
+def test_compare_refuses_to_overwrite_a_report(tmp_path):
+    out = tmp_path / "rep"
+    ok = fgo("compare", "--agents", "random", "--quests", EASY, "--runs", "1", "--episodes", "1", "--reps", "100",
+             "--out", str(out), "--no-plots", "--no-progress", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "| Rank |" in ok.stdout  # the leaderboard in the terminal
+    before = (out / "leaderboard.md").read_text()
+    again = fgo("compare", "--agents", "greedy", "--quests", EASY, "--runs", "1", "--episodes", "1",
+                "--out", str(out), "--no-progress", cwd=tmp_path)
+    assert_one_line_error(again, "already holds", "--resume")
+    assert (out / "leaderboard.md").read_text() == before
+
+
+def test_eval_of_a_learner_name_warns_untrained(tmp_path):
+    proc = fgo("eval", "--agent", "ppo", "--quest", EASY, "--episodes", "1", "--no-progress", "--out",
+               str(tmp_path / "ev"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "untrained" in proc.stderr
+    assert json.loads((tmp_path / "ev.json").read_text())[0]["agent"] == "ppo"
