@@ -68,6 +68,7 @@ def trainable() -> tuple[str, ...]:
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parent / "hyperparams"
 TRAINER_KEYS = ("eval_every", "checkpoint_every", "n_timesteps")
+MACHINE_KEYS = ("device", "torch_threads", "env_threads")  # where a run trains, not what: may change on resume
 RUN_KEYS = ("quests", "total_timesteps", "seed")  # set by train(), not by YAML
 PROGRESS_COLUMNS = ("step", "wall_time", "eval_win_rate", "eval_mean_return", "eval_mean_turns",
                     "train_steps_per_s")
@@ -374,7 +375,7 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
         if list(saved["quests"]) != quests or int(saved["seed"]) != seed:
             raise UserError(f"{run_dir}: was trained on {saved['quests']} seed {saved['seed']}")
         _check_resume_overrides(run_dir, saved["hyperparams"], overrides or {})
-        params = dict(saved["hyperparams"])
+        params = {**saved["hyperparams"], **{k: v for k, v in (overrides or {}).items() if k in MACHINE_KEYS}}
         if int(ckpt.get("global_step", 0)) >= steps:
             log.warning("%s already holds %s steps (asked for %s): nothing to train", run_dir,
                         f"{int(ckpt['global_step']):,}", f"{steps:,}")
@@ -411,7 +412,7 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
 def _check_resume_overrides(run_dir: Path, saved: dict, overrides: dict) -> None:
     """A resumed run keeps its hyperparameters: name every ``--set`` key that would change them."""
     differ = [f"{k}={v!r} (the run has {saved.get(k, '<unset>')!r})" for k, v in overrides.items()
-              if k not in saved or saved[k] != v]
+              if k not in MACHINE_KEYS and (k not in saved or saved[k] != v)]
     if differ:
         raise UserError(f"{run_dir / CONFIG_FILE}: --set differs from the run being resumed: {'; '.join(differ)}. "
                         "A resumed run keeps its hyperparameters; drop --set, or start a new run with another "

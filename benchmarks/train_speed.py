@@ -15,6 +15,14 @@ after another (rounds alternate the order), so compare the ratios, not the absol
 the machine is shared. ``ppo_fast`` is our PPO with ``update_epochs=2`` (half the gradient
 work per sample: more steps per second, less learning per step). Prints a table, then one JSON
 object as the last line.
+
+    python benchmarks/train_speed.py --concurrent 2 [--seconds 30] [--threads 0]
+
+measures a shared machine instead: one PPO run alone, then ``--concurrent`` PPO runs started
+together (separate processes, as ``fgo train`` runs), each on the same budget; it reports each
+run's env steps/s as a share of the lone run's, and their sum. ``--threads 0`` (the default, as
+the hyperparameter files) lets the runs split the cores (`agents.learners.threads`);
+``--threads 2`` pins every run to 2 torch threads, the behaviour before.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -96,6 +106,24 @@ def maskable_rate(quest: str, seconds: float, seed: int, overrides: dict | None 
                       f"batch {p['batch_size']}, MLP {p['hidden']}, {torch.get_num_threads()} threads"}
 
 
+def concurrent_rates(quest: str, seconds: float, seed: int, runs: int, threads: int) -> dict:
+    """One PPO run alone, then ``runs`` at once, each a separate process like ``fgo train``."""
+    cmd = [sys.executable, __file__, "--worker", "--quest", quest, "--seconds", str(seconds), "--threads", str(threads)]
+
+    def launch(k: int) -> subprocess.Popen:
+        return subprocess.Popen(cmd + ["--seed", str(seed + k)], stdout=subprocess.PIPE, text=True)
+
+    def collect(procs: list[subprocess.Popen]) -> list[dict]:
+        return [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+
+    alone = collect([launch(0)])[0]
+    together = collect([launch(k) for k in range(runs)])
+    base = alone["steps_per_s"]
+    return {"alone": alone, "together": together,
+            "share_each": [round(r["steps_per_s"] / base, 3) for r in together],
+            "share_sum": round(sum(r["steps_per_s"] for r in together) / base, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quest", default="farming_3wave")
@@ -103,7 +131,28 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat (alternating order) and keep the median")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-defaults", action="store_true", help="skip MaskablePPO with SB3's defaults")
+    parser.add_argument("--concurrent", type=int, default=0, help="measure N PPO runs started together")
+    parser.add_argument("--threads", type=int, default=0, help="torch_threads of the concurrent runs (0: share)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:  # one timed PPO run, as a process of --concurrent
+        print(json.dumps(ppo_rate(args.quest, args.seconds, args.seed, {"torch_threads": args.threads})))
+        return
+    if args.concurrent:
+        res = concurrent_rates(args.quest, args.seconds, args.seed, args.concurrent, args.threads)
+        print(f"PPO on {args.quest}, {args.seconds:g} s, torch_threads={args.threads} "
+              f"({'shared' if args.threads == 0 else 'fixed'}), {os.cpu_count()} cores")
+        print(f"alone: {res['alone']['steps_per_s']:,.0f} steps/s ({res['alone']['config']})")
+        for k, (r, share) in enumerate(zip(res["together"], res["share_each"])):
+            print(f"run {k + 1} of {args.concurrent}: {r['steps_per_s']:,.0f} steps/s = {share:.0%} of alone "
+                  f"({r['config']})")
+        print(f"together: {res['share_sum']:.0%} of one run alone")
+        print(json.dumps({"quest": args.quest, "seconds": args.seconds, "concurrent": args.concurrent,
+                          "torch_threads": args.threads, "alone_steps_per_s": round(res["alone"]["steps_per_s"], 1),
+                          "steps_per_s": [round(r["steps_per_s"], 1) for r in res["together"]],
+                          "share_each": res["share_each"], "share_sum": res["share_sum"],
+                          "load_avg": round(os.getloadavg()[0], 2)}))
+        return
 
     runs = {"ppo": lambda: ppo_rate(args.quest, args.seconds, args.seed),
             "ppo_fast": lambda: ppo_rate(args.quest, args.seconds, args.seed, {"update_epochs": 2}),

@@ -48,6 +48,7 @@ class FitConfig:
         patience: epochs without a better mean validation accuracy before stopping (0: never).
         label_smoothing: cross-entropy label smoothing.
         grad_clip: max gradient norm (0: off).
+        device: "auto" (CUDA where present), "cpu" or "cuda".
     """
 
     epochs: int = 12
@@ -62,11 +63,43 @@ class FitConfig:
     patience: int = 4
     label_smoothing: float = 0.02
     grad_clip: float = 5.0
+    device: str = "auto"
+
+
+@torch.no_grad()
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` (CUDA where present, else the CPU), ``"cpu"`` or ``"cuda[:N]"``; CUDA without a
+    GPU is a clear error."""
+    name = str(name).strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: no CUDA GPU is available to torch here; use cpu or auto")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise ValueError(f"device {name!r}: choose auto, cpu or cuda")
+    return torch.device(name)
+
+
+def to_device(item, device):
+    """Tensors (alone or in tuples, lists and dicts) moved to ``device``."""
+    if isinstance(item, torch.Tensor):
+        return item.to(device, non_blocking=True)
+    if isinstance(item, dict):
+        return {k: to_device(v, device) for k, v in item.items()}
+    if isinstance(item, (tuple, list)):
+        return type(item)(to_device(v, device) for v in item)
+    return item
+
+
+def model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 @torch.no_grad()
 def evaluate_model(model: MultiTaskModel, data: Mapping[str, TaskData], batch_size: int = 512) -> dict:
-    """{task: {"loss", "acc", "n"}} of ``model`` on ``data`` (eval mode, restored after)."""
+    """{task: {"loss", "acc", "n"}} of ``model`` on ``data`` (eval mode, restored after), on the
+    model's device."""
+    device = model_device(model)
     was = model.training
     model.eval()
     out = {}
@@ -74,6 +107,7 @@ def evaluate_model(model: MultiTaskModel, data: Mapping[str, TaskData], batch_si
     for task, d in data.items():
         loss, correct = 0.0, 0
         for x, y in iterate_dataset(d, batch_size):
+            x, y = to_device((x, y), device)
             logits = model(x, task)
             loss += float(ce(logits, y))
             correct += int((logits.argmax(-1) == y).sum())
@@ -102,10 +136,11 @@ def recalibrate_bn(model: MultiTaskModel, loader: MultiDatasetLoader, batches_pe
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average
     model.backbone.train()
+    device = model_device(model)
     for task in loader.datasets:
         for _ in range(batches_per_task):
             x, _ = loader.batch(task)
-            model.features(x[0] if isinstance(x, (tuple, list)) else x)
+            model.features(to_device(x[0] if isinstance(x, (tuple, list)) else x, device))
     for bn, m in zip(bns, momenta):
         bn.momentum = m
     model.train(was)
@@ -168,11 +203,13 @@ class MultiTaskLearner:
         return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
     def fit(self, cfg: FitConfig | None = None, progress: bool = True) -> list[dict]:
-        """Train; on return the model holds the best state (by mean validation accuracy)."""
+        """Train on ``cfg.device``; on return the model holds the best state (by mean validation
+        accuracy), back on the CPU (so saved weights and the parser need no GPU)."""
         from tqdm.auto import tqdm
 
         cfg = cfg or FitConfig()
-        model = self.model.to(memory_format=torch.channels_last)
+        device = resolve_device(cfg.device)
+        model = self.model.to(device, memory_format=torch.channels_last)
         opt = torch.optim.AdamW(self.param_groups(cfg), weight_decay=cfg.weight_decay)
         sched = self._scheduler(opt, cfg)
         ce = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
@@ -184,7 +221,7 @@ class MultiTaskLearner:
             bar = tqdm(total=len(self.loader), desc=f"{self.name} {epoch + 1}/{cfg.epochs}", disable=not progress,
                        leave=False, dynamic_ncols=True)
             for item in self.loader:
-                batches = item if isinstance(item, dict) else {item[0]: item[1]}
+                batches = to_device(item if isinstance(item, dict) else {item[0]: item[1]}, device)
                 loss = 0.0
                 logits_of = self._joint_logits(batches) if len(batches) > 1 else {}
                 for task, (x, y) in batches.items():
@@ -230,7 +267,7 @@ class MultiTaskLearner:
                 break
         if self.best_state is not None:
             model.load_state_dict(self.best_state)
-        model.eval()
+        model.cpu().eval()
         return self.history
 
     def _joint_logits(self, batches: dict) -> dict:
@@ -268,4 +305,5 @@ class MultiTaskLearner:
                 f.write(json.dumps(entry) + "\n")
 
 
-__all__ = ["FitConfig", "MultiTaskLearner", "SCHEDULES", "evaluate_model", "mean_acc", "recalibrate_bn"]
+__all__ = ["FitConfig", "MultiTaskLearner", "SCHEDULES", "evaluate_model", "mean_acc", "recalibrate_bn",
+           "resolve_device", "to_device"]

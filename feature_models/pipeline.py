@@ -40,10 +40,11 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 batch_size: int | None = None, rule: str = "temperature", temperature: float = 2.0,
                 mode: str = "all", steps: int | None = None, lr_backbone: float = 4e-3, lr_heads: float = 8e-3,
                 baselines: bool = True, baselines_only: bool = False, ship: bool = False,
-                widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1,
+                widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
                 progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits,
-    writing weights and logs to ``out``; ``ship`` also overwrites the package's shipped weights.
+    writing weights and logs to ``out`` on ``device`` ("auto": CUDA where present); ``ship`` also
+    overwrites the package's shipped weights.
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     import torch
 
@@ -65,7 +66,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     out.mkdir(parents=True, exist_ok=True)
     train, val = load_split(root, "train"), load_split(root, "val")
     fit = FitConfig(epochs=epochs, lr_backbone=lr_backbone, lr_pretrained_heads=lr_backbone,
-                    lr_new_heads=lr_heads, patience=patience)
+                    lr_new_heads=lr_heads, patience=patience, device=device)
     bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})
     result: dict = {"multitask": None, "out": out, "shipped": None}
     if not baselines_only:

@@ -115,3 +115,19 @@ def add_quest_argument(parser: argparse.ArgumentParser, default: str | None = "f
                         help="quest id" + (", or several separated by commas" if several else "")
                              + " ('fgo quests'; random_<seed> for a generated quest)"
                              + (f" (default {default})" if default else ""))
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default=None, choices=("auto", "cpu", "cuda"),
+                        help="where to train: auto (CUDA where present, else cpu; the default), cpu or cuda")
+
+
+def check_device(name: str | None) -> None:
+    """``--device cuda`` on a machine without a GPU is refused before any work starts."""
+    if name == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            from ..errors import UserError
+
+            raise UserError("--device cuda: no CUDA GPU is available to torch here; use --device cpu or auto")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from .common import csv_list, int_in
+from .common import add_device_argument, csv_list, int_in
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", default=None,
                         help="hyperparameter override for the learning agents (repeatable; value parsed as "
                              "YAML), e.g. --set num_envs=64")
+    add_device_argument(parser)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UserError
     from ..experiments.compare import compare, default_command, parse_agent_spec
     from ..train import parse_overrides
-    from .common import check_quests, check_writable_dir
+    from .common import check_device, check_quests, check_writable_dir
     from .train import check_overrides
 
     if args.resume and not args.out:
@@ -58,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or f"reports/compare-{dt.datetime.now():%Y%m%d-%H%M%S}"
     check_quests(args.quests)
     check_writable_dir(out)
+    check_device(args.device)
     overrides = parse_overrides(args.overrides) if args.overrides else None
+    if args.device:
+        overrides = {**(overrides or {}), "device": args.device}
     for spec in args.agents:
         label, kind, name, _ = parse_agent_spec(spec)
         if kind == "learning" and overrides:

@@ -13,7 +13,7 @@ import argparse
 import csv
 import sys
 
-from .common import csv_list, int_in
+from .common import add_device_argument, csv_list, int_in
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate every N steps")
     parser.add_argument("--eval-episodes", type=int_in(1, 100_000, what="--eval-episodes"), default=50,
                         help="evaluation games per quest (default 50)")
+    add_device_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -102,10 +103,13 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import TrainingInterrupted, UserError
     from ..runs import PROGRESS_FILE, resume_command
     from ..train import parse_overrides, train
-    from .common import check_quests, check_writable_dir
+    from .common import check_device, check_quests, check_writable_dir
 
     check_quests(args.quest)
+    check_device(args.device)
     overrides = parse_overrides(args.set)
+    if args.device:
+        overrides["device"] = args.device
     params = check_overrides(args.agent, args.quest, overrides)
     steps = args.steps if args.steps is not None else params.get("n_timesteps")
     if steps is None:

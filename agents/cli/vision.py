@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import float_in, int_in
+from .common import add_device_argument, float_in, int_in
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="multi-task backbone widths: stem then each stage (default 24 48 96)")
     t.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
     t.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+    add_device_argument(t)
     e = sub.add_parser("eval", help="held-out accuracy, size, latency, greedy on parsed features; report")
     e.add_argument("--root", default=DEFAULT_ROOT)
     e.add_argument("--out", default=DEFAULT_RUNS)
@@ -94,12 +95,15 @@ def run(args: argparse.Namespace) -> int:
     if args.vision_action == "train":
         if args.no_baselines and args.baselines_only:
             raise UserError("--no-baselines and --baselines-only exclude each other")
+        from .common import check_device
+
+        check_device(args.device)
         result = pipeline.train_model(
             args.root, args.out, epochs=args.epochs, baseline_epochs=args.baseline_epochs, patience=args.patience,
             baseline_patience=args.baseline_patience, batch_size=args.batch_size, rule=args.rule,
             temperature=args.temperature, mode=args.mode, steps=args.steps, lr_backbone=args.lr_backbone,
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
-            ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads)
+            ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto")
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")

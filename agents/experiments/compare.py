@@ -251,8 +251,11 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
                     default_train_steps(spec, quests, overrides)
 
     out = Path(out_dir)
+    from ..train import MACHINE_KEYS
+
     protocol = {"agents": list(agents), "quests": list(quests), "runs": runs, "episodes": episodes,
-                "train_steps": train_steps, "seed": seed, "overrides": dict(overrides or {})}
+                "train_steps": train_steps, "seed": seed,  # where it trains (device, threads) may change on resume
+                "overrides": {k: v for k, v in (overrides or {}).items() if k not in MACHINE_KEYS}}
     journal = _start_folder(out, protocol, resume, overwrite)
     comp = Comparison(agents=labels, quests=list(quests), kinds={p[0]: p[1] for p in parsed},
                       specs={p[0]: p[2] for p in parsed})

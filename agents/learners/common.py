@@ -24,17 +24,35 @@ EVAL_SALT = 0x5EED_E7A1
 TRAIN_SALT = 0x7EA1_0000
 
 
-def resolve_threads(n: int) -> int:
-    """``n`` torch threads; ``n <= 0`` (the hyperparameter files' default) means ``OMP_NUM_THREADS``
-    if set, else one per CPU this process may use (logical CPUs: on SMT machines set it)."""
-    import os
+def resolve_device(name: str):
+    """``"auto"`` (CUDA where present, else the CPU), ``"cpu"`` or ``"cuda[:N]"`` as a torch device;
+    asking for CUDA without a GPU is a clear error."""
+    import torch
 
-    if int(n) > 0:
-        return int(n)
-    env = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    from ..errors import UserError
+
+    name = str(name).strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError(f"device {name!r}: no CUDA GPU is available to torch here; use --device cpu or auto")
+        return torch.device(name)
+    raise UserError(f"device {name!r}: choose auto, cpu or cuda")
+
+
+def to_cpu(tree):
+    """A state dict (nested dicts and lists of tensors) with every tensor on the CPU: checkpoints
+    written on a GPU load anywhere."""
+    if hasattr(tree, "detach"):
+        return tree.detach().cpu()
+    if isinstance(tree, dict):
+        return {k: to_cpu(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(to_cpu(v) for v in tree)
+    return tree
 
 
 def scripted_act_batch(agents: Sequence) -> Callable:
@@ -134,4 +152,5 @@ def make_fgo_env(quests: Sequence[str], obs_mode: str = "state", reward: str = "
     return MultiQuestEnv(quests, obs_mode=obs_mode, reward=reward)
 
 
-__all__ = ["MultiQuestEnv", "eval_seed", "evaluate_batched", "make_fgo_env", "resolve_threads", "scripted_act_batch"]
+__all__ = ["MultiQuestEnv", "eval_seed", "evaluate_batched", "make_fgo_env", "resolve_device",
+           "scripted_act_batch", "to_cpu"]

@@ -34,7 +34,8 @@ import torch.optim as optim
 
 from fgo_env.vector_env import FGOVectorEnv
 
-from .common import resolve_threads
+from .common import resolve_device, to_cpu
+from .threads import thread_policy
 from .policy_agent import PolicyAgent
 
 NEG_LOGIT = -1e8
@@ -53,9 +54,12 @@ class Args:
     reward: str = "shaped"
     """reward preset of the training env ("default", "sparse", "shaped")"""
     torch_threads: int = 0
-    """torch.set_num_threads for the network (0: OMP_NUM_THREADS if set, else one per CPU)"""
+    """torch threads of the network; 0: share the cores with the other training runs of this machine
+    (all of them when alone, see agents.learners.threads), N > 0: exactly N"""
     env_threads: int = 1
     """numba threads of the vector env's kernels (numba.set_num_threads); 1 is safest on a busy machine"""
+    device: str = "auto"
+    """where the network, rollouts and batches live: "auto" (CUDA where present), "cpu" or "cuda" """
 
     bf16: bool = True
     """run the network's matmuls in bfloat16 (CPU autocast; losses, softmaxes and the optimizer stay
@@ -224,8 +228,9 @@ class PPO:
 
     def __init__(self, args: Args):
         self.args = args
+        self.device = resolve_device(args.device)
         # seeding
-        torch.set_num_threads(resolve_threads(args.torch_threads))
+        self.cores = thread_policy(args.torch_threads)  # 0: share the cores with other runs
         import numba
 
         numba.set_num_threads(max(1, min(int(args.env_threads), numba.config.NUMBA_NUM_THREADS)))
@@ -237,36 +242,41 @@ class PPO:
         self.obs_size = self.envs.single_observation_space.shape[0]
         self.n_actions = int(self.envs.single_action_space.n)
 
-        self.agent = ActorCritic(self.obs_size, self.n_actions, args.hidden, args.activation, args.shared_trunk)
+        self.agent = ActorCritic(self.obs_size, self.n_actions, args.hidden, args.activation,
+                                 args.shared_trunk).to(self.device)
         self.optimizer = optim.Adam(self.agent.parameters(), lr=args.learning_rate, eps=1e-5)
         # bfloat16 matmuls (~10 % more steps/s here, AMX): master weights, Adam state,
         # log-softmax, entropy and losses stay float32
-        self.use_bf16 = bool(args.bf16) and bf16_supported()
+        self.use_bf16 = bool(args.bf16) and (bf16_supported() if self.device.type == "cpu"
+                                             else torch.cuda.is_bf16_supported())
 
         # ALGO Logic: Storage setup
-        S, N = args.num_steps, args.num_envs
+        S, N, dev = args.num_steps, args.num_envs, self.device
         # under bf16 the network sees bf16 inputs anyway: storing them so halves the minibatch gathers
         net_dtype = torch.bfloat16 if self.use_bf16 else torch.float32
-        self.obs = torch.zeros((S, N, self.obs_size), dtype=net_dtype)
-        self.masks = torch.zeros((S, N, self.n_actions), dtype=net_dtype)  # mask_bias: 0 legal, NEG_LOGIT illegal
-        self.actions = torch.zeros((S, N), dtype=torch.long)
-        self.logprobs = torch.zeros((S, N))
-        self.rewards = torch.zeros((S, N))
-        self.dones = torch.zeros((S, N))
-        self.values = torch.zeros((S, N))
+        self.obs = torch.zeros((S, N, self.obs_size), dtype=net_dtype, device=dev)
+        self.masks = torch.zeros((S, N, self.n_actions), dtype=net_dtype, device=dev)  # mask_bias: 0 legal
+        self.actions = torch.zeros((S, N), dtype=torch.long, device=dev)
+        self.logprobs = torch.zeros((S, N), device=dev)
+        self.rewards = torch.zeros((S, N), device=dev)
+        self.dones = torch.zeros((S, N), device=dev)
+        self.values = torch.zeros((S, N), device=dev)
 
         # start the games
         self.global_step = 0
         self.iteration = 0
         obs, info = self.envs.reset(seed=args.seed)
-        self.next_obs = torch.from_numpy(obs)
-        self.next_mask = torch.from_numpy(info["action_mask"].astype(bool))
-        self.next_done = torch.zeros(N)
+        self.next_obs = self._tensor(obs)
+        self.next_mask = self._tensor(info["action_mask"].astype(bool))
+        self.next_done = torch.zeros(N, device=dev)
         self.ep_return = np.zeros(N)
         self.ep_length = np.zeros(N, np.int64)
 
     def _autocast(self):
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16)
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(array).to(self.device, non_blocking=True)
 
     # ------------------------------------------------------------------------------------------
     def learn(self, on_iteration: IterationHook | None = None, report_every: int | None = None) -> None:
@@ -277,6 +287,8 @@ class PPO:
         actions_np = np.zeros(args.num_envs, np.int64)
         while self.global_step < args.total_timesteps:
             t_start = time.perf_counter()
+            if self.cores is not None:
+                self.cores.apply()  # another run may have started or ended
             self.iteration += 1
             # Annealing the rate if instructed to do so.
             if args.anneal_lr:
@@ -298,10 +310,10 @@ class PPO:
                     self.logprobs[step] = logprob
 
                     # execute the games and log data
-                    actions_np[:] = action.numpy()
+                    actions_np[:] = action.cpu().numpy()
                     obs, reward, terminated, truncated, info = envs.step(actions_np)
                     done = terminated | truncated
-                    self.rewards[step] = torch.from_numpy(reward.astype(np.float32))
+                    self.rewards[step] = self._tensor(reward.astype(np.float32))
                     self.ep_return += reward
                     self.ep_length += 1
                     if done.any():
@@ -311,9 +323,9 @@ class PPO:
                         self.ep_return[done] = 0.0
                         self.ep_length[done] = 0
                         obs, info = envs.reset(options={"reset_mask": done})  # same-step reset
-                    self.next_obs = torch.from_numpy(obs)
-                    self.next_mask = torch.from_numpy(info["action_mask"].astype(bool))
-                    self.next_done = torch.from_numpy(done.astype(np.float32))
+                    self.next_obs = self._tensor(obs)
+                    self.next_mask = self._tensor(info["action_mask"].astype(bool))
+                    self.next_done = self._tensor(done.astype(np.float32))
                 self.global_step += args.batch_size
                 t_rollout = time.perf_counter() - t_start
 
@@ -321,7 +333,7 @@ class PPO:
                 with self._autocast():
                     next_value = agent.get_value(self.next_obs).float().reshape(1, -1)
                 advantages = torch.zeros_like(self.rewards)
-                lastgaelam = torch.zeros(args.num_envs)
+                lastgaelam = torch.zeros(args.num_envs, device=self.device)
                 for t in reversed(range(args.num_steps)):
                     if t == args.num_steps - 1:
                         nextnonterminal = 1.0 - self.next_done
@@ -345,7 +357,7 @@ class PPO:
             # Optimizing the policy and value network
             clipfracs = []
             for epoch in range(args.update_epochs):
-                b_inds = torch.randperm(args.batch_size)
+                b_inds = torch.randperm(args.batch_size).to(self.device)
                 for start in range(0, args.batch_size, args.minibatch_size):
                     mb_inds = b_inds[start:start + args.minibatch_size]
                     with self._autocast():  # index_select: 1.8-4x faster than x[inds] (benchmarks/ppo_ops.py)
@@ -392,7 +404,7 @@ class PPO:
                 if args.target_kl is not None and approx_kl > args.target_kl:
                     break
 
-            y_pred, y_true = b_values.numpy(), b_returns.numpy()
+            y_pred, y_true = b_values.cpu().numpy(), b_returns.cpu().numpy()
             var_y = np.var(y_true)
             explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
             elapsed = time.perf_counter() - t_start
@@ -420,6 +432,11 @@ class PPO:
                 on_iteration(self, stats)
 
     # ------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self.cores is not None:
+            self.cores.close()
+        self.envs.close()
+
     @property
     def steps_per_update(self) -> int:
         """Env steps of one update (a rollout of every game): the unit the run's length rounds to."""
@@ -444,22 +461,23 @@ class PPO:
         """A NumPy `PolicyAgent` snapshot of the current actor (greedy by default)."""
         weights = {}
         for i, layer in enumerate(self.agent.policy_layers()):
-            weights[f"policy.{i}.weight"] = layer.weight.detach().numpy().copy()
-            weights[f"policy.{i}.bias"] = layer.bias.detach().numpy().copy()
+            weights[f"policy.{i}.weight"] = layer.weight.detach().cpu().numpy().copy()
+            weights[f"policy.{i}.bias"] = layer.bias.detach().cpu().numpy().copy()
         return PolicyAgent(weights, self.policy_config(), **kwargs)
 
     def checkpoint(self) -> dict:
-        """Everything needed to continue exactly: tensors and primitives only."""
+        """Everything needed to continue exactly: tensors (on the CPU, so a checkpoint moves between
+        devices) and primitives only."""
         env_rng = self.envs.np_random.bit_generator.state
         return {
             "kind": self.kind, "global_step": int(self.global_step), "iteration": int(self.iteration),
             "args": asdict(self.args),
-            "model": self.agent.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "model": to_cpu(self.agent.state_dict()), "optimizer": to_cpu(self.optimizer.state_dict()),
             "torch_rng": torch.get_rng_state(),
             "env_state": torch.from_numpy(self.envs.state.view(np.uint8).reshape(self.args.num_envs, -1).copy()),
             "env_rng": env_rng,
-            "next_obs": self.next_obs.clone(), "next_mask": self.next_mask.clone(),
-            "next_done": self.next_done.clone(),
+            "next_obs": self.next_obs.cpu().clone(), "next_mask": self.next_mask.cpu().clone(),
+            "next_done": self.next_done.cpu().clone(),
             "ep_return": torch.from_numpy(self.ep_return.copy()),
             "ep_length": torch.from_numpy(self.ep_length.copy()),
         }
@@ -473,16 +491,16 @@ class PPO:
             warnings.warn(f"the checkpoint trained with bf16={was_bf16}, this run has bf16={self.args.bf16}: "
                           f"pass bf16={str(was_bf16).lower()} to continue exactly", stacklevel=2)
         self.agent.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])  # moves the Adam state to the parameters' device
         self.global_step = int(ckpt["global_step"])
         self.iteration = int(ckpt["iteration"])
         torch.set_rng_state(ckpt["torch_rng"])
         state_bytes = self.envs.state.view(np.uint8).reshape(self.args.num_envs, -1)
         state_bytes[:] = ckpt["env_state"].numpy()
         self.envs.np_random.bit_generator.state = ckpt["env_rng"]
-        self.next_obs = ckpt["next_obs"].clone()
-        self.next_mask = ckpt["next_mask"].clone()
-        self.next_done = ckpt["next_done"].clone()
+        self.next_obs = ckpt["next_obs"].to(self.device)
+        self.next_mask = ckpt["next_mask"].to(self.device)
+        self.next_done = ckpt["next_done"].to(self.device)
         self.ep_return = ckpt["ep_return"].numpy().copy()
         self.ep_length = ckpt["ep_length"].numpy().copy()
 

@@ -47,13 +47,14 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 
-from .common import make_fgo_env, resolve_threads
+from .common import make_fgo_env, resolve_device, to_cpu
+from .threads import thread_policy
 from .policy_agent import PolicyAgent
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 # keys every SB3 learner understands besides its algorithm's own keyword arguments
 COMMON_KEYS = ("quests", "total_timesteps", "seed", "obs_mode", "reward", "n_envs", "vec_env", "hidden",
-               "activation", "torch_threads")
+               "activation", "torch_threads", "device")
 MASKED_Q = -1e9
 
 
@@ -210,6 +211,8 @@ class _HookCallback(BaseCallback):
                         "train/approx_kl", "rollout/exploration_rate"):
                 if key in self.model.logger.name_to_value:
                     stats[key.replace("train/", "losses/")] = float(self.model.logger.name_to_value[key])
+            if self.learner.cores is not None:
+                self.learner.cores.apply()  # another run may have started or ended
             if self.hook is not None:
                 self.hook(self.learner, stats)
         return True
@@ -233,13 +236,14 @@ class SB3Learner:
             raise ValueError(f"unknown {self.kind} hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
         p = self.params
         p["quests"] = [p["quests"]] if isinstance(p["quests"], str) else list(p["quests"])
-        torch.set_num_threads(resolve_threads(p.get("torch_threads", 0)))
+        self.cores = thread_policy(p.get("torch_threads", 0))  # 0: share the cores with other runs
         self.env = make_vec_env(p["quests"], p["n_envs"], p["obs_mode"], p["reward"], p["vec_env"], self.dict_obs)
         kwargs = {k: _schedule(v) for k, v in p.items() if k in self.algo_keys()}
         kwargs.update(self.extra_kwargs())
         policy_kwargs = self.policy_kwargs()
+        self.device = resolve_device(p.get("device", "auto"))
         self.model = self.algo_class(self.policy, self.env, seed=int(p["seed"]), policy_kwargs=policy_kwargs,
-                                     device="cpu", verbose=0, **kwargs)
+                                     device=self.device, verbose=0, **kwargs)
         if log_dir is not None:
             from stable_baselines3.common.logger import configure
 
@@ -308,7 +312,8 @@ class SB3Learner:
     # checkpoints
     def checkpoint(self) -> dict:
         return {"kind": self.kind, "global_step": self.global_step, "params": dict(self.params),
-                "policy": self.model.policy.state_dict(), "optimizer": self.model.policy.optimizer.state_dict(),
+                "policy": to_cpu(self.model.policy.state_dict()),
+                "optimizer": to_cpu(self.model.policy.optimizer.state_dict()),
                 "torch_rng": torch.get_rng_state(), "n_updates": int(getattr(self.model, "_n_updates", 0))}
 
     def restore(self, ckpt: dict) -> None:
@@ -319,6 +324,8 @@ class SB3Learner:
         torch.set_rng_state(ckpt["torch_rng"])
 
     def close(self) -> None:
+        if self.cores is not None:
+            self.cores.close()
         self.env.close()
 
 
