@@ -105,3 +105,12 @@ def test_eval_of_a_learner_name_warns_untrained(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "untrained" in proc.stderr
     assert json.loads((tmp_path / "ev.json").read_text())[0]["agent"] == "ppo"
+
+
+def test_cuda_without_a_gpu_is_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert_one_line_error(fgo("train", "--agent", "ppo", "--quest", EASY, "--device", "cuda", cwd=tmp_path),
+                          "--device cuda", "no CUDA GPU")
+    assert_one_line_error(fgo("vision", "train", "--device", "cuda", cwd=tmp_path), "no CUDA GPU")
