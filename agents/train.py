@@ -166,7 +166,7 @@ class _Trainer:
         self.eval_every, self.eval_episodes = int(eval_every), int(eval_episodes)
         self.checkpoint_every, self.obs_mode = int(checkpoint_every), obs_mode
         # purge_step: a resumed run drops the events logged after its checkpoint, so no step is logged twice
-        self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=learner.global_step or None)
+        self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=learner.global_step + 1 if learner.global_step else None)
         self.start = time.perf_counter() - wall_offset
         step = learner.global_step
         self.last_step = step

@@ -152,8 +152,8 @@ def sample_categorical(probs: torch.Tensor) -> torch.Tensor:
     probability exceeds a uniform draw.
 
     A zero-probability (illegal) action adds nothing to the cumulative sum, so it can never be
-    the first to exceed the draw. 3.6-5x cheaper on CPU than Gumbel-max over 376 logits (one
-    uniform per row instead of per logit, and no logarithms).
+    the first to exceed the draw. Cheaper on CPU than Gumbel-max over 376 logits (one uniform
+    per row instead of per logit, and no logarithms; ``benchmarks/ppo_ops.py`` measures both).
     """
     cdf = probs.cumsum(dim=-1)
     u = torch.rand(probs.shape[0], 1) * cdf[:, -1:]
@@ -245,8 +245,8 @@ class PPO:
         self.agent = ActorCritic(self.obs_size, self.n_actions, args.hidden, args.activation,
                                  args.shared_trunk).to(self.device)
         self.optimizer = optim.Adam(self.agent.parameters(), lr=args.learning_rate, eps=1e-5)
-        # bfloat16 matmuls (~10 % more steps/s here, AMX): master weights, Adam state,
-        # log-softmax, entropy and losses stay float32
+        # bfloat16 matmuls where the CPU has them natively (docs/training.md): master weights,
+        # Adam state, log-softmax, entropy and losses stay float32
         self.use_bf16 = bool(args.bf16) and (bf16_supported() if self.device.type == "cpu"
                                              else torch.cuda.is_bf16_supported())
 
@@ -360,7 +360,7 @@ class PPO:
                 b_inds = torch.randperm(args.batch_size).to(self.device)
                 for start in range(0, args.batch_size, args.minibatch_size):
                     mb_inds = b_inds[start:start + args.minibatch_size]
-                    with self._autocast():  # index_select: 1.8-4x faster than x[inds] (benchmarks/ppo_ops.py)
+                    with self._autocast():  # index_select beats x[inds] (benchmarks/ppo_ops.py)
                         _, newlogprob, entropy, newvalue = agent.get_action_and_value(
                             b_obs.index_select(0, mb_inds), b_masks.index_select(0, mb_inds), b_actions[mb_inds])
                     newvalue = newvalue.float()

@@ -1,7 +1,7 @@
 """Sharing the CPU cores between the training runs of one machine.
 
-Two runs that each take every core make each other's OpenMP threads wait for busy cores: on two
-cores, PPO fell from about 20k to 1.4k env steps/s when another CPU-heavy run started beside it.
+Two runs that each take every core make each other's OpenMP threads wait for busy cores, and both
+slow down many times over (``python benchmarks/train_speed.py --concurrent 2 --threads 2``).
 `CoreShare` lets the runs of this package find each other and split the cores: each run holds
 an exclusive ``fcntl`` lock on one slot file in a per-user folder of the temp directory, counts
 the slots that others hold, and uses ``cores // runs`` torch threads (at least 1), re-checked

@@ -1,9 +1,9 @@
 """Post-processing of randomised looks, pixel extraction and area-average downscaling.
 
-Blur, colour and noise run as whole-surface pygame operations (SIMD blits and fills, about a
-millisecond at 1280×720, where Pillow's Gaussian blur takes 20 ms); JPEG goes through Pillow.
-Pixels leave pygame through a 24-bit RGB surface whose memory is exactly H×W×3, so one blit and one
-memcpy give a C-contiguous array (slicing [..., :3] out of RGBX costs ~5 ms at 1280×720 here).
+Blur, colour and noise run as whole-surface pygame operations (SIMD blits and fills, far cheaper
+than Pillow's Gaussian blur; `benchmarks/render_speed.py` measures the looks); JPEG goes through
+Pillow. Pixels leave pygame through a 24-bit RGB surface whose memory is exactly H×W×3, so one
+blit and one memcpy give a C-contiguous array (slicing [..., :3] out of RGBX would copy).
 """
 
 from __future__ import annotations

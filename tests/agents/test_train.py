@@ -118,6 +118,10 @@ def test_resume_continues_from_checkpoint(tmp_path):
     kw = dict(overrides={**TINY_PPO, "anneal_lr": False}, progress=False, eval_every=1024, eval_episodes=4)
     first = train("ppo", [EASY], 2048, seed=0, out_dir=tmp_path / "a", **kw)
     assert load_checkpoint(first / "checkpoint.pt")["global_step"] == 2048
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(first / "tb")) as w:  # what a run killed after its checkpoint had logged
+        w.add_scalar("eval/win_rate", 0.5, 3072)
     run = train("ppo", [EASY], 4096, seed=0, out_dir=tmp_path / "a", resume=True, **kw)
     assert run == first
     assert load_checkpoint(run / "checkpoint.pt")["global_step"] == 4096
@@ -132,6 +136,15 @@ def test_resume_continues_from_checkpoint(tmp_path):
     assert c1["trained_steps"] == c2["trained_steps"] == 4096
     for name in w1:
         np.testing.assert_allclose(w1[name], w2[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+    # TensorBoard: no step twice, even for the events a killed run logged after its last checkpoint
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run / "tb")).Reload()
+    for tag in ("eval/win_rate", "charts/SPS"):
+        steps = [e.step for e in events.Scalars(tag)]
+        assert steps == sorted(set(steps)), (tag, steps)
+    assert [e.step for e in events.Scalars("eval/win_rate")] == [0, 1024, 2048, 3072, 4096]
 
     with pytest.raises(UserError, match="nothing to resume"):
         train("ppo", [EASY], 4096, seed=5, out_dir=tmp_path / "a", resume=True, **kw)
