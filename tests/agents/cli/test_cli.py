@@ -64,3 +64,27 @@ def test_demo_quick_writes_the_report(tmp_path: Path):
     for name in ("scripted.md", "leaderboard.md", "aggregate.csv", "aggregate.png"):
         assert (tmp_path / name).exists(), name
     assert "Win rate IQM" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_generated_quests_play_by_the_id_shown(tmp_path, capsys):
+    assert main(["quests", "--generated", "2"]) == 0
+    ids = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("random_")]
+    assert ids == ["random_0", "random_1"]
+    assert main(["eval", "--agent", "greedy", "--quest", ",".join(ids), "--episodes", "1", "--no-progress",
+                 "--out", str(tmp_path / "ev")]) == 0
+    assert [r["quest"] for r in json.loads((tmp_path / "ev.json").read_text())] == ids
+
+
+def test_custom_content_from_the_command_line(tmp_path, capsys):
+    import shutil
+
+    import fgo_env.content
+
+    content = tmp_path / "content"
+    shutil.copytree(Path(fgo_env.content.__file__).parent, content, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    quests = (content / "quests.toml").read_text()
+    (content / "quests.toml").write_text(quests.replace('id = "farming_2wave"', 'id = "my_farm"'))
+    assert main(["quests", "--content", str(content)]) == 0
+    assert "my_farm" in capsys.readouterr().out
+    assert main(["eval", "--agent", "greedy", "--quest", "my_farm", "--content", str(content), "--episodes", "1",
+                 "--no-progress", "--out", str(tmp_path / "ev")]) == 0
