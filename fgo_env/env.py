@@ -169,15 +169,16 @@ class FGOEnv(gym.Env):
 
     ## Seeding and replay
 
-    Episode ``k`` after ``reset(seed=s)`` (``k = 0`` for that reset, then +1 for every
-    ``reset()`` without a seed) plays the game seeded ``fgo_env.seeding.game_seed(s, k)`` and,
-    with a list of quests, quest ``fgo_env.seeding.quest_draws(s, k, len(quests))``. Game
-    ``i`` of `fgo_env.vector_env.FGOVectorEnv` reset with ``seed=s`` plays the same episodes
-    as this env reset with ``seed=s + i``. ``info["game_seed"]`` and ``info["quest"]`` (the
-    index into ``env.quests``) name the episode's game; ``reset(options={"game_seed": g})``
-    replays game ``g`` (the same deals, rolls and enemy choices for the same actions), and
-    ``options={"quest": q}`` (an index into ``env.quests``, or one of them by id or `Quest`)
-    fixes the quest.
+    A game is named by its game seed, ``info["game_seed"]``: ``reset(seed=s)`` plays game
+    ``fgo_env.seeding.start_seed(s)`` and every later ``reset()`` the game after the last one
+    (``fgo_env.seeding.next_seed``); with a list of quests, the game seed also draws the
+    episode's quest (``info["quest"]``, the index into ``env.quests``). Game ``i`` of
+    `fgo_env.vector_env.FGOVectorEnv` reset with ``seed=s`` plays the same episodes as this env
+    reset with ``seed=s + i``. ``reset(options={"game_seed": g})`` replays game ``g`` (the same
+    quest, deals, rolls and enemy choices for the same actions) on an env made with the same
+    arguments; ``options={"quest": q}`` (an index into ``env.quests``, or one of them by id or
+    `Quest`) overrides the quest, e.g. to replay a game of a multi-quest vector env on
+    ``FGOEnv(quest=vec.quests[q])``.
 
     ## Arguments
 
@@ -232,9 +233,7 @@ class FGOEnv(gym.Env):
         self.quests: list[Quest] = []
         self._templates: list[np.ndarray] = []
         self.quest, self._template, self.quest_index = None, None, 0
-        self._base_seed: int | None = None  # the last reset's seed (fgo_env.seeding)
-        self._episode = 0  # episodes since that reset
-        self.game_seed: int | None = None
+        self.game_seed: int | None = None  # the episode's game (fgo_env.seeding); None before reset
         if quest is not None:
             self.set_quest(quest)
 
@@ -250,12 +249,11 @@ class FGOEnv(gym.Env):
         self.quest, self._template = self.quests[self.quest_index], self._templates[self.quest_index]
 
     def _next_quest(self):
-        """Choose the episode's quest (called by ``reset``): with several quests, the draw of
-        (base seed, episode) (`fgo_env.seeding.quest_draws`). May return a `Quest` to play
-        instead (a subclass's hook)."""
+        """Choose the episode's quest (called by ``reset`` once ``self.game_seed`` is set): with
+        several quests, the one its game seed draws (`fgo_env.seeding.quest_draws`). May return
+        a `Quest` to play instead (a subclass's hook)."""
         if len(self.quests) > 1:
-            self._use_quest(int(seeding.quest_draws(np.uint64(self._base_seed % 2**64), self._episode,
-                                                    len(self.quests))[0]))
+            self._use_quest(int(seeding.quest_draws(self.game_seed, len(self.quests))[0]))
         return None
 
     def _quest_option(self, quest) -> None:
@@ -275,30 +273,30 @@ class FGOEnv(gym.Env):
 
     # -- Gymnasium API ---------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        """Start an episode: the next of this env's stream, or the first after ``seed``.
+        """Start an episode: game ``fgo_env.seeding.start_seed(seed)`` with a seed, else the game
+        after the last one (``next_seed``; the first time, one drawn from ``np_random``).
 
         ``options``: ``{"game_seed": g}`` plays game ``g`` (from ``info["game_seed"]`` of this
-        or a vector env), ``{"quest": q}`` plays quest ``q`` (an index into ``env.quests``).
+        or a vector env; the episodes after it follow from it), ``{"quest": q}`` plays quest
+        ``q`` (an index into ``env.quests``, or one of them) instead of the one ``g`` draws.
         """
         super().reset(seed=seed)
         options = check_options(options, self.reset_options)
-        if seed is not None:
-            self._base_seed, self._episode = int(seed), 0
-        elif self._base_seed is None:
-            self._base_seed, self._episode = int(self.np_random.integers(0, 2**63)), 0
-        else:
-            self._episode += 1
         if not self.quests and "quest" not in options:
             raise ValueError("this env has no quest: pass quest= or call set_quest() before reset()")
+        if "game_seed" in options:
+            self.game_seed = check_game_seed(options["game_seed"])
+        elif seed is not None:
+            self.game_seed = seeding.start_seed(seed)
+        elif self.game_seed is None:
+            self.game_seed = seeding.start_seed(int(self.np_random.integers(0, 2**63)))
+        else:
+            self.game_seed = seeding.next_seed(self.game_seed)
         new = self._next_quest()
         if new is not None:
             self.set_quest(new)
         if "quest" in options:
             self._quest_option(options["quest"])
-        if "game_seed" in options:
-            self.game_seed = check_game_seed(options["game_seed"])
-        else:
-            self.game_seed = seeding.game_seed(self._base_seed, self._episode)
         reset_games(self._state, self._state.view(np.uint8).reshape(1, -1),
                     self._template.view(np.uint8).reshape(1, -1), np.zeros(1, np.int64),
                     np.array([self.game_seed], np.uint64), np.ones(1, np.bool_))
@@ -439,10 +437,11 @@ class FGORandomQuestEnv(FGOEnv):
     """`FGOEnv` on a new generated quest every episode, from the ``split``'s seed range.
 
     ``split="train"`` and ``split="test"`` draw from disjoint seed ranges
-    (``fgo_env.content.generator``), for generalisation studies. Episode ``k`` after
-    ``reset(seed=s)`` plays the quest drawn from ``fgo_env.seeding.quest_seed(s, k)``;
-    ``env.quest.id`` ("random_<seed>") names it, so ``FGOEnv(quest=env.quest.id)`` plays it
-    again, and ``reset(options={"quest": ...})`` takes any quest.
+    (``fgo_env.content.generator``), for generalisation studies. The game seed draws the
+    episode's quest too (from ``fgo_env.seeding.quest_seed(game_seed)``), so
+    ``reset(options={"game_seed": g})`` replays quest and game; ``env.quest.id``
+    ("random_<seed>") names the quest, so ``FGOEnv(quest=env.quest.id)`` plays it as well, and
+    ``reset(options={"quest": ...})`` takes any quest.
     """
 
     def __init__(self, split: str = "train", **kwargs):
@@ -451,7 +450,7 @@ class FGORandomQuestEnv(FGOEnv):
         self.set_quest(sample_quest(self.split, np.random.default_rng(0), self.catalogue))
 
     def _next_quest(self):
-        rng = np.random.default_rng(seeding.quest_seed(self._base_seed, self._episode))
+        rng = np.random.default_rng(seeding.quest_seed(self.game_seed))
         return sample_quest(self.split, rng, self.catalogue)
 
     def _quest_option(self, quest) -> None:

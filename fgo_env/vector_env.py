@@ -53,15 +53,20 @@ class FGOVectorEnv(VectorEnv):
     differential test holds them identical); unlike the single env it takes no callable
     reward and never raises on invalid actions (``info["invalid"]`` flags them).
 
-    **Seeding.** ``reset(seed=s)`` gives game ``i`` the base seed ``s + i`` (Gymnasium's
-    convention for vector envs), ``reset(seed=[s_0, ..., s_{n-1}])`` the base seed ``s_i``:
-    game ``i`` then plays, episode after episode (autoresets included), exactly the games of
-    ``FGOEnv(...).reset(seed=s + i)`` followed by ``reset()`` calls (`fgo_env.seeding`).
+    **Seeding.** ``reset(seed=s)`` seeds game ``i`` with ``s + i`` (Gymnasium's convention for
+    vector envs), ``reset(seed=[s_0, ..., s_{n-1}])`` with ``s_i``: game ``i`` then plays,
+    episode after episode (autoresets included), exactly the games of
+    ``FGOEnv(...).reset(seed=s + i)`` followed by ``reset()`` calls. Each next game seed is a
+    function of the last one, which the game record holds (`fgo_env.seeding`): a copy of
+    ``self.state`` (a checkpoint) continues the same stream of games.
 
-    **Replay.** ``info["game_seed"][i]`` and ``info["quest"][i]`` name the episode game ``i``
-    is playing; the single env replays it with the same actions::
+    **Replay.** ``info["game_seed"][i]`` names the game ``i`` is playing; the single env made
+    with the same arguments replays it, quest included, with the same actions; or on its quest
+    alone (``info["quest"][i]`` indexes ``self.quests``)::
 
-        env = FGOEnv(quest=vec.quests[info["quest"][i]])          # same obs_mode, reward, ...
+        env = FGOEnv(quest=quests)                 # the vector env's quest list, obs_mode, reward, ...
+        env.reset(options={"game_seed": int(info["game_seed"][i])})
+        env = FGOEnv(quest=vec.quests[info["quest"][i]])     # or its quest alone
         env.reset(options={"game_seed": int(info["game_seed"][i])})
 
     **info** has the single env's keys, batched: arrays with a leading ``num_envs`` axis
@@ -120,9 +125,7 @@ class FGOVectorEnv(VectorEnv):
         self._step_kernel = step_games_parallel if parallel else step_games
         self._reset_kernel = reset_games_parallel if parallel else reset_games
         self._observe_kernel = observe_games_parallel if parallel else observe_games
-        self._bases = np.zeros(n, np.uint64)  # each game's base seed (fgo_env.seeding) ...
-        self._episodes = np.zeros(n, np.int64)  # ... and its episode index since then
-        self._seeds = np.zeros(n, np.int64)  # the game seed of each game's episode (63 bits)
+        self._seeds = np.zeros(n, np.uint64)  # the reset kernel's input; state["seed"] holds each game's
         self._started = False
         self._set_templates(self._initial_quests(quest))
 
@@ -135,20 +138,20 @@ class FGOVectorEnv(VectorEnv):
                                           for i, q in enumerate(self.quests)])
         self._template_bytes = self._templates.view(np.uint8).reshape(len(self.quests), -1)
 
-    def _reset_where(self, which: np.ndarray) -> None:
-        """Start the games flagged in ``which`` on their episode's quest and game seed."""
-        bases, episodes = self._bases[which], self._episodes[which]
+    def _reset_where(self, which: np.ndarray, seeds: np.ndarray) -> None:
+        """Start the games flagged in ``which`` on game seeds ``seeds`` (one per flagged game) and
+        the quests those seeds draw."""
         if len(self.quests) > 1:
-            self._template_idx[which] = seeding.quest_draws(bases, episodes, len(self.quests))
-        self._seeds[which] = seeding.game_seeds(bases, episodes)
-        self._reset_kernel(self.state, self._state_bytes, self._template_bytes, self._template_idx,
-                           self._seeds.view(np.uint64), which)
+            self._template_idx[which] = seeding.quest_draws(seeds, len(self.quests))
+        self._seeds[which] = seeds
+        self._reset_kernel(self.state, self._state_bytes, self._template_bytes, self._template_idx, self._seeds, which)
 
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict | None = None):
         """Reset every game (or those of ``options["reset_mask"]``).
 
-        ``seed``: an int ``s`` (game ``i`` gets base seed ``s + i``), a list of ``num_envs``
-        ints (one per game) or None (each reset game moves on to its next episode).
+        ``seed``: an int ``s`` (game ``i`` plays ``fgo_env.seeding.start_seed(s + i)``), a list of
+        ``num_envs`` ints (game ``i`` plays ``start_seed(seed[i])``) or None (each game reset
+        plays the game after its last one, ``next_seed``).
         """
         options = check_options(options, self.reset_options)
         n = self.num_envs
@@ -159,17 +162,13 @@ class FGOVectorEnv(VectorEnv):
                 raise ValueError(f"options['reset_mask'] must be a bool array of shape (num_envs,) = ({n},), "
                                  f"got {which.dtype} of shape {which.shape}")
         if seed is not None:
-            bases = self._seed_bases(seed)
-            self._bases[which] = bases[which]
-            self._episodes[which] = 0
+            seeds = seeding.start_seeds(self._seed_bases(seed)[which])
         elif not self._started:
-            base = int(self.np_random.integers(0, 2**63))
-            self._bases[:] = seeding.as_base_seeds(base, n)
-            self._episodes[:] = 0
+            seeds = seeding.start_seeds(seeding.as_base_seeds(int(self.np_random.integers(0, 2**63)), n)[which])
         else:
-            self._episodes[which] += 1
+            seeds = seeding.next_seeds(self.state["seed"][which])
         self._started = True
-        self._reset_where(which)
+        self._reset_where(which, seeds)
         self._autoreset[which] = False
         self._invalid[which] = False
         self._resolved[which] = False
@@ -201,8 +200,7 @@ class FGOVectorEnv(VectorEnv):
                           self._truncated, self._invalid, self._resolved)
         if self._autoreset.any():  # NEXT_STEP autoreset: these games ignore their action
             which = self._autoreset
-            self._episodes[which] += 1
-            self._reset_where(which)
+            self._reset_where(which, seeding.next_seeds(self.state["seed"][which]))
             self._rewards[which] = 0.0
             self._terminated[which] = False
             self._truncated[which] = False
@@ -258,7 +256,7 @@ class FGOVectorEnv(VectorEnv):
                 "invalid": self._invalid.copy(),
                 "invalid_reason": self._reasons(),
                 "invalid_action": np.where(self._invalid, self._actions, -1),
-                "game_seed": self._seeds.copy(),
+                "game_seed": s["seed"].astype(np.int64),
                 "quest": s["quest_index"].astype(np.int64)}
 
 

@@ -1,7 +1,8 @@
 """Seeding follows Gymnasium's vector convention: game ``i`` of ``FGOVectorEnv.reset(seed=s)``
 is ``FGOEnv.reset(seed=s + i)``, episode after episode through autoresets (so the native vector
 env and Gymnasium's ``SyncVectorEnv`` over single envs play the same games); ``reset(seed=[...])``
-seeds each game from its entry; ``info["game_seed"]`` replays any game in the single env."""
+seeds each game from its entry; ``info["game_seed"]`` replays any game in the single env; the
+game records alone (a checkpoint) continue the stream of games."""
 
 from __future__ import annotations
 
@@ -171,15 +172,19 @@ def test_game_seed_in_info_replays_a_vector_game_in_the_single_env(vector_cls, k
     assert replayed >= 6
 
 
-def test_options_quest_replays_with_the_same_quest_list():
+def test_the_game_seed_draws_the_quest_too():
+    """With the vector env's quest list the game seed alone replays quest and game;
+    ``options["quest"]`` overrides the quest."""
     quests = [QUESTS[0], QUESTS[4], QUESTS[-2]]
     vec = FGOVectorEnv(num_envs=8, quest=quests)
     _, infos = vec.reset(seed=5)
+    assert len(set(infos["quest"].tolist())) > 1
     env = FGOEnv(quest=quests)
     for i in range(8):
-        obs, info = env.reset(options={"game_seed": int(infos["game_seed"][i]), "quest": int(infos["quest"][i])})
+        obs, info = env.reset(options={"game_seed": int(infos["game_seed"][i])})
+        assert same_game(env, vec, i) and info["quest"] == infos["quest"][i]
+        env.reset(options={"game_seed": int(infos["game_seed"][i]), "quest": int(infos["quest"][i])})
         assert same_game(env, vec, i)
-        assert info["quest"] == infos["quest"][i]
     env.reset(options={"quest": quests[2]})  # by id
     assert env.quest.id == quests[2] and env.quest_index == 2
     with pytest.raises(ValueError, match=r"options\['quest'\]"):
@@ -188,19 +193,59 @@ def test_options_quest_replays_with_the_same_quest_list():
         env.reset(options={"quest": QUESTS[1]})
 
 
+def test_after_a_replayed_game_the_stream_follows_from_it():
+    env = FGOEnv()
+    _, info = env.reset(seed=12)
+    g0 = info["game_seed"]
+    g1 = env.reset()[1]["game_seed"]
+    other = FGOEnv()
+    other.reset(seed=500, options={"game_seed": g0})  # the option wins over the seed
+    assert other.game_seed == g0 and other.reset()[1]["game_seed"] == g1 == seeding.next_seed(g0)
+
+
 def test_multi_quest_single_env_draws_quests_reproducibly():
     quests = [QUESTS[0], QUESTS[3], QUESTS[7], QUESTS[-1]]
     env = gym.make("fgo_env/Battle-v0", quest=quests)
     env.reset(seed=2024)
     drawn = [env.unwrapped.quest.id] + [(env.reset(), env.unwrapped.quest.id)[1] for _ in range(30)]
     assert set(drawn) == set(quests)  # every quest comes up
-    assert [env.unwrapped.quests[i].id for i in seeding.quest_draws(2024, np.arange(31), 4)] == drawn
+    expected = [int(seeding.quest_draws(seeding.game_seed(2024, k), 4)[0]) for k in range(31)]
+    assert [env.unwrapped.quests[i].id for i in expected] == drawn
     env.reset(seed=2024)
     again = [env.unwrapped.quest.id] + [(env.reset(), env.unwrapped.quest.id)[1] for _ in range(30)]
     assert again == drawn
     other = FGOEnv(quest=quests)
     other.reset(seed=2025)
     assert [other.quest.id] + [(other.reset(), other.quest.id)[1] for _ in range(30)] != drawn
+
+
+def test_the_game_records_alone_continue_the_stream_of_games():
+    """The next game seed follows from the current one, held in each record: a fresh vector env
+    given a copy of the records (what a training checkpoint saves) plays on exactly like the
+    original, autoresets and quest draws included."""
+    kw = dict(num_envs=8, quest=EASY, invalid_limit=4)
+    vec, twin = FGOVectorEnv(**kw), FGOVectorEnv(**kw)
+    vec.reset(seed=3)
+    rng = np.random.default_rng(1)
+    for _ in range(150):  # a learner's loop: finished games are reset in the same step
+        _, _, term, trunc, _ = vec.step(masked_random(vec.action_masks(), rng))
+        if (term | trunc).any():
+            vec.reset(options={"reset_mask": term | trunc})
+    twin.reset(seed=999)
+    twin.state[:] = vec.state
+    twin._observe()
+    for _ in range(300):
+        actions = masked_random(vec.action_masks(), rng)
+        obs, rew, term, trunc, infos = vec.step(actions)
+        tobs, trew, tterm, ttrunc, tinfos = twin.step(actions)
+        assert np.array_equal(obs, tobs) and np.array_equal(rew, trew)
+        assert np.array_equal(infos["game_seed"], tinfos["game_seed"])
+        assert np.array_equal(infos["quest"], tinfos["quest"])
+        done = term | trunc
+        if done.any():  # a learner's same-step reset of the finished games
+            o1, i1 = vec.reset(options={"reset_mask": done})
+            o2, i2 = twin.reset(options={"reset_mask": done})
+            assert np.array_equal(o1, o2) and np.array_equal(i1["game_seed"], i2["game_seed"])
 
 
 def test_random_quest_env_draws_a_quest_per_reset_and_replays_it():
@@ -214,5 +259,8 @@ def test_random_quest_env_draws_a_quest_per_reset_and_replays_it():
     replay = FGOEnv(quest=ids[0])  # a generated quest's id names it
     replay.reset(options={"game_seed": env.game_seed})
     assert replay.state.tobytes() == rec
+    again = FGORandomQuestEnv(split="test")  # or the game seed alone
+    again.reset(options={"game_seed": env.game_seed})
+    assert again.quest.id == ids[0] and again.state.tobytes() == rec
     env.reset(options={"quest": ids[3], "game_seed": 11})
     assert env.quest.id == ids[3] and env.game_seed == 11
