@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import seeding
-from .content import load_catalogue
+from .content import Quest, load_catalogue
 from .content.generator import sample_quest
 from .engine import constants as C
 from .engine import rules
@@ -78,8 +78,9 @@ class FGOVectorEnv(VectorEnv):
     `game_info` ``(info, i)`` turns game ``i``'s entries into exactly the single env's info.
 
     **Autoreset.** A game whose episode ended is reset by the next ``step`` call, whose action
-    for it is ignored (reward 0, the reset observation). Its mask on that step is never empty
-    (Attack alone, as in the single env), so masked samplers need no special case.
+    for it is ignored (reward 0, the reset observation). The mask that comes with the end of an
+    episode, from which that ignored action is sampled, is never empty (Attack alone, as in the
+    single env), so masked samplers need no special case.
     ``reset(options={"reset_mask": m})`` resets the games flagged in ``m`` at once instead.
     ``parallel`` chooses the multi-core kernels (default: from ``PARALLEL_FROM`` games on).
     """
@@ -87,7 +88,8 @@ class FGOVectorEnv(VectorEnv):
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
     reset_options = ("reset_mask",)
 
-    def __init__(self, num_envs: int = 1, quest: str = DEFAULT_QUEST, obs_mode: str = "state",
+    def __init__(self, num_envs: int = 1, quest: str | Quest | Sequence[str | Quest] | None = DEFAULT_QUEST,
+                 obs_mode: str = "state",
                  reward: str | Mapping[str, float] | None = "default", invalid_limit: int = 32,
                  catalogue=None, render_mode: str | None = None, parallel: bool | None = None):
         self.catalogue = catalogue or load_catalogue()
