@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.error import ResetNeeded
 
-from .content import load_catalogue
+from . import seeding
+from .content import Quest, generate_quest, load_catalogue
 from .content.generator import sample_quest
+from .engine import rules
 from .engine.actions import N_ACTIONS, describe
-from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, reset_games, step_games
-from .engine.explain import invalid_reason, outcome_name, turn_summary
+from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, refusals, reset_games, step_games
+from .engine.explain import PHASE_NAMES, action_int, outcome_name, refusal_text, turn_summary
 from .engine.observe import OBS_SIZE
 from .engine.setup import compile_quest
 from .engine.state import new_state
@@ -44,9 +49,75 @@ def observation_space(obs_mode: str, pixel_shape: tuple[int, int] = (72, 128)) -
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_positive_int(name: str, value) -> int:
+    """``value`` as an int, or a ValueError/TypeError naming ``name`` unless it is an integer >= 1."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})") from None
+    if n <= 0:
+        raise ValueError(f"{name} must be a positive integer (1 or more), got {n}")
+    return n
+
+
+_RANDOM_ID = re.compile(r"random_(\d+)")
+
+
+def resolve_quest(catalogue, quest, name: str = "quest") -> Quest:
+    """A `Quest` from a catalogue id, a generated quest's id (``"random_<seed>"``, see
+    `fgo_env.content.generate_quest`) or a `Quest`; a clear error naming ``name`` otherwise."""
+    if isinstance(quest, Quest):
+        return quest
+    if isinstance(quest, str):
+        if quest not in catalogue.quests:
+            match = _RANDOM_ID.fullmatch(quest)
+            if match:
+                return generate_quest(int(match.group(1)), catalogue)
+        try:
+            return catalogue.quest(quest)
+        except KeyError as err:
+            raise KeyError(f"{name}: {err.args[0]} (or a generated quest id like 'random_123')") from None
+    raise TypeError(f"{name} must be a quest id (a str: fgo_env.list_quests()), a fgo_env.content.Quest "
+                    f"or a list of them, got {quest!r} ({type(quest).__name__})")
+
+
+def resolve_quests(catalogue, quest, name: str = "quest") -> list[Quest]:
+    """One quest or a non-empty list (tuple) of them, as a list of `Quest`."""
+    if isinstance(quest, (list, tuple)):
+        if not quest:
+            raise ValueError(f"{name} is an empty list: give at least one quest id")
+        return [resolve_quest(catalogue, q, f"{name}[{i}]") for i, q in enumerate(quest)]
+    return [resolve_quest(catalogue, quest, name)]
+
+
+def check_options(options, allowed: tuple[str, ...]) -> dict:
+    """``reset``'s ``options`` as a dict, refusing unknown keys."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict with keys among {allowed}, got {type(options).__name__}")
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown reset options {unknown}; valid options are {allowed}")
+    return dict(options)
+
+
+def check_game_seed(value, name: str = "options['game_seed']") -> int:
+    """A game seed: an integer in 0 .. 2**64 - 1."""
+    try:
+        g = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer in 0 .. 2**64 - 1, got {value!r}") from None
+    if not 0 <= g < 2**64 or isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer in 0 .. 2**64 - 1, got {value!r}")
+    return g
 
 
 class FGOEnv(gym.Env):
@@ -66,8 +137,10 @@ class FGOEnv(gym.Env):
     ``Discrete(376)``: skills (0-26), master skills (27-35), enemy target (36-38), Attack (39)
     and the 336 ordered triples of card slots (40-375). ``fgo_env.engine.actions`` has the
     table and helpers (``skill_action``, ``cards_action``, ``describe``). The legal actions
-    are ``action_masks()`` and ``info["action_mask"]``. An invalid action changes nothing:
-    it earns the ``invalid`` reward and ``info["invalid_reason"]`` says why, or raises
+    are ``action_masks()`` and ``info["action_mask"]``; a mask is never empty: once the
+    battle is over it allows Attack (39) alone, a no-op (reward 0, nothing changes), so masked
+    samplers work on the step after the end. An invalid action changes nothing: it earns the
+    ``invalid`` reward and ``info["invalid_reason"]`` says why, or raises
     `InvalidActionError` with ``invalid_action="raise"``.
 
     ## Observation Space
@@ -86,6 +159,7 @@ class FGOEnv(gym.Env):
     ## Starting State
 
     The quest's first wave, full HP, empty NP gauges, no stars, a freshly shuffled deck.
+    ``reset`` must come before ``step`` (else `gymnasium.error.ResetNeeded`).
 
     ## Episode End
 
@@ -93,13 +167,28 @@ class FGOEnv(gym.Env):
     ("loss"). Truncated when the quest's turn limit runs out ("timeout") or after
     ``invalid_limit`` invalid actions in a row.
 
+    ## Seeding and replay
+
+    A game is named by its game seed, ``info["game_seed"]``: ``reset(seed=s)`` plays game
+    ``fgo_env.seeding.start_seed(s)`` and every later ``reset()`` the game after the last one
+    (``fgo_env.seeding.next_seed``); with a list of quests, the game seed also draws the
+    episode's quest (``info["quest"]``, the index into ``env.quests``). Game ``i`` of
+    `fgo_env.vector_env.FGOVectorEnv` reset with ``seed=s`` plays the same episodes as this env
+    reset with ``seed=s + i``. ``reset(options={"game_seed": g})`` replays game ``g`` (the same
+    quest, deals, rolls and enemy choices for the same actions) on an env made with the same
+    arguments; ``options={"quest": q}`` (an index into ``env.quests``, or one of them by id or
+    `Quest`) overrides the quest, e.g. to replay a game of a multi-quest vector env on
+    ``FGOEnv(quest=vec.quests[q])``.
+
     ## Arguments
 
-    - ``quest``: a catalogue quest id (``fgo_env.list_quests()``), default "farming_3wave".
+    - ``quest``: a catalogue quest id (``fgo_env.list_quests()``), default "farming_3wave", a
+      generated quest's id ("random_<seed>"), a `fgo_env.content.Quest`, or a list of them:
+      each reset then draws one uniformly (multi-task training with one policy).
     - ``obs_mode``: "state", "features" or "pixels".
     - ``reward``: preset name, dict of weights or callable.
     - ``invalid_action``: "penalize" (default) or "raise".
-    - ``invalid_limit``: invalid actions in a row that truncate the episode (default 32).
+    - ``invalid_limit``: invalid actions in a row that truncate the episode (default 32, >= 1).
     - ``render_mode``: "ansi" (the battle as text), "rgb_array" (frames of the game's screens,
       ``render_size`` (W, H), default 1280x720) or "human" (a pygame window at ``render_fps``).
     - ``look``: None (plain), a seed or a ``fgo_env.screens.Look`` (domain randomisation).
@@ -116,8 +205,9 @@ class FGOEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 4}
+    reset_options = ("game_seed", "quest")
 
-    def __init__(self, quest: str = DEFAULT_QUEST, obs_mode: str = "state",
+    def __init__(self, quest: str | Quest | Sequence[str | Quest] | None = DEFAULT_QUEST, obs_mode: str = "state",
                  reward: str | Mapping[str, float] | Callable[[dict], float] | None = "default",
                  invalid_action: str = "penalize", invalid_limit: int = 32,
                  render_mode: str | None = None, catalogue=None, render_size: tuple[int, int] = (1280, 720),
@@ -131,7 +221,7 @@ class FGOEnv(gym.Env):
         if render_mode is not None:
             check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
         self.render_mode = render_mode
-        self.invalid_limit = int(invalid_limit)
+        self.invalid_limit = check_positive_int("invalid_limit", invalid_limit)
         self._reward_fn = reward if callable(reward) else None
         self._reward = reward_params(reward)
         self.action_space = spaces.Discrete(N_ACTIONS)
@@ -140,48 +230,96 @@ class FGOEnv(gym.Env):
         self._obs = np.zeros((1, OBS_SIZE if self.obs_mode != "features" else FEATURES_SIZE), np.float32)
         self._mask = np.zeros((1, N_ACTIONS), np.bool_)
         self._scratch = _StepBuffers(1)
-        self.quest = None
-        self._template = None
+        self.quests: list[Quest] = []
+        self._templates: list[np.ndarray] = []
+        self.quest, self._template, self.quest_index = None, None, 0
+        self.game_seed: int | None = None  # the episode's game (fgo_env.seeding); None before reset
         if quest is not None:
             self.set_quest(quest)
 
     # -- quest handling ------------------------------------------------------------------
     def set_quest(self, quest) -> None:
-        """Play ``quest`` (an id or a ``Quest``) from the next reset on."""
-        self.quest = self.catalogue.quest(quest) if isinstance(quest, str) else quest
-        self._template = compile_quest(self.catalogue, self.quest).reshape(1)
+        """Play ``quest`` (an id, a ``Quest`` or a list of them) from the next reset on."""
+        self.quests = resolve_quests(self.catalogue, quest)
+        self._templates = [compile_quest(self.catalogue, q, i).reshape(1) for i, q in enumerate(self.quests)]
+        self._use_quest(0)
+
+    def _use_quest(self, index: int) -> None:
+        self.quest_index = int(index)
+        self.quest, self._template = self.quests[self.quest_index], self._templates[self.quest_index]
 
     def _next_quest(self):
+        """Choose the episode's quest (called by ``reset`` once ``self.game_seed`` is set): with
+        several quests, the one its game seed draws (`fgo_env.seeding.quest_draws`). May return
+        a `Quest` to play instead (a subclass's hook)."""
+        if len(self.quests) > 1:
+            self._use_quest(int(seeding.quest_draws(self.game_seed, len(self.quests))[0]))
         return None
+
+    def _quest_option(self, quest) -> None:
+        """Play ``options["quest"]``: an index into ``self.quests`` or one of them (id or Quest)."""
+        if isinstance(quest, (int, np.integer)) and not isinstance(quest, bool):
+            if not 0 <= int(quest) < len(self.quests):
+                raise ValueError(f"options['quest'] = {quest} is not an index into env.quests "
+                                 f"(0-{len(self.quests) - 1})")
+            self._use_quest(int(quest))
+            return
+        wanted = resolve_quest(self.catalogue, quest, "options['quest']")
+        ids = [q.id for q in self.quests]
+        if wanted.id not in ids:
+            raise ValueError(f"options['quest'] = {wanted.id!r} is not one of env.quests {ids}: make an env "
+                             f"with that quest, or pass an index into env.quests")
+        self._use_quest(ids.index(wanted.id))
 
     # -- Gymnasium API ---------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode: game ``fgo_env.seeding.start_seed(seed)`` with a seed, else the game
+        after the last one (``next_seed``; the first time, one drawn from ``np_random``).
+
+        ``options``: ``{"game_seed": g}`` plays game ``g`` (from ``info["game_seed"]`` of this
+        or a vector env; the episodes after it follow from it), ``{"quest": q}`` plays quest
+        ``q`` (an index into ``env.quests``, or one of them) instead of the one ``g`` draws.
+        """
         super().reset(seed=seed)
+        options = check_options(options, self.reset_options)
+        if not self.quests and "quest" not in options:
+            raise ValueError("this env has no quest: pass quest= or call set_quest() before reset()")
+        if "game_seed" in options:
+            self.game_seed = check_game_seed(options["game_seed"])
+        elif seed is not None:
+            self.game_seed = seeding.start_seed(seed)
+        elif self.game_seed is None:
+            self.game_seed = seeding.start_seed(int(self.np_random.integers(0, 2**63)))
+        else:
+            self.game_seed = seeding.next_seed(self.game_seed)
         new = self._next_quest()
         if new is not None:
             self.set_quest(new)
-        game_seed = int(self.np_random.integers(0, 2**63 - 1))
-        if options and "game_seed" in options:
-            game_seed = int(options["game_seed"])
-        self.game_seed = game_seed
+        if "quest" in options:
+            self._quest_option(options["quest"])
         reset_games(self._state, self._state.view(np.uint8).reshape(1, -1),
                     self._template.view(np.uint8).reshape(1, -1), np.zeros(1, np.int64),
-                    np.array([game_seed], np.uint64), np.ones(1, np.bool_))
+                    np.array([self.game_seed], np.uint64), np.ones(1, np.bool_))
         self._observe()
         if self.render_mode == "human":
             self.render()
         return self._observation(), self._info(resolved=False, invalid=None)
 
     def step(self, action):
-        reason = invalid_reason(self._state[0], action)
-        if reason is not None and self.invalid_action == "raise":
-            raise InvalidActionError(action, reason)
-        a = int(action) if reason is None else -1
+        if self.game_seed is None:
+            raise ResetNeeded("Cannot call FGOEnv.step() before calling reset(): the battle has not started")
+        a = action_int(action)
+        legal_range = a is not None and 0 <= a < N_ACTIONS
         b = self._scratch
-        b.actions[0] = a
+        b.actions[0] = a if legal_range else -1
+        if self.invalid_action == "raise":
+            reason = self._refusal(action, a)
+            if reason:
+                raise InvalidActionError(action, reason)
         step_games(self._state, b.actions, self._reward, self.invalid_limit, b.rewards, b.terminated,
                    b.truncated, b.invalid, b.resolved)
         self._observe()
+        reason = self._refusal(action, a) if b.invalid[0] else None
         info = self._info(resolved=bool(b.resolved[0]), invalid=reason, action=action)
         reward = float(b.rewards[0])
         if self._reward_fn is not None:
@@ -190,8 +328,22 @@ class FGOEnv(gym.Env):
             self.render()
         return self._observation(), reward, bool(b.terminated[0]), bool(b.truncated[0]), info
 
+    def _refusal(self, action, a: int | None) -> str:
+        """Why ``action`` (``a`` = its integer value or None) is refused now ("" when legal);
+        the battle is unchanged by a refused action, so this holds before and after the step."""
+        if a is None:
+            return refusal_text(rules.NOT_INTEGER, action)
+        if not 0 <= a < N_ACTIONS:
+            return refusal_text(rules.OUT_OF_RANGE, a)
+        b = self._scratch
+        refusals(self._state, b.actions, np.ones(1, np.bool_), b.codes, b.index, b.values)
+        return refusal_text(b.codes[0], a, b.index[0], b.values[0])
+
     def action_masks(self) -> np.ndarray:
-        """Legal actions as a bool vector (sb3-contrib's MaskablePPO reads this)."""
+        """Legal actions as a bool vector (sb3-contrib's MaskablePPO reads this; on a
+        ``gym.make`` env: ``env.get_wrapper_attr("action_masks")()``). Never empty."""
+        if self.game_seed is None:
+            raise ResetNeeded("Cannot call FGOEnv.action_masks() before calling reset()")
         return self._mask[0].copy()
 
     def render(self):
@@ -260,20 +412,22 @@ class FGOEnv(gym.Env):
         return self._obs[0].copy()
 
     def _info(self, resolved: bool, invalid: str | None, action=None) -> dict:
+        """The step's info; `fgo_env.vector_env.FGOVectorEnv` gives the same keys, batched."""
         rec = self._state[0]
-        info = {
+        return {
             "action_mask": self._mask[0].astype(np.int8),
             "outcome": outcome_name(rec),
             "turn": int(rec["turn"]),
             "wave": int(rec["wave"]) + 1,
-            "phase": ("command", "cards", "done")[int(rec["phase"])],
+            "phase": PHASE_NAMES[int(rec["phase"])],
             "turn_resolved": resolved,
             "summary": turn_summary(rec),
             "invalid": invalid is not None,
             "invalid_reason": invalid or "",
             "invalid_action": -1 if invalid is None else action,
+            "game_seed": self.game_seed,
+            "quest": self.quest_index,
         }
-        return info
 
     def describe_action(self, action: int) -> str:
         return describe(action)
@@ -283,7 +437,11 @@ class FGORandomQuestEnv(FGOEnv):
     """`FGOEnv` on a new generated quest every episode, from the ``split``'s seed range.
 
     ``split="train"`` and ``split="test"`` draw from disjoint seed ranges
-    (``fgo_env.content.generator``), for generalisation studies.
+    (``fgo_env.content.generator``), for generalisation studies. The game seed draws the
+    episode's quest too (from ``fgo_env.seeding.quest_seed(game_seed)``), so
+    ``reset(options={"game_seed": g})`` replays quest and game; ``env.quest.id``
+    ("random_<seed>") names the quest, so ``FGOEnv(quest=env.quest.id)`` plays it as well, and
+    ``reset(options={"quest": ...})`` takes any quest.
     """
 
     def __init__(self, split: str = "train", **kwargs):
@@ -292,7 +450,14 @@ class FGORandomQuestEnv(FGOEnv):
         self.set_quest(sample_quest(self.split, np.random.default_rng(0), self.catalogue))
 
     def _next_quest(self):
-        return sample_quest(self.split, self.np_random, self.catalogue)
+        rng = np.random.default_rng(seeding.quest_seed(self.game_seed))
+        return sample_quest(self.split, rng, self.catalogue)
+
+    def _quest_option(self, quest) -> None:
+        if isinstance(quest, (int, np.integer)) and not isinstance(quest, bool):
+            super()._quest_option(quest)
+        else:
+            self.set_quest(resolve_quest(self.catalogue, quest, "options['quest']"))
 
 
 class _StepBuffers:
@@ -305,6 +470,9 @@ class _StepBuffers:
         self.truncated = np.zeros(n, np.bool_)
         self.invalid = np.zeros(n, np.bool_)
         self.resolved = np.zeros(n, np.bool_)
+        self.codes = np.zeros(n, np.int64)  # rules.refusal of refused actions
+        self.index = np.zeros(n, np.int64)
+        self.values = np.zeros(n, np.int64)
 
 
-__all__ = ["FGOEnv", "FGORandomQuestEnv", "InvalidActionError"]
+__all__ = ["FGOEnv", "FGORandomQuestEnv", "InvalidActionError", "resolve_quest", "resolve_quests"]

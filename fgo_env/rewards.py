@@ -20,6 +20,8 @@ Pass ``reward="sparse"`` or ``reward="shaped"``, a dict overriding some weights
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -47,10 +49,16 @@ def reward_params(reward: str | Mapping[str, float] | Callable | None) -> np.nda
             raise ValueError(f"unknown reward preset {reward!r}; choose one of {sorted(PRESETS)}")
         weights = dict(PRESETS[reward])
     elif isinstance(reward, Mapping):
-        unknown = set(reward) - set(REWARD_KEYS)
+        unknown = {k for k in reward if k not in REWARD_KEYS}
         if unknown:
-            raise ValueError(f"unknown reward weights {sorted(unknown)}; valid keys are {REWARD_KEYS}")
+            raise ValueError(f"unknown reward weights {', '.join(sorted(map(repr, unknown)))}; "
+                             f"valid keys are {REWARD_KEYS}")
+        for key, value in reward.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ValueError(f"reward[{key!r}] must be a finite number, got {value!r} "
+                                 f"({type(value).__name__})")
         weights = {**PRESETS["default"], **{k: float(v) for k, v in reward.items()}}
     else:
-        raise TypeError(f"reward must be a preset name, a dict or a callable, got {type(reward).__name__}")
+        raise TypeError(f"reward must be a preset name {tuple(PRESETS)}, a dict of weights or a callable, "
+                        f"got {reward!r} ({type(reward).__name__})")
     return np.array([weights[k] for k in REWARD_KEYS], dtype=np.float64)

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+from gymnasium.utils import seeding as gym_seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .content import load_catalogue
+from . import seeding
+from .content import Quest, load_catalogue
 from .content.generator import sample_quest
+from .engine import constants as C
+from .engine import rules
 from .engine.actions import N_ACTIONS
-from .engine.batch import (OBS_FEATURES, OBS_STATE, observe_games, observe_games_parallel, reset_games,
+from .engine.batch import (OBS_FEATURES, OBS_STATE, observe_games, observe_games_parallel, refusals, reset_games,
                            reset_games_parallel, step_games, step_games_parallel)
+from .engine.explain import PHASE_NAMES, refusal_text
 from .engine.setup import compile_quest
 from .engine.state import new_state
-from .env import DEFAULT_QUEST, check_choice, observation_space
+from .env import DEFAULT_QUEST, check_choice, check_options, check_positive_int, observation_space, resolve_quests
 from .rewards import reward_params
 
 # Batches at least this wide use the multi-core kernels by default. Below it, thread start-up
 # costs more than it saves, and a busy machine makes waiting threads slow (measured: a 64-wide
 # step took 12.7 ms threaded on loaded cores against 0.2 ms on one thread).
 PARALLEL_FROM = 1024
+
+# Categorical info entries are integer codes in the vector env (names in the single env):
+# ``INFO_CODES[key][code]`` is the name, e.g. ``INFO_CODES["outcome"][1] == "win"``.
+INFO_CODES = {"outcome": C.OUTCOME_NAMES, "phase": PHASE_NAMES, "summary.chain": C.CHAIN_NAMES}
+
+# The turn summary: info key -> state field (``np_gained`` is scaled to percent points).
+_SUMMARY_FIELDS = {"chain": "last_chain", "brave": "last_brave", "cards": "last_cards", "damage": "last_damage",
+                   "damage_per_enemy": "last_damage_per_enemy", "np_gained": "last_np_gained",
+                   "stars": "last_stars", "kills": "last_kills", "crits": "last_crits",
+                   "overcharge": "last_overcharge", "damage_taken": "last_damage_taken",
+                   "deaths": "last_deaths", "wave_cleared": "last_wave_cleared"}
 
 
 class FGOVectorEnv(VectorEnv):
@@ -34,25 +51,55 @@ class FGOVectorEnv(VectorEnv):
 
     The same rules, rewards and invalid-action penalty as `fgo_env.env.FGOEnv` (a
     differential test holds them identical); unlike the single env it takes no callable
-    reward, never raises on invalid actions (``info["invalid"]`` flags them) and gives no
-    reason strings. ``info["action_mask"]`` is the batched ``(num_envs, 376)`` int8 mask
-    (``action_masks()`` gives it as bool); ``info["outcome"]``
-    holds each game's outcome code (0 ongoing, 1 win, 2 loss, 3 timeout) after the step.
-    An env whose episode ended is reset by the next ``step`` call, whose action for it is
-    ignored (reward 0, the reset observation). ``parallel`` chooses the multi-core kernels
-    (default: from ``PARALLEL_FROM`` games on).
+    reward and never raises on invalid actions (``info["invalid"]`` flags them).
+
+    **Seeding.** ``reset(seed=s)`` seeds game ``i`` with ``s + i`` (Gymnasium's convention for
+    vector envs), ``reset(seed=[s_0, ..., s_{n-1}])`` with ``s_i``: game ``i`` then plays,
+    episode after episode (autoresets included), exactly the games of
+    ``FGOEnv(...).reset(seed=s + i)`` followed by ``reset()`` calls. Each next game seed is a
+    function of the last one, which the game record holds (`fgo_env.seeding`): a copy of
+    ``self.state`` (a checkpoint) continues the same stream of games.
+
+    **Replay.** ``info["game_seed"][i]`` names the game ``i`` is playing; the single env made
+    with the same arguments replays it, quest included, with the same actions; or on its quest
+    alone (``info["quest"][i]`` indexes ``self.quests``)::
+
+        env = FGOEnv(quest=quests)                 # the vector env's quest list, obs_mode, reward, ...
+        env.reset(options={"game_seed": int(info["game_seed"][i])})
+        env = FGOEnv(quest=vec.quests[info["quest"][i]])     # or its quest alone
+        env.reset(options={"game_seed": int(info["game_seed"][i])})
+
+    **info** has the single env's keys, batched: arrays with a leading ``num_envs`` axis
+    (``action_mask`` is ``(num_envs, 376)`` int8; ``summary`` a dict of arrays),
+    ``invalid_reason`` an object array of strings ("" for legal actions) and
+    ``invalid_action`` the refused action or -1 (-1 also for non-integral ones). Categorical
+    entries are integer codes, named by `INFO_CODES`: ``outcome`` (0 ongoing, 1 win, 2 loss,
+    3 timeout), ``phase`` (0 command, 1 cards, 2 done) and ``summary["chain"]``.
+    `game_info` ``(info, i)`` turns game ``i``'s entries into exactly the single env's info.
+
+    **Autoreset.** A game whose episode ended is reset by the next ``step`` call, whose action
+    for it is ignored (reward 0, the reset observation). The mask that comes with the end of an
+    episode, from which that ignored action is sampled, is never empty (Attack alone, as in the
+    single env), so masked samplers need no special case.
+    ``reset(options={"reset_mask": m})`` resets the games flagged in ``m`` at once instead.
+    ``parallel`` chooses the multi-core kernels (default: from ``PARALLEL_FROM`` games on).
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    reset_options = ("reset_mask",)
 
-    def __init__(self, num_envs: int = 1, quest: str = DEFAULT_QUEST, obs_mode: str = "state",
+    def __init__(self, num_envs: int = 1, quest: str | Quest | Sequence[str | Quest] | None = DEFAULT_QUEST,
+                 obs_mode: str = "state",
                  reward: str | Mapping[str, float] | None = "default", invalid_limit: int = 32,
                  catalogue=None, render_mode: str | None = None, parallel: bool | None = None):
         self.catalogue = catalogue or load_catalogue()
-        self.num_envs = int(num_envs)
+        self.num_envs = check_positive_int("num_envs", num_envs)
         self.obs_mode = check_choice("obs_mode", obs_mode, ("state", "features"))
         self.render_mode = render_mode
-        self.invalid_limit = int(invalid_limit)
+        self.invalid_limit = check_positive_int("invalid_limit", invalid_limit)
+        if callable(reward):
+            raise TypeError("reward: FGOVectorEnv takes a preset name or a dict of weights, not a callable "
+                            "(a callable reward is for the single FGOEnv)")
         self._reward = reward_params(reward)
         self.single_action_space = spaces.Discrete(N_ACTIONS)
         self.single_observation_space = observation_space(self.obs_mode)
@@ -69,19 +116,23 @@ class FGOVectorEnv(VectorEnv):
         self._invalid = np.zeros(n, np.bool_)
         self._resolved = np.zeros(n, np.bool_)
         self._autoreset = np.zeros(n, np.bool_)
+        self._actions = np.full(n, -1, np.int64)  # the last step's actions ...
+        self._raw = None  # ... and their float array, when they came as floats
+        self._codes = np.zeros(n, np.int64)  # rules.refusal of refused actions
+        self._index = np.zeros(n, np.int64)
+        self._values = np.zeros(n, np.int64)
+        self._no_reasons = np.full(n, "", dtype=object)
         self._template_idx = np.zeros(n, np.int64)
         parallel = n >= PARALLEL_FROM if parallel is None else bool(parallel)
         self._step_kernel = step_games_parallel if parallel else step_games
         self._reset_kernel = reset_games_parallel if parallel else reset_games
         self._observe_kernel = observe_games_parallel if parallel else observe_games
-        self._seeds = np.zeros(n, np.uint64)
+        self._seeds = np.zeros(n, np.uint64)  # the reset kernel's input; state["seed"] holds each game's
+        self._started = False
         self._set_templates(self._initial_quests(quest))
 
     def _initial_quests(self, quest):
-        quests = quest if isinstance(quest, (list, tuple)) else [quest]
-        if not quests:
-            raise ValueError("quest list is empty")
-        return [self.catalogue.quest(q) if isinstance(q, str) else q for q in quests]
+        return resolve_quests(self.catalogue, quest)
 
     def _set_templates(self, quests) -> None:
         self.quests = list(quests)
@@ -89,37 +140,69 @@ class FGOVectorEnv(VectorEnv):
                                           for i, q in enumerate(self.quests)])
         self._template_bytes = self._templates.view(np.uint8).reshape(len(self.quests), -1)
 
-    def _pick_templates(self, which: np.ndarray) -> None:
-        """Choose the quest of each game about to reset, uniformly among ``self.quests``."""
-        if len(self.quests) == 1:
-            self._template_idx[which] = 0
-        else:
-            self._template_idx[which] = self.np_random.integers(0, len(self.quests), size=int(which.sum()))
-
-    def _reset_where(self, which: np.ndarray) -> None:
-        self._pick_templates(which)
-        self._seeds[which] = self.np_random.integers(0, 2**63 - 1, size=int(which.sum()), dtype=np.uint64)
+    def _reset_where(self, which: np.ndarray, seeds: np.ndarray) -> None:
+        """Start the games flagged in ``which`` on game seeds ``seeds`` (one per flagged game) and
+        the quests those seeds draw."""
+        if len(self.quests) > 1:
+            self._template_idx[which] = seeding.quest_draws(seeds, len(self.quests))
+        self._seeds[which] = seeds
         self._reset_kernel(self.state, self._state_bytes, self._template_bytes, self._template_idx, self._seeds, which)
 
-    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
-        if isinstance(seed, (list, tuple, np.ndarray)):
-            seed = int(seed[0]) if len(seed) else None  # one generator drives the whole batch
-        self._np_random, self._np_random_seed = _seeding(seed, getattr(self, "_np_random", None))
-        which = np.ones(self.num_envs, np.bool_)
-        if options and "reset_mask" in options:
-            which = np.asarray(options["reset_mask"], np.bool_)
-        self._reset_where(which)
+    def reset(self, *, seed: int | Sequence[int] | None = None, options: dict | None = None):
+        """Reset every game (or those of ``options["reset_mask"]``).
+
+        ``seed``: an int ``s`` (game ``i`` plays ``fgo_env.seeding.start_seed(s + i)``), a list of
+        ``num_envs`` ints (game ``i`` plays ``start_seed(seed[i])``) or None (each game reset
+        plays the game after its last one, ``next_seed``).
+        """
+        options = check_options(options, self.reset_options)
+        n = self.num_envs
+        which = np.ones(n, np.bool_)
+        if "reset_mask" in options:
+            which = np.asarray(options["reset_mask"])
+            if which.shape != (n,) or which.dtype != np.bool_:
+                raise ValueError(f"options['reset_mask'] must be a bool array of shape (num_envs,) = ({n},), "
+                                 f"got {which.dtype} of shape {which.shape}")
+        if seed is not None:
+            seeds = seeding.start_seeds(self._seed_bases(seed)[which])
+        elif not self._started:
+            seeds = seeding.start_seeds(seeding.as_base_seeds(int(self.np_random.integers(0, 2**63)), n)[which])
+        else:
+            seeds = seeding.next_seeds(self.state["seed"][which])
+        self._started = True
+        self._reset_where(which, seeds)
         self._autoreset[which] = False
+        self._invalid[which] = False
+        self._resolved[which] = False
         self._observe()
         return self._obs.copy(), self._infos()
 
+    def _seed_bases(self, seed) -> np.ndarray:
+        n = self.num_envs
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            self._np_random, self._np_random_seed = gym_seeding.np_random(int(seed))
+            return seeding.as_base_seeds(int(seed), n)
+        if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, str):
+            seeds = list(seed)
+            if len(seeds) != n:
+                raise ValueError(f"seed: a list of seeds needs one per game, num_envs = {n}, got {len(seeds)}")
+            bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
+            if bad:
+                raise ValueError(f"seed: every entry must be a non-negative integer, got {bad[0]!r}")
+            self.np_random = np.random.default_rng([int(s) for s in seeds])  # the setter: np_random_seed -1
+            return seeding.as_base_seeds([int(s) for s in seeds])
+        raise TypeError(f"seed must be None, a non-negative int or a list of num_envs = {n} ints, got {seed!r}")
+
     def step(self, actions):
-        actions = as_action_array(actions, self.num_envs)
+        if not self._started:
+            raise ResetNeeded("Cannot call FGOVectorEnv.step() before calling reset()")
+        actions, self._raw = as_action_array(actions, self.num_envs)
+        self._actions = actions
         self._step_kernel(self.state, actions, self._reward, self.invalid_limit, self._rewards, self._terminated,
-                   self._truncated, self._invalid, self._resolved)
+                          self._truncated, self._invalid, self._resolved)
         if self._autoreset.any():  # NEXT_STEP autoreset: these games ignore their action
             which = self._autoreset
-            self._reset_where(which)
+            self._reset_where(which, seeding.next_seeds(self.state["seed"][which]))
             self._rewards[which] = 0.0
             self._terminated[which] = False
             self._truncated[which] = False
@@ -131,17 +214,76 @@ class FGOVectorEnv(VectorEnv):
                 self._infos())
 
     def action_masks(self) -> np.ndarray:
-        """Legal actions of every game, ``(num_envs, 376)`` bool."""
+        """Legal actions of every game, ``(num_envs, 376)`` bool; no row is ever empty."""
+        if not self._started:
+            raise ResetNeeded("Cannot call FGOVectorEnv.action_masks() before calling reset()")
         return self._mask.copy()
 
     def _observe(self) -> None:
         mode = OBS_STATE if self.obs_mode == "state" else OBS_FEATURES
         self._observe_kernel(self.state, mode, self._obs, self._mask)
 
+    def _reasons(self) -> np.ndarray:
+        """``info["invalid_reason"]``: each refused action's sentence, formatted once per distinct
+        (reason, action) rather than once per game."""
+        reasons = self._no_reasons.copy()
+        if not self._invalid.any():
+            return reasons
+        refusals(self.state, self._actions, self._invalid, self._codes, self._index, self._values)
+        idx = np.flatnonzero(self._invalid)
+        keys = np.stack([self._codes[idx], self._actions[idx], self._index[idx], self._values[idx]], axis=1)
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        texts = np.empty(len(unique), dtype=object)
+        texts[:] = [refusal_text(*row) for row in unique.tolist()]
+        reasons[idx] = texts[inverse.reshape(-1)]
+        raw = self._raw
+        if raw is not None:  # non-integral actions (a float array): say so, with the value
+            bad = self._invalid & ~(np.isfinite(raw) & (raw == np.floor(raw)))
+            for value in np.unique(raw[bad]):
+                reasons[bad & ((raw == value) | (np.isnan(raw) & np.isnan(value)))] = \
+                    refusal_text(rules.NOT_INTEGER, float(value))
+        return reasons
+
     def _infos(self) -> dict:
-        return {"action_mask": self._mask.view(np.int8).copy(), "outcome": self.state["outcome"].copy(),
-                "quest": self.state["quest_index"].copy(),
-                "invalid": self._invalid.copy(), "turn_resolved": self._resolved.copy()}
+        s = self.state
+        summary = {key: s[field].copy() for key, field in _SUMMARY_FIELDS.items()}
+        summary["np_gained"] = summary["np_gained"] / 100.0
+        return {"action_mask": self._mask.view(np.int8).copy(),
+                "outcome": s["outcome"].copy(),
+                "turn": s["turn"].astype(np.int64),
+                "wave": s["wave"].astype(np.int64) + 1,
+                "phase": s["phase"].copy(),
+                "turn_resolved": self._resolved.copy(),
+                "summary": summary,
+                "invalid": self._invalid.copy(),
+                "invalid_reason": self._reasons(),
+                "invalid_action": np.where(self._invalid, self._actions, -1),
+                "game_seed": s["seed"].astype(np.int64),
+                "quest": s["quest_index"].astype(np.int64)}
+
+
+def game_info(infos: dict, i: int) -> dict:
+    """Game ``i``'s entries of a vector env's ``infos``, as the single env gives them (names for
+    the codes of `INFO_CODES`, Python scalars and lists)."""
+    out = {}
+    for key, value in infos.items():
+        if key.startswith("_"):
+            continue
+        if key == "summary":
+            out[key] = {k: _plain(v[i]) for k, v in value.items()}
+            out[key]["chain"] = C.CHAIN_NAMES[int(value["chain"][i])]
+        elif key == "action_mask":
+            out[key] = value[i]
+        elif key in INFO_CODES:
+            out[key] = INFO_CODES[key][int(value[i])]
+        else:
+            out[key] = _plain(value[i])
+    return out
+
+
+def _plain(x):
+    x = np.asarray(x)
+    return x.tolist() if x.ndim else x.item()
 
 
 class FGORandomQuestVectorEnv(FGOVectorEnv):
@@ -151,7 +293,7 @@ class FGORandomQuestVectorEnv(FGOVectorEnv):
     def __init__(self, num_envs: int = 1, split: str = "train", pool_size: int = 256, pool_seed: int = 0,
                  **kwargs):
         self.split = check_choice("split", split, ("train", "test"))
-        self.pool_size, self.pool_seed = int(pool_size), int(pool_seed)
+        self.pool_size, self.pool_seed = check_positive_int("pool_size", pool_size), int(pool_seed)
         super().__init__(num_envs=num_envs, quest=None, **kwargs)
 
     def _initial_quests(self, quest):
@@ -159,22 +301,28 @@ class FGORandomQuestVectorEnv(FGOVectorEnv):
         return [sample_quest(self.split, rng, self.catalogue) for _ in range(self.pool_size)]
 
 
-def as_action_array(actions, n: int) -> np.ndarray:
-    """Actions as int64; a non-integral value becomes -1, which the engine refuses as invalid."""
-    raw = np.asarray(actions).reshape(n)
+def as_action_array(actions, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """``actions`` as int64 of shape (n,), and the float array when they came as floats.
+
+    A non-integral value becomes -1, which the engine refuses as invalid; a wrong shape or a
+    non-numeric dtype raises, naming what is expected.
+    """
+    raw = np.asarray(actions)
+    if raw.shape != (n,):
+        raise ValueError(f"actions must have shape (num_envs,) = ({n},): one action index per game, "
+                         f"got shape {raw.shape}")
     if raw.dtype.kind in "iu":
-        return raw.astype(np.int64, copy=False)
+        return raw.astype(np.int64, copy=False), None
     if raw.dtype.kind != "f":
-        raise TypeError(f"actions must be integers, got an array of {raw.dtype}")
+        raise TypeError(f"actions must be integers (action indices 0-{N_ACTIONS - 1}, e.g. int64), "
+                        f"got an array of {raw.dtype}")
     out = np.full(n, -1, np.int64)
     ok = np.isfinite(raw) & (raw == np.floor(raw))
+    huge = ok & (np.abs(raw) >= 2**62)
+    out[huge] = N_ACTIONS  # out of range, and refused as such
+    ok &= ~huge
     out[ok] = raw[ok].astype(np.int64)
-    return out
+    return out, raw
 
 
-def _seeding(seed, current):
-    from gymnasium.utils import seeding
-
-    if seed is None and current is not None:
-        return current, None
-    return seeding.np_random(seed)
+__all__ = ["INFO_CODES", "FGORandomQuestVectorEnv", "FGOVectorEnv", "as_action_array", "game_info"]

@@ -12,7 +12,7 @@ from numba import njit, prange
 from . import constants as C
 from .observe import write_features_obs, write_state_obs
 from .rng import uniform
-from .rules import apply_action, begin, is_legal, write_mask
+from .rules import LEGAL, apply_action, begin, is_legal, refusal, write_mask
 
 # Reward parameters, in this order in the ``reward`` array (see fgo_env.rewards).
 R_WIN, R_LOSS, R_TIMEOUT, R_TURN, R_DAMAGE, R_INVALID, R_KILL = range(7)
@@ -39,15 +39,19 @@ def reward_of(s, resolved, params):
 
 @njit(cache=True)
 def step_one(state, b, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved):
-    """Step game ``b``; an illegal action changes nothing but the invalid-streak counter."""
+    """Step game ``b``; an illegal action changes nothing but the invalid-streak counter. After
+    the end of the battle the one legal action (Attack) is a no-op worth 0."""
     s = state[b]
     a = actions[b]
     resolved[b] = False
     if is_legal(s, a):
         invalid[b] = False
         s.invalid_streak = 0
-        resolved[b] = apply_action(s, a)
-        rewards[b] = reward_of(s, resolved[b], params)
+        if s.phase == C.PHASE_DONE:
+            rewards[b] = 0.0
+        else:
+            resolved[b] = apply_action(s, a)
+            rewards[b] = reward_of(s, resolved[b], params)
     else:
         invalid[b] = True
         s.invalid_streak += 1
@@ -110,9 +114,21 @@ def observe_games_parallel(state, mode, obs, masks):
         observe_one(state, b, mode, obs, masks)
 
 
+@njit(cache=True)
+def refusals(state, actions, which, codes, index, values):
+    """``rules.refusal`` of ``actions[b]`` for the games flagged in ``which`` (0 elsewhere):
+    the reasons behind ``info["invalid_reason"]``, computed only for refused actions."""
+    for b in range(state.shape[0]):
+        if which[b]:
+            codes[b], index[b], values[b] = refusal(state[b], actions[b])
+        else:
+            codes[b], index[b], values[b] = LEGAL, 0, 0
+
+
 @njit(cache=True, parallel=True)
 def sample_legal_actions(masks, seed, out):
-    """A uniformly random legal action per row of ``masks`` (0 where a row has none).
+    """A uniformly random legal action per row of ``masks`` (0 where a row has none; the envs'
+    masks always have one).
 
     Draws are counter-based (row, seed), so a batched random policy costs ~0.1 us per game.
     """

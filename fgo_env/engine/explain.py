@@ -1,85 +1,80 @@
-"""Plain-Python readers of a game record: why an action is refused, the turn summary."""
+"""Readers of a game record in words: why an action is refused (the sentence of a
+`rules.refusal` code), the turn summary, the outcome."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from . import constants as C
-from .actions import ATTACK, CARDS_BASE, MASTER_BASE, MAX_TARGET_CHANGES, N_ACTIONS, TARGET_BASE, TRIPLES
+from . import rules as R
+from .actions import ATTACK, MASTER_BASE, MAX_TARGET_CHANGES, N_ACTIONS, TARGET_BASE
 
 PHASE_NAMES = ("command", "cards", "done")
 
 
-def _front_member(rec, j: int) -> int:
-    m = int(rec["front"][j])
-    return m if m >= 0 and rec["alive"][m] else -1
-
-
-def _ally_problem(rec, needs_ally: bool, ally: int) -> str | None:
-    if needs_ally and _front_member(rec, ally) < 0:
-        return f"ally {ally + 1} is not a servant that can act"
-    if not needs_ally and ally != 0:
-        return "this skill takes no ally target: use ally index 0"
-    return None
-
-
-def invalid_reason(rec, action) -> str | None:
-    """Why ``action`` is illegal in game record ``rec``, or None when it is legal."""
+def action_int(action) -> int | None:
+    """``action`` as an int when it is an integer value (``39``, ``np.int64(39)``, ``39.0``, a 0-d
+    integer array), else None (``39.5``, ``"39"``, ``None``, ``inf``)."""
     try:
         a = int(action)
         # int() truncates 39.5 and parses "39": only a value equal to its int is an integer action
         integral = bool(a == action)
     except (TypeError, ValueError, OverflowError):
+        return None
+    return a if integral else None
+
+
+def refusal_text(code: int, action, index: int = 0, value: int = 0) -> str:
+    """The sentence of ``info["invalid_reason"]`` for a `rules.refusal` ``(code, index, value)``
+    of ``action``; "" for a legal action."""
+    code = int(code)
+    if code == R.LEGAL:
+        return ""
+    if code == R.NOT_INTEGER:
         return f"action must be an integer, got {action!r}"
-    if not integral:
-        return f"action must be an integer, got {action!r}"
-    if not 0 <= a < N_ACTIONS:
-        return f"action {a} is out of range 0-{N_ACTIONS - 1}"
-    phase = int(rec["phase"])
-    if phase == C.PHASE_DONE:
-        return "the battle is over: call reset()"
+    if code == R.OUT_OF_RANGE:
+        return f"action {int(action)} is out of range 0-{N_ACTIONS - 1}"
+    if code == R.GAME_OVER:
+        return f"the battle is over: call reset() (only Attack, {ATTACK}, is allowed: a no-op)"
+    a = int(action)
     if a < MASTER_BASE:
         slot, k, ally = a // 9, (a % 9) // 3, a % 3
-        m = _front_member(rec, slot)
-        if phase != C.PHASE_COMMAND:
-            return "skills can only be used on the command screen (before Attack)"
-        if m < 0:
-            return f"front slot {slot + 1} holds no servant that can act"
-        if rec["m_sk_cd"][m, k] <= 0:
-            return f"servant {slot + 1} has no skill {k + 1}"
-        if rec["cd"][m, k] > 0:
-            return f"skill {k + 1} of servant {slot + 1} is on cooldown ({int(rec['cd'][m, k])} turns)"
-        return _ally_problem(rec, bool(rec["m_sk_ally"][m, k]), ally)
-    if a < TARGET_BASE:
-        k, ally = divmod(a - MASTER_BASE, 3)
-        if phase != C.PHASE_COMMAND:
-            return "master skills can only be used on the command screen (before Attack)"
-        if rec["mc_cd_max"][k] <= 0:
-            return f"the mystic code has no skill {k + 1}"
-        if rec["mc_cd"][k] > 0:
-            return f"master skill {k + 1} is on cooldown ({int(rec['mc_cd'][k])} turns)"
-        return _ally_problem(rec, bool(rec["mc_ally"][k]), ally)
-    if a < ATTACK:
-        e = a - TARGET_BASE
-        if not rec["e_alive"][e]:
-            return f"enemy slot {e + 1} holds no live enemy"
-        if e == rec["target"]:
-            return f"enemy {e + 1} is already the target"
-        if rec["target_changes"] >= MAX_TARGET_CHANGES:
-            return f"at most {MAX_TARGET_CHANGES} target changes per turn"
-        return None
-    if a == ATTACK:
-        return None if phase == C.PHASE_COMMAND else "already on the card screen: choose 3 cards"
-    if phase != C.PHASE_CARDS:
-        return "cards are chosen on the card screen: press Attack (action 39) first"
-    for slot in TRIPLES[a - CARDS_BASE]:
-        if slot >= C.HAND:
-            m = _front_member(rec, slot - C.HAND)
-            if m < 0:
-                return f"front slot {slot - C.HAND + 1} holds no servant for NP card {slot - C.HAND + 1}"
-            if rec["np"][m] < C.NP_FULL:
-                return f"NP card {slot - C.HAND + 1} is not ready (gauge {rec['np'][m] / 100:.0f} %)"
-    return None
+    elif a < TARGET_BASE:
+        slot, (k, ally) = 0, divmod(a - MASTER_BASE, 3)
+    else:
+        slot = k = ally = 0
+    texts = {
+        R.SKILL_SCREEN: "skills can only be used on the command screen (before Attack)",
+        R.SKILL_NO_SERVANT: f"front slot {slot + 1} holds no servant that can act",
+        R.NO_SKILL: f"servant {slot + 1} has no skill {k + 1}",
+        R.SKILL_COOLDOWN: f"skill {k + 1} of servant {slot + 1} is on cooldown ({value} turns)",
+        R.ALLY_NOT_SERVANT: f"ally {ally + 1} is not a servant that can act",
+        R.ALLY_NOT_TAKEN: "this skill takes no ally target: use ally index 0",
+        R.MASTER_SCREEN: "master skills can only be used on the command screen (before Attack)",
+        R.NO_MASTER_SKILL: f"the mystic code has no skill {k + 1}",
+        R.MASTER_COOLDOWN: f"master skill {k + 1} is on cooldown ({value} turns)",
+        R.TARGET_DEAD: f"enemy slot {index + 1} holds no live enemy",
+        R.TARGET_SAME: f"enemy {index + 1} is already the target",
+        R.TARGET_LIMIT: f"at most {MAX_TARGET_CHANGES} target changes per turn",
+        R.ATTACK_TWICE: "already on the card screen: choose 3 cards",
+        R.CARDS_SCREEN: f"cards are chosen on the card screen: press Attack (action {ATTACK}) first",
+        R.NP_NO_SERVANT: f"front slot {index + 1} holds no servant for NP card {index + 1}",
+        R.NP_NOT_READY: f"NP card {index + 1} is not ready (gauge {value / 100:.0f} %)",
+    }
+    if code not in texts:
+        raise ValueError(f"unknown refusal code {code}")
+    return texts[code]
+
+
+def invalid_reason(rec, action) -> str | None:
+    """Why ``action`` is illegal in game record ``rec``, or None when it is legal."""
+    a = action_int(action)
+    if a is None:
+        return refusal_text(R.NOT_INTEGER, action)
+    if not 0 <= a < N_ACTIONS:
+        return refusal_text(R.OUT_OF_RANGE, a)
+    code, index, value = R.refusal(rec, a)
+    return refusal_text(code, a, index, value) or None
 
 
 def turn_summary(rec) -> dict:

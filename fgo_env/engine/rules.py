@@ -637,37 +637,108 @@ def begin(s, seed):
 
 # ----------------------------------------------------------------------------- decisions
 
+# Refusal codes: why an action is illegal (`refusal`); `fgo_env.engine.explain.refusal_text`
+# turns a code into the sentence of ``info["invalid_reason"]``.
+LEGAL = 0
+NOT_INTEGER = 1  # set by the envs (the kernels only see integers)
+OUT_OF_RANGE = 2
+GAME_OVER = 3
+SKILL_SCREEN = 4
+SKILL_NO_SERVANT = 5
+NO_SKILL = 6
+SKILL_COOLDOWN = 7  # value: turns left
+ALLY_NOT_SERVANT = 8
+ALLY_NOT_TAKEN = 9
+MASTER_SCREEN = 10
+NO_MASTER_SKILL = 11
+MASTER_COOLDOWN = 12  # value: turns left
+TARGET_DEAD = 13
+TARGET_SAME = 14
+TARGET_LIMIT = 15
+ATTACK_TWICE = 16
+CARDS_SCREEN = 17
+NP_NO_SERVANT = 18  # index: front slot
+NP_NOT_READY = 19  # index: front slot, value: NP gauge in points (100 per percent)
+N_REFUSALS = 20
+
+
 @njit(cache=True)
-def is_legal(s, a):
-    """Whether action ``a`` is legal now (the mask's single source of truth)."""
-    if s.phase == C.PHASE_DONE or a < 0:
-        return False
+def _ally_refusal(s, needs_ally, ally):
+    if needs_ally and front_member(s, ally) < 0:
+        return ALLY_NOT_SERVANT, ally, 0
+    if not needs_ally and ally != 0:
+        return ALLY_NOT_TAKEN, ally, 0
+    return LEGAL, 0, 0
+
+
+@njit(cache=True)
+def refusal(s, a):
+    """Why action ``a`` is illegal now, as ``(code, index, value)``; code `LEGAL` (0) when it is
+    legal. The one source of the rules of legality: `is_legal`, the mask and the envs'
+    ``info["invalid_reason"]`` all come from here.
+
+    Once the battle is over (phase done) the only legal action is Attack (39), a no-op: a mask
+    is never empty, so masked samplers work on the step after the end.
+    """
+    if a < 0 or a >= CARDS_BASE + TRIPLES.shape[0]:
+        return OUT_OF_RANGE, 0, 0
+    if s.phase == C.PHASE_DONE:
+        if a == ATTACK:
+            return LEGAL, 0, 0
+        return GAME_OVER, 0, 0
     if a < MASTER_BASE:
         slot, k, ally = a // 9, (a % 9) // 3, a % 3
+        if s.phase != C.PHASE_COMMAND:
+            return SKILL_SCREEN, slot, 0
         m = front_member(s, slot)
-        if s.phase != C.PHASE_COMMAND or m < 0 or s.m_sk_cd[m, k] <= 0 or s.cd[m, k] > 0:
-            return False
-        return front_member(s, ally) >= 0 if s.m_sk_ally[m, k] else ally == 0
+        if m < 0:
+            return SKILL_NO_SERVANT, slot, 0
+        if s.m_sk_cd[m, k] <= 0:
+            return NO_SKILL, slot, 0
+        if s.cd[m, k] > 0:
+            return SKILL_COOLDOWN, slot, int(s.cd[m, k])
+        return _ally_refusal(s, s.m_sk_ally[m, k] != 0, ally)
     if a < TARGET_BASE:
         k, ally = (a - MASTER_BASE) // 3, (a - MASTER_BASE) % 3
-        if s.phase != C.PHASE_COMMAND or s.mc_cd_max[k] <= 0 or s.mc_cd[k] > 0:
-            return False
-        return front_member(s, ally) >= 0 if s.mc_ally[k] else ally == 0
+        if s.phase != C.PHASE_COMMAND:
+            return MASTER_SCREEN, k, 0
+        if s.mc_cd_max[k] <= 0:
+            return NO_MASTER_SKILL, k, 0
+        if s.mc_cd[k] > 0:
+            return MASTER_COOLDOWN, k, int(s.mc_cd[k])
+        return _ally_refusal(s, s.mc_ally[k] != 0, ally)
     if a < ATTACK:
         e = a - TARGET_BASE
-        return s.e_alive[e] and e != s.target and s.target_changes < MAX_TARGET_CHANGES
+        if not s.e_alive[e]:
+            return TARGET_DEAD, e, 0
+        if e == s.target:
+            return TARGET_SAME, e, 0
+        if s.target_changes >= MAX_TARGET_CHANGES:
+            return TARGET_LIMIT, e, 0
+        return LEGAL, 0, 0
     if a == ATTACK:
-        return s.phase == C.PHASE_COMMAND
+        if s.phase == C.PHASE_COMMAND:
+            return LEGAL, 0, 0
+        return ATTACK_TWICE, 0, 0
+    if s.phase != C.PHASE_CARDS:
+        return CARDS_SCREEN, 0, 0
     k = a - CARDS_BASE
-    if s.phase != C.PHASE_CARDS or k >= TRIPLES.shape[0]:
-        return False
     for i in range(3):
         slot = TRIPLES[k, i]
         if slot >= C.HAND:
-            m = front_member(s, slot - C.HAND)
-            if m < 0 or s.np[m] < C.NP_FULL:
-                return False
-    return True
+            j = slot - C.HAND
+            m = front_member(s, j)
+            if m < 0:
+                return NP_NO_SERVANT, j, 0
+            if s.np[m] < C.NP_FULL:
+                return NP_NOT_READY, j, int(s.np[m])
+    return LEGAL, 0, 0
+
+
+@njit(cache=True)
+def is_legal(s, a):
+    """Whether action ``a`` is legal now (`refusal` says why not)."""
+    return refusal(s, a)[0] == LEGAL
 
 
 @njit(cache=True)
@@ -676,6 +747,7 @@ def write_mask(s, out):
     the actions of the current screen are examined and triples check just their NP slots."""
     out[:] = False
     if s.phase == C.PHASE_DONE:
+        out[ATTACK] = True  # the end-of-battle no-op: a mask is never empty
         return
     for a in range(TARGET_BASE, ATTACK):
         out[a] = is_legal(s, a)
@@ -694,7 +766,10 @@ def write_mask(s, out):
 
 @njit(cache=True)
 def apply_action(s, a):
-    """Carry out a legal action; returns True when it resolved a turn."""
+    """Carry out a legal action; returns True when it resolved a turn. Once the battle is
+    over every action is a no-op."""
+    if s.phase == C.PHASE_DONE:
+        return False
     s.decisions += 1
     if a < MASTER_BASE:
         use_skill(s, a // 9, (a % 9) // 3, a % 3)

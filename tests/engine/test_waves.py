@@ -69,7 +69,11 @@ def test_last_wave_cleared_is_a_win(battle):
     s["n_waves"] = 1
     play_turn(st, [(0, A), (1, A), (2, B)])
     assert s["outcome"] == C.WIN and s["phase"] == C.PHASE_DONE
-    assert not any(rules.is_legal(s, a) for a in range(376))
+    # after the end only Attack is legal, and it is a no-op (the mask is never empty)
+    assert [a for a in range(376) if rules.is_legal(s, a)] == [ATTACK]
+    before = st.tobytes()
+    assert not rules.apply_action(s, ATTACK)
+    assert st.tobytes() == before
 
 
 def test_turn_limit(battle):

@@ -21,10 +21,11 @@ from fgo_env.vector_env import FGORandomQuestVectorEnv, FGOVectorEnv
 IDS = ["fgo_env/Battle-v0", "fgo_env/RandomQuest-v0"]
 
 
-@pytest.mark.parametrize("env_id", IDS)
+@pytest.mark.parametrize("env_id,kwargs", [(IDS[0], {}), (IDS[1], {}),
+                                            (IDS[0], {"quest": ["farming_2wave", "boss_pale_king"]})])
 @pytest.mark.parametrize("obs_mode", ["state", "features"])
-def test_gymnasium_and_sb3_checkers_pass(env_id, obs_mode):
-    env = gym.make(env_id, obs_mode=obs_mode)
+def test_gymnasium_and_sb3_checkers_pass(env_id, kwargs, obs_mode):
+    env = gym.make(env_id, obs_mode=obs_mode, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the checkers report most problems as warnings
         gym_check_env(env.unwrapped)
@@ -93,3 +94,21 @@ def test_import_is_light():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import fgo_env pulled in: {out.stdout}"
+
+
+def test_sb3_contrib_finds_the_masks_through_gym_make_wrappers():
+    """sb3-contrib's ``get_action_masks`` calls ``env.get_wrapper_attr("action_masks")()`` on a
+    gymnasium env (``env_method("action_masks")`` on an SB3 VecEnv): the call docs/env.md shows."""
+    from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    env = gym.make("fgo_env/Battle-v0", quest=["farming_2wave", "farming_3wave"])
+    assert is_masking_supported(env)
+    _, info = env.reset(seed=0)
+    mask = env.get_wrapper_attr("action_masks")()
+    assert mask.dtype == np.bool_ and np.array_equal(mask, info["action_mask"].astype(bool))
+    assert np.array_equal(get_action_masks(env), mask)
+    vec = DummyVecEnv([lambda: gym.make("fgo_env/Battle-v0")] * 2)
+    vec.seed(0)
+    vec.reset()
+    assert is_masking_supported(vec) and get_action_masks(vec).shape == (2, N_ACTIONS)

@@ -93,7 +93,7 @@ def test_legal_action_has_empty_reason():
     assert not info["invalid"] and info["turn_resolved"]
 
 
-def test_after_the_end_every_action_is_refused():
+def test_after_the_end_attack_is_a_no_op_and_every_other_action_is_refused():
     env = FGOEnv(quest=fgo_env.list_quests()[0])  # the easiest quest
     env.reset(seed=0)
     rng = np.random.default_rng(0)
@@ -104,11 +104,18 @@ def test_after_the_end_every_action_is_refused():
         if term or trunc:
             break
     assert info["outcome"] in ("win", "loss", "timeout")
-    assert not env.action_masks().any()
+    assert np.flatnonzero(env.action_masks()).tolist() == [ATTACK]
+    assert np.flatnonzero(info["action_mask"]).tolist() == [ATTACK]
     snap = snapshot(env)
-    _, _, _, _, info = env.step(ATTACK)
-    assert info["invalid"] and "over" in info["invalid_reason"]
+    obs0 = env._obs[0].copy()
+    obs, reward, term2, trunc2, info2 = env.step(ATTACK)  # the no-op
+    assert not info2["invalid"] and reward == 0.0 and (term2, trunc2) == (term, trunc)
+    assert np.array_equal(obs, obs0) and info2["outcome"] == info["outcome"]
     assert_unchanged(env, snap)
+    for a in (0, 40, cards_action(2, 1, 0), target_action(1)):
+        _, reward, _, _, info = env.step(a)
+        assert info["invalid"] and "over" in info["invalid_reason"] and reward == -0.1
+        assert_unchanged(env, snap)
 
 
 def test_many_invalid_in_a_row_truncate():

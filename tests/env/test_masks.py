@@ -119,10 +119,11 @@ def test_a_turn_ends_within_17_decisions(battle):
         assert decisions + 2 <= MAX_DECISIONS_PER_TURN
 
 
-def test_done_mask_is_empty(battle):
+def test_done_mask_allows_only_the_attack_no_op(battle):
+    """A mask is never empty: after the end, Attack alone (a no-op), so masked samplers work."""
     st = battle(seed=1)
     st[0]["phase"] = 2
-    assert not mask_of(st).any()
+    assert np.flatnonzero(mask_of(st)).tolist() == [ATTACK]
 
 
 def test_env_reports_the_mask_both_ways():
@@ -146,3 +147,36 @@ def test_cards_action_helper():
     assert list(TRIPLES[cards_action(7, 6, 5) - CARDS_BASE]) == [7, 6, 5]
     with pytest.raises(ValueError):
         cards_action(1, 1, 2)
+
+
+def test_no_mask_is_ever_empty_in_either_env():
+    """At the end of a game the mask allows Attack alone (a no-op), in the single env and in
+    the vector env on the step that ends a game, so masked samplers never fail on the next step
+    (the NEXT_STEP autoreset step)."""
+    from fgo_env.vector_env import FGOVectorEnv
+
+    quest = fgo_env.list_quests()[0]
+    vec = FGOVectorEnv(num_envs=32, quest=quest, invalid_limit=3)
+    _, infos = vec.reset(seed=9)
+    rng = np.random.default_rng(9)
+    ends = 0
+    for _ in range(400):
+        masks = infos["action_mask"].astype(bool)
+        assert masks.any(axis=1).all()
+        assert np.array_equal(masks, vec.action_masks())
+        actions = np.array([rng.choice(np.flatnonzero(m)) for m in masks])  # fails on an empty row
+        actions[rng.random(32) < 0.1] = 1000  # invalid streaks end some games by truncation
+        _, _, term, trunc, infos = vec.step(actions)
+        done = vec.state["phase"] == 2
+        assert ((term | trunc) >= done).all()
+        assert (infos["action_mask"][done].sum(axis=1) == 1).all() and infos["action_mask"][done, ATTACK].all()
+        ends += int((term | trunc).sum())
+    assert ends >= 20
+    env = FGOEnv(quest=quest)
+    for seed in range(5):
+        _, info = env.reset(seed=seed)
+        term = trunc = False
+        while not (term or trunc):
+            assert info["action_mask"].any()
+            _, _, term, trunc, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+        assert np.flatnonzero(info["action_mask"]).tolist() == [ATTACK] == np.flatnonzero(env.action_masks()).tolist()
