@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import constants as C
-from .actions import ATTACK, CARDS_BASE, MASTER_BASE, MAX_TARGET_CHANGES, N_ACTIONS, TARGET_BASE, TRIPLES
+from .actions import (ATTACK, KIND_ATTACK, KIND_INVALID, KIND_MASTER, KIND_SKILL, KIND_TARGET,
+                      MAX_TARGET_CHANGES, N_ACTIONS, action_kind, card_owner, card_slots, card_type,
+                      decode_master, decode_skill, decode_target, np_card_front)
 
 PHASE_NAMES = ("command", "cards", "done")
 
@@ -33,13 +35,14 @@ def invalid_reason(rec, action) -> str | None:
         return f"action must be an integer, got {action!r}"
     if not integral:
         return f"action must be an integer, got {action!r}"
-    if not 0 <= a < N_ACTIONS:
+    kind = action_kind(a)
+    if kind == KIND_INVALID:
         return f"action {a} is out of range 0-{N_ACTIONS - 1}"
     phase = int(rec["phase"])
     if phase == C.PHASE_DONE:
         return "the battle is over: call reset()"
-    if a < MASTER_BASE:
-        slot, k, ally = a // 9, (a % 9) // 3, a % 3
+    if kind == KIND_SKILL:
+        slot, k, ally = decode_skill(a)
         m = _front_member(rec, slot)
         if phase != C.PHASE_COMMAND:
             return "skills can only be used on the command screen (before Attack)"
@@ -50,8 +53,8 @@ def invalid_reason(rec, action) -> str | None:
         if rec["cd"][m, k] > 0:
             return f"skill {k + 1} of servant {slot + 1} is on cooldown ({int(rec['cd'][m, k])} turns)"
         return _ally_problem(rec, bool(rec["m_sk_ally"][m, k]), ally)
-    if a < TARGET_BASE:
-        k, ally = divmod(a - MASTER_BASE, 3)
+    if kind == KIND_MASTER:
+        k, ally = decode_master(a)
         if phase != C.PHASE_COMMAND:
             return "master skills can only be used on the command screen (before Attack)"
         if rec["mc_cd_max"][k] <= 0:
@@ -59,8 +62,8 @@ def invalid_reason(rec, action) -> str | None:
         if rec["mc_cd"][k] > 0:
             return f"master skill {k + 1} is on cooldown ({int(rec['mc_cd'][k])} turns)"
         return _ally_problem(rec, bool(rec["mc_ally"][k]), ally)
-    if a < ATTACK:
-        e = a - TARGET_BASE
+    if kind == KIND_TARGET:
+        e = decode_target(a)
         if not rec["e_alive"][e]:
             return f"enemy slot {e + 1} holds no live enemy"
         if e == rec["target"]:
@@ -68,17 +71,18 @@ def invalid_reason(rec, action) -> str | None:
         if rec["target_changes"] >= MAX_TARGET_CHANGES:
             return f"at most {MAX_TARGET_CHANGES} target changes per turn"
         return None
-    if a == ATTACK:
+    if kind == KIND_ATTACK:
         return None if phase == C.PHASE_COMMAND else "already on the card screen: choose 3 cards"
     if phase != C.PHASE_CARDS:
-        return "cards are chosen on the card screen: press Attack (action 39) first"
-    for slot in TRIPLES[a - CARDS_BASE]:
-        if slot >= C.HAND:
-            m = _front_member(rec, slot - C.HAND)
+        return f"cards are chosen on the card screen: press Attack (action {ATTACK}) first"
+    for slot in card_slots(a):
+        j = np_card_front(slot)
+        if j >= 0:
+            m = _front_member(rec, j)
             if m < 0:
-                return f"front slot {slot - C.HAND + 1} holds no servant for NP card {slot - C.HAND + 1}"
+                return f"front slot {j + 1} holds no servant for NP card {j + 1}"
             if rec["np"][m] < C.NP_FULL:
-                return f"NP card {slot - C.HAND + 1} is not ready (gauge {rec['np'][m] / 100:.0f} %)"
+                return f"NP card {j + 1} is not ready (gauge {rec['np'][m] / 100:.0f} %)"
     return None
 
 
@@ -109,6 +113,5 @@ def hand_view(rec) -> list[tuple[int, int, int]]:
     """(type, owner member, stars) of each dealt card."""
     out = []
     for i, card in enumerate(np.asarray(rec["hand"], dtype=int)):
-        m = card // 5
-        out.append((int(rec["m_deck"][m, card % 5]), m, int(rec["hand_stars"][i])))
+        out.append((int(card_type(rec, card)), int(card_owner(card)), int(rec["hand_stars"][i])))
     return out

@@ -72,8 +72,3 @@ STATIC_FIELDS = tuple(f[0] for f in _STATIC)
 def new_state(batch: int) -> np.ndarray:
     """An all-zero batch of ``batch`` game records."""
     return np.zeros(batch, STATE_DTYPE)
-
-
-def card_owner(card: int) -> int:
-    """Party member owning card id ``card`` (ids are member * 5 + index in its deck)."""
-    return card // 5
