@@ -31,7 +31,9 @@ import numpy as np
 from numba import njit
 
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, CARDS_BASE, MASTER_BASE, N_ACTIONS, TARGET_BASE, TRIPLES
+from fgo_env.engine.actions import (ATTACK, MASTER_BASE, N_COMMAND_ACTIONS, N_TRIPLES, TARGET_BASE,
+                                    decode_master, decode_skill, np_card_front, target_action, triple_action,
+                                    triple_slots)
 from fgo_env.engine.formulas import (card_term_jit, crit_chance_jit, damage_jit, np_after_gain_jit,
                                      np_gain_jit, star_drop_rate_jit)
 from fgo_env.engine.rules import buff_total, decode_chain, front_member
@@ -40,7 +42,6 @@ from ..base import JsonConfigAgent, legal_actions
 
 CARD_DAMAGE, CARD_NP, CARD_STAR = C.CARD_DAMAGE, C.CARD_NP, C.CARD_STAR
 CLASS_ATTACK, CLASS_AFFINITY, ATTRIBUTE_AFFINITY = C.CLASS_ATTACK, C.CLASS_AFFINITY, C.ATTRIBUTE_AFFINITY
-N_TRIPLES = TRIPLES.shape[0]
 NO_SCORE = -1e18
 
 # Weights of the card score, in damage units (index into the weights vector).
@@ -259,7 +260,7 @@ def score_triple(s, a, b, c, target, weights):
         if front_member(s, j) >= 0:
             fired = False
             for i in range(3):
-                if is_np[i] and (a, b, c)[i] - C.HAND == j:
+                if is_np[i] and np_card_front((a, b, c)[i]) == j:
                     fired = True
             score += weights[W_NP_POINT] * (gauge[j] - start[j])
             if gauge[j] >= C.NP_FULL and (fired or start[j] < C.NP_FULL):
@@ -278,11 +279,12 @@ def card_scores(state, mask, weights, out):
     for e in range(C.N_ENEMIES):
         if not s.e_alive[e]:
             continue
-        if e != s.target and not mask[TARGET_BASE + e]:
+        if e != s.target and not mask[target_action(e)]:
             continue
         for k in range(N_TRIPLES):
-            if mask[CARDS_BASE + k]:
-                out[e, k] = score_triple(s, TRIPLES[k, 0], TRIPLES[k, 1], TRIPLES[k, 2], e, weights)
+            if mask[triple_action(k)]:
+                a, b, c = triple_slots(k)
+                out[e, k] = score_triple(s, a, b, c, e, weights)
 
 
 # ----------------------------------------------------------------------------- command screen
@@ -485,7 +487,7 @@ def command_scores(state, mask, weights, out):
     for a in range(MASTER_BASE):
         if not mask[a]:
             continue
-        slot, k, ally = a // 9, (a % 9) // 3, a % 3
+        slot, k, ally = decode_skill(a)
         m = front_member(s, slot)
         out[a] = skill_score(s, s.m_eff_kind[m, k], s.m_eff_target[m, k], s.m_eff_value[m, k],
                              s.m_eff_turns[m, k], slot, ally if s.m_sk_ally[m, k] else -1, ready, will_ready,
@@ -494,7 +496,7 @@ def command_scores(state, mask, weights, out):
     for a in range(MASTER_BASE, TARGET_BASE):
         if not mask[a]:
             continue
-        k, ally = (a - MASTER_BASE) // 3, (a - MASTER_BASE) % 3
+        k, ally = decode_master(a)
         al = ally if s.mc_ally[k] else -1
         out[a] = skill_score(s, s.mc_eff_kind[k], s.mc_eff_target[k], s.mc_eff_value[k], s.mc_eff_turns[k],
                              al, al, ready, will_ready, hp_frac, danger, stars_avail, offense, offense_aoe,
@@ -516,8 +518,8 @@ def command_scores(state, mask, weights, out):
         if not target_full:
             for e in range(C.N_ENEMIES):
                 full = s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]
-                if mask[TARGET_BASE + e] and full:
-                    out[TARGET_BASE + e] = 15.0
+                if mask[target_action(e)] and full:
+                    out[target_action(e)] = 15.0
 
 
 # ----------------------------------------------------------------------------- the agent
@@ -539,7 +541,7 @@ class GreedyAgent(JsonConfigAgent):
         self.weights = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (weights or {}).items()}}
         self.top_k = int(top_k)
         self._w = np.array([self.weights[k] for k in WEIGHT_NAMES], np.float64)
-        self._cmd = np.empty(ATTACK + 1, np.float64)
+        self._cmd = np.empty(N_COMMAND_ACTIONS, np.float64)
         self._cards = np.empty((C.N_ENEMIES, N_TRIPLES), np.float64)
         self._state = None
         self.last_info: dict = {}
@@ -577,15 +579,15 @@ class GreedyAgent(JsonConfigAgent):
             row = self._cards[e]
             if e != current and row[k] <= self._cards[current].max() + 1e-6:
                 e = current  # ties keep the current target
-            if e != current and mask[TARGET_BASE + e]:
-                action = TARGET_BASE + int(e)
+            if e != current and mask[target_action(e)]:
+                action = target_action(int(e))
                 row = self._cards[e]
             else:
                 row = self._cards[current]
                 k = int(np.argmax(row))
-                action = CARDS_BASE + k
+                action = triple_action(k)
             order = np.argsort(-row, kind="stable")[: self.top_k]
-            scores = {int(CARDS_BASE + i): float(row[i]) for i in order if row[i] > NO_SCORE / 2}
+            scores = {int(triple_action(i)): float(row[i]) for i in order if row[i] > NO_SCORE / 2}
             self.last_info = {"scores": scores, "target": int(e)}
             if not mask[action]:
                 action = int(legal[0])

@@ -11,7 +11,8 @@ from agents.scripted.priority import (PENDRAGON_SPEC, PendragonAgent, PriorityAg
                                       parse_spec)
 from fgo_env.engine import constants as C
 from fgo_env.engine import rules
-from fgo_env.engine.actions import ATTACK, CARDS_BASE, N_ACTIONS, TRIPLES
+from fgo_env.engine.actions import (ATTACK, KIND_CARDS, N_ACTIONS, action_kind, card_id, card_slots,
+                                    decode_skill)
 from fgo_env.env import FGOEnv
 
 LANCER, ARCHER = C.CLASSES.index("lancer"), C.CLASSES.index("archer")
@@ -85,7 +86,7 @@ def test_agent_rejects_bad_spec():
 def card_of(st, member, card_type, nth=0):
     """Card id of the ``nth`` card of ``card_type`` in ``member``'s deck."""
     idx = [c for c in range(5) if st["m_deck"][0, member, c] == card_type]
-    return member * 5 + idx[nth]
+    return card_id(member, idx[nth])
 
 
 @pytest.fixture
@@ -113,8 +114,8 @@ def play(agent, env, mask):
     agent.reset(env)
     a = agent.act(None, mask)
     assert mask[a]
-    assert a >= CARDS_BASE, f"expected a card action, got {a}"
-    return tuple(int(x) for x in TRIPLES[a - CARDS_BASE])
+    assert action_kind(a) == KIND_CARDS, f"expected a card action, got {a}"
+    return tuple(int(x) for x in card_slots(a))
 
 
 A, B, Q = C.ARTS, C.BUSTER, C.QUICK
@@ -186,7 +187,7 @@ def test_skills_held_until_the_np_turn():
     a = held.act(obs, info["action_mask"])
     rec = env.state[0]
     if a != ATTACK:  # only defensive / utility skills are allowed before wave 3
-        slot, k = a // 9, (a % 9) // 3
+        slot, k, _ = decode_skill(a)
         kinds = rec["m_eff_kind"][int(rec["front"][slot]), k]
         assert not ({int(x) for x in kinds} & {C.NP_CHARGE, C.ATK_UP, C.ARTS_UP, C.BUSTER_UP, C.QUICK_UP,
                                                 C.NP_DMG_UP, C.CRIT_DMG_UP})

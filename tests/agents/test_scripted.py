@@ -18,7 +18,7 @@ from agents.registry import agent_class, make, names, register
 from agents.scripted import GreedyAgent, RandomAgent
 from fgo_env.content.generator import generate_quest
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, CARDS_BASE
+from fgo_env.engine.actions import ATTACK, KIND_CARDS, action_kind
 
 
 def play(env, agent, seed: int, check=None) -> tuple[list[int], dict]:
@@ -130,7 +130,7 @@ def test_greedy_ignores_hidden_state_and_explains_its_choice() -> None:
 
     def check(env, action, info):
         state = env.unwrapped.state
-        if info["phase"] == "cards" and action >= CARDS_BASE:
+        if info["phase"] == "cards" and action_kind(action) == KIND_CARDS:
             assert action in agent.last_info["scores"]
         twin = state.copy()
         twin[0]["seed"] = np.uint64(int(twin[0]["seed"]) ^ 0x5DEECE66D)

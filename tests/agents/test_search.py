@@ -11,7 +11,7 @@ from agents.scripted.greedy import GreedyAgent
 from agents.search import SearchAgent
 from agents.search.planner import determinize
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, CARDS_BASE
+from fgo_env.engine.actions import ATTACK, N_ACTIONS
 from fgo_env.env import FGOEnv
 
 SMALL = {"budget": 24, "top_n": 6, "horizon": 3}
@@ -28,7 +28,7 @@ class FakeEnv:
 def decide(state, **kw):
     agent = SearchAgent(seed=7, **kw)
     agent.reset(FakeEnv(state))
-    mask = np.zeros(CARDS_BASE + 336, np.bool_)
+    mask = np.zeros(N_ACTIONS, np.bool_)
     from fgo_env.engine.rules import write_mask
     write_mask(state[0], mask)
     a = agent.act(None, mask)
@@ -122,7 +122,7 @@ def test_playouts_use_fresh_seeds_from_the_agent_rng():
 
     agent.rng = Spy(agent.rng)
     from fgo_env.engine.rules import write_mask
-    mask = np.zeros(CARDS_BASE + 336, np.bool_)
+    mask = np.zeros(N_ACTIONS, np.bool_)
     write_mask(command[0], mask)
     agent.act(None, mask)
     assert agent.last_info["playouts"] > 0 and drawn

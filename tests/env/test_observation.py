@@ -8,7 +8,7 @@ import pytest
 
 import fgo_env
 from fgo_env.engine import rules
-from fgo_env.engine.actions import ATTACK, N_ACTIONS, target_action
+from fgo_env.engine.actions import ATTACK, N_ACTIONS, card_owner, card_type, target_action
 from fgo_env.engine.batch import OBS_FEATURES, OBS_STATE, observe_games
 from fgo_env.engine.observe import OBS_FIELDS, OBS_INDEX, OBS_SIZE
 from fgo_env.env import FGOEnv
@@ -76,7 +76,7 @@ def test_cards_are_shown_only_on_the_card_screen(battle):
     obs = obs_of(st)
     assert (field(obs, "phase_command")[0], field(obs, "phase_cards")[0]) == (0.0, 1.0)
     for i, card in enumerate(s["hand"], start=1):
-        m, t = int(card) // 5, int(s["m_deck"][int(card) // 5, int(card) % 5])
+        m, t = int(card_owner(card)), int(card_type(s, card))
         assert field(obs, f"card{i}.visible")[0] == 1.0
         assert np.argmax(field(obs, f"card{i}.type")) == t and field(obs, f"card{i}.type").sum() == 1
         assert np.argmax(field(obs, f"card{i}.owner")) == list(s["front"]).index(m)
@@ -98,8 +98,8 @@ def test_features_mode_decodes_to_the_true_screen():
         phase = int(s["phase"])
         assert f.phase == phase and f.wave == int(s["wave"]) + 1 and f.wave_total == int(s["n_waves"])
         if phase == 1:
-            types = [int(s["m_deck"][int(c) // 5, int(c) % 5]) for c in s["hand"]]
-            owners = [list(s["front"]).index(int(c) // 5) for c in s["hand"]]
+            types = [int(card_type(s, c)) for c in s["hand"]]
+            owners = [list(s["front"]).index(card_owner(c)) for c in s["hand"]]
             assert f.card_types == types and f.card_owners == owners
         else:
             assert f.card_types == [-1] * 5 and f.card_owners == [-1] * 5
