@@ -9,8 +9,6 @@ from .actions import (ATTACK, KIND_ATTACK, KIND_INVALID, KIND_MASTER, KIND_SKILL
                       MAX_TARGET_CHANGES, N_ACTIONS, action_kind, card_owner, card_slots, card_type,
                       decode_master, decode_skill, decode_target, np_card_front)
 
-PHASE_NAMES = ("command", "cards", "done")
-
 
 def _front_member(rec, j: int) -> int:
     m = int(rec["front"][j])
