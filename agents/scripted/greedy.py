@@ -290,26 +290,6 @@ def card_scores(state, mask, weights, out):
 # ----------------------------------------------------------------------------- command screen
 
 @njit(cache=True)
-def np_card_damage(s, m):
-    """Expected NP damage of member ``m`` on the live enemies (useful, capped at their HP)."""
-    w = s.wave
-    cls = s.m_cls[m]
-    t = int(s.m_np_card[m])
-    term = card_term_jit(0.0, CARD_DAMAGE[t, 0], buff_total(s, m, C.ARTS_UP + t))
-    best, total = 0.0, 0.0
-    for e in range(C.N_ENEMIES):
-        if not s.e_alive[e]:
-            continue
-        d = damage_jit(s.m_atk[m], term, CLASS_ATTACK[cls], CLASS_AFFINITY[cls, s.w_cls[w, e]],
-                       ATTRIBUTE_AFFINITY[s.m_attr[m], s.w_attr[w, e]], 1.0, buff_total(s, m, C.ATK_UP), 0.0,
-                       0.0, s.m_np_mult[m], 1.0, 0.0, 0.0, buff_total(s, m, C.NP_DMG_UP), 1.0, 0.0)
-        u = min(d, max(s.e_hp[e], 0.0))
-        total += u
-        best = max(best, u)
-    return total if s.m_np_aoe[m] else best
-
-
-@njit(cache=True)
 def effect_score(s, kind, tgt, value, turns, recipients, n_rec, ready, will_ready, hp_frac, danger,
                  stars_avail, offense, offense_aoe, weights):
     """How much one skill effect is wanted now, summed over its recipient front slots."""

@@ -77,7 +77,6 @@ from fgo_env.engine.actions import (ATTACK, CARDS_ACTIONS, KIND_SKILL, N_ACTIONS
 from ..base import JsonConfigAgent, legal_actions
 from .greedy import DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, command_scores
 
-TYPES = {"A": C.ARTS, "B": C.BUSTER, "Q": C.QUICK}
 TYPE_LETTERS = "ABQ"  # by type id
 AFFINITIES = ("W", "N", "R")
 DEFAULT_PRIORITY = "WB>WA>WQ>B>A>Q>RB>RA>RQ"
