@@ -125,12 +125,7 @@ class ParsedGreedy:
                     mask[triple_action(k)] = False
             if not mask[CARDS_ACTIONS].any():
                 mask = np.asarray(action_mask).astype(np.bool_)
-        real = self.greedy._state
-        self.greedy._state = rec
-        try:
-            action = self.greedy.act(observation, mask)
-        finally:
-            self.greedy._state = real
+        action = self.greedy.act_on_record(rec[0], mask)
         self.last_info = self.greedy.last_info
         return action
 

@@ -16,9 +16,10 @@ and AoE over the live enemies, with each card's useful damage capped at the targ
 HP (overkill is waste), plus terms for kills, wave clears, NP gauge gained or spent and stars.
 It plays the best triple (after switching target if another enemy scores higher).
 
-It reads the game record the env keeps (``env.unwrapped.state``), only what a player sees:
-the hand and the stars on the cards only on the card screen; it never reads the seed or the
-random draws, and uses the expected damage roll (1.0, uniform 0.9-1.1 for kill odds).
+It reads the game record the env keeps (``env.unwrapped.state[0]``; `GreedyAgent.act_on_record`
+takes a record directly), only what a player sees: the hand and the stars on the cards only on
+the card screen; it never reads the seed or the random draws, and uses the expected damage roll
+(1.0, uniform 0.9-1.1 for kill odds).
 All scoring is numba-compiled over the record: a decision takes ~15 us on the command screen
 and ~0.1 ms on the card screen. ``docs/agents.md`` describes the scores and weights.
 """
@@ -37,6 +38,7 @@ from fgo_env.engine.actions import (ATTACK, MASTER_BASE, N_COMMAND_ACTIONS, N_TR
 from fgo_env.engine.formulas import (card_term_jit, crit_chance_jit, damage_jit, np_after_gain_jit,
                                      np_gain_jit, star_drop_rate_jit)
 from fgo_env.engine.rules import buff_total, decode_chain, front_member
+from fgo_env.engine.state import record_batch
 
 from ..base import JsonConfigAgent, legal_actions
 
@@ -537,11 +539,16 @@ class GreedyAgent(JsonConfigAgent):
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
         if self._state is None:
             raise RuntimeError("GreedyAgent.reset(env) must be called at the start of each episode")
+        return self.act_on_record(self._state[0], action_mask)
+
+    def act_on_record(self, record: np.void, action_mask: np.ndarray) -> int:
+        """The decision on game ``record`` (``env.unwrapped.state[0]``) under ``action_mask``."""
+        state = record_batch(record)
         mask = np.asarray(action_mask).astype(np.bool_)
         legal = legal_actions(mask)
-        phase = int(self._state[0]["phase"])
+        phase = int(record["phase"])
         if phase == C.PHASE_COMMAND:
-            command_scores(self._state, mask, self._w, self._cmd)
+            command_scores(state, mask, self._w, self._cmd)
             scores = self._cmd
             cand = np.flatnonzero(scores > NO_SCORE / 2)
             best = int(cand[np.argmax(scores[cand])])
@@ -553,9 +560,9 @@ class GreedyAgent(JsonConfigAgent):
             self.last_info = {"scores": {int(a): float(scores[a]) for a in top}}
             return best
         if phase == C.PHASE_CARDS:
-            card_scores(self._state, mask, self._w, self._cards)
+            card_scores(state, mask, self._w, self._cards)
             e, k = np.unravel_index(int(np.argmax(self._cards)), self._cards.shape)
-            current = int(self._state[0]["target"])
+            current = int(record["target"])
             row = self._cards[e]
             if e != current and row[k] <= self._cards[current].max() + 1e-6:
                 e = current  # ties keep the current target

@@ -57,8 +57,9 @@ charge drain on full gauges; then Attack. On turns when the ``np`` option holds 
 skills that charge NP or raise damage are kept for the NP turn (only defensive and utility
 skills are used). The agent never changes the target by itself except to aim a charge drain.
 
-Like the greedy agent it reads the game record the env keeps (``env.unwrapped.state``), only
-what a player sees: the hand on the card screen, classes, NP gauges, the wave.
+Like the greedy agent it reads the game record the env keeps (``env.unwrapped.state[0]``, or the
+record given to `PriorityAgent.act_on_record`), only what a player sees: the hand on the card
+screen, classes, NP gauges, the wave.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ from fgo_env.engine import constants as C
 from fgo_env.engine.actions import (ATTACK, CARDS_ACTIONS, KIND_SKILL, N_ACTIONS, N_COMMAND_ACTIONS,
                                     TARGET_BASE, action_kind, card_owner, card_type, decode_master,
                                     decode_skill, np_card_front, np_card_slot, triple_action, triple_index)
+from fgo_env.engine.state import record_batch
 
 from ..base import JsonConfigAgent, legal_actions
 from .greedy import DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, command_scores
@@ -309,19 +311,22 @@ class PriorityAgent(JsonConfigAgent):
         if self._state is None:
             raise RuntimeError(f"{type(self).__name__}.reset(env) must be called at the start of each "
                                "episode")
+        return self.act_on_record(self._state[0], action_mask)
+
+    def act_on_record(self, record: np.void, action_mask: np.ndarray) -> int:
+        """The decision on game ``record`` (``env.unwrapped.state[0]``) under ``action_mask``."""
         mask = np.asarray(action_mask).astype(np.bool_)
         legal = legal_actions(mask)
-        rec = self._state[0]
-        phase = int(rec["phase"])
+        phase = int(record["phase"])
         if phase == C.PHASE_COMMAND:
             if self.spec.skills == "off" or not mask[ATTACK]:
                 action = ATTACK
             else:
-                action = command_action(self._state, mask, self._w, DEFAULT_WEIGHTS["skill_min"],
-                                        nps_allowed(rec, self.spec.np_wave), self._cmd)
-            self.last_info = {"np_turn": nps_allowed(rec, self.spec.np_wave)}
+                action = command_action(record_batch(record), mask, self._w, DEFAULT_WEIGHTS["skill_min"],
+                                        nps_allowed(record, self.spec.np_wave), self._cmd)
+            self.last_info = {"np_turn": nps_allowed(record, self.spec.np_wave)}
         elif phase == C.PHASE_CARDS:
-            action, self.last_info = choose_cards(rec, mask, self.spec)
+            action, self.last_info = choose_cards(record, mask, self.spec)
         else:
             action = int(legal[0])
         if not (0 <= action < N_ACTIONS) or not mask[action]:

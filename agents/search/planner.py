@@ -45,7 +45,7 @@ from fgo_env.engine import rng
 from fgo_env.engine.actions import (ATTACK, KIND_MASTER, KIND_SKILL, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES,
                                     action_kind, target_action, triple_action, triple_slots)
 from fgo_env.engine.rules import apply_action, is_legal, write_mask
-from fgo_env.engine.state import STATE_DTYPE
+from fgo_env.engine.state import STATE_DTYPE, record_batch
 
 from ..base import JsonConfigAgent, legal_actions
 from ..scripted.greedy import (DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, card_scores, command_scores,
@@ -388,9 +388,16 @@ class SearchAgent(JsonConfigAgent):
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
         if self._state is None:
             raise RuntimeError("SearchAgent.reset(env) must be called at the start of each episode")
+        return self.act_on_record(self._state[0], action_mask)
+
+    def act_on_record(self, record: np.void, action_mask: np.ndarray) -> int:
+        """The decision on game ``record`` (``env.unwrapped.state[0]``) under ``action_mask``.
+
+        After a target switch the chosen triple is kept for the card decision that follows in the
+        same turn, so successive calls should follow one game."""
         mask = np.asarray(action_mask).astype(np.bool_)
         legal = legal_actions(mask)
-        self._root[:] = self._state[:1]
+        self._root[:] = record_batch(record)
         s = self._root[0]
         phase = int(s["phase"])
         if phase == C.PHASE_CARDS:
