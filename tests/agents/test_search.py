@@ -11,7 +11,7 @@ from agents.scripted.greedy import GreedyAgent
 from agents.search import SearchAgent
 from agents.search.planner import determinize
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, N_ACTIONS
+from fgo_env.engine.actions import ATTACK, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES
 from fgo_env.env import FGOEnv
 
 SMALL = {"budget": 24, "top_n": 6, "horizon": 3}
@@ -180,7 +180,7 @@ def test_playout_policy_is_the_greedy_agent():
     from agents.search.planner import greedy_policy
 
     w = np.array([DEFAULT_WEIGHTS[k] for k in WEIGHT_NAMES])
-    cmd, cards = np.empty(ATTACK + 1), np.empty((3, 336))
+    cmd, cards = np.empty(N_COMMAND_ACTIONS), np.empty((3, N_TRIPLES))
     greedy = GreedyAgent()
     for quest in ["farming_3wave", "boss_pale_king"]:
         env = FGOEnv(quest)
