@@ -214,5 +214,6 @@ def describe(action: int) -> str:
         return f"target enemy {decode_target(action) + 1}"
     if kind == KIND_ATTACK:
         return "Attack"
-    names = [f"card {s + 1}" if np_card_front(s) < 0 else f"NP {np_card_front(s) + 1}" for s in card_slots(action)]
+    names = [f"card {s + 1}" if np_card_front(s) < 0 else f"NP {np_card_front(s) + 1}"
+             for s in card_slots(action)]
     return "play " + ", ".join(names)

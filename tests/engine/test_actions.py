@@ -41,10 +41,11 @@ def test_the_documented_layout():
     assert (MASTER_BASE, TARGET_BASE, ATTACK, CARDS_BASE, N_TRIPLES, N_ACTIONS) == (27, 36, 39, 40, 336, 376)
     assert N_COMMAND_ACTIONS == ATTACK + 1
     kinds = [action_kind(a) for a in range(N_ACTIONS)]
-    assert kinds == [KIND_SKILL] * 27 + [KIND_MASTER] * 9 + [KIND_TARGET] * 3 + [KIND_ATTACK] + [KIND_CARDS] * 336
+    assert kinds == ([KIND_SKILL] * 27 + [KIND_MASTER] * 9 + [KIND_TARGET] * 3 + [KIND_ATTACK]
+                     + [KIND_CARDS] * 336)
     mask = np.arange(N_ACTIONS)
-    for sl, kind in ((SKILL_ACTIONS, KIND_SKILL), (MASTER_ACTIONS, KIND_MASTER), (TARGET_ACTIONS, KIND_TARGET),
-                     (CARDS_ACTIONS, KIND_CARDS)):
+    for sl, kind in ((SKILL_ACTIONS, KIND_SKILL), (MASTER_ACTIONS, KIND_MASTER),
+                     (TARGET_ACTIONS, KIND_TARGET), (CARDS_ACTIONS, KIND_CARDS)):
         assert {action_kind(a) for a in mask[sl]} == {kind}
     assert skill_action(2, 1, 2) == 9 * 2 + 3 * 1 + 2 and master_action(1, 2) == 27 + 3 + 2
     assert target_action(2) == 38 and triple_action(0) == 40

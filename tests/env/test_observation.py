@@ -60,8 +60,10 @@ def test_feature_fields_cover_the_features_vector_exactly_once():
 def test_writer_offsets_are_the_tables():
     """The compiled writer's named offsets (GLOBAL_AT.stars, SERVANT_AT.hp_frac, ...) put every
     field where OBS_FIELDS documents it."""
-    blocks = (("", GLOBAL_AT, 0, GLOBAL_SIZE, 1), ("servant{}.", SERVANT_AT, SERVANTS_START, SERVANT_SIZE, 3),
-              ("enemy{}.", ENEMY_AT, ENEMIES_START, ENEMY_SIZE, 3), ("card{}.", CARD_AT, CARDS_START, CARD_SIZE, 5))
+    blocks = (("", GLOBAL_AT, 0, GLOBAL_SIZE, 1),
+              ("servant{}.", SERVANT_AT, SERVANTS_START, SERVANT_SIZE, 3),
+              ("enemy{}.", ENEMY_AT, ENEMIES_START, ENEMY_SIZE, 3),
+              ("card{}.", CARD_AT, CARDS_START, CARD_SIZE, 5))
     seen = 0
     for prefix, offsets, start, size, count in blocks:
         for i in range(count):

@@ -78,6 +78,7 @@ def test_parser_reads_each_head_from_its_named_crops() -> None:
     assert P.STAGE2[P.CARDS_AT] == P.CARD_CROPS and P.STAGE2[P.PORTRAITS_AT] == P.PORTRAIT_CROPS
     assert P.STAGE2[P.NP_CARDS_AT] == P.NP_CARD_CROPS == ("npcard0", "npcard1", "npcard2")
     assert TASKS["phase"].classes == PHASE_NAMES  # the phase head's output index is the Features phase
-    assert [PHASE_NAMES[p] for p in (PHASE_COMMAND, PHASE_CARDS, PHASE_OTHER)] == ["command", "cards", "other"]
+    assert [PHASE_NAMES[p] for p in (PHASE_COMMAND, PHASE_CARDS, PHASE_OTHER)] == ["command", "cards",
+                                                                                   "other"]
     assert TASKS["attack"].classes[P.ATTACK_PRESENT] == "present"
     assert TASKS["np_ready"].classes[P.NP_READY_YES] == "yes"
