@@ -29,6 +29,14 @@ import numpy as np
 class Agent(Protocol):
     """A player of the battle env; see the module docstring.
 
+    Agents that read the game record (the scripted agents random, greedy, priority and
+    pendragon, and the search agent) also offer ``act_on_record(record, action_mask) -> int``:
+    the same decision on an explicit record, ``env.unwrapped.state[0]`` (one row of the engine's
+    state array) or a copy of it, with no ``reset`` and no env. ``act`` is ``act_on_record`` on the
+    record of the env given to ``reset``. Use it to drive an agent from a vector env's games
+    (``agent.act_on_record(vec_env.state[i], masks[i])``) or on an edited copy of a record; the
+    agent reads the record only as a player could and never writes it.
+
     Attributes:
         name: the registry name of the agent ("random", "greedy", ...).
         last_info: details of the last decision (e.g. ``{"scores": {action: score}}``), or an

@@ -22,19 +22,37 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER, Features
+from fgo_env.features import MAX_WAVES, N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER, Features
 
 from .backbone import fuse_conv_bn
 from .io import load_model
 from .model import MultiTaskModel, to_input
-from .tasks import extract_crops
+from .tasks import TASKS, extract_crops
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "multitask"
 
-STAGE1 = ("screen", "attack", "wave", "gauge0", "gauge1", "gauge2")
-STAGE2 = tuple(f"card{i}" for i in range(N_CARDS)) + tuple(f"portrait{i}" for i in range(N_CARDS)) + tuple(
-    f"npcard{j}" for j in range(N_FRONT))
+GAUGE_CROPS = tuple(f"gauge{j}" for j in range(N_FRONT))
+CARD_CROPS = tuple(f"card{i}" for i in range(N_CARDS))
+PORTRAIT_CROPS = tuple(f"portrait{i}" for i in range(N_CARDS))
+NP_CARD_CROPS = tuple(f"npcard{j}" for j in range(N_FRONT))
+STAGE1 = ("screen", "attack", "wave") + GAUGE_CROPS
+STAGE2 = CARD_CROPS + PORTRAIT_CROPS + NP_CARD_CROPS
+
+
+def _span(stage: tuple[str, ...], crops: tuple[str, ...]) -> slice:
+    """Positions of the consecutive ``crops`` in ``stage``."""
+    start = stage.index(crops[0])
+    return slice(start, start + len(crops))
+
+
+# Where each crop's features sit in a stage's batch (axis 1 of the backbone's output).
+SCREEN_AT, ATTACK_AT, WAVE_AT = (STAGE1.index(crop) for crop in ("screen", "attack", "wave"))
+GAUGES_AT = _span(STAGE1, GAUGE_CROPS)
+CARDS_AT, PORTRAITS_AT, NP_CARDS_AT = (_span(STAGE2, c) for c in (CARD_CROPS, PORTRAIT_CROPS, NP_CARD_CROPS))
+# Class indices of the heads' outputs (the phase head's classes are the Features phases, in order).
+ATTACK_PRESENT = TASKS["attack"].classes.index("present")
+NP_READY_YES = TASKS["np_ready"].classes.index("yes")
 
 
 def _script(net: torch.nn.Module, size: int) -> torch.nn.Module:
@@ -108,15 +126,16 @@ class FrameParser:
         s1 = np.concatenate([extract_crops(f, STAGE1, self.size) for f in frames])
         f1 = self._features(s1).reshape(n, len(STAGE1), -1)
         out = {
-            "phase": self._head("phase", f1[:, 0]).numpy(),
-            "attack": self._head("attack", f1[:, 1]).numpy(),
-            "wave": self._head("wave", f1[:, 2]).numpy(),
-            "wave_total": self._head("wave_total", f1[:, 2]).numpy(),
-            "np_gauge": self._head("np_ready", f1[:, 3:6]).numpy(),  # (n, 3, 2)
+            "phase": self._head("phase", f1[:, SCREEN_AT]).numpy(),
+            "attack": self._head("attack", f1[:, ATTACK_AT]).numpy(),
+            "wave": self._head("wave", f1[:, WAVE_AT]).numpy(),
+            "wave_total": self._head("wave_total", f1[:, WAVE_AT]).numpy(),
+            "np_gauge": self._head("np_ready", f1[:, GAUGES_AT]).numpy(),  # (n, 3, 2)
         }
-        p_cmd = (out["phase"][:, 0] + out["attack"][:, 1]) / 2
+        p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
         phase = np.where(p_cmd > 0.5, PHASE_COMMAND,
-                         np.where(out["phase"][:, 1] >= out["phase"][:, 2], PHASE_CARDS, PHASE_OTHER))
+                         np.where(out["phase"][:, PHASE_CARDS] >= out["phase"][:, PHASE_OTHER], PHASE_CARDS,
+                                  PHASE_OTHER))
         out["phase_decision"] = phase
         out["card_type"] = np.full((n, N_CARDS, 3), np.nan, np.float32)
         out["card_owner"] = np.full((n, N_CARDS, N_FRONT), np.nan, np.float32)
@@ -125,16 +144,16 @@ class FrameParser:
         if cards.size:
             s2 = np.concatenate([extract_crops(frames[i], STAGE2, self.size) for i in cards])
             f2 = self._features(s2).reshape(cards.size, len(STAGE2), -1)
-            out["card_type"][cards] = self._head("card_type", f2[:, :N_CARDS]).numpy()
-            portraits = f2[:, N_CARDS:2 * N_CARDS]  # (m, 5, D)
-            npc = f2[:, 2 * N_CARDS:]  # (m, 3, D)
+            out["card_type"][cards] = self._head("card_type", f2[:, CARDS_AT]).numpy()
+            portraits = f2[:, PORTRAITS_AT]  # (m, 5, D)
+            npc = f2[:, NP_CARDS_AT]  # (m, 3, D)
             pairs = torch.cat([portraits.unsqueeze(2), npc.unsqueeze(1).expand(-1, N_CARDS, -1, -1)], dim=2)
             owner = self._head("card_owner", pairs.reshape(-1, 1 + N_FRONT, pairs.shape[-1]))
             out["card_owner"][cards] = owner.reshape(cards.size, N_CARDS, N_FRONT).numpy()
             out["np_card"][cards] = self._head("np_ready", npc).numpy()
         return out
 
-    _IMPOSSIBLE = np.tril(np.ones((3, 3), bool), -1)  # rows n > columns N
+    _IMPOSSIBLE = np.tril(np.ones((MAX_WAVES, MAX_WAVES), bool), -1)  # rows n > columns N
 
     @classmethod
     def _wave_pair(cls, pn: np.ndarray, pt: np.ndarray) -> tuple[int, int]:
@@ -151,10 +170,10 @@ class FrameParser:
             if phase == PHASE_CARDS:
                 types = [int(t) for t in out["card_type"][i].argmax(-1)]
                 owners = [int(o) for o in out["card_owner"][i].argmax(-1)]
-                ready = [bool(p[1] > 0.5) for p in out["np_card"][i]]
+                ready = [bool(p[NP_READY_YES] > 0.5) for p in out["np_card"][i]]
             else:
                 types, owners = [-1] * N_CARDS, [-1] * N_CARDS
-                ready = [bool(p[1] > 0.5) for p in out["np_gauge"][i]]
+                ready = [bool(p[NP_READY_YES] > 0.5) for p in out["np_gauge"][i]]
             result.append(Features(int(phase), wave, total, types, owners, ready))
         return result
 

@@ -15,10 +15,11 @@ from gymnasium.error import ResetNeeded
 from . import seeding
 from .content import Quest, generate_quest, load_catalogue
 from .content.generator import sample_quest
+from .engine import constants as C
 from .engine import rules
 from .engine.actions import N_ACTIONS, describe
 from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, refusals, reset_games, step_games
-from .engine.explain import PHASE_NAMES, action_int, outcome_name, refusal_text, turn_summary
+from .engine.explain import action_int, outcome_name, refusal_text, turn_summary
 from .engine.observe import OBS_SIZE
 from .engine.setup import compile_quest
 from .engine.state import new_state
@@ -419,7 +420,7 @@ class FGOEnv(gym.Env):
             "outcome": outcome_name(rec),
             "turn": int(rec["turn"]),
             "wave": int(rec["wave"]) + 1,
-            "phase": PHASE_NAMES[int(rec["phase"])],
+            "phase": C.PHASE_NAMES[int(rec["phase"])],
             "turn_resolved": resolved,
             "summary": turn_summary(rec),
             "invalid": invalid is not None,

@@ -26,9 +26,34 @@ N_CARDS = 5
 N_FRONT = 3
 MAX_WAVES = 3
 
-# Flat encoding: phase one-hot (3) + wave one-hot (3) + total one-hot (3)
-# + per card: type one-hot (3) + owner one-hot (3) + per front servant: NP ready (1).
-FEATURES_SIZE = 3 + MAX_WAVES + MAX_WAVES + N_CARDS * (3 + N_FRONT) + N_FRONT
+
+def _layout(spec: list[tuple[str, int, str]]) -> tuple[tuple[str, slice, str], ...]:
+    """(name, slice, meaning) of fields of the given sizes laid end to end."""
+    starts = np.cumsum([0] + [size for _, size, _ in spec]).tolist()
+    return tuple((name, slice(lo, hi), doc) for (name, _, doc), lo, hi in zip(spec, starts, starts[1:]))
+
+
+# The flat encoding (``obs_mode="features"``, `Features.to_array`) field by field: name, slice,
+# meaning (the card fields are zero except on the card screen). `FEATURE_INDEX[name]` is a field's slice.
+FEATURE_FIELDS = _layout(
+    [("phase", len(PHASE_NAMES), "screen phase, one-hot (command, cards, other)"),
+     ("wave", MAX_WAVES, "current wave, one-hot"),
+     ("wave_total", MAX_WAVES, "number of waves of the quest, one-hot")]
+    + [f for i in range(1, N_CARDS + 1) for f in (
+        (f"card{i}.type", len(CARD_TYPE_NAMES), "face card type, one-hot (Arts, Buster, Quick)"),
+        (f"card{i}.owner", N_FRONT, "front slot of the card's servant, one-hot"))]
+    + [("np_ready", N_FRONT, "the NP card of front slot j is offered")])
+FEATURE_INDEX = {name: sl for name, sl, _ in FEATURE_FIELDS}
+FEATURES_SIZE = FEATURE_FIELDS[-1][1].stop
+# Offsets for code that indexes the vector directly (the engine's compiled writer): card i's type
+# one-hot starts at CARD_TYPE_AT + CARD_STRIDE * i, its owner one-hot at CARD_OWNER_AT + CARD_STRIDE * i.
+PHASE_AT = FEATURE_INDEX["phase"].start
+WAVE_AT = FEATURE_INDEX["wave"].start
+WAVE_TOTAL_AT = FEATURE_INDEX["wave_total"].start
+CARD_TYPE_AT = FEATURE_INDEX["card1.type"].start
+CARD_OWNER_AT = FEATURE_INDEX["card1.owner"].start
+CARD_STRIDE = FEATURE_INDEX["card2.type"].start - CARD_TYPE_AT
+NP_READY_AT = FEATURE_INDEX["np_ready"].start
 
 
 @dataclass
@@ -66,27 +91,27 @@ class Features:
         vec = np.asarray(vec, np.float32)
         if vec.shape != (FEATURES_SIZE,):
             raise ValueError(f"features vector must have shape ({FEATURES_SIZE},), got {vec.shape}")
-        phase = int(np.argmax(vec[0:3]))
-        wave = int(np.argmax(vec[3:6])) + 1
-        total = int(np.argmax(vec[6:9])) + 1
+        phase = int(np.argmax(vec[FEATURE_INDEX["phase"]]))
+        wave = int(np.argmax(vec[FEATURE_INDEX["wave"]])) + 1
+        total = int(np.argmax(vec[FEATURE_INDEX["wave_total"]])) + 1
         types, owners = [], []
         for i in range(N_CARDS):
-            block = vec[9 + 6 * i: 15 + 6 * i]
-            types.append(int(np.argmax(block[:3])) if block[:3].max() > 0 else -1)
-            owners.append(int(np.argmax(block[3:])) if block[3:].max() > 0 else -1)
-        ready = [bool(x > 0.5) for x in vec[FEATURES_SIZE - N_FRONT:]]
+            t, o = vec[FEATURE_INDEX[f"card{i + 1}.type"]], vec[FEATURE_INDEX[f"card{i + 1}.owner"]]
+            types.append(int(np.argmax(t)) if t.max() > 0 else -1)
+            owners.append(int(np.argmax(o)) if o.max() > 0 else -1)
+        ready = [bool(x > 0.5) for x in vec[FEATURE_INDEX["np_ready"]]]
         return cls(phase, wave, total, types, owners, ready)
 
 
 def encode_features(out: np.ndarray, phase: int, wave: int, wave_total: int,
                     card_types: np.ndarray, card_owners: np.ndarray, np_ready: np.ndarray) -> None:
     """Write the flat encoding of one Features into ``out`` (zeroed by the caller)."""
-    out[phase] = 1.0
-    out[3 + wave - 1] = 1.0
-    out[6 + wave_total - 1] = 1.0
+    out[PHASE_AT + phase] = 1.0
+    out[WAVE_AT + wave - 1] = 1.0
+    out[WAVE_TOTAL_AT + wave_total - 1] = 1.0
     for i in range(N_CARDS):
         if card_types[i] >= 0:
-            out[9 + 6 * i + card_types[i]] = 1.0
+            out[CARD_TYPE_AT + CARD_STRIDE * i + card_types[i]] = 1.0
         if card_owners[i] >= 0:
-            out[9 + 6 * i + 3 + card_owners[i]] = 1.0
-    out[FEATURES_SIZE - N_FRONT:] = np_ready
+            out[CARD_OWNER_AT + CARD_STRIDE * i + card_owners[i]] = 1.0
+    out[FEATURE_INDEX["np_ready"]] = np_ready

@@ -19,7 +19,7 @@ from .engine import rules
 from .engine.actions import N_ACTIONS
 from .engine.batch import (OBS_FEATURES, OBS_STATE, observe_games, observe_games_parallel, refusals, reset_games,
                            reset_games_parallel, step_games, step_games_parallel)
-from .engine.explain import PHASE_NAMES, refusal_text
+from .engine.explain import refusal_text
 from .engine.setup import compile_quest
 from .engine.state import new_state
 from .env import DEFAULT_QUEST, check_choice, check_options, check_positive_int, observation_space, resolve_quests
@@ -32,7 +32,7 @@ PARALLEL_FROM = 1024
 
 # Categorical info entries are integer codes in the vector env (names in the single env):
 # ``INFO_CODES[key][code]`` is the name, e.g. ``INFO_CODES["outcome"][1] == "win"``.
-INFO_CODES = {"outcome": C.OUTCOME_NAMES, "phase": PHASE_NAMES, "summary.chain": C.CHAIN_NAMES}
+INFO_CODES = {"outcome": C.OUTCOME_NAMES, "phase": C.PHASE_NAMES, "summary.chain": C.CHAIN_NAMES}
 
 # The turn summary: info key -> state field (``np_gained`` is scaled to percent points).
 _SUMMARY_FIELDS = {"chain": "last_chain", "brave": "last_brave", "cards": "last_cards", "damage": "last_damage",

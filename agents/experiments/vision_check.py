@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import gymnasium as gym
 import numpy as np
 
-from fgo_env.engine.actions import CARDS_BASE, TRIPLES
+from fgo_env.engine.actions import (CARDS_ACTIONS, N_TRIPLES, card_id, card_owner, card_type, np_card_front,
+                                    triple_action, triple_slots)
 from fgo_env.features import N_CARDS, N_FRONT, Features
 
 if TYPE_CHECKING:
@@ -78,9 +79,9 @@ class ParsedGreedy:
             for owner in owners:
                 ks = np.flatnonzero(np.asarray(r["m_deck"][owner]) == t)
                 if ks.size:
-                    card = owner * 5 + int(ks[0])
+                    card = card_id(owner, int(ks[0]))
                     break
-            hand[i] = card if card is not None else (owners[0] * 5 if owners else hand[i])
+            hand[i] = card if card is not None else (card_id(owners[0], 0) if owners else hand[i])
         self.stats["unread_cards"] += int(unread)
         r["hand"] = hand
         return rec
@@ -97,24 +98,18 @@ class ParsedGreedy:
         feats = Features.from_array(np.asarray(observation, np.float32))
         rec = self.rebuilt_record(feats)
         self.stats["card_decisions"] += 1
-        true_types = [int(self._state[0]["m_deck"][c // 5, c % 5]) for c in self._state[0]["hand"]]
-        if [int(c) // 5 for c in rec[0]["hand"]] != [int(c) // 5 for c in self._state[0]["hand"]] or \
-                [int(rec[0]["m_deck"][c // 5, c % 5]) for c in rec[0]["hand"]] != true_types:
+        true_hand = [(int(card_owner(c)), int(card_type(self._state[0], c))) for c in self._state[0]["hand"]]
+        if [(int(card_owner(c)), int(card_type(rec[0], c))) for c in rec[0]["hand"]] != true_hand:
             self.stats["hand_differs"] += 1
         mask = np.asarray(action_mask).astype(np.bool_).copy()
         unseen = [j for j in range(N_FRONT) if not feats.np_ready[j]]
         if unseen:
-            for k, triple in enumerate(TRIPLES):
-                if any(int(s) - C.HAND in unseen for s in triple if int(s) >= C.HAND):
-                    mask[CARDS_BASE + k] = False
-            if not mask[CARDS_BASE:].any():
+            for k in range(N_TRIPLES):
+                if any(np_card_front(s) in unseen for s in triple_slots(k)):
+                    mask[triple_action(k)] = False
+            if not mask[CARDS_ACTIONS].any():
                 mask = np.asarray(action_mask).astype(np.bool_)
-        real = self.greedy._state
-        self.greedy._state = rec
-        try:
-            action = self.greedy.act(observation, mask)
-        finally:
-            self.greedy._state = real
+        action = self.greedy.act_on_record(rec[0], mask)
         self.last_info = self.greedy.last_info
         return action
 

@@ -59,16 +59,15 @@ def scripted_act_batch(agents: Sequence) -> Callable:
     """An ``act_batch(obs, masks, env)`` for `evaluate_batched` (``pass_env=True``) that lets
     ``agents[i]`` (scripted agents reading the game state, e.g. greedy) play game ``i``.
 
-    Each agent is re-pointed (``reset``) at its game's state before every decision, so agents
-    that keep memory between decisions of an episode do not fit here."""
-    import types
+    Each agent decides from its game's record (``agent.act_on_record(env.state[i], mask)``); it
+    is never reset, so an agent that keeps memory between decisions sees the vector env's
+    successive episodes of its game as one stream."""
 
     def act_batch(obs: np.ndarray, masks: np.ndarray, env) -> np.ndarray:
         out = np.zeros(len(obs), np.int64)
         for i, agent in enumerate(agents):
             if masks[i].any():  # a game that just ended has an empty mask for one step
-                agent.reset(types.SimpleNamespace(unwrapped=types.SimpleNamespace(state=env.state[i:i + 1])))
-                out[i] = agent.act(obs[i], masks[i])
+                out[i] = agent.act_on_record(env.state[i], masks[i])
         return out
 
     return act_batch

@@ -16,9 +16,10 @@ and AoE over the live enemies, with each card's useful damage capped at the targ
 HP (overkill is waste), plus terms for kills, wave clears, NP gauge gained or spent and stars.
 It plays the best triple (after switching target if another enemy scores higher).
 
-It reads the game record the env keeps (``env.unwrapped.state``), only what a player sees:
-the hand and the stars on the cards only on the card screen; it never reads the seed or the
-random draws, and uses the expected damage roll (1.0, uniform 0.9-1.1 for kill odds).
+It reads the game record the env keeps (``env.unwrapped.state[0]``; `GreedyAgent.act_on_record`
+takes a record directly), only what a player sees: the hand and the stars on the cards only on
+the card screen; it never reads the seed or the random draws, and uses the expected damage roll
+(1.0, uniform 0.9-1.1 for kill odds).
 All scoring is numba-compiled over the record: a decision takes ~15 us on the command screen
 and ~0.1 ms on the card screen. ``docs/agents.md`` describes the scores and weights.
 """
@@ -31,16 +32,18 @@ import numpy as np
 from numba import njit
 
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, CARDS_BASE, MASTER_BASE, N_ACTIONS, TARGET_BASE, TRIPLES
+from fgo_env.engine.actions import (ATTACK, MASTER_BASE, N_COMMAND_ACTIONS, N_TRIPLES, TARGET_BASE,
+                                    decode_master, decode_skill, np_card_front, target_action, triple_action,
+                                    triple_slots)
 from fgo_env.engine.formulas import (card_term_jit, crit_chance_jit, damage_jit, np_after_gain_jit,
                                      np_gain_jit, star_drop_rate_jit)
 from fgo_env.engine.rules import buff_total, decode_chain, front_member
+from fgo_env.engine.state import record_batch
 
 from ..base import JsonConfigAgent, legal_actions
 
 CARD_DAMAGE, CARD_NP, CARD_STAR = C.CARD_DAMAGE, C.CARD_NP, C.CARD_STAR
 CLASS_ATTACK, CLASS_AFFINITY, ATTRIBUTE_AFFINITY = C.CLASS_ATTACK, C.CLASS_AFFINITY, C.ATTRIBUTE_AFFINITY
-N_TRIPLES = TRIPLES.shape[0]
 NO_SCORE = -1e18
 
 # Weights of the card score, in damage units (index into the weights vector).
@@ -259,7 +262,7 @@ def score_triple(s, a, b, c, target, weights):
         if front_member(s, j) >= 0:
             fired = False
             for i in range(3):
-                if is_np[i] and (a, b, c)[i] - C.HAND == j:
+                if is_np[i] and np_card_front((a, b, c)[i]) == j:
                     fired = True
             score += weights[W_NP_POINT] * (gauge[j] - start[j])
             if gauge[j] >= C.NP_FULL and (fired or start[j] < C.NP_FULL):
@@ -278,34 +281,15 @@ def card_scores(state, mask, weights, out):
     for e in range(C.N_ENEMIES):
         if not s.e_alive[e]:
             continue
-        if e != s.target and not mask[TARGET_BASE + e]:
+        if e != s.target and not mask[target_action(e)]:
             continue
         for k in range(N_TRIPLES):
-            if mask[CARDS_BASE + k]:
-                out[e, k] = score_triple(s, TRIPLES[k, 0], TRIPLES[k, 1], TRIPLES[k, 2], e, weights)
+            if mask[triple_action(k)]:
+                a, b, c = triple_slots(k)
+                out[e, k] = score_triple(s, a, b, c, e, weights)
 
 
 # ----------------------------------------------------------------------------- command screen
-
-@njit(cache=True)
-def np_card_damage(s, m):
-    """Expected NP damage of member ``m`` on the live enemies (useful, capped at their HP)."""
-    w = s.wave
-    cls = s.m_cls[m]
-    t = int(s.m_np_card[m])
-    term = card_term_jit(0.0, CARD_DAMAGE[t, 0], buff_total(s, m, C.ARTS_UP + t))
-    best, total = 0.0, 0.0
-    for e in range(C.N_ENEMIES):
-        if not s.e_alive[e]:
-            continue
-        d = damage_jit(s.m_atk[m], term, CLASS_ATTACK[cls], CLASS_AFFINITY[cls, s.w_cls[w, e]],
-                       ATTRIBUTE_AFFINITY[s.m_attr[m], s.w_attr[w, e]], 1.0, buff_total(s, m, C.ATK_UP), 0.0,
-                       0.0, s.m_np_mult[m], 1.0, 0.0, 0.0, buff_total(s, m, C.NP_DMG_UP), 1.0, 0.0)
-        u = min(d, max(s.e_hp[e], 0.0))
-        total += u
-        best = max(best, u)
-    return total if s.m_np_aoe[m] else best
-
 
 @njit(cache=True)
 def effect_score(s, kind, tgt, value, turns, recipients, n_rec, ready, will_ready, hp_frac, danger,
@@ -485,7 +469,7 @@ def command_scores(state, mask, weights, out):
     for a in range(MASTER_BASE):
         if not mask[a]:
             continue
-        slot, k, ally = a // 9, (a % 9) // 3, a % 3
+        slot, k, ally = decode_skill(a)
         m = front_member(s, slot)
         out[a] = skill_score(s, s.m_eff_kind[m, k], s.m_eff_target[m, k], s.m_eff_value[m, k],
                              s.m_eff_turns[m, k], slot, ally if s.m_sk_ally[m, k] else -1, ready, will_ready,
@@ -494,7 +478,7 @@ def command_scores(state, mask, weights, out):
     for a in range(MASTER_BASE, TARGET_BASE):
         if not mask[a]:
             continue
-        k, ally = (a - MASTER_BASE) // 3, (a - MASTER_BASE) % 3
+        k, ally = decode_master(a)
         al = ally if s.mc_ally[k] else -1
         out[a] = skill_score(s, s.mc_eff_kind[k], s.mc_eff_target[k], s.mc_eff_value[k], s.mc_eff_turns[k],
                              al, al, ready, will_ready, hp_frac, danger, stars_avail, offense, offense_aoe,
@@ -516,8 +500,8 @@ def command_scores(state, mask, weights, out):
         if not target_full:
             for e in range(C.N_ENEMIES):
                 full = s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]
-                if mask[TARGET_BASE + e] and full:
-                    out[TARGET_BASE + e] = 15.0
+                if mask[target_action(e)] and full:
+                    out[target_action(e)] = 15.0
 
 
 # ----------------------------------------------------------------------------- the agent
@@ -539,7 +523,7 @@ class GreedyAgent(JsonConfigAgent):
         self.weights = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (weights or {}).items()}}
         self.top_k = int(top_k)
         self._w = np.array([self.weights[k] for k in WEIGHT_NAMES], np.float64)
-        self._cmd = np.empty(ATTACK + 1, np.float64)
+        self._cmd = np.empty(N_COMMAND_ACTIONS, np.float64)
         self._cards = np.empty((C.N_ENEMIES, N_TRIPLES), np.float64)
         self._state = None
         self.last_info: dict = {}
@@ -555,11 +539,16 @@ class GreedyAgent(JsonConfigAgent):
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
         if self._state is None:
             raise RuntimeError("GreedyAgent.reset(env) must be called at the start of each episode")
+        return self.act_on_record(self._state[0], action_mask)
+
+    def act_on_record(self, record: np.void, action_mask: np.ndarray) -> int:
+        """The decision on game ``record`` (``env.unwrapped.state[0]``) under ``action_mask``."""
+        state = record_batch(record)
         mask = np.asarray(action_mask).astype(np.bool_)
         legal = legal_actions(mask)
-        phase = int(self._state[0]["phase"])
+        phase = int(record["phase"])
         if phase == C.PHASE_COMMAND:
-            command_scores(self._state, mask, self._w, self._cmd)
+            command_scores(state, mask, self._w, self._cmd)
             scores = self._cmd
             cand = np.flatnonzero(scores > NO_SCORE / 2)
             best = int(cand[np.argmax(scores[cand])])
@@ -571,21 +560,21 @@ class GreedyAgent(JsonConfigAgent):
             self.last_info = {"scores": {int(a): float(scores[a]) for a in top}}
             return best
         if phase == C.PHASE_CARDS:
-            card_scores(self._state, mask, self._w, self._cards)
+            card_scores(state, mask, self._w, self._cards)
             e, k = np.unravel_index(int(np.argmax(self._cards)), self._cards.shape)
-            current = int(self._state[0]["target"])
+            current = int(record["target"])
             row = self._cards[e]
             if e != current and row[k] <= self._cards[current].max() + 1e-6:
                 e = current  # ties keep the current target
-            if e != current and mask[TARGET_BASE + e]:
-                action = TARGET_BASE + int(e)
+            if e != current and mask[target_action(e)]:
+                action = target_action(int(e))
                 row = self._cards[e]
             else:
                 row = self._cards[current]
                 k = int(np.argmax(row))
-                action = CARDS_BASE + k
+                action = triple_action(k)
             order = np.argsort(-row, kind="stable")[: self.top_k]
-            scores = {int(CARDS_BASE + i): float(row[i]) for i in order if row[i] > NO_SCORE / 2}
+            scores = {int(triple_action(i)): float(row[i]) for i in order if row[i] > NO_SCORE / 2}
             self.last_info = {"scores": scores, "target": int(e)}
             if not mask[action]:
                 action = int(legal[0])

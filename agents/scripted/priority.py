@@ -57,8 +57,9 @@ charge drain on full gauges; then Attack. On turns when the ``np`` option holds 
 skills that charge NP or raise damage are kept for the NP turn (only defensive and utility
 skills are used). The agent never changes the target by itself except to aim a charge drain.
 
-Like the greedy agent it reads the game record the env keeps (``env.unwrapped.state``), only
-what a player sees: the hand on the card screen, classes, NP gauges, the wave.
+Like the greedy agent it reads the game record the env keeps (``env.unwrapped.state[0]``, or the
+record given to `PriorityAgent.act_on_record`), only what a player sees: the hand on the card
+screen, classes, NP gauges, the wave.
 """
 
 from __future__ import annotations
@@ -70,12 +71,14 @@ from typing import Any
 import numpy as np
 
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, CARDS_BASE, MASTER_BASE, N_ACTIONS, TARGET_BASE, TRIPLE_INDEX
+from fgo_env.engine.actions import (ATTACK, CARDS_ACTIONS, KIND_SKILL, N_ACTIONS, N_COMMAND_ACTIONS,
+                                    TARGET_BASE, action_kind, card_owner, card_type, decode_master,
+                                    decode_skill, np_card_front, np_card_slot, triple_action, triple_index)
+from fgo_env.engine.state import record_batch
 
 from ..base import JsonConfigAgent, legal_actions
 from .greedy import DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, command_scores
 
-TYPES = {"A": C.ARTS, "B": C.BUSTER, "Q": C.QUICK}
 TYPE_LETTERS = "ABQ"  # by type id
 AFFINITIES = ("W", "N", "R")
 DEFAULT_PRIORITY = "WB>WA>WQ>B>A>Q>RB>RA>RQ"
@@ -180,7 +183,7 @@ def parse_spec(text: str) -> PrioritySpec:
 
 def card_affinity(rec, card: int) -> int:
     """0 weak, 1 neutral, 2 resist: class affinity of ``card``'s servant against the target."""
-    m = int(card) // 5
+    m = int(card_owner(card))
     t = int(rec["target"])
     aff = C.CLASS_AFFINITY[int(rec["m_cls"][m]), int(rec["w_cls"][int(rec["wave"]), t])]
     return 0 if aff > 1.0 else 2 if aff < 1.0 else 1
@@ -201,29 +204,30 @@ def choose_cards(rec, mask: np.ndarray, spec: PrioritySpec) -> tuple[int, dict]:
         for j in range(C.N_FRONT):
             m = int(rec["front"][j])
             if m >= 0 and rec["alive"][m] and int(rec["np"][m]) >= C.NP_FULL:
-                fire.append(C.HAND + j)
+                fire.append(np_card_slot(j))
     fire = fire[:3]
     hand = rec["hand"]
     info_cards = []
     for i in range(C.HAND):
         card = int(hand[i])
-        a, t = card_affinity(rec, card), int(rec["m_deck"][card // 5, card % 5])
+        a, t = card_affinity(rec, card), int(card_type(rec, card))
         info_cards.append((i, AFFINITIES[a] + TYPE_LETTERS[t], int(spec.rank[a, t])))
     best_key, best_triple = None, None
     for faces in combinations(range(C.HAND), 3 - len(fire)):
         ordered = sorted(faces, key=lambda i: (info_cards[i][2], i))
         slots = tuple(fire) + tuple(ordered)
-        k = int(TRIPLE_INDEX[slots])
-        if k < 0 or not mask[CARDS_BASE + k]:
+        k = int(triple_index(*slots))
+        if k < 0 or not mask[triple_action(k)]:
             continue
         owners, types = [], []
         for slot in slots:
-            if slot < C.HAND:
+            j = np_card_front(slot)
+            if j < 0:
                 card = int(hand[slot])
-                owners.append(card // 5)
-                types.append(int(rec["m_deck"][card // 5, card % 5]))
+                owners.append(card_owner(card))
+                types.append(int(card_type(rec, card)))
             else:
-                m = int(rec["front"][slot - C.HAND])
+                m = int(rec["front"][j])
                 owners.append(m)
                 types.append(int(rec["m_np_card"][m]))
         brave = owners[0] == owners[1] == owners[2]
@@ -243,9 +247,9 @@ def choose_cards(rec, mask: np.ndarray, spec: PrioritySpec) -> tuple[int, dict]:
         if best_key is None or key < best_key:
             best_key, best_triple = key, slots
     if best_triple is None:  # the wanted NPs cannot be played (should not happen): any legal triple
-        legal = np.flatnonzero(mask[CARDS_BASE:]) + CARDS_BASE
+        legal = triple_action(np.flatnonzero(mask[CARDS_ACTIONS]))
         return int(legal[0]), {"cards": info_cards, "fallback": True}
-    return CARDS_BASE + int(TRIPLE_INDEX[best_triple]), {"cards": info_cards, "triple": best_triple}
+    return triple_action(int(triple_index(*best_triple))), {"cards": info_cards, "triple": best_triple}
 
 
 def command_action(state: np.ndarray, mask: np.ndarray, weights: np.ndarray, skill_min: float,
@@ -253,23 +257,24 @@ def command_action(state: np.ndarray, mask: np.ndarray, weights: np.ndarray, ski
     """The command-screen action of the priority agents: the greedy agent's skill scores, with
     NP-charge and damage skills held back unless ``np_turn``; Attack when no skill is wanted.
 
-    ``state`` is the env's one-record array; ``out`` a float buffer of ``ATTACK + 1`` scores.
+    ``state`` is the env's one-record array; ``out`` a float buffer of ``N_COMMAND_ACTIONS`` scores.
     """
     command_scores(state, mask, weights, out)
     rec = state[0]
     if not np_turn:
-        for a in range(TARGET_BASE):
+        for a in range(TARGET_BASE):  # servant and master skills
             if out[a] <= NO_SCORE / 2:
                 continue
-            if a < MASTER_BASE:
-                slot, k = a // 9, (a % 9) // 3
+            if action_kind(a) == KIND_SKILL:
+                slot, k, _ = decode_skill(a)
                 m = int(rec["front"][slot])
                 kinds = rec["m_eff_kind"][m, k]
             else:
-                kinds = rec["mc_eff_kind"][(a - MASTER_BASE) // 3]
+                k, _ = decode_master(a)
+                kinds = rec["mc_eff_kind"][k]
             if any(int(x) in _NP_TURN_KINDS for x in kinds):
                 out[a] = NO_SCORE
-    cand = np.flatnonzero((out > NO_SCORE / 2) & mask[: ATTACK + 1])
+    cand = np.flatnonzero((out > NO_SCORE / 2) & mask[:N_COMMAND_ACTIONS])
     if cand.size == 0:
         return ATTACK
     best = int(cand[np.argmax(out[cand])])
@@ -291,7 +296,7 @@ class PriorityAgent(JsonConfigAgent):
     def __init__(self, spec: str | None = None):
         self.spec = parse_spec(self.default_spec if spec is None else spec)
         self._w = np.array([DEFAULT_WEIGHTS[k] for k in WEIGHT_NAMES], np.float64)
-        self._cmd = np.empty(ATTACK + 1, np.float64)
+        self._cmd = np.empty(N_COMMAND_ACTIONS, np.float64)
         self._state = None
         self.last_info: dict = {}
 
@@ -306,19 +311,22 @@ class PriorityAgent(JsonConfigAgent):
         if self._state is None:
             raise RuntimeError(f"{type(self).__name__}.reset(env) must be called at the start of each "
                                "episode")
+        return self.act_on_record(self._state[0], action_mask)
+
+    def act_on_record(self, record: np.void, action_mask: np.ndarray) -> int:
+        """The decision on game ``record`` (``env.unwrapped.state[0]``) under ``action_mask``."""
         mask = np.asarray(action_mask).astype(np.bool_)
         legal = legal_actions(mask)
-        rec = self._state[0]
-        phase = int(rec["phase"])
+        phase = int(record["phase"])
         if phase == C.PHASE_COMMAND:
             if self.spec.skills == "off" or not mask[ATTACK]:
                 action = ATTACK
             else:
-                action = command_action(self._state, mask, self._w, DEFAULT_WEIGHTS["skill_min"],
-                                        nps_allowed(rec, self.spec.np_wave), self._cmd)
-            self.last_info = {"np_turn": nps_allowed(rec, self.spec.np_wave)}
+                action = command_action(record_batch(record), mask, self._w, DEFAULT_WEIGHTS["skill_min"],
+                                        nps_allowed(record, self.spec.np_wave), self._cmd)
+            self.last_info = {"np_turn": nps_allowed(record, self.spec.np_wave)}
         elif phase == C.PHASE_CARDS:
-            action, self.last_info = choose_cards(rec, mask, self.spec)
+            action, self.last_info = choose_cards(record, mask, self.spec)
         else:
             action = int(legal[0])
         if not (0 <= action < N_ACTIONS) or not mask[action]:

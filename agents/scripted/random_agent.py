@@ -33,3 +33,7 @@ class RandomAgent(JsonConfigAgent):
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
         legal = legal_actions(action_mask)
         return int(legal[self.rng.integers(legal.size)])
+
+    def act_on_record(self, record: Any, action_mask: np.ndarray) -> int:
+        """As `act`: the game ``record`` is not read."""
+        return self.act(None, action_mask)

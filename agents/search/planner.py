@@ -42,16 +42,15 @@ from numba import njit
 
 from fgo_env.engine import constants as C
 from fgo_env.engine import rng
-from fgo_env.engine.actions import ATTACK, CARDS_BASE, TARGET_BASE, TRIPLES
+from fgo_env.engine.actions import (ATTACK, KIND_MASTER, KIND_SKILL, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES,
+                                    action_kind, target_action, triple_action, triple_slots)
 from fgo_env.engine.rules import apply_action, is_legal, write_mask
-from fgo_env.engine.state import STATE_DTYPE
+from fgo_env.engine.state import STATE_DTYPE, record_batch
 
 from ..base import JsonConfigAgent, legal_actions
 from ..scripted.greedy import (DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, card_scores, command_scores,
                                score_triple)
 
-N_TRIPLES = TRIPLES.shape[0]
-N_ACTIONS = CARDS_BASE + N_TRIPLES
 W_SKILL_MIN = WEIGHT_NAMES.index("skill_min")
 
 POOL_SHUFFLE = 101  # rng purpose of the agent's re-shuffle of the unseen cards (unused by the engine)
@@ -82,7 +81,7 @@ def greedy_policy(sim, mask, weights, cmd, cards, fast):
     if s.phase == C.PHASE_COMMAND:
         command_scores(sim, mask, weights, cmd)
         best, bv = -1, NO_SCORE
-        for a in range(ATTACK + 1):
+        for a in range(N_COMMAND_ACTIONS):
             if cmd[a] > NO_SCORE / 2 and cmd[a] > bv:
                 best, bv = a, cmd[a]
         if best != ATTACK and bv <= weights[W_SKILL_MIN]:
@@ -96,17 +95,18 @@ def greedy_policy(sim, mask, weights, cmd, cards, fast):
     if fast:
         best, bv = -1, NO_SCORE
         for k in range(N_TRIPLES):
-            if mask[CARDS_BASE + k]:
-                v = score_triple(s, TRIPLES[k, 0], TRIPLES[k, 1], TRIPLES[k, 2], current, weights)
+            if mask[triple_action(k)]:
+                a, b, c = triple_slots(k)
+                v = score_triple(s, a, b, c, current, weights)
                 if v > bv:
                     best, bv = k, v
-        return CARDS_BASE + best if best >= 0 else CARDS_BASE
+        return triple_action(max(best, 0))
     card_scores(sim, mask, weights, cards)
-    be, bk, bv = 0, 0, NO_SCORE
+    be, bv = 0, NO_SCORE
     for e in range(C.N_ENEMIES):
         for k in range(N_TRIPLES):
             if cards[e, k] > bv:
-                be, bk, bv = e, k, cards[e, k]
+                be, bv = e, cards[e, k]
     cur_best = NO_SCORE
     ck = 0
     for k in range(N_TRIPLES):
@@ -114,13 +114,13 @@ def greedy_policy(sim, mask, weights, cmd, cards, fast):
             ck, cur_best = k, cards[current, k]
     if be != current and bv <= cur_best + 1e-6:
         be = current
-    if be != current and mask[TARGET_BASE + be]:
-        return TARGET_BASE + be
-    if mask[CARDS_BASE + ck]:
-        return CARDS_BASE + ck
+    if be != current and mask[target_action(be)]:
+        return target_action(be)
+    if mask[triple_action(ck)]:
+        return triple_action(ck)
     for k in range(N_TRIPLES):
-        if mask[CARDS_BASE + k]:
-            return CARDS_BASE + k
+        if mask[triple_action(k)]:
+            return triple_action(k)
     return -1
 
 
@@ -202,8 +202,8 @@ def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_h
     if not oracle:
         determinize(s, seed, hide_hand)
     end_turn = int(s.turns_played) + 1 + horizon
-    if pre_target >= 0 and pre_target != s.target and is_legal(s, TARGET_BASE + pre_target):
-        apply_action(s, TARGET_BASE + pre_target)
+    if pre_target >= 0 and pre_target != s.target and is_legal(s, target_action(pre_target)):
+        apply_action(s, target_action(pre_target))
     apply_action(s, action)
     n = 0
     while s.phase != C.PHASE_DONE and n < MAX_PLAYOUT_DECISIONS:
@@ -230,7 +230,7 @@ def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, b
     """
     n = cand_action.shape[0]
     mask = np.zeros(N_ACTIONS, np.bool_)
-    cmd = np.empty(ATTACK + 1)
+    cmd = np.empty(N_COMMAND_ACTIONS)
     cards = np.empty((C.N_ENEMIES, N_TRIPLES))
     alive = np.arange(n)
     n_alive = n
@@ -318,7 +318,7 @@ class SearchAgent(JsonConfigAgent):
         self.rng = np.random.default_rng(seed)
         self._root = np.zeros(1, STATE_DTYPE)
         self._sim = np.zeros(1, STATE_DTYPE)
-        self._cmd = np.empty(ATTACK + 1)
+        self._cmd = np.empty(N_COMMAND_ACTIONS)
         self._cards = np.empty((C.N_ENEMIES, N_TRIPLES))
         self._state = None
         self._plan: tuple[int, int, int] | None = None  # (turn, target, triple action) after a target switch
@@ -342,12 +342,13 @@ class SearchAgent(JsonConfigAgent):
         legal = np.flatnonzero(flat > NO_SCORE / 2)
         order = legal[np.argsort(-flat[legal], kind="stable")][: self.top_n]
         e, k = np.divmod(order, N_TRIPLES)
-        return e.astype(np.int64), (CARDS_BASE + k).astype(np.int64), flat[order]
+        return e.astype(np.int64), triple_action(k).astype(np.int64), flat[order]
 
     def _command_candidates(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         command_scores(self._root, mask, self._w, self._cmd)
-        acts = [a for a in range(ATTACK + 1) if mask[a] and (a < TARGET_BASE or a == ATTACK
-                                                              or self._cmd[a] > NO_SCORE / 2)]
+        acts = [a for a in range(N_COMMAND_ACTIONS)
+                if mask[a] and (action_kind(a) in (KIND_SKILL, KIND_MASTER) or a == ATTACK
+                                or self._cmd[a] > NO_SCORE / 2)]
         prior = np.array([self._cmd[a] if self._cmd[a] > NO_SCORE / 2 else -1e9 for a in acts])
         # greedy's own pick first (ties in the search keep the earlier candidate)
         best = int(np.argmax(prior))
@@ -387,9 +388,16 @@ class SearchAgent(JsonConfigAgent):
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
         if self._state is None:
             raise RuntimeError("SearchAgent.reset(env) must be called at the start of each episode")
+        return self.act_on_record(self._state[0], action_mask)
+
+    def act_on_record(self, record: np.void, action_mask: np.ndarray) -> int:
+        """The decision on game ``record`` (``env.unwrapped.state[0]``) under ``action_mask``.
+
+        After a target switch the chosen triple is kept for the card decision that follows in the
+        same turn, so successive calls should follow one game."""
         mask = np.asarray(action_mask).astype(np.bool_)
         legal = legal_actions(mask)
-        self._root[:] = self._state[:1]
+        self._root[:] = record_batch(record)
         s = self._root[0]
         phase = int(s["phase"])
         if phase == C.PHASE_CARDS:
@@ -415,7 +423,7 @@ class SearchAgent(JsonConfigAgent):
         e, a = int(targets[best]), int(actions[best])
         keys = [(int(t), int(x)) for t, x in zip(targets, actions)]
         means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        label = [x if t < 0 or t == int(s["target"]) else (TARGET_BASE + t, x) for t, x in keys]
+        label = [x if t < 0 or t == int(s["target"]) else (target_action(t), x) for t, x in keys]
         self.last_info = {
             "scores": {lab: float(m) for lab, m, c in zip(label, means, counts) if c > 0},
             "visits": {lab: int(c) for lab, c in zip(label, counts)},
@@ -423,10 +431,10 @@ class SearchAgent(JsonConfigAgent):
             "playouts": int(counts.sum()),
             "seconds": dt,
         }
-        if e >= 0 and e != int(s["target"]) and mask[TARGET_BASE + e]:
+        if e >= 0 and e != int(s["target"]) and mask[target_action(e)]:
             self._plan = (int(s["turn"]), e, a)
             self.last_info["target"] = e
-            return TARGET_BASE + e
+            return target_action(e)
         if not mask[a]:
             return int(legal[0])
         return a

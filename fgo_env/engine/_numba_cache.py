@@ -13,7 +13,10 @@ import os
 from pathlib import Path
 
 ENGINE_DIR = Path(__file__).resolve().parent
-SOURCES = sorted(ENGINE_DIR.glob("*.py")) + [ENGINE_DIR.parent / "content" / "schema.py"]
+# The engine, plus the modules outside it whose values its kernels compile in: the content schema's
+# tables and the Features layout (the features-mode observation writer).
+SOURCES = sorted(ENGINE_DIR.glob("*.py")) + [ENGINE_DIR.parent / "content" / "schema.py",
+                                             ENGINE_DIR.parent / "features.py"]
 
 
 def source_hash() -> str:

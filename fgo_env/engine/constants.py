@@ -100,6 +100,7 @@ ONGOING, WIN, LOSS, TIMEOUT = 0, 1, 2, 3
 OUTCOME_NAMES = ("ongoing", "win", "loss", "timeout")
 # Engine phases (the screen the player is on).
 PHASE_COMMAND, PHASE_CARDS, PHASE_DONE = 0, 1, 2
+PHASE_NAMES = ("command", "cards", "done")  # the engine's phases (Features has its own: command, cards, other)
 # Chain types reported in the turn summary.
 CHAIN_NONE, CHAIN_ARTS, CHAIN_BUSTER, CHAIN_QUICK, CHAIN_MIGHTY = 0, 1, 2, 3, 4
 CHAIN_NAMES = ("none", "arts", "buster", "quick", "mighty")

@@ -7,9 +7,8 @@ import numpy as np
 
 from . import constants as C
 from . import rules as R
-from .actions import ATTACK, MASTER_BASE, MAX_TARGET_CHANGES, N_ACTIONS, TARGET_BASE
-
-PHASE_NAMES = ("command", "cards", "done")
+from .actions import (ATTACK, KIND_MASTER, KIND_SKILL, MAX_TARGET_CHANGES, N_ACTIONS, action_kind, card_owner,
+                      card_type, decode_master, decode_skill)
 
 
 def action_int(action) -> int | None:
@@ -37,12 +36,11 @@ def refusal_text(code: int, action, index: int = 0, value: int = 0) -> str:
     if code == R.GAME_OVER:
         return f"the battle is over: call reset() (only Attack, {ATTACK}, is allowed: a no-op)"
     a = int(action)
-    if a < MASTER_BASE:
-        slot, k, ally = a // 9, (a % 9) // 3, a % 3
-    elif a < TARGET_BASE:
-        slot, (k, ally) = 0, divmod(a - MASTER_BASE, 3)
-    else:
-        slot = k = ally = 0
+    slot = k = ally = 0
+    if action_kind(a) == KIND_SKILL:
+        slot, k, ally = decode_skill(a)
+    elif action_kind(a) == KIND_MASTER:
+        k, ally = decode_master(a)
     texts = {
         R.SKILL_SCREEN: "skills can only be used on the command screen (before Attack)",
         R.SKILL_NO_SERVANT: f"front slot {slot + 1} holds no servant that can act",
@@ -104,6 +102,5 @@ def hand_view(rec) -> list[tuple[int, int, int]]:
     """(type, owner member, stars) of each dealt card."""
     out = []
     for i, card in enumerate(np.asarray(rec["hand"], dtype=int)):
-        m = card // 5
-        out.append((int(rec["m_deck"][m, card % 5]), m, int(rec["hand_stars"][i])))
+        out.append((int(card_type(rec, card)), int(card_owner(card)), int(rec["hand_stars"][i])))
     return out

@@ -1,17 +1,24 @@
 """Observations written straight from game records into preallocated float32 rows.
 
-``OBS_FIELDS`` documents the ``state`` vector field by field (name, size, meaning); the
-writer below emits them in exactly that order, and a test holds the two together. The
-vector holds only what a player sees: the hand only on the card screen, enemy charge pips,
-the deck cycle a card-counting player can infer.
+``OBS_FIELDS`` documents the ``state`` vector field by field (name, size, meaning). The writer
+below finds every field through the offsets derived from that table (``GLOBAL_AT.stars``,
+``SERVANT_AT.hp_frac`` ...), so the two cannot drift apart. The vector holds only what a player
+sees: the hand only on the card screen, enemy charge pips, the deck cycle a card-counting player
+can infer. The ``features`` vector's layout is `fgo_env.features`'s.
 """
 
 from __future__ import annotations
 
+import keyword
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
+from ..features import CARD_OWNER_AT, CARD_STRIDE, CARD_TYPE_AT, NP_READY_AT, PHASE_AT, WAVE_AT, WAVE_TOTAL_AT
+from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
+from .actions import CARDS_PER_SERVANT, card_owner, card_type
 from .rules import buff_totals, front_member, has_buff
 
 N_CLASSES = len(C.CLASSES)
@@ -74,23 +81,42 @@ _CARD = [
 ]
 
 
+def _offsets(name, spec):
+    """The start of each field of ``spec`` within its block, as a named tuple (a field named
+    like a Python keyword gets a trailing underscore: ``class_``), and the block's size."""
+    names = [f + "_" if keyword.iskeyword(f) else f for f, _, _ in spec]
+    starts = np.cumsum([0] + [size for _, size, _ in spec])
+    return namedtuple(name, names)(*(int(x) for x in starts[:-1])), int(starts[-1])
+
+
+# Field offsets within each block, and the blocks' sizes and starts in the vector.
+GLOBAL_AT, GLOBAL_SIZE = _offsets("GlobalOffsets", _GLOBAL)
+SERVANT_AT, SERVANT_SIZE = _offsets("ServantOffsets", _SERVANT)
+ENEMY_AT, ENEMY_SIZE = _offsets("EnemyOffsets", _ENEMY)
+CARD_AT, CARD_SIZE = _offsets("CardOffsets", _CARD)
+SERVANTS_START = GLOBAL_SIZE
+ENEMIES_START = SERVANTS_START + C.N_FRONT * SERVANT_SIZE
+CARDS_START = ENEMIES_START + C.N_ENEMIES * ENEMY_SIZE
+OBS_SIZE = CARDS_START + C.HAND * CARD_SIZE
+N_TYPES = 3  # Arts, Buster, Quick: the one-hots and per-type counts
+
+
 def _expand():
-    fields, offset = [], 0
-    for group, spec, count in (("", _GLOBAL, 1), ("servant{}.", _SERVANT, C.N_FRONT),
-                               ("enemy{}.", _ENEMY, C.N_ENEMIES), ("card{}.", _CARD, C.HAND)):
+    fields = []
+    for group, spec, start, count, size in (("", _GLOBAL, 0, 1, GLOBAL_SIZE),
+                                            ("servant{}.", _SERVANT, SERVANTS_START, C.N_FRONT, SERVANT_SIZE),
+                                            ("enemy{}.", _ENEMY, ENEMIES_START, C.N_ENEMIES, ENEMY_SIZE),
+                                            ("card{}.", _CARD, CARDS_START, C.HAND, CARD_SIZE)):
         for i in range(count):
-            for name, size, doc in spec:
-                fields.append((group.format(i + 1) + name, slice(offset, offset + size), doc))
-                offset += size
-    return fields, offset
+            offset = start + i * size
+            for name, width, doc in spec:
+                fields.append((group.format(i + 1) + name, slice(offset, offset + width), doc))
+                offset += width
+    return fields
 
 
-OBS_FIELDS, OBS_SIZE = _expand()
+OBS_FIELDS = _expand()
 OBS_INDEX = {name: sl for name, sl, _ in OBS_FIELDS}
-_SERVANT_SIZE = sum(size for _, size, _ in _SERVANT)
-_ENEMY_SIZE = sum(size for _, size, _ in _ENEMY)
-_CARD_SIZE = sum(size for _, size, _ in _CARD)
-_GLOBAL_SIZE = sum(size for _, size, _ in _GLOBAL)
 
 
 @njit(cache=True)
@@ -101,121 +127,8 @@ def affinity(s, m, e):
 
 
 @njit(cache=True)
-def write_state_obs(s, out):
-    out[:] = 0.0
-    o = 0
-    out[o] = s.phase == C.PHASE_COMMAND
-    out[o + 1] = s.phase == C.PHASE_CARDS
-    out[o + 2 + min(int(s.wave), 2)] = 1.0
-    out[o + 5 + int(s.n_waves) - 1] = 1.0
-    out[o + 8] = s.turn / max(int(s.max_turns), 1)
-    out[o + 9] = s.wave_turn / 10.0
-    out[o + 10] = min(int(s.stars), 50) / 50.0
-    out[o + 11 + int(s.target)] = 1.0
-    out[o + 14] = (3 - s.target_changes) / 3.0
-    back = 0
-    for m in range(C.N_MEMBERS):
-        if s.m_present[m] and s.alive[m] and not s.fielded[m]:
-            back += 1
-    out[o + 15] = back / 3.0
-    for k in range(C.N_SKILLS):
-        out[o + 16 + k] = s.mc_cd_max[k] > 0 and s.mc_cd[k] == 0
-        out[o + 19 + k] = s.mc_cd[k] / 10.0
-    # On the command screen the hand is not shown yet: it still counts as unseen cards.
-    unseen_from = max(int(s.deck_pos) - C.HAND, 0) if s.phase == C.PHASE_COMMAND else int(s.deck_pos)
-    for i in range(unseen_from, s.deck_len):
-        card = int(s.deck[i])
-        m = card // 5
-        for j in range(C.N_FRONT):
-            if s.front[j] == m:
-                out[o + 22 + 3 * j + s.m_deck[m, card % 5]] += 0.2
-    out[o + 31] = (s.deck_len - unseen_from) / 15.0
-    o += _GLOBAL_SIZE
-    for j in range(C.N_FRONT):
-        write_servant_obs(s, j, out[o:o + _SERVANT_SIZE])
-        o += _SERVANT_SIZE
-    for e in range(C.N_ENEMIES):
-        write_enemy_obs(s, e, out[o:o + _ENEMY_SIZE])
-        o += _ENEMY_SIZE
-    if s.phase == C.PHASE_CARDS:
-        for i in range(C.HAND):
-            write_card_obs(s, i, out[o:o + _CARD_SIZE])
-            o += _CARD_SIZE
-
-
-@njit(cache=True)
-def write_servant_obs(s, j, out):
-    m = front_member(s, j)
-    if m < 0:
-        return
-    out[0] = 1.0
-    out[1 + s.m_cls[m]] = 1.0
-    o = 1 + N_CLASSES
-    out[o] = s.hp[m] / s.m_max_hp[m]
-    out[o + 1] = s.hp[m] / 20000.0
-    out[o + 2] = s.np[m] / C.NP_FULL
-    out[o + 3] = s.np[m] >= C.NP_FULL
-    for k in range(C.N_SKILLS):
-        out[o + 4 + k] = s.m_sk_cd[m, k] > 0 and s.cd[m, k] == 0
-        out[o + 7 + k] = s.cd[m, k] / 10.0
-        out[o + 10 + k] = s.m_sk_ally[m, k]
-    o += 13
-    buffs = np.empty(C.N_BUFF_KINDS)
-    buff_totals(s, m, buffs)
-    for i in range(9):  # ATK_UP .. DEF_UP
-        out[o + i] = buffs[i]
-    out[o + 9] = has_buff(s, m, C.TAUNT)  # values of these are unused: test presence
-    out[o + 10] = has_buff(s, m, C.EVADE)
-    out[o + 11] = has_buff(s, m, C.GUTS)
-    o += 12
-    out[o + s.m_np_card[m]] = 1.0
-    out[o + 3] = s.m_np_aoe[m]
-    out[o + 4] = s.m_np_mult[m] / 10.0
-    out[o + 5] = s.m_atk[m] / 10000.0
-    for c in range(5):
-        out[o + 6 + s.m_deck[m, c]] += 0.2
-    for e in range(C.N_ENEMIES):
-        if s.e_alive[e]:
-            out[o + 9 + e] = affinity(s, m, e) / 2.0
-
-
-@njit(cache=True)
-def write_enemy_obs(s, e, out):
-    if not s.e_alive[e]:
-        return
-    w = s.wave
-    out[0] = 1.0
-    out[1 + s.w_cls[w, e]] = 1.0
-    o = 1 + N_CLASSES
-    out[o] = max(s.e_hp[e], 0.0) / s.w_hp[w, e]
-    out[o + 1] = max(s.e_hp[e], 0.0) / 100000.0
-    out[o + 2] = s.e_charge[e] / 5.0
-    out[o + 3] = s.w_charge_max[w, e] / 5.0
-    out[o + 4] = s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]
-    out[o + 5] = s.w_np_aoe[w, e]
-    out[o + 6] = s.target == e
-    out[o + 7] = s.w_atk[w, e] / 10000.0
-
-
-@njit(cache=True)
-def write_card_obs(s, i, out):
-    card = int(s.hand[i])
-    m = card // 5
-    t = s.m_deck[m, card % 5]
-    out[0] = 1.0
-    out[1 + t] = 1.0
-    for j in range(C.N_FRONT):
-        if s.front[j] == m:
-            out[4 + j] = 1.0
-    out[7] = s.hand_stars[i] / 10.0
-    out[8] = min(s.hand_stars[i] * C.CRIT_PER_STAR, 1.0)
-    if s.target >= 0 and s.e_alive[s.target]:
-        out[9] = affinity(s, m, s.target) / 2.0
-
-
-@njit(cache=True)
-def card_owner_slot(s, i):
-    m = int(s.hand[i]) // 5
+def front_slot_of(s, m):
+    """Front slot of member ``m``, -1 if it is not on the front line."""
     for j in range(C.N_FRONT):
         if s.front[j] == m:
             return j
@@ -223,33 +136,126 @@ def card_owner_slot(s, i):
 
 
 @njit(cache=True)
+def write_state_obs(s, out):
+    out[:] = 0.0
+    out[GLOBAL_AT.phase_command] = s.phase == C.PHASE_COMMAND
+    out[GLOBAL_AT.phase_cards] = s.phase == C.PHASE_CARDS
+    out[GLOBAL_AT.wave + min(int(s.wave), C.MAX_WAVES - 1)] = 1.0
+    out[GLOBAL_AT.wave_total + int(s.n_waves) - 1] = 1.0
+    out[GLOBAL_AT.turn] = s.turn / max(int(s.max_turns), 1)
+    out[GLOBAL_AT.wave_turn] = s.wave_turn / 10.0
+    out[GLOBAL_AT.stars] = min(int(s.stars), 50) / 50.0
+    out[GLOBAL_AT.target + int(s.target)] = 1.0
+    out[GLOBAL_AT.target_changes_left] = (3 - s.target_changes) / 3.0
+    back = 0
+    for m in range(C.N_MEMBERS):
+        if s.m_present[m] and s.alive[m] and not s.fielded[m]:
+            back += 1
+    out[GLOBAL_AT.backline] = back / 3.0
+    for k in range(C.N_SKILLS):
+        out[GLOBAL_AT.master_ready + k] = s.mc_cd_max[k] > 0 and s.mc_cd[k] == 0
+        out[GLOBAL_AT.master_cooldown + k] = s.mc_cd[k] / 10.0
+    # On the command screen the hand is not shown yet: it still counts as unseen cards.
+    unseen_from = max(int(s.deck_pos) - C.HAND, 0) if s.phase == C.PHASE_COMMAND else int(s.deck_pos)
+    for i in range(unseen_from, s.deck_len):
+        card = int(s.deck[i])
+        j = front_slot_of(s, card_owner(card))
+        if j >= 0:
+            out[GLOBAL_AT.deck_left + N_TYPES * j + card_type(s, card)] += 0.2
+    out[GLOBAL_AT.deck_cycle] = (s.deck_len - unseen_from) / 15.0
+    for j in range(C.N_FRONT):
+        o = SERVANTS_START + j * SERVANT_SIZE
+        write_servant_obs(s, j, out[o:o + SERVANT_SIZE])
+    for e in range(C.N_ENEMIES):
+        o = ENEMIES_START + e * ENEMY_SIZE
+        write_enemy_obs(s, e, out[o:o + ENEMY_SIZE])
+    if s.phase == C.PHASE_CARDS:
+        for i in range(C.HAND):
+            o = CARDS_START + i * CARD_SIZE
+            write_card_obs(s, i, out[o:o + CARD_SIZE])
+
+
+@njit(cache=True)
+def write_servant_obs(s, j, out):
+    m = front_member(s, j)
+    if m < 0:
+        return
+    out[SERVANT_AT.present] = 1.0
+    out[SERVANT_AT.class_ + s.m_cls[m]] = 1.0
+    out[SERVANT_AT.hp_frac] = s.hp[m] / s.m_max_hp[m]
+    out[SERVANT_AT.hp] = s.hp[m] / 20000.0
+    out[SERVANT_AT.np] = s.np[m] / C.NP_FULL
+    out[SERVANT_AT.np_ready] = s.np[m] >= C.NP_FULL
+    for k in range(C.N_SKILLS):
+        out[SERVANT_AT.skill_ready + k] = s.m_sk_cd[m, k] > 0 and s.cd[m, k] == 0
+        out[SERVANT_AT.skill_cooldown + k] = s.cd[m, k] / 10.0
+        out[SERVANT_AT.skill_needs_ally + k] = s.m_sk_ally[m, k]
+    buffs = np.empty(C.N_BUFF_KINDS)
+    buff_totals(s, m, buffs)
+    for i in range(C.DEF_UP - C.ATK_UP + 1):  # ATK_UP .. DEF_UP
+        out[SERVANT_AT.buffs + i] = buffs[i]
+    out[SERVANT_AT.status] = has_buff(s, m, C.TAUNT)  # values of these are unused: test presence
+    out[SERVANT_AT.status + 1] = has_buff(s, m, C.EVADE)
+    out[SERVANT_AT.status + 2] = has_buff(s, m, C.GUTS)
+    out[SERVANT_AT.np_card + s.m_np_card[m]] = 1.0
+    out[SERVANT_AT.np_all] = s.m_np_aoe[m]
+    out[SERVANT_AT.np_multiplier] = s.m_np_mult[m] / 10.0
+    out[SERVANT_AT.atk] = s.m_atk[m] / 10000.0
+    for c in range(CARDS_PER_SERVANT):
+        out[SERVANT_AT.deck_types + s.m_deck[m, c]] += 0.2
+    for e in range(C.N_ENEMIES):
+        if s.e_alive[e]:
+            out[SERVANT_AT.affinity + e] = affinity(s, m, e) / 2.0
+
+
+@njit(cache=True)
+def write_enemy_obs(s, e, out):
+    if not s.e_alive[e]:
+        return
+    w = s.wave
+    out[ENEMY_AT.alive] = 1.0
+    out[ENEMY_AT.class_ + s.w_cls[w, e]] = 1.0
+    out[ENEMY_AT.hp_frac] = max(s.e_hp[e], 0.0) / s.w_hp[w, e]
+    out[ENEMY_AT.hp] = max(s.e_hp[e], 0.0) / 100000.0
+    out[ENEMY_AT.charge] = s.e_charge[e] / 5.0
+    out[ENEMY_AT.charge_max] = s.w_charge_max[w, e] / 5.0
+    out[ENEMY_AT.charge_full] = s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]
+    out[ENEMY_AT.np_all] = s.w_np_aoe[w, e]
+    out[ENEMY_AT.targeted] = s.target == e
+    out[ENEMY_AT.atk] = s.w_atk[w, e] / 10000.0
+
+
+@njit(cache=True)
+def write_card_obs(s, i, out):
+    card = int(s.hand[i])
+    m = card_owner(card)
+    out[CARD_AT.visible] = 1.0
+    out[CARD_AT.type + card_type(s, card)] = 1.0
+    j = front_slot_of(s, m)
+    if j >= 0:
+        out[CARD_AT.owner + j] = 1.0
+    out[CARD_AT.stars] = s.hand_stars[i] / 10.0
+    out[CARD_AT.crit] = min(s.hand_stars[i] * C.CRIT_PER_STAR, 1.0)
+    if s.target >= 0 and s.e_alive[s.target]:
+        out[CARD_AT.affinity] = affinity(s, m, s.target) / 2.0
+
+
+@njit(cache=True)
 def write_features_obs(s, out):
     """The Features contract's flat encoding (fgo_env.features), from the true state."""
     out[:] = 0.0
-    phase = 2 if s.phase == C.PHASE_DONE else int(s.phase)
-    out[phase] = 1.0
-    out[3 + min(int(s.wave), 2)] = 1.0
-    out[6 + int(s.n_waves) - 1] = 1.0
+    phase = FEATURES_PHASE_OTHER if s.phase == C.PHASE_DONE else int(s.phase)
+    out[PHASE_AT + phase] = 1.0
+    out[WAVE_AT + min(int(s.wave), C.MAX_WAVES - 1)] = 1.0
+    out[WAVE_TOTAL_AT + int(s.n_waves) - 1] = 1.0
     if s.phase == C.PHASE_CARDS:
         for i in range(C.HAND):
             card = int(s.hand[i])
-            out[9 + 6 * i + s.m_deck[card // 5, card % 5]] = 1.0
-            j = card_owner_slot(s, i)
+            out[CARD_TYPE_AT + CARD_STRIDE * i + card_type(s, card)] = 1.0
+            j = front_slot_of(s, card_owner(card))
             if j >= 0:
-                out[9 + 6 * i + 3 + j] = 1.0
+                out[CARD_OWNER_AT + CARD_STRIDE * i + j] = 1.0
     if s.phase != C.PHASE_DONE:
         for j in range(C.N_FRONT):
             m = front_member(s, j)
-            out[9 + 6 * C.HAND + j] = m >= 0 and s.np[m] >= C.NP_FULL
-
-
-def observation_table() -> str:
-    """The ``state`` vector as a Markdown table (docs/env.md embeds it; a test keeps them equal)."""
-    rows = ["| index | field | meaning |", "|---|---|---|"]
-    for name, sl, doc in OBS_FIELDS:
-        if name.startswith(("servant", "enemy", "card")) and not name.startswith(("servant1.", "enemy1.",
-                                                                                  "card1.")):
-            continue
-        idx = str(sl.start) if sl.stop - sl.start == 1 else f"{sl.start}-{sl.stop - 1}"
-        rows.append(f"| {idx} | `{name}` | {doc} |")
-    return "\n".join(rows)
+            out[NP_READY_AT + j] = m >= 0 and s.np[m] >= C.NP_FULL

@@ -13,7 +13,11 @@ from numba import njit
 
 from . import constants as C
 from . import rng
-from .actions import ATTACK, CARDS_BASE, MASTER_BASE, MAX_TARGET_CHANGES, TARGET_BASE, TRIPLES
+from .actions import (ATTACK, CARDS_PER_SERVANT, KIND_ATTACK, KIND_INVALID, KIND_MASTER, KIND_SKILL,
+                      KIND_TARGET, MAX_TARGET_CHANGES, N_COMMAND_ACTIONS, N_SLOTS, N_TRIPLES, TARGET_BASE,
+                      TRIPLES, action_kind, card_id,
+                      card_owner, card_slots, card_type, decode_cards, decode_master, decode_skill,
+                      decode_target, np_card_front, np_card_slot, triple_action, triple_slots)
 from .formulas import (card_term_jit, crit_chance_jit, damage_jit, defence_np_gain_jit,
                        np_after_gain_jit, np_gain_jit, star_drop_rate_jit, stars_from_rate_jit)
 
@@ -181,8 +185,8 @@ def rebuild_deck(s):
     for j in range(C.N_FRONT):
         m = front_member(s, j)
         if m >= 0:
-            for c in range(5):
-                s.deck[n] = m * 5 + c
+            for c in range(CARDS_PER_SERVANT):
+                s.deck[n] = card_id(m, c)
                 n += 1
     for i in range(n - 1, 0, -1):
         k = rng.randint(s.seed, s.turn, rng.SHUFFLE, i, i + 1)
@@ -205,17 +209,6 @@ def deal(s):
     s.deck_pos += C.HAND
 
 
-@njit(cache=True)
-def card_member(s, card):
-    return int(card) // 5
-
-
-@njit(cache=True)
-def card_type(s, card):
-    c = int(card)
-    return int(s.m_deck[c // 5, c % 5])
-
-
 # ----------------------------------------------------------------------------- stars (§4.2)
 
 @njit(cache=True)
@@ -231,7 +224,7 @@ def distribute_stars(s):
         order[i] = order[k]
         order[k] = tmp
     for i in range(C.HAND):
-        weights[i] = s.m_star_absorb[card_member(s, s.hand[i])]
+        weights[i] = s.m_star_absorb[card_owner(int(s.hand[i]))]
     weights[order[0]] += C.STAR_BONUS_WEIGHTS[0]
     weights[order[1]] += C.STAR_BONUS_WEIGHTS[1]
     weights[order[2]] += C.STAR_BONUS_WEIGHTS[2]
@@ -356,11 +349,12 @@ def decode_chain(s, a, b, c):
     slots = (a, b, c)
     for i in range(3):
         slot = slots[i]
-        if slot < C.HAND:
-            card = s.hand[slot]
-            members[i], types[i], stars_on[i] = card_member(s, card), card_type(s, card), s.hand_stars[slot]
+        j = np_card_front(slot)
+        if j < 0:
+            card = int(s.hand[slot])
+            members[i], types[i], stars_on[i] = card_owner(card), card_type(s, card), s.hand_stars[slot]
         else:
-            members[i] = front_member(s, slot - C.HAND)
+            members[i] = front_member(s, j)
             types[i] = s.m_np_card[members[i]]
             is_np[i] = True
     return members, types, is_np, stars_on
@@ -680,14 +674,15 @@ def refusal(s, a):
     Once the battle is over (phase done) the only legal action is Attack (39), a no-op: a mask
     is never empty, so masked samplers work on the step after the end.
     """
-    if a < 0 or a >= CARDS_BASE + TRIPLES.shape[0]:
+    kind = action_kind(a)
+    if kind == KIND_INVALID:
         return OUT_OF_RANGE, 0, 0
     if s.phase == C.PHASE_DONE:
-        if a == ATTACK:
+        if kind == KIND_ATTACK:
             return LEGAL, 0, 0
         return GAME_OVER, 0, 0
-    if a < MASTER_BASE:
-        slot, k, ally = a // 9, (a % 9) // 3, a % 3
+    if kind == KIND_SKILL:
+        slot, k, ally = decode_skill(a)
         if s.phase != C.PHASE_COMMAND:
             return SKILL_SCREEN, slot, 0
         m = front_member(s, slot)
@@ -698,8 +693,8 @@ def refusal(s, a):
         if s.cd[m, k] > 0:
             return SKILL_COOLDOWN, slot, int(s.cd[m, k])
         return _ally_refusal(s, s.m_sk_ally[m, k] != 0, ally)
-    if a < TARGET_BASE:
-        k, ally = (a - MASTER_BASE) // 3, (a - MASTER_BASE) % 3
+    if kind == KIND_MASTER:
+        k, ally = decode_master(a)
         if s.phase != C.PHASE_COMMAND:
             return MASTER_SCREEN, k, 0
         if s.mc_cd_max[k] <= 0:
@@ -707,8 +702,8 @@ def refusal(s, a):
         if s.mc_cd[k] > 0:
             return MASTER_COOLDOWN, k, int(s.mc_cd[k])
         return _ally_refusal(s, s.mc_ally[k] != 0, ally)
-    if a < ATTACK:
-        e = a - TARGET_BASE
+    if kind == KIND_TARGET:
+        e = decode_target(a)
         if not s.e_alive[e]:
             return TARGET_DEAD, e, 0
         if e == s.target:
@@ -716,17 +711,15 @@ def refusal(s, a):
         if s.target_changes >= MAX_TARGET_CHANGES:
             return TARGET_LIMIT, e, 0
         return LEGAL, 0, 0
-    if a == ATTACK:
+    if kind == KIND_ATTACK:
         if s.phase == C.PHASE_COMMAND:
             return LEGAL, 0, 0
         return ATTACK_TWICE, 0, 0
     if s.phase != C.PHASE_CARDS:
         return CARDS_SCREEN, 0, 0
-    k = a - CARDS_BASE
-    for i in range(3):
-        slot = TRIPLES[k, i]
-        if slot >= C.HAND:
-            j = slot - C.HAND
+    for slot in card_slots(a):
+        j = np_card_front(slot)
+        if j >= 0:
             m = front_member(s, j)
             if m < 0:
                 return NP_NO_SERVANT, j, 0
@@ -752,16 +745,17 @@ def write_mask(s, out):
     for a in range(TARGET_BASE, ATTACK):
         out[a] = is_legal(s, a)
     if s.phase == C.PHASE_COMMAND:
-        for a in range(ATTACK + 1):
+        for a in range(N_COMMAND_ACTIONS):
             out[a] = is_legal(s, a)
         return
-    ready = np.zeros(8, np.bool_)
+    ready = np.zeros(N_SLOTS, np.bool_)
     ready[:C.HAND] = True
     for j in range(C.N_FRONT):
         m = front_member(s, j)
-        ready[C.HAND + j] = m >= 0 and s.np[m] >= C.NP_FULL
-    for k in range(TRIPLES.shape[0]):
-        out[CARDS_BASE + k] = ready[TRIPLES[k, 0]] and ready[TRIPLES[k, 1]] and ready[TRIPLES[k, 2]]
+        ready[np_card_slot(j)] = m >= 0 and s.np[m] >= C.NP_FULL
+    for k in range(N_TRIPLES):
+        a, b, c = triple_slots(k)
+        out[triple_action(k)] = ready[a] and ready[b] and ready[c]
 
 
 @njit(cache=True)
@@ -771,17 +765,20 @@ def apply_action(s, a):
     if s.phase == C.PHASE_DONE:
         return False
     s.decisions += 1
-    if a < MASTER_BASE:
-        use_skill(s, a // 9, (a % 9) // 3, a % 3)
-    elif a < TARGET_BASE:
-        use_master_skill(s, (a - MASTER_BASE) // 3, (a - MASTER_BASE) % 3)
-    elif a < ATTACK:
-        s.target = a - TARGET_BASE
+    kind = action_kind(a)
+    if kind == KIND_SKILL:
+        slot, k, ally = decode_skill(a)
+        use_skill(s, slot, k, ally)
+    elif kind == KIND_MASTER:
+        k, ally = decode_master(a)
+        use_master_skill(s, k, ally)
+    elif kind == KIND_TARGET:
+        s.target = decode_target(a)
         s.target_changes += 1
-    elif a == ATTACK:
+    elif kind == KIND_ATTACK:
         distribute_stars(s)
         s.phase = C.PHASE_CARDS
     else:
-        resolve_turn(s, TRIPLES[a - CARDS_BASE])
+        resolve_turn(s, TRIPLES[decode_cards(a)])
         return True
     return False

@@ -74,6 +74,9 @@ def new_state(batch: int) -> np.ndarray:
     return np.zeros(batch, STATE_DTYPE)
 
 
-def card_owner(card: int) -> int:
-    """Party member owning card id ``card`` (ids are member * 5 + index in its deck)."""
-    return card // 5
+def record_batch(record: np.void) -> np.ndarray:
+    """A batch of one game over ``record`` (a row of a state array, e.g. ``env.unwrapped.state[0]``):
+    a read-only (1,) state array sharing the record's memory, as the compiled kernels take."""
+    if getattr(record, "dtype", None) != STATE_DTYPE or getattr(record, "shape", None) != ():
+        raise TypeError(f"not a game record (a row of a STATE_DTYPE array): {type(record).__name__}")
+    return np.frombuffer(record, STATE_DTYPE)

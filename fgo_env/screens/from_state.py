@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import constants as C
+from ..engine.actions import card_owner, card_type
 from ..engine.explain import turn_summary
 from .scene import CardView, EnemyView, Scene, ServantView
 
@@ -56,9 +57,9 @@ def _cards(rec, quest, catalogue) -> tuple:
     front = [int(x) for x in rec["front"]]
     cards = []
     for i, card in enumerate(np.asarray(rec["hand"], dtype=int)):
-        m = card // 5
+        m = int(card_owner(card))
         sv = catalogue.servants[quest.party[m]]
-        cards.append(CardView(card_type=int(rec["m_deck"][m, card % 5]), owner_slot=front.index(m),
+        cards.append(CardView(card_type=int(card_type(rec, card)), owner_slot=front.index(m),
                               owner_key=sv.id, owner_cls=sv.cls,
                               crit_percent=min(int(rec["hand_stars"][i]) * 10, 100), affinity=_affinity(rec, m)))
     return tuple(cards)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.actions import MASTER_BASE, TARGET_BASE, describe
+from ..engine.actions import KIND_MASTER, KIND_SKILL, action_kind, decode_master, decode_skill, describe
 from ..screens import layout
 from ..screens.from_state import transition_scenes
 from . import overlay as ov
@@ -71,11 +71,14 @@ def call_policy(policy: Policy, observation: np.ndarray, mask: np.ndarray) -> tu
 def takes_ally(rec, action: int) -> bool:
     """Whether skill or master-skill ``action`` is cast on an ally (shows the ally popup)."""
     a = int(action)
-    if a < MASTER_BASE:
-        m = int(rec["front"][a // 9])
-        return m >= 0 and bool(rec["m_sk_ally"][m, (a % 9) // 3])
-    if a < TARGET_BASE:
-        return bool(rec["mc_ally"][(a - MASTER_BASE) // 3])
+    kind = action_kind(a)
+    if kind == KIND_SKILL:
+        slot, skill, _ = decode_skill(a)
+        m = int(rec["front"][slot])
+        return m >= 0 and bool(rec["m_sk_ally"][m, skill])
+    if kind == KIND_MASTER:
+        skill, _ = decode_master(a)
+        return bool(rec["mc_ally"][skill])
     return False
 
 
@@ -405,7 +408,7 @@ class WatchApp(ViewerBase):
         mask = np.asarray(self.info["action_mask"])
         action, info = call_policy(self.policy, self.obs, mask)
         scene = self.core.scene()
-        targeted = scene.kind == "command" and action < TARGET_BASE and takes_ally(self.rec, action)
+        targeted = scene.kind == "command" and takes_ally(self.rec, action)
         name, rows = ov.explain_choices(info, action, k=6, mask=mask)
         self.decision = self.pending = _Decision(action, info, scene.kind, rows, name)
         self._show(_Item(ov.highlight_scene(scene, action, targeted), 1.0 / self.fps, action, targeted,

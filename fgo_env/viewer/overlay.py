@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine.actions import ATTACK, CARDS_BASE, MASTER_BASE, N_ACTIONS, TARGET_BASE, TRIPLES, describe
+from ..engine import actions as A  # A.card_slots: this module's card_slots also answers None
+from ..engine.actions import N_ACTIONS, describe
 from ..screens.scene import Scene
 
 # Colours of the viewer's own chrome (the game screen keeps the renderer's palette).
@@ -102,15 +103,15 @@ def format_value(value: float, name: str) -> str:
 
 def card_slots(action: int) -> tuple[int, int, int] | None:
     """The three card slots (0-4 face, 5-7 NP) a card action plays, or None."""
-    if CARDS_BASE <= int(action) < N_ACTIONS:
-        a, b, c = (int(x) for x in TRIPLES[int(action) - CARDS_BASE])
+    if A.action_kind(int(action)) == A.KIND_CARDS:
+        a, b, c = (int(x) for x in A.card_slots(int(action)))
         return a, b, c
     return None
 
 
 def np_orders(slots: Iterable[int]) -> dict[int, int]:
     """``{front slot j: chain position 1-3}`` of the NP cards among chosen card ``slots``."""
-    return {s - 5: i + 1 for i, s in enumerate(slots) if s >= 5}
+    return {A.np_card_front(s): i + 1 for i, s in enumerate(slots) if A.np_card_front(s) >= 0}
 
 
 def highlight_scene(scene: Scene, action: int | None, targeted: bool = False) -> Scene:
@@ -125,15 +126,16 @@ def highlight_scene(scene: Scene, action: int | None, targeted: bool = False) ->
     a = int(action)
     slots = card_slots(a)
     if slots is not None and scene.kind == "cards" and scene.cards:
-        order = {s: i + 1 for i, s in enumerate(slots) if s < 5}
+        order = {s: i + 1 for i, s in enumerate(slots) if A.np_card_front(s) < 0}
         cards = tuple(dataclasses.replace(c, selected_order=order.get(i, 0))
                       for i, c in enumerate(scene.cards))
         return dataclasses.replace(scene, cards=cards)
     if scene.kind != "command":
         return scene
-    if MASTER_BASE <= a < TARGET_BASE:
+    kind = A.action_kind(a)
+    if kind == A.KIND_MASTER:
         return dataclasses.replace(scene, master_menu_open=not targeted, ally_target_open=targeted)
-    if a < MASTER_BASE and targeted:
+    if kind == A.KIND_SKILL and targeted:
         return dataclasses.replace(scene, ally_target_open=True)
     return scene
 
@@ -143,20 +145,20 @@ def choice_elements(action: int | None, kind: str, targeted: bool = False) -> li
     if action is None or kind not in ("command", "cards"):
         return []
     a = int(action)
-    if a < MASTER_BASE and kind == "command":
-        slot, rest = divmod(a, 9)
-        skill, ally = divmod(rest, 3)
+    what = A.action_kind(a)
+    if what == A.KIND_SKILL and kind == "command":
+        slot, skill, ally = A.decode_skill(a)
         return [f"popup/ally{ally}"] if targeted else [f"servant{slot}/skill{skill}"]
-    if a < TARGET_BASE and kind == "command":
-        skill, ally = divmod(a - MASTER_BASE, 3)
+    if what == A.KIND_MASTER and kind == "command":
+        skill, ally = A.decode_master(a)
         return [f"popup/ally{ally}"] if targeted else [f"master/skill{skill}"]
-    if a < ATTACK:
-        return [f"enemy{a - TARGET_BASE}/panel"]
-    if a == ATTACK and kind == "command":
+    if what == A.KIND_TARGET:
+        return [f"enemy{A.decode_target(a)}/panel"]
+    if what == A.KIND_ATTACK and kind == "command":
         return ["attack/button"]
     slots = card_slots(a)
     if slots is not None and kind == "cards":
-        return [f"card{s}/face" if s < 5 else f"np{s - 5}/card" for s in slots]
+        return [f"card{s}/face" if A.np_card_front(s) < 0 else f"np{A.np_card_front(s)}/card" for s in slots]
     return []
 
 

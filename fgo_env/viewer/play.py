@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..engine import constants as C
-from ..engine.actions import (ATTACK, cards_action, describe, master_action, skill_action,
-                              target_action)
+from ..engine.actions import (ATTACK, cards_action, describe, master_action, np_card_front, np_card_slot,
+                              skill_action, target_action)
 from ..engine.explain import invalid_reason
 from ..screens import layout
 from ..screens.from_state import transition_scenes
@@ -205,7 +205,7 @@ class PlayApp(ViewerBase):
             self.selected.remove(slot)
             self.dirty = True
             return
-        if slot >= C.HAND:
+        if np_card_front(slot) >= 0:
             others = [s for s in range(C.HAND) if s not in self.selected][:2]
             probe = cards_action(slot, *others)  # a triple whose only possible fault is this NP card
             reason = invalid_reason(self.rec, probe)
@@ -285,7 +285,7 @@ class PlayApp(ViewerBase):
         elif hit.name == "card":
             self.pick_card(hit.index)
         elif hit.name == "np_card":
-            self.pick_card(C.HAND + hit.index)
+            self.pick_card(np_card_slot(hit.index))
         elif hit.name == "back":
             self.back()
 
@@ -348,7 +348,7 @@ class PlayApp(ViewerBase):
             if digit is not None and 1 <= digit <= 5:
                 self.pick_card(digit - 1)
             elif key in (pg.K_q, pg.K_w, pg.K_e):
-                self.pick_card(C.HAND + {pg.K_q: 0, pg.K_w: 1, pg.K_e: 2}[key])
+                self.pick_card(np_card_slot({pg.K_q: 0, pg.K_w: 1, pg.K_e: 2}[key]))
             elif key in (pg.K_BACKSPACE, pg.K_b):
                 self.back()
             elif key in (pg.K_a, pg.K_RETURN, pg.K_KP_ENTER):
@@ -421,7 +421,8 @@ class PlayApp(ViewerBase):
         w.wrapped(self.core.quest.name, ov.INK)
         w.gap(0.3)
         if self.kind == "cards" or self.selected:
-            chain = [f"card {s + 1}" if s < C.HAND else f"NP {s - C.HAND + 1}" for s in self.selected]
+            chain = [f"card {s + 1}" if np_card_front(s) < 0 else f"NP {np_card_front(s) + 1}"
+                     for s in self.selected]
             w.text("chain: " + (" > ".join(chain) if chain else "(none yet)"), ov.GOLD)
         elif self.popup == "ally_target" and self.pending is not None:
             what, a, b = self.pending

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.actions import TARGET_BASE
 from ..screens.from_state import transition_scenes
 from . import overlay as ov
 from .app import Policy, ResetHook, call_policy, takes_ally
@@ -51,7 +50,7 @@ def episode_frames(env, policy: Policy, *, seed: int | None = None, reset: Reset
         action, _ = call_policy(policy, obs, mask)
         scene = core.scene()
         if highlight:
-            targeted = scene.kind == "command" and action < TARGET_BASE and takes_ally(core.state[0], action)
+            targeted = scene.kind == "command" and takes_ally(core.state[0], action)
             yield _annotated(renderer, ov.highlight_scene(scene, action, targeted), action, targeted)
         else:
             yield renderer.render(scene)

@@ -11,20 +11,13 @@ from agents.scripted.priority import (PENDRAGON_SPEC, PendragonAgent, PriorityAg
                                       parse_spec)
 from fgo_env.engine import constants as C
 from fgo_env.engine import rules
-from fgo_env.engine.actions import ATTACK, CARDS_BASE, N_ACTIONS, TRIPLES
+from fgo_env.engine.actions import (ATTACK, KIND_CARDS, N_ACTIONS, action_kind, card_id, card_slots,
+                                    decode_skill)
 from fgo_env.env import FGOEnv
 
 LANCER, ARCHER = C.CLASSES.index("lancer"), C.CLASSES.index("archer")
 # farming_3wave front line: 0 Saber (QAABB), 1 Rider (QQAAB), 2 Caster (QAAAB)
 SABER, RIDER, CAST = 0, 1, 2
-
-
-class FakeEnv:
-    """Just what the agents read: ``env.unwrapped.state``."""
-
-    def __init__(self, state):
-        self.state = state
-        self.unwrapped = self
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -85,13 +78,13 @@ def test_agent_rejects_bad_spec():
 def card_of(st, member, card_type, nth=0):
     """Card id of the ``nth`` card of ``card_type`` in ``member``'s deck."""
     idx = [c for c in range(5) if st["m_deck"][0, member, c] == card_type]
-    return member * 5 + idx[nth]
+    return card_id(member, idx[nth])
 
 
 @pytest.fixture
 def card_screen(battle):
-    """``card_screen(hand, target_cls=LANCER, np=(0,0,0), wave=0)`` -> (FakeEnv, mask) with the
-    given hand of (member, type, nth) on farming_3wave's card screen."""
+    """``card_screen(hand, target_cls=LANCER, np=(0,0,0), wave=0)`` -> (game record, mask) with
+    the given hand of (member, type, nth) on farming_3wave's card screen."""
 
     def make_screen(hand, target_cls=LANCER, nps=(0, 0, 0), wave=0):
         st = battle("farming_3wave", seed=3)
@@ -104,17 +97,16 @@ def card_screen(battle):
         st["target"][0] = 0
         mask = np.zeros(N_ACTIONS, np.bool_)
         rules.write_mask(st[0], mask)
-        return FakeEnv(st), mask
+        return st[0], mask
 
     return make_screen
 
 
-def play(agent, env, mask):
-    agent.reset(env)
-    a = agent.act(None, mask)
+def play(agent, record, mask):
+    a = agent.act_on_record(record, mask)
     assert mask[a]
-    assert a >= CARDS_BASE, f"expected a card action, got {a}"
-    return tuple(int(x) for x in TRIPLES[a - CARDS_BASE])
+    assert action_kind(a) == KIND_CARDS, f"expected a card action, got {a}"
+    return tuple(int(x) for x in card_slots(a))
 
 
 A, B, Q = C.ARTS, C.BUSTER, C.QUICK
@@ -122,53 +114,53 @@ A, B, Q = C.ARTS, C.BUSTER, C.QUICK
 
 def test_fga_priority_orders_by_affinity_then_type(card_screen):
     # Target an Archer: the Saber's cards are RESIST, the Rider's and Caster's neutral.
-    env, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (CAST, Q, 0), (RIDER, B, 0), (CAST, A, 0)],
+    rec, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (CAST, Q, 0), (RIDER, B, 0), (CAST, A, 0)],
                             target_cls=ARCHER)
-    assert play(PriorityAgent("WB>WA>WQ>B>A>Q>RB>RA>RQ brave=off"), env, mask) == (3, 1, 4)
+    assert play(PriorityAgent("WB>WA>WQ>B>A>Q>RB>RA>RQ brave=off"), rec, mask) == (3, 1, 4)
     # Against Lancers the Saber's Buster is WEAK and goes first.
-    env, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (CAST, Q, 0), (RIDER, B, 0), (CAST, A, 0)],
+    rec, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (CAST, Q, 0), (RIDER, B, 0), (CAST, A, 0)],
                             target_cls=LANCER)
-    assert play(PriorityAgent("WB>WA>WQ>B>A>Q>RB>RA>RQ brave=off"), env, mask) == (0, 3, 1)
+    assert play(PriorityAgent("WB>WA>WQ>B>A>Q>RB>RA>RQ brave=off"), rec, mask) == (0, 3, 1)
 
 
 def test_pendragon_prefers_arts_then_buster(card_screen):
     # no brave chain (2 Rider cards at most), no colour chain (2 Arts, 2 Busters)
-    env, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (CAST, Q, 0), (RIDER, B, 0), (CAST, A, 0)],
+    rec, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (CAST, Q, 0), (RIDER, B, 0), (CAST, A, 0)],
                             target_cls=ARCHER)
-    assert play(PendragonAgent(), env, mask) == (1, 4, 0)
+    assert play(PendragonAgent(), rec, mask) == (1, 4, 0)
 
 
 def test_pendragon_brave_chain_first(card_screen):
     # The Rider can make a brave chain (Q, A, B); the Arts chain (Rider A, Caster A, Saber A) loses to it.
-    env, mask = card_screen([(RIDER, Q, 0), (RIDER, A, 0), (RIDER, B, 0), (CAST, A, 0), (SABER, A, 0)])
-    assert play(PendragonAgent(), env, mask) == (1, 2, 0)  # brave, played A > B > Q
+    rec, mask = card_screen([(RIDER, Q, 0), (RIDER, A, 0), (RIDER, B, 0), (CAST, A, 0), (SABER, A, 0)])
+    assert play(PendragonAgent(), rec, mask) == (1, 2, 0)  # brave, played A > B > Q
     # Without the brave preference the colour chain wins.
-    assert play(PriorityAgent("A>B>Q brave=off chain=colour"), env, mask) == (1, 3, 4)
+    assert play(PriorityAgent("A>B>Q brave=off chain=colour"), rec, mask) == (1, 3, 4)
     # brave=avoid with no chain preference: the best ranks that are not all one servant's.
-    assert play(PriorityAgent("A>B>Q brave=avoid"), env, mask) == (1, 3, 4)
+    assert play(PriorityAgent("A>B>Q brave=avoid"), rec, mask) == (1, 3, 4)
 
 
 def test_pendragon_colour_chain_beats_arts(card_screen):
     # A Buster chain is possible, an Arts chain is not: the colour chain comes before Arts.
-    env, mask = card_screen([(SABER, B, 0), (RIDER, B, 0), (CAST, B, 0), (RIDER, A, 0), (SABER, A, 0)])
-    assert play(PendragonAgent(), env, mask) == (0, 1, 2)
-    assert play(PriorityAgent("A>B>Q brave=off"), env, mask) == (3, 4, 0)
+    rec, mask = card_screen([(SABER, B, 0), (RIDER, B, 0), (CAST, B, 0), (RIDER, A, 0), (SABER, A, 0)])
+    assert play(PendragonAgent(), rec, mask) == (0, 1, 2)
+    assert play(PriorityAgent("A>B>Q brave=off"), rec, mask) == (3, 4, 0)
 
 
 def test_np_timing_options(card_screen):
     hand = [(SABER, B, 0), (RIDER, A, 0), (CAST, Q, 0), (RIDER, B, 0), (CAST, A, 0)]
-    env, mask = card_screen(hand, nps=(10000, 0, 0))
-    assert play(PriorityAgent("B>A>Q brave=off np=ready"), env, mask) == (5, 0, 3)  # NP first
-    assert play(PriorityAgent("B>A>Q brave=off np=off"), env, mask) == (0, 3, 1)
-    assert play(PriorityAgent("B>A>Q brave=off np=wave3"), env, mask) == (0, 3, 1)
-    assert play(PriorityAgent("B>A>Q brave=off np=last"), env, mask) == (0, 3, 1)
-    env, mask = card_screen(hand, nps=(10000, 0, 0), wave=2)
-    assert play(PriorityAgent("B>A>Q brave=off np=wave3"), env, mask)[0] == 5
-    assert play(PriorityAgent("B>A>Q brave=off np=last"), env, mask)[0] == 5
+    rec, mask = card_screen(hand, nps=(10000, 0, 0))
+    assert play(PriorityAgent("B>A>Q brave=off np=ready"), rec, mask) == (5, 0, 3)  # NP first
+    assert play(PriorityAgent("B>A>Q brave=off np=off"), rec, mask) == (0, 3, 1)
+    assert play(PriorityAgent("B>A>Q brave=off np=wave3"), rec, mask) == (0, 3, 1)
+    assert play(PriorityAgent("B>A>Q brave=off np=last"), rec, mask) == (0, 3, 1)
+    rec, mask = card_screen(hand, nps=(10000, 0, 0), wave=2)
+    assert play(PriorityAgent("B>A>Q brave=off np=wave3"), rec, mask)[0] == 5
+    assert play(PriorityAgent("B>A>Q brave=off np=last"), rec, mask)[0] == 5
     # an NP counts for the brave chain: Saber NP + the Saber's two face cards
-    env, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (SABER, A, 0), (RIDER, B, 0), (CAST, A, 0)],
+    rec, mask = card_screen([(SABER, B, 0), (RIDER, A, 0), (SABER, A, 0), (RIDER, B, 0), (CAST, A, 0)],
                             nps=(10000, 0, 0))
-    assert play(PendragonAgent(), env, mask) == (5, 2, 0)
+    assert play(PendragonAgent(), rec, mask) == (5, 2, 0)
 
 
 def test_np_wave_on_short_quests(battle):
@@ -186,7 +178,7 @@ def test_skills_held_until_the_np_turn():
     a = held.act(obs, info["action_mask"])
     rec = env.state[0]
     if a != ATTACK:  # only defensive / utility skills are allowed before wave 3
-        slot, k = a // 9, (a % 9) // 3
+        slot, k, _ = decode_skill(a)
         kinds = rec["m_eff_kind"][int(rec["front"][slot]), k]
         assert not ({int(x) for x in kinds} & {C.NP_CHARGE, C.ATK_UP, C.ARTS_UP, C.BUSTER_UP, C.QUICK_UP,
                                                 C.NP_DMG_UP, C.CRIT_DMG_UP})

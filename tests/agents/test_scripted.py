@@ -19,7 +19,7 @@ from agents.registry import agent_class, make, names, register
 from agents.scripted import GreedyAgent, RandomAgent
 from fgo_env.content.generator import generate_quest
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, CARDS_BASE
+from fgo_env.engine.actions import ATTACK, KIND_CARDS, action_kind
 
 
 def play(env, agent, seed: int, check=None) -> tuple[list[int], dict]:
@@ -131,14 +131,13 @@ def test_greedy_ignores_hidden_state_and_explains_its_choice() -> None:
 
     def check(env, action, info):
         state = env.unwrapped.state
-        if info["phase"] == "cards" and action >= CARDS_BASE:
+        if info["phase"] == "cards" and action_kind(action) == KIND_CARDS:
             assert action in agent.last_info["scores"]
         twin = state.copy()
         twin[0]["seed"] = np.uint64(int(twin[0]["seed"]) ^ 0x5DEECE66D)
         if info["phase"] == "command":
             twin[0]["hand"] = twin[0]["hand"][::-1]
-        probe._state = twin
-        assert probe.act(None, info["action_mask"]) == action
+        assert probe.act_on_record(twin[0], info["action_mask"]) == action
         checked[info["phase"]] += 1
 
     for seed in range(3):
@@ -200,3 +199,35 @@ def test_ladder_helpers_and_demo_reports(tmp_path) -> None:
     assert ladder_problems(ladder) == ["easy: every agent always wins"]
     table = markdown_table(ladder)
     assert "**no**" in table and "| ok |" in table
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("random", {"seed": 4}), ("greedy", {}), ("priority", {}), ("pendragon", {}),
+    ("search", {"budget": 8, "horizon": 1, "top_n": 3, "seed": 2})])
+def test_act_on_record_decides_as_act(name, kwargs):
+    """``act_on_record(env.unwrapped.state[0], mask)`` needs no ``reset`` and decides, explains
+    and draws exactly as ``reset(env)`` + ``act(obs, mask)``."""
+    env = gym.make("fgo_env/Battle-v0", quest="farming_3wave")
+    by_env, by_record = make(name, **kwargs), make(name, **kwargs)
+    obs, info = env.reset(seed=6)
+    by_env.reset(env)
+    for _ in range(40):
+        record = env.unwrapped.state[0]
+        action = by_record.act_on_record(record, info["action_mask"])
+        assert by_env.act(obs, info["action_mask"]) == action
+        assert repr(by_env.last_info.get("scores")) == repr(by_record.last_info.get("scores"))
+        obs, _, term, trunc, info = env.step(action)
+        if term or trunc:
+            break
+
+
+def test_act_on_record_cannot_write_the_record():
+    """The compiled scorers get a read-only view of the record (no copy, no writes)."""
+    from fgo_env.engine.state import record_batch
+
+    env = gym.make("fgo_env/Battle-v0", quest="farming_3wave")
+    env.reset(seed=1)
+    view = record_batch(env.unwrapped.state[0])
+    assert not view.flags.writeable and np.shares_memory(view, env.unwrapped.state)
+    with pytest.raises(TypeError, match="not a game record"):
+        record_batch(env.unwrapped.state)

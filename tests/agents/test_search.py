@@ -11,27 +11,18 @@ from agents.scripted.greedy import GreedyAgent
 from agents.search import SearchAgent
 from agents.search.planner import determinize
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, CARDS_BASE
+from fgo_env.engine.actions import ATTACK, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES
 from fgo_env.env import FGOEnv
 
 SMALL = {"budget": 24, "top_n": 6, "horizon": 3}
 
 
-class FakeEnv:
-    """Just what the agents read: ``env.unwrapped.state``."""
-
-    def __init__(self, state):
-        self.state = state
-        self.unwrapped = self
-
-
 def decide(state, **kw):
     agent = SearchAgent(seed=7, **kw)
-    agent.reset(FakeEnv(state))
-    mask = np.zeros(CARDS_BASE + 336, np.bool_)
+    mask = np.zeros(N_ACTIONS, np.bool_)
     from fgo_env.engine.rules import write_mask
     write_mask(state[0], mask)
-    a = agent.act(None, mask)
+    a = agent.act_on_record(state[0], mask)
     assert mask[a]
     return a, agent.last_info
 
@@ -106,7 +97,6 @@ def test_determinize_keeps_the_cards_and_uses_only_its_seed():
 def test_playouts_use_fresh_seeds_from_the_agent_rng():
     command, _ = screens()
     agent = SearchAgent(seed=3, **SMALL)
-    agent.reset(FakeEnv(command))
     drawn = []
 
     class Spy:
@@ -122,9 +112,9 @@ def test_playouts_use_fresh_seeds_from_the_agent_rng():
 
     agent.rng = Spy(agent.rng)
     from fgo_env.engine.rules import write_mask
-    mask = np.zeros(CARDS_BASE + 336, np.bool_)
+    mask = np.zeros(N_ACTIONS, np.bool_)
     write_mask(command[0], mask)
-    agent.act(None, mask)
+    agent.act_on_record(command[0], mask)
     assert agent.last_info["playouts"] > 0 and drawn
     seeds = np.concatenate(drawn)
     assert agent.last_info["playouts"] <= seeds.size * SMALL["budget"]
@@ -190,7 +180,7 @@ def test_playout_policy_is_the_greedy_agent():
     from agents.search.planner import greedy_policy
 
     w = np.array([DEFAULT_WEIGHTS[k] for k in WEIGHT_NAMES])
-    cmd, cards = np.empty(ATTACK + 1), np.empty((3, 336))
+    cmd, cards = np.empty(N_COMMAND_ACTIONS), np.empty((3, N_TRIPLES))
     greedy = GreedyAgent()
     for quest in ["farming_3wave", "boss_pale_king"]:
         env = FGOEnv(quest)

@@ -15,6 +15,7 @@ from numba import njit
 from fgo_env.content.schema import ATTRIBUTES, CLASSES
 from fgo_env.engine import formulas as F
 from fgo_env.engine import rng, rules
+from fgo_env.engine.actions import CARDS_PER_SERVANT, card_id
 
 A, B, Q, X = 0, 1, 2, 3  # Arts, Buster, Quick, Extra
 SHIELDER = CLASSES.index("shielder")
@@ -60,8 +61,8 @@ def card_ids(s, specs) -> list[int]:
     """Distinct card ids for ``specs`` = [(member, type), ...] from the members' decks."""
     used: list[int] = []
     for m, t in specs:
-        for i in range(5):
-            cid = m * 5 + i
+        for i in range(CARDS_PER_SERVANT):
+            cid = card_id(m, i)
             if int(s["m_deck"][m, i]) == t and cid not in used:
                 used.append(cid)
                 break
@@ -77,11 +78,11 @@ def set_hand(st: np.ndarray, specs, stars=(0, 0, 0, 0, 0)) -> list[int]:
     ids = card_ids(s, specs)
     front = [int(m) for m in s["front"] if m >= 0]
     for m in front:
-        for i in range(5):
+        for i in range(CARDS_PER_SERVANT):
             if len(ids) == 5:
                 break
-            if m * 5 + i not in ids:
-                ids.append(m * 5 + i)
+            if card_id(m, i) not in ids:
+                ids.append(card_id(m, i))
     s["hand"][:] = ids
     s["hand_stars"][:] = stars
     s["phase"] = 1
@@ -155,7 +156,7 @@ def deck_cards(s) -> list[int]:
 
 
 def front_cards(s) -> list[int]:
-    return sorted(m * 5 + i for m in front_members(s) for i in range(5))
+    return sorted(card_id(m, i) for m in front_members(s) for i in range(CARDS_PER_SERVANT))
 
 
 @njit(cache=True)

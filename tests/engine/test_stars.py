@@ -7,7 +7,7 @@ import pytest
 
 from engine_kit import A, B, card_damage, crit_roll, neutralise, play, set_hand
 from fgo_env.engine import rules
-from fgo_env.engine.actions import ATTACK
+from fgo_env.engine.actions import ATTACK, card_owner
 
 
 @pytest.mark.parametrize("held", [0, 1, 7, 30, 49, 50, 51, 77, 99])
@@ -34,7 +34,7 @@ def test_attack_distributes_and_resets_the_pool(battle):
 
 def test_star_absorption_weights_the_owner(battle):
     s = battle(seed=2)[0]
-    owners = [int(c) // 5 for c in s["hand"]]
+    owners = [int(card_owner(c)) for c in s["hand"]]
     heavy = owners[0]
     s["m_star_absorb"][:] = 0.0
     s["m_star_absorb"][heavy] = 1e7  # the +50/+20/+20 bonus weights become negligible

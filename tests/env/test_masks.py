@@ -8,9 +8,10 @@ import pytest
 
 import fgo_env
 from fgo_env.engine import rules
-from fgo_env.engine.actions import (ATTACK, CARDS_BASE, MASTER_BASE, MAX_DECISIONS_PER_TURN, N_ACTIONS,
-                                    TARGET_BASE, TRIPLES, cards_action, master_action, skill_action,
-                                    target_action)
+from fgo_env.engine.actions import (ATTACK, CARDS_ACTIONS, CARDS_BASE, MASTER_ACTIONS, MAX_DECISIONS_PER_TURN,
+                                    N_ACTIONS, N_TRIPLES, SKILL_ACTIONS, TARGET_ACTIONS, card_slots,
+                                    cards_action, master_action, np_card_front, np_card_slot, skill_action,
+                                    target_action, triple_action, triple_slots)
 from fgo_env.engine.batch import OBS_STATE, observe_games
 from fgo_env.env import FGOEnv
 
@@ -25,7 +26,7 @@ def mask_of(st) -> np.ndarray:
 
 
 def card_triples_with(mask, slot) -> np.ndarray:
-    return np.array([mask[CARDS_BASE + k] for k, t in enumerate(TRIPLES) if slot in t])
+    return np.array([mask[triple_action(k)] for k in range(N_TRIPLES) if slot in triple_slots(k)])
 
 
 @pytest.mark.parametrize("ready", [(), (0,), (0, 2), (0, 1, 2)])
@@ -35,21 +36,23 @@ def test_np_cards_only_at_full_gauge(battle, ready):
     s["np"][:3] = [10000 if j in ready else 9999 for j in range(3)]
     rules.apply_action(s, ATTACK)
     mask = mask_of(st)
-    for k, triple in enumerate(TRIPLES):
-        expected = all(slot < 5 or (slot - 5) in ready for slot in triple)
-        assert mask[CARDS_BASE + k] == expected, triple
+    for k in range(N_TRIPLES):
+        triple = triple_slots(k)
+        expected = all(np_card_front(slot) < 0 or np_card_front(slot) in ready for slot in triple)
+        assert mask[triple_action(k)] == expected, triple
     for j in range(3):
-        assert card_triples_with(mask, 5 + j).any() == (j in ready)
+        assert card_triples_with(mask, np_card_slot(j)).any() == (j in ready)
     n = 5 + len(ready)
-    assert mask[CARDS_BASE:].sum() == n * (n - 1) * (n - 2)
-    assert not mask[:ATTACK + 1][:TARGET_BASE].any() and not mask[ATTACK]  # no skills, no Attack
+    assert mask[CARDS_ACTIONS].sum() == n * (n - 1) * (n - 2)
+    assert not mask[SKILL_ACTIONS].any() and not mask[MASTER_ACTIONS].any()  # no skills,
+    assert not mask[ATTACK]  # no Attack
 
 
 def test_command_screen_mask(battle):
     st = battle(seed=4)
     s = st[0]
     mask = mask_of(st)
-    assert mask[ATTACK] and not mask[CARDS_BASE:].any()
+    assert mask[ATTACK] and not mask[CARDS_ACTIONS].any()
     assert not mask[target_action(int(s["target"]))]
     # untargeted skills only with ally index 0; skills with an ally on each live front slot
     for slot in range(3):
@@ -83,7 +86,7 @@ def test_cooldown_dead_slot_and_target_rules(battle):
         assert mask_of(st)[target_action(e)]
         rules.apply_action(s, target_action(e))
     assert s["target_changes"] == 3
-    assert not mask_of(st)[TARGET_BASE:ATTACK].any()  # at most 3 changes a turn
+    assert not mask_of(st)[TARGET_ACTIONS].any()  # at most 3 changes a turn
 
 
 def test_master_skills(battle):
@@ -93,7 +96,7 @@ def test_master_skills(battle):
         if s["mc_cd_max"][k] > 0:
             assert mask_of(st)[master_action(k)]
     s["mc_cd"][:] = 2
-    assert not mask_of(st)[MASTER_BASE:TARGET_BASE].any()
+    assert not mask_of(st)[MASTER_ACTIONS].any()
 
 
 def test_a_turn_ends_within_17_decisions(battle):
@@ -113,8 +116,8 @@ def test_a_turn_ends_within_17_decisions(battle):
         turn = int(s["turn"])
         rules.apply_action(s, ATTACK)
         mask = mask_of(st)
-        assert not mask[:TARGET_BASE].any() and not mask[ATTACK]
-        rules.apply_action(s, int(np.flatnonzero(mask[CARDS_BASE:])[0]) + CARDS_BASE)
+        assert not mask[SKILL_ACTIONS].any() and not mask[MASTER_ACTIONS].any() and not mask[ATTACK]
+        rules.apply_action(s, triple_action(int(np.flatnonzero(mask[CARDS_ACTIONS])[0])))
         assert int(s["turn"]) == turn + 1 or s["phase"] == 2
         assert decisions + 2 <= MAX_DECISIONS_PER_TURN
 
@@ -144,7 +147,7 @@ def test_env_reports_the_mask_both_ways():
 
 def test_cards_action_helper():
     assert cards_action(0, 1, 2) == CARDS_BASE
-    assert list(TRIPLES[cards_action(7, 6, 5) - CARDS_BASE]) == [7, 6, 5]
+    assert card_slots(cards_action(7, 6, 5)) == (7, 6, 5)
     with pytest.raises(ValueError):
         cards_action(1, 1, 2)
 

@@ -1,5 +1,6 @@
-"""The observation: OBS_SIZE and the OBS_FIELDS table, a few named fields against the true
-state, and the features mode decoded with `Features.from_array`."""
+"""The observation: OBS_SIZE and the OBS_FIELDS table (and its copy in docs/env.md), the writer's
+offsets against the table, whole episodes against the table's documented meanings, a few named
+fields against the true state, and the features mode decoded with `Features.from_array`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ import pytest
 
 import fgo_env
 from fgo_env.engine import rules
-from fgo_env.engine.actions import ATTACK, N_ACTIONS, target_action
+from pathlib import Path
+
+from fgo_env.engine import constants as C
+from fgo_env.engine.actions import ATTACK, N_ACTIONS, card_owner, card_type, target_action
 from fgo_env.engine.batch import OBS_FEATURES, OBS_STATE, observe_games
-from fgo_env.engine.observe import OBS_FIELDS, OBS_INDEX, OBS_SIZE
+from fgo_env.engine.observe import (CARD_AT, CARD_SIZE, CARDS_START, ENEMIES_START, ENEMY_AT, ENEMY_SIZE,
+                                    GLOBAL_AT, GLOBAL_SIZE, OBS_FIELDS, OBS_INDEX, OBS_SIZE, SERVANT_AT,
+                                    SERVANT_SIZE, SERVANTS_START)
 from fgo_env.env import FGOEnv
-from fgo_env.features import FEATURES_SIZE, Features
+from fgo_env.features import FEATURE_FIELDS, FEATURE_INDEX, FEATURES_SIZE, Features
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def obs_of(st, mode=OBS_STATE) -> np.ndarray:
@@ -39,6 +47,157 @@ def test_obs_size_and_fields_cover_it_exactly_once():
     assert end == OBS_SIZE
     assert (covered == 1).all()
     assert len(OBS_INDEX) == len(OBS_FIELDS)  # unique names
+
+
+def test_feature_fields_cover_the_features_vector_exactly_once():
+    end = 0
+    for name, sl, doc in FEATURE_FIELDS:
+        assert sl.start == end and sl.stop > sl.start and doc, name
+        end = sl.stop
+    assert end == FEATURES_SIZE == 42 and len(FEATURE_INDEX) == len(FEATURE_FIELDS)
+
+
+def test_writer_offsets_are_the_tables():
+    """The compiled writer's named offsets (GLOBAL_AT.stars, SERVANT_AT.hp_frac, ...) put every
+    field where OBS_FIELDS documents it."""
+    blocks = (("", GLOBAL_AT, 0, GLOBAL_SIZE, 1),
+              ("servant{}.", SERVANT_AT, SERVANTS_START, SERVANT_SIZE, 3),
+              ("enemy{}.", ENEMY_AT, ENEMIES_START, ENEMY_SIZE, 3),
+              ("card{}.", CARD_AT, CARDS_START, CARD_SIZE, 5))
+    seen = 0
+    for prefix, offsets, start, size, count in blocks:
+        for i in range(count):
+            for attr, offset in offsets._asdict().items():
+                name = prefix.format(i + 1) + attr.rstrip("_")  # class_ is the field "class"
+                assert OBS_INDEX[name].start == start + i * size + offset, name
+                seen += 1
+    assert seen == len(OBS_FIELDS)
+
+
+def test_docs_table_is_the_field_table():
+    """docs/env.md lists the global fields and the first slot of each block, as OBS_FIELDS has them."""
+    rows = ["| index | field | meaning |", "|---|---|---|"]
+    for name, sl, doc in OBS_FIELDS:
+        if "." in name and not name.startswith(("servant1.", "enemy1.", "card1.")):
+            continue
+        idx = str(sl.start) if sl.stop - sl.start == 1 else f"{sl.start}-{sl.stop - 1}"
+        rows.append(f"| {idx} | `{name}` | {doc} |")
+    assert "\n".join(rows) in (DOCS / "env.md").read_text()
+
+
+def documented_obs(rec) -> np.ndarray:
+    """The ``state`` observation of a game record, written field by field from OBS_FIELDS' names
+    and meanings in plain Python (float32 rounding as the compiled writer does it)."""
+    out = np.zeros(OBS_SIZE, np.float32)
+
+    def put(name, value, k=0):
+        out[OBS_INDEX[name].start + k] = value
+
+    def add(name, value, k=0):  # a float32 slot += a float64 value
+        i = OBS_INDEX[name].start + k
+        out[i] = np.float32(float(out[i]) + value)
+
+    phase, wave, front = int(rec["phase"]), int(rec["wave"]), [int(m) for m in rec["front"]]
+    put("phase_command", phase == C.PHASE_COMMAND)
+    put("phase_cards", phase == C.PHASE_CARDS)
+    put("wave", 1, min(wave, 2))
+    put("wave_total", 1, int(rec["n_waves"]) - 1)
+    put("turn", int(rec["turn"]) / max(int(rec["max_turns"]), 1))
+    put("wave_turn", int(rec["wave_turn"]) / 10)
+    put("stars", min(int(rec["stars"]), 50) / 50)
+    put("target", 1, int(rec["target"]))
+    put("target_changes_left", (3 - int(rec["target_changes"])) / 3)
+    put("backline", sum(bool(rec["m_present"][m] and rec["alive"][m] and not rec["fielded"][m])
+                        for m in range(C.N_MEMBERS)) / 3)
+    for k in range(3):
+        put("master_ready", rec["mc_cd_max"][k] > 0 and rec["mc_cd"][k] == 0, k)
+        put("master_cooldown", int(rec["mc_cd"][k]) / 10, k)
+    pos = int(rec["deck_pos"])
+    unseen_from = max(pos - 5, 0) if phase == C.PHASE_COMMAND else pos  # the hand is unseen until Attack
+    for card in rec["deck"][unseen_from:int(rec["deck_len"])]:
+        if card_owner(card) in front:
+            add("deck_left", 0.2, 3 * front.index(card_owner(card)) + int(card_type(rec, card)))
+    put("deck_cycle", (int(rec["deck_len"]) - unseen_from) / 15)
+
+    def affinity(m, e):
+        return (C.CLASS_AFFINITY[rec["m_cls"][m], rec["w_cls"][wave, e]]
+                * C.ATTRIBUTE_AFFINITY[rec["m_attr"][m], rec["w_attr"][wave, e]])
+
+    for j, m in enumerate(front):
+        if m < 0 or not rec["alive"][m]:
+            continue
+        p = f"servant{j + 1}."
+        put(p + "present", 1)
+        put(p + "class", 1, int(rec["m_cls"][m]))
+        put(p + "hp_frac", rec["hp"][m] / rec["m_max_hp"][m])
+        put(p + "hp", rec["hp"][m] / 20000)
+        put(p + "np", int(rec["np"][m]) / 10000)
+        put(p + "np_ready", int(rec["np"][m]) >= 10000)
+        for k in range(3):
+            put(p + "skill_ready", rec["m_sk_cd"][m, k] > 0 and rec["cd"][m, k] == 0, k)
+            put(p + "skill_cooldown", int(rec["cd"][m, k]) / 10, k)
+            put(p + "skill_needs_ally", rec["m_sk_ally"][m, k], k)
+        active = [(int(kd), float(v)) for kd, v, t in zip(rec["buff_kind"][m], rec["buff_value"][m],
+                                                          rec["buff_turns"][m]) if t > 0]
+        for i, kind in enumerate(range(C.ATK_UP, C.DEF_UP + 1)):
+            put(p + "buffs", sum((v for kd, v in active if kd == kind), 0.0), i)
+        for i, kind in enumerate((C.TAUNT, C.EVADE, C.GUTS)):
+            put(p + "status", any(kd == kind for kd, _ in active), i)
+        put(p + "np_card", 1, int(rec["m_np_card"][m]))
+        put(p + "np_all", rec["m_np_aoe"][m])
+        put(p + "np_multiplier", rec["m_np_mult"][m] / 10)
+        put(p + "atk", rec["m_atk"][m] / 10000)
+        for t in rec["m_deck"][m]:
+            add(p + "deck_types", 0.2, int(t))
+        for e in range(3):
+            if rec["e_alive"][e]:
+                put(p + "affinity", affinity(m, e) / 2, e)
+    for e in range(3):
+        if not rec["e_alive"][e]:
+            continue
+        p, hp = f"enemy{e + 1}.", max(float(rec["e_hp"][e]), 0.0)
+        charge, charge_max = int(rec["e_charge"][e]), int(rec["w_charge_max"][wave, e])
+        put(p + "alive", 1)
+        put(p + "class", 1, int(rec["w_cls"][wave, e]))
+        put(p + "hp_frac", hp / rec["w_hp"][wave, e])
+        put(p + "hp", hp / 100000)
+        put(p + "charge", charge / 5)
+        put(p + "charge_max", charge_max / 5)
+        put(p + "charge_full", charge_max > 0 and charge >= charge_max)
+        put(p + "np_all", rec["w_np_aoe"][wave, e])
+        put(p + "targeted", int(rec["target"]) == e)
+        put(p + "atk", rec["w_atk"][wave, e] / 10000)
+    if phase == C.PHASE_CARDS:
+        target = int(rec["target"])
+        for i, card in enumerate(rec["hand"]):
+            p, m, stars = f"card{i + 1}.", card_owner(card), int(rec["hand_stars"][i])
+            put(p + "visible", 1)
+            put(p + "type", 1, int(card_type(rec, card)))
+            if m in front:
+                put(p + "owner", 1, front.index(m))
+            put(p + "stars", stars / 10)
+            put(p + "crit", min(stars * 0.1, 1.0))
+            if target >= 0 and rec["e_alive"][target]:
+                put(p + "affinity", affinity(m, target) / 2)
+    return out
+
+
+@pytest.mark.parametrize("quest", ["farming_3wave", "boss_cinder_wyrm"])
+def test_episodes_observe_exactly_what_the_table_documents(quest):
+    """A fixed random episode's observations equal, bit for bit, the documented fields."""
+    env = FGOEnv(quest=quest)
+    obs, _ = env.reset(seed=21)
+    rng = np.random.default_rng(21)
+    phases = set()
+    for _ in range(250):
+        assert np.array_equal(obs, documented_obs(env.state[0])), int(env.state[0]["turn"])
+        phases.add(int(env.state[0]["phase"]))
+        mask = env.action_masks()
+        a = ATTACK if mask[ATTACK] and rng.random() < 0.5 else int(rng.choice(np.flatnonzero(mask)))
+        obs, _, term, trunc, _ = env.step(a)
+        if term or trunc:
+            obs, _ = env.reset()
+    assert phases == {C.PHASE_COMMAND, C.PHASE_CARDS}
 
 
 def test_named_fields_hold_what_they_say(battle):
@@ -76,7 +235,7 @@ def test_cards_are_shown_only_on_the_card_screen(battle):
     obs = obs_of(st)
     assert (field(obs, "phase_command")[0], field(obs, "phase_cards")[0]) == (0.0, 1.0)
     for i, card in enumerate(s["hand"], start=1):
-        m, t = int(card) // 5, int(s["m_deck"][int(card) // 5, int(card) % 5])
+        m, t = int(card_owner(card)), int(card_type(s, card))
         assert field(obs, f"card{i}.visible")[0] == 1.0
         assert np.argmax(field(obs, f"card{i}.type")) == t and field(obs, f"card{i}.type").sum() == 1
         assert np.argmax(field(obs, f"card{i}.owner")) == list(s["front"]).index(m)
@@ -98,8 +257,8 @@ def test_features_mode_decodes_to_the_true_screen():
         phase = int(s["phase"])
         assert f.phase == phase and f.wave == int(s["wave"]) + 1 and f.wave_total == int(s["n_waves"])
         if phase == 1:
-            types = [int(s["m_deck"][int(c) // 5, int(c) % 5]) for c in s["hand"]]
-            owners = [list(s["front"]).index(int(c) // 5) for c in s["hand"]]
+            types = [int(card_type(s, c)) for c in s["hand"]]
+            owners = [list(s["front"]).index(card_owner(c)) for c in s["hand"]]
             assert f.card_types == types and f.card_owners == owners
         else:
             assert f.card_types == [-1] * 5 and f.card_owners == [-1] * 5

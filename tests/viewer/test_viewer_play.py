@@ -10,7 +10,7 @@ import numpy as np
 import pygame
 import pytest
 
-from fgo_env.engine.actions import ATTACK, TARGET_BASE
+from fgo_env.engine.actions import ATTACK, target_action
 from fgo_env.env import FGOEnv
 from fgo_env.screens import layout
 from fgo_env.viewer.play import PlayApp
@@ -164,4 +164,4 @@ def test_a_whole_battle_by_clicks(app) -> None:
     press(app, pygame.K_RETURN)  # next battle
     assert not app.done and app.kind == "command" and app.seed == 1
     assert np.asarray(app.info["action_mask"])[ATTACK]
-    assert not app.info["action_mask"][TARGET_BASE]  # enemy 1 is the default target
+    assert not app.info["action_mask"][target_action(0)]  # enemy 1 is the default target

@@ -10,7 +10,7 @@ import numpy as np
 import pygame
 import pytest
 
-from fgo_env.engine.actions import CARDS_BASE
+from fgo_env.engine.actions import ATTACK, KIND_CARDS, action_kind
 from fgo_env.env import FGOEnv
 from fgo_env.viewer.app import SPEEDS, WatchApp, call_policy, watch
 
@@ -20,7 +20,8 @@ SIZE = (384, 216)
 def first_legal(obs, mask):
     """A tiny policy that reports fake scores, so the overlay has rows to draw."""
     legal = np.flatnonzero(mask)
-    action = int(legal[-1]) if legal[-1] >= CARDS_BASE else 39 if mask[39] else int(legal[0])
+    last = int(legal[-1])
+    action = last if action_kind(last) == KIND_CARDS else ATTACK if mask[ATTACK] else int(legal[0])
     scores = {int(a): float(i) for i, a in enumerate(legal[:8])}
     return action, {"scores": scores}
 

@@ -67,3 +67,20 @@ def test_parsed_greedy_on_true_features_is_greedy() -> None:
         b = play(env, pg, seed)
         assert a["actions"] == b["actions"] and pg.stats["hand_differs"] == 0
         assert pg.stats["card_decisions"] > 0
+
+
+def test_parser_reads_each_head_from_its_named_crops() -> None:
+    """The parser's named positions and class indices are the crops and classes they name."""
+    from feature_models import parser as P
+    from feature_models.tasks import TASKS
+    from fgo_env.features import PHASE_CARDS, PHASE_COMMAND, PHASE_NAMES, PHASE_OTHER
+
+    assert [P.STAGE1[i] for i in (P.SCREEN_AT, P.ATTACK_AT, P.WAVE_AT)] == ["screen", "attack", "wave"]
+    assert P.STAGE1[P.GAUGES_AT] == P.GAUGE_CROPS == ("gauge0", "gauge1", "gauge2")
+    assert P.STAGE2[P.CARDS_AT] == P.CARD_CROPS and P.STAGE2[P.PORTRAITS_AT] == P.PORTRAIT_CROPS
+    assert P.STAGE2[P.NP_CARDS_AT] == P.NP_CARD_CROPS == ("npcard0", "npcard1", "npcard2")
+    assert TASKS["phase"].classes == PHASE_NAMES  # the phase head's output index is the Features phase
+    assert [PHASE_NAMES[p] for p in (PHASE_COMMAND, PHASE_CARDS, PHASE_OTHER)] == ["command", "cards",
+                                                                                   "other"]
+    assert TASKS["attack"].classes[P.ATTACK_PRESENT] == "present"
+    assert TASKS["np_ready"].classes[P.NP_READY_YES] == "yes"
