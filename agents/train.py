@@ -122,13 +122,13 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-def _check_quests(quests: Sequence[str]) -> list[str]:
+def _check_quests(quests: Sequence[str], catalogue=None) -> list[str]:
     from fgo_env.content import check_quest_ids
 
     quests = [q.strip() for q in quests if q.strip()]
     if not quests:
         raise UserError("no quest given")
-    check_quest_ids(quests)
+    check_quest_ids(quests, catalogue)
     return quests
 
 
@@ -158,15 +158,16 @@ class _Trainer:
     rows in progress.csv, periodic checkpoints."""
 
     def __init__(self, learner, run_dir: Path, quests: list[str], steps: int, seed: int, eval_every: int,
-                 eval_episodes: int, checkpoint_every: int, progress: bool, wall_offset: float, obs_mode: str):
+                 eval_episodes: int, checkpoint_every: int, progress: bool, wall_offset: float, eval_env: dict):
         from torch.utils.tensorboard import SummaryWriter
         from tqdm.auto import tqdm
 
         self.learner, self.run_dir, self.quests, self.seed = learner, run_dir, quests, seed
         self.eval_every, self.eval_episodes = int(eval_every), int(eval_episodes)
-        self.checkpoint_every, self.obs_mode = int(checkpoint_every), obs_mode
+        self.checkpoint_every, self.eval_env = int(checkpoint_every), eval_env
         # purge_step: a resumed run drops the events logged after its checkpoint, so no step is logged twice
-        self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=learner.global_step + 1 if learner.global_step else None)
+        purge = learner.global_step + 1 if learner.global_step else None
+        self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=purge)
         self.start = time.perf_counter() - wall_offset
         step = learner.global_step
         self.last_step = step
@@ -214,7 +215,7 @@ class _Trainer:
         sps = window / (now - self.window_t) if window > 0 else math.nan
         t_eval = time.perf_counter()
         policy = self.learner.policy_agent()
-        res = evaluate_batched(policy.act_batch, self.quests, self.eval_episodes, self.seed, obs_mode=self.obs_mode)
+        res = evaluate_batched(policy.act_batch, self.quests, self.eval_episodes, self.seed, **self.eval_env)
         eval_s = time.perf_counter() - t_eval
         # wall_time is training time: this evaluation is excluded too, not only the earlier ones
         row = {"step": step, "wall_time": round(self.wall() - eval_s, 3), "eval_win_rate": res["win_rate"],
@@ -358,7 +359,10 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
 
     if agent not in trainable():
         raise UserError(f"unknown learning agent {agent!r}; choose one of {', '.join(trainable())}")
-    quests = _check_quests(quests.split(",") if isinstance(quests, str) else list(quests))
+    from .learners.common import load_content
+
+    content = (overrides or {}).get("content")
+    quests = _check_quests(quests.split(",") if isinstance(quests, str) else list(quests), load_content(content))
     steps, seed = int(steps), int(seed)
     if steps < 1:
         raise UserError(f"steps must be >= 1, got {steps}")
@@ -401,8 +405,9 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
                   "eval_every": eval_every, "eval_episodes": int(eval_episodes), "checkpoint_every": checkpoint_every,
                   "hyperparams": {**params, **{k: v for k, v in trainer_params.items() if k != "n_timesteps"}}}
         atomic_write_text(run_dir / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
+        eval_env = {"obs_mode": params.get("obs_mode", "state"), "catalogue": load_content(params.get("content"))}
         _run(learner, ckpt, run_dir, quests, target, seed, eval_every, eval_episodes, checkpoint_every, progress,
-             params.get("obs_mode", "state"))
+             eval_env)
     finally:
         if hasattr(learner, "close"):
             learner.close()
@@ -420,14 +425,14 @@ def _check_resume_overrides(run_dir: Path, saved: dict, overrides: dict) -> None
 
 
 def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int, eval_every: int,
-         eval_episodes: int, checkpoint_every: int, progress: bool, obs_mode: str) -> None:
+         eval_episodes: int, checkpoint_every: int, progress: bool, eval_env: dict) -> None:
     wall_offset = 0.0
     if ckpt is not None:
         learner.restore(ckpt)
         wall_offset = max(_truncate_progress(run_dir / PROGRESS_FILE, learner.global_step),
                           float(ckpt.get("wall_time", 0.0)))
     trainer = _Trainer(learner, run_dir, quests, steps, seed, eval_every, eval_episodes, checkpoint_every,
-                       progress, wall_offset, obs_mode)
+                       progress, wall_offset, eval_env)
     try:
         if ckpt is None:
             trainer.evaluate()  # the untrained policy: row 0 of the learning curve

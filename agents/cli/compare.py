@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from .common import add_device_argument, csv_list, int_in
+from .common import add_content_argument, add_device_argument, csv_list, int_in
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="hyperparameter override for the learning agents (repeatable; value parsed as "
                              "YAML), e.g. --set num_envs=64")
     add_device_argument(parser)
+    add_content_argument(parser)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and not args.out:
         raise UserError("--resume needs --out, the folder of the comparison to finish")
     out = args.out or f"reports/compare-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    check_quests(args.quests)
+    check_quests(args.quests, args.content)
     check_writable_dir(out)
     check_device(args.device)
     overrides = parse_overrides(args.overrides) if args.overrides else None
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                               args.seed, args.reps, args.overrides)
     folder = compare(args.agents, args.quests, args.runs, args.episodes, args.train_steps, out, seed=args.seed,
                      progress=not args.no_progress, reps=args.reps, command=command, plots=not args.no_plots,
-                     overrides=overrides, resume=args.resume)
+                     overrides=overrides, resume=args.resume, content=args.content)
     leaderboard = folder / "leaderboard.md"
     print(_leaderboard_section(leaderboard.read_text()))
     print(f"report: {leaderboard}")

@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from pathlib import Path
 
-from .common import add_device_argument, csv_list, int_in
+from .common import add_content_argument, add_device_argument, csv_list, int_in
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-episodes", type=int_in(1, 100_000, what="--eval-episodes"), default=50,
                         help="evaluation games per quest (default 50)")
     add_device_argument(parser)
+    add_content_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -105,11 +107,13 @@ def run(args: argparse.Namespace) -> int:
     from ..train import parse_overrides, train
     from .common import check_device, check_quests, check_writable_dir
 
-    check_quests(args.quest)
+    check_quests(args.quest, args.content)
     check_device(args.device)
     overrides = parse_overrides(args.set)
     if args.device:
         overrides["device"] = args.device
+    if args.content:  # the absolute path goes into config.yml and agent.json
+        overrides["content"] = str(Path(args.content).resolve())
     params = check_overrides(args.agent, args.quest, overrides)
     steps = args.steps if args.steps is not None else params.get("n_timesteps")
     if steps is None:

@@ -47,6 +47,7 @@ covers the rest of the work.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import glob
 import json
 import shlex
@@ -196,6 +197,7 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
             confidence: float = stats.DEFAULT_CONFIDENCE, overrides: Mapping[str, Any] | None = None,
             curve_points: int = DEFAULT_CURVE_POINTS, curve_episodes: int = DEFAULT_CURVE_EPISODES,
             command: str | None = None, plots: bool = True, resume: bool = False, overwrite: bool = False,
+            content: str | None = None,
             trainable: Iterable[str] | None = None, train_fn: Callable[..., Path] | None = None,
             evaluate_fn: Callable[..., dict] | None = None,
             load_fn: Callable[[str | Path], Any] | None = None) -> Path:
@@ -223,6 +225,7 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
         plots: write the PNG plots.
         resume: reuse the trainings and evaluations ``out_dir``'s journal holds (same protocol).
         overwrite: replace a report already in ``out_dir`` (default: refuse).
+        content: a folder of content TOML files whose quests these are (default: the package's).
         trainable: names to treat as learning agents (default: the registry's trainable names).
         train_fn, evaluate_fn, load_fn: replacements for `agents.train.train`,
             `agents.evaluate.evaluate` and `agents.registry.load` (tests).
@@ -268,6 +271,11 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
                                               overrides),
         "overrides": dict(overrides or {}), "train_budgets": budgets,
     }
+    if content is not None:
+        from ..learners.common import load_content
+
+        overrides = {**(overrides or {}), "content": str(Path(content).resolve())}
+        evaluate_fn = functools.partial(evaluate_fn, catalogue=load_content(content))
     players = _train_all(parsed, runs, quests, budgets, seed, out, overrides, progress, curve_points,
                          curve_episodes, journal, train_fn)
     _evaluate_all(comp, parsed, players, runs, episodes, quests, progress, journal, evaluate_fn, load_fn)

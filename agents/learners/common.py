@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fgo_env.env import FGOEnv
+from fgo_env.engine import constants as C
+from fgo_env.engine.actions import ATTACK
 
 EVAL_SALT = 0x5EED_E7A1
 TRAIN_SALT = 0x7EA1_0000
@@ -65,9 +66,10 @@ def scripted_act_batch(agents: Sequence) -> Callable:
 
     def act_batch(obs: np.ndarray, masks: np.ndarray, env) -> np.ndarray:
         out = np.zeros(len(obs), np.int64)
+        phases = env.state["phase"]
         for i, agent in enumerate(agents):
-            if masks[i].any():  # a game that just ended has an empty mask for one step
-                out[i] = agent.act_on_record(env.state[i], masks[i])
+            # a game that just ended: the autoreset step ignores its action; Attack is its legal no-op
+            out[i] = ATTACK if phases[i] == C.PHASE_DONE else agent.act_on_record(env.state[i], masks[i])
         return out
 
     return act_batch
@@ -122,34 +124,15 @@ def evaluate_batched(act_batch: Callable[..., np.ndarray], quests: Sequence[str]
 
 # ----------------------------------------------------------------------------- single envs
 
-class MultiQuestEnv(FGOEnv):
-    """`FGOEnv` that draws one of ``quests`` uniformly (from its own ``np_random``) at each
-    reset, for training one policy on several quests with single-env learners (SB3)."""
+def load_content(content: str | None):
+    """The catalogue of a ``content`` hyperparameter (a folder of content TOML files; None: the
+    package's). The path is kept in the run's config, so a trained agent says what it played."""
+    if content is None:
+        return None
+    from fgo_env.content import load_catalogue
 
-    def __init__(self, quests: Sequence[str], **kwargs):
-        from fgo_env.engine.setup import compile_quest
-
-        if not quests:
-            raise ValueError("quest list is empty")
-        super().__init__(quest=quests[0], **kwargs)
-        self.quests = [self.catalogue.quest(q) for q in quests]
-        self._templates = [compile_quest(self.catalogue, q).reshape(1) for q in self.quests]
-        self.quest_index = 0
-
-    def _next_quest(self):
-        self.quest_index = int(self.np_random.integers(len(self.quests)))
-        self.quest = self.quests[self.quest_index]
-        self._template = self._templates[self.quest_index]
-        return None  # already switched (templates are compiled once)
+    return load_catalogue(content)
 
 
-def make_fgo_env(quests: Sequence[str], obs_mode: str = "state", reward: str = "default") -> FGOEnv:
-    """One single env over ``quests`` (an `FGOEnv`, or a `MultiQuestEnv` for several)."""
-    quests = list(quests)
-    if len(quests) == 1:
-        return FGOEnv(quest=quests[0], obs_mode=obs_mode, reward=reward)
-    return MultiQuestEnv(quests, obs_mode=obs_mode, reward=reward)
-
-
-__all__ = ["MultiQuestEnv", "eval_seed", "evaluate_batched", "make_fgo_env", "resolve_device",
+__all__ = ["eval_seed", "evaluate_batched", "load_content", "resolve_device",
            "scripted_act_batch", "to_cpu"]

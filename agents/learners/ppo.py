@@ -34,7 +34,7 @@ import torch.optim as optim
 
 from fgo_env.vector_env import FGOVectorEnv
 
-from .common import resolve_device, to_cpu
+from .common import load_content, resolve_device, to_cpu
 from .threads import thread_policy
 from .policy_agent import PolicyAgent
 
@@ -60,6 +60,8 @@ class Args:
     """numba threads of the vector env's kernels (numba.set_num_threads); 1 is safest on a busy machine"""
     device: str = "auto"
     """where the network, rollouts and batches live: "auto" (CUDA where present), "cpu" or "cuda" """
+    content: str | None = None
+    """a folder of content TOML files to train on instead of the package's catalogue"""
 
     bf16: bool = True
     """run the network's matmuls in bfloat16 (CPU autocast; losses, softmaxes and the optimizer stay
@@ -238,7 +240,8 @@ class PPO:
         np.random.seed(args.seed % 2**32)
 
         # env setup
-        self.envs = FGOVectorEnv(args.num_envs, quest=list(args.quests), obs_mode=args.obs_mode, reward=args.reward)
+        self.envs = FGOVectorEnv(args.num_envs, quest=list(args.quests), obs_mode=args.obs_mode, reward=args.reward,
+                                 catalogue=load_content(args.content))
         self.obs_size = self.envs.single_observation_space.shape[0]
         self.n_actions = int(self.envs.single_action_space.n)
 

@@ -2,8 +2,8 @@
 
 **MaskablePPO** trains on ``n_envs`` single `FGOEnv` s in a ``DummyVecEnv`` or ``SubprocVecEnv``
 (``vec_env: dummy|subproc``); the masks live on the env (``FGOEnv.action_masks()``), the only
-way that works across processes. Several quests: each env is a `MultiQuestEnv` that draws a
-quest per reset.
+way that works across processes. Several quests: each env is an ``FGOEnv(quest=[...])``, which
+draws a quest per reset.
 
 **Masked DQN.** SB3's DQN has no action masking, so:
 
@@ -47,14 +47,14 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 
-from .common import make_fgo_env, resolve_device, to_cpu
+from .common import load_content, resolve_device, to_cpu
 from .threads import thread_policy
 from .policy_agent import PolicyAgent
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 # keys every SB3 learner understands besides its algorithm's own keyword arguments
 COMMON_KEYS = ("quests", "total_timesteps", "seed", "obs_mode", "reward", "n_envs", "vec_env", "hidden",
-               "activation", "torch_threads", "device")
+               "activation", "torch_threads", "device", "content")
 MASKED_Q = -1e9
 
 
@@ -73,17 +73,20 @@ class MaskInObservation(gym.ObservationWrapper):
         return {"obs": observation, "action_mask": mask}
 
 
-def _make_env(quests: Sequence[str], obs_mode: str, reward: str, dict_obs: bool) -> gym.Env:
-    env = make_fgo_env(quests, obs_mode=obs_mode, reward=reward)
+def _make_env(quests: Sequence[str], obs_mode: str, reward: str, dict_obs: bool, content: str | None = None) -> gym.Env:
+    from fgo_env.env import FGOEnv
+
+    quest = list(quests) if len(quests) > 1 else quests[0]
+    env = FGOEnv(quest=quest, obs_mode=obs_mode, reward=reward, catalogue=load_content(content))
     if dict_obs:
         env = MaskInObservation(env)
     return Monitor(env, info_keywords=("outcome",))
 
 
 def make_vec_env(quests: Sequence[str], n_envs: int, obs_mode: str = "state", reward: str = "default",
-                 vec_env: str = "dummy", dict_obs: bool = False):
+                 vec_env: str = "dummy", dict_obs: bool = False, content: str | None = None):
     """``n_envs`` single envs over ``quests`` in a DummyVecEnv or SubprocVecEnv (picklable thunks)."""
-    thunk = functools.partial(_make_env, list(quests), obs_mode, reward, dict_obs)
+    thunk = functools.partial(_make_env, list(quests), obs_mode, reward, dict_obs, content)
     if vec_env == "dummy":
         return DummyVecEnv([thunk] * int(n_envs))
     if vec_env == "subproc":
@@ -104,7 +107,8 @@ class MaskObsExtractor(BaseFeaturesExtractor):
 
 
 def apply_mask(q: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Q of illegal actions -> -1e9; rows without any legal action (terminal) -> all 0."""
+    """Q of illegal actions -> -1e9; rows without any legal action -> all 0 (never from `FGOEnv`,
+    whose masks always allow one; kept for wrapped envs whose masks may be empty)."""
     legal = mask > 0.5
     q = torch.where(legal, q, torch.full_like(q, MASKED_Q))
     return torch.where(legal.any(dim=1, keepdim=True), q, torch.zeros_like(q))
@@ -237,7 +241,8 @@ class SB3Learner:
         p = self.params
         p["quests"] = [p["quests"]] if isinstance(p["quests"], str) else list(p["quests"])
         self.cores = thread_policy(p.get("torch_threads", 0))  # 0: share the cores with other runs
-        self.env = make_vec_env(p["quests"], p["n_envs"], p["obs_mode"], p["reward"], p["vec_env"], self.dict_obs)
+        self.env = make_vec_env(p["quests"], p["n_envs"], p["obs_mode"], p["reward"], p["vec_env"], self.dict_obs,
+                                p.get("content"))
         kwargs = {k: _schedule(v) for k, v in p.items() if k in self.algo_keys()}
         kwargs.update(self.extra_kwargs())
         policy_kwargs = self.policy_kwargs()

@@ -52,7 +52,7 @@ NP_PITY = 9900
 ENEMY_ACTIONS_PER_TURN = 3
 ENEMY_CARD_DAMAGE = np.array([1.0, 1.5, 0.8])  # Arts, Buster, Quick normal attacks
 
-from ..content.schema import ATTRIBUTES, CLASSES  # noqa: E402  (names, in id order)
+from ..content.schema import ATTRIBUTES, CLASSES  # noqa: E402, F401  (re-exported: names in id order)
 
 # §2.2 class attack multiplier.
 CLASS_ATTACK = np.array([1.00, 0.95, 1.05, 1.00, 0.90, 0.90, 1.10, 1.00, 1.10, 1.00, 1.10, 1.00,

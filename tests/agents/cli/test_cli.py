@@ -88,3 +88,22 @@ def test_custom_content_from_the_command_line(tmp_path, capsys):
     assert "my_farm" in capsys.readouterr().out
     assert main(["eval", "--agent", "greedy", "--quest", "my_farm", "--content", str(content), "--episodes", "1",
                  "--no-progress", "--out", str(tmp_path / "ev")]) == 0
+
+
+def test_train_on_custom_content(tmp_path, capsys):
+    import shutil
+
+    import fgo_env.content
+
+    content = tmp_path / "content"
+    shutil.copytree(Path(fgo_env.content.__file__).parent, content, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    quests = (content / "quests.toml").read_text()
+    (content / "quests.toml").write_text(quests.replace('id = "farming_2wave"', 'id = "my_farm"'))
+    assert main(["train", "--agent", "ppo", "--quest", "my_farm", "--content", str(content), "--steps", "1024",
+                 "--out", str(tmp_path / "runs"), "--set", "num_envs=64", "--set", "num_steps=16",
+                 "--no-progress", "--eval-episodes", "2"]) == 0
+    run = tmp_path / "runs" / "ppo_my_farm_s0"
+    assert json.loads((run / "agent.json").read_text())["config"]["hyperparams"]["content"] == str(content.resolve())
+    assert main(["compare", "--agents", f"mine={run}", "--quests", "my_farm", "--content", str(content), "--runs", "1",
+                 "--episodes", "1", "--reps", "100", "--out", str(tmp_path / "rep"), "--no-plots",
+                 "--no-progress"]) == 0
