@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 
+from agents.evaluate import play_episode
 from fgo_env.env import FGOEnv
 
 
 def run_episode(agent, quest: str, seed: int, max_turns: int | None = None, limit: int = 400):
-    """One episode of ``agent`` on an env that raises on an invalid action, asserting every
-    chosen action is legal; ``max_turns`` shortens the quest. Returns (actions, outcome, turn)."""
+    """One episode of ``agent`` (`agents.evaluate.play_episode`) on an env that raises on an
+    invalid action; ``max_turns`` shortens the quest. Returns (actions, outcome, turns played)."""
     env = FGOEnv(quest, invalid_action="raise")
     if max_turns is not None:
         env.set_quest(dataclasses.replace(env.quest, max_turns=max_turns))
-    obs, info = env.reset(seed=seed)
-    agent.reset(env)
-    actions = []
-    for _ in range(limit):
-        a = agent.act(obs, info["action_mask"])
-        assert info["action_mask"][a], f"illegal action {a}"
-        actions.append(a)
-        obs, _, term, trunc, info = env.step(a)
-        if term or trunc:
-            break
-    return actions, info["outcome"], int(info["turn"])
+    result = play_episode(env, agent, seed, max_decisions=limit)
+    return result["actions"], result["outcome"], result["turns"]
