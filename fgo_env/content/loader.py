@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from .schema import (
-    ATTRIBUTES, CARD_TYPES, CLASSES, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS, INSTANT_KINDS,
-    MAX_EFFECTS, MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, N_SKILLS, NP_TARGETS,
+    ATTRIBUTES, CARD_TYPES, CLASSES, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS, MAX_EFFECTS, MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, N_SKILLS, NP_TARGETS,
     QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
     Servant, Skill,
 )
@@ -334,10 +333,10 @@ def _check_effect(where: _Where, path: str, effect: Effect) -> None:
         allowed = "enemy, enemies" if effect.kind == "charge_drain" else "self, ally, party"
         where.fail(path + "target", f"{effect.kind!r} cannot target {effect.target!r}; "
                                     f"allowed targets: {allowed}")
-    if effect.kind in INSTANT_KINDS and effect.turns != 0:
+    if effect.is_instant and effect.turns != 0:
         where.fail(path + "turns", f"instant effect {effect.kind!r} must have turns = 0 "
                                    f"(or omit it), got {effect.turns}")
-    if effect.kind not in INSTANT_KINDS:
+    if not effect.is_instant:
         low, high = BUFF_TURNS
         if not low <= effect.turns <= high:
             where.fail(path + "turns", f"buff {effect.kind!r} needs turns in {low}..{high}, "

@@ -39,8 +39,8 @@ def _write_skill(rec, prefix: str, idx: tuple, skill) -> None:
 
 def write_servant(rec, m: int, sv) -> None:
     rec["m_present"][m] = True
-    rec["m_cls"][m] = C.CLASSES.index(sv.cls)
-    rec["m_attr"][m] = C.ATTRIBUTES.index(sv.attribute)
+    rec["m_cls"][m] = sv.class_id
+    rec["m_attr"][m] = sv.attribute_id
     rec["m_atk"][m], rec["m_max_hp"][m] = sv.atk, sv.hp
     rec["m_np_rate"][m], rec["m_np_def"][m] = sv.np_rate, sv.np_def
     rec["m_star_gen"][m], rec["m_star_absorb"][m] = sv.star_gen, sv.star_absorb
@@ -54,14 +54,14 @@ def write_servant(rec, m: int, sv) -> None:
     rec["m_np_mult"][m] = sv.np.multiplier
     for k, skill in enumerate(sv.skills):
         rec["m_sk_cd"][m, k] = skill.cooldown
-        rec["m_sk_ally"][m, k] = any(e.target == "ally" for e in skill.effects)
+        rec["m_sk_ally"][m, k] = skill.needs_ally_target
         _write_skill(rec, "m_", (m, k), skill)
 
 
 def write_enemy(rec, w: int, e: int, en, hp: int | None) -> None:
     rec["w_present"][w, e] = True
-    rec["w_cls"][w, e] = C.CLASSES.index(en.cls)
-    rec["w_attr"][w, e] = C.ATTRIBUTES.index(en.attribute)
+    rec["w_cls"][w, e] = en.class_id
+    rec["w_attr"][w, e] = en.attribute_id
     rec["w_hp"][w, e] = hp if hp is not None else en.hp
     rec["w_atk"][w, e] = en.atk
     rec["w_charge_max"][w, e] = en.charge_max
@@ -83,7 +83,7 @@ def compile_quest(catalogue, quest, quest_index: int = 0) -> np.ndarray:
     mc = catalogue.mystic_codes[quest.mystic_code]
     for k, skill in enumerate(mc.skills):
         rec["mc_cd_max"][k] = skill.cooldown
-        rec["mc_ally"][k] = any(e.target == "ally" for e in skill.effects)
+        rec["mc_ally"][k] = skill.needs_ally_target
         _write_skill(rec, "mc_", (k,), skill)
     total = 0.0
     for w, wave in enumerate(quest.waves):
