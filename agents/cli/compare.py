@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 
 from .common import add_content_argument, add_device_argument, csv_list, int_in
 
@@ -70,9 +71,15 @@ def run(args: argparse.Namespace) -> int:
             check_overrides(name, args.quests, overrides)
     command = default_command(args.agents, args.quests, args.runs, args.episodes, args.train_steps, out,
                               args.seed, args.reps, args.overrides)
-    folder = compare(args.agents, args.quests, args.runs, args.episodes, args.train_steps, out, seed=args.seed,
-                     progress=not args.no_progress, reps=args.reps, command=command, plots=not args.no_plots,
-                     overrides=overrides, resume=args.resume, content=args.content)
+    from ..errors import TrainingInterrupted
+
+    try:
+        folder = compare(args.agents, args.quests, args.runs, args.episodes, args.train_steps, out, seed=args.seed,
+                         progress=not args.no_progress, reps=args.reps, command=command, plots=not args.no_plots,
+                         overrides=overrides, resume=args.resume, content=args.content)
+    except (TrainingInterrupted, KeyboardInterrupt):
+        print(f"fgo: interrupted; finished trainings and evaluations are kept: {command} --resume", file=sys.stderr)
+        return 130
     leaderboard = folder / "leaderboard.md"
     print(_leaderboard_section(leaderboard.read_text()))
     print(f"report: {leaderboard}")

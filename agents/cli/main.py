@@ -94,8 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _terminate)  # a kill is handled like Ctrl-C: save, then stop
     module = importlib.import_module(f"agents.cli.{SUBCOMMANDS[args.command][0]}")
+    from ..errors import TrainingInterrupted
+
     try:
         return int(module.run(args) or 0)
+    except TrainingInterrupted as stop:  # a training inside another command (compare, demo)
+        from ..runs import resume_command
+
+        print(f"fgo: {stop}; the run resumes with: {resume_command(stop.run_dir)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("fgo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -4,9 +4,9 @@
    env seed *i*): ``reports/demo/scripted.md`` and ``.csv``.
 2. The main job: our PPO and sb3-contrib's MaskablePPO are trained briefly (several training
    seeds each, one policy over three quests of different difficulty), then compared with the
-   scripted and search agents on fixed evaluation seeds with `agents.compare` (IQM with
+   scripted and search agents on fixed evaluation seeds with `agents.experiments.compare` (IQM with
    stratified-bootstrap intervals, probability of improvement, learning curves):
-   ``reports/demo/leaderboard.md``, CSVs and plots. The budget fits in about 10 minutes here.
+   ``reports/demo/leaderboard.md``, CSVs and plots. `make demo` prints the time it took.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ class Args:
     activation: str = "tanh"
     """activation of the hidden layers ("tanh" or "relu")"""
     shared_trunk: bool = True
-    """actor and critic share the hidden layers (about half the update cost) instead of two MLPs"""
+    """actor and critic share the hidden layers (fewer matmuls per update) instead of two MLPs"""
 
     # to be filled in runtime
     batch_size: int = 0

@@ -20,8 +20,8 @@ It reads the game record the env keeps (``env.unwrapped.state[0]``; `GreedyAgent
 takes a record directly), only what a player sees: the hand and the stars on the cards only on
 the card screen; it never reads the seed or the random draws, and uses the expected damage roll
 (1.0, uniform 0.9-1.1 for kill odds).
-All scoring is numba-compiled over the record: a decision takes ~15 us on the command screen
-and ~0.1 ms on the card screen. ``docs/agents.md`` describes the scores and weights.
+All scoring is numba-compiled over the record (``benchmarks/search_speed.py`` times a
+decision against the search agent's). ``docs/agents.md`` describes the scores and weights.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def greedy_policy(sim, mask, weights, cmd, cards, fast):
     """The greedy agent's decision on record ``sim[0]`` (``mask`` must be current).
 
     Mirrors `agents.scripted.greedy.GreedyAgent.act`. With ``fast`` the card screen scores the
-    triples against the current target only (no target switch): about 3x cheaper.
+    triples against the current target only (no target switch): cheaper, as it scores one target.
     """
     s = sim[0]
     if s.phase == C.PHASE_COMMAND:
@@ -444,6 +444,6 @@ __all__ = ["DEFAULT_VALUE", "SearchAgent", "determinize", "greedy_policy", "play
 
 
 def fast_search(**kwargs) -> SearchAgent:
-    """The search agent at a small budget (32 playouts per decision, ~36 ms): for quick reports."""
+    """The search agent at a small budget (32 playouts per decision; ``benchmarks/search_speed.py`` times it): for quick reports."""
     kwargs.setdefault("budget", 32)
     return SearchAgent(**kwargs)

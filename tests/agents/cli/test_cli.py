@@ -107,3 +107,17 @@ def test_train_on_custom_content(tmp_path, capsys):
     assert main(["compare", "--agents", f"mine={run}", "--quests", "my_farm", "--content", str(content), "--runs", "1",
                  "--episodes", "1", "--reps", "100", "--out", str(tmp_path / "rep"), "--no-plots",
                  "--no-progress"]) == 0
+
+
+def test_ctrl_c_in_compare_keeps_work_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    import agents.experiments.compare as cmp
+    from agents.errors import TrainingInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise TrainingInterrupted(tmp_path / "runs" / "ppo_x_s0", 4096)
+
+    monkeypatch.setattr(cmp, "compare", interrupted)
+    assert main(["compare", "--agents", "ppo", "--quests", "farming_2wave", "--out", str(tmp_path / "rep"),
+                 "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "--resume" in err and str(tmp_path / "rep") in err
