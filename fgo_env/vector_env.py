@@ -26,8 +26,8 @@ from .env import DEFAULT_QUEST, check_choice, check_options, check_positive_int,
 from .rewards import reward_params
 
 # Batches at least this wide use the multi-core kernels by default. Below it, thread start-up
-# costs more than it saves, and a busy machine makes waiting threads slow (measured: a 64-wide
-# step took 12.7 ms threaded on loaded cores against 0.2 ms on one thread).
+# costs more than it saves, and a busy machine makes waiting threads slow (a narrow step
+# threaded on loaded cores is many times slower than on one thread).
 PARALLEL_FROM = 1024
 
 # Categorical info entries are integer codes in the vector env (names in the single env):
