@@ -79,15 +79,9 @@ def check_quests(quests: list[str], content: str | None = None) -> None:
 
 def load_content(content: str | None):
     """The catalogue of ``--content DIR`` (validated; None: the package's)."""
-    if content is None:
-        return None
-    from fgo_env.content import load_catalogue
+    from ..learners.common import load_content as load
 
-    folder = Path(content)
-    if not folder.is_dir():
-        raise FileNotFoundError(2, "no such content folder (expected a folder of TOML files, see docs/content.md)",
-                                str(folder))
-    return load_catalogue(folder)
+    return load(content)
 
 
 def check_writable_dir(path: str | Path) -> Path:
@@ -124,10 +118,7 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
 
 def check_device(name: str | None) -> None:
     """``--device cuda`` on a machine without a GPU is refused before any work starts."""
-    if name == "cuda":
-        import torch
+    if name is not None:
+        from ..learners.common import resolve_device
 
-        if not torch.cuda.is_available():
-            from ..errors import UserError
-
-            raise UserError("--device cuda: no CUDA GPU is available to torch here; use --device cpu or auto")
+        resolve_device(name)

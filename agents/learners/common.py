@@ -39,7 +39,8 @@ def resolve_device(name: str):
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise UserError(f"device {name!r}: no CUDA GPU is available to torch here; use --device cpu or auto")
+            raise UserError(f"--device {name} (hyperparameter device: {name}): no CUDA GPU is available to torch "
+                            "here; use cpu or auto")
         return torch.device(name)
     raise UserError(f"device {name!r}: choose auto, cpu or cuda")
 
@@ -125,12 +126,17 @@ def evaluate_batched(act_batch: Callable[..., np.ndarray], quests: Sequence[str]
 # ----------------------------------------------------------------------------- single envs
 
 def load_content(content: str | None):
-    """The catalogue of a ``content`` hyperparameter (a folder of content TOML files; None: the
-    package's). The path is kept in the run's config, so a trained agent says what it played."""
+    """The catalogue of a ``content`` folder of content TOML files (validated; None: the package's).
+    Learners keep the path in the run's config, so a trained agent says what it played."""
     if content is None:
         return None
+    from pathlib import Path
+
     from fgo_env.content import load_catalogue
 
+    if not Path(content).is_dir():
+        raise FileNotFoundError(2, "no such content folder (expected a folder of TOML files, see docs/content.md)",
+                                str(content))
     return load_catalogue(content)
 
 

@@ -37,6 +37,7 @@ from fgo_env.engine.actions import (ATTACK, MASTER_BASE, N_COMMAND_ACTIONS, N_TR
                                     triple_slots)
 from fgo_env.engine.formulas import (card_term_jit, crit_chance_jit, damage_jit, np_after_gain_jit,
                                      np_gain_jit, star_drop_rate_jit)
+from fgo_env.engine.observe import front_slot_of
 from fgo_env.engine.rules import buff_total, decode_chain, front_member
 from fgo_env.engine.state import record_batch
 
@@ -180,14 +181,6 @@ def np_attack(s, m, e_target, hp, pdead, gauge, j, res):
         gauge[j] = np_after_gain_jit(gauge[j], gain, float(s.m_np_cap[m]))
         res[1] += n_hits * star_drop_rate_jit(s.m_star_gen[m], 0.0, CARD_STAR[t, 0], card_up,
                                               s.w_star_rate[w, e], star_up, 0.0, 0.0)
-
-
-@njit(cache=True)
-def front_slot_of(s, m):
-    for j in range(C.N_FRONT):
-        if s.front[j] == m:
-            return j
-    return -1
 
 
 @njit(cache=True)
