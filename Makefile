@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench mutate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	SDL_VIDEODRIVER=dummy $(PY) -m pytest -n 2 -q
+
+# Mutation testing of the rules (not part of `make test`: hours for every mutant, see
+# docs/testing.md). MUTATE_ARGS="--sample 300" runs a seeded sample; run again to resume.
+mutate: $(STAMP)
+	SDL_VIDEODRIVER=dummy $(PY) tests/mutation/mutate.py $(MUTATE_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/env_speed.py
