@@ -46,7 +46,8 @@ import session as sessions  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 CONFIG = HERE / "cosmic-ray.toml"
-FINGERPRINTED = ("fgo_env", "tests")  # a change here makes the old results stale
+MUTATED = tuple(tomllib.loads(CONFIG.read_text())["cosmic-ray"]["module-path"])
+TESTED = ("fgo_env", "tests")  # a change here makes the old results stale
 
 
 class Stop(Exception):
@@ -60,10 +61,11 @@ def project_files() -> list[str]:
     return sorted({f for f in out.split("\0") if f and (ROOT / f).is_file()})
 
 
-def fingerprint(files: list[str]) -> str:
+def fingerprint(files: list[str], only: tuple[str, ...]) -> str:
+    """Hash of the files under ``only`` (the report's list of equivalents is not an input)."""
     h = hashlib.sha1()
     for f in files:
-        if f.startswith(FINGERPRINTED) and not f.startswith("tests/mutation/equivalent"):
+        if f.startswith(only) and not f.startswith("tests/mutation/equivalent"):
             h.update(f.encode() + b"\0" + (ROOT / f).read_bytes())
     return h.hexdigest()[:16]
 
@@ -170,7 +172,8 @@ def header(meta: dict) -> str:
     return (f"`{meta['command']}`: {sample} of `{'`, `'.join(meta['modules'])}` (in `batch.py` only `reward_of`), "
             f"{meta['workers']} workers on {meta['machine']}, started {meta['started']}. "
             f"Wall time {meta['seconds'] / 60:.0f} min for {meta['run']} mutants run "
-            f"({per:.1f} s per mutant per worker); the clean test run took {meta['baseline']:.0f} s.")
+            f"({per:.1f} s per mutant per worker); the clean test run took {meta['baseline']:.0f} s."
+            + (f" Survivors re-run against new tests on {', '.join(meta['reruns'])}." if meta.get("reruns") else ""))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -180,6 +183,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the sample")
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "mutation", help="session and report folder")
     p.add_argument("--fresh", action="store_true", help="discard an earlier session and start over")
+    p.add_argument("--rerun-survivors", action="store_true",
+                   help="after adding tests: run the survivors of the session again (the mutated files must "
+                        "be unchanged)")
     p.add_argument("--report", action="store_true", help="only rewrite the report from the session")
     a = p.parse_args(argv)
     if a.workers < 1 or (a.sample is not None and a.sample < 1):
@@ -202,9 +208,18 @@ def main(argv: list[str] | None = None) -> int:
         db.unlink(missing_ok=True)
         meta_path.unlink(missing_ok=True)
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
-    if meta and meta["fingerprint"] != fingerprint(files):
+    if meta and args.rerun_survivors:
+        if meta["mutated"] != fingerprint(files, MUTATED):
+            sys.exit(f"mutate: error: {', '.join(MUTATED)} changed since {db} was made, so its mutants no "
+                     "longer apply; run with --fresh")
+        meta["fingerprint"] = fingerprint(files, TESTED)
+        meta["reruns"] = meta.get("reruns", []) + [time.strftime("%Y-%m-%d %H:%M")]
+        print(f"{sessions.reopen_survivors(db)} survivors to run again against the current tests")
+    elif meta and meta["fingerprint"] != fingerprint(files, TESTED):
         sys.exit(f"mutate: error: {db} was made from other sources (the engine or the tests changed since); "
-                 "run with --fresh to start over")
+                 "run with --fresh to start over, or --rerun-survivors after adding tests")
+    elif args.rerun_survivors:
+        sys.exit(f"mutate: error: no session in {args.out} to re-run; run without --rerun-survivors first")
     args.out.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Stop()))
     procs: list[subprocess.Popen] = []
@@ -219,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "cosmic_ray.tools.filters.operators_filter", str(db), str(cfg)],
                            cwd=ROOT, check=True)
             sessions.narrow(db, ROOT, args.sample, args.seed)
-            meta = {"fingerprint": fingerprint(files), "sample": args.sample, "seed": args.seed,
+            meta = {"fingerprint": fingerprint(files, TESTED), "mutated": fingerprint(files, MUTATED), "sample": args.sample, "seed": args.seed,
                     "baseline": clean, "seconds": 0.0, "workers": args.workers, "run": 0,
                     "modules": tomllib.loads(CONFIG.read_text())["cosmic-ray"]["module-path"],
                     "command": "make mutate" + (f" MUTATE_ARGS='--sample {args.sample}'" if args.sample else ""),

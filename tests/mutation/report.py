@@ -7,6 +7,7 @@ matched by file, function and the changed lines) or listed as a gap in the tests
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from collections import Counter
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+from session import NOT_SAMPLED
 
 HERE = Path(__file__).resolve().parent
 EQUIVALENT = HERE / "equivalent.toml"
@@ -46,6 +48,22 @@ class Summary:
     @property
     def equivalent(self) -> int:
         return sum(1 for s in self.survivors if s.equivalent)
+
+    @property
+    def scored(self) -> tuple[int, int]:
+        """(killed, killable): the score's numerator and denominator."""
+        return self.killed + self.timed_out, self.run - self.incompetent - self.equivalent
+
+    def interval(self, population: int) -> tuple[float, float]:
+        """95 % Wilson interval of the whole population's score, when the run was a sample of it."""
+        k, n = self.scored
+        if not n:
+            return 0.0, 1.0
+        z, p = 1.96, k / n
+        fpc = math.sqrt(max(population - n, 0) / max(population - 1, 1))  # sampling without replacement
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * fpc * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return max(centre - half, 0.0), min(centre + half, 1.0)
 
     @property
     def score(self) -> float:
@@ -115,7 +133,13 @@ def markdown(s: Summary, header: str) -> str:
     if s.pending:
         lines.append(f"| not run yet (interrupted; run again to resume) | {s.pending} |")
     lines += ["", f"**Score: {s.score:.1%}** of the mutants run were killed "
-              "(known-equivalent survivors left out of the denominator).", ""]
+              "(known-equivalent survivors left out of the denominator)."]
+    sampled = s.skipped.get(NOT_SAMPLED, 0)
+    if sampled:
+        lo, hi = s.interval(s.run + sampled)
+        lines.append(f"The run was a random sample of {s.run + sampled} mutants in scope: the score of all "
+                     f"of them lies in {lo:.1%}-{hi:.1%} (95 % Wilson interval).")
+    lines.append("")
     if s.killed_by:
         lines += ["## Which tests kill first", "", "| test file | mutants killed first |", "|---|---:|"]
         lines += [f"| `{t}` | {n} |" for t, n in s.killed_by.most_common()]

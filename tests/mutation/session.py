@@ -9,7 +9,9 @@ recorded as skipped with the reason, so the report can account for every mutant.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +75,9 @@ def progress(session: Path) -> tuple[int, int]:
     with use_db(str(session), WorkDB.Mode.open) as db:
         skipped = sum(1 for _, r in db.results if r.worker_outcome == WorkerOutcome.SKIPPED)
         return db.num_results - skipped, db.num_work_items - skipped
+
+
+def reopen_survivors(session: Path) -> int:
+    """Make the survivors pending again (after new tests); returns how many."""
+    with contextlib.closing(sqlite3.connect(session)) as con, con:
+        return con.execute("DELETE FROM work_results WHERE test_outcome = 'survived'").rowcount

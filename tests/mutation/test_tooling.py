@@ -94,3 +94,12 @@ def test_report_counts_kills_survivors_and_equivalents(tmp_path):
     assert explained.equivalent == 1 and explained.score > s.score
     md = report.markdown(explained, "toy")
     assert "Equivalent: the tests only ask about 5" in md and "| killed (a test failed) |" in md
+
+
+def test_sample_interval_narrows_to_the_score_when_the_sample_is_everything():
+    """The Wilson interval of a sampled score holds the score, and shrinks to it for a full run."""
+    s = report.Summary(run=200, killed=180)
+    lo, hi = s.interval(population=1200)
+    assert s.score == 0.9 and lo < 0.9 < hi and hi - lo < 0.1
+    full_lo, full_hi = s.interval(population=200)
+    assert full_hi - full_lo < 0.01
