@@ -60,6 +60,8 @@ class Summary:
         if not n:
             return 0.0, 1.0
         z, p = 1.96, k / n
+        if population <= n:
+            return p, p
         fpc = math.sqrt(max(population - n, 0) / max(population - 1, 1))  # sampling without replacement
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * fpc * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
