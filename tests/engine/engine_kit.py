@@ -10,13 +10,12 @@ class/attribute multiplier is 1.0 and the enemies cannot die, deals itself a han
 from __future__ import annotations
 
 import numpy as np
+import oracle as O
 from numba import njit
 
 from fgo_env.content.schema import ATTRIBUTES, CLASSES
 from fgo_env.engine import rng, rules
 from fgo_env.engine.actions import CARDS_PER_SERVANT, card_id
-
-import oracle as O
 
 A, B, Q, X = 0, 1, 2, 3  # Arts, Buster, Quick, Extra
 SHIELDER = CLASSES.index("shielder")

@@ -128,7 +128,7 @@ NP_PITY = 9900  # §1.5 npPityThreshold
 
 
 def _floor32(x) -> int:
-    return int(math.floor(np.float32(x)))
+    return math.floor(np.float32(x))
 
 
 def np_gain(np_rate, card_np_value, first_bonus=0.0, card_up=0.0, td_rate=1.0, np_gain_up=0.0, crit=False,
@@ -179,7 +179,7 @@ def star_rate(star_gen, card_star_value, first_bonus=0.0, card_up=0.0, enemy_sta
 def stars_dropped(rate: float, u: float) -> int:
     """§4.1 brackets: floor(rate) sure stars plus one with probability frac(rate) (roll ``u``)."""
     whole = math.floor(rate)
-    return int(whole) + (1 if u < rate - whole else 0)
+    return whole + (1 if u < rate - whole else 0)
 
 
 def crit_chance(stars_on_card: int, quick_first: bool = False) -> float:

@@ -4,10 +4,10 @@ full gauge then reset, damage to servants, defensive NP, taunt, evade, guts, dea
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 import oracle as O
+import pytest
 from engine_kit import neutralise
+
 from fgo_env.content.schema import CLASSES
 from fgo_env.engine import constants as C
 from fgo_env.engine import rng, rules

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_kit import A, B, Q, card_damage, card_np, card_stars, crit_roll, play, sandbox, set_hand
 
-from engine_kit import (A, B, Q, card_damage, card_np, card_stars, crit_roll, play, sandbox, set_hand)
 from fgo_env.engine import rules
 from fgo_env.engine.constants import ARTS_UP, NP_GAIN_UP
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-
 import oracle as O
+import pytest
 from engine_kit import A, B, card_np, play, sandbox, set_hand
+
 from fgo_env.content.schema import ATTRIBUTES, CLASSES
 
 
@@ -27,8 +27,8 @@ def test_damage_vector_2_7():
     """§2.7: Artoria (11221 ATK, Earth Saber), Buster NP 400 % vs a Sky Caster."""
     saber, caster = CLASSES.index("saber"), CLASSES.index("caster")
     earth, sky = ATTRIBUTES.index("earth"), ATTRIBUTES.index("sky")
-    common = dict(class_atk=O.class_attack(saber), class_aff=O.class_affinity(saber, caster),
-                  attr_aff=O.attribute_affinity(earth, sky), np_mult=4.0, is_np=True)
+    common = {"class_atk": O.class_attack(saber), "class_aff": O.class_affinity(saber, caster),
+              "attr_aff": O.attribute_affinity(earth, sky), "np_mult": 4.0, "is_np": True}
     value = O.card_value(B, 2, is_np=True)  # an NP uses the slot-1 value 1.5 wherever it sits (§1.1)
     assert value == 1.5
     assert O.damage(11221, value, rand=0.9, **common) == 12542
@@ -38,7 +38,7 @@ def test_damage_vector_2_7():
 
 def test_damage_terms():
     """§2.1: crit x2, crit-damage up only on crits, NP-damage up only on NPs, flat added last, floor once."""
-    base = dict(rand=1.0)
+    base = {"rand": 1.0}
     assert O.damage(10000, 1.0, **base) == 2300
     assert O.damage(10000, 1.0, crit=True, **base) == 4600
     assert O.damage(10000, 1.0, crit_dmg_up=0.5, **base) == 2300
@@ -77,7 +77,7 @@ def one_floor_np(np_rate, value, first, overkill):
     """A wrong NP rule for contrast: the overkill x1.5 applied before the only floor."""
     f = np.float32
     x = f(np_rate) * (f(first) + f(value)) * (f(1.5) if overkill else f(1.0))
-    return int(math.floor(x))
+    return math.floor(x)
 
 
 # np_rate values that are not whole numbers (the reference's rates are per-hit 1/100 %)

@@ -7,10 +7,11 @@ huge HP, every card on enemy 0) with the oracle's formulas and the documented rn
 
 from __future__ import annotations
 
-import pytest
-
 import oracle as O
-from engine_kit import A, B, Q, card_np, card_stars, crit_roll, damage_roll, play, sandbox, set_hand, star_roll
+import pytest
+from engine_kit import (A, B, Q, card_np, card_stars, crit_roll, damage_roll, play, sandbox, set_hand,
+                        star_roll)
+
 from fgo_env.engine import constants as C
 from fgo_env.engine import rng, rules
 from fgo_env.engine.actions import ATTACK, cards_action
@@ -38,8 +39,8 @@ def expected_chain(s, actions, buffs, stars=(0, 0, 0)):
     gauge = {m: int(s["np"][m]) for m in members}
     damage, n_stars, crits = 0, 0, 0
     if colour and types[0] == A:  # §1.6 Arts chain, once per servant, before the attacks
-        for m in gauge:
-            gauge[m] = O.np_after_gain(gauge[m], O.ARTS_CHAIN_NP, int(s["m_np_cap"][m]))
+        for m, g in gauge.items():
+            gauge[m] = O.np_after_gain(g, O.ARTS_CHAIN_NP, int(s["m_np_cap"][m]))
     if colour and types[0] == Q:  # §1.6 Quick chain
         n_stars += O.QUICK_CHAIN_STARS
 
@@ -214,7 +215,7 @@ def test_each_buff_kind_changes_its_number(battle, kind, value, actions, stars, 
 def test_defence_up_on_enemy_attacks(battle):
     """§2.1 / §5.3: max(1 + atkUp - defUp, 0) on enemy damage, defence up on the servant hit."""
     for seed in SEEDS:
-        st, s = sandbox(battle, seed)
+        _, s = sandbox(battle, seed)
         enemy_setup(s)
         rules.add_buff(s, 0, C.DEF_UP, 0.4, 3)
         before = s.copy()
@@ -252,7 +253,7 @@ def enemy_turn_damage(s, def_up):
 def test_one_turn_defence_buff_lasts_through_that_turns_enemy_attacks(battle):
     """§6.2: buffs tick at turn end, after the enemy phase: a 1-turn defence up protects this turn only."""
     for seed in SEEDS:
-        st, s = sandbox(battle, seed)
+        _, s = sandbox(battle, seed)
         enemy_setup(s)
         rules.add_buff(s, 0, C.DEF_UP, 0.5, 1)
         rules.apply_action(s, ATTACK)
