@@ -1,6 +1,6 @@
 """Helpers for controlled battles: neutral stats, hand-picked hands, and the expected
-figures of a card computed from the reference's tables (written out here, not imported
-from the engine) through the public formulas and the documented rng keys.
+figures of a card computed by the independent oracle (`oracle.py`: the reference's tables
+and formulas written out, never the engine's `formulas` module) and the documented rng keys.
 
 A test builds a record with the ``battle`` fixture, calls `neutralise` so that every
 class/attribute multiplier is 1.0 and the enemies cannot die, deals itself a hand with
@@ -10,10 +10,10 @@ class/attribute multiplier is 1.0 and the enemies cannot die, deals itself a han
 from __future__ import annotations
 
 import numpy as np
+import oracle as O
 from numba import njit
 
 from fgo_env.content.schema import ATTRIBUTES, CLASSES
-from fgo_env.engine import formulas as F
 from fgo_env.engine import rng, rules
 from fgo_env.engine.actions import CARDS_PER_SERVANT, card_id
 
@@ -22,11 +22,9 @@ SHIELDER = CLASSES.index("shielder")
 MAN = ATTRIBUTES.index("man")
 BIG_HP = 1e9
 
-# Reference §1.1, by type (A, B, Q) and chain position 1-3.
-REF_DAMAGE = ((1.0, 1.2, 1.4), (1.5, 1.8, 2.1), (0.8, 0.96, 1.12))
-REF_NP = ((3.0, 4.5, 6.0), (0.0, 0.0, 0.0), (1.0, 1.5, 2.0))
-REF_STAR = ((0.0, 0.0, 0.0), (0.10, 0.15, 0.20), (0.80, 1.30, 1.80))
-REF_EXTRA = 1.0  # damage, NP and star value of the Extra card
+# Reference §1.1, by type (A, B, Q) and chain position 1-3 (the oracle's tables).
+REF_DAMAGE, REF_NP, REF_STAR = O.CARD_DAMAGE, O.CARD_NP, O.CARD_STAR
+REF_EXTRA = O.EXTRA_DAMAGE  # damage, NP and star value of the Extra card (all 1.0)
 
 
 def neutralise(st: np.ndarray, enemy_hp: float = BIG_HP) -> np.void:
@@ -108,43 +106,48 @@ def crit_roll(s, pos: int) -> float:
 
 def card_damage(s, m: int, t: int, pos: int, e: int, first: float = 0.0, crit: float = 0.0,
                 extra_mod: float = 1.0, flat: float = 0.0, card_up: float = 0.0,
-                np_mult: float = 1.0, is_np: bool = False, atk_up: float = 0.0) -> float:
-    """Expected damage of one card in a neutralised battle (§2.1; NP cards: position-1 value)."""
-    if t == X:
-        value = REF_EXTRA
-    else:
-        value = REF_DAMAGE[t][0 if is_np else pos]
-    return float(F.damage(float(s["m_atk"][m]), first + value * max(1.0 + card_up, 0.0), 1.0, 1.0, 1.0,
-                          damage_roll(s, pos, e), atk_up, 0.0, crit, np_mult, extra_mod, 0.0, 0.0, 0.0,
-                          float(is_np), flat))
+                np_mult: float = 1.0, is_np: bool = False, atk_up: float = 0.0,
+                crit_dmg_up: float = 0.0, np_dmg_up: float = 0.0) -> float:
+    """Expected damage of one card in a neutralised battle (oracle §2.1; NP cards: position-1 value)."""
+    return float(O.damage(float(s["m_atk"][m]), O.card_value(t, pos, is_np), first_bonus=first, card_up=card_up,
+                          rand=damage_roll(s, pos, e), atk_up=atk_up, crit=bool(crit), np_mult=np_mult,
+                          extra_mod=extra_mod, crit_dmg_up=crit_dmg_up, np_dmg_up=np_dmg_up,
+                          is_np=is_np, flat=flat))
 
 
 def card_np(s, m: int, t: int, pos: int, first: float = 0.0, crit: float = 0.0, overkill=None,
-            is_np: bool = False, n_hits: int | None = None, card_up: float = 0.0) -> int:
-    """Expected NP points of one card on one target (sum over its hits, §3.1); ``overkill``
-    is a list of 0/1 per hit (default: no overkill)."""
+            is_np: bool = False, n_hits: int | None = None, card_up: float = 0.0,
+            np_gain_up: float = 0.0, td_rate: float = 1.0) -> int:
+    """Expected NP points of one card on one target (sum over its hits, oracle §3.1); ``overkill``
+    is a list of 0/1 per hit (default: no overkill). Gauge pity and cap are not applied."""
     hit_row = 4 if is_np else t
     n = int(s["m_n_hits"][m, hit_row]) if n_hits is None else n_hits
     value = REF_EXTRA if t == X else REF_NP[t][0 if is_np else pos]
     ok = overkill or [0] * n
-    return int(sum(F.np_gain(float(s["m_np_rate"][m]), first, value, card_up, 1.0, 0.0, crit, ok[h])
+    return int(sum(O.np_gain(float(s["m_np_rate"][m]), value, first_bonus=first, card_up=card_up,
+                             td_rate=td_rate, np_gain_up=np_gain_up, crit=bool(crit), overkill=bool(ok[h]))
                    for h in range(n)))
 
 
 def card_stars(s, m: int, t: int, pos: int, e: int, first: float = 0.0, crit: float = 0.0,
-               overkill=None, is_np: bool = False) -> int:
-    """Expected stars of one card on enemy ``e`` (§4.1 per hit, rng purpose STAR_DROP)."""
+               overkill=None, is_np: bool = False, card_up: float = 0.0, star_gen_up: float = 0.0) -> int:
+    """Expected stars of one card on enemy ``e`` (oracle §4.1 per hit, rng purpose STAR_DROP)."""
     hit_row = 4 if is_np else t
     n = int(s["m_n_hits"][m, hit_row])
     value = REF_EXTRA if t == X else REF_STAR[t][0 if is_np else pos]
     ok = overkill or [0] * n
     total = 0
     for h in range(n):
-        rate = F.star_drop_rate(float(s["m_star_gen"][m]), first, value, 0.0,
-                                float(s["w_star_rate"][int(s["wave"]), e]), 0.0, crit, ok[h])
-        u = rng.uniform(int(s["seed"]), int(s["turn"]), rng.STAR_DROP, pos * 64 + e * 16 + h)
-        total += int(F.stars_from_rate(rate, u))
+        rate = O.star_rate(float(s["m_star_gen"][m]), value, first_bonus=first, card_up=card_up,
+                           enemy_star_rate=float(s["w_star_rate"][int(s["wave"]), e]),
+                           star_gen_up=star_gen_up, crit=bool(crit), overkill=bool(ok[h]))
+        total += O.stars_dropped(rate, star_roll(s, pos, e, h))
     return total
+
+
+def star_roll(s, pos: int, e: int, h: int) -> float:
+    """The star-drop roll of hit ``h`` of chain position ``pos`` on enemy ``e`` (rng purpose STAR_DROP)."""
+    return rng.uniform(int(s["seed"]), int(s["turn"]), rng.STAR_DROP, pos * 64 + e * 16 + h)
 
 
 def front_members(s) -> list[int]:

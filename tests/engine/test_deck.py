@@ -138,3 +138,14 @@ def test_backline_entry_also_rebuilds_when_no_one_else_died_this_turn(battle):
         next_turn(s)
         assert sorted(int(c) for c in s["deck"][: int(s["deck_len"])]) == front_cards(s)
         assert set(int(c) for c in s["hand"]) <= set(front_cards(s))
+
+
+def test_later_cycles_are_reshuffled(battle):
+    """§1.3: the deck is rebuilt and reshuffled each cycle: cycle 2 does not replay cycle 1's deals."""
+    differ = 0
+    for seed in range(20):
+        s = battle(seed=seed)[0]
+        hs = hands(s, 6)
+        assert sorted(sum(hs[3:6], [])) == front_cards(s)  # cycle 2 still deals every card once
+        differ += hs[0:3] != hs[3:6]
+    assert differ >= 15

@@ -4,12 +4,12 @@ full gauge then reset, damage to servants, defensive NP, taunt, evade, guts, dea
 from __future__ import annotations
 
 import numpy as np
+import oracle as O
 import pytest
-
 from engine_kit import neutralise
+
 from fgo_env.content.schema import CLASSES
 from fgo_env.engine import constants as C
-from fgo_env.engine import formulas as F
 from fgo_env.engine import rng, rules
 
 BUFF = {"taunt": C.TAUNT, "evade": C.EVADE, "guts": C.GUTS, "def_up": C.DEF_UP}
@@ -99,17 +99,19 @@ def test_charge_drain_never_goes_below_zero(battle):
     assert list(s["e_charge"]) == [0, 1, 0]
 
 
-def expected_enemy_damage(s, e, j, action, np_mult=1.0, card=None, def_up=0.0):
+def expected_enemy_damage(s, e, j, action, np_mult=1.0, card=None, def_up=0.0, crit=False):
     w = int(s["wave"])
     m = int(s["front"][j])
     seed, turn = int(s["seed"]), int(s["turn"])
     if card is None:
         card = rng.randint(seed, turn, rng.ENEMY_CARD, action, 3)
-    value = (1.0, 1.5, 0.8)[card]  # §5.3 enemy normal attacks: Arts 1.0, Buster 1.5, Quick 0.8
     ecls, mcls = int(s["w_cls"][w, e]), int(s["m_cls"][m])
-    return F.damage(float(s["w_atk"][w, e]), value, C.CLASS_ATTACK[ecls], C.CLASS_AFFINITY[ecls, mcls],
-                    C.ATTRIBUTE_AFFINITY[int(s["w_attr"][w, e]), int(s["m_attr"][m])],
-                    rng.damage_roll(seed, turn, rng.ENEMY_DAMAGE, action * 8 + j), 0.0, def_up, 0.0, np_mult)
+    # oracle §5.3: the §2.1 formula with the enemy's stats; normal attacks use A 1.0 / B 1.5 / Q 0.8
+    return O.damage(float(s["w_atk"][w, e]), O.ENEMY_CARD_DAMAGE[card], class_atk=O.class_attack(ecls),
+                    class_aff=O.class_affinity(ecls, mcls),
+                    attr_aff=O.attribute_affinity(int(s["w_attr"][w, e]), int(s["m_attr"][m])),
+                    rand=rng.damage_roll(seed, turn, rng.ENEMY_DAMAGE, action * 8 + j), def_up=def_up,
+                    crit=crit, np_mult=np_mult)
 
 
 def taunt(s, m, kind="taunt", value=0.0, turns=3):
@@ -151,8 +153,7 @@ def test_enemy_crit_doubles(battle):
     taunt(s, 0)
     hp = s["hp"].copy()
     rules.enemy_phase(s)
-    plain = expected_enemy_damage(s, 0, 0, 0)
-    assert hp[0] - s["hp"][0] in (2 * plain, 2 * plain + 1)
+    assert hp[0] - s["hp"][0] == expected_enemy_damage(s, 0, 0, 0, crit=True)  # x2.0 inside the floor (§2.1)
 
 
 def test_defensive_np_per_hit(battle):
@@ -162,7 +163,7 @@ def test_defensive_np_per_hit(battle):
     s["w_td_rate"][0, 0] = 1.2
     taunt(s, 0)
     rules.enemy_phase(s)
-    assert s["np"][0] == 4 * F.defence_np_gain(300.0, 1.2)
+    assert s["np"][0] == 4 * O.defence_np_gain(300.0, 1.2) == 4 * 360  # §3.3
     assert s["stars"] == 0  # enemy hits give no stars
 
 
@@ -217,7 +218,7 @@ def test_overkill_hit_on_a_servant_gives_1_5_np(battle):
     taunt(s, 0)
     taunt(s, 0, "guts", 500.0)  # survives, keeping the NP it gained
     rules.enemy_phase(s)
-    assert s["np"][0] == F.defence_np_gain(300.0, 1.0, overkill=1.0) == 450
+    assert s["np"][0] == O.defence_np_gain(300.0, 1.0, overkill=True) == 450  # §3.3
 
 
 def test_death_clears_the_servant_and_the_backline_enters(battle):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_kit import A, B, Q, card_damage, card_np, card_stars, crit_roll, play, sandbox, set_hand
 
-from engine_kit import (A, B, Q, card_damage, card_np, card_stars, crit_roll, play, sandbox, set_hand)
-from fgo_env.engine import formulas as F
+from fgo_env.engine import rules
+from fgo_env.engine.constants import ARTS_UP, NP_GAIN_UP
 
 SEEDS = range(1, 9)
 
@@ -162,5 +163,16 @@ def test_np_gauge_cap_and_pity_in_play(battle):
 
 
 def test_np_gain_float32_in_the_engine(battle):
-    # the reference vector through the engine's jit twin (the function the rules call)
-    assert F.np_gain_jit(25.0, 1.0, 6.0, 0.8, 1.0, 0.3, 1.0, 0.0) == 766
+    """§3.1 / [AA-float] vector through a played chain: rate 25, third-slot Arts, +80 % Arts,
+    Arts first, +30 % NP gain, crit -> 766 points (float64 would give 767); +2000 Arts chain."""
+    for seed in (1, 2, 3):
+        st, s = sandbox(battle, seed)
+        s["m_np_rate"][0] = 25.0
+        s["m_hits"][0, A, :1] = [100]
+        s["m_n_hits"][0, A] = 1
+        rules.add_buff(s, 0, ARTS_UP, 0.8, 1)
+        rules.add_buff(s, 0, NP_GAIN_UP, 0.3, 1)
+        set_hand(st, [(1, A), (2, A), (0, A)], stars=(0, 0, 10, 0, 0))  # 10 stars: a sure crit
+        play(st, [0, 1, 2])
+        assert s["last_crits"] >= 1
+        assert s["np"][0] == 2000 + 766
