@@ -149,11 +149,15 @@ def test_bad_arguments():
 
 
 def test_last_info_and_time_limit():
+    """``last_info`` under a ``time_limit``: scores, visits, playouts and seconds, every candidate
+    visited (the timed first pass plays each once). How well the limit is kept is a timing, so
+    it is measured by ``python benchmarks/search_speed.py --part time_limit``, not asserted."""
     _, cards = screens()
     a, info = decide(cards, time_limit=0.05, horizon=2)
-    assert set(info) >= {"scores", "visits", "playouts"}
+    assert set(info) >= {"scores", "visits", "playouts", "seconds"}
     assert info["playouts"] == sum(info["visits"].values()) > 0
-    assert info["seconds"] < 1.0
+    assert min(info["visits"].values()) >= 1 and set(info["scores"]) == set(info["visits"])
+    assert isinstance(info["seconds"], float) and info["seconds"] > 0
 
 
 def test_search_at_least_as_good_as_greedy():
