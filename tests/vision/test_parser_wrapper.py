@@ -32,11 +32,13 @@ def parser() -> FrameParser:
 # 99.00 %, the other fields 100 %; the attack head 100 % on the test split), checked against what
 # the shipped weights get on this test's 150 frames (look seed 11; `parse_check` and the attack
 # head as below): all fields 99.80 %, wave 98.0 % (3 frames), whole frames 98.0 %, and phase,
-# wave total, card type, card owner, NP and attack 100 %. The frames are seeded, so the figures
-# are fixed for given weights; the margins absorb a frame or two flipping on another torch build.
-FIELD_MIN = {"phase": 0.99, "wave": 0.97, "wave_total": 0.99, "card_type": 0.99, "card_owner": 0.99,
+# wave total, card type, card owner, NP and attack 100 %. The same 150 frames under look seeds 12
+# and 13 gave all fields 99.61 / 99.66 %, card owner 98.06 / 98.93 %, wave total 100 / 98.67 %,
+# wave 100 / 100 %, whole frames 97.33 / 98.0 %, the rest (attack included) 100 %: the floors of
+# the card owner, the wave digits and whole frames sit under that spread, the others at 99 %.
+FIELD_MIN = {"phase": 0.99, "wave": 0.97, "wave_total": 0.98, "card_type": 0.99, "card_owner": 0.975,
              "np_ready": 0.99}
-ALL_FIELDS_MIN, FRAME_MIN, ATTACK_MIN, ATTACK_CLASS_MIN = 0.995, 0.97, 0.99, 0.95
+ALL_FIELDS_MIN, FRAME_MIN, ATTACK_MIN, ATTACK_CLASS_MIN = 0.995, 0.965, 0.99, 0.95
 
 
 def fresh_frames_with_attack(n: int = 150, seed: int = 11):
