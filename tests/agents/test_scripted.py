@@ -1,10 +1,10 @@
 """The scripted agents: legal actions only, greedy clearly beats random, save/load, registry,
-evaluation keys, no peeking at hidden state, and decision speed."""
+evaluation keys, no peeking at hidden state. (Greedy's time per decision is a timing, measured
+by ``python benchmarks/search_speed.py --part greedy``, not asserted here.)"""
 
 from __future__ import annotations
 
 import json
-import time
 
 import gymnasium as gym
 import numpy as np
@@ -12,13 +12,12 @@ import pytest
 
 import fgo_env
 from agents.base import Agent
+from agents.evaluate import RESULT_KEYS, evaluate, evaluate_many
 from agents.experiments.calibrate import ladder_problems, markdown_table
 from agents.experiments.demo import scripted_table, write_scripted
-from agents.evaluate import RESULT_KEYS, evaluate, evaluate_many
 from agents.registry import agent_class, make, names, register
 from agents.scripted import GreedyAgent, RandomAgent
 from fgo_env.content.generator import generate_quest
-from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, KIND_CARDS, action_kind
 
 
@@ -143,25 +142,6 @@ def test_greedy_ignores_hidden_state_and_explains_its_choice() -> None:
     for seed in range(3):
         play(env, agent, seed, check=check)
     assert checked["command"] > 10 and checked["cards"] > 10
-
-
-def test_greedy_decides_in_well_under_a_millisecond() -> None:
-    env = gym.make("fgo_env/Battle-v0", quest="boss_gauntlet")
-    agent = GreedyAgent()
-    times = {C.PHASE_COMMAND: [], C.PHASE_CARDS: []}
-    for seed in range(3):
-        obs, info = env.reset(seed=seed)
-        agent.reset(env)
-        done = False
-        while not done:
-            phase = int(env.unwrapped.state[0]["phase"])
-            t0 = time.perf_counter()
-            action = agent.act(obs, info["action_mask"])
-            times[phase].append(time.perf_counter() - t0)
-            obs, _, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
-    for phase, ts in times.items():
-        assert np.median(ts) < 1e-3, (phase, np.median(ts))
 
 
 def test_greedy_uses_skills_attacks_and_fires_nps() -> None:

@@ -149,29 +149,38 @@ def test_bad_arguments():
 
 
 def test_last_info_and_time_limit():
+    """``last_info`` under a ``time_limit``: scores, visits, playouts and seconds, every candidate
+    visited (the timed first pass plays each once). How well the limit is kept is a timing, so
+    it is measured by ``python benchmarks/search_speed.py --part time_limit``, not asserted."""
     _, cards = screens()
     a, info = decide(cards, time_limit=0.05, horizon=2)
-    assert set(info) >= {"scores", "visits", "playouts"}
+    assert set(info) >= {"scores", "visits", "playouts", "seconds"}
     assert info["playouts"] == sum(info["visits"].values()) > 0
-    assert info["seconds"] < 1.0
+    assert min(info["visits"].values()) >= 1 and set(info["scores"]) == set(info["visits"])
+    assert isinstance(info["seconds"], float) and info["seconds"] > 0
 
 
-def test_search_at_least_as_good_as_greedy():
-    """On farming_3wave with a 4-turn limit (a "4-turn farm"), on the same 12 episode seeds.
+def test_search_clearly_beats_greedy():
+    """Search wins at least 11 of 24 episodes and at least 6 more than greedy on the same ones
+    (farming_3wave with a 4-turn limit, a "4-turn farm"; env seeds 100-123).
 
-    Measured on 100 episodes (env seeds 100-199) with exactly these settings: greedy wins 18 %,
-    search 69 % (docs/search.md). At those rates the chance that search wins fewer of 12
-    episodes than greedy is 0.15 % (two binomials, ignoring the pairing, which only helps);
-    even at 55 % vs 30 % it would be 7 %. The seeds are fixed, so the test is deterministic: it
-    fails only if a change makes search lose its edge over greedy.
+    Measured with exactly these settings on env seeds 100-159 (60 episodes, this loop run
+    over more seeds, with the random agent added): search won 39/60 (65 %), greedy 12/60
+    (20 %), the random agent 0/60; on this test's seeds 100-123 search wins 16 and greedy 3. The
+    seeds are fixed, so the test is deterministic. Should a change of the engine's random draws
+    make these 24 episodes a fresh sample, an honest search (65 %) falls under 11 wins with
+    probability 1.6 % (binomial), under 11 at 55 % with 13 %; a search that plays like greedy
+    fails the paired margin for sure (it wins exactly greedy's episodes), and one that wins at a
+    greedy-like 20 % reaches 11 wins with probability 0.4 %; random play (0 %) never does.
+    The test took 27 s on the 2-core project machine at load average 4.
     """
     search = SearchAgent(seed=0, budget=48, top_n=8)
     greedy = GreedyAgent()
     s_wins = g_wins = 0
-    for seed in range(12):
-        s_wins += run_episode(search, "farming_3wave", 100 + seed, max_turns=4)[1] == "win"
-        g_wins += run_episode(greedy, "farming_3wave", 100 + seed, max_turns=4)[1] == "win"
-    assert s_wins >= g_wins, (s_wins, g_wins)
+    for seed in range(100, 124):
+        s_wins += run_episode(search, "farming_3wave", seed, max_turns=4)[1] == "win"
+        g_wins += run_episode(greedy, "farming_3wave", seed, max_turns=4)[1] == "win"
+    assert s_wins >= 11 and s_wins - g_wins >= 6, (s_wins, g_wins)
 
 
 def test_playout_policy_is_the_greedy_agent():

@@ -4,6 +4,7 @@ ParsedGreedy (agents.experiments.vision_check) on true features plays exactly as
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
@@ -11,8 +12,8 @@ import fgo_env  # noqa: F401
 from agents.cli.vision import greedy_policy
 from agents.evaluate import play_episode as play
 from agents.experiments.vision_check import ParsedGreedy
-from feature_models.evaluate import fresh_frames, parse_check
-from feature_models.parser import DEFAULT_WEIGHTS, FrameParser
+from feature_models.evaluate import parse_check
+from feature_models.parser import ATTACK_PRESENT, DEFAULT_WEIGHTS, FrameParser
 from feature_models.wrappers import ParsedFeatures
 from fgo_env.features import Features
 
@@ -26,17 +27,53 @@ def parser() -> FrameParser:
     return FrameParser()
 
 
+# Thresholds a little under the figures docs/vision.md and docs/vision_report.md claim for fresh
+# frames (eval set of 300: all fields 99.89 %, wave 99.33 %, card owner 99.81 %, whole frames
+# 99.00 %, the other fields 100 %; the attack head 100 % on the test split), checked against what
+# the shipped weights get on this test's 150 frames (look seed 11; `parse_check` and the attack
+# head as below): all fields 99.80 %, wave 98.0 % (3 frames), whole frames 98.0 %, and phase,
+# wave total, card type, card owner, NP and attack 100 %. The same 150 frames under look seeds 12
+# and 13 gave all fields 99.61 / 99.66 %, card owner 98.06 / 98.93 %, wave total 100 / 98.67 %,
+# wave 100 / 100 %, whole frames 97.33 / 98.0 %, the rest (attack included) 100 %: the floors of
+# the card owner, the wave digits and whole frames sit under that spread, the others at 99 %.
+FIELD_MIN = {"phase": 0.99, "wave": 0.97, "wave_total": 0.98, "card_type": 0.99, "card_owner": 0.975,
+             "np_ready": 0.99}
+ALL_FIELDS_MIN, FRAME_MIN, ATTACK_MIN, ATTACK_CLASS_MIN = 0.995, 0.965, 0.99, 0.95
+
+
+def fresh_frames_with_attack(n: int = 150, seed: int = 11):
+    """The frames of `feature_models.evaluate.fresh_frames` (looks 10,100,000+, never seen in
+    training; greedy plays the episode, as under `fgo vision eval`), also keeping each frame's
+    Attack-button label (present on command screens), which the Features labels do not carry."""
+    from feature_models.data import DataConfig, iter_frames
+
+    cfg = DataConfig(episodes=1, examples=n, seed=seed, examples_per_look=5)
+    frames, attack = [], []
+    for frame, _scene, rec in iter_frames(cfg, "test", scaled=False, policy_factory=greedy_policy):
+        frames.append((frame, {k: rec.labels[k] for k in ("phase", "wave", "wave_total", "card_types",
+                                                           "card_owners", "np_ready")}))
+        attack.append(rec.kind == "command")
+        if len(frames) >= n:
+            break
+    return frames, np.array(attack)
+
+
 def test_shipped_weights_small_and_accurate(parser) -> None:
+    """The shipped weights fit in 5 MB and read fresh frames about as well as the docs claim: every
+    Features field, the pooled entries, whole frames and the attack head, each with its own floor."""
     assert DEFAULT_WEIGHTS.with_suffix(".safetensors").stat().st_size <= 5_000_000
-    # looks 10,100,000+: never seen in training; greedy plays the episode, as under `fgo vision eval`
-    frames = fresh_frames(150, seed=11, episodes=1, policy_factory=greedy_policy)
+    frames, attack = fresh_frames_with_attack()
+    assert len(frames) == 150 and attack.sum() >= 20 and (~attack).sum() >= 20
     res = parse_check(parser, frames)
-    # every Features entry pooled >= 99 %; each field >= 98 % (the wave digit and the card owner
-    # vary 98-100 % from one small set of looks to another, see docs/vision_report.md)
-    assert res["all_fields"]["acc"] >= 0.99, (res["all_fields"], res["errors"][:3])
-    for field in ("phase", "wave", "wave_total", "card_type", "card_owner", "np_ready"):
-        assert res[field]["acc"] >= 0.98, (field, res[field], res["errors"][:3])
-    assert res["frame"]["acc"] >= 0.95
+    assert res["all_fields"]["acc"] >= ALL_FIELDS_MIN, (res["all_fields"], res["errors"][:3])
+    for field, floor in FIELD_MIN.items():
+        assert res[field]["acc"] >= floor, (field, res[field], res["errors"][:3])
+    assert res["frame"]["acc"] >= FRAME_MIN, res["frame"]
+    present = np.concatenate([parser.predict_batch([f for f, _ in frames[i:i + 16]])["attack"][:, ATTACK_PRESENT]
+                              for i in range(0, len(frames), 16)])
+    read = present > 0.5
+    assert np.mean(read == attack) >= ATTACK_MIN, (np.mean(read == attack), np.flatnonzero(read != attack))
+    assert read[attack].mean() >= ATTACK_CLASS_MIN and (~read[~attack]).mean() >= ATTACK_CLASS_MIN  # each class
 
 
 def test_wrapper_plain_look_equals_truth(parser) -> None:
