@@ -7,7 +7,7 @@ import numpy as np
 
 from engine_kit import front_cards, front_members, neutralise
 from fgo_env.engine import rules
-from fgo_env.engine.actions import ATTACK, cards_action
+from fgo_env.engine.actions import ATTACK, CARDS_PER_SERVANT, card_id, cards_action
 
 
 def next_turn(s) -> None:
@@ -149,3 +149,14 @@ def test_later_cycles_are_reshuffled(battle):
         assert sorted(sum(hs[3:6], [])) == front_cards(s)  # cycle 2 still deals every card once
         differ += hs[0:3] != hs[3:6]
     assert differ >= 15
+
+
+def test_the_shuffle_is_uniform(battle):
+    """§1.3 "reshuffled": a uniform shuffle (Fisher-Yates), in which a card can stay where the
+    rebuild put it: about one card per deck (Sattolo's variant, off by one, moves every card)."""
+    stayed, seeds = 0, 300
+    for seed in range(seeds):
+        s = battle(seed=seed)[0]
+        built = [card_id(m, i) for m in front_members(s) for i in range(CARDS_PER_SERVANT)]
+        stayed += sum(int(c) == b for c, b in zip(s["deck"][:15], built))
+    assert 0.7 * seeds < stayed < 1.3 * seeds  # mean 1 per deck, sd about 1 per deck

@@ -109,3 +109,29 @@ def test_skill_cooldowns_and_buffs_tick_only_on_the_front_line(battle):
     rules.end_turn(s)
     assert s["cd"][3, 0] == 5 and s["buff_turns"][3].max() == 2
     assert s["cd"][0, 0] == 4
+
+
+def test_a_win_needs_the_last_wave(battle):
+    """§6.1: clearing any wave but the last loads the next one; only the last is a win."""
+    st, s = clear_wave_setup(battle)
+    assert s["n_waves"] == 3
+    for wave in (0, 1):
+        assert play_turn(st, [(0, A), (1, A), (2, B)])
+        assert s["outcome"] == C.ONGOING and s["wave"] == wave + 1
+        neutralise(st, enemy_hp=1.0)
+        s["e_alive"][1:] = False
+    play_turn(st, [(0, A), (1, A), (2, B)])
+    assert s["outcome"] == C.WIN and s["wave"] == 2
+
+
+def test_total_damage_sums_the_turns(battle):
+    """``total_damage`` (the evaluation's damage figure) starts at 0 and adds each turn's damage."""
+    st = battle(seed=2)
+    s = neutralise(st)
+    assert s["total_damage"] == 0.0
+    dealt = 0.0
+    for _ in range(3):
+        rules.apply_action(s, ATTACK)
+        rules.apply_action(s, cards_action(0, 1, 2))
+        dealt += float(s["last_damage"])
+    assert dealt > 0 and s["total_damage"] == dealt
