@@ -125,13 +125,18 @@ def test_a_win_needs_the_last_wave(battle):
 
 
 def test_total_damage_sums_the_turns(battle):
-    """``total_damage`` (the evaluation's damage figure) starts at 0 and adds each turn's damage."""
+    """``total_damage`` (the evaluation's damage figure) starts at 0 and adds each turn's damage,
+    itself counted from 0 (the HP the enemies lost)."""
     st = battle(seed=2)
     s = neutralise(st)
     assert s["total_damage"] == 0.0
     dealt = 0.0
     for _ in range(3):
+        hp = s["e_hp"].copy()
         rules.apply_action(s, ATTACK)
         rules.apply_action(s, cards_action(0, 1, 2))
+        # the turn's damage starts from 0: it is the HP the enemies lost, enemy by enemy
+        assert list(s["last_damage_per_enemy"]) == list(hp - s["e_hp"])
+        assert s["last_damage"] == (hp - s["e_hp"]).sum()
         dealt += float(s["last_damage"])
     assert dealt > 0 and s["total_damage"] == dealt
