@@ -176,3 +176,18 @@ def test_np_gain_float32_in_the_engine(battle):
         play(st, [0, 1, 2])
         assert s["last_crits"] >= 1
         assert s["np"][0] == 2000 + 766
+
+
+@pytest.mark.parametrize("td_rate", [1.2, 0.8, 1.13])
+def test_enemy_np_rate_modifier_scales_attacking_np(battle, td_rate):
+    """§3.1: the enemy's NP-rate modifier (``enemyServerMod.tdRate``) multiplies each hit's NP
+    before the floors; the kit's battles neutralise it to 1.0, so this one sets it."""
+    for seed in (1, 2, 3):
+        st, s = sandbox(battle, seed)
+        s["w_td_rate"][int(s["wave"]), 0] = td_rate
+        set_hand(st, [(0, A), (1, A), (2, Q)])
+        before = s.copy()
+        play(st, [0, 1, 2])  # Arts first, no chain, no stars: no crit, +1 NP on every card
+        for m, t, pos in ((0, A, 0), (1, A, 1), (2, Q, 2)):
+            assert s["np"][m] == card_np(before, m, t, pos, first=1.0, td_rate=td_rate)
+        assert s["np"][0] != card_np(before, 0, A, 0, first=1.0)  # the modifier made a difference

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine_kit import A, B, card_damage, crit_roll, neutralise, play, set_hand
+from engine_kit import A, B, Q, card_damage, card_stars, crit_roll, neutralise, play, sandbox, set_hand
 from fgo_env.engine import rules
 from fgo_env.engine.actions import ATTACK, card_owner
 
@@ -85,3 +85,25 @@ def test_crit_doubles_damage(battle):
     assert crit_card in (2 * plain, 2 * plain + 1)
     rest = card_damage(before, 1, A, 1, 0) + card_damage(before, 2, A, 2, 0)
     assert s["last_damage_per_enemy"][0] == crit_card + rest
+
+
+@pytest.mark.parametrize("star_rate", [0.35, -0.15])
+def test_enemy_star_rate_modifier_adds_to_the_drop_rate(battle, star_rate):
+    """§4.1: the enemy's star-rate modifier is added to each hit's drop rate (the kit's battles
+    neutralise it to 0, so this one sets it)."""
+    changed = 0
+    for seed in range(1, 9):
+        st, s = sandbox(battle, seed)
+        s["w_star_rate"][int(s["wave"]), 0] = star_rate
+        set_hand(st, [(0, B), (1, Q), (2, A)])
+        before = s.copy()
+        play(st, [0, 1, 2])  # Mighty: +0.2 star rate on every card (and crits only with stars: none)
+        crits = int(s["last_crits"])
+        if crits:
+            continue  # the Mighty chain's +20 % crit chance may crit: the seeds without a crit suffice
+        expected = sum(card_stars(before, m, t, pos, 0, first=0.2) for m, t, pos in ((0, B, 0), (1, Q, 1), (2, A, 2)))
+        assert s["last_stars"] == expected
+        s0 = before.copy()
+        s0["w_star_rate"][int(s0["wave"]), 0] = 0.0
+        changed += expected != sum(card_stars(s0, m, t, pos, 0, first=0.2) for m, t, pos in ((0, B, 0), (1, Q, 1), (2, A, 2)))
+    assert changed >= 2
