@@ -191,3 +191,15 @@ def test_enemy_np_rate_modifier_scales_attacking_np(battle, td_rate):
         for m, t, pos in ((0, A, 0), (1, A, 1), (2, Q, 2)):
             assert s["np"][m] == card_np(before, m, t, pos, first=1.0, td_rate=td_rate)
         assert s["np"][0] != card_np(before, 0, A, 0, first=1.0)  # the modifier made a difference
+
+
+def test_turn_summary_np_gained_is_the_gauges_rise(battle):
+    """The turn summary's NP gained (``last_np_gained``) is what the gauges rose by, not their level."""
+    for seed in (1, 2, 3):
+        st, s = sandbox(battle, seed)
+        s["np"][:3] = [1000, 2500, 4000]
+        set_hand(st, [(0, A), (1, A), (2, Q)])
+        before = s["np"].copy()
+        play(st, [0, 1, 2])
+        rise = int((s["np"] - before).sum())
+        assert rise > 0 and s["last_np_gained"] == rise

@@ -166,3 +166,22 @@ def test_master_skill_effect_and_cooldown(battle):
         pass_turn(s)
     assert rules.is_legal(s, a)  # CD 3 used on turn 1: usable on turn 4
     assert rules.buff_total(s, int(s["front"][0]), C.ATK_UP) == 0.0  # the 1-turn buff is gone
+
+
+@pytest.mark.parametrize("kind,value", [(C.NP_CHARGE, 30), (C.HEAL, 3000), (C.ATK_UP, 0.2)])
+def test_party_effects_skip_an_empty_front_slot(battle, kind, value):
+    """A party effect reaches the servants on the field and no one else: an empty front slot is
+    not the backline (nor any member by a wrapped-around index)."""
+    st, s = harmless(battle)
+    give_skill(s, 0, 0, [(kind, C.T_PARTY, value, 2)])
+    gone = int(s["front"][2])
+    s["alive"][gone] = False
+    s["front"][2] = -1
+    s["hp"][:] = 100.0
+    np_before, hp_before = s["np"].copy(), s["hp"].copy()
+    rules.apply_action(s, skill_action(0, 0))
+    field = [int(s["front"][0]), int(s["front"][1])]
+    for m in range(C.N_MEMBERS):
+        touched = (s["np"][m] != np_before[m] or s["hp"][m] != hp_before[m]
+                   or rules.buff_total(s, m, C.ATK_UP) != 0.0)
+        assert touched == (m in field), (m, field)
