@@ -214,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                      "longer apply; run with --fresh")
         meta["fingerprint"] = fingerprint(files, TESTED)
         meta["reruns"] = meta.get("reruns", []) + [time.strftime("%Y-%m-%d %H:%M")]
-        print(f"{sessions.reopen_survivors(db)} survivors to run again against the current tests")
+        gaps = [x.job_id for x in report.summarise(db).survivors if not x.equivalent]
+        print(f"{sessions.reopen(db, gaps)} survivors (the known equivalents left out) to run again against the "
+              "current tests")
     elif meta and meta["fingerprint"] != fingerprint(files, TESTED):
         sys.exit(f"mutate: error: {db} was made from other sources (the engine or the tests changed since); "
                  "run with --fresh to start over, or --rerun-survivors after adding tests")

@@ -30,6 +30,7 @@ class Survivor:
     function: str | None
     operator: str
     diff: str
+    job_id: str = ""
     equivalent: str | None = None  # the reason, when it is a known equivalent mutant
 
 
@@ -109,7 +110,8 @@ def summarise(session: Path, known: list[dict] | None = None) -> Summary:
             if result.test_outcome == TestOutcome.INCOMPETENT or result.worker_outcome != WorkerOutcome.NORMAL:
                 out.incompetent += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
-                s = Survivor(str(m.module_path), m.start_pos[0], m.definition_name, m.operator_name, result.diff or "")
+                s = Survivor(str(m.module_path), m.start_pos[0], m.definition_name, m.operator_name, result.diff or "",
+                             item.job_id)
                 s.equivalent = explain(s, known)
                 out.survivors.append(s)
             elif result.output == "timeout":

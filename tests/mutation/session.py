@@ -77,7 +77,7 @@ def progress(session: Path) -> tuple[int, int]:
         return db.num_results - skipped, db.num_work_items - skipped
 
 
-def reopen_survivors(session: Path) -> int:
-    """Make the survivors pending again (after new tests); returns how many."""
+def reopen(session: Path, job_ids: list[str]) -> int:
+    """Make these mutants pending again (survivors, after new tests); returns how many."""
     with contextlib.closing(sqlite3.connect(session)) as con, con:
-        return con.execute("DELETE FROM work_results WHERE test_outcome = 'survived'").rowcount
+        return sum(con.execute("DELETE FROM work_results WHERE job_id = ?", (j,)).rowcount for j in job_ids)

@@ -102,3 +102,20 @@ def test_sample_interval_narrows_to_the_score_when_the_sample_is_everything():
     lo, hi = s.interval(population=1200)
     assert s.score == 0.9 and lo < 0.9 < hi and hi - lo < 0.1
     assert s.interval(population=200) == (0.9, 0.9)
+
+
+def test_rerun_reopens_only_the_named_survivors(tmp_path):
+    """--rerun-survivors makes the unexplained survivors pending again and keeps every kill."""
+    cfg, db = toy(tmp_path)
+    sessions.SCOPE["batch.py"] = {"reward_of", "positive"}
+    try:
+        sessions.narrow(db, tmp_path, sample=None, seed=0)
+    finally:
+        sessions.SCOPE["batch.py"] = {"reward_of"}
+    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "exec", str(cfg), str(db)], cwd=tmp_path, check=True,
+                   capture_output=True)
+    before = report.summarise(db, known=[])
+    survivor = before.survivors[0]
+    assert sessions.reopen(db, [survivor.job_id]) == 1
+    after = report.summarise(db, known=[])
+    assert after.pending == 1 and after.killed == before.killed and len(after.survivors) == len(before.survivors) - 1
