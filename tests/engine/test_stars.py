@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine_kit import A, B, Q, card_damage, card_stars, crit_roll, neutralise, play, sandbox, set_hand
-from fgo_env.engine import rules
+from fgo_env.engine import rng, rules
 from fgo_env.engine.actions import ATTACK, card_owner
 
 
@@ -107,3 +107,39 @@ def test_enemy_star_rate_modifier_adds_to_the_drop_rate(battle, star_rate):
         s0["w_star_rate"][int(s0["wave"]), 0] = 0.0
         changed += expected != sum(card_stars(s0, m, t, pos, 0, first=0.2) for m, t, pos in ((0, B, 0), (1, Q, 1), (2, A, 2)))
     assert changed >= 2
+
+
+def expected_spread(s) -> list[int]:
+    """§4.2 written out: each card weighs its owner's star absorption, 3 random cards (a shuffle
+    by the STAR_BONUS draws) add 50 / 20 / 20; each of the first 50 held stars lands on a card
+    with probability weight / total weight of the cards still under 10 (the STAR_PICK draw)."""
+    seed, turn = int(s["seed"]), int(s["turn"])
+    order = list(range(5))
+    for i in range(4, 0, -1):
+        k = rng.randint(seed, turn, rng.STAR_BONUS, i, i + 1)
+        order[i], order[k] = order[k], order[i]
+    weights = [float(s["m_star_absorb"][int(card_owner(int(c)))]) for c in s["hand"]]
+    for bonus, card in zip((50.0, 20.0, 20.0), order):
+        weights[card] += bonus
+    on = [0] * 5
+    for star in range(min(int(s["stars"]), 50)):
+        open_cards = [i for i in range(5) if on[i] < 10]
+        u = rng.uniform(seed, turn, rng.STAR_PICK, star) * sum(weights[i] for i in open_cards)
+        for i in open_cards:
+            u -= weights[i]
+            if u < 0.0:
+                on[i] += 1
+                break
+    return on
+
+
+@pytest.mark.parametrize("held", [1, 7, 23, 50, 64])
+def test_stars_land_where_the_weights_and_draws_say(battle, held):
+    """The exact spread of §4.2 for the documented draws, absorption differing by servant."""
+    for seed in range(12):
+        s = battle(seed=seed)[0]
+        s["m_star_absorb"][:6] = [100.0, 200.0, 50.0, 150.0, 98.0, 10.0]
+        s["stars"] = held
+        expected = expected_spread(s)
+        rules.distribute_stars(s)
+        assert list(s["hand_stars"]) == expected

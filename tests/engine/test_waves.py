@@ -140,3 +140,18 @@ def test_total_damage_sums_the_turns(battle):
         assert s["last_damage"] == (hp - s["e_hp"]).sum()
         dealt += float(s["last_damage"])
     assert dealt > 0 and s["total_damage"] == dealt
+
+
+def test_decisions_count_the_actions_carried_out(battle):
+    """``decisions`` starts at 0 and counts each action carried out: Attack and the cards of each
+    turn; none after the end of the battle."""
+    st = battle(seed=2)
+    s = neutralise(st)
+    assert s["decisions"] == 0
+    for turn in range(1, 3):
+        rules.apply_action(s, ATTACK)
+        rules.apply_action(s, cards_action(0, 1, 2))
+        assert s["decisions"] == 2 * turn
+    s["phase"] = C.PHASE_DONE
+    rules.apply_action(s, ATTACK)
+    assert s["decisions"] == 4
