@@ -249,3 +249,19 @@ def test_defeat_when_nobody_can_fight(battle):
     rules.end_turn(s)
     rules.start_turn(s)
     assert s["outcome"] == C.LOSS and s["phase"] == C.PHASE_DONE
+
+
+def test_enemies_left_to_act_when_the_party_has_fallen_do_nothing(battle):
+    """Once no servant is left, the remaining enemy actions are not taken: a full gauge stays
+    full (it is not spent on no one), and the battle is lost at the next turn start."""
+    st, s = counting(battle, 3, max_act=(1, 1, 1))
+    s["m_present"][1:] = False
+    s["alive"][1:] = False
+    s["front"][1:] = -1
+    s["hp"][0] = 1.0
+    s["w_atk"][0, 0] = 50000.0
+    s["w_charge_max"][0] = [0, 3, 3]
+    s["e_charge"][:] = [0, 3, 3]
+    rules.enemy_phase(s)
+    assert not s["alive"][0]
+    assert list(s["e_charge"]) == [0, 3, 3]
