@@ -203,3 +203,20 @@ def test_turn_summary_np_gained_is_the_gauges_rise(battle):
         play(st, [0, 1, 2])
         rise = int((s["np"] - before).sum())
         assert rise > 0 and s["last_np_gained"] == rise
+
+
+@pytest.mark.parametrize("card_up", [-0.3, -1.5])
+def test_a_card_debuff_lowers_np_and_damage_down_to_the_clamp(battle, card_up):
+    """§2.1 / §3.1: the card term is value x max(1 + cardUp, 0), so a negative card buff (a
+    debuff) lowers NP and damage, and below -100 % the term stops at 0 (the first bonus stays)."""
+    for seed in (1, 2, 3):
+        st, s = sandbox(battle, seed)
+        rules.add_buff(s, 0, ARTS_UP, card_up, 1)
+        set_hand(st, [(0, A), (1, B), (2, B)])  # Arts first: +1 NP on every card, no chain
+        before = s.copy()
+        play(st, [0, 1, 2])
+        assert s["np"][0] == card_np(before, 0, A, 0, first=1.0, card_up=card_up)
+        assert s["np"][0] < card_np(before, 0, A, 0, first=1.0)
+        dealt = card_damage(before, 0, A, 0, 0, card_up=card_up) + sum(
+            card_damage(before, m, B, pos, 0) for m, pos in ((1, 1), (2, 2)))
+        assert s["last_damage_per_enemy"][0] == dealt

@@ -128,4 +128,5 @@ def test_legal_counterparts(battle, case):
     if case == "NP ready":
         _cards(s)
         s["np"][int(s["front"][2])] = C.NP_FULL
-    assert rules.refusal(s, action)[0] == R.LEGAL and explain.invalid_reason(s, action) is None
+    assert tuple(int(x) for x in rules.refusal(s, action)) == (R.LEGAL, 0, 0)
+    assert explain.invalid_reason(s, action) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine_kit import A, B, card_damage, card_np, neutralise, play, set_hand
@@ -69,11 +70,14 @@ def test_buff_lasts_its_turns(battle):
     st, s = harmless(battle)
     give_skill(s, 0, 0, [(C.ATK_UP, C.T_SELF, 0.5, 3)])
     rules.apply_action(s, skill_action(0, 0))
-    active = []
+    active, observed = [], []
+    totals = np.zeros(C.N_BUFF_KINDS)
     for _ in range(4):
         active.append(rules.buff_total(s, 0, C.ATK_UP))
+        rules.buff_totals(s, 0, totals)  # every kind at once (what the observation shows)
+        observed.append(float(totals[C.ATK_UP - C.ATK_UP]))
         pass_turn(s)
-    assert active == [0.5, 0.5, 0.5, 0.0]  # turns 1-3
+    assert active == observed == [0.5, 0.5, 0.5, 0.0]  # turns 1-3; an expired slot counts for nothing
 
 
 @pytest.mark.parametrize("kind,card_up,atk_up", [

@@ -130,6 +130,7 @@ def test_total_damage_sums_the_turns(battle):
     st = battle(seed=2)
     s = neutralise(st)
     assert s["total_damage"] == 0.0
+    assert list(s["last_cards"]) == [-1, -1, -1]  # no turn played yet: no cards in the summary
     dealt = 0.0
     for _ in range(3):
         hp = s["e_hp"].copy()

@@ -254,3 +254,20 @@ def test_vector_env_rewards_equal_the_single_env(reward, weights):
             if autoreset_seen.all():
                 break
         assert autoreset_seen.all(), name
+
+
+@pytest.mark.parametrize("total_hp", [1.0, 1.5, 80000.0])
+def test_damage_share_divides_by_the_quest_total_even_a_tiny_one(battle, total_hp):
+    """``reward_of``: the damage term is damage dealt / the quest's total enemy HP, whatever the
+    total (a 1-HP quest is valid content); the max(.., 1) only guards a total of 0."""
+    from fgo_env.engine.batch import reward_of
+
+    st = battle(seed=1)
+    s = st[0]
+    s["total_enemy_hp"] = total_hp
+    s["last_damage"] = 5.0
+    s["last_kills"] = 2
+    weights = np.array([0.0, 0.0, 0.0, -0.02, 0.7, 0.0, 0.05])  # win loss timeout turn damage invalid kill
+    expected = -0.02 + 0.7 * 5.0 / max(total_hp, 1.0) + 0.05 * 2
+    assert reward_of(s, True, weights) == pytest.approx(expected, rel=1e-12)
+    assert reward_of(s, False, weights) == 0.0  # no turn resolved, battle going on: nothing

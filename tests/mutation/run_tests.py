@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every env test but the vector env's (its multi-core kernels take a minute to compile per mutant;
+# test_rewards.py already holds the vector env's rewards equal to the single env's).
 TESTS = [
     "tests/engine",
     "tests/env/test_rewards.py",
@@ -28,6 +30,11 @@ TESTS = [
     "tests/env/test_masks.py",
     "tests/env/test_invalid_actions.py",
     "tests/env/test_determinism.py",
+    "tests/env/test_arguments.py",
+    "tests/env/test_observation.py",
+    "tests/env/test_info.py",
+    "tests/env/test_checkers.py",
+    "tests/env/test_seeding.py",
 ]
 
 
