@@ -265,3 +265,28 @@ def test_enemies_left_to_act_when_the_party_has_fallen_do_nothing(battle):
     rules.enemy_phase(s)
     assert not s["alive"][0]
     assert list(s["e_charge"]) == [0, 3, 3]
+
+
+@pytest.mark.parametrize("hits", [2, 3, 5])
+def test_a_multi_hit_attack_deals_the_formula_total_split_over_its_hits(battle, hits):
+    """§2.6 for enemies: the damage of the formula, split over the hits (floor(D / n) each, the
+    remainder on the last): the servant loses exactly D in all, and gains defensive NP per hit."""
+    for seed in range(1, 5):
+        st, s = counting(battle, seed, max_act=(1, 1, 1), alive=(True, False, False))
+        s["w_hits"][0, 0] = hits
+        s["w_atk"][0, 0] = 7777.0
+        taunt(s, 0)
+        hp = s["hp"].copy()
+        rules.enemy_phase(s)
+        assert hp[0] - s["hp"][0] == expected_enemy_damage(s, 0, 0, 0)
+        assert s["np"][0] == 100 * hits
+
+
+def test_a_hit_that_leaves_exactly_0_hp_kills(battle):
+    """A servant at 0 HP is dead (§5.4): a hit that takes exactly the HP left kills."""
+    st, s = counting(battle, 3, alive=(True, False, False))
+    taunt(s, 0)
+    d = expected_enemy_damage(s, 0, 0, 0)
+    s["hp"][0] = float(d)
+    rules.enemy_phase(s)
+    assert not s["alive"][0] and s["front"][0] == -1

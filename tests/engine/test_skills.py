@@ -172,19 +172,22 @@ def test_master_skill_effect_and_cooldown(battle):
     assert rules.buff_total(s, int(s["front"][0]), C.ATK_UP) == 0.0  # the 1-turn buff is gone
 
 
+@pytest.mark.parametrize("empty", [0, 1, 2])
 @pytest.mark.parametrize("kind,value", [(C.NP_CHARGE, 30), (C.HEAL, 3000), (C.ATK_UP, 0.2)])
-def test_party_effects_skip_an_empty_front_slot(battle, kind, value):
+def test_party_effects_skip_an_empty_front_slot(battle, kind, value, empty):
     """A party effect reaches the servants on the field and no one else: an empty front slot is
-    not the backline (nor any member by a wrapped-around index)."""
+    skipped (the slots after it still get the effect) and is not the backline (nor any member by a
+    wrapped-around index)."""
     st, s = harmless(battle)
-    give_skill(s, 0, 0, [(kind, C.T_PARTY, value, 2)])
-    gone = int(s["front"][2])
+    user = 1 if empty == 0 else 0
+    give_skill(s, int(s["front"][user]), 0, [(kind, C.T_PARTY, value, 2)])
+    gone = int(s["front"][empty])
     s["alive"][gone] = False
-    s["front"][2] = -1
+    s["front"][empty] = -1
     s["hp"][:] = 100.0
     np_before, hp_before = s["np"].copy(), s["hp"].copy()
-    rules.apply_action(s, skill_action(0, 0))
-    field = [int(s["front"][0]), int(s["front"][1])]
+    rules.apply_action(s, skill_action(user, 0))
+    field = [int(m) for m in s["front"] if m >= 0]
     for m in range(C.N_MEMBERS):
         touched = (s["np"][m] != np_before[m] or s["hp"][m] != hp_before[m]
                    or rules.buff_total(s, m, C.ATK_UP) != 0.0)
