@@ -282,11 +282,16 @@ def test_a_multi_hit_attack_deals_the_formula_total_split_over_its_hits(battle, 
         assert s["np"][0] == 100 * hits
 
 
-def test_a_hit_that_leaves_exactly_0_hp_kills(battle):
-    """A servant at 0 HP is dead (§5.4): a hit that takes exactly the HP left kills."""
+@pytest.mark.parametrize("left", [0, 1])
+def test_a_hit_that_leaves_exactly_0_hp_kills(battle, left):
+    """A servant at 0 HP is dead (§5.4): a hit that takes exactly the HP left kills; one that
+    leaves 1 HP does not."""
     st, s = counting(battle, 3, alive=(True, False, False))
     taunt(s, 0)
     d = expected_enemy_damage(s, 0, 0, 0)
-    s["hp"][0] = float(d)
+    s["hp"][0] = float(d + left)
     rules.enemy_phase(s)
-    assert not s["alive"][0] and s["front"][0] == -1
+    if left:
+        assert s["alive"][0] and s["hp"][0] == 1.0
+    else:
+        assert not s["alive"][0] and s["front"][0] == -1
