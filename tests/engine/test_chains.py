@@ -120,11 +120,14 @@ def test_arts_chain_gives_20_percent_to_each_participant_once(battle):
     assert s["last_chain"] == 1
     assert list(s["np"][:3]) == [2000, 2000, 2000]
 
-    st, s = sandbox(battle, 5)
-    s["m_np_rate"][:] = 0.0
-    set_hand(st, [(0, A), (0, A), (1, A)])
-    play(st, [0, 1, 2])
-    assert list(s["np"][:3]) == [2000, 2000, 0]
+    # every way two of the three cards can share a servant: X X Y, X Y X, X Y Y
+    for members, gauges in (((0, 0, 1), [2000, 2000, 0]), ((0, 1, 0), [2000, 2000, 0]),
+                            ((0, 1, 1), [2000, 2000, 0]), ((2, 1, 1), [0, 2000, 2000])):
+        st, s = sandbox(battle, 5, decks={m: [A, A, A, B, Q] for m in range(3)})
+        s["m_np_rate"][:] = 0.0
+        set_hand(st, [(m, A) for m in members])
+        play(st, [0, 1, 2])
+        assert list(s["np"][:3]) == gauges, members
 
 
 def test_arts_chain_bonus_comes_before_the_attacks(battle):
