@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     db, meta_path = args.out / "session.sqlite", args.out / "session.json"
     files = project_files()
     if args.report:
-        if not meta_path.exists():
+        if not (meta_path.exists() and db.exists()):
             sys.exit(f"mutate: error: no session in {args.out}; run without --report first")
         meta = json.loads(meta_path.read_text())
         s = report.write(db, args.out, header(meta))
@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         db.unlink(missing_ok=True)
         meta_path.unlink(missing_ok=True)
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
+    # a checkout has the committed report and session.json but not the session itself: start afresh
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() and db.exists() else None
     if meta and args.rerun_survivors:
         if meta["mutated"] != fingerprint(files, MUTATED):
             sys.exit(f"mutate: error: {', '.join(MUTATED)} changed since {db} was made, so its mutants no "
