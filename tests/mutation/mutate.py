@@ -54,6 +54,10 @@ class Stop(Exception):
     """SIGTERM, handled like Ctrl-C: results so far are kept."""
 
 
+def raise_stop(*_) -> None:
+    raise Stop()
+
+
 def project_files() -> list[str]:
     """Tracked and untracked-but-not-ignored files that exist (what a worker copies)."""
     out = subprocess.run(["git", "ls-files", "-z", "-c", "-o", "--exclude-standard"], cwd=ROOT,
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.rerun_survivors:
         sys.exit(f"mutate: error: no session in {args.out} to re-run; run without --rerun-survivors first")
     args.out.mkdir(parents=True, exist_ok=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Stop()))
+    signal.signal(signal.SIGTERM, raise_stop)
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
         copies = [copy_project(files, Path(tmp) / f"worker{i}") for i in range(args.workers)]

@@ -50,7 +50,7 @@ def toy(tmp_path: Path) -> tuple[Path, Path]:
     return cfg, db
 
 
-def test_scope_decorators_and_sample(tmp_path):
+def test_scope_decorators_and_sample(tmp_path, monkeypatch):
     """In batch.py only reward_of is mutated, decorator lines never, and a sample keeps exactly N."""
     _, db = toy(tmp_path)
     sessions.narrow(db, tmp_path, sample=None, seed=0)
@@ -62,27 +62,27 @@ def test_scope_decorators_and_sample(tmp_path):
     again = tmp_path / "again"
     again.mkdir()
     _, db = toy(again)
-    sessions.SCOPE["batch.py"] = {"reward_of", "positive"}
-    try:
-        sessions.narrow(db, again, sample=2, seed=1)
-    finally:
-        sessions.SCOPE["batch.py"] = {"reward_of"}
+    monkeypatch.setitem(sessions.SCOPE, "batch.py", {"reward_of", "positive"})
+    sessions.narrow(db, again, sample=2, seed=1)
     s = report.summarise(db, known=[])
     assert "a decorator argument (numba's compile settings, not a rule)" in s.skipped  # maxsize=7
     assert s.skipped[sessions.NOT_SAMPLED] >= 1 and sessions.progress(db)[1] == 2
 
 
-def test_report_counts_kills_survivors_and_equivalents(tmp_path):
-    """A real cosmic-ray run: + into - is killed, x > 0 into x >= 0 survives, and an entry of
-    equivalent.toml's form explains a survivor."""
+def ran_toy(tmp_path: Path, monkeypatch) -> Path:
+    """The toy project's session after a real ``cosmic-ray exec`` of both its functions' mutants."""
     cfg, db = toy(tmp_path)
-    sessions.SCOPE["batch.py"] = {"reward_of", "positive"}
-    try:
-        sessions.narrow(db, tmp_path, sample=None, seed=0)
-    finally:
-        sessions.SCOPE["batch.py"] = {"reward_of"}
+    monkeypatch.setitem(sessions.SCOPE, "batch.py", {"reward_of", "positive"})
+    sessions.narrow(db, tmp_path, sample=None, seed=0)
     subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "exec", str(cfg), str(db)], cwd=tmp_path, check=True,
                    capture_output=True)
+    return db
+
+
+def test_report_counts_kills_survivors_and_equivalents(tmp_path, monkeypatch):
+    """A real cosmic-ray run: + into - is killed, x > 0 into x >= 0 survives, and an entry of
+    equivalent.toml's form explains a survivor."""
+    db = ran_toy(tmp_path, monkeypatch)
     assert (tmp_path / "batch.py").read_text() == BATCH  # every mutant was undone
     s = report.summarise(db, known=[])
     assert s.killed >= 1 and s.pending == 0
@@ -104,16 +104,9 @@ def test_sample_interval_narrows_to_the_score_when_the_sample_is_everything():
     assert s.interval(population=200) == (0.9, 0.9)
 
 
-def test_rerun_reopens_only_the_named_survivors(tmp_path):
+def test_rerun_reopens_only_the_named_survivors(tmp_path, monkeypatch):
     """--rerun-survivors makes the unexplained survivors pending again and keeps every kill."""
-    cfg, db = toy(tmp_path)
-    sessions.SCOPE["batch.py"] = {"reward_of", "positive"}
-    try:
-        sessions.narrow(db, tmp_path, sample=None, seed=0)
-    finally:
-        sessions.SCOPE["batch.py"] = {"reward_of"}
-    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "exec", str(cfg), str(db)], cwd=tmp_path, check=True,
-                   capture_output=True)
+    db = ran_toy(tmp_path, monkeypatch)
     before = report.summarise(db, known=[])
     survivor = before.survivors[0]
     assert sessions.reopen(db, [survivor.job_id]) == 1
