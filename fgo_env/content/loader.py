@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from .schema import (
-    ATTRIBUTES, CARD_TYPES, CLASSES, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS, MAX_EFFECTS, MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, N_SKILLS, NP_TARGETS,
+    ATTRIBUTES, CARD_TYPES, CLASSES, DEBUFF_KINDS, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS, MAX_EFFECTS,
+    MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, N_SKILLS, NP_TARGETS, TRAITS,
     QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
     Servant, Skill,
 )
@@ -59,8 +60,18 @@ EFFECT_VALUES: dict[str, tuple[float, float, bool]] = {
     "guts": (1, 50_000, True),
     **{kind: (0.01, 5.0, False) for kind in
        ("atk_up", "arts_up", "buster_up", "quick_up", "crit_dmg_up", "np_dmg_up",
-        "star_gen_up", "np_gain_up", "def_up")},
+        "star_gen_up", "np_gain_up", "def_up",
+        "atk_down", "def_down", "crit_down", "special_attack", "debuff_resist")},
+    "charge_up": (1, 10, True), "order_change": (0, 0, True),
+    "np_per_turn": (1, 100, False), "stars_per_turn": (1, 50, True),
+    "stun": (0, 0, True), "charm": (0, 0, True), "burn": (1, 50_000, False), "curse": (1, 50_000, False),
+    "invincible": (0, 0, True), "pierce": (0, 0, True),
 }
+# Kinds that act on the opposing side (targets "enemy"/"enemies"); every other kind acts on the
+# user's own side ("self", "ally", "party").
+OPPONENT_KINDS = ("charge_drain",) + DEBUFF_KINDS
+EFFECT_CHANCE = (0.0, 5.0)  # success chance (1 = 100 %; the game has rates above 100 %)
+EFFECT_COUNT = (0, 99)
 
 
 class ContentError(ValueError):
@@ -172,11 +183,14 @@ def _strs(where: _Where, table: dict, key: str, path: str = "") -> tuple[str, ..
 # --------------------------------------------------------------------------- parsing
 
 def _parse_effect(where: _Where, raw: dict, path: str) -> Effect:
-    _check_keys(where, raw, path, ("kind", "target"), ("value", "turns"))
+    _check_keys(where, raw, path, ("kind", "target"), ("value", "turns", "chance", "count", "trait"))
     return Effect(kind=_str(where, raw, "kind", path),
                   value=_float(where, raw, "value", path, default=0),
                   turns=_int(where, raw, "turns", path, default=0),
-                  target=_str(where, raw, "target", path))
+                  target=_str(where, raw, "target", path),
+                  chance=_float(where, raw, "chance", path, default=1.0),
+                  count=_int(where, raw, "count", path, default=0),
+                  trait=_str(where, raw, "trait", path, default=""))
 
 
 def _parse_skill(where: _Where, raw: dict, path: str) -> Skill:
@@ -329,10 +343,18 @@ def _check_effect(where: _Where, path: str, effect: Effect) -> None:
     _one_of(where, path + "kind", effect.kind, EFFECT_KINDS)
     _one_of(where, path + "target", effect.target, EFFECT_TARGETS)
     on_enemies = effect.target in ("enemy", "enemies")
-    if (effect.kind == "charge_drain") != on_enemies:
-        allowed = "enemy, enemies" if effect.kind == "charge_drain" else "self, ally, party"
+    if (effect.kind in OPPONENT_KINDS) != on_enemies:
+        allowed = "enemy, enemies" if effect.kind in OPPONENT_KINDS else "self, ally, party"
         where.fail(path + "target", f"{effect.kind!r} cannot target {effect.target!r}; "
                                     f"allowed targets: {allowed}")
+    _in_range(where, path + "chance", effect.chance, EFFECT_CHANCE)
+    _in_range(where, path + "count", effect.count, EFFECT_COUNT)
+    if (effect.kind == "special_attack") != bool(effect.trait):
+        where.fail(path + "trait", "a 'special_attack' effect names the trait it applies against "
+                                   f"(one of {', '.join(TRAITS)}); other kinds take no trait"
+                   if effect.kind == "special_attack" else f"{effect.kind!r} takes no trait")
+    if effect.trait:
+        _one_of(where, path + "trait", effect.trait, TRAITS)
     if effect.is_instant and effect.turns != 0:
         where.fail(path + "turns", f"instant effect {effect.kind!r} must have turns = 0 "
                                    f"(or omit it), got {effect.turns}")

@@ -20,10 +20,21 @@ CARD_TYPES = ("arts", "buster", "quick")  # ids 0, 1, 2; "extra" is only a key o
 NP_TARGETS = ("one", "all")
 EFFECT_KINDS = ("np_charge", "gain_stars", "heal", "charge_drain",  # instant
                 "atk_up", "arts_up", "buster_up", "quick_up", "crit_dmg_up", "np_dmg_up",
-                "star_gen_up", "np_gain_up", "def_up", "taunt", "evade", "guts")  # buffs with turns
+                "star_gen_up", "np_gain_up", "def_up", "taunt", "evade", "guts",  # buffs with turns
+                # issue 11 (appended: ids above never change)
+                "charge_up", "order_change",  # instant: enemy charge +pips; swap front/backline
+                "np_per_turn", "stars_per_turn",  # buffs: NP % / stars at each turn's start
+                "atk_down", "def_down", "crit_down",  # debuffs (crit_down: crit chance of normal attacks)
+                "stun", "charm", "burn", "curse",  # debuffs: cannot act; damage at turn end
+                "special_attack", "invincible", "pierce",  # + power vs ``trait``; no damage; ignores both
+                "debuff_resist")  # buff: - value from the success chance of debuffs on its holder
 EFFECT_TARGETS = ("self", "ally", "party", "enemy", "enemies")
-INSTANT_KINDS = EFFECT_KINDS[:4]
-BUFF_KINDS = EFFECT_KINDS[4:]
+INSTANT_KINDS = ("np_charge", "gain_stars", "heal", "charge_drain", "charge_up", "order_change")
+BUFF_KINDS = tuple(kind for kind in EFFECT_KINDS if kind not in INSTANT_KINDS)
+DEBUFF_KINDS = ("atk_down", "def_down", "crit_down", "stun", "charm", "burn", "curse")
+# Traits of servants and enemies (bit i of a trait mask is TRAITS[i]); special attacks name one.
+TRAITS = ("dragon", "undead", "divine", "humanoid", "demonic", "beast", "male", "female",
+          "king", "roman", "arthur", "brynhildr_beloved", "weak_to_enuma_elish", "threat_to_humanity")
 QUEST_KINDS = ("farming", "boss", "puzzle", "standard", "tutorial", "random")
 
 DECK_LETTERS = {"A": "arts", "B": "buster", "Q": "quick"}
@@ -48,13 +59,22 @@ class Effect:
             fraction (0.3 = +30 %); star_gen_up = fraction added to the drop rate per hit;
             taunt, evade = unused (0); guts = HP the servant revives with.
         turns: duration of a buff (>= 1); 0 for the instant kinds (``INSTANT_KINDS``).
-        target: one of ``EFFECT_TARGETS``; "enemy"/"enemies" only for charge_drain.
+        target: one of ``EFFECT_TARGETS``, relative to the user's side: "self", "ally" (a
+            chosen ally), "party" (the user's side: the front line, or every enemy for an
+            enemy's skill), "enemy" (the targeted opponent), "enemies" (every opponent).
+        chance: success chance 0..1 (debuffs: minus the holder's ``debuff_resist``).
+        count: uses before the buff ends (attacks for offensive kinds, hits taken for
+            defensive ones); 0 = only its turns limit it.
+        trait: for ``special_attack``, the trait (one of ``TRAITS``) it applies against.
     """
 
     kind: str
     value: float
     turns: int
     target: str
+    chance: float = 1.0
+    count: int = 0
+    trait: str = ""
 
     @property
     def is_instant(self) -> bool:

@@ -52,7 +52,7 @@ NP_PITY = 9900
 ENEMY_ACTIONS_PER_TURN = 3
 ENEMY_CARD_DAMAGE = np.array([1.0, 1.5, 0.8])  # Arts, Buster, Quick normal attacks
 
-from ..content.schema import ATTRIBUTES, CLASSES  # noqa: E402, F401  (re-exported: names in id order)
+from ..content.schema import ATTRIBUTES, CLASSES, TRAITS  # noqa: E402, F401  (re-exported: names in id order)
 
 # §2.2 class attack multiplier.
 CLASS_ATTACK = np.array([1.00, 0.95, 1.05, 1.00, 0.90, 0.90, 1.10, 1.00, 1.10, 1.00, 1.10, 1.00,
@@ -90,8 +90,20 @@ ATTRIBUTE_AFFINITY = np.array([
 NP_CHARGE, GAIN_STARS, HEAL, CHARGE_DRAIN = 0, 1, 2, 3
 ATK_UP, ARTS_UP, BUSTER_UP, QUICK_UP, CRIT_DMG_UP, NP_DMG_UP = 4, 5, 6, 7, 8, 9
 STAR_GEN_UP, NP_GAIN_UP, DEF_UP, TAUNT, EVADE, GUTS = 10, 11, 12, 13, 14, 15
-N_EFFECT_KINDS = 16
-N_BUFF_KINDS = 12  # kinds 4..15 are buffs with durations
+CHARGE_UP, ORDER_CHANGE = 16, 17  # instant
+NP_PER_TURN, STARS_PER_TURN = 18, 19
+ATK_DOWN, DEF_DOWN, CRIT_DOWN, STUN, CHARM, BURN, CURSE = 20, 21, 22, 23, 24, 25, 26  # debuffs
+SPECIAL_ATTACK, INVINCIBLE, PIERCE, DEBUFF_RESIST = 27, 28, 29, 30
+N_EFFECT_KINDS = 31
+# `buff_totals` fills one total per kind from ATK_UP on (index kind - ATK_UP); the instant
+# kinds 16-17 among them are never buffs and stay 0.
+N_BUFF_KINDS = N_EFFECT_KINDS - ATK_UP
+IS_INSTANT = np.zeros(N_EFFECT_KINDS, np.bool_)
+IS_INSTANT[[NP_CHARGE, GAIN_STARS, HEAL, CHARGE_DRAIN, CHARGE_UP, ORDER_CHANGE]] = True
+IS_DEBUFF = np.zeros(N_EFFECT_KINDS, np.bool_)
+IS_DEBUFF[[ATK_DOWN, DEF_DOWN, CRIT_DOWN, STUN, CHARM, BURN, CURSE]] = True
+NO_TRAIT = -1  # the trait index of effects that name none
+PERMANENT = 127  # buff turns that never run out (CEs, passives): `end_turn` leaves them
 # Effect targets (fgo_env.content.schema.EFFECT_TARGETS, same order).
 T_SELF, T_ALLY, T_PARTY, T_ENEMY, T_ENEMIES = 0, 1, 2, 3, 4
 
@@ -114,5 +126,6 @@ N_SKILLS = 3
 MAX_EFFECTS = 2
 MAX_HITS = 8
 N_BUFF_SLOTS = 16
+N_ENEMY_BUFF_SLOTS = 8
 DECK_MAX = 15
 HAND = 5

@@ -56,8 +56,9 @@ def has_buff(s, m, kind):
 
 
 @njit(cache=True)
-def add_buff(s, m, kind, value, turns):
-    """Put a buff in a free slot, or over the one closest to expiring when all are taken."""
+def add_buff(s, m, kind, value, turns, count=0, trait=C.NO_TRAIT):
+    """Put a buff in a free slot, or over the one closest to expiring when all are taken.
+    ``count`` > 0 limits its uses (`use_buff`); ``trait`` is a special attack's trait."""
     best, best_turns = 0, 127
     for i in range(C.N_BUFF_SLOTS):
         if s.buff_turns[m, i] <= 0:
@@ -68,6 +69,86 @@ def add_buff(s, m, kind, value, turns):
     s.buff_kind[m, best] = kind
     s.buff_value[m, best] = value
     s.buff_turns[m, best] = turns
+    s.buff_count[m, best] = count
+    s.buff_trait[m, best] = trait
+
+
+@njit(cache=True)
+def use_buff(s, m, kind):
+    """One use of every active buff of ``kind`` on member ``m``: count-limited ones (count > 0)
+    lose a use and end at 0 (call after the attack or hit that used them)."""
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] > 0 and s.buff_kind[m, i] == kind and s.buff_count[m, i] > 0:
+            s.buff_count[m, i] -= 1
+            if s.buff_count[m, i] == 0:
+                s.buff_turns[m, i] = 0
+
+
+# ----------------------------------------------------------------------------- enemy buffs and debuffs
+
+@njit(cache=True)
+def enemy_buff_total(s, e, kind):
+    """Sum of the active buffs (or debuffs) of ``kind`` on enemy slot ``e``."""
+    total = 0.0
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] > 0 and s.e_buff_kind[e, i] == kind:
+            total += s.e_buff_value[e, i]
+    return total
+
+
+@njit(cache=True)
+def enemy_has_buff(s, e, kind):
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] > 0 and s.e_buff_kind[e, i] == kind:
+            return True
+    return False
+
+
+@njit(cache=True)
+def add_enemy_buff(s, e, kind, value, turns, count=0, trait=C.NO_TRAIT):
+    """`add_buff` for enemy slot ``e``."""
+    best, best_turns = 0, 127
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] <= 0:
+            best = i
+            break
+        if s.e_buff_turns[e, i] < best_turns:
+            best, best_turns = i, s.e_buff_turns[e, i]
+    s.e_buff_kind[e, best] = kind
+    s.e_buff_value[e, best] = value
+    s.e_buff_turns[e, best] = turns
+    s.e_buff_count[e, best] = count
+    s.e_buff_trait[e, best] = trait
+
+
+@njit(cache=True)
+def use_enemy_buff(s, e, kind):
+    """`use_buff` for enemy slot ``e``."""
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] > 0 and s.e_buff_kind[e, i] == kind and s.e_buff_count[e, i] > 0:
+            s.e_buff_count[e, i] -= 1
+            if s.e_buff_count[e, i] == 0:
+                s.e_buff_turns[e, i] = 0
+
+
+@njit(cache=True)
+def clear_enemy_buffs(s, e):
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        s.e_buff_turns[e, i] = 0
+
+
+@njit(cache=True)
+def effect_lands(s, chance, resist):
+    """Whether an effect with success ``chance`` lands on a holder with ``resist`` debuff
+    resistance: a draw below ``chance - resist`` (Atlas Academy fgo-docs, "Debuff success
+    rate"); a chance of 1 or more with no resistance always lands without a draw."""
+    p = chance - resist
+    if p >= 1.0:
+        return True
+    if p <= 0.0:
+        return False
+    s.rolls += 1
+    return rng.uniform(s.seed, s.turn, rng.EFFECT_CHANCE, s.rolls) < p
 
 
 @njit(cache=True)
@@ -518,12 +599,14 @@ def load_wave(s, w):
         s.e_alive[e] = s.w_present[w, e]
         s.e_hp[e] = s.w_hp[w, e] if s.w_present[w, e] else 0.0
         s.e_charge[e] = 0
+        clear_enemy_buffs(s, e)
     s.target = max(first_alive_enemy(s), 0)
 
 
 @njit(cache=True)
 def end_turn(s):
-    """Cooldowns -1 and buff durations -1 for front-line servants (backline frozen, §5.4); MC cooldowns -1."""
+    """Cooldowns -1 and buff durations -1 for front-line servants (backline frozen, §5.4) and for
+    enemies (permanent buffs excepted); MC cooldowns -1."""
     for j in range(C.N_FRONT):
         m = front_member(s, j)
         if m < 0:
@@ -532,8 +615,12 @@ def end_turn(s):
             if s.cd[m, k] > 0:
                 s.cd[m, k] -= 1
         for i in range(C.N_BUFF_SLOTS):
-            if s.buff_turns[m, i] > 0:
+            if s.buff_turns[m, i] > 0 and s.buff_turns[m, i] != C.PERMANENT:
                 s.buff_turns[m, i] -= 1
+    for e in range(C.N_ENEMIES):
+        for i in range(C.N_ENEMY_BUFF_SLOTS):
+            if s.e_buff_turns[e, i] > 0 and s.e_buff_turns[e, i] != C.PERMANENT:
+                s.e_buff_turns[e, i] -= 1
     for k in range(C.N_SKILLS):
         if s.mc_cd[k] > 0:
             s.mc_cd[k] -= 1
@@ -568,6 +655,7 @@ def start_turn(s):
         return
     s.turn += 1
     s.wave_turn += 1
+    s.rolls = 0
     deal(s)
     s.phase = C.PHASE_COMMAND
     s.target_changes = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..content.schema import EFFECT_KINDS, EFFECT_TARGETS
+from ..content.schema import EFFECT_KINDS, EFFECT_TARGETS, TRAITS
 from . import constants as C
 from .state import STATE_DTYPE
 
@@ -15,6 +15,16 @@ _LETTER = {"A": C.ARTS, "B": C.BUSTER, "Q": C.QUICK}
 def np_cap(level: int) -> int:
     """NP gauge cap in points: 100 % at NP1, 200 % at NP2-4, 300 % at NP5 (§1.5)."""
     return C.NP_FULL * (1 if level <= 1 else 3 if level >= 5 else 2)
+
+
+def trait_id(trait: str) -> int:
+    """Index of ``trait`` in ``TRAITS``; ``C.NO_TRAIT`` for "" (an effect that names none)."""
+    return TRAITS.index(trait) if trait else C.NO_TRAIT
+
+
+def trait_mask(traits) -> int:
+    """Bit mask of a collection of trait names (bit i = ``TRAITS[i]``)."""
+    return sum(1 << TRAITS.index(t) for t in set(traits))
 
 
 def _hit_list(hits) -> tuple[np.ndarray, int]:
@@ -33,6 +43,9 @@ def _write_skill(rec, prefix: str, idx: tuple, skill) -> None:
             rec[f"{prefix}eff_target"][idx + (x,)] = EFFECT_TARGETS.index(eff.target)
             rec[f"{prefix}eff_value"][idx + (x,)] = eff.value
             rec[f"{prefix}eff_turns"][idx + (x,)] = eff.turns
+            rec[f"{prefix}eff_chance"][idx + (x,)] = eff.chance
+            rec[f"{prefix}eff_count"][idx + (x,)] = eff.count
+            rec[f"{prefix}eff_trait"][idx + (x,)] = trait_id(eff.trait)
         else:
             kind[idx + (x,)] = -1
 
@@ -77,6 +90,7 @@ def compile_quest(catalogue, quest, quest_index: int = 0) -> np.ndarray:
     rec = np.zeros((), STATE_DTYPE)
     rec["n_waves"], rec["max_turns"], rec["quest_index"] = len(quest.waves), quest.max_turns, quest_index
     rec["m_eff_kind"] = -1
+    rec["m_ce"] = -1
     rec["mc_eff_kind"] = -1
     for m, sid in enumerate(quest.party):
         write_servant(rec, m, catalogue.servants[sid])

@@ -14,6 +14,7 @@ from . import constants as C
 
 M, F, E, W = C.N_MEMBERS, C.N_FRONT, C.N_ENEMIES, C.MAX_WAVES
 S, X, H, NB = C.N_SKILLS, C.MAX_EFFECTS, C.MAX_HITS, C.N_BUFF_SLOTS
+EB = C.N_ENEMY_BUFF_SLOTS
 
 _STATIC = [
     # quest
@@ -39,6 +40,16 @@ _STATIC = [
     ("w_np_mult", np.float64, (W, E)), ("w_np_card", np.int8, (W, E)), ("w_np_aoe", np.uint8, (W, E)),
     ("w_td_rate", np.float64, (W, E)), ("w_star_rate", np.float64, (W, E)),
     ("w_crit_rate", np.float64, (W, E)), ("w_max_act", np.int8, (W, E)), ("w_hits", np.int8, (W, E)),
+    # issue 11, shared: traits (bit i = constants.TRAITS[i]) and the effects' chance, count, trait
+    ("m_traits", np.uint32, (M,)), ("w_traits", np.uint32, (W, E)),
+    ("m_eff_chance", np.float64, (M, S, X)), ("m_eff_count", np.int8, (M, S, X)),
+    ("m_eff_trait", np.int8, (M, S, X)),
+    ("mc_eff_chance", np.float64, (S, X)), ("mc_eff_count", np.int8, (S, X)), ("mc_eff_trait", np.int8, (S, X)),
+    ("m_ce", np.int16, (M,)),  # craft essence: index in the catalogue's craft essences, -1 for none
+    ("w_breaks", np.int8, (W, E)),  # break bars after the first HP bar (0 = an ordinary enemy)
+    # issue 11, decisions (Back, command seals, order change)
+    # issue 11, NP effects, craft essences, passives, support
+    # issue 11, enemies (skills, break bars, action sharing, damage roll)
 ]
 
 _DYNAMIC = [
@@ -63,6 +74,17 @@ _DYNAMIC = [
     ("last_wave_cleared", np.bool_), ("last_overcharge", np.int8),
     # episode totals
     ("total_damage", np.float64), ("turns_played", np.int16),
+    # issue 11, shared: buff uses left (0 = unlimited) and trait; the enemies' buffs and debuffs
+    ("rolls", np.int16),  # chance rolls made this turn (`rules.effect_lands`)
+    ("backs", np.int8),  # Backs from the card screen used this turn
+    ("seals", np.int8),  # command seals left
+    ("e_breaks_left", np.int8, (E,)),  # break bars still to break on each enemy
+    ("buff_count", np.int8, (M, NB)), ("buff_trait", np.int8, (M, NB)),
+    ("e_buff_kind", np.int8, (E, EB)), ("e_buff_value", np.float64, (E, EB)),
+    ("e_buff_turns", np.int8, (E, EB)), ("e_buff_count", np.int8, (E, EB)), ("e_buff_trait", np.int8, (E, EB)),
+    # issue 11, decisions (Back, command seals, order change)
+    # issue 11, NP effects, craft essences, passives, support
+    # issue 11, enemies (skills, break bars, action sharing, damage roll)
 ]
 
 STATE_DTYPE = np.dtype(_STATIC + _DYNAMIC, align=True)
