@@ -394,6 +394,15 @@ def _check_np(where: _Where, np: NoblePhantasm) -> None:
     _in_range(where, "np.level", np.level, NP_LEVEL)
 
 
+def _check_no_order_change(where: _Where, skills: Sequence[Skill]) -> None:
+    """Order Change is the Master's: only a mystic-code skill may swap servants."""
+    for k, skill in enumerate(skills):
+        for x, effect in enumerate(skill.effects):
+            if effect.kind == "order_change":
+                where.fail(f"skills[{k}].effects[{x}].kind",
+                           "'order_change' is valid only in a mystic-code skill (mystic_codes.toml)")
+
+
 def validate_servant(servant: Servant, file: str = SERVANTS_FILE) -> None:
     """Check every value of a servant; raise ContentError naming the field otherwise."""
     where = _Where(file, f"servant {servant.id!r}")
@@ -410,6 +419,7 @@ def validate_servant(servant: Servant, file: str = SERVANTS_FILE) -> None:
         _check_hits(where, f"hits.{card}", servant.hits.of(card))
     _check_np(where, servant.np)
     _check_skills(where, servant.skills)
+    _check_no_order_change(where, servant.skills)
 
 
 def validate_enemy(enemy: Enemy, file: str = ENEMIES_FILE) -> None:
@@ -443,6 +453,9 @@ def validate_mystic_code(code: MysticCode, file: str = MYSTIC_CODES_FILE) -> Non
             if effect.target == "self":
                 where.fail(f"skills[{k}].effects[{x}].target",
                            "a mystic-code skill cannot target 'self'; use 'ally' or 'party'")
+            if effect.kind == "order_change" and effect.target != "party":
+                where.fail(f"skills[{k}].effects[{x}].target",
+                           "'order_change' picks its two servants itself (actions 383-391): use target 'party'")
 
 
 def _check_ref(where: _Where, field: str, value: str, table: Iterable[str], what: str) -> None:

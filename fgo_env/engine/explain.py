@@ -7,8 +7,9 @@ import numpy as np
 
 from . import constants as C
 from . import rules as R
-from .actions import (ATTACK, KIND_MASTER, KIND_SKILL, MAX_TARGET_CHANGES, N_ACTIONS, action_kind, card_owner,
-                      card_type, decode_master, decode_skill)
+from .actions import (ATTACK, BACK, KIND_MASTER, KIND_ORDER, KIND_SEAL, KIND_SKILL, MAX_BACKS, MAX_TARGET_CHANGES,
+                      N_ACTIONS, ORDER_BASE, action_kind, card_owner, card_type, decode_master, decode_order,
+                      decode_seal, decode_skill)
 
 
 def action_int(action) -> int | None:
@@ -41,6 +42,10 @@ def refusal_text(code: int, action, index: int = 0, value: int = 0) -> str:
         slot, k, ally = decode_skill(a)
     elif action_kind(a) == KIND_MASTER:
         k, ally = decode_master(a)
+    elif action_kind(a) == KIND_SEAL:
+        _, slot = decode_seal(a)
+    elif action_kind(a) == KIND_ORDER:
+        slot, _ = decode_order(a)
     texts = {
         R.SKILL_SCREEN: "skills can only be used on the command screen (before Attack)",
         R.SKILL_NO_SERVANT: f"front slot {slot + 1} holds no servant that can act",
@@ -58,6 +63,18 @@ def refusal_text(code: int, action, index: int = 0, value: int = 0) -> str:
         R.CARDS_SCREEN: f"cards are chosen on the card screen: press Attack (action {ATTACK}) first",
         R.NP_NO_SERVANT: f"front slot {index + 1} holds no servant for NP card {index + 1}",
         R.NP_NOT_READY: f"NP card {index + 1} is not ready (gauge {value / 100:.0f} %)",
+        R.BACK_SCREEN: "Back leaves the card screen: press Attack first",
+        R.BACK_LIMIT: f"at most {MAX_BACKS} Backs per turn: choose 3 cards",
+        R.SEAL_SCREEN: f"command seals can only be used on the command screen (Back, action {BACK}, first)",
+        R.NO_SEALS: "no command seals left (3 per quest)",
+        R.SEAL_NO_SERVANT: f"front slot {slot + 1} holds no servant that can take a command seal",
+        R.ORDER_SCREEN: f"Order Change can only be used on the command screen (Back, action {BACK}, first)",
+        R.NO_ORDER_CHANGE: "the mystic code has no Order Change skill",
+        R.ORDER_COOLDOWN: f"Order Change (master skill {index + 1}) is on cooldown ({value} turns)",
+        R.ORDER_NO_SERVANT: f"front slot {slot + 1} holds no servant that can be swapped out",
+        R.ORDER_NO_BACKLINE: f"backline position {index + 1} holds no live servant to bring in",
+        R.MASTER_IS_ORDER: f"master skill {k + 1} is Order Change: use the actions {ORDER_BASE}-{N_ACTIONS - 1} "
+                           "(front slot x backline servant)",
     }
     if code not in texts:
         raise ValueError(f"unknown refusal code {code}")

@@ -18,8 +18,8 @@ from numba import njit
 from ..features import CARD_OWNER_AT, CARD_STRIDE, CARD_TYPE_AT, NP_READY_AT, PHASE_AT, WAVE_AT, WAVE_TOTAL_AT
 from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
-from .actions import CARDS_PER_SERVANT, card_owner, card_type
-from .rules import buff_totals, front_member, has_buff
+from .actions import CARDS_PER_SERVANT, MAX_BACKS, N_SEALS, card_owner, card_type
+from .rules import backline_member, buff_totals, front_member, has_buff, ready_order_change_skill
 
 N_CLASSES = len(C.CLASSES)
 
@@ -39,6 +39,10 @@ _GLOBAL = [
     ("deck_left", 9, "unseen cards of this deck cycle per (front slot, type) / 5 (the hand counts as unseen "
                      "until Attack)"),
     ("deck_cycle", 1, "unseen cards of this deck cycle / 15"),
+    ("backs_left", 1, "Backs from the card screen left this turn / 2"),
+    ("seals_left", 1, "command seals left / 3"),
+    ("order_change", 1, "Order Change usable now (a ready mystic-code Order Change skill and a live backline "
+                        "servant)"),
 ]
 _SERVANT = [
     ("present", 1, "a servant that can act stands in this front slot"),
@@ -163,6 +167,9 @@ def write_state_obs(s, out):
         if j >= 0:
             out[GLOBAL_AT.deck_left + N_TYPES * j + card_type(s, card)] += 0.2
     out[GLOBAL_AT.deck_cycle] = (s.deck_len - unseen_from) / 15.0
+    out[GLOBAL_AT.backs_left] = (MAX_BACKS - s.backs) / MAX_BACKS
+    out[GLOBAL_AT.seals_left] = s.seals / N_SEALS
+    out[GLOBAL_AT.order_change] = ready_order_change_skill(s) >= 0 and backline_member(s, 0) >= 0
     for j in range(C.N_FRONT):
         o = SERVANTS_START + j * SERVANT_SIZE
         write_servant_obs(s, j, out[o:o + SERVANT_SIZE])

@@ -13,11 +13,12 @@ from numba import njit
 
 from . import constants as C
 from . import rng
-from .actions import (ATTACK, CARDS_PER_SERVANT, KIND_ATTACK, KIND_INVALID, KIND_MASTER, KIND_SKILL,
-                      KIND_TARGET, MAX_TARGET_CHANGES, N_COMMAND_ACTIONS, N_SLOTS, N_TRIPLES, TARGET_BASE,
-                      TRIPLES, action_kind, card_id,
-                      card_owner, card_slots, card_type, decode_cards, decode_master, decode_skill,
-                      decode_target, np_card_front, np_card_slot, triple_action, triple_slots)
+from .actions import (ATTACK, BACK, CARDS_PER_SERVANT, KIND_ATTACK, KIND_BACK, KIND_INVALID, KIND_MASTER,
+                      KIND_ORDER, KIND_SEAL, KIND_SKILL, KIND_TARGET, MAX_BACKS, MAX_TARGET_CHANGES, N_ACTIONS,
+                      N_COMMAND_ACTIONS, N_SEALS, N_SLOTS, N_TRIPLES, SEAL_BASE, SEAL_NP, TARGET_BASE, TRIPLES,
+                      action_kind, card_id, card_index, card_owner, card_slots, card_type, decode_cards,
+                      decode_master, decode_order, decode_seal, decode_skill, decode_target, np_card_front,
+                      np_card_slot, triple_action, triple_slots)
 from .formulas import (card_term_jit, crit_chance_jit, damage_jit, defence_np_gain_jit,
                        np_after_gain_jit, np_gain_jit, star_drop_rate_jit, stars_from_rate_jit)
 
@@ -254,6 +255,90 @@ def use_master_skill(s, k, ally_slot):
         if s.mc_eff_kind[k, x] >= 0:
             apply_effect(s, s.mc_eff_kind[k, x], s.mc_eff_target[k, x], s.mc_eff_value[k, x],
                          s.mc_eff_turns[k, x], ally, ally)
+    s.mc_cd[k] = s.mc_cd_max[k]
+
+
+# ----------------------------------------------------------------------------- command seals, Order Change (§7.2)
+
+@njit(cache=True)
+def use_seal(s, kind, slot):
+    """A command seal on front ``slot``: NP +100 % within the gauge cap, or HP fully restored
+    (reference §7.2: "one restores 100 % NP (or full HP)"; Atlas Academy's command spell
+    "Command Seal: NP" is gainNp 10000 on one ally). 3 per quest, set by `begin`."""
+    m = front_member(s, slot)
+    if kind == SEAL_NP:
+        gain_np(s, m, C.NP_FULL)
+    else:
+        s.hp[m] = s.m_max_hp[m]
+    s.seals -= 1
+
+
+@njit(cache=True)
+def order_change_skill(s):
+    """The first mystic-code skill with an ``order_change`` effect (-1 if none)."""
+    for k in range(C.N_SKILLS):
+        if s.mc_cd_max[k] > 0:
+            for x in range(C.MAX_EFFECTS):
+                if s.mc_eff_kind[k, x] == C.ORDER_CHANGE:
+                    return k
+    return -1
+
+
+@njit(cache=True)
+def ready_order_change_skill(s):
+    """The first off-cooldown mystic-code skill with an ``order_change`` effect (-1 if none)."""
+    for k in range(C.N_SKILLS):
+        if s.mc_cd_max[k] > 0 and s.mc_cd[k] == 0:
+            for x in range(C.MAX_EFFECTS):
+                if s.mc_eff_kind[k, x] == C.ORDER_CHANGE:
+                    return k
+    return -1
+
+
+@njit(cache=True)
+def backline_member(s, p):
+    """Member at backline position ``p``: the p-th live, unfielded party member in party
+    order; -1 if there is none."""
+    for m in range(C.N_MEMBERS):
+        if s.m_present[m] and s.alive[m] and not s.fielded[m]:
+            if p == 0:
+                return m
+            p -= 1
+    return -1
+
+
+@njit(cache=True)
+def swap_cards(s, out_m, in_m):
+    """Order Change does not reshuffle: the incoming servant's cards take the places of the
+    outgoing servant's cards in the deck (dealt and undealt alike) and in the hand, card i for
+    card i (reference §1.3 `[JP-deck yotastacks]`; Chaldea's function_executor.dart runs
+    `ReplaceMember.replaceMember` for FuncType.replaceMember with no `refillCardDeck()`, which
+    only FuncType.cardReset and a death call)."""
+    for i in range(s.deck_len):
+        if card_owner(int(s.deck[i])) == out_m:
+            s.deck[i] = card_id(in_m, card_index(int(s.deck[i])))
+    for i in range(C.HAND):
+        if card_owner(int(s.hand[i])) == out_m:
+            s.hand[i] = card_id(in_m, card_index(int(s.hand[i])))
+
+
+@njit(cache=True)
+def use_order_change(s, slot, p):
+    """Order Change (reference §5.4, §7.2; Chaldea replace_member.dart): front ``slot`` and
+    backline position ``p`` swap places. Each keeps its own cooldowns and buffs, frozen while
+    in the backline (`end_turn` ticks only the front). Uses the mystic-code skill (cooldown),
+    whose other effects, if any, then apply with the incoming servant as the ally."""
+    k = ready_order_change_skill(s)
+    out_m = front_member(s, slot)
+    in_m = backline_member(s, p)
+    s.front[slot] = in_m
+    s.fielded[in_m] = True
+    s.fielded[out_m] = False
+    swap_cards(s, out_m, in_m)
+    for x in range(C.MAX_EFFECTS):
+        kind = s.mc_eff_kind[k, x]
+        if kind >= 0 and kind != C.ORDER_CHANGE:
+            apply_effect(s, kind, s.mc_eff_target[k, x], s.mc_eff_value[k, x], s.mc_eff_turns[k, x], in_m, in_m)
     s.mc_cd[k] = s.mc_cd_max[k]
 
 
@@ -656,6 +741,7 @@ def start_turn(s):
     s.turn += 1
     s.wave_turn += 1
     s.rolls = 0
+    s.backs = 0
     deal(s)
     s.phase = C.PHASE_COMMAND
     s.target_changes = 0
@@ -699,6 +785,7 @@ def begin(s, seed):
     s.turn, s.wave, s.wave_turn, s.decisions, s.invalid_streak = 0, 0, 0, 0, 0
     s.outcome, s.phase = C.ONGOING, C.PHASE_COMMAND
     s.stars, s.total_damage, s.turns_played = 0, 0.0, 0
+    s.seals = N_SEALS
     for m in range(C.N_MEMBERS):
         s.alive[m] = s.m_present[m]
         s.fielded[m] = False
@@ -741,7 +828,18 @@ ATTACK_TWICE = 16
 CARDS_SCREEN = 17
 NP_NO_SERVANT = 18  # index: front slot
 NP_NOT_READY = 19  # index: front slot, value: NP gauge in points (100 per percent)
-N_REFUSALS = 20
+BACK_SCREEN = 20  # Back off the card screen
+BACK_LIMIT = 21  # value: MAX_BACKS
+SEAL_SCREEN = 22  # command seal off the command screen
+NO_SEALS = 23
+SEAL_NO_SERVANT = 24  # index: front slot
+ORDER_SCREEN = 25  # Order Change off the command screen
+NO_ORDER_CHANGE = 26  # the mystic code has no Order Change skill
+ORDER_COOLDOWN = 27  # value: turns left
+ORDER_NO_SERVANT = 28  # index: front slot
+ORDER_NO_BACKLINE = 29  # index: backline position
+MASTER_IS_ORDER = 30  # index: master skill; Order Change takes the actions 383-391
+N_REFUSALS = 31
 
 
 @njit(cache=True)
@@ -750,6 +848,23 @@ def _ally_refusal(s, needs_ally, ally):
         return ALLY_NOT_SERVANT, ally, 0
     if not needs_ally and ally != 0:
         return ALLY_NOT_TAKEN, ally, 0
+    return LEGAL, 0, 0
+
+
+@njit(cache=True)
+def _order_refusal(s, a):
+    slot, p = decode_order(a)
+    if s.phase != C.PHASE_COMMAND:
+        return ORDER_SCREEN, slot, 0
+    k = order_change_skill(s)
+    if k < 0:
+        return NO_ORDER_CHANGE, 0, 0
+    if ready_order_change_skill(s) < 0:
+        return ORDER_COOLDOWN, k, int(s.mc_cd[k])
+    if front_member(s, slot) < 0:
+        return ORDER_NO_SERVANT, slot, 0
+    if backline_member(s, p) < 0:
+        return ORDER_NO_BACKLINE, p, 0
     return LEGAL, 0, 0
 
 
@@ -789,6 +904,9 @@ def refusal(s, a):
             return NO_MASTER_SKILL, k, 0
         if s.mc_cd[k] > 0:
             return MASTER_COOLDOWN, k, int(s.mc_cd[k])
+        for x in range(C.MAX_EFFECTS):
+            if s.mc_eff_kind[k, x] == C.ORDER_CHANGE:
+                return MASTER_IS_ORDER, k, 0
         return _ally_refusal(s, s.mc_ally[k] != 0, ally)
     if kind == KIND_TARGET:
         e = decode_target(a)
@@ -803,6 +921,23 @@ def refusal(s, a):
         if s.phase == C.PHASE_COMMAND:
             return LEGAL, 0, 0
         return ATTACK_TWICE, 0, 0
+    if kind == KIND_BACK:
+        if s.phase != C.PHASE_CARDS:
+            return BACK_SCREEN, 0, 0
+        if s.backs >= MAX_BACKS:
+            return BACK_LIMIT, 0, MAX_BACKS
+        return LEGAL, 0, 0
+    if kind == KIND_SEAL:
+        _, slot = decode_seal(a)
+        if s.phase != C.PHASE_COMMAND:
+            return SEAL_SCREEN, slot, 0
+        if s.seals <= 0:
+            return NO_SEALS, slot, 0
+        if front_member(s, slot) < 0:
+            return SEAL_NO_SERVANT, slot, 0
+        return LEGAL, 0, 0
+    if kind == KIND_ORDER:
+        return _order_refusal(s, a)
     if s.phase != C.PHASE_CARDS:
         return CARDS_SCREEN, 0, 0
     for slot in card_slots(a):
@@ -835,7 +970,10 @@ def write_mask(s, out):
     if s.phase == C.PHASE_COMMAND:
         for a in range(N_COMMAND_ACTIONS):
             out[a] = is_legal(s, a)
+        for a in range(SEAL_BASE, N_ACTIONS):
+            out[a] = is_legal(s, a)
         return
+    out[BACK] = s.backs < MAX_BACKS
     ready = np.zeros(N_SLOTS, np.bool_)
     ready[:C.HAND] = True
     for j in range(C.N_FRONT):
@@ -864,8 +1002,18 @@ def apply_action(s, a):
         s.target = decode_target(a)
         s.target_changes += 1
     elif kind == KIND_ATTACK:
-        distribute_stars(s)
+        if s.backs == 0:  # after a Back the hand keeps the stars it was dealt (issue 11)
+            distribute_stars(s)
         s.phase = C.PHASE_CARDS
+    elif kind == KIND_BACK:
+        s.backs += 1
+        s.phase = C.PHASE_COMMAND
+    elif kind == KIND_SEAL:
+        seal, slot = decode_seal(a)
+        use_seal(s, seal, slot)
+    elif kind == KIND_ORDER:
+        slot, p = decode_order(a)
+        use_order_change(s, slot, p)
     else:
         resolve_turn(s, TRIPLES[decode_cards(a)])
         return True

@@ -168,3 +168,15 @@ def legal_vector(s, out):
     on every step). Lives here, not in a test module: numba's cache re-imports the module."""
     for a in range(out.shape[0]):
         out[a] = rules.is_legal(s, a)
+
+
+def give_mystic_code(s, catalogue, code_id: str) -> None:
+    """Put mystic code ``code_id`` of the catalogue into game record ``s`` (cooldowns reset)."""
+    from fgo_env.engine.setup import _write_skill
+
+    mc = catalogue.mystic_codes[code_id]
+    for k, skill in enumerate(mc.skills):
+        s["mc_cd_max"][k] = skill.cooldown
+        s["mc_ally"][k] = skill.needs_ally_target
+        _write_skill(s, "mc_", (k,), skill)
+        s["mc_cd"][k] = 0

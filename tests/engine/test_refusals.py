@@ -9,7 +9,8 @@ from engine_kit import neutralise
 from fgo_env.engine import constants as C
 from fgo_env.engine import explain, rules
 from fgo_env.engine import rules as R
-from fgo_env.engine.actions import (ATTACK, N_ACTIONS, cards_action, master_action, np_card_slot, skill_action,
+from fgo_env.engine.actions import (ATTACK, BACK, MAX_BACKS, N_ACTIONS, SEAL_HP, SEAL_NP, cards_action,
+                                    master_action, np_card_slot, order_action, seal_action, skill_action,
                                     target_action)
 
 CARDS = "cards"  # the case starts on the card screen
@@ -34,6 +35,17 @@ def _set(field, index, value):
         else:
             s[field][index] = value
     return edit
+
+
+def _order_mc(s):
+    """Master skill 3 becomes Order Change (its only effect)."""
+    s["mc_eff_kind"][2, 0] = C.ORDER_CHANGE
+    s["mc_eff_kind"][2, 1] = -1
+
+
+def _no_backline(s):
+    for m in range(3, 6):
+        s["alive"][m] = False
 
 
 def _all(*edits):
@@ -67,6 +79,25 @@ CASES = {
                             (R.NP_NO_SERVANT, 1, 0), "front slot 2"),
     "NP not ready": (_all(_cards, _set("np", 2, 4200)), cards_action(0, np_card_slot(2), 1),
                      (R.NP_NOT_READY, 2, 4200), "gauge 42 %"),
+    "back on the command screen": (None, BACK, (R.BACK_SCREEN, 0, 0), "press attack first"),
+    "back limit": (_all(_cards, _set("backs", (), MAX_BACKS)), BACK, (R.BACK_LIMIT, 0, MAX_BACKS),
+                   "at most 2 backs"),
+    "seal on the card screen": (_cards, seal_action(SEAL_NP, 1), (R.SEAL_SCREEN, 1, 0), "command screen"),
+    "no seals left": (_set("seals", (), 0), seal_action(SEAL_HP, 0), (R.NO_SEALS, 0, 0), "no command seals"),
+    "seal on an empty slot": (_no_servant(2), seal_action(SEAL_NP, 2), (R.SEAL_NO_SERVANT, 2, 0), "slot 3"),
+    "order change on the card screen": (_all(_order_mc, _cards), order_action(0, 0), (R.ORDER_SCREEN, 0, 0),
+                                        "command screen"),
+    "no order change skill": (None, order_action(1, 0), (R.NO_ORDER_CHANGE, 0, 0), "no order change"),
+    "order change on cooldown": (_all(_order_mc, _set("mc_cd", 2, 4)), order_action(0, 1),
+                                 (R.ORDER_COOLDOWN, 2, 4), "cooldown (4 turns)"),
+    "order change of an empty slot": (_all(_order_mc, _no_servant(1)), order_action(1, 0),
+                                      (R.ORDER_NO_SERVANT, 1, 0), "front slot 2"),
+    "order change with no one behind": (_all(_order_mc, _no_backline), order_action(0, 0),
+                                        (R.ORDER_NO_BACKLINE, 0, 0), "backline position 1"),
+    "order change past the backline": (_order_mc, order_action(0, 2), (R.ORDER_NO_BACKLINE, 2, 0),
+                                       "backline position 3"),
+    "order change as a plain master skill": (_order_mc, master_action(2), (R.MASTER_IS_ORDER, 2, 0),
+                                             "use the actions 383-391"),
 }
 
 
@@ -98,7 +129,10 @@ def test_the_codes_are_distinct_and_each_has_its_sentence():
                                       "SKILL_NO_SERVANT", "NO_SKILL", "SKILL_COOLDOWN", "ALLY_NOT_SERVANT",
                                       "ALLY_NOT_TAKEN", "MASTER_SCREEN", "NO_MASTER_SKILL", "MASTER_COOLDOWN",
                                       "TARGET_DEAD", "TARGET_SAME", "TARGET_LIMIT", "ATTACK_TWICE", "CARDS_SCREEN",
-                                      "NP_NO_SERVANT", "NP_NOT_READY")]
+                                      "NP_NO_SERVANT", "NP_NOT_READY", "BACK_SCREEN", "BACK_LIMIT",
+                                      "SEAL_SCREEN", "NO_SEALS", "SEAL_NO_SERVANT", "ORDER_SCREEN",
+                                      "NO_ORDER_CHANGE", "ORDER_COOLDOWN", "ORDER_NO_SERVANT", "ORDER_NO_BACKLINE",
+                                      "MASTER_IS_ORDER")]
     assert sorted(codes) == list(range(R.N_REFUSALS))
     sentences = {explain.refusal_text(c, skill_action(0, 0)) for c in codes[2:]}
     assert len(sentences) == len(codes) - 2
@@ -114,6 +148,20 @@ def test_short_cooldowns_are_skills_too(battle, cooldown):
     rules.apply_action(s, skill_action(0, 1))
     rules.apply_action(s, master_action(1))
     assert s["cd"][0, 1] == cooldown and s["mc_cd"][1] == cooldown
+
+
+@pytest.mark.parametrize("case", ["back", "seal", "order change"])
+def test_legal_counterparts_of_the_new_decisions(battle, case):
+    """Back on the card screen, a seal on a live servant, Order Change with a ready skill and a
+    live backline servant (the kit's party has 2 in the backline)."""
+    s = situation(battle, None)
+    action = {"back": BACK, "seal": seal_action(SEAL_HP, 2), "order change": order_action(2, 1)}[case]
+    if case == "back":
+        _cards(s)
+    if case == "order change":
+        _order_mc(s)
+    assert tuple(int(x) for x in rules.refusal(s, action)) == (R.LEGAL, 0, 0)
+    assert explain.invalid_reason(s, action) is None
 
 
 @pytest.mark.parametrize("case", ["ally skill", "NP ready", "target", "attack"])
