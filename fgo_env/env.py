@@ -135,8 +135,10 @@ class FGOEnv(gym.Env):
 
     ## Action Space
 
-    ``Discrete(376)``: skills (0-26), master skills (27-35), enemy target (36-38), Attack (39)
-    and the 336 ordered triples of card slots (40-375). ``fgo_env.engine.actions`` has the
+    ``Discrete(392)``: skills (0-26), master skills (27-35), enemy target (36-38), Attack (39),
+    the 336 ordered triples of card slots (40-375), Back to the command screen (376, hand and
+    stars kept, at most 2 a turn), command seals (377-382: NP +100 % or full HP of a front slot,
+    3 per quest) and Order Change (383-391). ``fgo_env.engine.actions`` has the
     table and helpers (``skill_action``, ``cards_action``, ``describe``). The legal actions
     are ``action_masks()`` and ``info["action_mask"]``; a mask is never empty: once the
     battle is over it allows Attack (39) alone, a no-op (reward 0, nothing changes), so masked

@@ -70,7 +70,7 @@ class FGOVectorEnv(VectorEnv):
         env.reset(options={"game_seed": int(info["game_seed"][i])})
 
     **info** has the single env's keys, batched: arrays with a leading ``num_envs`` axis
-    (``action_mask`` is ``(num_envs, 376)`` int8; ``summary`` a dict of arrays),
+    (``action_mask`` is ``(num_envs, 392)`` int8; ``summary`` a dict of arrays),
     ``invalid_reason`` an object array of strings ("" for legal actions) and
     ``invalid_action`` the refused action or -1 (-1 also for non-integral ones). Categorical
     entries are integer codes, named by `INFO_CODES`: ``outcome`` (0 ongoing, 1 win, 2 loss,
@@ -214,7 +214,7 @@ class FGOVectorEnv(VectorEnv):
                 self._infos())
 
     def action_masks(self) -> np.ndarray:
-        """Legal actions of every game, ``(num_envs, 376)`` bool; no row is ever empty."""
+        """Legal actions of every game, ``(num_envs, 392)`` bool; no row is ever empty."""
         if not self._started:
             raise ResetNeeded("Cannot call FGOVectorEnv.action_masks() before calling reset()")
         return self._mask.copy()

@@ -281,3 +281,25 @@ def test_mystic_code_self_target_is_refused(tmp_path):
     with pytest.raises(ContentError) as err:
         load_catalogue(tmp_path)
     assert "mystic_codes.toml" in str(err.value) and "target" in str(err.value) and "self" in str(err.value)
+
+
+def test_order_change_only_in_mystic_codes(tmp_path):
+    """A servant skill with `order_change` is a ContentError naming the field; in a mystic code
+    it must target 'party' (the action picks the two servants)."""
+    write_variant(tmp_path, "servants.toml", 'effects = [{ kind = "np_charge", value = 50, target = "self" }]',
+                  'effects = [{ kind = "order_change", target = "self" }]')
+    with pytest.raises(ContentError) as err:
+        load_catalogue(tmp_path)
+    msg = str(err.value)
+    assert msg.startswith("servants.toml: servant ") and "effects[0].kind" in msg and "mystic-code" in msg
+    write_variant(tmp_path, "mystic_codes.toml", 'effects = [{ kind = "order_change", target = "party" }]',
+                  'effects = [{ kind = "order_change", target = "ally" }]')
+    with pytest.raises(ContentError) as err:
+        load_catalogue(tmp_path)
+    msg = str(err.value)
+    assert "mystic code 'field_uniform'" in msg and "skills[2].effects[0].target" in msg and "'party'" in msg
+
+
+def test_a_mystic_code_has_order_change(catalogue: Catalogue) -> None:
+    kinds = [e.kind for s in catalogue.mystic_codes["field_uniform"].skills for e in s.effects]
+    assert "order_change" in kinds

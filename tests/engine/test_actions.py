@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from numba import njit
 
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import (ATTACK, CARDS_ACTIONS, CARDS_BASE, CARDS_PER_SERVANT, KIND_ATTACK,
-                                    KIND_CARDS, KIND_INVALID, KIND_MASTER, KIND_SKILL, KIND_TARGET,
+from fgo_env.engine.actions import (ATTACK, BACK, CARDS_ACTIONS, CARDS_BASE, CARDS_END, CARDS_PER_SERVANT,
+                                    KIND_ATTACK, KIND_BACK, KIND_CARDS, KIND_INVALID, KIND_MASTER, KIND_ORDER,
+                                    KIND_SEAL, KIND_SKILL, KIND_TARGET, MAX_DECISIONS_PER_TURN, ORDER_ACTIONS,
+                                    ORDER_BASE, SEAL_ACTIONS, SEAL_BASE, SEAL_HP, SEAL_NP, back_action,
+                                    decode_order, decode_seal, order_action, seal_action,
                                     MASTER_ACTIONS, MASTER_BASE, N_ACTIONS, N_COMMAND_ACTIONS, N_SLOTS,
                                     N_TRIPLES, SKILL_ACTIONS, TARGET_ACTIONS, TARGET_BASE, TRIPLES,
                                     action_kind, card_id, card_index, card_owner, card_slots, card_type,
@@ -20,7 +23,7 @@ from fgo_env.engine.actions import (ATTACK, CARDS_ACTIONS, CARDS_BASE, CARDS_PER
                                     describe, master_action, np_card_front, np_card_slot, skill_action,
                                     target_action, triple_action, triple_index, triple_slots)
 
-KINDS = (KIND_SKILL, KIND_MASTER, KIND_TARGET, KIND_ATTACK, KIND_CARDS)
+KINDS = (KIND_SKILL, KIND_MASTER, KIND_TARGET, KIND_ATTACK, KIND_CARDS, KIND_BACK, KIND_SEAL, KIND_ORDER)
 
 
 def encode(a: int) -> int:
@@ -34,31 +37,46 @@ def encode(a: int) -> int:
         return target_action(decode_target(a))
     if kind == KIND_ATTACK:
         return ATTACK
+    if kind == KIND_BACK:
+        return back_action()
+    if kind == KIND_SEAL:
+        return seal_action(*decode_seal(a))
+    if kind == KIND_ORDER:
+        return order_action(*decode_order(a))
     return cards_action(*card_slots(a))
 
 
 def test_the_documented_layout():
-    assert (MASTER_BASE, TARGET_BASE, ATTACK, CARDS_BASE, N_TRIPLES, N_ACTIONS) == (27, 36, 39, 40, 336, 376)
+    # 0-375 unchanged since before issue 11; Back, seals and Order Change appended
+    assert (MASTER_BASE, TARGET_BASE, ATTACK, CARDS_BASE, N_TRIPLES, CARDS_END) == (27, 36, 39, 40, 336, 376)
+    assert (BACK, SEAL_BASE, ORDER_BASE, N_ACTIONS) == (376, 377, 383, 392)
     assert N_COMMAND_ACTIONS == ATTACK + 1
     kinds = [action_kind(a) for a in range(N_ACTIONS)]
     assert kinds == ([KIND_SKILL] * 27 + [KIND_MASTER] * 9 + [KIND_TARGET] * 3 + [KIND_ATTACK]
-                     + [KIND_CARDS] * 336)
+                     + [KIND_CARDS] * 336 + [KIND_BACK] + [KIND_SEAL] * 6 + [KIND_ORDER] * 9)
     mask = np.arange(N_ACTIONS)
     for sl, kind in ((SKILL_ACTIONS, KIND_SKILL), (MASTER_ACTIONS, KIND_MASTER),
-                     (TARGET_ACTIONS, KIND_TARGET), (CARDS_ACTIONS, KIND_CARDS)):
+                     (TARGET_ACTIONS, KIND_TARGET), (CARDS_ACTIONS, KIND_CARDS), (SEAL_ACTIONS, KIND_SEAL),
+                     (ORDER_ACTIONS, KIND_ORDER)):
         assert {action_kind(a) for a in mask[sl]} == {kind}
     assert skill_action(2, 1, 2) == 9 * 2 + 3 * 1 + 2 and master_action(1, 2) == 27 + 3 + 2
     assert target_action(2) == 38 and triple_action(0) == 40
     assert list(TRIPLES[0]) == [0, 1, 2] and list(TRIPLES[-1]) == [7, 6, 5]
+    assert seal_action(SEAL_NP, 2) == 379 and seal_action(SEAL_HP, 0) == 380
+    assert order_action(0, 0) == 383 and order_action(2, 1) == 383 + 3 * 2 + 1
+    assert MAX_DECISIONS_PER_TURN == 33
+    assert describe(BACK).startswith("Back") and "NP" in describe(377) and "Order Change" in describe(391)
 
 
 def test_every_action_round_trips():
     for a in range(N_ACTIONS):
         assert encode(a) == a, a
-    parts = {(kind, part) for a in range(N_ACTIONS) for kind in [action_kind(a)] if kind != KIND_ATTACK
+    parts = {(kind, part) for a in range(N_ACTIONS) for kind in [action_kind(a)]
+             if kind not in (KIND_ATTACK, KIND_BACK)
              for part in [decode_skill(a) if kind == KIND_SKILL else decode_master(a) if kind == KIND_MASTER
-                          else decode_target(a) if kind == KIND_TARGET else tuple(card_slots(a))]}
-    assert len(parts) == N_ACTIONS - 1  # distinct actions decode to distinct parts
+                          else decode_target(a) if kind == KIND_TARGET else decode_seal(a) if kind == KIND_SEAL
+                          else decode_order(a) if kind == KIND_ORDER else tuple(card_slots(a))]}
+    assert len(parts) == N_ACTIONS - 2  # distinct actions decode to distinct parts
 
 
 def test_every_part_round_trips():
@@ -70,6 +88,11 @@ def test_every_part_round_trips():
     assert skill_action(1, 2) == skill_action(1, 2, 0)  # untargeted skills take ally 0
     for e in range(C.N_ENEMIES):
         assert decode_target(target_action(e)) == e
+    for j in range(C.N_FRONT):
+        for kind in (SEAL_NP, SEAL_HP):
+            assert decode_seal(seal_action(kind, j)) == (kind, j)
+        for p in range(3):
+            assert decode_order(order_action(j, p)) == (j, p)
     for k in range(N_TRIPLES):
         a = triple_action(k)
         assert decode_cards(a) == k and triple_slots(k) == card_slots(a) == tuple(TRIPLES[k])
@@ -137,6 +160,14 @@ def _decode_all_jit(state, out):
             out[a, 4] = target_action(out[a, 1])
         elif kind == KIND_ATTACK:
             out[a, 4] = ATTACK
+        elif kind == KIND_BACK:
+            out[a, 4] = back_action()
+        elif kind == KIND_SEAL:
+            out[a, 1], out[a, 2] = decode_seal(a)
+            out[a, 4] = seal_action(out[a, 1], out[a, 2])
+        elif kind == KIND_ORDER:
+            out[a, 1], out[a, 2] = decode_order(a)
+            out[a, 4] = order_action(out[a, 1], out[a, 2])
         else:
             out[a, 1], out[a, 2], out[a, 3] = card_slots(a)
             out[a, 4] = triple_action(triple_index(out[a, 1], out[a, 2], out[a, 3]))
@@ -162,5 +193,9 @@ def test_compiled_decoders_agree_with_python(battle):
             assert tuple(out[a, 1:3]) == decode_master(a)
         elif kind == KIND_CARDS:
             assert tuple(out[a, 1:4]) == card_slots(a) and out[a, 5] == np_card_front(card_slots(a)[0])
+        elif kind == KIND_SEAL:
+            assert tuple(out[a, 1:3]) == decode_seal(a)
+        elif kind == KIND_ORDER:
+            assert tuple(out[a, 1:3]) == decode_order(a)
     for card in range(C.N_MEMBERS * CARDS_PER_SERVANT):
         assert tuple(out[card, 6:10]) == (card_owner(card), card_index(card), card, card_type(st_[0], card))

@@ -1,8 +1,11 @@
 """Property tests (hypothesis) over random legal play on catalogue and generated quests:
-no crash, every quantity within its bounds, deck conservation, at most 17 decisions per
-turn, and the mask equal to `rules.is_legal` (and to `explain.invalid_reason`) everywhere."""
+no crash, every quantity within its bounds, deck conservation, at most
+``MAX_DECISIONS_PER_TURN`` (33) decisions per turn even for a player who takes every Back, seal,
+Order Change and skill it can, no re-deal on Back, seals per quest, and the mask equal to `rules.is_legal` (and to `explain.invalid_reason`) everywhere."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +15,8 @@ import fgo_env
 from engine_kit import front_cards, legal_vector
 from fgo_env.content import generate_quest, load_catalogue
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import ATTACK, MAX_DECISIONS_PER_TURN, N_ACTIONS
+from fgo_env.engine.actions import (ATTACK, BACK, CARDS_ACTIONS, MAX_DECISIONS_PER_TURN, N_ACTIONS, N_SEALS,
+                                    ORDER_ACTIONS, SEAL_ACTIONS)
 from fgo_env.engine.explain import invalid_reason
 from fgo_env.env import FGOEnv
 
@@ -24,8 +28,10 @@ PROPS = settings(max_examples=40, deadline=None, derandomize=True, database=None
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def make_env(quest) -> FGOEnv:
+def make_env(quest, mystic_code: str | None = None) -> FGOEnv:
     q = CATALOGUE.quest(quest) if isinstance(quest, str) else generate_quest(quest, CATALOGUE)
+    if mystic_code:
+        q = dataclasses.replace(q, mystic_code=mystic_code)
     return FGOEnv(quest=q, catalogue=CATALOGUE)
 
 
@@ -49,6 +55,7 @@ def check_invariants(s) -> None:
     assert (s["buff_turns"] >= 0).all()
     assert (s["e_charge"] >= 0).all() and (s["e_charge"] <= np.maximum(s["w_charge_max"][w], 0)).all()
     assert s["target_changes"] <= 3
+    assert 0 <= s["backs"] <= 2 and 0 <= s["seals"] <= N_SEALS
     if s["phase"] != C.PHASE_DONE:
         assert s["e_alive"].any()
         n, pos = int(s["deck_len"]), int(s["deck_pos"])
@@ -59,10 +66,10 @@ def check_invariants(s) -> None:
         assert s["e_alive"][s["target"]]
 
 
-def run_random_play(quest, seed, pick_seed, check_reasons=False, max_steps=800):
+def run_random_play(quest, seed, pick_seed, check_reasons=False, max_steps=800, mystic_code=None):
     """Play random legal actions (drawn from ``pick_seed``) until the game ends."""
     picks = np.random.default_rng(pick_seed).integers(0, 2**16, size=max_steps)
-    env = make_env(quest)
+    env = make_env(quest, mystic_code)
     env.reset(options={"game_seed": seed})
     s = env.state[0]
     legal = np.zeros(N_ACTIONS, np.bool_)
@@ -111,6 +118,56 @@ def test_random_legal_play_keeps_the_invariants(quest, seed, pick_seed):
 @given(quest=quests, seed=SEEDS, pick_seed=SEEDS)
 def test_invalid_reason_agrees_with_is_legal(quest, seed, pick_seed):
     run_random_play(quest, seed, pick_seed, check_reasons=True)
+
+
+@settings(PROPS, max_examples=40)
+@given(quest=quests, seed=SEEDS, pick_seed=SEEDS)
+def test_random_play_with_order_change_keeps_the_invariants(quest, seed, pick_seed):
+    """The same random play with the Order Change mystic code (the deck stays a permutation of
+    the front line's cards after swaps; reasons agree with the mask)."""
+    assert run_random_play(quest, seed, pick_seed, mystic_code="field_uniform",
+                           check_reasons=seed % 8 == 0) in ("win", "loss", "timeout")
+
+
+@settings(PROPS, max_examples=30)
+@given(quest=quests, seed=SEEDS, pick_seed=SEEDS)
+def test_a_turn_ends_within_the_decision_bound(quest, seed, pick_seed):
+    """A player who delays the cards as long as it can (every Back, then every legal skill, master
+    skill, seal, Order Change and target change, Attack only when nothing else is left) still ends
+    every turn within ``MAX_DECISIONS_PER_TURN``; a Back never re-deals the hand or its stars."""
+    env = make_env(quest, "field_uniform")
+    env.reset(options={"game_seed": seed})
+    s = env.state[0]
+    rng = np.random.default_rng(pick_seed)
+    decisions, most = 0, 0
+    hand = None
+    for _ in range(3000):
+        mask = env.action_masks()
+        if s["phase"] == C.PHASE_CARDS:
+            if hand is not None:
+                assert np.array_equal(s["hand"], hand[0]) and np.array_equal(s["hand_stars"], hand[1])
+            hand = (s["hand"].copy(), s["hand_stars"].copy())
+            a = BACK if mask[BACK] else int(rng.choice(np.flatnonzero(mask[CARDS_ACTIONS]))) + CARDS_ACTIONS.start
+        else:
+            others = np.flatnonzero(mask)
+            others = others[others != ATTACK]
+            a = int(rng.choice(others)) if len(others) else ATTACK
+        turn = int(s["turn"])
+        _, _, term, trunc, info = env.step(a)
+        assert not info["invalid"]
+        decisions += 1
+        most = max(most, decisions)
+        assert decisions <= MAX_DECISIONS_PER_TURN
+        if int(s["turn"]) != turn or term or trunc:
+            decisions, hand = 0, None
+        check_invariants(s)
+        if term or trunc:
+            return
+    raise AssertionError("no end")
+
+
+def test_seal_and_order_change_slices():
+    assert (SEAL_ACTIONS.start, ORDER_ACTIONS.start, ORDER_ACTIONS.stop, BACK) == (377, 383, 392, 376)
 
 
 def test_long_random_games_end(catalogue):

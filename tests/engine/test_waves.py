@@ -8,7 +8,7 @@ import numpy as np
 from engine_kit import A, B, neutralise, set_hand
 from fgo_env.engine import constants as C
 from fgo_env.engine import rules
-from fgo_env.engine.actions import ATTACK, cards_action
+from fgo_env.engine.actions import ATTACK, N_ACTIONS, cards_action
 
 
 def clear_wave_setup(battle, seed=3):
@@ -70,7 +70,7 @@ def test_last_wave_cleared_is_a_win(battle):
     play_turn(st, [(0, A), (1, A), (2, B)])
     assert s["outcome"] == C.WIN and s["phase"] == C.PHASE_DONE
     # after the end only Attack is legal, and it is a no-op (the mask is never empty)
-    assert [a for a in range(376) if rules.is_legal(s, a)] == [ATTACK]
+    assert [a for a in range(N_ACTIONS) if rules.is_legal(s, a)] == [ATTACK]
     before = st.tobytes()
     assert not rules.apply_action(s, ATTACK)
     assert st.tobytes() == before

@@ -1,5 +1,5 @@
 """The legal-action mask: equal to `rules.is_legal`, NP cards only at >= 100 %, the skill,
-target and phase rules, the 17-decision turn, and the env's two ways of reporting it."""
+target and phase rules, Back, seals and Order Change, the bounded turn, and the env's two ways of reporting it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import fgo_env
 from fgo_env.engine import rules
-from fgo_env.engine.actions import (ATTACK, CARDS_ACTIONS, CARDS_BASE, MASTER_ACTIONS, MAX_DECISIONS_PER_TURN,
+from fgo_env.engine.actions import (ATTACK, BACK, CARDS_ACTIONS, CARDS_BASE, ORDER_ACTIONS, SEAL_ACTIONS, MASTER_ACTIONS, MAX_DECISIONS_PER_TURN,
                                     N_ACTIONS, N_TRIPLES, SKILL_ACTIONS, TARGET_ACTIONS, card_slots,
                                     cards_action, master_action, np_card_front, np_card_slot, skill_action,
                                     target_action, triple_action, triple_slots)
@@ -99,27 +99,53 @@ def test_master_skills(battle):
     assert not mask_of(st)[MASTER_ACTIONS].any()
 
 
-def test_a_turn_ends_within_17_decisions(battle):
-    """Greedy worst case: every skill, master skill and target change first, then Attack and cards."""
+def test_a_turn_ends_within_the_decision_bound(battle):
+    """Greedy worst case: every skill, master skill, seal, Order Change and target change first,
+    then Attack, Back and again, until the Backs run out, then cards."""
     for quest in fgo_env.list_quests():
         st = battle(quest, seed=8)
         s = st[0]
         decisions = 0
+        turn = int(s["turn"])
         while True:
             mask = mask_of(st)
-            extra = np.flatnonzero(mask[:ATTACK])
-            if len(extra) == 0 or s["phase"] != 0:
+            if s["phase"] == 1:
+                assert not mask[SKILL_ACTIONS].any() and not mask[MASTER_ACTIONS].any() and not mask[ATTACK]
+                assert not mask[SEAL_ACTIONS].any() and not mask[ORDER_ACTIONS].any()
+                if mask[BACK]:
+                    rules.apply_action(s, BACK)
+                    decisions += 1
+                    continue
+                rules.apply_action(s, triple_action(int(np.flatnonzero(mask[CARDS_ACTIONS])[0])))
+                decisions += 1
                 break
-            rules.apply_action(s, int(extra[0]))
+            extra = np.flatnonzero(mask)
+            extra = extra[extra != ATTACK]
+            rules.apply_action(s, int(extra[0]) if len(extra) else ATTACK)
             decisions += 1
-        assert decisions <= MAX_DECISIONS_PER_TURN - 2
-        turn = int(s["turn"])
-        rules.apply_action(s, ATTACK)
-        mask = mask_of(st)
-        assert not mask[SKILL_ACTIONS].any() and not mask[MASTER_ACTIONS].any() and not mask[ATTACK]
-        rules.apply_action(s, triple_action(int(np.flatnonzero(mask[CARDS_ACTIONS])[0])))
         assert int(s["turn"]) == turn + 1 or s["phase"] == 2
-        assert decisions + 2 <= MAX_DECISIONS_PER_TURN
+        assert s["backs"] == 0 or s["phase"] == 2
+        assert decisions <= MAX_DECISIONS_PER_TURN
+
+
+def test_back_seal_and_order_change_masks(battle, catalogue):
+    from engine_kit import give_mystic_code
+
+    st = battle(seed=4)
+    s = st[0]
+    mask = mask_of(st)
+    assert not mask[BACK] and mask[SEAL_ACTIONS].all() and not mask[ORDER_ACTIONS].any()
+    give_mystic_code(s, catalogue, "field_uniform")
+    mask = mask_of(st)
+    # the kit's party has 2 backline servants: positions 0 and 1 for each front slot
+    assert [bool(mask[a]) for a in range(ORDER_ACTIONS.start, ORDER_ACTIONS.stop)] == [True, True, False] * 3
+    assert not mask[master_action(2)]  # Order Change goes through its own actions
+    rules.apply_action(s, ATTACK)
+    mask = mask_of(st)
+    assert mask[BACK] and not mask[SEAL_ACTIONS].any() and not mask[ORDER_ACTIONS].any()
+    s["seals"] = 0
+    rules.apply_action(s, BACK)
+    assert not mask_of(st)[SEAL_ACTIONS].any()
 
 
 def test_done_mask_allows_only_the_attack_no_op(battle):

@@ -118,6 +118,12 @@ def documented_obs(rec) -> np.ndarray:
         if card_owner(card) in front:
             add("deck_left", 0.2, 3 * front.index(card_owner(card)) + int(card_type(rec, card)))
     put("deck_cycle", (int(rec["deck_len"]) - unseen_from) / 15)
+    put("backs_left", (2 - int(rec["backs"])) / 2)
+    put("seals_left", int(rec["seals"]) / 3)
+    oc_skill = any(rec["mc_cd_max"][k] > 0 and rec["mc_cd"][k] == 0 and C.ORDER_CHANGE in rec["mc_eff_kind"][k]
+                   for k in range(3))
+    has_backline = any(rec["m_present"][m] and rec["alive"][m] and not rec["fielded"][m] for m in range(C.N_MEMBERS))
+    put("order_change", oc_skill and has_backline)
 
     def affinity(m, e):
         return (C.CLASS_AFFINITY[rec["m_cls"][m], rec["w_cls"][wave, e]]
