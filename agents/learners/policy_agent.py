@@ -2,7 +2,7 @@
 
 Every learner of the zoo (our PPO, sb3-contrib's MaskablePPO, the masked DQN) exports the
 acting path of its network the same way: a stack of linear layers with one activation
-between them, ending in 376 outputs that are either action **logits** (PPO) or **Q-values**
+between them, ending in 392 outputs (`N_ACTIONS`) that are either action **logits** (PPO) or **Q-values**
 (DQN). The folder it is saved to (`agents.checkpoint.save_weights`) holds::
 
     agent.json          agent kind, obs mode, layer sizes, activation, head, quests, reward,
@@ -46,7 +46,7 @@ def _act_fn(name: str):
 
 
 class PolicyAgent:
-    """A masked policy over ``Discrete(376)`` from an MLP's weights (see the module docstring).
+    """A masked policy over ``Discrete(392)`` from an MLP's weights (see the module docstring).
 
     Args:
         weights: ``{"policy.{i}.weight": (out, in), "policy.{i}.bias": (out,)}`` arrays.
@@ -83,6 +83,11 @@ class PolicyAgent:
             self.layers.append((np.ascontiguousarray(w.T), b))
         self.obs_size = self.layers[0][0].shape[0]
         self.n_actions = self.layers[-1][0].shape[1]
+        from fgo_env.engine.actions import N_ACTIONS
+
+        if self.n_actions != N_ACTIONS:  # e.g. weights from before Back, seals and Order Change (376 actions)
+            raise ValueError(f"{self.name} policy has {self.n_actions} outputs but the action space has {N_ACTIONS} "
+                             f"actions: these weights are for another version of the env; retrain the agent")
         self.deterministic = bool(deterministic)
         self.epsilon = float(epsilon)
         self.top_k = int(top_k)
@@ -119,7 +124,7 @@ class PolicyAgent:
 
     # -- network -----------------------------------------------------------------------------
     def scores(self, observations: np.ndarray) -> np.ndarray:
-        """Raw outputs (logits or Q-values), ``(batch, 376)`` for a ``(batch, obs)`` input."""
+        """Raw outputs (logits or Q-values), ``(batch, 392)`` for a ``(batch, obs)`` input."""
         x = np.asarray(observations, np.float32)
         if x.shape[-1] != self.obs_size:
             raise ValueError(f"{self.name} agent expects {self.obs_size} observation values (obs_mode "

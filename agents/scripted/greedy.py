@@ -32,14 +32,15 @@ import numpy as np
 from numba import njit
 
 from fgo_env.engine import constants as C
-from fgo_env.engine.actions import (ATTACK, MASTER_BASE, N_COMMAND_ACTIONS, N_TRIPLES, TARGET_BASE,
-                                    decode_master, decode_skill, np_card_front, target_action, triple_action,
-                                    triple_slots)
+from fgo_env.engine.actions import (ATTACK, BACK, MASTER_BASE, N_ACTIONS, N_BACKLINE, N_COMMAND_ACTIONS, N_TRIPLES,
+                                    SEAL_BASE, SEAL_NP, TARGET_BASE, decode_master, decode_skill, np_card_front,
+                                    order_action, seal_action, target_action, triple_action, triple_slots)
 from fgo_env.engine.formulas import (card_term_jit, crit_chance_jit, damage_jit, np_after_gain_jit,
                                      np_gain_jit, star_drop_rate_jit)
 from fgo_env.engine.observe import front_slot_of
-from fgo_env.engine.rules import buff_total, decode_chain, front_member
-from fgo_env.engine.state import record_batch
+from fgo_env.engine.rules import (apply_action, backline_member, buff_total, decode_chain, front_member, is_legal,
+                                  write_mask)
+from fgo_env.engine.state import STATE_DTYPE, record_batch
 
 from ..base import JsonConfigAgent, legal_actions
 
@@ -49,7 +50,7 @@ NO_SCORE = -1e18
 
 # Weights of the card score, in damage units (index into the weights vector).
 (W_NP_POINT, W_NP_READY, W_STAR, W_KILL, W_THREAT_KILL, W_CLEAR, W_WIN, W_SKILL_MIN, W_EAGER, W_HOLD,
- W_HOLD_AOE) = range(11)
+ W_HOLD_AOE, W_BACK_GAIN, W_SWAP_HP) = range(13)
 DEFAULT_WEIGHTS = {
     "np_point": 0.5,       # per NP gauge point (10000 = 100 %) gained; spent gauge counts negative
     "np_ready": 3000.0,    # a servant whose NP becomes ready for the next turn
@@ -63,6 +64,9 @@ DEFAULT_WEIGHTS = {
     "hold": 12.0,          # before the last wave, keep NP charges and damage buffs unless the live
                            # enemies' HP exceeds this many turns of face-card damage (mean ATK x 1.0)
     "hold_aoe": 3.0,       # ... but charge and buff an all-enemy NP against 2+ enemies with this much HP
+    "back_gain": 2500.0,   # card screen: go Back for a skill (or seal) that raises the best triple's
+                           # score by more than this (damage units) on the hand just seen
+    "swap_hp": 0.2,        # Order Change: swap out a front servant under this HP share for a fresh one
 }
 WEIGHT_NAMES = tuple(DEFAULT_WEIGHTS)
 
@@ -497,6 +501,117 @@ def command_scores(state, mask, weights, out):
                     out[target_action(e)] = 15.0
 
 
+# ----------------------------------------------------------------------------- the hand seen: Back, seals, Order Change
+
+@njit(cache=True)
+def _offensive(kinds):
+    """Whether a skill's effect kinds can change this turn's card scores."""
+    for x in range(C.MAX_EFFECTS):
+        kind = kinds[x]
+        if (kind == C.NP_CHARGE or kind == C.ATK_UP or kind == C.ARTS_UP or kind == C.BUSTER_UP
+                or kind == C.QUICK_UP or kind == C.CRIT_DMG_UP or kind == C.NP_DMG_UP):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _attacking(s, weights):
+    """``command_scores``' rule for spending NP charges and damage buffs: on the last wave, or
+    against a wave worth more than ``hold`` turns of face-card damage."""
+    enemy_hp = 0.0
+    for e in range(C.N_ENEMIES):
+        if s.e_alive[e]:
+            enemy_hp += max(s.e_hp[e], 0.0)
+    atk_sum, n_front = 0.0, 0
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m >= 0:
+            atk_sum += s.m_atk[m]
+            n_front += 1
+    return s.wave + 1 >= s.n_waves or enemy_hp > weights[W_HOLD] * atk_sum / max(n_front, 1)
+
+
+@njit(cache=True)
+def _best_card_score(scratch, mask2, weights, cards):
+    """Best (target, triple) score of ``scratch[0]`` seen as the card screen."""
+    scratch[0].phase = C.PHASE_CARDS
+    write_mask(scratch[0], mask2)
+    card_scores(scratch, mask2, weights, cards)
+    best = NO_SCORE
+    for e in range(C.N_ENEMIES):
+        for k in range(N_TRIPLES):
+            if cards[e, k] > best:
+                best = cards[e, k]
+    return best
+
+
+@njit(cache=True)
+def hand_skill(state_bytes, scratch, scratch_bytes, mask2, weights, cards):
+    """The command action that most raises the best card score of the hand already seen, and
+    that gain: ``(action, gain)``, ``(-1, 0)`` for none.
+
+    Works on a copy (``scratch``) of the record: each candidate - an offensive servant or master
+    skill that is legal on the command screen (an NP charge, ATK, card-type, crit or NP damage
+    up; held before the last wave as `command_scores` holds them), or on the last wave an NP
+    command seal whose NP wins the battle now - is applied to the copy, which is then scored as
+    the card screen with the same hand and stars (a Back never re-deals). The scorer is
+    `card_scores`; the copy applies the skill with the engine (`rules.apply_action`)."""
+    scratch_bytes[0, :] = state_bytes[0, :]
+    base = _best_card_score(scratch, mask2, weights, cards)
+    s = scratch[0]
+    attacking = _attacking(s, weights)
+    last_wave = s.wave + 1 >= s.n_waves
+    win = 0.5 * weights[W_WIN]
+    best_a, best_gain = -1, 0.0
+    for a in range(SEAL_BASE + C.N_FRONT):
+        if TARGET_BASE <= a < SEAL_BASE:
+            continue
+        scratch_bytes[0, :] = state_bytes[0, :]
+        s = scratch[0]
+        s.phase = C.PHASE_COMMAND
+        if not is_legal(s, a):
+            continue
+        if a < MASTER_BASE:
+            slot, k, _ = decode_skill(a)
+            if not attacking or not _offensive(s.m_eff_kind[front_member(s, slot), k]):
+                continue
+        elif a < TARGET_BASE:
+            k, _ = decode_master(a)
+            if not attacking or not _offensive(s.mc_eff_kind[k]):
+                continue
+        elif not last_wave or base >= win:
+            continue  # seals: only for a win now, never earlier
+        apply_action(s, a)
+        v = _best_card_score(scratch, mask2, weights, cards)
+        if a >= SEAL_BASE and v < win:
+            continue
+        if v - base > best_gain:
+            best_a, best_gain = a, v - base
+    return best_a, best_gain
+
+
+@njit(cache=True)
+def order_change_pick(s, mask, weights):
+    """Order Change when a front servant is nearly dead (HP share under ``swap_hp``) and a
+    backline servant is fresh (HP share at least 0.8): the weakest out, the healthiest in;
+    -1 for none."""
+    out_j, low = -1, weights[W_SWAP_HP]
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m >= 0 and s.hp[m] / s.m_max_hp[m] < low:
+            out_j, low = j, s.hp[m] / s.m_max_hp[m]
+    if out_j < 0:
+        return -1
+    in_p, high = -1, 0.8
+    for p in range(N_BACKLINE):
+        m = backline_member(s, p)
+        if m >= 0 and s.hp[m] / s.m_max_hp[m] >= high:
+            in_p, high = p, s.hp[m] / s.m_max_hp[m]
+    if in_p < 0 or not mask[order_action(out_j, in_p)]:
+        return -1
+    return order_action(out_j, in_p)
+
+
 # ----------------------------------------------------------------------------- the agent
 
 class GreedyAgent(JsonConfigAgent):
@@ -518,6 +633,10 @@ class GreedyAgent(JsonConfigAgent):
         self._w = np.array([self.weights[k] for k in WEIGHT_NAMES], np.float64)
         self._cmd = np.empty(N_COMMAND_ACTIONS, np.float64)
         self._cards = np.empty((C.N_ENEMIES, N_TRIPLES), np.float64)
+        self._scratch = np.zeros(1, STATE_DTYPE)
+        self._scratch_bytes = self._scratch.view(np.uint8).reshape(1, -1)
+        self._mask2 = np.zeros(N_ACTIONS, np.bool_)
+        self._cards2 = np.empty((C.N_ENEMIES, N_TRIPLES), np.float64)
         self._state = None
         self.last_info: dict = {}
 
@@ -540,7 +659,22 @@ class GreedyAgent(JsonConfigAgent):
         mask = np.asarray(action_mask).astype(np.bool_)
         legal = legal_actions(mask)
         phase = int(record["phase"])
+        seen = phase == C.PHASE_CARDS and mask[BACK]  # a hand on the card screen, Back possible
+        if (phase == C.PHASE_COMMAND and int(record["backs"]) > 0) or seen:
+            a, gain = hand_skill(state.view(np.uint8).reshape(1, -1), self._scratch, self._scratch_bytes,
+                                 self._mask2, self._w, self._cards2)
+            wanted = a >= 0 and gain > self.weights["back_gain"]
+            if phase == C.PHASE_COMMAND:  # back from the cards: the skills this hand wants, then Attack
+                self.last_info = {"hand_skill": int(a), "gain": float(gain)}
+                return int(a) if wanted and mask[a] else int(ATTACK if mask[ATTACK] else legal[0])
+            if wanted:
+                self.last_info = {"back_for": int(a), "gain": float(gain)}
+                return BACK
         if phase == C.PHASE_COMMAND:
+            swap = order_change_pick(record, mask, self._w)
+            if swap >= 0:
+                self.last_info = {"order_change": int(swap)}
+                return int(swap)
             command_scores(state, mask, self._w, self._cmd)
             scores = self._cmd
             cand = np.flatnonzero(scores > NO_SCORE / 2)
@@ -575,4 +709,5 @@ class GreedyAgent(JsonConfigAgent):
         return int(legal[0])
 
 
-__all__ = ["DEFAULT_WEIGHTS", "GreedyAgent", "card_scores", "command_scores", "score_triple"]
+__all__ = ["DEFAULT_WEIGHTS", "GreedyAgent", "card_scores", "command_scores", "hand_skill", "order_change_pick",
+           "score_triple"]

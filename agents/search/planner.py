@@ -42,16 +42,17 @@ from numba import njit
 
 from fgo_env.engine import constants as C
 from fgo_env.engine import rng
-from fgo_env.engine.actions import (ATTACK, KIND_MASTER, KIND_SKILL, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES,
+from fgo_env.engine.actions import (ATTACK, BACK, KIND_MASTER, KIND_SKILL, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES,
                                     action_kind, target_action, triple_action, triple_slots)
 from fgo_env.engine.rules import apply_action, is_legal, write_mask
 from fgo_env.engine.state import STATE_DTYPE, record_batch
 
 from ..base import JsonConfigAgent, legal_actions
-from ..scripted.greedy import (DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, card_scores, command_scores,
-                               score_triple)
+from ..scripted.greedy import (DEFAULT_WEIGHTS, NO_SCORE, WEIGHT_NAMES, card_scores, command_scores, hand_skill,
+                               order_change_pick, score_triple)
 
 W_SKILL_MIN = WEIGHT_NAMES.index("skill_min")
+W_BACK_GAIN = WEIGHT_NAMES.index("back_gain")
 
 POOL_SHUFFLE = 101  # rng purpose of the agent's re-shuffle of the unseen cards (unused by the engine)
 MAX_PLAYOUT_DECISIONS = 4000  # safety net: a playout never takes more decisions than this
@@ -71,14 +72,29 @@ ROLLOUTS = ("greedy", "fast")
 # ----------------------------------------------------------------------------- playout policy
 
 @njit(cache=True)
-def greedy_policy(sim, mask, weights, cmd, cards, fast):
-    """The greedy agent's decision on record ``sim[0]`` (``mask`` must be current).
+def greedy_policy(sim, mask, weights, cmd, cards, fast, use_back, sim_bytes, scratch, scratch_bytes, mask2, cards2):
+    """The greedy agent's decision on record ``sim[0]`` (``mask`` must be current; ``sim_bytes``
+    is ``sim`` as bytes; ``scratch``/``scratch_bytes``/``mask2``/``cards2`` are work buffers).
 
-    Mirrors `agents.scripted.greedy.GreedyAgent.act`. With ``fast`` the card screen scores the
-    triples against the current target only (no target switch): cheaper, as it scores one target.
+    Mirrors `agents.scripted.greedy.GreedyAgent.act` when ``use_back`` is set; without it the
+    card screen never goes Back (the playouts' default: the Back check scores the hand once per
+    candidate skill, too dear for every playout turn), but after a Back (taken at the search's
+    root) the command screen still plays the skills the seen hand wants, as greedy does. With
+    ``fast`` the card screen scores the triples against the current target only (no target
+    switch): cheaper, as it scores one target.
     """
     s = sim[0]
+    if (s.phase == C.PHASE_COMMAND and s.backs > 0) or (use_back and s.phase == C.PHASE_CARDS and mask[BACK]):
+        a, gain = hand_skill(sim_bytes, scratch, scratch_bytes, mask2, weights, cards2)
+        wanted = a >= 0 and gain > weights[W_BACK_GAIN]
+        if s.phase == C.PHASE_COMMAND:
+            return a if wanted and mask[a] else ATTACK
+        if wanted:
+            return BACK
     if s.phase == C.PHASE_COMMAND:
+        swap = order_change_pick(s, mask, weights)
+        if swap >= 0:
+            return swap
         command_scores(sim, mask, weights, cmd)
         best, bv = -1, NO_SCORE
         for a in range(N_COMMAND_ACTIONS):
@@ -194,7 +210,7 @@ def playout_value(s, vparams):
 
 @njit(cache=True)
 def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_hand, horizon, weights,
-            vparams, fast, mask, cmd, cards):
+            vparams, fast, mask, cmd, cards, scratch, scratch_bytes, mask2, cards2):
     """One simulation: copy the root, determinize, play ``pre_target`` (if >= 0) and ``action``,
     then the greedy policy for the rest of the turn and ``horizon`` more turns (< 0: to the end)."""
     sim_bytes[0, :] = root_bytes[0, :]
@@ -210,7 +226,8 @@ def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_h
         if horizon >= 0 and s.turns_played >= end_turn:
             break
         write_mask(s, mask)
-        a = greedy_policy(sim, mask, weights, cmd, cards, fast)
+        a = greedy_policy(sim, mask, weights, cmd, cards, fast, False, sim_bytes, scratch, scratch_bytes, mask2,
+                          cards2)
         if a < 0:
             break
         apply_action(s, a)
@@ -220,7 +237,7 @@ def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_h
 
 @njit(cache=True)
 def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, budget, oracle, hide_hand,
-                  horizon, weights, vparams, fast, sums, counts):
+                  horizon, weights, vparams, fast, sums, counts, scratch, scratch_bytes):
     """Sequential halving over the candidates with common random numbers; returns the index of
     the chosen candidate. ``sums``/``counts`` receive each candidate's total value and playouts.
 
@@ -232,6 +249,8 @@ def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, b
     mask = np.zeros(N_ACTIONS, np.bool_)
     cmd = np.empty(N_COMMAND_ACTIONS)
     cards = np.empty((C.N_ENEMIES, N_TRIPLES))
+    mask2 = np.zeros(N_ACTIONS, np.bool_)
+    cards2 = np.empty((C.N_ENEMIES, N_TRIPLES))
     alive = np.arange(n)
     n_alive = n
     rounds = 1
@@ -245,7 +264,8 @@ def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, b
             for i in range(per):
                 seed = seeds[(offset + i) % seeds.shape[0]]
                 sums[c] += playout(root_bytes, sim, sim_bytes, cand_target[c], cand_action[c], seed, oracle,
-                                   hide_hand, horizon, weights, vparams, fast, mask, cmd, cards)
+                                   hide_hand, horizon, weights, vparams, fast, mask, cmd, cards, scratch,
+                                   scratch_bytes, mask2, cards2)
                 counts[c] += 1
         offset += per
         # stable insertion sort of the survivors by mean value, best first
@@ -318,6 +338,8 @@ class SearchAgent(JsonConfigAgent):
         self.rng = np.random.default_rng(seed)
         self._root = np.zeros(1, STATE_DTYPE)
         self._sim = np.zeros(1, STATE_DTYPE)
+        self._scratch = np.zeros(1, STATE_DTYPE)
+        self._scratch_bytes = self._scratch.view(np.uint8).reshape(1, -1)
         self._cmd = np.empty(N_COMMAND_ACTIONS)
         self._cards = np.empty((C.N_ENEMIES, N_TRIPLES))
         self._state = None
@@ -336,23 +358,37 @@ class SearchAgent(JsonConfigAgent):
         self.last_info = {}
 
     # -- candidates ------------------------------------------------------------------------
+    def _greedy_pick(self, mask: np.ndarray) -> int:
+        """The greedy agent's own decision at the root (Back, seals and Order Change included)."""
+        root_b = self._root.view(np.uint8).reshape(1, -1)
+        return int(greedy_policy(self._root, mask, self._w, self._cmd, self._cards, False, True, root_b,
+                                 self._scratch, self._scratch_bytes, np.zeros(N_ACTIONS, np.bool_),
+                                 np.empty((C.N_ENEMIES, N_TRIPLES))))
+
     def _card_candidates(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        go_back = bool(mask[BACK]) and self._greedy_pick(mask) == BACK
         card_scores(self._root, mask, self._w, self._cards)
         flat = self._cards.ravel()
         legal = np.flatnonzero(flat > NO_SCORE / 2)
         order = legal[np.argsort(-flat[legal], kind="stable")][: self.top_n]
         e, k = np.divmod(order, N_TRIPLES)
-        return e.astype(np.int64), triple_action(k).astype(np.int64), flat[order]
+        targets, actions, prior = e.astype(np.int64), triple_action(k).astype(np.int64), flat[order]
+        if go_back:  # greedy's Back (for the skills this hand wants) first, against the best triples
+            targets, actions = np.r_[-1, targets], np.r_[BACK, actions]
+            prior = np.r_[prior[0] if len(prior) else 0.0, prior]
+        return targets, actions, prior
 
     def _command_candidates(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        g = self._greedy_pick(mask)
         command_scores(self._root, mask, self._w, self._cmd)
         acts = [a for a in range(N_COMMAND_ACTIONS)
                 if mask[a] and (action_kind(a) in (KIND_SKILL, KIND_MASTER) or a == ATTACK
                                 or self._cmd[a] > NO_SCORE / 2)]
-        prior = np.array([self._cmd[a] if self._cmd[a] > NO_SCORE / 2 else -1e9 for a in acts])
+        if g not in acts and 0 <= g < N_ACTIONS and mask[g]:
+            acts.append(g)  # an Order Change or a seal greedy wants
+        prior = np.array([self._cmd[a] if a < N_COMMAND_ACTIONS and self._cmd[a] > NO_SCORE / 2 else -1e9
+                          for a in acts])
         # greedy's own pick first (ties in the search keep the earlier candidate)
-        best = int(np.argmax(prior))
-        g = acts[best] if (acts[best] == ATTACK or prior[best] > self.weights["skill_min"]) else ATTACK
         order = sorted(range(len(acts)), key=lambda i: (acts[i] != g, -prior[i], acts[i]))
         acts = np.array([acts[i] for i in order], np.int64)
         return -np.ones(len(acts), np.int64), acts, prior[order]
@@ -369,20 +405,20 @@ class SearchAgent(JsonConfigAgent):
         if self.oracle:  # the copies are exact: one playout per candidate says it all
             seeds = np.zeros(1, np.uint64)
             best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, n, True, False, horizon,
-                                 self._w, self._v, fast, sums, counts)
+                                 self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes)
             return int(best), sums, counts, time.perf_counter() - t0
         budget = self.budget
         if self.time_limit is not None:
             probe = self.rng.integers(0, 2**63, size=1, dtype=np.uint64)
             probe_counts = np.zeros(n, np.int64)
             search_kernel(root_b, self._sim, sim_b, targets, actions, probe, n, False, hide_hand, horizon,
-                          self._w, self._v, fast, np.zeros(n), probe_counts)
+                          self._w, self._v, fast, np.zeros(n), probe_counts, self._scratch, self._scratch_bytes)
             per_playout = (time.perf_counter() - t0) / max(int(probe_counts.sum()), 1)
             left = self.time_limit - (time.perf_counter() - t0)
             budget = max(n, int(left / max(per_playout, 1e-7)))
         seeds = self.rng.integers(0, 2**63, size=max(budget, 1), dtype=np.uint64)
         best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, budget, False, hide_hand,
-                             horizon, self._w, self._v, fast, sums, counts)
+                             horizon, self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes)
         return int(best), sums, counts, time.perf_counter() - t0
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
@@ -411,7 +447,7 @@ class SearchAgent(JsonConfigAgent):
             hide_hand = False
         elif phase == C.PHASE_COMMAND:
             targets, actions, prior = self._command_candidates(mask)
-            hide_hand = True
+            hide_hand = int(s["backs"]) == 0  # after a Back the hand has been seen
         else:
             return int(legal[0])
         if len(actions) == 0:

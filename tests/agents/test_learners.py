@@ -16,6 +16,7 @@ from agents.checkpoint import (CheckpointError, load_checkpoint, load_weights, s
 from agents.learners.common import evaluate_batched  # noqa: E402
 from agents.learners.policy_agent import PolicyAgent  # noqa: E402
 from agents.registry import load as load_agent  # noqa: E402
+from fgo_env.engine.actions import N_ACTIONS  # noqa: E402
 from fgo_env.env import FGOEnv  # noqa: E402
 
 EASY = "standard_crossroads"
@@ -299,7 +300,7 @@ def test_maskable_ppo_subproc_multi_quest():
         learner.learn()
         assert learner.global_step >= 128
         masks = np.stack(learner.env.env_method("action_masks"))
-        assert masks.shape == (2, 376) and masks.any(axis=1).all()
+        assert masks.shape == (2, N_ACTIONS) and masks.any(axis=1).all()
     finally:
         learner.close()
 
@@ -396,3 +397,14 @@ def test_ppo_resume_warns_when_precision_differs():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         same.restore(ckpt)
+
+
+def test_weights_for_another_action_space_are_refused_in_one_line():
+    """Weights with 376 outputs (before Back, seals and Order Change) are refused at load with
+    the two sizes named, not an IndexError at the first act."""
+    agent = PolicyAgent.untrained("ppo", hidden=(8,))
+    w = agent.weights()
+    w["policy.1.weight"], w["policy.1.bias"] = w["policy.1.weight"][:376], w["policy.1.bias"][:376]
+    with pytest.raises(ValueError, match=f"376 outputs but the action space has {N_ACTIONS} actions") as err:
+        PolicyAgent(w, agent.config)
+    assert "\n" not in str(err.value)

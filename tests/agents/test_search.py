@@ -12,6 +12,7 @@ from agents.search import SearchAgent
 from agents.search.planner import determinize
 from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES
+from fgo_env.engine.state import STATE_DTYPE
 from fgo_env.env import FGOEnv
 
 SMALL = {"budget": 24, "top_n": 6, "horizon": 3}
@@ -190,6 +191,8 @@ def test_playout_policy_is_the_greedy_agent():
 
     w = np.array([DEFAULT_WEIGHTS[k] for k in WEIGHT_NAMES])
     cmd, cards = np.empty(N_COMMAND_ACTIONS), np.empty((3, N_TRIPLES))
+    scratch = np.zeros(1, STATE_DTYPE)
+    work = (scratch, scratch.view(np.uint8).reshape(1, -1), np.zeros(N_ACTIONS, np.bool_), np.empty((3, N_TRIPLES)))
     greedy = GreedyAgent()
     for quest in ["farming_3wave", "boss_pale_king"]:
         env = FGOEnv(quest)
@@ -199,6 +202,7 @@ def test_playout_policy_is_the_greedy_agent():
         while not done:
             mask = info["action_mask"].astype(np.bool_)
             a = greedy.act(obs, mask)
-            assert greedy_policy(env.state, mask, w, cmd, cards, False) == a
+            state_b = env.state.view(np.uint8).reshape(1, -1)
+            assert greedy_policy(env.state, mask, w, cmd, cards, False, True, state_b, *work) == a
             obs, _, term, trunc, info = env.step(a)
             done = term or trunc
