@@ -504,12 +504,40 @@ def command_scores(state, mask, weights, out):
 # ----------------------------------------------------------------------------- the hand seen: Back, seals, Order Change
 
 @njit(cache=True)
-def _offensive(kinds):
-    """Whether a skill's effect kinds can change this turn's card scores."""
+def _could_help(s, kinds, values):
+    """Whether a skill's effects can change this hand's card scores (a cheap filter before the
+    copy is scored): an NP charge that readies some NP, a card-type up of a type in the hand or
+    of a ready NP, crit damage with stars on the cards, NP damage with an NP ready, ATK up."""
+    n_ready = 0
+    has_type = np.zeros(3, np.bool_)
+    stars = 0
+    for i in range(C.HAND):
+        has_type[s.m_deck[int(s.hand[i]) // 5, int(s.hand[i]) % 5]] = True
+        stars += s.hand_stars[i]
+    close = False
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m < 0:
+            continue
+        if s.np[m] >= C.NP_FULL:
+            n_ready += 1
+            has_type[s.m_np_card[m]] = True
     for x in range(C.MAX_EFFECTS):
         kind = kinds[x]
-        if (kind == C.NP_CHARGE or kind == C.ATK_UP or kind == C.ARTS_UP or kind == C.BUSTER_UP
-                or kind == C.QUICK_UP or kind == C.CRIT_DMG_UP or kind == C.NP_DMG_UP):
+        if kind == C.ATK_UP:
+            return True
+        if kind == C.NP_CHARGE:
+            for j in range(C.N_FRONT):
+                m = front_member(s, j)
+                if m >= 0 and s.np[m] < C.NP_FULL and s.np[m] + values[x] * 100.0 >= C.NP_PITY:
+                    close = True
+            if close:
+                return True
+        if (kind == C.ARTS_UP or kind == C.BUSTER_UP or kind == C.QUICK_UP) and has_type[kind - C.ARTS_UP]:
+            return True
+        if kind == C.CRIT_DMG_UP and stars > 0:
+            return True
+        if kind == C.NP_DMG_UP and n_ready > 0:
             return True
     return False
 
@@ -557,32 +585,45 @@ def hand_skill(state_bytes, scratch, scratch_bytes, mask2, weights, cards):
     the card screen with the same hand and stars (a Back never re-deals). The scorer is
     `card_scores`; the copy applies the skill with the engine (`rules.apply_action`)."""
     scratch_bytes[0, :] = state_bytes[0, :]
-    base = _best_card_score(scratch, mask2, weights, cards)
     s = scratch[0]
     attacking = _attacking(s, weights)
     last_wave = s.wave + 1 >= s.n_waves
     win = 0.5 * weights[W_WIN]
+    base = NO_SCORE  # scored on the first candidate that passes the filters
     best_a, best_gain = -1, 0.0
+    s.phase = C.PHASE_COMMAND
+    dirty = False  # the copy is refreshed only after a candidate changed it
     for a in range(SEAL_BASE + C.N_FRONT):
         if TARGET_BASE <= a < SEAL_BASE:
             continue
-        scratch_bytes[0, :] = state_bytes[0, :]
-        s = scratch[0]
-        s.phase = C.PHASE_COMMAND
+        if dirty:
+            scratch_bytes[0, :] = state_bytes[0, :]
+            s = scratch[0]
+            s.phase = C.PHASE_COMMAND
+            dirty = False
         if not is_legal(s, a):
             continue
         if a < MASTER_BASE:
             slot, k, _ = decode_skill(a)
-            if not attacking or not _offensive(s.m_eff_kind[front_member(s, slot), k]):
+            m = front_member(s, slot)
+            if not attacking or not _could_help(s, s.m_eff_kind[m, k], s.m_eff_value[m, k]):
                 continue
         elif a < TARGET_BASE:
             k, _ = decode_master(a)
-            if not attacking or not _offensive(s.mc_eff_kind[k]):
+            if not attacking or not _could_help(s, s.mc_eff_kind[k], s.mc_eff_value[k]):
                 continue
-        elif not last_wave or base >= win:
-            continue  # seals: only for a win now, never earlier
+        elif not last_wave:
+            continue  # seals: only for a win now on the last wave, never earlier
+        if base == NO_SCORE:
+            base = _best_card_score(scratch, mask2, weights, cards)
+            scratch_bytes[0, :] = state_bytes[0, :]
+            s = scratch[0]
+            s.phase = C.PHASE_COMMAND
+        if a >= SEAL_BASE and base >= win:
+            continue
         apply_action(s, a)
         v = _best_card_score(scratch, mask2, weights, cards)
+        dirty = True
         if a >= SEAL_BASE and v < win:
             continue
         if v - base > best_gain:

@@ -210,7 +210,7 @@ def playout_value(s, vparams):
 
 @njit(cache=True)
 def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_hand, horizon, weights,
-            vparams, fast, mask, cmd, cards, scratch, scratch_bytes, mask2, cards2):
+            vparams, fast, mask, cmd, cards, scratch, scratch_bytes, mask2, cards2, use_back):
     """One simulation: copy the root, determinize, play ``pre_target`` (if >= 0) and ``action``,
     then the greedy policy for the rest of the turn and ``horizon`` more turns (< 0: to the end)."""
     sim_bytes[0, :] = root_bytes[0, :]
@@ -226,7 +226,7 @@ def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_h
         if horizon >= 0 and s.turns_played >= end_turn:
             break
         write_mask(s, mask)
-        a = greedy_policy(sim, mask, weights, cmd, cards, fast, False, sim_bytes, scratch, scratch_bytes, mask2,
+        a = greedy_policy(sim, mask, weights, cmd, cards, fast, use_back, sim_bytes, scratch, scratch_bytes, mask2,
                           cards2)
         if a < 0:
             break
@@ -237,7 +237,7 @@ def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_h
 
 @njit(cache=True)
 def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, budget, oracle, hide_hand,
-                  horizon, weights, vparams, fast, sums, counts, scratch, scratch_bytes):
+                  horizon, weights, vparams, fast, sums, counts, scratch, scratch_bytes, use_back):
     """Sequential halving over the candidates with common random numbers; returns the index of
     the chosen candidate. ``sums``/``counts`` receive each candidate's total value and playouts.
 
@@ -265,7 +265,7 @@ def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, b
                 seed = seeds[(offset + i) % seeds.shape[0]]
                 sums[c] += playout(root_bytes, sim, sim_bytes, cand_target[c], cand_action[c], seed, oracle,
                                    hide_hand, horizon, weights, vparams, fast, mask, cmd, cards, scratch,
-                                   scratch_bytes, mask2, cards2)
+                                   scratch_bytes, mask2, cards2, use_back)
                 counts[c] += 1
         offset += per
         # stable insertion sort of the survivors by mean value, best first
@@ -300,6 +300,9 @@ class SearchAgent(JsonConfigAgent):
         oracle: keep the true seed and deck in the copies (cheats; analysis only).
         weights: greedy weights for the candidate ranking and the playout policy.
         value: overrides of `DEFAULT_VALUE` (playout scoring).
+        rollout_back: the greedy playouts go Back for the skills (or the winning seal) a seen hand
+            wants, as the greedy agent does (True), or never go Back by themselves (False:
+            cheaper; a Back chosen at the root still plays its skills).
     """
 
     name = "search"
@@ -307,7 +310,7 @@ class SearchAgent(JsonConfigAgent):
     def __init__(self, budget: int = 96, horizon: int | None = 4, top_n: int = 10,
                  rollout: str = "greedy", time_limit: float | None = None, seed: int | None = 0,
                  oracle: bool = False, weights: dict[str, float] | None = None,
-                 value: dict[str, float] | None = None):
+                 value: dict[str, float] | None = None, rollout_back: bool = True):
         if int(budget) < 1:
             raise ValueError(f"budget must be >= 1, got {budget!r}")
         if horizon is not None and int(horizon) < 0:
@@ -331,6 +334,7 @@ class SearchAgent(JsonConfigAgent):
         self.time_limit = None if time_limit is None else float(time_limit)
         self.seed = seed
         self.oracle = bool(oracle)
+        self.rollout_back = bool(rollout_back)
         self.weights = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (weights or {}).items()}}
         self.value = {**DEFAULT_VALUE, **{k: float(v) for k, v in (value or {}).items()}}
         self._w = np.array([self.weights[k] for k in WEIGHT_NAMES], np.float64)
@@ -349,6 +353,7 @@ class SearchAgent(JsonConfigAgent):
     def config(self) -> dict:
         return {"budget": self.budget, "horizon": self.horizon, "top_n": self.top_n, "rollout": self.rollout,
                 "time_limit": self.time_limit, "seed": self.seed, "oracle": self.oracle,
+                "rollout_back": self.rollout_back,
                 "weights": {k: v for k, v in self.weights.items() if v != DEFAULT_WEIGHTS[k]},
                 "value": {k: v for k, v in self.value.items() if v != DEFAULT_VALUE[k]}}
 
@@ -405,20 +410,23 @@ class SearchAgent(JsonConfigAgent):
         if self.oracle:  # the copies are exact: one playout per candidate says it all
             seeds = np.zeros(1, np.uint64)
             best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, n, True, False, horizon,
-                                 self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes)
+                                 self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes,
+                                 self.rollout_back)
             return int(best), sums, counts, time.perf_counter() - t0
         budget = self.budget
         if self.time_limit is not None:
             probe = self.rng.integers(0, 2**63, size=1, dtype=np.uint64)
             probe_counts = np.zeros(n, np.int64)
             search_kernel(root_b, self._sim, sim_b, targets, actions, probe, n, False, hide_hand, horizon,
-                          self._w, self._v, fast, np.zeros(n), probe_counts, self._scratch, self._scratch_bytes)
+                          self._w, self._v, fast, np.zeros(n), probe_counts, self._scratch, self._scratch_bytes,
+                          self.rollout_back)
             per_playout = (time.perf_counter() - t0) / max(int(probe_counts.sum()), 1)
             left = self.time_limit - (time.perf_counter() - t0)
             budget = max(n, int(left / max(per_playout, 1e-7)))
         seeds = self.rng.integers(0, 2**63, size=max(budget, 1), dtype=np.uint64)
         best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, budget, False, hide_hand,
-                             horizon, self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes)
+                             horizon, self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes,
+                                 self.rollout_back)
         return int(best), sums, counts, time.perf_counter() - t0
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:

@@ -2,8 +2,11 @@
 
 Mouse: tap a skill (a skill cast on an ally then opens the "choose a servant" popup), the master
 button then a master skill, an enemy to target it, Attack, then 3 cards in order (face cards and
-ready NP cards; the order shows on the cards; tapping a chosen card takes it back; Back or a right
-click undoes the last pick). Every tap goes through `fgo_env.screens.layout.hit_test`; nothing
+ready NP cards; the order shows on the cards; tapping a chosen card takes it back; a right click
+undoes the last pick). The card screen's Back button returns to the command screen with the same
+hand and stars (at most 2 Backs a turn). Command seals: S (NP +100 %) or D (full HP), then a
+servant (1-3, or tap one of its skills). Order Change (a mystic code with it): O, or its master
+skill, then the front servant (1-3, or tap one of its skills), then the backline servant (1-3). Every tap goes through `fgo_env.screens.layout.hit_test`; nothing
 here holds a coordinate. A tap the rules refuse (a skill on cooldown, an NP card that is not
 ready, ...) shows the env's reason (`fgo_env.engine.explain.invalid_reason`, the function that
 fills ``info["invalid_reason"]``) over the screen and changes nothing; it is checked before
@@ -21,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import constants as C
-from ..engine.actions import (ATTACK, cards_action, describe, master_action, np_card_front, np_card_slot,
-                              skill_action, target_action)
+from ..engine import rules
+from ..engine.actions import (ATTACK, BACK, SEAL_HP, SEAL_NP, cards_action, describe, master_action, np_card_front,
+                              np_card_slot, order_action, seal_action, skill_action, target_action)
 from ..engine.explain import invalid_reason
 from ..screens import layout
 from ..screens.from_state import transition_scenes
@@ -37,7 +41,10 @@ PLAY_HELP = (
     ("Z  X  C", "target enemy 1 / 2 / 3"),
     ("A, Enter", "Attack: go to the card screen"),
     ("1-5,  Q W E", "card screen: face cards 1-5, NP cards of servants 1-3"),
-    ("B, Backspace, right click", "undo the last card, close a popup"),
+    ("B, Backspace, right click", "undo the last card (none: Back), close a popup"),
+    ("Back button", "card screen: back to the command screen, same hand (2 a turn)"),
+    ("S / D, then 1-3", "command seal: NP +100 % / full HP to servant 1-3 (or tap its skill)"),
+    ("O, then 1-3, 1-3", "Order Change: front servant 1-3 (or tap its skill), then backline 1-3"),
     ("R", "restart this battle (same seed)"),
     ("Enter (at the end)", "next battle (next seed)"),
     ("H", "show / hide this help"),
@@ -96,6 +103,7 @@ class PlayApp(ViewerBase):
         self.selected: list[int] = []
         self.popup: str | None = None
         self.pending: tuple[str, int, int] | None = None  # ("skill", slot, skill) or ("master", k, 0)
+        self.mode: tuple | None = None  # ("seal", kind), ("order",) or ("order", front slot): keys/taps pending
         self.summary: dict | None = None
         self.queue.clear()
         self.item: _Item | None = None
@@ -140,7 +148,7 @@ class PlayApp(ViewerBase):
         cur.reward += float(reward)
         cur.turns = int(self.rec["turns_played"])
         self.log.append(describe(action))
-        self.popup, self.pending = None, None
+        self.popup, self.pending, self.mode = None, None, None
         if self.info.get("turn_resolved"):
             self.selected = []
             self.summary = dict(self.info.get("summary") or {})
@@ -177,6 +185,10 @@ class PlayApp(ViewerBase):
 
     def use_master(self, k: int) -> None:
         rec = self.rec
+        if C.ORDER_CHANGE in rec["mc_eff_kind"][k]:  # Order Change takes two servants: its own actions
+            self.popup = None
+            self.start_order()
+            return
         if bool(rec["mc_ally"][k]):
             ally = next((j for j in range(C.N_FRONT) if int(rec["front"][j]) >= 0
                          and rec["alive"][int(rec["front"][j])]), 0)
@@ -219,14 +231,61 @@ class PlayApp(ViewerBase):
             if not self.act(cards_action(*chosen)):
                 self.selected = chosen[:2]
 
+    def start_seal(self, kind: int) -> None:
+        """S / D: a command seal of ``kind`` (NP or HP), the servant chosen next."""
+        if not any(self.mask[seal_action(kind, j)] for j in range(C.N_FRONT)):
+            self.refuse(invalid_reason(self.rec, seal_action(kind, 0)) or "no command seal now")
+            return
+        self.mode = ("seal", kind)
+        what = "NP +100 %" if kind == SEAL_NP else "full HP"
+        self.say(f"Command seal ({what}, {int(self.rec['seals'])} left): choose a servant, 1-3", ov.CYAN, 4.0)
+        self.dirty = True
+
+    def start_order(self) -> None:
+        """O (or the Order Change master skill): the front servant, then the backline one."""
+        if not self.mask[order_action(0, 0):order_action(2, 2) + 1].any():
+            self.refuse(invalid_reason(self.rec, order_action(0, 0)) or "no Order Change now")
+            return
+        self.mode = ("order",)
+        self.say("Order Change: choose the front servant to swap out, 1-3", ov.CYAN, 4.0)
+        self.dirty = True
+
+    def choose_servant(self, j: int) -> None:
+        """Servant ``j`` (front slot, or backline position at Order Change's second step) for the
+        pending seal or Order Change."""
+        mode = self.mode
+        if mode is None:
+            return
+        if mode[0] == "seal":
+            self.act(seal_action(mode[1], j))
+        elif len(mode) == 1:
+            if rules.front_member(self.rec, j) < 0:
+                self.refuse(invalid_reason(self.rec, order_action(j, 0)) or "no servant there")
+                return
+            self.mode = ("order", j)
+            names = [self.core.catalogue.servants[self.core.quest.party[m]].name
+                     for m in (rules.backline_member(self.rec, p) for p in range(3)) if m >= 0]
+            self.say("Bring in: " + ", ".join(f"{i + 1} {n}" for i, n in enumerate(names)), ov.CYAN, 6.0)
+        else:
+            self.act(order_action(mode[1], j))
+        self.dirty = True
+
     def back(self) -> None:
-        if self.popup is not None:
-            self.popup, self.pending = None, None
+        """B, Backspace, right click: close a popup or mode, undo the last card, else Back."""
+        if self.popup is not None or self.mode is not None:
+            self.popup, self.pending, self.mode = None, None, None
         elif self.selected:
             self.selected.pop()
         elif self.kind == "cards":
-            self.refuse("the cards are dealt: choose 3 cards "
-                        "(this battle has no way back to the command screen)")
+            self.back_button()
+        self.dirty = True
+
+    def back_button(self) -> None:
+        """The card screen's Back button: to the command screen, the same hand (and its stars)."""
+        chosen = self.selected
+        self.selected = []
+        if not self.act(BACK):
+            self.selected = chosen
         self.dirty = True
 
     # ------------------------------------------------------------------------------ events
@@ -273,6 +332,12 @@ class PlayApp(ViewerBase):
             return
         if hit is None:
             return
+        if kind == "command" and self.mode is not None:
+            if hit.name == "skill" and not (self.mode[0] == "order" and len(self.mode) == 2):
+                self.choose_servant(hit.index // 3)  # a tap on a servant's skills picks the servant
+            else:
+                self.back()
+            return
         if hit.name == "attack":
             self.act(ATTACK)
         elif hit.name == "master_button":
@@ -287,7 +352,7 @@ class PlayApp(ViewerBase):
         elif hit.name == "np_card":
             self.pick_card(np_card_slot(hit.index))
         elif hit.name == "back":
-            self.back()
+            self.back_button()
 
     def handle(self, event) -> None:
         pg = self.pg
@@ -334,8 +399,19 @@ class PlayApp(ViewerBase):
             elif key in (pg.K_m, pg.K_BACKSPACE, pg.K_b):
                 self.popup = None
                 self.dirty = True
+        elif kind == "command" and self.mode is not None:
+            if digit in (1, 2, 3):
+                self.choose_servant(digit - 1)
+            elif key in (pg.K_BACKSPACE, pg.K_b):
+                self.back()
         elif kind == "command":
-            if digit is not None and 1 <= digit <= 9:
+            if key == pg.K_s:
+                self.start_seal(SEAL_NP)
+            elif key == pg.K_d:
+                self.start_seal(SEAL_HP)
+            elif key == pg.K_o:
+                self.start_order()
+            elif digit is not None and 1 <= digit <= 9:
                 self.use_skill((digit - 1) // 3, (digit - 1) % 3)
             elif key in (pg.K_a, pg.K_RETURN, pg.K_KP_ENTER):
                 self.act(ATTACK)
@@ -414,6 +490,9 @@ class PlayApp(ViewerBase):
             return "choose a servant", False
         if self.popup == "master":
             return "master skills", False
+        if self.mode is not None:
+            return ("choose a servant" if self.mode[0] == "seal" or len(self.mode) == 1
+                    else "choose the backline servant"), False
         return "your move", False
 
     def draw_panel(self, w: ov.PanelWriter) -> None:
@@ -445,7 +524,8 @@ class PlayApp(ViewerBase):
         w.title("Keys")
         w.text("tap or 1-9 skills, Z X C target", ov.DIM, scale=0.9)
         w.text("A Attack, 1-5 / Q W E cards", ov.DIM, scale=0.9)
-        w.text("B undo, M master, H help, Esc quit", ov.DIM, scale=0.9)
+        w.text("B undo / Back, M master, H help, Esc quit", ov.DIM, scale=0.9)
+        w.text(f"S / D seal ({int(self.rec['seals'])} left), O order change", ov.DIM, scale=0.9)
 
     def result(self) -> list[EpisodeResult]:
         return list(self.results)

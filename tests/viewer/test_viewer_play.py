@@ -68,16 +68,66 @@ def test_attack_then_three_cards_resolves_a_turn(app) -> None:
     assert app.selected == [] and app.refusals == 0
 
 
-def test_back_and_retap_undo_the_selection(app) -> None:
+def test_undo_retap_and_the_back_button(app) -> None:
     click(app, "attack/button")
+    hand, stars = app.rec["hand"].copy(), app.rec["hand_stars"].copy()
     click(app, "card1/face")
     click(app, "card3/face")
-    click(app, "back/button")
+    click(app, "card0/face", button=3)  # right click undoes the last pick
     assert app.selected == [1]
     click(app, "card1/face")  # tapping a chosen card takes it back
     assert app.selected == []
-    click(app, "card0/face", button=3)  # right click = Back (nothing left to undo: a refusal)
-    assert app.refusals == 1 and app.kind == "cards"
+    click(app, "card2/face")
+    click(app, "back/button")  # the game's Back: to the command screen, the same hand
+    assert app.kind == "command" and app.selected == [] and app.refusals == 0
+    assert int(app.rec["backs"]) == 1
+    click(app, "attack/button")
+    assert app.kind == "cards"
+    assert np.array_equal(app.rec["hand"], hand) and np.array_equal(app.rec["hand_stars"], stars)
+    press(app, pygame.K_b)  # nothing selected: B goes Back too
+    assert app.kind == "command"
+    click(app, "attack/button")
+    click(app, "back/button")  # the third Back of the turn is refused with the reason
+    assert app.refusals == 1 and "at most 2 backs" in app.message.lower() and app.kind == "cards"
+
+
+def test_command_seal_keys_and_taps(app) -> None:
+    rec = app.rec
+    m = int(rec["front"][1])
+    rec["np"][m] = 0
+    press(app, pygame.K_s)
+    press(app, pygame.K_2)
+    assert int(rec["np"][m]) == 10000 and int(rec["seals"]) == 2
+    m0 = int(rec["front"][0])
+    rec["hp"][m0] = 1.0
+    press(app, pygame.K_d)
+    click(app, "servant0/skill1")  # a tap on a servant's skill picks that servant
+    assert rec["hp"][m0] == rec["m_max_hp"][m0] and int(rec["seals"]) == 1
+    assert app.refusals == 0
+
+
+def test_order_change_keys() -> None:
+    """O, front servant 1, backline servant 1 (the default quest has 2 in the backline)."""
+    import dataclasses
+
+    env = FGOEnv(render_size=(512, 288))
+    env.set_quest(dataclasses.replace(env.quest, mystic_code="field_uniform"))
+    a = PlayApp(env, seed=0, realtime=False, transition_time=0.2)
+    try:
+        assert a.mask[383:392].any()
+        press(a, pygame.K_o)
+        assert a.mode == ("order",)
+        front = a.rec["front"].copy()
+        back0 = int(next(m for m in range(6) if a.rec["m_present"][m] and not a.rec["fielded"][m]))
+        press(a, pygame.K_1)
+        press(a, pygame.K_1)
+        assert int(a.rec["front"][0]) == back0 and int(a.rec["front"][1]) == front[1]
+        assert a.refusals == 0 and "Order Change" in a.log[-1]
+        press(a, pygame.K_o)  # on cooldown now: refused with the reason
+        assert a.refusals == 1 and "cooldown" in a.message
+    finally:
+        a.close()
+        env.close()
 
 
 def test_illegal_taps_are_refused_with_the_reason(app) -> None:
