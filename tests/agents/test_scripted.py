@@ -18,7 +18,7 @@ from agents.experiments.demo import scripted_table, write_scripted
 from agents.registry import agent_class, make, names, register
 from agents.scripted import GreedyAgent, RandomAgent
 from fgo_env.content.generator import generate_quest
-from fgo_env.engine.actions import ATTACK, KIND_CARDS, action_kind
+from fgo_env.engine.actions import ATTACK, BACK, KIND_CARDS, action_kind
 
 
 def play(env, agent, seed: int, check=None) -> tuple[list[int], dict]:
@@ -134,7 +134,7 @@ def test_greedy_ignores_hidden_state_and_explains_its_choice() -> None:
             assert action in agent.last_info["scores"]
         twin = state.copy()
         twin[0]["seed"] = np.uint64(int(twin[0]["seed"]) ^ 0x5DEECE66D)
-        if info["phase"] == "command":
+        if info["phase"] == "command" and int(twin[0]["backs"]) == 0:  # after a Back the hand was seen
             twin[0]["hand"] = twin[0]["hand"][::-1]
         assert probe.act_on_record(twin[0], info["action_mask"]) == action
         checked[info["phase"]] += 1
@@ -150,17 +150,18 @@ def test_greedy_uses_skills_attacks_and_fires_nps() -> None:
     agent = GreedyAgent()
     obs, info = env.reset(seed=0)
     agent.reset(env)
-    skills = attacks = np_cards = 0
+    skills = attacks = backs = np_cards = 0
     done = False
     while not done:
         action = agent.act(obs, info["action_mask"])
         skills += action < ATTACK - 3
         attacks += action == ATTACK
+        backs += action == BACK
         obs, _, terminated, truncated, info = env.step(action)
         done = terminated or truncated
         if info["turn_resolved"]:
             np_cards += sum(slot >= 5 for slot in info["summary"]["cards"])
-    assert attacks == int(env.unwrapped.state[0]["turns_played"]) > 0
+    assert attacks - backs == int(env.unwrapped.state[0]["turns_played"]) > 0  # each Back means one more Attack
     assert skills > 0 and np_cards > 0
 
 
@@ -211,3 +212,70 @@ def test_act_on_record_cannot_write_the_record():
     assert not view.flags.writeable and np.shares_memory(view, env.unwrapped.state)
     with pytest.raises(TypeError, match="not a game record"):
         record_batch(env.unwrapped.state)
+
+
+def test_greedy_goes_back_for_a_buster_up_before_a_buster_brave_chain() -> None:
+    """The hand holds 3 Buster cards of servant 1, whose Buster-up skill is ready (last wave):
+    greedy presses Attack, sees the brave chain, goes Back, uses the skill, Attacks again (the
+    same hand) and plays the Buster brave chain."""
+    from fgo_env.engine import constants as C
+    from fgo_env.engine.actions import BACK, card_id, card_slots, skill_action
+    from fgo_env.env import FGOEnv
+
+    env = FGOEnv("farming_3wave", invalid_action="raise")
+    obs, info = env.reset(seed=3)
+    s = env.state[0]
+    s["n_waves"] = 1  # wave 1 is the last: greedy spends its buffs
+    s["e_hp"][:] = np.where(s["e_alive"], 1e6, 0.0)
+    s["w_hp"][0] = np.where(s["w_present"][0], 1e6, 0.0)
+    s["cd"][:] = 3
+    s["mc_cd"][:] = 3
+    m0, m1, m2 = (int(m) for m in s["front"])
+    s["m_deck"][m0] = [C.BUSTER, C.BUSTER, C.BUSTER, C.ARTS, C.QUICK]
+    s["m_eff_kind"][m0, 0] = [C.BUSTER_UP, -1]
+    s["m_eff_target"][m0, 0, 0] = C.T_SELF
+    s["m_eff_value"][m0, 0, 0], s["m_eff_turns"][m0, 0, 0] = 0.5, 1
+    s["m_sk_cd"][m0, 0], s["m_sk_ally"][m0, 0], s["cd"][m0, 0] = 5, 0, 0
+    s["np"][:] = 0
+    hand = [card_id(m1, 0), card_id(m0, 0), card_id(m2, 0), card_id(m0, 1), card_id(m0, 2)]
+    s["hand"][:] = hand
+    s["deck"][int(s["deck_pos"]) - 5:int(s["deck_pos"])] = hand
+    from fgo_env.engine.actions import N_ACTIONS
+    from fgo_env.engine.rules import write_mask
+
+    mask = np.zeros(N_ACTIONS, np.bool_)  # the env's cached mask predates the edits above
+    agent = GreedyAgent()
+    agent.reset(env)
+    steps, hands = [], []
+    for _ in range(5):
+        write_mask(env.state[0], mask)
+        a = agent.act(obs, mask)
+        steps.append(a)
+        hands.append([int(c) for c in env.state[0]["hand"]])
+        obs, _, _, _, info = env.step(a)
+        if info["turn_resolved"]:
+            break
+    assert steps[:4] == [ATTACK, BACK, skill_action(0, 0), ATTACK], steps
+    assert hands == [hand] * 5  # never re-dealt
+    played = card_slots(steps[4])
+    assert sorted(played) == [1, 3, 4]  # servant 1's three Buster cards: a Buster brave chain
+    assert info["summary"]["chain"] == "buster" and info["summary"]["brave"]
+
+
+def test_greedy_keeps_its_seals_before_the_last_wave_and_uses_one_to_win() -> None:
+    """Seals: never before the last wave; on it, a seal for an NP that wins the battle now."""
+    from fgo_env.engine.actions import SEAL_ACTIONS
+
+    env = gym.make("fgo_env/Battle-v0", quest="farming_3wave", invalid_action="raise")
+    agent = GreedyAgent()
+    for seed in range(6):
+        obs, info = env.reset(seed=seed)
+        agent.reset(env)
+        done = False
+        while not done:
+            a = agent.act(obs, info["action_mask"])
+            if SEAL_ACTIONS.start <= a < SEAL_ACTIONS.stop:
+                s = env.unwrapped.state[0]
+                assert int(s["wave"]) + 1 == int(s["n_waves"])
+            obs, _, term, trunc, info = env.step(a)
+            done = term or trunc
