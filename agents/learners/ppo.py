@@ -154,7 +154,7 @@ def sample_categorical(probs: torch.Tensor) -> torch.Tensor:
     probability exceeds a uniform draw.
 
     A zero-probability (illegal) action adds nothing to the cumulative sum, so it can never be
-    the first to exceed the draw. Cheaper on CPU than Gumbel-max over 376 logits (one uniform
+    the first to exceed the draw. Cheaper on CPU than Gumbel-max over 392 logits (one uniform
     per row instead of per logit, and no logarithms; ``benchmarks/ppo_ops.py`` measures both).
     """
     cdf = probs.cumsum(dim=-1)

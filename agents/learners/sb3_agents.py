@@ -8,7 +8,7 @@ draws a quest per reset.
 **Masked DQN.** SB3's DQN has no action masking, so:
 
 - `MaskInObservation` turns the env's observation into ``{"obs": obs, "action_mask": mask}``
-  (a ``Dict`` space; the mask is ``MultiBinary(376)``, stored as int8 in the replay buffer),
+  (a ``Dict`` space; the mask is ``MultiBinary(392)``, stored as int8 in the replay buffer),
   so every transition carries the mask of its next state;
 - `MaskedQNetwork` reads only ``obs`` through its MLP and sets the Q-value of every illegal
   action to -1e9 (to 0 for a row with no legal action, i.e. a terminal state), both when
