@@ -156,6 +156,11 @@ def choice_elements(action: int | None, kind: str, targeted: bool = False) -> li
         return [f"enemy{A.decode_target(a)}/panel"]
     if what == A.KIND_ATTACK and kind == "command":
         return ["attack/button"]
+    if what == A.KIND_BACK and kind == "cards":
+        return ["back/button"]
+    if what in (A.KIND_SEAL, A.KIND_ORDER) and kind == "command":  # the servant it acts on
+        slot = A.decode_seal(a)[1] if what == A.KIND_SEAL else A.decode_order(a)[0]
+        return [f"servant{slot}/skill{k}" for k in range(3)]
     slots = card_slots(a)
     if slots is not None and kind == "cards":
         return [f"card{s}/face" if A.np_card_front(s) < 0 else f"np{A.np_card_front(s)}/card" for s in slots]

@@ -59,3 +59,12 @@ def test_summary_lines() -> None:
                            "damage_per_enemy": [12000.0, 345.0, 0.0], "np_gained": 23.0, "stars": 4})
     assert lines[0] == "Buster Chain + Brave" and "12,345" in lines[1]
     assert summary_lines(None) == []
+
+
+def test_the_new_decisions_point_at_their_elements() -> None:
+    from fgo_env.engine.actions import BACK, SEAL_NP, order_action, seal_action
+    from fgo_env.viewer.overlay import choice_elements
+
+    assert choice_elements(BACK, "cards") == ["back/button"]
+    assert choice_elements(seal_action(SEAL_NP, 2), "command") == [f"servant2/skill{k}" for k in range(3)]
+    assert choice_elements(order_action(1, 0), "command") == [f"servant1/skill{k}" for k in range(3)]
