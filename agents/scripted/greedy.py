@@ -16,6 +16,14 @@ and AoE over the live enemies, with each card's useful damage capped at the targ
 HP (overkill is waste), plus terms for kills, wave clears, NP gauge gained or spent and stars.
 It plays the best triple (after switching target if another enemy scores higher).
 
+**Back, seals, Order Change** (`hand_skill`, `order_change_pick`). On the card screen, while a Back
+is left, it applies each useful command action (an offensive skill that can change this hand's
+score, or on the last wave an NP command seal that wins now) to a copy of the record and scores
+the copy's card screen with the same hand and stars; if one gains more than ``back_gain`` it goes
+Back, uses those actions, and Attacks again. On the command screen it swaps a nearly dead front
+servant (HP share under ``swap_hp``) for a fresh backline one when the mystic code has Order
+Change. Seals are never spent before the last wave.
+
 It reads the game record the env keeps (``env.unwrapped.state[0]``; `GreedyAgent.act_on_record`
 takes a record directly), only what a player sees: the hand and the stars on the cards only on
 the card screen; it never reads the seed or the random draws, and uses the expected damage roll
