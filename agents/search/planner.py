@@ -8,7 +8,10 @@ Each decision is a small bandit over candidate actions, solved by **sequential h
   every legal skill and master skill, Attack, and the target changes the greedy scorer asks for
   (aiming a charge drain). So the command screen is searched one decision at a time (each skill
   is compared against "Attack now" and the other skills, every later decision is searched
-  again), and the cards of the turn are searched once Attack is pressed.
+  again), and the cards of the turn are searched once Attack is pressed. On the card screen Back
+  is a candidate too when greedy would go Back for the hand it sees (`greedy.hand_skill`); after
+  a Back the command screen is searched with the seen hand kept (not re-drawn), and greedy's
+  Order Change or command seal joins the command candidates when it wants one.
 * **Determinization.** Every playout runs on a copy of the record in which everything a player
   cannot know is re-drawn from the agent's own generator: the copy gets a fresh ``seed`` (so
   every future random draw - reshuffles, star drops, crits, damage rolls, enemy targets and
