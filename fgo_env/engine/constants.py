@@ -104,6 +104,10 @@ IS_DEBUFF = np.zeros(N_EFFECT_KINDS, np.bool_)
 IS_DEBUFF[[ATK_DOWN, DEF_DOWN, CRIT_DOWN, STUN, CHARM, BURN, CURSE]] = True
 NO_TRAIT = -1  # the trait index of effects that name none
 PERMANENT = 127  # buff turns that never run out (CEs, passives): `end_turn` leaves them
+# issue 11, player side: NP effects (with an overcharge table), passives + CE effects per member
+MAX_NP_EFFECTS = 3
+N_OVERCHARGE = 5  # OC 100 %..500 %
+MAX_START_EFFECTS = 8  # class passives (5) + craft-essence effects (3), applied at `begin`
 # Effect targets (fgo_env.content.schema.EFFECT_TARGETS, same order).
 T_SELF, T_ALLY, T_PARTY, T_ENEMY, T_ENEMIES = 0, 1, 2, 3, 4
 

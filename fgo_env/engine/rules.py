@@ -18,8 +18,9 @@ from .actions import (ATTACK, CARDS_PER_SERVANT, KIND_ATTACK, KIND_INVALID, KIND
                       TRIPLES, action_kind, card_id,
                       card_owner, card_slots, card_type, decode_cards, decode_master, decode_skill,
                       decode_target, np_card_front, np_card_slot, triple_action, triple_slots)
-from .formulas import (card_term_jit, crit_chance_jit, damage_jit, defence_np_gain_jit,
-                       np_after_gain_jit, np_gain_jit, star_drop_rate_jit, stars_from_rate_jit)
+from .formulas import (atk_mod_jit, card_mod_jit, card_term_jit, crit_chance_jit, crit_dmg_mod_jit, damage_jit,
+                       def_mod_jit, defence_np_gain_jit, np_after_gain_jit, np_dmg_mod_jit, np_gain_jit,
+                       np_gain_mod_jit, power_mod_jit, star_drop_rate_jit, star_gen_mod_jit, stars_from_rate_jit)
 
 CARD_DAMAGE, CARD_NP, CARD_STAR = C.CARD_DAMAGE, C.CARD_NP, C.CARD_STAR
 CLASS_ATTACK, CLASS_AFFINITY, ATTRIBUTE_AFFINITY = C.CLASS_ATTACK, C.CLASS_AFFINITY, C.ATTRIBUTE_AFFINITY
@@ -332,8 +333,8 @@ def hit_target(s, m, e, total, hits_row, n_hits, pos, first_np, np_value, first_
                card_up, crit, is_np):
     """Split a card's damage over its hits on enemy ``e`` with per-hit NP, stars and overkill (§2.6)."""
     np_rate = s.m_np_rate[m]
-    np_up = buff_total(s, m, C.NP_GAIN_UP)
-    star_up = buff_total(s, m, C.STAR_GEN_UP)
+    np_up = np_gain_mod_jit(buff_total(s, m, C.NP_GAIN_UP))
+    star_up = star_gen_mod_jit(buff_total(s, m, C.STAR_GEN_UP))
     w = s.wave
     remaining = total
     for h in range(n_hits):
@@ -357,46 +358,222 @@ def hit_target(s, m, e, total, hits_row, n_hits, pos, first_np, np_value, first_
             s.last_kills += 1
 
 
+# The modifiers of a player attack (issue 11): ATK = atk_up - atk_down on the servant, DEF =
+# def_up - def_down on the enemy, each capped (`formulas.atk_mod` ...); special attacks add to
+# powerMod against a matching trait; invincible (or evading) enemies take no damage unless the
+# attacker has pierce, but the hits still give NP and stars (Chaldea damage.dart:
+# shouldSkipDamage skips only the HP loss); count-limited buffs lose a use per card.
+
+@njit(cache=True)
+def attack_buffs(s, m, t):
+    """One pass over member ``m``'s buffs for a card of type ``t`` (EXTRA: no card buff):
+    (atk mod, card mod, crit damage up, NP damage up, has special attack, has pierce, has a
+    count-limited buff), the mods capped."""
+    atk, card, crit, npd = 0.0, 0.0, 0.0, 0.0
+    special, pierce, counted = False, False, False
+    card_kind = C.ARTS_UP + t if t != C.EXTRA else -1
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] <= 0:
+            continue
+        k, v = s.buff_kind[m, i], s.buff_value[m, i]
+        if k == C.ATK_UP:
+            atk += v
+        elif k == C.ATK_DOWN:
+            atk -= v
+        elif k == card_kind:
+            card += v
+        elif k == C.CRIT_DMG_UP:
+            crit += v
+        elif k == C.NP_DMG_UP:
+            npd += v
+        elif k == C.SPECIAL_ATTACK:
+            special = True
+        elif k == C.PIERCE:
+            pierce = True
+        if s.buff_count[m, i] > 0:
+            counted = True
+    return (atk_mod_jit(atk, 0.0), card_mod_jit(card), crit_dmg_mod_jit(crit), np_dmg_mod_jit(npd),
+            special, pierce, counted)
+
+
+@njit(cache=True)
+def special_total(s, m, traits):
+    """Sum of member ``m``'s special-attack buffs whose trait is in the mask ``traits``."""
+    total = 0.0
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] > 0 and s.buff_kind[m, i] == C.SPECIAL_ATTACK and s.buff_trait[m, i] >= 0:
+            if (int(traits) >> int(s.buff_trait[m, i])) & 1:
+                total += s.buff_value[m, i]
+    return total
+
+
+@njit(cache=True)
+def enemy_guard(s, e):
+    """One pass over enemy ``e``'s buffs: (DEF mod = def_up - def_down capped, invincible or
+    evading, has a count-limited buff)."""
+    up, down = 0.0, 0.0
+    guard, counted = False, False
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] <= 0:
+            continue
+        k = s.e_buff_kind[e, i]
+        if k == C.DEF_UP:
+            up += s.e_buff_value[e, i]
+        elif k == C.DEF_DOWN:
+            down += s.e_buff_value[e, i]
+        elif k == C.INVINCIBLE or k == C.EVADE:
+            guard = True
+        if s.e_buff_count[e, i] > 0:
+            counted = True
+    return def_mod_jit(up, down), guard, counted
+
+
+@njit(cache=True)
+def use_attack_buffs(s, m, t, crit, is_np, special, pierce):
+    """A card used member ``m``'s offensive buffs: count-limited ones lose a use (`use_buff` for
+    every kind the card read, in one pass)."""
+    card_kind = C.ARTS_UP + t if t != C.EXTRA else -1
+    for i in range(C.N_BUFF_SLOTS):
+        if s.buff_turns[m, i] <= 0 or s.buff_count[m, i] <= 0:
+            continue
+        k = s.buff_kind[m, i]
+        if (k == C.ATK_UP or k == C.ATK_DOWN or k == card_kind or k == C.NP_GAIN_UP or k == C.STAR_GEN_UP
+                or (k == C.CRIT_DMG_UP and crit) or (k == C.NP_DMG_UP and is_np)
+                or (k == C.SPECIAL_ATTACK and special) or (k == C.PIERCE and pierce)):
+            s.buff_count[m, i] -= 1
+            if s.buff_count[m, i] == 0:
+                s.buff_turns[m, i] = 0
+
+
+@njit(cache=True)
+def use_guard_buffs(s, e, blocked):
+    """A card hit enemy ``e``: its count-limited DEF buffs/debuffs lose a use, and its
+    invincibility/evade too when it blocked the card."""
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] <= 0 or s.e_buff_count[e, i] <= 0:
+            continue
+        k = s.e_buff_kind[e, i]
+        if k == C.DEF_UP or k == C.DEF_DOWN or ((k == C.INVINCIBLE or k == C.EVADE) and blocked):
+            s.e_buff_count[e, i] -= 1
+            if s.e_buff_count[e, i] == 0:
+                s.e_buff_turns[e, i] = 0
+
+
+@njit(cache=True)
+def player_damage(s, m, e, card_term, rand, atk, crit, np_mult, extra_mod, special, crit_dmg, np_dmg, is_np,
+                  flat, super_eff, pierce):
+    """Damage of member ``m``'s card on enemy ``e`` with the enemy's DEF, invincibility and the
+    special attack against its traits; returns (damage, blocked, enemy has counted buffs)."""
+    w = s.wave
+    cls = s.m_cls[m]
+    dm, guard, e_counted = enemy_guard(s, e)
+    power = power_mod_jit(special_total(s, m, s.w_traits[w, e])) if special else 0.0
+    total = damage_jit(s.m_atk[m], card_term, CLASS_ATTACK[cls], CLASS_AFFINITY[cls, s.w_cls[w, e]],
+                       ATTRIBUTE_AFFINITY[s.m_attr[m], s.w_attr[w, e]], rand, atk, dm, crit, np_mult, extra_mod,
+                       power, crit_dmg, np_dmg, is_np, flat, super_eff)
+    blocked = guard and not pierce
+    return (0.0 if blocked else total), blocked, e_counted
+
+
 @njit(cache=True)
 def face_card(s, m, t, pos, e, stars_on, first_dmg, first_np, first_star, quick_first, buster_chain,
               extra_mod):
     """One face card (t = 0-2) or the Extra attack (t = EXTRA) on target ``e``."""
-    cls, w = s.m_cls[m], s.wave
+    atk, card_up, crit_dmg, np_dmg, special, pierce, counted = attack_buffs(s, m, t)
     if t == C.EXTRA:
-        value, np_value, star_value, card_up = C.EXTRA_DAMAGE, C.EXTRA_NP, C.EXTRA_STAR, 0.0
+        value, np_value, star_value = C.EXTRA_DAMAGE, C.EXTRA_NP, C.EXTRA_STAR
     else:
         value, np_value, star_value = CARD_DAMAGE[t, pos], CARD_NP[t, pos], CARD_STAR[t, pos]
-        card_up = buff_total(s, m, C.ARTS_UP + t)
     # The Extra holds no stars and, as in the game, never crits (§1.7, §4.2).
     chance = 0.0 if t == C.EXTRA else crit_chance_jit(float(stars_on), quick_first)
     crit = 1.0 if rng.uniform(s.seed, s.turn, rng.CRIT, pos) < chance else 0.0
     s.last_crits += int(crit)
     flat = C.BUSTER_CHAIN_ATK * s.m_atk[m] if (buster_chain and t == C.BUSTER) else 0.0
-    total = damage_jit(s.m_atk[m], card_term_jit(first_dmg, value, card_up), CLASS_ATTACK[cls],
-                       CLASS_AFFINITY[cls, s.w_cls[w, e]], ATTRIBUTE_AFFINITY[s.m_attr[m], s.w_attr[w, e]],
-                       rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e),
-                       buff_total(s, m, C.ATK_UP), 0.0, crit, 1.0, extra_mod, 0.0,
-                       buff_total(s, m, C.CRIT_DMG_UP), 0.0, 0.0, flat)
+    total, blocked, e_counted = player_damage(
+        s, m, e, card_term_jit(first_dmg, value, card_up), rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e),
+        atk, crit, 1.0, extra_mod, special, crit_dmg, 0.0, 0.0, flat, 1.0, pierce)
     hit_target(s, m, e, total, s.m_hits[m, t], s.m_n_hits[m, t], pos, first_np, np_value, first_star,
                star_value, card_up, crit, False)
+    if counted:
+        use_attack_buffs(s, m, t, crit > 0.0, False, special, pierce)
+    if e_counted:
+        use_guard_buffs(s, e, blocked)
+
+
+@njit(cache=True)
+def np_effect(s, m, x, value, e_target):
+    """NP effect ``x`` of member ``m`` at ``value`` (its OC level's): on the front line (self /
+    party) or on the enemies (the NP's target / all), debuffs with a success roll against the
+    enemy's debuff resistance (`effect_lands`)."""
+    kind, target = s.m_np_eff_kind[m, x], s.m_np_eff_target[m, x]
+    turns, chance = s.m_np_eff_turns[m, x], s.m_np_eff_chance[m, x]
+    count, trait = s.m_np_eff_count[m, x], s.m_np_eff_trait[m, x]
+    if target == C.T_ENEMY or target == C.T_ENEMIES:
+        if target == C.T_ENEMY and (e_target < 0 or not s.e_alive[e_target]):
+            e_target = first_alive_enemy(s)
+        for e in range(C.N_ENEMIES):
+            if not s.e_alive[e] or (target == C.T_ENEMY and e != e_target):
+                continue
+            if kind == C.CHARGE_DRAIN:  # a function, not a debuff: no resistance
+                if effect_lands(s, chance, 0.0):
+                    s.e_charge[e] = max(int(s.e_charge[e]) - int(value), 0)
+            elif effect_lands(s, chance, enemy_buff_total(s, e, C.DEBUFF_RESIST)):
+                add_enemy_buff(s, e, kind, value, turns, count, trait)
+        return
+    for j in range(C.N_FRONT):
+        mm = front_member(s, j)
+        if mm < 0 or (target == C.T_SELF and mm != m):
+            continue
+        if not effect_lands(s, chance, 0.0):
+            continue
+        if kind == C.NP_CHARGE:
+            s.last_np_gained += gain_np(s, mm, int(round(value * 100)))
+        elif kind == C.GAIN_STARS:
+            add_stars(s, int(value))
+            return  # the shared pool, once
+        elif kind == C.HEAL:
+            s.hp[mm] = min(s.hp[mm] + value, s.m_max_hp[mm])
+        else:
+            add_buff(s, mm, kind, value, turns, count, trait)
+
+
+@njit(cache=True)
+def np_effects(s, m, after, oc, e_target):
+    """The NP's "before" (after=False) or "after" effects in order, at overcharge ``oc`` (1-5):
+    Chaldea svt_entity.dart activateNP runs the NP's functions in order with the overcharge
+    level, the damage being one of them."""
+    for x in range(C.MAX_NP_EFFECTS):
+        if s.m_np_eff_kind[m, x] >= 0 and (s.m_np_eff_after[m, x] != 0) == after:
+            np_effect(s, m, x, s.m_np_eff_value[m, x, oc - 1], e_target)
 
 
 @njit(cache=True)
 def noble_phantasm(s, m, pos, e_target, overcharge):
-    """An NP card: slot-1 card values, no first-card bonus, never crits (§1.5, §2.1)."""
+    """An NP card: "before" effects, the damage (slot-1 card values, no first-card bonus, never
+    crits, §1.5, §2.1; super-effective against its trait at this OC), "after" effects. A
+    support NP (multiplier 0) deals no damage and so gives no NP and no stars."""
+    oc = min(max(int(overcharge), 1), C.N_OVERCHARGE)
+    np_effects(s, m, False, oc, e_target)
     t = int(s.m_np_card[m])
-    cls, w = s.m_cls[m], s.wave
-    card_up = buff_total(s, m, C.ARTS_UP + t)
-    for e in range(C.N_ENEMIES):
-        if not s.e_alive[e] or (not s.m_np_aoe[m] and e != e_target):
-            continue
-        total = damage_jit(s.m_atk[m], card_term_jit(0.0, CARD_DAMAGE[t, 0], card_up), CLASS_ATTACK[cls],
-                           CLASS_AFFINITY[cls, s.w_cls[w, e]], ATTRIBUTE_AFFINITY[s.m_attr[m], s.w_attr[w, e]],
-                           rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e),
-                           buff_total(s, m, C.ATK_UP), 0.0, 0.0, s.m_np_mult[m], 1.0, 0.0, 0.0,
-                           buff_total(s, m, C.NP_DMG_UP), 1.0, 0.0)
-        hit_target(s, m, e, total, s.m_hits[m, C.NP_HITS], s.m_n_hits[m, C.NP_HITS], pos, 0.0,
-                   CARD_NP[t, 0], 0.0, CARD_STAR[t, 0], card_up, 0.0, True)
+    if s.m_np_mult[m] > 0.0:
+        w = s.wave
+        atk, card_up, crit_dmg, np_dmg, special, pierce, counted = attack_buffs(s, m, t)
+        se_trait = s.m_np_se_trait[m]
+        for e in range(C.N_ENEMIES):
+            if not s.e_alive[e] or (not s.m_np_aoe[m] and e != e_target):
+                continue
+            se = s.m_np_se[m, oc - 1] if se_trait >= 0 and (int(s.w_traits[w, e]) >> int(se_trait)) & 1 else 1.0
+            total, blocked, e_counted = player_damage(
+                s, m, e, card_term_jit(0.0, CARD_DAMAGE[t, 0], card_up),
+                rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e), atk, 0.0, s.m_np_mult[m], 1.0, special,
+                0.0, np_dmg, 1.0, 0.0, se, pierce)
+            hit_target(s, m, e, total, s.m_hits[m, C.NP_HITS], s.m_n_hits[m, C.NP_HITS], pos, 0.0,
+                       CARD_NP[t, 0], 0.0, CARD_STAR[t, 0], card_up, 0.0, True)
+            if e_counted:
+                use_guard_buffs(s, e, blocked)
+        if counted:
+            use_attack_buffs(s, m, t, False, True, special, pierce)
+    np_effects(s, m, True, oc, e_target)
     s.last_overcharge = max(int(s.last_overcharge), int(overcharge))
 
 
@@ -679,6 +856,7 @@ def resolve_turn(s, triple):
     """Chain, enemy turn (unless the wave fell), turn end and the next turn's start (§6.2)."""
     clear_summary(s)
     play_cards(s, triple)
+    player_turn_end(s)
     s.total_damage += s.last_damage
     s.turns_played += 1
     if not any_enemy_alive(s):
@@ -690,6 +868,46 @@ def resolve_turn(s, triple):
         enemy_phase(s)
     end_turn(s)
     start_turn(s)
+
+
+@njit(cache=True)
+def apply_start_effects(s, m):
+    """Member ``m``'s class passives and craft-essence effects at the battle's start, for every
+    member, backline included (Chaldea battle.dart init -> initActorSkills: class passives, then
+    equips, for all actors): starting NP and stars at once, the rest as `PERMANENT` buffs."""
+    for i in range(C.MAX_START_EFFECTS):
+        kind = s.m_start_kind[m, i]
+        if kind < 0:
+            continue
+        value = s.m_start_value[m, i]
+        if kind == C.NP_CHARGE:
+            gain_np(s, m, int(round(value * 100)))
+        elif kind == C.GAIN_STARS:
+            add_stars(s, int(value))
+        else:
+            add_buff(s, m, kind, value, C.PERMANENT, s.m_start_count[m, i], s.m_start_trait[m, i])
+
+
+@njit(cache=True)
+def player_turn_end(s):
+    """NP and stars per turn of the front line at the end of the player's turn, before the
+    enemies act (Chaldea svt_entity.dart endOfMyTurn: turnendStar, turnendNp, for battle.dart's
+    nonnullAllies)."""
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m < 0:
+            continue
+        np_turn, stars_turn = 0.0, 0.0
+        for i in range(C.N_BUFF_SLOTS):
+            if s.buff_turns[m, i] > 0:
+                if s.buff_kind[m, i] == C.NP_PER_TURN:
+                    np_turn += s.buff_value[m, i]
+                elif s.buff_kind[m, i] == C.STARS_PER_TURN:
+                    stars_turn += s.buff_value[m, i]
+        if stars_turn > 0.0:
+            add_stars(s, int(stars_turn))
+        if np_turn > 0.0:
+            gain_np(s, m, int(round(np_turn * 100)))
 
 
 @njit(cache=True)
@@ -707,6 +925,9 @@ def begin(s, seed):
         clear_buffs(s, m)
         for k in range(C.N_SKILLS):
             s.cd[m, k] = 0
+    for m in range(C.N_MEMBERS):
+        if s.m_present[m]:
+            apply_start_effects(s, m)
     for j in range(C.N_FRONT):
         s.front[j] = -1
     for k in range(C.N_SKILLS):

@@ -50,11 +50,41 @@ def _write_skill(rec, prefix: str, idx: tuple, skill) -> None:
             kind[idx + (x,)] = -1
 
 
-def write_servant(rec, m: int, sv) -> None:
+def _write_np_effects(rec, m: int, np_) -> None:
+    """The NP's effects (value per OC level) and its super-effective table."""
+    rec["m_np_eff_kind"][m] = -1
+    for x, eff in enumerate(np_.effects):
+        rec["m_np_eff_kind"][m, x] = EFFECT_KINDS.index(eff.kind)
+        rec["m_np_eff_target"][m, x] = EFFECT_TARGETS.index(eff.target)
+        rec["m_np_eff_after"][m, x] = eff.when == "after"
+        rec["m_np_eff_value"][m, x] = eff.oc
+        rec["m_np_eff_turns"][m, x] = eff.turns
+        rec["m_np_eff_chance"][m, x] = eff.chance
+        rec["m_np_eff_count"][m, x] = eff.count
+        rec["m_np_eff_trait"][m, x] = trait_id(eff.trait)
+    rec["m_np_se_trait"][m] = trait_id(np_.special_trait)
+    rec["m_np_se"][m] = np_.special if np_.special else (1.0,) * C.N_OVERCHARGE
+
+
+def _write_start_effects(rec, m: int, effects) -> None:
+    """Class passives then CE effects (`Passive` records), applied by `rules.begin`."""
+    rec["m_start_kind"][m] = -1
+    for i, eff in enumerate(effects[: C.MAX_START_EFFECTS]):
+        rec["m_start_kind"][m, i] = EFFECT_KINDS.index(eff.kind)
+        rec["m_start_value"][m, i] = eff.value
+        rec["m_start_count"][m, i] = eff.count
+        rec["m_start_trait"][m, i] = trait_id(eff.trait)
+
+
+def write_servant(rec, m: int, sv, ce=None) -> None:
+    """Member ``m``: servant ``sv`` holding craft essence ``ce`` (None = none; its ATK and HP
+    add to the servant's, §2.1 "ATK = servant ATK + CE ATK")."""
     rec["m_present"][m] = True
     rec["m_cls"][m] = sv.class_id
     rec["m_attr"][m] = sv.attribute_id
-    rec["m_atk"][m], rec["m_max_hp"][m] = sv.atk, sv.hp
+    rec["m_atk"][m] = sv.atk + (ce.atk if ce else 0)
+    rec["m_max_hp"][m] = sv.hp + (ce.hp if ce else 0)
+    rec["m_traits"][m] = trait_mask(sv.traits)
     rec["m_np_rate"][m], rec["m_np_def"][m] = sv.np_rate, sv.np_def
     rec["m_star_gen"][m], rec["m_star_absorb"][m] = sv.star_gen, sv.star_absorb
     rec["m_np_cap"][m] = np_cap(sv.np.level)
@@ -69,6 +99,8 @@ def write_servant(rec, m: int, sv) -> None:
         rec["m_sk_cd"][m, k] = skill.cooldown
         rec["m_sk_ally"][m, k] = skill.needs_ally_target
         _write_skill(rec, "m_", (m, k), skill)
+    _write_np_effects(rec, m, sv.np)
+    _write_start_effects(rec, m, tuple(sv.passives) + (tuple(ce.effects) if ce else ()))
 
 
 def write_enemy(rec, w: int, e: int, en, hp: int | None) -> None:
@@ -86,14 +118,24 @@ def write_enemy(rec, w: int, e: int, en, hp: int | None) -> None:
 
 
 def compile_quest(catalogue, quest, quest_index: int = 0) -> np.ndarray:
-    """A one-record array holding ``quest``'s static tables (dynamic fields zero)."""
+    """A one-record array holding ``quest``'s static tables (dynamic fields zero). A quest whose
+    support is not merged yet gets its default support (`Catalogue.with_support`)."""
+    quest = catalogue.with_support(quest)
     rec = np.zeros((), STATE_DTYPE)
     rec["n_waves"], rec["max_turns"], rec["quest_index"] = len(quest.waves), quest.max_turns, quest_index
     rec["m_eff_kind"] = -1
     rec["m_ce"] = -1
     rec["mc_eff_kind"] = -1
+    rec["m_np_eff_kind"] = -1
+    rec["m_start_kind"] = -1
+    rec["m_np_se_trait"] = C.NO_TRAIT
+    rec["m_np_se"] = 1.0
+    rec["support_m"] = quest.support_member
+    ce_index = {ce_id: i for i, ce_id in enumerate(catalogue.craft_essences)}
     for m, sid in enumerate(quest.party):
-        write_servant(rec, m, catalogue.servants[sid])
+        ce_id = quest.ce_of(m)
+        write_servant(rec, m, catalogue.servants[sid], catalogue.craft_essences[ce_id] if ce_id else None)
+        rec["m_ce"][m] = ce_index[ce_id] if ce_id else -1
     mc = catalogue.mystic_codes[quest.mystic_code]
     for k, skill in enumerate(mc.skills):
         rec["mc_cd_max"][k] = skill.cooldown

@@ -15,6 +15,7 @@ from . import constants as C
 M, F, E, W = C.N_MEMBERS, C.N_FRONT, C.N_ENEMIES, C.MAX_WAVES
 S, X, H, NB = C.N_SKILLS, C.MAX_EFFECTS, C.MAX_HITS, C.N_BUFF_SLOTS
 EB = C.N_ENEMY_BUFF_SLOTS
+NX, OC, P = C.MAX_NP_EFFECTS, C.N_OVERCHARGE, C.MAX_START_EFFECTS
 
 _STATIC = [
     # quest
@@ -49,6 +50,17 @@ _STATIC = [
     ("w_breaks", np.int8, (W, E)),  # break bars after the first HP bar (0 = an ordinary enemy)
     # issue 11, decisions (Back, command seals, order change)
     # issue 11, NP effects, craft essences, passives, support
+    # NP effects (kind -1 = unused slot) with their value at OC 1..5; "after" = after the damage
+    ("m_np_eff_kind", np.int8, (M, NX)), ("m_np_eff_target", np.int8, (M, NX)),
+    ("m_np_eff_after", np.uint8, (M, NX)), ("m_np_eff_value", np.float64, (M, NX, OC)),
+    ("m_np_eff_turns", np.int8, (M, NX)), ("m_np_eff_chance", np.float64, (M, NX)),
+    ("m_np_eff_count", np.int8, (M, NX)), ("m_np_eff_trait", np.int8, (M, NX)),
+    # super-effective NP damage: trait (-1 none) and multiplier at OC 1..5 (1.0 when none)
+    ("m_np_se_trait", np.int8, (M,)), ("m_np_se", np.float64, (M, OC)),
+    # class passives + CE effects of each member (kind -1 = unused), applied at `begin`
+    ("m_start_kind", np.int8, (M, P)), ("m_start_value", np.float64, (M, P)),
+    ("m_start_count", np.int8, (M, P)), ("m_start_trait", np.int8, (M, P)),
+    ("support_m", np.int8),  # party position of the borrowed support servant, -1 for none
     # issue 11, enemies (skills, break bars, action sharing, damage roll)
 ]
 
