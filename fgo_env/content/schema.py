@@ -481,8 +481,9 @@ class Catalogue:
     def with_support(self, quest: Quest, support: str | None = None) -> Quest:
         """``quest`` with its support merged into the party: ``support`` is a friend id, None
         for the quest's default, "none" (or "") for no support. The support takes party
-        position ``quest.support_slot`` (or the last one); ``support_member`` names it.
-        `UnknownIdError` listing the valid ids for an unknown friend."""
+        position ``quest.support_slot`` (or the last one); ``support_member`` names it. A full
+        party (6) plays without a support. `UnknownIdError` listing the valid ids for an
+        unknown friend."""
         if quest.support_member >= 0:
             return quest  # merged already
         friend_id = quest.support if support is None else ("" if support == "none" else support)
@@ -491,8 +492,7 @@ class Catalogue:
             return replace(quest, ces=ces, support="")
         friend = self.friend(friend_id)
         if len(quest.party) >= MAX_PARTY:
-            raise ValueError(f"quest {quest.id!r} has a full party of {MAX_PARTY}: no room for support "
-                             f"{friend_id!r}")
+            return replace(quest, ces=ces, support="")
         at = min(quest.support_slot, len(quest.party))
         return replace(quest, party=quest.party[:at] + (friend.servant,) + quest.party[at:],
                        ces=ces[:at] + (friend.ce,) + ces[at:], support=friend_id, support_member=at)
