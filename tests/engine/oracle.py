@@ -92,8 +92,10 @@ def card_value(t: int, pos: int, is_np: bool = False) -> float:
 
 def damage(atk, card_value, first_bonus=0.0, card_up=0.0, class_atk=1.0, class_aff=1.0, attr_aff=1.0,
            rand=1.0, atk_up=0.0, def_up=0.0, crit=False, np_mult=1.0, extra_mod=1.0, power_mod=0.0,
-           crit_dmg_up=0.0, np_dmg_up=0.0, is_np=False, flat=0.0) -> int:
-    """Damage of one card on one target, §2.1, floored once at the end (§0)."""
+           crit_dmg_up=0.0, np_dmg_up=0.0, is_np=False, flat=0.0, super_eff=1.0) -> int:
+    """Damage of one card on one target, §2.1, floored once at the end (§0). The buff terms are
+    the capped net modifiers (`buff_cap`); ``super_eff`` is §2.1's superEffective (an NP's
+    "Correction" against a trait, Chaldea damage.dart ``npSpecificAttackRate``)."""
     d = atk
     d *= np_mult  # NP multiplier (face cards: 1)
     d *= first_bonus + card_value * max(1.0 + card_up, 0.0)  # card term, first-card bonus inside (§1.1)
@@ -104,8 +106,35 @@ def damage(atk, card_value, first_bonus=0.0, card_up=0.0, class_atk=1.0, class_a
     d *= CRITICAL_RATE if crit else 1.0
     d *= extra_mod  # §1.7: 2.0 / 3.5 on the Extra, else 1
     d *= max(1.0 + power_mod + (crit_dmg_up if crit else 0.0) + (np_dmg_up if is_np else 0.0), 0.001)
+    d *= super_eff
     d += flat  # Buster-chain bonus and other additive terms
     return math.floor(max(d, 0.0))
+
+
+# Buff bounds, Atlas Academy fgo-docs README "Lower and upper bounds of buffs": a buff action's
+# value is baseParam (100 %) + plus buffs - minus buffs, floored at 0 (normal/lower limits), minus
+# baseValue (100 %), then at most maxRate; per term (lower, upper) as a net modifier.
+BUFF_BOUNDS = {
+    "atk": (-1.0, 5.0),  # atkMod: 0 .. 500 %
+    "defence": (-1.0, None),  # defMod: lower 0, no upper bound
+    "card": (-1.0, 5.0),  # cardMod (commandAtk)
+    "power": (None, 10.0),  # powerMod (damage): 1000 %
+    "crit_damage": (None, 5.0),  # critDamageMod: 500 %
+    "np_damage": (None, 5.0),  # npDamageMod: 500 %
+    "np_gain": (-1.0, 5.0),  # npChargeRateMod (dropNp)
+    "star_gen": (-1.0, 5.0),  # starDropMod (criticalPoint)
+}
+
+
+def buff_cap(term: str, plus: float, minus: float = 0.0) -> float:
+    """The net modifier of a damage/NP/star term: plus buffs - minus buffs within its bounds."""
+    low, high = BUFF_BOUNDS[term]
+    value = plus - minus
+    if low is not None:
+        value = max(value, low)
+    if high is not None:
+        value = min(value, high)
+    return value
 
 
 def split_hits(total: float, hits) -> list[float]:
