@@ -866,8 +866,52 @@ def resolve_turn(s, triple):
             return
     else:
         enemy_phase(s)
+        if enemies_turn_end(s) and s.wave + 1 >= s.n_waves and party_can_fight(s):
+            s.outcome, s.phase = C.WIN, C.PHASE_DONE  # burn or curse felled the last enemy
+            return
     end_turn(s)
     start_turn(s)
+
+
+@njit(cache=True)
+def enemy_can_act(s, e):
+    """Whether enemy ``e`` may act this enemy turn: not stunned or charmed by the party (for the
+    enemy turn's action loop)."""
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] > 0 and (s.e_buff_kind[e, i] == C.STUN or s.e_buff_kind[e, i] == C.CHARM):
+            return False
+    return True
+
+
+@njit(cache=True)
+def party_can_fight(s):
+    for j in range(C.N_FRONT):
+        if front_member(s, j) >= 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def enemies_turn_end(s):
+    """Burn and curse on the enemies at the end of their turn (Chaldea svt_entity.dart endOfMyTurn:
+    turnendHpReduce, for each actor at the end of its own side's turn); an enemy at 0 HP falls.
+    Returns True when no enemy is left."""
+    for e in range(C.N_ENEMIES):
+        if not s.e_alive[e]:
+            continue
+        dot = 0.0
+        for i in range(C.N_ENEMY_BUFF_SLOTS):
+            if s.e_buff_turns[e, i] > 0 and (s.e_buff_kind[e, i] == C.BURN or s.e_buff_kind[e, i] == C.CURSE):
+                dot += s.e_buff_value[e, i]
+        if dot > 0.0:
+            s.e_hp[e] -= dot
+            if s.e_hp[e] <= 0:
+                s.e_alive[e] = False
+                s.last_kills += 1
+    if any_enemy_alive(s):
+        return False
+    s.last_wave_cleared = True
+    return True
 
 
 @njit(cache=True)

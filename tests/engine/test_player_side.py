@@ -315,3 +315,23 @@ def test_caps_bound_the_modifiers(up, down, x):
     u = 6.0 + abs(x)  # strictly above the caps
     assert formulas.damage(10000, formulas.card_mod(u), 1, 1, 1, 1.0, formulas.atk_mod(u + down, down)) == \
         formulas.damage(10000, formulas.card_mod(u + 1), 1, 1, 1, 1.0, formulas.atk_mod(u + down + 1, down))
+
+
+# ----------------------------------------------------------------------------- debuffs on enemies
+
+def test_burn_and_curse_hit_enemies_at_the_end_of_their_turn(battle):
+    st_, s = sandbox(battle, 1, )
+    s["e_hp"][:3] = [5000.0, 800.0, 9000.0]
+    rules.add_enemy_buff(s, 0, C.BURN, 500.0, 3)
+    rules.add_enemy_buff(s, 0, C.CURSE, 1000.0, 3)
+    rules.add_enemy_buff(s, 1, C.BURN, 1000.0, 3)
+    assert not rules.enemies_turn_end(s)
+    assert list(s["e_hp"][:3]) == [3500.0, -200.0, 9000.0]
+    assert list(s["e_alive"][:3]) == [1, 0, 1]
+
+
+def test_stunned_or_charmed_enemies_cannot_act(battle):
+    st_, s = sandbox(battle, 1)
+    rules.add_enemy_buff(s, 0, C.STUN, 0.0, 1)
+    rules.add_enemy_buff(s, 2, C.CHARM, 0.0, 1)
+    assert [rules.enemy_can_act(s, e) for e in range(3)] == [False, True, False]
