@@ -47,6 +47,10 @@ def check_invariants(s) -> None:
     assert (s["cd"] >= 0).all() and (s["cd"] <= np.maximum(s["m_sk_cd"], 0)).all()
     assert (s["mc_cd"] >= 0).all() and (s["mc_cd"] <= np.maximum(s["mc_cd_max"], 0)).all()
     assert (s["buff_turns"] >= 0).all()
+    # issue 11: overcharge 1-5 (0 when no NP fired), buff uses never negative
+    assert 0 <= s["last_overcharge"] <= C.N_OVERCHARGE
+    assert (s["buff_count"] >= 0).all() and (s["e_buff_count"] >= 0).all()
+    assert (s["e_buff_turns"] >= 0).all()
     assert (s["e_charge"] >= 0).all() and (s["e_charge"] <= np.maximum(s["w_charge_max"][w], 0)).all()
     assert s["target_changes"] <= 3
     if s["phase"] != C.PHASE_DONE:
