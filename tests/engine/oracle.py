@@ -177,6 +177,13 @@ def defence_np_gain(np_def, td_attack_rate, np_gain_up=0.0, overkill=False) -> i
     return _floor32(base * (f(OVERKILL_NP_RATE) if overkill else f(1.0)))
 
 
+def overcharge(gauge: int, nps_before: int = 0) -> int:
+    """§1.5: the gauge level (whole 100 %s) + 1 per NP just before it in the chain, clamped 1-5;
+    an NP effect takes the value of this level from its table (Chaldea svt_entity.dart activateNP
+    passes overchargeLvl to the NP's functions)."""
+    return max(1, min(gauge // NP_FULL + nps_before, 5))
+
+
 def np_after_gain(gauge: int, gain: int, cap: int) -> int:
     """§1.5: a gain that leaves the gauge at >= 99 % rounds it up to 100 %; then the NP-level cap."""
     g = gauge + gain

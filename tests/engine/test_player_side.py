@@ -70,6 +70,7 @@ def test_np_effects_take_the_overcharge_value_before_and_after_the_damage(battle
         assert s["last_damage_per_enemy"][0] == nphantasm + faces
         assert enemy_buff(s, 0, C.DEF_DOWN) == (0.2, 3, 0)
         assert enemy_buff(s, 1, C.DEF_DOWN) is None  # "enemy": the NP's target only
+        assert O.overcharge(30000) == 3
         assert s["np"][0] == 3000  # the refund at OC 3; a Buster NP's own hits give none (§3.1)
         assert s["last_overcharge"] == 3
 
@@ -83,9 +84,11 @@ def test_a_second_np_in_the_chain_gets_one_more_overcharge_level(battle):
         np_effect(s, 1, 0, C.ATK_DOWN, C.T_ENEMIES, [0.1, 0.2, 0.3, 0.4, 0.5])
         set_hand(st_, [(2, A)])
         play(st_, [5, 6, 0])  # OC 1, then OC 2 + 1 = 3
+        level = O.overcharge(20000, 1)
+        assert level == 3
         for e in range(3):
-            assert enemy_buff(s, e, C.ATK_DOWN) == (0.3, 3, 0)
-        assert s["last_overcharge"] == 3
+            assert enemy_buff(s, e, C.ATK_DOWN) == ([0.1, 0.2, 0.3, 0.4, 0.5][level - 1], 3, 0)
+        assert s["last_overcharge"] == level
 
 
 def test_enemy_debuff_resistance_and_chance(battle):
