@@ -20,14 +20,10 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from .schema import (
-    ATTRIBUTES, CARD_TYPES, CLASSES, DEBUFF_KINDS, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS, MAX_EFFECTS,
-    MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, N_SKILLS, NP_TARGETS, TRAITS,
-    QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
-    Servant, Skill,
-)
-from .schema import (
-    CE_KINDS, MAX_CE_EFFECTS, MAX_NP_EFFECTS, MAX_PASSIVES, N_OVERCHARGE, NP_WHEN, PASSIVE_KINDS, CraftEssence,
-    Friend, NpEffect, Passive,
+    ATTRIBUTES, CARD_TYPES, CE_KINDS, CLASSES, DEBUFF_KINDS, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS,
+    MAX_CE_EFFECTS, MAX_EFFECTS, MAX_HITS, MAX_NP_EFFECTS, MAX_PARTY, MAX_PASSIVES, MAX_WAVE_ENEMIES, MAX_WAVES,
+    N_OVERCHARGE, N_SKILLS, NP_TARGETS, NP_WHEN, PASSIVE_KINDS, QUEST_KINDS, TRAITS, Catalogue, CraftEssence,
+    Effect, Enemy, Friend, Hits, MysticCode, NoblePhantasm, NpEffect, Passive, Quest, QuestEnemy, Servant, Skill,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -401,9 +401,9 @@ def special_total(s, m, traits):
     """Sum of member ``m``'s special-attack buffs whose trait is in the mask ``traits``."""
     total = 0.0
     for i in range(C.N_BUFF_SLOTS):
-        if s.buff_turns[m, i] > 0 and s.buff_kind[m, i] == C.SPECIAL_ATTACK and s.buff_trait[m, i] >= 0:
-            if (int(traits) >> int(s.buff_trait[m, i])) & 1:
-                total += s.buff_value[m, i]
+        if (s.buff_turns[m, i] > 0 and s.buff_kind[m, i] == C.SPECIAL_ATTACK and s.buff_trait[m, i] >= 0
+                and (int(traits) >> int(s.buff_trait[m, i])) & 1):
+            total += s.buff_value[m, i]
     return total
 
 
@@ -479,7 +479,7 @@ def player_damage(s, m, e, card_term, rand, atk, crit, np_mult, extra_mod, speci
 def face_card(s, m, t, pos, e, stars_on, first_dmg, first_np, first_star, quick_first, buster_chain,
               extra_mod):
     """One face card (t = 0-2) or the Extra attack (t = EXTRA) on target ``e``."""
-    atk, card_up, crit_dmg, np_dmg, special, pierce, counted = attack_buffs(s, m, t)
+    atk, card_up, crit_dmg, _np_dmg, special, pierce, counted = attack_buffs(s, m, t)
     if t == C.EXTRA:
         value, np_value, star_value = C.EXTRA_DAMAGE, C.EXTRA_NP, C.EXTRA_STAR
     else:
@@ -557,7 +557,7 @@ def noble_phantasm(s, m, pos, e_target, overcharge):
     t = int(s.m_np_card[m])
     if s.m_np_mult[m] > 0.0:
         w = s.wave
-        atk, card_up, crit_dmg, np_dmg, special, pierce, counted = attack_buffs(s, m, t)
+        atk, card_up, _crit_dmg, np_dmg, special, pierce, counted = attack_buffs(s, m, t)
         se_trait = s.m_np_se_trait[m]
         for e in range(C.N_ENEMIES):
             if not s.e_alive[e] or (not s.m_np_aoe[m] and e != e_target):

@@ -5,7 +5,6 @@ its sources) or from the reference's test vector (§2.7) with one cited term cha
 
 from __future__ import annotations
 
-import numpy as np
 import oracle as O
 import pytest
 from engine_kit import A, B, card_damage, card_np, card_stars, play, sandbox, set_hand
@@ -323,7 +322,7 @@ def test_caps_bound_the_modifiers(up, down, x):
 # ----------------------------------------------------------------------------- debuffs on enemies
 
 def test_burn_and_curse_hit_enemies_at_the_end_of_their_turn(battle):
-    st_, s = sandbox(battle, 1, )
+    _, s = sandbox(battle, 1)
     s["e_hp"][:3] = [5000.0, 800.0, 9000.0]
     rules.add_enemy_buff(s, 0, C.BURN, 500.0, 3)
     rules.add_enemy_buff(s, 0, C.CURSE, 1000.0, 3)
@@ -334,7 +333,7 @@ def test_burn_and_curse_hit_enemies_at_the_end_of_their_turn(battle):
 
 
 def test_stunned_or_charmed_enemies_cannot_act(battle):
-    st_, s = sandbox(battle, 1)
+    _, s = sandbox(battle, 1)
     rules.add_enemy_buff(s, 0, C.STUN, 0.0, 1)
     rules.add_enemy_buff(s, 2, C.CHARM, 0.0, 1)
     assert [rules.enemy_can_act(s, e) for e in range(3)] == [False, True, False]
