@@ -21,7 +21,7 @@ from .engine.actions import N_ACTIONS, describe
 from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, refusals, reset_games, step_games
 from .engine.explain import action_int, outcome_name, refusal_text, turn_summary
 from .engine.observe import OBS_SIZE
-from .engine.setup import compile_quest
+from .engine.setup import compile_quest, set_options
 from .engine.state import new_state
 from .features import FEATURES_SIZE, Features
 from .rewards import reward_params
@@ -53,6 +53,15 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_enemy_options(damage_roll, overkill_bug) -> tuple[str, bool]:
+    """The env options of workstream C, validated (a one-line ValueError/TypeError otherwise)."""
+    if not isinstance(damage_roll, str) or damage_roll not in C.DAMAGE_ROLLS:
+        raise ValueError(f"damage_roll must be one of {C.DAMAGE_ROLLS}, got {damage_roll!r}")
+    if not isinstance(overkill_bug, (bool, np.bool_)):
+        raise TypeError(f"overkill_bug must be True or False, got {overkill_bug!r}")
+    return damage_roll, bool(overkill_bug)
 
 
 def check_positive_int(name: str, value) -> int:
@@ -194,6 +203,9 @@ class FGOEnv(gym.Env):
       ``render_size`` (W, H), default 1280x720) or "human" (a pygame window at ``render_fps``).
     - ``look``: None (plain), a seed or a ``fgo_env.screens.Look`` (domain randomisation).
     - ``pixel_shape``: (H, W) of ``obs_mode="pixels"`` observations, default (72, 128).
+    - ``damage_roll``: the damage random of every attack, "random" (default: drawn from
+      [0.9, 1.1)), "min" (0.9: the community's guaranteed-clear test) or "max" (1.099).
+    - ``overkill_bug``: model the game's overkill bug (default False; docs/env.md).
 
     ## Vectorized environment
 
@@ -212,8 +224,10 @@ class FGOEnv(gym.Env):
                  reward: str | Mapping[str, float] | Callable[[dict], float] | None = "default",
                  invalid_action: str = "penalize", invalid_limit: int = 32,
                  render_mode: str | None = None, catalogue=None, render_size: tuple[int, int] = (1280, 720),
-                 look=None, pixel_shape: tuple[int, int] = (72, 128)):
+                 look=None, pixel_shape: tuple[int, int] = (72, 128), damage_roll: str = "random",
+                 overkill_bug: bool = False):
         self.catalogue = catalogue or load_catalogue()
+        self.damage_roll, self.overkill_bug = check_enemy_options(damage_roll, overkill_bug)
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
         self.render_size, self.look, self.pixel_shape = tuple(render_size), look, tuple(pixel_shape)
         self._renderer = None
@@ -243,6 +257,8 @@ class FGOEnv(gym.Env):
         """Play ``quest`` (an id, a ``Quest`` or a list of them) from the next reset on."""
         self.quests = resolve_quests(self.catalogue, quest)
         self._templates = [compile_quest(self.catalogue, q, i).reshape(1) for i, q in enumerate(self.quests)]
+        for template in self._templates:
+            set_options(template, self.damage_roll, self.overkill_bug)
         self._use_quest(0)
 
     def _use_quest(self, index: int) -> None:

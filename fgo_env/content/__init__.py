@@ -16,6 +16,7 @@ from .schema import (
     QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
     Servant, Skill, UnknownIdError,
 )
+from .schema import ENEMY_ACTION_RULES, Break, EnemySkill  # issue 11, enemies
 
 
 def check_quest_ids(ids, catalogue: Catalogue | None = None) -> None:
@@ -33,4 +34,5 @@ __all__ = [
     "Quest", "QuestEnemy", "Servant", "Skill", "UnknownIdError", "check_quest_ids",
     "generate_quest", "load_catalogue", "sample_quest", "seed_range",
     "validate_enemy", "validate_mystic_code", "validate_quest", "validate_servant",
+    "ENEMY_ACTION_RULES", "Break", "EnemySkill",
 ]
