@@ -19,7 +19,8 @@ from ..features import CARD_OWNER_AT, CARD_STRIDE, CARD_TYPE_AT, NP_READY_AT, PH
 from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
 from .actions import CARDS_PER_SERVANT, card_owner, card_type
-from .rules import buff_totals, front_member, has_buff
+from .rules import (buff_total, buff_totals, can_act, enemy_buff_total, enemy_can_act, enemy_has_buff, front_member,
+                    has_buff)
 
 N_CLASSES = len(C.CLASSES)
 
@@ -58,6 +59,8 @@ _SERVANT = [
     ("atk", 1, "ATK / 10000"),
     ("deck_types", 3, "Arts, Buster, Quick cards in its 5-card deck / 5"),
     ("affinity", 3, "class x attribute multiplier against enemy slot e / 2"),
+    # issue 11, enemies: debuffs the enemies put on it
+    ("debuffs", 4, "ATK down and DEF down totals, burn + curse damage per turn / 5000, cannot act (stun, charm)"),
 ]
 _ENEMY = [
     ("alive", 1, "an enemy stands in this slot"),
@@ -70,6 +73,10 @@ _ENEMY = [
     ("np_all", 1, "its NP hits the whole party"),
     ("targeted", 1, "is the selected target"),
     ("atk", 1, "ATK / 10000"),
+    # issue 11, enemies: break bars, buffs and debuffs
+    ("breaks_left", 1, "break bars still to break / 3 (the HP bar shown is the current one)"),
+    ("buffs", 4, "totals of ATK up, DEF up, crit damage up on it; 1 if it ignores invincible and evade (pierce)"),
+    ("debuffs", 4, "totals of ATK down, DEF down, crit chance down on it; 1 if it cannot act (stun, charm)"),
 ]
 _CARD = [
     ("visible", 1, "card shown (card screen only)"),
@@ -206,6 +213,10 @@ def write_servant_obs(s, j, out):
     for e in range(C.N_ENEMIES):
         if s.e_alive[e]:
             out[SERVANT_AT.affinity + e] = affinity(s, m, e) / 2.0
+    out[SERVANT_AT.debuffs] = buff_total(s, m, C.ATK_DOWN)
+    out[SERVANT_AT.debuffs + 1] = buff_total(s, m, C.DEF_DOWN)
+    out[SERVANT_AT.debuffs + 2] = (buff_total(s, m, C.BURN) + buff_total(s, m, C.CURSE)) / 5000.0
+    out[SERVANT_AT.debuffs + 3] = not can_act(s, m)
 
 
 @njit(cache=True)
@@ -215,7 +226,7 @@ def write_enemy_obs(s, e, out):
     w = s.wave
     out[ENEMY_AT.alive] = 1.0
     out[ENEMY_AT.class_ + s.w_cls[w, e]] = 1.0
-    out[ENEMY_AT.hp_frac] = max(s.e_hp[e], 0.0) / s.w_hp[w, e]
+    out[ENEMY_AT.hp_frac] = max(s.e_hp[e], 0.0) / max(s.e_bar_hp[e], 1.0)
     out[ENEMY_AT.hp] = max(s.e_hp[e], 0.0) / 100000.0
     out[ENEMY_AT.charge] = s.e_charge[e] / 5.0
     out[ENEMY_AT.charge_max] = s.w_charge_max[w, e] / 5.0
@@ -223,6 +234,15 @@ def write_enemy_obs(s, e, out):
     out[ENEMY_AT.np_all] = s.w_np_aoe[w, e]
     out[ENEMY_AT.targeted] = s.target == e
     out[ENEMY_AT.atk] = s.w_atk[w, e] / 10000.0
+    out[ENEMY_AT.breaks_left] = s.e_breaks_left[e] / 3.0
+    out[ENEMY_AT.buffs] = enemy_buff_total(s, e, C.ATK_UP)
+    out[ENEMY_AT.buffs + 1] = enemy_buff_total(s, e, C.DEF_UP)
+    out[ENEMY_AT.buffs + 2] = enemy_buff_total(s, e, C.CRIT_DMG_UP)
+    out[ENEMY_AT.buffs + 3] = enemy_has_buff(s, e, C.PIERCE)
+    out[ENEMY_AT.debuffs] = enemy_buff_total(s, e, C.ATK_DOWN)
+    out[ENEMY_AT.debuffs + 1] = enemy_buff_total(s, e, C.DEF_DOWN)
+    out[ENEMY_AT.debuffs + 2] = enemy_buff_total(s, e, C.CRIT_DOWN)
+    out[ENEMY_AT.debuffs + 3] = not enemy_can_act(s, e)
 
 
 @njit(cache=True)
