@@ -19,8 +19,7 @@ from ..features import CARD_OWNER_AT, CARD_STRIDE, CARD_TYPE_AT, NP_READY_AT, PH
 from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
 from .actions import CARDS_PER_SERVANT, card_owner, card_type
-from .rules import (buff_total, buff_totals, can_act, enemy_buff_total, enemy_can_act, enemy_has_buff, front_member,
-                    has_buff)
+from .rules import buff_totals, can_act, front_member, has_buff
 
 N_CLASSES = len(C.CLASSES)
 
@@ -213,9 +212,9 @@ def write_servant_obs(s, j, out):
     for e in range(C.N_ENEMIES):
         if s.e_alive[e]:
             out[SERVANT_AT.affinity + e] = affinity(s, m, e) / 2.0
-    out[SERVANT_AT.debuffs] = buff_total(s, m, C.ATK_DOWN)
-    out[SERVANT_AT.debuffs + 1] = buff_total(s, m, C.DEF_DOWN)
-    out[SERVANT_AT.debuffs + 2] = (buff_total(s, m, C.BURN) + buff_total(s, m, C.CURSE)) / 5000.0
+    out[SERVANT_AT.debuffs] = buffs[C.ATK_DOWN - C.ATK_UP]  # the totals computed above
+    out[SERVANT_AT.debuffs + 1] = buffs[C.DEF_DOWN - C.ATK_UP]
+    out[SERVANT_AT.debuffs + 2] = (buffs[C.BURN - C.ATK_UP] + buffs[C.CURSE - C.ATK_UP]) / 5000.0
     out[SERVANT_AT.debuffs + 3] = not can_act(s, m)
 
 
@@ -235,14 +234,31 @@ def write_enemy_obs(s, e, out):
     out[ENEMY_AT.targeted] = s.target == e
     out[ENEMY_AT.atk] = s.w_atk[w, e] / 10000.0
     out[ENEMY_AT.breaks_left] = s.e_breaks_left[e] / 3.0
-    out[ENEMY_AT.buffs] = enemy_buff_total(s, e, C.ATK_UP)
-    out[ENEMY_AT.buffs + 1] = enemy_buff_total(s, e, C.DEF_UP)
-    out[ENEMY_AT.buffs + 2] = enemy_buff_total(s, e, C.CRIT_DMG_UP)
-    out[ENEMY_AT.buffs + 3] = enemy_has_buff(s, e, C.PIERCE)
-    out[ENEMY_AT.debuffs] = enemy_buff_total(s, e, C.ATK_DOWN)
-    out[ENEMY_AT.debuffs + 1] = enemy_buff_total(s, e, C.DEF_DOWN)
-    out[ENEMY_AT.debuffs + 2] = enemy_buff_total(s, e, C.CRIT_DOWN)
-    out[ENEMY_AT.debuffs + 3] = not enemy_can_act(s, e)
+    # one pass over its buff slots, float64 sums (no allocation: this runs for every game and step)
+    atk_up, def_up, crit_up, atk_down, def_down, crit_down = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    pierce, stunned = False, False
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] <= 0:
+            continue
+        k, v = s.e_buff_kind[e, i], s.e_buff_value[e, i]
+        if k == C.ATK_UP:
+            atk_up += v
+        elif k == C.DEF_UP:
+            def_up += v
+        elif k == C.CRIT_DMG_UP:
+            crit_up += v
+        elif k == C.ATK_DOWN:
+            atk_down += v
+        elif k == C.DEF_DOWN:
+            def_down += v
+        elif k == C.CRIT_DOWN:
+            crit_down += v
+        pierce |= k == C.PIERCE
+        stunned |= k == C.STUN or k == C.CHARM
+    out[ENEMY_AT.buffs], out[ENEMY_AT.buffs + 1], out[ENEMY_AT.buffs + 2] = atk_up, def_up, crit_up
+    out[ENEMY_AT.buffs + 3] = pierce
+    out[ENEMY_AT.debuffs], out[ENEMY_AT.debuffs + 1], out[ENEMY_AT.debuffs + 2] = atk_down, def_down, crit_down
+    out[ENEMY_AT.debuffs + 3] = stunned
 
 
 @njit(cache=True)

@@ -221,7 +221,10 @@ def damage_rand(s, purpose, index):
 def can_act(s, m):
     """Whether member ``m`` may act: stun and charm forbid it (Chaldea svt_entity.dart ``canAttack``:
     no ``donotAct`` buff; skills, NP and command cards all require it)."""
-    return not (has_buff(s, m, C.STUN) or has_buff(s, m, C.CHARM))
+    for i in range(C.N_BUFF_SLOTS):  # one pass: the mask asks this for every skill action
+        if s.buff_turns[m, i] > 0 and (s.buff_kind[m, i] == C.STUN or s.buff_kind[m, i] == C.CHARM):
+            return False
+    return True
 
 
 # ----------------------------------------------------------------------------- skills (§7)
@@ -563,7 +566,12 @@ def pick_victim(s, action, purpose=rng.ENEMY_TARGET):
 @njit(cache=True)
 def enemy_can_act(s, e):
     """A live enemy that is not stunned or charmed (the enemy side of `can_act`)."""
-    return s.e_alive[e] and not (enemy_has_buff(s, e, C.STUN) or enemy_has_buff(s, e, C.CHARM))
+    if not s.e_alive[e]:
+        return False
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] > 0 and (s.e_buff_kind[e, i] == C.STUN or s.e_buff_kind[e, i] == C.CHARM):
+            return False
+    return True
 
 
 # What happened to the servant an attack hit (`enemy_hits_servant`, `servant_at_zero`).
