@@ -49,3 +49,13 @@ def test_cli_rejects_bad_rolls(tmp_path, capsys):
                  "--out", str(tmp_path / "x.md"), "--no-progress"])
     assert code != 0
     assert "--rolls" in capsys.readouterr().err
+
+
+def test_overkill_bug_measurement_runs():
+    """agents.experiments.overkill_bug on a tiny run: both settings, the same keys; the bug never
+    lowers the NP a fixed game's chains earn per turn on a one-wave quest with the greedy agent."""
+    from agents.experiments.overkill_bug import measure
+
+    out = measure(QUEST, episodes=2, agent="greedy")
+    assert set(out) == {False, True}
+    assert set(out[True]) == {"win_rate", "mean_turns_to_clear", "np_per_turn", "stars_per_turn"}
