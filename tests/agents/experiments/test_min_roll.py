@@ -52,8 +52,7 @@ def test_cli_rejects_bad_rolls(tmp_path, capsys):
 
 
 def test_overkill_bug_measurement_runs():
-    """agents.experiments.overkill_bug on a tiny run: both settings, the same keys; the bug never
-    lowers the NP a fixed game's chains earn per turn on a one-wave quest with the greedy agent."""
+    """agents.experiments.overkill_bug on a tiny run: both settings, the same keys."""
     from agents.experiments.overkill_bug import measure
 
     out = measure(QUEST, episodes=2, agent="greedy")
