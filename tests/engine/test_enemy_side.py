@@ -138,6 +138,7 @@ def test_taunt_servant_killed_stops_the_enemy_attacks(battle):
     for seed in range(1, 6):
         st, s = taunt_case(battle, seed, hp=1.0, guts=False)
         rules.enemy_phase(s)
+        assert O.actions_after_taunt_falls(0, guts=False) == [0]
         assert not s["alive"][0]
         assert s["np"][1] == 0 and s["np"][2] == 0 and s["hp"][1] == 1e9 and s["hp"][2] == 1e9
 
@@ -148,6 +149,7 @@ def test_taunt_servant_with_guts_falling_to_the_first_action_skips_only_the_seco
     for seed in range(1, 6):
         st, s = taunt_case(battle, seed, hp=1.0, guts=True)
         rules.enemy_phase(s)
+        assert O.actions_after_taunt_falls(0, guts=True) == [0, 2]
         assert s["alive"][0] and s["hp"][0] == 1e8 - enemy_damage(s, 2, 0, 2)
         assert s["np"][0] == O.defence_np_gain(100.0, 1.0, overkill=True) + O.defence_np_gain(100.0, 1.0)  # 150 + 100
         assert s["np"][1] == 0 and s["np"][2] == 0
@@ -158,6 +160,7 @@ def test_taunt_servant_with_guts_falling_to_the_second_action_stops_the_third(ba
         st, s = taunt_case(battle, seed, hp=1e9, guts=True)
         s["hp"][0] = enemy_damage(s, 0, 0, 0) + 1.0  # the 1st action leaves 1 HP, the 2nd takes it
         rules.enemy_phase(s)
+        assert O.actions_after_taunt_falls(1, guts=True) == [0, 1]
         assert s["alive"][0] and s["hp"][0] == 1e8  # revived by guts, not hit again
         assert s["np"][0] == 100 + 150
 
@@ -191,6 +194,9 @@ def sharing(battle, seed, max_act, alive, rule):
 ])
 def test_how_the_three_actions_are_shared(battle, max_act, alive, round_robin, slot_order):
     alive = tuple(map(bool, alive))
+    td = (1, 2, 4)  # the expected NP: 100 x td_rate of each acting enemy, in the oracle's order
+    assert round_robin == sum(100 * td[e] for e in O.enemy_action_order(max_act, alive, "round_robin"))
+    assert slot_order == sum(100 * td[e] for e in O.enemy_action_order(max_act, alive, "slot_order"))
     assert sharing(battle, 1, max_act, alive, C.ACTIONS_ROUND_ROBIN) == round_robin
     assert sharing(battle, 1, max_act, alive, C.ACTIONS_SLOT_ORDER) == slot_order
 
@@ -433,12 +439,7 @@ def test_overkill_bug_option(battle):
         before = s.copy()
         play(st, [0, 1, 2])
         hits = [float(x) for x in s["m_hits"][0, C.ARTS, :int(s["m_n_hits"][0, C.ARTS])]]
-        split = O.split_hits(d1, hits)
-        # Atlas table: end reducedhp >= hp at the card's start -> overkill
-        reduced, flags = (d0 if bug else 0.0), []
-        for dmg in split:
-            reduced += dmg
-            flags.append(int(reduced >= hp - d0))
+        flags = O.overkill_flags(d0 if bug else 0.0, hp - d0, O.split_hits(d1, hits))
         assert any(flags) == bug
         gained = card_np(before, 0, C.ARTS, 0, first=1.0) + card_np(before, 0, C.ARTS, 1, first=1.0, overkill=flags)
         assert s["np"][0] == min(2000 + gained, int(s["m_np_cap"][0]))
