@@ -16,7 +16,9 @@ import sys
 import gymnasium as gym
 import numpy as np
 
-from ..evaluate import _agent
+import fgo_env  # noqa: F401  (registers the envs)
+
+from ..registry import resolve
 
 
 def measure(quest: str = "farming_3wave", episodes: int = 50, agent: str = "greedy", seed: int = 0) -> dict:
@@ -25,7 +27,7 @@ def measure(quest: str = "farming_3wave", episodes: int = 50, agent: str = "gree
     out = {}
     for bug in (False, True):
         env = gym.make("fgo_env/Battle-v0", quest=quest, overkill_bug=bug)
-        player = _agent(agent, seed, None)
+        player = resolve(agent, seed=seed)
         wins, clear_turns, np_total, stars_total, turns_total = 0, [], 0.0, 0, 0
         for i in range(episodes):
             obs, info = env.reset(seed=seed + i)

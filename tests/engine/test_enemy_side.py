@@ -443,3 +443,12 @@ def test_overkill_bug_option(battle):
         assert any(flags) == bug
         gained = card_np(before, 0, C.ARTS, 0, first=1.0) + card_np(before, 0, C.ARTS, 1, first=1.0, overkill=flags)
         assert s["np"][0] == min(2000 + gained, int(s["m_np_cap"][0]))
+
+
+def test_stun_refusal_codes_are_new_and_have_their_sentences():
+    """Codes 40 and 41 (the enemy workstream's range, above the shared 0..N_REFUSALS-1)."""
+    assert (rules.SERVANT_STUNNED, rules.NP_STUNNED) == (40, 41)
+    assert rules.N_REFUSALS <= 40
+    a = skill_action(0, 0)
+    texts = {explain.refusal_text(code, a, 0) for code in (rules.SERVANT_STUNNED, rules.NP_STUNNED)}
+    assert len(texts) == 2 and all("stunned" in x for x in texts)
