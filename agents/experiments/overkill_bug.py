@@ -5,13 +5,12 @@ counter that decides overkill hits is not reset between the face cards of a chai
 is compared with is, so a later face card can get overkill hits (NP x1.5, +0.3 star rate) on a
 target that still lives. `measure` plays the same games (env seeds) with an agent with the option
 off and on and reports win rate, turns to clear and the NP and stars the chains earned per turn.
-``python -m agents.experiments.overkill_bug [quest] [episodes]`` prints the comparison.
+``fgo overkill-bug --quest farming_3wave --episodes 100`` prints the comparison (`render_markdown`).
 """
 
 from __future__ import annotations
 
 import math
-import sys
 
 import gymnasium as gym
 import numpy as np
@@ -51,8 +50,12 @@ def measure(quest: str = "farming_3wave", episodes: int = 50, agent: str = "gree
     return out
 
 
-if __name__ == "__main__":  # pragma: no cover - a measurement front end
-    q = sys.argv[1] if len(sys.argv) > 1 else "farming_3wave"
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-    for bug, stats in measure(q, n).items():
-        print(f"overkill_bug={bug}: " + ", ".join(f"{k} {v:.3f}" for k, v in stats.items()))
+
+def render_markdown(results: dict, quest: str, episodes: int, agent: str) -> str:
+    """The comparison of `measure` as a Markdown table."""
+    lines = [f"Overkill bug on `{quest}`: {agent} agent, the same {episodes} games (env seeds).", "",
+             "| overkill_bug | win rate | turns to clear | NP % per turn | stars per turn |", "|---|---|---|---|---|"]
+    for bug, r in results.items():
+        lines.append(f"| {bug} | {100 * r['win_rate']:.0f} % | {r['mean_turns_to_clear']:.2f} | "
+                     f"{r['np_per_turn']:.1f} | {r['stars_per_turn']:.2f} |")
+    return "\n".join(lines) + "\n"

@@ -58,3 +58,9 @@ def test_overkill_bug_measurement_runs():
     out = measure(QUEST, episodes=2, agent="greedy")
     assert set(out) == {False, True}
     assert set(out[True]) == {"win_rate", "mean_turns_to_clear", "np_per_turn", "stars_per_turn"}
+
+
+def test_overkill_bug_cli(capsys):
+    assert main(["overkill-bug", "--quest", QUEST, "--episodes", "1", "--agent", "random"]) == 0
+    out = capsys.readouterr().out
+    assert "| overkill_bug | win rate |" in out and "| True |" in out
