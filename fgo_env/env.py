@@ -21,7 +21,7 @@ from .engine.actions import N_ACTIONS, describe
 from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, refusals, reset_games, step_games
 from .engine.explain import action_int, outcome_name, refusal_text, turn_summary
 from .engine.observe import OBS_SIZE
-from .engine.setup import compile_quest
+from .engine.setup import compile_quest, set_options
 from .engine.state import new_state
 from .features import FEATURES_SIZE, Features
 from .rewards import reward_params
@@ -53,6 +53,15 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_enemy_options(damage_roll, overkill_bug) -> tuple[str, bool]:
+    """The env options of workstream C, validated (a one-line ValueError/TypeError otherwise)."""
+    if not isinstance(damage_roll, str) or damage_roll not in C.DAMAGE_ROLLS:
+        raise ValueError(f"damage_roll must be one of {C.DAMAGE_ROLLS}, got {damage_roll!r}")
+    if not isinstance(overkill_bug, (bool, np.bool_)):
+        raise TypeError(f"overkill_bug must be True or False, got {overkill_bug!r}")
+    return damage_roll, bool(overkill_bug)
 
 
 def check_positive_int(name: str, value) -> int:
@@ -221,6 +230,9 @@ class FGOEnv(gym.Env):
     - ``support``: the borrowed support servant (friends.toml id), "none" for none, or None
       (default) for each quest's default support; ``reset(options={"support": id})`` changes it
       from that reset on. ``info["support"]`` names the support played ("" for none).
+    - ``damage_roll``: the damage random of every attack, "random" (default: drawn from
+      [0.9, 1.1)), "min" (0.9: the community's guaranteed-clear test) or "max" (1.099).
+    - ``overkill_bug``: model the game's overkill bug (default False; docs/env.md).
 
     ## Vectorized environment
 
@@ -239,9 +251,11 @@ class FGOEnv(gym.Env):
                  reward: str | Mapping[str, float] | Callable[[dict], float] | None = "default",
                  invalid_action: str = "penalize", invalid_limit: int = 32,
                  render_mode: str | None = None, catalogue=None, render_size: tuple[int, int] = (1280, 720),
-                 look=None, pixel_shape: tuple[int, int] = (72, 128), support: str | None = None):
+                 look=None, pixel_shape: tuple[int, int] = (72, 128), support: str | None = None,
+                 damage_roll: str = "random", overkill_bug: bool = False):
         self.catalogue = catalogue or load_catalogue()
         self.support = check_support(self.catalogue, support)
+        self.damage_roll, self.overkill_bug = check_enemy_options(damage_roll, overkill_bug)
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
         self.render_size, self.look, self.pixel_shape = tuple(render_size), look, tuple(pixel_shape)
         self._renderer = None
@@ -273,6 +287,8 @@ class FGOEnv(gym.Env):
         self.quests = [with_support(self.catalogue, q, self.support if q.support_member < 0 else None)
                        for q in self._base_quests]
         self._templates = [compile_quest(self.catalogue, q, i).reshape(1) for i, q in enumerate(self.quests)]
+        for template in self._templates:
+            set_options(template, self.damage_roll, self.overkill_bug)
         self._use_quest(0)
 
     def _use_quest(self, index: int) -> None:

@@ -17,6 +17,7 @@ from .schema import (
     Servant, Skill, UnknownIdError,
 )
 from .schema import CraftEssence, Friend, NpEffect, Passive
+from .schema import ENEMY_ACTION_RULES, Break, EnemySkill  # issue 11, enemies
 
 
 def check_quest_ids(ids, catalogue: Catalogue | None = None) -> None:
@@ -35,4 +36,5 @@ __all__ = [
     "generate_quest", "load_catalogue", "sample_quest", "seed_range",
     "validate_enemy", "validate_mystic_code", "validate_quest", "validate_servant",
     "CraftEssence", "Friend", "NpEffect", "Passive", "validate_craft_essence", "validate_friend",
+    "ENEMY_ACTION_RULES", "Break", "EnemySkill",
 ]

@@ -25,6 +25,9 @@ from .schema import (
     N_OVERCHARGE, N_SKILLS, NP_TARGETS, NP_WHEN, PASSIVE_KINDS, QUEST_KINDS, TRAITS, Catalogue, CraftEssence,
     Effect, Enemy, Friend, Hits, MysticCode, NoblePhantasm, NpEffect, Passive, Quest, QuestEnemy, Servant, Skill,
 )
+from .schema import (  # issue 11, enemies
+    ENEMY_ACTION_RULES, ENEMY_DEBUFF_KINDS, ENEMY_OWN_KINDS, MAX_BREAKS, MAX_ENEMY_SKILLS, Break, EnemySkill,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SERVANTS_FILE, ENEMIES_FILE = "servants.toml", "enemies.toml"
@@ -57,6 +60,8 @@ MAX_TURNS = (1, 99)
 CE_ATK = (0, 3_000)
 CE_HP = (0, 3_000)
 SPECIAL_MULTIPLIER = (1.0, 5.0)  # super-effective NP damage (1.5 = +50 %)
+SKILL_TURN = (1, 99)  # wave turn of an enemy skill
+SKILL_EVERY = (0, 99)
 # Per effect kind: (low, high, whole number?). Fractions are capped at +500 % like the game.
 EFFECT_VALUES: dict[str, tuple[float, float, bool]] = {
     "np_charge": (1, 300, False), "gain_stars": (1, 50, True), "heal": (1, 50_000, False),
@@ -318,15 +323,43 @@ def _parse_friend(where: _Where, raw: dict) -> Friend:
 _ENEMY_REQUIRED = ("id", "name", "class", "attribute", "hp", "atk", "charge_max", "td_rate",
                    "star_rate", "crit_rate", "max_actions", "hits")
 _ENEMY_NP_KEYS = ("np_multiplier", "np_card", "np_target")
+_ENEMY_EXTRA_KEYS = ("traits", "skills", "breaks")
+
+
+def _parse_effects(where: _Where, raw: dict, path: str, required: bool = True) -> tuple[Effect, ...]:
+    if not required and "effects" not in raw:
+        return ()
+    effects = _tables(where, _list(where, raw, "effects", path), path + "effects")
+    return tuple(_parse_effect(where, e, f"{path}effects[{i}].") for i, e in enumerate(effects))
+
+
+def _parse_enemy_skills(where: _Where, raw: dict, path: str = "") -> tuple[EnemySkill, ...]:
+    out = []
+    for i, item in enumerate(_tables(where, _list(where, raw, "skills", path), path + "skills")):
+        p = f"{path}skills[{i}]."
+        _check_keys(where, item, p, ("turn", "effects"), ("every", "name"))
+        out.append(EnemySkill(turn=_int(where, item, "turn", p), effects=_parse_effects(where, item, p),
+                              every=_int(where, item, "every", p, default=0),
+                              name=_str(where, item, "name", p, default="")))
+    return tuple(out)
+
+
+def _parse_breaks(where: _Where, raw: dict, path: str = "") -> tuple[Break, ...]:
+    out = []
+    for i, item in enumerate(_tables(where, _list(where, raw, "breaks", path), path + "breaks")):
+        p = f"{path}breaks[{i}]."
+        _check_keys(where, item, p, ("hp",), ("effects",))
+        out.append(Break(hp=_int(where, item, "hp", p), effects=_parse_effects(where, item, p, required=False)))
+    return tuple(out)
 
 
 def _parse_enemy(where: _Where, raw: dict) -> Enemy:
-    _check_keys(where, raw, "", _ENEMY_REQUIRED, _ENEMY_NP_KEYS)
+    _check_keys(where, raw, "", _ENEMY_REQUIRED, _ENEMY_NP_KEYS + _ENEMY_EXTRA_KEYS)
     charge_max = _int(where, raw, "charge_max")
     # The NP keys are needed only by enemies that can charge an NP.
     has_np = charge_max > 0
     if has_np:
-        _check_keys(where, raw, "", (*_ENEMY_REQUIRED, *_ENEMY_NP_KEYS))
+        _check_keys(where, raw, "", (*_ENEMY_REQUIRED, *_ENEMY_NP_KEYS), _ENEMY_EXTRA_KEYS)
     return Enemy(
         id=_str(where, raw, "id"), name=_str(where, raw, "name"),
         cls=_str(where, raw, "class"), attribute=_str(where, raw, "attribute"),
@@ -337,6 +370,9 @@ def _parse_enemy(where: _Where, raw: dict) -> Enemy:
         td_rate=_float(where, raw, "td_rate"), star_rate=_float(where, raw, "star_rate"),
         crit_rate=_float(where, raw, "crit_rate"), max_actions=_int(where, raw, "max_actions"),
         hits=_int(where, raw, "hits"),
+        traits=_strs(where, raw, "traits") if "traits" in raw else (),
+        skills=_parse_enemy_skills(where, raw) if "skills" in raw else (),
+        breaks=_parse_breaks(where, raw) if "breaks" in raw else (),
     )
 
 
@@ -350,9 +386,11 @@ def _parse_wave(where: _Where, raw: list, path: str) -> tuple[QuestEnemy, ...]:
     slots = []
     for i, slot in enumerate(_tables(where, raw, path)):
         slot_path = f"{path}[{i}]."
-        _check_keys(where, slot, slot_path, ("enemy",), ("hp",))
-        slots.append(QuestEnemy(enemy=_str(where, slot, "enemy", slot_path),
-                                hp=_int(where, slot, "hp", slot_path, default=None)))
+        _check_keys(where, slot, slot_path, ("enemy",), ("hp", "skills", "breaks"))
+        slots.append(QuestEnemy(
+            enemy=_str(where, slot, "enemy", slot_path), hp=_int(where, slot, "hp", slot_path, default=None),
+            skills=_parse_enemy_skills(where, slot, slot_path) if "skills" in slot else None,
+            breaks=_parse_breaks(where, slot, slot_path) if "breaks" in slot else None))
     return tuple(slots)
 
 
@@ -374,7 +412,7 @@ def _parse_party(where: _Where, raw: dict) -> tuple[tuple[str, ...], tuple[str, 
 
 def _parse_quest(where: _Where, raw: dict) -> Quest:
     _check_keys(where, raw, "", ("id", "name", "kind", "description", "max_turns", "party",
-                                 "mystic_code", "waves"), ("support", "support_slot"))
+                                 "mystic_code", "waves"), ("support", "support_slot", "enemy_actions"))
     party, ces = _parse_party(where, raw)
     waves = _list(where, raw, "waves")
     for i, wave in enumerate(waves):
@@ -387,6 +425,7 @@ def _parse_quest(where: _Where, raw: dict) -> Quest:
         waves=tuple(_parse_wave(where, wave, f"waves[{i}]") for i, wave in enumerate(waves)),
         ces=ces, support=_str(where, raw, "support", default=""),
         support_slot=_int(where, raw, "support_slot", default=5),
+        enemy_actions=_str(where, raw, "enemy_actions", default="round_robin"),
     )
 
 
@@ -600,6 +639,44 @@ def validate_enemy(enemy: Enemy, file: str = ENEMIES_FILE) -> None:
         _in_range(where, "np_multiplier", enemy.np_multiplier, NP_MULTIPLIER)
     elif enemy.np_multiplier != 0:
         where.fail("np_multiplier", "must be 0 (or omitted) when charge_max is 0")
+    for i, trait in enumerate(enemy.traits):
+        _one_of(where, f"traits[{i}]", trait, TRAITS)
+    _check_enemy_script(where, "", enemy.skills, enemy.breaks)
+
+
+def _check_enemy_effect(where: _Where, path: str, effect: Effect) -> None:
+    _check_effect(where, path, effect)
+    allowed = ENEMY_DEBUFF_KINDS if effect.target in ("enemy", "enemies") else ENEMY_OWN_KINDS
+    if effect.kind not in allowed:
+        where.fail(path + "kind", f"an enemy's {effect.kind!r} on {effect.target!r} is not supported; "
+                                  f"on its own side: {', '.join(ENEMY_OWN_KINDS)}; on the servants "
+                                  f"(enemy, enemies): {', '.join(ENEMY_DEBUFF_KINDS)}")
+
+
+def _check_enemy_script(where: _Where, path: str, skills: Sequence[EnemySkill] | None,
+                        breaks: Sequence[Break] | None) -> None:
+    """An enemy's (or a quest slot's) scripted skills and break bars."""
+    if skills is not None:
+        if len(skills) > MAX_ENEMY_SKILLS:
+            where.fail(path + "skills", f"at most {MAX_ENEMY_SKILLS} skills, got {len(skills)}")
+        for i, skill in enumerate(skills):
+            p = f"{path}skills[{i}]."
+            _in_range(where, p + "turn", skill.turn, SKILL_TURN)
+            _in_range(where, p + "every", skill.every, SKILL_EVERY)
+            if not 1 <= len(skill.effects) <= MAX_EFFECTS:
+                where.fail(p + "effects", f"must have 1..{MAX_EFFECTS} effects, got {len(skill.effects)}")
+            for j, effect in enumerate(skill.effects):
+                _check_enemy_effect(where, f"{p}effects[{j}].", effect)
+    if breaks is not None:
+        if len(breaks) > MAX_BREAKS:
+            where.fail(path + "breaks", f"at most {MAX_BREAKS} break bars, got {len(breaks)}")
+        for i, brk in enumerate(breaks):
+            p = f"{path}breaks[{i}]."
+            _in_range(where, p + "hp", brk.hp, ENEMY_HP)
+            if len(brk.effects) > MAX_EFFECTS:
+                where.fail(p + "effects", f"must have 0..{MAX_EFFECTS} effects, got {len(brk.effects)}")
+            for j, effect in enumerate(brk.effects):
+                _check_enemy_effect(where, f"{p}effects[{j}].", effect)
 
 
 def validate_mystic_code(code: MysticCode, file: str = MYSTIC_CODES_FILE) -> None:
@@ -641,6 +718,7 @@ def _check_waves(where: _Where, waves: Sequence[Sequence[QuestEnemy]],
             _check_ref(where, path + "enemy", slot.enemy, catalogue.enemies, "enemy")
             if slot.hp is not None:
                 _in_range(where, path + "hp", slot.hp, ENEMY_HP)
+            _check_enemy_script(where, path, slot.skills, slot.breaks)
 
 
 def validate_quest(quest: Quest, catalogue: Catalogue, file: str = QUESTS_FILE) -> None:
@@ -666,6 +744,7 @@ def validate_quest(quest: Quest, catalogue: Catalogue, file: str = QUESTS_FILE) 
     _in_range(where, "support_slot", quest.support_slot, (0, MAX_PARTY - 1))
     _check_ref(where, "mystic_code", quest.mystic_code, catalogue.mystic_codes, "mystic code")
     _check_waves(where, quest.waves, catalogue)
+    _one_of(where, "enemy_actions", quest.enemy_actions, ENEMY_ACTION_RULES)
 
 
 # --------------------------------------------------------------------------- files

@@ -56,6 +56,15 @@ MAX_PARTY = 6  # party members; the first FRONT_SIZE are the front line
 FRONT_SIZE = 3
 MAX_WAVES = 3
 MAX_WAVE_ENEMIES = 3
+# issue 11, enemies: scripted skills, break bars, how the enemy actions are shared
+MAX_ENEMY_SKILLS = 2  # scripted skills per enemy
+MAX_BREAKS = 3  # break bars after the first HP bar
+ENEMY_ACTION_RULES = ("round_robin", "slot_order")  # id order is the engine's
+# What enemy skills and breaks may do: buffs and instant effects on the enemies' own side
+# (self / ally / party), debuffs on the servants (enemy / enemies).
+ENEMY_OWN_KINDS = ("heal", "charge_up", "atk_up", "def_up", "crit_dmg_up", "np_dmg_up", "evade",
+                   "invincible", "pierce", "debuff_resist")
+ENEMY_DEBUFF_KINDS = ("atk_down", "def_down", "stun", "charm", "burn", "curse")
 
 
 @dataclass(frozen=True)
@@ -277,6 +286,35 @@ class Servant:
 
 
 @dataclass(frozen=True)
+class EnemySkill:
+    """A scripted enemy skill.
+
+    Attributes:
+        turn: the wave turn (1 = the wave's first) on which the enemy uses it, before its attacks.
+        effects: 1..``MAX_EFFECTS`` effects; targets relative to the enemy ("self"/"ally" = itself,
+            "party" = every enemy, "enemy" = one servant by the attack target rule, "enemies" =
+            the front line). Kinds: ``ENEMY_OWN_KINDS`` on its side, ``ENEMY_DEBUFF_KINDS`` on
+            servants (a debuff lasts ``turns`` player turns).
+        every: 0 = once; k > 0 = again every k turns after ``turn``.
+        name: display name (optional).
+    """
+
+    turn: int
+    effects: tuple[Effect, ...]
+    every: int = 0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break bar: when the bar before it is emptied the enemy does not die; at the start of the
+    enemy turn it gets ``hp`` anew and ``effects`` (as an `EnemySkill`'s) trigger."""
+
+    hp: int
+    effects: tuple[Effect, ...] = ()
+
+
+@dataclass(frozen=True)
 class Enemy:
     """An enemy (mob, enemy servant or boss).
 
@@ -293,6 +331,9 @@ class Enemy:
         crit_rate: chance (0..1) that one of its normal attacks is critical.
         max_actions: attacks it may make per enemy turn (1..3).
         hits: hits per normal attack (1..``MAX_HITS``).
+        traits: names from ``TRAITS`` (special attacks against them).
+        skills: up to ``MAX_ENEMY_SKILLS`` scripted skills.
+        breaks: up to ``MAX_BREAKS`` break bars after its first HP bar (``hp``).
     """
 
     id: str
@@ -310,6 +351,9 @@ class Enemy:
     crit_rate: float
     max_actions: int
     hits: int
+    traits: tuple[str, ...] = ()
+    skills: tuple[EnemySkill, ...] = ()
+    breaks: tuple[Break, ...] = ()
 
     @property
     def class_id(self) -> int:
@@ -324,10 +368,13 @@ class Enemy:
 
 @dataclass(frozen=True)
 class QuestEnemy:
-    """An enemy slot of a quest wave: an enemy id and an optional HP override."""
+    """An enemy slot of a quest wave: an enemy id and optional overrides of its HP, its scripted
+    skills and its break bars (None keeps the enemy's own)."""
 
     enemy: str
     hp: int | None = None
+    skills: tuple[EnemySkill, ...] | None = None
+    breaks: tuple[Break, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -386,6 +433,8 @@ class Quest:
             members from there on move one place back.
         support_member: in a quest with its support merged in (`Catalogue.with_support`), the
             support's party position; -1 otherwise.
+        enemy_actions: how the enemies share the 3 actions of a turn, one of
+            ``ENEMY_ACTION_RULES`` (docs/env.md).
     """
 
     id: str
@@ -404,6 +453,7 @@ class Quest:
     def ce_of(self, member: int) -> str:
         """The CE id of party member ``member`` ("" = none)."""
         return self.ces[member] if member < len(self.ces) else ""
+    enemy_actions: str = "round_robin"
 
 
 class UnknownIdError(KeyError):
@@ -506,6 +556,9 @@ class Catalogue:
         return tuple(tuple(self.resolve(slot) for slot in wave) for wave in quest.waves)
 
     def resolve(self, slot: QuestEnemy) -> Enemy:
-        """The enemy of a quest slot, with its HP replaced by the slot's override if any."""
+        """The enemy of a quest slot, with its HP (and skills, break bars) replaced by the slot's
+        overrides if any."""
         enemy = self.enemy(slot.enemy)
-        return enemy if slot.hp is None else replace(enemy, hp=slot.hp)
+        changes = {name: getattr(slot, name) for name in ("hp", "skills", "breaks")
+                   if getattr(slot, name) is not None}
+        return replace(enemy, **changes) if changes else enemy

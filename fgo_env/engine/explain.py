@@ -58,6 +58,8 @@ def refusal_text(code: int, action, index: int = 0, value: int = 0) -> str:
         R.CARDS_SCREEN: f"cards are chosen on the card screen: press Attack (action {ATTACK}) first",
         R.NP_NO_SERVANT: f"front slot {index + 1} holds no servant for NP card {index + 1}",
         R.NP_NOT_READY: f"NP card {index + 1} is not ready (gauge {value / 100:.0f} %)",
+        R.SERVANT_STUNNED: f"servant {slot + 1} is stunned or charmed: it cannot use skills this turn",
+        R.NP_STUNNED: f"servant {index + 1} is stunned or charmed: its NP cannot be chosen this turn",
     }
     if code not in texts:
         raise ValueError(f"unknown refusal code {code}")

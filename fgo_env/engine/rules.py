@@ -206,6 +206,28 @@ def add_stars(s, n):
     s.stars = min(int(s.stars) + int(n), C.STAR_POOL_MAX)
 
 
+@njit(cache=True)
+def damage_rand(s, purpose, index):
+    """The damage random of one attack on one target: drawn from [0.9, 1.1), or fixed by the env
+    option ``damage_roll`` at its ends, "min" 0.9 and "max" 1.099 (the integer range [900, 1100)
+    / 1000, Atlas Academy fgo-docs README "Range of randomModifier")."""
+    if s.damage_roll_mode == C.ROLL_MIN:
+        return C.ROLL_MIN_VALUE
+    if s.damage_roll_mode == C.ROLL_MAX:
+        return C.ROLL_MAX_VALUE
+    return rng.damage_roll(s.seed, s.turn, purpose, index)
+
+
+@njit(cache=True)
+def can_act(s, m):
+    """Whether member ``m`` may act: stun and charm forbid it (Chaldea svt_entity.dart ``canAttack``:
+    no ``donotAct`` buff; skills, NP and command cards all require it)."""
+    for i in range(C.N_BUFF_SLOTS):  # one pass: the mask asks this for every skill action
+        if s.buff_turns[m, i] > 0 and (s.buff_kind[m, i] == C.STUN or s.buff_kind[m, i] == C.CHARM):
+            return False
+    return True
+
+
 # ----------------------------------------------------------------------------- skills (§7)
 
 @njit(cache=True)
@@ -331,20 +353,32 @@ def distribute_stars(s):
 @njit(cache=True)
 def hit_target(s, m, e, total, hits_row, n_hits, pos, first_np, np_value, first_star, star_value,
                card_up, crit, is_np):
-    """Split a card's damage over its hits on enemy ``e`` with per-hit NP, stars and overkill (§2.6)."""
+    """Split a card's damage over its hits on enemy ``e`` with per-hit NP, stars and overkill (§2.6).
+
+    A hit is overkill when the damage counted on the target reaches its HP at the start of the
+    card (Atlas fgo-docs README "How the Overkill bug happens": ``end reducedhp >= hp``). The
+    counter restarts with every card, unless the env option ``overkill_bug`` models the game's
+    bug: then only NP cards (and each turn) restart it, so a later face card of the chain can
+    get overkill hits on a target that still lives. An enemy with break bars left does not die
+    at 0 HP: it stays on the field (and is hit with overkill) until its next bar starts
+    (`shift_bars`)."""
     np_rate = s.m_np_rate[m]
     np_up = np_gain_mod_jit(buff_total(s, m, C.NP_GAIN_UP))
     star_up = star_gen_mod_jit(buff_total(s, m, C.STAR_GEN_UP))
     w = s.wave
+    hp_start = s.e_hp[e]
+    if is_np or not s.overkill_bug:
+        s.e_reduced[e] = 0.0
     remaining = total
     for h in range(n_hits):
         dmg = remaining if h == n_hits - 1 else np.floor(total * hits_row[h] / 100.0)
         remaining -= dmg
         was_alive = s.e_hp[e] > 0
         s.e_hp[e] -= dmg
+        s.e_reduced[e] += dmg
         s.last_damage += dmg
         s.last_damage_per_enemy[e] += dmg
-        overkill = 1.0 if s.e_hp[e] <= 0 else 0.0
+        overkill = 1.0 if s.e_reduced[e] >= hp_start else 0.0
         s.last_np_gained += gain_np(s, m, np_gain_jit(np_rate, first_np, np_value, card_up,
                                                       s.w_td_rate[w, e], np_up, crit, overkill))
         rate = star_drop_rate_jit(s.m_star_gen[m], first_star, star_value, card_up, s.w_star_rate[w, e],
@@ -353,7 +387,7 @@ def hit_target(s, m, e, total, hits_row, n_hits, pos, first_np, np_value, first_
         dropped = int(stars_from_rate_jit(rate, u))
         s.last_stars += dropped
         add_stars(s, dropped)
-        if was_alive and s.e_hp[e] <= 0:
+        if was_alive and s.e_hp[e] <= 0 and s.e_breaks_left[e] == 0:
             s.e_alive[e] = False
             s.last_kills += 1
 
@@ -490,7 +524,7 @@ def face_card(s, m, t, pos, e, stars_on, first_dmg, first_np, first_star, quick_
     s.last_crits += int(crit)
     flat = C.BUSTER_CHAIN_ATK * s.m_atk[m] if (buster_chain and t == C.BUSTER) else 0.0
     total, blocked, e_counted = player_damage(
-        s, m, e, card_term_jit(first_dmg, value, card_up), rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e),
+        s, m, e, card_term_jit(first_dmg, value, card_up), damage_rand(s, rng.DAMAGE, pos * 8 + e),
         atk, crit, 1.0, extra_mod, special, crit_dmg, 0.0, 0.0, flat, 1.0, pierce)
     hit_target(s, m, e, total, s.m_hits[m, t], s.m_n_hits[m, t], pos, first_np, np_value, first_star,
                star_value, card_up, crit, False)
@@ -565,7 +599,7 @@ def noble_phantasm(s, m, pos, e_target, overcharge):
             se = s.m_np_se[m, oc - 1] if se_trait >= 0 and (int(s.w_traits[w, e]) >> int(se_trait)) & 1 else 1.0
             total, blocked, e_counted = player_damage(
                 s, m, e, card_term_jit(0.0, CARD_DAMAGE[t, 0], card_up),
-                rng.damage_roll(s.seed, s.turn, rng.DAMAGE, pos * 8 + e), atk, 0.0, s.m_np_mult[m], 1.0, special,
+                damage_rand(s, rng.DAMAGE, pos * 8 + e), atk, 0.0, s.m_np_mult[m], 1.0, special,
                 0.0, np_dmg, 1.0, 0.0, se, pierce)
             hit_target(s, m, e, total, s.m_hits[m, C.NP_HITS], s.m_n_hits[m, C.NP_HITS], pos, 0.0,
                        CARD_NP[t, 0], 0.0, CARD_STAR[t, 0], card_up, 0.0, True)
@@ -640,11 +674,20 @@ def play_cards(s, triple):
     elif chain == C.CHAIN_QUICK:
         add_stars(s, C.QUICK_CHAIN_STARS)
         s.last_stars += C.QUICK_CHAIN_STARS
+    for e in range(C.N_ENEMIES):
+        s.e_reduced[e] = 0.0
     e = retarget(s, s.target)
     streak = 0
+    # Chaldea battle.dart ``playerTurn``: a card is skipped only when no enemy is on the field,
+    # and dead enemies leave the field only at ``removeDeadActors``, which runs after an NP and
+    # before a card of another servant or an NP (``shouldRemoveDeadActors``), not between
+    # cards of one servant. So when the wave's last enemy dies, the same servant's next cards
+    # (and a Brave chain's Extra) still hit it, with overkill NP and stars; another servant's
+    # cards are skipped (§6.1, §6.3).
+    on_field = True
     for i in range(3):
-        if not any_enemy_alive(s):
-            break  # the wave is cleared: the rest of the chain is not executed (§6.1)
+        if not on_field:
+            break
         m = members[i]
         if is_np[i]:
             e = retarget(s, e)
@@ -653,15 +696,20 @@ def play_cards(s, triple):
             streak += 1
             noble_phantasm(s, m, i, e, oc)
             e = retarget(s, e)
+            on_field = any_enemy_alive(s)
         else:
             streak = 0
-            face_card(s, m, types[i], i, e, stars_on[i], first_dmg, first_np, first_star, quick_first,
-                      chain == C.CHAIN_BUSTER, 1.0)
+            # A stunned or charmed servant's card may be chosen (it counts for the chain) but
+            # does nothing (Chaldea ``playerTurn``: ``canCommandCard`` false skips the card).
+            if can_act(s, m):
+                face_card(s, m, types[i], i, e, stars_on[i], first_dmg, first_np, first_star, quick_first,
+                          chain == C.CHAIN_BUSTER, 1.0)
             # Same-servant follow-ups (and the Extra) keep hitting a dead target (§6.3).
             same_next = (i < 2 and not is_np[i + 1] and members[i + 1] == m) or (i == 2 and brave)
             if not same_next:
                 e = retarget(s, e)
-    if brave and any_enemy_alive(s):
+                on_field = any_enemy_alive(s)
+    if brave and on_field and can_act(s, members[0]):
         grand = chain == C.CHAIN_ARTS or chain == C.CHAIN_BUSTER or chain == C.CHAIN_QUICK
         face_card(s, members[0], C.EXTRA, 3, e, 0, first_dmg, first_np, first_star, quick_first, False,
                   C.EXTRA_RATE_GRAND if grand else C.EXTRA_RATE_SINGLE)
@@ -671,8 +719,9 @@ def play_cards(s, triple):
 # ----------------------------------------------------------------------------- enemy turn (§5)
 
 @njit(cache=True)
-def pick_victim(s, action):
-    """Taunt redirects; otherwise a random live front-line servant (§5.2)."""
+def pick_victim(s, action, purpose=rng.ENEMY_TARGET):
+    """Taunt redirects; otherwise a random live front-line servant, drawn with ``purpose`` and
+    ``action`` as the index (§5.2); -1 when none is left."""
     alive = 0
     for j in range(C.N_FRONT):
         m = front_member(s, j)
@@ -682,7 +731,7 @@ def pick_victim(s, action):
             alive += 1
     if alive == 0:
         return -1
-    k = rng.randint(s.seed, s.turn, rng.ENEMY_TARGET, action, alive)
+    k = rng.randint(s.seed, s.turn, purpose, action, alive)
     for j in range(C.N_FRONT):
         if front_member(s, j) >= 0:
             if k == 0:
@@ -692,20 +741,59 @@ def pick_victim(s, action):
 
 
 @njit(cache=True)
-def enemy_hits_servant(s, e, j, card, np_mult, crit, action):
-    """One enemy attack on front slot ``j``: same damage formula, defensive NP per hit (§3.3, §5.3)."""
+def enemy_can_act(s, e):
+    """A live enemy that is not stunned or charmed (the enemy side of `can_act`)."""
+    if not s.e_alive[e]:
+        return False
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] > 0 and (s.e_buff_kind[e, i] == C.STUN or s.e_buff_kind[e, i] == C.CHARM):
+            return False
+    return True
+
+
+# What happened to the servant an attack hit (`enemy_hits_servant`, `servant_at_zero`).
+HIT_LIVES, HIT_DIED, HIT_GUTS = 0, 1, 2
+
+
+@njit(cache=True)
+def servant_at_zero(s, m, j):
+    """A servant at 0 HP or less: guts revives it (and is used up), else it dies (§5.4)."""
+    if has_buff(s, m, C.GUTS):
+        s.hp[m] = min(remove_buff(s, m, C.GUTS), s.m_max_hp[m])
+        return HIT_GUTS
+    kill_member(s, m, j)
+    return HIT_DIED
+
+
+@njit(cache=True)
+def enemy_hits_servant(s, e, j, card, np_mult, crit, action, is_np):
+    """One enemy attack on front slot ``j``: the §2.1 formula with the enemy's ATK mod
+    (atk_up - atk_down on it) against the servant's DEF mod (def_up - def_down), defensive NP
+    per hit (§3.3, §5.3). Invincible and evade take the whole attack (pierce ignores both); a
+    count-limited invincible, evade or DEF up loses one use per attack that meets it (Chaldea
+    ``damage.dart``: a buff is marked used by the damage function and spent once after it).
+    Returns HIT_LIVES, HIT_DIED or HIT_GUTS."""
     m = front_member(s, j)
-    if m < 0 or has_buff(s, m, C.EVADE):
-        return
+    if m < 0:
+        return HIT_LIVES
+    pierce = enemy_has_buff(s, e, C.PIERCE)
+    if not pierce and (has_buff(s, m, C.INVINCIBLE) or has_buff(s, m, C.EVADE)):
+        use_buff(s, m, C.INVINCIBLE if has_buff(s, m, C.INVINCIBLE) else C.EVADE)
+        return HIT_LIVES
     w = s.wave
     ecls = s.w_cls[w, e]
+    # The same caps as player attacks (formulas.atk_mod ..., Atlas fgo-docs buff bounds).
+    atk_mod = atk_mod_jit(enemy_buff_total(s, e, C.ATK_UP), enemy_buff_total(s, e, C.ATK_DOWN))
+    def_mod = def_mod_jit(buff_total(s, m, C.DEF_UP), buff_total(s, m, C.DEF_DOWN))
     total = damage_jit(s.w_atk[w, e], card_term_jit(0.0, ENEMY_CARD_DAMAGE[card], 0.0), CLASS_ATTACK[ecls],
                        CLASS_AFFINITY[ecls, s.m_cls[m]], ATTRIBUTE_AFFINITY[s.w_attr[w, e], s.m_attr[m]],
-                       rng.damage_roll(s.seed, s.turn, rng.ENEMY_DAMAGE, action * 8 + j),
-                       0.0, buff_total(s, m, C.DEF_UP), crit, np_mult, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                       damage_rand(s, rng.ENEMY_DAMAGE, action * 8 + j),
+                       atk_mod, def_mod, crit, np_mult, 1.0, 0.0, crit_dmg_mod_jit(enemy_buff_total(s, e, C.CRIT_DMG_UP)),
+                       np_dmg_mod_jit(enemy_buff_total(s, e, C.NP_DMG_UP)), 1.0 if is_np else 0.0, 0.0)
+    use_buff(s, m, C.DEF_UP)
     n = max(int(s.w_hits[w, e]), 1)
     remaining = total
-    np_up = buff_total(s, m, C.NP_GAIN_UP)
+    np_up = np_gain_mod_jit(buff_total(s, m, C.NP_GAIN_UP))
     for h in range(n):
         dmg = remaining if h == n - 1 else np.floor(total / n)
         remaining -= dmg
@@ -716,10 +804,8 @@ def enemy_hits_servant(s, e, j, card, np_mult, crit, action):
         if s.hp[m] <= 0:
             break
     if s.hp[m] <= 0:
-        if has_buff(s, m, C.GUTS):
-            s.hp[m] = min(remove_buff(s, m, C.GUTS), s.m_max_hp[m])
-        else:
-            kill_member(s, m, j)
+        return servant_at_zero(s, m, j)
+    return HIT_LIVES
 
 
 @njit(cache=True)
@@ -735,35 +821,194 @@ def kill_member(s, m, j):
 
 
 @njit(cache=True)
-def enemy_phase(s):
-    """At most 3 enemy actions in slot order, each enemy up to its max; full gauges fire NPs (§5.2)."""
+def action_order(s, order):
+    """Which enemy slot takes each of the turn's (at most 3) actions, in ``order``; returns how
+    many. Only enemies that can act take part, each up to its max actions (§5.2).
+
+    "round_robin" (default): each enemy in slot order takes one action while actions remain,
+    then the round repeats; "slot_order": slot 1 takes all its actions first, then slot 2 ...
+    The game's allocation is not published (reference §10); docs/env.md gives the evidence for
+    the default."""
     w = s.wave
-    actions = 0
-    fired = np.zeros(C.N_ENEMIES, np.bool_)
-    for e in range(C.N_ENEMIES):
-        if not s.e_alive[e]:
+    n = 0
+    if s.enemy_actions == C.ACTIONS_SLOT_ORDER:
+        for e in range(C.N_ENEMIES):
+            if enemy_can_act(s, e):
+                for _ in range(int(s.w_max_act[w, e])):
+                    if n < C.ENEMY_ACTIONS_PER_TURN:
+                        order[n] = e
+                        n += 1
+        return n
+    for r in range(C.ENEMY_ACTIONS_PER_TURN):
+        for e in range(C.N_ENEMIES):
+            if n < C.ENEMY_ACTIONS_PER_TURN and enemy_can_act(s, e) and s.w_max_act[w, e] > r:
+                order[n] = e
+                n += 1
+    return n
+
+
+@njit(cache=True)
+def enemy_effect(s, e, kind, target, value, turns, chance, count):
+    """One effect of enemy ``e``'s skill or break, targets relative to the enemy: self / ally
+    (itself), party (every enemy), enemy (one servant: the attack target rule), enemies (the
+    front line). Debuffs land by `effect_lands` against the servant's debuff resistance and
+    last ``turns`` player turns: applied on the enemy turn they get one more tick, as the
+    game's half-turns do (Chaldea ``BuffData.logicTurn``: turns x 2, one tick at the end of
+    each side's turn)."""
+    if target == C.T_ENEMY or target == C.T_ENEMIES:
+        victim = -1
+        if target == C.T_ENEMY:  # a fresh index per draw: the turn's roll counter
+            s.rolls += 1
+            victim = pick_victim(s, int(s.rolls), rng.ENEMY_SKILL_TARGET)
+        for j in range(C.N_FRONT):
+            m = front_member(s, j)
+            if m < 0 or (target == C.T_ENEMY and j != victim):
+                continue
+            if effect_lands(s, chance, buff_total(s, m, C.DEBUFF_RESIST)):
+                add_buff(s, m, kind, value, turns + 1, count)
+        return
+    for f in range(C.N_ENEMIES):
+        if not s.e_alive[f] or (target != C.T_PARTY and f != e):
             continue
-        for _ in range(min(int(s.w_max_act[w, e]), C.ENEMY_ACTIONS_PER_TURN - actions)):
-            victim = pick_victim(s, actions)
-            if victim < 0:
-                break
-            if s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]:
-                s.e_charge[e] = 0
-                fired[e] = True
-                card = int(s.w_np_card[w, e])
-                for j in range(C.N_FRONT):
-                    if (s.w_np_aoe[w, e] and front_member(s, j) >= 0) or j == victim:
-                        enemy_hits_servant(s, e, j, card, s.w_np_mult[w, e], 0.0, actions)
-            else:
-                card = rng.randint(s.seed, s.turn, rng.ENEMY_CARD, actions, 3)
-                crit = 1.0 if rng.uniform(s.seed, s.turn, rng.ENEMY_CRIT, actions) < s.w_crit_rate[w, e] else 0.0
-                enemy_hits_servant(s, e, victim, card, 1.0, crit, actions)
-            actions += 1
-        if actions >= C.ENEMY_ACTIONS_PER_TURN:
+        if not effect_lands(s, chance, 0.0):
+            continue
+        if kind == C.HEAL:
+            s.e_hp[f] = min(s.e_hp[f] + value, s.e_bar_hp[f])
+        elif kind == C.CHARGE_UP:
+            s.e_charge[f] = min(int(s.e_charge[f]) + int(value), int(s.w_charge_max[s.wave, f]))
+        elif not C.IS_INSTANT[kind]:
+            add_enemy_buff(s, f, kind, value, turns, count)
+
+
+@njit(cache=True)
+def enemy_skills(s):
+    """Scripted enemy skills: skill k of enemy ``e`` is used on wave turn ``w_sk_turn`` (and every
+    ``w_sk_every`` turns after), before the enemies attack; using one costs no action."""
+    w, t = s.wave, int(s.wave_turn)
+    for e in range(C.N_ENEMIES):
+        for k in range(C.N_ENEMY_SKILLS):
+            first, every = int(s.w_sk_turn[w, e, k]), int(s.w_sk_every[w, e, k])
+            if first <= 0 or t < first or not enemy_can_act(s, e):
+                continue
+            if t != first and (every <= 0 or (t - first) % every != 0):
+                continue
+            for x in range(C.MAX_EFFECTS):
+                if s.w_sk_kind[w, e, k, x] >= 0:
+                    enemy_effect(s, e, s.w_sk_kind[w, e, k, x], s.w_sk_target[w, e, k, x],
+                                 s.w_sk_value[w, e, k, x], s.w_sk_turns[w, e, k, x],
+                                 s.w_sk_chance[w, e, k, x], s.w_sk_count[w, e, k, x])
+
+
+@njit(cache=True)
+def shift_bars(s):
+    """Break bars: an enemy whose bar is broken (HP <= 0 with bars left) starts its next bar at
+    the start of the enemy turn, with the bar's full HP, then the break's scripted effects;
+    damage past 0 on the broken bar is lost (Chaldea battle.dart ``startEnemyTurn``:
+    ``if (svt.hp <= 0) svt.shift``; svt_entity.dart ``shift``: ``hp = maxHp`` of the next
+    shift; ``isAlive`` while ``hasNextShift``, so the chain went on hitting it)."""
+    w = s.wave
+    for e in range(C.N_ENEMIES):
+        if s.e_alive[e] and s.e_hp[e] <= 0 and s.e_breaks_left[e] > 0:
+            b = int(s.w_breaks[w, e]) - int(s.e_breaks_left[e])
+            s.e_breaks_left[e] -= 1
+            s.e_bar_hp[e] = s.w_bar_hp[w, e, b]
+            s.e_hp[e] = s.e_bar_hp[e]
+            s.last_breaks += 1
+            for x in range(C.MAX_EFFECTS):
+                if s.w_brk_kind[w, e, b, x] >= 0:
+                    enemy_effect(s, e, s.w_brk_kind[w, e, b, x], s.w_brk_target[w, e, b, x],
+                                 s.w_brk_value[w, e, b, x], s.w_brk_turns[w, e, b, x],
+                                 s.w_brk_chance[w, e, b, x], s.w_brk_count[w, e, b, x])
+
+
+@njit(cache=True)
+def enemy_attacks(s, fired):
+    """The turn's enemy actions (`action_order`); a full gauge fires the NP (§5.2).
+
+    After the taunting servant falls (dies, or reaches 0 HP and is revived by guts), the
+    enemies stop attacking for the turn, except that when it fell to the turn's first action
+    with guts, the second action is skipped and the third is taken (Atlas fgo-docs README,
+    "Enemy behavior after killing taunt servant", 2.0 update; NP attacks alike)."""
+    w = s.wave
+    order = np.zeros(C.ENEMY_ACTIONS_PER_TURN, np.int64)
+    n = action_order(s, order)
+    skip_next = False
+    for a in range(n):
+        if skip_next:
+            skip_next = False
+            continue
+        e = order[a]
+        victim = pick_victim(s, a)
+        if victim < 0:
             break
-    for e in range(C.N_ENEMIES):  # charge +1 for enemies that did not fire (§5.2)
+        vm = front_member(s, victim)
+        taunted = has_buff(s, vm, C.TAUNT)
+        fell = HIT_LIVES
+        if s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]:
+            s.e_charge[e] = 0
+            fired[e] = True
+            card = int(s.w_np_card[w, e])
+            for j in range(C.N_FRONT):
+                if (s.w_np_aoe[w, e] and front_member(s, j) >= 0) or j == victim:
+                    hit = enemy_hits_servant(s, e, j, card, s.w_np_mult[w, e], 0.0, a, True)
+                    if j == victim:
+                        fell = hit
+        else:
+            card = rng.randint(s.seed, s.turn, rng.ENEMY_CARD, a, 3)
+            chance = s.w_crit_rate[w, e] - enemy_buff_total(s, e, C.CRIT_DOWN)
+            crit = 1.0 if rng.uniform(s.seed, s.turn, rng.ENEMY_CRIT, a) < chance else 0.0
+            fell = enemy_hits_servant(s, e, victim, card, 1.0, crit, a, False)
+        if taunted and fell != HIT_LIVES:
+            if a == 0 and fell == HIT_GUTS:
+                skip_next = True
+            else:
+                break
+
+
+@njit(cache=True)
+def enemy_turn_end(s, fired):
+    """Enemy end of turn: charge +1 for enemies that did not fire (§5.2); burn and curse on
+    enemies (Chaldea svt_entity.dart ``endOfMyTurn``: ``turnendHpReduce`` at the end of the
+    holder's own turn); an enemy they bring to 0 HP dies (or breaks a bar)."""
+    w = s.wave
+    for e in range(C.N_ENEMIES):
         if s.e_alive[e] and not fired[e] and s.w_charge_max[w, e] > 0:
             s.e_charge[e] = min(int(s.e_charge[e]) + 1, int(s.w_charge_max[w, e]))
+        if s.e_alive[e]:
+            dot = enemy_buff_total(s, e, C.BURN) + enemy_buff_total(s, e, C.CURSE)
+            if dot > 0.0 and s.e_hp[e] > 0:
+                s.e_hp[e] -= dot
+                if s.e_hp[e] <= 0 and s.e_breaks_left[e] == 0:
+                    s.e_alive[e] = False
+                    s.last_kills += 1
+
+
+@njit(cache=True)
+def servant_turn_end(s):
+    """Burn and curse on servants: their total as damage at the end of the player's turn (Chaldea
+    svt_entity.dart ``endOfMyTurn`` ``turnendHpReduce``, run for the allies by battle.dart
+    ``endPlayerTurn`` before the enemy turn); it can kill, guts applies (``removeDeadActors``)."""
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m < 0:
+            continue
+        dot = buff_total(s, m, C.BURN) + buff_total(s, m, C.CURSE)
+        if dot > 0.0:
+            s.hp[m] -= dot
+            s.last_damage_taken += dot
+            if s.hp[m] <= 0:
+                servant_at_zero(s, m, j)
+
+
+@njit(cache=True)
+def enemy_phase(s):
+    """The enemy turn (§6.2 steps 6-7): broken bars shift, scripted skills, at most 3 actions,
+    then the enemy end of turn."""
+    fired = np.zeros(C.N_ENEMIES, np.bool_)
+    shift_bars(s)
+    enemy_skills(s)
+    enemy_attacks(s, fired)
+    enemy_turn_end(s, fired)
 
 
 # ----------------------------------------------------------------------------- turn flow (§6)
@@ -776,6 +1021,9 @@ def load_wave(s, w):
         s.e_alive[e] = s.w_present[w, e]
         s.e_hp[e] = s.w_hp[w, e] if s.w_present[w, e] else 0.0
         s.e_charge[e] = 0
+        s.e_breaks_left[e] = s.w_breaks[w, e] if s.w_present[w, e] else 0
+        s.e_bar_hp[e] = s.e_hp[e]
+        s.e_reduced[e] = 0.0
         clear_enemy_buffs(s, e)
     s.target = max(first_alive_enemy(s), 0)
 
@@ -826,6 +1074,9 @@ def start_turn(s):
         s.outcome, s.phase = C.LOSS, C.PHASE_DONE
         return
     if not any_enemy_alive(s):
+        if s.wave + 1 >= s.n_waves:  # the last enemy fell at the enemy's turn end (burn, curse)
+            s.outcome, s.phase = C.WIN, C.PHASE_DONE
+            return
         load_wave(s, s.wave + 1)
     if s.turn >= s.max_turns:
         s.outcome, s.phase = C.TIMEOUT, C.PHASE_DONE
@@ -849,6 +1100,7 @@ def clear_summary(s):
         s.last_damage_per_enemy[e] = 0.0
     s.last_np_gained, s.last_stars, s.last_kills, s.last_crits = 0, 0, 0, 0
     s.last_damage_taken, s.last_deaths, s.last_wave_cleared, s.last_overcharge = 0.0, 0, False, 0
+    s.last_breaks = 0
 
 
 @njit(cache=True)
@@ -859,59 +1111,17 @@ def resolve_turn(s, triple):
     player_turn_end(s)
     s.total_damage += s.last_damage
     s.turns_played += 1
-    if not any_enemy_alive(s):
+    cleared = not any_enemy_alive(s)
+    if cleared:
         s.last_wave_cleared = True
         if s.wave + 1 >= s.n_waves:
             s.outcome, s.phase = C.WIN, C.PHASE_DONE
             return
-    else:
-        enemy_phase(s)
-        if enemies_turn_end(s) and s.wave + 1 >= s.n_waves and party_can_fight(s):
-            s.outcome, s.phase = C.WIN, C.PHASE_DONE  # burn or curse felled the last enemy
-            return
+    servant_turn_end(s)  # the player's end of turn resolves even when the wave fell (§6.1)
+    if not cleared:
+        enemy_phase(s)  # a burn or curse that fells the last enemy wins at `start_turn`
     end_turn(s)
     start_turn(s)
-
-
-@njit(cache=True)
-def enemy_can_act(s, e):
-    """Whether enemy ``e`` may act this enemy turn: not stunned or charmed by the party (for the
-    enemy turn's action loop)."""
-    for i in range(C.N_ENEMY_BUFF_SLOTS):
-        if s.e_buff_turns[e, i] > 0 and (s.e_buff_kind[e, i] == C.STUN or s.e_buff_kind[e, i] == C.CHARM):
-            return False
-    return True
-
-
-@njit(cache=True)
-def party_can_fight(s):
-    for j in range(C.N_FRONT):
-        if front_member(s, j) >= 0:
-            return True
-    return False
-
-
-@njit(cache=True)
-def enemies_turn_end(s):
-    """Burn and curse on the enemies at the end of their turn (Chaldea svt_entity.dart endOfMyTurn:
-    turnendHpReduce, for each actor at the end of its own side's turn); an enemy at 0 HP falls.
-    Returns True when no enemy is left."""
-    for e in range(C.N_ENEMIES):
-        if not s.e_alive[e]:
-            continue
-        dot = 0.0
-        for i in range(C.N_ENEMY_BUFF_SLOTS):
-            if s.e_buff_turns[e, i] > 0 and (s.e_buff_kind[e, i] == C.BURN or s.e_buff_kind[e, i] == C.CURSE):
-                dot += s.e_buff_value[e, i]
-        if dot > 0.0:
-            s.e_hp[e] -= dot
-            if s.e_hp[e] <= 0:
-                s.e_alive[e] = False
-                s.last_kills += 1
-    if any_enemy_alive(s):
-        return False
-    s.last_wave_cleared = True
-    return True
 
 
 @njit(cache=True)
@@ -1007,6 +1217,9 @@ CARDS_SCREEN = 17
 NP_NO_SERVANT = 18  # index: front slot
 NP_NOT_READY = 19  # index: front slot, value: NP gauge in points (100 per percent)
 N_REFUSALS = 20
+# issue 11, enemies (workstream C): codes from 40 up, so the workstreams' codes do not collide
+SERVANT_STUNNED = 40  # index: front slot (a skill of a stunned or charmed servant)
+NP_STUNNED = 41  # index: front slot (the NP card of a stunned or charmed servant)
 
 
 @njit(cache=True)
@@ -1045,6 +1258,8 @@ def refusal(s, a):
             return NO_SKILL, slot, 0
         if s.cd[m, k] > 0:
             return SKILL_COOLDOWN, slot, int(s.cd[m, k])
+        if not can_act(s, m):
+            return SERVANT_STUNNED, slot, 0
         return _ally_refusal(s, s.m_sk_ally[m, k] != 0, ally)
     if kind == KIND_MASTER:
         k, ally = decode_master(a)
@@ -1078,6 +1293,8 @@ def refusal(s, a):
                 return NP_NO_SERVANT, j, 0
             if s.np[m] < C.NP_FULL:
                 return NP_NOT_READY, j, int(s.np[m])
+            if not can_act(s, m):
+                return NP_STUNNED, j, 0
     return LEGAL, 0, 0
 
 
@@ -1105,7 +1322,7 @@ def write_mask(s, out):
     ready[:C.HAND] = True
     for j in range(C.N_FRONT):
         m = front_member(s, j)
-        ready[np_card_slot(j)] = m >= 0 and s.np[m] >= C.NP_FULL
+        ready[np_card_slot(j)] = m >= 0 and s.np[m] >= C.NP_FULL and can_act(s, m)
     for k in range(N_TRIPLES):
         a, b, c = triple_slots(k)
         out[triple_action(k)] = ready[a] and ready[b] and ready[c]

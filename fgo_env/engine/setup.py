@@ -103,11 +103,35 @@ def write_servant(rec, m: int, sv, ce=None) -> None:
     _write_start_effects(rec, m, tuple(sv.passives) + (tuple(ce.effects) if ce else ()))
 
 
+def _write_enemy_effects(rec, prefix: str, idx: tuple, effects) -> None:
+    """The effect tables ``w_<prefix>_*`` of one enemy skill or break at ``idx``."""
+    for x, eff in enumerate(effects):
+        rec[f"w_{prefix}_kind"][idx + (x,)] = EFFECT_KINDS.index(eff.kind)
+        rec[f"w_{prefix}_target"][idx + (x,)] = EFFECT_TARGETS.index(eff.target)
+        rec[f"w_{prefix}_value"][idx + (x,)] = eff.value
+        rec[f"w_{prefix}_turns"][idx + (x,)] = eff.turns
+        rec[f"w_{prefix}_chance"][idx + (x,)] = eff.chance
+        rec[f"w_{prefix}_count"][idx + (x,)] = eff.count
+
+
+def write_enemy_script(rec, w: int, e: int, en) -> None:
+    """Traits, scripted skills and break bars of the enemy in wave ``w``, slot ``e``."""
+    rec["w_traits"][w, e] = trait_mask(en.traits)
+    for k, skill in enumerate(en.skills):
+        rec["w_sk_turn"][w, e, k], rec["w_sk_every"][w, e, k] = skill.turn, skill.every
+        _write_enemy_effects(rec, "sk", (w, e, k), skill.effects)
+    rec["w_breaks"][w, e] = len(en.breaks)
+    for b, brk in enumerate(en.breaks):
+        rec["w_bar_hp"][w, e, b] = brk.hp
+        _write_enemy_effects(rec, "brk", (w, e, b), brk.effects)
+
+
 def write_enemy(rec, w: int, e: int, en, hp: int | None) -> None:
     rec["w_present"][w, e] = True
     rec["w_cls"][w, e] = en.class_id
     rec["w_attr"][w, e] = en.attribute_id
     rec["w_hp"][w, e] = hp if hp is not None else en.hp
+    write_enemy_script(rec, w, e, en)
     rec["w_atk"][w, e] = en.atk
     rec["w_charge_max"][w, e] = en.charge_max
     rec["w_np_mult"][w, e] = en.np_multiplier
@@ -132,6 +156,8 @@ def compile_quest(catalogue, quest, quest_index: int = 0) -> np.ndarray:
     rec["m_np_se"] = 1.0
     rec["support_m"] = quest.support_member
     ce_index = {ce_id: i for i, ce_id in enumerate(catalogue.craft_essences)}
+    rec["w_sk_kind"], rec["w_brk_kind"] = -1, -1
+    rec["enemy_actions"] = C.ENEMY_ACTION_RULES.index(quest.enemy_actions)
     for m, sid in enumerate(quest.party):
         ce_id = quest.ce_of(m)
         write_servant(rec, m, catalogue.servants[sid], catalogue.craft_essences[ce_id] if ce_id else None)
@@ -144,7 +170,13 @@ def compile_quest(catalogue, quest, quest_index: int = 0) -> np.ndarray:
     total = 0.0
     for w, wave in enumerate(quest.waves):
         for e, qe in enumerate(wave):
-            write_enemy(rec, w, e, catalogue.enemies[qe.enemy], qe.hp)
-            total += rec["w_hp"][w, e]
+            write_enemy(rec, w, e, catalogue.resolve(qe), qe.hp)
+            total += rec["w_hp"][w, e] + rec["w_bar_hp"][w, e].sum()
     rec["total_enemy_hp"] = total
     return rec
+
+
+def set_options(rec, damage_roll: str = "random", overkill_bug: bool = False) -> None:
+    """Write the env options into compiled quest records (``rec``: one record or an array)."""
+    rec["damage_roll_mode"] = C.DAMAGE_ROLLS.index(damage_roll)
+    rec["overkill_bug"] = bool(overkill_bug)

@@ -16,6 +16,7 @@ M, F, E, W = C.N_MEMBERS, C.N_FRONT, C.N_ENEMIES, C.MAX_WAVES
 S, X, H, NB = C.N_SKILLS, C.MAX_EFFECTS, C.MAX_HITS, C.N_BUFF_SLOTS
 EB = C.N_ENEMY_BUFF_SLOTS
 NX, OC, P = C.MAX_NP_EFFECTS, C.N_OVERCHARGE, C.MAX_START_EFFECTS
+K, MB = C.N_ENEMY_SKILLS, C.MAX_BREAKS
 
 _STATIC = [
     # quest
@@ -62,6 +63,17 @@ _STATIC = [
     ("m_start_count", np.int8, (M, P)), ("m_start_trait", np.int8, (M, P)),
     ("support_m", np.int8),  # party position of the borrowed support servant, -1 for none
     # issue 11, enemies (skills, break bars, action sharing, damage roll)
+    ("enemy_actions", np.int8),  # constants.ENEMY_ACTION_RULES index (quest option)
+    ("damage_roll_mode", np.int8),  # constants.DAMAGE_ROLLS index (env option)
+    ("overkill_bug", np.uint8),  # env option: model the game's overkill bug (docs/env.md)
+    ("w_bar_hp", np.float64, (W, E, MB)),  # HP of each break bar after the first
+    ("w_brk_kind", np.int8, (W, E, MB, X)), ("w_brk_target", np.int8, (W, E, MB, X)),
+    ("w_brk_value", np.float64, (W, E, MB, X)), ("w_brk_turns", np.int8, (W, E, MB, X)),
+    ("w_brk_chance", np.float64, (W, E, MB, X)), ("w_brk_count", np.int8, (W, E, MB, X)),
+    ("w_sk_turn", np.int8, (W, E, K)), ("w_sk_every", np.int8, (W, E, K)),  # 0 turn = no skill
+    ("w_sk_kind", np.int8, (W, E, K, X)), ("w_sk_target", np.int8, (W, E, K, X)),
+    ("w_sk_value", np.float64, (W, E, K, X)), ("w_sk_turns", np.int8, (W, E, K, X)),
+    ("w_sk_chance", np.float64, (W, E, K, X)), ("w_sk_count", np.int8, (W, E, K, X)),
 ]
 
 _DYNAMIC = [
@@ -97,6 +109,9 @@ _DYNAMIC = [
     # issue 11, decisions (Back, command seals, order change)
     # issue 11, NP effects, craft essences, passives, support
     # issue 11, enemies (skills, break bars, action sharing, damage roll)
+    ("e_bar_hp", np.float64, (E,)),  # full HP of each enemy's current bar
+    ("e_reduced", np.float64, (E,)),  # the game's provisional damage counter (overkill bug)
+    ("last_breaks", np.int8),  # break bars broken in the last resolved turn
 ]
 
 STATE_DTYPE = np.dtype(_STATIC + _DYNAMIC, align=True)

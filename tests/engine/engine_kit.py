@@ -40,6 +40,7 @@ def neutralise(st: np.ndarray, enemy_hp: float = BIG_HP) -> np.void:
     s["w_td_rate"][:] = 1.0
     w = int(s["wave"])
     s["e_hp"][:] = np.where(s["e_alive"], s["w_hp"][w], 0.0)
+    s["e_bar_hp"][:] = s["e_hp"]  # the current break bar's full HP
     s["stars"] = 0
     s["hand_stars"][:] = 0
     # no NP effects, super-effective damage, traits, passives or CE buffs (issue 11 content)

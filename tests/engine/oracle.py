@@ -221,3 +221,43 @@ def stars_dropped(rate: float, u: float) -> int:
 def crit_chance(stars_on_card: int, quick_first: bool = False) -> float:
     """§4.2: 10 % per star, +20 % on a Quick-first or Mighty chain, capped at 100 %."""
     return min(stars_on_card * CRIT_PER_STAR + (FIRST_QUICK_CRIT if quick_first else 0.0), 1.0)
+
+
+# ----------------------------------------------------------------------------- issue 11, the enemy side
+
+def overkill_flags(reduced_start: float, hp_at_card_start: float, hit_damages) -> list[int]:
+    """Atlas fgo-docs README "How the Overkill bug happens", the table's rule: the provisional damage
+    counter ``reducedhp`` grows by each hit; a hit is overkill when ``end reducedhp >= hp``, ``hp``
+    being the target's HP when the card starts. Without the bug ``reduced_start`` is 0; with it, the
+    damage of the chain's earlier face cards on that target."""
+    flags, reduced = [], reduced_start
+    for dmg in hit_damages:
+        reduced += dmg
+        flags.append(int(reduced >= hp_at_card_start))
+    return flags
+
+
+def enemy_action_order(max_actions, can_act, rule: str) -> list[int]:
+    """The enemy slots taking the turn's (at most 3) actions, docs/env.md "How the 3 enemy actions are
+    shared" (the game's rule is not published, reference §10): "round_robin" gives one action to each
+    enemy in slot order per round, each up to its max; "slot_order" lets slot 1 take all of its
+    actions first."""
+    order: list[int] = []
+    if rule == "slot_order":
+        for e, (n, ok) in enumerate(zip(max_actions, can_act)):
+            order += [e] * (n if ok else 0)
+        return order[:3]
+    for r in range(3):
+        for e, (n, ok) in enumerate(zip(max_actions, can_act)):
+            if ok and n > r and len(order) < 3:
+                order.append(e)
+    return order
+
+
+def actions_after_taunt_falls(fell_on: int, guts: bool, n: int = 3) -> list[int]:
+    """Atlas fgo-docs README "Enemy behavior after killing taunt servant" (2.0 update): the actions
+    (0-based) that happen when the taunting servant falls to action ``fell_on``: none after it,
+    except that a fall to the first action with guts skips only the second."""
+    if fell_on == 0 and guts:
+        return [0] + list(range(2, n))
+    return list(range(fell_on + 1))

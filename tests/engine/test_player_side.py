@@ -5,6 +5,7 @@ its sources) or from the reference's test vector (§2.7) with one cited term cha
 
 from __future__ import annotations
 
+import numpy as np
 import oracle as O
 import pytest
 from engine_kit import A, B, card_damage, card_np, card_stars, play, sandbox, set_hand
@@ -327,7 +328,7 @@ def test_burn_and_curse_hit_enemies_at_the_end_of_their_turn(battle):
     rules.add_enemy_buff(s, 0, C.BURN, 500.0, 3)
     rules.add_enemy_buff(s, 0, C.CURSE, 1000.0, 3)
     rules.add_enemy_buff(s, 1, C.BURN, 1000.0, 3)
-    assert not rules.enemies_turn_end(s)
+    rules.enemy_turn_end(s, np.zeros(3, np.bool_))
     assert list(s["e_hp"][:3]) == [3500.0, -200.0, 9000.0]
     assert list(s["e_alive"][:3]) == [1, 0, 1]
 

@@ -12,6 +12,8 @@ import fgo_env
 from engine_kit import front_cards, legal_vector
 from fgo_env.content import generate_quest, load_catalogue
 from fgo_env.engine import constants as C
+from fgo_env.engine import rules
+from fgo_env.engine.actions import skill_action
 from fgo_env.engine.actions import ATTACK, MAX_DECISIONS_PER_TURN, N_ACTIONS
 from fgo_env.engine.explain import invalid_reason
 from fgo_env.env import FGOEnv
@@ -37,9 +39,15 @@ def check_invariants(s) -> None:
     assert (s["hp"][s["alive"].astype(bool)] > 0).all()
     w = int(s["wave"])
     assert 0 <= w < int(s["n_waves"])
-    assert (s["e_hp"] <= s["w_hp"][w]).all()
+    assert (s["e_hp"] <= s["e_bar_hp"]).all()  # the current break bar (the first: w_hp)
     alive_e = s["e_alive"].astype(bool)
-    assert (s["e_hp"][alive_e] > 0).all() and (s["e_hp"][~alive_e] <= 0).all()
+    # an enemy at 0 HP stays alive only with break bars left (it shifts at the enemy turn's start)
+    assert (s["e_hp"][alive_e & (s["e_breaks_left"] == 0)] > 0).all() and (s["e_hp"][~alive_e] <= 0).all()
+    assert (s["e_breaks_left"] >= 0).all() and (s["e_breaks_left"] <= s["w_breaks"][w]).all()
+    for j in range(C.N_FRONT):  # a stunned or charmed servant can use no skill
+        m = int(s["front"][j])
+        if m >= 0 and s["alive"][m] and not rules.can_act(s, m):
+            assert not any(rules.is_legal(s, skill_action(j, k, a)) for k in range(3) for a in range(3))
     assert not (alive_e & ~s["w_present"][w].astype(bool)).any()
     assert (s["np"] >= 0).all() and (s["np"] <= s["m_np_cap"]).all()
     assert 0 <= s["stars"] <= 99
