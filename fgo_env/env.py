@@ -13,7 +13,7 @@ from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from . import seeding
-from .content import Quest, generate_quest, load_catalogue
+from .content import Quest, UnknownIdError, generate_quest, load_catalogue
 from .content.generator import sample_quest
 from .engine import constants as C
 from .engine import rules
@@ -21,7 +21,7 @@ from .engine.actions import N_ACTIONS, describe
 from .engine.batch import OBS_FEATURES, OBS_STATE, observe_games, refusals, reset_games, step_games
 from .engine.explain import action_int, outcome_name, refusal_text, turn_summary
 from .engine.observe import OBS_SIZE
-from .engine.setup import compile_quest
+from .engine.setup import compile_quest, set_options
 from .engine.state import new_state
 from .features import FEATURES_SIZE, Features
 from .rewards import reward_params
@@ -53,6 +53,15 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_enemy_options(damage_roll, overkill_bug) -> tuple[str, bool]:
+    """The env options of workstream C, validated (a one-line ValueError/TypeError otherwise)."""
+    if not isinstance(damage_roll, str) or damage_roll not in C.DAMAGE_ROLLS:
+        raise ValueError(f"damage_roll must be one of {C.DAMAGE_ROLLS}, got {damage_roll!r}")
+    if not isinstance(overkill_bug, (bool, np.bool_)):
+        raise TypeError(f"overkill_bug must be True or False, got {overkill_bug!r}")
+    return damage_roll, bool(overkill_bug)
 
 
 def check_positive_int(name: str, value) -> int:
@@ -89,13 +98,37 @@ def resolve_quest(catalogue, quest, name: str = "quest") -> Quest:
                     f"or a list of them, got {quest!r} ({type(quest).__name__})")
 
 
-def resolve_quests(catalogue, quest, name: str = "quest") -> list[Quest]:
-    """One quest or a non-empty list (tuple) of them, as a list of `Quest`."""
+def resolve_quests(catalogue, quest, name: str = "quest", support: str | None = None,
+                   merge: bool = True) -> list[Quest]:
+    """One quest or a non-empty list (tuple) of them, as a list of `Quest`, each with the
+    support ``support`` merged into its party (`with_support`; ``merge=False``: as given)."""
     if isinstance(quest, (list, tuple)):
         if not quest:
             raise ValueError(f"{name} is an empty list: give at least one quest id")
-        return [resolve_quest(catalogue, q, f"{name}[{i}]") for i, q in enumerate(quest)]
-    return [resolve_quest(catalogue, quest, name)]
+        quests = [resolve_quest(catalogue, q, f"{name}[{i}]") for i, q in enumerate(quest)]
+    else:
+        quests = [resolve_quest(catalogue, quest, name)]
+    return [with_support(catalogue, q, support) for q in quests] if merge else quests
+
+
+def check_support(catalogue, support, name: str = "support") -> str | None:
+    """``support``: None (each quest's default), "none" (no support) or a friend id of
+    ``catalogue.friends``; a one-line KeyError listing the valid ids otherwise."""
+    if support is None or support == "none":
+        return support
+    if not isinstance(support, str) or support not in catalogue.friends:
+        valid = ", ".join(catalogue.friends)
+        raise UnknownIdError(f"{name}: unknown support {support!r}; valid ids: {valid} (or 'none', or None for "
+                       f"the quest's default)")
+    return support
+
+
+def with_support(catalogue, quest: Quest, support: str | None) -> Quest:
+    """``quest`` with the support ``support`` (see `check_support`) in its party: the quest the
+    engine compiles and the renderer draws (``quest.support`` names the friend, "" for none)."""
+    if quest.support_member >= 0 and support is not None:
+        raise ValueError(f"quest {quest.id!r} has its support merged already")
+    return catalogue.with_support(quest, check_support(catalogue, support))
 
 
 def check_options(options, allowed: tuple[str, ...]) -> dict:
@@ -196,6 +229,12 @@ class FGOEnv(gym.Env):
       ``render_size`` (W, H), default 1280x720) or "human" (a pygame window at ``render_fps``).
     - ``look``: None (plain), a seed or a ``fgo_env.screens.Look`` (domain randomisation).
     - ``pixel_shape``: (H, W) of ``obs_mode="pixels"`` observations, default (72, 128).
+    - ``support``: the borrowed support servant (friends.toml id), "none" for none, or None
+      (default) for each quest's default support; ``reset(options={"support": id})`` changes it
+      from that reset on. ``info["support"]`` names the support played ("" for none).
+    - ``damage_roll``: the damage random of every attack, "random" (default: drawn from
+      [0.9, 1.1)), "min" (0.9: the community's guaranteed-clear test) or "max" (1.099).
+    - ``overkill_bug``: model the game's overkill bug (default False; docs/env.md).
 
     ## Vectorized environment
 
@@ -208,14 +247,17 @@ class FGOEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 4}
-    reset_options = ("game_seed", "quest")
+    reset_options = ("game_seed", "quest", "support")
 
     def __init__(self, quest: str | Quest | Sequence[str | Quest] | None = DEFAULT_QUEST, obs_mode: str = "state",
                  reward: str | Mapping[str, float] | Callable[[dict], float] | None = "default",
                  invalid_action: str = "penalize", invalid_limit: int = 32,
                  render_mode: str | None = None, catalogue=None, render_size: tuple[int, int] = (1280, 720),
-                 look=None, pixel_shape: tuple[int, int] = (72, 128)):
+                 look=None, pixel_shape: tuple[int, int] = (72, 128), support: str | None = None,
+                 damage_roll: str = "random", overkill_bug: bool = False):
         self.catalogue = catalogue or load_catalogue()
+        self.support = check_support(self.catalogue, support)
+        self.damage_roll, self.overkill_bug = check_enemy_options(damage_roll, overkill_bug)
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
         self.render_size, self.look, self.pixel_shape = tuple(render_size), look, tuple(pixel_shape)
         self._renderer = None
@@ -243,8 +285,12 @@ class FGOEnv(gym.Env):
     # -- quest handling ------------------------------------------------------------------
     def set_quest(self, quest) -> None:
         """Play ``quest`` (an id, a ``Quest`` or a list of them) from the next reset on."""
-        self.quests = resolve_quests(self.catalogue, quest)
+        self._base_quests = resolve_quests(self.catalogue, quest, merge=False)
+        self.quests = [with_support(self.catalogue, q, self.support if q.support_member < 0 else None)
+                       for q in self._base_quests]
         self._templates = [compile_quest(self.catalogue, q, i).reshape(1) for i, q in enumerate(self.quests)]
+        for template in self._templates:
+            set_options(template, self.damage_roll, self.overkill_bug)
         self._use_quest(0)
 
     def _use_quest(self, index: int) -> None:
@@ -274,6 +320,13 @@ class FGOEnv(gym.Env):
                              f"with that quest, or pass an index into env.quests")
         self._use_quest(ids.index(wanted.id))
 
+    def _support_option(self, support) -> None:
+        """Play with support ``options["support"]`` from this reset on (None: each quest's default)."""
+        self.support = check_support(self.catalogue, support, "options['support']")
+        index = self.quest_index
+        self.set_quest(self._base_quests)
+        self._use_quest(index)
+
     # -- Gymnasium API ---------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start an episode: game ``fgo_env.seeding.start_seed(seed)`` with a seed, else the game
@@ -298,6 +351,8 @@ class FGOEnv(gym.Env):
         new = self._next_quest()
         if new is not None:
             self.set_quest(new)
+        if "support" in options:
+            self._support_option(options["support"])
         if "quest" in options:
             self._quest_option(options["quest"])
         reset_games(self._state, self._state.view(np.uint8).reshape(1, -1),
@@ -430,6 +485,7 @@ class FGOEnv(gym.Env):
             "invalid_action": -1 if invalid is None else action,
             "game_seed": self.game_seed,
             "quest": self.quest_index,
+            "support": self.quest.support if self.quest is not None else "",
         }
 
     def describe_action(self, action: int) -> str:

@@ -20,9 +20,10 @@ from .engine.actions import N_ACTIONS
 from .engine.batch import (OBS_FEATURES, OBS_STATE, observe_games, observe_games_parallel, refusals, reset_games,
                            reset_games_parallel, step_games, step_games_parallel)
 from .engine.explain import refusal_text
-from .engine.setup import compile_quest
+from .engine.setup import compile_quest, set_options
 from .engine.state import new_state
-from .env import DEFAULT_QUEST, check_choice, check_options, check_positive_int, observation_space, resolve_quests
+from .env import (DEFAULT_QUEST, check_choice, check_enemy_options, check_options, check_positive_int,
+                  check_support, observation_space, resolve_quests, with_support)
 from .rewards import reward_params
 
 # Batches at least this wide use the multi-core kernels by default. Below it, thread start-up
@@ -83,16 +84,20 @@ class FGOVectorEnv(VectorEnv):
     single env), so masked samplers need no special case.
     ``reset(options={"reset_mask": m})`` resets the games flagged in ``m`` at once instead.
     ``parallel`` chooses the multi-core kernels (default: from ``PARALLEL_FROM`` games on).
+    ``damage_roll`` ("random", "min", "max") and ``overkill_bug`` are the single env's options.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
-    reset_options = ("reset_mask",)
+    reset_options = ("reset_mask", "support")
 
     def __init__(self, num_envs: int = 1, quest: str | Quest | Sequence[str | Quest] | None = DEFAULT_QUEST,
                  obs_mode: str = "state",
                  reward: str | Mapping[str, float] | None = "default", invalid_limit: int = 32,
-                 catalogue=None, render_mode: str | None = None, parallel: bool | None = None):
+                 catalogue=None, render_mode: str | None = None, parallel: bool | None = None,
+                 support: str | None = None, damage_roll: str = "random", overkill_bug: bool = False):
         self.catalogue = catalogue or load_catalogue()
+        self.support = check_support(self.catalogue, support)
+        self.damage_roll, self.overkill_bug = check_enemy_options(damage_roll, overkill_bug)
         self.num_envs = check_positive_int("num_envs", num_envs)
         self.obs_mode = check_choice("obs_mode", obs_mode, ("state", "features"))
         self.render_mode = render_mode
@@ -132,12 +137,16 @@ class FGOVectorEnv(VectorEnv):
         self._set_templates(self._initial_quests(quest))
 
     def _initial_quests(self, quest):
-        return resolve_quests(self.catalogue, quest)
+        return resolve_quests(self.catalogue, quest, merge=False)
 
     def _set_templates(self, quests) -> None:
-        self.quests = list(quests)
+        self._base_quests = list(quests)
+        self.quests = [with_support(self.catalogue, q, self.support if q.support_member < 0 else None)
+                       for q in self._base_quests]
+        self._supports = np.array([q.support for q in self.quests], dtype=object)
         self._templates = np.concatenate([compile_quest(self.catalogue, q, i).reshape(1)
                                           for i, q in enumerate(self.quests)])
+        set_options(self._templates, self.damage_roll, self.overkill_bug)
         self._template_bytes = self._templates.view(np.uint8).reshape(len(self.quests), -1)
 
     def _reset_where(self, which: np.ndarray, seeds: np.ndarray) -> None:
@@ -156,6 +165,9 @@ class FGOVectorEnv(VectorEnv):
         plays the game after its last one, ``next_seed``).
         """
         options = check_options(options, self.reset_options)
+        if "support" in options:  # from this reset on, for every game
+            self.support = check_support(self.catalogue, options["support"], "options['support']")
+            self._set_templates(self._base_quests)
         n = self.num_envs
         which = np.ones(n, np.bool_)
         if "reset_mask" in options:
@@ -259,7 +271,8 @@ class FGOVectorEnv(VectorEnv):
                 "invalid_reason": self._reasons(),
                 "invalid_action": np.where(self._invalid, self._actions, -1),
                 "game_seed": s["seed"].astype(np.int64),
-                "quest": s["quest_index"].astype(np.int64)}
+                "quest": s["quest_index"].astype(np.int64),
+                "support": self._supports[s["quest_index"]]}
 
 
 def game_info(infos: dict, i: int) -> dict:

@@ -27,6 +27,8 @@ SUBCOMMANDS = {
     "quests": ("quests", "list the quests"),
     "demo": ("demo", "the demo: train and compare agents briefly, write reports/demo"),
     "calibrate": ("calibrate", "win rates of the scripted agents on every quest (the quest ladder)"),
+    "min-roll": ("min_roll", "which agents clear each quest at the minimum damage roll (0.9)"),
+    "overkill-bug": ("overkill_bug", "the measured effect of the overkill_bug env option on a quest"),
 }
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 

@@ -7,8 +7,8 @@ and test seed ranges. See ``docs/content.md`` for the file format.
 
 from .generator import TEST_SEEDS, TRAIN_SEEDS, generate_quest, sample_quest, seed_range
 from .loader import (
-    ContentError, load_catalogue, validate_enemy, validate_mystic_code, validate_quest,
-    validate_servant,
+    ContentError, load_catalogue, validate_craft_essence, validate_enemy, validate_friend, validate_mystic_code,
+    validate_quest, validate_servant,
 )
 from .schema import (
     ATTRIBUTES, BUFF_KINDS, CARD_TYPES, CLASSES, EFFECT_KINDS, EFFECT_TARGETS, FRONT_SIZE,
@@ -16,6 +16,8 @@ from .schema import (
     QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
     Servant, Skill, UnknownIdError,
 )
+from .schema import CraftEssence, Friend, NpEffect, Passive
+from .schema import ENEMY_ACTION_RULES, Break, EnemySkill  # issue 11, enemies
 
 
 def check_quest_ids(ids, catalogue: Catalogue | None = None) -> None:
@@ -33,4 +35,6 @@ __all__ = [
     "Quest", "QuestEnemy", "Servant", "Skill", "UnknownIdError", "check_quest_ids",
     "generate_quest", "load_catalogue", "sample_quest", "seed_range",
     "validate_enemy", "validate_mystic_code", "validate_quest", "validate_servant",
+    "CraftEssence", "Friend", "NpEffect", "Passive", "validate_craft_essence", "validate_friend",
+    "ENEMY_ACTION_RULES", "Break", "EnemySkill",
 ]

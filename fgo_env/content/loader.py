@@ -20,15 +20,19 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from .schema import (
-    ATTRIBUTES, CARD_TYPES, CLASSES, DEBUFF_KINDS, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS, MAX_EFFECTS,
-    MAX_HITS, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, N_SKILLS, NP_TARGETS, TRAITS,
-    QUEST_KINDS, Catalogue, Effect, Enemy, Hits, MysticCode, NoblePhantasm, Quest, QuestEnemy,
-    Servant, Skill,
+    ATTRIBUTES, CARD_TYPES, CE_KINDS, CLASSES, DEBUFF_KINDS, DECK_LETTERS, EFFECT_KINDS, EFFECT_TARGETS,
+    MAX_CE_EFFECTS, MAX_EFFECTS, MAX_HITS, MAX_NP_EFFECTS, MAX_PARTY, MAX_PASSIVES, MAX_WAVE_ENEMIES, MAX_WAVES,
+    N_OVERCHARGE, N_SKILLS, NP_TARGETS, NP_WHEN, PASSIVE_KINDS, QUEST_KINDS, TRAITS, Catalogue, CraftEssence,
+    Effect, Enemy, Friend, Hits, MysticCode, NoblePhantasm, NpEffect, Passive, Quest, QuestEnemy, Servant, Skill,
+)
+from .schema import (  # issue 11, enemies
+    ENEMY_ACTION_RULES, ENEMY_DEBUFF_KINDS, ENEMY_OWN_KINDS, MAX_BREAKS, MAX_ENEMY_SKILLS, Break, EnemySkill,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SERVANTS_FILE, ENEMIES_FILE = "servants.toml", "enemies.toml"
 MYSTIC_CODES_FILE, QUESTS_FILE = "mystic_codes.toml", "quests.toml"
+CRAFT_ESSENCES_FILE, FRIENDS_FILE = "craft_essences.toml", "friends.toml"  # optional in a content folder
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _MISSING: Any = object()
@@ -53,6 +57,11 @@ STAR_RATE = (-1.0, 1.0)
 CRIT_RATE = (0.0, 1.0)
 MAX_ACTIONS = (1, 3)
 MAX_TURNS = (1, 99)
+CE_ATK = (0, 3_000)
+CE_HP = (0, 3_000)
+SPECIAL_MULTIPLIER = (1.0, 5.0)  # super-effective NP damage (1.5 = +50 %)
+SKILL_TURN = (1, 99)  # wave turn of an enemy skill
+SKILL_EVERY = (0, 99)
 # Per effect kind: (low, high, whole number?). Fractions are capped at +500 % like the game.
 EFFECT_VALUES: dict[str, tuple[float, float, bool]] = {
     "np_charge": (1, 300, False), "gain_stars": (1, 50, True), "heal": (1, 50_000, False),
@@ -207,14 +216,70 @@ def _parse_skills(where: _Where, raw: dict) -> tuple[Skill, ...]:
     return tuple(_parse_skill(where, s, f"skills[{i}].") for i, s in enumerate(skills))
 
 
+def _floats(where: _Where, table: dict, key: str, path: str = "") -> tuple[float, ...]:
+    items = _list(where, table, key, path)
+    for i, item in enumerate(items):
+        if type(item) not in (int, float):
+            where.fail(f"{path}{key}[{i}]", f"must be a number, got {_describe(item)}")
+    return tuple(float(item) for item in items)
+
+
+def _parse_np_effect(where: _Where, raw: dict, path: str) -> NpEffect:
+    _check_keys(where, raw, path, ("kind", "target"), ("when", "value", "oc", "turns", "chance", "count", "trait"))
+    if ("value" in raw) == ("oc" in raw):
+        where.fail(path + "value", "give either value (the same at every overcharge) or oc = [5 values for "
+                                   "OC 100 %..500 %]")
+    oc = (_floats(where, raw, "oc", path) if "oc" in raw
+          else (_float(where, raw, "value", path),) * N_OVERCHARGE)
+    return NpEffect(kind=_str(where, raw, "kind", path), target=_str(where, raw, "target", path), oc=oc,
+                    when=_str(where, raw, "when", path, default="after"),
+                    turns=_int(where, raw, "turns", path, default=0),
+                    chance=_float(where, raw, "chance", path, default=1.0),
+                    count=_int(where, raw, "count", path, default=0),
+                    trait=_str(where, raw, "trait", path, default=""))
+
+
 def _parse_np(where: _Where, raw: dict) -> NoblePhantasm:
     path = "np."
-    _check_keys(where, raw, path, ("name", "card", "target", "multiplier", "hits", "level"))
+    _check_keys(where, raw, path, ("name", "card", "target", "level"),
+                ("multiplier", "multipliers", "hits", "effects", "special"))
+    level = _int(where, raw, "level", path)
+    target = _str(where, raw, "target", path)
+    multipliers = _floats(where, raw, "multipliers", path) if "multipliers" in raw else ()
+    if "multiplier" in raw or target == "none":
+        multiplier = _float(where, raw, "multiplier", path, default=0.0)
+    elif multipliers:
+        multiplier = multipliers[level - 1] if 1 <= level <= len(multipliers) else 0.0
+    else:
+        where.fail(path + "multipliers", "missing required key (multipliers = [NP1..NP5], or multiplier)")
+    effects = _tables(where, _get(where, raw, "effects", path, lambda v: isinstance(v, list), "an array",
+                                  default=[]), path + "effects")
+    special_trait, special = "", ()
+    if "special" in raw:
+        table = _table(where, raw, "special", path)
+        _check_keys(where, table, path + "special.", ("trait", "oc"))
+        special_trait = _str(where, table, "trait", path + "special.")
+        special = _floats(where, table, "oc", path + "special.")
     return NoblePhantasm(name=_str(where, raw, "name", path), card=_str(where, raw, "card", path),
-                         target=_str(where, raw, "target", path),
-                         multiplier=_float(where, raw, "multiplier", path),
-                         hits=_ints(where, raw, "hits", path),
-                         level=_int(where, raw, "level", path))
+                         target=target, multiplier=multiplier,
+                         hits=_ints(where, raw, "hits", path) if "hits" in raw or target != "none" else (100,),
+                         level=level, multipliers=multipliers,
+                         effects=tuple(_parse_np_effect(where, e, f"{path}effects[{i}].")
+                                       for i, e in enumerate(effects)),
+                         special_trait=special_trait, special=special)
+
+
+def _parse_passive(where: _Where, raw: dict, path: str, named: bool) -> Passive:
+    _check_keys(where, raw, path, ("kind", "value"), ("name", "count", "trait") if named else ("count", "trait"))
+    return Passive(kind=_str(where, raw, "kind", path), value=_float(where, raw, "value", path),
+                   name=_str(where, raw, "name", path, default=""),
+                   count=_int(where, raw, "count", path, default=0),
+                   trait=_str(where, raw, "trait", path, default=""))
+
+
+def _parse_passives(where: _Where, raw: dict, key: str, named: bool) -> tuple[Passive, ...]:
+    items = _tables(where, _get(where, raw, key, "", lambda v: isinstance(v, list), "an array", default=[]), key)
+    return tuple(_parse_passive(where, p, f"{key}[{i}].", named) for i, p in enumerate(items))
 
 
 def _parse_hits(where: _Where, raw: dict) -> Hits:
@@ -228,7 +293,7 @@ _SERVANT_KEYS = ("id", "name", "class", "attribute", "atk", "hp", "deck", "np_ra
 
 
 def _parse_servant(where: _Where, raw: dict) -> Servant:
-    _check_keys(where, raw, "", _SERVANT_KEYS)
+    _check_keys(where, raw, "", _SERVANT_KEYS, ("traits", "passives"))
     return Servant(
         id=_str(where, raw, "id"), name=_str(where, raw, "name"),
         cls=_str(where, raw, "class"), attribute=_str(where, raw, "attribute"),
@@ -238,21 +303,63 @@ def _parse_servant(where: _Where, raw: dict) -> Servant:
         hits=_parse_hits(where, _table(where, raw, "hits")),
         np=_parse_np(where, _table(where, raw, "np")),
         skills=_parse_skills(where, raw),  # type: ignore[arg-type]  # count checked later
+        traits=_strs(where, raw, "traits") if "traits" in raw else (),
+        passives=_parse_passives(where, raw, "passives", named=True),
     )
+
+
+def _parse_craft_essence(where: _Where, raw: dict) -> CraftEssence:
+    _check_keys(where, raw, "", ("id", "name", "atk", "hp", "effects"))
+    return CraftEssence(id=_str(where, raw, "id"), name=_str(where, raw, "name"), atk=_int(where, raw, "atk"),
+                        hp=_int(where, raw, "hp"), effects=_parse_passives(where, raw, "effects", named=False))
+
+
+def _parse_friend(where: _Where, raw: dict) -> Friend:
+    _check_keys(where, raw, "", ("id", "servant"), ("ce",))
+    return Friend(id=_str(where, raw, "id"), servant=_str(where, raw, "servant"),
+                  ce=_str(where, raw, "ce", default=""))
 
 
 _ENEMY_REQUIRED = ("id", "name", "class", "attribute", "hp", "atk", "charge_max", "td_rate",
                    "star_rate", "crit_rate", "max_actions", "hits")
 _ENEMY_NP_KEYS = ("np_multiplier", "np_card", "np_target")
+_ENEMY_EXTRA_KEYS = ("traits", "skills", "breaks")
+
+
+def _parse_effects(where: _Where, raw: dict, path: str, required: bool = True) -> tuple[Effect, ...]:
+    if not required and "effects" not in raw:
+        return ()
+    effects = _tables(where, _list(where, raw, "effects", path), path + "effects")
+    return tuple(_parse_effect(where, e, f"{path}effects[{i}].") for i, e in enumerate(effects))
+
+
+def _parse_enemy_skills(where: _Where, raw: dict, path: str = "") -> tuple[EnemySkill, ...]:
+    out = []
+    for i, item in enumerate(_tables(where, _list(where, raw, "skills", path), path + "skills")):
+        p = f"{path}skills[{i}]."
+        _check_keys(where, item, p, ("turn", "effects"), ("every", "name"))
+        out.append(EnemySkill(turn=_int(where, item, "turn", p), effects=_parse_effects(where, item, p),
+                              every=_int(where, item, "every", p, default=0),
+                              name=_str(where, item, "name", p, default="")))
+    return tuple(out)
+
+
+def _parse_breaks(where: _Where, raw: dict, path: str = "") -> tuple[Break, ...]:
+    out = []
+    for i, item in enumerate(_tables(where, _list(where, raw, "breaks", path), path + "breaks")):
+        p = f"{path}breaks[{i}]."
+        _check_keys(where, item, p, ("hp",), ("effects",))
+        out.append(Break(hp=_int(where, item, "hp", p), effects=_parse_effects(where, item, p, required=False)))
+    return tuple(out)
 
 
 def _parse_enemy(where: _Where, raw: dict) -> Enemy:
-    _check_keys(where, raw, "", _ENEMY_REQUIRED, _ENEMY_NP_KEYS)
+    _check_keys(where, raw, "", _ENEMY_REQUIRED, _ENEMY_NP_KEYS + _ENEMY_EXTRA_KEYS)
     charge_max = _int(where, raw, "charge_max")
     # The NP keys are needed only by enemies that can charge an NP.
     has_np = charge_max > 0
     if has_np:
-        _check_keys(where, raw, "", (*_ENEMY_REQUIRED, *_ENEMY_NP_KEYS))
+        _check_keys(where, raw, "", (*_ENEMY_REQUIRED, *_ENEMY_NP_KEYS), _ENEMY_EXTRA_KEYS)
     return Enemy(
         id=_str(where, raw, "id"), name=_str(where, raw, "name"),
         cls=_str(where, raw, "class"), attribute=_str(where, raw, "attribute"),
@@ -263,6 +370,9 @@ def _parse_enemy(where: _Where, raw: dict) -> Enemy:
         td_rate=_float(where, raw, "td_rate"), star_rate=_float(where, raw, "star_rate"),
         crit_rate=_float(where, raw, "crit_rate"), max_actions=_int(where, raw, "max_actions"),
         hits=_int(where, raw, "hits"),
+        traits=_strs(where, raw, "traits") if "traits" in raw else (),
+        skills=_parse_enemy_skills(where, raw) if "skills" in raw else (),
+        breaks=_parse_breaks(where, raw) if "breaks" in raw else (),
     )
 
 
@@ -276,15 +386,34 @@ def _parse_wave(where: _Where, raw: list, path: str) -> tuple[QuestEnemy, ...]:
     slots = []
     for i, slot in enumerate(_tables(where, raw, path)):
         slot_path = f"{path}[{i}]."
-        _check_keys(where, slot, slot_path, ("enemy",), ("hp",))
-        slots.append(QuestEnemy(enemy=_str(where, slot, "enemy", slot_path),
-                                hp=_int(where, slot, "hp", slot_path, default=None)))
+        _check_keys(where, slot, slot_path, ("enemy",), ("hp", "skills", "breaks"))
+        slots.append(QuestEnemy(
+            enemy=_str(where, slot, "enemy", slot_path), hp=_int(where, slot, "hp", slot_path, default=None),
+            skills=_parse_enemy_skills(where, slot, slot_path) if "skills" in slot else None,
+            breaks=_parse_breaks(where, slot, slot_path) if "breaks" in slot else None))
     return tuple(slots)
+
+
+def _parse_party(where: _Where, raw: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``party`` entries are servant ids or ``{servant = "id", ce = "ce_id"}`` tables."""
+    ids, ces = [], []
+    for i, entry in enumerate(_list(where, raw, "party")):
+        if isinstance(entry, str):
+            ids.append(entry)
+            ces.append("")
+        elif isinstance(entry, dict):
+            _check_keys(where, entry, f"party[{i}].", ("servant",), ("ce",))
+            ids.append(_str(where, entry, "servant", f"party[{i}]."))
+            ces.append(_str(where, entry, "ce", f"party[{i}].", default=""))
+        else:
+            where.fail(f"party[{i}]", f"must be a servant id or a table {{servant, ce}}, got {_describe(entry)}")
+    return tuple(ids), (tuple(ces) if any(ces) else ())
 
 
 def _parse_quest(where: _Where, raw: dict) -> Quest:
     _check_keys(where, raw, "", ("id", "name", "kind", "description", "max_turns", "party",
-                                 "mystic_code", "waves"))
+                                 "mystic_code", "waves"), ("support", "support_slot", "enemy_actions"))
+    party, ces = _parse_party(where, raw)
     waves = _list(where, raw, "waves")
     for i, wave in enumerate(waves):
         if not isinstance(wave, list):
@@ -292,8 +421,11 @@ def _parse_quest(where: _Where, raw: dict) -> Quest:
     return Quest(
         id=_str(where, raw, "id"), name=_str(where, raw, "name"), kind=_str(where, raw, "kind"),
         description=_str(where, raw, "description"), max_turns=_int(where, raw, "max_turns"),
-        party=_strs(where, raw, "party"), mystic_code=_str(where, raw, "mystic_code"),
+        party=party, mystic_code=_str(where, raw, "mystic_code"),
         waves=tuple(_parse_wave(where, wave, f"waves[{i}]") for i, wave in enumerate(waves)),
+        ces=ces, support=_str(where, raw, "support", default=""),
+        support_slot=_int(where, raw, "support_slot", default=5),
+        enemy_actions=_str(where, raw, "enemy_actions", default="round_robin"),
     )
 
 
@@ -385,13 +517,69 @@ def _check_skills(where: _Where, skills: Sequence[Skill]) -> None:
             _check_effect(where, f"{path}effects[{j}].", effect)
 
 
+def _check_np_effect(where: _Where, path: str, effect: NpEffect) -> None:
+    _one_of(where, path + "when", effect.when, NP_WHEN)
+    if effect.target == "ally":
+        where.fail(path + "target", "an NP effect cannot target 'ally' (no ally is chosen for an NP); "
+                                    "use self or party")
+    if len(effect.oc) != N_OVERCHARGE:
+        where.fail(path + "oc", f"needs {N_OVERCHARGE} values (OC 100 %..500 %), got {len(effect.oc)}")
+    for level in range(1, N_OVERCHARGE + 1):
+        try:
+            _check_effect(where, path, effect.at(level))
+        except ContentError as exc:
+            if not exc.field.endswith("value"):
+                raise
+            where.fail(path + "oc", f"value at OC {level}00 %: {exc.problem}")
+
+
 def _check_np(where: _Where, np: NoblePhantasm) -> None:
     _check_name(where, "np.name", np.name)
     _one_of(where, "np.card", np.card, CARD_TYPES)
     _one_of(where, "np.target", np.target, NP_TARGETS)
-    _in_range(where, "np.multiplier", np.multiplier, NP_MULTIPLIER)
-    _check_hits(where, "np.hits", np.hits)
     _in_range(where, "np.level", np.level, NP_LEVEL)
+    if np.multipliers:
+        if len(np.multipliers) != 5:
+            where.fail("np.multipliers", f"needs 5 values (NP levels 1-5), got {len(np.multipliers)}")
+        if np.multiplier != np.multipliers[np.level - 1]:
+            where.fail("np.multiplier", f"{np.multiplier} differs from multipliers[level - 1] = "
+                                        f"{np.multipliers[np.level - 1]}; give only one of them")
+    if np.target == "none":
+        if np.multiplier != 0 or any(np.multipliers):
+            where.fail("np.multiplier", "an NP with target 'none' deals no damage: omit multiplier(s)")
+    else:
+        for i, value in enumerate(np.multipliers or (np.multiplier,)):
+            _in_range(where, f"np.multipliers[{i}]" if np.multipliers else "np.multiplier", value, NP_MULTIPLIER)
+    _check_hits(where, "np.hits", np.hits)
+    if len(np.effects) > MAX_NP_EFFECTS:
+        where.fail("np.effects", f"must have 0..{MAX_NP_EFFECTS} effects, got {len(np.effects)}")
+    for i, effect in enumerate(np.effects):
+        _check_np_effect(where, f"np.effects[{i}].", effect)
+    if np.special_trait or np.special:
+        _one_of(where, "np.special.trait", np.special_trait, TRAITS)
+        if len(np.special) != N_OVERCHARGE:
+            where.fail("np.special.oc", f"needs {N_OVERCHARGE} values (OC 100 %..500 %), got {len(np.special)}")
+        for value in np.special:
+            _in_range(where, "np.special.oc", value, SPECIAL_MULTIPLIER)
+        if np.target == "none":
+            where.fail("np.special", "an NP with target 'none' deals no damage to make super-effective")
+
+
+def _check_passives(where: _Where, key: str, passives: Sequence[Passive], kinds: Sequence[str],
+                    most: int, least: int = 0) -> None:
+    if not least <= len(passives) <= most:
+        where.fail(key, f"must have {least}..{most} entries, got {len(passives)}")
+    for i, passive in enumerate(passives):
+        path = f"{key}[{i}]."
+        _one_of(where, path + "kind", passive.kind, kinds)
+        _check_effect(where, path, passive.effect())
+
+
+def _check_traits(where: _Where, traits: Sequence[str]) -> None:
+    for i, trait in enumerate(traits):
+        _one_of(where, f"traits[{i}]", trait, TRAITS)
+        if trait in traits[:i]:
+            where.fail(f"traits[{i}]", f"trait {trait!r} is listed twice")
 
 
 def _check_no_order_change(where: _Where, skills: Sequence[Skill]) -> None:
@@ -420,6 +608,27 @@ def validate_servant(servant: Servant, file: str = SERVANTS_FILE) -> None:
     _check_np(where, servant.np)
     _check_skills(where, servant.skills)
     _check_no_order_change(where, servant.skills)
+    _check_traits(where, servant.traits)
+    _check_passives(where, "passives", servant.passives, PASSIVE_KINDS, MAX_PASSIVES)
+
+
+def validate_craft_essence(ce: CraftEssence, file: str = CRAFT_ESSENCES_FILE) -> None:
+    """Check every value of a craft essence; raise ContentError naming the field otherwise."""
+    where = _Where(file, f"craft essence {ce.id!r}")
+    _check_id(where, ce.id)
+    _check_name(where, "name", ce.name)
+    _in_range(where, "atk", ce.atk, CE_ATK)
+    _in_range(where, "hp", ce.hp, CE_HP)
+    _check_passives(where, "effects", ce.effects, CE_KINDS, MAX_CE_EFFECTS, least=1)
+
+
+def validate_friend(friend: Friend, catalogue: Catalogue, file: str = FRIENDS_FILE) -> None:
+    """Check that a friend-list entry names a servant and a craft essence ("" = none) of ``catalogue``."""
+    where = _Where(file, f"friend {friend.id!r}")
+    _check_id(where, friend.id)
+    _check_ref(where, "servant", friend.servant, catalogue.servants, "servant")
+    if friend.ce:
+        _check_ref(where, "ce", friend.ce, catalogue.craft_essences, "craft essence")
 
 
 def validate_enemy(enemy: Enemy, file: str = ENEMIES_FILE) -> None:
@@ -440,6 +649,44 @@ def validate_enemy(enemy: Enemy, file: str = ENEMIES_FILE) -> None:
         _in_range(where, "np_multiplier", enemy.np_multiplier, NP_MULTIPLIER)
     elif enemy.np_multiplier != 0:
         where.fail("np_multiplier", "must be 0 (or omitted) when charge_max is 0")
+    for i, trait in enumerate(enemy.traits):
+        _one_of(where, f"traits[{i}]", trait, TRAITS)
+    _check_enemy_script(where, "", enemy.skills, enemy.breaks)
+
+
+def _check_enemy_effect(where: _Where, path: str, effect: Effect) -> None:
+    _check_effect(where, path, effect)
+    allowed = ENEMY_DEBUFF_KINDS if effect.target in ("enemy", "enemies") else ENEMY_OWN_KINDS
+    if effect.kind not in allowed:
+        where.fail(path + "kind", f"an enemy's {effect.kind!r} on {effect.target!r} is not supported; "
+                                  f"on its own side: {', '.join(ENEMY_OWN_KINDS)}; on the servants "
+                                  f"(enemy, enemies): {', '.join(ENEMY_DEBUFF_KINDS)}")
+
+
+def _check_enemy_script(where: _Where, path: str, skills: Sequence[EnemySkill] | None,
+                        breaks: Sequence[Break] | None) -> None:
+    """An enemy's (or a quest slot's) scripted skills and break bars."""
+    if skills is not None:
+        if len(skills) > MAX_ENEMY_SKILLS:
+            where.fail(path + "skills", f"at most {MAX_ENEMY_SKILLS} skills, got {len(skills)}")
+        for i, skill in enumerate(skills):
+            p = f"{path}skills[{i}]."
+            _in_range(where, p + "turn", skill.turn, SKILL_TURN)
+            _in_range(where, p + "every", skill.every, SKILL_EVERY)
+            if not 1 <= len(skill.effects) <= MAX_EFFECTS:
+                where.fail(p + "effects", f"must have 1..{MAX_EFFECTS} effects, got {len(skill.effects)}")
+            for j, effect in enumerate(skill.effects):
+                _check_enemy_effect(where, f"{p}effects[{j}].", effect)
+    if breaks is not None:
+        if len(breaks) > MAX_BREAKS:
+            where.fail(path + "breaks", f"at most {MAX_BREAKS} break bars, got {len(breaks)}")
+        for i, brk in enumerate(breaks):
+            p = f"{path}breaks[{i}]."
+            _in_range(where, p + "hp", brk.hp, ENEMY_HP)
+            if len(brk.effects) > MAX_EFFECTS:
+                where.fail(p + "effects", f"must have 0..{MAX_EFFECTS} effects, got {len(brk.effects)}")
+            for j, effect in enumerate(brk.effects):
+                _check_enemy_effect(where, f"{p}effects[{j}].", effect)
 
 
 def validate_mystic_code(code: MysticCode, file: str = MYSTIC_CODES_FILE) -> None:
@@ -484,6 +731,7 @@ def _check_waves(where: _Where, waves: Sequence[Sequence[QuestEnemy]],
             _check_ref(where, path + "enemy", slot.enemy, catalogue.enemies, "enemy")
             if slot.hp is not None:
                 _in_range(where, path + "hp", slot.hp, ENEMY_HP)
+            _check_enemy_script(where, path, slot.skills, slot.breaks)
 
 
 def validate_quest(quest: Quest, catalogue: Catalogue, file: str = QUESTS_FILE) -> None:
@@ -496,8 +744,20 @@ def validate_quest(quest: Quest, catalogue: Catalogue, file: str = QUESTS_FILE) 
     _check_name(where, "description", quest.description)
     _in_range(where, "max_turns", quest.max_turns, MAX_TURNS)
     _check_party(where, quest.party, catalogue)
+    if quest.ces and len(quest.ces) != len(quest.party):
+        where.fail("party", f"{len(quest.ces)} craft essences for {len(quest.party)} servants")
+    for i, ce in enumerate(quest.ces):
+        if ce:
+            _check_ref(where, f"party[{i}].ce", ce, catalogue.craft_essences, "craft essence")
+    if quest.support:
+        _check_ref(where, "support", quest.support, catalogue.friends, "support")
+        if len(quest.party) >= MAX_PARTY:
+            where.fail("support", f"the party has {len(quest.party)} servants: no room for a support "
+                                  f"(at most {MAX_PARTY} members)")
+    _in_range(where, "support_slot", quest.support_slot, (0, MAX_PARTY - 1))
     _check_ref(where, "mystic_code", quest.mystic_code, catalogue.mystic_codes, "mystic code")
     _check_waves(where, quest.waves, catalogue)
+    _one_of(where, "enemy_actions", quest.enemy_actions, ENEMY_ACTION_RULES)
 
 
 # --------------------------------------------------------------------------- files
@@ -548,11 +808,20 @@ def _load(directory: Path) -> Catalogue:
                             _parse_enemy, validate_enemy)
     codes = _load_records(directory / MYSTIC_CODES_FILE, "mystic_code", "mystic code",
                           _parse_mystic_code, validate_mystic_code)
-    # Quests are checked against the other three files, so they are loaded last.
-    refs = Catalogue(servants, enemies, codes)
+    # Craft essences and friends are optional (a test folder may hold only the four files above).
+    ces = (_load_records(directory / CRAFT_ESSENCES_FILE, "craft_essence", "craft essence",
+                         _parse_craft_essence, validate_craft_essence)
+           if (directory / CRAFT_ESSENCES_FILE).exists() else {})
+    friends = {}
+    if (directory / FRIENDS_FILE).exists():
+        friend_refs = Catalogue(servants, enemies, codes, craft_essences=ces)
+        friends = _load_records(directory / FRIENDS_FILE, "friend", "friend", _parse_friend,
+                                lambda friend: validate_friend(friend, friend_refs))
+    # Quests are checked against the other files, so they are loaded last.
+    refs = Catalogue(servants, enemies, codes, craft_essences=ces, friends=friends)
     quests = _load_records(directory / QUESTS_FILE, "quest", "quest",
                            _parse_quest, lambda quest: validate_quest(quest, refs))
-    return Catalogue(servants, enemies, codes, quests)
+    return Catalogue(servants, enemies, codes, quests, ces, friends)
 
 
 @functools.lru_cache(maxsize=1)

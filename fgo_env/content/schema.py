@@ -17,7 +17,18 @@ CLASSES = ("saber", "archer", "lancer", "rider", "caster", "assassin", "berserke
            "ruler", "alterego", "avenger", "mooncancer", "foreigner", "pretender", "beast")
 ATTRIBUTES = ("man", "sky", "earth", "star", "beast")
 CARD_TYPES = ("arts", "buster", "quick")  # ids 0, 1, 2; "extra" is only a key of the hit lists
-NP_TARGETS = ("one", "all")
+NP_TARGETS = ("one", "all", "none")  # "none": a support NP that deals no damage (servants only)
+NP_WHEN = ("before", "after")  # an NP effect applies before or after the NP's damage
+N_OVERCHARGE = 5  # overcharge levels 100 %..500 %: an NP effect's ``oc`` table has 5 values
+MAX_NP_EFFECTS = 3
+# Effects a class passive or a craft essence may carry (on its holder, for the whole battle);
+# np_charge and gain_stars act once at the battle's start (a CE's starting NP and stars).
+PASSIVE_KINDS = ("atk_up", "arts_up", "buster_up", "quick_up", "crit_dmg_up", "np_dmg_up", "star_gen_up",
+                 "np_gain_up", "def_up", "guts", "np_per_turn", "stars_per_turn", "special_attack",
+                 "debuff_resist")
+CE_KINDS = ("np_charge", "gain_stars") + PASSIVE_KINDS
+MAX_PASSIVES = 5  # class passives per servant
+MAX_CE_EFFECTS = 3
 EFFECT_KINDS = ("np_charge", "gain_stars", "heal", "charge_drain",  # instant
                 "atk_up", "arts_up", "buster_up", "quick_up", "crit_dmg_up", "np_dmg_up",
                 "star_gen_up", "np_gain_up", "def_up", "taunt", "evade", "guts",  # buffs with turns
@@ -45,6 +56,15 @@ MAX_PARTY = 6  # party members; the first FRONT_SIZE are the front line
 FRONT_SIZE = 3
 MAX_WAVES = 3
 MAX_WAVE_ENEMIES = 3
+# issue 11, enemies: scripted skills, break bars, how the enemy actions are shared
+MAX_ENEMY_SKILLS = 2  # scripted skills per enemy
+MAX_BREAKS = 3  # break bars after the first HP bar
+ENEMY_ACTION_RULES = ("round_robin", "slot_order")  # id order is the engine's
+# What enemy skills and breaks may do: buffs and instant effects on the enemies' own side
+# (self / ally / party), debuffs on the servants (enemy / enemies).
+ENEMY_OWN_KINDS = ("heal", "charge_up", "atk_up", "def_up", "crit_dmg_up", "np_dmg_up", "evade",
+                   "invincible", "pierce", "debuff_resist")
+ENEMY_DEBUFF_KINDS = ("atk_down", "def_down", "stun", "charm", "burn", "curse")
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,58 @@ class Skill:
 
 
 @dataclass(frozen=True)
+class NpEffect:
+    """One effect of a Noble Phantasm, with its value at each overcharge level.
+
+    Attributes:
+        kind, target, turns, chance, count, trait: as for `Effect` ("ally" is not a target
+            of an NP effect).
+        when: "before" or "after" the NP's damage (the order of the NP's functions).
+        oc: the value at overcharge 100 %..500 % (5 values; a plain ``value`` in TOML
+            repeats one value 5 times).
+    """
+
+    kind: str
+    target: str
+    oc: tuple[float, ...]
+    when: str = "after"
+    turns: int = 0
+    chance: float = 1.0
+    count: int = 0
+    trait: str = ""
+
+    def at(self, level: int) -> Effect:
+        """The effect at overcharge ``level`` (1..5)."""
+        return Effect(kind=self.kind, value=self.oc[level - 1], turns=self.turns, target=self.target,
+                      chance=self.chance, count=self.count, trait=self.trait)
+
+
+@dataclass(frozen=True)
+class Passive:
+    """A class passive of a servant or an effect of a craft essence, on its holder for the
+    whole battle (np_charge / gain_stars of a CE act once at the start).
+
+    Attributes:
+        kind: one of ``PASSIVE_KINDS`` (CEs: ``CE_KINDS``).
+        value: unit as for `Effect`.
+        name: display name (passives; CE effects may leave it empty).
+        count: uses before it ends (0 = unlimited); trait: for ``special_attack``.
+    """
+
+    kind: str
+    value: float
+    name: str = ""
+    count: int = 0
+    trait: str = ""
+
+    def effect(self) -> Effect:
+        """As a self-targeted `Effect` (turns 1 for buffs: the engine makes them permanent)."""
+        instant = self.kind in INSTANT_KINDS
+        return Effect(kind=self.kind, value=self.value, turns=0 if instant else 1, target="self",
+                      count=self.count, trait=self.trait)
+
+
+@dataclass(frozen=True)
 class NoblePhantasm:
     """A servant's Noble Phantasm.
 
@@ -114,6 +186,11 @@ class NoblePhantasm:
             included, the engine uses it as is.
         hits: hit distribution in percent (1..``MAX_HITS`` items summing to 100).
         level: NP level 1..5; sets the gauge cap (see ``gauge_cap``).
+        multipliers: the damage multiplier at NP levels 1..5 (TOML ``multipliers``; empty when
+            the TOML gives ``multiplier`` only); ``multiplier`` is the one of ``level``.
+        effects: up to ``MAX_NP_EFFECTS`` effects with overcharge tables.
+        special_trait: trait of the super-effective damage ("" = none).
+        special: super-effective multiplier at overcharge 100 %..500 % against ``special_trait``.
     """
 
     name: str
@@ -122,6 +199,15 @@ class NoblePhantasm:
     multiplier: float
     hits: tuple[int, ...]
     level: int
+    multipliers: tuple[float, ...] = ()
+    effects: tuple[NpEffect, ...] = ()
+    special_trait: str = ""
+    special: tuple[float, ...] = ()
+
+    @property
+    def deals_damage(self) -> bool:
+        """Whether the NP attacks (a support NP has target "none")."""
+        return self.target != "none"
 
     @property
     def gauge_cap(self) -> int:
@@ -162,6 +248,8 @@ class Servant:
         hits: hit distributions of the Arts, Buster, Quick and Extra cards.
         np: the Noble Phantasm.
         skills: exactly 3 active skills.
+        traits: names from ``TRAITS`` (special attacks against the servant read them).
+        passives: class passives (up to ``MAX_PASSIVES``), always on.
     """
 
     id: str
@@ -178,6 +266,8 @@ class Servant:
     hits: Hits
     np: NoblePhantasm
     skills: tuple[Skill, Skill, Skill]
+    traits: tuple[str, ...] = ()
+    passives: tuple[Passive, ...] = ()
 
     @property
     def class_id(self) -> int:
@@ -193,6 +283,35 @@ class Servant:
     def deck_ids(self) -> tuple[int, ...]:
         """The 5 deck cards as ``CARD_TYPES`` ids (0 arts, 1 buster, 2 quick)."""
         return tuple(CARD_TYPES.index(DECK_LETTERS[letter]) for letter in self.deck)
+
+
+@dataclass(frozen=True)
+class EnemySkill:
+    """A scripted enemy skill.
+
+    Attributes:
+        turn: the wave turn (1 = the wave's first) on which the enemy uses it, before its attacks.
+        effects: 1..``MAX_EFFECTS`` effects; targets relative to the enemy ("self"/"ally" = itself,
+            "party" = every enemy, "enemy" = one servant by the attack target rule, "enemies" =
+            the front line). Kinds: ``ENEMY_OWN_KINDS`` on its side, ``ENEMY_DEBUFF_KINDS`` on
+            servants (a debuff lasts ``turns`` player turns).
+        every: 0 = once; k > 0 = again every k turns after ``turn``.
+        name: display name (optional).
+    """
+
+    turn: int
+    effects: tuple[Effect, ...]
+    every: int = 0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break bar: when the bar before it is emptied the enemy does not die; at the start of the
+    enemy turn it gets ``hp`` anew and ``effects`` (as an `EnemySkill`'s) trigger."""
+
+    hp: int
+    effects: tuple[Effect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,6 +331,9 @@ class Enemy:
         crit_rate: chance (0..1) that one of its normal attacks is critical.
         max_actions: attacks it may make per enemy turn (1..3).
         hits: hits per normal attack (1..``MAX_HITS``).
+        traits: names from ``TRAITS`` (special attacks against them).
+        skills: up to ``MAX_ENEMY_SKILLS`` scripted skills.
+        breaks: up to ``MAX_BREAKS`` break bars after its first HP bar (``hp``).
     """
 
     id: str
@@ -229,6 +351,9 @@ class Enemy:
     crit_rate: float
     max_actions: int
     hits: int
+    traits: tuple[str, ...] = ()
+    skills: tuple[EnemySkill, ...] = ()
+    breaks: tuple[Break, ...] = ()
 
     @property
     def class_id(self) -> int:
@@ -243,10 +368,13 @@ class Enemy:
 
 @dataclass(frozen=True)
 class QuestEnemy:
-    """An enemy slot of a quest wave: an enemy id and an optional HP override."""
+    """An enemy slot of a quest wave: an enemy id and optional overrides of its HP, its scripted
+    skills and its break bars (None keeps the enemy's own)."""
 
     enemy: str
     hp: int | None = None
+    skills: tuple[EnemySkill, ...] | None = None
+    breaks: tuple[Break, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +384,34 @@ class MysticCode:
     id: str
     name: str
     skills: tuple[Skill, Skill, Skill]
+
+
+@dataclass(frozen=True)
+class CraftEssence:
+    """A craft essence: stats added to its holder's and effects on it for the battle.
+
+    Attributes:
+        id, name: as for ``Servant``.
+        atk, hp: added to the holder's ATK and HP.
+        effects: 1..``MAX_CE_EFFECTS`` effects of ``CE_KINDS`` (np_charge = starting NP %,
+            gain_stars = starting stars, np_per_turn / stars_per_turn at each turn's end, the
+            rest permanent buffs).
+    """
+
+    id: str
+    name: str
+    atk: int
+    hp: int
+    effects: tuple[Passive, ...]
+
+
+@dataclass(frozen=True)
+class Friend:
+    """An entry of the friend list: a support servant with its craft essence ("" = none)."""
+
+    id: str
+    servant: str
+    ce: str = ""
 
 
 @dataclass(frozen=True)
@@ -271,6 +427,14 @@ class Quest:
         party: 1..6 servant ids; the first 3 are the front line, the rest the backline.
         mystic_code: id of the Master's mystic code.
         waves: 1..3 waves of 1..3 enemies each.
+        ces: craft essence id of each party member ("" = none; empty = no CEs at all).
+        support: id of the default support (friends.toml), "" = none.
+        support_slot: party position (0-2 front, 3-5 backline) the support takes; the
+            members from there on move one place back.
+        support_member: in a quest with its support merged in (`Catalogue.with_support`), the
+            support's party position; -1 otherwise.
+        enemy_actions: how the enemies share the 3 actions of a turn, one of
+            ``ENEMY_ACTION_RULES`` (docs/env.md).
     """
 
     id: str
@@ -281,6 +445,15 @@ class Quest:
     party: tuple[str, ...]
     mystic_code: str
     waves: tuple[tuple[QuestEnemy, ...], ...]
+    ces: tuple[str, ...] = ()
+    support: str = ""
+    support_slot: int = 5
+    support_member: int = -1
+
+    def ce_of(self, member: int) -> str:
+        """The CE id of party member ``member`` ("" = none)."""
+        return self.ces[member] if member < len(self.ces) else ""
+    enemy_actions: str = "round_robin"
 
 
 class UnknownIdError(KeyError):
@@ -307,16 +480,19 @@ class Catalogue:
     """All content, keyed by id. The mappings are read-only (the default catalogue is cached).
 
     Attributes:
-        servants, enemies, mystic_codes, quests: records by id, in file order.
+        servants, enemies, mystic_codes, quests, craft_essences, friends: records by id, in
+            file order.
     """
 
     servants: Mapping[str, Servant]
     enemies: Mapping[str, Enemy]
     mystic_codes: Mapping[str, MysticCode]
     quests: Mapping[str, Quest] = field(default_factory=dict)
+    craft_essences: Mapping[str, CraftEssence] = field(default_factory=dict)
+    friends: Mapping[str, Friend] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("servants", "enemies", "mystic_codes", "quests"):
+        for name in ("servants", "enemies", "mystic_codes", "quests", "craft_essences", "friends"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     def servant(self, servant_id: str) -> Servant:
@@ -344,6 +520,33 @@ class Catalogue:
         return _lookup(self.quests, quest_id, "quest",  # type: ignore[return-value]
                        " (or random_<seed> for a generated quest)")
 
+    def craft_essence(self, ce_id: str) -> CraftEssence:
+        """The craft essence with this id (KeyError listing the valid ids otherwise)."""
+        return _lookup(self.craft_essences, ce_id, "craft essence")  # type: ignore[return-value]
+
+    def friend(self, friend_id: str) -> Friend:
+        """The friend-list entry with this id (KeyError listing the valid ids otherwise)."""
+        return _lookup(self.friends, friend_id, "support", " (or \"none\")")  # type: ignore[return-value]
+
+    def with_support(self, quest: Quest, support: str | None = None) -> Quest:
+        """``quest`` with its support merged into the party: ``support`` is a friend id, None
+        for the quest's default, "none" (or "") for no support. The support takes party
+        position ``quest.support_slot`` (or the last one); ``support_member`` names it. A full
+        party (6) plays without a support. `UnknownIdError` listing the valid ids for an
+        unknown friend."""
+        if quest.support_member >= 0:
+            return quest  # merged already
+        friend_id = quest.support if support is None else ("" if support == "none" else support)
+        ces = tuple(quest.ce_of(m) for m in range(len(quest.party)))
+        if not friend_id:
+            return replace(quest, ces=ces, support="")
+        friend = self.friend(friend_id)
+        if len(quest.party) >= MAX_PARTY:
+            return replace(quest, ces=ces, support="")
+        at = min(quest.support_slot, len(quest.party))
+        return replace(quest, party=quest.party[:at] + (friend.servant,) + quest.party[at:],
+                       ces=ces[:at] + (friend.ce,) + ces[at:], support=friend_id, support_member=at)
+
     def party(self, quest: Quest) -> tuple[Servant, ...]:
         """The quest's default party as servants (front line first)."""
         return tuple(self.servant(servant_id) for servant_id in quest.party)
@@ -353,6 +556,9 @@ class Catalogue:
         return tuple(tuple(self.resolve(slot) for slot in wave) for wave in quest.waves)
 
     def resolve(self, slot: QuestEnemy) -> Enemy:
-        """The enemy of a quest slot, with its HP replaced by the slot's override if any."""
+        """The enemy of a quest slot, with its HP (and skills, break bars) replaced by the slot's
+        overrides if any."""
         enemy = self.enemy(slot.enemy)
-        return enemy if slot.hp is None else replace(enemy, hp=slot.hp)
+        changes = {name: getattr(slot, name) for name in ("hp", "skills", "breaks")
+                   if getattr(slot, name) is not None}
+        return replace(enemy, **changes) if changes else enemy

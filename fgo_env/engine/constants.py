@@ -104,6 +104,10 @@ IS_DEBUFF = np.zeros(N_EFFECT_KINDS, np.bool_)
 IS_DEBUFF[[ATK_DOWN, DEF_DOWN, CRIT_DOWN, STUN, CHARM, BURN, CURSE]] = True
 NO_TRAIT = -1  # the trait index of effects that name none
 PERMANENT = 127  # buff turns that never run out (CEs, passives): `end_turn` leaves them
+# issue 11, player side: NP effects (with an overcharge table), passives + CE effects per member
+MAX_NP_EFFECTS = 3
+N_OVERCHARGE = 5  # OC 100 %..500 %
+MAX_START_EFFECTS = 8  # class passives (5) + craft-essence effects (3), applied at `begin`
 # Effect targets (fgo_env.content.schema.EFFECT_TARGETS, same order).
 T_SELF, T_ALLY, T_PARTY, T_ENEMY, T_ENEMIES = 0, 1, 2, 3, 4
 
@@ -129,3 +133,14 @@ N_BUFF_SLOTS = 16
 N_ENEMY_BUFF_SLOTS = 8
 DECK_MAX = 15
 HAND = 5
+
+# issue 11, enemies (skills, break bars, action sharing, damage roll)
+N_ENEMY_SKILLS = 2  # scripted skills per enemy slot
+MAX_BREAKS = 3  # break bars after the first HP bar
+# How the 3 enemy actions of a turn are shared (content option `enemy_actions`, docs/env.md).
+ENEMY_ACTION_RULES = ("round_robin", "slot_order")
+ACTIONS_ROUND_ROBIN, ACTIONS_SLOT_ORDER = 0, 1
+# The damage random (env option `damage_roll`): [0.9, 1.1) drawn, or fixed at its ends.
+DAMAGE_ROLLS = ("random", "min", "max")
+ROLL_RANDOM, ROLL_MIN, ROLL_MAX = 0, 1, 2
+ROLL_MIN_VALUE, ROLL_MAX_VALUE = 0.9, 1.099  # integer [900, 1100) / 1000 (Atlas fgo-docs README)

@@ -75,6 +75,8 @@ def refusal_text(code: int, action, index: int = 0, value: int = 0) -> str:
         R.ORDER_NO_BACKLINE: f"backline position {index + 1} holds no live servant to bring in",
         R.MASTER_IS_ORDER: f"master skill {k + 1} is Order Change: use the actions {ORDER_BASE}-{N_ACTIONS - 1} "
                            "(front slot x backline servant)",
+        R.SERVANT_STUNNED: f"servant {slot + 1} is stunned or charmed: it cannot use skills this turn",
+        R.NP_STUNNED: f"servant {index + 1} is stunned or charmed: its NP cannot be chosen this turn",
     }
     if code not in texts:
         raise ValueError(f"unknown refusal code {code}")

@@ -15,20 +15,78 @@ from . import constants as C
 
 def damage(atk, card_term, class_atk, class_aff, attr_aff, rand, atk_up=0.0, def_up=0.0,
            crit=0.0, np_mult=1.0, extra_mod=1.0, power_mod=0.0, crit_dmg_up=0.0, np_dmg_up=0.0,
-           is_np=0.0, flat=0.0):
+           is_np=0.0, flat=0.0, super_eff=1.0):
     """Damage of one card on one target, floored once at the end (§2.1).
 
     ``card_term`` is ``firstCardBonus + cardValue * max(1 + cardUp - cardResist, 0)``
     (see `card_term`); ``crit`` and ``is_np`` are 0/1; ``flat`` collects the additive
-    terms (the Buster-chain bonus). Test vector (§2.7): ``damage(11221, 1.5, 1.0, 1.0, 0.9,
-    0.9, np_mult=4.0, is_np=1) == 12542``.
+    terms (the Buster-chain bonus); ``super_eff`` is an NP's super-effective multiplier
+    against the target's trait (Chaldea ``damage.dart``: ``npSpecificAttackRate`` =
+    ``Correction`` when the target has the NP's ``Target`` trait, else 1000). The buff terms
+    come in already capped (`atk_mod`, `def_mod`, `card_mod`, `power_mod`, ...). Test vector
+    (§2.7): ``damage(11221, 1.5, 1.0, 1.0, 0.9, 0.9, np_mult=4.0, is_np=1) == 12542``.
     """
     d = (atk * np_mult * card_term * class_atk * class_aff * attr_aff * rand * C.ATTACK_RATE
          * np.maximum(1.0 + atk_up - def_up, 0.0)
          * (1.0 + crit * (C.CRIT_DAMAGE - 1.0))
          * extra_mod
-         * np.maximum(1.0 + power_mod + crit_dmg_up * crit + np_dmg_up * is_np, 0.001))
+         * np.maximum(1.0 + power_mod + crit_dmg_up * crit + np_dmg_up * is_np, 0.001)
+         * super_eff)
     return np.floor(np.maximum(d + flat, 0.0))
+
+
+# Buff caps: Atlas Academy fgo-docs README, "Lower and upper bounds of buffs" (and "Maximum value
+# of total powerMod"). A buff action's value is baseParam + plus buffs - minus buffs, clamped at 0
+# from below for "normal"/"lower" actions, minus baseValue, then clamped at maxRate from above;
+# with baseParam = baseValue = 100 % that is a net modifier in [-100 %, maxRate].
+ATK_MOD_MIN, ATK_MOD_MAX = -1.0, 5.0  # atkMod (buff action atk): 0 .. 500 %
+DEF_MOD_MIN = -1.0  # defMod (defence): lower bound 0, no upper bound
+CARD_MOD_MIN, CARD_MOD_MAX = -1.0, 5.0  # cardMod (commandAtk) and its NP/star twins: 0 .. 500 %
+POWER_MOD_MAX = 10.0  # powerMod (damage): 1000 %
+CRIT_DMG_MOD_MAX = 5.0  # critDamageMod (criticalDamage): 500 %
+NP_DMG_MOD_MAX = 5.0  # npDamageMod (npdamage): 500 %
+NP_GAIN_MOD_MIN, NP_GAIN_MOD_MAX = -1.0, 5.0  # npChargeRateMod (dropNp): 0 .. 500 %
+STAR_GEN_MOD_MIN, STAR_GEN_MOD_MAX = -1.0, 5.0  # starDropMod (criticalPoint): 0 .. 500 %
+
+
+def atk_mod(atk_up, atk_down=0.0):
+    """The attacker's ATK modifier ``atk_up - atk_down``, capped (Atlas fgo-docs, buff bounds)."""
+    return np.minimum(np.maximum(atk_up - atk_down, ATK_MOD_MIN), ATK_MOD_MAX)
+
+
+def def_mod(def_up, def_down=0.0):
+    """The defender's DEF modifier ``def_up - def_down``, at least -100 % (no upper bound)."""
+    return np.maximum(def_up - def_down, DEF_MOD_MIN)
+
+
+def card_mod(card_up):
+    """Card performance (Arts/Buster/Quick up), -100 % .. +500 %."""
+    return np.minimum(np.maximum(card_up, CARD_MOD_MIN), CARD_MOD_MAX)
+
+
+def power_mod(power):
+    """powerMod (damage up, special attack), at most +1000 %."""
+    return np.minimum(power, POWER_MOD_MAX)
+
+
+def crit_dmg_mod(crit_dmg_up):
+    """Critical damage up, at most +500 %."""
+    return np.minimum(crit_dmg_up, CRIT_DMG_MOD_MAX)
+
+
+def np_dmg_mod(np_dmg_up):
+    """NP damage up, at most +500 %."""
+    return np.minimum(np_dmg_up, NP_DMG_MOD_MAX)
+
+
+def np_gain_mod(np_gain_up):
+    """NP gain up (dropNp), -100 % .. +500 %."""
+    return np.minimum(np.maximum(np_gain_up, NP_GAIN_MOD_MIN), NP_GAIN_MOD_MAX)
+
+
+def star_gen_mod(star_gen_up):
+    """Star generation up (criticalPoint), -100 % .. +500 %."""
+    return np.minimum(np.maximum(star_gen_up, STAR_GEN_MOD_MIN), STAR_GEN_MOD_MAX)
 
 
 def card_term(first_bonus, card_value, card_up):
@@ -90,6 +148,14 @@ defence_np_gain_jit = njit(cache=True)(defence_np_gain)
 star_drop_rate_jit = njit(cache=True)(star_drop_rate)
 stars_from_rate_jit = njit(cache=True)(stars_from_rate)
 crit_chance_jit = njit(cache=True)(crit_chance)
+atk_mod_jit = njit(cache=True)(atk_mod)
+def_mod_jit = njit(cache=True)(def_mod)
+card_mod_jit = njit(cache=True)(card_mod)
+power_mod_jit = njit(cache=True)(power_mod)
+crit_dmg_mod_jit = njit(cache=True)(crit_dmg_mod)
+np_dmg_mod_jit = njit(cache=True)(np_dmg_mod)
+np_gain_mod_jit = njit(cache=True)(np_gain_mod)
+star_gen_mod_jit = njit(cache=True)(star_gen_mod)
 
 
 @njit(cache=True)

@@ -19,7 +19,7 @@ from ..features import CARD_OWNER_AT, CARD_STRIDE, CARD_TYPE_AT, NP_READY_AT, PH
 from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
 from .actions import CARDS_PER_SERVANT, MAX_BACKS, N_SEALS, card_owner, card_type
-from .rules import backline_member, buff_totals, front_member, has_buff, ready_order_change_skill
+from .rules import backline_member, buff_totals, can_act, front_member, has_buff, ready_order_change_skill
 
 N_CLASSES = len(C.CLASSES)
 
@@ -62,6 +62,8 @@ _SERVANT = [
     ("atk", 1, "ATK / 10000"),
     ("deck_types", 3, "Arts, Buster, Quick cards in its 5-card deck / 5"),
     ("affinity", 3, "class x attribute multiplier against enemy slot e / 2"),
+    # issue 11, enemies: debuffs the enemies put on it
+    ("debuffs", 4, "ATK down and DEF down totals, burn + curse damage per turn / 5000, cannot act (stun, charm)"),
 ]
 _ENEMY = [
     ("alive", 1, "an enemy stands in this slot"),
@@ -74,6 +76,10 @@ _ENEMY = [
     ("np_all", 1, "its NP hits the whole party"),
     ("targeted", 1, "is the selected target"),
     ("atk", 1, "ATK / 10000"),
+    # issue 11, enemies: break bars, buffs and debuffs
+    ("breaks_left", 1, "break bars still to break / 3 (the HP bar shown is the current one)"),
+    ("buffs", 4, "totals of ATK up, DEF up, crit damage up on it; 1 if it ignores invincible and evade (pierce)"),
+    ("debuffs", 4, "totals of ATK down, DEF down, crit chance down on it; 1 if it cannot act (stun, charm)"),
 ]
 _CARD = [
     ("visible", 1, "card shown (card screen only)"),
@@ -213,6 +219,10 @@ def write_servant_obs(s, j, out):
     for e in range(C.N_ENEMIES):
         if s.e_alive[e]:
             out[SERVANT_AT.affinity + e] = affinity(s, m, e) / 2.0
+    out[SERVANT_AT.debuffs] = buffs[C.ATK_DOWN - C.ATK_UP]  # the totals computed above
+    out[SERVANT_AT.debuffs + 1] = buffs[C.DEF_DOWN - C.ATK_UP]
+    out[SERVANT_AT.debuffs + 2] = (buffs[C.BURN - C.ATK_UP] + buffs[C.CURSE - C.ATK_UP]) / 5000.0
+    out[SERVANT_AT.debuffs + 3] = not can_act(s, m)
 
 
 @njit(cache=True)
@@ -222,7 +232,7 @@ def write_enemy_obs(s, e, out):
     w = s.wave
     out[ENEMY_AT.alive] = 1.0
     out[ENEMY_AT.class_ + s.w_cls[w, e]] = 1.0
-    out[ENEMY_AT.hp_frac] = max(s.e_hp[e], 0.0) / s.w_hp[w, e]
+    out[ENEMY_AT.hp_frac] = max(s.e_hp[e], 0.0) / max(s.e_bar_hp[e], 1.0)
     out[ENEMY_AT.hp] = max(s.e_hp[e], 0.0) / 100000.0
     out[ENEMY_AT.charge] = s.e_charge[e] / 5.0
     out[ENEMY_AT.charge_max] = s.w_charge_max[w, e] / 5.0
@@ -230,6 +240,32 @@ def write_enemy_obs(s, e, out):
     out[ENEMY_AT.np_all] = s.w_np_aoe[w, e]
     out[ENEMY_AT.targeted] = s.target == e
     out[ENEMY_AT.atk] = s.w_atk[w, e] / 10000.0
+    out[ENEMY_AT.breaks_left] = s.e_breaks_left[e] / 3.0
+    # one pass over its buff slots, float64 sums (no allocation: this runs for every game and step)
+    atk_up, def_up, crit_up, atk_down, def_down, crit_down = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    pierce, stunned = False, False
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] <= 0:
+            continue
+        k, v = s.e_buff_kind[e, i], s.e_buff_value[e, i]
+        if k == C.ATK_UP:
+            atk_up += v
+        elif k == C.DEF_UP:
+            def_up += v
+        elif k == C.CRIT_DMG_UP:
+            crit_up += v
+        elif k == C.ATK_DOWN:
+            atk_down += v
+        elif k == C.DEF_DOWN:
+            def_down += v
+        elif k == C.CRIT_DOWN:
+            crit_down += v
+        pierce |= k == C.PIERCE
+        stunned |= k == C.STUN or k == C.CHARM
+    out[ENEMY_AT.buffs], out[ENEMY_AT.buffs + 1], out[ENEMY_AT.buffs + 2] = atk_up, def_up, crit_up
+    out[ENEMY_AT.buffs + 3] = pierce
+    out[ENEMY_AT.debuffs], out[ENEMY_AT.debuffs + 1], out[ENEMY_AT.debuffs + 2] = atk_down, def_down, crit_down
+    out[ENEMY_AT.debuffs + 3] = stunned
 
 
 @njit(cache=True)

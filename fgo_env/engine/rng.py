@@ -23,6 +23,7 @@ ENEMY_CRIT = 9  # enemy critical hit roll
 ENEMY_DAMAGE = 10  # enemy damage random (index = action * 8 + servant slot)
 EFFECT_CHANCE = 11  # success roll of an effect with a chance (index: a running count of rolls this turn)
 # issue 11: further purposes go below, one id each
+ENEMY_SKILL_TARGET = 31  # (enemies, ids 31-39) which servant an enemy skill's "enemy" effect hits
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

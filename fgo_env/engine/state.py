@@ -15,6 +15,8 @@ from . import constants as C
 M, F, E, W = C.N_MEMBERS, C.N_FRONT, C.N_ENEMIES, C.MAX_WAVES
 S, X, H, NB = C.N_SKILLS, C.MAX_EFFECTS, C.MAX_HITS, C.N_BUFF_SLOTS
 EB = C.N_ENEMY_BUFF_SLOTS
+NX, OC, P = C.MAX_NP_EFFECTS, C.N_OVERCHARGE, C.MAX_START_EFFECTS
+K, MB = C.N_ENEMY_SKILLS, C.MAX_BREAKS
 
 _STATIC = [
     # quest
@@ -49,7 +51,29 @@ _STATIC = [
     ("w_breaks", np.int8, (W, E)),  # break bars after the first HP bar (0 = an ordinary enemy)
     # issue 11, decisions (Back, command seals, order change)
     # issue 11, NP effects, craft essences, passives, support
+    # NP effects (kind -1 = unused slot) with their value at OC 1..5; "after" = after the damage
+    ("m_np_eff_kind", np.int8, (M, NX)), ("m_np_eff_target", np.int8, (M, NX)),
+    ("m_np_eff_after", np.uint8, (M, NX)), ("m_np_eff_value", np.float64, (M, NX, OC)),
+    ("m_np_eff_turns", np.int8, (M, NX)), ("m_np_eff_chance", np.float64, (M, NX)),
+    ("m_np_eff_count", np.int8, (M, NX)), ("m_np_eff_trait", np.int8, (M, NX)),
+    # super-effective NP damage: trait (-1 none) and multiplier at OC 1..5 (1.0 when none)
+    ("m_np_se_trait", np.int8, (M,)), ("m_np_se", np.float64, (M, OC)),
+    # class passives + CE effects of each member (kind -1 = unused), applied at `begin`
+    ("m_start_kind", np.int8, (M, P)), ("m_start_value", np.float64, (M, P)),
+    ("m_start_count", np.int8, (M, P)), ("m_start_trait", np.int8, (M, P)),
+    ("support_m", np.int8),  # party position of the borrowed support servant, -1 for none
     # issue 11, enemies (skills, break bars, action sharing, damage roll)
+    ("enemy_actions", np.int8),  # constants.ENEMY_ACTION_RULES index (quest option)
+    ("damage_roll_mode", np.int8),  # constants.DAMAGE_ROLLS index (env option)
+    ("overkill_bug", np.uint8),  # env option: model the game's overkill bug (docs/env.md)
+    ("w_bar_hp", np.float64, (W, E, MB)),  # HP of each break bar after the first
+    ("w_brk_kind", np.int8, (W, E, MB, X)), ("w_brk_target", np.int8, (W, E, MB, X)),
+    ("w_brk_value", np.float64, (W, E, MB, X)), ("w_brk_turns", np.int8, (W, E, MB, X)),
+    ("w_brk_chance", np.float64, (W, E, MB, X)), ("w_brk_count", np.int8, (W, E, MB, X)),
+    ("w_sk_turn", np.int8, (W, E, K)), ("w_sk_every", np.int8, (W, E, K)),  # 0 turn = no skill
+    ("w_sk_kind", np.int8, (W, E, K, X)), ("w_sk_target", np.int8, (W, E, K, X)),
+    ("w_sk_value", np.float64, (W, E, K, X)), ("w_sk_turns", np.int8, (W, E, K, X)),
+    ("w_sk_chance", np.float64, (W, E, K, X)), ("w_sk_count", np.int8, (W, E, K, X)),
 ]
 
 _DYNAMIC = [
@@ -85,6 +109,9 @@ _DYNAMIC = [
     # issue 11, decisions (Back, command seals, order change)
     # issue 11, NP effects, craft essences, passives, support
     # issue 11, enemies (skills, break bars, action sharing, damage roll)
+    ("e_bar_hp", np.float64, (E,)),  # full HP of each enemy's current bar
+    ("e_reduced", np.float64, (E,)),  # the game's provisional damage counter (overkill bug)
+    ("last_breaks", np.int8),  # break bars broken in the last resolved turn
 ]
 
 STATE_DTYPE = np.dtype(_STATIC + _DYNAMIC, align=True)

@@ -12,7 +12,8 @@ from fgo_env.content import (
 )
 from fgo_env.content.loader import PACKAGE_DIR
 
-CONTENT_FILES = ("servants.toml", "enemies.toml", "mystic_codes.toml", "quests.toml")
+CONTENT_FILES = ("servants.toml", "enemies.toml", "mystic_codes.toml", "quests.toml", "craft_essences.toml",
+                 "friends.toml")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,62 @@ def test_resolve_applies_hp_override(catalogue: Catalogue) -> None:
     assert catalogue.resolve(QuestEnemy("bone_footman")) == catalogue.enemy("bone_footman")
 
 
-@pytest.mark.parametrize("lookup", ["servant", "enemy", "quest", "mystic_code"])
+# Kinds another workstream's content brings (enemy skills: charge_up; mystic codes: order_change).
+OTHER_CONTENT_KINDS = {"charge_up", "order_change"}
+
+
+def _all_effect_kinds(catalogue: Catalogue) -> set[str]:
+    kinds = set()
+    for s in catalogue.servants.values():
+        kinds |= {e.kind for skill in s.skills for e in skill.effects}
+        kinds |= {e.kind for e in s.np.effects} | {p.kind for p in s.passives}
+    for code in catalogue.mystic_codes.values():
+        kinds |= {e.kind for skill in code.skills for e in skill.effects}
+    for ce in catalogue.craft_essences.values():
+        kinds |= {e.kind for e in ce.effects}
+    return kinds
+
+
+def test_every_effect_kind_appears_in_content(catalogue: Catalogue) -> None:
+    missing = set(EFFECT_KINDS) - _all_effect_kinds(catalogue) - OTHER_CONTENT_KINDS
+    assert not missing, missing
+
+
+def test_noble_phantasm_effects_and_levels(catalogue: Catalogue) -> None:
+    servants = list(catalogue.servants.values())
+    with_effects = [s for s in servants if s.np.effects]
+    assert len(with_effects) >= 0.8 * len(servants)
+    assert any(len(set(e.oc)) > 1 for s in with_effects for e in s.np.effects)  # OC-scaled values
+    assert {e.when for s in with_effects for e in s.np.effects} == {"before", "after"}
+    support = [s for s in servants if s.np.target == "none"]
+    assert len(support) >= 2 and all(s.np.multiplier == 0 and s.np.effects for s in support)
+    for s in servants:
+        if s.np.multipliers:
+            assert len(s.np.multipliers) == 5 and s.np.multiplier == s.np.multipliers[s.np.level - 1]
+    assert any(s.np.special_trait for s in servants)
+    assert all(s.passives and s.traits for s in servants)
+
+
+def test_craft_essences_friends_and_farming_parties(catalogue: Catalogue) -> None:
+    assert len(catalogue.craft_essences) >= 15
+    starting = sorted(e.value for ce in catalogue.craft_essences.values() for e in ce.effects
+                      if e.kind == "np_charge")
+    assert {50, 60, 80, 100} <= set(starting)
+    assert catalogue.friends
+    for quest in (q for q in catalogue.quests.values() if q.kind == "farming"):
+        assert quest.ces and all(quest.ces) and quest.support in catalogue.friends, quest.id
+        merged = catalogue.with_support(quest)
+        assert merged.party[merged.support_member] == catalogue.friend(quest.support).servant
+
+
+def test_old_plain_parties_stay_valid(catalogue: Catalogue) -> None:
+    tutorial = catalogue.quest("tutorial_training_yard")
+    assert tutorial.ces == () and tutorial.support == ""
+    merged = catalogue.with_support(tutorial)
+    assert merged.party == tutorial.party and merged.support_member == -1
+
+
+@pytest.mark.parametrize("lookup", ["servant", "enemy", "quest", "mystic_code", "craft_essence", "friend"])
 def test_unknown_id_lists_valid_ids(catalogue: Catalogue, lookup: str) -> None:
     with pytest.raises(KeyError, match="valid ids:.*"):
         getattr(catalogue, lookup)("no_such_id")
@@ -137,6 +193,8 @@ def test_loading_a_copy_gives_the_same_content(tmp_path: Path, catalogue: Catalo
     copy = load_catalogue(str(tmp_path))
     assert dict(copy.servants) == dict(catalogue.servants)
     assert dict(copy.quests) == dict(catalogue.quests)
+    assert dict(copy.craft_essences) == dict(catalogue.craft_essences)
+    assert dict(copy.friends) == dict(catalogue.friends)
 
 
 # --------------------------------------------------------------------------- bad files
@@ -229,6 +287,36 @@ BAD_FILES = [
      ["'tutorail'"]),
     ("top-level typo", "quests.toml", "\n[[quest]]\n", "\n[[quests]]\n", "top level", "quests",
      ["did you mean 'quest'"]),
+    # issue 11: NP effects, passives, craft essences, friends, CE parties and supports
+    ("np oc length", "servants.toml", "oc = [20, 25, 30, 35, 40] },", "oc = [20, 25, 30] },", SABLE,
+     "np.effects[0].oc", ["5 values"]),
+    ("np oc value", "servants.toml", "oc = [20, 25, 30, 35, 40] },", "oc = [20, 25, 30, 35, 400] },", SABLE,
+     "np.effects[0].oc", ["OC 500 %", "1..300"]),
+    ("np when", "servants.toml", 'when = "after", oc = [20', 'when = "during", oc = [20', SABLE,
+     "np.effects[0].when", ["before, after"]),
+    ("np value and oc", "servants.toml", 'when = "after", oc = [20', 'when = "after", value = 5, oc = [20', SABLE,
+     "np.effects[0].value", ["either value"]),
+    ("np multipliers", "servants.toml", "multipliers = [3, 3.5, 4, 4.5, 5]", "multipliers = [3, 3.5]", SABLE,
+     "np.multipliers", ["5 values"]),
+    ("support np damage", "servants.toml", 'target = "none"\nlevel = 1',
+     'target = "none"\nmultiplier = 3.0\nlevel = 1', "servant 'maelis_lanternwise'", "np.multiplier",
+     ["no damage"]),
+    ("passive kind", "servants.toml", 'kind = "debuff_resist", value = 0.15', 'kind = "heal", value = 0.15', SABLE,
+     "passives[0].kind", ["'heal'"]),
+    ("unknown trait", "servants.toml", 'traits = ["humanoid", "male", "king"]', 'traits = ["humanoid", "kingly"]',
+     SABLE, "traits[1]", ["'kingly'"]),
+    ("ce kind", "craft_essences.toml", '{ kind = "np_charge", value = 50 }', '{ kind = "taunt", value = 0 }',
+     "craft essence 'ember_of_dawn'", "effects[0].kind", ["'taunt'"]),
+    ("ce atk", "craft_essences.toml", "atk = 1000", "atk = 9000", "craft essence 'ember_of_dawn'", "atk",
+     ["0..3000"]),
+    ("friend servant", "friends.toml", 'servant = "lyra_dawnchorus"', 'servant = "lyra"',
+     "friend 'lyra_battery'", "servant", ["unknown servant 'lyra'"]),
+    ("party ce", "quests.toml", 'ce = "ember_of_dawn" },', 'ce = "no_such_ce" },', "quest 'farming_2wave'",
+     "party[0].ce", ["unknown craft essence 'no_such_ce'", "ember_of_dawn"]),
+    ("quest support", "quests.toml", 'support = "lyra_battery"', 'support = "lyra_x"', "quest 'farming_2wave'",
+     "support", ["unknown support 'lyra_x'", "lyra_battery"]),
+    ("support slot", "quests.toml", "support_slot = 2", "support_slot = 9", "quest 'farming_2wave'",
+     "support_slot", ["0..5"]),
 ]
 
 

@@ -40,8 +40,16 @@ def neutralise(st: np.ndarray, enemy_hp: float = BIG_HP) -> np.void:
     s["w_td_rate"][:] = 1.0
     w = int(s["wave"])
     s["e_hp"][:] = np.where(s["e_alive"], s["w_hp"][w], 0.0)
+    s["e_bar_hp"][:] = s["e_hp"]  # the current break bar's full HP
     s["stars"] = 0
     s["hand_stars"][:] = 0
+    # no NP effects, super-effective damage, traits, passives or CE buffs (issue 11 content)
+    s["m_np_eff_kind"][:] = -1
+    s["m_np_se_trait"][:] = -1
+    s["m_start_kind"][:] = -1
+    s["m_traits"][:] = 0
+    s["w_traits"][:] = 0
+    s["buff_turns"][:] = 0
     return s
 
 
@@ -107,12 +115,13 @@ def crit_roll(s, pos: int) -> float:
 def card_damage(s, m: int, t: int, pos: int, e: int, first: float = 0.0, crit: float = 0.0,
                 extra_mod: float = 1.0, flat: float = 0.0, card_up: float = 0.0,
                 np_mult: float = 1.0, is_np: bool = False, atk_up: float = 0.0,
-                crit_dmg_up: float = 0.0, np_dmg_up: float = 0.0) -> float:
+                crit_dmg_up: float = 0.0, np_dmg_up: float = 0.0, def_up: float = 0.0,
+                power_mod: float = 0.0, super_eff: float = 1.0) -> float:
     """Expected damage of one card in a neutralised battle (oracle §2.1; NP cards: position-1 value)."""
     return float(O.damage(float(s["m_atk"][m]), O.card_value(t, pos, is_np), first_bonus=first, card_up=card_up,
-                          rand=damage_roll(s, pos, e), atk_up=atk_up, crit=bool(crit), np_mult=np_mult,
-                          extra_mod=extra_mod, crit_dmg_up=crit_dmg_up, np_dmg_up=np_dmg_up,
-                          is_np=is_np, flat=flat))
+                          rand=damage_roll(s, pos, e), atk_up=atk_up, def_up=def_up, crit=bool(crit),
+                          np_mult=np_mult, extra_mod=extra_mod, power_mod=power_mod, crit_dmg_up=crit_dmg_up,
+                          np_dmg_up=np_dmg_up, is_np=is_np, flat=flat, super_eff=super_eff))
 
 
 def card_np(s, m: int, t: int, pos: int, first: float = 0.0, crit: float = 0.0, overkill=None,

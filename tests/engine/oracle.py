@@ -92,8 +92,10 @@ def card_value(t: int, pos: int, is_np: bool = False) -> float:
 
 def damage(atk, card_value, first_bonus=0.0, card_up=0.0, class_atk=1.0, class_aff=1.0, attr_aff=1.0,
            rand=1.0, atk_up=0.0, def_up=0.0, crit=False, np_mult=1.0, extra_mod=1.0, power_mod=0.0,
-           crit_dmg_up=0.0, np_dmg_up=0.0, is_np=False, flat=0.0) -> int:
-    """Damage of one card on one target, §2.1, floored once at the end (§0)."""
+           crit_dmg_up=0.0, np_dmg_up=0.0, is_np=False, flat=0.0, super_eff=1.0) -> int:
+    """Damage of one card on one target, §2.1, floored once at the end (§0). The buff terms are
+    the capped net modifiers (`buff_cap`); ``super_eff`` is §2.1's superEffective (an NP's
+    "Correction" against a trait, Chaldea damage.dart ``npSpecificAttackRate``)."""
     d = atk
     d *= np_mult  # NP multiplier (face cards: 1)
     d *= first_bonus + card_value * max(1.0 + card_up, 0.0)  # card term, first-card bonus inside (§1.1)
@@ -104,8 +106,35 @@ def damage(atk, card_value, first_bonus=0.0, card_up=0.0, class_atk=1.0, class_a
     d *= CRITICAL_RATE if crit else 1.0
     d *= extra_mod  # §1.7: 2.0 / 3.5 on the Extra, else 1
     d *= max(1.0 + power_mod + (crit_dmg_up if crit else 0.0) + (np_dmg_up if is_np else 0.0), 0.001)
+    d *= super_eff
     d += flat  # Buster-chain bonus and other additive terms
     return math.floor(max(d, 0.0))
+
+
+# Buff bounds, Atlas Academy fgo-docs README "Lower and upper bounds of buffs": a buff action's
+# value is baseParam (100 %) + plus buffs - minus buffs, floored at 0 (normal/lower limits), minus
+# baseValue (100 %), then at most maxRate; per term (lower, upper) as a net modifier.
+BUFF_BOUNDS = {
+    "atk": (-1.0, 5.0),  # atkMod: 0 .. 500 %
+    "defence": (-1.0, None),  # defMod: lower 0, no upper bound
+    "card": (-1.0, 5.0),  # cardMod (commandAtk)
+    "power": (None, 10.0),  # powerMod (damage): 1000 %
+    "crit_damage": (None, 5.0),  # critDamageMod: 500 %
+    "np_damage": (None, 5.0),  # npDamageMod: 500 %
+    "np_gain": (-1.0, 5.0),  # npChargeRateMod (dropNp)
+    "star_gen": (-1.0, 5.0),  # starDropMod (criticalPoint)
+}
+
+
+def buff_cap(term: str, plus: float, minus: float = 0.0) -> float:
+    """The net modifier of a damage/NP/star term: plus buffs - minus buffs within its bounds."""
+    low, high = BUFF_BOUNDS[term]
+    value = plus - minus
+    if low is not None:
+        value = max(value, low)
+    if high is not None:
+        value = min(value, high)
+    return value
 
 
 def split_hits(total: float, hits) -> list[float]:
@@ -148,6 +177,13 @@ def defence_np_gain(np_def, td_attack_rate, np_gain_up=0.0, overkill=False) -> i
     return _floor32(base * (f(OVERKILL_NP_RATE) if overkill else f(1.0)))
 
 
+def overcharge(gauge: int, nps_before: int = 0) -> int:
+    """§1.5: the gauge level (whole 100 %s) + 1 per NP just before it in the chain, clamped 1-5;
+    an NP effect takes the value of this level from its table (Chaldea svt_entity.dart activateNP
+    passes overchargeLvl to the NP's functions)."""
+    return max(1, min(gauge // NP_FULL + nps_before, 5))
+
+
 def np_after_gain(gauge: int, gain: int, cap: int) -> int:
     """§1.5: a gain that leaves the gauge at >= 99 % rounds it up to 100 %; then the NP-level cap."""
     g = gauge + gain
@@ -185,3 +221,43 @@ def stars_dropped(rate: float, u: float) -> int:
 def crit_chance(stars_on_card: int, quick_first: bool = False) -> float:
     """§4.2: 10 % per star, +20 % on a Quick-first or Mighty chain, capped at 100 %."""
     return min(stars_on_card * CRIT_PER_STAR + (FIRST_QUICK_CRIT if quick_first else 0.0), 1.0)
+
+
+# ----------------------------------------------------------------------------- issue 11, the enemy side
+
+def overkill_flags(reduced_start: float, hp_at_card_start: float, hit_damages) -> list[int]:
+    """Atlas fgo-docs README "How the Overkill bug happens", the table's rule: the provisional damage
+    counter ``reducedhp`` grows by each hit; a hit is overkill when ``end reducedhp >= hp``, ``hp``
+    being the target's HP when the card starts. Without the bug ``reduced_start`` is 0; with it, the
+    damage of the chain's earlier face cards on that target."""
+    flags, reduced = [], reduced_start
+    for dmg in hit_damages:
+        reduced += dmg
+        flags.append(int(reduced >= hp_at_card_start))
+    return flags
+
+
+def enemy_action_order(max_actions, can_act, rule: str) -> list[int]:
+    """The enemy slots taking the turn's (at most 3) actions, docs/env.md "How the 3 enemy actions are
+    shared" (the game's rule is not published, reference §10): "round_robin" gives one action to each
+    enemy in slot order per round, each up to its max; "slot_order" lets slot 1 take all of its
+    actions first."""
+    order: list[int] = []
+    if rule == "slot_order":
+        for e, (n, ok) in enumerate(zip(max_actions, can_act)):
+            order += [e] * (n if ok else 0)
+        return order[:3]
+    for r in range(3):
+        for e, (n, ok) in enumerate(zip(max_actions, can_act)):
+            if ok and n > r and len(order) < 3:
+                order.append(e)
+    return order
+
+
+def actions_after_taunt_falls(fell_on: int, guts: bool, n: int = 3) -> list[int]:
+    """Atlas fgo-docs README "Enemy behavior after killing taunt servant" (2.0 update): the actions
+    (0-based) that happen when the taunting servant falls to action ``fell_on``: none after it,
+    except that a fall to the first action with guts skips only the second."""
+    if fell_on == 0 and guts:
+        return [0] + list(range(2, n))
+    return list(range(fell_on + 1))

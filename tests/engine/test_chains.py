@@ -242,18 +242,44 @@ def test_no_extra_attack_without_brave(battle):
         assert s["last_damage_per_enemy"][0] == chain_damage(before, cards, first=0.5, buster_chain=True)
 
 
-def test_extra_attack_skipped_when_no_enemy_is_left(battle):
+def test_cards_of_other_servants_are_skipped_once_the_wave_fell(battle):
+    """The last enemy dies to the first card; the next card is another servant's, so the dead
+    leave the field first and the rest of the chain is skipped (Chaldea battle.dart
+    ``playerTurn`` / ``shouldRemoveDeadActors``; §6.1)."""
+    st, s = sandbox(battle, 3)
+    s["e_alive"][1:] = False
+    s["e_hp"][1:] = 0.0
+    s["e_hp"][0] = 1.0
+    set_hand(st, [(0, B), (1, B), (2, B)])
+    before = s.copy()
+    play(st, [0, 1, 2])
+    first_card = card_damage(before, 0, B, 0, 0, first=0.5, flat=0.2 * s["m_atk"][0])
+    assert s["last_damage_per_enemy"][0] == first_card
+    assert s["last_kills"] == 1
+
+
+def test_a_servants_later_cards_and_the_extra_still_hit_the_last_enemy(battle):
+    """Brave chain BBB: the last enemy dies to the first card, yet the same servant's 2nd and 3rd
+    cards and the Extra still resolve on it, with overkill NP (Chaldea battle.dart ``playerTurn``:
+    a card runs while ``nonnullEnemies`` is not empty, and dead enemies are removed only before a
+    card of another servant or after an NP or the Brave chain's last card; the Extra runs while
+    ``targetedEnemy`` is not null). Replaces the old rule (the whole chain stopped)."""
     st, s = sandbox(battle, 3, decks={0: BBB})
     s["e_alive"][1:] = False
     s["e_hp"][1:] = 0.0
     s["e_hp"][0] = 1.0
+    s["m_n_hits"][0, X] = 3
     set_hand(st, [(0, B), (0, B), (0, B)])
     before = s.copy()
     play(st, [0, 1, 2])
-    # only the first card ran: the wave fell and the rest of the chain (and the Extra) is skipped
-    first_card = card_damage(before, 0, B, 0, 0, first=0.5, flat=0.2 * s["m_atk"][0])
-    assert s["last_damage_per_enemy"][0] == first_card
+    flat = 0.2 * float(s["m_atk"][0])
+    faces = sum(card_damage(before, 0, B, pos, 0, first=0.5, flat=flat) for pos in range(3))
+    extra = card_damage(before, 0, X, 3, 0, first=0.5, extra_mod=3.5)  # Buster chain + Brave
+    assert s["last_damage_per_enemy"][0] == faces + extra
     assert s["last_kills"] == 1
+    # Buster cards give no NP; the Extra's 3 hits are all overkill (x1.5, oracle §3.1)
+    assert s["last_np_gained"] == card_np(before, 0, X, 3, overkill=[1, 1, 1])
+    assert s["last_np_gained"] > card_np(before, 0, X, 3)
 
 
 def test_extra_attack_does_not_crit(battle):

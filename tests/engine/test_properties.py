@@ -15,6 +15,8 @@ import fgo_env
 from engine_kit import front_cards, legal_vector
 from fgo_env.content import generate_quest, load_catalogue
 from fgo_env.engine import constants as C
+from fgo_env.engine import rules
+from fgo_env.engine.actions import skill_action
 from fgo_env.engine.actions import (ATTACK, BACK, CARDS_ACTIONS, MAX_DECISIONS_PER_TURN, N_ACTIONS, N_SEALS,
                                     ORDER_ACTIONS, SEAL_ACTIONS)
 from fgo_env.engine.explain import invalid_reason
@@ -43,9 +45,15 @@ def check_invariants(s) -> None:
     assert (s["hp"][s["alive"].astype(bool)] > 0).all()
     w = int(s["wave"])
     assert 0 <= w < int(s["n_waves"])
-    assert (s["e_hp"] <= s["w_hp"][w]).all()
+    assert (s["e_hp"] <= s["e_bar_hp"]).all()  # the current break bar (the first: w_hp)
     alive_e = s["e_alive"].astype(bool)
-    assert (s["e_hp"][alive_e] > 0).all() and (s["e_hp"][~alive_e] <= 0).all()
+    # an enemy at 0 HP stays alive only with break bars left (it shifts at the enemy turn's start)
+    assert (s["e_hp"][alive_e & (s["e_breaks_left"] == 0)] > 0).all() and (s["e_hp"][~alive_e] <= 0).all()
+    assert (s["e_breaks_left"] >= 0).all() and (s["e_breaks_left"] <= s["w_breaks"][w]).all()
+    for j in range(C.N_FRONT):  # a stunned or charmed servant can use no skill
+        m = int(s["front"][j])
+        if m >= 0 and s["alive"][m] and not rules.can_act(s, m):
+            assert not any(rules.is_legal(s, skill_action(j, k, a)) for k in range(3) for a in range(3))
     assert not (alive_e & ~s["w_present"][w].astype(bool)).any()
     assert (s["np"] >= 0).all() and (s["np"] <= s["m_np_cap"]).all()
     assert 0 <= s["stars"] <= 99
@@ -53,6 +61,10 @@ def check_invariants(s) -> None:
     assert (s["cd"] >= 0).all() and (s["cd"] <= np.maximum(s["m_sk_cd"], 0)).all()
     assert (s["mc_cd"] >= 0).all() and (s["mc_cd"] <= np.maximum(s["mc_cd_max"], 0)).all()
     assert (s["buff_turns"] >= 0).all()
+    # issue 11: overcharge 1-5 (0 when no NP fired), buff uses never negative
+    assert 0 <= s["last_overcharge"] <= C.N_OVERCHARGE
+    assert (s["buff_count"] >= 0).all() and (s["e_buff_count"] >= 0).all()
+    assert (s["e_buff_turns"] >= 0).all()
     assert (s["e_charge"] >= 0).all() and (s["e_charge"] <= np.maximum(s["w_charge_max"][w], 0)).all()
     assert s["target_changes"] <= 3
     assert 0 <= s["backs"] <= 2 and 0 <= s["seals"] <= N_SEALS

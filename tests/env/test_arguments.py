@@ -92,9 +92,9 @@ def test_bad_vector_actions(actions, error, words):
 
 def test_bad_reset_options():
     env, vec = FGOEnv(), FGOVectorEnv(num_envs=2)
-    with pytest.raises(ValueError, match=r"unknown reset options \['seed'\]; valid options are \('game_seed', 'quest'\)"):
+    with pytest.raises(ValueError, match=r"unknown reset options \['seed'\]; valid options are \('game_seed', 'quest', 'support'\)"):
         env.reset(options={"seed": 3})
-    with pytest.raises(ValueError, match=r"unknown reset options \['game_seed'\]; valid options are \('reset_mask',\)"):
+    with pytest.raises(ValueError, match=r"unknown reset options \['game_seed'\]; valid options are \('reset_mask', 'support'\)"):
         vec.reset(options={"game_seed": 3})
     with pytest.raises(ValueError, match=r"options\['game_seed'\] must be an integer in 0 .. 2\*\*64 - 1, got -1"):
         env.reset(options={"game_seed": -1})

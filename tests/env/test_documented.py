@@ -14,7 +14,7 @@ from fgo_env.env import FGOEnv
 from fgo_env.vector_env import FGOVectorEnv
 
 INFO_KEYS = {"action_mask", "outcome", "turn", "wave", "phase", "turn_resolved", "invalid", "invalid_reason",
-             "invalid_action", "game_seed", "quest", "summary"}
+             "invalid_action", "game_seed", "quest", "support", "summary"}
 SUMMARY_KEYS = {"chain", "brave", "cards", "damage", "damage_per_enemy", "np_gained", "stars", "kills", "crits",
                 "overcharge", "damage_taken", "deaths", "wave_cleared"}
 

@@ -158,6 +158,14 @@ def documented_obs(rec) -> np.ndarray:
         for e in range(3):
             if rec["e_alive"][e]:
                 put(p + "affinity", affinity(m, e) / 2, e)
+
+        def total(kind):
+            return sum((v for kd, v in active if kd == kind), 0.0)
+
+        put(p + "debuffs", total(C.ATK_DOWN), 0)
+        put(p + "debuffs", total(C.DEF_DOWN), 1)
+        put(p + "debuffs", (total(C.BURN) + total(C.CURSE)) / 5000, 2)
+        put(p + "debuffs", any(kd in (C.STUN, C.CHARM) for kd, _ in active), 3)
     for e in range(3):
         if not rec["e_alive"][e]:
             continue
@@ -165,7 +173,7 @@ def documented_obs(rec) -> np.ndarray:
         charge, charge_max = int(rec["e_charge"][e]), int(rec["w_charge_max"][wave, e])
         put(p + "alive", 1)
         put(p + "class", 1, int(rec["w_cls"][wave, e]))
-        put(p + "hp_frac", hp / rec["w_hp"][wave, e])
+        put(p + "hp_frac", hp / max(float(rec["e_bar_hp"][e]), 1.0))  # the current break bar
         put(p + "hp", hp / 100000)
         put(p + "charge", charge / 5)
         put(p + "charge_max", charge_max / 5)
@@ -173,6 +181,15 @@ def documented_obs(rec) -> np.ndarray:
         put(p + "np_all", rec["w_np_aoe"][wave, e])
         put(p + "targeted", int(rec["target"]) == e)
         put(p + "atk", rec["w_atk"][wave, e] / 10000)
+        put(p + "breaks_left", int(rec["e_breaks_left"][e]) / 3)
+        on = [(int(kd), float(v)) for kd, v, t in zip(rec["e_buff_kind"][e], rec["e_buff_value"][e],
+                                                      rec["e_buff_turns"][e]) if t > 0]
+        for i, kind in enumerate((C.ATK_UP, C.DEF_UP, C.CRIT_DMG_UP)):
+            put(p + "buffs", sum((v for kd, v in on if kd == kind), 0.0), i)
+        put(p + "buffs", any(kd == C.PIERCE for kd, _ in on), 3)
+        for i, kind in enumerate((C.ATK_DOWN, C.DEF_DOWN, C.CRIT_DOWN)):
+            put(p + "debuffs", sum((v for kd, v in on if kd == kind), 0.0), i)
+        put(p + "debuffs", any(kd in (C.STUN, C.CHARM) for kd, _ in on), 3)
     if phase == C.PHASE_CARDS:
         target = int(rec["target"])
         for i, card in enumerate(rec["hand"]):
