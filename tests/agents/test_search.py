@@ -70,8 +70,10 @@ def test_decision_ignores_true_seed_and_hidden_deck(phase):
 
 
 def test_oracle_does_see_the_seed():
-    """The control: with oracle=True the same change does move the values."""
-    _, cards = screens()
+    """The control: with oracle=True the same change does move the values. (On a boss: on
+    farming_3wave greedy's playouts, with Back and command seals, win in the same 3 turns
+    whatever the seed, so no seed moves a value there.)"""
+    _, cards = screens("boss_pale_king")
     _, info0 = decide(cards, oracle=True, horizon=3)
     rng = np.random.default_rng(1)
     changed = False
