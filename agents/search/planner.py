@@ -304,8 +304,8 @@ class SearchAgent(JsonConfigAgent):
         weights: greedy weights for the candidate ranking and the playout policy.
         value: overrides of `DEFAULT_VALUE` (playout scoring).
         rollout_back: the greedy playouts go Back for the skills (or the winning seal) a seen hand
-            wants, as the greedy agent does (True), or never go Back by themselves (False:
-            cheaper; a Back chosen at the root still plays its skills).
+            wants, as the greedy agent does (True: 4-6x dearer playouts), or never go Back by
+            themselves (False, the default; a Back chosen at the root still plays its skills).
     """
 
     name = "search"
@@ -313,7 +313,7 @@ class SearchAgent(JsonConfigAgent):
     def __init__(self, budget: int = 96, horizon: int | None = 4, top_n: int = 10,
                  rollout: str = "greedy", time_limit: float | None = None, seed: int | None = 0,
                  oracle: bool = False, weights: dict[str, float] | None = None,
-                 value: dict[str, float] | None = None, rollout_back: bool = True):
+                 value: dict[str, float] | None = None, rollout_back: bool = False):
         if int(budget) < 1:
             raise ValueError(f"budget must be >= 1, got {budget!r}")
         if horizon is not None and int(horizon) < 0:
