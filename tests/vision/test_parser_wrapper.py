@@ -12,7 +12,7 @@ import fgo_env  # noqa: F401
 from agents.cli.vision import greedy_policy
 from agents.evaluate import play_episode as play
 from agents.experiments.vision_check import ParsedGreedy
-from feature_models.evaluate import parse_check
+from feature_models.evaluate import LABEL_KEYS, parse_check
 from feature_models.parser import ATTACK_PRESENT, DEFAULT_WEIGHTS, FrameParser
 from feature_models.wrappers import ParsedFeatures
 from fgo_env.features import Features
@@ -50,8 +50,7 @@ def fresh_frames_with_attack(n: int = 150, seed: int = 11):
     cfg = DataConfig(episodes=1, examples=n, seed=seed, examples_per_look=5)
     frames, attack = [], []
     for frame, _scene, rec in iter_frames(cfg, "test", scaled=False, policy_factory=greedy_policy):
-        frames.append((frame, {k: rec.labels[k] for k in ("phase", "wave", "wave_total", "card_types",
-                                                           "card_owners", "np_ready")}))
+        frames.append((frame, {k: rec.labels[k] for k in LABEL_KEYS}))
         attack.append(rec.kind == "command")
         if len(frames) >= n:
             break
@@ -121,3 +120,6 @@ def test_parser_reads_each_head_from_its_named_crops() -> None:
                                                                                    "other"]
     assert TASKS["attack"].classes[P.ATTACK_PRESENT] == "present"
     assert TASKS["np_ready"].classes[P.NP_READY_YES] == "yes"
+    assert P.STAGE1[P.BREAKS_AT] == P.BREAK_CROPS == ("breaks0", "breaks1", "breaks2")
+    assert P.STAGE2[P.BACK_AT] == "back" and TASKS["back"].classes[P.BACK_ACTIVE] == "active"
+    assert TASKS["breaks"].classes == ("0", "1", "2", "3")  # class index = break bars left
