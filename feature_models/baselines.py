@@ -4,7 +4,7 @@ A baseline is a `MultiTaskModel` with a single head (its own `ResNetTiny` backbo
 widths), trained by the same `MultiTaskLearner` with the same `FitConfig` on that task's dataset
 alone (so it gets exactly the steps per epoch that task has under Tonks' proportional rule), with
 the same validation-based best checkpoint and early stopping. `baseline_frame_latency` times the
-seven baselines reading one frame the way the parser does, for the side-by-side comparison.
+baselines (one per task) reading one frame the way the parser does, for the side-by-side comparison.
 """
 
 from __future__ import annotations
@@ -63,8 +63,10 @@ def load_baselines(out_dir: str | Path, tasks) -> dict[str, MultiTaskModel]:
 # crops each baseline reads on one frame (the parser's two stages, without sharing)
 def _baseline_crops(cards: bool) -> dict[str, tuple[str, ...]]:
     out = {"phase": ("screen",), "attack": ("attack",), "wave": ("wave",), "wave_total": ("wave",),
-           "np_ready": tuple(f"npcard{j}" if cards else f"gauge{j}" for j in range(N_FRONT))}
+           "np_ready": tuple(f"npcard{j}" if cards else f"gauge{j}" for j in range(N_FRONT)),
+           "breaks": tuple(f"breaks{e}" for e in range(3))}
     if cards:
+        out["back"] = ("back",)
         out["card_type"] = tuple(f"card{i}" for i in range(N_CARDS))
         out["card_owner"] = tuple(f"portrait{i}" for i in range(N_CARDS)) + tuple(
             f"npcard{j}" for j in range(N_FRONT))
@@ -72,7 +74,7 @@ def _baseline_crops(cards: bool) -> dict[str, tuple[str, ...]]:
 
 
 class BaselineReader:
-    """The seven single-task models reading one frame (each its own crops), optimised exactly as
+    """The single-task models (one per task) reading one frame (each its own crops), optimised exactly as
     the parser's backbone (batch norms folded, TorchScript-frozen)."""
 
     def __init__(self, models: Mapping[str, MultiTaskModel], jit: bool = True):

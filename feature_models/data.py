@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from fgo_env.features import N_CARDS, N_FRONT
+from fgo_env.features import MAX_BREAKS, N_CARDS, N_FRONT
 from fgo_env.screens import Look, Scene
 
 from .tasks import CROP_SIZE, TASK_NAMES, TASKS, extract_crops
@@ -125,7 +125,16 @@ def frame_labels(scene: Scene) -> dict:
         "card_types": [int(c.card_type) for c in scene.cards] if cards else [-1] * N_CARDS,
         "card_owners": [int(c.owner_slot) for c in scene.cards] if cards else [-1] * N_CARDS,
         "np_ready": np_ready,
+        "back_available": bool(cards and scene.back_active),
+        "breaks_left": max(enemy_breaks(scene)),
     }
+
+
+def enemy_breaks(scene: Scene) -> list[int]:
+    """Break-bar pips lit on each enemy slot of a frame of ``scene`` (0 where none is drawn)."""
+    if scene.kind in BANNER_KINDS:  # banners draw no enemy boxes
+        return [0] * len(scene.enemies)
+    return [0 if en is None else min(en.breaks_left, MAX_BREAKS) for en in scene.enemies]
 
 
 def frame_samples(scene: Scene) -> dict[str, list[tuple[tuple[str, ...], int]]]:
@@ -144,9 +153,12 @@ def frame_samples(scene: Scene) -> dict[str, list[tuple[tuple[str, ...], int]]]:
                                       lab["card_owners"][i]))
         for j in range(N_FRONT):
             out["np_ready"].append(((f"npcard{j}",), int(lab["np_ready"][j])))
+        out["back"].append((("back",), int(lab["back_available"])))
     else:
         for s in range(N_FRONT):
             out["np_ready"].append(((f"gauge{s}",), int(lab["np_ready"][s])))
+    for e, left in enumerate(enemy_breaks(scene)):
+        out["breaks"].append(((f"breaks{e}",), left))
     return out
 
 
@@ -207,13 +219,62 @@ class RandomPolicy:
         return int(legal[self.rng.integers(legal.size)])
 
 
+AUGMENT_FRACTION = 0.6  # share of episode frames whose issue-11 elements are randomised
+
+
+def augment_record(rec, rng: random.Random) -> None:
+    """Randomise, in place, what the screens draw of issue 11 on a COPY of a game record: command
+    seals, Backs used (Back button active / greyed), craft essences, buff and debuff slots of the
+    party and of the enemies, and break bars of the live enemies.
+
+    An augmentation of states, not of rules: the engine never sees the copy. It makes the data hold
+    these elements whatever the rules of the moment produce (the vision heads read pixels, so the
+    frames need every value, not only those the current content reaches)."""
+    from fgo_env.engine import constants as C
+
+    rec["seals"] = rng.randint(0, 3)
+    rec["backs"] = rng.choice((0, 1, 2, 2))
+    w = min(int(rec["wave"]), C.MAX_WAVES - 1)
+    for m in range(C.N_MEMBERS):
+        rec["m_ce"][m] = rng.randrange(30) if rng.random() < 0.6 else -1
+        _random_slots(rec["buff_kind"][m], rec["buff_turns"][m], rng, rng.choice((0, 0, 1, 2, 3, 4, 6, 8)))
+    for e in range(C.N_ENEMIES):
+        breaks = rng.randint(1, 3) if rng.random() < 0.4 else 0
+        rec["w_breaks"][w, e] = breaks
+        rec["e_breaks_left"][e] = rng.randint(0, breaks)
+        _random_slots(rec["e_buff_kind"][e], rec["e_buff_turns"][e], rng, rng.choice((0, 0, 0, 1, 2, 3, 5, 7)))
+
+
+def _random_slots(kinds: np.ndarray, turns: np.ndarray, rng: random.Random, n: int) -> None:
+    """Clear the buff slots and fill the first ``n`` with random buffs (a third debuffs)."""
+    from fgo_env.screens.scene import random_buffs
+
+    turns[:] = 0
+    for i, (kind, _) in enumerate(random_buffs(rng, min(n, kinds.shape[0]))):
+        kinds[i] = kind
+        turns[i] = rng.choice((1, 2, 3, 5, 127))
+
+
+def _features_of(state: np.ndarray) -> dict:
+    """The true Features of a (1,) state array, as `FGOEnv.features` computes them."""
+    from fgo_env.engine.actions import N_ACTIONS
+    from fgo_env.engine.batch import OBS_FEATURES, observe_games
+    from fgo_env.features import FEATURES_SIZE, Features
+
+    out = np.zeros((1, FEATURES_SIZE), np.float32)
+    observe_games(state, OBS_FEATURES, out, np.zeros((1, N_ACTIONS), np.bool_))
+    return dataclasses.asdict(Features.from_array(out[0]))
+
+
 def episode_scenes(quest: str, seed: int, policy: Policy | None = None, max_decisions: int = 60,
-                   catalogue=None) -> Iterator[tuple[Scene, dict | None]]:
+                   catalogue=None, augment: float = AUGMENT_FRACTION) -> Iterator[tuple[Scene, dict | None]]:
     """Every screen of one episode: ``(scene, true_features_or_None)``; decision screens and the
-    final screen carry ``env.unwrapped.features()`` as a dict, in-between frames None.
+    final screen carry their true Features as a dict, in-between frames None.
 
     ``policy`` plays the episode (``reset(env)`` then ``act(obs, mask)``); None: `RandomPolicy`
-    seeded with ``seed``."""
+    seeded with ``seed``. An ``augment`` share of the frames is drawn from a copy of the record
+    passed through `augment_record` (seeded by ``seed``); their true Features are those of the
+    copy."""
     import gymnasium as gym
 
     import fgo_env  # noqa: F401
@@ -222,19 +283,28 @@ def episode_scenes(quest: str, seed: int, policy: Policy | None = None, max_deci
     env = gym.make("fgo_env/Battle-v0", quest=quest, catalogue=catalogue)
     u = env.unwrapped
     agent = RandomPolicy(seed) if policy is None else policy
+    rng = random.Random(f"vision-augment:{seed}")
+
+    def shown(state: np.ndarray) -> np.ndarray:
+        copy = state.copy()
+        if rng.random() < augment:
+            augment_record(copy[0], rng)
+        return copy
+
     obs, info = env.reset(seed=seed)
     agent.reset(env)
     done, decisions = False, 0
     while True:
-        yield scene_from_state(u.state[0], u.quest, u.catalogue), dataclasses.asdict(u.features())
+        now = shown(u.state)
+        yield scene_from_state(now[0], u.quest, u.catalogue), _features_of(now)
         if done or decisions >= max_decisions:
             break
-        before = u.state[0].copy()
+        before = u.state.copy()
         obs, _, term, trunc, info = env.step(agent.act(obs, info["action_mask"]))
         decisions += 1
         done = term or trunc
         if info["turn_resolved"]:
-            for sc in transition_scenes(before, u.state[0], u.quest, u.catalogue):
+            for sc in transition_scenes(shown(before)[0], shown(u.state)[0], u.quest, u.catalogue):
                 yield sc, None
     env.close()
 
@@ -458,5 +528,5 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
 
 
 __all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy", "SPLITS",
-           "TaskData", "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
+           "TaskData", "augment_record", "enemy_breaks", "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
            "iter_frames", "load_split", "policy_name", "size_report"]

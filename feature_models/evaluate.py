@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 
+LABEL_KEYS = ("phase", "wave", "wave_total", "card_types", "card_owners", "np_ready", "back_available",
+              "breaks_left")  # the Features fields a frame's labels hold
 FRESH_SEED = 7  # DataConfig seed of the fresh parse check: looks 9,700,000+ (never trained on)
 GREEDY_LOOK_BASE = 9_800_000
 
@@ -42,8 +44,7 @@ def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = No
     cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5)
     out = []
     for frame, _scene, rec in iter_frames(cfg, "test", scaled=False, policy_factory=policy_factory):
-        out.append((frame, {k: rec.labels[k] for k in ("phase", "wave", "wave_total", "card_types",
-                                                        "card_owners", "np_ready")}))
+        out.append((frame, {k: rec.labels[k] for k in LABEL_KEYS}))
         if len(out) >= n:
             break
     return out
@@ -52,7 +53,7 @@ def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = No
 def parse_check(parser, frames, batch_size: int = 16) -> dict:
     """Accuracy of ``parser`` on (frame, labels) pairs: per field and exact whole frames."""
     counts = {k: [0, 0] for k in ("phase", "wave", "wave_total", "card_type", "card_owner", "np_ready",
-                                  "frame")}
+                                  "back_available", "breaks_left", "frame")}
     errors = []
     for s in range(0, len(frames), batch_size):
         chunk = frames[s:s + batch_size]
@@ -63,8 +64,10 @@ def parse_check(parser, frames, batch_size: int = 16) -> dict:
                                    ("wave_total", [p.wave_total], [lab["wave_total"]]),
                                    ("card_type", p.card_types, lab["card_types"]),
                                    ("card_owner", p.card_owners, lab["card_owners"]),
-                                   ("np_ready", p.np_ready, lab["np_ready"])):
-                if key in ("card_type", "card_owner") and lab["phase"] != 1:
+                                   ("np_ready", p.np_ready, lab["np_ready"]),
+                                   ("back_available", [p.back_available], [lab["back_available"]]),
+                                   ("breaks_left", [p.breaks_left], [lab["breaks_left"]])):
+                if key in ("card_type", "card_owner", "back_available") and lab["phase"] != 1:
                     ok = list(got) == list(want)
                     ok_all &= ok
                     continue
@@ -203,7 +206,7 @@ def write_report(results: dict, path: str | Path | None) -> str:
     if bl:
         bp = sum(results["baseline_params"].values())
         bl_lat = np.mean([v["baselines_ms"] for v in lat.values()])
-        lines += ["| | multi-task (1 backbone, 7 heads) | 7 single-task models | ratio |", "|---|---|---|---|",
+        lines += [f"| | multi-task (1 backbone, {len(TASK_NAMES)} heads) | {len(TASK_NAMES)} single-task models | ratio |", "|---|---|---|---|",
                   f"| parameters | {results['multitask_params']:,} | {bp:,} | "
                   f"{results['multitask_params'] / bp:.2f} |",
                   f"| bytes on disk | {results['multitask_bytes'] / 1e6:.2f} MB | "
@@ -224,7 +227,7 @@ def write_report(results: dict, path: str | Path | None) -> str:
               "| field | accuracy | n |", "|---|---|---|"]
     lines += [f"| {k} | {v['acc'] * 100:.2f} % | {v['n']} |" for k, v in pc.items() if isinstance(v, dict) and "acc" in v]
     lines += ["", "`all_fields` = every Features entry pooled (phase, wave, total, 5 types and 5 owners on card "
-                  "screens, 3 NP flags); `frame` = every field of the frame's Features right."]
+                  "screens, 3 NP flags, the Back flag on card screens, the break-bar count); `frame` = every field of the frame's Features right."]
     policy = pc.get("episode_policy")
     if policy not in (None, "greedy"):
         lines += ["", f"The episodes of these frames were played by the `{policy}` policy, not greedy "

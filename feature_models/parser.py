@@ -3,10 +3,12 @@
 Two passes of the shared backbone per batch of frames:
 
 1. every frame: the whole game area (``phase``), the Attack button (``attack``), the "n/N"
-   digits (``wave`` and ``wave_total``) and the three NP gauges (``np_ready``);
+   digits (``wave`` and ``wave_total``), the three NP gauges (``np_ready``) and the three enemy
+   boxes' break-bar pips (``breaks``; ``Features.breaks_left`` is the largest of the three);
 2. frames read as the card screen: the 5 face cards (``card_type``), their portraits and the 3
    NP cards (``card_owner``: each portrait is matched against the NP row, which shows the front
-   servants in slot order; ``np_ready`` from the NP cards being lit).
+   servants in slot order; ``np_ready`` from the NP cards being lit) and the Back button
+   (``back``: ``Features.back_available``).
 
 The phase is "command" when the Attack button is seen (mean of the attack head and the phase
 head's command probability above 0.5), otherwise the phase head's choice between the card screen
@@ -22,12 +24,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fgo_env.features import MAX_WAVES, N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER, Features
+from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER,
+                               Features)
 
 from .backbone import fuse_conv_bn
 from .io import load_model
 from .model import MultiTaskModel, to_input
-from .tasks import TASKS, extract_crops
+from .tasks import N_ENEMIES, TASKS, extract_crops
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "multitask"
@@ -36,8 +39,9 @@ GAUGE_CROPS = tuple(f"gauge{j}" for j in range(N_FRONT))
 CARD_CROPS = tuple(f"card{i}" for i in range(N_CARDS))
 PORTRAIT_CROPS = tuple(f"portrait{i}" for i in range(N_CARDS))
 NP_CARD_CROPS = tuple(f"npcard{j}" for j in range(N_FRONT))
-STAGE1 = ("screen", "attack", "wave") + GAUGE_CROPS
-STAGE2 = CARD_CROPS + PORTRAIT_CROPS + NP_CARD_CROPS
+BREAK_CROPS = tuple(f"breaks{e}" for e in range(N_ENEMIES))
+STAGE1 = ("screen", "attack", "wave") + GAUGE_CROPS + BREAK_CROPS
+STAGE2 = CARD_CROPS + PORTRAIT_CROPS + NP_CARD_CROPS + ("back",)
 
 
 def _span(stage: tuple[str, ...], crops: tuple[str, ...]) -> slice:
@@ -48,11 +52,13 @@ def _span(stage: tuple[str, ...], crops: tuple[str, ...]) -> slice:
 
 # Where each crop's features sit in a stage's batch (axis 1 of the backbone's output).
 SCREEN_AT, ATTACK_AT, WAVE_AT = (STAGE1.index(crop) for crop in ("screen", "attack", "wave"))
-GAUGES_AT = _span(STAGE1, GAUGE_CROPS)
+GAUGES_AT, BREAKS_AT = _span(STAGE1, GAUGE_CROPS), _span(STAGE1, BREAK_CROPS)
+BACK_AT = STAGE2.index("back")
 CARDS_AT, PORTRAITS_AT, NP_CARDS_AT = (_span(STAGE2, c) for c in (CARD_CROPS, PORTRAIT_CROPS, NP_CARD_CROPS))
 # Class indices of the heads' outputs (the phase head's classes are the Features phases, in order).
 ATTACK_PRESENT = TASKS["attack"].classes.index("present")
 NP_READY_YES = TASKS["np_ready"].classes.index("yes")
+BACK_ACTIVE = TASKS["back"].classes.index("active")
 
 
 def _script(net: torch.nn.Module, size: int) -> torch.nn.Module:
@@ -98,7 +104,7 @@ class FrameParser:
             torch.set_num_threads(int(threads))
         if model is None:
             model, _ = load_model(weights or DEFAULT_WEIGHTS)
-        needed = {"phase", "attack", "wave", "wave_total", "card_type", "card_owner", "np_ready"}
+        needed = {"phase", "attack", "wave", "wave_total", "card_type", "card_owner", "np_ready", "back", "breaks"}
         missing = needed - set(model.tasks)
         if missing:
             raise ValueError(f"the model lacks heads {sorted(missing)} needed to fill Features")
@@ -131,6 +137,7 @@ class FrameParser:
             "wave": self._head("wave", f1[:, WAVE_AT]).numpy(),
             "wave_total": self._head("wave_total", f1[:, WAVE_AT]).numpy(),
             "np_gauge": self._head("np_ready", f1[:, GAUGES_AT]).numpy(),  # (n, 3, 2)
+            "breaks": self._head("breaks", f1[:, BREAKS_AT]).numpy(),  # (n, 3 enemies, 4)
         }
         p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
         phase = np.where(p_cmd > 0.5, PHASE_COMMAND,
@@ -140,6 +147,7 @@ class FrameParser:
         out["card_type"] = np.full((n, N_CARDS, 3), np.nan, np.float32)
         out["card_owner"] = np.full((n, N_CARDS, N_FRONT), np.nan, np.float32)
         out["np_card"] = np.full((n, N_FRONT, 2), np.nan, np.float32)
+        out["back"] = np.full((n, 2), np.nan, np.float32)
         cards = np.flatnonzero(phase == PHASE_CARDS)
         if cards.size:
             s2 = np.concatenate([extract_crops(frames[i], STAGE2, self.size) for i in cards])
@@ -151,6 +159,7 @@ class FrameParser:
             owner = self._head("card_owner", pairs.reshape(-1, 1 + N_FRONT, pairs.shape[-1]))
             out["card_owner"][cards] = owner.reshape(cards.size, N_CARDS, N_FRONT).numpy()
             out["np_card"][cards] = self._head("np_ready", npc).numpy()
+            out["back"][cards] = self._head("back", f2[:, BACK_AT]).numpy()
         return out
 
     _IMPOSSIBLE = np.tril(np.ones((MAX_WAVES, MAX_WAVES), bool), -1)  # rows n > columns N
@@ -171,10 +180,13 @@ class FrameParser:
                 types = [int(t) for t in out["card_type"][i].argmax(-1)]
                 owners = [int(o) for o in out["card_owner"][i].argmax(-1)]
                 ready = [bool(p[NP_READY_YES] > 0.5) for p in out["np_card"][i]]
+                back = bool(out["back"][i][BACK_ACTIVE] > 0.5)
             else:
                 types, owners = [-1] * N_CARDS, [-1] * N_CARDS
                 ready = [bool(p[NP_READY_YES] > 0.5) for p in out["np_gauge"][i]]
-            result.append(Features(int(phase), wave, total, types, owners, ready))
+                back = False
+            breaks = min(int(out["breaks"][i].argmax(-1).max()), MAX_BREAKS)
+            result.append(Features(int(phase), wave, total, types, owners, ready, back, breaks))
         return result
 
     def parse_batch(self, frames) -> list[Features]:

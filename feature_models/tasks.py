@@ -22,7 +22,12 @@ card_owner   ``portrait{i}`` + the 3     front slot whose NP card shows the     
              ``npcard{j}``               same servant as the card's portrait
 np_ready     ``npcard{j}`` (card screen) NP card lit / NP gauge full             no/yes
              or ``gauge{s}`` (others)
+back         ``back`` (card screen)      Back button active / greyed             greyed/active
+breaks       ``breaks{e}`` (every frame) break-bar pips still lit on enemy e     0/1/2/3
 ===========  ==========================  ======================================  ==============
+
+``breaks`` reads each enemy slot's break-bar pips (0 where no enemy or no boss is shown); the
+parser's ``Features.breaks_left`` is the largest of the three.
 
 ``card_owner`` is a matching task: the NP row of the card screen shows the front servants in slot
 order, so the owner of a face card is the slot whose NP-card portrait matches the card's portrait.
@@ -38,12 +43,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from fgo_env.features import N_CARDS, N_FRONT
+from fgo_env.features import MAX_BREAKS, N_CARDS, N_FRONT
 from fgo_env.screens import layout
 from fgo_env.screens.layout import ASPECT, Rect
 from fgo_env.screens.look import MAX_JITTER_POS, MAX_JITTER_SCALE
 
 CROP_SIZE = 32  # default side of every crop fed to the network
+N_ENEMIES = 3
 
 _MX = MAX_JITTER_POS + 0.002  # x margin, fraction of the game-area width
 _MY = _MX * ASPECT  # y margin, fraction of the game-area height
@@ -74,6 +80,9 @@ def _crop_rects() -> dict[str, Rect]:
     for j in range(N_FRONT):
         out[f"npcard{j}"] = _pad(layout.np_card(j))
         out[f"gauge{j}"] = _pad(_union(layout.servant_np_label(j), layout.servant_np(j), layout.np_bar(j)))
+    out["back"] = _pad(layout.back_button())
+    for e in range(N_ENEMIES):
+        out[f"breaks{e}"] = _pad(layout.enemy_break(e))
     return out
 
 
@@ -123,6 +132,9 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
     TaskSpec("card_owner", ("slot0", "slot1", "slot2"), head="match", n_crops=1 + N_FRONT,
              description="front slot whose NP card portrait matches the face card's portrait"),
     TaskSpec("np_ready", ("no", "yes"), description="NP card lit (card screen) / NP gauge full (others)"),
+    TaskSpec("back", ("greyed", "active"), description="the card screen's Back button active (Backs left)"),
+    TaskSpec("breaks", tuple(str(k) for k in range(MAX_BREAKS + 1)),
+             description="break-bar pips still lit on one enemy slot (0: none shown)"),
 )}
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 

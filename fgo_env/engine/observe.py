@@ -15,13 +15,19 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ..features import CARD_OWNER_AT, CARD_STRIDE, CARD_TYPE_AT, NP_READY_AT, PHASE_AT, WAVE_AT, WAVE_TOTAL_AT
+from ..features import BACK_AT, BREAKS_AT, CARD_OWNER_AT, CARD_STRIDE, CARD_TYPE_AT, MAX_BREAKS, NP_READY_AT
+from ..features import PHASE_AT, WAVE_AT, WAVE_TOTAL_AT
 from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
 from .actions import CARDS_PER_SERVANT, MAX_BACKS, N_SEALS, card_owner, card_type
 from .rules import backline_member, buff_totals, can_act, front_member, has_buff, ready_order_change_skill
 
 N_CLASSES = len(C.CLASSES)
+
+try:  # the per-turn limit of Backs lives with the action table (issue 11, decisions)
+    from .actions import MAX_BACKS
+except ImportError:  # pragma: no cover - until the decisions workstream adds it
+    MAX_BACKS = 2  # at most 2 Backs from the card screen per turn (issue 11, §1)
 
 _GLOBAL = [
     ("phase_command", 1, "1 on the command screen (skills, targets, Attack)"),
@@ -298,7 +304,13 @@ def write_features_obs(s, out):
             j = front_slot_of(s, card_owner(card))
             if j >= 0:
                 out[CARD_OWNER_AT + CARD_STRIDE * i + j] = 1.0
+        out[BACK_AT] = s.backs < MAX_BACKS
+    breaks = 0
     if s.phase != C.PHASE_DONE:
         for j in range(C.N_FRONT):
             m = front_member(s, j)
             out[NP_READY_AT + j] = m >= 0 and s.np[m] >= C.NP_FULL
+        for e in range(C.N_ENEMIES):  # the enemy with the most break bars left (the boss)
+            if s.e_alive[e]:
+                breaks = max(breaks, int(s.e_breaks_left[e]))
+    out[BREAKS_AT + min(breaks, MAX_BREAKS)] = 1.0

@@ -440,3 +440,51 @@ def crest(size: int, hue_shift: float = 0.0) -> "pygame.Surface":
     c.poly(red, [(-0.55, 0.42), (-0.12, 0.08), (-0.02, 0.2), (-0.3, 0.5)])
     c.poly(red, [(0.55, 0.42), (0.12, 0.08), (0.02, 0.2), (0.3, 0.5)])
     return c.done()
+
+
+@lru_cache(maxsize=128)
+def ce_icon(index: int, w: int, h: int, hue_shift: float = 0.0) -> "pygame.Surface":
+    """A craft essence's small plate: gold frame, a field whose colour comes from the CE's index
+    (golden-ratio hue steps, so neighbouring indices differ) and a white diamond."""
+    c = _Canvas(w, h)
+    field = shift_hue(_hsv(index * 137.508, 62, 88), hue_shift)
+    c.rect(palette(hue_shift)["gold"], -1, -1, 1, 1, radius=0.25)
+    c.rect(field, -0.86, -0.62, 0.86, 0.62, radius=0.2)
+    c.poly((250, 250, 250), [(0, -0.45), (0.14, 0), (0, 0.45), (-0.14, 0)])
+    return c.done()
+
+
+# Buff icon colours by effect kind id (fgo_env.content.schema.EFFECT_KINDS); debuffs in red tones.
+_BUFF_HUES = {4: 30, 5: 210, 6: 318, 7: 120, 8: 45, 9: 280, 10: 55, 11: 190, 12: 230, 13: 95, 14: 160,
+              15: 40, 18: 200, 19: 60, 27: 300, 28: 175, 29: 30, 30: 260}
+
+
+@lru_cache(maxsize=256)
+def buff_icon(kind: int, debuff: bool, size: int, hue_shift: float = 0.0) -> "pygame.Surface":
+    """One buff or debuff icon: a rounded tile with an arrow (up for buffs, down for debuffs).
+    Buffs take a hue per kind; debuffs are red tiles whose shade varies with the kind."""
+    c = _Canvas(size, size)
+    if debuff:
+        tile = shift_hue(_hsv(350 + 8 * (kind % 4), 85, 55 + 8 * (kind % 5)), hue_shift)
+    else:
+        tile = shift_hue(_hsv(_BUFF_HUES.get(kind, kind * 37), 70, 80), hue_shift)
+    c.rect((20, 18, 26), -1, -1, 1, 1, radius=0.3)
+    c.rect(tile, -0.82, -0.82, 0.82, 0.82, radius=0.25)
+    ink = (255, 236, 236) if debuff else (250, 250, 250)
+    tip, base = (0.55, -0.1) if debuff else (-0.55, 0.1)
+    c.poly(ink, [(0, tip), (0.45, base), (0.18, base), (0.18, -tip), (-0.18, -tip), (-0.18, base),
+                 (-0.45, base)])
+    return c.done()
+
+
+@lru_cache(maxsize=16)
+def seal_mark(size: int, hue_shift: float = 0.0) -> "pygame.Surface":
+    """One command seal left: a red three-stroke crest on a dark disc with a gold rim."""
+    c = _Canvas(size, size)
+    c.circle(palette(hue_shift)["gold"], 0, 0, 1.0)
+    c.circle(shift_hue((40, 16, 24), hue_shift), 0, 0, 0.84)
+    red = shift_hue((240, 40, 64), hue_shift)
+    c.poly(red, [(0, -0.7), (0.2, -0.1), (0, 0.08), (-0.2, -0.1)])
+    c.poly(red, [(-0.62, 0.48), (-0.14, 0.08), (-0.02, 0.24), (-0.34, 0.58)])
+    c.poly(red, [(0.62, 0.48), (0.14, 0.08), (0.02, 0.24), (0.34, 0.58)])
+    return c.done()

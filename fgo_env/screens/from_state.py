@@ -11,6 +11,8 @@ import numpy as np
 
 from ..engine import constants as C
 from ..engine.actions import card_owner, card_type
+from ..engine.observe import MAX_BACKS
+from .scene import MAX_SEALS
 from ..engine.explain import turn_summary
 from .scene import CardView, EnemyView, Scene, ServantView
 
@@ -25,8 +27,14 @@ def _servants(rec, quest, catalogue) -> tuple:
         sv = catalogue.servants[quest.party[m]]
         views.append(ServantView(name=sv.name, cls=sv.cls, key=sv.id, hp=int(max(rec["hp"][m], 0)),
                                  max_hp=int(rec["m_max_hp"][m]), np_percent=min(int(rec["np"][m]) // 100, 300),
-                                 skill_cooldowns=tuple(int(c) for c in rec["cd"][m])))
+                                 skill_cooldowns=tuple(int(c) for c in rec["cd"][m]),
+                                 ce=int(rec["m_ce"][m]), buffs=_buffs(rec["buff_kind"][m], rec["buff_turns"][m])))
     return tuple(views)
+
+
+def _buffs(kinds, turns) -> tuple:
+    """(kind, is a debuff) of the live buff slots (turns > 0), in slot order."""
+    return tuple((int(k), bool(C.IS_DEBUFF[k])) for k, t in zip(kinds, turns) if t > 0 and 0 <= k < C.N_EFFECT_KINDS)
 
 
 def _enemies(rec, quest, catalogue) -> tuple:
@@ -41,8 +49,14 @@ def _enemies(rec, quest, catalogue) -> tuple:
         charge_max = int(rec["w_charge_max"][w, e])
         views.append(EnemyView(name=en.name, cls=en.cls, key=en.id, hp=int(max(rec["e_hp"][e], 0)),
                                max_hp=int(rec["w_hp"][w, e]), charge=min(int(rec["e_charge"][e]), charge_max),
-                               charge_max=charge_max, targeted=e == int(rec["target"])))
+                               charge_max=charge_max, targeted=e == int(rec["target"]),
+                               **_breaks(rec, w, e), buffs=_buffs(rec["e_buff_kind"][e], rec["e_buff_turns"][e])))
     return tuple(views)
+
+
+def _breaks(rec, w: int, e: int) -> dict:
+    left = max(int(rec["e_breaks_left"][e]), 0)
+    return {"breaks": max(int(rec["w_breaks"][w, e]), left), "breaks_left": left}
 
 
 def _affinity(rec, m: int) -> str:
@@ -80,7 +94,8 @@ def _base(rec, quest, catalogue, kind: str, **extra) -> Scene:
     return Scene(kind=kind, wave=min(int(rec["wave"]) + 1, int(rec["n_waves"])), wave_total=int(rec["n_waves"]),
                  turn=max(int(rec["turn"]), 1), stars=int(rec["stars"]), servants=_servants(rec, quest, catalogue),
                  enemies=_enemies(rec, quest, catalogue), np_cards=np_ready, np_card_types=np_types,
-                 master_skill_cooldowns=tuple(int(c) for c in rec["mc_cd"]), **extra)
+                 master_skill_cooldowns=tuple(int(c) for c in rec["mc_cd"]),
+                 seals=min(max(int(rec["seals"]), 0), MAX_SEALS), back_active=int(rec["backs"]) < MAX_BACKS, **extra)
 
 
 def scene_from_state(rec, quest, catalogue) -> Scene:

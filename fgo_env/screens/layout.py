@@ -18,6 +18,9 @@ from typing import NamedTuple
 ASPECT = 16 / 9
 ASPECT_MODES = ("letterbox", "crop")
 MAX_PIPS = 5
+MAX_BREAKS = 3  # break-bar pips drawn per enemy (more break bars are shown as 3)
+MAX_BUFF_ICONS = 6  # buff/debuff icons drawn per servant or enemy (the first ones in slot order)
+MAX_SEALS = 3  # command seals a master holds
 
 # Enemy info boxes: three across the top-left ~55 % (FGA: x 0-0.19, 0.19-0.38, 0.38-0.56).
 _ENEMY_X0, _ENEMY_PITCH, _ENEMY_W, _ENEMY_Y, _ENEMY_H = 0.005, 0.185, 0.178, 0.012, 0.122
@@ -118,6 +121,29 @@ def enemy_charge_pip(e: int, k: int) -> Rect:
     return Rect(row.x + pitch * k + pitch * 0.1, row.y, pitch * 0.8, row.h)
 
 
+def enemy_break(e: int) -> Rect:
+    """Break bars of a boss: pips right of the charge row, one per HP bar still to break after
+    the current one (the game stacks extra HP gauges under a breakable boss's bar)."""
+    return _in_enemy(e, 0.146, 0.095, 0.028, 0.022)
+
+
+def enemy_break_pip(e: int, k: int) -> Rect:
+    row = enemy_break(e)
+    pitch = row.w / MAX_BREAKS
+    return Rect(row.x + pitch * k + pitch * 0.12, row.y, pitch * 0.76, row.h)
+
+
+def enemy_buffs(e: int) -> Rect:
+    """Row of buff / debuff icons under enemy ``e``'s info box."""
+    p = enemy_panel(e)
+    return Rect(p.x + 0.004, p.bottom + 0.003, MAX_BUFF_ICONS * 0.019, 0.017 * ASPECT)
+
+
+def enemy_buff_icon(e: int, k: int) -> Rect:
+    row = enemy_buffs(e)
+    return Rect(row.x + 0.019 * k, row.y, 0.017, row.h)
+
+
 def enemy_sprite(e: int) -> Rect:
     """Where enemy ``e`` stands on the battlefield (left half, staggered)."""
     cx = (0.11, 0.285, 0.46)[e]
@@ -188,6 +214,21 @@ def servant_portrait(s: int) -> Rect:
     return _in_slot(s, 0.010, 0.858, 0.066, 0.117)
 
 
+def servant_ce(s: int) -> Rect:
+    """The equipped craft essence: a small framed plate under the portrait."""
+    return _in_slot(s, 0.010, 0.977, 0.066, 0.016)
+
+
+def servant_buffs(s: int) -> Rect:
+    """Row of buff / debuff icons of slot ``s``, along the top edge of its panel."""
+    return _in_slot(s, 0.012, 0.668, MAX_BUFF_ICONS * 0.021, 0.018 * ASPECT)
+
+
+def servant_buff_icon(s: int, k: int) -> Rect:
+    row = servant_buffs(s)
+    return Rect(row.x + 0.021 * k, row.y, 0.018, row.h)
+
+
 def servant_class_icon(s: int) -> Rect:
     return _in_slot(s, 0.006, 0.850, 0.026, 0.026 * ASPECT)
 
@@ -235,6 +276,16 @@ def attack_button() -> Rect:
 def master_button() -> Rect:
     """Master-skill menu button at the right edge, mid-height (0.94, 0.44)."""
     return _square(0.94, 0.44, 0.058)
+
+
+def seal_counter() -> Rect:
+    """Command seals left: up to three red crests in a row under the master-skill button."""
+    return Rect(0.905, 0.515, 0.07, 0.04)
+
+
+def seal_mark(k: int) -> Rect:
+    row = seal_counter()
+    return _square(row.x + row.w / MAX_SEALS * (k + 0.5), row.y + row.h / 2, 0.02)
 
 
 def master_skill(m: int) -> Rect:
@@ -355,6 +406,9 @@ def elements() -> dict[str, Rect]:
                 f"{g}/charge": enemy_charge(e), f"esprite{e}/body": enemy_sprite(e),
                 f"damage{e}/text": damage_number(e)}
         out |= {f"{g}/pip{k}": enemy_charge_pip(e, k) for k in range(MAX_PIPS)}
+        out |= {f"{g}/breaks": enemy_break(e), f"{g}/buffs": enemy_buffs(e)}
+        out |= {f"{g}/break{k}": enemy_break_pip(e, k) for k in range(MAX_BREAKS)}
+        out |= {f"{g}/buff{k}": enemy_buff_icon(e, k) for k in range(MAX_BUFF_ICONS)}
     out |= {"wave/counter": wave_counter(), "wave/label": wave_label(),
             "wave/current": wave_digit_current(), "wave/slash": wave_slash(),
             "wave/total": wave_digit_total(), "wave/turn": turn_counter(),
@@ -366,11 +420,14 @@ def elements() -> dict[str, Rect]:
                 f"{g}/hp_label": servant_hp_label(s), f"{g}/hp": servant_hp(s),
                 f"{g}/np_label": servant_np_label(s), f"{g}/np": servant_np(s),
                 f"{g}/np_bar": np_bar(s), f"ssprite{s}/body": servant_sprite(s),
-                f"popup/ally{s}": ally_target_popup(s)}
+                f"popup/ally{s}": ally_target_popup(s), f"{g}/ce": servant_ce(s),
+                f"{g}/buffs": servant_buffs(s)}
         out |= {f"{g}/skill{k}": skill_icon(s, k) for k in range(3)}
+        out |= {f"{g}/buff{k}": servant_buff_icon(s, k) for k in range(MAX_BUFF_ICONS)}
     out |= {"attack/button": attack_button(), "master/button": master_button(),
             "master/menu": master_menu(), "popup/panel": popup_panel(), "popup/title": popup_title()}
     out |= {f"master/skill{m}": master_skill(m) for m in range(3)}
+    out |= {"master/seals": seal_counter()} | {f"master/seal{k}": seal_mark(k) for k in range(MAX_SEALS)}
     for i in range(5):
         g = f"card{i}"
         out |= {f"{g}/face": card(i), f"{g}/crit": card_crit(i), f"{g}/badge": card_badge(i),

@@ -15,7 +15,7 @@ from typing import Callable
 from . import art
 from ._pg import pygame
 from .art import RGB
-from .layout import MAX_PIPS
+from .layout import MAX_BREAKS, MAX_BUFF_ICONS, MAX_PIPS
 from .look import Look
 from .scene import CardView, EnemyView, Scene, ServantView
 from .text import blit_text
@@ -186,6 +186,26 @@ def _enemy_panel(ctx: Ctx, surface: "pygame.Surface", e: int, enemy: EnemyView) 
     for k in range(min(enemy.charge_max, MAX_PIPS)):
         color = pal["charge_on"] if k < enemy.charge else pal["charge_off"]
         pygame.draw.ellipse(surface, color, px[f"{g}/pip{k}"])
+    _break_pips(ctx, surface, e, enemy)
+    _buff_row(ctx, surface, g, enemy.buffs)
+
+
+def _break_pips(ctx: Ctx, surface: "pygame.Surface", e: int, enemy: EnemyView) -> None:
+    """A boss's break bars: one gold-rimmed segment per bar after the first, lit (HP-bar gold)
+    while still to break, dark once broken; nothing for an ordinary enemy."""
+    pal = ctx.pal
+    for k in range(min(enemy.breaks, MAX_BREAKS)):
+        rect = ctx.px[f"enemy{e}/break{k}"]
+        surface.fill(pal["gold"], rect)
+        inner = rect.inflate(-2, -2) if min(rect.size) > 4 else rect
+        surface.fill(pal["hp_bar"] if k < enemy.breaks_left else pal["hp_back"], inner)
+
+
+def _buff_row(ctx: Ctx, surface: "pygame.Surface", group: str, buffs) -> None:
+    """The first ``MAX_BUFF_ICONS`` buff / debuff icons of a unit, left to right."""
+    for k, (kind, debuff) in enumerate(buffs[:MAX_BUFF_ICONS]):
+        rect = ctx.px[f"{group}/buff{k}"]
+        surface.blit(_fit(art.buff_icon(kind, debuff, rect.w, ctx.hue), rect), rect)
 
 
 def _bar(surface: "pygame.Surface", rect: "pygame.Rect", fraction: float, color: RGB, back: RGB) -> None:
@@ -226,6 +246,10 @@ def _servant_panel(ctx: Ctx, surface: "pygame.Surface", s: int, sv: ServantView,
         return img
 
     surface.blit(ctx.sprite(("servant", s, sv.key, sv.name, sv.cls, sv.alive), build), panel)
+    if sv.ce >= 0:
+        rect = px[f"{g}/ce"]
+        surface.blit(art.ce_icon(sv.ce, rect.w, rect.h, ctx.hue), rect)
+    _buff_row(ctx, surface, g, sv.buffs)
     ctx.text(surface, str(max(sv.hp, 0)), f"{g}/hp", pal["text"], "right", number=True)
     np_color = pal["np_full"] if sv.np_percent >= 100 else pal["text"]
     ctx.text(surface, f"{sv.np_percent}%", f"{g}/np", np_color, "right", number=True)
@@ -278,6 +302,32 @@ def paint_master_menu(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None
             ctx.text(surface, str(cooldown), f"master/skill{m}", pal["text"], number=True)
     rect = px["master/button"]
     surface.blit(art.crest(rect.w, ctx.hue), rect)
+
+
+def paint_seals(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
+    """One red crest per command seal left, under the master-skill button (none drawn at 0)."""
+    for k in range(scene.seals):
+        rect = ctx.px[f"master/seal{k}"]
+        surface.blit(_fit(art.seal_mark(rect.w, ctx.hue), rect), rect)
+
+
+def paint_back_greyed(ctx: Ctx, surface: "pygame.Surface") -> None:
+    """The Back button (drawn active in the card screen's base) greyed: no Backs left this turn."""
+    rect = ctx.px["back/button"]
+    surface.blit(_grey_back(ctx, rect.size), rect)
+
+
+def _grey_back(ctx: Ctx, size: tuple[int, int]) -> "pygame.Surface":
+    def build() -> "pygame.Surface":
+        img = pygame.Surface(size, pygame.SRCALPHA)
+        grey = (92, 92, 100)
+        pygame.draw.rect(img, (46, 46, 52, 255), img.get_rect(), border_radius=6)
+        pygame.draw.rect(img, (*grey, 255), img.get_rect(), 2, border_radius=6)
+        box = img.get_rect().inflate(-round(size[0] * 0.35), -round(size[1] * 0.35))
+        blit_text(img, "Back", box, ctx.look.font, grey, "center", ctx.look.label_scale)
+        return img
+
+    return ctx.sprite(("back_grey", size), build)
 
 
 def paint_ally_popup(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
@@ -420,9 +470,12 @@ def paint_scene(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
     if kind == "cards":
         paint_np_cards(ctx, surface, scene)
         paint_cards(ctx, surface, scene)
+        if not scene.back_active:
+            paint_back_greyed(ctx, surface)
         return
     paint_servants(ctx, surface, scene, skills=kind == "command")
     if kind == "command":
+        paint_seals(ctx, surface, scene)
         if scene.master_menu_open:
             paint_master_menu(ctx, surface, scene)
         if scene.ally_target_open:

@@ -25,6 +25,14 @@ N_FRONT = 3
 N_ENEMIES = 3
 N_CARDS = 5
 MAX_CHARGE_PIPS = 5  # the enemy panel shows at most this many charge pips
+MAX_SEALS = 3  # command seals a master holds
+
+
+def _buffs(value, owner: str) -> tuple[tuple[int, bool], ...]:
+    """``value`` as a tuple of (effect kind id >= 0, is a debuff) pairs."""
+    out = tuple((int(k), bool(d)) for k, d in value)
+    _check(all(k >= 0 for k, _ in out), f"{owner}.buffs: effect kind ids must be >= 0")
+    return out
 
 
 def _check(cond: bool, message: str) -> None:
@@ -44,6 +52,9 @@ class ServantView:
         np_percent: NP gauge, 0..300 (the bar fills at 100, glows above).
         skill_cooldowns: turns left on each of the 3 skills; 0 = ready.
         alive: False draws the slot greyed out.
+        ce: index of the equipped craft essence (its icon's colour), -1 = none (nothing drawn).
+        buffs: active effects in slot order, (effect kind id, is a debuff) pairs: a row of small
+            icons above the panel (debuffs in red tones); the first ``layout.MAX_BUFF_ICONS``.
     """
 
     name: str
@@ -54,9 +65,13 @@ class ServantView:
     np_percent: int = 0
     skill_cooldowns: tuple[int, int, int] = (0, 0, 0)
     alive: bool = True
+    ce: int = -1
+    buffs: tuple[tuple[int, bool], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skill_cooldowns", tuple(int(c) for c in self.skill_cooldowns))
+        object.__setattr__(self, "buffs", _buffs(self.buffs, "ServantView"))
+        _check(self.ce >= -1, f"ServantView.ce must be >= -1: {self.ce}")
         _check(self.cls in CLASSES, f"ServantView.cls: unknown class {self.cls!r}")
         _check(len(self.skill_cooldowns) == 3, "ServantView.skill_cooldowns needs 3 values")
         _check(0 <= self.np_percent <= 300, f"ServantView.np_percent out of 0..300: {self.np_percent}")
@@ -73,6 +88,10 @@ class EnemyView:
         hp, max_hp: current and maximum HP.
         charge, charge_max: NP charge pips filled / shown (at most ``MAX_CHARGE_PIPS`` are drawn).
         targeted: the player's selected target (red reticle).
+        breaks, breaks_left: break bars after the first HP bar, and those still to break (a
+            boss; 0 = an ordinary enemy, nothing drawn); pips right of the charge row, the ones
+            left lit (at most ``layout.MAX_BREAKS`` drawn).
+        buffs: active effects in slot order, as `ServantView.buffs` (a row under the info box).
     """
 
     name: str
@@ -83,9 +102,14 @@ class EnemyView:
     charge: int = 0
     charge_max: int = 3
     targeted: bool = False
+    breaks: int = 0
+    breaks_left: int = 0
+    buffs: tuple[tuple[int, bool], ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "buffs", _buffs(self.buffs, "EnemyView"))
         _check(self.cls in CLASSES, f"EnemyView.cls: unknown class {self.cls!r}")
+        _check(0 <= self.breaks_left <= self.breaks, "EnemyView.breaks_left out of 0..breaks")
         _check(0 <= self.charge <= max(self.charge_max, 0), "EnemyView.charge out of 0..charge_max")
 
 
@@ -144,6 +168,9 @@ class Scene:
         master_skill_cooldowns: cooldowns of the 3 master skills (0 = ready).
         master_menu_open: the master-skill menu is unfolded (command screen).
         ally_target_open: the "choose a servant" popup of a targeted skill is shown (command).
+        seals: command seals left, 0..3: red crests under the master-skill button (command).
+        back_active: the card screen's Back button can be pressed (Backs left this turn); False
+            draws it greyed.
     """
 
     kind: str
@@ -162,6 +189,8 @@ class Scene:
     master_skill_cooldowns: tuple[int, ...] = (0, 0, 0)
     master_menu_open: bool = False
     ally_target_open: bool = False
+    seals: int = 0
+    back_active: bool = True
 
     def __post_init__(self) -> None:
         _check(self.kind in KINDS, f"Scene.kind must be one of {KINDS}, got {self.kind!r}")
@@ -184,11 +213,13 @@ class Scene:
         _check(len(self.np_cards) == N_FRONT and len(keys) == N_FRONT, "Scene NP fields need 3 entries")
         _check(len(self.np_card_types) == N_FRONT, "Scene.np_card_types needs 3 entries")
         _check(len(self.master_skill_cooldowns) == 3, "Scene.master_skill_cooldowns needs 3 values")
+        _check(0 <= self.seals <= MAX_SEALS, f"Scene.seals out of 0..{MAX_SEALS}: {self.seals}")
 
     @classmethod
     def example(cls, kind: str, seed: int = 0) -> "Scene":
         """A plausible random scene of ``kind``, deterministic in ``seed`` (tests, docs, vision data)."""
-        return _example(kind, random.Random(f"scene:{kind}:{seed}"))
+        scene = _example(kind, random.Random(f"scene:{kind}:{seed}"))
+        return with_random_extras(scene, random.Random(f"scene-extra:{kind}:{seed}"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -266,3 +297,35 @@ def _example(kind: str, rng: random.Random) -> Scene:
         banner_text=banner, damage_numbers=damage,
         master_skill_cooldowns=tuple(rng.choice((0, 0, 4, 9)) for _ in range(3)),
     )
+
+
+# Effect kind ids (``fgo_env.content.schema.EFFECT_KINDS``) of buffs and of debuffs, for examples.
+_BUFF_KIND_IDS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 27, 28, 29, 30)
+_DEBUFF_KIND_IDS = (20, 21, 22, 23, 24, 25, 26)
+
+
+def random_buffs(rng: random.Random, n: int) -> tuple[tuple[int, bool], ...]:
+    """``n`` random (kind, is a debuff) pairs, about a third of them debuffs."""
+    return tuple((rng.choice(_DEBUFF_KIND_IDS), True) if rng.random() < 0.35 else
+                 (rng.choice(_BUFF_KIND_IDS), False) for _ in range(n))
+
+
+def with_random_extras(scene: Scene, rng: random.Random) -> Scene:
+    """``scene`` with random craft essences, buffs and debuffs, break bars, command seals and an
+    active or greyed Back button (the elements of issue 11), drawn from ``rng`` (a stream of its
+    own, so the rest of an example scene does not change)."""
+    from dataclasses import replace
+
+    servants = tuple(None if sv is None else replace(
+        sv, ce=rng.randrange(30) if rng.random() < 0.6 else -1,
+        buffs=random_buffs(rng, rng.choice((0, 0, 1, 2, 3, 4, 6, 8)))) for sv in scene.servants)
+    enemies = []
+    for en in scene.enemies:
+        if en is None:
+            enemies.append(None)
+            continue
+        breaks = rng.randint(1, 3) if rng.random() < 0.35 else 0
+        enemies.append(replace(en, breaks=breaks, breaks_left=rng.randint(0, breaks),
+                               buffs=random_buffs(rng, rng.choice((0, 0, 0, 1, 2, 3, 5, 7)))))
+    return replace(scene, servants=servants, enemies=tuple(enemies), seals=rng.randint(0, MAX_SEALS),
+                   back_active=rng.random() < 0.6)

@@ -14,7 +14,7 @@ from pathlib import Path
 from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, N_ACTIONS, card_owner, card_type, target_action
 from fgo_env.engine.batch import OBS_FEATURES, OBS_STATE, observe_games
-from fgo_env.engine.observe import (CARD_AT, CARD_SIZE, CARDS_START, ENEMIES_START, ENEMY_AT, ENEMY_SIZE,
+from fgo_env.engine.observe import (MAX_BACKS, CARD_AT, CARD_SIZE, CARDS_START, ENEMIES_START, ENEMY_AT, ENEMY_SIZE,
                                     GLOBAL_AT, GLOBAL_SIZE, OBS_FIELDS, OBS_INDEX, OBS_SIZE, SERVANT_AT,
                                     SERVANT_SIZE, SERVANTS_START)
 from fgo_env.env import FGOEnv
@@ -54,7 +54,7 @@ def test_feature_fields_cover_the_features_vector_exactly_once():
     for name, sl, doc in FEATURE_FIELDS:
         assert sl.start == end and sl.stop > sl.start and doc, name
         end = sl.stop
-    assert end == FEATURES_SIZE == 42 and len(FEATURE_INDEX) == len(FEATURE_FIELDS)
+    assert end == FEATURES_SIZE == 47 and len(FEATURE_INDEX) == len(FEATURE_FIELDS)
 
 
 def test_writer_offsets_are_the_tables():
@@ -288,6 +288,9 @@ def test_features_mode_decodes_to_the_true_screen():
         if phase != 2:
             ready = [bool(s["front"][j] >= 0 and s["np"][s["front"][j]] >= 10000) for j in range(3)]
             assert f.np_ready == ready
+        assert f.back_available == (phase == 1 and int(s["backs"]) < MAX_BACKS)
+        left = [int(s["e_breaks_left"][e]) for e in range(3) if s["e_alive"][e]]
+        assert f.breaks_left == (min(max(left, default=0), 3) if phase != 2 else 0)
         seen_phases.add(phase)
         seen_waves.add(f.wave)
         mask = env.action_masks()
@@ -297,6 +300,27 @@ def test_features_mode_decodes_to_the_true_screen():
             assert Features.from_array(obs).phase == 2
             obs, _ = env.reset()
     assert seen_phases >= {0, 1} and len(seen_waves) >= 2
+
+
+def test_features_back_button_and_break_bars_from_the_state():
+    """`back_available` is set on the card screen while Backs are left; `breaks_left` is the largest
+    count of break bars left among the live enemies, capped at 3 (fields set by hand)."""
+    env = FGOEnv(obs_mode="features", quest="farming_3wave")
+    env.reset(seed=4)
+    state = env.state
+    assert env.features().back_available is False  # command screen
+    state[0]["phase"] = 1
+    for backs, want in ((0, True), (MAX_BACKS - 1, True), (MAX_BACKS, False)):
+        state[0]["backs"] = backs
+        assert env.features().back_available is want
+    for left, alive, want in (((0, 2, 1), (1, 1, 1), 2), ((0, 2, 5), (1, 1, 1), 3), ((0, 2, 1), (1, 0, 1), 1)):
+        state[0]["e_breaks_left"][:] = left
+        state[0]["e_alive"][:] = alive
+        f = env.features()
+        assert f.breaks_left == want and np.array_equal(f.to_array(), Features.from_array(f.to_array()).to_array())
+    state[0]["phase"] = 2  # victory / defeat: no enemy boxes, no card screen
+    f = env.features()
+    assert f.breaks_left == 0 and f.back_available is False
 
 
 @pytest.mark.parametrize("obs_mode", ["state", "features"])

@@ -14,7 +14,7 @@ from feature_models.data import (LOOK_BASE, DataConfig, RandomPolicy, episode_sc
 from feature_models.tasks import TASK_NAMES, extract_crops
 from fgo_env.screens import Scene
 
-FIELDS = ("phase", "wave", "wave_total", "card_types", "card_owners", "np_ready")
+FIELDS = ("phase", "wave", "wave_total", "card_types", "card_owners", "np_ready", "back_available", "breaks_left")
 
 
 def test_labels_match_true_state() -> None:
@@ -35,13 +35,35 @@ def test_labels_match_true_state() -> None:
 
 
 def test_frame_samples_per_kind() -> None:
-    cards = frame_samples(Scene.example("cards", 1))
+    cards_scene = Scene.example("cards", 1)
+    cards = frame_samples(cards_scene)
     assert len(cards["card_type"]) == 5 and len(cards["card_owner"]) == 5 and len(cards["np_ready"]) == 3
     assert all(names[1:] == ("npcard0", "npcard1", "npcard2") for names, _ in cards["card_owner"])
     cmd = frame_samples(Scene.example("command", 1))
     assert cmd["attack"] == [(("attack",), 1)] and not cmd["card_type"]
     assert [n for (n,), _ in cmd["np_ready"]] == ["gauge0", "gauge1", "gauge2"]
     assert frame_samples(Scene.example("victory", 1))["attack"][0][1] == 0
+    assert cards["back"] == [(("back",), int(cards_scene.back_active))] and not cmd["back"]
+    assert [n for (n,), _ in cmd["breaks"]] == ["breaks0", "breaks1", "breaks2"]
+    victory = frame_samples(Scene.example("victory", 1))["breaks"]
+    assert [y for _, y in victory] == [0, 0, 0]  # banners draw no enemy boxes
+
+
+def test_augmented_frames_hold_the_new_elements() -> None:
+    """The data episodes' augmentation (`augment_record`) gives frames with break bars, a greyed
+    Back button, seals, craft essences and buffs, with labels equal to the augmented state's."""
+    backs, breaks, seals, ces, buffs = set(), set(), set(), 0, 0
+    for scene, true in episode_scenes("farming_3wave", 5, None, max_decisions=30):
+        lab = frame_labels(scene)
+        if true is not None:
+            assert {k: lab[k] for k in FIELDS} == true
+        if scene.kind == "cards":
+            backs.add(scene.back_active)
+        breaks.add(lab["breaks_left"])
+        seals.add(scene.seals)
+        ces += sum(s is not None and s.ce >= 0 for s in scene.servants)
+        buffs += sum(len(s.buffs) for s in scene.servants if s is not None)
+    assert backs == {True, False} and breaks >= {0, 1, 2} and len(seals) >= 3 and ces and buffs
 
 
 def test_crops_any_aspect() -> None:
