@@ -88,7 +88,7 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
     kwargs.setdefault("obs_mode", getattr(player, "obs_mode", "state"))
     if catalogue is not None:
         kwargs["catalogue"] = catalogue
-    env = gym.make("fgo_env/Battle-v0", quest=quest, **kwargs)
+    env = gym.make("fgo_env/Battle-v1", quest=quest, **kwargs)
     episodes_iter: Iterable[int] = range(episodes)
     if progress:
         from tqdm.auto import tqdm

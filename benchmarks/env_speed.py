@@ -67,9 +67,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--num-envs", type=int, default=4096)
     args = parser.parse_args()
-    single_rate("fgo_env/Battle-v0", 0.5, True)  # warm-up: numba cache load
+    single_rate("fgo_env/Battle-v1", 0.5, True)  # warm-up: numba cache load
     cart = single_rate("CartPole-v1", args.seconds, False)
-    fgo = single_rate("fgo_env/Battle-v0", args.seconds, True)
+    fgo = single_rate("fgo_env/Battle-v1", args.seconds, True)
     cart_vec = cartpole_vector_rate(args.num_envs, args.seconds)
     fgo_vec, state_bytes = fgo_vector_rate(args.num_envs, args.seconds)
     res = {

@@ -64,7 +64,7 @@ def search_episodes(quest: str, kwargs: dict, episodes: int, seed: int) -> dict:
     import fgo_env  # noqa: F401  (registers the envs)
     from agents.registry import make
 
-    env = gym.make("fgo_env/Battle-v0", quest=quest)
+    env = gym.make("fgo_env/Battle-v1", quest=quest)
     search, greedy = make("search", **kwargs), make("greedy")
     search_ms, greedy_ms, episode_s, wins = [], [], [], 0
     for i in range(episodes):
@@ -111,7 +111,7 @@ def greedy_episodes(quests: list[str], episodes: int, seed: int) -> dict:
     times: dict[str, list[float]] = {"command": [], "cards": []}
     greedy = make("greedy")
     for quest in quests:
-        env = gym.make("fgo_env/Battle-v0", quest=quest)
+        env = gym.make("fgo_env/Battle-v1", quest=quest)
         for i in range(episodes):
             obs, info = env.reset(seed=seed + i)
             greedy.reset(env)
@@ -141,7 +141,7 @@ def time_limit_episodes(limit: float, episodes: int, seed: int, quest: str = TIM
     import fgo_env  # noqa: F401
     from agents.registry import make
 
-    env = gym.make("fgo_env/Battle-v0", quest=quest)
+    env = gym.make("fgo_env/Battle-v1", quest=quest)
     search = make("search", time_limit=limit)
     wall, reported, playouts = [], [], []
     for i in range(episodes):

@@ -280,7 +280,7 @@ def episode_scenes(quest: str, seed: int, policy: Policy | None = None, max_deci
     import fgo_env  # noqa: F401
     from fgo_env.screens.from_state import scene_from_state, transition_scenes
 
-    env = gym.make("fgo_env/Battle-v0", quest=quest, catalogue=catalogue)
+    env = gym.make("fgo_env/Battle-v1", quest=quest, catalogue=catalogue)
     u = env.unwrapped
     agent = RandomPolicy(seed) if policy is None else policy
     rng = random.Random(f"vision-augment:{seed}")

@@ -41,7 +41,7 @@ class ParsedFeatures(gym.Wrapper):
     """Observations are `Features` parsed from frames rendered from the env's own state.
 
     Args:
-        env: an ``fgo_env/Battle-v0`` env (any ``obs_mode``).
+        env: an ``fgo_env/Battle-v1`` env (any ``obs_mode``).
         parser: a `FrameParser` (default: the shipped weights).
         look: "plain" (default), "random" (``Look.random(9_500_000 + episode)``: seeds outside the
             training range), an int base seed (``Look.random(base + episode)``), a `Look`, or a

@@ -1,7 +1,7 @@
 """fgo_env: Fate/Grand Order-style card battles as Gymnasium environments.
 
-``import fgo_env`` registers ``fgo_env/Battle-v0`` (keyword ``quest=``) and
-``fgo_env/RandomQuest-v0`` (keyword ``split="train"|"test"``), both with a batched
+``import fgo_env`` registers ``fgo_env/Battle-v1`` (keyword ``quest=``) and
+``fgo_env/RandomQuest-v1`` (keyword ``split="train"|"test"``), both with a batched
 ``vector_entry_point``. It stays light: no torch, and pygame only once something renders.
 """
 
@@ -11,7 +11,7 @@ import gymnasium as gym
 
 from .features import Features
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def list_quests() -> list[str]:
@@ -23,8 +23,8 @@ def list_quests() -> list[str]:
 
 def _register() -> None:
     specs = {
-        "fgo_env/Battle-v0": ("fgo_env.env:FGOEnv", "fgo_env.vector_env:FGOVectorEnv"),
-        "fgo_env/RandomQuest-v0": ("fgo_env.env:FGORandomQuestEnv", "fgo_env.vector_env:FGORandomQuestVectorEnv"),
+        "fgo_env/Battle-v1": ("fgo_env.env:FGOEnv", "fgo_env.vector_env:FGOVectorEnv"),
+        "fgo_env/RandomQuest-v1": ("fgo_env.env:FGORandomQuestEnv", "fgo_env.vector_env:FGORandomQuestVectorEnv"),
     }
     for env_id, (entry, vector_entry) in specs.items():
         if env_id not in gym.registry:

@@ -238,7 +238,7 @@ class FGOEnv(gym.Env):
 
     ## Vectorized environment
 
-    ``gym.make_vec("fgo_env/Battle-v0", num_envs=N, vectorization_mode="vector_entry_point")``
+    ``gym.make_vec("fgo_env/Battle-v1", num_envs=N, vectorization_mode="vector_entry_point")``
     gives `fgo_env.vector_env.FGOVectorEnv`, which steps every game in one compiled call.
 
     ## Version History

@@ -53,7 +53,7 @@ def agent_and_env(args: argparse.Namespace):
     check_quests([args.quest], args.content)
     agent = resolve(args.agent, seed=args.seed)
     obs_mode = args.obs_mode or getattr(agent, "obs_mode", "state")
-    env = gym.make("fgo_env/Battle-v0", quest=args.quest, obs_mode=obs_mode, render_mode="rgb_array",
+    env = gym.make("fgo_env/Battle-v1", quest=args.quest, obs_mode=obs_mode, render_mode="rgb_array",
                    render_size=args.size, look=args.look, **({"catalogue": catalogue} if catalogue else {}))
     return agent, env
 

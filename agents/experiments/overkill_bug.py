@@ -25,7 +25,7 @@ def measure(quest: str = "farming_3wave", episodes: int = 50, agent: str = "gree
     ``mean_turns_to_clear``, ``np_per_turn`` (gauge %, all servants) and ``stars_per_turn``."""
     out = {}
     for bug in (False, True):
-        env = gym.make("fgo_env/Battle-v0", quest=quest, overkill_bug=bug)
+        env = gym.make("fgo_env/Battle-v1", quest=quest, overkill_bug=bug)
         player = resolve(agent, seed=seed)
         wins, clear_turns, np_total, stars_total, turns_total = 0, [], 0.0, 0, 0
         for i in range(episodes):

@@ -135,8 +135,8 @@ def greedy_parsed_vs_true(quests, episodes: int = 50, seed: int = 0, parser: Fra
     parser = parser or FrameParser()
     rows = []
     for quest in quests:
-        true_env = gym.make("fgo_env/Battle-v0", quest=quest, obs_mode="features")
-        parsed_env = ParsedFeatures(gym.make("fgo_env/Battle-v0", quest=quest, obs_mode="features"), parser,
+        true_env = gym.make("fgo_env/Battle-v1", quest=quest, obs_mode="features")
+        parsed_env = ParsedFeatures(gym.make("fgo_env/Battle-v1", quest=quest, obs_mode="features"), parser,
                                     look=look, width=width, height=height)
         greedy, pg = GreedyAgent(), ParsedGreedy()
         wins_true = wins_parsed = differ = 0

@@ -181,15 +181,19 @@ def determinize(s, seed, hide_hand):
 
 @njit(cache=True)
 def remaining_enemy_hp(s):
-    """Enemy HP left on the field and in the waves still to come."""
+    """Enemy HP left on the field (break bars still to come included) and in the waves still
+    to come."""
     rem = 0.0
+    w = int(s.wave)
     for e in range(C.N_ENEMIES):
-        if s.e_alive[e] and s.e_hp[e] > 0:
-            rem += s.e_hp[e]
+        if s.e_alive[e]:
+            rem += max(s.e_hp[e], 0.0)
+            for b in range(int(s.w_breaks[w, e]) - int(s.e_breaks_left[e]), int(s.w_breaks[w, e])):
+                rem += s.w_bar_hp[w, e, b]
     for w in range(int(s.wave) + 1, int(s.n_waves)):
         for e in range(C.N_ENEMIES):
             if s.w_present[w, e]:
-                rem += s.w_hp[w, e]
+                rem += s.w_hp[w, e] + s.w_bar_hp[w, e].sum()
     return rem
 
 

@@ -24,11 +24,6 @@ from .rules import backline_member, buff_totals, can_act, front_member, has_buff
 
 N_CLASSES = len(C.CLASSES)
 
-try:  # the per-turn limit of Backs lives with the action table (issue 11, decisions)
-    from .actions import MAX_BACKS
-except ImportError:  # pragma: no cover - until the decisions workstream adds it
-    MAX_BACKS = 2  # at most 2 Backs from the card screen per turn (issue 11, §1)
-
 _GLOBAL = [
     ("phase_command", 1, "1 on the command screen (skills, targets, Attack)"),
     ("phase_cards", 1, "1 on the card screen (choose 3 cards)"),

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..engine import constants as C
 from ..engine.actions import card_owner, card_type
-from ..engine.observe import MAX_BACKS
+from ..engine.actions import MAX_BACKS
 from .scene import MAX_SEALS
 from ..engine.explain import turn_summary
 from .scene import CardView, EnemyView, Scene, ServantView
@@ -48,7 +48,7 @@ def _enemies(rec, quest, catalogue) -> tuple:
         en = catalogue.enemies[wave[e].enemy]
         charge_max = int(rec["w_charge_max"][w, e])
         views.append(EnemyView(name=en.name, cls=en.cls, key=en.id, hp=int(max(rec["e_hp"][e], 0)),
-                               max_hp=int(rec["w_hp"][w, e]), charge=min(int(rec["e_charge"][e]), charge_max),
+                               max_hp=int(rec["e_bar_hp"][e] or rec["w_hp"][w, e]), charge=min(int(rec["e_charge"][e]), charge_max),
                                charge_max=charge_max, targeted=e == int(rec["target"]),
                                **_breaks(rec, w, e), buffs=_buffs(rec["e_buff_kind"][e], rec["e_buff_turns"][e])))
     return tuple(views)

@@ -46,7 +46,7 @@ def test_only_legal_actions_on_catalogue_and_generated_quests(name: str) -> None
     quests = list(fgo_env.list_quests()) + [generate_quest(seed) for seed in range(25)]
     decisions = 0
     for i, quest in enumerate(quests):
-        env = gym.make("fgo_env/Battle-v0", quest=quest, invalid_action="raise")
+        env = gym.make("fgo_env/Battle-v1", quest=quest, invalid_action="raise")
         agent = make(name, **({"seed": i} if name == "random" else {}))
         for ep in range(2):
             actions, info = play(env, agent, seed=100 * i + ep, check=assert_legal)
@@ -68,8 +68,8 @@ def test_greedy_clearly_beats_random() -> None:
 
 
 def test_save_load_round_trip_gives_identical_actions(tmp_path) -> None:
-    env_a = gym.make("fgo_env/Battle-v0", quest="boss_pale_king")
-    env_b = gym.make("fgo_env/Battle-v0", quest="boss_pale_king")
+    env_a = gym.make("fgo_env/Battle-v1", quest="boss_pale_king")
+    env_b = gym.make("fgo_env/Battle-v1", quest="boss_pale_king")
     for original in (GreedyAgent(weights={"star": 120.0, "kill": 2500.0}, top_k=5), RandomAgent(seed=7)):
         path = tmp_path / f"{original.name}.json"
         original.save(path)
@@ -124,7 +124,7 @@ def test_evaluate_returns_the_documented_keys() -> None:
 def test_greedy_ignores_hidden_state_and_explains_its_choice() -> None:
     """Changing the seed (future draws) never changes a decision; nor does the dealt hand
     before the card screen is shown. ``last_info["scores"]`` holds the chosen action."""
-    env = gym.make("fgo_env/Battle-v0", quest="boss_cinder_wyrm")
+    env = gym.make("fgo_env/Battle-v1", quest="boss_cinder_wyrm")
     agent, probe = GreedyAgent(), GreedyAgent()
     checked = {"command": 0, "cards": 0}
 
@@ -146,7 +146,7 @@ def test_greedy_ignores_hidden_state_and_explains_its_choice() -> None:
 
 def test_greedy_uses_skills_attacks_and_fires_nps() -> None:
     """Each turn ends with Attack and a triple; on a boss it charges and fires NPs."""
-    env = gym.make("fgo_env/Battle-v0", quest="boss_fallen_saint")
+    env = gym.make("fgo_env/Battle-v1", quest="boss_fallen_saint")
     agent = GreedyAgent()
     obs, info = env.reset(seed=0)
     agent.reset(env)
@@ -188,7 +188,7 @@ def test_ladder_helpers_and_demo_reports(tmp_path) -> None:
 def test_act_on_record_decides_as_act(name, kwargs):
     """``act_on_record(env.unwrapped.state[0], mask)`` needs no ``reset`` and decides, explains
     and draws exactly as ``reset(env)`` + ``act(obs, mask)``."""
-    env = gym.make("fgo_env/Battle-v0", quest="farming_3wave")
+    env = gym.make("fgo_env/Battle-v1", quest="farming_3wave")
     by_env, by_record = make(name, **kwargs), make(name, **kwargs)
     obs, info = env.reset(seed=6)
     by_env.reset(env)
@@ -206,7 +206,7 @@ def test_act_on_record_cannot_write_the_record():
     """The compiled scorers get a read-only view of the record (no copy, no writes)."""
     from fgo_env.engine.state import record_batch
 
-    env = gym.make("fgo_env/Battle-v0", quest="farming_3wave")
+    env = gym.make("fgo_env/Battle-v1", quest="farming_3wave")
     env.reset(seed=1)
     view = record_batch(env.unwrapped.state[0])
     assert not view.flags.writeable and np.shares_memory(view, env.unwrapped.state)
@@ -266,7 +266,7 @@ def test_greedy_keeps_its_seals_before_the_last_wave_and_uses_one_to_win() -> No
     """Seals: never before the last wave; on it, a seal for an NP that wins the battle now."""
     from fgo_env.engine.actions import SEAL_ACTIONS
 
-    env = gym.make("fgo_env/Battle-v0", quest="farming_3wave", invalid_action="raise")
+    env = gym.make("fgo_env/Battle-v1", quest="farming_3wave", invalid_action="raise")
     agent = GreedyAgent()
     for seed in range(6):
         obs, info = env.reset(seed=seed)

@@ -113,7 +113,7 @@ def test_bad_choices_name_the_argument():
         with pytest.raises(ValueError, match=words):
             FGOEnv(**kwargs)
     with pytest.raises(ValueError, match="split must be one of"):
-        gym.make("fgo_env/RandomQuest-v0", split="validation")
+        gym.make("fgo_env/RandomQuest-v1", split="validation")
 
 
 def test_step_before_reset_raises_reset_needed():
@@ -132,4 +132,13 @@ def test_step_before_reset_raises_reset_needed():
     vec.reset(seed=0)
     vec.step(np.full(2, 39))
     with pytest.raises(ResetNeeded):  # through gym.make too (Gymnasium's OrderEnforcing wrapper)
-        gym.make("fgo_env/Battle-v0").step(39)
+        gym.make("fgo_env/Battle-v1").step(39)
+
+
+def test_the_rules_before_issue_11_are_a_deprecated_version():
+    """Issue 11 changed the rules and the action space (392 actions): the envs are v1, and asking
+    for v0 names the version to use instead of building different dynamics."""
+    import gymnasium as gym
+
+    with pytest.raises(gym.error.DeprecatedEnv, match="Battle-v1"):
+        gym.make("fgo_env/Battle-v0")

@@ -18,7 +18,7 @@ from fgo_env.engine.actions import N_ACTIONS
 from fgo_env.env import FGOEnv, FGORandomQuestEnv
 from fgo_env.vector_env import FGORandomQuestVectorEnv, FGOVectorEnv
 
-IDS = ["fgo_env/Battle-v0", "fgo_env/RandomQuest-v0"]
+IDS = ["fgo_env/Battle-v1", "fgo_env/RandomQuest-v1"]
 
 
 @pytest.mark.parametrize("env_id,kwargs", [(IDS[0], {}), (IDS[1], {}),
@@ -53,16 +53,16 @@ def test_registration_ids_and_entry_points():
 
 def test_make_with_quest_and_vector_kwargs():
     last = fgo_env.list_quests()[-1]
-    env = gym.make("fgo_env/Battle-v0", quest=last)
+    env = gym.make("fgo_env/Battle-v1", quest=last)
     assert env.unwrapped.quest.id == last
-    vec = gym.make_vec("fgo_env/Battle-v0", num_envs=2, vectorization_mode="vector_entry_point",
+    vec = gym.make_vec("fgo_env/Battle-v1", num_envs=2, vectorization_mode="vector_entry_point",
                        quest=fgo_env.list_quests()[0], obs_mode="features")
     obs, _ = vec.reset(seed=1)
     assert obs.shape == (2, fgo_env.features.FEATURES_SIZE)
-    sync = gym.make_vec("fgo_env/Battle-v0", num_envs=2, vectorization_mode="sync")
+    sync = gym.make_vec("fgo_env/Battle-v1", num_envs=2, vectorization_mode="sync")
     obs, _ = sync.reset(seed=1)
     assert obs.shape[0] == 2
-    env = gym.make("fgo_env/RandomQuest-v0", split="test")
+    env = gym.make("fgo_env/RandomQuest-v1", split="test")
     env.reset(seed=0)
     assert env.unwrapped.quest.id.startswith("random_")
     assert int(env.unwrapped.quest.id.split("_")[1]) >= 1_000_000  # the test seed range
@@ -102,13 +102,13 @@ def test_sb3_contrib_finds_the_masks_through_gym_make_wrappers():
     from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    env = gym.make("fgo_env/Battle-v0", quest=["farming_2wave", "farming_3wave"])
+    env = gym.make("fgo_env/Battle-v1", quest=["farming_2wave", "farming_3wave"])
     assert is_masking_supported(env)
     _, info = env.reset(seed=0)
     mask = env.get_wrapper_attr("action_masks")()
     assert mask.dtype == np.bool_ and np.array_equal(mask, info["action_mask"].astype(bool))
     assert np.array_equal(get_action_masks(env), mask)
-    vec = DummyVecEnv([lambda: gym.make("fgo_env/Battle-v0")] * 2)
+    vec = DummyVecEnv([lambda: gym.make("fgo_env/Battle-v1")] * 2)
     vec.seed(0)
     vec.reset()
     assert is_masking_supported(vec) and get_action_masks(vec).shape == (2, N_ACTIONS)

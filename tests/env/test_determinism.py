@@ -109,7 +109,7 @@ def test_unseeded_resets_differ():
 
 
 def test_random_quest_env_reset_with_seed_repeats_quest_and_game():
-    env = gym.make("fgo_env/RandomQuest-v0").unwrapped
+    env = gym.make("fgo_env/RandomQuest-v1").unwrapped
     env.reset(seed=11)
     quest, rec = env.quest, env.state.tobytes()
     env.reset(seed=12)

@@ -205,7 +205,7 @@ def test_after_a_replayed_game_the_stream_follows_from_it():
 
 def test_multi_quest_single_env_draws_quests_reproducibly():
     quests = [QUESTS[0], QUESTS[3], QUESTS[7], QUESTS[-1]]
-    env = gym.make("fgo_env/Battle-v0", quest=quests)
+    env = gym.make("fgo_env/Battle-v1", quest=quests)
     env.reset(seed=2024)
     drawn = [env.unwrapped.quest.id] + [(env.reset(), env.unwrapped.quest.id)[1] for _ in range(30)]
     assert set(drawn) == set(quests)  # every quest comes up

@@ -164,7 +164,7 @@ def test_scene_from_state_reads_the_new_fields() -> None:
     from fgo_env.engine import constants as C
     from fgo_env.screens.from_state import scene_from_state
 
-    env = gym.make("fgo_env/Battle-v0", quest="farming_3wave")
+    env = gym.make("fgo_env/Battle-v1", quest="farming_3wave")
     env.reset(seed=1)
     u = env.unwrapped
     state = u.state.copy()

@@ -53,7 +53,8 @@ def test_augmented_frames_hold_the_new_elements() -> None:
     """The data episodes' augmentation (`augment_record`) gives frames with break bars, a greyed
     Back button, seals, craft essences and buffs, with labels equal to the augmented state's."""
     backs, breaks, seals, ces, buffs = set(), set(), set(), 0, 0
-    for scene, true in episode_scenes("farming_3wave", 5, None, max_decisions=30):
+    scenes = [x for seed in (5, 6) for x in episode_scenes("farming_3wave", seed, None, max_decisions=60)]
+    for scene, true in scenes:
         lab = frame_labels(scene)
         if true is not None:
             assert {k: lab[k] for k in FIELDS} == true

@@ -76,7 +76,7 @@ def test_shipped_weights_small_and_accurate(parser) -> None:
 
 
 def test_wrapper_plain_look_equals_truth(parser) -> None:
-    env = ParsedFeatures(gym.make("fgo_env/Battle-v0", quest="farming_3wave", obs_mode="features"), parser)
+    env = ParsedFeatures(gym.make("fgo_env/Battle-v1", quest="farming_3wave", obs_mode="features"), parser)
     obs, info = env.reset(seed=5)
     steps = 0
     from agents.scripted.greedy import GreedyAgent
@@ -96,7 +96,7 @@ def test_wrapper_plain_look_equals_truth(parser) -> None:
 def test_parsed_greedy_on_true_features_is_greedy() -> None:
     from agents.scripted.greedy import GreedyAgent
 
-    env = gym.make("fgo_env/Battle-v0", quest="standard_crossroads", obs_mode="features")
+    env = gym.make("fgo_env/Battle-v1", quest="standard_crossroads", obs_mode="features")
     for seed in (1, 2):
         a = play(env, GreedyAgent(), seed)
         pg = ParsedGreedy()

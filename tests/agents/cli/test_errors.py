@@ -13,7 +13,7 @@ import pytest
 EASY = "tutorial_training_yard"
 
 
-def fgo(*argv: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def fgo(*argv: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "agents.cli.main", *argv], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout, env={**_env(), "SDL_VIDEODRIVER": "dummy"})
 
