@@ -17,7 +17,7 @@ def test_report_rows_and_table():
     res = rows[0]["random"]
     assert set(res) == {"min", "random"} and res["min"]["episodes"] == 2
     table = markdown_table(rows, ["random"])
-    assert table.splitlines()[0] == "| quest | kind | random @ min | random @ random | clears at min roll |"
+    assert table.splitlines()[0] == "| quest | kind | random @ min | random @ random | always clears at min roll |"
     assert f"`{QUEST}`" in table
     assert "damage_roll=\"min\"" in render_markdown(rows, 2, 3, ["random"])
 
@@ -40,7 +40,7 @@ def test_cli_writes_the_table(tmp_path, capsys):
                  "--out", str(out), "--no-progress"])
     assert code == 0
     text = out.read_text()
-    assert "| quest | kind | random @ min | clears at min roll |" in text
+    assert "| quest | kind | random @ min | always clears at min roll |" in text
     assert "wrote" in capsys.readouterr().out
 
 
@@ -64,3 +64,13 @@ def test_overkill_bug_cli(capsys):
     assert main(["overkill-bug", "--quest", QUEST, "--episodes", "1", "--agent", "random"]) == 0
     out = capsys.readouterr().out
     assert "| overkill_bug | win rate |" in out and "| True |" in out
+
+
+def test_only_agents_that_win_every_episode_at_min_roll_are_named():
+    def row(wins):
+        res = {"wins": wins, "episodes": 4, "win_rate": wins / 4}
+        return {"quest": QUEST, "kind": "tutorial", "a": {"min": res}, "b": {"min": {**res, "wins": 4, "win_rate": 1.0}}}
+
+    line = markdown_table([row(3)], ["a", "b"], ["min"]).splitlines()[-1]
+    assert line.endswith("| b |")
+    assert markdown_table([row(0)], ["a"], ["min"]).splitlines()[-1].endswith("| **none** |")
