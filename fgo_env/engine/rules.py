@@ -14,11 +14,12 @@ from numba import njit
 from . import constants as C
 from . import rng
 from .actions import (ATTACK, BACK, CARDS_PER_SERVANT, KIND_ATTACK, KIND_BACK, KIND_INVALID, KIND_MASTER,
-                      KIND_ORDER, KIND_SEAL, KIND_SKILL, KIND_TARGET, MAX_BACKS, MAX_TARGET_CHANGES, N_ACTIONS,
+                      KIND_ORDER, KIND_SEAL, KIND_SKILL, KIND_TARGET, MASTER_BASE, MAX_BACKS, MAX_TARGET_CHANGES,
+                      N_ACTIONS, N_ALLIES,
                       N_COMMAND_ACTIONS, N_SEALS, N_SLOTS, N_TRIPLES, SEAL_BASE, SEAL_NP, TARGET_BASE, TRIPLES,
                       action_kind, card_id, card_index, card_owner, card_slots, card_type, decode_cards,
                       decode_master, decode_order, decode_seal, decode_skill, decode_target, np_card_front,
-                      np_card_slot, triple_action, triple_slots)
+                      np_card_slot, skill_action, triple_action, triple_slots)
 from .formulas import (atk_mod_jit, card_mod_jit, card_term_jit, crit_chance_jit, crit_dmg_mod_jit, damage_jit,
                        def_mod_jit, defence_np_gain_jit, np_after_gain_jit, np_dmg_mod_jit, np_gain_jit,
                        np_gain_mod_jit, power_mod_jit, star_drop_rate_jit, star_gen_mod_jit, stars_from_rate_jit)
@@ -1440,6 +1441,24 @@ def is_legal(s, a):
 
 
 @njit(cache=True)
+def write_skill_mask(s, out):
+    """The servant-skill part of the mask on the command screen: `refusal`'s skill rules with
+    each front servant looked up (and its stun checked) once instead of once per action."""
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m < 0 or not can_act(s, m):
+            continue
+        for k in range(C.N_SKILLS):
+            if s.m_sk_cd[m, k] <= 0 or s.cd[m, k] > 0:
+                continue
+            if s.m_sk_ally[m, k]:
+                for ally in range(N_ALLIES):
+                    out[skill_action(j, k, ally)] = front_member(s, ally) >= 0
+            else:
+                out[skill_action(j, k, 0)] = True
+
+
+@njit(cache=True)
 def write_mask(s, out):
     """The legal-action mask; same answers as `is_legal` (a test holds them equal), but only
     the actions of the current screen are examined and triples check just their NP slots."""
@@ -1450,7 +1469,8 @@ def write_mask(s, out):
     for a in range(TARGET_BASE, ATTACK):
         out[a] = is_legal(s, a)
     if s.phase == C.PHASE_COMMAND:
-        for a in range(N_COMMAND_ACTIONS):
+        write_skill_mask(s, out)
+        for a in range(MASTER_BASE, N_COMMAND_ACTIONS):
             out[a] = is_legal(s, a)
         for a in range(SEAL_BASE, N_ACTIONS):
             out[a] = is_legal(s, a)

@@ -209,3 +209,22 @@ def test_no_mask_is_ever_empty_in_either_env():
             assert info["action_mask"].any()
             _, _, term, trunc, info = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
         assert np.flatnonzero(info["action_mask"]).tolist() == [ATTACK] == np.flatnonzero(env.action_masks()).tolist()
+
+
+def test_mask_equals_is_legal_with_stunned_servants():
+    """Random play with stuns planted on front servants: the mask's shortcut for the skills
+    (`rules.write_skill_mask`, one lookup per servant) answers as `is_legal` action by action."""
+    from fgo_env.engine import constants as C
+
+    rng = np.random.default_rng(0)
+    env = FGOEnv(quest="boss_pale_king")
+    env.reset(seed=1)
+    for _ in range(150):
+        st = env.unwrapped.state
+        front = [int(m) for m in st[0]["front"] if m >= 0]
+        if front and rng.random() < 0.3:
+            rules.add_buff(st[0], front[rng.integers(len(front))], C.STUN, 0.0, 1)
+        mask = mask_of(st)
+        _, _, term, trunc, _ = env.step(int(rng.choice(np.flatnonzero(mask))))
+        if term or trunc:
+            env.reset()
