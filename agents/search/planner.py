@@ -181,19 +181,24 @@ def determinize(s, seed, hide_hand):
 
 @njit(cache=True)
 def remaining_enemy_hp(s):
-    """Enemy HP left on the field (break bars still to come included) and in the waves still
-    to come."""
+    """Enemy HP left on the field and in the waves still to come, break bars included (the
+    quest's ``total_enemy_hp`` counts them: without them a playout that breaks a bar would
+    lose progress when the next bar fills at the enemy turn)."""
     rem = 0.0
     w = int(s.wave)
     for e in range(C.N_ENEMIES):
         if s.e_alive[e]:
-            rem += max(s.e_hp[e], 0.0)
-            for b in range(int(s.w_breaks[w, e]) - int(s.e_breaks_left[e]), int(s.w_breaks[w, e])):
+            if s.e_hp[e] > 0:
+                rem += s.e_hp[e]
+            nb = int(s.w_breaks[w, e])
+            for b in range(nb - int(s.e_breaks_left[e]), nb):
                 rem += s.w_bar_hp[w, e, b]
     for w in range(int(s.wave) + 1, int(s.n_waves)):
         for e in range(C.N_ENEMIES):
             if s.w_present[w, e]:
-                rem += s.w_hp[w, e] + s.w_bar_hp[w, e].sum()
+                rem += s.w_hp[w, e]
+                for b in range(int(s.w_breaks[w, e])):
+                    rem += s.w_bar_hp[w, e, b]
     return rem
 
 
