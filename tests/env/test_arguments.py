@@ -140,5 +140,5 @@ def test_the_rules_before_issue_11_are_a_deprecated_version():
     for v0 names the version to use instead of building different dynamics."""
     import gymnasium as gym
 
-    with pytest.raises(gym.error.DeprecatedEnv, match="Battle-v1"):
+    with pytest.warns(DeprecationWarning, match="v1"), pytest.raises(gym.error.DeprecatedEnv, match="Battle-v1"):
         gym.make("fgo_env/Battle-v0")
