@@ -397,6 +397,18 @@ def skill_score(s, kinds, tgts, values, turns, user_slot, ally_slot, ready, will
 
 
 @njit(cache=True)
+def mean_front_atk(s):
+    """Mean ATK of the front line: greedy's yardstick of a turn of face-card damage."""
+    atk_sum, n_front = 0.0, 0
+    for j in range(C.N_FRONT):
+        m = front_member(s, j)
+        if m >= 0:
+            atk_sum += s.m_atk[m]
+            n_front += 1
+    return atk_sum / max(n_front, 1)
+
+
+@njit(cache=True)
 def command_scores(state, mask, weights, out):
     """Score of each command-screen action (skills 0-26, master skills 27-35, targets 36-38).
 
@@ -457,13 +469,7 @@ def command_scores(state, mask, weights, out):
             enemy_hp += max(s.e_hp[e], 0.0)
             if s.w_charge_max[w, e] > 0 and s.e_charge[e] >= s.w_charge_max[w, e]:
                 danger = True
-    atk_sum, n_front = 0.0, 0
-    for j in range(C.N_FRONT):
-        m = front_member(s, j)
-        if m >= 0:
-            atk_sum += s.m_atk[m]
-            n_front += 1
-    turn_damage = atk_sum / max(n_front, 1)  # ~3 face cards on one enemy: ATK x 0.23 x ~4.3
+    turn_damage = mean_front_atk(s)  # ~3 face cards on one enemy: ATK x 0.23 x ~4.3
     n_alive = 0
     for e in range(C.N_ENEMIES):
         n_alive += s.e_alive[e]
@@ -558,13 +564,7 @@ def _attacking(s, weights):
     for e in range(C.N_ENEMIES):
         if s.e_alive[e]:
             enemy_hp += max(s.e_hp[e], 0.0)
-    atk_sum, n_front = 0.0, 0
-    for j in range(C.N_FRONT):
-        m = front_member(s, j)
-        if m >= 0:
-            atk_sum += s.m_atk[m]
-            n_front += 1
-    return s.wave + 1 >= s.n_waves or enemy_hp > weights[W_HOLD] * atk_sum / max(n_front, 1)
+    return s.wave + 1 >= s.n_waves or enemy_hp > weights[W_HOLD] * mean_front_atk(s)
 
 
 @njit(cache=True)

@@ -53,6 +53,23 @@ def neutralise(st: np.ndarray, enemy_hp: float = BIG_HP) -> np.void:
     return s
 
 
+def counting(battle, seed=1, max_act=(1, 1, 1), alive=(True, True, True)):
+    """Enemies whose every action gives its victim exactly 100 NP points (1 hit, np_def 100),
+    and servants that cannot die: the NP gained counts the actions."""
+    st = battle(seed=seed)
+    s = neutralise(st)
+    s["m_np_def"][:] = 100.0
+    s["m_np_cap"][:] = 30000
+    s["np"][:] = 0
+    s["m_max_hp"][:] = 1e9
+    s["hp"][:] = 1e9
+    s["w_hits"][:] = 1
+    s["w_charge_max"][:] = 0
+    s["w_crit_rate"][:] = 0.0
+    s["w_max_act"][0] = max_act
+    s["e_alive"][:] = alive
+    return st, s
+
 
 def sandbox(battle, seed: int, decks: dict | None = None) -> tuple[np.ndarray, np.void]:
     """A ``battle`` record for ``seed``, `neutralise`d; ``decks`` overrides servants' decks

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import oracle as O
 import pytest
-from engine_kit import neutralise
+from engine_kit import counting, neutralise
 
 from fgo_env.content.schema import CLASSES
 from fgo_env.engine import constants as C
@@ -14,23 +14,6 @@ from fgo_env.engine import rng, rules
 
 BUFF = {"taunt": C.TAUNT, "evade": C.EVADE, "guts": C.GUTS, "def_up": C.DEF_UP}
 
-
-def counting(battle, seed=1, max_act=(1, 1, 1), alive=(True, True, True)):
-    """Enemies whose every action gives its victim exactly 100 NP points (1 hit, np_def 100),
-    and servants that cannot die: the NP gained counts the actions."""
-    st = battle(seed=seed)
-    s = neutralise(st)
-    s["m_np_def"][:] = 100.0
-    s["m_np_cap"][:] = 30000
-    s["np"][:] = 0
-    s["m_max_hp"][:] = 1e9
-    s["hp"][:] = 1e9
-    s["w_hits"][:] = 1
-    s["w_charge_max"][:] = 0
-    s["w_crit_rate"][:] = 0.0
-    s["w_max_act"][0] = max_act
-    s["e_alive"][:] = alive
-    return st, s
 
 
 def actions_taken(s) -> int:

@@ -8,29 +8,12 @@ from __future__ import annotations
 import numpy as np
 import oracle as O
 import pytest
-from engine_kit import A, B, card_damage, card_np, neutralise, play, sandbox, set_hand
+from engine_kit import A, B, card_damage, card_np, counting, neutralise, play, sandbox, set_hand
 
 from fgo_env.engine import constants as C
 from fgo_env.engine import explain, rng, rules
 from fgo_env.engine.actions import N_ACTIONS, cards_action, np_card_slot, skill_action
 
-
-def counting(battle, seed=1, max_act=(1, 1, 1), alive=(True, True, True)):
-    """As test_enemies.counting: every hit gives its victim 100 NP points (150 when it brings the
-    servant to 0 HP), servants with huge HP, no charge, no crits."""
-    st = battle(seed=seed)
-    s = neutralise(st)
-    s["m_np_def"][:] = 100.0
-    s["m_np_cap"][:] = 30000
-    s["np"][:] = 0
-    s["m_max_hp"][:] = 1e9
-    s["hp"][:] = 1e9
-    s["w_hits"][:] = 1
-    s["w_charge_max"][:] = 0
-    s["w_crit_rate"][:] = 0.0
-    s["w_max_act"][0] = max_act
-    s["e_alive"][:] = alive
-    return st, s
 
 
 def enemy_damage(s, e, j, action, atk_mod=0.0, def_mod=0.0, crit=False):
