@@ -1,0 +1,348 @@
+"""Exact re-simulation of recorded episodes: verify a replay, restore a game at any decision.
+
+A recorded episode is reproduced from its game seed, its quest (with its support) and its
+actions alone: the engine draws all randomness from the seed (`fgo_env.seeding`). `verify`
+re-plays every episode of one or more files in batches through the engine's batched kernels
+(`fgo_env.engine.batch`) and checks every reward, the end of the episode (terminated,
+truncated, outcome, turns) and every turn summary; `restore` gives an `FGOEnv` whose game stands
+at decision ``t`` of a recorded episode (for counterfactual rollouts and the viewer).
+
+Exact re-simulation needs the rules and content the replay was recorded with: `check_exact`
+refuses a replay whose engine or content hash differs (it stays readable for statistics).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fgo_env.content import load_catalogue
+from fgo_env.engine import constants as C
+from fgo_env.engine.actions import ATTACK, N_ACTIONS
+from fgo_env.engine.batch import reset_games, reset_games_parallel, step_games, step_games_parallel
+from fgo_env.engine.explain import turn_summary
+from fgo_env.engine.setup import compile_quest, set_options
+from fgo_env.engine.state import new_state
+from fgo_env.env import FGOEnv
+from fgo_env.rewards import reward_params
+
+from .format import Episode, Header, ReplayError
+from .io import open_replay
+
+# Batches at least this wide use the multi-core kernels (as the vector env's PARALLEL_FROM).
+PARALLEL_FROM = 1024
+# The keys of a turn summary that re-simulation checks: each is the state field "last_<key>".
+SUMMARY_KEYS = tuple(turn_summary(new_state(1)[0]))
+_CHAIN_CODE = {name: code for code, name in enumerate(C.CHAIN_NAMES)}
+_OUTCOME_CODE = {name: code for code, name in enumerate(C.OUTCOME_NAMES)}
+
+
+@dataclass
+class Mismatch:
+    """The first place an episode's re-simulation differs from its recording."""
+
+    path: str
+    episode: int
+    decision: int | None  # index into the episode's actions; None for the episode as a whole
+    what: str
+
+    def __str__(self) -> str:
+        at = "" if self.decision is None else f" at decision {self.decision}"
+        return f"{self.path}: episode {self.episode}{at}: {self.what}"
+
+
+@dataclass
+class VerifyReport:
+    """What `verify` checked and found. ``ok`` when every episode re-simulated exactly."""
+
+    files: list[str] = field(default_factory=list)
+    episodes: int = 0
+    decisions: int = 0
+    seconds: float = 0.0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    skipped_lines: int = 0  # torn last lines the reader skipped
+    rewards_unchecked: int = 0  # episodes recorded with a callable reward (outcome and summaries still checked)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    @property
+    def decisions_per_second(self) -> float:
+        return self.decisions / self.seconds if self.seconds > 0 else math.inf
+
+    def as_dict(self) -> dict:
+        return {"files": self.files, "episodes": self.episodes, "decisions": self.decisions,
+                "seconds": round(self.seconds, 4), "decisions_per_second": round(self.decisions_per_second),
+                "mismatches": [str(m) for m in self.mismatches], "skipped_lines": self.skipped_lines,
+                "rewards_unchecked": self.rewards_unchecked, "ok": self.ok}
+
+
+def check_exact(header: Header, path: str | Path = "replay") -> None:
+    """Raise `ReplayError` unless ``header`` was recorded with this engine and this content
+    (`Header.hash_mismatch`), or is a recording of the real game (nothing to re-simulate)."""
+    if header.source != "sim":
+        raise ReplayError(f"{path}: a recording of the {header.source} game: only simulated episodes "
+                          f"(source 'sim') can be re-simulated")
+    problem = header.hash_mismatch()
+    if problem:
+        raise ReplayError(f"{path}: {problem}")
+
+
+def catalogue_of(header: Header):
+    """The content catalogue ``header``'s episodes were played with (``env_kwargs["content"]``, a
+    folder given with ``--content``, else the package's)."""
+    return load_catalogue((header.env_kwargs or {}).get("content"))
+
+
+# ---------------------------------------------------------------------------------- the env
+
+def env_options(header: Header) -> dict:
+    """The engine options of ``header``'s env (reward, invalid_limit, damage_roll, overkill_bug):
+    the keyword arguments that make an `FGOEnv` play its episodes. A callable reward (not
+    recordable) becomes "default"."""
+    kw = header.env_kwargs or {}
+    reward = kw.get("reward", "default")
+    return {"reward": "default" if reward == "callable" else reward,
+            "invalid_limit": int(kw.get("invalid_limit", 32)),
+            "damage_roll": kw.get("damage_roll", "random"),
+            "overkill_bug": bool(kw.get("overkill_bug", False))}
+
+
+def episode_quest(catalogue, episode: Episode):
+    """The `Quest` an episode played, its support merged (``""``: none)."""
+    return catalogue.with_support(catalogue.quest(episode.quest), episode.support or "none")
+
+
+def restore_with_obs(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> tuple[FGOEnv, Any, dict]:
+    """`restore`, with the observation and info of decision ``t`` (what the agent saw there)."""
+    n = len(episode.actions)
+    if not 0 <= int(t) <= n:
+        raise ValueError(f"t must be a decision index 0..{n} of episode {episode.episode} ({n} actions), got {t}")
+    catalogue = env_kwargs.pop("catalogue", None) or catalogue_of(header)
+    env = FGOEnv(quest=episode_quest(catalogue, episode), catalogue=catalogue, **{**env_options(header), **env_kwargs})
+    obs, info = env.reset(options={"game_seed": int(episode.game_seed)})
+    for a in episode.actions[:t]:
+        obs, _, _, _, info = env.step(int(a))
+    return env, obs, info
+
+
+def restore(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> FGOEnv:
+    """An `FGOEnv` whose game stands at decision ``t`` (0 = the start, ``len(actions)`` = the end)
+    of a recorded episode, by replaying its first ``t`` actions from its game seed. Keyword
+    arguments go to `FGOEnv` (``obs_mode``, ``render_mode``, ...). The env's later resets
+    continue the game-seed chain as usual; hidden randomness after ``t`` is the recording's
+    (re-draw it for a counterfactual by resetting other games)."""
+    return restore_with_obs(header, episode, t, **env_kwargs)[0]
+
+
+# ------------------------------------------------------------------------------------ verify
+
+class _Chunk:
+    """A batch of episodes of one replay, packed as arrays for the kernels.
+
+    Episodes are sorted longest first, so the games still playing at decision ``t`` are a prefix
+    of the batch and each kernel call steps only those.
+    """
+
+    def __init__(self, episodes: list[Episode], catalogue, options: dict, templates: dict):
+        lengths = np.array([len(e.actions) for e in episodes], np.int64)
+        order = np.argsort(-lengths, kind="stable")
+        self.episodes = [episodes[i] for i in order]
+        self.lengths = lengths[order]
+        n, steps = len(self.episodes), int(self.lengths.max(initial=0))
+        self.alive = np.searchsorted(-self.lengths, -np.arange(steps), side="left")  # games playing at t
+        self.actions = np.full((steps, n), ATTACK, np.int64)  # (t, game): each step's row contiguous
+        self.rewards = np.zeros((steps, n))
+        self.resolves = np.zeros((steps, n), np.bool_)
+        summaries = []
+        self.offset = np.zeros(n, np.int64)
+        for i, e in enumerate(self.episodes):
+            a = np.asarray(e.actions, np.int64)
+            a[(a < 0) | (a >= N_ACTIONS)] = -1  # out of range: refused, as FGOEnv refuses it
+            self.actions[: len(a), i] = a
+            self.rewards[: len(a), i] = e.rewards
+            self.offset[i] = len(summaries)
+            for s in e.summaries:
+                step = int(s["step"])
+                if 0 <= step < len(a):
+                    self.resolves[step, i] = True
+            summaries.extend(e.summaries)
+        self.expected = _pack_summaries(summaries)
+        self.state = new_state(n)
+        keys = [(e.quest, e.support) for e in self.episodes]
+        for key in keys:
+            if key not in templates:
+                template = compile_quest(catalogue, episode_quest(catalogue, self.episodes[keys.index(key)]), 0)
+                set_options(template.reshape(1), options["damage_roll"], options["overkill_bug"])
+                templates[key] = template.reshape(1).view(np.uint8).reshape(-1)
+        self.template_bytes = np.stack([templates[k] for k in dict.fromkeys(keys)])
+        index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        self.template_idx = np.array([index[k] for k in keys], np.int64)
+        self.seeds = np.array([int(e.game_seed) for e in self.episodes], np.uint64)
+        self.terminated = np.array([bool(e.terminated) for e in self.episodes], np.bool_)
+        self.truncated = np.array([bool(e.truncated) for e in self.episodes], np.bool_)
+
+
+def _pack_summaries(summaries: list[dict]) -> dict[str, np.ndarray]:
+    """The recorded summaries as one array per key (chain names as codes), in recording order."""
+    out = {}
+    for key in SUMMARY_KEYS:
+        values = [s.get(key) for s in summaries]
+        if key == "chain":
+            values = [_CHAIN_CODE.get(v, -1) for v in values]
+        try:
+            out[key] = np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):  # a missing or malformed entry: compared one by one
+            out[key] = np.array(values, dtype=object)
+    return out
+
+
+def _summary_values(state: np.ndarray, idx: np.ndarray, key: str) -> np.ndarray:
+    values = state[f"last_{key}"][idx]
+    return values / 100.0 if key == "np_gained" else values  # as turn_summary scales it
+
+
+class _Verifier:
+    """Re-simulates chunks of one replay's episodes and collects mismatches."""
+
+    def __init__(self, path: str, header: Header, report: VerifyReport, parallel: bool | None):
+        self.path, self.report, self.parallel = path, report, parallel
+        self.options = env_options(header)
+        self.params = reward_params(self.options["reward"])
+        self.check_rewards = (header.env_kwargs or {}).get("reward") != "callable"
+        self.invalid_limit = self.options["invalid_limit"]
+        self.catalogue = catalogue_of(header)
+        self.templates: dict = {}
+
+    def run(self, episodes: list[Episode]) -> None:
+        try:
+            c = _Chunk(episodes, self.catalogue, self.options, self.templates)
+        except KeyError as err:  # an unknown quest or support id
+            raise ReplayError(f"{self.path}: {err.args[0] if err.args else err}: it cannot be re-simulated with "
+                              f"this catalogue") from None
+        n = len(c.episodes)
+        parallel = n >= PARALLEL_FROM if self.parallel is None else self.parallel
+        step = step_games_parallel if parallel else step_games
+        reset = reset_games_parallel if parallel else reset_games
+        reset(c.state, c.state.view(np.uint8).reshape(n, -1), c.template_bytes, c.template_idx, c.seeds,
+              np.ones(n, np.bool_))
+        self.failed = np.zeros(n, np.bool_)
+        cursor = np.zeros(n, np.int64)
+        rewards, term, trunc = np.zeros(n), np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+        invalid, resolved = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+        for t, k in enumerate(c.alive):
+            state = c.state[:k]
+            step(state, c.actions[t, :k], self.params, self.invalid_limit, rewards[:k], term[:k], trunc[:k],
+                 invalid[:k], resolved[:k])
+            self._check_step(c, t, k, rewards, term, trunc, resolved, cursor)
+            cursor[:k] += resolved[:k]
+        self._check_ends(c, cursor)
+        self.report.episodes += n
+        self.report.decisions += int(c.lengths.sum())
+        if not self.check_rewards:
+            self.report.rewards_unchecked += n
+
+    def _fail(self, c: _Chunk, games: Iterable[int], t: int | None, what: Callable[[int], str]) -> None:
+        for i in games:
+            if not self.failed[i]:
+                self.failed[i] = True
+                self.report.mismatches.append(Mismatch(self.path, int(c.episodes[i].episode), t, what(i)))
+
+    def _check_step(self, c, t, k, rewards, term, trunc, resolved, cursor) -> None:
+        if self.check_rewards:
+            bad = np.flatnonzero(rewards[:k] != c.rewards[t, :k])
+            self._fail(c, bad, t, lambda i: f"reward {rewards[i]!r}, recorded {c.rewards[t, i]!r}")
+        last = c.lengths[:k] == t + 1
+        rec_term, rec_trunc = last & c.terminated[:k], last & c.truncated[:k]
+        bad = np.flatnonzero((term[:k] != rec_term) | (trunc[:k] != rec_trunc))
+        self._fail(c, bad, t, lambda i: _end_text(bool(term[i]), bool(trunc[i]), bool(rec_term[i]),
+                                                  bool(rec_trunc[i])))
+        bad = np.flatnonzero(resolved[:k] != c.resolves[t, :k])
+        self._fail(c, bad, t, lambda i: "the turn " + ("resolved here but the recording has no summary for it"
+                                                       if resolved[i] else "did not resolve where the recording "
+                                                       "has a summary"))
+        idx = np.flatnonzero(resolved[:k] & c.resolves[t, :k])
+        if idx.size:
+            where = c.offset[idx] + cursor[idx]
+            for key in SUMMARY_KEYS:
+                got = _summary_values(c.state, idx, key)
+                want = c.expected[key][where]
+                same = np.all((got == want).reshape(len(idx), -1), axis=1) if want.dtype != object else \
+                    np.array([np.array_equal(g, w) for g, w in zip(got, want)])
+                bad = idx[~same]
+                if bad.size:
+                    self._fail(c, bad, t, lambda i: f"turn summary differs: {key} re-simulated "
+                                                    f"{turn_summary(c.state[i])[key]!r}, recorded "
+                                                    f"{c.expected[key][c.offset[i] + cursor[i]]!r}")
+
+    def _check_ends(self, c: _Chunk, cursor: np.ndarray) -> None:
+        outcome, turns = c.state["outcome"], c.state["turns_played"]
+        for i, e in enumerate(c.episodes):
+            if self.failed[i]:
+                continue
+            got = C.OUTCOME_NAMES[int(outcome[i])]
+            if got != e.outcome:
+                self._fail(c, [i], None, lambda i: f"outcome {got!r}, recorded {e.outcome!r}")
+            elif int(turns[i]) != int(e.turns):
+                self._fail(c, [i], None, lambda i: f"{int(turns[i])} turns played, recorded {e.turns}")
+            elif cursor[i] != len(e.summaries):
+                self._fail(c, [i], None, lambda i: f"{len(e.summaries)} turn summaries recorded, "
+                                                   f"{int(cursor[i])} turns resolved")
+
+
+def _end_text(term: bool, trunc: bool, rec_term: bool, rec_trunc: bool) -> str:
+    def name(a: bool, b: bool) -> str:
+        return "terminated" if a else "truncated" if b else "still running"
+    return f"the episode is {name(term, trunc)} here, the recording says {name(rec_term, rec_trunc)}"
+
+
+def _chunks(episodes: Iterator[Episode], size: int) -> Iterator[list[Episode]]:
+    chunk: list[Episode] = []
+    for e in episodes:
+        chunk.append(e)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def verify(*paths: str | Path, batch: int = 4096, parallel: bool | None = None,
+           progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Re-simulate every episode of the replay files ``paths`` and compare it with its recording.
+
+    Each episode is replayed from its game seed and actions, ``batch`` episodes per kernel call;
+    checked are every reward (unless the recording used a callable reward), where the episode
+    ends and how (terminated / truncated, outcome, turns played) and every turn summary. The
+    first difference of each episode is a `Mismatch` in the report. A file recorded with another
+    engine or content raises `ReplayError` (`check_exact`), as does a corrupt one.
+    ``progress(n)`` is called after each batch with its number of decisions (a progress bar).
+    """
+    if batch < 1:
+        raise ValueError(f"batch must be a positive number of episodes, got {batch}")
+    report = VerifyReport()
+    start = time.perf_counter()
+    for path in paths:
+        replay = open_replay(path)
+        check_exact(replay.header, path)
+        report.files.append(str(path))
+        verifier = _Verifier(str(path), replay.header, report, parallel)
+        for chunk in _chunks(replay.episodes(), batch):
+            before = report.decisions
+            verifier.run(chunk)
+            if progress is not None:
+                progress(report.decisions - before)
+        report.skipped_lines += int(getattr(replay, "skipped", 0))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+__all__ = ["Mismatch", "VerifyReport", "catalogue_of", "check_exact", "env_options", "episode_quest", "restore",
+           "restore_with_obs", "verify"]
