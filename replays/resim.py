@@ -14,6 +14,8 @@ refuses a replay whose engine or content hash differs (it stays readable for sta
 from __future__ import annotations
 
 import math
+from itertools import chain
+from operator import itemgetter
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,7 +42,7 @@ PARALLEL_FROM = 1024
 # The keys of a turn summary that re-simulation checks: each is the state field "last_<key>".
 SUMMARY_KEYS = tuple(turn_summary(new_state(1)[0]))
 _CHAIN_CODE = {name: code for code, name in enumerate(C.CHAIN_NAMES)}
-_OUTCOME_CODE = {name: code for code, name in enumerate(C.OUTCOME_NAMES)}
+_SUMMARY_ROW = itemgetter("step", *SUMMARY_KEYS)
 
 
 @dataclass
@@ -158,23 +160,23 @@ class _Chunk:
         self.lengths = lengths[order]
         n, steps = len(self.episodes), int(self.lengths.max(initial=0))
         self.alive = np.searchsorted(-self.lengths, -np.arange(steps), side="left")  # games playing at t
+        counts = self.lengths
+        game = np.repeat(np.arange(n), counts)  # game and decision of every recorded action, flat
+        t = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        actions = np.fromiter(chain.from_iterable(e.actions for e in self.episodes), np.int64, len(t))
+        actions[(actions < 0) | (actions >= N_ACTIONS)] = -1  # out of range: refused, as FGOEnv refuses it
         self.actions = np.full((steps, n), ATTACK, np.int64)  # (t, game): each step's row contiguous
+        self.actions[t, game] = actions
         self.rewards = np.zeros((steps, n))
+        self.rewards[t, game] = np.fromiter(chain.from_iterable(e.rewards for e in self.episodes), np.float64, len(t))
+        summaries = list(chain.from_iterable(e.summaries for e in self.episodes))
+        per_game = np.array([len(e.summaries) for e in self.episodes], np.int64)
+        self.offset = np.cumsum(per_game) - per_game
+        self.expected, steps_of = _pack_summaries(summaries)
+        owner = np.repeat(np.arange(n), per_game)
+        inside = (steps_of >= 0) & (steps_of < self.lengths[owner])
         self.resolves = np.zeros((steps, n), np.bool_)
-        summaries = []
-        self.offset = np.zeros(n, np.int64)
-        for i, e in enumerate(self.episodes):
-            a = np.asarray(e.actions, np.int64)
-            a[(a < 0) | (a >= N_ACTIONS)] = -1  # out of range: refused, as FGOEnv refuses it
-            self.actions[: len(a), i] = a
-            self.rewards[: len(a), i] = e.rewards
-            self.offset[i] = len(summaries)
-            for s in e.summaries:
-                step = int(s["step"])
-                if 0 <= step < len(a):
-                    self.resolves[step, i] = True
-            summaries.extend(e.summaries)
-        self.expected = _pack_summaries(summaries)
+        self.resolves[steps_of[inside], owner[inside]] = True
         self.state = new_state(n)
         keys = [(e.quest, e.support) for e in self.episodes]
         for key in keys:
@@ -190,18 +192,28 @@ class _Chunk:
         self.truncated = np.array([bool(e.truncated) for e in self.episodes], np.bool_)
 
 
-def _pack_summaries(summaries: list[dict]) -> dict[str, np.ndarray]:
-    """The recorded summaries as one array per key (chain names as codes), in recording order."""
+def _pack_summaries(summaries: list[dict]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The recorded summaries as one array per key (chain names as codes) and their decisions
+    (``"step"``), in recording order. `ReplayError` for a summary that lacks a key."""
+    try:
+        rows = list(map(_SUMMARY_ROW, summaries))
+    except (KeyError, TypeError) as err:
+        raise ReplayError(f"a turn summary without {err} (each has 'step' and the keys of "
+                          f"fgo_env.engine.explain.turn_summary)") from None
+    columns = list(zip(*rows)) if rows else [() for _ in range(len(SUMMARY_KEYS) + 1)]
     out = {}
-    for key in SUMMARY_KEYS:
-        values = [s.get(key) for s in summaries]
+    for key, values in zip(SUMMARY_KEYS, columns[1:]):
         if key == "chain":
             values = [_CHAIN_CODE.get(v, -1) for v in values]
         try:
             out[key] = np.array(values, dtype=np.float64)
-        except (TypeError, ValueError):  # a missing or malformed entry: compared one by one
+        except (TypeError, ValueError):  # a malformed entry: compared one by one
             out[key] = np.array(values, dtype=object)
-    return out
+    try:
+        steps = np.array(columns[0], dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise ReplayError("a turn summary's 'step' is not a decision index") from None
+    return out, steps
 
 
 def _summary_values(state: np.ndarray, idx: np.ndarray, key: str) -> np.ndarray:
@@ -227,6 +239,9 @@ class _Verifier:
         except KeyError as err:  # an unknown quest or support id
             raise ReplayError(f"{self.path}: {err.args[0] if err.args else err}: it cannot be re-simulated with "
                               f"this catalogue") from None
+        except ReplayError as err:
+            first, last = episodes[0].episode, episodes[-1].episode
+            raise ReplayError(f"{self.path}: episodes {first}-{last}: {err}") from None
         n = len(c.episodes)
         parallel = n >= PARALLEL_FROM if self.parallel is None else self.parallel
         step = step_games_parallel if parallel else step_games
