@@ -7,6 +7,7 @@ The format (`replays.format`, docs/replays.md) is JSON Lines: a `Header` line, t
 
 from .format import FORMAT, FORMAT_VERSION, Episode, Header, ReplayError, content_hash, engine_hash
 from .io import Replay, ReplayWriter, TornReplayWarning, open_replay, read_episodes
+from .record import RecordReplays, VectorRecorder, make_header
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Episode", "Header", "Replay", "ReplayError", "ReplayWriter",
-           "TornReplayWarning", "content_hash", "engine_hash", "open_replay", "read_episodes"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "Episode", "Header", "RecordReplays", "Replay", "ReplayError", "ReplayWriter",
+           "TornReplayWarning", "VectorRecorder", "content_hash", "engine_hash", "make_header", "open_replay", "read_episodes"]
