@@ -173,10 +173,12 @@ class _Chunk:
         per_game = np.array([len(e.summaries) for e in self.episodes], np.int64)
         self.offset = np.cumsum(per_game) - per_game
         self.expected, steps_of = _pack_summaries(summaries)
-        owner = np.repeat(np.arange(n), per_game)
-        inside = (steps_of >= 0) & (steps_of < self.lengths[owner])
-        self.resolves = np.zeros((steps, n), np.bool_)
-        self.resolves[steps_of[inside], owner[inside]] = True
+        self.per_game, self.steps_of = per_game, steps_of
+        self.owner = np.repeat(np.arange(n), per_game)
+        inside = (steps_of >= 0) & (steps_of < self.lengths[self.owner])
+        self.slot = np.full((steps, n), -1, np.int64)  # which recorded summary a decision resolved
+        self.slot[steps_of[inside], self.owner[inside]] = np.flatnonzero(inside)
+        self.resolves = self.slot >= 0
         self.state = new_state(n)
         keys = [(e.quest, e.support) for e in self.episodes]
         for key in keys:
@@ -242,80 +244,121 @@ class _Verifier:
         except ReplayError as err:
             first, last = episodes[0].episode, episodes[-1].episode
             raise ReplayError(f"{self.path}: episodes {first}-{last}: {err}") from None
-        n = len(c.episodes)
+        got = self._simulate(c)
+        self._compare(c, got)
+        self.report.episodes += len(c.episodes)
+        self.report.decisions += int(c.lengths.sum())
+        if not self.check_rewards:
+            self.report.rewards_unchecked += len(c.episodes)
+
+    def _simulate(self, c: _Chunk) -> dict:
+        """Step every game through its recorded actions; the kernels write each decision's reward
+        and flags straight into (decision, game) matrices, and the summaries of resolved turns are
+        gathered where the recording has one."""
+        n, steps = len(c.episodes), c.actions.shape[0]
         parallel = n >= PARALLEL_FROM if self.parallel is None else self.parallel
         step = step_games_parallel if parallel else step_games
         reset = reset_games_parallel if parallel else reset_games
         reset(c.state, c.state.view(np.uint8).reshape(n, -1), c.template_bytes, c.template_idx, c.seeds,
               np.ones(n, np.bool_))
-        self.failed = np.zeros(n, np.bool_)
-        cursor = np.zeros(n, np.int64)
-        rewards, term, trunc = np.zeros(n), np.zeros(n, np.bool_), np.zeros(n, np.bool_)
-        invalid, resolved = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+        self.out = {name: np.zeros((steps, n), dtype) for name, dtype in
+                    (("rewards", np.float64), ("terminated", np.bool_), ("truncated", np.bool_),
+                     ("resolved", np.bool_))}
+        rewards, term, trunc, resolved = (self.out[k] for k in ("rewards", "terminated", "truncated", "resolved"))
+        invalid = np.zeros(n, np.bool_)
+        got = {key: np.full(want.shape, np.nan) if want.dtype != object else np.full(want.shape, None, object)
+               for key, want in c.expected.items()}
         for t, k in enumerate(c.alive):
-            state = c.state[:k]
-            step(state, c.actions[t, :k], self.params, self.invalid_limit, rewards[:k], term[:k], trunc[:k],
-                 invalid[:k], resolved[:k])
-            self._check_step(c, t, k, rewards, term, trunc, resolved, cursor)
-            cursor[:k] += resolved[:k]
-        self._check_ends(c, cursor)
-        self.report.episodes += n
-        self.report.decisions += int(c.lengths.sum())
-        if not self.check_rewards:
-            self.report.rewards_unchecked += n
+            step(c.state[:k], c.actions[t, :k], self.params, self.invalid_limit, rewards[t, :k], term[t, :k],
+                 trunc[t, :k], invalid[:k], resolved[t, :k])
+            idx = np.flatnonzero(resolved[t, :k] & c.resolves[t, :k])
+            if idx.size:
+                j = c.slot[t, idx]
+                for key in SUMMARY_KEYS:
+                    values = _summary_values(c.state, idx, key)
+                    if got[key].dtype == object:  # a malformed recording: one by one
+                        for jj, v in zip(j, values):
+                            got[key][jj] = v
+                    else:
+                        got[key][j] = values
+        return got
 
-    def _fail(self, c: _Chunk, games: Iterable[int], t: int | None, what: Callable[[int], str]) -> None:
-        for i in games:
-            if not self.failed[i]:
-                self.failed[i] = True
-                self.report.mismatches.append(Mismatch(self.path, int(c.episodes[i].episode), t, what(i)))
+    def _compare(self, c: _Chunk, got: dict) -> None:
+        """Every difference as a (decision, game) matrix; each game's first one is its mismatch."""
+        o, steps = self.out, c.actions.shape[0]
+        t = np.arange(steps)[:, None]
+        valid, last = t < c.lengths, t == c.lengths - 1
+        bad = {"reward": valid & (o["rewards"] != c.rewards) if self.check_rewards else np.zeros_like(valid),
+               "end": valid & ((o["terminated"] != (last & c.terminated)) | (o["truncated"] != (last & c.truncated))),
+               "resolve": valid & (o["resolved"] != c.resolves),
+               "summary": np.zeros_like(valid)}
+        differs = {key: _rows_differ(got[key], want) for key, want in c.expected.items()}
+        wrong = np.flatnonzero(np.any(list(differs.values()), axis=0)) if differs else np.zeros(0, np.int64)
+        inside = c.steps_of[wrong] < c.lengths[c.owner[wrong]]
+        bad["summary"][c.steps_of[wrong][inside], c.owner[wrong][inside]] = True
+        any_bad = np.any(list(bad.values()), axis=0)
+        first = np.where(any_bad.any(axis=0), any_bad.argmax(axis=0), -1)
+        for i in np.flatnonzero(first >= 0):
+            ti = int(first[i])
+            kind = next(k for k in bad if bad[k][ti, i])
+            self._fail(c, i, ti, self._text(c, kind, ti, i, got, differs))
+        self._check_ends(c, first < 0)
 
-    def _check_step(self, c, t, k, rewards, term, trunc, resolved, cursor) -> None:
-        if self.check_rewards:
-            bad = np.flatnonzero(rewards[:k] != c.rewards[t, :k])
-            self._fail(c, bad, t, lambda i: f"reward {rewards[i]!r}, recorded {c.rewards[t, i]!r}")
-        last = c.lengths[:k] == t + 1
-        rec_term, rec_trunc = last & c.terminated[:k], last & c.truncated[:k]
-        bad = np.flatnonzero((term[:k] != rec_term) | (trunc[:k] != rec_trunc))
-        self._fail(c, bad, t, lambda i: _end_text(bool(term[i]), bool(trunc[i]), bool(rec_term[i]),
-                                                  bool(rec_trunc[i])))
-        bad = np.flatnonzero(resolved[:k] != c.resolves[t, :k])
-        self._fail(c, bad, t, lambda i: "the turn " + ("resolved here but the recording has no summary for it"
-                                                       if resolved[i] else "did not resolve where the recording "
-                                                       "has a summary"))
-        idx = np.flatnonzero(resolved[:k] & c.resolves[t, :k])
-        if idx.size:
-            where = c.offset[idx] + cursor[idx]
-            for key in SUMMARY_KEYS:
-                got = _summary_values(c.state, idx, key)
-                want = c.expected[key][where]
-                same = np.all((got == want).reshape(len(idx), -1), axis=1) if want.dtype != object else \
-                    np.array([np.array_equal(g, w) for g, w in zip(got, want)])
-                bad = idx[~same]
-                if bad.size:
-                    self._fail(c, bad, t, lambda i: f"turn summary differs: {key} re-simulated "
-                                                    f"{turn_summary(c.state[i])[key]!r}, recorded "
-                                                    f"{c.expected[key][c.offset[i] + cursor[i]]!r}")
+    def _text(self, c: _Chunk, kind: str, t: int, i: int, got: dict, differs: dict) -> str:
+        o = self.out
+        if kind == "reward":
+            return f"reward {o['rewards'][t, i]!r}, recorded {c.rewards[t, i]!r}"
+        if kind == "end":
+            last = t == c.lengths[i] - 1
+            return _end_text(bool(o["terminated"][t, i]), bool(o["truncated"][t, i]),
+                             last and bool(c.terminated[i]), last and bool(c.truncated[i]))
+        if kind == "resolve":
+            return ("the turn resolved here but the recording has no summary for it" if o["resolved"][t, i] else
+                    "the turn did not resolve where the recording has a summary")
+        j = int(c.slot[t, i])
+        key = next(k for k in SUMMARY_KEYS if differs[k][j])
+        value, want = got[key][j], c.expected[key][j]
+        if key == "chain":
+            value, want = (C.CHAIN_NAMES[int(x)] if 0 <= x < len(C.CHAIN_NAMES) else x for x in (value, want))
+        return f"turn summary differs: {key} re-simulated {_plain(value)!r}, recorded {_plain(want)!r}"
 
-    def _check_ends(self, c: _Chunk, cursor: np.ndarray) -> None:
+    def _fail(self, c: _Chunk, i: int, t: int | None, what: str) -> None:
+        self.report.mismatches.append(Mismatch(self.path, int(c.episodes[i].episode), t, what))
+
+    def _check_ends(self, c: _Chunk, fine: np.ndarray) -> None:
+        """Outcome, turns played and the number of resolved turns of the games that matched so far."""
         outcome, turns = c.state["outcome"], c.state["turns_played"]
-        for i, e in enumerate(c.episodes):
-            if self.failed[i]:
-                continue
+        resolved = self.out["resolved"].sum(axis=0)
+        for i in np.flatnonzero(fine):
+            e = c.episodes[i]
             got = C.OUTCOME_NAMES[int(outcome[i])]
             if got != e.outcome:
-                self._fail(c, [i], None, lambda i: f"outcome {got!r}, recorded {e.outcome!r}")
+                self._fail(c, i, None, f"outcome {got!r}, recorded {e.outcome!r}")
             elif int(turns[i]) != int(e.turns):
-                self._fail(c, [i], None, lambda i: f"{int(turns[i])} turns played, recorded {e.turns}")
-            elif cursor[i] != len(e.summaries):
-                self._fail(c, [i], None, lambda i: f"{len(e.summaries)} turn summaries recorded, "
-                                                   f"{int(cursor[i])} turns resolved")
+                self._fail(c, i, None, f"{int(turns[i])} turns played, recorded {e.turns}")
+            elif resolved[i] != len(e.summaries):
+                self._fail(c, i, None, f"{len(e.summaries)} turn summaries recorded, {int(resolved[i])} turns "
+                                       f"resolved")
+
+
+def _rows_differ(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Per summary (row), whether the re-simulated value differs from the recorded one."""
+    if want.dtype == object:
+        return np.array([not np.array_equal(np.asarray(g, float), np.asarray(w, float)) if g is not None else True
+                         for g, w in zip(got, want)], np.bool_)
+    return np.any((got != want).reshape(len(want), -1), axis=1)
+
+
+def _plain(x):
+    x = np.asarray(x)
+    return x.tolist() if x.ndim else x.item()
 
 
 def _end_text(term: bool, trunc: bool, rec_term: bool, rec_trunc: bool) -> str:
     def name(a: bool, b: bool) -> str:
         return "terminated" if a else "truncated" if b else "still running"
-    return f"the episode is {name(term, trunc)} here, the recording says {name(rec_term, rec_trunc)}"
+    hint = " (a time limit or another wrapper below the recorder?)" if rec_trunc and not (term or trunc) else ""
+    return f"the episode is {name(term, trunc)} here, the recording says {name(rec_term, rec_trunc)}{hint}"
 
 
 def _chunks(episodes: Iterator[Episode], size: int) -> Iterator[list[Episode]]:
@@ -340,24 +383,40 @@ def verify(*paths: str | Path, batch: int = 4096, parallel: bool | None = None,
     engine or content raises `ReplayError` (`check_exact`), as does a corrupt one.
     ``progress(n)`` is called after each batch with its number of decisions (a progress bar).
     """
-    if batch < 1:
-        raise ValueError(f"batch must be a positive number of episodes, got {batch}")
     report = VerifyReport()
     start = time.perf_counter()
     for path in paths:
         replay = open_replay(path)
-        check_exact(replay.header, path)
-        report.files.append(str(path))
-        verifier = _Verifier(str(path), replay.header, report, parallel)
-        for chunk in _chunks(replay.episodes(), batch):
-            before = report.decisions
-            verifier.run(chunk)
-            if progress is not None:
-                progress(report.decisions - before)
+        verify_episodes(replay.header, replay.episodes(), str(path), batch=batch, parallel=parallel,
+                        progress=progress, report=report)
         report.skipped_lines += int(getattr(replay, "skipped", 0))
     report.seconds = time.perf_counter() - start
     return report
 
 
+def verify_episodes(header: Header, episodes: Iterable[Episode], name: str = "episodes", *, batch: int = 4096,
+                    parallel: bool | None = None, progress: Callable[[int], None] | None = None,
+                    report: VerifyReport | None = None) -> VerifyReport:
+    """`verify` for episodes in memory (or any iterable) played under ``header``; ``name`` labels
+    them in mismatches. Adds to ``report`` when given (its ``seconds`` are then the caller's)."""
+    if batch < 1:
+        raise ValueError(f"batch must be a positive number of episodes, got {batch}")
+    own = report is None
+    report = report or VerifyReport()
+    start = time.perf_counter()
+    check_exact(header, name)
+    report.files.append(name)
+    verifier = _Verifier(name, header, report, parallel)
+    for chunk in _chunks(iter(episodes), batch):
+        before = report.decisions
+        verifier.run(chunk)
+        if progress is not None:
+            progress(report.decisions - before)
+    report.mismatches.sort(key=lambda m: (m.path, m.episode))
+    if own:
+        report.seconds = time.perf_counter() - start
+    return report
+
+
 __all__ = ["Mismatch", "VerifyReport", "catalogue_of", "check_exact", "env_options", "episode_quest", "restore",
-           "restore_with_obs", "verify"]
+           "restore_with_obs", "verify", "verify_episodes"]

@@ -188,3 +188,16 @@ def test_property_random_agents_on_random_quests_verify_exactly(tmp_path, quests
         report = verify(p, batch=3)
         assert report.ok, report.mismatches
         assert report.decisions == sum(len(e.actions) for e in read_episodes(p))
+
+
+def test_a_malformed_summary_is_a_mismatch_and_a_missing_key_a_replay_error(tmp_path):
+    path = tmp_path / "ok.jsonl"
+    record_single(path, episodes=3)
+    odd = tmp_path / "odd.jsonl"
+    rewrite(path, odd, lambda k, e: e.summaries[0].__setitem__("cards", [0, 1]) if k == 1 else None)
+    report = verify(odd)
+    assert [m.episode for m in report.mismatches] == [1] and "cards" in report.mismatches[0].what
+    missing = tmp_path / "missing.jsonl"
+    rewrite(path, missing, lambda k, e: e.summaries[0].pop("stars") if k == 2 else None)
+    with pytest.raises(ReplayError, match=f"{missing}: episodes 0-2: a turn summary without 'stars'"):
+        verify(missing)

@@ -1,0 +1,123 @@
+"""Replay speed: the cost of recording, the size of a replay, reading and exact re-simulation.
+
+    python benchmarks/replay_speed.py [--seconds 2] [--num-envs 4096] [--rounds 2]
+
+- recording overhead: ``FGOVectorEnv`` with ``num_envs`` games and a batched random legal
+  policy, plain against wrapped in `replays.record.VectorRecorder` writing a ``.jsonl`` file,
+  measured in the same run, alternating (``rounds`` times each, the best of each kept: the
+  machine may be shared);
+- bytes per decision of that file, and of the same episodes written as ``.jsonl.gz``;
+- reading it (`replays.read_episodes`: decode and validate every line);
+- verifying it (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``, compare),
+  and re-simulation alone (`verify_episodes` on episodes already read).
+
+Prints a table, then one JSON object with every figure as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fgo_env.engine.batch import sample_legal_actions
+from fgo_env.vector_env import FGOVectorEnv
+from replays import ReplayWriter, open_replay, read_episodes
+from replays.record import VectorRecorder
+from replays.resim import verify, verify_episodes
+
+QUESTS = ["farming_3wave", "boss_cinder_wyrm", "standard_night_raid", "random_17"]
+TARGETS = {"recording_overhead": 0.10, "verify_decisions_per_s": 200_000}
+
+
+def play(env, seconds: float, seed: int) -> tuple[float, int]:
+    """Random masked play for ``seconds``: (decisions per second, decisions)."""
+    n = env.num_envs
+    _, info = env.reset(seed=seed)
+    actions = np.zeros(n, np.int64)
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        sample_legal_actions(info["action_mask"].view(np.bool_), seed * 100_000 + calls, actions)
+        _, _, _, _, info = env.step(actions)
+        calls += 1
+    return calls * n / (time.perf_counter() - start), calls * n
+
+
+def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
+    plain_env = FGOVectorEnv(num_envs, quest=QUESTS)
+    play(plain_env, 0.2, 0)  # compile / load the kernels outside the timing
+    plain, recorded, path = [], [], folder / "bench.jsonl"
+    for r in range(rounds):
+        plain.append(play(plain_env, seconds, r)[0])
+        env = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), folder / f"round{r}.jsonl", agent_name="random")
+        recorded.append(play(env, seconds, r)[0])
+        env.close()
+    (folder / f"round{rounds - 1}.jsonl").rename(path)
+    best_plain, best_recorded = max(plain), max(recorded)
+    return {"plain_decisions_per_s": round(best_plain), "recorded_decisions_per_s": round(best_recorded),
+            "recording_overhead": round(1 - best_recorded / best_plain, 4),
+            "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, path
+
+
+def sizes(path: Path, episodes) -> dict:
+    decisions = sum(len(e.actions) for e in episodes)
+    gz = path.with_suffix(".jsonl.gz")
+    with ReplayWriter(gz, open_replay(path).header) as w:
+        for i in range(0, len(episodes), 128):  # about what 4096 games finish per step
+            w.write_many(episodes[i:i + 128])
+    return {"episodes": len(episodes), "decisions": decisions,
+            "decisions_per_episode": round(decisions / len(episodes), 1),
+            "bytes_per_decision": round(path.stat().st_size / decisions, 1),
+            "bytes_per_episode": round(path.stat().st_size / len(episodes)),
+            "gz_bytes_per_decision": round(gz.stat().st_size / decisions, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds of each recording run")
+    parser.add_argument("--num-envs", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=2, help="plain and recorded runs, alternating")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rec, path = recording(args.num_envs, args.seconds, args.rounds, folder)
+        start = time.perf_counter()
+        episodes = read_episodes(path)
+        read_s = time.perf_counter() - start
+        size = sizes(path, episodes)
+        header = open_replay(path).header
+        verify_episodes(header, episodes[:64], "warm-up")  # compile / load outside the timing
+        resim = verify_episodes(header, episodes, str(path), batch=args.num_envs)
+        full = verify(path, batch=args.num_envs)
+        assert resim.ok and full.ok, (resim.mismatches[:3], full.mismatches[:3])
+        mb = path.stat().st_size / 1e6
+    res = {"num_envs": args.num_envs, "quests": QUESTS, **rec, **size,
+           "read_decisions_per_s": round(size["decisions"] / read_s), "read_mb_per_s": round(mb / read_s, 1),
+           "read_episodes_per_s": round(size["episodes"] / read_s),
+           "verify_decisions_per_s": round(full.decisions_per_second),
+           "resim_decisions_per_s": round(resim.decisions_per_second),
+           "verified_ok": full.ok, "targets": TARGETS}
+    rows = [("vector env, random masked play", f"{rec['plain_decisions_per_s']:,} decisions/s", ""),
+            ("  recorded (VectorRecorder, .jsonl)", f"{rec['recorded_decisions_per_s']:,} decisions/s",
+             f"overhead {rec['recording_overhead']:.1%} (target <= 10 %)"),
+            ("replay size (.jsonl)", f"{size['bytes_per_decision']} B/decision",
+             f"{size['bytes_per_episode']:,} B/episode, {size['decisions_per_episode']} decisions/episode"),
+            ("replay size (.jsonl.gz)", f"{size['gz_bytes_per_decision']} B/decision", ""),
+            ("read (decode + validate)", f"{res['read_decisions_per_s']:,} decisions/s",
+             f"{res['read_episodes_per_s']:,} episodes/s, {res['read_mb_per_s']} MB/s"),
+            ("verify (read + re-simulate + compare)", f"{res['verify_decisions_per_s']:,} decisions/s",
+             "target >= 200,000"),
+            ("  re-simulate + compare alone", f"{res['resim_decisions_per_s']:,} decisions/s", "")]
+    print(f"{args.num_envs} games, quests {', '.join(QUESTS)}; {size['episodes']:,} episodes, "
+          f"{size['decisions']:,} decisions recorded")
+    for name, value, note in rows:
+        print(f"{name:<40}{value:>28}   {note}")
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
