@@ -35,7 +35,8 @@ class TornReplayWarning(UserWarning):
     """A replay ends in an incomplete line or stream (the recording was interrupted); skipped."""
 
 
-def _zstd():
+def require_zstd():
+    """The zstandard module, or a `ReplayError` saying how to install it."""
     try:
         import zstandard
     except ImportError:
@@ -58,7 +59,7 @@ class _Compressor:
         if kind == "gzip":
             self._c = zlib.compressobj(6, zlib.DEFLATED, 31)
         elif kind == "zstd":
-            zstd = _zstd()
+            zstd = require_zstd()
             self._c, self._block = zstd.ZstdCompressor(level=3).compressobj(), zstd.COMPRESSOBJ_FLUSH_BLOCK
 
     def batch(self, data: bytes) -> bytes:
@@ -144,7 +145,7 @@ class _Decoder:
     def _new(self, kind: str):
         if kind == "gzip":
             return zlib.decompressobj(31)
-        return _zstd().ZstdDecompressor().decompressobj()
+        return require_zstd().ZstdDecompressor().decompressobj()
 
     def chunks(self) -> Iterator[bytes]:
         with open(self.path, "rb") as f:
@@ -267,4 +268,4 @@ def read_episodes(path: str | Path) -> list[Episode]:
 
 
 __all__ = ["COMPRESSIONS", "Replay", "ReplayError", "ReplayWriter", "TornReplayWarning", "compression_of",
-           "open_replay", "read_episodes"]
+           "open_replay", "read_episodes", "require_zstd"]
