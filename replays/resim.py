@@ -124,16 +124,23 @@ def episode_quest(catalogue, episode: Episode):
     return catalogue.with_support(catalogue.quest(episode.quest), episode.support or "none")
 
 
-def restore_with_obs(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> tuple[FGOEnv, Any, dict]:
-    """`restore`, with the observation and info of decision ``t`` (what the agent saw there)."""
+def replay_prefix(env: FGOEnv, episode: Episode, t: int) -> tuple[Any, dict]:
+    """Reset ``env`` (made for this episode's quest, see `restore`) to the episode's game and play
+    its first ``t`` actions; returns the observation and info of decision ``t``."""
     n = len(episode.actions)
     if not 0 <= int(t) <= n:
         raise ValueError(f"t must be a decision index 0..{n} of episode {episode.episode} ({n} actions), got {t}")
+    obs, info = env.reset(options={"game_seed": int(episode.game_seed)})
+    for a in episode.actions[: int(t)]:
+        obs, _, _, _, info = env.step(int(a))
+    return obs, info
+
+
+def restore_with_obs(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> tuple[FGOEnv, Any, dict]:
+    """`restore`, with the observation and info of decision ``t`` (what the agent saw there)."""
     catalogue = env_kwargs.pop("catalogue", None) or catalogue_of(header)
     env = FGOEnv(quest=episode_quest(catalogue, episode), catalogue=catalogue, **{**env_options(header), **env_kwargs})
-    obs, info = env.reset(options={"game_seed": int(episode.game_seed)})
-    for a in episode.actions[:t]:
-        obs, _, _, _, info = env.step(int(a))
+    obs, info = replay_prefix(env, episode, t)
     return env, obs, info
 
 
@@ -437,5 +444,5 @@ def verify_episodes(header: Header, episodes: Iterable[Episode], name: str = "ep
     return report
 
 
-__all__ = ["Mismatch", "VerifyReport", "catalogue_of", "check_exact", "env_options", "episode_quest", "restore",
+__all__ = ["Mismatch", "VerifyReport", "catalogue_of", "check_exact", "env_options", "episode_quest", "replay_prefix", "restore",
            "restore_with_obs", "verify", "verify_episodes"]
