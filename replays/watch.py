@@ -24,8 +24,7 @@ from .format import Episode, Header
 from .resim import replay_prefix, restore
 
 REPLAY_HELP = (("Left, B", "step back one decision (pauses)"),
-               ("Home", "back to the first decision"),
-               *((keys, what) for keys, what in WATCH_HELP if not keys.startswith("R")))
+               *((keys, "back to the first decision" if keys == "R" else what) for keys, what in WATCH_HELP))
 
 
 class ReplayApp(WatchApp):
@@ -36,7 +35,7 @@ class ReplayApp(WatchApp):
         render_size, look: the game screen's size (W, H) and look (None: plain).
         Others as `WatchApp` (``fps``, ``speed``, ``paused``, ``realtime``, ``screenshot``, ...).
 
-    Keys: Space pause/resume; Right or N step forward; Left or B step back; Home to the start;
+    Keys: Space pause/resume; Right or N step forward; Left or B step back; R or Home to the start;
     Up/Down speed; H help; Escape quits. At the end of the episode the viewer pauses on the last
     screen (step back from there, or quit).
 
@@ -111,11 +110,9 @@ class ReplayApp(WatchApp):
         pg = self.pg
         if event.type == pg.KEYDOWN and event.key in (pg.K_LEFT, pg.K_b):
             self.back()
-        elif event.type == pg.KEYDOWN and event.key == pg.K_HOME:
+        elif event.type == pg.KEYDOWN and event.key in (pg.K_HOME, pg.K_r):
             self.paused = True
             self.goto(0)
-        elif event.type == pg.KEYDOWN and event.key == pg.K_r:
-            return  # restart is Home here
         else:
             super().handle(event)
             return
