@@ -17,7 +17,7 @@ import gc
 import math
 from contextlib import contextmanager
 from operator import itemgetter
-from itertools import chain
+from itertools import chain, islice
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ import numpy as np
 from fgo_env.content import load_catalogue
 from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, N_ACTIONS
-from fgo_env.engine.batch import reset_games, reset_games_parallel, step_games, step_games_parallel
+from fgo_env.engine.batch import reset_games, step_games, step_games_parallel
 from fgo_env.engine.explain import turn_summary
 from fgo_env.engine.setup import compile_quest, set_options
 from fgo_env.engine.state import new_state
@@ -205,9 +205,10 @@ class _Chunk:
 
 @contextmanager
 def _collector_paused():
-    """The garbage collector off for a moment: packing makes a tuple per summary, and with a
-    batch of episodes in memory each collection those allocations set off walks all of them
-    (it halves the packing time). Nothing made here forms a cycle."""
+    """The garbage collector off for a moment: decoding and packing a batch make a container per
+    summary and per list, and with a batch of episodes in memory each collection those
+    allocations set off walks all of them (it halves the packing time). None of them forms a
+    cycle, so reference counting still frees everything."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -249,6 +250,39 @@ def _summary_values(state: np.ndarray, idx: np.ndarray, key: str) -> np.ndarray:
     return values / 100.0 if key == "np_gained" else values  # as turn_summary scales it
 
 
+class _KernelChoice:
+    """The serial or the multi-core step kernel, whichever steps wide batches faster here.
+
+    Both give the same results (the same per-game function); only the speed differs, and which
+    is faster depends on the machine's load: on two cores shared with another busy process the
+    threaded kernel waits on the busy core and runs several times slower than the serial one.
+    So the first wide steps are timed with each, alternately, and the faster is kept.
+    """
+
+    TRIALS = 4  # timed wide steps per kernel
+
+    def __init__(self, parallel: bool | None):
+        self.fixed = None if parallel is None else (step_games_parallel if parallel else step_games)
+        self.seconds = {step_games: 0.0, step_games_parallel: 0.0}
+        self.games = {step_games: 0, step_games_parallel: 0}
+        self.trials = 0
+
+    def pick(self, width: int):
+        if self.fixed is not None:
+            return self.fixed
+        if width < PARALLEL_FROM:
+            return step_games
+        if self.trials < 2 * self.TRIALS:
+            return step_games_parallel if self.trials % 2 else step_games
+        return min(self.seconds, key=lambda k: self.seconds[k] / max(self.games[k], 1))
+
+    def took(self, kernel, width: int, seconds: float) -> None:
+        if self.fixed is None and width >= PARALLEL_FROM and self.trials < 2 * self.TRIALS:
+            self.seconds[kernel] += seconds
+            self.games[kernel] += width
+            self.trials += 1
+
+
 class _Verifier:
     """Re-simulates chunks of one replay's episodes and collects mismatches."""
 
@@ -260,6 +294,7 @@ class _Verifier:
         self.invalid_limit = self.options["invalid_limit"]
         self.catalogue = catalogue_of(header)
         self.templates: dict = {}
+        self.kernels = _KernelChoice(parallel)
 
     def run(self, episodes: list[Episode]) -> None:
         try:
@@ -282,10 +317,7 @@ class _Verifier:
         and flags straight into (decision, game) matrices, and the summaries of resolved turns are
         gathered where the recording has one."""
         n, steps = len(c.episodes), c.actions.shape[0]
-        parallel = n >= PARALLEL_FROM if self.parallel is None else self.parallel
-        step = step_games_parallel if parallel else step_games
-        reset = reset_games_parallel if parallel else reset_games
-        reset(c.state, c.state.view(np.uint8).reshape(n, -1), c.template_bytes, c.template_idx, c.seeds,
+        reset_games(c.state, c.state.view(np.uint8).reshape(n, -1), c.template_bytes, c.template_idx, c.seeds,
               np.ones(n, np.bool_))
         self.out = {name: np.zeros((steps, n), dtype) for name, dtype in
                     (("rewards", np.float64), ("terminated", np.bool_), ("truncated", np.bool_),
@@ -295,8 +327,10 @@ class _Verifier:
         got = {key: np.full(want.shape, np.nan) if want.dtype != object else np.full(want.shape, None, object)
                for key, want in c.expected.items()}
         for t, k in enumerate(c.alive):
+            step, started = self.kernels.pick(int(k)), time.perf_counter()
             step(c.state[:k], c.actions[t, :k], self.params, self.invalid_limit, rewards[t, :k], term[t, :k],
                  trunc[t, :k], invalid[:k], resolved[t, :k])
+            self.kernels.took(step, int(k), time.perf_counter() - started)
             idx = np.flatnonzero(resolved[t, :k] & c.resolves[t, :k])
             if idx.size:
                 j = c.slot[t, idx]
@@ -387,14 +421,15 @@ def _end_text(term: bool, trunc: bool, rec_term: bool, rec_trunc: bool) -> str:
     return f"the episode is {name(term, trunc)} here, the recording says {name(rec_term, rec_trunc)}{hint}"
 
 
-def _chunks(episodes: Iterator[Episode], size: int) -> Iterator[list[Episode]]:
-    chunk: list[Episode] = []
-    for e in episodes:
-        chunk.append(e)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+def _chunks(episodes: Iterable[Episode], size: int) -> Iterator[list[Episode]]:
+    """Batches of ``size`` episodes, read with the collector paused (`_collector_paused`:
+    decoding a batch makes many containers, none of them in a cycle)."""
+    it = iter(episodes)
+    while True:
+        with _collector_paused():
+            chunk = list(islice(it, size))
+        if not chunk:
+            return
         yield chunk
 
 
@@ -433,7 +468,7 @@ def verify_episodes(header: Header, episodes: Iterable[Episode], name: str = "ep
     check_exact(header, name)
     report.files.append(name)
     verifier = _Verifier(name, header, report, parallel)
-    for chunk in _chunks(iter(episodes), batch):
+    for chunk in _chunks(episodes, batch):
         before = report.decisions
         verifier.run(chunk)
         if progress is not None:
