@@ -6,10 +6,13 @@
   policy, plain against wrapped in `replays.record.VectorRecorder` writing a ``.jsonl`` file,
   measured in the same run, alternating (``rounds`` times each, the best of each kept: the
   machine may be shared);
-- bytes per decision of that file, and of the same episodes written as ``.jsonl.gz``;
-- reading it (`replays.read_episodes`: decode and validate every line);
-- verifying it (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``, compare),
-  and re-simulation alone (`verify_episodes` on episodes already read).
+- bytes per decision of the recorded files, and of the same episodes written as ``.jsonl.gz``;
+- reading them (`replays.read_episodes`: decode and validate every line);
+- verifying them (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``,
+  compare), and re-simulation alone (`verify_episodes` on episodes already read).
+
+The recorded files hold the episodes that finished within the timed runs, so short episodes
+are over-represented at small ``--seconds``.
 
 Prints a table, then one JSON object with every figure as the last line.
 """
@@ -50,29 +53,29 @@ def play(env, seconds: float, seed: int) -> tuple[float, int]:
 def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
     plain_env = FGOVectorEnv(num_envs, quest=QUESTS)
     play(plain_env, 0.2, 0)  # compile / load the kernels outside the timing
-    plain, recorded, path = [], [], folder / "bench.jsonl"
+    plain, recorded, paths = [], [], []
     for r in range(rounds):
         plain.append(play(plain_env, seconds, r)[0])
-        env = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), folder / f"round{r}.jsonl", agent_name="random")
+        paths.append(folder / f"round{r}.jsonl")
+        env = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), paths[-1], agent_name="random")
         recorded.append(play(env, seconds, r)[0])
         env.close()
-    (folder / f"round{rounds - 1}.jsonl").rename(path)
     best_plain, best_recorded = max(plain), max(recorded)
     return {"plain_decisions_per_s": round(best_plain), "recorded_decisions_per_s": round(best_recorded),
             "recording_overhead": round(1 - best_recorded / best_plain, 4),
-            "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, path
+            "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, paths
 
 
-def sizes(path: Path, episodes) -> dict:
+def sizes(paths: list[Path], episodes) -> dict:
     decisions = sum(len(e.actions) for e in episodes)
-    gz = path.with_suffix(".jsonl.gz")
-    with ReplayWriter(gz, open_replay(path).header) as w:
+    size = sum(p.stat().st_size for p in paths)
+    gz = paths[0].with_suffix(".gz")
+    with ReplayWriter(gz, open_replay(paths[0]).header) as w:
         for i in range(0, len(episodes), 128):  # about what 4096 games finish per step
             w.write_many(episodes[i:i + 128])
     return {"episodes": len(episodes), "decisions": decisions,
             "decisions_per_episode": round(decisions / len(episodes), 1),
-            "bytes_per_decision": round(path.stat().st_size / decisions, 1),
-            "bytes_per_episode": round(path.stat().st_size / len(episodes)),
+            "bytes_per_decision": round(size / decisions, 1), "bytes_per_episode": round(size / len(episodes)),
             "gz_bytes_per_decision": round(gz.stat().st_size / decisions, 1)}
 
 
@@ -84,17 +87,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rec, path = recording(args.num_envs, args.seconds, args.rounds, folder)
+        rec, paths = recording(args.num_envs, args.seconds, args.rounds, folder)
         start = time.perf_counter()
-        episodes = read_episodes(path)
+        episodes = [e for p in paths for e in read_episodes(p)]
         read_s = time.perf_counter() - start
-        size = sizes(path, episodes)
-        header = open_replay(path).header
+        size = sizes(paths, episodes)
+        header = open_replay(paths[0]).header
         verify_episodes(header, episodes[:64], "warm-up")  # compile / load outside the timing
-        resim = verify_episodes(header, episodes, str(path), batch=args.num_envs)
-        full = verify(path, batch=args.num_envs)
+        resim = verify_episodes(header, episodes, "in memory", batch=args.num_envs)
+        full = verify(*paths, batch=args.num_envs)
         assert resim.ok and full.ok, (resim.mismatches[:3], full.mismatches[:3])
-        mb = path.stat().st_size / 1e6
+        mb = sum(p.stat().st_size for p in paths) / 1e6
     res = {"num_envs": args.num_envs, "quests": QUESTS, **rec, **size,
            "read_decisions_per_s": round(size["decisions"] / read_s), "read_mb_per_s": round(mb / read_s, 1),
            "read_episodes_per_s": round(size["episodes"] / read_s),
