@@ -28,3 +28,29 @@ def record_random(path: str | Path, episodes: int = 3, quest="tutorial_training_
             done = terminated or truncated
     env.close()
     return Path(path)
+
+
+def resimulate(episode, tmp_path: str | Path, **env_kwargs):
+    """``episode`` played again from its game seed and actions on its quest, re-recorded (the
+    tests' own check; `replays.resim` is the batched one)."""
+    from replays.io import read_episodes
+
+    path = Path(tmp_path) / "resim.jsonl"
+    env = RecordReplays(FGOEnv(quest=episode.quest, support=episode.support or "none", **env_kwargs), path,
+                        agent_name=episode.agent)
+    env.reset(options={"game_seed": episode.game_seed})
+    for a in episode.actions:
+        env.step(a)
+    env.close()
+    (again,) = read_episodes(path)
+    return again
+
+
+SAME = ("game_seed", "quest", "support", "party", "actions", "rewards", "outcome", "turns", "terminated",
+        "truncated", "summaries")
+
+
+def assert_same_game(recorded, again) -> None:
+    a, b = recorded.to_json(), again.to_json()
+    for key in SAME:
+        assert a[key] == b[key], (key, a[key], b[key])
