@@ -98,7 +98,7 @@ class ReplayApp(WatchApp):
         self.queue.clear()
         self._decide()
         if announce:
-            self.say(f"decision {t + 1} of {len(self.record.actions)}", ov.CYAN, 1.0)
+            self.say(f"decision {t} of 0-{len(self.record.actions) - 1}", ov.CYAN, 1.0)
 
     def back(self) -> None:
         """Step back one decision (Left, B): the decision before the one on show."""
@@ -120,8 +120,8 @@ class ReplayApp(WatchApp):
 
     # ----------------------------------------------------------------------------- drawing
     def status_text(self) -> str:
-        return (f"{super(WatchApp, self).status_text()}  |  decision {min(self.cursor + 1, len(self.record.actions))}"
-                f"/{len(self.record.actions)}  |  {self.name}")
+        n = len(self.record.actions)  # decisions are numbered from 0, as in the replay and verify's reports
+        return f"{super(WatchApp, self).status_text()}  |  decision {min(self.cursor, n - 1)} of 0-{n - 1}  |  {self.name}"
 
     def draw_panel(self, w: ov.PanelWriter) -> None:
         super().draw_panel(w)
