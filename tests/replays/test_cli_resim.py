@@ -85,3 +85,13 @@ def test_watch_shows_an_episode_and_refuses_a_missing_one(capsys, replay, tmp_pa
     rc, _, err = fgo(capsys, "replay", "watch", str(replay), "--episode", "0", "--decision", "100000")
     assert rc == 2
     one_line_error(err, "--decision 100000", "decisions 0-")
+
+
+def test_verify_skips_a_torn_last_line_and_says_so(capsys, caplog, tmp_path):
+    path = record_random(tmp_path / "torn.jsonl", episodes=3, quest="farming_2wave")
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rstrip(b"\n").rfind(b"\n") + 40])  # the last episode cut mid-line
+    rc, out, err = fgo(capsys, "replay", "verify", str(path), "--json", "--no-progress")
+    assert rc == 0 and "incomplete last line" in caplog.text + err
+    report = json.loads(out.strip().splitlines()[-1])[str(path)]
+    assert report["episodes"] == 2 and report["skipped_lines"] == 1 and report["ok"]

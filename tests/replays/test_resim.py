@@ -201,3 +201,27 @@ def test_a_malformed_summary_is_a_mismatch_and_a_missing_key_a_replay_error(tmp_
     rewrite(path, missing, lambda k, e: e.summaries[0].pop("stars") if k == 2 else None)
     with pytest.raises(ReplayError, match=f"{missing}: episodes 0-2: a turn summary without 'stars'"):
         verify(missing)
+
+
+def test_verify_accepts_generated_quest_envs(tmp_path):
+    from fgo_env.env import FGORandomQuestEnv
+    from fgo_env.vector_env import FGORandomQuestVectorEnv
+
+    single = tmp_path / "random_single.jsonl"
+    env = RecordReplays(FGORandomQuestEnv(split="test"), single, agent_name="random")
+    random_play(env, 3, seed=4, unmasked=0.05)
+    env.close()
+    vector = tmp_path / "random_vector.jsonl"
+    vec = VectorRecorder(FGORandomQuestVectorEnv(8, split="train", pool_size=4, pool_seed=2), vector)
+    _, info = vec.reset(seed=3)
+    actions = np.zeros(8, np.int64)
+    for t in range(120):
+        sample_legal_actions(info["action_mask"].view(np.bool_), t, actions)
+        _, _, _, _, info = vec.step(actions)
+    vec.close()
+    for path in (single, vector):
+        assert open_replay(path).header.env_id == "fgo_env/RandomQuest-v1"
+        episodes = read_episodes(path)
+        assert episodes and all(e.quest.startswith("random_") for e in episodes)
+        report = verify(path)
+        assert report.ok and report.episodes == len(episodes), report.mismatches
