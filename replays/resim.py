@@ -139,15 +139,17 @@ def replay_prefix(env: FGOEnv, episode: Episode, t: int) -> tuple[Any, dict]:
 def restore_with_obs(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> tuple[FGOEnv, Any, dict]:
     """`restore`, with the observation and info of decision ``t`` (what the agent saw there)."""
     catalogue = env_kwargs.pop("catalogue", None) or catalogue_of(header)
-    env = FGOEnv(quest=episode_quest(catalogue, episode), catalogue=catalogue, **{**env_options(header), **env_kwargs})
+    kwargs = {"obs_mode": (header.env_kwargs or {}).get("obs_mode", "state"), **env_options(header), **env_kwargs}
+    env = FGOEnv(quest=episode_quest(catalogue, episode), catalogue=catalogue, **kwargs)
     obs, info = replay_prefix(env, episode, t)
     return env, obs, info
 
 
 def restore(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> FGOEnv:
     """An `FGOEnv` whose game stands at decision ``t`` (0 = the start, ``len(actions)`` = the end)
-    of a recorded episode, by replaying its first ``t`` actions from its game seed. Keyword
-    arguments go to `FGOEnv` (``obs_mode``, ``render_mode``, ...). The env's later resets
+    of a recorded episode, by replaying its first ``t`` actions from its game seed, with the
+    recording's ``obs_mode``, reward and options. Keyword arguments go to `FGOEnv` and override
+    them (``obs_mode``, ``render_mode``, ...). The env's later resets
     continue the game-seed chain as usual; hidden randomness after ``t`` is the recording's
     (re-draw it for a counterfactual by resetting other games)."""
     return restore_with_obs(header, episode, t, **env_kwargs)[0]

@@ -225,3 +225,24 @@ def test_verify_accepts_generated_quest_envs(tmp_path):
         assert episodes and all(e.quest.startswith("random_") for e in episodes)
         report = verify(path)
         assert report.ok and report.episodes == len(episodes), report.mismatches
+
+
+def test_restore_gives_the_observation_the_recorded_agent_saw(tmp_path):
+    from fgo_env.features import FEATURES_SIZE
+
+    path = tmp_path / "features.jsonl"
+    env = RecordReplays(FGOEnv(quest="farming_3wave", obs_mode="features"), path, agent_name="random")
+    rng = np.random.default_rng(0)
+    obs, info = env.reset(seed=2)
+    seen = [obs]
+    done = False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
+        seen.append(obs)
+        done = terminated or truncated
+    env.close()
+    header, episode = open_replay(path).header, read_episodes(path)[0]
+    for t in (0, 3, len(episode.actions)):
+        _, obs, _ = restore_with_obs(header, episode, t)
+        assert obs.shape == (FEATURES_SIZE,) and np.array_equal(obs, seen[t])
+    assert restore_with_obs(header, episode, 0, obs_mode="state")[1].shape != (FEATURES_SIZE,)
