@@ -106,6 +106,13 @@ class ReplayWriter:
             self._write_lines(lines)
             self.episodes += len(lines)
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Append episode lines already encoded as JSON text (one object each, no newline), flushed
+        once: `replays.record.VectorRecorder` builds them without a dict per value."""
+        if lines:
+            self._write_lines([("\n".join(lines) + "\n").encode()])
+            self.episodes += len(lines)
+
     def _write_lines(self, lines: list[bytes]) -> None:
         self._file.write(self._compressor.batch(b"".join(lines)))
         self._file.flush()

@@ -3,6 +3,8 @@ recorder with games that end at different times; a recording killed with SIGKILL
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import signal
 import subprocess
@@ -114,6 +116,9 @@ def test_vector_recorder_writes_every_finished_game(tmp_path, make):
     env.close()
     episodes = read_episodes(tmp_path / "v.jsonl.gz")
     assert len(episodes) == ends > 2 * n
+    lines = gzip.decompress((tmp_path / "v.jsonl.gz").read_bytes()).decode().splitlines()[1:]
+    for line, ep in zip(lines, episodes):  # the recorder's text is exactly Episode.to_json's
+        assert line == json.dumps(ep.to_json(), separators=(",", ":"))
     assert len({e.decisions for e in episodes}) > 5  # games of many lengths, ending at different times
     assert [e.episode for e in episodes] == list(range(len(episodes)))
     for ep in episodes:
