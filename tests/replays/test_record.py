@@ -179,3 +179,23 @@ def _has_zstd() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_random_quest_env_records_each_generated_quest(tmp_path):
+    from fgo_env.env import FGORandomQuestEnv
+
+    env = RecordReplays(FGORandomQuestEnv(split="test"), tmp_path / "rq.jsonl", agent_name="random")
+    act = random_policy(2)
+    for seed in range(3):
+        _, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
+            done = terminated or truncated
+    env.close()
+    replay = open_replay(tmp_path / "rq.jsonl")
+    assert replay.header.env_id == "fgo_env/RandomQuest-v1" and replay.header.env_kwargs["quest"] == "random:test"
+    episodes = list(replay.episodes())
+    assert len({e.quest for e in episodes}) == 3 and all(e.quest.startswith("random_") for e in episodes)
+    for ep in episodes:
+        assert_same_game(ep, resimulate(ep, tmp_path))
