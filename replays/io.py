@@ -92,8 +92,7 @@ class ReplayWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "wb" if exist_ok else "xb")
         self.episodes, self._synced = 0, time.monotonic()  # episodes written, last fsync
-        self._write_lines([json.dumps(header.to_json(), separators=(",", ":")).encode() + b"\n"])
-        self._sync()
+        self._write_lines([json.dumps(header.to_json(), separators=(",", ":")).encode() + b"\n"], sync=True)
 
     def write(self, episode: Episode) -> None:
         """Append ``episode`` as one line, flushed to the OS before returning."""
@@ -106,10 +105,17 @@ class ReplayWriter:
             self._write_lines(lines)
             self.episodes += len(lines)
 
-    def _write_lines(self, lines: list[bytes]) -> None:
+    def write_lines(self, lines: list[str]) -> None:
+        """Append episode lines already encoded as JSON text (one object each, no newline), flushed
+        once: `replays.record.VectorRecorder` builds them without a dict per value."""
+        if lines:
+            self._write_lines([("\n".join(lines) + "\n").encode()])
+            self.episodes += len(lines)
+
+    def _write_lines(self, lines: list[bytes], sync: bool = False) -> None:
         self._file.write(self._compressor.batch(b"".join(lines)))
         self._file.flush()
-        if self.fsync_every is not None and time.monotonic() - self._synced >= self.fsync_every:
+        if sync or (self.fsync_every is not None and time.monotonic() - self._synced >= self.fsync_every):
             self._sync()
 
     def _sync(self) -> None:

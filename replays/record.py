@@ -13,6 +13,8 @@ at each ``step``, i.e. right after ``act``) or from `RecordReplays.note` before 
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,43 @@ from fgo_env.rewards import PRESETS, REWARD_KEYS
 from .format import Episode, Header, as_action, compact_info
 from .io import ReplayWriter
 
-# The turn summary's JSON types, from the single env's own `turn_summary`: the vector env's
-# arrays are converted to exactly what the single env writes (1 -> true, int8 -> int, ...).
-_BOOL_SUMMARY_KEYS = tuple(k for k, v in turn_summary(new_state(1)[0]).items() if isinstance(v, bool))
+# The turn summary's keys and JSON types, from the single env's own `turn_summary`: the vector
+# env's arrays are written exactly as the single env's summaries (1 -> true, a chain code -> its
+# name, an int damage -> 123.0, ...).
+_SUMMARY = turn_summary(new_state(1)[0])
+_SUMMARY_KINDS = {k: type(v[0] if isinstance(v, list) else v) for k, v in _SUMMARY.items()}
+_BOOL = {False: "false", True: "true"}
+_FORMATS = {int: "%d", float: "%r", bool: "%s", str: "%s"}  # %r of a float is json's text of it
+
+
+def _placeholders(key: str) -> str:
+    one = _FORMATS[_SUMMARY_KINDS[key]]
+    value = _SUMMARY[key]
+    return f"[{','.join([one] * len(value))}]" if isinstance(value, list) else one
+
+
+_SUMMARY_TEMPLATE = '{"step":%d,' + ",".join(f'"{k}":{_placeholders(k)}' for k in _SUMMARY) + "}"
+_CHAIN_JSON = [json.dumps(n) for n in C.CHAIN_NAMES]
+
+
+def _json_columns(key: str, values: np.ndarray) -> list[list]:
+    """One summary field of each game (rows of ``values``) as the template's arguments: one list
+    per placeholder (a field of 3 numbers gives 3)."""
+    kind = _SUMMARY_KINDS[key]
+    if key == "chain":
+        return [[_CHAIN_JSON[c] for c in values.tolist()]]
+    if kind is bool:
+        return [[_BOOL[bool(v)] for v in values.tolist()]]
+    values = values.astype(np.float64 if kind is float else np.int64)
+    return [values.tolist()] if values.ndim == 1 else [values[:, j].tolist() for j in range(values.shape[1])]
+
+
+def _float_texts(values: np.ndarray) -> list[str]:
+    """``repr`` (json's text) of every float64 of ``values``, each distinct value formatted once
+    (distinct bit patterns: -0.0 stays apart from 0.0)."""
+    unique, inverse = np.unique(values.view(np.int64), return_inverse=True)
+    texts = np.array([float.__repr__(v) for v in unique.view(np.float64).tolist()], dtype=object)
+    return texts[inverse.reshape(-1)].tolist()
 
 
 def env_id_of(env) -> str:
@@ -179,7 +215,8 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._start = np.zeros(n, np.int64)  # the absolute step each game's episode began at
         self._seed = np.zeros(n, np.int64)
         self._quest = np.zeros(n, np.int64)
-        self._summaries: list[list[dict]] = [[] for _ in range(n)]
+        self._summaries: list[list[str]] = [[] for _ in range(n)]  # per game: its turns' JSON text
+        self._quest_json: dict[int, str] = {}
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
         self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
@@ -260,36 +297,52 @@ class VectorRecorder(gym.vector.VectorWrapper):
                 self._info[i][self._step] = compact_info(note[i])
 
     def _record_summaries(self, games: np.ndarray, summary: dict) -> None:
-        # one tolist per field for all resolved games, then plain dicts: no per-value numpy calls
-        columns = {k: np.asarray(v)[games].tolist() for k, v in summary.items()}
-        chains = C.CHAIN_NAMES
-        rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
-        for i, s in zip(games.tolist(), rows):
-            s["chain"] = chains[s["chain"]]
-            for key in _BOOL_SUMMARY_KEYS:
-                s[key] = bool(s[key])
-            self._summaries[i].append({"step": self._step - int(self._start[i]), **s})
+        # Each resolved turn becomes its JSON text at once, column by column: a dict per turn and
+        # json.dumps of it would cost most of the recording time at 4096 games.
+        steps = (self._step - self._start[games]).tolist()
+        columns = [c for key in _SUMMARY for c in _json_columns(key, np.asarray(summary[key])[games])]
+        texts = self._summaries
+        for i, text in zip(games.tolist(), map(_SUMMARY_TEMPLATE.__mod__, zip(steps, *columns))):
+            texts[i].append(text)
 
     def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
+        """The lines of the games that ended, as `Episode.to_json` writes them (the test suite
+        holds them equal), built as text: every decision's numbers of every ended game are
+        gathered and turned into text in one pass, then cut into episodes."""
         base = self.unwrapped
-        turns = base.state["turns_played"]
-        outcomes = C.OUTCOME_NAMES
-        episodes = []
-        for i in games.tolist():
-            first, last = int(self._start[i]) - self._base, self._step - self._base
-            quest = base.quests[int(self._quest[i])]
-            agent_info = None
+        turns = base.state["turns_played"][games].tolist()
+        outcomes = [C.OUTCOME_NAMES[o] for o in np.asarray(infos["outcome"])[games].tolist()]
+        terminated, truncated = np.asarray(terminated)[games].tolist(), np.asarray(truncated)[games].tolist()
+        seeds, quests = self._seed[games].tolist(), self._quest[games].tolist()
+        agent = json.dumps(self.agent_name)
+        starts = self._start[games] - self._base
+        lengths = self._step - self._base + 1 - starts
+        rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+        cols = np.repeat(games, lengths)
+        actions = list(map(str, self._actions[rows, cols].tolist()))
+        rewards = self._rewards[rows, cols]
+        reward_values = rewards.tolist()
+        reward_texts = _float_texts(rewards)
+        lines, at = [], 0
+        for k, (i, n, q) in enumerate(zip(games.tolist(), lengths.tolist(), quests)):
+            if q not in self._quest_json:
+                quest = base.quests[q]
+                party = json.dumps(list(quest.party), separators=(",", ":"))
+                self._quest_json[q] = (f'"quest":{json.dumps(quest.id)},"quest_index":{q},'
+                                       f'"support":{json.dumps(quest.support)},"party":{party}')
+            extra = ""
             if self._info is not None and self._info[i]:
-                agent_info = [self._info[i].get(t) for t in range(int(self._start[i]), self._step + 1)]
-            episodes.append(Episode(
-                episode=self.writer.episodes + len(episodes), game_seed=int(self._seed[i]), quest=quest.id,
-                quest_index=int(self._quest[i]), support=quest.support, party=list(quest.party),
-                agent=self.agent_name, actions=self._actions[first:last + 1, i].tolist(),
-                rewards=self._rewards[first:last + 1, i].tolist(), outcome=outcomes[int(infos["outcome"][i])],
-                turns=int(turns[i]), terminated=bool(terminated[i]), truncated=bool(truncated[i]),
-                summaries=self._summaries[i], agent_info=agent_info))
+                info = [self._info[i].get(t) for t in range(int(self._start[i]), self._step + 1)]
+                extra = ',"agent_info":' + json.dumps(info, separators=(",", ":"))
+            lines.append(
+                f'{{"episode":{self.writer.episodes + k},"game_seed":{seeds[k]},'
+                f'{self._quest_json[q]},"agent":{agent},"actions":[{",".join(actions[at:at + n])}],'
+                f'"rewards":[{",".join(reward_texts[at:at + n])}],"outcome":"{outcomes[k]}","turns":{turns[k]},'
+                f'"return":{math.fsum(reward_values[at:at + n])!r},"terminated":{_BOOL[terminated[k]]},'
+                f'"truncated":{_BOOL[truncated[k]]},"summaries":[{",".join(self._summaries[i])}]{extra}}}')
             self._summaries[i] = []
-        self.writer.write_many(episodes)
+            at += n
+        self.writer.write_lines(lines)
 
     def close(self, **kwargs):
         if self._owns_writer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,7 @@ SAME = ("game_seed", "quest", "support", "party", "actions", "rewards", "outcome
 
 
 def assert_same_game(recorded, again) -> None:
+    """The same game, compared as JSON text (so 1 is not true, and 5 is not 5.0)."""
     a, b = recorded.to_json(), again.to_json()
     for key in SAME:
-        assert a[key] == b[key], (key, a[key], b[key])
+        assert json.dumps(a[key]) == json.dumps(b[key]), (key, a[key], b[key])

@@ -93,3 +93,23 @@ def test_compact_info_keeps_the_best_eight_and_is_json_safe():
     assert info["value"] == 0.5 and info["few"] == {"1": 2.0}
     json.dumps(info)
     assert compact_info({}) is None and compact_info(None) is None
+
+
+@pytest.mark.parametrize("fsync_every, syncs", [(0, 2 + 3), (None, 2), (3600, 2)])
+def test_fsync_every(tmp_path, monkeypatch, fsync_every, syncs):
+    calls = []
+    real = __import__("os").fsync
+    monkeypatch.setattr("replays.io.os.fsync", lambda fd: (calls.append(fd), real(fd)))
+    with ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=fsync_every) as w:
+        for _ in range(3):
+            w.write(episode())
+    assert len(calls) == syncs  # the header, each write (0 only) and the close
+
+
+def test_writer_refuses_to_overwrite_when_asked_and_bad_fsync(tmp_path):
+    path = tmp_path / "x.jsonl"
+    ReplayWriter(path, Header(env_kwargs={})).close()
+    with pytest.raises(FileExistsError):
+        ReplayWriter(path, Header(env_kwargs={}), exist_ok=False)
+    with pytest.raises(ValueError, match="fsync_every"):
+        ReplayWriter(path, Header(env_kwargs={}), fsync_every=-1)

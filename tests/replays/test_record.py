@@ -3,6 +3,8 @@ recorder with games that end at different times; a recording killed with SIGKILL
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import signal
 import subprocess
@@ -114,6 +116,9 @@ def test_vector_recorder_writes_every_finished_game(tmp_path, make):
     env.close()
     episodes = read_episodes(tmp_path / "v.jsonl.gz")
     assert len(episodes) == ends > 2 * n
+    lines = gzip.decompress((tmp_path / "v.jsonl.gz").read_bytes()).decode().splitlines()[1:]
+    for line, ep in zip(lines, episodes):  # the recorder's text is exactly Episode.to_json's
+        assert line == json.dumps(ep.to_json(), separators=(",", ":"))
     assert len({e.decisions for e in episodes}) > 5  # games of many lengths, ending at different times
     assert [e.episode for e in episodes] == list(range(len(episodes)))
     for ep in episodes:
@@ -174,3 +179,23 @@ def _has_zstd() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_random_quest_env_records_each_generated_quest(tmp_path):
+    from fgo_env.env import FGORandomQuestEnv
+
+    env = RecordReplays(FGORandomQuestEnv(split="test"), tmp_path / "rq.jsonl", agent_name="random")
+    act = random_policy(2)
+    for seed in range(3):
+        _, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
+            done = terminated or truncated
+    env.close()
+    replay = open_replay(tmp_path / "rq.jsonl")
+    assert replay.header.env_id == "fgo_env/RandomQuest-v1" and replay.header.env_kwargs["quest"] == "random:test"
+    episodes = list(replay.episodes())
+    assert len({e.quest for e in episodes}) == 3 and all(e.quest.startswith("random_") for e in episodes)
+    for ep in episodes:
+        assert_same_game(ep, resimulate(ep, tmp_path))
