@@ -4,8 +4,9 @@
 
 - recording overhead: ``FGOVectorEnv`` with ``num_envs`` games and a batched random legal
   policy, plain against wrapped in `replays.record.VectorRecorder` writing a ``.jsonl`` file,
-  measured in the same run, alternating (``rounds`` times each, the best of each kept: the
-  machine may be shared);
+  measured in the same run, alternating ``rounds`` times; the overhead is 1 - the median of
+  the ratios recorded / plain of each pair of neighbouring runs (on a shared machine the speed
+  drifts between runs; pairs cancel most of it), with the best against the best beside it;
 - bytes per decision of the recorded files, and of the same episodes written as ``.jsonl.gz``;
 - reading them (`replays.read_episodes`: decode and validate every line);
 - verifying them (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``,
@@ -60,9 +61,10 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
         env = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), paths[-1], agent_name="random")
         recorded.append(play(env, seconds, r)[0])
         env.close()
-    best_plain, best_recorded = max(plain), max(recorded)
-    return {"plain_decisions_per_s": round(best_plain), "recorded_decisions_per_s": round(best_recorded),
-            "recording_overhead": round(1 - best_recorded / best_plain, 4),
+    ratios = sorted(r / p for p, r in zip(plain, recorded))  # each recorded run against the plain run before it
+    median = ratios[len(ratios) // 2] if len(ratios) % 2 else (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+    return {"plain_decisions_per_s": round(max(plain)), "recorded_decisions_per_s": round(max(recorded)),
+            "recording_overhead": round(1 - median, 4), "recording_overhead_best": round(1 - max(recorded) / max(plain), 4),
             "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, paths
 
 
@@ -81,9 +83,9 @@ def sizes(paths: list[Path], episodes) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=2.0, help="seconds of each recording run")
+    parser.add_argument("--seconds", type=float, default=1.5, help="seconds of each plain or recorded run")
     parser.add_argument("--num-envs", type=int, default=4096)
-    parser.add_argument("--rounds", type=int, default=2, help="plain and recorded runs, alternating")
+    parser.add_argument("--rounds", type=int, default=5, help="pairs of plain and recorded runs, alternating")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -104,9 +106,10 @@ def main() -> None:
            "verify_decisions_per_s": round(full.decisions_per_second),
            "resim_decisions_per_s": round(resim.decisions_per_second),
            "verified_ok": full.ok, "targets": TARGETS}
-    rows = [("vector env, random masked play", f"{rec['plain_decisions_per_s']:,} decisions/s", ""),
-            ("  recorded (VectorRecorder, .jsonl)", f"{rec['recorded_decisions_per_s']:,} decisions/s",
-             f"overhead {rec['recording_overhead']:.1%} (target <= 10 %)"),
+    rows = [("vector env, random masked play (best)", f"{rec['plain_decisions_per_s']:,} decisions/s", ""),
+            ("  recorded (VectorRecorder, .jsonl; best)", f"{rec['recorded_decisions_per_s']:,} decisions/s",
+             f"best/best: overhead {rec['recording_overhead_best']:.1%}"),
+            ("  recording overhead (median of pairs)", f"{rec['recording_overhead']:.1%}", "target <= 10 %"),
             ("replay size (.jsonl)", f"{size['bytes_per_decision']} B/decision",
              f"{size['bytes_per_episode']:,} B/episode, {size['decisions_per_episode']} decisions/episode"),
             ("replay size (.jsonl.gz)", f"{size['gz_bytes_per_decision']} B/decision", ""),
