@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import gc
 import math
-from contextlib import contextmanager
-from operator import itemgetter
-from itertools import chain, islice
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ PARALLEL_FROM = 1024
 SUMMARY_KEYS = tuple(turn_summary(new_state(1)[0]))
 _CHAIN_CODE = {name: code for code, name in enumerate(C.CHAIN_NAMES)}
 _SUMMARY_ROW = itemgetter("step", *SUMMARY_KEYS)
+_TEMPLATE_CACHE = 8192  # compiled quests kept between batches (about 9 KB each)
 
 
 @dataclass
@@ -149,9 +150,8 @@ def restore(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> FGOE
     """An `FGOEnv` whose game stands at decision ``t`` (0 = the start, ``len(actions)`` = the end)
     of a recorded episode, by replaying its first ``t`` actions from its game seed, with the
     recording's ``obs_mode``, reward and options. Keyword arguments go to `FGOEnv` and override
-    them (``obs_mode``, ``render_mode``, ...). The env's later resets
-    continue the game-seed chain as usual; hidden randomness after ``t`` is the recording's
-    (re-draw it for a counterfactual by resetting other games)."""
+    them (``obs_mode``, ``render_mode``, ...). The hidden randomness after ``t`` (deals, rolls)
+    is the recording's: a counterfactual that must not know it re-draws it."""
     return restore_with_obs(header, episode, t, **env_kwargs)[0]
 
 
@@ -182,27 +182,35 @@ class _Chunk:
         self.rewards[t, game] = np.fromiter(chain.from_iterable(e.rewards for e in self.episodes), np.float64, len(t))
         summaries = list(chain.from_iterable(e.summaries for e in self.episodes))
         per_game = np.array([len(e.summaries) for e in self.episodes], np.int64)
-        self.offset = np.cumsum(per_game) - per_game
-        self.expected, steps_of = _pack_summaries(summaries)
-        self.per_game, self.steps_of = per_game, steps_of
-        self.owner = np.repeat(np.arange(n), per_game)
-        inside = (steps_of >= 0) & (steps_of < self.lengths[self.owner])
+        self.expected, self.steps_of = _pack_summaries(summaries)
+        self.owner = np.repeat(np.arange(n), per_game)  # the game of every recorded summary
+        inside = (self.steps_of >= 0) & (self.steps_of < self.lengths[self.owner])
         self.slot = np.full((steps, n), -1, np.int64)  # which recorded summary a decision resolved
-        self.slot[steps_of[inside], self.owner[inside]] = np.flatnonzero(inside)
+        self.slot[self.steps_of[inside], self.owner[inside]] = np.flatnonzero(inside)
         self.resolves = self.slot >= 0
         self.state = new_state(n)
-        keys = [f"{e.quest}\0{e.support}" for e in self.episodes]  # strings: no tuples for the GC to track
-        for key in keys:
-            if key not in templates:
-                template = compile_quest(catalogue, episode_quest(catalogue, self.episodes[keys.index(key)]), 0)
-                set_options(template.reshape(1), options["damage_roll"], options["overkill_bug"])
-                templates[key] = template.reshape(1).view(np.uint8).reshape(-1)
-        self.template_bytes = np.stack([templates[k] for k in dict.fromkeys(keys)])
-        index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
-        self.template_idx = np.array([index[k] for k in keys], np.int64)
+        self._templates(catalogue, options, templates)
         self.seeds = np.array([int(e.game_seed) for e in self.episodes], np.uint64)
         self.terminated = np.array([bool(e.terminated) for e in self.episodes], np.bool_)
         self.truncated = np.array([bool(e.truncated) for e in self.episodes], np.bool_)
+
+    def _templates(self, catalogue, options: dict, cache: dict) -> None:
+        """Each game's compiled quest (one per distinct quest and support, kept in ``cache``
+        across batches; generated quests can all differ, so the cache is bounded)."""
+        first: dict[str, int] = {}
+        keys = [f"{e.quest}\0{e.support}" for e in self.episodes]  # strings: no tuples for the GC to track
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        if len(cache) + len(first) > _TEMPLATE_CACHE:
+            cache.clear()
+        for key, i in first.items():
+            if key not in cache:
+                template = compile_quest(catalogue, episode_quest(catalogue, self.episodes[i]), 0).reshape(1)
+                set_options(template, options["damage_roll"], options["overkill_bug"])
+                cache[key] = template.view(np.uint8).reshape(-1)
+        self.template_bytes = np.stack([cache[k] for k in first])
+        index = {k: j for j, k in enumerate(first)}
+        self.template_idx = np.array([index[k] for k in keys], np.int64)
 
 
 @contextmanager

@@ -162,8 +162,8 @@ def _num(value: float, fmt: str) -> str:
 
 ACTIONS = {
     "info": (add_info_arguments, run_info, "summarise replays: episodes, quests, agents, win rate, turns, size"),
-    "verify": (add_verify_arguments, run_verify, "re-simulate every episode from seed and actions and check "
-                                                 "rewards, ends and turn summaries"),
+    "verify": (add_verify_arguments, run_verify,
+               "re-simulate every episode from seed and actions; check rewards, ends and turn summaries"),
     "watch": (add_watch_arguments, run_watch, "watch a recorded episode in the viewer, step forward and back"),
 }
 

@@ -9,12 +9,11 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 import pytest
+from replay_kit import record_random
 
 from agents.cli.main import main
-from replays.io import open_replay
 from replays import ReplayWriter
-
-from replay_kit import record_random
+from replays.io import open_replay
 
 
 @pytest.fixture(scope="module")

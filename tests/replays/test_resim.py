@@ -152,7 +152,7 @@ def test_restore_stands_where_the_recording_stood(tmp_path):
         straight.reset(options={"game_seed": e.game_seed})
         for t in range(len(e.actions) + 1):
             if t in (0, len(e.actions) // 2, len(e.actions)):
-                env, obs, info = restore_with_obs(header, e, t)
+                env, _, info = restore_with_obs(header, e, t)
                 assert env.state.tobytes() == straight.state.tobytes()
                 assert np.array_equal(info["action_mask"], straight.action_masks().astype(np.int8))
                 rewards = [env.step(a)[1] for a in e.actions[t:]]  # playing on gives the recording
@@ -181,7 +181,8 @@ QUEST_IDS = st.sampled_from(["tutorial_training_yard", "farming_2wave", "puzzle_
 def test_property_random_agents_on_random_quests_verify_exactly(tmp_path, quests, seed, unmasked, reward, support,
                                                                  damage_roll, overkill_bug):
     path = tmp_path / f"p{seed}.jsonl"
-    kwargs = dict(quest=quests, reward=reward, support=support, damage_roll=damage_roll, overkill_bug=overkill_bug)
+    kwargs = {"quest": quests, "reward": reward, "support": support, "damage_roll": damage_roll,
+              "overkill_bug": overkill_bug}
     record_single(path, episodes=2, seed=seed, unmasked=unmasked, **kwargs)
     record_vector(tmp_path / f"v{seed}.jsonl", num_envs=4, steps=60, seed=seed % 1000, **kwargs)
     for p in (path, tmp_path / f"v{seed}.jsonl"):
