@@ -64,10 +64,13 @@ def run_verify(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    from replays.resim import verify
+    from replays.io import open_replay
+    from replays.resim import check_exact, verify
 
     from .output import print_rows
 
+    for path in args.files:  # every header checked before any work starts
+        check_exact(open_replay(path).header, path)
     reports = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

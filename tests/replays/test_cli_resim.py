@@ -94,3 +94,13 @@ def test_verify_skips_a_torn_last_line_and_says_so(capsys, caplog, tmp_path):
     assert rc == 0 and "incomplete last line" in caplog.text + err
     report = json.loads(out.strip().splitlines()[-1])[str(path)]
     assert report["episodes"] == 2 and report["skipped_lines"] == 1 and report["ok"]
+
+
+def test_verify_checks_every_header_before_any_work(capsys, replay, tmp_path):
+    header = open_replay(replay).header.to_json()
+    header["content_hash"] = "0" * 16
+    other = tmp_path / "other_content.jsonl"
+    other.write_text(json.dumps(header) + "\n")
+    rc, out, err = fgo(capsys, "replay", "verify", str(replay), str(other), "--no-progress")
+    assert rc == 2 and out == ""
+    one_line_error(err, str(other), "different content")
