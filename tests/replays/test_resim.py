@@ -247,3 +247,13 @@ def test_restore_gives_the_observation_the_recorded_agent_saw(tmp_path):
         _, obs, _ = restore_with_obs(header, episode, t)
         assert obs.shape == (FEATURES_SIZE,) and np.array_equal(obs, seen[t])
     assert restore_with_obs(header, episode, 0, obs_mode="state")[1].shape != (FEATURES_SIZE,)
+
+
+def test_an_unknown_quest_or_support_is_a_replay_error(tmp_path):
+    path = tmp_path / "ok.jsonl"
+    record_single(path, episodes=2)
+    for field, value in (("quest", "no_such_quest"), ("support", "no_such_friend")):
+        bad = tmp_path / f"{field}.jsonl"
+        rewrite(path, bad, lambda k, e: setattr(e, field, value) if k == 1 else None)
+        with pytest.raises(ReplayError, match=f"{bad}: .*{value}.*cannot be re-simulated"):
+            verify(bad)
