@@ -63,7 +63,7 @@ def content_hash(folder: str | None = None) -> str:
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def json_safe(value: Any) -> Any:

@@ -20,6 +20,7 @@ import warnings
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Self
 
 from fgo_env.safe_files import unsafe_reason
 
@@ -90,7 +91,7 @@ class ReplayWriter:
         self.path, self.header, self.fsync_every = Path(path), header, fsync_every
         self._compressor = _Compressor(compression_of(self.path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "wb" if exist_ok else "xb")
+        self._file = open(self.path, "wb" if exist_ok else "xb")  # noqa: SIM115 (open until close())
         self.episodes, self._synced = 0, time.monotonic()  # episodes written, last fsync
         self._write_lines([json.dumps(header.to_json(), separators=(",", ":")).encode() + b"\n"], sync=True)
 
@@ -134,7 +135,7 @@ class ReplayWriter:
         self._sync()
         self._file.close()
 
-    def __enter__(self) -> ReplayWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -147,11 +148,14 @@ class _Decoder:
 
     def __init__(self, path: Path):
         self.path, self.cut = path, False
+        self.errors: tuple[type[Exception], ...] = (zlib.error,)  # damaged compressed data
 
     def _new(self, kind: str):
         if kind == "gzip":
             return zlib.decompressobj(31)
-        return require_zstd().ZstdDecompressor().decompressobj()
+        zstd = require_zstd()
+        self.errors = (zlib.error, zstd.ZstdError)
+        return zstd.ZstdDecompressor().decompressobj()
 
     def chunks(self) -> Iterator[bytes]:
         with open(self.path, "rb") as f:
@@ -166,7 +170,7 @@ class _Decoder:
                 while data:
                     try:
                         yield d.decompress(data)
-                    except Exception as err:  # zlib.error, zstd.ZstdError: damaged compressed data
+                    except self.errors as err:
                         raise ReplayError(f"{self.path}: the {kind} data is corrupt near byte {f.tell()} "
                                           f"({err})") from None
                     pending = not d.eof

@@ -8,15 +8,23 @@ import math
 import numpy as np
 import pytest
 
-from replays.format import (FORMAT, FORMAT_VERSION, Episode, Header, ReplayError, compact_info, content_hash,
-                            engine_hash)
+from replays.format import (
+    FORMAT,
+    FORMAT_VERSION,
+    Episode,
+    Header,
+    ReplayError,
+    compact_info,
+    content_hash,
+    engine_hash,
+)
 from replays.io import ReplayWriter, read_episodes
 
 
 def episode(**changes) -> Episode:
-    fields = dict(episode=0, game_seed=2**64 - 1, quest="farming_3wave", actions=[39, 40, -1],
-                  rewards=[0.1, 1 / 3, -0.02 * 7], outcome="win", turns=1, terminated=True, truncated=False,
-                  summaries=[{"step": 1, "chain": "arts", "damage": 1234.5}])
+    fields = {"episode": 0, "game_seed": 2**64 - 1, "quest": "farming_3wave", "actions": [39, 40, -1],
+              "rewards": [0.1, 1 / 3, -0.02 * 7], "outcome": "win", "turns": 1, "terminated": True,
+              "truncated": False, "summaries": [{"step": 1, "chain": "arts", "damage": 1234.5}]}
     return Episode(**{**fields, **changes})
 
 

@@ -104,7 +104,7 @@ def test_vector_recorder_writes_every_finished_game(tmp_path, make):
     env = VectorRecorder(make(), tmp_path / "v.jsonl.gz", agent_name="random", capacity=8)  # small: it must grow
     n, rng = env.num_envs, np.random.default_rng(0)
     _, info = env.reset(seed=11)
-    ends, notes = 0, 0
+    ends = 0
     for step in range(300):
         actions = (rng.random((n, 392)) * info["action_mask"]).argmax(1)
         if step % 3 == 0:
