@@ -257,3 +257,18 @@ def test_an_unknown_quest_or_support_is_a_replay_error(tmp_path):
         rewrite(path, bad, lambda k, e: setattr(e, field, value) if k == 1 else None)
         with pytest.raises(ReplayError, match=f"{bad}: .*{value}.*cannot be re-simulated"):
             verify(bad)
+
+
+def test_the_kernel_choice_changes_nothing_but_speed(tmp_path, monkeypatch):
+    import replays.resim as resim
+
+    path = tmp_path / "vector.jsonl"
+    record_vector(path, num_envs=32, steps=150, seed=9)
+    monkeypatch.setattr(resim, "PARALLEL_FROM", 4)  # wide steps here: the auto choice times both kernels
+    chosen = []
+    real_pick = resim._KernelChoice.pick
+    monkeypatch.setattr(resim._KernelChoice, "pick", lambda self, width: chosen.append(real_pick(self, width))
+                        or chosen[-1])
+    reports = [verify(path, parallel=p) for p in (None, False, True)]
+    assert all(r.ok for r in reports) and len({(r.episodes, r.decisions) for r in reports}) == 1
+    assert {resim.step_games, resim.step_games_parallel} <= set(chosen)
