@@ -101,10 +101,10 @@ class ReplayApp(WatchApp):
             self.say(f"decision {t} of 0-{len(self.record.actions) - 1}", ov.CYAN, 1.0)
 
     def back(self) -> None:
-        """Step back one decision (Left, B): the decision before the one on show."""
+        """Step back one decision (Left, B): from a decision on show, the one before it; from the
+        frames after a decision (its chain, the enemy turn, the end screen), that decision."""
         self.paused = True
-        shown = self.cursor if self.pending is not None else self.cursor - 1
-        self.goto(shown - 1)
+        self.goto(self.cursor - 1)  # cursor: the decision on show, or the one after those frames
 
     def handle(self, event) -> None:
         pg = self.pg

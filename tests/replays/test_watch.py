@@ -91,6 +91,10 @@ def test_steps_back_and_forward(recording, post):
     assert app.current.decisions == shown and app.current.reward == pytest.approx(sum(episode.rewards[:shown]))
     post(pygame.KEYDOWN, key=pygame.K_b)
     assert app.frame() and app.cursor == shown - 1 and same_game(app, header, episode, shown - 1)
+    app.advance()  # play the decision on show: its result (or the next decision) is on screen
+    played = app.cursor - 1
+    post(pygame.KEYDOWN, key=pygame.K_LEFT)  # back to the decision just played
+    assert app.frame() and app.cursor == played and app.decision.action == episode.actions[played]
     post(pygame.KEYDOWN, key=pygame.K_HOME)
     assert app.frame() and app.cursor == 0 and same_game(app, header, episode, 0)
     post(pygame.KEYDOWN, key=pygame.K_LEFT)  # before the first decision: stays there
