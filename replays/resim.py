@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numba import njit, prange
 
 from fgo_env.content import load_catalogue
 from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, N_ACTIONS
-from fgo_env.engine.batch import reset_games, step_games, step_games_parallel
+from fgo_env.engine.batch import reset_games, step_games, step_one
 from fgo_env.engine.explain import turn_summary
 from fgo_env.engine.setup import compile_quest, set_options
 from fgo_env.engine.state import new_state
@@ -258,6 +259,14 @@ def _pack_summaries(summaries: list[dict]) -> tuple[dict[str, np.ndarray], np.nd
 def _summary_values(state: np.ndarray, idx: np.ndarray, key: str) -> np.ndarray:
     values = state[f"last_{key}"][idx]
     return values / 100.0 if key == "np_gained" else values  # as turn_summary scales it
+
+
+@njit(cache=True, parallel=True)
+def step_games_parallel(state, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved):
+    """`fgo_env.engine.batch.step_games` over both cores: the same per-game `step_one` (the
+    vector env now steps through its fused step-and-observe kernel; verify needs no observation)."""
+    for b in prange(state.shape[0]):
+        step_one(state, b, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved)
 
 
 class _KernelChoice:
