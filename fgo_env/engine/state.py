@@ -114,7 +114,14 @@ _DYNAMIC = [
     ("last_breaks", np.int8),  # break bars broken in the last resolved turn
 ]
 
-STATE_DTYPE = np.dtype(_STATIC + _DYNAMIC, align=True)
+def _field_bytes(field) -> int:
+    return np.dtype(field[1] if len(field) == 2 else (field[1], field[2])).itemsize
+
+
+# Layout for the cache: the dynamic state first, then the static tables smallest first, so the
+# fields a step and an observation touch share few cache lines and the big tables read only by
+# rarer events (skill effects, NP effects, enemy skills, break bars) sit together at the end.
+STATE_DTYPE = np.dtype(_DYNAMIC + sorted(_STATIC, key=_field_bytes), align=True)
 STATIC_FIELDS = tuple(f[0] for f in _STATIC)
 
 
