@@ -17,11 +17,11 @@ from .content.generator import sample_quest
 from .engine import constants as C
 from .engine import rules
 from .engine.actions import N_ACTIONS
-from .engine.batch import (OBS_FEATURES, OBS_STATE, observe_games, observe_games_parallel, refusals, reset_games,
-                           reset_games_parallel, step_games, step_games_parallel)
+from .engine.batch import (OBS_FEATURES, OBS_STATE, advance_games, advance_games_parallel, observe_games,
+                           observe_games_parallel, refusals, reset_games, reset_games_parallel)
 from .engine.explain import refusal_text
 from .engine.setup import compile_quest, set_options
-from .engine.state import new_state
+from .engine.state import STATE_DTYPE, new_state
 from .env import (DEFAULT_QUEST, check_choice, check_enemy_options, check_options, check_positive_int,
                   check_support, observation_space, resolve_quests, with_support)
 from .rewards import reward_params
@@ -41,6 +41,22 @@ _SUMMARY_FIELDS = {"chain": "last_chain", "brave": "last_brave", "cards": "last_
                    "stars": "last_stars", "kills": "last_kills", "crits": "last_crits",
                    "overcharge": "last_overcharge", "damage_taken": "last_damage_taken",
                    "deaths": "last_deaths", "wave_cleared": "last_wave_cleared"}
+
+
+_INFO_FIELDS = ("outcome", "turn", "wave", "phase", "seed", "quest_index", *_SUMMARY_FIELDS.values())
+
+
+def _head_dtype() -> np.dtype:
+    """The fields ``info`` reads, at their offsets in the record: they sit at its start
+    (`fgo_env.engine.state`), so one strided copy of a few cache lines per game gathers them
+    all; a gather per field over 4096 records 8 KB apart would miss the TLB on every read."""
+    fields = {name: STATE_DTYPE.fields[name] for name in _INFO_FIELDS}
+    end = max(offset + dt.itemsize for dt, offset in fields.values())
+    return np.dtype({"names": list(fields), "formats": [dt for dt, _ in fields.values()],
+                     "offsets": [offset for _, offset in fields.values()], "itemsize": end})
+
+
+_HEAD_DTYPE = _head_dtype()
 
 
 class FGOVectorEnv(VectorEnv):
@@ -128,8 +144,10 @@ class FGOVectorEnv(VectorEnv):
         self._values = np.zeros(n, np.int64)
         self._no_reasons = np.full(n, "", dtype=object)
         self._template_idx = np.zeros(n, np.int64)
+        self._head_bytes = np.zeros((n, _HEAD_DTYPE.itemsize), np.uint8)  # `_infos`' gather
+        self._head = self._head_bytes.view(_HEAD_DTYPE).reshape(n)
         parallel = n >= PARALLEL_FROM if parallel is None else bool(parallel)
-        self._step_kernel = step_games_parallel if parallel else step_games
+        self._advance_kernel = advance_games_parallel if parallel else advance_games
         self._reset_kernel = reset_games_parallel if parallel else reset_games
         self._observe_kernel = observe_games_parallel if parallel else observe_games
         self._seeds = np.zeros(n, np.uint64)  # the reset kernel's input; state["seed"] holds each game's
@@ -149,12 +167,17 @@ class FGOVectorEnv(VectorEnv):
         set_options(self._templates, self.damage_roll, self.overkill_bug)
         self._template_bytes = self._templates.view(np.uint8).reshape(len(self.quests), -1)
 
-    def _reset_where(self, which: np.ndarray, seeds: np.ndarray) -> None:
-        """Start the games flagged in ``which`` on game seeds ``seeds`` (one per flagged game) and
-        the quests those seeds draw."""
+    def _draw_games(self, which: np.ndarray, seeds: np.ndarray) -> None:
+        """Set the game seeds ``seeds`` (one per game flagged in ``which``) and the quests they draw
+        as the next games of those slots, for the reset or advance kernel to start."""
         if len(self.quests) > 1:
             self._template_idx[which] = seeding.quest_draws(seeds, len(self.quests))
         self._seeds[which] = seeds
+
+    def _reset_where(self, which: np.ndarray, seeds: np.ndarray) -> None:
+        """Start the games flagged in ``which`` on game seeds ``seeds`` (one per flagged game) and
+        the quests those seeds draw."""
+        self._draw_games(which, seeds)
         self._reset_kernel(self.state, self._state_bytes, self._template_bytes, self._template_idx, self._seeds, which)
 
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict | None = None):
@@ -210,18 +233,14 @@ class FGOVectorEnv(VectorEnv):
             raise ResetNeeded("Cannot call FGOVectorEnv.step() before calling reset()")
         actions, self._raw = as_action_array(actions, self.num_envs)
         self._actions = actions
-        self._step_kernel(self.state, actions, self._reward, self.invalid_limit, self._rewards, self._terminated,
-                          self._truncated, self._invalid, self._resolved)
-        if self._autoreset.any():  # NEXT_STEP autoreset: these games ignore their action
-            which = self._autoreset
-            self._reset_where(which, seeding.next_seeds(self.state["seed"][which]))
-            self._rewards[which] = 0.0
-            self._terminated[which] = False
-            self._truncated[which] = False
-            self._invalid[which] = False
-            self._resolved[which] = False
+        which = self._autoreset  # NEXT_STEP autoreset: these games start their next game, ignoring their action
+        if which.any():
+            self._draw_games(which, seeding.next_seeds(self.state["seed"][which]))
+        mode = OBS_STATE if self.obs_mode == "state" else OBS_FEATURES
+        self._advance_kernel(self.state, actions, self._reward, self.invalid_limit, self._rewards, self._terminated,
+                             self._truncated, self._invalid, self._resolved, which, self._state_bytes,
+                             self._template_bytes, self._template_idx, self._seeds, mode, self._obs, self._mask)
         self._autoreset = self._terminated | self._truncated
-        self._observe()
         return (self._obs.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(),
                 self._infos())
 
@@ -257,7 +276,8 @@ class FGOVectorEnv(VectorEnv):
         return reasons
 
     def _infos(self) -> dict:
-        s = self.state
+        np.copyto(self._head_bytes, self._state_bytes[:, :_HEAD_DTYPE.itemsize])
+        s = self._head
         summary = {key: s[field].copy() for key, field in _SUMMARY_FIELDS.items()}
         summary["np_gained"] = summary["np_gained"] / 100.0
         return {"action_mask": self._mask.view(np.int8).copy(),

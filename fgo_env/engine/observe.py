@@ -20,7 +20,7 @@ from ..features import PHASE_AT, WAVE_AT, WAVE_TOTAL_AT
 from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
 from .actions import CARDS_PER_SERVANT, MAX_BACKS, N_SEALS, card_owner, card_type
-from .rules import backline_member, buff_totals, can_act, front_member, has_buff, ready_order_change_skill
+from .rules import backline_member, buff_totals, front_member, ready_order_change_skill
 
 N_CLASSES = len(C.CLASSES)
 
@@ -177,9 +177,10 @@ def write_state_obs(s, out):
     out[GLOBAL_AT.backs_left] = (MAX_BACKS - s.backs) / MAX_BACKS
     out[GLOBAL_AT.seals_left] = s.seals / N_SEALS
     out[GLOBAL_AT.order_change] = ready_order_change_skill(s) >= 0 and backline_member(s, 0) >= 0
+    buffs = np.empty(C.N_BUFF_KINDS)  # one scratch for the three servants (this runs every game and step)
     for j in range(C.N_FRONT):
         o = SERVANTS_START + j * SERVANT_SIZE
-        write_servant_obs(s, j, out[o:o + SERVANT_SIZE])
+        write_servant_obs(s, j, out[o:o + SERVANT_SIZE], buffs)
     for e in range(C.N_ENEMIES):
         o = ENEMIES_START + e * ENEMY_SIZE
         write_enemy_obs(s, e, out[o:o + ENEMY_SIZE])
@@ -190,7 +191,8 @@ def write_state_obs(s, out):
 
 
 @njit(cache=True)
-def write_servant_obs(s, j, out):
+def write_servant_obs(s, j, out, buffs):
+    """Front slot ``j``'s block; ``buffs`` is scratch for its buff totals (`buff_totals`)."""
     m = front_member(s, j)
     if m < 0:
         return
@@ -204,13 +206,12 @@ def write_servant_obs(s, j, out):
         out[SERVANT_AT.skill_ready + k] = s.m_sk_cd[m, k] > 0 and s.cd[m, k] == 0
         out[SERVANT_AT.skill_cooldown + k] = s.cd[m, k] / 10.0
         out[SERVANT_AT.skill_needs_ally + k] = s.m_sk_ally[m, k]
-    buffs = np.empty(C.N_BUFF_KINDS)
-    buff_totals(s, m, buffs)
+    kinds = buff_totals(s, m, buffs)
     for i in range(C.DEF_UP - C.ATK_UP + 1):  # ATK_UP .. DEF_UP
         out[SERVANT_AT.buffs + i] = buffs[i]
-    out[SERVANT_AT.status] = has_buff(s, m, C.TAUNT)  # values of these are unused: test presence
-    out[SERVANT_AT.status + 1] = has_buff(s, m, C.EVADE)
-    out[SERVANT_AT.status + 2] = has_buff(s, m, C.GUTS)
+    out[SERVANT_AT.status] = (kinds >> C.TAUNT) & 1  # values of these are unused: test presence
+    out[SERVANT_AT.status + 1] = (kinds >> C.EVADE) & 1
+    out[SERVANT_AT.status + 2] = (kinds >> C.GUTS) & 1
     out[SERVANT_AT.np_card + s.m_np_card[m]] = 1.0
     out[SERVANT_AT.np_all] = s.m_np_aoe[m]
     out[SERVANT_AT.np_multiplier] = s.m_np_mult[m] / 10.0
@@ -223,7 +224,7 @@ def write_servant_obs(s, j, out):
     out[SERVANT_AT.debuffs] = buffs[C.ATK_DOWN - C.ATK_UP]  # the totals computed above
     out[SERVANT_AT.debuffs + 1] = buffs[C.DEF_DOWN - C.ATK_UP]
     out[SERVANT_AT.debuffs + 2] = (buffs[C.BURN - C.ATK_UP] + buffs[C.CURSE - C.ATK_UP]) / 5000.0
-    out[SERVANT_AT.debuffs + 3] = not can_act(s, m)
+    out[SERVANT_AT.debuffs + 3] = (kinds >> C.STUN) & 1 or (kinds >> C.CHARM) & 1  # `can_act`'s rule
 
 
 @njit(cache=True)

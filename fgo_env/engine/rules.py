@@ -43,11 +43,17 @@ def buff_total(s, m, kind):
 
 @njit(cache=True)
 def buff_totals(s, m, out):
-    """All buff totals of member ``m`` at once: ``out[kind - ATK_UP]`` for every buff kind."""
+    """All buff totals of member ``m`` at once: ``out[kind - ATK_UP]`` for every buff kind.
+    Returns the kinds present as a bit set (bit ``k``: an active buff of kind ``k``, whatever
+    its value), so the observation tests statuses (taunt, stun ...) in the same pass."""
     out[:] = 0.0
+    kinds = 0
     for i in range(C.N_BUFF_SLOTS):
         if s.buff_turns[m, i] > 0:
-            out[s.buff_kind[m, i] - C.ATK_UP] += s.buff_value[m, i]
+            k = s.buff_kind[m, i]
+            out[k - C.ATK_UP] += s.buff_value[m, i]
+            kinds |= 1 << k
+    return kinds
 
 
 @njit(cache=True)

@@ -20,7 +20,7 @@ K, MB = C.N_ENEMY_SKILLS, C.MAX_BREAKS
 
 _STATIC = [
     # quest
-    ("n_waves", np.int8), ("max_turns", np.int16), ("quest_index", np.int32),
+    ("n_waves", np.int8), ("max_turns", np.int16),
     ("total_enemy_hp", np.float64),
     # party members (positions 0-2 front, 3-5 backline at the start)
     ("m_present", np.uint8, (M,)), ("m_cls", np.int8, (M,)), ("m_attr", np.int8, (M,)),
@@ -42,15 +42,14 @@ _STATIC = [
     ("w_np_mult", np.float64, (W, E)), ("w_np_card", np.int8, (W, E)), ("w_np_aoe", np.uint8, (W, E)),
     ("w_td_rate", np.float64, (W, E)), ("w_star_rate", np.float64, (W, E)),
     ("w_crit_rate", np.float64, (W, E)), ("w_max_act", np.int8, (W, E)), ("w_hits", np.int8, (W, E)),
-    # issue 11, shared: traits (bit i = constants.TRAITS[i]) and the effects' chance, count, trait
+    # traits (bit i = constants.TRAITS[i]) and the effects' chance, count, trait
     ("m_traits", np.uint32, (M,)), ("w_traits", np.uint32, (W, E)),
     ("m_eff_chance", np.float64, (M, S, X)), ("m_eff_count", np.int8, (M, S, X)),
     ("m_eff_trait", np.int8, (M, S, X)),
     ("mc_eff_chance", np.float64, (S, X)), ("mc_eff_count", np.int8, (S, X)), ("mc_eff_trait", np.int8, (S, X)),
     ("m_ce", np.int16, (M,)),  # craft essence: index in the catalogue's craft essences, -1 for none
     ("w_breaks", np.int8, (W, E)),  # break bars after the first HP bar (0 = an ordinary enemy)
-    # issue 11, decisions (Back, command seals, order change)
-    # issue 11, NP effects, craft essences, passives, support
+    # NP effects, craft essences, passives, support
     # NP effects (kind -1 = unused slot) with their value at OC 1..5; "after" = after the damage
     ("m_np_eff_kind", np.int8, (M, NX)), ("m_np_eff_target", np.int8, (M, NX)),
     ("m_np_eff_after", np.uint8, (M, NX)), ("m_np_eff_value", np.float64, (M, NX, OC)),
@@ -62,7 +61,7 @@ _STATIC = [
     ("m_start_kind", np.int8, (M, P)), ("m_start_value", np.float64, (M, P)),
     ("m_start_count", np.int8, (M, P)), ("m_start_trait", np.int8, (M, P)),
     ("support_m", np.int8),  # party position of the borrowed support servant, -1 for none
-    # issue 11, enemies (skills, break bars, action sharing, damage roll)
+    # enemies (skills, break bars, action sharing, damage roll)
     ("enemy_actions", np.int8),  # constants.ENEMY_ACTION_RULES index (quest option)
     ("damage_roll_mode", np.int8),  # constants.DAMAGE_ROLLS index (env option)
     ("overkill_bug", np.uint8),  # env option: model the game's overkill bug (docs/env.md)
@@ -77,8 +76,16 @@ _STATIC = [
 ]
 
 _DYNAMIC = [
+    ("quest_index", np.int32),  # static (from the quest's template), kept in the head `info` reads
     ("seed", np.uint64), ("turn", np.int16), ("wave", np.int8), ("wave_turn", np.int16),
     ("phase", np.int8), ("outcome", np.int8), ("decisions", np.int32), ("invalid_streak", np.int16),
+    # the last resolved turn, for info and rendering (with the fields above, the head of the record
+    # the vector env's info reads: `INFO_FIELDS`)
+    ("last_chain", np.int8), ("last_brave", np.bool_), ("last_cards", np.int8, (3,)),
+    ("last_damage", np.float64), ("last_damage_per_enemy", np.float64, (E,)),
+    ("last_np_gained", np.int32), ("last_stars", np.int16), ("last_kills", np.int8),
+    ("last_crits", np.int8), ("last_damage_taken", np.float64), ("last_deaths", np.int8),
+    ("last_wave_cleared", np.bool_), ("last_overcharge", np.int8),
     # party
     ("front", np.int8, (F,)), ("fielded", np.uint8, (M,)), ("alive", np.uint8, (M,)),
     ("hp", np.float64, (M,)), ("np", np.int32, (M,)), ("cd", np.int8, (M, S)),
@@ -90,15 +97,9 @@ _DYNAMIC = [
     # cards and stars
     ("stars", np.int16), ("deck", np.int8, (C.DECK_MAX,)), ("deck_len", np.int8), ("deck_pos", np.int8),
     ("deck_dirty", np.bool_), ("hand", np.int8, (C.HAND,)), ("hand_stars", np.int8, (C.HAND,)),
-    # the last resolved turn, for info and rendering
-    ("last_chain", np.int8), ("last_brave", np.bool_), ("last_cards", np.int8, (3,)),
-    ("last_damage", np.float64), ("last_damage_per_enemy", np.float64, (E,)),
-    ("last_np_gained", np.int32), ("last_stars", np.int16), ("last_kills", np.int8),
-    ("last_crits", np.int8), ("last_damage_taken", np.float64), ("last_deaths", np.int8),
-    ("last_wave_cleared", np.bool_), ("last_overcharge", np.int8),
     # episode totals
     ("total_damage", np.float64), ("turns_played", np.int16),
-    # issue 11, shared: buff uses left (0 = unlimited) and trait; the enemies' buffs and debuffs
+    # chance rolls, Backs and seals; break bars; buff uses left (0 = unlimited) and trait; enemy buffs
     ("rolls", np.int16),  # chance rolls made this turn (`rules.effect_lands`)
     ("backs", np.int8),  # Backs from the card screen used this turn
     ("seals", np.int8),  # command seals left
@@ -106,16 +107,21 @@ _DYNAMIC = [
     ("buff_count", np.int8, (M, NB)), ("buff_trait", np.int8, (M, NB)),
     ("e_buff_kind", np.int8, (E, EB)), ("e_buff_value", np.float64, (E, EB)),
     ("e_buff_turns", np.int8, (E, EB)), ("e_buff_count", np.int8, (E, EB)), ("e_buff_trait", np.int8, (E, EB)),
-    # issue 11, decisions (Back, command seals, order change)
-    # issue 11, NP effects, craft essences, passives, support
-    # issue 11, enemies (skills, break bars, action sharing, damage roll)
+    # enemies (skills, break bars, action sharing, damage roll)
     ("e_bar_hp", np.float64, (E,)),  # full HP of each enemy's current bar
     ("e_reduced", np.float64, (E,)),  # the game's provisional damage counter (overkill bug)
     ("last_breaks", np.int8),  # break bars broken in the last resolved turn
 ]
 
-STATE_DTYPE = np.dtype(_STATIC + _DYNAMIC, align=True)
-STATIC_FIELDS = tuple(f[0] for f in _STATIC)
+def _field_bytes(field) -> int:
+    return np.dtype(field[1] if len(field) == 2 else (field[1], field[2])).itemsize
+
+
+# Layout for the cache: the dynamic state first, then the static tables smallest first, so the
+# fields a step and an observation touch share few cache lines and the big tables read only by
+# rarer events (skill effects, NP effects, enemy skills, break bars) sit together at the end.
+STATE_DTYPE = np.dtype(_DYNAMIC + sorted(_STATIC, key=_field_bytes), align=True)
+STATIC_FIELDS = ("quest_index", *(f[0] for f in _STATIC))
 
 
 def new_state(batch: int) -> np.ndarray:
