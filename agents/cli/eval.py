@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 from pathlib import Path
 
 from .common import add_content_argument, csv_list, int_in
@@ -84,7 +85,7 @@ def replay_files(specs: list[str]) -> list[Path]:
 
 def run_offline(args: argparse.Namespace) -> int:
     from ..errors import UserError
-    from ..experiments.offline import agreement_rows, counterfactual_rows, evaluate_offline, write_offline_report
+    from ..experiments import offline
     from ..registry import resolve
     from .common import check_writable_dir
     from .output import print_rows
@@ -97,16 +98,16 @@ def run_offline(args: argparse.Namespace) -> int:
     warn_untrained(args.agent)
     out = Path(args.out) if args.out else Path("reports") / f"offline-{dt.datetime.now():%Y%m%d-%H%M%S}"
     check_writable_dir(out)
-    result = evaluate_offline(agents, files, rollouts=args.rollouts, states=args.states, seed=args.seed,
+    result = offline.evaluate_offline(agents, files, rollouts=args.rollouts, states=args.states, seed=args.seed,
                               reps=args.reps, progress=not args.no_progress)
     command = (f"fgo eval --offline {','.join(args.offline)} --agent {','.join(args.agent)} --rollouts "
                f"{args.rollouts} --states {args.states} --seed {args.seed}")
-    written = write_offline_report(result, out, command=command, plots=not args.no_plots)
+    written = offline.write_offline_report(result, out, command=command, plots=not args.no_plots)
     print_rows([{"agent": r["agent"], "kind": r["kind"], "decisions": r["decisions"], "top-1": _pct(r["top1"]),
-                 "top-3": _pct(r["top3"]), "loglik": "-" if r["loglik"] != r["loglik"] else f"{r['loglik']:.2f}"}
-                for r in agreement_rows(result) if r["kind"] == "all"],
+                 "top-3": _pct(r["top3"]), "loglik": "-" if math.isnan(r["loglik"]) else f"{r['loglik']:.2f}"}
+                for r in offline.agreement_rows(result) if r["kind"] == "all"],
                f"agreement with {result.decisions} recorded decisions ({result.episodes} episodes)")
-    cf = counterfactual_rows(result)
+    cf = offline.counterfactual_rows(result)
     if cf:
         print_rows([{"agent": r["agent"], "states": r["states"],
                      **{label: f"{r[k]:+.2f} [{r[k + '_low']:+.2f}, {r[k + '_high']:+.2f}]"
@@ -117,7 +118,7 @@ def run_offline(args: argparse.Namespace) -> int:
 
 
 def _pct(x: float) -> str:
-    return "-" if x != x else f"{100 * x:.1f} %"
+    return "-" if math.isnan(x) else f"{100 * x:.1f} %"
 
 
 def run(args: argparse.Namespace) -> int:
