@@ -113,6 +113,12 @@ class ReplayWriter:
             self._write_lines([("\n".join(lines) + "\n").encode()])
             self.episodes += len(lines)
 
+    def write_encoded(self, data: bytes, episodes: int) -> None:
+        """Append ``episodes`` lines already encoded (UTF-8, each ending in a newline), flushed once."""
+        if episodes:
+            self._write_lines([data])
+            self.episodes += episodes
+
     def _write_lines(self, lines: list[bytes], sync: bool = False) -> None:
         self._file.write(self._compressor.batch(b"".join(lines)))
         self._file.flush()
