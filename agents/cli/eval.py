@@ -103,13 +103,13 @@ def run_offline(args: argparse.Namespace) -> int:
     command = (f"fgo eval --offline {','.join(args.offline)} --agent {','.join(args.agent)} --rollouts "
                f"{args.rollouts} --states {args.states} --seed {args.seed}")
     written = offline.write_offline_report(result, out, command=command, plots=not args.no_plots)
-    print_rows([{"agent": r["agent"], "kind": r["kind"], "decisions": r["decisions"], "top-1": _pct(r["top1"]),
+    print_rows([{"agent": r["agent"], "recorded": r["recorded"], "decisions": r["decisions"], "top-1": _pct(r["top1"]),
                  "top-3": _pct(r["top3"]), "loglik": "-" if math.isnan(r["loglik"]) else f"{r['loglik']:.2f}"}
                 for r in offline.agreement_rows(result) if r["kind"] == "all"],
                f"agreement with {result.decisions} recorded decisions ({result.episodes} episodes)")
     cf = offline.counterfactual_rows(result)
     if cf:
-        print_rows([{"agent": r["agent"], "states": r["states"],
+        print_rows([{"agent": r["agent"], "recorded": r["recorded"], "states": r["states"],
                      **{label: f"{r[k]:+.2f} [{r[k + '_low']:+.2f}, {r[k + '_high']:+.2f}]"
                         for k, label in (("win_rate", "change in win rate"), ("turns", "change in turns"))}}
                     for r in cf], f"counterfactual: {args.rollouts} rollouts per state, vs the recording (95 % CI)")

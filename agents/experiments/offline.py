@@ -60,11 +60,14 @@ def redraw_hidden(state: np.ndarray, seed: int) -> None:
 
 @dataclass
 class AgentResult:
-    """One agent's offline evaluation: its `Agreement`, per-episode rollout differences
+    """One agent's offline evaluation on the episodes of one recorded agent (``recorded``): its
+    `Agreement`, its `Rollouts` per file (``files``), per-episode rollout differences
     (``per_episode``: arrays over every episode of every file) and their intervals."""
 
     label: str
+    recorded: str
     agreement: Agreement
+    files: list[str] = field(default_factory=list)
     rollouts: list[Rollouts] = field(default_factory=list)
     per_episode: dict[str, np.ndarray] = field(default_factory=dict)
     intervals: dict[str, stats.Interval] = field(default_factory=dict)
@@ -76,9 +79,10 @@ class AgentResult:
 
 @dataclass
 class OfflineResult:
-    """What `evaluate_offline` measured: per agent an `AgentResult`, and the protocol."""
+    """What `evaluate_offline` measured: an `AgentResult` per agent and recorded agent (in the
+    order of ``agents``, then of the recorded agents' first episodes), and the protocol."""
 
-    agents: dict[str, AgentResult]
+    results: list[AgentResult]
     files: list[str]
     episodes: int
     decisions: int
@@ -87,6 +91,21 @@ class OfflineResult:
     states: int
     seed: int
     reps: int
+
+    def get(self, label: str, recorded: str | None = None) -> AgentResult:
+        """The result of agent ``label`` (on the episodes of ``recorded``; None: the only ones)."""
+        found = [r for r in self.results if r.label == label and recorded in (None, r.recorded)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} results of {label!r} on {recorded or 'any recording'}")
+        return found[0]
+
+    @property
+    def labels(self) -> list[str]:
+        return list(dict.fromkeys(r.label for r in self.results))
+
+    def series(self, r: AgentResult) -> str:
+        """A result's name in plots: the agent, and the recorded agent when there are several."""
+        return r.label if len(self.recorded_agents) == 1 else f"{r.label} on {r.recorded}"
 
 
 def _merge(parts: Sequence[Agreement]) -> Agreement:
@@ -98,7 +117,8 @@ def _merge(parts: Sequence[Agreement]) -> Agreement:
 
 
 def _read(paths: Sequence[str | Path]) -> list[tuple[str, Header, list]]:
-    """Every file's header checked for exact re-simulation before any work, then its episodes."""
+    """Every file's header checked for exact re-simulation before any work, then its episodes
+    (read whole: several agents go through them)."""
     replays = [open_replay(p) for p in paths]
     for r in replays:
         check_exact(r.header, r.path)
@@ -131,24 +151,39 @@ def evaluate_offline(agents: Mapping[str, Agent], paths: Sequence[str | Path], *
     data = _read(paths)
     decisions = sum(len(e.actions) for _, _, eps in data for e in eps)
     episodes = sum(len(eps) for _, _, eps in data)
-    recorded = sorted({e.agent or h.agent or "-" for _, h, eps in data for e in eps})
+    groups = _by_recorded_agent(data)
     states_total = sum(len(pick_states(e, states)) for _, _, eps in data for e in eps) if rollouts > 0 else 0
     total = len(agents) * (decisions + rollouts * states_total)
     bar = _bar(total, progress)
-    out = {}
+    out = []
     try:
         for label, agent in agents.items():
-            out[label] = _evaluate_one(label, agent, data, rollouts, states, seed, reps, redraw, bar.update)
+            for recorded, group in groups.items():
+                out.append(_evaluate_one(label, recorded, agent, group, rollouts, states, seed, reps, redraw,
+                                         bar.update))
     finally:
         bar.close()
-    return OfflineResult(agents=out, files=[f for f, _, _ in data], episodes=episodes, decisions=decisions,
-                         recorded_agents=recorded, rollouts=rollouts, states=states, seed=seed, reps=reps)
+    return OfflineResult(results=out, files=[f for f, _, _ in data], episodes=episodes, decisions=decisions,
+                         recorded_agents=list(groups), rollouts=rollouts, states=states, seed=seed, reps=reps)
 
 
-def _evaluate_one(label, agent, data, rollouts, states, seed, reps, redraw, tick) -> AgentResult:
+def _by_recorded_agent(data: list[tuple[str, Header, list]]) -> dict[str, list[tuple[str, Header, list]]]:
+    """The files' episodes split by the agent that played them (agreement with greedy's games
+    and with random's games are different questions)."""
+    groups: dict[str, list] = {}
+    for file, header, episodes in data:
+        split: dict[str, list] = {}
+        for e in episodes:
+            split.setdefault(e.agent or header.agent or "-", []).append(e)
+        for recorded, eps in split.items():
+            groups.setdefault(recorded, []).append((file, header, eps))
+    return groups
+
+
+def _evaluate_one(label, recorded, agent, data, rollouts, states, seed, reps, redraw, tick) -> AgentResult:
     policy, env_kwargs = AgentPolicy(agent), _env_kwargs(agent)
     parts = [agreement(header, eps, policy, progress=tick, **env_kwargs) for _, header, eps in data]
-    result = AgentResult(label=label, agreement=_merge(parts))
+    result = AgentResult(label=label, recorded=recorded, agreement=_merge(parts), files=[f for f, _, _ in data])
     if rollouts <= 0:
         return result
     result.rollouts = [counterfactual(header, eps, policy, rollouts=rollouts, states=states, seed=seed,
@@ -178,21 +213,21 @@ def _bar(total: int, progress: bool):
 
 # ---------------------------------------------------------------------------------- the report
 
-AGREEMENT_COLUMNS = ("agent", "kind", "decisions", "forced", "top1", "top3", "ranked", "loglik", "loglik_decisions")
+AGREEMENT_COLUMNS = ("agent", "recorded", "kind", "decisions", "forced", "top1", "top3", "ranked", "loglik", "loglik_decisions")
 CF_METRICS = (("recorded_win_rate", "recorded win rate"), ("win_rate_policy", "agent's win rate"),
               ("win_rate", "change in win rate"), ("turns", "change in turns"))
 
 
 def agreement_rows(result: OfflineResult) -> list[dict]:
-    return [{"agent": label, **row} for label, r in result.agents.items() for row in r.agreement.table()]
+    return [{"agent": r.label, "recorded": r.recorded, **row} for r in result.results for row in r.agreement.table()]
 
 
 def counterfactual_rows(result: OfflineResult) -> list[dict]:
     rows = []
-    for label, r in result.agents.items():
+    for r in result.results:
         if not r.intervals:
             continue
-        row: dict[str, Any] = {"agent": label, "episodes": len(r.per_episode["win_rate"]), "states": r.states,
+        row: dict[str, Any] = {"agent": r.label, "recorded": r.recorded, "episodes": len(r.per_episode["win_rate"]), "states": r.states,
                                "rollouts": result.rollouts}
         for key, _ in CF_METRICS:
             iv = r.intervals[key]
@@ -213,7 +248,7 @@ def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def offline_markdown(result: OfflineResult, command: str = "", plot: Path | None = None) -> str:
-    agents = ", ".join(result.agents)
+    agents = ", ".join(result.labels)
     lines = [f"# Offline evaluation: {agents}", "",
              (f"On {result.episodes} recorded episodes ({result.decisions} decisions) of "
               f"{', '.join(result.recorded_agents)}, from {', '.join(f'`{f}`' for f in result.files)}."), ""]
@@ -224,8 +259,8 @@ def offline_markdown(result: OfflineResult, command: str = "", plot: Path | None
                "of the rates. top-3: the agent's action and its 2 next best legal actions by the scores or "
                "probabilities it reports (`ranked`: share of decisions where it reported some). loglik: mean "
                "log-probability of the recorded action, for agents that report probabilities."), ""]
-    lines += _md_table(["agent", "kind", "decisions", "forced", "top-1", "top-3", "ranked", "loglik"],
-                       [[r["agent"], r["kind"], str(r["decisions"]), str(r["forced"]), _num(r["top1"]),
+    lines += _md_table(["agent", "recorded", "kind", "decisions", "forced", "top-1", "top-3", "ranked", "loglik"],
+                       [[r["agent"], r["recorded"], r["kind"], str(r["decisions"]), str(r["forced"]), _num(r["top1"]),
                          _num(r["top3"]), _num(r["ranked"], 2), _num(r["loglik"])] for r in agreement_rows(result)])
     cf = counterfactual_rows(result)
     if cf:
@@ -234,8 +269,8 @@ def offline_markdown(result: OfflineResult, command: str = "", plot: Path | None
                    f"{result.rollouts} times, the hidden randomness re-drawn each time; the change is the agent's "
                    f"result minus the recorded continuation's. Mean over episodes [95 % bootstrap CI over "
                    f"episodes, {result.reps} replicates, seed {result.seed}]."), ""]
-        head = ["agent", "episodes", "states"] + [label for _, label in CF_METRICS]
-        lines += _md_table(head, [[r["agent"], str(r["episodes"]), str(r["states"])] + [
+        head = ["agent", "recorded", "episodes", "states"] + [label for _, label in CF_METRICS]
+        lines += _md_table(head, [[r["agent"], r["recorded"], str(r["episodes"]), str(r["states"])] + [
             stats.Interval(r[k], r[f"{k}_low"], r[f"{k}_high"]).format(2) for k, _ in CF_METRICS] for r in cf])
     if plot is not None:
         lines += ["", f"![offline evaluation]({plot.name})"]
@@ -254,10 +289,10 @@ def _write_csv(path: Path, rows: list[dict], head: Sequence[str]) -> Path:
 
 def _state_rows(result: OfflineResult) -> list[dict]:
     rows = []
-    for label, r in result.agents.items():
-        for file, ro in zip(result.files, r.rollouts):
+    for r in result.results:
+        for file, ro in zip(r.files, r.rollouts):
             for i in range(len(ro)):
-                rows.append({"agent": label, "file": file, "episode": ro.episode[i], "t": ro.t[i], "turn": ro.turn[i],
+                rows.append({"agent": r.label, "recorded": r.recorded, "file": file, "episode": ro.episode[i], "t": ro.t[i], "turn": ro.turn[i],
                              "recorded_win": int(ro.recorded_win[i]), "recorded_turns": ro.recorded_turns[i],
                              "wins": sum(ro.wins[i]), "rollouts": len(ro.wins[i]),
                              "mean_turns": float(np.mean(ro.turns[i]))})
@@ -289,14 +324,16 @@ def plot_offline(result: OfflineResult, path: Path) -> Path:
     from .report import _colors, _plt
 
     plt = _plt()
-    labels = list(result.agents)
+    labels = [result.series(r) for r in result.results]
     colors = _colors(labels)
     cf = counterfactual_rows(result)
+    for row, r in zip(cf, [r for r in result.results if r.intervals]):
+        row["series"] = result.series(r)
     panels = 2 + (2 if cf else 0)
     fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.6), squeeze=False,
                              gridspec_kw={"width_ratios": [3, 3] + [1.4] * (panels - 2)})
     for ax, metric in zip(axes[0][:2], ("top1", "top3")):
-        tables = {a: {r["kind"]: r for r in result.agents[a].agreement.table()} for a in labels}
+        tables = {result.series(r): {row["kind"]: row for row in r.agreement.table()} for r in result.results}
         kinds = [k for k in dict.fromkeys(k for t in tables.values() for k in t)]
         width = 0.8 / max(len(labels), 1)
         for j, a in enumerate(labels):
@@ -309,10 +346,10 @@ def plot_offline(result: OfflineResult, path: Path) -> Path:
     axes[0][0].legend(fontsize=8)
     for ax, (key, title) in zip(axes[0][2:], (("win_rate", "Change in win rate"), ("turns", "Change in turns"))):
         for y, row in enumerate(cf):
-            ax.plot([row[f"{key}_low"], row[f"{key}_high"]], [y, y], color=colors[row["agent"]], lw=6, alpha=0.35)
-            ax.plot([row[key]], [y], "o", color=colors[row["agent"]])
+            ax.plot([row[f"{key}_low"], row[f"{key}_high"]], [y, y], color=colors[row["series"]], lw=6, alpha=0.35)
+            ax.plot([row[key]], [y], "o", color=colors[row["series"]])
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_yticks(range(len(cf)), [r["agent"] for r in cf] if key == "win_rate" else [""] * len(cf))
+        ax.set_yticks(range(len(cf)), [r["series"] for r in cf] if key == "win_rate" else [""] * len(cf))
         ax.set_ylim(-0.7, len(cf) - 0.3)
         ax.invert_yaxis()
         ax.set_title(f"{title} vs recording", fontsize=9)

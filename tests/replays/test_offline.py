@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -102,7 +103,7 @@ def test_an_agent_on_its_own_recordings_has_no_counterfactual_difference(greedy_
     path = tmp_path / "g.jsonl"
     record(path, "greedy", 6)
     result = evaluate_offline({"greedy": resolve("greedy")}, [path], rollouts=4, states=3, reps=2000)
-    iv = result.agents["greedy"].intervals
+    iv = result.get("greedy").intervals
     assert iv["win_rate"].low <= 0 <= iv["win_rate"].high and iv["turns"].low <= 0 <= iv["turns"].high
     assert iv["recorded_win_rate"].point == 1.0
 
@@ -111,7 +112,7 @@ def test_random_play_from_greedy_states_loses_clearly(greedy_games, tmp_path):
     path = tmp_path / "g.jsonl"
     record(path, "greedy", 6)
     result = evaluate_offline({"random": resolve("random", seed=1)}, [path], rollouts=4, states=3, reps=2000)
-    iv = result.agents["random"].intervals
+    iv = result.get("random").intervals
     assert iv["win_rate"].high < 0 and iv["turns"].low > 0, iv
 
 
@@ -138,9 +139,10 @@ def test_set_state_puts_a_copied_game_back_in_play():
     assert np.array_equal(obs, again) and np.array_equal(info["action_mask"], info2["action_mask"])
 
 
-def test_fgo_eval_offline_writes_the_report(tmp_path, capsys):
-    path = tmp_path / "g.jsonl"
-    record(path, "greedy", 3)
+def test_fgo_eval_offline_writes_the_report_per_recorded_agent(tmp_path, capsys):
+    """A folder of greedy's and random's recordings: every agent is scored on each one's games."""
+    record(tmp_path / "g.jsonl", "greedy", 3)
+    record(tmp_path / "r.jsonl", "random", 3, seed=50)
     out = tmp_path / "report"
     assert main(["eval", "--offline", str(tmp_path), "--agent", "greedy,random", "--rollouts", "2", "--states", "2",
                  "--reps", "200", "--out", str(out), "--no-progress"]) == 0
@@ -149,9 +151,12 @@ def test_fgo_eval_offline_writes_the_report(tmp_path, capsys):
     assert {p.name for p in out.iterdir()} == {"offline.md", "agreement.csv", "counterfactual.csv", "states.csv",
                                                "offline.png"}
     md = (out / "offline.md").read_text()
-    assert "| greedy | all |" in md and "fgo eval --offline" in md
+    assert "| greedy | greedy | all |" in md and "| greedy | random | all |" in md and "fgo eval --offline" in md
+    with (out / "agreement.csv").open() as handle:
+        top1 = {(r["agent"], r["recorded"]): float(r["top1"]) for r in csv.DictReader(handle) if r["kind"] == "all"}
+    assert top1[("greedy", "greedy")] == 1.0 and top1[("greedy", "random")] < 0.5 and len(top1) == 4
     rows = (out / "counterfactual.csv").read_text().splitlines()
-    assert rows[0].startswith("agent,episodes,states,rollouts") and len(rows) == 3
+    assert rows[0].startswith("agent,recorded,episodes,states,rollouts") and len(rows) == 5
 
 
 def test_fgo_eval_offline_with_agreement_only(tmp_path, capsys):
