@@ -180,11 +180,11 @@ def turn_starts(episode: Episode) -> list[int]:
 
 
 def pick_states(episode: Episode, states: int) -> list[int]:
-    """Up to ``states`` turn starts of ``episode``, spread evenly from the first turn to the last."""
-    starts = turn_starts(episode)
-    if len(starts) <= states:
-        return starts
-    return [starts[i] for i in sorted({round(x) for x in np.linspace(0, len(starts) - 1, states)})]
+    """The starts of the first ``states`` turns of ``episode``. Which states are taken depends on
+    the game before them only: choosing by what came after (e.g. spreading the states over the
+    episode's length, which always takes its last turn) would select on the recorded outcome and
+    bias the comparison (a policy on its own games would then differ from itself)."""
+    return turn_starts(episode)[:states]
 
 
 @dataclass
@@ -212,14 +212,16 @@ class Rollouts:
                 "turns": turns.mean(axis=1) - np.array(self.recorded_turns, np.float64)}
 
     def per_episode(self) -> dict[str, np.ndarray]:
-        """`differences` averaged over each episode's states: the independent units (states of
-        one game are not), what a bootstrap resamples. Also ``recorded_win_rate`` and
-        ``win_rate_policy`` per episode."""
+        """`differences` summed over each episode's states, with ``states`` (how many): the
+        episodes are the independent units (states of one game are not), what a bootstrap
+        resamples; the pooled mean is ``sum / sum(states)``. Also ``recorded_win_rate`` and
+        ``win_rate_policy`` (the recorded and the policy's wins from each state), summed."""
         ids = np.array(self.episode)
         order = list(dict.fromkeys(self.episode))
         per_state = {**self.differences(), "recorded_win_rate": np.array(self.recorded_win, np.float64),
-                     "win_rate_policy": np.array(self.wins, np.float64).mean(axis=1)}
-        return {k: np.array([v[ids == e].mean() for e in order]) for k, v in per_state.items()}
+                     "win_rate_policy": np.array(self.wins, np.float64).mean(axis=1),
+                     "states": np.ones(len(ids))}
+        return {k: np.array([v[ids == e].sum() for e in order]) for k, v in per_state.items()}
 
 
 def _play_out(env, obs, info, policy: Policy, max_decisions: int) -> tuple[bool, int]:
@@ -247,7 +249,7 @@ def counterfactual(header: Header, episodes: Iterable[Episode], policy: Policy, 
 
     Args:
         rollouts: ``K``, rollouts per state.
-        states: states per episode (`pick_states`: turn starts spread over the episode).
+        states: states per episode (`pick_states`: the starts of its first ``states`` turns).
         seed: seeds the re-draws (`rollout_seeds`).
         redraw: ``redraw(state, seed)`` re-draws, in place, what a player cannot know of a copy
             of the record at the state (`reseed` by default). None keeps the recorded randomness:

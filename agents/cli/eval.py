@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     offline.add_argument("--rollouts", type=int_in(0, 100_000, what="--rollouts"), default=8,
                          help="rollouts per recorded state, hidden randomness re-drawn (default 8; 0: agreement only)")
     offline.add_argument("--states", type=int_in(1, 10_000, what="--states"), default=4,
-                         help="recorded states (turn starts, spread over the episode) per episode (default 4)")
+                         help="recorded states per episode: the starts of its first STATES turns (default 4)")
     offline.add_argument("--reps", type=int_in(100, 10_000_000, what="--reps"), default=10_000,
                          help="bootstrap replicates of the intervals (default 10000)")
     offline.add_argument("--no-plots", action="store_true", help="skip the PNG plot of the offline report")

@@ -5,9 +5,9 @@ decisions and counterfactual rollouts (`replays.offline`), bootstrap intervals, 
     write_offline_report(result, "reports/offline")   # offline.md, agreement.csv, ... offline.png
 
 The counterfactual difference of a state is the agent's win rate over its ``K`` rollouts
-minus the recorded continuation's result (1 win, 0 not); turns likewise. States of one game
-are not independent, so each episode's states are averaged first and the bootstrap resamples
-episodes (`agents.experiments.stats.bootstrap_interval`, one task, episodes as runs).
+minus the recorded continuation's result (1 win, 0 not); turns likewise. The estimate is the
+mean over all states; states of one game are not independent, so the bootstrap resamples
+episodes, each with the sum over its states (`agents.experiments.stats.ratio_interval`).
 """
 
 from __future__ import annotations
@@ -190,8 +190,9 @@ def _evaluate_one(label, recorded, agent, data, rollouts, states, seed, reps, re
                                       redraw=redraw, progress=tick, **env_kwargs) for _, header, eps in data]
     per_file = [r.per_episode() for r in result.rollouts]
     result.per_episode = {k: np.concatenate([p[k] for p in per_file]) for k in per_file[0]}
-    result.intervals = {k: stats.bootstrap_interval(v[:, None], "mean", reps=reps, seed=seed, key=f"{label}/{k}")
-                        for k, v in result.per_episode.items()}
+    counts = result.per_episode["states"]
+    result.intervals = {k: stats.ratio_interval(v, counts, reps=reps, seed=seed, key=f"{label}/{recorded}/{k}")
+                        for k, v in result.per_episode.items() if k != "states"}
     return result
 
 
@@ -227,7 +228,8 @@ def counterfactual_rows(result: OfflineResult) -> list[dict]:
     for r in result.results:
         if not r.intervals:
             continue
-        row: dict[str, Any] = {"agent": r.label, "recorded": r.recorded, "episodes": len(r.per_episode["win_rate"]), "states": r.states,
+        row: dict[str, Any] = {"agent": r.label, "recorded": r.recorded, "episodes": len(r.per_episode["states"]),
+                               "states": r.states,
                                "rollouts": result.rollouts}
         for key, _ in CF_METRICS:
             iv = r.intervals[key]
@@ -265,10 +267,10 @@ def offline_markdown(result: OfflineResult, command: str = "", plot: Path | None
     cf = counterfactual_rows(result)
     if cf:
         lines += ["", "## Counterfactual rollouts", "",
-                  (f"From up to {result.states} turn starts per episode the agent plays to the end "
-                   f"{result.rollouts} times, the hidden randomness re-drawn each time; the change is the agent's "
-                   f"result minus the recorded continuation's. Mean over episodes [95 % bootstrap CI over "
-                   f"episodes, {result.reps} replicates, seed {result.seed}]."), ""]
+                  (f"From the start of each of the first {result.states} turns of every episode the agent plays "
+                   f"to the end {result.rollouts} times, the hidden randomness re-drawn each time; the change is "
+                   f"the agent's result minus the recorded continuation's. Mean over states [95 % bootstrap CI, "
+                   f"episodes resampled, {result.reps} replicates, seed {result.seed}]."), ""]
         head = ["agent", "recorded", "episodes", "states"] + [label for _, label in CF_METRICS]
         lines += _md_table(head, [[r["agent"], r["recorded"], str(r["episodes"]), str(r["states"])] + [
             stats.Interval(r[k], r[f"{k}_low"], r[f"{k}_high"]).format(2) for k, _ in CF_METRICS] for r in cf])
@@ -354,7 +356,8 @@ def plot_offline(result: OfflineResult, path: Path) -> Path:
         ax.invert_yaxis()
         ax.set_title(f"{title} vs recording", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Offline evaluation on {result.episodes} recorded episodes (mean, 95 % bootstrap CI over episodes)",
+    fig.suptitle(f"Offline evaluation on {result.episodes} recorded episodes (mean over states, 95 % bootstrap CI "
+                 f"resampling episodes)",
                  fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -190,3 +190,14 @@ def test_bad_offline_input_is_a_one_line_error(tmp_path, capsys, case, needle):
                  *argv[1:]])
     err = capsys.readouterr().err
     assert code == 2 and needle in err and "Traceback" not in err, err
+
+
+def test_ratio_interval_resamples_episodes_with_their_states():
+    from agents.experiments.stats import ratio_interval
+
+    same = ratio_interval([2.0, 4.0, 6.0], [1, 2, 3], reps=500)  # every episode: 2 per state
+    assert same == (2.0, 2.0, 2.0)
+    iv = ratio_interval([0.0, 3.0, 1.0, 2.0], [1, 3, 2, 2], reps=2000)
+    assert iv.point == 6 / 8 and 0 <= iv.low < iv.point < iv.high <= 1
+    with pytest.raises(ValueError, match="equal"):
+        ratio_interval([1.0], [1.0, 2.0])
