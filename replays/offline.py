@@ -112,7 +112,8 @@ class Agreement:
     def table(self, forced: bool = False) -> list[dict]:
         """One row per decision kind that occurs, then ``"all"``: ``decisions``, ``forced``
         (decisions with a single legal action, left out of the rates unless ``forced``),
-        ``top1``, ``top3``, ``ranked`` (share ranked), ``loglik`` (mean over the decisions that
+        ``top1``, ``top3``, ``chance`` (the top-1 of a uniformly random choice: the mean of 1 /
+        legal actions), ``ranked`` (share ranked), ``loglik`` (mean over the decisions that
         have one; NaN if none) and ``loglik_decisions``."""
         kinds = np.array(self.kind, dtype=object)
         choice = np.array(self.legal, np.int64) > 1
@@ -130,7 +131,9 @@ class Agreement:
         def rate(values) -> float:
             return float(np.mean(np.array(values, bool)[sel])) if n else math.nan
 
+        chance = float(np.mean(1.0 / np.maximum(np.array(self.legal, np.float64)[sel], 1))) if n else math.nan
         return {"kind": kind, "decisions": n, "forced": forced, "top1": rate(self.top1), "top3": rate(self.top3),
+                "chance": chance,
                 "ranked": rate(self.ranked), "loglik": float(ll.mean()) if ll.size else math.nan,
                 "loglik_decisions": int(ll.size)}
 

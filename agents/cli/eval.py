@@ -104,7 +104,7 @@ def run_offline(args: argparse.Namespace) -> int:
                f"{args.rollouts} --states {args.states} --seed {args.seed}")
     written = offline.write_offline_report(result, out, command=command, plots=not args.no_plots)
     print_rows([{"agent": r["agent"], "recorded": r["recorded"], "decisions": r["decisions"], "top-1": _pct(r["top1"]),
-                 "top-3": _pct(r["top3"]), "loglik": "-" if math.isnan(r["loglik"]) else f"{r['loglik']:.2f}"}
+                 "top-3": _pct(r["top3"]), "chance": _pct(r["chance"]), "loglik": "-" if math.isnan(r["loglik"]) else f"{r['loglik']:.2f}"}
                 for r in offline.agreement_rows(result) if r["kind"] == "all"],
                f"agreement with {result.decisions} recorded decisions ({result.episodes} episodes)")
     cf = offline.counterfactual_rows(result)

@@ -214,7 +214,8 @@ def _bar(total: int, progress: bool):
 
 # ---------------------------------------------------------------------------------- the report
 
-AGREEMENT_COLUMNS = ("agent", "recorded", "kind", "decisions", "forced", "top1", "top3", "ranked", "loglik", "loglik_decisions")
+AGREEMENT_COLUMNS = ("agent", "recorded", "kind", "decisions", "forced", "top1", "top3", "chance", "ranked", "loglik",
+                     "loglik_decisions")
 CF_METRICS = (("recorded_win_rate", "recorded win rate"), ("win_rate_policy", "agent's win rate"),
               ("win_rate", "change in win rate"), ("turns", "change in turns"))
 
@@ -260,10 +261,13 @@ def offline_markdown(result: OfflineResult, command: str = "", plot: Path | None
               ("Per kind of the recorded action; decisions with a single legal action (`forced`) are left out "
                "of the rates. top-3: the agent's action and its 2 next best legal actions by the scores or "
                "probabilities it reports (`ranked`: share of decisions where it reported some). loglik: mean "
-               "log-probability of the recorded action, for agents that report probabilities."), ""]
-    lines += _md_table(["agent", "recorded", "kind", "decisions", "forced", "top-1", "top-3", "ranked", "loglik"],
+               "log-probability of the recorded action, for agents that report probabilities. chance: the top-1 "
+               "of a uniformly random legal choice."), ""]
+    lines += _md_table(["agent", "recorded", "kind", "decisions", "forced", "top-1", "top-3", "chance", "ranked",
+                        "loglik"],
                        [[r["agent"], r["recorded"], r["kind"], str(r["decisions"]), str(r["forced"]), _num(r["top1"]),
-                         _num(r["top3"]), _num(r["ranked"], 2), _num(r["loglik"])] for r in agreement_rows(result)])
+                         _num(r["top3"]), _num(r["chance"]), _num(r["ranked"], 2), _num(r["loglik"])]
+                        for r in agreement_rows(result)])
     cf = counterfactual_rows(result)
     if cf:
         lines += ["", "## Counterfactual rollouts", "",

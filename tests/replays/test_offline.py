@@ -72,6 +72,9 @@ def test_agreement_separates_random_from_greedy_recordings(greedy_games, random_
     other = {r["kind"]: r for r in agreement(*random_games, greedy).table()}["all"]
     assert own["top1"] == 1.0 and other["top1"] < 0.5
     assert other["top3"] >= other["top1"]  # greedy ranks its choices: the top 3 hold more than the top 1
+    by_chance = {r["kind"]: r for r in agreement(*random_games, AgentPolicy(resolve("random", seed=5))).table()}
+    assert abs(by_chance["all"]["top1"] - by_chance["all"]["chance"]) < 0.1  # random agrees by chance
+    assert by_chance["all"]["top3"] == by_chance["all"]["top1"]  # random ranks nothing
 
 
 def test_log_likelihood_of_a_policy_reporting_probabilities(greedy_games):
