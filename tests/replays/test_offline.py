@@ -204,3 +204,20 @@ def test_ratio_interval_resamples_episodes_with_their_states():
     assert iv.point == 6 / 8 and 0 <= iv.low < iv.point < iv.high <= 1
     with pytest.raises(ValueError, match="equal"):
         ratio_interval([1.0], [1.0, 2.0])
+
+
+def test_a_learned_policy_is_scored_on_its_own_observation_with_its_probabilities(tmp_path):
+    """An untrained PPO policy on features (the replay was played on the state observation): the
+    adapter gives it its obs_mode and asks for every action's probability, so each recorded
+    action has a log-likelihood, close to uniform's for a near-uniform policy."""
+    from agents.learners.policy_agent import PolicyAgent
+
+    path = tmp_path / "g.jsonl"
+    _, episodes = record(path, "greedy", 2)
+    policy = PolicyAgent.untrained("ppo", obs_mode="features")
+    result = evaluate_offline({"ppo": policy}, [path], rollouts=1, states=1, reps=200)
+    agree = result.get("ppo").agreement
+    row = {r["kind"]: r for r in agree.table(forced=True)}["all"]
+    assert row["loglik_decisions"] == row["decisions"] == sum(len(e.actions) for e in episodes)
+    assert abs(row["loglik"] - float(np.mean(-np.log(agree.legal)))) < 0.05
+    assert result.get("ppo").states == 2
