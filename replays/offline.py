@@ -141,7 +141,9 @@ class Agreement:
 def agreement(header: Header, episodes: Iterable[Episode], policy: Policy, *,
               progress: Callable[[int], None] | None = None, **env_kwargs: Any) -> Agreement:
     """Ask ``policy`` at every decision of ``episodes`` (played under ``header``) what it would
-    play there, the game re-simulated through the recorded actions (`replays.resim.restore`);
+    play there, the game re-simulated through the recorded actions (`replays.resim.restore`;
+    the policy is re-bound with ``reset(env)`` after each decision where it would have played
+    otherwise, so a plan it made for its own choice is dropped);
     ``env_kwargs`` go to the `FGOEnv` (``obs_mode`` of a learned policy). ``progress(n)`` after
     each episode with its number of decisions. `ReplayError` if the replay cannot be re-simulated
     exactly (`replays.resim.check_exact`)."""
@@ -159,6 +161,8 @@ def agreement(header: Header, episodes: Iterable[Episode], policy: Policy, *,
                                 ("loglik", loglik)):
                 getattr(out, name).append(value)
             obs, _, _, _, info = env.step(int(recorded))
+            if int(chosen) != int(recorded):  # the game left the policy's line: what it planned no longer holds
+                _bind(policy, env)
         env.close()
         if progress is not None:
             progress(len(ep.actions))
