@@ -221,3 +221,16 @@ def test_a_learned_policy_is_scored_on_its_own_observation_with_its_probabilitie
     assert row["loglik_decisions"] == row["decisions"] == sum(len(e.actions) for e in episodes)
     assert abs(row["loglik"] - float(np.mean(-np.log(agree.legal)))) < 0.05
     assert result.get("ppo").states == 2
+
+
+def test_rankings_by_the_action_they_play_now():
+    """The search agent ranks (target change, cards) pairs: they count as their first action; a
+    key that names no action is ignored, and NaN scores too."""
+    from replays.offline import _judge
+
+    mask = np.zeros(A.N_ACTIONS, bool)
+    mask[[36, 37, 40, 41, 42]] = True
+    info = {"scores": {(37, 40): 9.0, (37, 41): 3.0, 40: 5.0, 41: float("nan"), "note": 1.0, 42: 4.0}}
+    assert _judge(40, info, mask, 37)[:3] == (False, True, True)  # top 3: 40, then 37 (9.0), 42 (4.0)
+    assert _judge(40, info, mask, 41)[:3] == (False, False, True)
+    assert _judge(40, {"scores": {"x": 1.0}}, mask, 40)[2] is False
