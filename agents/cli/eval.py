@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     offline.add_argument("--offline", type=csv_list, default=None, metavar="REPLAYS",
                          help="replay files or folders of them, comma-separated: how would --agent have played "
                               "these games? (agreement with the recorded decisions, counterfactual rollouts); "
-                              "--quest, --episodes and --seed's env seeds are not used")
+                              "--quest and --episodes are not used, --seed seeds the re-draws, the random agent "
+                              "and the bootstrap; --out is the report folder")
     offline.add_argument("--rollouts", type=int_in(0, 100_000, what="--rollouts"), default=8,
                          help="rollouts per recorded state, hidden randomness re-drawn (default 8; 0: agreement only)")
     offline.add_argument("--states", type=int_in(1, 10_000, what="--states"), default=4,
