@@ -233,7 +233,7 @@ class Rollouts:
     def differences(self) -> dict[str, np.ndarray]:
         """Per state, the policy's mean over its rollouts minus the recorded continuation:
         ``win_rate`` (a share, -1..1) and ``turns`` (turns played to the end, any outcome)."""
-        wins, turns = np.array(self.wins, np.float64), np.array(self.turns, np.float64)
+        wins, turns = _matrix(self.wins), _matrix(self.turns)
         return {"win_rate": wins.mean(axis=1) - np.array(self.recorded_win, np.float64),
                 "turns": turns.mean(axis=1) - np.array(self.recorded_turns, np.float64)}
 
@@ -245,9 +245,14 @@ class Rollouts:
         ids = np.array(self.episode)
         order = list(dict.fromkeys(self.episode))
         per_state = {**self.differences(), "recorded_win_rate": np.array(self.recorded_win, np.float64),
-                     "win_rate_policy": np.array(self.wins, np.float64).mean(axis=1),
+                     "win_rate_policy": _matrix(self.wins).mean(axis=1),
                      "states": np.ones(len(ids))}
         return {k: np.array([v[ids == e].sum() for e in order]) for k, v in per_state.items()}
+
+
+def _matrix(rows: list[list]) -> np.ndarray:
+    """Per-state lists of K results as a (states, K) array, (0, 1) when there is no state."""
+    return np.array(rows, np.float64) if rows else np.zeros((0, 1))
 
 
 def _play_out(env, obs, info, policy: Policy, max_decisions: int) -> tuple[bool, int]:

@@ -190,6 +190,8 @@ def _evaluate_one(label, recorded, agent, data, rollouts, states, seed, reps, re
                                       redraw=redraw, progress=tick, **env_kwargs) for _, header, eps in data]
     per_file = [r.per_episode() for r in result.rollouts]
     result.per_episode = {k: np.concatenate([p[k] for p in per_file]) for k in per_file[0]}
+    if not result.per_episode["states"].size:  # episodes without a decision: no state to play on from
+        return result
     counts = result.per_episode["states"]
     result.intervals = {k: stats.ratio_interval(v, counts, reps=reps, seed=seed, key=f"{label}/{recorded}/{k}")
                         for k, v in result.per_episode.items() if k != "states"}
