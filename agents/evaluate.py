@@ -11,7 +11,9 @@ reproducible. A random agent made here by name is seeded with ``seed`` too.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -59,7 +61,7 @@ def play_episode(env: gym.Env, agent: Agent, seed: int, max_decisions: int = 100
 def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, progress: bool = False,
              agent_kwargs: Mapping[str, Any] | None = None, catalogue=None,
              env_kwargs: Mapping[str, Any] | None = None, label: str | None = None,
-             on_episode: Callable[[dict], None] | None = None) -> dict:
+             on_episode: Callable[[dict], None] | None = None, replays: str | Path | None = None) -> dict:
     """Play ``episodes`` episodes of ``quest`` (an id or a ``Quest``) with ``agent``.
 
     Args:
@@ -74,6 +76,8 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
             another observation (``agent.obs_mode``) gets its mode unless given here.
         label: the ``agent`` field of the result (default: the agent's name).
         on_episode: called with each episode's result as it ends (progress bars).
+        replays: a replay file (``.jsonl``, ``.jsonl.gz``) that keeps every episode played
+            (`replays.record.RecordReplays`, with the agent's per-decision info).
 
     Returns:
         A dict with ``agent``, ``quest``, ``episodes``, ``win_rate``, ``wins``, ``losses``,
@@ -89,17 +93,24 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
     if catalogue is not None:
         kwargs["catalogue"] = catalogue
     env = gym.make("fgo_env/Battle-v1", quest=quest, **kwargs)
+    if replays is not None:
+        from replays.record import RecordReplays
+
+        env = RecordReplays(env, replays, agent=player, agent_name=label or player.name,
+                            meta={"command": "evaluate", "seed": seed, "episodes": episodes})
     episodes_iter: Iterable[int] = range(episodes)
     if progress:
         from tqdm.auto import tqdm
         episodes_iter = tqdm(episodes_iter, desc=f"{player.name} on {_quest_id(quest)}", unit="ep",
                              leave=False)
     results = []
-    for i in episodes_iter:
-        results.append(play_episode(env, player, seed + i))
-        if on_episode is not None:
-            on_episode(results[-1])
-    env.close()
+    try:
+        for i in episodes_iter:
+            results.append(play_episode(env, player, seed + i))
+            if on_episode is not None:
+                on_episode(results[-1])
+    finally:
+        env.close()  # a replay keeps the episodes that finished, even after an interrupt
     outcomes = [r["outcome"] for r in results]
     won = [r["turns"] for r in results if r["outcome"] == "win"]
     return {
@@ -118,8 +129,12 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
 
 
 def evaluate_many(agents: Iterable[str | Agent], quests: Iterable, episodes: int = 100, seed: int = 0, *,
-                  progress: bool = False, catalogue=None, labels: Iterable[str] | None = None) -> list[dict]:
+                  progress: bool = False, catalogue=None, labels: Iterable[str] | None = None,
+                  replays: str | Path | None = None) -> list[dict]:
     """`evaluate` for every (quest, agent) pair; one result row each, quest-major order.
+
+    ``replays``: a folder that keeps the episodes of each pair, ``<agent>_<quest>.jsonl.gz``
+    (`replay_file`).
 
     Agents given by name or path are resolved before any play (so a bad one fails at once), then
     made afresh for each quest. With ``progress`` one bar counts every episode.
@@ -140,11 +155,18 @@ def evaluate_many(agents: Iterable[str | Agent], quests: Iterable, episodes: int
                 if bar is not None:
                     bar.set_postfix_str(f"{name} on {_quest_id(q)}", refresh=False)
                 rows.append(evaluate(player, q, episodes, seed, catalogue=catalogue, label=name,
-                                     on_episode=(lambda _r: bar.update(1)) if bar is not None else None))
+                                     on_episode=(lambda _r: bar.update(1)) if bar is not None else None,
+                                     replays=replay_file(replays, name, _quest_id(q)) if replays else None))
     finally:
         if bar is not None:
             bar.close()
     return rows
 
 
-__all__ = ["RESULT_KEYS", "evaluate", "evaluate_many", "play_episode"]
+def replay_file(folder: str | Path, *parts: str) -> Path:
+    """``folder/<part>_<part>....jsonl.gz``, each part made safe for a file name."""
+    name = "_".join(re.sub(r"[^\w.-]+", "-", p).strip("-.") or "x" for p in parts)
+    return Path(folder) / f"{name}.jsonl.gz"
+
+
+__all__ = ["RESULT_KEYS", "evaluate", "evaluate_many", "play_episode", "replay_file"]

@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", metavar="KEY=VALUE", default=None,
                         help="hyperparameter override for the learning agents (repeatable; value parsed as "
                              "YAML), e.g. --set num_envs=64")
+    parser.add_argument("--replays", default=None, metavar="DIR",
+                        help="keep every evaluation episode: DIR/<agent>_run<r>_<quest>.jsonl.gz")
     add_device_argument(parser)
     add_content_argument(parser)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -61,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or f"reports/compare-{dt.datetime.now():%Y%m%d-%H%M%S}"
     check_quests(args.quests, args.content)
     check_writable_dir(out)
+    if args.replays:
+        check_writable_dir(args.replays)
     check_device(args.device)
     overrides = parse_overrides(args.overrides) if args.overrides else None
     if args.device:
@@ -76,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         folder = compare(args.agents, args.quests, args.runs, args.episodes, args.train_steps, out, seed=args.seed,
                          progress=not args.no_progress, reps=args.reps, command=command, plots=not args.no_plots,
-                         overrides=overrides, resume=args.resume, content=args.content)
+                         overrides=overrides, resume=args.resume, content=args.content, replays=args.replays)
     except (TrainingInterrupted, KeyboardInterrupt):
         print(f"fgo: interrupted; finished trainings and evaluations are kept: {command} --resume", file=sys.stderr)
         return 130

@@ -22,7 +22,8 @@ SUBCOMMANDS = {
     "compare": ("compare", "train and compare agents; write a report"),
     "watch": ("watch", "watch an agent play in a window"),
     "play": ("play", "play a quest with mouse and keyboard"),
-    "record": ("record", "write an agent's episode to GIF or MP4"),
+    "record": ("record", "record an agent's episodes to a replay (.jsonl[.gz]) and/or a GIF or MP4"),
+    "replay": ("replay", "recorded episodes: summarise them (info)"),
     "vision": ("vision", "build datasets, train and score the vision model (data | train | eval)"),
     "quests": ("quests", "list the quests"),
     "demo": ("demo", "the demo: train and compare agents briefly, write reports/demo"),
@@ -37,10 +38,12 @@ def user_errors() -> tuple[type[BaseException], ...]:
     """The exception types a user's input can cause (everything else is a bug)."""
     from fgo_env.content import ContentError, UnknownIdError
 
+    from replays.format import ReplayError
+
     from ..checkpoint import CheckpointError
     from ..errors import UserError
 
-    kinds: list[type[BaseException]] = [UserError, CheckpointError, ContentError, UnknownIdError,
+    kinds: list[type[BaseException]] = [UserError, CheckpointError, ReplayError, ContentError, UnknownIdError,
                                         FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
                                         FileExistsError]
     try:

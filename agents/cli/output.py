@@ -1,4 +1,4 @@
-"""Terminal output of the subcommands: evaluation rows as a rich table."""
+"""Terminal output of the subcommands: rows as rich tables."""
 
 from __future__ import annotations
 
@@ -27,4 +27,27 @@ def print_table(rows: Sequence[dict], title: str) -> None:
     console = Console()
     if not console.is_terminal:  # piped or captured: do not squeeze the quest names to 80 columns
         console = Console(width=120)
+    console.print(table)
+
+
+def print_rows(rows: Sequence[dict], title: str) -> None:
+    """Rows of already formatted cells (their keys are the headers) as a rich table, Markdown
+    when rich is missing; text columns left, numbers right."""
+    head = list(rows[0])
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover - rich is in the rl extra
+        print(f"{title}\n\n| " + " | ".join(head) + " |\n|" + "|".join("---" for _ in head) + "|")
+        for r in rows:
+            print("| " + " | ".join(str(r[k]) for k in head) + " |")
+        return
+    table = Table(title=title)
+    for key in head:
+        table.add_column(key, justify="left" if key in ("quest", "agent", "file") else "right")
+    for r in rows:
+        table.add_row(*(str(r[k]) for k in head))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
     console.print(table)

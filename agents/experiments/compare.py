@@ -197,7 +197,7 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
             confidence: float = stats.DEFAULT_CONFIDENCE, overrides: Mapping[str, Any] | None = None,
             curve_points: int = DEFAULT_CURVE_POINTS, curve_episodes: int = DEFAULT_CURVE_EPISODES,
             command: str | None = None, plots: bool = True, resume: bool = False, overwrite: bool = False,
-            content: str | None = None,
+            content: str | None = None, replays: str | Path | None = None,
             trainable: Iterable[str] | None = None, train_fn: Callable[..., Path] | None = None,
             evaluate_fn: Callable[..., dict] | None = None,
             load_fn: Callable[[str | Path], Any] | None = None) -> Path:
@@ -226,6 +226,8 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
         resume: reuse the trainings and evaluations ``out_dir``'s journal holds (same protocol).
         overwrite: replace a report already in ``out_dir`` (default: refuse).
         content: a folder of content TOML files whose quests these are (default: the package's).
+        replays: a folder that keeps every evaluation episode played now (not those a resume
+            reuses): ``<label>_run<r>_<quest>.jsonl.gz`` (`agents.evaluate.replay_file`).
         trainable: names to treat as learning agents (default: the registry's trainable names).
         train_fn, evaluate_fn, load_fn: replacements for `agents.train.train`,
             `agents.evaluate.evaluate` and `agents.registry.load` (tests).
@@ -278,7 +280,7 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
         evaluate_fn = functools.partial(evaluate_fn, catalogue=load_content(content))
     players = _train_all(parsed, runs, quests, budgets, seed, out, overrides, progress, curve_points,
                          curve_episodes, journal, train_fn)
-    _evaluate_all(comp, parsed, players, runs, episodes, quests, progress, journal, evaluate_fn, load_fn)
+    _evaluate_all(comp, parsed, players, runs, episodes, quests, progress, journal, evaluate_fn, load_fn, replays)
     comp.meta["finished"] = _dt.datetime.now().isoformat(timespec="seconds")
     comp.meta["wall_time_s"] = round(time.time() - started, 2)
     comp.meta["reused"] = {"trainings": journal.reused_trainings, "evaluations": journal.reused_evaluations}
@@ -324,7 +326,7 @@ def _has_checkpoint(parent: Path, agent: str, quests, seed: int) -> bool:
 
 
 def _evaluate_all(comp: Comparison, parsed, trained, runs: int, episodes: int, quests, progress: bool,
-                  journal: Journal, evaluate_fn, load_fn) -> None:
+                  journal: Journal, evaluate_fn, load_fn, replays: str | Path | None = None) -> None:
     """Every (agent, run, quest) evaluation, each journalled as it ends; one bar counts the episodes."""
     jobs = []  # (label, run, train_seed, run_dir, spec or path)
     for label, kind, spec, paths in parsed:
@@ -354,6 +356,10 @@ def _evaluate_all(comp: Comparison, parsed, trained, runs: int, episodes: int, q
                     if bar is not None:
                         bar.set_postfix_str(f"{label} run {r} on {q}", refresh=False)
                     extra = {"on_episode": lambda _res: bar.update(1)} if bar is not None else {}
+                    if replays:
+                        from ..evaluate import replay_file
+
+                        extra["replays"] = replay_file(replays, label, f"run{r}", q)
                     res = evaluate_fn(player, q, episodes=episodes, seed=start, **extra)
                     record = {"agent": label, "run": r, "quest": q, "train_seed": train_seed,
                               "eval_seed_start": start, "episodes": episodes, "win_rate": res["win_rate"],

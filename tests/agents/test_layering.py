@@ -87,6 +87,31 @@ def test_agents_library_has_no_import_cycles():
             visit(module, [module])
 
 
+# What each package may import of the others (shared/DESIGN.md: agents > replays > fgo_env;
+# feature_models beside replays, on fgo_env).
+ALLOWED = {"fgo_env": set(), "replays": {"fgo_env"}, "feature_models": {"fgo_env"},
+           "agents": {"fgo_env", "replays", "feature_models"}}
+
+
+def test_packages_import_only_the_layers_below():
+    bad = []
+    for package, allowed in ALLOWED.items():
+        others = set(PACKAGES) - {package}
+        for f in sorted((ROOT / package).rglob("*.py")):
+            for name in sorted(_imports(f, others) - allowed):
+                bad.append(f"{f.relative_to(ROOT)} imports {name}")
+    assert not bad, "layering broken:\n" + "\n".join(bad)
+
+
+def test_replays_import_no_torch_and_reading_compiles_no_engine():
+    code = ("import sys\n"
+            "import replays\n"
+            "from replays.io import open_replay\n"
+            "assert not {'torch', 'agents', 'feature_models', 'numba'} & set(sys.modules), sorted(sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_the_command_line_imports_without_torch():
     code = ("import sys\n"
             "class Block:\n"

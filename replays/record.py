@@ -1,0 +1,397 @@
+"""Recording: every finished episode of an env becomes a replay line.
+
+    env = RecordReplays(FGOEnv(quest="farming_3wave"), "games.jsonl.gz", agent=agent)
+    ...   # any loop: an agent, an SB3 model, user code; each finished episode is written at once
+    env.close()
+
+    vec = VectorRecorder(FGOVectorEnv(4096), "games.jsonl.gz")   # games finish at different times
+
+An episode is written when it terminates or truncates; one cut short by a ``reset`` (or by
+the end of the program) is not. Agent info per decision comes from ``agent.last_info`` (read
+at each ``step``, i.e. right after ``act``) or from `RecordReplays.note` before the step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from fgo_env.engine import constants as C
+from fgo_env.engine.actions import N_ACTIONS
+from fgo_env.engine.explain import turn_summary
+from fgo_env.engine.state import new_state
+from fgo_env.rewards import PRESETS, REWARD_KEYS
+
+from . import _encode
+from .format import Episode, Header, as_action, compact_info
+from .io import ReplayWriter
+
+# The turn summary's keys and JSON types, from the single env's own `turn_summary`: the vector
+# env's arrays are written exactly as the single env's summaries (1 -> true, a chain code -> its
+# name, an int damage -> 123.0, ...).
+_SUMMARY = turn_summary(new_state(1)[0])
+_BOOL = {False: "false", True: "true"}
+
+
+def _summary_layout():
+    """The turn summary as the compiled encoder writes it: each value's kind and the texts around
+    the values ('{"step":', then the text before each value, then the closing)."""
+    kinds, texts, pending = [], ['{"step":'], ""
+    for key, value in _SUMMARY.items():
+        items = value if isinstance(value, list) else [value]
+        for e, item in enumerate(items):
+            opening = f',"{key}":' + ("[" if isinstance(value, list) else "")
+            texts.append(pending + (opening if e == 0 else ","))
+            pending = ""
+            kinds.append(_encode.KIND_NAME if key == "chain" else _encode.KIND_BOOL if isinstance(item, bool)
+                         else _encode.KIND_FLOAT if isinstance(item, float) else _encode.KIND_INT)
+        pending = "]" if isinstance(value, list) else ""
+    texts.append(pending + "}")
+    return np.array(kinds, np.int64), *_encode.pack(texts)
+
+
+_KINDS, _SLOTS, _SLOT_OFF = _summary_layout()
+_NAMES, _NAME_OFF = _encode.pack([json.dumps(n) for n in C.CHAIN_NAMES])
+
+
+def env_id_of(env) -> str:
+    base = env.unwrapped
+    return "fgo_env/RandomQuest-v1" if hasattr(base, "split") else "fgo_env/Battle-v1"
+
+
+def env_kwargs_of(env) -> dict:
+    """The constructor arguments that re-create ``env`` (an FGOEnv, FGOVectorEnv or a random-quest
+    one, wrapped or not) for re-simulation: see `replays.format.Header`."""
+    base = env.unwrapped
+    split = getattr(base, "split", None)
+    reward = "callable" if getattr(base, "_reward_fn", None) is not None else _reward_spec(base._reward)
+    return {"quest": f"random:{split}" if split else [q.id for q in base.quests], "reward": reward,
+            "invalid_limit": int(base.invalid_limit), "support": base.support, "damage_roll": base.damage_roll,
+            "overkill_bug": bool(base.overkill_bug), "obs_mode": base.obs_mode}
+
+
+def _reward_spec(params: np.ndarray) -> str | dict:
+    weights = {k: float(v) for k, v in zip(REWARD_KEYS, params)}
+    return next((name for name, preset in PRESETS.items() if preset == weights), weights)
+
+
+def make_header(env, agent: str | None = None, meta: dict | None = None, source: str = "sim") -> Header:
+    """The replay header of episodes played on ``env``."""
+    return Header(env_kwargs=env_kwargs_of(env), env_id=env_id_of(env), agent=agent, meta=dict(meta or {}),
+                  source=source)
+
+
+def _writer(path_or_writer, env, agent_name, meta, fsync_every) -> tuple[ReplayWriter, bool]:
+    if isinstance(path_or_writer, ReplayWriter):
+        return path_or_writer, False
+    return ReplayWriter(path_or_writer, make_header(env, agent_name, meta), fsync_every=fsync_every), True
+
+
+def _agent_name(agent, name: str | None) -> str | None:
+    return name if name is not None else getattr(agent, "name", None)
+
+
+class RecordReplays(gym.Wrapper):
+    """Record every finished episode of an `fgo_env.env.FGOEnv` (wrapped or not) to a replay.
+
+    Args:
+        env: the env (``gym.make("fgo_env/Battle-v1", ...)`` or ``FGOEnv(...)``).
+        path: the replay file (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``) or a `ReplayWriter`
+            to share (then the caller closes it).
+        agent: optional; its ``name`` labels the episodes and its ``last_info`` (read at each
+            step) is recorded per decision, compacted (`replays.format.compact_info`).
+        agent_name: the label when there is no agent object (an SB3 model: "ppo").
+        features: also record the `fgo_env.features.Features` vector of every decision.
+        fsync_every: seconds between fsyncs (`ReplayWriter`).
+        meta: free JSON-able notes for the header.
+
+    Attributes:
+        writer: the `ReplayWriter`; ``writer.episodes`` counts the episodes written.
+        dropped: episodes cut short by a ``reset`` before they ended (not written).
+    """
+
+    def __init__(self, env: gym.Env, path: str | Path | ReplayWriter, agent: Any = None, *,
+                 agent_name: str | None = None, features: bool = False, fsync_every: float | None = 1.0,
+                 meta: dict | None = None):
+        super().__init__(env)
+        self.agent, self.agent_name, self.features = agent, _agent_name(agent, agent_name), bool(features)
+        self.writer, self._owns_writer = _writer(path, env, self.agent_name, meta, fsync_every)
+        self.dropped = 0
+        self._episode: dict | None = None
+        self._note: dict | None = None
+
+    def note(self, info: dict | None) -> None:
+        """The agent info of the next decision (instead of ``agent.last_info``)."""
+        self._note = info
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        if self._episode is not None and self._episode["actions"]:
+            self.dropped += 1
+        base = self.env.unwrapped
+        quest = base.quest
+        self._episode = {"game_seed": int(info["game_seed"]), "quest": quest.id, "quest_index": int(info["quest"]),
+                         "support": info["support"], "party": list(quest.party), "actions": [], "rewards": [],
+                         "summaries": [], "agent_info": [], "features": [] if self.features else None}
+        self._features = base.features().to_array().tolist() if self.features else None
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        ep = self._episode
+        if ep is None:  # stepping a finished episode (allowed: a no-op) or before reset: not recorded
+            return obs, reward, terminated, truncated, info
+        ep["actions"].append(as_action(action))
+        ep["rewards"].append(float(reward))
+        note = self._note if self._note is not None else getattr(self.agent, "last_info", None)
+        ep["agent_info"].append(compact_info(note))
+        self._note = None
+        if self.features:
+            ep["features"].append(self._features)
+            self._features = self.env.unwrapped.features().to_array().tolist()
+        if info["turn_resolved"]:
+            ep["summaries"].append({"step": len(ep["actions"]) - 1, **info["summary"]})
+        if terminated or truncated:
+            self._finish(info, bool(terminated), bool(truncated))
+        return obs, reward, terminated, truncated, info
+
+    def _finish(self, info: dict, terminated: bool, truncated: bool) -> None:
+        ep, self._episode = self._episode, None
+        agent_info = ep.pop("agent_info")
+        turns = int(self.env.unwrapped.state[0]["turns_played"])
+        self.writer.write(Episode(episode=self.writer.episodes, outcome=info["outcome"], turns=turns,
+                                  terminated=terminated, truncated=truncated, agent=self.agent_name,
+                                  agent_info=agent_info if any(a is not None for a in agent_info) else None, **ep))
+
+    def close(self):
+        if self._owns_writer:
+            self.writer.close()
+        super().close()
+
+
+class VectorRecorder(gym.vector.VectorWrapper):
+    """Record every finished game of an `fgo_env.vector_env.FGOVectorEnv` to a replay.
+
+    Games finish at different times; each finished game becomes a line, in the order they end
+    (games ending at the same step by game index). Per-step work is a few array copies into a
+    ring buffer; the Python work is per finished episode (building and writing its line).
+
+    Args:
+        env: the vector env (wrapped or not); NEXT_STEP autoreset, as FGOVectorEnv does.
+        path: the replay file or a shared `ReplayWriter`.
+        agent_name: the label of the episodes.
+        fsync_every, meta: as `RecordReplays`.
+
+    ``note(infos)`` before a ``step`` records per-game agent info (a list of ``num_envs`` dicts
+    or None) for that step's decisions.
+    """
+
+    def __init__(self, env: gym.vector.VectorEnv, path: str | Path | ReplayWriter, *, agent_name: str | None = None,
+                 fsync_every: float | None = 1.0, meta: dict | None = None, capacity: int = 256):
+        super().__init__(env)
+        self.agent_name = agent_name
+        self.writer, self._owns_writer = _writer(path, env, agent_name, meta, fsync_every)
+        n = self.num_envs
+        self._actions = np.zeros((capacity, n), np.int16)
+        self._rewards = np.zeros((capacity, n), np.float64)
+        self._base = 0  # the absolute step of buffer row 0
+        self._step = 0  # the absolute step the next step() records
+        self._start = np.zeros(n, np.int64)  # the absolute step each game's episode began at
+        self._seed = np.zeros(n, np.int64)
+        self._quest = np.zeros(n, np.int64)
+        # the resolved turns not yet written: game, absolute step, the summary's values
+        self._turn_game = np.zeros(4 * n, np.int64)
+        self._turn_step = np.zeros(4 * n, np.int64)
+        self._turn_values = np.zeros((4 * n, _KINDS.size), np.float64)
+        self._turns = 0
+        self._quest_json: dict[int, str] = {}
+        self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
+        self._note: list | None = None
+        self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
+        self._started = False
+
+    def note(self, infos: list | None) -> None:
+        """Per-game agent info (``num_envs`` dicts or None) of the next step's decisions."""
+        self._note = infos
+
+    def reset(self, *, seed=None, options=None):
+        obs, infos = self.env.reset(seed=seed, options=options)
+        which = np.ones(self.num_envs, np.bool_)
+        if options and "reset_mask" in options:
+            which = np.asarray(options["reset_mask"], np.bool_)
+        self._begin(which, self._step, infos)
+        self._ended[which] = False
+        self._started = True
+        return obs, infos
+
+    def _begin(self, which: np.ndarray, step: int, infos: dict) -> None:
+        """The games flagged in ``which`` start an episode whose first decision is ``step``."""
+        self._start[which] = step
+        self._seed[which] = infos["game_seed"][which]
+        self._quest[which] = infos["quest"][which]
+        if self._info is not None:
+            for i in np.flatnonzero(which):
+                self._info[i] = {}
+
+    def step(self, actions):
+        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+        if not self._started:
+            return obs, rewards, terminated, truncated, infos
+        row = self._row()
+        raw = np.asarray(actions)
+        self._actions[row] = np.where((raw >= 0) & (raw < N_ACTIONS), raw, -1) if raw.dtype.kind in "iu" \
+            else [as_action(a) for a in raw]
+        self._rewards[row] = rewards
+        live = ~self._ended  # games whose action counted (the others were reset by this step)
+        self._record_notes(live)
+        resolved = np.flatnonzero(infos["turn_resolved"] & live)
+        if resolved.size:
+            self._record_summaries(resolved, infos["summary"])
+        ended = (terminated | truncated) & live
+        if ended.any():
+            self._write(np.flatnonzero(ended), infos, terminated, truncated)
+        if self._ended.any():
+            self._begin(self._ended, self._step + 1, infos)
+        self._ended = terminated | truncated
+        self._step += 1
+        return obs, rewards, terminated, truncated, infos
+
+    def _row(self) -> int:
+        """The buffer row of this step: the buffer drops rows no game needs, or grows."""
+        cap = self._actions.shape[0]
+        if self._step - self._base >= cap:
+            keep_from = int(self._start.min())
+            shift = keep_from - self._base
+            if shift == 0:  # a game has played ``cap`` decisions in one episode: grow
+                self._actions = np.concatenate([self._actions, np.zeros_like(self._actions)])
+                self._rewards = np.concatenate([self._rewards, np.zeros_like(self._rewards)])
+            else:
+                self._actions[: cap - shift] = self._actions[shift:]
+                self._rewards[: cap - shift] = self._rewards[shift:]
+                self._base = keep_from
+        return self._step - self._base
+
+    def _record_notes(self, live: np.ndarray) -> None:
+        note, self._note = self._note, None
+        if note is None:
+            return
+        if len(note) != self.num_envs:
+            raise ValueError(f"note(): give one agent info per game ({self.num_envs}), got {len(note)}")
+        if self._info is None:
+            self._info = [{} for _ in range(self.num_envs)]
+        for i in np.flatnonzero(live):
+            if note[i]:
+                self._info[i][self._step] = compact_info(note[i])
+
+    def _record_summaries(self, games: np.ndarray, summary: dict) -> None:
+        """Keep the resolved turns' numbers (written as text when their episode ends)."""
+        m, k = self._turns, games.size
+        if m + k > self._turn_game.size:
+            m = self._compact_turns(k)
+        values, col = self._turn_values[m:m + k], 0
+        for key in _SUMMARY:
+            v = np.asarray(summary[key])[games]
+            width = 1 if v.ndim == 1 else v.shape[1]
+            values[:, col:col + width] = v.reshape(k, width)
+            col += width
+        self._turn_game[m:m + k] = games
+        self._turn_step[m:m + k] = self._step
+        self._turns = m + k
+
+    def _compact_turns(self, more: int) -> int:
+        """Drop the turns of episodes that are over (or were cut by a reset); grow if still full."""
+        m = self._turns
+        keep = np.flatnonzero(self._turn_step[:m] >= self._start[self._turn_game[:m]])
+        size = self._turn_game.size
+        while keep.size + more > size // 2:
+            size *= 2
+        arrays = []
+        for a in (self._turn_game, self._turn_step, self._turn_values):
+            new = np.zeros((size, *a.shape[1:]), a.dtype)
+            new[:keep.size] = a[keep]
+            arrays.append(new)
+        self._turn_game, self._turn_step, self._turn_values = arrays
+        self._turns = keep.size
+        return keep.size
+
+    def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
+        """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
+        them (the tests hold them equal), encoded by a compiled writer (`replays._encode`)."""
+        starts = self._start[games] - self._base
+        lengths = self._step - self._base + 1 - starts
+        rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+        cols = np.repeat(games, lengths)
+        actions = self._actions[rows, cols].astype(np.int64)
+        rewards = self._rewards[rows, cols]
+        # this step's ended episodes' turns, episode by episode, in step order
+        pos = np.full(self.num_envs, -1, np.int64)
+        pos[games] = np.arange(games.size)
+        tg, ts = self._turn_game[:self._turns], self._turn_step[:self._turns]
+        mine = np.flatnonzero((pos[tg] >= 0) & (ts >= self._start[tg]))
+        mine = mine[np.argsort(pos[tg[mine]], kind="stable")]
+        turn_counts = np.bincount(pos[tg[mine]], minlength=games.size)
+        turn_steps = ts[mine] - self._start[tg[mine]]
+        turn_values = self._turn_values[mine]
+        floats = np.concatenate([rewards, turn_values[:, _KINDS == _encode.KIND_FLOAT].ravel()])
+        keys, text, text_off = _encode.float_table(floats)
+        pieces, piece_off = _encode.pack(self._pieces(games, lengths, rewards.tolist(), infos, terminated, truncated))
+        size = (pieces.size + 8 * actions.size + (int(np.diff(text_off).max(initial=0)) + 24) * rewards.size
+                + mine.size * (_SLOTS.size + 26 * _KINDS.size + 24))
+        out = np.empty(size, np.uint8)
+        used = _encode.encode(out, pieces, piece_off, actions, rewards, lengths, turn_counts, turn_steps, turn_values,
+                              _KINDS, _SLOTS, _SLOT_OFF, _NAMES, _NAME_OFF, keys, text, text_off)
+        self.writer.write_encoded(out[:used].tobytes(), games.size)
+
+    def _pieces(self, games, lengths, rewards: list, infos: dict, terminated, truncated) -> list[str]:
+        """The text around each episode's numbers: its head (to ``"actions":[``), the text before
+        the rewards, its middle (to ``"summaries":[``) and its tail."""
+        base = self.unwrapped
+        turns = base.state["turns_played"][games].tolist()
+        outcomes = [C.OUTCOME_NAMES[o] for o in np.asarray(infos["outcome"])[games].tolist()]
+        terminated, truncated = np.asarray(terminated)[games].tolist(), np.asarray(truncated)[games].tolist()
+        seeds, quests = self._seed[games].tolist(), self._quest[games].tolist()
+        agent = json.dumps(self.agent_name)
+        pieces, at = [], 0
+        for k, (i, n, q) in enumerate(zip(games.tolist(), lengths.tolist(), quests)):
+            if q not in self._quest_json:
+                quest = base.quests[q]
+                party = json.dumps(list(quest.party), separators=(",", ":"))
+                self._quest_json[q] = (f'"quest":{json.dumps(quest.id)},"quest_index":{q},'
+                                       f'"support":{json.dumps(quest.support)},"party":{party}')
+            extra = ""
+            if self._info is not None and self._info[i]:
+                info = [self._info[i].get(t) for t in range(int(self._start[i]), self._step + 1)]
+                extra = ',"agent_info":' + json.dumps(info, separators=(",", ":"))
+            head = (f'{{"episode":{self.writer.episodes + k},"game_seed":{seeds[k]},{self._quest_json[q]},'
+                    f'"agent":{agent},"actions":[')
+            middle = (f'],"outcome":"{outcomes[k]}","turns":{turns[k]},"return":{math.fsum(rewards[at:at + n])!r},'
+                      f'"terminated":{_BOOL[terminated[k]]},"truncated":{_BOOL[truncated[k]]},"summaries":[')
+            pieces += [head, '],"rewards":[', middle, f"]{extra}}}\n"]
+            at += n
+        return pieces
+
+    def close(self, **kwargs):
+        if self._owns_writer:
+            self.writer.close()
+        return super().close(**kwargs)
+
+
+def recording_policy(policy: Callable, recorder: RecordReplays) -> Callable:
+    """``policy`` ``(observation, mask) -> (action, info)`` whose info ``recorder`` records with
+    the decision (for viewers and `fgo record`, which take such a policy)."""
+
+    def recorded(observation, mask):
+        action, info = policy(observation, mask)
+        recorder.note(info)
+        return action, info
+
+    return recorded
+
+
+__all__ = ["RecordReplays", "VectorRecorder", "env_id_of", "env_kwargs_of", "make_header", "recording_policy"]

@@ -1,0 +1,71 @@
+"""``fgo record --out``, ``fgo replay info``, ``fgo eval --replays`` and ``fgo compare --replays``."""
+
+from __future__ import annotations
+
+import pytest
+from replay_kit import assert_same_game, resimulate
+
+from agents.cli.main import main
+from replays.io import open_replay, read_episodes
+
+
+def test_fgo_record_writes_a_replay_and_a_video_of_its_first_episode(tmp_path, capsys):
+    out, video = tmp_path / "g.jsonl.gz", tmp_path / "first.gif"
+    assert main(["record", "--agent", "greedy", "--quest", "farming_2wave", "--episodes", "3", "--seed", "4",
+                 "--out", str(out), "--video", str(video), "--size", "256x144", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}: 3 episodes" in printed and f"wrote {video}" in printed and video.stat().st_size > 0
+    replay = open_replay(out)
+    assert replay.header.agent == "greedy" and replay.header.meta["seed"] == 4
+    episodes = list(replay.episodes())
+    assert len(episodes) == 3 and len({e.game_seed for e in episodes}) == 3
+    for ep in episodes:
+        assert_same_game(ep, resimulate(ep, tmp_path))
+
+
+def test_fgo_replay_info_prints_the_table(tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    assert main(["record", "--agent", "random", "--quest", "tutorial_training_yard", "--episodes", "4",
+                 "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["replay", "info", str(out)]) == 0
+    printed = capsys.readouterr().out
+    decisions = sum(e.decisions for e in read_episodes(out))
+    assert "tutorial_training_yard" in printed and "random" in printed and "win rate" in printed
+    assert f"4 episodes, {decisions} decisions" in printed and "bytes/decision" in printed
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["record", "--out", "x.txt"], ".jsonl.gz"),
+    (["record"], "--out FILE"),
+    (["record", "--out", "a.gif", "--video", "b.gif"], "give a replay file"),
+    (["record", "--video", "x.jsonl"], "--video x.jsonl"),
+    (["replay", "info"], "FILE"),
+])
+def test_bad_record_and_replay_arguments_are_one_line(capsys, argv, needle):
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own errors
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and "Traceback" not in err
+
+
+def test_fgo_eval_and_compare_keep_their_episodes(tmp_path, capsys):
+    rp = tmp_path / "eval"
+    assert main(["eval", "--agent", "greedy,random", "--quest", "tutorial_training_yard", "--episodes", "3",
+                 "--replays", str(rp), "--out", str(tmp_path / "ev"), "--no-progress"]) == 0
+    files = sorted(p.name for p in rp.iterdir())
+    assert files == ["greedy_tutorial_training_yard.jsonl.gz", "random_tutorial_training_yard.jsonl.gz"]
+    greedy = read_episodes(rp / files[0])
+    assert [e.agent for e in greedy] == ["greedy"] * 3 and all(e.agent_info for e in greedy)
+    rc = tmp_path / "compare"
+    assert main(["compare", "--agents", "greedy", "--quests", "tutorial_training_yard", "--runs", "2",
+                 "--episodes", "2", "--replays", str(rc), "--out", str(tmp_path / "cmp"), "--no-progress",
+                 "--no-plots", "--reps", "100"]) == 0
+    files = sorted(p.name for p in rc.iterdir())
+    assert files == ["greedy_run0_tutorial_training_yard.jsonl.gz", "greedy_run1_tutorial_training_yard.jsonl.gz"]
+    run0 = read_episodes(rc / files[0])
+    assert len(run0) == 2
+    for ep in run0:
+        assert_same_game(ep, resimulate(ep, tmp_path))

@@ -1,0 +1,123 @@
+"""The replay format: headers and episodes round-trip exactly, and bad fields are named."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from replays.format import (
+    FORMAT,
+    FORMAT_VERSION,
+    Episode,
+    Header,
+    ReplayError,
+    compact_info,
+    content_hash,
+    engine_hash,
+)
+from replays.io import ReplayWriter, read_episodes
+
+
+def episode(**changes) -> Episode:
+    fields = {"episode": 0, "game_seed": 2**64 - 1, "quest": "farming_3wave", "actions": [39, 40, -1],
+              "rewards": [0.1, 1 / 3, -0.02 * 7], "outcome": "win", "turns": 1, "terminated": True,
+              "truncated": False, "summaries": [{"step": 1, "chain": "arts", "damage": 1234.5}]}
+    return Episode(**{**fields, **changes})
+
+
+def test_header_round_trips_and_names_this_package():
+    h = Header(env_kwargs={"quest": ["farming_3wave"], "reward": {"win": 2.0}}, agent="greedy", meta={"note": 1})
+    obj = h.to_json()
+    assert obj["format"] == FORMAT and obj["version"] == FORMAT_VERSION
+    assert obj["engine_hash"] == engine_hash() and len(engine_hash()) == 16
+    assert obj["content_hash"] == content_hash() and int(content_hash(), 16) >= 0
+    assert obj["package_version"] == __import__("fgo_env").__version__
+    assert obj["created"].endswith("Z")
+    back = Header.from_json(json.loads(json.dumps(obj)))
+    assert back == h
+    assert back.hash_mismatch() is None
+
+
+def test_hashes_follow_the_sources(tmp_path):
+    (tmp_path / "a.toml").write_text("x = 1\n")
+    first = content_hash(str(tmp_path))
+    assert first != content_hash()
+    (tmp_path / "b.toml").write_text("y = 2\n")
+    content_hash.cache_clear()
+    assert content_hash(str(tmp_path)) != first
+
+
+def test_episode_floats_and_big_seeds_round_trip_bit_for_bit(tmp_path):
+    rewards = [0.1, 1 / 3, math.pi * 1e-300, -0.02 * 7, float(np.float32(0.7))]
+    ep = episode(actions=[39, 40, 41, 42, 43], rewards=rewards, agent_info=[None, {"p": 0.5}, None, None, None],
+                 features=[[0.25] * 3] * 5)
+    with ReplayWriter(tmp_path / "r.jsonl", Header(env_kwargs={})) as w:
+        w.write(ep)
+    (back,) = read_episodes(tmp_path / "r.jsonl")
+    assert back == ep
+    assert back.rewards == rewards and back.game_seed == 2**64 - 1
+    assert back.ret == math.fsum(rewards)
+
+
+def test_unknown_episode_keys_are_kept():
+    obj = {**episode().to_json(), "later_field": [1, 2]}
+    assert Episode.from_json(obj).to_json() == obj
+
+
+@pytest.mark.parametrize("changes, needle", [
+    ({"actions": [39, "x", 40]}, "'actions'[1] must be an integer"),
+    ({"actions": [39, 40]}, "'rewards' has 3 entries for 2 decisions"),
+    ({"rewards": [0.1, None, 0.2]}, "'rewards' must be a list of numbers"),
+    ({"outcome": "draw"}, "'outcome' must be one of"),
+    ({"game_seed": -1}, "'game_seed' must be in 0 .. 2**64 - 1"),
+    ({"game_seed": "12"}, "'game_seed' must be an integer"),
+    ({"terminated": 1}, "'terminated' must be true or false"),
+    ({"features": [[0.0]]}, "'features' has 1 entries for 3 decisions"),
+    ({"quest": None}, "'quest' must be a string"),
+])
+def test_bad_episode_fields_are_named(changes, needle):
+    obj = {**episode().to_json(), **changes}
+    with pytest.raises(ReplayError, match="^x.jsonl: line 7: ") as err:
+        Episode.from_json(obj, "x.jsonl: line 7")
+    assert needle in str(err.value)
+
+
+def test_missing_episode_field_is_named():
+    obj = episode().to_json()
+    del obj["outcome"]
+    with pytest.raises(ReplayError, match="the episode has no 'outcome'"):
+        Episode.from_json(obj)
+
+
+def test_compact_info_keeps_the_best_eight_and_is_json_safe():
+    probs = np.linspace(0, 1, 392).astype(np.float32)
+    scores = {a: float(a % 50) for a in range(60)}
+    info = compact_info({"probs": probs, "scores": scores, "value": np.float64(0.5), "name": "x", "few": {1: 2.0}})
+    assert list(info["probs"]) == [str(a) for a in range(391, 383, -1)]
+    assert sorted(info["scores"].values(), reverse=True) == [float(v) for v in range(49, 41, -1)]
+    assert info["value"] == 0.5 and info["few"] == {"1": 2.0}
+    json.dumps(info)
+    assert compact_info({}) is None and compact_info(None) is None
+
+
+@pytest.mark.parametrize("fsync_every, syncs", [(0, 2 + 3), (None, 2), (3600, 2)])
+def test_fsync_every(tmp_path, monkeypatch, fsync_every, syncs):
+    calls = []
+    real = __import__("os").fsync
+    monkeypatch.setattr("replays.io.os.fsync", lambda fd: (calls.append(fd), real(fd)))
+    with ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=fsync_every) as w:
+        for _ in range(3):
+            w.write(episode())
+    assert len(calls) == syncs  # the header, each write (0 only) and the close
+
+
+def test_writer_refuses_to_overwrite_when_asked_and_bad_fsync(tmp_path):
+    path = tmp_path / "x.jsonl"
+    ReplayWriter(path, Header(env_kwargs={})).close()
+    with pytest.raises(FileExistsError):
+        ReplayWriter(path, Header(env_kwargs={}), exist_ok=False)
+    with pytest.raises(ValueError, match="fsync_every"):
+        ReplayWriter(path, Header(env_kwargs={}), fsync_every=-1)

@@ -1,0 +1,187 @@
+"""Every bad replay file of issue 12 §7 is a clear error naming the file and line, or a documented
+skip (a torn last line, a cut stream); through ``fgo replay info`` too, never a traceback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from replay_kit import record_random
+
+from replays.format import FORMAT_VERSION, ReplayError
+from replays.io import TornReplayWarning, open_replay, read_episodes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory) -> Path:
+    return record_random(tmp_path_factory.mktemp("replays") / "good.jsonl", episodes=4)
+
+
+def lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def write(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def header_with(good: Path, **changes) -> bytes:
+    header = json.loads(lines_of(good)[0])
+    return (json.dumps({**header, **changes}) + "\n").encode()
+
+
+def fgo_info(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agents.cli.main", "replay", "info", str(path)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("fgo: error: ")]
+    assert len(errors) == 1, proc.stderr
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+
+
+def torn(good, tmp_path):
+    lines = lines_of(good)
+    return write(tmp_path / "torn.jsonl", lines[:-1] + [lines[-1][: len(lines[-1]) // 2]])
+
+
+def corrupt_middle(good, tmp_path):
+    lines = lines_of(good)
+    return write(tmp_path / "corrupt.jsonl", lines[:2] + [lines[2][:40] + b"#garbage\n"] + lines[3:])
+
+
+def bad_field_middle(good, tmp_path):
+    lines = lines_of(good)
+    episode = json.loads(lines[2])
+    episode["actions"] = episode["actions"][:-1]
+    return write(tmp_path / "field.jsonl", lines[:2] + [(json.dumps(episode) + "\n").encode()] + lines[3:])
+
+
+def wrong_header(good, tmp_path):
+    return write(tmp_path / "noheader.jsonl", lines_of(good)[1:])  # an episode line first
+
+
+def unknown_version(good, tmp_path):
+    return write(tmp_path / "v9.jsonl", [header_with(good, version=FORMAT_VERSION + 8)] + lines_of(good)[1:])
+
+
+def other_env(good, tmp_path):
+    return write(tmp_path / "cartpole.jsonl", [header_with(good, env_id="CartPole-v1")] + lines_of(good)[1:])
+
+
+def empty(good, tmp_path):
+    return write(tmp_path / "empty.jsonl", [])
+
+
+def not_json(good, tmp_path):
+    return write(tmp_path / "notes.jsonl", [b"these are my notes\n", b"not a replay\n"])
+
+
+def binary(good, tmp_path):
+    return write(tmp_path / "image.jsonl", [bytes(range(256)) * 8])
+
+
+def a_pickle(good, tmp_path):
+    return write(tmp_path / "games.jsonl", [pickle.dumps({"episodes": []})])
+
+
+def half_header(good, tmp_path):
+    return write(tmp_path / "half.jsonl", [lines_of(good)[0][:30]])
+
+
+def corrupt_gzip(good, tmp_path):
+    data = bytearray(gzip.compress(good.read_bytes()))
+    data[len(data) // 2: len(data) // 2 + 16] = bytes(16)
+    return write(tmp_path / "bad.jsonl.gz", [bytes(data)])
+
+
+ERRORS = [
+    (corrupt_middle, ["line 3", "not valid JSON", "corrupt line in the middle"]),
+    (bad_field_middle, ["line 3", "'rewards' has"]),
+    (wrong_header, ["line 1", "not a Pendragon replay", "format"]),
+    (unknown_version, ["line 1", f"version {FORMAT_VERSION + 8} is not supported", "newer pendragon-gym"]),
+    (other_env, ["line 1", "'CartPole-v1'", "fgo_env/Battle-v1"]),
+    (empty, ["empty, not a replay"]),
+    (not_json, ["line 1", "not valid JSON", "not a Pendragon replay"]),
+    (binary, ["not valid JSON"]),
+    (a_pickle, ["pickle", "refused"]),
+    (half_header, ["line 1 (the header) is incomplete"]),
+    (corrupt_gzip, ["gzip data is corrupt"]),
+]
+
+
+@pytest.mark.parametrize("make, needles", ERRORS, ids=[m.__name__ for m, _ in ERRORS])
+def test_bad_files_are_refused_naming_file_line_and_problem(good, tmp_path, make, needles):
+    path = make(good, tmp_path)
+    with pytest.raises(ReplayError) as err:
+        read_episodes(path)
+    message = str(err.value)
+    assert message.startswith(str(path)), message
+    assert "\n" not in message
+    for needle in needles:
+        assert needle in message, (needle, message)
+
+
+CLI_ERRORS = [ERRORS[0], ERRORS[2], ERRORS[5]]  # each CLI error costs seconds (it loads every error type)
+
+
+@pytest.mark.parametrize("make, needles", CLI_ERRORS, ids=[m.__name__ for m, _ in CLI_ERRORS])
+def test_bad_files_through_the_cli_are_one_line(good, tmp_path, make, needles):
+    assert_one_line_error(fgo_info(make(good, tmp_path)), *needles)
+
+
+def test_a_torn_last_line_is_skipped_and_said(good, tmp_path):
+    path = torn(good, tmp_path)
+    replay = open_replay(path)
+    with pytest.warns(TornReplayWarning, match="line 5: an incomplete last line"):
+        episodes = list(replay.episodes())
+    assert replay.skipped == 1
+    assert [e.to_json() for e in episodes] == [e.to_json() for e in read_episodes(good)[:3]]
+    proc = fgo_info(path)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 episodes" in proc.stdout and "incomplete last line" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
+def test_a_cut_compressed_file_keeps_every_complete_episode(good, tmp_path, suffix):
+    pytest.importorskip("zstandard") if suffix == ".jsonl.zst" else None
+    path = record_random(tmp_path / f"whole{suffix}", episodes=4)
+    data = path.read_bytes()
+    expected = [e.to_json() for e in read_episodes(path)]
+    for cut in (len(data) - 3, len(data) * 3 // 4, len(data) // 2):
+        part = write(tmp_path / f"cut{suffix}", [data[:cut]])
+        replay = open_replay(part)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = [e.to_json() for e in replay.episodes()]
+        assert got == expected[:len(got)] and (cut < len(data) - 3 or len(got) == 4)
+        assert replay.cut and any(issubclass(w.category, TornReplayWarning) for w in caught)
+    proc = fgo_info(part)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and "warning" in proc.stderr
+
+
+def test_a_hash_mismatch_still_reads_but_says_exact_resimulation_is_refused(good, tmp_path):
+    path = write(tmp_path / "old.jsonl", [header_with(good, engine_hash="0" * 16)] + lines_of(good)[1:])
+    replay = open_replay(path)
+    assert len(list(replay.episodes())) == 4
+    reason = replay.header.hash_mismatch()
+    assert "different engine" in reason and "0" * 16 in reason and "refused" in reason
+    proc = fgo_info(path)
+    assert proc.returncode == 0 and "different engine" in proc.stderr
+
+
+def test_missing_file_and_folder_are_one_line_errors(tmp_path):
+    assert_one_line_error(fgo_info(tmp_path / "nope.jsonl"), "nope.jsonl")
+    assert_one_line_error(fgo_info(tmp_path), "folder")

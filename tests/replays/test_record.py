@@ -1,0 +1,216 @@
+"""Recording: the Gymnasium wrapper under an agent, an SB3-style loop and a plain loop; the vector
+recorder with games that end at different times; a recording killed with SIGKILL."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from replay_kit import assert_same_game, random_policy, record_random, resimulate
+
+from fgo_env.env import FGOEnv
+from fgo_env.vector_env import FGOVectorEnv
+from replays.io import TornReplayWarning, open_replay, read_episodes
+from replays.record import RecordReplays, VectorRecorder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_wrapper_records_an_agent_with_its_info(tmp_path):
+    from agents.base import as_policy
+    from agents.evaluate import play_episode
+    from agents.registry import resolve
+
+    agent = resolve("greedy")
+    env = RecordReplays(gym.make("fgo_env/Battle-v1", quest="farming_2wave", reward="shaped"),
+                        tmp_path / "g.jsonl.gz", agent=agent)
+    results = [play_episode(env, agent, seed) for seed in (0, 1)]
+    env.close()
+    replay = open_replay(tmp_path / "g.jsonl.gz")
+    assert replay.header.agent == "greedy" and replay.header.env_kwargs["reward"] == "shaped"
+    assert replay.header.env_kwargs["quest"] == ["farming_2wave"]
+    episodes = list(replay.episodes())
+    assert [e.episode for e in episodes] == [0, 1]
+    for ep, res in zip(episodes, results):
+        assert ep.actions == res["actions"] and ep.outcome == res["outcome"] and ep.turns == res["turns"]
+        assert ep.ret == pytest.approx(res["reward"]) and ep.agent == "greedy"
+        assert len(ep.agent_info) == ep.decisions and all("scores" in i for i in ep.agent_info)
+        assert len(ep.summaries) == ep.turns and ep.summaries[-1]["step"] == ep.decisions - 1
+        assert 1_000 < len(replay.path.read_bytes()) < 10_000  # a catalogue episode: a few KB
+        assert_same_game(ep, resimulate(ep, tmp_path, reward="shaped"))
+    policy = as_policy(agent)
+    assert policy  # the recorder reads agent.last_info; as_policy is the viewers' form of the same
+
+
+def test_plain_loop_with_features_and_resets_mid_episode(tmp_path):
+    env = RecordReplays(FGOEnv(quest=["tutorial_training_yard", "farming_2wave"]), tmp_path / "p.jsonl",
+                        agent_name="mine", features=True)
+    act = random_policy(0)
+    _, info = env.reset(seed=5)
+    for _ in range(3):  # abandoned after 3 decisions: not written
+        _, _, *_, info = env.step(act(info["action_mask"]))
+    finished = 0
+    while finished < 3:
+        _, info = env.reset()
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
+            done = terminated or truncated
+        finished += 1
+    env.close()
+    episodes = read_episodes(tmp_path / "p.jsonl")
+    assert len(episodes) == 3 and env.dropped == 1
+    for ep in episodes:
+        assert len(ep.features) == ep.decisions and len(ep.features[0]) == len(FGOEnv().features().to_array())
+        assert ep.agent == "mine" and ep.agent_info is None
+        assert_same_game(ep, resimulate(ep, tmp_path))
+
+
+def test_an_sb3_style_loop_records_every_finished_episode(tmp_path):
+    vec_env = pytest.importorskip("stable_baselines3.common.vec_env")
+    path = tmp_path / "sb3.jsonl"
+    venv = vec_env.DummyVecEnv([lambda: RecordReplays(FGOEnv(quest="tutorial_training_yard"), path,
+                                                      agent_name="sb3")])
+    venv.seed(3)
+    venv.reset()
+    act, dones = random_policy(1), 0
+    for _ in range(400):
+        mask = venv.env_method("action_masks")[0]
+        _, _, done, _ = venv.step(np.array([act(mask)]))
+        dones += int(done[0])
+    venv.close()
+    episodes = read_episodes(path)
+    assert dones >= 3 and len(episodes) == dones
+    for ep in episodes:
+        assert_same_game(ep, resimulate(ep, tmp_path))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FGOVectorEnv(8, quest=["tutorial_training_yard", "boss_pale_king", "random_12"], support="none"),
+    lambda: gym.make_vec("fgo_env/RandomQuest-v1", num_envs=6, vectorization_mode="vector_entry_point",
+                         pool_size=4),
+], ids=["multi_quest", "random_quests"])
+def test_vector_recorder_writes_every_finished_game(tmp_path, make):
+    env = VectorRecorder(make(), tmp_path / "v.jsonl.gz", agent_name="random", capacity=8)  # small: it must grow
+    n, rng = env.num_envs, np.random.default_rng(0)
+    _, info = env.reset(seed=11)
+    ends = 0
+    for step in range(300):
+        actions = (rng.random((n, 392)) * info["action_mask"]).argmax(1)
+        if step % 3 == 0:
+            env.note([{"step": step, "p": rng.random(20)} if i % 2 else None for i in range(n)])
+        if step == 150:  # a reset of some games mid-episode: their episodes are dropped
+            env.reset(options={"reset_mask": np.arange(n) % 3 == 0})
+        _, _, terminated, truncated, info = env.step(actions)
+        ends += int((terminated | truncated).sum())
+    env.close()
+    episodes = read_episodes(tmp_path / "v.jsonl.gz")
+    assert len(episodes) == ends > 2 * n
+    lines = gzip.decompress((tmp_path / "v.jsonl.gz").read_bytes()).decode().splitlines()[1:]
+    for line, ep in zip(lines, episodes):  # the recorder's text is exactly Episode.to_json's
+        assert line == json.dumps(ep.to_json(), separators=(",", ":"))
+    assert len({e.decisions for e in episodes}) > 5  # games of many lengths, ending at different times
+    assert [e.episode for e in episodes] == list(range(len(episodes)))
+    for ep in episodes:
+        assert_same_game(ep, resimulate(ep, tmp_path))
+        if ep.agent_info is not None:
+            assert len(ep.agent_info) == ep.decisions
+            assert all(len(i["p"]) == 8 for i in ep.agent_info if i is not None)
+
+
+KILLED = textwrap.dedent("""
+    import sys
+    from replay_kit import random_policy
+    from fgo_env.env import FGOEnv
+    from replays.record import RecordReplays
+
+    env = RecordReplays(FGOEnv(quest="tutorial_training_yard"), sys.argv[1], agent_name="random",
+                        fsync_every=None)
+    act = random_policy(0)
+    for episode in range(10**6):
+        _, info = env.reset(seed=episode)
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
+            done = terminated or truncated
+        print(episode, flush=True)
+""")
+
+
+@pytest.mark.parametrize("name", ["killed.jsonl", "killed.jsonl.gz"])
+def test_sigkill_mid_recording_keeps_every_finished_episode(tmp_path, name):
+    path = tmp_path / name
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests" / "replays")])}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(path)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        reported = [int(proc.stdout.readline()) for _ in range(5)]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL and reported == list(range(5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TornReplayWarning)  # the episode in progress may be torn
+        episodes = read_episodes(path)
+    assert len(episodes) >= 5
+    assert [e.game_seed for e in episodes[:5]] == [FGOEnv().reset(seed=s)[1]["game_seed"] for s in range(5)]
+    for ep in episodes:
+        assert_same_game(ep, resimulate(ep, tmp_path))
+
+
+def test_a_recorded_catalogue_file_reads_back(tmp_path):
+    path = record_random(tmp_path / "r.jsonl.zst", episodes=2) if _has_zstd() else \
+        record_random(tmp_path / "r.jsonl", episodes=2)
+    assert len(read_episodes(path)) == 2
+
+
+def _has_zstd() -> bool:
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_random_quest_env_records_each_generated_quest(tmp_path):
+    from fgo_env.env import FGORandomQuestEnv
+
+    env = RecordReplays(FGORandomQuestEnv(split="test"), tmp_path / "rq.jsonl", agent_name="random")
+    act = random_policy(2)
+    for seed in range(3):
+        _, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
+            done = terminated or truncated
+    env.close()
+    replay = open_replay(tmp_path / "rq.jsonl")
+    assert replay.header.env_id == "fgo_env/RandomQuest-v1" and replay.header.env_kwargs["quest"] == "random:test"
+    episodes = list(replay.episodes())
+    assert len({e.quest for e in episodes}) == 3 and all(e.quest.startswith("random_") for e in episodes)
+    for ep in episodes:
+        assert_same_game(ep, resimulate(ep, tmp_path))
+
+
+def test_the_compiled_writer_writes_floats_and_ints_as_json_does():
+    from replays import _encode
+
+    floats = np.array([0.0, -0.0, 19647.0, -3.0, 1e14, 1e15, 1e16, 2.0**53, 123.456, -0.02, 0.1 + 0.2, 5e-324,
+                       1e22, 19.86, float(np.float32(0.7)), 1e-7])
+    keys, text, text_off = _encode.float_table(floats)
+    out = np.zeros(64, np.uint8)
+    for v in floats:
+        used = _encode._float(out, 0, v, keys, text, text_off)
+        assert out[:used].tobytes().decode() == json.dumps(float(v)), v
+    for v in (0, 7, -1, 391, 2**62, -(2**62)):
+        used = _encode._int(out, 0, v)
+        assert out[:used].tobytes().decode() == json.dumps(v)
