@@ -1,6 +1,8 @@
 """``fgo replay``: recorded episodes (replays/, docs/replays.md).
 
     fgo replay info games.jsonl.gz other.jsonl      # episodes, quests, agents, win rate, turns, size
+    fgo replay verify games.jsonl.gz                 # re-simulate every episode, compare (exit 1 if any differs)
+    fgo replay watch games.jsonl.gz --episode 3      # the viewer on a recorded episode, forward and back
 
 Each action is one entry of `ACTIONS`: (add its arguments, run it, help).
 """
@@ -42,12 +44,130 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    from .common import int_in
+
+    parser.add_argument("files", nargs="+", metavar="FILE", help="replay files (.jsonl, .jsonl.gz, .jsonl.zst)")
+    parser.add_argument("--batch", type=int_in(1, 1 << 20, what="--batch"), default=4096,
+                        help="episodes re-simulated together (default %(default)s)")
+    parser.add_argument("--show", type=int_in(0, 10**6, what="--show"), default=10,
+                        help="differences to print (default %(default)s; each episode's first)")
+    parser.add_argument("--json", action="store_true", help="also print the report as one JSON line")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Exit status 0 when every episode re-simulates exactly, 1 when one differs, 2 for a file
+    that cannot be verified (not a replay, corrupt, or recorded with another engine or content)."""
+    import json
+    import warnings
+
+    from tqdm.auto import tqdm
+
+    from replays.io import open_replay
+    from replays.resim import check_exact, verify
+
+    from .output import print_rows
+
+    for path in args.files:  # every header checked before any work starts
+        check_exact(open_replay(path).header, path)
+    reports = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for path in args.files:
+            with tqdm(desc=f"verifying {path}", unit=" decisions", unit_scale=True, disable=args.no_progress,
+                      leave=False) as bar:
+                reports.append(verify(path, batch=args.batch, progress=bar.update))
+    for w in caught:
+        log.warning("warning: %s", w.message)
+    print_rows([{"file": str(path), "episodes": f"{r.episodes:,}", "decisions": f"{r.decisions:,}",
+                 "differ": f"{len(r.mismatches):,}", "decisions/s": f"{r.decisions_per_second:,.0f}",
+                 "result": "exact" if r.ok else "DIFFERS"} for path, r in zip(args.files, reports)],
+               "re-simulation against the recordings")
+    mismatches = [m for r in reports for m in r.mismatches]
+    for m in mismatches[: args.show]:
+        print(f"  {m}")
+    if len(mismatches) > args.show:
+        print(f"  ... and {len(mismatches) - args.show:,} more episodes differ (--show N prints more)")
+    unchecked = sum(r.rewards_unchecked for r in reports)
+    if unchecked:
+        print(f"  {unchecked:,} episodes were recorded with a callable reward: their rewards were not checked")
+    if args.json:
+        print(json.dumps({str(p): r.as_dict() for p, r in zip(args.files, reports)}))
+    return 1 if mismatches else 0
+
+
+def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
+    from .common import float_in, int_in, size
+
+    parser.add_argument("file", metavar="FILE", help="a replay file")
+    parser.add_argument("--episode", type=int_in(0, None, what="--episode"), default=0,
+                        help="the episode number ('episode' of its line; default %(default)s)")
+    parser.add_argument("--decision", type=int_in(0, None, what="--decision"), default=0,
+                        help="start at this decision (0 = the first)")
+    parser.add_argument("--size", type=size, default=size("1024x576"), metavar="WxH",
+                        help="game screen size in pixels (default 1024x576)")
+    parser.add_argument("--look", type=int_in(0, 2**31 - 1, what="--look"), default=None,
+                        help="draw with the randomised look of this seed")
+    parser.add_argument("--fps", type=float_in(0, 240, what="--fps", open_low=True), default=None,
+                        help="decision screens per second at speed 1 (default 4)")
+    parser.add_argument("--speed", type=float_in(0, 64, what="--speed", open_low=True), default=1.0,
+                        help="initial speed factor (Up/Down change it)")
+    parser.add_argument("--paused", action="store_true", help="start paused (Right steps forward, Left back)")
+    parser.add_argument("--screenshot", default=None, metavar="PNG", help="save the window here on exit")
+    parser.add_argument("--max-seconds", type=float_in(0, 86_400, what="--max-seconds", open_low=True), default=None,
+                        help="close by itself after this many seconds of showing (demos, screenshots)")
+
+
+def find_episode(path: str, number: int):
+    """The header and the episode numbered ``number`` of the replay at ``path`` (a one-line
+    error naming the episodes the file holds otherwise)."""
+    from replays.io import open_replay
+
+    from ..errors import UserError
+
+    replay = open_replay(path)
+    seen = []
+    for e in replay.episodes():
+        if e.episode == number:
+            return replay.header, e
+        seen.append(e.episode)
+    held = f"episodes {min(seen)}-{max(seen)} ({len(seen):,} of them)" if seen else "no finished episode"
+    raise UserError(f"{path} has no episode {number}: it holds {held}")
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    from replays.resim import check_exact
+    from replays.watch import ReplayApp
+
+    from ..errors import UserError
+
+    header, episode = find_episode(args.file, args.episode)
+    check_exact(header, args.file)  # before any window opens
+    if args.decision >= len(episode.actions):
+        raise UserError(f"--decision {args.decision}: episode {args.episode} has decisions 0-"
+                        f"{len(episode.actions) - 1}")
+    app = ReplayApp(header, episode, render_size=args.size, look=args.look, fps=args.fps, speed=args.speed,
+                    paused=args.paused, screenshot=args.screenshot)
+    if args.decision:
+        app.goto(args.decision)
+    max_frames = None if args.max_seconds is None else max(1, round(args.max_seconds * app.display_fps))
+    app.run(max_frames=max_frames)
+    print(f"episode {episode.episode} of {args.file}: {episode.outcome} in {episode.turns} turns, "
+          f"{len(episode.actions)} decisions; shown up to decision {app.cursor}"
+          + (f"; {len(app.diverged)} decisions differ from the recording" if app.diverged else ""))
+    return 1 if app.diverged else 0
+
+
 def _num(value: float, fmt: str) -> str:
     return "-" if math.isnan(value) else format(value, fmt)
 
 
 ACTIONS = {
     "info": (add_info_arguments, run_info, "summarise replays: episodes, quests, agents, win rate, turns, size"),
+    "verify": (add_verify_arguments, run_verify,
+               "re-simulate every episode from seed and actions; check rewards, ends and turn summaries"),
+    "watch": (add_watch_arguments, run_watch, "watch a recorded episode in the viewer, step forward and back"),
 }
 
 

@@ -1,0 +1,129 @@
+"""Replay speed: the cost of recording, the size of a replay, reading and exact re-simulation.
+
+    python benchmarks/replay_speed.py [--seconds 2] [--num-envs 4096] [--rounds 2]
+
+- recording overhead: ``FGOVectorEnv`` with ``num_envs`` games and a batched random legal
+  policy, plain against wrapped in `replays.record.VectorRecorder` writing a ``.jsonl`` file,
+  measured in the same run, alternating ``rounds`` times; the overhead is 1 - the median of
+  the ratios recorded / plain of each pair of neighbouring runs (on a shared machine the speed
+  drifts between runs; pairs cancel most of it), with the best against the best beside it;
+- bytes per decision of the recorded files, and of the same episodes written as ``.jsonl.gz``;
+- reading them (`replays.read_episodes`: decode and validate every line);
+- verifying them (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``,
+  compare), and re-simulation alone (`verify_episodes` on episodes already read).
+
+The recorded files hold the episodes that finished within the timed runs, so short episodes
+are over-represented at small ``--seconds``.
+
+Prints a table, then one JSON object with every figure as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fgo_env.engine.batch import sample_legal_actions
+from fgo_env.vector_env import FGOVectorEnv
+from replays import ReplayWriter, open_replay, read_episodes
+from replays.record import VectorRecorder
+from replays.resim import verify, verify_episodes
+
+QUESTS = ["farming_3wave", "boss_cinder_wyrm", "standard_night_raid", "random_17"]
+TARGETS = {"recording_overhead": 0.10, "verify_decisions_per_s": 200_000}
+
+
+def play(env, seconds: float, seed: int) -> tuple[float, int]:
+    """Random masked play for ``seconds``: (decisions per second, decisions)."""
+    n = env.num_envs
+    _, info = env.reset(seed=seed)
+    actions = np.zeros(n, np.int64)
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        sample_legal_actions(info["action_mask"].view(np.bool_), seed * 100_000 + calls, actions)
+        _, _, _, _, info = env.step(actions)
+        calls += 1
+    return calls * n / (time.perf_counter() - start), calls * n
+
+
+def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
+    plain_env = FGOVectorEnv(num_envs, quest=QUESTS)
+    play(plain_env, 0.2, 0)  # compile / load the kernels outside the timing
+    plain, recorded, paths = [], [], []
+    for r in range(rounds):
+        plain.append(play(plain_env, seconds, r)[0])
+        paths.append(folder / f"round{r}.jsonl")
+        env = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), paths[-1], agent_name="random")
+        recorded.append(play(env, seconds, r)[0])
+        env.close()
+    ratios = sorted(r / p for p, r in zip(plain, recorded))  # each recorded run against the plain run before it
+    median = ratios[len(ratios) // 2] if len(ratios) % 2 else (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+    return {"plain_decisions_per_s": round(max(plain)), "recorded_decisions_per_s": round(max(recorded)),
+            "recording_overhead": round(1 - median, 4), "recording_overhead_best": round(1 - max(recorded) / max(plain), 4),
+            "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, paths
+
+
+def sizes(paths: list[Path], episodes) -> dict:
+    decisions = sum(len(e.actions) for e in episodes)
+    size = sum(p.stat().st_size for p in paths)
+    gz = paths[0].with_suffix(".gz")
+    with ReplayWriter(gz, open_replay(paths[0]).header) as w:
+        for i in range(0, len(episodes), 128):  # about what 4096 games finish per step
+            w.write_many(episodes[i:i + 128])
+    return {"episodes": len(episodes), "decisions": decisions,
+            "decisions_per_episode": round(decisions / len(episodes), 1),
+            "bytes_per_decision": round(size / decisions, 1), "bytes_per_episode": round(size / len(episodes)),
+            "gz_bytes_per_decision": round(gz.stat().st_size / decisions, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=1.5, help="seconds of each plain or recorded run")
+    parser.add_argument("--num-envs", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=5, help="pairs of plain and recorded runs, alternating")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rec, paths = recording(args.num_envs, args.seconds, args.rounds, folder)
+        start = time.perf_counter()
+        episodes = [e for p in paths for e in read_episodes(p)]
+        read_s = time.perf_counter() - start
+        size = sizes(paths, episodes)
+        header = open_replay(paths[0]).header
+        verify_episodes(header, episodes[:64], "warm-up")  # compile / load outside the timing
+        resim = verify_episodes(header, episodes, "in memory", batch=args.num_envs)
+        full = verify(*paths, batch=args.num_envs)
+        assert resim.ok and full.ok, (resim.mismatches[:3], full.mismatches[:3])
+        mb = sum(p.stat().st_size for p in paths) / 1e6
+    res = {"num_envs": args.num_envs, "quests": QUESTS, **rec, **size,
+           "read_decisions_per_s": round(size["decisions"] / read_s), "read_mb_per_s": round(mb / read_s, 1),
+           "read_episodes_per_s": round(size["episodes"] / read_s),
+           "verify_decisions_per_s": round(full.decisions_per_second),
+           "resim_decisions_per_s": round(resim.decisions_per_second),
+           "verified_ok": full.ok, "targets": TARGETS}
+    rows = [("vector env, random masked play (best)", f"{rec['plain_decisions_per_s']:,} decisions/s", ""),
+            ("  recorded (VectorRecorder, .jsonl; best)", f"{rec['recorded_decisions_per_s']:,} decisions/s",
+             f"best/best: overhead {rec['recording_overhead_best']:.1%}"),
+            ("  recording overhead (median of pairs)", f"{rec['recording_overhead']:.1%}", "target <= 10 %"),
+            ("replay size (.jsonl)", f"{size['bytes_per_decision']} B/decision",
+             f"{size['bytes_per_episode']:,} B/episode, {size['decisions_per_episode']} decisions/episode"),
+            ("replay size (.jsonl.gz)", f"{size['gz_bytes_per_decision']} B/decision", ""),
+            ("read (decode + validate)", f"{res['read_decisions_per_s']:,} decisions/s",
+             f"{res['read_episodes_per_s']:,} episodes/s, {res['read_mb_per_s']} MB/s"),
+            ("verify (read + re-simulate + compare)", f"{res['verify_decisions_per_s']:,} decisions/s",
+             "target >= 200,000"),
+            ("  re-simulate + compare alone", f"{res['resim_decisions_per_s']:,} decisions/s", "")]
+    print(f"{args.num_envs} games, quests {', '.join(QUESTS)}; {size['episodes']:,} episodes, "
+          f"{size['decisions']:,} decisions recorded")
+    for name, value, note in rows:
+        print(f"{name:<40}{value:>28}   {note}")
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
