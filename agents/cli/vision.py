@@ -165,8 +165,9 @@ def run_on_replay(args: argparse.Namespace) -> int:
                               progress=bar.update)
     rows = [{"head": r["head"], "readings": f"{r['readings']:,}", "accuracy": f"{100 * r['accuracy']:.2f} %"}
             for r in report_rows(result)]
-    print_rows(rows, f"vision model on {args.replays}: {result['frames']:,} screens of {result['episodes']:,} "
-                     f"episodes, look {result['look']}")
+    print_rows(rows, f"vision model: {result['frames']:,} screens of {result['episodes']:,} episodes, "
+                     f"look {result['look']}")
     paths = write_report(result, args.report_dir)
-    print("report: " + ", ".join(str(p) for p in paths.values()))
+    print(f"{args.replays}: {result['frames']:,} screens parsed in {result['seconds']} s; report: "
+          + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -106,8 +106,10 @@ def score_replay(path: str | Path, parser, look: str | int = "plain", *, limit: 
 
 
 def report_rows(result: dict) -> list[dict]:
-    """One row per head (then all fields and whole frames, then whole frames per phase)."""
-    rows = [{"head": FIELD_LABELS[k], "readings": v["n"], "accuracy": v["acc"]} for k, v in result["fields"].items()]
+    """One row per head (then all fields and whole frames, then whole frames per phase); heads
+    with nothing to read (card fields on a replay without card screens) are left out."""
+    rows = [{"head": FIELD_LABELS[k], "readings": v["n"], "accuracy": v["acc"]}
+            for k, v in result["fields"].items() if v["n"]]
     rows += [{"head": f"whole frame, {phase} screens", "readings": v["n"], "accuracy": v["acc"]}
              for phase, v in result["by_phase"].items() if v["n"]]
     return rows
