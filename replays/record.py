@@ -28,6 +28,7 @@ from fgo_env.engine.explain import turn_summary
 from fgo_env.engine.state import new_state
 from fgo_env.rewards import PRESETS, REWARD_KEYS
 
+from . import _encode
 from .format import Episode, Header, as_action, compact_info
 from .io import ReplayWriter
 
@@ -35,39 +36,28 @@ from .io import ReplayWriter
 # env's arrays are written exactly as the single env's summaries (1 -> true, a chain code -> its
 # name, an int damage -> 123.0, ...).
 _SUMMARY = turn_summary(new_state(1)[0])
-_SUMMARY_KINDS = {k: type(v[0] if isinstance(v, list) else v) for k, v in _SUMMARY.items()}
 _BOOL = {False: "false", True: "true"}
-_FORMATS = {int: "%d", float: "%r", bool: "%s", str: "%s"}  # %r of a float is json's text of it
 
 
-def _placeholders(key: str) -> str:
-    one = _FORMATS[_SUMMARY_KINDS[key]]
-    value = _SUMMARY[key]
-    return f"[{','.join([one] * len(value))}]" if isinstance(value, list) else one
+def _summary_layout():
+    """The turn summary as the compiled encoder writes it: each value's kind and the texts around
+    the values ('{"step":', then the text before each value, then the closing)."""
+    kinds, texts, pending = [], ['{"step":'], ""
+    for key, value in _SUMMARY.items():
+        items = value if isinstance(value, list) else [value]
+        for e, item in enumerate(items):
+            opening = f',"{key}":' + ("[" if isinstance(value, list) else "")
+            texts.append(pending + (opening if e == 0 else ","))
+            pending = ""
+            kinds.append(_encode.KIND_NAME if key == "chain" else _encode.KIND_BOOL if isinstance(item, bool)
+                         else _encode.KIND_FLOAT if isinstance(item, float) else _encode.KIND_INT)
+        pending = "]" if isinstance(value, list) else ""
+    texts.append(pending + "}")
+    return np.array(kinds, np.int64), *_encode.pack(texts)
 
 
-_SUMMARY_TEMPLATE = '{"step":%d,' + ",".join(f'"{k}":{_placeholders(k)}' for k in _SUMMARY) + "}"
-_CHAIN_JSON = [json.dumps(n) for n in C.CHAIN_NAMES]
-
-
-def _json_columns(key: str, values: np.ndarray) -> list[list]:
-    """One summary field of each game (rows of ``values``) as the template's arguments: one list
-    per placeholder (a field of 3 numbers gives 3)."""
-    kind = _SUMMARY_KINDS[key]
-    if key == "chain":
-        return [[_CHAIN_JSON[c] for c in values.tolist()]]
-    if kind is bool:
-        return [[_BOOL[bool(v)] for v in values.tolist()]]
-    values = values.astype(np.float64 if kind is float else np.int64)
-    return [values.tolist()] if values.ndim == 1 else [values[:, j].tolist() for j in range(values.shape[1])]
-
-
-def _float_texts(values: np.ndarray) -> list[str]:
-    """``repr`` (json's text) of every float64 of ``values``, each distinct value formatted once
-    (distinct bit patterns: -0.0 stays apart from 0.0)."""
-    unique, inverse = np.unique(values.view(np.int64), return_inverse=True)
-    texts = np.array([float.__repr__(v) for v in unique.view(np.float64).tolist()], dtype=object)
-    return texts[inverse.reshape(-1)].tolist()
+_KINDS, _SLOTS, _SLOT_OFF = _summary_layout()
+_NAMES, _NAME_OFF = _encode.pack([json.dumps(n) for n in C.CHAIN_NAMES])
 
 
 def env_id_of(env) -> str:
@@ -215,7 +205,11 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._start = np.zeros(n, np.int64)  # the absolute step each game's episode began at
         self._seed = np.zeros(n, np.int64)
         self._quest = np.zeros(n, np.int64)
-        self._summaries: list[list[str]] = [[] for _ in range(n)]  # per game: its turns' JSON text
+        # the resolved turns not yet written: game, absolute step, the summary's values
+        self._turn_game = np.zeros(4 * n, np.int64)
+        self._turn_step = np.zeros(4 * n, np.int64)
+        self._turn_values = np.zeros((4 * n, _KINDS.size), np.float64)
+        self._turns = 0
         self._quest_json: dict[int, str] = {}
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
@@ -241,9 +235,8 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._start[which] = step
         self._seed[which] = infos["game_seed"][which]
         self._quest[which] = infos["quest"][which]
-        for i in np.flatnonzero(which):
-            self._summaries[i] = []
-            if self._info is not None:
+        if self._info is not None:
+            for i in np.flatnonzero(which):
                 self._info[i] = {}
 
     def step(self, actions):
@@ -297,33 +290,74 @@ class VectorRecorder(gym.vector.VectorWrapper):
                 self._info[i][self._step] = compact_info(note[i])
 
     def _record_summaries(self, games: np.ndarray, summary: dict) -> None:
-        # Each resolved turn becomes its JSON text at once, column by column: a dict per turn and
-        # json.dumps of it would cost most of the recording time at 4096 games.
-        steps = (self._step - self._start[games]).tolist()
-        columns = [c for key in _SUMMARY for c in _json_columns(key, np.asarray(summary[key])[games])]
-        texts = self._summaries
-        for i, text in zip(games.tolist(), map(_SUMMARY_TEMPLATE.__mod__, zip(steps, *columns))):
-            texts[i].append(text)
+        """Keep the resolved turns' numbers (written as text when their episode ends)."""
+        m, k = self._turns, games.size
+        if m + k > self._turn_game.size:
+            m = self._compact_turns(k)
+        values, col = self._turn_values[m:m + k], 0
+        for key in _SUMMARY:
+            v = np.asarray(summary[key])[games]
+            width = 1 if v.ndim == 1 else v.shape[1]
+            values[:, col:col + width] = v.reshape(k, width)
+            col += width
+        self._turn_game[m:m + k] = games
+        self._turn_step[m:m + k] = self._step
+        self._turns = m + k
+
+    def _compact_turns(self, more: int) -> int:
+        """Drop the turns of episodes that are over (or were cut by a reset); grow if still full."""
+        m = self._turns
+        keep = np.flatnonzero(self._turn_step[:m] >= self._start[self._turn_game[:m]])
+        size = self._turn_game.size
+        while keep.size + more > size // 2:
+            size *= 2
+        arrays = []
+        for a in (self._turn_game, self._turn_step, self._turn_values):
+            new = np.zeros((size, *a.shape[1:]), a.dtype)
+            new[:keep.size] = a[keep]
+            arrays.append(new)
+        self._turn_game, self._turn_step, self._turn_values = arrays
+        self._turns = keep.size
+        return keep.size
 
     def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
-        """The lines of the games that ended, as `Episode.to_json` writes them (the test suite
-        holds them equal), built as text: every decision's numbers of every ended game are
-        gathered and turned into text in one pass, then cut into episodes."""
+        """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
+        them (the tests hold them equal), encoded by a compiled writer (`replays._encode`)."""
+        starts = self._start[games] - self._base
+        lengths = self._step - self._base + 1 - starts
+        rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+        cols = np.repeat(games, lengths)
+        actions = self._actions[rows, cols].astype(np.int64)
+        rewards = self._rewards[rows, cols]
+        # this step's ended episodes' turns, episode by episode, in step order
+        pos = np.full(self.num_envs, -1, np.int64)
+        pos[games] = np.arange(games.size)
+        tg, ts = self._turn_game[:self._turns], self._turn_step[:self._turns]
+        mine = np.flatnonzero((pos[tg] >= 0) & (ts >= self._start[tg]))
+        mine = mine[np.argsort(pos[tg[mine]], kind="stable")]
+        turn_counts = np.bincount(pos[tg[mine]], minlength=games.size)
+        turn_steps = ts[mine] - self._start[tg[mine]]
+        turn_values = self._turn_values[mine]
+        floats = np.concatenate([rewards, turn_values[:, _KINDS == _encode.KIND_FLOAT].ravel()])
+        keys, text, text_off = _encode.float_table(floats)
+        pieces, piece_off = _encode.pack(self._pieces(games, lengths, rewards.tolist(), infos, terminated, truncated))
+        size = (pieces.size + 8 * actions.size + (int(np.diff(text_off).max(initial=0)) + 24) * rewards.size
+                + mine.size * (_SLOTS.size + 26 * _KINDS.size + 24))
+        out = np.empty(size, np.uint8)
+        used = _encode.encode(out, pieces, piece_off, actions, rewards, lengths, turn_counts, turn_steps, turn_values,
+                              _KINDS, _SLOTS, _SLOT_OFF, _NAMES, _NAME_OFF, keys, text, text_off)
+        self.writer.write_encoded(out[:used].tobytes(), games.size)
+
+    def _pieces(self, games, lengths, rewards: list, infos: dict, terminated, truncated) -> list[str]:
+        """The text around each episode's numbers: its head (to ``"actions":[``), the text before
+        the rewards, its middle (to ``"summaries":[``) and its tail."""
         base = self.unwrapped
         turns = base.state["turns_played"][games].tolist()
         outcomes = [C.OUTCOME_NAMES[o] for o in np.asarray(infos["outcome"])[games].tolist()]
         terminated, truncated = np.asarray(terminated)[games].tolist(), np.asarray(truncated)[games].tolist()
         seeds, quests = self._seed[games].tolist(), self._quest[games].tolist()
         agent = json.dumps(self.agent_name)
-        starts = self._start[games] - self._base
-        lengths = self._step - self._base + 1 - starts
-        rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
-        cols = np.repeat(games, lengths)
-        actions = list(map(str, self._actions[rows, cols].tolist()))
-        rewards = self._rewards[rows, cols]
-        reward_values = rewards.tolist()
-        reward_texts = _float_texts(rewards)
-        lines, at = [], 0
+        pieces, at = [], 0
         for k, (i, n, q) in enumerate(zip(games.tolist(), lengths.tolist(), quests)):
             if q not in self._quest_json:
                 quest = base.quests[q]
@@ -334,15 +368,13 @@ class VectorRecorder(gym.vector.VectorWrapper):
             if self._info is not None and self._info[i]:
                 info = [self._info[i].get(t) for t in range(int(self._start[i]), self._step + 1)]
                 extra = ',"agent_info":' + json.dumps(info, separators=(",", ":"))
-            lines.append(
-                f'{{"episode":{self.writer.episodes + k},"game_seed":{seeds[k]},'
-                f'{self._quest_json[q]},"agent":{agent},"actions":[{",".join(actions[at:at + n])}],'
-                f'"rewards":[{",".join(reward_texts[at:at + n])}],"outcome":"{outcomes[k]}","turns":{turns[k]},'
-                f'"return":{math.fsum(reward_values[at:at + n])!r},"terminated":{_BOOL[terminated[k]]},'
-                f'"truncated":{_BOOL[truncated[k]]},"summaries":[{",".join(self._summaries[i])}]{extra}}}')
-            self._summaries[i] = []
+            head = (f'{{"episode":{self.writer.episodes + k},"game_seed":{seeds[k]},{self._quest_json[q]},'
+                    f'"agent":{agent},"actions":[')
+            middle = (f'],"outcome":"{outcomes[k]}","turns":{turns[k]},"return":{math.fsum(rewards[at:at + n])!r},'
+                      f'"terminated":{_BOOL[terminated[k]]},"truncated":{_BOOL[truncated[k]]},"summaries":[')
+            pieces += [head, '],"rewards":[', middle, f"]{extra}}}\n"]
             at += n
-        self.writer.write_lines(lines)
+        return pieces
 
     def close(self, **kwargs):
         if self._owns_writer:
