@@ -174,6 +174,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Re-simulate every episode and write it to a Minari dataset (the minari extra)."""
+    import time
     import warnings
 
     from tqdm.auto import tqdm
@@ -189,13 +190,16 @@ def run_export(args: argparse.Namespace) -> int:
     with tqdm(desc=f"exporting {args.file}", unit=" decisions", unit_scale=True, disable=args.no_progress,
               leave=False) as bar, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*is set to None", category=UserWarning)  # optional metadata
+        start = time.perf_counter()
         try:
             dataset = export_minari(args.file, args.minari, obs_mode=args.obs_mode, description=args.description,
                                     author=args.author, author_email=args.author_email, progress=bar.update)
         except ExportError as exc:
             raise UserError(str(exc)) from None
+    seconds = time.perf_counter() - start
     print(f"Minari dataset {args.minari}: {dataset.total_episodes:,} episodes, {dataset.total_steps:,} steps "
-          f"(obs_mode {args.obs_mode}) in {dataset.spec.data_path}; load it with minari.load_dataset({args.minari!r})")
+          f"(obs_mode {args.obs_mode}) in {dataset.spec.data_path}, written in {seconds:.1f} s "
+          f"({dataset.total_steps / max(seconds, 1e-9):,.0f} steps/s); load it with minari.load_dataset({args.minari!r})")
     return 0
 
 

@@ -168,6 +168,7 @@ def run_on_replay(args: argparse.Namespace) -> int:
     print_rows(rows, f"vision model: {result['frames']:,} screens of {result['episodes']:,} episodes, "
                      f"look {result['look']}")
     paths = write_report(result, args.report_dir)
-    print(f"{args.replays}: {result['frames']:,} screens parsed in {result['seconds']} s; report: "
+    print(f"{args.replays}: {result['frames']:,} screens re-rendered and parsed in {result['seconds']} s "
+          f"({result['frames'] / max(result['seconds'], 1e-9):.1f} screens/s); report: "
           + ", ".join(str(p) for p in paths.values()))
     return 0
