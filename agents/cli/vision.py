@@ -149,12 +149,11 @@ def run_on_replay(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from feature_models.parser import FrameParser
+    from replays.io import open_replay
+    from replays.resim import check_exact
 
     from ..experiments.vision_replays import report_rows, score_replay, write_report
     from .output import print_rows
-
-    from replays.io import open_replay
-    from replays.resim import check_exact
 
     header = open_replay(args.replays).header  # bad files fail before the model loads
     if header.source == "sim":

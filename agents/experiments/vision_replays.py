@@ -116,11 +116,11 @@ def report_rows(result: dict) -> list[dict]:
 
 
 def _markdown(result: dict, rows: list[dict], plot: Path) -> str:
+    seen = "real frames" if result["source"] != "sim" else f"look {result['look']}"
+    size = "x".join(map(str, result["render_size"]))
     lines = [f"# The vision model on {result['file']}", "",
-             f"{result['frames']:,} decision screens of {result['episodes']:,} episodes "
-             f"({'real frames' if result['source'] != 'sim' else 'look ' + str(result['look'])}, "
-             f"{result['render_size'][0]}x{result['render_size'][1]}), {result['seconds']} s.", "",
-             "| head | readings | accuracy |", "|---|---:|---:|"]
+             f"{result['frames']:,} decision screens of {result['episodes']:,} episodes ({seen}, {size}), "
+             + f"{result['seconds']} s.", "", "| head | readings | accuracy |", "|---|---:|---:|"]
     lines += [f"| {r['head']} | {r['readings']:,} | {100 * r['accuracy']:.2f} % |" for r in rows]
     return "\n".join(lines + ["", f"![per-head accuracy]({plot.name})", ""])
 

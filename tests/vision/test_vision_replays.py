@@ -20,11 +20,17 @@ from replays.io import open_replay
 from replays.screens import decision_screens
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "replays"))
-from replay_kit import record_random  # noqa: E402
+from replay_kit import record_random
 
-from agents.experiments.vision_replays import (RANDOM_LOOK_BASE, episode_look, parse_look,  # noqa: E402
-                                               report_rows, score_replay, write_report)
-from feature_models.evaluate import ParseScore  # noqa: E402
+from agents.experiments.vision_replays import (
+    RANDOM_LOOK_BASE,
+    episode_look,
+    parse_look,
+    report_rows,
+    score_replay,
+    write_report,
+)
+from feature_models.evaluate import ParseScore
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (640, 360)
@@ -159,7 +165,7 @@ def test_parse_score_counts():
 
 def _fgo(*args):
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
-    return subprocess.run([sys.executable, "-m", "agents.cli.main", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "agents.cli.main", *args], check=False, capture_output=True, text=True, cwd=ROOT,
                           timeout=300, env=env)
 
 
