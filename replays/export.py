@@ -72,7 +72,7 @@ def episode_buffers(path: str | Path, obs_mode: str = "state", progress: Callabl
     replay = open_replay(path)
     for k, e in enumerate(episodes if episodes is not None else replay.episodes()):
         arrays = resimulated(replay.header, e, obs_mode, path)
-        yield EpisodeBuffer(id=k, options={"game_seed": int(e.game_seed), "quest": e.quest, "support": e.support or ""},
+        yield EpisodeBuffer(id=k, options={"game_seed": int(e.game_seed), "quest": e.quest, "support": e.support or "none"},
                             observations=arrays["observations"], actions=arrays["actions"],
                             rewards=list(arrays["rewards"]), terminations=list(arrays["terminations"]),
                             truncations=list(arrays["truncations"]), infos={"action_mask": arrays["action_mask"]})

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fgo_env.env import FGOEnv
+from fgo_env.env import FGOEnv, FGORandomQuestEnv
 from replays import ReplayError, ReplayWriter, read_episodes
 from replays.io import open_replay
 
@@ -145,3 +145,34 @@ def test_export_needs_no_jax(replay, datasets):
     proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, "MINARI_DATASETS_PATH": str(datasets)})
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("make_env", [
+    lambda: FGOEnv(quest=["farming_3wave", "boss_cinder_wyrm", "random_17"], support="none"),
+    lambda: FGORandomQuestEnv(split="train"),
+], ids=["quest-list", "random-quests"])
+def test_each_episode_options_replay_it_on_the_recovered_env(make_env, tmp_path):
+    from replays.record import RecordReplays
+
+    path = tmp_path / "games.jsonl"
+    env = RecordReplays(make_env(), path, agent_name="random")
+    rng = np.random.default_rng(1)
+    for i in range(4):
+        _, info = env.reset(seed=i)
+        done = False
+        while not done:
+            _, _, terminated, truncated, info = env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
+            done = terminated or truncated
+    env.close()
+    data = export_minari(path, "fgo/options-v0")
+    recovered = data.recover_environment()
+    metas = list(data.storage.get_episode_metadata(range(data.total_episodes)))
+    for e, m, meta in zip(read_episodes(path), data.iterate_episodes(), metas, strict=True):
+        options = meta["options"]
+        assert (int(options["game_seed"]), options["quest"]) == (e.game_seed, e.quest)
+        obs, _ = recovered.reset(options={"game_seed": int(options["game_seed"]), "quest": str(options["quest"]),
+                                          "support": str(options["support"])})
+        assert np.array_equal(obs, m.observations[0])
+        for t, a in enumerate(m.actions.tolist()):
+            obs, reward, *_ = recovered.step(a)
+            assert reward == m.rewards[t] and np.array_equal(obs, m.observations[t + 1])
