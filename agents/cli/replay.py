@@ -3,6 +3,7 @@
     fgo replay info games.jsonl.gz other.jsonl      # episodes, quests, agents, win rate, turns, size
     fgo replay verify games.jsonl.gz                 # re-simulate every episode, compare (exit 1 if any differs)
     fgo replay watch games.jsonl.gz --episode 3      # the viewer on a recorded episode, forward and back
+    fgo replay export games.jsonl.gz --minari fgo/greedy-v0   # a Minari dataset (the minari extra)
 
 Each action is one entry of `ACTIONS`: (add its arguments, run it, help).
 """

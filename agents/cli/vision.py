@@ -2,7 +2,8 @@
 its single-task baselines, score them and write the report (`feature_models.pipeline`).
 
 The data episodes' playing policy is an option (``--policy greedy|random``, default greedy: the
-shipped datasets); ``eval`` runs the greedy parsed-vs-true check.
+shipped datasets); ``eval`` runs the greedy parsed-vs-true check. ``eval --replays FILE`` scores
+the parser on a replay's decision screens instead (`agents.experiments.vision_replays`).
 """
 
 from __future__ import annotations
