@@ -53,7 +53,9 @@ def resimulated(header: Header, episode: Episode, obs_mode: str = "state", path:
             raise ReplayError(f"{path}: episode {episode.episode} at decision {t}: re-simulated reward {reward!r}, "
                               f"recorded {episode.rewards[t]!r} (see 'fgo replay verify')")
         observations[t + 1], masks[t + 1] = obs, info["action_mask"]
-        rewards[t], ends[0, t], ends[1, t] = reward, terminated, truncated
+        # the recorded reward (equal to the re-simulated one, checked above, unless the recording's
+        # reward was a callable that no replay can carry: then only the recording knows it)
+        rewards[t], ends[0, t], ends[1, t] = episode.rewards[t], terminated, truncated
         done = terminated or truncated
     if n and (bool(ends[0, -1]), bool(ends[1, -1])) != (episode.terminated, episode.truncated):
         raise ReplayError(f"{path}: episode {episode.episode}: re-simulated end (terminated {bool(ends[0, -1])}, "

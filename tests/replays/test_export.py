@@ -176,3 +176,21 @@ def test_each_episode_options_replay_it_on_the_recovered_env(make_env, tmp_path)
         for t, a in enumerate(m.actions.tolist()):
             obs, reward, *_ = recovered.step(a)
             assert reward == m.rewards[t] and np.array_equal(obs, m.observations[t + 1])
+
+
+def test_a_callable_reward_keeps_the_recorded_rewards(tmp_path):
+    from replays.record import RecordReplays
+
+    path = tmp_path / "callable.jsonl"
+    env = RecordReplays(FGOEnv(quest="farming_3wave", reward=lambda info: 0.25), path, agent_name="random")
+    rng = np.random.default_rng(2)
+    _, info = env.reset(seed=0)
+    done = False
+    while not done:
+        _, _, terminated, truncated, info = env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
+        done = terminated or truncated
+    env.close()
+    assert open_replay(path).header.env_kwargs["reward"] == "callable"
+    export_minari(path, "fgo/callable-v0")
+    (m,) = minari.load_dataset("fgo/callable-v0").iterate_episodes()
+    assert m.rewards.tolist() == read_episodes(path)[0].rewards == [0.25] * len(m.actions)
