@@ -194,3 +194,18 @@ def test_a_callable_reward_keeps_the_recorded_rewards(tmp_path):
     export_minari(path, "fgo/callable-v0")
     (m,) = minari.load_dataset("fgo/callable-v0").iterate_episodes()
     assert m.rewards.tolist() == read_episodes(path)[0].rewards == [0.25] * len(m.actions)
+
+
+def test_without_minari_the_command_says_what_to_install(replay):
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] == 'minari':\n"
+            "            raise ImportError('no ' + name)\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "from agents.cli.main import main\n"
+            f"sys.exit(main(['replay', 'export', {str(replay)!r}, '--minari', 'fgo/x-v0', '--no-progress']))\n")
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "pip install 'pendragon-gym[minari]'" in proc.stderr.strip().splitlines()[-1]
