@@ -50,40 +50,71 @@ def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = No
     return out
 
 
+PARSE_FIELDS = ("phase", "wave", "wave_total", "card_type", "card_owner", "np_ready", "back_available",
+                "breaks_left")  # what `ParseScore` scores: one head's reading each (cards per card)
+PHASE_NAMES = ("command", "cards", "other")  # the Features phases, in order
+
+
+class ParseScore:
+    """Running accuracy of parsed Features against labels: per field, per whole frame, and the
+    whole frames per phase. Feed it with `add` (any number of batches), read it with `result`.
+
+    The card fields and ``back_available`` are scored only on card screens (elsewhere the parser
+    reports them as absent by construction); a wrong one still spoils its whole frame."""
+
+    def __init__(self, max_errors: int = 10):
+        self.counts = {k: [0, 0] for k in (*PARSE_FIELDS, "frame")}
+        self.phases = {name: [0, 0] for name in PHASE_NAMES}
+        self.errors: list[dict] = []
+        self.max_errors = max_errors
+
+    def add(self, lab: dict, p, where: dict | None = None) -> bool:
+        """Score one parsed `Features` ``p`` against labels ``lab`` (a dict of `LABEL_KEYS`);
+        ``where`` (e.g. episode and decision) goes with the frame into ``errors``. True when
+        every field is right."""
+        ok_all = True
+        for key, got, want in (("phase", [p.phase], [lab["phase"]]), ("wave", [p.wave], [lab["wave"]]),
+                               ("wave_total", [p.wave_total], [lab["wave_total"]]),
+                               ("card_type", p.card_types, lab["card_types"]),
+                               ("card_owner", p.card_owners, lab["card_owners"]),
+                               ("np_ready", p.np_ready, lab["np_ready"]),
+                               ("back_available", [p.back_available], [lab["back_available"]]),
+                               ("breaks_left", [p.breaks_left], [lab["breaks_left"]])):
+            if key in ("card_type", "card_owner", "back_available") and lab["phase"] != 1:
+                ok_all &= list(got) == list(want)
+                continue
+            for g, w in zip(got, want):
+                self.counts[key][0] += int(g == w)
+                self.counts[key][1] += 1
+                ok_all &= g == w
+        for c in (self.counts["frame"], self.phases[PHASE_NAMES[lab["phase"]]]):
+            c[0] += int(ok_all)
+            c[1] += 1
+        if not ok_all and len(self.errors) < self.max_errors:
+            self.errors.append({**(where or {}), "want": lab, "got": p.__dict__})
+        return bool(ok_all)
+
+    def result(self) -> dict:
+        """``{field: {"acc", "n"}}`` for every field, ``frame`` and ``all_fields``; ``errors``."""
+        out = {k: {"acc": c[0] / max(c[1], 1), "n": c[1]} for k, c in self.counts.items()}
+        fields = [c for k, c in self.counts.items() if k != "frame"]
+        out["all_fields"] = {"acc": sum(c[0] for c in fields) / max(sum(c[1] for c in fields), 1),
+                             "n": sum(c[1] for c in fields)}
+        return out | {"errors": self.errors}
+
+    def by_phase(self) -> dict:
+        """Whole-frame accuracy per screen phase: ``{phase: {"acc", "n"}}``."""
+        return {k: {"acc": c[0] / max(c[1], 1), "n": c[1]} for k, c in self.phases.items()}
+
+
 def parse_check(parser, frames, batch_size: int = 16) -> dict:
     """Accuracy of ``parser`` on (frame, labels) pairs: per field and exact whole frames."""
-    counts = {k: [0, 0] for k in ("phase", "wave", "wave_total", "card_type", "card_owner", "np_ready",
-                                  "back_available", "breaks_left", "frame")}
-    errors = []
+    score = ParseScore()
     for s in range(0, len(frames), batch_size):
         chunk = frames[s:s + batch_size]
-        parsed = parser.parse_batch([f for f, _ in chunk])
-        for (_, lab), p in zip(chunk, parsed):
-            ok_all = True
-            for key, got, want in (("phase", [p.phase], [lab["phase"]]), ("wave", [p.wave], [lab["wave"]]),
-                                   ("wave_total", [p.wave_total], [lab["wave_total"]]),
-                                   ("card_type", p.card_types, lab["card_types"]),
-                                   ("card_owner", p.card_owners, lab["card_owners"]),
-                                   ("np_ready", p.np_ready, lab["np_ready"]),
-                                   ("back_available", [p.back_available], [lab["back_available"]]),
-                                   ("breaks_left", [p.breaks_left], [lab["breaks_left"]])):
-                if key in ("card_type", "card_owner", "back_available") and lab["phase"] != 1:
-                    ok = list(got) == list(want)
-                    ok_all &= ok
-                    continue
-                for g, w in zip(got, want):
-                    counts[key][0] += int(g == w)
-                    counts[key][1] += 1
-                    ok_all &= g == w
-            counts["frame"][0] += int(ok_all)
-            counts["frame"][1] += 1
-            if not ok_all and len(errors) < 10:
-                errors.append({"want": lab, "got": p.__dict__})
-    out = {k: {"acc": c[0] / max(c[1], 1), "n": c[1]} for k, c in counts.items()}
-    fields = [c for k, c in counts.items() if k != "frame"]
-    out["all_fields"] = {"acc": sum(c[0] for c in fields) / max(sum(c[1] for c in fields), 1),
-                         "n": sum(c[1] for c in fields)}
-    return out | {"errors": errors}
+        for (_, lab), p in zip(chunk, parser.parse_batch([f for f, _ in chunk])):
+            score.add(lab, p)
+    return score.result()
 
 
 def _file_bytes(path: Path) -> int:
@@ -258,4 +289,4 @@ def write_report(results: dict, path: str | Path | None) -> str:
     return text
 
 
-__all__ = ["GreedyCheck", "fresh_frames", "latency", "parse_check", "run_evaluation", "write_report"]
+__all__ = ["PARSE_FIELDS", "GreedyCheck", "ParseScore", "fresh_frames", "latency", "parse_check", "run_evaluation", "write_report"]

@@ -23,7 +23,7 @@ SUBCOMMANDS = {
     "watch": ("watch", "watch an agent play in a window"),
     "play": ("play", "play a quest with mouse and keyboard"),
     "record": ("record", "record an agent's episodes to a replay (.jsonl[.gz]) and/or a GIF or MP4"),
-    "replay": ("replay", "recorded episodes: summarise them (info)"),
+    "replay": ("replay", "recorded episodes: info, verify, watch, export (Minari)"),
     "vision": ("vision", "build datasets, train and score the vision model (data | train | eval)"),
     "quests": ("quests", "list the quests"),
     "demo": ("demo", "the demo: train and compare agents briefly, write reports/demo"),

@@ -3,6 +3,7 @@
     fgo replay info games.jsonl.gz other.jsonl      # episodes, quests, agents, win rate, turns, size
     fgo replay verify games.jsonl.gz                 # re-simulate every episode, compare (exit 1 if any differs)
     fgo replay watch games.jsonl.gz --episode 3      # the viewer on a recorded episode, forward and back
+    fgo replay export games.jsonl.gz --minari fgo/greedy-v0   # a Minari dataset (the minari extra)
 
 Each action is one entry of `ACTIONS`: (add its arguments, run it, help).
 """
@@ -159,6 +160,50 @@ def run_watch(args: argparse.Namespace) -> int:
     return 1 if app.diverged else 0
 
 
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a replay file (simulated episodes)")
+    parser.add_argument("--minari", required=True, metavar="NAME",
+                        help="the Minari dataset id to write, [namespace/]name-vN (e.g. fgo/greedy-farming-v0), in "
+                             "$MINARI_DATASETS_PATH (default ~/.minari/datasets)")
+    parser.add_argument("--obs-mode", default="state", choices=["state", "features"],
+                        help="observations re-simulated as (default %(default)s)")
+    parser.add_argument("--author", default=None, help="the dataset's author (Minari metadata)")
+    parser.add_argument("--author-email", default=None, help="the author's contact (Minari metadata)")
+    parser.add_argument("--description", default=None, help="the dataset's description (Minari metadata)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Re-simulate every episode and write it to a Minari dataset (the minari extra)."""
+    import time
+    import warnings
+
+    from tqdm.auto import tqdm
+
+    from ..errors import UserError
+
+    try:
+        import minari  # noqa: F401
+    except ImportError:
+        raise UserError("fgo replay export --minari needs Minari: pip install 'pendragon-gym[minari]'") from None
+    from replays.export import ExportError, export_minari
+
+    with tqdm(desc=f"exporting {args.file}", unit=" decisions", unit_scale=True, disable=args.no_progress,
+              leave=False) as bar, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is set to None", category=UserWarning)  # optional metadata
+        start = time.perf_counter()
+        try:
+            dataset = export_minari(args.file, args.minari, obs_mode=args.obs_mode, description=args.description,
+                                    author=args.author, author_email=args.author_email, progress=bar.update)
+        except ExportError as exc:
+            raise UserError(str(exc)) from None
+    seconds = time.perf_counter() - start
+    print(f"Minari dataset {args.minari}: {dataset.total_episodes:,} episodes, {dataset.total_steps:,} steps "
+          f"(obs_mode {args.obs_mode}) in {dataset.spec.data_path}, written in {seconds:.1f} s "
+          f"({dataset.total_steps / max(seconds, 1e-9):,.0f} steps/s); load it with minari.load_dataset({args.minari!r})")
+    return 0
+
+
 def _num(value: float, fmt: str) -> str:
     return "-" if math.isnan(value) else format(value, fmt)
 
@@ -168,6 +213,8 @@ ACTIONS = {
     "verify": (add_verify_arguments, run_verify,
                "re-simulate every episode from seed and actions; check rewards, ends and turn summaries"),
     "watch": (add_watch_arguments, run_watch, "watch a recorded episode in the viewer, step forward and back"),
+    "export": (add_export_arguments, run_export,
+               "write a replay as a Minari dataset (offline RL), observations by re-simulation"),
 }
 
 

@@ -2,7 +2,8 @@
 its single-task baselines, score them and write the report (`feature_models.pipeline`).
 
 The data episodes' playing policy is an option (``--policy greedy|random``, default greedy: the
-shipped datasets); ``eval`` runs the greedy parsed-vs-true check.
+shipped datasets); ``eval`` runs the greedy parsed-vs-true check. ``eval --replays FILE`` scores
+the parser on a replay's decision screens instead (`agents.experiments.vision_replays`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import add_device_argument, float_in, int_in
+from .common import add_device_argument, float_in, int_in, size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +69,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--report", default=DEFAULT_REPORT)
     e.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
     e.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+    r = e.add_argument_group("on a replay (--replays): every decision's screen re-rendered and parsed")
+    r.add_argument("--replays", default=None, metavar="FILE",
+                   help="score the parser on this replay's decision screens instead (a real-game recording: "
+                        "on its own frames and labels); --weights default: the shipped model")
+    r.add_argument("--look", type=_look, default="plain", metavar="plain|random|SEED",
+                   help="look of the re-rendered screens: plain (default), random (one per episode) or a seed")
+    r.add_argument("--size", type=size, default=size("1280x720"), metavar="WxH",
+                   help="re-rendered screen size (default 1280x720)")
+    r.add_argument("--limit", type=int_in(1, None, what="--limit"), default=None,
+                   help="score at most this many decisions")
+    r.add_argument("--report-dir", default="runs/vision_replays",
+                   help="where the replay report goes: vision_replays.md, .csv, .png (default %(default)s)")
+
+
+def _look(text: str):
+    from agents.experiments.vision_replays import parse_look
+
+    try:
+        return parse_look(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def greedy_policy(seed: int):  # noqa: ARG001 - greedy is deterministic
@@ -111,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"shipped weights written to {result['shipped']}")
         print(f"done: weights in {result['out']}/")
         return 0
+    if args.replays is not None:
+        return run_on_replay(args)
     from ..experiments.vision_check import greedy_parsed_vs_true
 
     _, text = pipeline.evaluate_model_report(
@@ -118,4 +142,33 @@ def run(args: argparse.Namespace) -> int:
         report=args.report, seed=args.seed, threads=args.threads, policy_factory=greedy_policy,
         greedy_check=greedy_parsed_vs_true)
     print(text)
+    return 0
+
+
+def run_on_replay(args: argparse.Namespace) -> int:
+    """``fgo vision eval --replays FILE``: the per-head table, then the report's paths."""
+    from tqdm.auto import tqdm
+
+    from feature_models.parser import FrameParser
+    from replays.io import open_replay
+    from replays.resim import check_exact
+
+    from ..experiments.vision_replays import report_rows, score_replay, write_report
+    from .output import print_rows
+
+    header = open_replay(args.replays).header  # bad files fail before the model loads
+    if header.source == "sim":
+        check_exact(header, args.replays)
+    parser = FrameParser(args.weights, threads=args.threads)
+    with tqdm(desc=f"parsing {args.replays}", unit=" screens", leave=False) as bar:
+        result = score_replay(args.replays, parser, args.look, limit=args.limit, render_size=args.size,
+                              progress=bar.update)
+    rows = [{"head": r["head"], "readings": f"{r['readings']:,}", "accuracy": f"{100 * r['accuracy']:.2f} %"}
+            for r in report_rows(result)]
+    print_rows(rows, f"vision model: {result['frames']:,} screens of {result['episodes']:,} episodes, "
+                     f"look {result['look']}")
+    paths = write_report(result, args.report_dir)
+    print(f"{args.replays}: {result['frames']:,} screens re-rendered and parsed in {result['seconds']} s "
+          f"({result['frames'] / max(result['seconds'], 1e-9):.1f} screens/s); report: "
+          + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -263,13 +263,18 @@ def playout(root_bytes, sim, sim_bytes, pre_target, action, seed, oracle, hide_h
 
 @njit(cache=True)
 def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, budget, oracle, hide_hand,
-                  horizon, weights, vparams, fast, sums, counts, scratch, scratch_bytes, use_back):
+                  horizon, weights, vparams, fast, sums, counts, scratch, scratch_bytes, use_back, anchor_z):
     """Sequential halving over the candidates with common random numbers; returns the index of
     the chosen candidate. ``sums``/``counts`` receive each candidate's total value and playouts.
 
     Round r gives every surviving candidate ``budget // (rounds * survivors)`` playouts (at
     least one) on the same fresh seeds, then keeps the better half by mean value (ties keep the
     earlier candidate, i.e. the greedy scorer's order).
+
+    With ``anchor_z >= 0`` candidate 0 (greedy's own pick) is an anchor: it plays every round and
+    is never halved away, and the search leaves it only for a candidate whose paired advantage
+    over it (same seeds) is positive by at least ``anchor_z`` standard errors. A handful of noisy
+    playouts then cannot talk the search out of a good greedy move: deviations need evidence.
     """
     n = cand_action.shape[0]
     mask = np.zeros(N_ACTIONS, np.bool_)
@@ -277,22 +282,33 @@ def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, b
     cards = np.empty((C.N_ENEMIES, N_TRIPLES))
     mask2 = np.zeros(N_ACTIONS, np.bool_)
     cards2 = np.empty((C.N_ENEMIES, N_TRIPLES))
-    alive = np.arange(n)
-    n_alive = n
+    anchored = anchor_z >= 0.0 and n > 1
+    first = 1 if anchored else 0  # the halved candidates are first .. n-1
+    alive = np.arange(first, n)
+    n_alive = n - first
+    anchor_vals = np.zeros(seeds.shape[0])  # the anchor's value on each seed index
+    dsum, dsq = np.zeros(n), np.zeros(n)  # paired differences to the anchor
     rounds = 1
     while (1 << rounds) < n:
         rounds += 1
     offset = 0
     for _ in range(rounds):
-        per = max(1, budget // (rounds * n_alive))
-        for ii in range(n_alive):
-            c = alive[ii]
+        per = max(1, budget // (rounds * (n_alive + first)))
+        for ii in range(-first, n_alive):  # the anchor (ii = -1) first: its values pair the others'
+            c = 0 if ii < 0 else alive[ii]
             for i in range(per):
-                seed = seeds[(offset + i) % seeds.shape[0]]
-                sums[c] += playout(root_bytes, sim, sim_bytes, cand_target[c], cand_action[c], seed, oracle,
-                                   hide_hand, horizon, weights, vparams, fast, mask, cmd, cards, scratch,
-                                   scratch_bytes, mask2, cards2, use_back)
+                idx = (offset + i) % seeds.shape[0]
+                v = playout(root_bytes, sim, sim_bytes, cand_target[c], cand_action[c], seeds[idx], oracle,
+                            hide_hand, horizon, weights, vparams, fast, mask, cmd, cards, scratch,
+                            scratch_bytes, mask2, cards2, use_back)
+                sums[c] += v
                 counts[c] += 1
+                if ii < 0:
+                    anchor_vals[idx] = v
+                elif anchored:
+                    d = v - anchor_vals[idx]
+                    dsum[c] += d
+                    dsq[c] += d * d
         offset += per
         # stable insertion sort of the survivors by mean value, best first
         for i in range(1, n_alive):
@@ -303,10 +319,20 @@ def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, b
                 alive[j + 1] = alive[j]
                 j -= 1
             alive[j + 1] = x
-        n_alive = (n_alive + 1) // 2
         if n_alive <= 1:
             break
-    return alive[0]
+        n_alive = (n_alive + 1) // 2
+        if n_alive <= 1 and not anchored:
+            break
+    if not anchored:
+        return alive[0]
+    best = alive[0]
+    k = counts[best]
+    mean = dsum[best] / k
+    var = max(dsq[best] / k - mean * mean, 0.0) * k / max(k - 1, 1)
+    if mean > 0.0 and mean >= anchor_z * np.sqrt(var / k):
+        return best
+    return 0
 
 
 # ----------------------------------------------------------------------------- the agent
@@ -336,7 +362,8 @@ class SearchAgent(JsonConfigAgent):
     def __init__(self, budget: int = 96, horizon: int | None = 4, top_n: int = 10,
                  rollout: str = "greedy", time_limit: float | None = None, seed: int | None = 0,
                  oracle: bool = False, weights: dict[str, float] | None = None,
-                 value: dict[str, float] | None = None, rollout_back: bool = False):
+                 value: dict[str, float] | None = None, rollout_back: bool = False,
+                 anchor_z: float | None = 1.0):
         if int(budget) < 1:
             raise ValueError(f"budget must be >= 1, got {budget!r}")
         if horizon is not None and int(horizon) < 0:
@@ -361,11 +388,15 @@ class SearchAgent(JsonConfigAgent):
         self.seed = seed
         self.oracle = bool(oracle)
         self.rollout_back = bool(rollout_back)
+        if anchor_z is not None and not float(anchor_z) >= 0:
+            raise ValueError(f"anchor_z must be None or >= 0, got {anchor_z!r}")
+        self.anchor_z = None if anchor_z is None else float(anchor_z)
         self.weights = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (weights or {}).items()}}
         self.value = {**DEFAULT_VALUE, **{k: float(v) for k, v in (value or {}).items()}}
         self._w = np.array([self.weights[k] for k in WEIGHT_NAMES], np.float64)
         self._v = np.array([self.value[k] for k in VALUE_NAMES], np.float64)
         self.rng = np.random.default_rng(seed)
+        self._anchor = -1.0 if self.anchor_z is None else self.anchor_z  # the kernel's "off" is < 0
         self._root = np.zeros(1, STATE_DTYPE)
         self._sim = np.zeros(1, STATE_DTYPE)
         self._scratch = np.zeros(1, STATE_DTYPE)
@@ -379,7 +410,7 @@ class SearchAgent(JsonConfigAgent):
     def config(self) -> dict:
         return {"budget": self.budget, "horizon": self.horizon, "top_n": self.top_n, "rollout": self.rollout,
                 "time_limit": self.time_limit, "seed": self.seed, "oracle": self.oracle,
-                "rollout_back": self.rollout_back,
+                "rollout_back": self.rollout_back, "anchor_z": self.anchor_z,
                 "weights": {k: v for k, v in self.weights.items() if v != DEFAULT_WEIGHTS[k]},
                 "value": {k: v for k, v in self.value.items() if v != DEFAULT_VALUE[k]}}
 
@@ -437,7 +468,7 @@ class SearchAgent(JsonConfigAgent):
             seeds = np.zeros(1, np.uint64)
             best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, n, True, False, horizon,
                                  self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes,
-                                 self.rollout_back)
+                                 self.rollout_back, -1.0)
             return int(best), sums, counts, time.perf_counter() - t0
         budget = self.budget
         if self.time_limit is not None:
@@ -445,14 +476,14 @@ class SearchAgent(JsonConfigAgent):
             probe_counts = np.zeros(n, np.int64)
             search_kernel(root_b, self._sim, sim_b, targets, actions, probe, n, False, hide_hand, horizon,
                           self._w, self._v, fast, np.zeros(n), probe_counts, self._scratch, self._scratch_bytes,
-                          self.rollout_back)
+                          self.rollout_back, -1.0)
             per_playout = (time.perf_counter() - t0) / max(int(probe_counts.sum()), 1)
             left = self.time_limit - (time.perf_counter() - t0)
             budget = max(n, int(left / max(per_playout, 1e-7)))
         seeds = self.rng.integers(0, 2**63, size=max(budget, 1), dtype=np.uint64)
         best = search_kernel(root_b, self._sim, sim_b, targets, actions, seeds, budget, False, hide_hand,
                              horizon, self._w, self._v, fast, sums, counts, self._scratch, self._scratch_bytes,
-                                 self.rollout_back)
+                             self.rollout_back, self._anchor)
         return int(best), sums, counts, time.perf_counter() - t0
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:

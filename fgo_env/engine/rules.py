@@ -1446,6 +1446,22 @@ def is_legal(s, a):
     return refusal(s, a)[0] == LEGAL
 
 
+def _triples_legal() -> np.ndarray:
+    """Row ``r``: which triples are playable when the NP cards of the front slots in bit set
+    ``r`` are ready (face cards always are). Legality of the cards depends on nothing else, so
+    the mask copies a row instead of testing 336 triples per game and step."""
+    table = np.zeros((1 << C.N_FRONT, N_TRIPLES), np.bool_)
+    for r in range(1 << C.N_FRONT):
+        ready = [True] * C.HAND + [bool(r >> j & 1) for j in range(C.N_FRONT)]
+        assert [np_card_slot(j) for j in range(C.N_FRONT)] == list(range(C.HAND, N_SLOTS))
+        for k in range(N_TRIPLES):
+            table[r, k] = all(ready[x] for x in triple_slots(k))
+    return table
+
+
+TRIPLES_LEGAL = _triples_legal()
+
+
 @njit(cache=True)
 def write_skill_mask(s, out):
     """The servant-skill part of the mask on the command screen: `refusal`'s skill rules with
@@ -1467,7 +1483,7 @@ def write_skill_mask(s, out):
 @njit(cache=True)
 def write_mask(s, out):
     """The legal-action mask; same answers as `is_legal` (a test holds them equal), but only
-    the actions of the current screen are examined and triples check just their NP slots."""
+    the actions of the current screen are examined, and the triples are a row of `TRIPLES_LEGAL`."""
     out[:] = False
     if s.phase == C.PHASE_DONE:
         out[ATTACK] = True  # the end-of-battle no-op: a mask is never empty
@@ -1482,14 +1498,13 @@ def write_mask(s, out):
             out[a] = is_legal(s, a)
         return
     out[BACK] = s.backs < MAX_BACKS
-    ready = np.zeros(N_SLOTS, np.bool_)
-    ready[:C.HAND] = True
+    np_ready = 0  # bit j: front slot j's NP card can be played
     for j in range(C.N_FRONT):
         m = front_member(s, j)
-        ready[np_card_slot(j)] = m >= 0 and s.np[m] >= C.NP_FULL and can_act(s, m)
-    for k in range(N_TRIPLES):
-        a, b, c = triple_slots(k)
-        out[triple_action(k)] = ready[a] and ready[b] and ready[c]
+        if m >= 0 and s.np[m] >= C.NP_FULL and can_act(s, m):
+            np_ready |= 1 << j
+    out[triple_action(0):triple_action(N_TRIPLES)] = TRIPLES_LEGAL[np_ready]
+
 
 
 @njit(cache=True)
