@@ -452,6 +452,16 @@ class FGOEnv(gym.Env):
         """The game record (a batch of one); treat as read-only."""
         return self._state
 
+    def set_state(self, state: np.ndarray) -> tuple[np.ndarray, dict]:
+        """Put the game record ``state`` (a copy of ``env.state`` of an env on the same quest and
+        options, possibly edited: a planner's re-drawn future, a recorded decision) in play and
+        return the observation and info of its decision, as ``reset`` would."""
+        if self.game_seed is None:
+            raise ResetNeeded("Cannot call FGOEnv.set_state() before calling reset(): the quest is not set up")
+        self._state[:] = np.asarray(state, self._state.dtype).reshape(1)
+        self._observe()
+        return self._observation(), self._info(resolved=False, invalid=None)
+
     def features(self) -> Features:
         """The Features of the current screen, from the true state."""
         out = np.zeros((1, FEATURES_SIZE), np.float32)

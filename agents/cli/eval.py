@@ -1,6 +1,7 @@
 """``fgo eval``: every agent on every quest on the same seeds; a table, plus CSV/JSON/Markdown files.
 
     fgo eval --agent greedy,runs/ppo_farming_3wave_s0 --quest farming_3wave --episodes 100
+    fgo eval --offline games.jsonl.gz --agent greedy --rollouts 8    # on recorded episodes instead
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 from pathlib import Path
 
 from .common import add_content_argument, csv_list, int_in
@@ -30,6 +32,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep every episode played: DIR/<agent>_<quest>.jsonl.gz (see 'fgo replay info')")
     add_content_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    offline = parser.add_argument_group("offline evaluation on recorded episodes (--offline)")
+    offline.add_argument("--offline", type=csv_list, default=None, metavar="REPLAYS",
+                         help="replay files or folders of them, comma-separated: how would --agent have played "
+                              "these games? (agreement with the recorded decisions, counterfactual rollouts); "
+                              "--quest and --episodes are not used, --seed seeds the re-draws, the random agent "
+                              "and the bootstrap; --out is the report folder")
+    offline.add_argument("--rollouts", type=int_in(0, 100_000, what="--rollouts"), default=8,
+                         help="rollouts per recorded state, hidden randomness re-drawn (default 8; 0: agreement only)")
+    offline.add_argument("--states", type=int_in(1, 10_000, what="--states"), default=4,
+                         help="recorded states per episode: the starts of its first STATES turns (default 4)")
+    offline.add_argument("--reps", type=int_in(100, 10_000_000, what="--reps"), default=10_000,
+                         help="bootstrap replicates of the intervals (default 10000)")
+    offline.add_argument("--no-plots", action="store_true", help="skip the PNG plot of the offline report")
 
 
 def agent_labels(specs: list[str]) -> list[str]:
@@ -49,7 +64,67 @@ def warn_untrained(specs: list[str]) -> None:
                         "(give a run folder, e.g. runs/%s_<quest>_s0, for a trained one)", s, s)
 
 
+def replay_files(specs: list[str]) -> list[Path]:
+    """The replay files of ``--offline``: files as given, folders by their ``*.jsonl[.gz|.zst]``."""
+    from ..errors import UserError
+
+    files: list[Path] = []
+    for spec in specs:
+        p = Path(spec)
+        if p.is_dir():
+            found = sorted(f for pattern in ("*.jsonl", "*.jsonl.gz", "*.jsonl.zst") for f in p.glob(pattern))
+            if not found:
+                raise UserError(f"--offline {spec}: a folder without replay files (*.jsonl, *.jsonl.gz, *.jsonl.zst)")
+            files += found
+        elif not p.exists():
+            raise UserError(f"--offline {spec}: no such file or folder (give replay files, e.g. from 'fgo record "
+                            f"--out x.jsonl.gz' or 'fgo eval --replays DIR')")
+        else:
+            files.append(p)
+    return files
+
+
+def run_offline(args: argparse.Namespace) -> int:
+    from ..errors import UserError
+    from ..experiments import offline
+    from ..registry import resolve
+    from .common import check_writable_dir
+    from .output import print_rows
+
+    if args.replays:
+        raise UserError("--replays keeps the episodes played; --offline plays none (give one or the other)")
+    files = replay_files(args.offline)
+    labels = agent_labels(args.agent)
+    agents = {label: resolve(spec, seed=args.seed) for label, spec in zip(labels, args.agent)}
+    warn_untrained(args.agent)
+    out = Path(args.out) if args.out else Path("reports") / f"offline-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    check_writable_dir(out)
+    result = offline.evaluate_offline(agents, files, rollouts=args.rollouts, states=args.states, seed=args.seed,
+                              reps=args.reps, progress=not args.no_progress)
+    command = (f"fgo eval --offline {','.join(args.offline)} --agent {','.join(args.agent)} --rollouts "
+               f"{args.rollouts} --states {args.states} --seed {args.seed}")
+    written = offline.write_offline_report(result, out, command=command, plots=not args.no_plots)
+    print_rows([{"agent": r["agent"], "recorded": r["recorded"], "decisions": r["decisions"], "top-1": _pct(r["top1"]),
+                 "top-3": _pct(r["top3"]), "chance": _pct(r["chance"]), "loglik": "-" if math.isnan(r["loglik"]) else f"{r['loglik']:.2f}"}
+                for r in offline.agreement_rows(result) if r["kind"] == "all"],
+               f"agreement with {result.decisions} recorded decisions ({result.episodes} episodes)")
+    cf = offline.counterfactual_rows(result)
+    if cf:
+        print_rows([{"agent": r["agent"], "recorded": r["recorded"], "states": r["states"],
+                     **{label: f"{r[k]:+.2f} [{r[k + '_low']:+.2f}, {r[k + '_high']:+.2f}]"
+                        for k, label in (("win_rate", "change in win rate"), ("turns", "change in turns"))}}
+                    for r in cf], f"counterfactual: {args.rollouts} rollouts per state, vs the recording (95 % CI)")
+    print("wrote " + ", ".join(str(f) for f in written.values()))
+    return 0
+
+
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{100 * x:.1f} %"
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.offline:
+        return run_offline(args)
     from ..evaluate import evaluate_many
     from ..experiments.tables import write_rows
     from ..registry import resolve

@@ -256,6 +256,29 @@ def bootstrap_interval(scores, aggregate: str | Callable = "iqm", *, reps: int =
     return Interval(point, float(lo), float(hi))
 
 
+def ratio_interval(numerators, denominators, *, reps: int = DEFAULT_REPS, confidence: float = DEFAULT_CONFIDENCE,
+                   seed: int = 0, key: str | None = None) -> Interval:
+    """``sum(numerators) / sum(denominators)`` with a bootstrap percentile CI that resamples the
+    pairs (units such as episodes, each with a total over its own number of items, e.g. states):
+    the pooled mean over items, with the units, not the items, as the independent draws."""
+    num, den = np.asarray(numerators, np.float64), np.asarray(denominators, np.float64)
+    if num.shape != den.shape or num.ndim != 1 or num.size == 0:
+        raise ValueError(f"numerators and denominators must be two equal, non-empty 1-d arrays, got shapes "
+                         f"{num.shape} and {den.shape}")
+    if reps < 1:
+        raise ValueError(f"reps must be >= 1, got {reps}")
+    rng = _agent_rng(seed, key)
+    ratios = []
+    for n in _chunks(reps, num.size):
+        idx = stratified_bootstrap_indices(num.size, 1, n, rng)[:, :, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append(num[idx].sum(axis=1) / den[idx].sum(axis=1))
+    lo, hi = _percentiles(np.concatenate(ratios), confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        point = float(num.sum() / den.sum())
+    return Interval(point, float(lo), float(hi))
+
+
 def interval_estimates(score_dict: Mapping[str, np.ndarray], aggregates: str | Callable | Sequence = "iqm", *,
                        reps: int = DEFAULT_REPS, confidence: float = DEFAULT_CONFIDENCE,
                        seed: int = 0) -> dict[str, dict[str, Interval]]:

@@ -177,6 +177,20 @@ def determinize(s, seed, hide_hand):
             s.hand_stars[i] = 0
 
 
+@njit(cache=True)
+def _determinize_first(state, seed, hide_hand):
+    determinize(state[0], seed, hide_hand)
+
+
+def redraw_hidden(state: np.ndarray, seed: int) -> None:
+    """`determinize` game record ``state`` (a batch of one, e.g. a copy of ``env.unwrapped.state``)
+    in place with ``seed``, the hand re-dealt when a player has not seen it (the command screen
+    before any Back): the re-draw of ``fgo eval --offline``'s counterfactual rollouts."""
+    rec = state[0]
+    hide = int(rec["phase"]) == C.PHASE_COMMAND and int(rec["backs"]) == 0
+    _determinize_first(state, np.uint64(seed), hide)
+
+
 # ----------------------------------------------------------------------------- playouts
 
 @njit(cache=True)
