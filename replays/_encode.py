@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.typed import Dict
 
 FAST_LIMIT = 1e15  # integral floats below this are written digit by digit ("19647.0")
 KIND_INT, KIND_FLOAT, KIND_BOOL, KIND_NAME = 0, 1, 2, 3
@@ -32,32 +33,40 @@ def float_table(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 class FloatTexts:
     """`float_table` with the texts kept between calls: a recorder meets the same rewards and
     damage figures step after step (a few new values among hundreds per step), so ``repr`` runs
-    once per distinct value, not once per value per step. (Only integral floats can be equal
-    with different bits, -0.0 and 0.0, and those are fast.)"""
+    once per distinct value, not once per value per step, and the compiled code looks the rest
+    up in ``table`` itself. (Only integral floats can be equal with different bits, -0.0 and
+    0.0, and those are fast.)"""
 
     LIMIT = 1 << 20  # distinct values kept (about 20 MB of text); then start over
 
     def __init__(self):
-        self.ids: dict[float, int] = {}
+        self.table = Dict.empty(types.float64, types.int64)  # value -> text id, for compiled lookups
+        self.ids: dict[float, int] = {}  # the same, for Python
         self.text = np.zeros(1 << 16, np.uint8)
         self.offsets = np.zeros(1 << 12, np.int64)
         self.longest = 0  # bytes of the longest text
 
     def ids_of(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        slow = np.flatnonzero(~fast_float(values))
-        listed = values[slow].tolist()
-        ids = list(map(self.ids.get, listed))
-        if None in ids:
-            new = list(dict.fromkeys(v for v, i in zip(listed, ids) if i is None))
-            if len(self.ids) + len(new) > self.LIMIT:
-                self.ids.clear()
-                self.longest = 0
-                new = list(dict.fromkeys(listed))
+        ids = np.empty(values.size, np.int64)
+        missing = np.empty(values.size, np.int64)
+        found = _lookup(values, self.table, ids, 0, missing, 0)
+        self.fill(ids, values[missing[:found]], missing[:found])
+        return ids, self.text, self.offsets
+
+    def fill(self, ids: np.ndarray, values: np.ndarray, where: np.ndarray) -> None:
+        """Set ``ids[where]`` to the text ids of ``values``, which the compiled lookup missed."""
+        if not values.size:
+            return
+        listed = values.tolist()
+        new = list(dict.fromkeys(v for v in listed if v not in self.ids))
+        if len(self.ids) + len(new) > self.LIMIT:
+            self.ids.clear()
+            self.table.clear()
+            self.longest = 0
+            new = list(dict.fromkeys(listed))
+        if new:
             self._add(new)
-            ids = list(map(self.ids.__getitem__, listed))
-        out = np.full(values.size, -1, np.int64)
-        out[slow] = ids
-        return out, self.text, self.offsets
+        ids[where] = list(map(self.ids.__getitem__, listed))
 
     def _add(self, values: list[float]) -> None:
         """Texts for new distinct values, appended in one go."""
@@ -71,8 +80,27 @@ class FloatTexts:
             self.text = np.concatenate([self.text, np.zeros_like(self.text)])
         self.text[begin:end] = np.frombuffer(b"".join(data), np.uint8)
         self.offsets[first + 1:first + len(values) + 1] = begin + np.cumsum(sizes)
-        self.ids.update(zip(values, range(first, first + len(values))))
+        for i, v in enumerate(values, first):
+            self.ids[v] = i
+            self.table[v] = i
         self.longest = max(self.longest, int(sizes.max(initial=0)))
+
+
+@njit(cache=True)
+def _lookup(values, table, ids, at, missing, found):
+    """``ids[at + k]``: the text id of ``values[k]``, -1 when fast; the positions of the values
+    not in ``table`` go to ``missing[found:]``. Returns the new ``found``."""
+    for k in range(values.size):
+        v = values[k]
+        if v == math.floor(v) and abs(v) < FAST_LIMIT:
+            ids[at + k] = -1
+        else:
+            i = table.get(v, -1)
+            ids[at + k] = i
+            if i < 0:
+                missing[found] = at + k
+                found += 1
+    return found
 
 
 def pack(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -198,10 +226,14 @@ def encode(out, pieces, piece_off, actions, rewards, reward_ids, lengths, turn_c
 
 
 @njit(cache=True)
-def gather(actions_buf, rewards_buf, games, rows, lengths, turn_game, turn_step, turns, start):
-    """The actions and rewards of the episodes of ``games`` (from buffer row ``rows[e]``,
-    ``lengths[e]`` decisions, flat), and which of the first ``turns`` kept turns are theirs
-    (those since each game's episode ``start``), episode by episode in step order, with counts."""
+def gather(actions_buf, rewards_buf, games, rows, lengths, turn_game, turn_step, turns, start, turn_pool, floats,
+           table):
+    """The numbers of the episodes of ``games`` as `encode` takes them: their actions and rewards
+    (from buffer row ``rows[e]``, ``lengths[e]`` decisions, flat), their turns among the first
+    ``turns`` kept ones (those since each game's episode ``start``, episode by episode in step
+    order: decision, values, counts), and the text ids of the floats (rewards, columns ``floats``
+    of the turns) from ``table``; the ones it lacks are listed (position among the rewards and
+    then the turns' floats, and value) for `FloatTexts.fill`."""
     total = 0
     for e in range(games.size):
         total += lengths[e]
@@ -222,13 +254,26 @@ def gather(actions_buf, rewards_buf, games, rows, lengths, turn_game, turn_step,
         g = turn_game[m]
         if pos[g] >= 0 and turn_step[m] >= start[g]:
             counts[pos[g]] += 1
-    at = np.zeros(games.size, np.int64)  # where each episode's turns begin in ``mine``
+    at = np.zeros(games.size, np.int64)  # where each episode's turns begin
     for e in range(1, games.size):
         at[e] = at[e - 1] + counts[e - 1]
-    mine = np.empty(counts.sum(), np.int64)
+    n = counts.sum()
+    width = turn_pool.shape[1]
+    turn_steps = np.empty(n, np.int64)
+    turn_values = np.empty((n, width), np.float64)
     for m in range(turns):  # kept turns are in step order: each episode's stay so
         g = turn_game[m]
         if pos[g] >= 0 and turn_step[m] >= start[g]:
-            mine[at[pos[g]]] = m
+            u = at[pos[g]]
+            turn_steps[u] = turn_step[m] - start[g]
+            turn_values[u] = turn_pool[m]
             at[pos[g]] += 1
-    return actions, rewards, mine, counts
+    ids = np.empty(total + n * floats.size, np.int64)
+    missing = np.empty(ids.size, np.int64)
+    found = _lookup(rewards, table, ids, 0, missing, 0)
+    picked = np.empty(n * floats.size, np.float64)
+    for u in range(n):
+        for f in range(floats.size):
+            picked[u * floats.size + f] = turn_values[u, floats[f]]
+    found = _lookup(picked, table, ids, total, missing, found)
+    return actions, rewards, turn_steps, turn_values, counts, ids, picked, missing[:found]

@@ -213,6 +213,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._turns = 0
         self._quest_json: dict[int, str] = {}
         self._floats = _encode.FloatTexts()
+        self._out = np.empty(0, np.uint8)  # the encoded lines of a step
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
         self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
@@ -327,22 +328,25 @@ class VectorRecorder(gym.vector.VectorWrapper):
         them (the tests hold them equal), encoded by a compiled writer (`replays._encode`)."""
         rows = self._start[games] - self._base
         lengths = self._step - self._base + 1 - rows
-        actions, rewards, mine, turn_counts = _encode.gather(self._actions, self._rewards, games, rows, lengths,
-                                                             self._turn_game, self._turn_step, self._turns, self._start)
-        turn_steps = self._turn_step[mine] - self._start[self._turn_game[mine]]
-        turn_values = self._turn_values[mine]
-        floats = np.concatenate([rewards, turn_values[:, _FLOATS].ravel()])
-        ids, text, offsets = self._floats.ids_of(floats)
+        f = self._floats
+        actions, rewards, turn_steps, turn_values, turn_counts, ids, picked, missing = _encode.gather(
+            self._actions, self._rewards, games, rows, lengths, self._turn_game, self._turn_step, self._turns,
+            self._start, self._turn_values, _FLOATS, f.table)
+        if missing.size:  # values met for the first time: their texts are made once
+            f.fill(ids, np.concatenate([rewards, picked])[missing], missing)
         turn_ids = np.full(turn_values.shape, -1, np.int64)
-        turn_ids[:, _FLOATS] = ids[rewards.size:].reshape(mine.size, _FLOATS.size)
+        turn_ids[:, _FLOATS] = ids[rewards.size:].reshape(-1, _FLOATS.size)
+        text, offsets = f.text, f.offsets
         pieces, piece_off = _encode.pack(self._pieces(games, lengths, rewards.tolist(), infos, terminated, truncated))
-        longest = self._floats.longest
+        longest = f.longest
         size = (pieces.size + 8 * actions.size + (longest + 24) * rewards.size
-                + mine.size * (_SLOTS.size + (longest + 26) * _KINDS.size + 24))
-        out = np.empty(size, np.uint8)
+                + turn_steps.size * (_SLOTS.size + (longest + 26) * _KINDS.size + 24))
+        if self._out.size < size:  # kept between steps: a fresh megabyte each step costs its page faults
+            self._out = np.empty(2 * size, np.uint8)
+        out = self._out
         used = _encode.encode(out, pieces, piece_off, actions, rewards, ids, lengths, turn_counts, turn_steps,
                               turn_values, turn_ids, _KINDS, _SLOTS, _SLOT_OFF, _NAMES, _NAME_OFF, text, offsets)
-        self.writer.write_encoded(out[:used].tobytes(), games.size)
+        self.writer.write_encoded(memoryview(out)[:used], games.size)
 
     def _pieces(self, games, lengths, rewards: list, infos: dict, terminated, truncated) -> list[str]:
         """The text around each episode's numbers: its head (to ``"actions":[``), the text before
