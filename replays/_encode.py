@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
+from numba import njit
 
 FAST_LIMIT = 1e15  # integral floats below this are written digit by digit ("19647.0")
 KIND_INT, KIND_FLOAT, KIND_BOOL, KIND_NAME = 0, 1, 2, 3
@@ -40,7 +39,9 @@ class FloatTexts:
     LIMIT = 1 << 20  # distinct values kept (about 20 MB of text); then start over
 
     def __init__(self):
-        self.table = Dict.empty(types.float64, types.int64)  # value -> text id, for compiled lookups
+        # value -> text id for the compiled code: an open-addressing hash table on the float's bits
+        # (a numba typed dict costs ~100 ns a lookup, and a step looks up thousands of rewards)
+        self.table = (np.zeros(1 << 12, np.int64), np.full(1 << 12, -1, np.int64))
         self.ids: dict[float, int] = {}  # the same, for Python
         self.text = np.zeros(1 << 16, np.uint8)
         self.offsets = np.zeros(1 << 12, np.int64)
@@ -61,7 +62,7 @@ class FloatTexts:
         new = list(dict.fromkeys(v for v in listed if v not in self.ids))
         if len(self.ids) + len(new) > self.LIMIT:
             self.ids.clear()
-            self.table.clear()
+            self.table = (np.zeros(1 << 12, np.int64), np.full(1 << 12, -1, np.int64))
             self.longest = 0
             new = list(dict.fromkeys(listed))
         if new:
@@ -80,10 +81,45 @@ class FloatTexts:
             self.text = np.concatenate([self.text, np.zeros_like(self.text)])
         self.text[begin:end] = np.frombuffer(b"".join(data), np.uint8)
         self.offsets[first + 1:first + len(values) + 1] = begin + np.cumsum(sizes)
-        for i, v in enumerate(values, first):
-            self.ids[v] = i
-            self.table[v] = i
+        self.ids.update(zip(values, range(first, first + len(values))))
+        bits, ids = self.table
+        if 2 * len(self.ids) > bits.size:  # half full at most: rebuilt larger
+            size = 1 << (4 * len(self.ids)).bit_length()
+            bits, ids = np.zeros(size, np.int64), np.full(size, -1, np.int64)
+            values, first = list(self.ids), 0
+        _insert(bits, ids, np.array(values, np.float64).view(np.int64), np.arange(first, first + len(values)))
+        self.table = (bits, ids)
         self.longest = max(self.longest, int(sizes.max(initial=0)))
+
+
+@njit(cache=True)
+def _slot(bits, key):
+    """The first slot of ``key`` (a float's bits) in a table of ``bits.size`` (a power of 2)."""
+    return np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & (bits.size - 1)
+
+
+@njit(cache=True)
+def _insert(bits, ids, keys, values):
+    mask = bits.size - 1
+    for k in range(keys.size):
+        j = _slot(bits, keys[k])
+        while ids[j] >= 0 and bits[j] != keys[k]:
+            j = (j + 1) & mask
+        bits[j] = keys[k]
+        ids[j] = values[k]
+
+
+@njit(cache=True)
+def _get(table, v):
+    bits, ids = table
+    key = np.float64(v).view(np.int64)
+    mask = bits.size - 1
+    j = _slot(bits, key)
+    while ids[j] >= 0:
+        if bits[j] == key:
+            return ids[j]
+        j = (j + 1) & mask
+    return -1
 
 
 @njit(cache=True)
@@ -95,7 +131,7 @@ def _lookup(values, table, ids, at, missing, found):
         if v == math.floor(v) and abs(v) < FAST_LIMIT:
             ids[at + k] = -1
         else:
-            i = table.get(v, -1)
+            i = _get(table, v)
             ids[at + k] = i
             if i < 0:
                 missing[found] = at + k
