@@ -98,6 +98,9 @@ def compact_info(info: dict | None, top: int = TOP_K) -> dict | None:
     return out
 
 
+_INT, _FLOAT, _NUMBER = {int}, {float}, {int, float}  # the types json.loads gives numbers (a bool is not one)
+
+
 def _is_number(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
@@ -127,6 +130,9 @@ class _Check:
     def ints(self, key: str, low: int, high: int, default: Any = ...) -> list[int]:
         values = self.get(key, list, default)
         if values is default and default is not ...:
+            return values
+        # the whole list at once (the per-value loop below only finds the first bad value to name)
+        if not values or (set(map(type, values)) == _INT and low <= min(values) and max(values) <= high):
             return values
         for i, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
@@ -279,8 +285,11 @@ class Episode:
         c = _Check(obj, "episode", where)
         actions = c.ints("actions", -1, 2**31)
         rewards = c.get("rewards", list)
-        if any(not _is_number(r) for r in rewards):
+        kinds = set(map(type, rewards))  # the whole list at once: a type check per value is most of a read
+        if not kinds <= _NUMBER and any(not _is_number(r) for r in rewards):  # numpy numbers pass too
             c.fail("episode field 'rewards' must be a list of numbers")
+        if kinds != _FLOAT:
+            rewards = list(map(float, rewards))
         c.same_length("rewards", rewards, len(actions))
         outcome = c.get("outcome", str)
         if outcome not in OUTCOMES:
@@ -291,15 +300,17 @@ class Episode:
         optional = {key: c.get(key, (list, type(None)), None) for key in cls.OPTIONAL}
         for key in ("agent_info", "features", "frames"):
             c.same_length(key, optional[key], len(actions))
-        known = {"episode", "game_seed", "quest", "quest_index", "support", "party", "agent", "actions", "rewards",
-                 "outcome", "turns", "return", "terminated", "truncated", "summaries", *cls.OPTIONAL}
         return cls(episode=c.get("episode", int), game_seed=game_seed, quest=c.get("quest", str), actions=actions,
-                   rewards=[float(r) for r in rewards], outcome=outcome, turns=c.get("turns", int),
+                   rewards=rewards, outcome=outcome, turns=c.get("turns", int),
                    terminated=c.get("terminated", bool), truncated=c.get("truncated", bool),
                    quest_index=c.get("quest_index", int, 0), support=c.get("support", str, ""),
                    party=c.get("party", list, []), agent=c.get("agent", (str, type(None)), None),
                    summaries=c.get("summaries", list, []), **optional,
-                   extra={k: v for k, v in obj.items() if k not in known})
+                   extra={k: v for k, v in obj.items() if k not in _KNOWN})
+
+
+_KNOWN = frozenset({"episode", "game_seed", "quest", "quest_index", "support", "party", "agent", "actions", "rewards",
+                    "outcome", "turns", "return", "terminated", "truncated", "summaries", *Episode.OPTIONAL})
 
 
 def as_action(action) -> int:

@@ -117,14 +117,17 @@ class ReplayWriter:
             self._write_lines([("\n".join(lines) + "\n").encode()])
             self.episodes += len(lines)
 
-    def write_encoded(self, data: bytes, episodes: int) -> None:
+    def write_encoded(self, data: bytes | memoryview, episodes: int) -> None:
         """Append ``episodes`` lines already encoded (UTF-8, each ending in a newline), flushed once."""
         if episodes:
-            self._write_lines([data])
+            self._write(data)
             self.episodes += episodes
 
     def _write_lines(self, lines: list[bytes], sync: bool = False) -> None:
-        self._file.write(self._compressor.batch(b"".join(lines)))
+        self._write(b"".join(lines), sync)
+
+    def _write(self, data: bytes | memoryview, sync: bool = False) -> None:
+        self._file.write(self._compressor.batch(data))
         self._file.flush()
         if sync or (self.fsync_every is not None and time.monotonic() - self._synced >= self.fsync_every):
             self._sync()

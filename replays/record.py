@@ -57,6 +57,7 @@ def _summary_layout():
 
 
 _KINDS, _SLOTS, _SLOT_OFF = _summary_layout()
+_FLOATS = np.flatnonzero(_KINDS == _encode.KIND_FLOAT)
 _NAMES, _NAME_OFF = _encode.pack([json.dumps(n) for n in C.CHAIN_NAMES])
 
 
@@ -211,6 +212,8 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._turn_values = np.zeros((4 * n, _KINDS.size), np.float64)
         self._turns = 0
         self._quest_json: dict[int, str] = {}
+        self._floats = _encode.FloatTexts()
+        self._out = np.empty(0, np.uint8)  # the encoded lines of a step
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
         self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
@@ -323,30 +326,27 @@ class VectorRecorder(gym.vector.VectorWrapper):
     def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
         """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
         them (the tests hold them equal), encoded by a compiled writer (`replays._encode`)."""
-        starts = self._start[games] - self._base
-        lengths = self._step - self._base + 1 - starts
-        rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
-        cols = np.repeat(games, lengths)
-        actions = self._actions[rows, cols].astype(np.int64)
-        rewards = self._rewards[rows, cols]
-        # this step's ended episodes' turns, episode by episode, in step order
-        pos = np.full(self.num_envs, -1, np.int64)
-        pos[games] = np.arange(games.size)
-        tg, ts = self._turn_game[:self._turns], self._turn_step[:self._turns]
-        mine = np.flatnonzero((pos[tg] >= 0) & (ts >= self._start[tg]))
-        mine = mine[np.argsort(pos[tg[mine]], kind="stable")]
-        turn_counts = np.bincount(pos[tg[mine]], minlength=games.size)
-        turn_steps = ts[mine] - self._start[tg[mine]]
-        turn_values = self._turn_values[mine]
-        floats = np.concatenate([rewards, turn_values[:, _KINDS == _encode.KIND_FLOAT].ravel()])
-        keys, text, text_off = _encode.float_table(floats)
+        rows = self._start[games] - self._base
+        lengths = self._step - self._base + 1 - rows
+        f = self._floats
+        actions, rewards, turn_steps, turn_values, turn_counts, ids, picked, missing = _encode.gather(
+            self._actions, self._rewards, games, rows, lengths, self._turn_game, self._turn_step, self._turns,
+            self._start, self._turn_values, _FLOATS, f.table)
+        if missing.size:  # values met for the first time: their texts are made once
+            f.fill(ids, np.concatenate([rewards, picked])[missing], missing)
+        turn_ids = np.full(turn_values.shape, -1, np.int64)
+        turn_ids[:, _FLOATS] = ids[rewards.size:].reshape(-1, _FLOATS.size)
+        text, offsets = f.text, f.offsets
         pieces, piece_off = _encode.pack(self._pieces(games, lengths, rewards.tolist(), infos, terminated, truncated))
-        size = (pieces.size + 8 * actions.size + (int(np.diff(text_off).max(initial=0)) + 24) * rewards.size
-                + mine.size * (_SLOTS.size + 26 * _KINDS.size + 24))
-        out = np.empty(size, np.uint8)
-        used = _encode.encode(out, pieces, piece_off, actions, rewards, lengths, turn_counts, turn_steps, turn_values,
-                              _KINDS, _SLOTS, _SLOT_OFF, _NAMES, _NAME_OFF, keys, text, text_off)
-        self.writer.write_encoded(out[:used].tobytes(), games.size)
+        longest = f.longest
+        size = (pieces.size + 8 * actions.size + (longest + 24) * rewards.size
+                + turn_steps.size * (_SLOTS.size + (longest + 26) * _KINDS.size + 24))
+        if self._out.size < size:  # kept between steps: a fresh megabyte each step costs its page faults
+            self._out = np.empty(2 * size, np.uint8)
+        out = self._out
+        used = _encode.encode(out, pieces, piece_off, actions, rewards, ids, lengths, turn_counts, turn_steps,
+                              turn_values, turn_ids, _KINDS, _SLOTS, _SLOT_OFF, _NAMES, _NAME_OFF, text, offsets)
+        self.writer.write_encoded(memoryview(out)[:used], games.size)
 
     def _pieces(self, games, lengths, rewards: list, infos: dict, terminated, truncated) -> list[str]:
         """The text around each episode's numbers: its head (to ``"actions":[``), the text before

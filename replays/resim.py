@@ -487,11 +487,12 @@ def verify_episodes(header: Header, episodes: Iterable[Episode], name: str = "ep
     check_exact(header, name)
     report.files.append(name)
     verifier = _Verifier(name, header, report, parallel)
-    for chunk in _chunks(episodes, batch):
-        before = report.decisions
-        verifier.run(chunk)
-        if progress is not None:
-            progress(report.decisions - before)
+    with _collector_paused():  # throughout: a collection after each batch walks the next one's thousands of lists
+        for chunk in _chunks(episodes, batch):
+            before = report.decisions
+            verifier.run(chunk)
+            if progress is not None:
+                progress(report.decisions - before)
     report.mismatches.sort(key=lambda m: (m.path, m.episode))
     if own:
         report.seconds = time.perf_counter() - start

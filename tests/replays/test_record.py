@@ -206,10 +206,10 @@ def test_the_compiled_writer_writes_floats_and_ints_as_json_does():
 
     floats = np.array([0.0, -0.0, 19647.0, -3.0, 1e14, 1e15, 1e16, 2.0**53, 123.456, -0.02, 0.1 + 0.2, 5e-324,
                        1e22, 19.86, float(np.float32(0.7)), 1e-7])
-    keys, text, text_off = _encode.float_table(floats)
+    ids, text, offsets = _encode.float_table(floats)
     out = np.zeros(64, np.uint8)
-    for v in floats:
-        used = _encode._float(out, 0, v, keys, text, text_off)
+    for v, i in zip(floats, ids):
+        used = _encode._float(out, 0, v, i, text, offsets)
         assert out[:used].tobytes().decode() == json.dumps(float(v)), v
     for v in (0, 7, -1, 391, 2**62, -(2**62)):
         used = _encode._int(out, 0, v)
