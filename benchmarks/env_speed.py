@@ -1,11 +1,12 @@
 """Environment speed: fgo_env against CartPole-v1, measured in the same run.
 
-    python benchmarks/env_speed.py [--seconds 3] [--num-envs 4096]
+    python benchmarks/env_speed.py [--seconds 3] [--num-envs 4096] [--rounds 3]
 
 Single env: random masked play through ``gym.make`` (our ``action_space.sample(mask=...)``
 against CartPole's ``action_space.sample()``). Vector env: ``FGOVectorEnv`` with a batched
 random legal policy against Gymnasium's ``CartPoleVectorEnv``, both with ``num_envs`` games.
-Prints a table, then one JSON object with every figure as the last line.
+Each figure is the median of ``--rounds`` alternating rounds. Prints a table, then one JSON
+object with every figure as the last line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 import gymnasium as gym
 import numpy as np
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+from tqdm.auto import tqdm
 
 import fgo_env  # noqa: F401  (registers the envs)
 from fgo_env.engine.batch import sample_legal_actions
@@ -66,12 +68,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--num-envs", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     args = parser.parse_args()
     single_rate("fgo_env/Battle-v1", 0.5, True)  # warm-up: numba cache load
-    cart = single_rate("CartPole-v1", args.seconds, False)
-    fgo = single_rate("fgo_env/Battle-v1", args.seconds, True)
-    cart_vec = cartpole_vector_rate(args.num_envs, args.seconds)
-    fgo_vec, state_bytes = fgo_vector_rate(args.num_envs, args.seconds)
+    # Rounds alternate the two sides, and medians are reported: a shared machine drifts between
+    # runs, and one 3-second window of a threaded kernel swings by +-15 %.
+    runs = {"cart": [], "fgo": [], "cart_vec": [], "fgo_vec": []}
+    for _ in tqdm(range(args.rounds), desc="rounds", disable=args.rounds == 1):
+        runs["cart"].append(single_rate("CartPole-v1", args.seconds, False))
+        runs["fgo"].append(single_rate("fgo_env/Battle-v1", args.seconds, True))
+        runs["cart_vec"].append(cartpole_vector_rate(args.num_envs, args.seconds))
+        rate, state_bytes = fgo_vector_rate(args.num_envs, args.seconds)
+        runs["fgo_vec"].append(rate)
+    cart, fgo, cart_vec, fgo_vec = (float(np.median(runs[k])) for k in ("cart", "fgo", "cart_vec", "fgo_vec"))
     res = {
         "single_fgo_decisions_per_s": round(fgo), "single_cartpole_steps_per_s": round(cart),
         "single_ratio_vs_cartpole": round(fgo / cart, 3),
@@ -79,6 +88,9 @@ def main() -> None:
         "vector_fgo_decisions_per_s": round(fgo_vec), "vector_cartpole_steps_per_s": round(cart_vec),
         "vector_ratio_vs_cartpole": round(fgo_vec / cart_vec, 3),
         "state_bytes_4096": int(state_bytes * 4096 / args.num_envs),
+        "rounds": args.rounds,
+        "vector_fgo_runs": [round(x) for x in runs["fgo_vec"]],
+        "vector_cartpole_runs": [round(x) for x in runs["cart_vec"]],
         "targets": {"single": 20000, "vector": 1000000, "state_mb_4096": 40},
     }
     rows = [("single env, gym.make, random masked", fgo, cart),

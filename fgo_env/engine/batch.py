@@ -8,7 +8,10 @@ same per-game functions, so rules, rewards and invalid-action handling agree.
 
 from __future__ import annotations
 
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from . import constants as C
 from .observe import write_features_obs, write_state_obs
@@ -77,6 +80,38 @@ def observe_one(state, b, mode, obs, masks):
     write_mask(state[b], masks[b])
 
 
+@intrinsic
+def prefetch(typingctx, address):
+    """LLVM's ``prefetch`` of the cache line at integer ``address`` (read, high locality): a hint
+    the CPU may ignore, never a fault, and it does not wait for the line like a load does."""
+    sig = types.void(types.uintp)
+
+    def codegen(context, builder, signature, args):
+        ptr = builder.inttoptr(args[0], ir.PointerType(ir.IntType(8)))
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# A record's hot part: the dynamic state and the small static tables come first (`state.py`).
+HOT_BYTES = 3840
+PREFETCH_AHEAD = 2  # games ahead: a game takes about a microsecond, a line from memory 0.1
+
+
+@njit(cache=True)
+def prefetch_game(state_bytes, b):
+    """Ask for the hot part of game ``b``'s record ahead of its step: at 4096 games the records
+    outgrow the cache, and a step otherwise waits on its record's lines one miss at a time."""
+    if b < state_bytes.shape[0]:
+        base = state_bytes[b].ctypes.data
+        for offset in range(0, min(HOT_BYTES, state_bytes.shape[1]), 64):
+            prefetch(base + offset)
+
+
 @njit(cache=True)
 def advance_one(state, b, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved,
                 restart, state_bytes, template_bytes, template_idx, seeds, mode, obs, masks):
@@ -84,6 +119,7 @@ def advance_one(state, b, actions, params, invalid_limit, rewards, terminated, t
     (``NEXT_STEP`` autoreset: its action is ignored, reward 0), any other plays its action; then
     the game is observed. One pass per game, because the batch's records (35 MB at 4096 games)
     outgrow the cache: observed in a second pass, every record would be fetched from memory again."""
+    prefetch_game(state_bytes, b + PREFETCH_AHEAD)
     if restart[b]:
         reset_one(state, b, state_bytes, template_bytes, template_idx, seeds, restart)
         rewards[b] = 0.0
