@@ -185,3 +185,17 @@ def test_a_hash_mismatch_still_reads_but_says_exact_resimulation_is_refused(good
 def test_missing_file_and_folder_are_one_line_errors(tmp_path):
     assert_one_line_error(fgo_info(tmp_path / "nope.jsonl"), "nope.jsonl")
     assert_one_line_error(fgo_info(tmp_path), "folder")
+
+
+def test_the_fast_decoder_changes_no_answer(good, tmp_path):
+    """The fast decoder (orjson, when installed) refuses NaN, which json reads: such a line falls
+    back to json (NaN is then a number). It reads integers past 64 bits as floats where json keeps
+    them: a game seed that large is refused naming the field either way."""
+    lines = lines_of(good)
+    episode = json.loads(lines[1])
+    nan = json.dumps({**episode, "rewards": [float("nan")] + episode["rewards"][1:]}).encode() + b"\n"
+    big = json.dumps({**episode, "game_seed": 2**70}).encode() + b"\n"
+    (ep,) = read_episodes(write(tmp_path / "nan.jsonl", [lines[0], nan]))
+    assert ep.rewards[0] != ep.rewards[0] and ep.rewards[1:] == episode["rewards"][1:]
+    with pytest.raises(ReplayError, match=r"line 2: episode field 'game_seed' must be (in 0 \.\. 2\*\*64 - 1|an integer)"):
+        read_episodes(write(tmp_path / "big_seed.jsonl", [lines[0], big]))
