@@ -94,6 +94,10 @@ class FGOVectorEnv(VectorEnv):
     3 timeout), ``phase`` (0 command, 1 cards, 2 done) and ``summary["chain"]``.
     `game_info` ``(info, i)`` turns game ``i``'s entries into exactly the single env's info.
 
+    **Arrays.** The observations and ``info["action_mask"]`` of each ``reset`` and ``step`` are
+    fresh arrays (the kernels write new ones every step, with no copy), never written again by
+    the env: keeping them across steps is safe.
+
     **Autoreset.** A game whose episode ended is reset by the next ``step`` call, whose action
     for it is ignored (reward 0, the reset observation). The mask that comes with the end of an
     episode, from which that ignored action is sampled, is never empty (Attack alone, as in the
