@@ -170,3 +170,19 @@ def test_non_integral_actions_are_refused_not_truncated():
     assert info["invalid"].tolist() == [True, False, True]
     assert vec.state["invalid_streak"][0] == 1 and vec.state["phase"][0] == before["phase"][0] == 0
     assert vec.state["phase"][1] == 1  # the integral 39.0 pressed Attack
+
+
+def test_returned_arrays_are_never_written_again():
+    """Observations and masks come as fresh arrays each reset and step (no copy is made, so the
+    env must not write them later): what a caller keeps stays as it was returned."""
+    env = FGOVectorEnv(8, quest="farming_3wave")
+    obs0, info0 = env.reset(seed=3)
+    kept = [(obs0, obs0.copy(), info0["action_mask"], info0["action_mask"].copy())]
+    for _ in range(30):
+        actions = np.array([np.flatnonzero(m)[0] for m in kept[-1][2]])
+        obs, _, _, _, info = env.step(actions)
+        assert obs is not kept[-1][0] and not np.shares_memory(obs, kept[-1][0])
+        kept.append((obs, obs.copy(), info["action_mask"], info["action_mask"].copy()))
+    for obs, obs_copy, mask, mask_copy in kept:
+        assert np.array_equal(obs, obs_copy) and np.array_equal(mask, mask_copy)
+    assert np.array_equal(env.action_masks(), kept[-1][3].astype(bool))
