@@ -221,6 +221,9 @@ class Replay:
         lines = self._lines(header_only=True)
         first = next(lines, None)
         lines.close()
+        if first is None and self.cut:  # a compressed stream cut inside its first line
+            raise ReplayError(f"{self.path}: the compressed stream stops before the end of its first line: not a "
+                              f"replay, or a recording stopped while writing its header")
         if first is None:
             raise ReplayError(f"{self.path}: the file is empty, not a replay (a replay starts with a header line; "
                               f"the recording may have stopped before it began)")

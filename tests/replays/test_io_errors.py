@@ -199,3 +199,16 @@ def test_the_fast_decoder_changes_no_answer(good, tmp_path):
     assert ep.rewards[0] != ep.rewards[0] and ep.rewards[1:] == episode["rewards"][1:]
     with pytest.raises(ReplayError, match=r"line 2: episode field 'game_seed' must be (in 0 \.\. 2\*\*64 - 1|an integer)"):
         read_episodes(write(tmp_path / "big_seed.jsonl", [lines[0], big]))
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, lambda data: __import__("zstandard").ZstdCompressor().compress(data)],
+                         ids=["gz", "zst"])
+def test_a_compressed_file_cut_inside_its_header_says_so(good, tmp_path, compress):
+    data = compress(good.read_bytes())
+    for cut in (12, 30):  # inside the stream's first block: no complete line at all
+        path = write(tmp_path / "cut_header.jsonl.gz", [data[:cut]])
+        with pytest.raises(ReplayError, match="stops before the end of its first line"):
+            open_replay(path)
+    empty = write(tmp_path / "empty.jsonl.gz", [gzip.compress(b"")])
+    with pytest.raises(ReplayError, match="the file is empty"):
+        open_replay(empty)
