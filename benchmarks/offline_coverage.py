@@ -22,25 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.evaluate import evaluate
 from agents.experiments.offline import evaluate_offline
 from agents.registry import resolve
-from fgo_env.env import FGOEnv
-from replays.record import RecordReplays
 
 METRICS = ("win_rate", "turns")
 
 
 def record(path: Path, agent_name: str, quest: str, episodes: int, seed: int) -> None:
-    agent = resolve(agent_name, seed=seed)
-    env = RecordReplays(FGOEnv(quest=quest), path, agent=agent)
-    for i in range(episodes):
-        obs, info = env.reset(seed=seed + i)
-        agent.reset(env)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(agent.act(obs, info["action_mask"]))
-            done = terminated or truncated
-    env.close()
+    evaluate(agent_name, quest, episodes, seed, replays=path)
 
 
 def main() -> None:

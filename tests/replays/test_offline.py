@@ -11,29 +11,20 @@ import numpy as np
 import pytest
 
 from agents.cli.main import main
+from agents.evaluate import evaluate
 from agents.experiments.offline import AgentPolicy, evaluate_offline, redraw_hidden
 from agents.registry import resolve
 from fgo_env.engine import actions as A
 from fgo_env.env import FGOEnv
 from replays.io import open_replay
 from replays.offline import agreement, counterfactual, decision_kind, pick_states, turn_starts
-from replays.record import RecordReplays
 
 QUEST = "farming_3wave"  # greedy wins it every time, random about a third of the time
 
 
 def record(path, agent_name: str, episodes: int, seed: int = 0, quest: str = QUEST):
     """``episodes`` episodes of a registry agent on ``quest``, recorded; (header, episodes)."""
-    agent = resolve(agent_name, seed=seed)
-    env = RecordReplays(FGOEnv(quest=quest), path, agent=agent)
-    for i in range(episodes):
-        obs, info = env.reset(seed=seed + i)
-        agent.reset(env)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(agent.act(obs, info["action_mask"]))
-            done = terminated or truncated
-    env.close()
+    evaluate(agent_name, quest, episodes, seed, replays=path)
     replay = open_replay(path)
     return replay.header, list(replay.episodes())
 
