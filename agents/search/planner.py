@@ -328,8 +328,10 @@ def search_kernel(root_bytes, sim, sim_bytes, cand_target, cand_action, seeds, b
         return alive[0]
     best = alive[0]
     k = counts[best]
+    if k < 2:  # one paired playout has no spread to measure: not evidence
+        return 0
     mean = dsum[best] / k
-    var = max(dsq[best] / k - mean * mean, 0.0) * k / max(k - 1, 1)
+    var = max(dsq[best] / k - mean * mean, 0.0) * k / (k - 1)
     if mean > 0.0 and mean >= anchor_z * np.sqrt(var / k):
         return best
     return 0
