@@ -547,6 +547,10 @@ __all__ = ["DEFAULT_VALUE", "SearchAgent", "determinize", "greedy_policy", "play
 
 
 def fast_search(**kwargs) -> SearchAgent:
-    """The search agent at a small budget (32 playouts per decision; ``benchmarks/search_speed.py`` times it): for quick reports."""
+    """The search agent at a small budget (32 playouts per decision; ``benchmarks/search_speed.py`` times it): for quick reports.
+
+    Its anchor asks for 2 standard errors (``anchor_z=2.0``): at 32 playouts the paired evidence
+    rests on a few playouts per candidate (docs/search.md)."""
     kwargs.setdefault("budget", 32)
+    kwargs.setdefault("anchor_z", 2.0)
     return SearchAgent(**kwargs)
