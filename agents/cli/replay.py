@@ -100,6 +100,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     from .common import float_in, int_in, size
+    from .watch import add_session_arguments
 
     parser.add_argument("file", metavar="FILE", help="a replay file")
     parser.add_argument("--episode", type=int_in(0, None, what="--episode"), default=0,
@@ -112,12 +113,7 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
                         help="draw with the randomised look of this seed")
     parser.add_argument("--fps", type=float_in(0, 240, what="--fps", open_low=True), default=None,
                         help="decision screens per second at speed 1 (default 4)")
-    parser.add_argument("--speed", type=float_in(0, 64, what="--speed", open_low=True), default=1.0,
-                        help="initial speed factor (Up/Down change it)")
-    parser.add_argument("--paused", action="store_true", help="start paused (Right steps forward, Left back)")
-    parser.add_argument("--screenshot", default=None, metavar="PNG", help="save the window here on exit")
-    parser.add_argument("--max-seconds", type=float_in(0, 86_400, what="--max-seconds", open_low=True), default=None,
-                        help="close by itself after this many seconds of showing (demos, screenshots)")
+    add_session_arguments(parser, "start paused (Right steps forward, Left back)")
 
 
 def find_episode(path: str, number: int):

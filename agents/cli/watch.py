@@ -32,9 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_view_arguments(parser, "1024x576")
     parser.add_argument("--episodes", type=int_in(1, 10_000, what="--episodes"), default=3,
                         help="episodes to watch (default %(default)s)")
+    add_session_arguments(parser, "start paused (Space resumes, N steps)")
+
+
+def add_session_arguments(parser: argparse.ArgumentParser, paused_help: str) -> None:
+    """The viewer window's options shared by ``fgo watch`` and ``fgo replay watch``."""
     parser.add_argument("--speed", type=float_in(0, 64, what="--speed", open_low=True), default=1.0,
                         help="initial speed factor, > 0 and <= 64 (Up/Down change it)")
-    parser.add_argument("--paused", action="store_true", help="start paused (Space resumes, N steps)")
+    parser.add_argument("--paused", action="store_true", help=paused_help)
     parser.add_argument("--screenshot", default=None, metavar="PNG", help="save the window here on exit")
     parser.add_argument("--max-seconds", type=float_in(0, 86_400, what="--max-seconds", open_low=True), default=None,
                         help="close by itself after this many seconds of showing (demos, screenshots)")

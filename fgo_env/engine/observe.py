@@ -20,7 +20,7 @@ from ..features import PHASE_AT, WAVE_AT, WAVE_TOTAL_AT
 from ..features import PHASE_OTHER as FEATURES_PHASE_OTHER
 from . import constants as C
 from .actions import CARDS_PER_SERVANT, MAX_BACKS, N_SEALS, card_owner, card_type
-from .rules import backline_member, buff_totals, front_member, ready_order_change_skill
+from .rules import backline_member, buff_totals, enemy_buff_totals, front_member, ready_order_change_skill
 
 N_CLASSES = len(C.CLASSES)
 
@@ -177,13 +177,13 @@ def write_state_obs(s, out):
     out[GLOBAL_AT.backs_left] = (MAX_BACKS - s.backs) / MAX_BACKS
     out[GLOBAL_AT.seals_left] = s.seals / N_SEALS
     out[GLOBAL_AT.order_change] = ready_order_change_skill(s) >= 0 and backline_member(s, 0) >= 0
-    buffs = np.empty(C.N_BUFF_KINDS)  # one scratch for the three servants (this runs every game and step)
+    buffs = np.empty(C.N_BUFF_KINDS)  # one scratch for every buff total (this runs every game and step)
     for j in range(C.N_FRONT):
         o = SERVANTS_START + j * SERVANT_SIZE
         write_servant_obs(s, j, out[o:o + SERVANT_SIZE], buffs)
     for e in range(C.N_ENEMIES):
         o = ENEMIES_START + e * ENEMY_SIZE
-        write_enemy_obs(s, e, out[o:o + ENEMY_SIZE])
+        write_enemy_obs(s, e, out[o:o + ENEMY_SIZE], buffs)
     if s.phase == C.PHASE_CARDS:
         for i in range(C.HAND):
             o = CARDS_START + i * CARD_SIZE
@@ -228,7 +228,8 @@ def write_servant_obs(s, j, out, buffs):
 
 
 @njit(cache=True)
-def write_enemy_obs(s, e, out):
+def write_enemy_obs(s, e, out, buffs):
+    """Enemy slot ``e``'s block; ``buffs`` is scratch for its buff totals (`enemy_buff_totals`)."""
     if not s.e_alive[e]:
         return
     w = s.wave
@@ -243,31 +244,15 @@ def write_enemy_obs(s, e, out):
     out[ENEMY_AT.targeted] = s.target == e
     out[ENEMY_AT.atk] = s.w_atk[w, e] / 10000.0
     out[ENEMY_AT.breaks_left] = s.e_breaks_left[e] / 3.0
-    # one pass over its buff slots, float64 sums (no allocation: this runs for every game and step)
-    atk_up, def_up, crit_up, atk_down, def_down, crit_down = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-    pierce, stunned = False, False
-    for i in range(C.N_ENEMY_BUFF_SLOTS):
-        if s.e_buff_turns[e, i] <= 0:
-            continue
-        k, v = s.e_buff_kind[e, i], s.e_buff_value[e, i]
-        if k == C.ATK_UP:
-            atk_up += v
-        elif k == C.DEF_UP:
-            def_up += v
-        elif k == C.CRIT_DMG_UP:
-            crit_up += v
-        elif k == C.ATK_DOWN:
-            atk_down += v
-        elif k == C.DEF_DOWN:
-            def_down += v
-        elif k == C.CRIT_DOWN:
-            crit_down += v
-        pierce |= k == C.PIERCE
-        stunned |= k == C.STUN or k == C.CHARM
-    out[ENEMY_AT.buffs], out[ENEMY_AT.buffs + 1], out[ENEMY_AT.buffs + 2] = atk_up, def_up, crit_up
-    out[ENEMY_AT.buffs + 3] = pierce
-    out[ENEMY_AT.debuffs], out[ENEMY_AT.debuffs + 1], out[ENEMY_AT.debuffs + 2] = atk_down, def_down, crit_down
-    out[ENEMY_AT.debuffs + 3] = stunned
+    kinds = enemy_buff_totals(s, e, buffs)
+    out[ENEMY_AT.buffs] = buffs[C.ATK_UP - C.ATK_UP]
+    out[ENEMY_AT.buffs + 1] = buffs[C.DEF_UP - C.ATK_UP]
+    out[ENEMY_AT.buffs + 2] = buffs[C.CRIT_DMG_UP - C.ATK_UP]
+    out[ENEMY_AT.buffs + 3] = (kinds >> C.PIERCE) & 1
+    out[ENEMY_AT.debuffs] = buffs[C.ATK_DOWN - C.ATK_UP]
+    out[ENEMY_AT.debuffs + 1] = buffs[C.DEF_DOWN - C.ATK_UP]
+    out[ENEMY_AT.debuffs + 2] = buffs[C.CRIT_DOWN - C.ATK_UP]
+    out[ENEMY_AT.debuffs + 3] = (kinds >> C.STUN) & 1 or (kinds >> C.CHARM) & 1
 
 
 @njit(cache=True)

@@ -106,6 +106,21 @@ def enemy_buff_total(s, e, kind):
 
 
 @njit(cache=True)
+def enemy_buff_totals(s, e, out):
+    """`buff_totals` for enemy slot ``e``: ``out[kind - ATK_UP]`` for every buff kind, and the
+    kinds present as a bit set."""
+    out[:] = 0.0
+    kinds = 0
+    for i in range(C.N_ENEMY_BUFF_SLOTS):
+        if s.e_buff_turns[e, i] > 0:
+            k = s.e_buff_kind[e, i]
+            if k >= C.ATK_UP:
+                out[k - C.ATK_UP] += s.e_buff_value[e, i]
+            kinds |= 1 << k
+    return kinds
+
+
+@njit(cache=True)
 def enemy_has_buff(s, e, kind):
     for i in range(C.N_ENEMY_BUFF_SLOTS):
         if s.e_buff_turns[e, i] > 0 and s.e_buff_kind[e, i] == kind:
@@ -973,6 +988,15 @@ def enemy_effect(s, e, kind, target, value, turns, chance, count):
 
 
 @njit(cache=True)
+def enemy_effects(s, e, kinds, targets, values, turns, chances, counts):
+    """`enemy_effect` for each effect of one scripted list (an enemy skill's or a break's
+    effects, kind -1 = unused slot), in order."""
+    for x in range(kinds.shape[0]):
+        if kinds[x] >= 0:
+            enemy_effect(s, e, kinds[x], targets[x], values[x], turns[x], chances[x], counts[x])
+
+
+@njit(cache=True)
 def enemy_skills(s):
     """Scripted enemy skills: skill k of enemy ``e`` is used on wave turn ``w_sk_turn`` (and every
     ``w_sk_every`` turns after), before the enemies attack; using one costs no action."""
@@ -984,11 +1008,8 @@ def enemy_skills(s):
                 continue
             if t != first and (every <= 0 or (t - first) % every != 0):
                 continue
-            for x in range(C.MAX_EFFECTS):
-                if s.w_sk_kind[w, e, k, x] >= 0:
-                    enemy_effect(s, e, s.w_sk_kind[w, e, k, x], s.w_sk_target[w, e, k, x],
-                                 s.w_sk_value[w, e, k, x], s.w_sk_turns[w, e, k, x],
-                                 s.w_sk_chance[w, e, k, x], s.w_sk_count[w, e, k, x])
+            enemy_effects(s, e, s.w_sk_kind[w, e, k], s.w_sk_target[w, e, k], s.w_sk_value[w, e, k],
+                          s.w_sk_turns[w, e, k], s.w_sk_chance[w, e, k], s.w_sk_count[w, e, k])
 
 
 @njit(cache=True)
@@ -1006,11 +1027,8 @@ def shift_bars(s):
             s.e_bar_hp[e] = s.w_bar_hp[w, e, b]
             s.e_hp[e] = s.e_bar_hp[e]
             s.last_breaks += 1
-            for x in range(C.MAX_EFFECTS):
-                if s.w_brk_kind[w, e, b, x] >= 0:
-                    enemy_effect(s, e, s.w_brk_kind[w, e, b, x], s.w_brk_target[w, e, b, x],
-                                 s.w_brk_value[w, e, b, x], s.w_brk_turns[w, e, b, x],
-                                 s.w_brk_chance[w, e, b, x], s.w_brk_count[w, e, b, x])
+            enemy_effects(s, e, s.w_brk_kind[w, e, b], s.w_brk_target[w, e, b], s.w_brk_value[w, e, b],
+                          s.w_brk_turns[w, e, b], s.w_brk_chance[w, e, b], s.w_brk_count[w, e, b])
 
 
 @njit(cache=True)
