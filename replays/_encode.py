@@ -221,7 +221,7 @@ def _turn(out, at, step, values, ids, kinds, slots, slot_off, names, name_off, t
     return _copy(out, at, slots, slot_off[n + 1], slot_off[n + 2])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def encode(out, pieces, piece_off, actions, rewards, reward_ids, lengths, turn_counts, turn_steps, turn_values,
            turn_ids, kinds, slots, slot_off, names, name_off, text, offsets):
     """Every episode's line into ``out``; returns the bytes written.
@@ -261,7 +261,7 @@ def encode(out, pieces, piece_off, actions, rewards, reward_ids, lengths, turn_c
     return at
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gather(actions_buf, rewards_buf, games, rows, lengths, turn_game, turn_step, turns, start, turn_pool, floats,
            table):
     """The numbers of the episodes of ``games`` as `encode` takes them: their actions and rewards

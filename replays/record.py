@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -183,19 +184,30 @@ class VectorRecorder(gym.vector.VectorWrapper):
     (games ending at the same step by game index). Per-step work is a few array copies into a
     ring buffer; the Python work is per finished episode (building and writing its line).
 
+    With ``background=True`` (the default) the lines of the games that ended at a step are
+    encoded and written by a writer thread while the env computes the next step (the engine's
+    kernel releases the GIL), so recording costs the env little time. They are on disk before
+    that next ``step`` returns; ``flush()``, ``close()``, the end of the program and Ctrl-C write
+    everything. A SIGKILL between two steps loses at most the episodes that ended at the last step
+    besides the ones in progress; ``background=False`` writes them before ``step`` returns.
+
     Args:
         env: the vector env (wrapped or not); NEXT_STEP autoreset, as FGOVectorEnv does.
         path: the replay file or a shared `ReplayWriter`.
         agent_name: the label of the episodes.
         fsync_every, meta: as `RecordReplays`.
+        background: encode and write in a writer thread, overlapping the env's next step.
 
     ``note(infos)`` before a ``step`` records per-game agent info (a list of ``num_envs`` dicts
     or None) for that step's decisions.
     """
 
     def __init__(self, env: gym.vector.VectorEnv, path: str | Path | ReplayWriter, *, agent_name: str | None = None,
-                 fsync_every: float | None = 1.0, meta: dict | None = None, capacity: int = 256):
+                 fsync_every: float | None = 1.0, meta: dict | None = None, capacity: int = 256,
+                 background: bool = True):
         super().__init__(env)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="replay-writer") if background else None
+        self._pending: Future | None = None
         self.agent_name = agent_name
         self.writer, self._owns_writer = _writer(path, env, agent_name, meta, fsync_every)
         n = self.num_envs
@@ -243,7 +255,8 @@ class VectorRecorder(gym.vector.VectorWrapper):
                 self._info[i] = {}
 
     def step(self, actions):
-        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+        obs, rewards, terminated, truncated, infos = self.env.step(actions)  # the writer works meanwhile
+        self.flush()
         if not self._started:
             return obs, rewards, terminated, truncated, infos
         row = self._row()
@@ -324,20 +337,46 @@ class VectorRecorder(gym.vector.VectorWrapper):
         return keep.size
 
     def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
+        """Hand the games that ended to the writer. What the caller and the next step change is
+        copied here; the buffers' rows and turns it reads stay put until the next step's `flush`
+        (the buffers move or grow only after it)."""
+        base = self.unwrapped
+        rows = self._start[games] - self._base
+        job = dict(
+            games=games, rows=rows, lengths=self._step - self._base + 1 - rows, actions=self._actions,
+            rewards=self._rewards, turn_game=self._turn_game, turn_step=self._turn_step, turns=self._turns,
+            turn_values=self._turn_values, start=self._start.copy(),
+            turns_played=base.state["turns_played"][games].tolist(),
+            outcomes=np.asarray(infos["outcome"])[games].tolist(),
+            terminated=np.asarray(terminated)[games].tolist(), truncated=np.asarray(truncated)[games].tolist(),
+            seeds=self._seed[games].tolist(), quests=self._quest[games].tolist(), step=self._step,
+            info=None if self._info is None else [self._info[i] for i in games.tolist()])
+        if self._pool is None:
+            self._encode_and_write(**job)
+        else:
+            self._pending = self._pool.submit(self._encode_and_write, **job)
+
+    def flush(self) -> None:
+        """Wait until every finished episode handed to the writer thread is written."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()  # re-raises the writer's error (a full disk, ...) here
+
+    def _encode_and_write(self, games, rows, lengths, actions, rewards, turn_game, turn_step, turns, turn_values,
+                          start, step, **episode) -> None:
         """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
         them (the tests hold them equal), encoded by a compiled writer (`replays._encode`)."""
-        rows = self._start[games] - self._base
-        lengths = self._step - self._base + 1 - rows
         f = self._floats
         actions, rewards, turn_steps, turn_values, turn_counts, ids, picked, missing = _encode.gather(
-            self._actions, self._rewards, games, rows, lengths, self._turn_game, self._turn_step, self._turns,
-            self._start, self._turn_values, _FLOATS, f.table)
+            actions, rewards, games, rows, lengths, turn_game, turn_step, turns, start, turn_values, _FLOATS,
+            f.table)
         if missing.size:  # values met for the first time: their texts are made once
             f.fill(ids, np.concatenate([rewards, picked])[missing], missing)
         turn_ids = np.full(turn_values.shape, -1, np.int64)
         turn_ids[:, _FLOATS] = ids[rewards.size:].reshape(-1, _FLOATS.size)
         text, offsets = f.text, f.offsets
-        pieces, piece_off = _encode.pack(self._pieces(games, lengths, rewards.tolist(), infos, terminated, truncated))
+        starts = start[games].tolist()
+        pieces, piece_off = _encode.pack(self._pieces(lengths.tolist(), rewards.tolist(), starts, step, **episode))
         longest = f.longest
         size = (pieces.size + 8 * actions.size + (longest + 24) * rewards.size
                 + turn_steps.size * (_SLOTS.size + (longest + 26) * _KINDS.size + 24))
@@ -348,35 +387,36 @@ class VectorRecorder(gym.vector.VectorWrapper):
                               turn_values, turn_ids, _KINDS, _SLOTS, _SLOT_OFF, _NAMES, _NAME_OFF, text, offsets)
         self.writer.write_encoded(memoryview(out)[:used], games.size)
 
-    def _pieces(self, games, lengths, rewards: list, infos: dict, terminated, truncated) -> list[str]:
+    def _pieces(self, lengths: list, rewards: list, starts: list, step: int, turns_played, outcomes, terminated,
+                truncated, seeds, quests, info) -> list[str]:
         """The text around each episode's numbers: its head (to ``"actions":[``), the text before
         the rewards, its middle (to ``"summaries":[``) and its tail."""
         base = self.unwrapped
-        turns = base.state["turns_played"][games].tolist()
-        outcomes = [C.OUTCOME_NAMES[o] for o in np.asarray(infos["outcome"])[games].tolist()]
-        terminated, truncated = np.asarray(terminated)[games].tolist(), np.asarray(truncated)[games].tolist()
-        seeds, quests = self._seed[games].tolist(), self._quest[games].tolist()
         agent = json.dumps(self.agent_name)
         pieces, at = [], 0
-        for k, (i, n, q) in enumerate(zip(games.tolist(), lengths.tolist(), quests)):
+        for k, (n, q) in enumerate(zip(lengths, quests)):
             if q not in self._quest_json:
                 quest = base.quests[q]
                 party = json.dumps(list(quest.party), separators=(",", ":"))
                 self._quest_json[q] = (f'"quest":{json.dumps(quest.id)},"quest_index":{q},'
                                        f'"support":{json.dumps(quest.support)},"party":{party}')
             extra = ""
-            if self._info is not None and self._info[i]:
-                info = [self._info[i].get(t) for t in range(int(self._start[i]), self._step + 1)]
-                extra = ',"agent_info":' + json.dumps(info, separators=(",", ":"))
+            if info is not None and info[k]:
+                notes = [info[k].get(t) for t in range(starts[k], step + 1)]
+                extra = ',"agent_info":' + json.dumps(notes, separators=(",", ":"))
             head = (f'{{"episode":{self.writer.episodes + k},"game_seed":{seeds[k]},{self._quest_json[q]},'
                     f'"agent":{agent},"actions":[')
-            middle = (f'],"outcome":"{outcomes[k]}","turns":{turns[k]},"return":{math.fsum(rewards[at:at + n])!r},'
+            middle = (f'],"outcome":"{C.OUTCOME_NAMES[outcomes[k]]}","turns":{turns_played[k]},'
+                      f'"return":{math.fsum(rewards[at:at + n])!r},'
                       f'"terminated":{_BOOL[terminated[k]]},"truncated":{_BOOL[truncated[k]]},"summaries":[')
             pieces += [head, '],"rewards":[', middle, f"]{extra}}}\n"]
             at += n
         return pieces
 
     def close(self, **kwargs):
+        self.flush()
+        if self._pool is not None:
+            self._pool.shutdown()
         if self._owns_writer:
             self.writer.close()
         return super().close(**kwargs)

@@ -129,7 +129,7 @@ def advance_one(state, b, actions, params, invalid_limit, rewards, terminated, t
     observe_one(state, b, mode, obs, masks)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def advance_games(state, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved,
                   restart, state_bytes, template_bytes, template_idx, seeds, mode, obs, masks):
     for b in range(state.shape[0]):
@@ -137,7 +137,7 @@ def advance_games(state, actions, params, invalid_limit, rewards, terminated, tr
                     restart, state_bytes, template_bytes, template_idx, seeds, mode, obs, masks)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def advance_games_parallel(state, actions, params, invalid_limit, rewards, terminated, truncated, invalid,
                            resolved, restart, state_bytes, template_bytes, template_idx, seeds, mode, obs, masks):
     for b in prange(state.shape[0]):
@@ -145,38 +145,38 @@ def advance_games_parallel(state, actions, params, invalid_limit, rewards, termi
                     restart, state_bytes, template_bytes, template_idx, seeds, mode, obs, masks)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def step_games(state, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved):
     for b in range(state.shape[0]):
         step_one(state, b, actions, params, invalid_limit, rewards, terminated, truncated, invalid, resolved)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def reset_games(state, state_bytes, template_bytes, template_idx, seeds, which):
     """Reset the games flagged in ``which`` from their template rows and seeds."""
     for b in range(state.shape[0]):
         reset_one(state, b, state_bytes, template_bytes, template_idx, seeds, which)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def reset_games_parallel(state, state_bytes, template_bytes, template_idx, seeds, which):
     for b in prange(state.shape[0]):
         reset_one(state, b, state_bytes, template_bytes, template_idx, seeds, which)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def observe_games(state, mode, obs, masks):
     for b in range(state.shape[0]):
         observe_one(state, b, mode, obs, masks)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def observe_games_parallel(state, mode, obs, masks):
     for b in prange(state.shape[0]):
         observe_one(state, b, mode, obs, masks)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def refusals(state, actions, which, codes, index, values):
     """``rules.refusal`` of ``actions[b]`` for the games flagged in ``which`` (0 elsewhere):
     the reasons behind ``info["invalid_reason"]``, computed only for refused actions."""
@@ -187,7 +187,7 @@ def refusals(state, actions, which, codes, index, values):
             codes[b], index[b], values[b] = LEGAL, 0, 0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def sample_legal_actions(masks, seed, out):
     """A uniformly random legal action per row of ``masks`` (0 where a row has none; the envs'
     masks always have one).

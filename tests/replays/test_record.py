@@ -214,3 +214,56 @@ def test_the_compiled_writer_writes_floats_and_ints_as_json_does():
     for v in (0, 7, -1, 391, 2**62, -(2**62)):
         used = _encode._int(out, 0, v)
         assert out[:used].tobytes().decode() == json.dumps(v)
+
+
+def _play_vector(env, steps: int, seed: int = 3) -> int:
+    n, rng = env.num_envs, np.random.default_rng(seed)
+    _, info = env.reset(seed=seed)
+    ends = 0
+    for step in range(steps):
+        if step % 4 == 0:
+            env.note([{"step": step} if i % 2 else None for i in range(n)])
+        actions = (rng.random((n, 392)) * info["action_mask"]).argmax(1)
+        _, _, terminated, truncated, info = env.step(actions)
+        ends += int((terminated | truncated).sum())
+    return ends
+
+
+def test_the_writer_thread_writes_the_same_bytes_as_writing_in_step(tmp_path):
+    paths = {}
+    for background in (True, False):
+        paths[background] = tmp_path / f"{background}.jsonl"
+        env = VectorRecorder(FGOVectorEnv(6, quest=["tutorial_training_yard", "random_12"]), paths[background],
+                             agent_name="random", capacity=8, background=background)
+        _play_vector(env, 200)
+        env.close()
+    lines = {b: p.read_text().splitlines()[1:] for b, p in paths.items()}  # the headers differ in their time
+    assert len(lines[True]) > 6 and lines[True] == lines[False]
+
+
+def test_episodes_that_ended_are_on_disk_after_the_next_step_and_after_flush(tmp_path):
+    path = tmp_path / "v.jsonl"
+    env = VectorRecorder(FGOVectorEnv(4, quest="tutorial_training_yard"), path, fsync_every=None)
+    n, rng = env.num_envs, np.random.default_rng(0)
+    _, info = env.reset(seed=1)
+    ended = 0
+    for _ in range(400):
+        actions = (rng.random((n, 392)) * info["action_mask"]).argmax(1)
+        _, _, terminated, truncated, info = env.step(actions)
+        before, ended = ended, ended + int((terminated | truncated).sum())
+        # every episode that ended at an earlier step is there; this step's may be being written
+        assert before <= len(path.read_text().splitlines()) - 1 <= ended
+    env.flush()
+    assert ended > 4 and len(path.read_text().splitlines()) - 1 == ended
+    env.close()
+
+
+def test_an_error_in_the_writer_thread_is_raised_by_the_next_step(tmp_path):
+    env = VectorRecorder(FGOVectorEnv(4, quest="tutorial_training_yard"), tmp_path / "v.jsonl")
+
+    def full_disk(data, episodes):
+        raise OSError(28, "No space left on device")
+
+    env.writer.write_encoded = full_disk
+    with pytest.raises(OSError, match="No space left"):
+        _play_vector(env, 400)
