@@ -230,6 +230,11 @@ def servant_level(s: int) -> Rect:
     return _in_slot(s, 0.086, 0.970, 0.15, 0.028)
 
 
+def servant_bust(s: int) -> Rect:
+    """The servant's large bust above its skills on the real command screen."""
+    return _in_slot(s, 0.02, 0.47, 0.2, 0.31)
+
+
 def servant_ce(s: int) -> Rect:
     """The equipped craft essence: a small framed plate under the portrait."""
     return _in_slot(s, 0.010, 0.977, 0.072, 0.016)
@@ -467,7 +472,7 @@ def elements() -> dict[str, Rect]:
                 f"{g}/np_bar": np_bar(s), f"ssprite{s}/body": servant_sprite(s),
                 f"popup/ally{s}": ally_target_popup(s), f"{g}/ce": servant_ce(s),
                 f"{g}/buffs": servant_buffs(s), f"{g}/level": servant_level(s),
-                f"{g}/hp_bar": servant_hp_bar(s)}
+                f"{g}/hp_bar": servant_hp_bar(s), f"bust{s}/art": servant_bust(s)}
         out |= {f"{g}/skill{k}": skill_icon(s, k) for k in range(3)}
         out |= {f"{g}/buff{k}": servant_buff_icon(s, k) for k in range(MAX_BUFF_ICONS)}
     out |= {"attack/button": attack_button(), "attack/fan": attack_fan(), "master/button": master_button(),

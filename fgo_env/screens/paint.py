@@ -379,7 +379,7 @@ def _card(ctx: Ctx, surface: "pygame.Surface", i: int, card: CardView) -> None:
     ticon = px[f"{g}/icon"]
     surface.blit(art.type_icon(card.card_type, ticon.w, ctx.hue), ticon)
     strip = px[f"{g}/strip"]  # the type's name over its icon, as the real card's word
-    blit_text(surface, art.TYPE_NAMES[card.card_type], strip.inflate(-strip.w // 6, -strip.h // 3),
+    blit_text(surface, art.TYPE_NAMES[card.card_type], strip.inflate(-strip.w // 4, -strip.h // 3),
               ctx.look.font, pal["text"], "center", ctx.look.label_scale)
     if card.crit_percent > 0:
         ctx.text(surface, f"{card.crit_percent}%", f"{g}/crit", pal["star"], "left", number=True)
