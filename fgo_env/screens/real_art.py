@@ -194,7 +194,7 @@ def bust(key: str, w: int, h: int, hue_shift: float = 0.0, cutout: bool = False)
         poly(_mix(hair, (0, 0, 0), 0.4), [(sx * 0.06, -0.08), (sx * 0.27, -0.1), (sx * 0.27, -0.07), (sx * 0.06, -0.06)])
     poly((190, 90, 90), [(-0.05, 0.27), (0.05, 0.27), (0, 0.29)])
     # bangs and top of the head
-    ell(hair, 0, -0.32, 0.42, 0.28)
+    ell(hair, 0, -0.38, 0.42, 0.22)
     spikes = 4 + b[22] % 4
     pts = [(-0.44, -0.1)]
     for k in range(spikes + 1):
@@ -268,7 +268,9 @@ def attack_button(w: int, h: int, hue_shift: float = 0.0, font: str = "real_seri
     mask = pygame.Surface((2 * r, 2 * r), pygame.SRCALPHA)
     pygame.draw.circle(mask, (255, 255, 255, 255), (r, r), r)
     mask.blit(disc, (0, 0), special_flags=pygame.BLEND_RGBA_MULT)
-    pygame.draw.circle(mask, (255, 255, 255, 36), (r, int(r * 0.6)), int(r * 0.7))
+    shine = pygame.Surface((2 * r, 2 * r), pygame.SRCALPHA)
+    pygame.draw.circle(shine, (255, 255, 255, 40), (r, int(r * 0.55)), int(r * 0.7))
+    mask.blit(shine, (0, 0))
     out.blit(mask, (w // 2 - r, h // 2 - r))
     word = text("Attack", font, int(w * 0.78), int(h * 0.2), (252, 252, 255))
     out.blit(word, word.get_rect(center=(w // 2, int(h * 0.47))))
