@@ -85,7 +85,8 @@ def build_base(ctx: Ctx, base: str, backdrop: "pygame.Surface") -> "pygame.Surfa
         _band(out, band)
         if base != "banner" or key == "wave/counter":
             _t(ctx, out, label, _sub(row, 0.02, 0.18, 0.45, 0.82), BOLD, LABEL, "left")
-    _t(ctx, out, "/", px["wave/slash"], SANS, WHITE, number=True)
+    slash = px["wave/slash"]
+    _t(ctx, out, "/", slash.inflate(0, round(slash.h * 0.25)), SANS, WHITE, number=True)
     chest = _sub(counter, 1.07, 0.1, 1.2, 0.9)  # drop chest and count right of the counter
     pygame.draw.rect(out, (150, 84, 40), chest, border_radius=max(1, chest.h // 5))
     pygame.draw.rect(out, (236, 196, 90), chest, max(1, chest.h // 10), border_radius=max(1, chest.h // 5))
@@ -160,8 +161,9 @@ def _back(ctx: Ctx, surface: "pygame.Surface", active: bool) -> None:
 # ---------------------------------------------------------------------------- top of screen
 def paint_wave(ctx: Ctx, surface: "pygame.Surface", scene: Scene, lines: bool = True) -> None:
     px = ctx.px
-    _t(ctx, surface, str(scene.wave), px["wave/current"], SANS, WHITE, number=True)
-    _t(ctx, surface, str(scene.wave_total), px["wave/total"], SANS, WHITE, number=True)
+    for key, value in (("wave/current", scene.wave), ("wave/total", scene.wave_total)):
+        box = px[key]  # the real digits' ink fills the box's height: a line 1.25× the box
+        _t(ctx, surface, str(value), box.inflate(box.w // 3, round(box.h * 0.25)), SANS, WHITE, number=True)
     if lines:
         left = sum(e is not None for e in scene.enemies)
         _t(ctx, surface, str(left), _sub(px["wave/enemy"], 0.55, 0.1, 0.9, 0.9), SANS, WHITE, number=True)
