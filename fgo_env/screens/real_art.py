@@ -197,9 +197,9 @@ def bust(key: str, w: int, h: int, hue_shift: float = 0.0, cutout: bool = False)
     ell(hair, 0, -0.38, 0.42, 0.22)
     spikes = 4 + b[22] % 4
     pts = [(-0.44, -0.1)]
-    for k in range(spikes + 1):
-        x = -0.42 + 0.84 * k / spikes
-        pts += [(x, -0.3), (x + 0.42 / spikes, -0.02 - 0.06 * ((b[k % 24] % 3)))]
+    for n in range(spikes + 1):
+        x = -0.42 + 0.84 * n / spikes
+        pts += [(x, -0.3), (x + 0.42 / spikes, -0.02 - 0.06 * ((b[n % 24] % 3)))]
     pts += [(0.44, -0.1), (0.42, -0.4), (-0.42, -0.4)]
     poly(hair, pts[:-1])
     if style == 2:  # spiky
@@ -216,9 +216,10 @@ def bust(key: str, w: int, h: int, hue_shift: float = 0.0, cutout: bool = False)
         poly(trim, [(-0.3, -0.5), (-0.42, -0.95), (-0.18, -0.55)])
     elif acc == 2:  # crown / circlet
         poly(trim, [(-0.3, -0.45), (-0.2, -0.62), (-0.1, -0.5), (0, -0.68), (0.1, -0.5), (0.2, -0.62), (0.3, -0.45)])
-    elif acc == 3:  # hat brim
-        ell(_mix(cloth, (0, 0, 0), 0.3), 0, -0.55, 0.62, 0.12)
-        poly(_mix(cloth, (0, 0, 0), 0.3), [(-0.3, -0.6), (0.3, -0.6), (0.15, -1.0), (-0.15, -1.0)])
+    elif acc == 3:  # hat: brim and crown
+        hat = _mix(cloth, (0, 0, 0), 0.3)
+        ell(hat, 0.0, -0.52, 0.62, 0.12)
+        poly(_mix(hat, (255, 255, 255), 0.12), [(-0.3, -0.55), (0.3, -0.55), (0.15, -1.0), (-0.15, -1.0)])
     out = c.done()
     shade = gradient((w, 2), (255, 255, 255), (120, 110, 140)) if b[5] % 2 else gradient((w, 2), (120, 110, 140), (255, 255, 255))
     side = pygame.transform.smoothscale(pygame.transform.rotate(shade, 90 if b[5] % 2 else -90), (w, h))
