@@ -345,6 +345,8 @@ def field_sprite(key: str, w: int, h: int, hue_shift: float = 0.0, enemy: bool =
     b = key_bytes("field:" + key)
     top, bot = _hsv(b[0] * 1.4, 40 + b[1] % 40, 30 + b[2] % 35), _hsv(b[3] * 1.4, 50, 8 + b[4] % 25)
     base.blit(gradient((w, h), top, bot), (0, 0), special_flags=pygame.BLEND_RGB_ADD)
+    if b[5] % 2:  # species face either way
+        base = pygame.transform.flip(base, True, False)
     return base
 
 

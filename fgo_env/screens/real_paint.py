@@ -255,7 +255,9 @@ def paint_servants(ctx: Ctx, surface: "pygame.Surface", scene: Scene, skills: bo
         for s, sv in enumerate(scene.servants):
             if sv is not None:
                 rect = ctx.px[f"bust{s}/art"]
-                surface.blit(real_art.bust(sv.key, rect.w, rect.h, ctx.hue, cutout=True), rect)
+                bw = min(rect.w, round(rect.h * 0.8))  # card-like proportions, centred
+                figure = real_art.bust(sv.key, bw, rect.h, ctx.hue, cutout=True)
+                surface.blit(figure, figure.get_rect(midtop=rect.midtop))
     for s, sv in enumerate(scene.servants):
         if sv is not None:
             _servant_panel(ctx, surface, s, sv, skills)
