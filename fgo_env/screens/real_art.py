@@ -89,7 +89,7 @@ def real_backdrop(size: tuple[int, int], seed: int, hue_shift: float = 0.0) -> "
     elif scene == "city":  # towers with lit windows
         for _ in range(int(rng.integers(8, 16))):
             bx, bw = int(rng.uniform(0, w)), int(rng.uniform(0.04, 0.12) * w)
-            top = int(hy - rng.uniform(0.1, 0.4) * h)
+            top = max(0, int(hy - rng.uniform(0.1, 0.4) * h))
             img[top:hy, bx:bx + bw] = img[top:hy, bx:bx + bw] * 0.35 + np.array(c(hue, 30, 15), np.float32) * 0.65
             win = (rng.random((max(0, hy - top), max(0, min(bx + bw, w) - bx))) < 0.12)
             img[top:hy, bx:bx + bw][win] = np.array((255, 220, 150), np.float32)

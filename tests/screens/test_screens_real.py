@@ -130,3 +130,23 @@ def test_wave_digits_drawn_in_their_boxes(real: Renderer) -> None:
     b = real.render(dataclasses.replace(Scene.example("command", seed=1), wave=2, wave_total=3))
     assert not np.array_equal(_crop(a, real.rect("wave/current")), _crop(b, real.rect("wave/current")))
     assert np.array_equal(_crop(a, real.rect("wave/total")), _crop(b, real.rect("wave/total")))
+
+
+def test_real_backdrops_every_scene_and_size() -> None:
+    from fgo_env.screens.real_art import real_backdrop
+
+    for seed in range(60):
+        for size in ((64, 36), (160, 90), (333, 187)):
+            surf = real_backdrop(size, seed)
+            assert surf.get_size() == size
+
+
+@pytest.mark.parametrize("size", [(64, 36), (200, 113), (1280, 720)])
+def test_random_real_looks_every_kind_and_size(size: tuple[int, int]) -> None:
+    for seed in range(12 if size[0] < 1000 else 3):
+        r = Renderer(*size, Look.random(seed, family="real"))
+        for kind in KINDS:
+            scene = Scene.example(kind, seed)
+            scene = dataclasses.replace(scene, master_menu_open=seed % 3 == 1, ally_target_open=seed % 3 == 2) \
+                if kind == "command" else scene
+            assert r.render(scene).shape == r.frame_shape
