@@ -15,7 +15,8 @@ real captures:
   emblem and a large gold word in the lower third, crit stars above, weak/resist badges at the top
   right, "1st/2nd/3rd Attack" badges on chosen cards; NP cards ONLY for ready servants (no dimmed
   ones); the servants' HP/NP bars stay visible under the cards.
-* other frames: chain (gold chain name, damage numbers), enemy turn, wave / victory / defeat banners.
+* other frames: chain (gold chain name, damage numbers), enemy turn, wave / victory / defeat banners;
+  half the victory frames show the end-of-battle reward dialog over the darkened battle screen.
 """
 
 from __future__ import annotations
@@ -458,9 +459,52 @@ def paint_damage(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
             _t(ctx, surface, str(damage), ctx.px[f"damage{e}/text"], SERIF, (255, 246, 214), number=True)
 
 
+_REWARDS = ("Bond", "Drops", "Event points", "QP", "Mystic Code EXP", "Master EXP")
+
+
+def paint_reward_dialog(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
+    """The end-of-battle dialog over the darkened battle screen (the real capture "other" frame):
+    a dark panel with a title, a reward tile, two reward rows and a "Next" pill at the bottom right."""
+    w, h = surface.get_size()
+    gx, gy = ctx.px["banner/band"].x, ctx.px["wave/counter"].y - ctx.px["wave/counter"].h // 3
+    area_w = ctx.px["banner/band"].w
+    area_h = round(area_w * 9 / 16)
+    rng = random.Random(f"reward:{scene.turn}:{scene.stars}:{scene.wave}")
+    panel = pygame.Rect(gx + round(area_w * 0.07), gy + round(area_h * 0.085), round(area_w * 0.86), round(area_h * 0.8))
+    box = pygame.Surface(panel.size, pygame.SRCALPHA)
+    box.fill((8, 10, 16, 225))
+    pygame.draw.rect(box, (90, 96, 110, 255), box.get_rect(), max(1, panel.w // 400))
+    surface.blit(box, panel)
+    title = _sub(panel, 0.03, 0.02, 0.45, 0.1)
+    _t(ctx, surface, ">> " + rng.choice(_REWARDS) + " rewards", title, BOLD, (255, 236, 170), "left")
+    _t(ctx, surface, "Tap a reward for details", _sub(panel, 0.45, 0.03, 0.8, 0.09), BOLD, WHITE)
+    pygame.draw.line(surface, (200, 200, 210), _sub(panel, 0.03, 0.12, 0.97, 0.121).topleft,
+                     _sub(panel, 0.03, 0.12, 0.97, 0.121).topright, 1)
+    for k in range(rng.randint(1, 5)):
+        tile = _sub(panel, 0.06 + 0.11 * k, 0.15, 0.15 + 0.11 * k, 0.36)
+        surface.blit(real_art.bust(f"reward:{rng.randrange(50)}", tile.w, tile.h, ctx.hue), tile)
+        pygame.draw.rect(surface, (230, 210, 150), tile, 2)
+    for k, (y0, y1) in enumerate(((0.8, 0.9), (0.8, 0.9))):
+        row = _sub(panel, 0.05 + 0.46 * k, y0, 0.47 + 0.46 * k, y1)
+        pygame.draw.rect(surface, (20, 30, 60), row, border_radius=row.h // 2)
+        pygame.draw.rect(surface, (170, 180, 200), row, 1, border_radius=row.h // 2)
+        _t(ctx, surface, f"{rng.randrange(1, 400) * 500:,}", _sub(row, 0.5, 0.1, 0.92, 0.9), BOLD,
+           (255, 220, 100) if k else WHITE, "right", True)
+    nxt = pygame.Rect(0, 0, round(area_w * 0.25), round(area_h * 0.085))
+    nxt.bottomright = (gx + round(area_w * 0.995), gy + round(area_h * 0.99))
+    pygame.draw.rect(surface, (240, 240, 244), nxt, border_radius=nxt.h // 2)
+    pygame.draw.rect(surface, (200, 150, 60), nxt, max(1, nxt.h // 12), border_radius=nxt.h // 2)
+    _t(ctx, surface, "Next", _sub(nxt, 0.3, 0.15, 0.7, 0.85), BOLD, (30, 34, 50))
+
+
 def paint_scene(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
     """Everything of ``scene`` that is not in its base image (real family)."""
     kind = scene.kind
+    if kind == "victory" and (scene.turn + scene.stars) % 2 == 0:  # half the victories: the reward dialog
+        paint_wave(ctx, surface, scene)
+        paint_servants(ctx, surface, scene, skills=False, busts=False)
+        paint_reward_dialog(ctx, surface, scene)
+        return
     if kind in ("wave_banner", "victory", "defeat"):
         paint_wave(ctx, surface, scene, lines=False)
         paint_banner(ctx, surface, scene)
