@@ -98,3 +98,39 @@ def test_tappables_do_not_overlap() -> None:
                 overlap = (min(ra.right, rb.right) > max(ra.x, rb.x)
                            and min(ra.bottom, rb.bottom) > max(ra.y, rb.y))
                 assert not overlap, (ha, hb)
+
+
+def _layout_vs_real():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "layout_vs_real.py"
+    spec = importlib.util.spec_from_file_location("layout_vs_real", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_layout_matches_the_hand_measured_real_screen() -> None:
+    """benchmarks/layout_vs_real.py's measurements (data in the script; the captures are not
+    needed): every element a vision crop reads within 1 % of the width, the rest within 1.5 %."""
+    bench = _layout_vs_real()
+    assert len(bench.MEASURED) >= 20
+    for name, _src, real, rect, how, crop in bench.MEASURED:
+        diff = bench.compare(real, rect, how)
+        assert diff <= (1.0 if crop else 1.5), (name, diff)
+
+
+def test_layout_vs_real_script_runs_without_captures(capsys) -> None:
+    import json
+    import sys
+
+    bench = _layout_vs_real()
+    argv, sys.argv = sys.argv, ["layout_vs_real.py"]
+    try:
+        bench.main()
+    finally:
+        sys.argv = argv
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    summary = json.loads(last)
+    assert summary["crop_max_diff_pct_w"] <= 1.0 and summary["n_measured"] == len(bench.MEASURED)
