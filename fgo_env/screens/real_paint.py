@@ -39,6 +39,22 @@ _NP_NAMES = ("Excalibur", "Stella", "Gate of Babylon", "Lord Camelot", "Tsumukar
              "Caladbolg", "Unlimited Blades", "Mjolnir", "Rhongomyniad", "Avalon", "Enuma Elish")
 
 
+# The real look's own style variation, drawn from the look's seed: the serif of the big words
+# (DejaVu Serif Bold, STIX bold, DejaVu Serif Condensed Bold) and the bold sans of the labels.
+_SERIFS = ("real_serif", "real_stix", "serif")
+_BOLDS = ("real_bold", "real_bold", "sans")
+
+
+def _f(ctx: Ctx, name: str) -> str:
+    """The font of role ``name`` (SERIF or BOLD) under the look (a pure function of its seed)."""
+    k = ctx.look.seed * 7 + 3
+    if name == SERIF:
+        return _SERIFS[k % len(_SERIFS)]
+    if name == BOLD:
+        return _BOLDS[(k // 3) % len(_BOLDS)]
+    return name
+
+
 def _t(ctx: Ctx, surface: "pygame.Surface", content: str, rect: "pygame.Rect", font: str,
        color: RGB = WHITE, align: str = "center", number: bool = False) -> None:
     scale = ctx.look.number_scale if number else ctx.look.label_scale
@@ -68,7 +84,7 @@ def _diamond_button(ctx: Ctx, surface: "pygame.Surface", rect: "pygame.Rect", la
     img = c.done()
     surface.blit(img, rect)
     if label:
-        _t(ctx, surface, label, _sub(rect, 0.22, 0.36, 0.78, 0.64), BOLD, (236, 240, 250))
+        _t(ctx, surface, label, _sub(rect, 0.22, 0.36, 0.78, 0.64), _f(ctx, BOLD), (236, 240, 250))
 
 
 # ------------------------------------------------------------------------------ base images
@@ -85,7 +101,7 @@ def build_base(ctx: Ctx, base: str, backdrop: "pygame.Surface") -> "pygame.Surfa
         band = pygame.Rect(row.x - counter.w // 40, row.y, round(counter.w * 1.55), row.h)
         _band(out, band)
         if base != "banner" or key == "wave/counter":
-            _t(ctx, out, label, _sub(row, 0.02, 0.18, 0.45, 0.82), BOLD, LABEL, "left")
+            _t(ctx, out, label, _sub(row, 0.02, 0.18, 0.45, 0.82), _f(ctx, BOLD), LABEL, "left")
     slash = px["wave/slash"]
     _t(ctx, out, "/", slash.inflate(0, round(slash.h * 0.25)), SANS, WHITE, number=True)
     chest = _sub(counter, 1.07, 0.1, 1.2, 0.9)  # drop chest and count right of the counter
@@ -102,7 +118,7 @@ def build_base(ctx: Ctx, base: str, backdrop: "pygame.Surface") -> "pygame.Surfa
         side = min(btn.w, btn.h)
         sq = pygame.Rect(0, 0, side, side)
         sq.center = btn.center
-        out.blit(real_art.attack_button(side, side, ctx.hue), sq)
+        out.blit(real_art.attack_button(side, side, ctx.hue, _f(ctx, SERIF)), sq)
         _diamond_button(ctx, out, px["menu/diamond"], "Menu")
         _diamond_button(ctx, out, px["master/button"], "Master")
         master = px["menu/master"]
@@ -119,7 +135,7 @@ def build_base(ctx: Ctx, base: str, backdrop: "pygame.Surface") -> "pygame.Surfa
         pill = _sub(px["menu/master"], -0.1, 0.0, 1.0, 0.5)
         pygame.draw.rect(out, (10, 14, 30), pill, border_radius=pill.h // 2)
         pygame.draw.rect(out, (230, 234, 244), pill, max(1, pill.h // 14), border_radius=pill.h // 2)
-        _t(ctx, out, ">>", _sub(pill, 0.3, 0.1, 0.7, 0.9), BOLD)
+        _t(ctx, out, ">>", _sub(pill, 0.3, 0.1, 0.7, 0.9), _f(ctx, BOLD))
         _back(ctx, out, active=True)
     return out
 
@@ -134,7 +150,7 @@ def _attack_fan(ctx: Ctx, out: "pygame.Surface", rng: random.Random) -> None:
         card.fill((*art.type_color(t, ctx.hue), 255))
         inner = pygame.Rect(2, 2, cw - 4, ch - 4)
         card.blit(real_art.bust(f"fan:{ctx.look.seed}:{rng.randrange(3)}", inner.w, inner.h, ctx.hue), inner)
-        letter = real_art.gold_word("BAQ"[(t + 1) % 3 if t != 1 else 0] if False else "ABQ"[t], cw, ch // 3)
+        letter = real_art.gold_word("ABQ"[t], cw, ch // 3, _f(ctx, SERIF))
         card.blit(letter, letter.get_rect(midbottom=(cw // 2, ch)))
         angle = 40 - 20 * k
         rot = pygame.transform.rotate(card, angle)
@@ -152,7 +168,7 @@ def _back(ctx: Ctx, surface: "pygame.Surface", active: bool) -> None:
             ((44, 44, 50, 235), (96, 96, 104), (120, 120, 128))
         pygame.draw.rect(img, fill, img.get_rect(), border_radius=rect.h // 2)
         pygame.draw.rect(img, edge, img.get_rect(), max(1, rect.h // 14), border_radius=rect.h // 2)
-        blit_text(img, "Back", _sub(img.get_rect(), 0.18, 0.2, 0.9, 0.8), BOLD, ink, "center",
+        blit_text(img, "Back", _sub(img.get_rect(), 0.18, 0.2, 0.9, 0.8), _f(ctx, BOLD), ink, "center",
                   ctx.look.label_scale)
         return img
 
@@ -171,7 +187,7 @@ def paint_wave(ctx: Ctx, surface: "pygame.Surface", scene: Scene, lines: bool = 
         _t(ctx, surface, str(scene.turn), _sub(px["wave/turn"], 0.55, 0.1, 0.9, 0.9), SANS, WHITE, number=True)
         low = px["stars/low"]
         surface.blit(art.star_icon(low.h * 2 // 3, ctx.hue), (low.x, low.y + low.h // 6))
-        _t(ctx, surface, str(scene.stars), _sub(low, 0.5, 0.05, 1.0, 0.75), SERIF, WHITE, "left", True)
+        _t(ctx, surface, str(scene.stars), _sub(low, 0.5, 0.05, 1.0, 0.75), _f(ctx, SERIF), WHITE, "left", True)
 
 
 def paint_enemies(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
@@ -205,16 +221,16 @@ def _enemy_panel(ctx: Ctx, surface: "pygame.Surface", e: int, enemy: EnemyView) 
             img.blit(c.done(), glow)
         img.blit(real_art.class_diamond(enemy.cls, icon.w, icon.h, ctx.hue), icon)
         label = pygame.Rect(icon.x - icon.w // 8, icon.bottom, icon.w * 5 // 4, panel.h - icon.bottom)
-        blit_text(img, enemy.cls.upper(), label, BOLD, (236, 236, 240), "center", ctx.look.label_scale)
+        blit_text(img, enemy.cls.upper(), label, _f(ctx, BOLD), (236, 236, 240), "center", ctx.look.label_scale)
         name = _local(px[f"{g}/name"], panel)
         lv = key_level(enemy.key)
-        blit_text(img, f"Lv.{lv}", _sub(name, 0.0, -0.25, 0.22, 0.3), BOLD, (240, 200, 80), "left")
-        blit_text(img, enemy.name, _sub(name, 0.0, 0.25, 1.0, 1.0), BOLD, WHITE, "left", ctx.look.label_scale)
+        blit_text(img, f"Lv.{lv}", _sub(name, 0.0, -0.25, 0.22, 0.3), _f(ctx, BOLD), (240, 200, 80), "left")
+        blit_text(img, enemy.name, _sub(name, 0.0, 0.25, 1.0, 1.0), _f(ctx, BOLD), WHITE, "left", ctx.look.label_scale)
         bar = _local(px[f"{g}/hp_bar"], panel)
         pygame.draw.rect(img, (20, 12, 14), bar.inflate(4, 4), border_radius=3)
         charge = _local(px[f"{g}/charge"], panel)
         blit_text(img, "NP", pygame.Rect(charge.x - charge.w // 2, charge.y, charge.w // 2 - 2, charge.h),
-                  BOLD, (236, 236, 240), "right")
+                  _f(ctx, BOLD), (236, 236, 240), "right")
         return img
 
     surface.blit(ctx.sprite(("real_enemy", e, enemy.name, enemy.cls, enemy.targeted, enemy.key), build), panel)
@@ -224,7 +240,7 @@ def _enemy_panel(ctx: Ctx, surface: "pygame.Surface", e: int, enemy: EnemyView) 
     if frac > 0:
         fill = pygame.Rect(bar.x, bar.y, max(1, round(bar.w * frac)), bar.h)
         surface.blit(_bar_fill(ctx, (bar.w, bar.h), (255, 70, 70), (150, 10, 20)), fill, pygame.Rect(0, 0, fill.w, fill.h))
-    _t(ctx, surface, f"{max(enemy.hp, 0):,}", px[f"{g}/hp_text"], BOLD, WHITE, "right", True)
+    _t(ctx, surface, f"{max(enemy.hp, 0):,}", px[f"{g}/hp_text"], _f(ctx, BOLD), WHITE, "right", True)
     for k in range(min(enemy.charge_max, MAX_PIPS)):
         pip = px[f"{g}/pip{k}"]
         surface.blit(real_art.chevron(pip.w, pip.h, k < enemy.charge), pip)
@@ -273,17 +289,17 @@ def _servant_panel(ctx: Ctx, surface: "pygame.Surface", s: int, sv: ServantView,
         badge = _local(px[f"{g}/portrait"], panel)
         img.blit(real_art.class_diamond(sv.cls, badge.w, badge.h, ctx.hue), badge)
         label = pygame.Rect(badge.x, badge.bottom - badge.h // 8, badge.w, badge.h // 4)
-        blit_text(img, sv.cls.upper(), label, BOLD, (250, 236, 180), "center")
+        blit_text(img, sv.cls.upper(), label, _f(ctx, BOLD), (250, 236, 180), "center")
         for key, text_ in (("hp_label", "HP"), ("np_label", "NP")):
-            blit_text(img, text_, _local(px[f"{g}/{key}"], panel), BOLD, (236, 236, 240), "left",
+            blit_text(img, text_, _local(px[f"{g}/{key}"], panel), _f(ctx, BOLD), (236, 236, 240), "left",
                       ctx.look.label_scale)
         for key in ("hp_bar", "np_bar"):
             bar = _local(px[f"{g}/{key}"], panel)
             pygame.draw.rect(img, (14, 14, 20, 255), bar.inflate(6, 4), border_radius=4)
             pygame.draw.rect(img, (150, 150, 160, 255), bar.inflate(6, 4), 1, border_radius=4)
         level = _local(px[f"{g}/level"], panel)
-        blit_text(img, f"Lv.{key_level(sv.key)}", _sub(level, 0.0, 0.0, 0.3, 1.0), BOLD, (240, 200, 80), "left")
-        blit_text(img, sv.name, _sub(level, 0.32, 0.0, 1.0, 1.0), BOLD, WHITE, "left", ctx.look.label_scale)
+        blit_text(img, f"Lv.{key_level(sv.key)}", _sub(level, 0.0, 0.0, 0.3, 1.0), _f(ctx, BOLD), (240, 200, 80), "left")
+        blit_text(img, sv.name, _sub(level, 0.32, 0.0, 1.0, 1.0), _f(ctx, BOLD), WHITE, "left", ctx.look.label_scale)
         if not sv.alive:
             _shade(img, img.get_rect(), 150, radius=8)
         return img
@@ -300,8 +316,8 @@ def _servant_panel(ctx: Ctx, surface: "pygame.Surface", s: int, sv: ServantView,
             surface.fill((255, 110, 40), over)
     else:
         _fill(ctx, surface, np_bar, sv.np_percent / 100, (255, 196, 90), (200, 110, 20))
-    _t(ctx, surface, f"{max(sv.hp, 0):,}", px[f"{g}/hp"], BOLD, WHITE, "right", True)
-    _t(ctx, surface, f"{sv.np_percent}%", px[f"{g}/np"], BOLD, WHITE, "right", True)
+    _t(ctx, surface, f"{max(sv.hp, 0):,}", px[f"{g}/hp"], _f(ctx, BOLD), WHITE, "right", True)
+    _t(ctx, surface, f"{sv.np_percent}%", px[f"{g}/np"], _f(ctx, BOLD), WHITE, "right", True)
     if sv.ce >= 0:
         rect = px[f"{g}/ce"]
         surface.blit(art.ce_icon(sv.ce, rect.w, rect.h, ctx.hue), rect)
@@ -324,7 +340,7 @@ def _skill(ctx: Ctx, key: str, k: int, cooldown: int, size: int) -> "pygame.Surf
         tile = real_art.skill_tile(key, k, size, ctx.hue).copy()
         if cooldown > 0:
             _shade(tile, tile.get_rect(), 150)
-            blit_text(tile, str(cooldown), _sub(tile.get_rect(), 0.45, 0.3, 0.95, 0.95), SERIF, WHITE,
+            blit_text(tile, str(cooldown), _sub(tile.get_rect(), 0.45, 0.3, 0.95, 0.95), _f(ctx, SERIF), WHITE,
                       "right", ctx.look.number_scale)
         return tile
 
@@ -362,7 +378,7 @@ def _card_word(ctx: Ctx, i: int, card_type: int) -> tuple["pygame.Surface", "pyg
         img = pygame.Surface(area.size, pygame.SRCALPHA)
         e = real_art.emblem(card_type, area.w * 3 // 4, area.h, ctx.hue)
         img.blit(e, e.get_rect(center=(area.w // 2, area.h // 2)))
-        word = real_art.gold_word(art.TYPE_NAMES[card_type], round(face.w * 1.08), strip.h)
+        word = real_art.gold_word(art.TYPE_NAMES[card_type], round(face.w * 1.08), strip.h, _f(ctx, SERIF))
         img.blit(word, word.get_rect(center=(area.w // 2, strip.centery - area.y)))
         return img
 
@@ -381,7 +397,7 @@ def paint_cards(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
             crit = px[f"{g}/crit"]
             star = art.star_icon(crit.h, ctx.hue)
             surface.blit(star, (crit.x - crit.h // 3, crit.y))
-            _t(ctx, surface, f"{card.crit_percent}%", _sub(crit, 0.28, 0.0, 1.0, 0.8), BOLD, WHITE, "left", True)
+            _t(ctx, surface, f"{card.crit_percent}%", _sub(crit, 0.28, 0.0, 1.0, 0.8), _f(ctx, BOLD), WHITE, "left", True)
         if card.affinity != "normal":
             badge = px[f"{g}/badge"]
             weak = card.affinity == "weak"
@@ -390,16 +406,16 @@ def paint_cards(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
             tip = arrow.top if weak else arrow.bottom
             base = arrow.bottom if weak else arrow.top
             pygame.draw.polygon(surface, color, [(arrow.centerx, tip), (arrow.right, base), (arrow.x, base)])
-            _t(ctx, surface, "WEAK" if weak else "RESIST", _sub(badge, 0.0, 0.45, 1.0, 1.0), BOLD,
+            _t(ctx, surface, "WEAK" if weak else "RESIST", _sub(badge, 0.0, 0.45, 1.0, 1.0), _f(ctx, BOLD),
                (255, 236, 236) if weak else (226, 236, 255))
         if card.selected_order:
             order = px[f"{g}/order"]
             plate = pygame.Surface(order.size, pygame.SRCALPHA)
             plate.fill((10, 14, 40, 200))
             surface.blit(plate, order)
-            _t(ctx, surface, ORDINALS[card.selected_order - 1], _sub(order, 0.05, 0.0, 0.95, 0.62), SERIF,
+            _t(ctx, surface, ORDINALS[card.selected_order - 1], _sub(order, 0.05, 0.0, 0.95, 0.62), _f(ctx, SERIF),
                (255, 240, 180))
-            _t(ctx, surface, "Attack", _sub(order, 0.2, 0.58, 0.8, 1.0), BOLD, WHITE)
+            _t(ctx, surface, "Attack", _sub(order, 0.2, 0.58, 0.8, 1.0), _f(ctx, BOLD), WHITE)
 
 
 def paint_np_cards(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
@@ -432,7 +448,7 @@ def _np_card(ctx: Ctx, j: int, key: str, card_type: int) -> "pygame.Surface":
     burst = real_art.emblem(1 if t == 1 else t, label.w, label.h * 2, ctx.hue)
     img.blit(burst, burst.get_rect(center=label.center))
     name = _NP_NAMES[art.key_bytes("np:" + key)[0] % len(_NP_NAMES)]
-    word = real_art.gold_word(name, label.w - w // 4, label.h)
+    word = real_art.gold_word(name, label.w - w // 4, label.h, _f(ctx, SERIF))
     img.blit(word, word.get_rect(center=label.center))
     return img
 
@@ -447,16 +463,16 @@ def paint_banner(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
     surface.blit(real_art.veil(surface.get_width(), band.h - band.h // 2, 170, 0), (0, band.y + band.h // 2))
     box = ctx.px["banner/text"]
     if scene.kind == "defeat":
-        _t(ctx, surface, content, box.inflate(-box.w // 4, -box.h // 4), SERIF, (200, 200, 214))
+        _t(ctx, surface, content, box.inflate(-box.w // 4, -box.h // 4), _f(ctx, SERIF), (200, 200, 214))
         return
-    word = real_art.gold_word(content, box.w * 3 // 4, box.h * 3 // 4)
+    word = real_art.gold_word(content, box.w * 3 // 4, box.h * 3 // 4, _f(ctx, SERIF))
     surface.blit(word, word.get_rect(center=box.center))
 
 
 def paint_damage(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
     for e, damage in scene.damage_numbers:
         if 0 <= e < 3:
-            _t(ctx, surface, str(damage), ctx.px[f"damage{e}/text"], SERIF, (255, 246, 214), number=True)
+            _t(ctx, surface, str(damage), ctx.px[f"damage{e}/text"], _f(ctx, SERIF), (255, 246, 214), number=True)
 
 
 _REWARDS = ("Bond", "Drops", "Event points", "QP", "Mystic Code EXP", "Master EXP")
@@ -476,8 +492,8 @@ def paint_reward_dialog(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> No
     pygame.draw.rect(box, (90, 96, 110, 255), box.get_rect(), max(1, panel.w // 400))
     surface.blit(box, panel)
     title = _sub(panel, 0.03, 0.02, 0.45, 0.1)
-    _t(ctx, surface, ">> " + rng.choice(_REWARDS) + " rewards", title, BOLD, (255, 236, 170), "left")
-    _t(ctx, surface, "Tap a reward for details", _sub(panel, 0.45, 0.03, 0.8, 0.09), BOLD, WHITE)
+    _t(ctx, surface, ">> " + rng.choice(_REWARDS) + " rewards", title, _f(ctx, BOLD), (255, 236, 170), "left")
+    _t(ctx, surface, "Tap a reward for details", _sub(panel, 0.45, 0.03, 0.8, 0.09), _f(ctx, BOLD), WHITE)
     pygame.draw.line(surface, (200, 200, 210), _sub(panel, 0.03, 0.12, 0.97, 0.121).topleft,
                      _sub(panel, 0.03, 0.12, 0.97, 0.121).topright, 1)
     for k in range(rng.randint(1, 5)):
@@ -488,13 +504,13 @@ def paint_reward_dialog(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> No
         row = _sub(panel, 0.05 + 0.46 * k, y0, 0.47 + 0.46 * k, y1)
         pygame.draw.rect(surface, (20, 30, 60), row, border_radius=row.h // 2)
         pygame.draw.rect(surface, (170, 180, 200), row, 1, border_radius=row.h // 2)
-        _t(ctx, surface, f"{rng.randrange(1, 400) * 500:,}", _sub(row, 0.5, 0.1, 0.92, 0.9), BOLD,
+        _t(ctx, surface, f"{rng.randrange(1, 400) * 500:,}", _sub(row, 0.5, 0.1, 0.92, 0.9), _f(ctx, BOLD),
            (255, 220, 100) if k else WHITE, "right", True)
     nxt = pygame.Rect(0, 0, round(area_w * 0.25), round(area_h * 0.085))
     nxt.bottomright = (gx + round(area_w * 0.995), gy + round(area_h * 0.99))
     pygame.draw.rect(surface, (240, 240, 244), nxt, border_radius=nxt.h // 2)
     pygame.draw.rect(surface, (200, 150, 60), nxt, max(1, nxt.h // 12), border_radius=nxt.h // 2)
-    _t(ctx, surface, "Next", _sub(nxt, 0.3, 0.15, 0.7, 0.85), BOLD, (30, 34, 50))
+    _t(ctx, surface, "Next", _sub(nxt, 0.3, 0.15, 0.7, 0.85), _f(ctx, BOLD), (30, 34, 50))
 
 
 def paint_scene(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
@@ -530,4 +546,4 @@ def paint_scene(ctx: Ctx, surface: "pygame.Surface", scene: Scene) -> None:
         paint_banner(ctx, surface, scene)
     elif kind == "enemy_turn":
         box = ctx.px["banner/enemy_turn"]
-        _t(ctx, surface, "Enemy Turn", box, SERIF, (255, 120, 110))
+        _t(ctx, surface, "Enemy Turn", box, _f(ctx, SERIF), (255, 120, 110))

@@ -35,7 +35,8 @@ _FONT_FILES = {"sans": None, "sans_italic": None, "serif": _SHIPPED_SERIF,
                # (thin white digits of "BATTLE n/N") and a bold sans (HP/NP numbers)
                "real_serif": _mpl_font("DejaVuSerif-Bold.ttf", _SHIPPED_SERIF),
                "real_sans": _mpl_font("DejaVuSans.ttf", None),
-               "real_bold": _mpl_font("DejaVuSans-Bold.ttf", None)}
+               "real_bold": _mpl_font("DejaVuSans-Bold.ttf", None),
+               "real_stix": _mpl_font("STIXGeneralBol.ttf", _SHIPPED_SERIF)}  # a Times-like bold serif
 OUTLINE = (10, 10, 16)
 _NUMERIC = frozenset("0123456789%/,.+-")
 
