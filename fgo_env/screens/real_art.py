@@ -338,9 +338,50 @@ def skill_tile(key: str, k: int, size: int, hue_shift: float = 0.0) -> "pygame.S
     return tile
 
 
+def creature(key: str, w: int, h: int, hue_shift: float = 0.0) -> "pygame.Surface":
+    """A procedural creature from ``key``: a lit body (ellipse or rounded block), a head with
+    glowing eyes, 2-6 jointed limbs, optional wings, horns or a tail, in two colours."""
+    b = key_bytes("creature:" + key, 24)
+    body = shift_hue(_hsv(b[0] * 1.4, 35 + b[1] % 50, 35 + b[2] % 50), hue_shift)
+    accent = shift_hue(_hsv(b[3] * 1.4, 60, 60 + b[4] % 35), hue_shift)
+    dark = _mix(body, (0, 0, 0), 0.45)
+    c = _Canvas(w, h)
+    bx, by = (b[5] % 5 - 2) / 20, -0.05 + (b[6] % 5) / 20
+    rx, ry = 0.25 + (b[7] % 6) / 20, 0.2 + (b[8] % 6) / 18
+    if b[9] % 3 == 0:  # wings behind
+        for s in (-1, 1):
+            c.poly(_mix(accent, (0, 0, 0), 0.3), [(bx, by - 0.1), (bx + s * 0.95, by - 0.75), (bx + s * 0.75, by + 0.1)])
+    limbs = 2 + b[10] % 5
+    for k in range(limbs):
+        s = -1 if k % 2 else 1
+        x0 = bx + s * rx * (0.4 + 0.15 * (k // 2))
+        kx, ky = x0 + s * (0.1 + (b[11 + k] % 5) / 20), by + ry + 0.15
+        c.line(dark, (x0, by + ry * 0.5), (kx, ky), 3 + b[12] % 4)
+        c.line(dark, (kx, ky), (kx + s * 0.05, 0.95), 2 + b[13] % 3)
+    if b[14] % 2:
+        c.ellipse(body, bx, by, rx, ry)
+    else:
+        c.rect(body, bx - rx, by - ry, bx + rx, by + ry, radius=0.15)
+    c.ellipse(_mix(body, (255, 255, 255), 0.3), bx - rx * 0.3, by - ry * 0.4, rx * 0.4, ry * 0.3)  # light
+    hx, hy, hr = bx + (b[15] % 5 - 2) / 10, by - ry - 0.12, 0.12 + (b[16] % 5) / 40
+    if b[17] % 3 == 0:  # horns
+        for s in (-1, 1):
+            c.poly(accent, [(hx + s * hr * 0.5, hy - hr * 0.5), (hx + s * hr * 1.4, hy - hr * 2.4), (hx + s * hr, hy - hr * 0.2)])
+    if b[18] % 3 == 1:  # tail
+        c.line(accent, (bx + rx * 0.9, by + ry * 0.3), (bx + rx + 0.35, by - 0.25), 3)
+    c.circle(body, hx, hy, hr)
+    eye = ((255, 60, 40), (255, 230, 80), (120, 255, 220), (240, 100, 255))[b[19] % 4]
+    for s in (-1, 1):
+        c.circle(eye, hx + s * hr * 0.4, hy, max(0.02, hr * 0.22))
+    return c.done()
+
+
 @lru_cache(maxsize=128)
 def field_sprite(key: str, w: int, h: int, hue_shift: float = 0.0, enemy: bool = False) -> "pygame.Surface":
-    """A unit standing on the battlefield: the classic silhouette lit with colour gradients."""
+    """A unit standing on the battlefield: an enemy species is a procedural creature (two in three)
+    or the classic silhouette, lit with colour gradients; a servant the classic figure, lit."""
+    if enemy and key_bytes("plan:" + key)[0] % 3:
+        return creature(key, w, h, hue_shift)
     base = (art.enemy_sprite if enemy else art.servant_sprite)(key, w, h, hue_shift).copy()
     b = key_bytes("field:" + key)
     top, bot = _hsv(b[0] * 1.4, 40 + b[1] % 40, 30 + b[2] % 35), _hsv(b[3] * 1.4, 50, 8 + b[4] % 25)
