@@ -22,14 +22,16 @@ MAX_BREAKS = 3  # break-bar pips drawn per enemy (more break bars are shown as 3
 MAX_BUFF_ICONS = 6  # buff/debuff icons drawn per servant or enemy (the first ones in slot order)
 MAX_SEALS = 3  # command seals a master holds
 
-# Enemy info boxes: three across the top-left ~55 % (FGA: x 0-0.19, 0.19-0.38, 0.38-0.56).
-_ENEMY_X0, _ENEMY_PITCH, _ENEMY_W, _ENEMY_Y, _ENEMY_H = 0.005, 0.185, 0.178, 0.012, 0.122
-# Servant panels: slot width 0.248 (318 px of 1280); skills at y 0.80.
-_SLOT_W, _SKILL_X0, _SKILL_PITCH, _SKILL_Y, _SKILL_W = 0.248, 0.057, 0.072, 0.80, 0.05
-# Face cards: 0.2 pitch, centres 0.10 .. 0.90, in the lower half.
-_CARD_X0, _CARD_PITCH, _CARD_W, _CARD_Y, _CARD_H = 0.02, 0.20, 0.16, 0.455, 0.47
-# NP cards of front slots 0-2 above the face cards (FGO-py taps x 0.34, 0.51, 0.66; y 0.24-0.36).
-_NP_CX, _NP_W, _NP_Y, _NP_H = (0.335, 0.50, 0.665), 0.12, 0.165, 0.265
+# Measured on real 1920x1080 captures (benchmarks/layout_vs_real.py holds the measurements).
+# Enemy info boxes: three across the top-left ~56 %, pitch 0.1875 (360 px of 1920).
+_ENEMY_X0, _ENEMY_PITCH, _ENEMY_W, _ENEMY_Y, _ENEMY_H = 0.005, 0.1875, 0.178, 0.005, 0.125
+# Servant panels: slot width 0.25 (480 px of 1920); skills at y 0.80, 0.0755 apart.
+_SLOT_W, _SKILL_X0, _SKILL_PITCH, _SKILL_Y, _SKILL_W = 0.25, 0.053, 0.0755, 0.80, 0.055
+# Face cards: 0.2 pitch, centres 0.10 .. 0.90; the frame is 0.119 wide, y 0.572-0.862.
+_CARD_X0, _CARD_PITCH, _CARD_W, _CARD_Y, _CARD_H = 0.0405, 0.20, 0.119, 0.572, 0.29
+# NP cards of front slots 0-2 above the face cards (measured centres x 0.318 / - / 0.684; slot 1
+# midway, as FGO-py's taps x 0.34, 0.51, 0.66), the face cards' size, y 0.165-0.455.
+_NP_CX, _NP_W, _NP_Y, _NP_H = (0.318, 0.50, 0.684), 0.117, 0.165, 0.29
 
 
 @dataclass(frozen=True)
@@ -90,29 +92,31 @@ def _in_enemy(e: int, dx: float, dy: float, w: float, h: float) -> Rect:
 
 
 def enemy_class_icon(e: int) -> Rect:
-    return _in_enemy(e, 0.004, 0.008, 0.032, 0.032 * ASPECT)
+    """The class badge (a diamond on the real screen) at the box's left."""
+    return _in_enemy(e, 0.002, 0.003, 0.05, 0.05 * ASPECT)
 
 
 def enemy_target_marker(e: int) -> Rect:
     """Red reticle drawn on the box of the selected target."""
-    return _in_enemy(e, 0.006, 0.072, 0.028, 0.028 * ASPECT)
+    return _in_enemy(e, 0.006, 0.094, 0.016, 0.016 * ASPECT)
 
 
 def enemy_name(e: int) -> Rect:
-    return _in_enemy(e, 0.042, 0.006, 0.132, 0.034)
+    return _in_enemy(e, 0.05, 0.011, 0.128, 0.032)
 
 
 def enemy_hp_text(e: int) -> Rect:
-    return _in_enemy(e, 0.042, 0.042, 0.132, 0.034)
+    """HP number, right-aligned, over the lower edge of the HP bar (as on the real screen)."""
+    return _in_enemy(e, 0.056, 0.053, 0.112, 0.04)
 
 
 def enemy_hp_bar(e: int) -> Rect:
-    return _in_enemy(e, 0.042, 0.079, 0.132, 0.012)
+    return _in_enemy(e, 0.056, 0.041, 0.122, 0.018)
 
 
 def enemy_charge(e: int) -> Rect:
-    """Row of NP charge pips (up to ``MAX_PIPS``)."""
-    return _in_enemy(e, 0.042, 0.096, 0.1, 0.02)
+    """Row of NP charge pips (up to ``MAX_PIPS``), under the HP number."""
+    return _in_enemy(e, 0.104, 0.095, 0.055, 0.024)
 
 
 def enemy_charge_pip(e: int, k: int) -> Rect:
@@ -124,7 +128,7 @@ def enemy_charge_pip(e: int, k: int) -> Rect:
 def enemy_break(e: int) -> Rect:
     """Break bars of a boss: pips right of the charge row, one per HP bar still to break after
     the current one (the game stacks extra HP gauges under a breakable boss's bar)."""
-    return _in_enemy(e, 0.146, 0.095, 0.028, 0.022)
+    return _in_enemy(e, 0.16, 0.095, 0.02, 0.024)
 
 
 def enemy_break_pip(e: int, k: int) -> Rect:
@@ -158,31 +162,37 @@ def damage_number(e: int) -> Rect:
 
 
 def wave_counter() -> Rect:
-    """The whole "Battle n/N" text (FGO-py digits at x 0.69-0.73, y 0.02-0.05)."""
-    return Rect(0.615, 0.012, 0.118, 0.046)
+    """The whole "BATTLE n/N" line (measured digits' ink: x 0.677-0.712, y 0.021-0.048)."""
+    return Rect(0.598, 0.012, 0.12, 0.046)
 
 
 def wave_label() -> Rect:
-    """The word "Battle" left of the digits."""
-    return Rect(0.615, 0.016, 0.073, 0.04)
+    """The word "Battle" left of the digits (measured "BATTLE": x 0.601-0.650)."""
+    return Rect(0.598, 0.016, 0.072, 0.04)
 
 
 def wave_digit_current() -> Rect:
-    """The n of "Battle n/N" (FGO-py box (884,14)-(902,37) of 1280×720)."""
-    return Rect(0.6906, 0.0194, 0.0141, 0.0319)
+    """The n of "BATTLE n/N" (measured ink x 0.677-0.687, y 0.021-0.048 of 1920×1080)."""
+    return Rect(0.6755, 0.0195, 0.0135, 0.031)
 
 
 def wave_slash() -> Rect:
-    return Rect(0.7047, 0.0194, 0.0078, 0.0319)
+    return Rect(0.690, 0.0195, 0.0095, 0.031)
 
 
 def wave_digit_total() -> Rect:
-    """The N of "Battle n/N" (FGO-py box (912,13)-(932,38))."""
-    return Rect(0.7125, 0.0181, 0.0156, 0.0347)
+    """The N of "BATTLE n/N" (measured ink x 0.7026-0.7115)."""
+    return Rect(0.7005, 0.0195, 0.0135, 0.031)
+
+
+def wave_enemy() -> Rect:
+    """The "ENEMY k" line under the wave counter (real look)."""
+    return Rect(0.598, 0.064, 0.12, 0.034)
 
 
 def turn_counter() -> Rect:
-    return Rect(0.615, 0.062, 0.118, 0.036)
+    """The turn line (the real screen's third line, "TURN t", y 0.115-0.145)."""
+    return Rect(0.598, 0.112, 0.12, 0.036)
 
 
 def star_counter() -> Rect:
@@ -197,7 +207,7 @@ def menu_button() -> Rect:
 
 # ------------------------------------------------------------------------- servant panels
 def servant_panel(s: int) -> Rect:
-    """Panel of front slot ``s`` (0-2) along the bottom; 0.248 of the width per slot."""
+    """Panel of front slot ``s`` (0-2) along the bottom; 0.25 of the width per slot."""
     return Rect(_SLOT_W * s + 0.003, 0.705, _SLOT_W - 0.006, 0.29)
 
 
@@ -210,13 +220,24 @@ def servant_name(s: int) -> Rect:
 
 
 def servant_portrait(s: int) -> Rect:
-    """Servant face, lower left of the panel (FGO-py class icon box (13,618)-(117,702))."""
-    return _in_slot(s, 0.010, 0.858, 0.066, 0.117)
+    """Servant face, lower left of the panel (where the real screen has the class diamond,
+    measured x 0.01-0.085, y 0.865-0.975 of the slot)."""
+    return _in_slot(s, 0.010, 0.862, 0.072, 0.11)
+
+
+def servant_level(s: int) -> Rect:
+    """The real screen's bottom line: "Lv.90" and the name (y 0.972-0.998)."""
+    return _in_slot(s, 0.086, 0.970, 0.15, 0.028)
+
+
+def servant_bust(s: int) -> Rect:
+    """The servant's large bust above its skills on the real command screen."""
+    return _in_slot(s, 0.02, 0.47, 0.2, 0.31)
 
 
 def servant_ce(s: int) -> Rect:
     """The equipped craft essence: a small framed plate under the portrait."""
-    return _in_slot(s, 0.010, 0.977, 0.066, 0.016)
+    return _in_slot(s, 0.010, 0.977, 0.072, 0.016)
 
 
 def servant_buffs(s: int) -> Rect:
@@ -234,31 +255,36 @@ def servant_class_icon(s: int) -> Rect:
 
 
 def skill_icon(s: int, k: int) -> Rect:
-    """Skill ``k`` (0-2) of slot ``s``; centres x 0.057/0.127/0.201 + 0.2465·s, y 0.80."""
-    return _square(_SKILL_X0 + 0.2465 * s + _SKILL_PITCH * k, _SKILL_Y, _SKILL_W)
+    """Skill ``k`` (0-2) of slot ``s``; centres x 0.053/0.1285/0.204 + 0.25·s, y 0.80 (measured)."""
+    return _square(_SKILL_X0 + _SLOT_W * s + _SKILL_PITCH * k, _SKILL_Y, _SKILL_W)
 
 
 def servant_hp_label(s: int) -> Rect:
-    return _in_slot(s, 0.084, 0.863, 0.03, 0.03)
+    return _in_slot(s, 0.086, 0.868, 0.028, 0.028)
 
 
 def servant_hp(s: int) -> Rect:
-    """HP number (FGO-py (200,620)-(293,644): y 0.86-0.89)."""
-    return _in_slot(s, 0.115, 0.859, 0.115, 0.036)
+    """HP number, right-aligned over the HP bar (measured y 0.855-0.885)."""
+    return _in_slot(s, 0.125, 0.851, 0.103, 0.034)
+
+
+def servant_hp_bar(s: int) -> Rect:
+    """HP bar (real look; measured x 0.115-0.225, y 0.885-0.895 of the slot)."""
+    return _in_slot(s, 0.116, 0.884, 0.11, 0.012)
 
 
 def servant_np_label(s: int) -> Rect:
-    return _in_slot(s, 0.084, 0.909, 0.03, 0.03)
+    return _in_slot(s, 0.086, 0.914, 0.028, 0.028)
 
 
 def servant_np(s: int) -> Rect:
-    """NP % number (FGO-py (220,655)-(271,680): y 0.91-0.94)."""
-    return _in_slot(s, 0.135, 0.905, 0.095, 0.038)
+    """NP % number, right-aligned (measured "87%": x 0.19-0.227, y 0.909-0.933 of the slot)."""
+    return _in_slot(s, 0.15, 0.902, 0.078, 0.032)
 
 
 def np_bar(s: int) -> Rect:
-    """NP gauge bar (the "full" probe of FGO-py sits at y 0.94-0.95)."""
-    return _in_slot(s, 0.084, 0.948, 0.146, 0.016)
+    """NP gauge bar (measured x 0.115-0.225, y 0.933-0.945 of the slot)."""
+    return _in_slot(s, 0.116, 0.934, 0.11, 0.012)
 
 
 def servant_sprite(s: int) -> Rect:
@@ -269,18 +295,34 @@ def servant_sprite(s: int) -> Rect:
 
 # --------------------------------------------------------------------- buttons and popups
 def attack_button() -> Rect:
-    """The Attack button, bottom right (FGA tap (0.90, 0.83); FGO-py tap (0.96, 0.95))."""
-    return Rect(0.80, 0.70, 0.19, 0.28)
+    """The Attack button, bottom right: the outer ring measured x 0.812-0.972, y 0.70-0.99
+    (its blue disc x 0.83-0.94, y 0.707-0.945); FGA taps (0.90, 0.83), FGO-py (0.96, 0.95)."""
+    return Rect(0.81, 0.70, 0.163, 0.29)
+
+
+def attack_fan() -> Rect:
+    """The fan of five small command cards behind the Attack button's upper left (real look)."""
+    return Rect(0.755, 0.545, 0.235, 0.21)
 
 
 def master_button() -> Rect:
-    """Master-skill menu button at the right edge, mid-height (0.94, 0.44)."""
-    return _square(0.94, 0.44, 0.058)
+    """Master-skill button at the right edge: the real diamond spans x 0.885-0.984, y 0.343-0.51."""
+    return _square(0.935, 0.428, 0.1)
+
+
+def battle_menu_button() -> Rect:
+    """The battle-menu diamond above the master-skill button (real look)."""
+    return _square(0.935, 0.275, 0.1)
+
+
+def master_portrait() -> Rect:
+    """The master's portrait diamond at the top right (real look)."""
+    return _square(0.935, 0.115, 0.11)
 
 
 def seal_counter() -> Rect:
     """Command seals left: up to three red crests in a row under the master-skill button."""
-    return Rect(0.905, 0.515, 0.07, 0.04)
+    return Rect(0.9, 0.52, 0.07, 0.04)
 
 
 def seal_mark(k: int) -> Rect:
@@ -315,7 +357,7 @@ def popup_title() -> Rect:
 
 # --------------------------------------------------------------------------- card screen
 def card(i: int) -> Rect:
-    """Face card ``i`` (0-4): centres x 0.10 .. 0.90, y 0.455-0.925."""
+    """Face card ``i`` (0-4): centres x 0.10 .. 0.90, frame 0.119 wide, y 0.572-0.862 (measured)."""
     return Rect(_CARD_X0 + _CARD_PITCH * i, _CARD_Y, _CARD_W, _CARD_H)
 
 
@@ -324,38 +366,38 @@ def _in_card(i: int, dx: float, y: float, w: float, h: float) -> Rect:
 
 
 def card_crit(i: int) -> Rect:
-    """Crit-star % printed at the card's top left (FGO-py y 0.49-0.56)."""
-    return _in_card(i, 0.006, 0.462, 0.076, 0.05)
+    """Crit-star % over the card's top left edge (measured "20%": y 0.51-0.555)."""
+    return _in_card(i, -0.002, 0.508, 0.085, 0.05)
 
 
 def card_badge(i: int) -> Rect:
-    """WEAK / RESIST badge at the card's top right (FGO-py x +0.12..0.16, y 0.44-0.58)."""
-    return _in_card(i, 0.084, 0.464, 0.07, 0.046)
+    """WEAK / RESIST badge at the card's top right corner (measured x +0.096..0.143, y 0.515-0.575)."""
+    return _in_card(i, 0.07, 0.52, 0.062, 0.046)
 
 
 def card_portrait(i: int) -> Rect:
-    """Owner's face on the card (FGO-py (76,431)-(184,498): y 0.60-0.69)."""
-    return _in_card(i, 0.012, 0.52, 0.136, 0.205)
+    """Owner's art on the card, above the type word (measured y 0.576-0.75)."""
+    return _in_card(i, 0.004, 0.578, 0.111, 0.17)
 
 
 def card_class_icon(i: int) -> Rect:
-    return _in_card(i, 0.014, 0.523, 0.028, 0.028 * ASPECT)
+    return _in_card(i, 0.006, 0.582, 0.022, 0.022 * ASPECT)
 
 
 def card_type_icon(i: int) -> Rect:
-    """Arts / Buster / Quick icon (FGO-py (80,537)-(131,581): y 0.75-0.81)."""
+    """Arts / Buster / Quick emblem behind the type word (measured centre y ~0.80)."""
     c = card(i)
-    return _square(c.x + c.w / 2, 0.772, 0.062)
+    return _square(c.x + c.w / 2, 0.79, 0.07)
 
 
 def card_type_strip(i: int) -> Rect:
-    """Band of the card type's colour with its name, at the card's foot."""
-    return _in_card(i, 0.006, 0.83, 0.148, 0.087)
+    """The type's name across the card's lower third (measured "Arts": y 0.745-0.84)."""
+    return _in_card(i, 0.0, 0.752, 0.119, 0.09)
 
 
 def card_order(i: int) -> Rect:
-    """Chain position (1-3) drawn over a selected card."""
-    return _in_card(i, 0.035, 0.56, 0.09, 0.13)
+    """Chain position (1-3; the real look's "1st Attack" badge) over a selected card."""
+    return _in_card(i, 0.0, 0.62, 0.119, 0.09)
 
 
 def np_card(j: int) -> Rect:
@@ -365,17 +407,23 @@ def np_card(j: int) -> Rect:
 
 def np_card_portrait(j: int) -> Rect:
     c = np_card(j)
-    return Rect(c.x + 0.008, c.y + 0.014, c.w - 0.016, 0.17)
+    return Rect(c.x + 0.006, c.y + 0.01, c.w - 0.012, 0.19)
 
 
 def np_card_label(j: int) -> Rect:
     c = np_card(j)
-    return Rect(c.x + 0.008, c.y + 0.19, c.w - 0.016, 0.06)
+    return Rect(c.x + 0.006, c.y + 0.205, c.w - 0.012, 0.07)
 
 
 def back_button() -> Rect:
-    """Return to the command screen (FGA (right−160, 1370) of 2560×1440)."""
-    return Rect(0.905, 0.935, 0.085, 0.055)
+    """Return to the command screen, centred on FGA's tap (right−160, 1370) of 2560×1440 (not
+    visible on the shared CN captures, which show no Back button)."""
+    return Rect(0.895, 0.924, 0.085, 0.055)
+
+
+def star_counter_low() -> Rect:
+    """The real screen's crit-star count ("✦×11"), bottom right left of the Attack ring."""
+    return Rect(0.752, 0.915, 0.075, 0.07)
 
 
 # ------------------------------------------------------------------------------- banners
@@ -412,7 +460,9 @@ def elements() -> dict[str, Rect]:
     out |= {"wave/counter": wave_counter(), "wave/label": wave_label(),
             "wave/current": wave_digit_current(), "wave/slash": wave_slash(),
             "wave/total": wave_digit_total(), "wave/turn": turn_counter(),
-            "stars/counter": star_counter(), "menu/button": menu_button()}
+            "wave/enemy": wave_enemy(), "stars/counter": star_counter(),
+            "stars/low": star_counter_low(), "menu/button": menu_button(),
+            "menu/diamond": battle_menu_button(), "menu/master": master_portrait()}
     for s in range(3):
         g = f"servant{s}"
         out |= {f"{g}/panel": servant_panel(s), f"{g}/name": servant_name(s),
@@ -421,10 +471,11 @@ def elements() -> dict[str, Rect]:
                 f"{g}/np_label": servant_np_label(s), f"{g}/np": servant_np(s),
                 f"{g}/np_bar": np_bar(s), f"ssprite{s}/body": servant_sprite(s),
                 f"popup/ally{s}": ally_target_popup(s), f"{g}/ce": servant_ce(s),
-                f"{g}/buffs": servant_buffs(s)}
+                f"{g}/buffs": servant_buffs(s), f"{g}/level": servant_level(s),
+                f"{g}/hp_bar": servant_hp_bar(s), f"bust{s}/art": servant_bust(s)}
         out |= {f"{g}/skill{k}": skill_icon(s, k) for k in range(3)}
         out |= {f"{g}/buff{k}": servant_buff_icon(s, k) for k in range(MAX_BUFF_ICONS)}
-    out |= {"attack/button": attack_button(), "master/button": master_button(),
+    out |= {"attack/button": attack_button(), "attack/fan": attack_fan(), "master/button": master_button(),
             "master/menu": master_menu(), "popup/panel": popup_panel(), "popup/title": popup_title()}
     out |= {f"master/skill{m}": master_skill(m) for m in range(3)}
     out |= {"master/seals": seal_counter()} | {f"master/seal{k}": seal_mark(k) for k in range(MAX_SEALS)}

@@ -19,6 +19,8 @@ from .layout import ASPECT, ASPECT_MODES, Rect, elements
 BACKGROUNDS = ("dusk", "night", "cave", "ruins", "forest")
 FONTS = ("sans", "sans_italic", "serif")  # pygame's default bold sans, its italic, shipped DejaVu
 ASPECTS = (16 / 9, 18 / 9, 19.5 / 9, 20 / 9)
+FAMILIES = ("classic", "real")  # "real": the real game's structure and style (real_paint.py)
+REAL_FAMILY_P = 0.6  # share of "real" among the families Look.random draws
 
 # Documented maxima (docs/screens.md).
 MAX_JITTER_POS = 0.012  # element offset, as a fraction of the game-area WIDTH, in x and in y
@@ -52,6 +54,9 @@ class Look:
         aspect: screen width / height; None keeps the renderer's own size, else the frame keeps
             the renderer's height and takes this ratio (a phone screenshot: 16:9 .. 20:9).
         aspect_mode: "letterbox" (black side bars) or "crop" (backdrop runs to the screen edges).
+        family: one of ``FAMILIES``: "classic" (our own flat style) or "real" (the real game's
+            screens: round blue Attack button, tall face cards with servant art, NP cards only
+            for ready servants, photographic-like backdrops); both draw at the same layout.
     """
 
     seed: int = 0
@@ -69,12 +74,14 @@ class Look:
     jpeg_quality: int = 0
     aspect: float | None = None
     aspect_mode: str = "letterbox"
+    family: str = "classic"
 
     def __post_init__(self) -> None:
         checks = [
             (self.background in BACKGROUNDS, f"background must be one of {BACKGROUNDS}"),
             (self.font in FONTS, f"font must be one of {FONTS}"),
             (self.aspect_mode in ASPECT_MODES, f"aspect_mode must be one of {ASPECT_MODES}"),
+            (self.family in FAMILIES, f"family must be one of {FAMILIES}"),
             (0 <= self.jitter_pos <= MAX_JITTER_POS, f"jitter_pos must be in [0, {MAX_JITTER_POS}]"),
             (0 <= self.jitter_scale <= MAX_JITTER_SCALE, f"jitter_scale must be in [0, {MAX_JITTER_SCALE}]"),
             (self.blur >= 1.0, "blur is a resample factor >= 1"),
@@ -92,8 +99,13 @@ class Look:
         return cls()
 
     @classmethod
-    def random(cls, seed: int) -> "Look":
-        """Every knob drawn from its documented range; deterministic in ``seed``."""
+    def random(cls, seed: int, family: str | None = None) -> "Look":
+        """Every knob drawn from its documented range; deterministic in ``seed``.
+
+        ``family`` None draws it ("real" with probability ``REAL_FAMILY_P``, from a stream of its
+        own, so the other knobs of a seed do not depend on the family)."""
+        if family is None:
+            family = "real" if np.random.default_rng([seed, 0xFA11]).random() < REAL_FAMILY_P else "classic"
         rng = np.random.default_rng([seed, 0x100C])
 
         def maybe(p: float, draw: float, off: float) -> float:
@@ -115,6 +127,7 @@ class Look:
             jpeg_quality=int(maybe(0.5, float(rng.integers(JPEG_RANGE[0], JPEG_RANGE[1] + 1)), 0)),
             aspect=ASPECTS[rng.integers(len(ASPECTS))],
             aspect_mode=ASPECT_MODES[rng.integers(len(ASPECT_MODES))],
+            family=family,
         )
 
     @property

@@ -181,8 +181,8 @@ def _enemy_panel(ctx: Ctx, surface: "pygame.Surface", e: int, enemy: EnemyView) 
         return img
 
     surface.blit(ctx.sprite(("enemy", e, enemy.name, enemy.cls, enemy.targeted), build), panel)
-    ctx.text(surface, str(max(enemy.hp, 0)), f"{g}/hp_text", pal["text"], "right", number=True)
     _bar(surface, px[f"{g}/hp_bar"], enemy.hp / max(enemy.max_hp, 1), pal["hp_bar"], pal["hp_back"])
+    ctx.text(surface, str(max(enemy.hp, 0)), f"{g}/hp_text", pal["text"], "right", number=True)
     for k in range(min(enemy.charge_max, MAX_PIPS)):
         color = pal["charge_on"] if k < enemy.charge else pal["charge_off"]
         pygame.draw.ellipse(surface, color, px[f"{g}/pip{k}"])
@@ -367,9 +367,6 @@ def _card_frame(ctx: Ctx, i: int, card_type: int) -> "pygame.Surface":
     pygame.draw.rect(img, pal["gold"], img.get_rect(), max(2, face.w // 60), border_radius=radius)
     strip = _local(px[f"{g}/strip"], face)
     img.fill(color, strip)
-    label = strip.inflate(-strip.w // 4, -strip.h // 3)
-    blit_text(img, art.TYPE_NAMES[card_type], label, ctx.look.font, pal["text"], "center",
-              ctx.look.label_scale)
     return img
 
 
@@ -381,6 +378,9 @@ def _card(ctx: Ctx, surface: "pygame.Surface", i: int, card: CardView) -> None:
     surface.blit(art.class_icon(card.owner_cls, icon.w, ctx.hue), icon)
     ticon = px[f"{g}/icon"]
     surface.blit(art.type_icon(card.card_type, ticon.w, ctx.hue), ticon)
+    strip = px[f"{g}/strip"]  # the type's name over its icon, as the real card's word
+    blit_text(surface, art.TYPE_NAMES[card.card_type], strip.inflate(-strip.w // 4, -strip.h // 3),
+              ctx.look.font, pal["text"], "center", ctx.look.label_scale)
     if card.crit_percent > 0:
         ctx.text(surface, f"{card.crit_percent}%", f"{g}/crit", pal["star"], "left", number=True)
     if card.affinity != "normal":

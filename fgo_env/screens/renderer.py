@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import layout
+from . import layout, real_paint
 from ._pg import pygame
 from .art import palette
 from .backdrop import backdrop
 from .look import Look, jitter_rect, screen_size
 from .paint import BASE_OF_KIND, Ctx, build_base, paint_scene
+from .real_art import real_backdrop
 from .post import NoiseField, PixelReader, adjust_color, downscale, jpeg_roundtrip, resample_blur
 from .scene import Scene
 
@@ -81,10 +82,16 @@ class Renderer:
             look, (sw, sh) = self._look, self.screen_size
             gx, gy, gw, gh = self.area
             screen = pygame.Surface((sw, sh))
-            if look.aspect_mode == "crop":
-                screen.blit(backdrop(look.background, (sw, sh), look.seed, look.hue_shift), (0, 0))
+            if look.family == "real":
+                def draw(size):
+                    return real_backdrop(size, look.seed, look.hue_shift)
             else:
-                screen.blit(backdrop(look.background, (gw, gh), look.seed, look.hue_shift), (gx, gy))
+                def draw(size):
+                    return backdrop(look.background, size, look.seed, look.hue_shift)
+            if look.aspect_mode == "crop":
+                screen.blit(draw((sw, sh)), (0, 0))
+            else:
+                screen.blit(draw((gw, gh)), (gx, gy))
             self._backdrop = screen
         return self._backdrop
 
@@ -92,7 +99,8 @@ class Renderer:
         name = BASE_OF_KIND[kind]
         base = self._bases.get(name)
         if base is None:
-            base = self._bases[name] = build_base(self._ctx, name, self._backdrop_screen())
+            build = real_paint.build_base if self._look.family == "real" else build_base
+            base = self._bases[name] = build(self._ctx, name, self._backdrop_screen())
         return base
 
     # ------------------------------------------------------------------------------ drawing
@@ -125,7 +133,10 @@ class Renderer:
 
     def _compose(self, surface: pygame.Surface, scene: Scene) -> None:
         surface.blit(self._base(scene.kind), (0, 0))
-        paint_scene(self._ctx, surface, scene)
+        if self._look.family == "real":
+            real_paint.paint_scene(self._ctx, surface, scene)
+        else:
+            paint_scene(self._ctx, surface, scene)
 
     def _has_post(self) -> bool:
         look = self._look

@@ -158,7 +158,8 @@ class Scene:
         enemies: 3 enemy slots, `EnemyView` or None (shorter input is padded with None).
         cards: 5 `CardView` on the card screen, empty on every other kind.
         np_cards: for front slot j, whether its NP card is offered (lit) on the card screen;
-            unlit NP cards of present servants are drawn dimmed, as in the game.
+            the classic look draws unlit NP cards of present servants dimmed, the real look (as
+            the game) draws NP cards only for the servants whose NP is ready.
         np_owner_keys: key of the servant owning NP card j (portrait); empty = taken from
             ``servants``.
         np_card_types: card type of NP card j (0/1/2), or -1 to draw a neutral gold card.

@@ -1,7 +1,8 @@
 """Fonts and cached, outlined text.
 
 Fonts are deterministic files, never system look-ups: pygame's bundled default (a bold sans, also
-used in italic) and DejaVu Serif Condensed Bold shipped in ``fonts/`` with its licence.
+used in italic) and DejaVu Serif Condensed Bold shipped in ``fonts/`` with its licence; the real
+look adds matplotlib's DejaVu files where matplotlib is importable (else the shipped ones).
 
 Labels are rendered once per (text, box, colour) and cached. Numbers change every frame in a real
 episode (HP, NP %, damage), so they are assembled from cached per-character glyphs instead of
@@ -15,8 +16,27 @@ from pathlib import Path
 
 from ._pg import pygame
 
-_FONT_FILES = {"sans": None, "sans_italic": None,
-               "serif": str(Path(__file__).with_name("fonts") / "DejaVuSerifCondensed-Bold.ttf")}
+_SHIPPED_SERIF = str(Path(__file__).with_name("fonts") / "DejaVuSerifCondensed-Bold.ttf")
+
+
+def _mpl_font(name: str, fallback: str | None) -> str | None:
+    """A TrueType file shipped with matplotlib (when it is importable), else ``fallback``."""
+    try:
+        import matplotlib
+
+        path = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / name
+        return str(path) if path.is_file() else fallback
+    except Exception:  # matplotlib missing or broken: the shipped fonts only
+        return fallback
+
+
+_FONT_FILES = {"sans": None, "sans_italic": None, "serif": _SHIPPED_SERIF,
+               # the real look's fonts: a wide bold serif (Attack, card words), a regular sans
+               # (thin white digits of "BATTLE n/N") and a bold sans (HP/NP numbers)
+               "real_serif": _mpl_font("DejaVuSerif-Bold.ttf", _SHIPPED_SERIF),
+               "real_sans": _mpl_font("DejaVuSans.ttf", None),
+               "real_bold": _mpl_font("DejaVuSans-Bold.ttf", None),
+               "real_stix": _mpl_font("STIXGeneralBol.ttf", _SHIPPED_SERIF)}  # a Times-like bold serif
 OUTLINE = (10, 10, 16)
 _NUMERIC = frozenset("0123456789%/,.+-")
 
