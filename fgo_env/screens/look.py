@@ -66,9 +66,10 @@ class Look:
             floating overlay bubble at a side edge (recorder / assistant buttons).
         gamma: tone curve ``255·(in/255)**gamma``, in ``GAMMA_RANGE`` (1 = none).
         video: strength of video-compression artefacts, in ``VIDEO_RANGE`` (0 = none): 16×16
-            blocks flattened where smooth, 4:2:0 chroma (4:1:0 above 0.5), and a JPEG pass.
+            blocks flattened where smooth, then a JPEG pass (8×8 blocks, 4:2:0 chroma).
         rescale: 0 = none, else the frame is scaled to this height (px, in ``RESCALE_RANGE``)
-            and back to its size, with a resampling filter drawn from ``seed``.
+            and back to its size, with resampling filters drawn from ``seed`` (an upscale goes
+            to at most twice the frame's height: ``post.MAX_RESCALE_UP``).
         mid_animation: in ``MID_ANIMATION_RANGE``; the frame is caught this far before the end of
             a transition (0 = none): a cross-fade with a ghost of the scene, a motion blur, or the
             lower half sliding in; which one is drawn from ``seed``.

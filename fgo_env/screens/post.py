@@ -244,10 +244,15 @@ def status_bar_overlay(style: str, size: tuple[int, int], seed: int) -> Overlay:
     # Right side, from the edge inwards: battery, its percentage, Wi-Fi, signal bars.
     xr = w - pad
     bw = gh * 1.5
-    d.rectangle((xr - bw, top + gh * 0.2, xr, top + gh * 0.85), outline=ink, width=max(1, gh // 9))
+    def box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+        return (x0, y0, max(x0, x1), max(y0, y1))  # tiny frames: never an inverted box
+
+    inset = max(1, gh // 8)
+    d.rectangle(box(xr - bw, top + gh * 0.2, xr, top + gh * 0.85), outline=ink, width=max(1, gh // 9))
     level = rng.uniform(0.1, 1.0)
-    d.rectangle((xr - bw + 2, top + gh * 0.2 + 2, xr - bw + 2 + (bw - 4) * level, top + gh * 0.85 - 2), fill=ink)
-    d.rectangle((xr + 1, top + gh * 0.4, xr + max(2, gh * 0.12), top + gh * 0.65), fill=ink)
+    d.rectangle(box(xr - bw + inset, top + gh * 0.2 + inset, xr - bw + inset + (bw - 2 * inset) * level,
+                    top + gh * 0.85 - inset), fill=ink)
+    d.rectangle(box(xr + 1, top + gh * 0.4, xr + max(2, gh * 0.12), top + gh * 0.65), fill=ink)
     xr -= bw + gh * 0.4
     if rng.random() < 0.7:
         pct = f"{round(level * 100)}%"
@@ -322,48 +327,50 @@ def apply_gamma(frame: np.ndarray, gamma: float) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).point(lut * 3)).copy()
 
 
-_FILTERS = ("NEAREST", "BILINEAR", "BICUBIC", "LANCZOS", "BOX")
+_FILTERS = ("NEAREST", "BILINEAR", "BOX")  # Pillow's; bicubic / Lanczos cost 2x and look alike here
+MAX_RESCALE_UP = 2.0  # an upscale round trip goes at most this far (more changes nothing visible)
 
 
 def rescale_roundtrip(frame: np.ndarray, height: int, seed: int) -> np.ndarray:
     """``frame`` scaled to ``height`` px (keeping its aspect) and back, with a resampling filter
-    per direction drawn from ``seed`` (a capture recorded at one resolution and viewed at another)."""
+    per direction drawn from ``seed`` (nearest, bilinear or box): a capture recorded at one
+    resolution and viewed at another. Upscales go to at most ``MAX_RESCALE_UP``·H (the round trip
+    of a larger one looks the same and costs far more)."""
     H, W = frame.shape[:2]
+    height = min(int(height), round(MAX_RESCALE_UP * H))
     if height == H or height <= 0:
         return frame
     from PIL import Image
 
     rng = np.random.default_rng([seed, 0x5CA1])
-    f_there, f_back = (getattr(Image.Resampling, _FILTERS[i]) for i in rng.integers(0, 4, 2))
+    f_there, f_back = (getattr(Image.Resampling, _FILTERS[i]) for i in rng.integers(0, len(_FILTERS), 2))
     mid = Image.fromarray(frame).resize((max(1, round(W * height / H)), height), f_there)
     return np.asarray(mid.resize((W, H), f_back)).copy()
 
 
 def video_artifacts(frame: np.ndarray, strength: float, seed: int) -> np.ndarray:
     """Video-codec artefacts of ``strength`` in [0, 1]: smooth 16×16 macroblocks flattened toward
-    their mean luma (more, and in less smooth blocks, as strength grows), chroma at quarter
-    resolution (4:1:0) above 0.5, then a JPEG pass (8×8 DCT blocks, 4:2:0 chroma) at quality
-    90 − 65·strength."""
+    their mean luma (more, and in less smooth blocks, as strength grows), then a JPEG pass
+    (8×8 DCT blocks, 4:2:0 chroma) at quality 90 − 65·strength. ``seed`` is unused (the
+    artefacts follow the content)."""
     if strength <= 0:
         return frame
     from PIL import Image
 
     H, W = frame.shape[:2]
-    ycc = Image.fromarray(frame).convert("YCbCr")
-    y, cb, cr = ycc.split()
-    luma = np.asarray(y).astype(np.float32)
+    y, cb, cr = Image.fromarray(frame).convert("YCbCr").split()
     bh, bw = H // 16 * 16, W // 16 * 16
     if bh and bw:
-        blocks = luma[:bh, :bw].reshape(bh // 16, 16, bw // 16, 16)
-        mean = blocks.mean(axis=(1, 3), keepdims=True)
-        std = np.sqrt(np.maximum((blocks * blocks).mean(axis=(1, 3), keepdims=True) - mean * mean, 0))
-        tau = 3.0 + 25.0 * strength
-        weight = strength * np.clip(1.0 - std / tau, 0.0, 1.0)
-        luma[:bh, :bw] = (blocks + weight * (mean - blocks)).reshape(bh, bw)
-        y = Image.fromarray(np.clip(luma + 0.5, 0, 255).astype(np.uint8))
-    if strength > 0.5:
-        small = (max(1, W // 4), max(1, H // 2))
-        cb, cr = (c.resize(small, Image.Resampling.BOX).resize((W, H), Image.Resampling.BILINEAR) for c in (cb, cr))
+        luma = np.asarray(y, dtype=np.float32)[:bh, :bw]
+        blocks = luma.reshape(bh // 16, 16, bw // 16, 16)
+        mean = blocks.sum(axis=3, keepdims=True).sum(axis=1, keepdims=True) * np.float32(1 / 256)
+        power = (blocks * blocks).sum(axis=3, keepdims=True).sum(axis=1, keepdims=True) * np.float32(1 / 256)
+        std = np.sqrt(np.maximum(power - mean * mean, 0))
+        weight = np.float32(strength) * np.clip(1.0 - std / np.float32(3.0 + 25.0 * strength), 0.0, 1.0)
+        flat = (blocks + weight * (mean - blocks)).reshape(bh, bw)
+        full = np.array(y)
+        full[:bh, :bw] = flat + 0.5  # a convex mix of 0..255 values: no clipping needed
+        y = Image.fromarray(full)
     buf = io.BytesIO()
     Image.merge("YCbCr", (y, cb, cr)).save(buf, "JPEG", quality=max(5, round(90 - 65 * strength)), subsampling=2)
     buf.seek(0)
@@ -386,7 +393,8 @@ def mid_animation(frame: np.ndarray, amount: float, look: "Look",
 
     * "fade": cross-faded with weight ``amount/2`` toward black, white or a ghost of the scene
       displaced by 4–10 % of the width (the scene before);
-    * "motion": a horizontal or vertical motion blur ``amount·2.5 %`` of the game-area width long;
+    * "motion": a horizontal (70 %) or vertical motion blur about ``amount·2.5 %`` of the
+      game-area width long (box averages along the motion, interpolated back);
     * "slide": the lower half of the game area (cards, panels) still ``amount·5 %`` of its height
       below (or beside) its place; the uncovered band shows the scene dimmed.
     The scene itself always keeps at least half the weight, so the frame's labels stay valid.
@@ -406,18 +414,16 @@ def mid_animation(frame: np.ndarray, amount: float, look: "Look",
             dx = int(round(W * rng.uniform(0.04, 0.10))) * (1 if rng.random() < 0.5 else -1)
             out = frame * (1 - a) + np.roll(frame, dx, axis=1) * a
         return (out + 0.5).astype(np.uint8)
-    if effect == "motion":
-        n = 1 + int(round(amount * MAX_MOTION * gw))
-        if n < 2:
+    if effect == "motion":  # box-average along the motion, interpolated back (Pillow, fast)
+        n = amount * MAX_MOTION * gw
+        if n < 1.5:
             return frame
-        axis = 1 if rng.random() < 0.7 else 0
-        pad = [(0, 0)] * 3
-        pad[axis] = (n // 2, n - 1 - n // 2)
-        c = np.cumsum(np.pad(frame, pad, mode="edge"), axis=axis, dtype=np.int32)
-        c = np.concatenate([np.zeros_like(c.take([0], axis=axis)), c], axis=axis)
-        size = frame.shape[axis]
-        total = c.take(np.arange(n, n + size), axis=axis) - c.take(np.arange(size), axis=axis)
-        return ((total + n // 2) // n).astype(np.uint8)
+        from PIL import Image
+
+        horizontal = rng.random() < 0.7
+        small = (max(1, round(W / n)), H) if horizontal else (W, max(1, round(H / n)))
+        im = Image.fromarray(frame).resize(small, Image.Resampling.BOX)
+        return np.asarray(im.resize((W, H), Image.Resampling.BILINEAR)).copy()
     # slide
     out = frame.copy()
     top = gy + gh // 2

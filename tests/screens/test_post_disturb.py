@@ -110,6 +110,15 @@ def test_status_bar_covers_only_the_top_band() -> None:
     assert light[:bh].mean() > 100  # a light band over a black frame
 
 
+@pytest.mark.parametrize("size", [(64, 36), (100, 56), (4000, 1800)])
+def test_overlays_draw_at_any_frame_size(size: tuple[int, int]) -> None:
+    f = np.full((size[1], size[0], 3), 90, np.uint8)
+    for seed in range(6):
+        for style in ("dark", "light"):
+            out = post.disturb(f, Look(status_bar=style, notification=True, seed=seed))
+            assert out.shape == f.shape
+
+
 def test_notification_is_a_banner_at_the_top_or_a_bubble_at_an_edge() -> None:
     f = _frame(size=(640, 360))
     kinds = set()
