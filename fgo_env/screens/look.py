@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
 import numpy as np
@@ -33,7 +33,7 @@ JPEG_RANGE = (30, 95)
 
 # Disturbances of real captures (robustness; docs/screens.md "Disturbances").
 STATUS_BARS = ("none", "dark", "light")  # a phone status bar over the top band of the screen
-GAMMA_RANGE = (0.6, 1.6)  # out = 255·(in/255)**gamma; < 1 lifts the shadows, > 1 deepens them
+GAMMA_RANGE = (0.7, 1.5)  # out = 255·(in/255)**gamma; < 1 lifts the shadows, > 1 deepens them
 VIDEO_RANGE = (0.0, 1.0)  # strength of video-codec artefacts (16×16 blocks, chroma subsampling)
 RESCALE_RANGE = (144, 2880)  # rescale: 0 or a height in px the frame is scaled to and back
 RESCALE_HEIGHTS = (540, 720, 1080, 1440)  # what Look.random draws (720p <-> 1440p captures)
@@ -159,6 +159,11 @@ class Look:
         """Any of the capture disturbances is on (``post.disturb`` changes the frame)."""
         return (self.status_bar != "none" or self.notification or self.gamma != 1.0 or self.video > 0
                 or self.rescale > 0 or self.mid_animation > 0)
+
+    def undisturbed(self) -> "Look":
+        """This look with every capture disturbance off (exact-pixel checks of the drawing)."""
+        return replace(self, status_bar="none", notification=False, gamma=1.0, video=0.0, rescale=0,
+                       mid_animation=0.0)
 
     def describe(self) -> dict[str, object]:
         """The knobs as a plain dict (for logs and dataset metadata)."""

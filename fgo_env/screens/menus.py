@@ -531,7 +531,7 @@ def paint_menu(surface: "pygame.Surface", scene: Scene, area: tuple[int, int, in
     """Draw the menu frame ``scene`` onto ``surface`` (the whole screen).
 
     Args:
-        scene: a `MenuScene` (a plain ``Scene(kind="menu")`` draws the default quest list).
+        scene: a `MenuScene`.
         area: the 16:9 game area (x, y, w, h) in ``surface``; game menus draw inside it (black
             bars around it on wider screens), other games and non-screens fill the whole surface.
         look: the renderer's look (unused today: post-processing is the renderer's).

@@ -194,8 +194,9 @@ class Scene:
     back_active: bool = True
 
     def __post_init__(self) -> None:
-        _check(self.kind in KINDS or self.kind == MENU_KIND,
-               f"Scene.kind must be one of {KINDS + (MENU_KIND,)}, got {self.kind!r}")
+        _check(self.kind in KINDS or (self.kind == MENU_KIND and hasattr(self, "menu")),
+               f"Scene.kind must be one of {KINDS}, got {self.kind!r}" + (
+                   "; a menu frame is a menus.MenuScene (Scene.example('menu', seed))" * (self.kind == MENU_KIND)))
         _check(1 <= self.wave <= self.wave_total <= 9, f"Scene wave {self.wave}/{self.wave_total} invalid")
         servants = tuple(self.servants) + (None,) * (N_FRONT - len(self.servants))
         enemies = tuple(self.enemies) + (None,) * (N_ENEMIES - len(self.enemies))

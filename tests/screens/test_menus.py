@@ -37,6 +37,8 @@ def test_validation() -> None:
         MenuScene(kind="command")
     with pytest.raises(ValueError, match="Scene.kind must be one of"):
         Scene(kind="menus")
+    with pytest.raises(ValueError, match="a menu frame is a menus.MenuScene"):
+        Scene(kind="menu")
 
 
 def test_battle_dialog_carries_the_wave_it_shows() -> None:

@@ -32,8 +32,8 @@ def _frame(seed: int = 0, size: tuple[int, int] = (320, 180)) -> np.ndarray:
 @pytest.mark.parametrize("field, value, words", [
     ("status_bar", "grey", "status_bar must be one of"),
     ("notification", 1, "notification must be a bool"),
-    ("gamma", 0.5, "gamma must be in [0.6, 1.6]"),
-    ("gamma", 1.7, "gamma must be in"),
+    ("gamma", 0.6, "gamma must be in [0.7, 1.5]"),
+    ("gamma", 1.6, "gamma must be in"),
     ("video", -0.1, "video must be in [0, 1]"),
     ("video", 1.5, "video must be in [0, 1]"),
     ("rescale", 100, "rescale must be 0 or a height in [144, 2880] px"),

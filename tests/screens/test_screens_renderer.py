@@ -13,8 +13,8 @@ from fgo_env.screens.look import MAX_JITTER_POS, MAX_JITTER_SCALE
 
 def _jitter_only(seed: int) -> Look:
     """A randomised look without pixel post-processing, so drawn colours can be checked exactly."""
-    return dataclasses.replace(Look.random(seed), blur=1.0, noise=0.0, jpeg_quality=0, brightness=0.0,
-                               contrast=1.0)
+    return dataclasses.replace(Look.random(seed).undisturbed(), blur=1.0, noise=0.0, jpeg_quality=0,
+                               brightness=0.0, contrast=1.0)
 
 
 @pytest.fixture(scope="module")
