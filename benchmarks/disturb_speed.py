@@ -2,7 +2,8 @@
 
     python benchmarks/disturb_speed.py [--repeat 30]
 
-Times (medians) `post.disturb` alone on a rendered frame (the render itself excluded), knob by knob at a
+Times (medians) `post.disturb` alone, beside the older `jpeg_quality` knob's round trip as a
+yardstick (the machine is shared; ratios move less than milliseconds), on a rendered frame (the render itself excluded), knob by knob at a
 strong setting, then a mix of `Look.random` looks (their disturbance knobs only), at 640×360 and
 1280×720; then `Renderer.render` of menu frames per style at 640×360. Single thread.
 """
@@ -44,11 +45,14 @@ def main() -> None:
     for size in ((640, 360), (1280, 720)):
         frame = Renderer(*size).render(Scene.example("command", 0))
         print(f"\n{size[0]}x{size[1]}: ms per frame of post.disturb")
+        jpeg = _ms(lambda: post.jpeg_roundtrip(frame, 60), args.repeat)
+        print(f"  {'(jpeg_quality 60, yardstick)':<24} {jpeg:7.2f}")
         for name, knobs in CASES.items():
             look = dataclasses.replace(Look.plain(), **knobs)
             if name.startswith("mid_animation"):
                 name = f"mid_animation {post.mid_animation_effect(look)}"
-            print(f"  {name:<24} {_ms(lambda: post.disturb(frame, look), args.repeat):7.2f}")
+            t = _ms(lambda: post.disturb(frame, look), args.repeat)
+            print(f"  {name:<24} {t:7.2f}   {t / jpeg:5.2f}x the JPEG round trip")
         looks = [dataclasses.replace(Look.plain(), seed=s, **random_disturbances(s)) for s in range(200)]
         t = time.perf_counter()
         for lo in looks:

@@ -350,31 +350,34 @@ def rescale_roundtrip(frame: np.ndarray, height: int, seed: int) -> np.ndarray:
 
 def video_artifacts(frame: np.ndarray, strength: float, seed: int) -> np.ndarray:
     """Video-codec artefacts of ``strength`` in [0, 1]: smooth 16×16 macroblocks flattened toward
-    their mean luma (more, and in less smooth blocks, as strength grows), then a JPEG pass
-    (8×8 DCT blocks, 4:2:0 chroma) at quality 90 − 65·strength. ``seed`` is unused (the
-    artefacts follow the content)."""
+    their mean colour (weight ``strength·(1 − std/τ)``, τ = 3 + 25·strength in luma units, so
+    stronger settings flatten more and less smooth blocks), then a JPEG pass (8×8 DCT blocks,
+    4:2:0 chroma) at quality 90 − 65·strength. ``seed`` is unused (artefacts follow the content).
+    The flattening is a Pillow paste of the block means under a per-block mask (block std from a
+    half-resolution luma)."""
     if strength <= 0:
         return frame
     from PIL import Image
 
     H, W = frame.shape[:2]
-    y, cb, cr = Image.fromarray(frame).convert("YCbCr").split()
-    bh, bw = H // 16 * 16, W // 16 * 16
+    img = Image.fromarray(frame)
+    bh, bw = H // 16 * 16, W // 16 * 16  # partial blocks at the edges stay as they are
     if bh and bw:
-        luma = np.asarray(y, dtype=np.float32)[:bh, :bw]
-        blocks = luma.reshape(bh // 16, 16, bw // 16, 16)
-        mean = blocks.sum(axis=3, keepdims=True).sum(axis=1, keepdims=True) * np.float32(1 / 256)
-        power = (blocks * blocks).sum(axis=3, keepdims=True).sum(axis=1, keepdims=True) * np.float32(1 / 256)
+        box = (0, 0, bw, bh)
+        luma = np.asarray(img.convert("L").reduce(2, box), dtype=np.float32)  # 8×8 per block: std
+        luma = luma.reshape(bh // 16, 8, bw // 16, 8)
+        mean = luma.sum(axis=3).sum(axis=1) * np.float32(1 / 64)
+        power = (luma * luma).sum(axis=3).sum(axis=1) * np.float32(1 / 64)
         std = np.sqrt(np.maximum(power - mean * mean, 0))
-        weight = np.float32(strength) * np.clip(1.0 - std / np.float32(3.0 + 25.0 * strength), 0.0, 1.0)
-        flat = (blocks + weight * (mean - blocks)).reshape(bh, bw)
-        full = np.array(y)
-        full[:bh, :bw] = flat + 0.5  # a convex mix of 0..255 values: no clipping needed
-        y = Image.fromarray(full)
+        weight = 255 * strength * np.clip(1.0 - std / (3.0 + 25.0 * strength), 0.0, 1.0) + 0.5
+        mask = Image.fromarray(weight.astype(np.uint8)).resize((bw, bh), Image.Resampling.NEAREST)
+        means = img.reduce(16, box).resize((bw, bh), Image.Resampling.NEAREST)
+        img.paste(means, (0, 0), mask)
     buf = io.BytesIO()
-    Image.merge("YCbCr", (y, cb, cr)).save(buf, "JPEG", quality=max(5, round(90 - 65 * strength)), subsampling=2)
+    img.save(buf, "JPEG", quality=max(5, round(90 - 65 * strength)), subsampling=2)
     buf.seek(0)
-    return np.ascontiguousarray(np.asarray(Image.open(buf).convert("RGB")))
+    out = Image.open(buf)
+    return np.ascontiguousarray(np.asarray(out if out.mode == "RGB" else out.convert("RGB")))
 
 
 MID_ANIMATION_EFFECTS = ("fade", "motion", "slide")
