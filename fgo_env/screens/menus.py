@@ -220,7 +220,8 @@ def _item_icon(surface, rect, rng: random.Random) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# The styles. Each painter takes (surface, area, rng, cjk, compose) and draws the whole screen.
+# The styles. Each painter takes (surface, area, rng, cjk, compose) and draws the whole screen;
+# compose() draws the command screen Scene.example("command", menu_seed) (battle_dialog only).
 
 def _quest_list(surface, area, rng, cjk, compose) -> None:
     pygame = _pg()
@@ -307,7 +308,7 @@ def _battle_dialog(surface, area, rng, cjk, compose) -> None:
     """A reward dialog over a darkened battle (the command screen of ``Scene.example("command")``)."""
     pygame = _pg()
     gx, gy, gw, gh = area
-    compose(Scene.example("command", rng.randrange(1 << 30)))
+    compose()  # the command screen of the scene's own seed (its wave is the MenuScene's)
     _shade(surface, rng.randint(90, 170))
     box = _dialog_box(surface, area, rng, cjk, wide=True)
     tile = pygame.Rect(box.x + gw * 0.06, box.y + gh * 0.1, gh * 0.16, gh * 0.16)
@@ -548,6 +549,6 @@ def paint_menu(surface: "pygame.Surface", scene: Scene, area: tuple[int, int, in
     if menu in GAME_MENUS:
         surface.set_clip((gx, gy, gw, gh))
     try:
-        _PAINTERS[menu](surface, area, rng, cjk, compose)
+        _PAINTERS[menu](surface, area, rng, cjk, lambda: compose(Scene.example("command", seed)))
     finally:
         surface.set_clip(clip)

@@ -46,6 +46,13 @@ def test_battle_dialog_carries_the_wave_it_shows() -> None:
     under = Scene.example("command", 5)
     assert scene.shows_wave and (scene.wave, scene.wave_total) == (under.wave, under.wave_total)
     assert not MenuScene.example(5, "reward").shows_wave
+    # the battle under the dialog is that command screen, darkened (bottom-left corner: no dialog)
+    r = Renderer(640, 360)
+    dialog, battle = r.render(scene).astype(float), r.render(under).astype(float)
+    corner = (slice(int(0.9 * 360), 360), slice(0, int(0.05 * 640)))
+    ratio = dialog[corner].mean() / battle[corner].mean()
+    assert 1 - 175 / 255 < ratio < 1 - 85 / 255
+    assert np.corrcoef(dialog[corner].ravel(), battle[corner].ravel())[0, 1] > 0.95
 
 
 @pytest.mark.parametrize("style", MENU_STYLES)
