@@ -135,24 +135,32 @@ def _text(surface, text: str, pos, px: int, colour, rng: random.Random, cjk: boo
 
 
 def _glyph(surface, box, colour, rng: random.Random) -> None:
-    """A pseudo-CJK character: 3-7 horizontal, vertical and slanted strokes inside ``box``."""
+    """A pseudo-CJK character: 5-10 strokes snapped to a 5×5 grid inside ``box`` (horizontal,
+    vertical, a few slanted), sometimes a small enclosed square (as in 口), so it reads dense and
+    boxy like Chinese or Japanese text."""
     pygame = _pg()
-    m = box.w * 0.12
-    x0, y0, x1, y1 = box.x + m, box.y + m, box.right - m, box.bottom - m
-    width = max(1, box.w // 9)
-    for _ in range(rng.randint(3, 7)):
+    m = box.w * 0.1
+    step = (box.w - 2 * m) / 4
+
+    def at(i: int, j: int) -> tuple[float, float]:
+        return (box.x + m + i * step, box.y + m + j * step)
+
+    width = max(1, round(box.w / 10))
+    if rng.random() < 0.3:
+        i, j = rng.randint(0, 2), rng.randint(0, 2)
+        x0, y0 = at(i, j)
+        pygame.draw.rect(surface, colour, (x0, y0, step * 2, step * 2), width)
+    for _ in range(rng.randint(5, 10)):
         k = rng.random()
-        if k < 0.4:
-            y = rng.uniform(y0, y1)
-            a, b = sorted((rng.uniform(x0, x1), rng.uniform(x0, x1)))
-            pygame.draw.line(surface, colour, (a, y), (max(b, a + box.w * 0.3), y), width)
-        elif k < 0.8:
-            x = rng.uniform(x0, x1)
-            a, b = sorted((rng.uniform(y0, y1), rng.uniform(y0, y1)))
-            pygame.draw.line(surface, colour, (x, a), (x, max(b, a + box.h * 0.3)), width)
+        i, j = rng.randint(0, 4), rng.randint(0, 4)
+        if k < 0.45:
+            i2 = min(4, i + rng.randint(1, 4))
+            pygame.draw.line(surface, colour, at(i, j), at(i2, j), width)
+        elif k < 0.85:
+            j2 = min(4, j + rng.randint(1, 4))
+            pygame.draw.line(surface, colour, at(i, j), at(i, j2), width)
         else:
-            pygame.draw.line(surface, colour, (rng.uniform(x0, x1), rng.uniform(y0, y1)),
-                             (rng.uniform(x0, x1), rng.uniform(y0, y1)), width)
+            pygame.draw.line(surface, colour, at(i, j), at(max(0, i - 2), min(4, j + 2)), width)
 
 
 def _panel(surface, rect, colour, alpha: int, edge=None, radius: int = 0, width: int = 2) -> None:
