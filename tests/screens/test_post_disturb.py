@@ -119,6 +119,16 @@ def test_overlays_draw_at_any_frame_size(size: tuple[int, int]) -> None:
             assert out.shape == f.shape
 
 
+@pytest.mark.parametrize("size", [(64, 36), (641, 361), (250, 333)])
+def test_every_knob_handles_odd_frame_sizes(size: tuple[int, int]) -> None:
+    f = _frame(1, size)
+    for seed in (0, 1, 5):  # slide, motion, fade
+        look = Look(status_bar="light", notification=True, gamma=0.8, video=0.9, rescale=144, mid_animation=1.0,
+                    seed=seed)
+        out = post.disturb(f, look, (0, 0, size[0], size[1]))
+        assert out.shape == f.shape and out.dtype == np.uint8 and out.flags.c_contiguous
+
+
 def test_notification_is_a_banner_at_the_top_or_a_bubble_at_an_edge() -> None:
     f = _frame(size=(640, 360))
     kinds = set()
