@@ -57,9 +57,6 @@ class Look:
         blur: resample factor; the frame is shrunk by it and enlarged back (1 = sharp, ≤ 2.2).
         noise: sigma of additive Gaussian pixel noise, ``NOISE_RANGE`` (0 = none).
         jpeg_quality: JPEG round trip at this quality (0 = none, else ``JPEG_RANGE``).
-        aspect: screen width / height; None keeps the renderer's own size, else the frame keeps
-            the renderer's height and takes this ratio (a phone screenshot: 16:9 .. 20:9).
-        aspect_mode: "letterbox" (black side bars) or "crop" (backdrop runs to the screen edges).
         status_bar: a phone status bar over the top of the screen, one of ``STATUS_BARS``
             ("none"; "dark": white clock and icons on a dark band; "light": dark ones on a light band).
         notification: a notification over the screen: a heads-up banner at the top, or a
@@ -73,6 +70,9 @@ class Look:
         mid_animation: in ``MID_ANIMATION_RANGE``; the frame is caught this far before the end of
             a transition (0 = none): a cross-fade with a ghost of the scene, a motion blur, or the
             lower half sliding in; which one is drawn from ``seed``.
+        aspect: screen width / height; None keeps the renderer's own size, else the frame keeps
+            the renderer's height and takes this ratio (a phone screenshot: 16:9 .. 20:9).
+        aspect_mode: "letterbox" (black side bars) or "crop" (backdrop runs to the screen edges).
     """
 
     seed: int = 0
@@ -88,14 +88,14 @@ class Look:
     blur: float = 1.0
     noise: float = 0.0
     jpeg_quality: int = 0
-    aspect: float | None = None
-    aspect_mode: str = "letterbox"
     status_bar: str = "none"
     notification: bool = False
     gamma: float = 1.0
     video: float = 0.0
     rescale: int = 0
     mid_animation: float = 0.0
+    aspect: float | None = None
+    aspect_mode: str = "letterbox"
 
     def __post_init__(self) -> None:
         checks = [
@@ -141,9 +141,9 @@ class Look:
             blur=maybe(0.5, float(rng.uniform(*BLUR_RANGE)), 1.0),
             noise=maybe(0.6, float(rng.uniform(*NOISE_RANGE)), 0.0),
             jpeg_quality=int(maybe(0.5, float(rng.integers(JPEG_RANGE[0], JPEG_RANGE[1] + 1)), 0)),
+            **random_disturbances(seed),
             aspect=ASPECTS[rng.integers(len(ASPECTS))],
             aspect_mode=ASPECT_MODES[rng.integers(len(ASPECT_MODES))],
-            **random_disturbances(seed),
         )
 
     @property

@@ -16,9 +16,10 @@ from .art import palette
 from .backdrop import backdrop
 from .look import Look, jitter_rect, screen_size
 from .paint import BASE_OF_KIND, Ctx, build_base, paint_scene
-from .menus import paint_menu
-from .post import NoiseField, PixelReader, adjust_color, disturb, downscale, jpeg_roundtrip, resample_blur
+from .post import NoiseField, PixelReader, adjust_color, downscale, jpeg_roundtrip, resample_blur
 from .scene import Scene
+from .menus import paint_menu  # noqa: E402  (robustness: scene kind "menu", capture disturbances)
+from .post import disturb
 
 __all__ = ["Renderer", "downscale"]
 
