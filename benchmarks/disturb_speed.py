@@ -16,15 +16,15 @@ import time
 
 import numpy as np
 
-from fgo_env.screens import Look, Renderer, Scene
-from fgo_env.screens import post
+from fgo_env.screens import Look, Renderer, Scene, post
 from fgo_env.screens.look import random_disturbances
 from fgo_env.screens.menus import MENU_STYLES, MenuScene
 
-CASES = {"status_bar": dict(status_bar="dark"), "notification": dict(notification=True), "gamma": dict(gamma=1.4),
-         "video 0.3": dict(video=0.3), "video 1.0": dict(video=1.0), "rescale 1440": dict(rescale=1440),
-         "rescale 540": dict(rescale=540), "mid_animation fade": dict(mid_animation=0.8, seed=5),
-         "mid_animation motion": dict(mid_animation=0.8, seed=1), "mid_animation slide": dict(mid_animation=0.8, seed=0)}
+CASES = {"status_bar": {"status_bar": "dark"}, "notification": {"notification": True}, "gamma": {"gamma": 1.4},
+         "video 0.3": {"video": 0.3}, "video 1.0": {"video": 1.0}, "rescale 1440": {"rescale": 1440},
+         "rescale 540": {"rescale": 540}, "mid_animation fade": {"mid_animation": 0.8, "seed": 5},
+         "mid_animation motion": {"mid_animation": 0.8, "seed": 1},
+         "mid_animation slide": {"mid_animation": 0.8, "seed": 0}}
 
 
 def _ms(fn, repeat: int) -> float:
@@ -45,13 +45,13 @@ def main() -> None:
     for size in ((640, 360), (1280, 720)):
         frame = Renderer(*size).render(Scene.example("command", 0))
         print(f"\n{size[0]}x{size[1]}: ms per frame of post.disturb")
-        jpeg = _ms(lambda: post.jpeg_roundtrip(frame, 60), args.repeat)
+        jpeg = _ms(lambda f=frame: post.jpeg_roundtrip(f, 60), args.repeat)
         print(f"  {'(jpeg_quality 60, yardstick)':<24} {jpeg:7.2f}")
         for name, knobs in CASES.items():
             look = dataclasses.replace(Look.plain(), **knobs)
             if name.startswith("mid_animation"):
                 name = f"mid_animation {post.mid_animation_effect(look)}"
-            t = _ms(lambda: post.disturb(frame, look), args.repeat)
+            t = _ms(lambda f=frame, lo=look: post.disturb(f, lo), args.repeat)
             print(f"  {name:<24} {t:7.2f}   {t / jpeg:5.2f}x the JPEG round trip")
         looks = [dataclasses.replace(Look.plain(), seed=s, **random_disturbances(s)) for s in range(200)]
         t = time.perf_counter()

@@ -17,15 +17,16 @@ to any frame. Everything is procedural (no game art); texts are Latin words or p
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .scene import MENU_KIND, Scene
 
 if TYPE_CHECKING:
-    from .look import Look
     from ._pg import pygame
+    from .look import Look
 
 # Game menus, then other games and non-screens.
 GAME_MENUS = ("quest_list", "reward", "battle_dialog", "dialog", "settings", "unit_grid", "story", "loading")
@@ -66,7 +67,7 @@ class MenuScene(Scene):
         return self.menu == "battle_dialog"
 
     @classmethod
-    def example(cls, seed: int = 0, menu: str | None = None) -> "MenuScene":
+    def example(cls, seed: int = 0, menu: str | None = None) -> MenuScene:
         """A random menu frame (style drawn with ``STYLE_WEIGHTS`` unless given), deterministic in ``seed``."""
         rng = random.Random(f"menu:{seed}")
         if menu is None:
@@ -114,7 +115,7 @@ def _gradient(size: tuple[int, int], top, bottom, horizontal: bool = False):
 
 
 def _text(surface, text: str, pos, px: int, colour, rng: random.Random, cjk: bool, anchor: str = "topleft",
-          serif: bool = False, outline=None) -> "pygame.Rect":
+          serif: bool = False, outline=None) -> pygame.Rect:
     """``text`` (Latin) or as many pseudo-CJK glyphs at ``pos``; returns the rect drawn."""
     pygame = _pg()
     if cjk:
@@ -301,7 +302,7 @@ def _reward(surface, area, rng, cjk, compose) -> None:
     _text(surface, _words(rng, 2), (gx + gw / 2, gy + gh * 0.9), round(gh * 0.045), (230, 235, 255), rng, cjk, anchor="center")
 
 
-def _dialog_box(surface, area, rng, cjk, wide: bool = False) -> "pygame.Rect":
+def _dialog_box(surface, area, rng, cjk, wide: bool = False) -> pygame.Rect:
     pygame = _pg()
     gx, gy, gw, gh = area
     w = gw * (rng.uniform(0.75, 0.88) if wide else rng.uniform(0.4, 0.65))
@@ -535,7 +536,7 @@ _PAINTERS: dict[str, Callable] = {
 }
 
 
-def paint_menu(surface: "pygame.Surface", scene: Scene, area: tuple[int, int, int, int], look: "Look",
+def paint_menu(surface: pygame.Surface, scene: Scene, area: tuple[int, int, int, int], look: Look,
                compose: Callable[[Scene], None]) -> None:
     """Draw the menu frame ``scene`` onto ``surface`` (the whole screen).
 

@@ -387,7 +387,7 @@ MAX_MOTION = 0.025  # motion-blur length at mid_animation 1, fraction of the gam
 
 def mid_animation_effect(look: "Look") -> str:
     """Which transition ``look`` catches its frames in: one of ``MID_ANIMATION_EFFECTS``."""
-    return MID_ANIMATION_EFFECTS[int(_seed_rng(look, 0xA11).integers(len(MID_ANIMATION_EFFECTS)))]
+    return MID_ANIMATION_EFFECTS[_seed_rng(look, 0xA11).integers(len(MID_ANIMATION_EFFECTS))]
 
 
 def mid_animation(frame: np.ndarray, amount: float, look: "Look",
@@ -414,7 +414,7 @@ def mid_animation(frame: np.ndarray, amount: float, look: "Look",
         if k < 2:
             out = frame * (1 - a) + (0.0 if k == 0 else 255.0 * a)
         else:
-            dx = int(round(W * rng.uniform(0.04, 0.10))) * (1 if rng.random() < 0.5 else -1)
+            dx = round(W * rng.uniform(0.04, 0.10)) * (1 if rng.random() < 0.5 else -1)
             out = frame * (1 - a) + np.roll(frame, dx, axis=1) * a
         return (out + 0.5).astype(np.uint8)
     if effect == "motion":  # box-average along the motion, interpolated back (Pillow, fast)
@@ -432,12 +432,12 @@ def mid_animation(frame: np.ndarray, amount: float, look: "Look",
     top = gy + gh // 2
     band = frame[top:gy + gh, gx:gx + gw]
     if rng.random() < 0.7:  # rising from below
-        s = int(round(amount * MAX_SLIDE * gh))
+        s = round(amount * MAX_SLIDE * gh)
         if s > 0:
             out[top + s:gy + gh, gx:gx + gw] = band[:band.shape[0] - s]
             out[top:top + s, gx:gx + gw] = band[:s] // 2
     else:  # sliding in from the right
-        s = int(round(amount * MAX_SLIDE * gw))
+        s = round(amount * MAX_SLIDE * gw)
         if s > 0:
             out[top:gy + gh, gx + s:gx + gw] = band[:, :gw - s]
             out[top:gy + gh, gx:gx + s] = band[:, :s] // 2

@@ -15,11 +15,10 @@ from ._pg import pygame
 from .art import palette
 from .backdrop import backdrop
 from .look import Look, jitter_rect, screen_size
+from .menus import paint_menu
 from .paint import BASE_OF_KIND, Ctx, build_base, paint_scene
 from .post import NoiseField, PixelReader, adjust_color, downscale, jpeg_roundtrip, resample_blur
 from .scene import Scene
-from .menus import paint_menu  # noqa: E402  (robustness: scene kind "menu", capture disturbances)
-from .post import disturb
 
 __all__ = ["Renderer", "downscale"]
 
@@ -121,7 +120,9 @@ class Renderer:
         if self._noise is not None:
             self._noise.apply(surface)
         frame = self._reader.read(surface)
-        if look.has_disturbance:  # capture disturbances (robustness, post.disturb)
+        if look.has_disturbance:  # capture disturbances (robustness)
+            from .post import disturb  # here, not at the top: keeps this hunk apart from others
+
             frame = disturb(frame, look, self.area)
         if look.jpeg_quality:
             frame = jpeg_roundtrip(frame, look.jpeg_quality)

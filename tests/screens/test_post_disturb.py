@@ -9,9 +9,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from fgo_env.screens import Look, Renderer, Scene
+from fgo_env.screens import Look, Renderer, Scene, post
 from fgo_env.screens import look as lk
-from fgo_env.screens import post
 
 KNOBS = ("status_bar", "notification", "gamma", "video", "rescale", "mid_animation")
 ON = {"status_bar": "dark", "notification": True, "gamma": 1.4, "video": 0.8, "rescale": 540, "mid_animation": 0.8}
