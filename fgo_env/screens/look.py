@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
 import numpy as np
@@ -33,6 +33,14 @@ BLUR_RANGE = (1.0, 2.2)  # resample factor
 NOISE_RANGE = (0.0, 8.0)  # Gaussian sigma in 0..255 units
 JPEG_RANGE = (30, 95)
 
+# Disturbances of real captures (robustness; docs/screens.md "Disturbances").
+STATUS_BARS = ("none", "dark", "light")  # a phone status bar over the top band of the screen
+GAMMA_RANGE = (0.7, 1.5)  # out = 255·(in/255)**gamma; < 1 lifts the shadows, > 1 deepens them
+VIDEO_RANGE = (0.0, 1.0)  # strength of video-codec artefacts (16×16 blocks, chroma subsampling)
+RESCALE_RANGE = (144, 2880)  # rescale: 0 or a height in px the frame is scaled to and back
+RESCALE_HEIGHTS = (540, 720, 1080, 1440)  # what Look.random draws (720p <-> 1440p captures)
+MID_ANIMATION_RANGE = (0.0, 1.0)  # how far a transition still is from its end (0 = settled)
+
 
 @dataclass(frozen=True)
 class Look:
@@ -51,6 +59,19 @@ class Look:
         blur: resample factor; the frame is shrunk by it and enlarged back (1 = sharp, ≤ 2.2).
         noise: sigma of additive Gaussian pixel noise, ``NOISE_RANGE`` (0 = none).
         jpeg_quality: JPEG round trip at this quality (0 = none, else ``JPEG_RANGE``).
+        status_bar: a phone status bar over the top of the screen, one of ``STATUS_BARS``
+            ("none"; "dark": white clock and icons on a dark band; "light": dark ones on a light band).
+        notification: a notification over the screen: a heads-up banner at the top, or a
+            floating overlay bubble at a side edge (recorder / assistant buttons).
+        gamma: tone curve ``255·(in/255)**gamma``, in ``GAMMA_RANGE`` (1 = none).
+        video: strength of video-compression artefacts, in ``VIDEO_RANGE`` (0 = none): 16×16
+            blocks flattened where smooth, then a JPEG pass (8×8 blocks, 4:2:0 chroma).
+        rescale: 0 = none, else the frame is scaled to this height (px, in ``RESCALE_RANGE``)
+            and back to its size, with resampling filters drawn from ``seed`` (an upscale goes
+            to at most twice the frame's height: ``post.MAX_RESCALE_UP``).
+        mid_animation: in ``MID_ANIMATION_RANGE``; the frame is caught this far before the end of
+            a transition (0 = none): a cross-fade with a ghost of the scene, a motion blur, or the
+            lower half sliding in; which one is drawn from ``seed``.
         aspect: screen width / height; None keeps the renderer's own size, else the frame keeps
             the renderer's height and takes this ratio (a phone screenshot: 16:9 .. 20:9).
         aspect_mode: "letterbox" (black side bars) or "crop" (backdrop runs to the screen edges).
@@ -72,6 +93,12 @@ class Look:
     blur: float = 1.0
     noise: float = 0.0
     jpeg_quality: int = 0
+    status_bar: str = "none"
+    notification: bool = False
+    gamma: float = 1.0
+    video: float = 0.0
+    rescale: int = 0
+    mid_animation: float = 0.0
     aspect: float | None = None
     aspect_mode: str = "letterbox"
     family: str = "classic"
@@ -88,6 +115,7 @@ class Look:
             (self.noise >= 0, "noise must be >= 0"),
             (self.jpeg_quality == 0 or 1 <= self.jpeg_quality <= 100, "jpeg_quality: 0 or 1..100"),
             (self.aspect is None or 1.0 <= self.aspect <= 3.0, "aspect must be None or in [1, 3]"),
+            *_disturbance_checks(self),
         ]
         for ok, message in checks:
             if not ok:
@@ -125,6 +153,7 @@ class Look:
             blur=maybe(0.5, float(rng.uniform(*BLUR_RANGE)), 1.0),
             noise=maybe(0.6, float(rng.uniform(*NOISE_RANGE)), 0.0),
             jpeg_quality=int(maybe(0.5, float(rng.integers(JPEG_RANGE[0], JPEG_RANGE[1] + 1)), 0)),
+            **random_disturbances(seed),
             aspect=ASPECTS[rng.integers(len(ASPECTS))],
             aspect_mode=ASPECT_MODES[rng.integers(len(ASPECT_MODES))],
             family=family,
@@ -138,9 +167,52 @@ class Look:
     def has_color_change(self) -> bool:
         return self.brightness != 0 or self.contrast != 1
 
+    @property
+    def has_disturbance(self) -> bool:
+        """Any of the capture disturbances is on (``post.disturb`` changes the frame)."""
+        return (self.status_bar != "none" or self.notification or self.gamma != 1.0 or self.video > 0
+                or self.rescale > 0 or self.mid_animation > 0)
+
+    def undisturbed(self) -> "Look":
+        """This look with every capture disturbance off (exact-pixel checks of the drawing)."""
+        return replace(self, status_bar="none", notification=False, gamma=1.0, video=0.0, rescale=0,
+                       mid_animation=0.0)
+
     def describe(self) -> dict[str, object]:
         """The knobs as a plain dict (for logs and dataset metadata)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _disturbance_checks(look: Look) -> list[tuple[bool, str]]:
+    g0, g1 = GAMMA_RANGE
+    return [
+        (look.status_bar in STATUS_BARS, f"status_bar must be one of {STATUS_BARS}, got {look.status_bar!r}"),
+        (isinstance(look.notification, bool), f"notification must be a bool, got {look.notification!r}"),
+        (g0 <= look.gamma <= g1, f"gamma must be in [{g0}, {g1}], got {look.gamma}"),
+        (0.0 <= look.video <= 1.0, f"video must be in [0, 1], got {look.video}"),
+        (look.rescale == 0 or RESCALE_RANGE[0] <= look.rescale <= RESCALE_RANGE[1],
+         f"rescale must be 0 or a height in [{RESCALE_RANGE[0]}, {RESCALE_RANGE[1]}] px, got {look.rescale}"),
+        (float(look.rescale).is_integer(), f"rescale must be an integer, got {look.rescale!r}"),
+        (0.0 <= look.mid_animation <= 1.0, f"mid_animation must be in [0, 1], got {look.mid_animation}"),
+    ]
+
+
+def random_disturbances(seed: int) -> dict[str, object]:
+    """The disturbance knobs of ``Look.random(seed)``, from a stream of their own (so the other
+    knobs are what they were before these existed). Each is off most of the time; the number on
+    at once has mean 1.14: P(0) = 0.28, P(1) = 0.40, P(2) = 0.24, P(≥ 3) = 0.08."""
+    rng = np.random.default_rng([seed, 0xD157])
+    on = rng.random(6) < np.array([0.25, 0.12, 0.30, 0.20, 0.15, 0.12])
+    draws = rng.random(6)
+    g0, g1 = GAMMA_RANGE
+    return {
+        "status_bar": STATUS_BARS[1 + int(draws[0] < 0.35)] if on[0] else "none",
+        "notification": bool(on[1]),
+        "gamma": float(g0 * (g1 / g0) ** draws[2]) if on[2] else 1.0,  # log-uniform
+        "video": float(0.15 + 0.85 * draws[3]) if on[3] else 0.0,
+        "rescale": int(RESCALE_HEIGHTS[int(draws[4] * len(RESCALE_HEIGHTS))]) if on[4] else 0,
+        "mid_animation": float(0.1 + 0.9 * draws[5] ** 1.5) if on[5] else 0.0,
+    }
 
 
 def screen_size(width: int, height: int, look: Look) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from ._pg import pygame
 from .art import palette
 from .backdrop import backdrop
 from .look import Look, jitter_rect, screen_size
+from .menus import paint_menu
 from .paint import BASE_OF_KIND, Ctx, build_base, paint_scene
 from .real_art import real_backdrop
 from .post import NoiseField, PixelReader, adjust_color, downscale, jpeg_roundtrip, resample_blur
@@ -127,11 +128,17 @@ class Renderer:
         if self._noise is not None:
             self._noise.apply(surface)
         frame = self._reader.read(surface)
+        if look.has_disturbance:  # capture disturbances (robustness)
+            from .post import disturb  # here, not at the top: keeps this hunk apart from others
+
+            frame = disturb(frame, look, self.area)
         if look.jpeg_quality:
             frame = jpeg_roundtrip(frame, look.jpeg_quality)
         return frame
 
     def _compose(self, surface: pygame.Surface, scene: Scene) -> None:
+        if scene.kind == "menu":  # not a battle screen: fgo_env.screens.menus draws it (robustness)
+            return paint_menu(surface, scene, self.area, self._look, lambda s: self._compose(surface, s))
         surface.blit(self._base(scene.kind), (0, 0))
         if self._look.family == "real":
             real_paint.paint_scene(self._ctx, surface, scene)
@@ -140,4 +147,5 @@ class Renderer:
 
     def _has_post(self) -> bool:
         look = self._look
-        return look.blur > 1 or look.has_color_change or look.noise > 0 or bool(look.jpeg_quality)
+        return (look.blur > 1 or look.has_color_change or look.noise > 0 or bool(look.jpeg_quality)
+                or look.has_disturbance)

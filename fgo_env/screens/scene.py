@@ -15,6 +15,7 @@ from dataclasses import dataclass
 # frames a screen capture contains (no Attack button on any of them).
 KINDS = ("command", "cards", "chain", "enemy_turn", "wave_banner", "victory", "defeat")
 IN_BETWEEN_KINDS = KINDS[2:]
+MENU_KIND = "menu"  # not a battle screen (phase "other"): a `menus.MenuScene`, drawn by menus.py
 
 # Class names, in the engine's order (same as ``fgo_env.content.schema.CLASSES``).
 CLASSES = ("saber", "archer", "lancer", "rider", "caster", "assassin", "berserker", "shielder",
@@ -194,7 +195,9 @@ class Scene:
     back_active: bool = True
 
     def __post_init__(self) -> None:
-        _check(self.kind in KINDS, f"Scene.kind must be one of {KINDS}, got {self.kind!r}")
+        _check(self.kind in KINDS or (self.kind == MENU_KIND and hasattr(self, "menu")),
+               f"Scene.kind must be one of {KINDS}, got {self.kind!r}" + (
+                   "; a menu frame is a menus.MenuScene (Scene.example('menu', seed))" * (self.kind == MENU_KIND)))
         _check(1 <= self.wave <= self.wave_total <= 9, f"Scene wave {self.wave}/{self.wave_total} invalid")
         servants = tuple(self.servants) + (None,) * (N_FRONT - len(self.servants))
         enemies = tuple(self.enemies) + (None,) * (N_ENEMIES - len(self.enemies))
@@ -219,6 +222,10 @@ class Scene:
     @classmethod
     def example(cls, kind: str, seed: int = 0) -> "Scene":
         """A plausible random scene of ``kind``, deterministic in ``seed`` (tests, docs, vision data)."""
+        if kind == MENU_KIND:  # menus, other games, non-screens (fgo_env.screens.menus)
+            from .menus import MenuScene
+
+            return MenuScene.example(seed)
         scene = _example(kind, random.Random(f"scene:{kind}:{seed}"))
         return with_random_extras(scene, random.Random(f"scene-extra:{kind}:{seed}"))
 
