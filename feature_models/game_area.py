@@ -52,7 +52,7 @@ FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat,
 SMOOTH_EDGE = 0.05  # an edge score under this counts as "no edge"
 _FLAT_LEVELS = 10  # a bar column's pixels stay this close to its top or bottom pixel
 _DIFF_SCALE = 48.0  # a channel step of this many levels counts as a full edge in one row
-_ROW_STEP = 12  # levels: a row "has" the edge when its step is at least this (more on noisy frames)
+_ROW_STEP = 6  # levels: a row "has" the edge when its step is at least this (more on noisy frames)
 _NOISE_FACTOR = 3.0  # ... at least this times the median 1-px step of the frame (its noise level)
 
 
@@ -130,10 +130,15 @@ def _column_flatness(lines: np.ndarray) -> np.ndarray:
     column's first and last rows' colour: 1 for a black, flat or across-gradient bar (a notch
     lowers it to ~0.6), low for the game, whose columns cross panels, figures and backdrop."""
     a = lines.astype(np.int16)
-    top, bottom = a[:1], a[-1:]
-    near_top = (np.abs(a - top) <= _FLAT_LEVELS).all(axis=2)
-    near_bottom = (np.abs(a - bottom) <= _FLAT_LEVELS).all(axis=2)
-    return (near_top | near_bottom).mean(axis=0)
+    rows = a.shape[0]
+
+    def near(ref: np.ndarray) -> np.ndarray:
+        x = a - ref
+        np.abs(x, out=x)
+        return np.maximum(np.maximum(x[..., 0], x[..., 1]), x[..., 2]) <= _FLAT_LEVELS
+
+    both = near(a[:1]) | near(a[-1:])
+    return np.count_nonzero(both, axis=0) * (1.0 / rows)
 
 
 def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[int, int, float]:
@@ -229,8 +234,8 @@ def _find_1d(full: np.ndarray, length: int, game: int) -> tuple[int, int, float]
     score -1 when no hypothesis has a boundary inside the frame."""
     step = COARSE_STEP if length >= 400 else 1
     # noise level: the median step between neighbouring pixels (most of a frame is smooth)
-    a = full[::4].astype(np.int16)
-    noise = float(np.median(np.abs(a[:, 1:, 1] - a[:, :-1, 1])))
+    a = full[::4, :, 1].astype(np.int16)
+    noise = float(np.median(np.abs(a[:, 1:] - a[:, :-1])))
     row_step = max(_ROW_STEP, _NOISE_FACTOR * noise)
     e = _edge_scores(full[:, ::step], row_step)
     # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar

@@ -17,7 +17,8 @@ kind             rule
                  scrambled image; a game frame, even with heavy sensor noise or JPEG, is > 0.8
 ``rotated90``    a portrait frame whose picture is the landscape game on its side (9:16 full
                  frame, or bars found only when the frame is read turned by 90°)
-``no_area``      aspect ratio outside ``ASPECT_RANGE`` and no bar boundary found
+``no_area``      aspect ratio outside ``ASPECT_RANGE`` and no bar boundary found, or wider
+                 than ``MAX_ASPECT``
 ===============  ======================================================================
 
 Frames are **RGB**. A BGR frame passes these checks (its structure is the same); the parser
@@ -37,6 +38,7 @@ FLAT_RANGE = 10  # levels: a sampled pixel this close to the mean colour (every 
 FLAT_SHARE = 0.02  # blank / flat when at most this share of the sampled pixels is off the mean colour
 NOISE_CORR = 0.35  # correlation of horizontally neighbouring pixels under this = noise
 ASPECT_RANGE = (1.2, 2.6)  # width / height of frames accepted without a bar boundary
+MAX_ASPECT = 4.0  # wider than this: no phone screen, whatever boundaries it has
 _GRID = (48, 85)  # sampled grid (rows, columns) for the flat test
 _NOISE_ROWS = 8
 
@@ -120,7 +122,7 @@ def check_frame(frame) -> ScreenCheck:
             return ScreenCheck("rotated90", f"rotated by 90 degrees (portrait {w}x{h} frame; the game is landscape)",
                                report, stats)
     aspect = w / h
-    if report.method != "edges" and not ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1]:
+    if (report.method != "edges" and not ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1]) or aspect > MAX_ASPECT:
         return ScreenCheck("no_area", f"no 16:9 game area (frame {w}x{h}, aspect {aspect:.2f}, no bar edges found)",
                            report, stats)
     return ScreenCheck("ok", None, report, stats)
