@@ -33,13 +33,14 @@ the parser (`FrameParser.read`), which then turns the frame and the area back (`
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
 from fgo_env.screens.layout import game_area as centred_area
 
 ASPECT = 16 / 9
-SAMPLE_ROWS = 28  # rows (columns, for bars above and below) the edge profile is read on
+SAMPLE_ROWS = 24  # rows (columns, for bars above and below) the edge profile is read on
 COARSE_STEP = 4  # column stride of the edge profile on large frames (refined to 1 px afterwards)
 WIDTH_TOL = 0.015  # the game width may differ from height·16/9 by this share (rounding, scalers)
 MIN_EDGE = 0.55  # a hypothesis' score (boundary edges + bar-likeness bonus) to be accepted
@@ -47,6 +48,7 @@ MIN_EDGE_OFF_CENTRE = 0.7  # ... or this when the bars are not the same size on 
 MIN_BOUNDARY = 0.3  # ... and its boundaries' mean edge score at least this (two bars)
 MIN_BOUNDARY_ONE_SIDE = 0.55  # ... or this when the game touches one side of the frame
 OFF_CENTRE_MARGIN = 0.15  # an off-centre hypothesis must score this much over the centred one
+SNAP = 3  # px: bars found this close to centred are taken as exactly centred
 MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border artefacts)
 FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
 SMOOTH_EDGE = 0.05  # an edge score under this counts as "no edge"
@@ -101,6 +103,7 @@ def _bars(width: int, height: int, area: tuple[int, int, int, int]) -> dict[str,
     return {"left": x, "right": width - x - w, "top": y, "bottom": height - y - h}
 
 
+@lru_cache(maxsize=32)
 def _sample_lines(n: int, k: int) -> np.ndarray:
     """``k`` indices spread over ``range(n)``, away from the very ends (status bars, rounded corners)."""
     k = max(1, min(k, n))
@@ -114,7 +117,7 @@ def _edge_scores(lines: np.ndarray, row_step: float = 12.0) -> np.ndarray:
     ``row_step`` levels: a bar boundary changes (nearly) every row; a vertical edge of the game does
     not.
     """
-    a = lines.astype(np.int16)
+    a = lines if lines.dtype == np.int16 else lines.astype(np.int16)
     x = a[:, 1:] - a[:, :-1]
     np.abs(x, out=x)
     d = np.maximum(np.maximum(x[..., 0], x[..., 1]), x[..., 2])  # (R, N-1): largest channel step
@@ -129,7 +132,7 @@ def _column_flatness(lines: np.ndarray) -> np.ndarray:
     """Per sampled column of ``lines`` (R×N×3), the share of rows within ``_FLAT_LEVELS`` of the
     column's first and last rows' colour: 1 for a black, flat or across-gradient bar (a notch
     lowers it to ~0.6), low for the game, whose columns cross panels, figures and backdrop."""
-    a = lines.astype(np.int16)
+    a = lines if lines.dtype == np.int16 else lines.astype(np.int16)
     rows = a.shape[0]
 
     def near(ref: np.ndarray) -> np.ndarray:
@@ -202,10 +205,11 @@ def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> tuple[float,
     return edge + 0.02 * (len(parts) == 2) + FLAT_BONUS * b, edge, len(parts), b
 
 
-def _refine_band(full: np.ndarray, start: int, game: int, step: int, row_step: float) -> tuple[int, int]:
+def _refine_band(src: np.ndarray, rows: np.ndarray, start: int, game: int, step: int,
+                 row_step: float) -> tuple[int, int]:
     """The band ``[start + d, start + d + game)``, |d| <= step, whose boundaries inside the frame
-    are strongest at full resolution (``full``: R×L×3 of the sampled lines)."""
-    length = full.shape[1]
+    are strongest at full resolution (on the lines ``rows`` of ``src``)."""
+    length = src.shape[1]
     d = np.arange(-step, step + 1)
     scores = np.full((2, d.size), np.nan)
     pieces, spans = [], []
@@ -213,7 +217,7 @@ def _refine_band(full: np.ndarray, start: int, game: int, step: int, row_step: f
         lo, hi = max(1, pos - step), min(length - 1, pos + step)
         if hi >= lo:
             spans.append((row, lo - (pos - step), hi - lo + 1))
-            pieces.append(full[:, lo - 1:hi + 1])
+            pieces.append(src[rows, lo - 1:hi + 1, :3])
     if not pieces:
         return start, start + game
     e = _edge_scores(np.concatenate(pieces, axis=1), row_step)
@@ -229,39 +233,44 @@ def _refine_band(full: np.ndarray, start: int, game: int, step: int, row_step: f
     return start + best, start + best + game
 
 
-def _find_1d(full: np.ndarray, length: int, game: int) -> tuple[int, int, float]:
-    """(start, band length, score) of the game band along the long axis of ``full`` (R×length×3);
-    score -1 when no hypothesis has a boundary inside the frame."""
+def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
+    """(start, band length, score) of the game band along axis 1 of ``src`` (a frame, or its
+    transposed view), read on its lines ``rows``; score -1 when no hypothesis has a boundary
+    inside the frame."""
+    length = src.shape[1]
     step = COARSE_STEP if length >= 400 else 1
     # noise level: the median step between neighbouring pixels (most of a frame is smooth)
-    a = full[::4, :, 1].astype(np.int16)
+    a = src[rows[::7], :, 1].astype(np.int16)
     noise = float(np.median(np.abs(a[:, 1:] - a[:, :-1])))
     row_step = max(_ROW_STEP, _NOISE_FACTOR * noise)
-    e = _edge_scores(full[:, ::step], row_step)
+    coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
+    e = _edge_scores(coarse, row_step)
     # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
     pos = (np.arange(e.size) + 1) * step
     e[(pos < MIN_BAR) | (pos > length - MIN_BAR)] = 0.0
-    flat = _column_flatness(full[:, ::step])
+    flat = _column_flatness(coarse)
     s, g, score = _best_split(e, flat, game, step)
     # off-centre bars must beat the centred hypothesis clearly (the game's own full-width lines,
     # e.g. a row of panels or a horizon, can pose as a boundary; centred bars are the common case)
     c0 = (length - game) // 2
-    if score >= 0 and abs(s * step - c0) > 2 * step:
+    if score < 0:
+        return c0, game, -1.0
+    off_centre = abs(s * step - c0) > 2 * step
+    if off_centre:
         cs = _hypothesis_score(e, flat, int(round(c0 / step)), g)
         if cs >= MIN_EDGE and score - cs < OFF_CENTRE_MARGIN:
-            s, score = int(round(c0 / step)), cs
-    if score < 0:
-        return (length - game) // 2, game, -1.0
+            s, score, off_centre = int(round(c0 / step)), cs, False
     _, edge, sides, _ = _components(e, flat, s, g)
     # one boundary only (a bar on one side) must be clearer than a pair
-    off_centre = abs(s * step - c0) > 2 * step
     if edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE) or (off_centre and score < MIN_EDGE_OFF_CENTRE):
-        return (length - game) // 2, game, min(score, MIN_EDGE - 1e-3)
+        return c0, game, min(score, MIN_EDGE - 1e-3)
     start, end = s * step, (s + g) * step
     if step > 1:
-        start, end = _refine_band(full, start, game, step, row_step)
+        start, end = _refine_band(src, rows, start, game, step, row_step)
     start = min(max(0, start), length - game)
     end = min(length, max(end, start + 1))
+    if end - start == game and abs(start - c0) <= SNAP:  # blurred or JPEG'd symmetric bars
+        start, end = c0, c0 + game
     return start, end - start, score
 
 
@@ -286,11 +295,9 @@ def find_game_area(frame: np.ndarray) -> AreaReport:
         area = (0, 0, w, h)
         return AreaReport(area, _bars(w, h, area), "full", 1.0, size)
     if wide:
-        lines = frame[_sample_lines(h, SAMPLE_ROWS), :, :3]  # R×W×3
-        start, length, score = _find_1d(lines, w, game)
+        start, length, score = _find_1d(frame, _sample_lines(h, SAMPLE_ROWS), game)
     else:
-        lines = frame[:, _sample_lines(w, SAMPLE_ROWS), :3].transpose(1, 0, 2)  # R×H×3
-        start, length, score = _find_1d(lines, h, game)
+        start, length, score = _find_1d(frame.transpose(1, 0, 2), _sample_lines(w, SAMPLE_ROWS), game)
     if score >= MIN_EDGE:
         area = (start, 0, length, h) if wide else (0, start, w, length)
         return AreaReport(area, _bars(w, h, area), "edges", score, size)
