@@ -9,19 +9,24 @@ width on both sides (a real capture had 284 px on one side and 116 px on the oth
 column where the bar ends and the game begins is a discontinuity down the whole height of the frame,
 which the game's own content almost never has.
 
-The detector therefore works on a handful of rows only (``SAMPLE_ROWS`` spread over the height,
-every ``COARSE_STEP``-th column; about 0.1 ms on a 1920×1080 frame):
+The detector therefore reads a handful of lines only (``SAMPLE_ROWS`` rows spread over the
+height, every ``COARSE_STEP``-th pixel along them; under a millisecond on a 2340×1080 frame):
 
-1. an **edge profile**: for each pair of neighbouring sampled columns, how strongly and how
-   consistently (across the sampled rows) the pixels change;
-2. every **hypothesis** ``left bar = a, right bar = S - a`` (``S`` = frame width − game width,
-   the game width allowed ±1.5 % around height·16/9) is scored by the mean edge strength at its
-   boundaries (a boundary on the frame's edge is no evidence and is left out of the mean);
-3. the best hypothesis is accepted when its score reaches ``MIN_EDGE``; its boundaries are then
-   refined to the pixel at full column resolution;
+1. an **edge profile**: for each pair of neighbouring samples, how strongly and in how many of the
+   lines the pixels step (a row counts when its step exceeds ``_ROW_STEP`` levels, or 3× the
+   frame's noise level on noisy frames);
+2. every **hypothesis** ``first bar = a, second bar = S - a`` (``S`` = frame width − game width,
+   the game width being round(height·16/9)) is scored by the mean edge at its boundaries inside
+   the frame (a boundary on the frame's edge is no evidence), plus ``FLAT_BONUS`` times how much
+   its bars look like bars (column-flat: black, colour, gradient, a notch only partly; or
+   edge-free: blurred, gradients along the bar);
+3. the best is accepted at ``MIN_EDGE`` (symmetric) / ``MIN_EDGE_OFF_CENTRE`` (asymmetric, which
+   must also beat the centred hypothesis by ``OFF_CENTRE_MARGIN``), with a boundary edge of at
+   least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge); it is
+   then refined to the pixel on the full-resolution lines (both boundaries move together);
 4. otherwise the area is the largest **centred** 16:9 rectangle (``layout.game_area``: what the
-   renderer draws, and a "crop"-mode capture whose backdrop runs through the bars), reported as
-   method "centred".
+   renderer draws, and right for a capture whose backdrop runs through the sides), method
+   "centred".
 
 A capture rotated by 180° has the same bars mirrored: the area found is right in the frame's
 pixels either way. Whether the picture is upside down is a question for the content, answered by
@@ -42,13 +47,12 @@ from fgo_env.screens.layout import game_area as centred_area
 ASPECT = 16 / 9
 SAMPLE_ROWS = 24  # rows (columns, for bars above and below) the edge profile is read on
 COARSE_STEP = 4  # column stride of the edge profile on large frames (refined to 1 px afterwards)
-WIDTH_TOL = 0.015  # the game width may differ from height·16/9 by this share (rounding, scalers)
 MIN_EDGE = 0.55  # a hypothesis' score (boundary edges + bar-likeness bonus) to be accepted
 MIN_EDGE_OFF_CENTRE = 0.7  # ... or this when the bars are not the same size on both sides
 MIN_BOUNDARY = 0.3  # ... and its boundaries' mean edge score at least this (two bars)
 MIN_BOUNDARY_ONE_SIDE = 0.55  # ... or this when the game touches one side of the frame
 OFF_CENTRE_MARGIN = 0.15  # an off-centre hypothesis must score this much over the centred one
-SNAP = 3  # px: bars found this close to centred are taken as exactly centred
+SNAP = 2  # px: bars found this close to centred are taken as exactly centred
 MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border artefacts)
 FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
 SMOOTH_EDGE = 0.05  # an edge score under this counts as "no edge"
@@ -177,12 +181,7 @@ def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[
 
 def _hypothesis_score(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> float:
     """`_best_split`'s score of the one hypothesis (start sample ``s``, ``g`` samples long)."""
-    n = e.size
-    return _best_split_at(e, flat, s, g) if 0 <= s <= n + 1 - g else -1.0
-
-
-def _best_split_at(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> float:
-    return _components(e, flat, s, g)[0]
+    return _components(e, flat, s, g)[0] if 0 <= s <= e.size + 1 - g else -1.0
 
 
 def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> tuple[float, float, int, float]:
@@ -397,4 +396,4 @@ def rotated_report(report: AreaReport) -> AreaReport:
     return replace(report, area=area, bars=_bars(width, height, area), rotated=True)
 
 
-__all__ = ["AreaReport", "BAR_KINDS", "MIN_EDGE", "synthetic_placement", "find_game_area", "rotate_area", "rotated_report"]
+__all__ = ["BAR_KINDS", "MIN_EDGE", "AreaReport", "find_game_area", "rotate_area", "rotated_report", "synthetic_placement"]

@@ -9,8 +9,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from feature_models.game_area import (BAR_KINDS, AreaReport, find_game_area, rotate_area, rotated_report,
-                                      synthetic_placement)
+from feature_models.game_area import (
+    BAR_KINDS,
+    AreaReport,
+    find_game_area,
+    rotate_area,
+    rotated_report,
+    synthetic_placement,
+)
 from feature_models.tasks import extract_crops
 from fgo_env.screens import layout
 from fgo_env.screens.look import Look
