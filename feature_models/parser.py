@@ -19,6 +19,7 @@ convolutions for inference.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +67,13 @@ BACK_ACTIVE = TASKS["back"].classes.index("active")
 # PHASE_MIN_CONFIDENCE is "unknown". Such a frame, and a frame read as "other", gets a second look
 # turned by 180° and with R and B swapped; a view is taken when it reads as a battle screen
 # (command or cards) with confidence SECOND_LOOK_MIN and beats the first read's battle
-# probability by SECOND_LOOK_MARGIN (both rare, so the evidence asked for is strong).
+# probability by SECOND_LOOK_MARGIN (SECOND_LOOK_MARGIN_OTHER_PHASE when the view reads another
+# phase than the first read, e.g. an upside-down command screen first read as cards); both are
+# rare, so the evidence asked for is strong.
 PHASE_MIN_CONFIDENCE = 0.8
 SECOND_LOOK_MIN = 0.95
 SECOND_LOOK_MARGIN = 0.3
+SECOND_LOOK_MARGIN_OTHER_PHASE = 0.2
 PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
 
 
@@ -124,6 +128,7 @@ class FrameParser:
             raise ValueError(f"the model lacks heads {sorted(missing)} needed to fill Features")
         self.model = model.eval()
         self.second_look = bool(second_look)
+        self.last_checks: list[ScreenCheck] = []  # `read_batch`'s screen checks and area reports
         self.size = model.backbone_config.in_size
         self.backbone = fuse_conv_bn(model.backbone) if fuse else model.backbone
         self.heads = {t: model.head(t) for t in model.tasks}
@@ -255,8 +260,10 @@ class FrameParser:
             alt_conf = self.phase_confidence(alt)
             for j in np.argsort(-alt_conf, kind="stable"):
                 k, view = alts[j]
+                same = alt["phase_decision"][j] == out["phase_decision"][k]
+                margin = SECOND_LOOK_MARGIN if same else SECOND_LOOK_MARGIN_OTHER_PHASE
                 if (alt["phase_decision"][j] != PHASE_OTHER and alt_conf[j] >= SECOND_LOOK_MIN
-                        and alt_conf[j] >= battle[k] + SECOND_LOOK_MARGIN and not (views[k][1] or views[k][2])):
+                        and alt_conf[j] >= battle[k] + margin and not (views[k][1] or views[k][2])):
                     for key in out:
                         out[key][k] = alt[key][j]
                     conf[k] = alt_conf[j]
@@ -271,6 +278,11 @@ class FrameParser:
         turned / swapped back when the second look is confident."""
         frames = [frames] if isinstance(frames, np.ndarray) and frames.ndim == 3 else list(frames)
         checks, ok, out, views = self._front(frames)
+        # what the front end found, per frame (bars per side, method, rotation): for tools and logs
+        self.last_checks = list(checks)
+        for k, i in enumerate(ok):
+            if views[k][1]:
+                self.last_checks[i] = replace(checks[i], area=replace(checks[i].area, rotated=True))
         readings: list[Reading | None] = [None] * len(frames)
         for i, c in enumerate(checks):
             if not c.ok:

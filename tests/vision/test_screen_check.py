@@ -187,3 +187,15 @@ def test_upright_battle_frames_keep_their_view(parser):
         frame = Renderer(640, 360, look).render(Scene.example(("command", "cards", "chain")[i % 3], i))
         r = parser.read(frame)
         assert not r.rotated and not r.bgr
+
+
+@needs_weights
+def test_last_checks_report_bars_and_rotation(parser):
+    game = Renderer(640, 360, Look.plain()).render(Scene.example("command", 2))
+    frame = np.concatenate([np.zeros((360, 90, 3), np.uint8), game, np.full((360, 30, 3), 60, np.uint8)], axis=1)
+    parser.read_batch([frame, np.ascontiguousarray(frame[::-1, ::-1]), np.zeros((360, 640, 3), np.uint8)])
+    a, b, c = parser.last_checks
+    assert a.area.bars == {"left": 90, "right": 30, "top": 0, "bottom": 0} and a.area.method == "edges"
+    assert not a.area.rotated
+    assert b.area.bars["left"] == 30 and b.area.rotated
+    assert c.kind == "blank" and c.area is None
