@@ -14,6 +14,13 @@ The phase is "command" when the Attack button is seen (mean of the attack head a
 head's command probability above 0.5), otherwise the phase head's choice between the card screen
 and "other". The wave pair is the most probable (n, N) with n ≤ N. Batch norms are folded into the
 convolutions for inference.
+
+Frames are RGB. `read_batch` / `read` put a front end before the two passes (docs/vision.md,
+"Finding the game area" and "Knowing when it does not know"): `screen_check.check_frame` (blank,
+flat, noise, rotated by 90°, no 16:9 area: unknown with a reason) with
+`game_area.find_game_area` (crops are cut from the area found), then unknown when the phase
+confidence is under ``PHASE_MIN_CONFIDENCE``, and a second look turned by 180° and channel-swapped
+for unsure frames. They return `Reading`s; `parse` / `parse_batch` return their ``features``.
 """
 
 from __future__ import annotations
