@@ -4,7 +4,8 @@
   placed in bars of every kind (`game_area.BAR_KINDS`: black, colour, gradient, blurred game,
   texture, stripes, black with a notch), symmetric or asymmetric, beside (phones wider than 16:9)
   or above and below (narrower screens), a share turned by 180°; a hit = every side of the rect
-  within 2 px. Also the renderer's own wide screens ("letterbox" bars and "crop" backdrops).
+  within 2 px. Also the renderer's own wide screens ("letterbox" bars and "crop" backdrops), and
+  placements under a phone's status bar (dark, light) or a notification banner.
 * **real screenshots** (``--dir``, e.g. /work/shared/real-screens; read, never copied): the frame
   as is (1920×1080, no bars: expect method "full"), and each one placed in memory in 2340×1080
   bars of every kind with the real capture's 284/136 split, and turned by 180°.
@@ -87,6 +88,31 @@ def synthetic(n: int, seed: int) -> dict:
             "by_side": {k: (v[0] / v[1] if v[1] else None) for k, v in by_side.items()},
             "asymmetric": asym[0] / max(1, asym[1]), "rotated180": rot[0] / max(1, rot[1]),
             "n_by_side": {k: v[1] for k, v in by_side.items()}}
+
+
+def disturbed(n: int, seed: int) -> dict:
+    """Placements (beside the game) under a phone's status bar (dark or light, across the whole
+    top) or a notification banner over the top of the screen."""
+    rng = np.random.default_rng(seed)
+    games = _games(12, (640, 360))
+    out = {}
+    for mode in ("status_dark", "status_light", "notification"):
+        hits = 0
+        for k in range(n):
+            frame, area, _ = synthetic_placement(games[k % len(games)], rng, aspect=float(rng.uniform(1.95, 2.3)))
+            frame = frame.copy()
+            w = frame.shape[1]
+            if mode == "status_dark":
+                frame[:15] = (frame[:15] * 0.3).astype(np.uint8)
+                frame[5:10, 20:60] = 255
+            elif mode == "status_light":
+                frame[:15] = 230
+                frame[5:10, 20:60] = 20
+            else:
+                frame[10:70, w // 4: w // 4 + w // 2] = (240, 240, 245)
+            hits += _hit(find_game_area(frame).area, area)
+        out[mode] = hits / n
+    return out
 
 
 def renderer_modes(n: int) -> dict:
@@ -189,13 +215,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--no-model", action="store_true", help="skip the parser on the real screenshots")
     args = ap.parse_args(argv)
     result: dict = {"synthetic": synthetic(args.n, args.seed), "renderer_modes": renderer_modes(24),
-                    "checks": checks()}
+                    "disturbed": disturbed(60, args.seed + 2), "checks": checks()}
     s = result["synthetic"]
     print(f"synthetic placements: {s['n']}, hits (all sides within 2 px) {s['accuracy']:.1%}; "
           f"asymmetric {s['asymmetric']:.1%}, rotated 180 {s['rotated180']:.1%}")
     print("  by bar kind: " + ", ".join(f"{k} {v:.0%}" for k, v in s["by_kind"].items()))
     print("  by side: " + ", ".join(f"{k} {v:.1%} (n={s['n_by_side'][k]})" for k, v in s["by_side"].items()))
     print("renderer's wide screens: " + ", ".join(f"{k} {v:.0%}" for k, v in result["renderer_modes"].items()))
+    print("under a status bar / notification: " + ", ".join(f"{k} {v:.0%}" for k, v in result["disturbed"].items()))
     print("screen checks (share given the right kind): " + ", ".join(f"{k} {v:.0%}" for k, v in result["checks"].items()))
     rng = np.random.default_rng(args.seed + 1)
     big = None

@@ -152,3 +152,23 @@ def _timed(fn, arg, time) -> float:
     t = time.perf_counter()
     fn(arg)
     return time.perf_counter() - t
+
+
+def test_status_bar_and_notification_over_the_top(games):
+    """A phone's status bar across the whole top (over bars and game) or a notification banner
+    does not move the area."""
+    rng = np.random.default_rng(8)
+    hits = total = 0
+    for game in games:
+        frame, area, _ = synthetic_placement(game, rng, aspect=2.17, kind="black", split=0.7)
+        for mode in ("dark", "light", "banner"):
+            f = frame.copy()
+            if mode == "dark":
+                f[:14] = (f[:14] * 0.3).astype(np.uint8)
+            elif mode == "light":
+                f[:14] = 235
+            else:
+                f[8:60, f.shape[1] // 4: 3 * f.shape[1] // 4] = 240
+            total += 1
+            hits += _err(find_game_area(f).area, area) <= 2
+    assert hits >= total - 1, f"{hits}/{total}"
