@@ -14,11 +14,19 @@ The phase is "command" when the Attack button is seen (mean of the attack head a
 head's command probability above 0.5), otherwise the phase head's choice between the card screen
 and "other". The wave pair is the most probable (n, N) with n ≤ N. Batch norms are folded into the
 convolutions for inference.
+
+Frames are RGB. `read_batch` / `read` put a front end before the two passes (docs/vision.md,
+"Finding the game area" and "Knowing when it does not know"): `screen_check.check_frame` (blank,
+flat, noise, rotated by 90°, no 16:9 area: unknown with a reason) with
+`game_area.find_game_area` (crops are cut from the area found), then unknown when the phase
+confidence is under ``PHASE_MIN_CONFIDENCE``, and a second look turned by 180° and channel-swapped
+for unsure frames. They return `Reading`s; `parse` / `parse_batch` return their ``features``.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +36,11 @@ from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CAR
                                Features)
 
 from .backbone import fuse_conv_bn
+from .game_area import rotate_area
 from .io import load_model
 from .model import MultiTaskModel, to_input
+from .reading import Reading
+from .screen_check import ScreenCheck, check_frame
 from .tasks import N_ENEMIES, TASKS, extract_crops
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -59,6 +70,18 @@ CARDS_AT, PORTRAITS_AT, NP_CARDS_AT = (_span(STAGE2, c) for c in (CARD_CROPS, PO
 ATTACK_PRESENT = TASKS["attack"].classes.index("present")
 NP_READY_YES = TASKS["np_ready"].classes.index("yes")
 BACK_ACTIVE = TASKS["back"].classes.index("active")
+# Knowing when it does not know (docs/vision.md): a read whose phase confidence is under
+# PHASE_MIN_CONFIDENCE is "unknown". Such a frame, and a frame read as "other", gets a second look
+# turned by 180° and with R and B swapped; a view is taken when it reads as a battle screen
+# (command or cards) with confidence SECOND_LOOK_MIN and beats the first read's battle
+# probability by SECOND_LOOK_MARGIN (SECOND_LOOK_MARGIN_OTHER_PHASE when the view reads another
+# phase than the first read, e.g. an upside-down command screen first read as cards); both are
+# rare, so the evidence asked for is strong.
+PHASE_MIN_CONFIDENCE = 0.8
+SECOND_LOOK_MIN = 0.95
+SECOND_LOOK_MARGIN = 0.3
+SECOND_LOOK_MARGIN_OTHER_PHASE = 0.2
+PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
 
 
 def _script(net: torch.nn.Module, size: int) -> torch.nn.Module:
@@ -96,10 +119,12 @@ class FrameParser:
         jit: also trace, freeze and ``optimize_for_inference`` the backbone with TorchScript
             (about 20 % less time at batch 1); falls back to eager mode if that fails.
         threads: if given, ``torch.set_num_threads(threads)``.
+        second_look: `read_batch` reads unsure frames (and frames read as "other") again turned
+            by 180° and channel-swapped (see ``SECOND_LOOK_MIN``).
     """
 
     def __init__(self, weights: str | Path | None = None, model: MultiTaskModel | None = None,
-                 fuse: bool = True, jit: bool = True, threads: int | None = None):
+                 fuse: bool = True, jit: bool = True, threads: int | None = None, second_look: bool = True):
         if threads is not None:
             torch.set_num_threads(int(threads))
         if model is None:
@@ -109,6 +134,8 @@ class FrameParser:
         if missing:
             raise ValueError(f"the model lacks heads {sorted(missing)} needed to fill Features")
         self.model = model.eval()
+        self.second_look = bool(second_look)
+        self.last_checks: list[ScreenCheck] = []  # `read_batch`'s screen checks and area reports
         self.size = model.backbone_config.in_size
         self.backbone = fuse_conv_bn(model.backbone) if fuse else model.backbone
         self.heads = {t: model.head(t) for t in model.tasks}
@@ -125,11 +152,13 @@ class FrameParser:
         return torch.softmax(self.heads[task](f), dim=-1)
 
     @torch.inference_mode()
-    def predict_batch(self, frames) -> dict[str, np.ndarray]:
-        """Raw head probabilities for a list of frames (arrays of any shapes)."""
+    def predict_batch(self, frames, areas=None) -> dict[str, np.ndarray]:
+        """Raw head probabilities for a list of frames (arrays of any shapes); ``areas``: the game
+        area ``(x, y, w, h)`` of each frame (None, or None entries: the centred 16:9 area)."""
         frames = list(frames) if not (isinstance(frames, np.ndarray) and frames.ndim == 3) else [frames]
         n = len(frames)
-        s1 = np.concatenate([extract_crops(f, STAGE1, self.size) for f in frames])
+        areas = [None] * n if areas is None else list(areas)
+        s1 = np.concatenate([extract_crops(f, STAGE1, self.size, area=a) for f, a in zip(frames, areas)])
         f1 = self._features(s1).reshape(n, len(STAGE1), -1)
         out = {
             "phase": self._head("phase", f1[:, SCREEN_AT]).numpy(),
@@ -150,7 +179,7 @@ class FrameParser:
         out["back"] = np.full((n, 2), np.nan, np.float32)
         cards = np.flatnonzero(phase == PHASE_CARDS)
         if cards.size:
-            s2 = np.concatenate([extract_crops(frames[i], STAGE2, self.size) for i in cards])
+            s2 = np.concatenate([extract_crops(frames[i], STAGE2, self.size, area=areas[i]) for i in cards])
             f2 = self._features(s2).reshape(cards.size, len(STAGE2), -1)
             out["card_type"][cards] = self._head("card_type", f2[:, CARDS_AT]).numpy()
             portraits = f2[:, PORTRAITS_AT]  # (m, 5, D)
@@ -189,13 +218,110 @@ class FrameParser:
             result.append(Features(int(phase), wave, total, types, owners, ready, back, breaks))
         return result
 
+    # ------------------------------------------------------------- frame-level front end
+    @staticmethod
+    def phase_confidence(out: dict[str, np.ndarray]) -> np.ndarray:
+        """Per frame, the probability of the phase decided (command: the mean of the phase
+        head's command probability and the attack head; otherwise the phase head's)."""
+        p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
+        decision = out["phase_decision"]
+        chosen = out["phase"][np.arange(decision.size), decision]
+        return np.where(decision == PHASE_COMMAND, p_cmd, chosen).astype(np.float64)
+
+    @staticmethod
+    def battle_probability(out: dict[str, np.ndarray]) -> np.ndarray:
+        """Per frame, how much it reads as a battle screen: max(command, cards) as decided."""
+        p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
+        return np.maximum(p_cmd, out["phase"][:, PHASE_CARDS]).astype(np.float64)
+
+    @staticmethod
+    def _unknown_features() -> Features:
+        return Features(PHASE_OTHER, 1, 1)
+
+    @staticmethod
+    def _views(frame: np.ndarray, check: ScreenCheck) -> list[tuple[np.ndarray, tuple, bool, bool]]:
+        """(pixels, area, rotated, bgr) of the second look: turned by 180°, channel-swapped."""
+        h, w = frame.shape[:2]
+        area = check.area.area
+        turned = np.ascontiguousarray(frame[::-1, ::-1])
+        return [(turned, rotate_area(area, w, h), True, False),
+                (np.ascontiguousarray(frame[..., ::-1]), area, False, True)]
+
+    def _front(self, frames: list[np.ndarray]) -> tuple[list[ScreenCheck], list[int], dict, list[tuple]]:
+        """Checks, the readable frames, the stage-1/2 probabilities of their best view and the
+        view per readable frame: (area in the view's pixels, rotated, bgr)."""
+        checks = [check_frame(f) for f in frames]
+        ok = [i for i, c in enumerate(checks) if c.ok]
+        if not ok:
+            return checks, ok, {}, []
+        pix = [np.asarray(frames[i]) for i in ok]
+        views = [(checks[i].area.area, False, False) for i in ok]
+        out = self.predict_batch(pix, [v[0] for v in views])
+        conf = self.phase_confidence(out)
+        battle = self.battle_probability(out)
+        unsure = [k for k in range(len(ok)) if self.second_look
+                  and (conf[k] < PHASE_MIN_CONFIDENCE or out["phase_decision"][k] == PHASE_OTHER)]
+        if unsure:  # second look: upside down? channels swapped?
+            alts = [(k, v) for k in unsure for v in self._views(pix[k], checks[ok[k]])]
+            alt = self.predict_batch([v[0] for _, v in alts], [v[1] for _, v in alts])
+            alt_conf = self.phase_confidence(alt)
+            for j in np.argsort(-alt_conf, kind="stable"):
+                k, view = alts[j]
+                same = alt["phase_decision"][j] == out["phase_decision"][k]
+                margin = SECOND_LOOK_MARGIN if same else SECOND_LOOK_MARGIN_OTHER_PHASE
+                if (alt["phase_decision"][j] != PHASE_OTHER and alt_conf[j] >= SECOND_LOOK_MIN
+                        and alt_conf[j] >= battle[k] + margin and not (views[k][1] or views[k][2])):
+                    for key in out:
+                        out[key][k] = alt[key][j]
+                    conf[k] = alt_conf[j]
+                    views[k] = (view[1], view[2], view[3])
+        out["phase_confidence"] = conf
+        return checks, ok, out, views
+
+    def read_batch(self, frames) -> list[Reading]:
+        """A `Reading` of every frame (RGB H×W×3 uint8 arrays of any sizes): the game area found
+        (`game_area`), frames that cannot be read marked unknown with a reason (`screen_check`,
+        then a phase confidence under ``PHASE_MIN_CONFIDENCE``), upside-down or BGR frames read
+        turned / swapped back when the second look is confident."""
+        frames = [frames] if isinstance(frames, np.ndarray) and frames.ndim == 3 else list(frames)
+        checks, ok, out, views = self._front(frames)
+        # what the front end found, per frame (bars per side, method, rotation): for tools and logs
+        self.last_checks = list(checks)
+        for k, i in enumerate(ok):
+            if views[k][1]:
+                self.last_checks[i] = replace(checks[i], area=replace(checks[i].area, rotated=True))
+        readings: list[Reading | None] = [None] * len(frames)
+        for i, c in enumerate(checks):
+            if not c.ok:
+                readings[i] = Reading(self._unknown_features(), unknown=c.reason,
+                                      area=c.area.area if c.area is not None else None)
+        if ok:
+            features = self.decode(out)
+            for k, i in enumerate(ok):
+                report = checks[i].area
+                _, rotated, bgr = views[k]
+                conf = float(out["phase_confidence"][k])
+                phase = int(out["phase_decision"][k])
+                unknown = None
+                if conf < PHASE_MIN_CONFIDENCE:
+                    unknown = f"low phase confidence ({PHASE_NAMES[phase]} p={conf:.2f})"
+                readings[i] = Reading(features[k] if unknown is None else self._unknown_features(),
+                                      confidence={"phase": conf}, unknown=unknown, area=report.area,
+                                      rotated=rotated, bgr=bgr)
+        return readings  # type: ignore[return-value]
+
+    def read(self, frame: np.ndarray) -> Reading:
+        """`read_batch` of one frame."""
+        return self.read_batch([frame])[0]
+
     def parse_batch(self, frames) -> list[Features]:
-        """`Features` of every frame (a list of H×W×3 uint8 arrays, sizes may differ)."""
-        return self.decode(self.predict_batch(frames))
+        """`Features` of every frame (a list of H×W×3 uint8 arrays, sizes may differ): the
+        ``features`` of `read_batch` (defaults with phase "other" for unknown frames)."""
+        return [r.features for r in self.read_batch(frames)]
 
     def parse(self, frame: np.ndarray) -> Features:
         """`Features` of one H×W×3 uint8 frame of any resolution and aspect ratio."""
         return self.parse_batch([frame])[0]
 
 
-__all__ = ["DEFAULT_WEIGHTS", "FrameParser", "STAGE1", "STAGE2"]
+__all__ = ["DEFAULT_WEIGHTS", "FrameParser", "PHASE_MIN_CONFIDENCE", "STAGE1", "STAGE2"]

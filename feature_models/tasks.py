@@ -150,13 +150,22 @@ class CropBoxes:
 _BOX_CACHE: dict[tuple[int, int], CropBoxes] = {}
 
 
-def crop_boxes(height: int, width: int) -> CropBoxes:
-    """Pixel boxes of all crops on a ``width``×``height`` frame (cached per shape)."""
+def crop_boxes(height: int, width: int, area: tuple[int, int, int, int] | None = None) -> CropBoxes:
+    """Pixel boxes of all crops on a ``width``×``height`` frame whose game area is ``area``
+    (``(x, y, w, h)`` px; None = ``layout.game_area``, the largest centred 16:9 rectangle); cached
+    per (shape, area)."""
     key = (int(height), int(width))
-    hit = _BOX_CACHE.get(key)
+    if area is not None:
+        area = tuple(int(v) for v in area)
+        if area == layout.game_area(width, height):
+            area = None
+    cache_key = key if area is None else key + area
+    hit = _BOX_CACHE.get(cache_key)
     if hit is not None:
         return hit
-    gx, gy, gw, gh = layout.game_area(width, height)
+    gx, gy, gw, gh = layout.game_area(width, height) if area is None else area
+    if gw < 1 or gh < 1:
+        raise ValueError(f"game area {area} is empty")
     boxes = {}
     for name, r in CROP_RECTS.items():
         x0 = gx + int(np.floor(r.x * gw))
@@ -169,13 +178,18 @@ def crop_boxes(height: int, width: int) -> CropBoxes:
     out = CropBoxes(key, boxes)
     if len(_BOX_CACHE) > 64:
         _BOX_CACHE.clear()
-    _BOX_CACHE[key] = out
+    _BOX_CACHE[cache_key] = out
     return out
 
 
-def extract_crops(frame: np.ndarray, names, size: int = CROP_SIZE) -> np.ndarray:
+def extract_crops(frame: np.ndarray, names, size: int = CROP_SIZE,
+                  area: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """The crops ``names`` of ``frame`` (H×W×3 uint8, any size and aspect ratio) as a
     (len(names), size, size, 3) uint8 array.
+
+    ``area`` is the game area ``(x, y, w, h)`` in the frame's pixels (e.g. from
+    `feature_models.game_area.find_game_area`); None takes ``layout.game_area`` (the largest
+    centred 16:9 rectangle, which is where the renderer draws it).
 
     A region larger than the crop is first thinned by the largest integer stride that keeps at
     least ``size`` pixels per side, then resized with Pillow's antialiased bilinear filter; the
@@ -184,7 +198,7 @@ def extract_crops(frame: np.ndarray, names, size: int = CROP_SIZE) -> np.ndarray
     frame = np.asarray(frame)
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"expected an H×W×3 uint8 frame, got {frame.dtype} {frame.shape}")
-    boxes = crop_boxes(frame.shape[0], frame.shape[1]).boxes
+    boxes = crop_boxes(frame.shape[0], frame.shape[1], area).boxes
     out = np.empty((len(names), size, size, 3), np.uint8)
     for k, name in enumerate(names):
         x0, y0, x1, y1 = boxes[name]

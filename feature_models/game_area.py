@@ -1,0 +1,399 @@
+"""Find the 16:9 game area in a screenshot of any size: the bars around it may be of any colour or
+pattern, asymmetric, or have a notch cut into them.
+
+A phone wider than 16:9 shows the game at full height with bars left and right (a screen narrower
+than 16:9, e.g. a 4:3 tablet, shows it at full width with bars above and below). The bars may be
+black, a flat colour, a gradient, a blurred copy of the game, a texture; they need not be the same
+width on both sides (a real capture had 284 px on one side and 116 px on the other), and a notch
+(a black rounded cut-out) may sit in one of them. What every such bar has is a **boundary**: the
+column where the bar ends and the game begins is a discontinuity down the whole height of the frame,
+which the game's own content almost never has.
+
+The detector therefore reads a handful of lines only (``SAMPLE_ROWS`` rows spread over the
+height, every ``COARSE_STEP``-th pixel along them; under a millisecond on a 2340×1080 frame):
+
+1. an **edge profile**: for each pair of neighbouring samples, how strongly and in how many of the
+   lines the pixels step (a row counts when its step exceeds ``_ROW_STEP`` levels, or 3× the
+   frame's noise level on noisy frames);
+2. every **hypothesis** ``first bar = a, second bar = S - a`` (``S`` = frame width − game width,
+   the game width being round(height·16/9)) is scored by the mean edge at its boundaries inside
+   the frame (a boundary on the frame's edge is no evidence), plus ``FLAT_BONUS`` times how much
+   its bars look like bars (column-flat: black, colour, gradient, a notch only partly; or
+   edge-free: blurred, gradients along the bar);
+3. the best is accepted at ``MIN_EDGE`` (symmetric) / ``MIN_EDGE_OFF_CENTRE`` (asymmetric, which
+   must also beat the centred hypothesis by ``OFF_CENTRE_MARGIN``), with a boundary edge of at
+   least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge); it is
+   then refined to the pixel on the full-resolution lines (both boundaries move together);
+4. otherwise the area is the largest **centred** 16:9 rectangle (``layout.game_area``: what the
+   renderer draws, and right for a capture whose backdrop runs through the sides), method
+   "centred".
+
+A capture rotated by 180° has the same bars mirrored: the area found is right in the frame's
+pixels either way. Whether the picture is upside down is a question for the content, answered by
+the parser (`FrameParser.read`), which then turns the frame and the area back (`rotate_area`).
+
+`find_game_area` returns an `AreaReport`: the rect, the bar sizes per side, the method, the score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
+
+from fgo_env.screens.layout import game_area as centred_area
+
+ASPECT = 16 / 9
+SAMPLE_ROWS = 24  # rows (columns, for bars above and below) the edge profile is read on
+COARSE_STEP = 4  # column stride of the edge profile on large frames (refined to 1 px afterwards)
+MIN_EDGE = 0.55  # a hypothesis' score (boundary edges + bar-likeness bonus) to be accepted
+MIN_EDGE_OFF_CENTRE = 0.7  # ... or this when the bars are not the same size on both sides
+MIN_BOUNDARY = 0.3  # ... and its boundaries' mean edge score at least this (two bars)
+MIN_BOUNDARY_ONE_SIDE = 0.55  # ... or this when the game touches one side of the frame
+OFF_CENTRE_MARGIN = 0.15  # an off-centre hypothesis must score this much over the centred one
+SNAP = 2  # px: bars found this close to centred are taken as exactly centred
+MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border artefacts)
+FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
+SMOOTH_EDGE = 0.05  # an edge score under this counts as "no edge"
+_FLAT_LEVELS = 10  # a bar column's pixels stay this close to its top or bottom pixel
+_DIFF_SCALE = 48.0  # a channel step of this many levels counts as a full edge in one row
+_ROW_STEP = 6  # levels: a row "has" the edge when its step is at least this (more on noisy frames)
+_NOISE_FACTOR = 3.0  # ... at least this times the median 1-px step of the frame (its noise level)
+
+
+@dataclass(frozen=True)
+class AreaReport:
+    """Where the game area is in a frame and how it was found.
+
+    Attributes:
+        area: ``(x, y, w, h)`` in the frame's pixels.
+        bars: bar size in px per side, keys "left", "right", "top", "bottom".
+        method: "full" (the frame is 16:9), "edges" (bar boundaries found), "centred" (no
+            boundary strong enough: the largest centred 16:9 rectangle), "none" (no 16:9 area
+            fits, e.g. a frame too small).
+        score: the accepted (or best rejected) hypothesis' mean boundary score in 0..1.
+        frame_size: ``(width, height)`` of the frame.
+        rotated: set by the parser when the picture was upside down (the area is still given in
+            the frame's own pixels).
+    """
+
+    area: tuple[int, int, int, int]
+    bars: dict[str, int] = field(default_factory=dict)
+    method: str = "full"
+    score: float = 0.0
+    frame_size: tuple[int, int] = (0, 0)
+    rotated: bool = False
+
+    @property
+    def has_bars(self) -> bool:
+        return any(v > 0 for v in self.bars.values())
+
+    def describe(self) -> str:
+        """One line: rect, bars, method, score."""
+        x, y, w, h = self.area
+        bars = ", ".join(f"{k} {v}" for k, v in self.bars.items() if v) or "none"
+        rot = ", rotated 180" if self.rotated else ""
+        return f"game area {w}x{h} at ({x}, {y}); bars: {bars}; method {self.method} (score {self.score:.2f}){rot}"
+
+    def to_dict(self) -> dict:
+        return {"area": list(self.area), "bars": dict(self.bars), "method": self.method,
+                "score": round(float(self.score), 4), "frame_size": list(self.frame_size),
+                "rotated": self.rotated}
+
+
+def _bars(width: int, height: int, area: tuple[int, int, int, int]) -> dict[str, int]:
+    x, y, w, h = area
+    return {"left": x, "right": width - x - w, "top": y, "bottom": height - y - h}
+
+
+@lru_cache(maxsize=32)
+def _sample_lines(n: int, k: int) -> np.ndarray:
+    """``k`` indices spread over ``range(n)``, away from the very ends (status bars, rounded corners)."""
+    k = max(1, min(k, n))
+    return np.unique(np.linspace(n * 0.03, n * 0.97 - 1, k).astype(np.intp))
+
+
+def _edge_scores(lines: np.ndarray, row_step: float = 12.0) -> np.ndarray:
+    """Boundary score between neighbouring columns of ``lines`` (R×N×3 uint8) -> (N-1,) in 0..1.
+
+    Half the mean (capped) step across the rows, half the share of rows whose step is at least
+    ``row_step`` levels: a bar boundary changes (nearly) every row; a vertical edge of the game does
+    not.
+    """
+    a = lines if lines.dtype == np.int16 else lines.astype(np.int16)
+    x = a[:, 1:] - a[:, :-1]
+    np.abs(x, out=x)
+    d = np.maximum(np.maximum(x[..., 0], x[..., 1]), x[..., 2])  # (R, N-1): largest channel step
+    np.minimum(d, int(_DIFF_SCALE), out=d)
+    rows = d.shape[0]
+    strength = d.sum(axis=0, dtype=np.int32) * (0.5 / _DIFF_SCALE / rows)
+    share = np.count_nonzero(d >= row_step, axis=0) * (0.5 / rows)
+    return strength + share
+
+
+def _column_flatness(lines: np.ndarray) -> np.ndarray:
+    """Per sampled column of ``lines`` (R×N×3), the share of rows within ``_FLAT_LEVELS`` of the
+    column's first and last rows' colour: 1 for a black, flat or across-gradient bar (a notch
+    lowers it to ~0.6), low for the game, whose columns cross panels, figures and backdrop."""
+    a = lines if lines.dtype == np.int16 else lines.astype(np.int16)
+    rows = a.shape[0]
+
+    def near(ref: np.ndarray) -> np.ndarray:
+        x = a - ref
+        np.abs(x, out=x)
+        return np.maximum(np.maximum(x[..., 0], x[..., 1]), x[..., 2]) <= _FLAT_LEVELS
+
+    both = near(a[:1]) | near(a[-1:])
+    return np.count_nonzero(both, axis=0) * (1.0 / rows)
+
+
+def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[int, int, float]:
+    """Best (start sample, length in samples, score) of a game band ``game`` px long, from the
+    boundary scores ``e`` between neighbouring samples taken every ``step`` px and the samples'
+    bar-likeness ``flat`` (one more entry than ``e``)."""
+    n = e.size
+    starts = np.arange(0, n + 1)
+    # the bars' own look: column-flat (black, colour, gradient) or edge-free (blurred, y-gradient)
+    barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
+    cum = np.concatenate([[0.0], np.cumsum(barlike)])  # cum[k] = sum of barlike[:k]
+    best = (0, 0, -1.0)
+    for g in sorted({int(np.floor(game / step)), int(np.ceil(game / step))}):
+        s = starts[starts + g <= n + 1]
+        if s.size == 0:
+            continue
+        t = s + g
+        has_l, has_r = s > 0, t <= n
+        left = np.where(has_l, e[np.maximum(s - 1, 0)], 0.0)
+        right = np.where(has_r, e[np.minimum(t - 1, n - 1)], 0.0)
+        present = has_l.astype(np.float64) + has_r
+        # bar samples: [0, s) on the left, [t, n] on the right
+        inner = s + np.maximum(n + 1 - t, 0)
+        bar = np.where(inner > 0, (cum[s] + cum[n + 1] - cum[np.minimum(t, n + 1)]) / np.maximum(inner, 1), 0.0)
+        # both ends on the frame edges says nothing; two boundaries found are worth a little more
+        score = np.where(present > 0, (left + right) / np.maximum(present, 1) + 0.02 * (present == 2)
+                         + FLAT_BONUS * bar, -1.0)
+        k = int(np.argmax(score))
+        if score[k] > best[2]:
+            best = (int(s[k]), g, float(score[k]))
+    return best
+
+
+def _hypothesis_score(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> float:
+    """`_best_split`'s score of the one hypothesis (start sample ``s``, ``g`` samples long)."""
+    return _components(e, flat, s, g)[0] if 0 <= s <= e.size + 1 - g else -1.0
+
+
+def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> tuple[float, float, int, float]:
+    """(score, mean boundary edge, boundaries inside the frame, bar-likeness) of one hypothesis."""
+    n = e.size
+    t = s + g
+    barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
+    parts, bar = [], []
+    if s > 0:
+        parts.append(e[s - 1])
+        bar.append(barlike[:s])
+    if t <= n:
+        parts.append(e[t - 1])
+        bar.append(barlike[t:])
+    if not parts:
+        return -1.0, 0.0, 0, 0.0
+    bars = np.concatenate(bar)
+    b = float(bars.mean()) if bars.size else 0.0
+    edge = float(np.mean(parts))
+    return edge + 0.02 * (len(parts) == 2) + FLAT_BONUS * b, edge, len(parts), b
+
+
+def _refine_band(src: np.ndarray, rows: np.ndarray, start: int, game: int, step: int,
+                 row_step: float) -> tuple[int, int]:
+    """The band ``[start + d, start + d + game)``, |d| <= step, whose boundaries inside the frame
+    are strongest at full resolution (on the lines ``rows`` of ``src``)."""
+    length = src.shape[1]
+    d = np.arange(-step, step + 1)
+    scores = np.full((2, d.size), np.nan)
+    pieces, spans = [], []
+    for row, pos in enumerate((start, start + game)):  # both windows in one _edge_scores call
+        lo, hi = max(1, pos - step), min(length - 1, pos + step)
+        if hi >= lo:
+            spans.append((row, lo - (pos - step), hi - lo + 1))
+            pieces.append(src[rows, lo - 1:hi + 1, :3])
+    if not pieces:
+        return start, start + game
+    e = _edge_scores(np.concatenate(pieces, axis=1), row_step)
+    at = 0
+    for (row, off, n), piece in zip(spans, pieces):
+        scores[row, off:off + n] = e[at:at + n]
+        at += piece.shape[1]
+    inside = (start + d >= 0) & (start + d + game <= length)
+    k = (~np.isnan(scores)).sum(axis=0)
+    score = np.where(k > 0, np.nansum(scores, axis=0) / np.maximum(k, 1), -1.0) - 0.001 * np.abs(d)
+    score[~inside] = -2.0
+    best = int(d[int(np.argmax(score))])
+    return start + best, start + best + game
+
+
+def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
+    """(start, band length, score) of the game band along axis 1 of ``src`` (a frame, or its
+    transposed view), read on its lines ``rows``; score -1 when no hypothesis has a boundary
+    inside the frame."""
+    length = src.shape[1]
+    step = COARSE_STEP if length >= 400 else 1
+    # noise level: the median step between neighbouring pixels (most of a frame is smooth)
+    a = src[rows[::7], :, 1].astype(np.int16)
+    noise = float(np.median(np.abs(a[:, 1:] - a[:, :-1])))
+    row_step = max(_ROW_STEP, _NOISE_FACTOR * noise)
+    coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
+    e = _edge_scores(coarse, row_step)
+    # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
+    pos = (np.arange(e.size) + 1) * step
+    e[(pos < MIN_BAR) | (pos > length - MIN_BAR)] = 0.0
+    flat = _column_flatness(coarse)
+    s, g, score = _best_split(e, flat, game, step)
+    # off-centre bars must beat the centred hypothesis clearly (the game's own full-width lines,
+    # e.g. a row of panels or a horizon, can pose as a boundary; centred bars are the common case)
+    c0 = (length - game) // 2
+    if score < 0:
+        return c0, game, -1.0
+    off_centre = abs(s * step - c0) > 2 * step
+    if off_centre:
+        cs = _hypothesis_score(e, flat, int(round(c0 / step)), g)
+        if cs >= MIN_EDGE and score - cs < OFF_CENTRE_MARGIN:
+            s, score, off_centre = int(round(c0 / step)), cs, False
+    _, edge, sides, _ = _components(e, flat, s, g)
+    # one boundary only (a bar on one side) must be clearer than a pair
+    if edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE) or (off_centre and score < MIN_EDGE_OFF_CENTRE):
+        return c0, game, min(score, MIN_EDGE - 1e-3)
+    start, end = s * step, (s + g) * step
+    if step > 1:
+        start, end = _refine_band(src, rows, start, game, step, row_step)
+    start = min(max(0, start), length - game)
+    end = min(length, max(end, start + 1))
+    if end - start == game and abs(start - c0) <= SNAP:  # blurred or JPEG'd symmetric bars
+        start, end = c0, c0 + game
+    return start, end - start, score
+
+
+def find_game_area(frame: np.ndarray) -> AreaReport:
+    """The 16:9 game area of ``frame`` (H×W×3 uint8, RGB or BGR alike) and how it was found."""
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] < 3:
+        raise ValueError(f"expected an H×W×3 frame, got shape {frame.shape}")
+    h, w = frame.shape[:2]
+    size = (w, h)
+    if w < 16 or h < 9:
+        area = (0, 0, w, h)
+        return AreaReport(area, _bars(w, h, area), "none", 0.0, size)
+    wide = w * 9 >= h * 16
+    if wide:
+        game = round(h * ASPECT)
+        slack = w - game
+    else:
+        game = round(w / ASPECT)
+        slack = h - game
+    if slack <= MIN_BAR:
+        area = (0, 0, w, h)
+        return AreaReport(area, _bars(w, h, area), "full", 1.0, size)
+    if wide:
+        start, length, score = _find_1d(frame, _sample_lines(h, SAMPLE_ROWS), game)
+    else:
+        start, length, score = _find_1d(frame.transpose(1, 0, 2), _sample_lines(w, SAMPLE_ROWS), game)
+    if score >= MIN_EDGE:
+        area = (start, 0, length, h) if wide else (0, start, w, length)
+        return AreaReport(area, _bars(w, h, area), "edges", score, size)
+    area = centred_area(w, h)
+    return AreaReport(area, _bars(w, h, area), "centred", max(score, 0.0), size)
+
+
+BAR_KINDS = ("black", "colour", "gradient", "blurred", "texture", "stripes", "notch")
+
+
+def _bar_fill(kind: str, h: int, w: int, rng: np.random.Generator, game: np.ndarray, side: str) -> np.ndarray:
+    """An ``h``×``w`` bar of ``kind`` (for synthetic placements)."""
+    if w <= 0:
+        return np.zeros((h, 0, 3), np.uint8)
+    c = rng.integers(0, 256, 3)
+    if kind == "black" or kind == "notch":
+        out = np.full((h, w, 3), rng.integers(0, 12), np.uint8)
+    elif kind == "colour":
+        out = np.broadcast_to(c.astype(np.uint8), (h, w, 3)).copy()
+    elif kind == "gradient":
+        c2 = rng.integers(0, 256, 3)
+        t = np.linspace(0, 1, h if rng.random() < 0.5 else w)
+        ramp = (c[None] * (1 - t[:, None]) + c2[None] * t[:, None]).astype(np.uint8)
+        out = np.broadcast_to(ramp[:, None] if ramp.shape[0] == h else ramp[None], (h, w, 3)).copy()
+    elif kind == "blurred":
+        from PIL import Image, ImageFilter
+        src = game[:, : max(2, game.shape[1] // 4)] if side == "left" else game[:, -max(2, game.shape[1] // 4):]
+        img = Image.fromarray(np.ascontiguousarray(src)).resize((max(1, w), h)).filter(ImageFilter.GaussianBlur(12))
+        out = (np.asarray(img).astype(np.float32) * rng.uniform(0.4, 0.9)).astype(np.uint8)
+    elif kind == "texture":
+        cell = int(rng.integers(4, 24))
+        small = rng.integers(0, 256, (h // cell + 2, w // cell + 2, 3)).astype(np.uint8)
+        out = np.repeat(np.repeat(small, cell, 0), cell, 1)[:h, :w]
+        out = (out.astype(np.float32) * 0.5 + c * 0.5).astype(np.uint8)
+    else:  # stripes
+        period = int(rng.integers(6, 40))
+        xs = (np.arange(w) // (period // 2)) % 2 if rng.random() < 0.5 else None
+        ys = (np.arange(h) // (period // 2)) % 2
+        mask = (ys[:, None] + (xs[None] if xs is not None else 0)) % 2
+        c2 = rng.integers(0, 256, 3)
+        out = np.where(mask[..., None] > 0, c, c2).astype(np.uint8)
+        out = np.broadcast_to(out, (h, w, 3)).copy()
+    return out
+
+
+def synthetic_placement(game: np.ndarray, rng: np.random.Generator, aspect: float | None = None,
+                        kind: str | None = None, split: float | None = None,
+                        notch: bool | None = None) -> tuple[np.ndarray, tuple[int, int, int, int], dict]:
+    """``game`` (an h×w×3 16:9 frame) placed in bars of a random kind: (frame, true area, info).
+
+    ``aspect`` of the whole frame (default: drawn from 18:9 .. 21:9, or 4:3 .. 16:10 for bars
+    above and below), ``kind`` one of ``BAR_KINDS`` (default random), ``split`` the share of the
+    slack on the first side (default random, often asymmetric), ``notch`` a black notch cut into
+    one bar. For tests and `benchmarks/game_area.py`.
+    """
+    gh, gw = game.shape[:2]
+    if aspect is None:
+        aspect = float(rng.choice([rng.uniform(1.9, 2.4), rng.uniform(1.3, 1.65)], p=[0.75, 0.25]))
+    kind = kind or str(rng.choice(BAR_KINDS))
+    split = float(rng.choice([0.5, rng.uniform(0.0, 1.0)])) if split is None else split
+    notch = (kind == "notch" or rng.random() < 0.2) if notch is None else notch
+    if aspect >= ASPECT:
+        width = max(gw, int(round(gh * aspect)))
+        slack = width - gw
+        a = int(round(slack * split))
+        left, right = _bar_fill(kind, gh, a, rng, game, "left"), _bar_fill(kind, gh, slack - a, rng, game, "right")
+        if notch:
+            bar = left if (rng.random() < 0.5 and a > 8) or slack - a <= 8 else right
+            if bar.shape[1] > 8:
+                nh, nw = int(gh * rng.uniform(0.25, 0.45)), int(bar.shape[1] * rng.uniform(0.3, 0.8))
+                y0 = (gh - nh) // 2
+                x0 = 0 if bar is left else bar.shape[1] - nw
+                bar[y0:y0 + nh, x0:x0 + nw] = 0
+        frame = np.concatenate([left, game, right], axis=1)
+        area = (a, 0, gw, gh)
+    else:
+        height = max(gh, int(round(gw / aspect)))
+        slack = height - gh
+        a = int(round(slack * split))
+        t = _bar_fill(kind, gw, a, rng, game.transpose(1, 0, 2), "left").transpose(1, 0, 2)
+        b = _bar_fill(kind, gw, slack - a, rng, game.transpose(1, 0, 2), "right").transpose(1, 0, 2)
+        frame = np.concatenate([t, game, b], axis=0)
+        area = (0, a, gw, gh)
+    return np.ascontiguousarray(frame), area, {"kind": kind, "split": split, "notch": bool(notch), "aspect": aspect}
+
+
+def rotate_area(area: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
+    """``area`` of a ``width``×``height`` frame, in the pixels of that frame turned by 180°."""
+    x, y, w, h = area
+    return (width - x - w, height - y - h, w, h)
+
+
+def rotated_report(report: AreaReport) -> AreaReport:
+    """``report`` for the frame turned by 180° (area and bars mirrored), marked ``rotated``."""
+    width, height = report.frame_size
+    area = rotate_area(report.area, width, height)
+    return replace(report, area=area, bars=_bars(width, height, area), rotated=True)
+
+
+__all__ = ["BAR_KINDS", "MIN_EDGE", "AreaReport", "find_game_area", "rotate_area", "rotated_report", "synthetic_placement"]

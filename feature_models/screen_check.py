@@ -1,0 +1,133 @@
+"""Frames no model should read: blank or flat, noise, rotated by 90°, no plausible 16:9 game area.
+
+`check_frame` runs before the network, costs about a millisecond of CPU on a 2340×1080 frame (a
+sparse pixel grid, a few full-resolution rows, and `game_area.find_game_area`) and says in one line
+why a frame is not readable. Frames that pass go to the network; what the network is unsure of
+(low phase confidence, a picture that reads better upside down or channel-swapped) is the
+parser's part (`FrameParser.read_batch`).
+
+===============  ======================================================================
+kind             rule
+===============  ======================================================================
+``invalid``      not an H×W×3 uint8 array
+``too_small``    under 64×36 pixels
+``blank``        all but ``FLAT_SHARE`` of sampled pixels within ``FLAT_RANGE`` of one colour, dark/light
+``flat``         the same for any other colour
+``noise``        neighbouring pixels uncorrelated (``NOISE_CORR``): i.i.d. noise, static, a
+                 scrambled image; a game frame, even with heavy sensor noise or JPEG, is > 0.8
+``rotated90``    a portrait frame whose picture is the landscape game on its side (9:16 full
+                 frame, or bars found only when the frame is read turned by 90°)
+``no_area``      aspect ratio outside ``ASPECT_RANGE`` and no bar boundary found, or wider
+                 than ``MAX_ASPECT``
+===============  ======================================================================
+
+Frames are **RGB**. A BGR frame passes these checks (its structure is the same); the parser
+detects it from the model's answers where it can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .game_area import ASPECT, AreaReport, find_game_area
+
+MIN_SIZE = (64, 36)
+FLAT_RANGE = 10  # levels: a sampled pixel this close to the mean colour (every channel) is "on" it
+FLAT_SHARE = 0.02  # blank / flat when at most this share of the sampled pixels is off the mean colour
+NOISE_CORR = 0.35  # correlation of horizontally neighbouring pixels under this = noise
+ASPECT_RANGE = (1.2, 2.6)  # width / height of frames accepted without a bar boundary
+MAX_ASPECT = 4.0  # wider than this: no phone screen, whatever boundaries it has
+_GRID = (48, 85)  # sampled grid (rows, columns) for the flat test
+_NOISE_ROWS = 8
+
+
+@dataclass(frozen=True)
+class ScreenCheck:
+    """The verdict on one frame.
+
+    Attributes:
+        kind: "ok" or the reason's kind ("invalid", "too_small", "blank", "flat", "noise",
+            "rotated90", "no_area").
+        reason: one line for humans, None when ``kind`` is "ok".
+        area: the game-area report (None for frames too broken to look for one).
+        stats: the numbers the verdict was taken on (share off the mean colour, correlation, aspect).
+    """
+
+    kind: str
+    reason: str | None = None
+    area: AreaReport | None = None
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "ok"
+
+
+def _grid(frame: np.ndarray) -> np.ndarray:
+    """About ``_GRID`` pixels spread over the frame, as an (N, 3) int16 array."""
+    h, w = frame.shape[:2]
+    sub = frame[:: max(1, h // _GRID[0]), :: max(1, w // _GRID[1])]
+    return sub.reshape(-1, 3).astype(np.int16)
+
+
+def neighbour_correlation(frame: np.ndarray) -> float:
+    """Correlation of horizontally adjacent pixels (channel sum) on a few full-resolution rows."""
+    h = frame.shape[0]
+    rows = frame[np.linspace(0, h - 1, min(h, _NOISE_ROWS)).astype(np.intp)]
+    v = rows[..., 0].astype(np.float32)
+    v += rows[..., 1]
+    v += rows[..., 2]
+    a, b = v[:, :-1].ravel(), v[:, 1:].ravel()
+    a = a - a.mean()
+    b = b - b.mean()
+    den = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
+    return float(np.dot(a, b) / den) if den > 0 else 1.0
+
+
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{int(c):02x}" for c in rgb)
+
+
+def check_frame(frame) -> ScreenCheck:
+    """Whether ``frame`` (RGB H×W×3 uint8) can be read at all, with the game area when it can."""
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        return ScreenCheck("invalid", f"not an H×W×3 uint8 frame (got {frame.dtype} {frame.shape})")
+    h, w = frame.shape[:2]
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        return ScreenCheck("too_small", f"frame too small ({w}x{h}, need {MIN_SIZE[0]}x{MIN_SIZE[1]})")
+    grid = _grid(frame)
+    colour = grid.mean(axis=0)
+    x = grid - colour.astype(np.int16)
+    np.abs(x, out=x)
+    off = np.maximum(np.maximum(x[:, 0], x[:, 1]), x[:, 2])
+    spread = float(np.count_nonzero(off > FLAT_RANGE) / off.size)  # share of pixels off the mean colour
+    stats: dict = {"off_flat": round(spread, 4), "aspect": round(w / h, 4)}
+    if spread <= FLAT_SHARE:
+        level = float(colour.mean())
+        if level < 24 or level > 232:
+            return ScreenCheck("blank", f"blank frame ({'black' if level < 24 else 'white'}, {_hex(colour)})",
+                               None, stats)
+        return ScreenCheck("flat", f"flat colour frame ({_hex(colour)})", None, stats)
+    corr = neighbour_correlation(frame)
+    stats["corr"] = round(corr, 4)
+    if corr < NOISE_CORR:
+        return ScreenCheck("noise", f"noise (neighbouring pixels uncorrelated, r={corr:.2f})", None, stats)
+    report = find_game_area(frame)
+    if h > w:
+        turned = find_game_area(frame.transpose(1, 0, 2))
+        nine_sixteen = abs(h / w - ASPECT) < 0.02 * ASPECT
+        letterboxed = report.method == "edges" and not (turned.method == "edges" and turned.score >= report.score)
+        if nine_sixteen or not letterboxed:
+            return ScreenCheck("rotated90", f"rotated by 90 degrees (portrait {w}x{h} frame; the game is landscape)",
+                               report, stats)
+    aspect = w / h
+    if (report.method != "edges" and not ASPECT_RANGE[0] <= aspect <= ASPECT_RANGE[1]) or aspect > MAX_ASPECT:
+        return ScreenCheck("no_area", f"no 16:9 game area (frame {w}x{h}, aspect {aspect:.2f}, no bar edges found)",
+                           report, stats)
+    return ScreenCheck("ok", None, report, stats)
+
+
+__all__ = ["ASPECT_RANGE", "FLAT_RANGE", "NOISE_CORR", "ScreenCheck", "check_frame", "neighbour_correlation"]
