@@ -11,6 +11,13 @@ Frames come from two sources, both drawn with domain randomisation (``Look.rando
 * **example scenes** (``Scene.example``) of every kind, for variety (any servant key, popups, up to
   three chosen cards, overcharged gauges).
 
+Every random look belongs to a family (``Look.family``: "classic", our original screens, or
+"real", the game's own structure; ``DataConfig.real_fraction`` or ``Look.random``'s own draw). The
+family matters to one label: the real card screen shows an NP card only for a servant whose NP is
+ready, so there a card whose owner's NP card is not shown gets the ``card_owner`` label "none"
+(`np_cards_shown`, `owner_labels`). ``same_owner`` has a sample per pair of face cards of every
+card screen (`same_owner_pairs`).
+
 Labels are read from the `Scene` the frame was drawn from, which ``scene_from_state`` builds from
 the engine record (the tests check them against ``env.unwrapped.features()``). Each task gets its
 own dataset (see `feature_models.tasks`), written as ``<root>/<split>/<task>.npz`` (uint8 crops and
