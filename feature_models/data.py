@@ -92,6 +92,10 @@ class DataConfig:
             screens: NP cards only for ready servants), the rest "classic"; None leaves the draw
             to ``Look.random`` (real with p = 0.6). Without a Look that has families, every look
             is classic and a non-zero share is an error.
+        hide_unready_np: share of the classic-family card screens drawn with the real game's NP
+            row (NP cards of servants whose NP is not ready left out; `hide_unready_np_cards`), so
+            the classic look also teaches ``card_owner``'s "none". The choice is seeded by the
+            frame, not drawn from the split's stream.
     """
 
     episodes: int = 90
@@ -106,8 +110,11 @@ class DataConfig:
     seed: int = 0
     max_decisions: int = 60
     real_fraction: float | None = None
+    hide_unready_np: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.hide_unready_np <= 1.0:
+            raise ValueError(f"DataConfig.hide_unready_np must be in [0, 1], got {self.hide_unready_np}")
         if self.real_fraction is not None and not 0.0 <= self.real_fraction <= 1.0:
             raise ValueError(f"DataConfig.real_fraction must be None or in [0, 1], got {self.real_fraction}")
         if self.episodes > 800 or self.examples // max(self.examples_per_look, 1) >= 20_000:
@@ -172,6 +179,23 @@ def np_cards_shown(scene: Scene, family: str = "classic") -> tuple[bool, ...]:
     if family == "real":
         return tuple(p and bool(r) for p, r in zip(present, scene.np_cards))
     return tuple(present)
+
+
+def hide_unready_np_cards(scene: Scene) -> Scene:
+    """``scene`` with the real game's NP row: no NP card for a servant whose NP is not ready (the
+    classic renderer draws no NP card for a slot without an owner key)."""
+    if scene.kind != "cards":
+        return scene
+    keys = tuple(k if ready else None for k, ready in zip(scene.np_owner_keys, scene.np_cards))
+    return dataclasses.replace(scene, np_owner_keys=keys)
+
+
+def _maybe_hide(scene: Scene, cfg: "DataConfig", family: str, key: str) -> Scene:
+    if scene.kind != "cards" or family != "classic" or cfg.hide_unready_np <= 0:
+        return scene
+    if random.Random(f"vision-hide-np:{key}").random() < cfg.hide_unready_np:
+        return hide_unready_np_cards(scene)
+    return scene
 
 
 def owner_labels(scene: Scene, family: str = "classic") -> list[int]:
@@ -450,6 +474,7 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
                                         cfg.real_fraction)
                 size = rng.choice(cfg.frame_sizes)
                 renderer = Renderer(size[0], size[1], look)
+            scene = _maybe_hide(scene, cfg, look_family(look), f"{split}:{cfg.seed}:{game_seed}:{k}")
             labels = frame_labels(scene)
             if true is not None:
                 labels["true_features"] = true
@@ -467,7 +492,7 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
             renderer = Renderer(size[0], size[1], look)
         kind = rng.choices(kinds, weights)[0]
         ex_seed = base + k
-        scene = _example_scene(kind, ex_seed)
+        scene = _maybe_hide(_example_scene(kind, ex_seed), cfg, look_family(look), f"{split}:{cfg.seed}:x{ex_seed}")
         rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene),
                           family=look_family(look))
         assert renderer is not None
@@ -630,5 +655,5 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
 
 __all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy", "SPLITS",
            "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "enemy_breaks", "episode_scenes", "frame_labels",
-           "frame_samples", "generate", "generate_split", "iter_frames", "load_split", "look_family", "np_cards_shown",
+           "frame_samples", "generate", "generate_split", "hide_unready_np_cards", "iter_frames", "load_split", "look_family", "np_cards_shown",
            "owner_labels", "policy_name", "random_look", "same_owner_pairs", "size_report", "true_groups"]

@@ -37,14 +37,16 @@ GREEDY_LOOK_BASE = 9_800_000
 
 
 def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = None,
-                 policy_factory: Callable[[int], Any] | None = None):
+                 policy_factory: Callable[[int], Any] | None = None, hide_unready_np: float = 0.0,
+                 real_fraction: float | None = None):
     """``n`` freshly rendered (frame, labels) pairs under held-out looks (about a third from env
     episodes, the rest example scenes); ``policy_factory`` as `feature_models.data.iter_frames`
     (None: random play)."""
     from .data import DataConfig, iter_frames
 
     episodes = max(1, n // 90) if episodes is None else episodes
-    cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5)
+    cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5, hide_unready_np=hide_unready_np,
+                     real_fraction=real_fraction)
     out = []
     for frame, _scene, rec in iter_frames(cfg, "test", scaled=False, policy_factory=policy_factory):
         out.append((frame, {**{k: rec.labels[k] for k in LABEL_KEYS}, "family": rec.family}))
@@ -308,7 +310,8 @@ def brave_lines(brave: dict | None) -> list[str]:
              "Groups come from the `same_owner` pair head and the `card_owner` match head, made consistent "
              "(best partition into at most 3 groups); a group's slot is read from a matching NP card when "
              "one is shown, else assigned by elimination.", "", "| figure | accuracy | n |", "|---|---|---|"]
-    lines += [f"| {text} | {brave[k]['acc'] * 100:.2f} % | {brave[k]['n']} |" for k, text in BRAVE_ROWS if k in brave]
+    lines += [f"| {text} | " + (f"{brave[k]['acc'] * 100:.2f} %" if brave[k]["n"] else "—") + f" | {brave[k]['n']} |"
+              for k, text in BRAVE_ROWS if k in brave]
     fam = brave.get("by_family") or {}
     if fam:
         lines += ["", "Brave chain exact, per look family: " + ", ".join(

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from feature_models.backbone import BackboneConfig
-from feature_models.data import (NONE_OWNER, TaskData, _TaskBuffer, frame_samples, np_cards_shown, owner_labels,
-                                 random_look, same_owner_pairs, true_groups)
+from feature_models.data import (NONE_OWNER, DataConfig, TaskData, _TaskBuffer, frame_samples,
+                                 hide_unready_np_cards, np_cards_shown, owner_labels, random_look, same_owner_pairs,
+                                 true_groups)
 from feature_models.evaluate import BraveScore, brave_lines, brave_of, parse_check, write_report
 from feature_models.grouping import PAIRS
 from feature_models.io import load_model, save_model
@@ -77,6 +78,26 @@ def test_samples_per_family() -> None:
     assert not frame_samples(Scene.example("command", 1))["same_owner"]
     with pytest.raises(ValueError, match="family"):
         np_cards_shown(scene, "sepia")
+
+
+def test_hidden_unready_np_cards_are_not_candidates() -> None:
+    """The classic look drawn with the real game's NP row (no NP card for a servant whose NP is
+    not ready): those slots' NP crops change, their cards are labelled "none"."""
+    from fgo_env.screens import Look, Renderer
+
+    owners = [0, 1, 1, 2, 1]
+    scene = _cards_scene(5, np_ready=(True, False, False), owners=owners)
+    hidden = hide_unready_np_cards(scene)
+    assert hidden.np_owner_keys[0] == scene.np_owner_keys[0] and hidden.np_owner_keys[1:] == (None, None)
+    assert np_cards_shown(hidden) == (True, False, False)
+    assert owner_labels(hidden) == [0, NONE_OWNER, NONE_OWNER, NONE_OWNER, NONE_OWNER]
+    r = Renderer(640, 360, Look.plain())
+    a = extract_crops(r.render(scene), ["npcard0", "npcard1", "npcard2"], 16).astype(int)
+    b = extract_crops(r.render(hidden), ["npcard0", "npcard1", "npcard2"], 16).astype(int)
+    assert np.abs(a[0] - b[0]).mean() < 1 and np.abs(a[1] - b[1]).mean() > 5 and np.abs(a[2] - b[2]).mean() > 5
+    assert hide_unready_np_cards(Scene.example("command", 2)) == Scene.example("command", 2)
+    with pytest.raises(ValueError, match="hide_unready_np"):
+        DataConfig(hide_unready_np=1.5)
 
 
 def test_twin_servants_pairs_left_out() -> None:
