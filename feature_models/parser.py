@@ -196,7 +196,7 @@ class FrameParser:
             phase = int(phase)
             wave, total = self._wave_pair(out["wave"][i], out["wave_total"][i])
             p_cmd = (out["phase"][i][PHASE_COMMAND] + out["attack"][i][ATTACK_PRESENT]) / 2
-            conf = {"phase": float(p_cmd if phase == PHASE_COMMAND else min(1 - p_cmd, out["phase"][i][phase])),
+            conf = {"phase": float(p_cmd if phase == PHASE_COMMAND else out["phase"][i][phase]),
                     "attack": float(out["attack"][i].max()),
                     "wave": float(out["wave"][i][wave - 1]), "wave_total": float(out["wave_total"][i][total - 1]),
                     "breaks": float(out["breaks"][i].max(-1).min())}
