@@ -35,10 +35,8 @@ from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CAR
                                Features)
 
 from .backbone import fuse_conv_bn
-from .grouping import PAIRS, decode_hand
 from .io import load_model
 from .model import MultiTaskModel, to_input
-from .reading import Reading
 from .tasks import N_ENEMIES, TASKS, extract_crops
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -66,9 +64,9 @@ BACK_AT = STAGE2.index("back")
 CARDS_AT, PORTRAITS_AT, NP_CARDS_AT = (_span(STAGE2, c) for c in (CARD_CROPS, PORTRAIT_CROPS, NP_CARD_CROPS))
 # Class indices of the heads' outputs (the phase head's classes are the Features phases, in order).
 ATTACK_PRESENT = TASKS["attack"].classes.index("present")
+SAME_YES = TASKS["same_owner"].classes.index("same")
 NP_READY_YES = TASKS["np_ready"].classes.index("yes")
 BACK_ACTIVE = TASKS["back"].classes.index("active")
-SAME_YES = TASKS["same_owner"].classes.index("same")
 
 
 def _script(net: torch.nn.Module, size: int) -> torch.nn.Module:
@@ -156,7 +154,7 @@ class FrameParser:
         out["phase_decision"] = phase
         out["card_type"] = np.full((n, N_CARDS, 3), np.nan, np.float32)
         out["card_owner"] = np.full((n, N_CARDS, self.model.specs["card_owner"].n_classes), np.nan, np.float32)
-        out["same_owner"] = np.full((n, len(PAIRS), 2), np.nan, np.float32)
+        out["same_owner"] = np.full((n, 10, 2), np.nan, np.float32)  # the 10 card pairs (grouping.PAIRS)
         out["np_card"] = np.full((n, N_FRONT, 2), np.nan, np.float32)
         out["back"] = np.full((n, 2), np.nan, np.float32)
         cards = np.flatnonzero(phase == PHASE_CARDS)
@@ -170,6 +168,8 @@ class FrameParser:
             owner = self._head("card_owner", pairs.reshape(-1, 1 + N_FRONT, pairs.shape[-1]))
             out["card_owner"][cards] = owner.reshape(cards.size, N_CARDS, -1).numpy()
             if "same_owner" in self.heads:
+                from .grouping import PAIRS
+
                 both = portraits[:, PAIRS].reshape(-1, 2, portraits.shape[-1])  # (m * 10, 2, D)
                 out["same_owner"][cards] = self._head("same_owner", both).reshape(cards.size, len(PAIRS), 2).numpy()
             out["np_card"][cards] = self._head("np_ready", npc).numpy()
@@ -191,6 +191,9 @@ class FrameParser:
         times the smallest), and on card screens the card groups and ``owners_known``. The
         frame-level fields (``unknown``, ``area``, ``rotated``, ``bgr``) are left at their defaults
         for the caller (`read_batch`) to fill."""
+        from .grouping import decode_hand
+        from .reading import Reading
+
         result = []
         for i, phase in enumerate(out["phase_decision"]):
             phase = int(phase)
@@ -223,7 +226,8 @@ class FrameParser:
 
     def decode(self, out: dict[str, np.ndarray]) -> list[Features]:
         """`Features` of each frame from `predict_batch`'s probabilities."""
-        return [r.features for r in self.decode_readings(out)]
+        result = [r.features for r in self.decode_readings(out)]
+        return result
 
     def parse_batch(self, frames) -> list[Features]:
         """`Features` of every frame (a list of H×W×3 uint8 arrays, sizes may differ)."""
