@@ -248,7 +248,8 @@ def frame_samples(scene: Scene, family: str = "classic") -> dict[str, list[tuple
         owners = owner_labels(scene, family)
         for i in range(N_CARDS):
             out["card_type"].append(((f"card{i}",), lab["card_types"][i]))
-            out["card_owner"].append(((f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT)), owners[i]))
+            names = (f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT))
+            out["card_owner"].append((names, owners[i]))
         for i, j, same in same_owner_pairs(scene):
             out["same_owner"].append(((f"portrait{i}", f"portrait{j}"), same))
         for j in range(N_FRONT):
@@ -470,8 +471,8 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
         scenes = episode_scenes(quest, game_seed, policy, cfg.max_decisions, catalogue)
         for k, (scene, true) in enumerate(scenes):
             if k % cfg.frames_per_look == 0:
-                look, look_seed = _look(rng, base + 100 * e + min(k // cfg.frames_per_look, 99), cfg.plain_fraction,
-                                        cfg.real_fraction)
+                look, look_seed = _look(rng, base + 100 * e + min(k // cfg.frames_per_look, 99),
+                                        cfg.plain_fraction, cfg.real_fraction)
                 size = rng.choice(cfg.frame_sizes)
                 renderer = Renderer(size[0], size[1], look)
             scene = _maybe_hide(scene, cfg, look_family(look), f"{split}:{cfg.seed}:{game_seed}:{k}")
@@ -492,7 +493,8 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
             renderer = Renderer(size[0], size[1], look)
         kind = rng.choices(kinds, weights)[0]
         ex_seed = base + k
-        scene = _maybe_hide(_example_scene(kind, ex_seed), cfg, look_family(look), f"{split}:{cfg.seed}:x{ex_seed}")
+        scene = _maybe_hide(_example_scene(kind, ex_seed), cfg, look_family(look),
+                            f"{split}:{cfg.seed}:x{ex_seed}")
         rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene),
                           family=look_family(look))
         assert renderer is not None
@@ -654,6 +656,7 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
 
 
 __all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy", "SPLITS",
-           "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "enemy_breaks", "episode_scenes", "frame_labels",
-           "frame_samples", "generate", "generate_split", "hide_unready_np_cards", "iter_frames", "load_split", "look_family", "np_cards_shown",
-           "owner_labels", "policy_name", "random_look", "same_owner_pairs", "size_report", "true_groups"]
+           "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "enemy_breaks", "episode_scenes",
+           "frame_labels", "frame_samples", "generate", "generate_split", "hide_unready_np_cards", "iter_frames",
+           "load_split", "look_family", "np_cards_shown", "owner_labels", "policy_name", "random_look",
+           "same_owner_pairs", "size_report", "true_groups"]

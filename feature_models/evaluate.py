@@ -45,8 +45,8 @@ def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = No
     from .data import DataConfig, iter_frames
 
     episodes = max(1, n // 90) if episodes is None else episodes
-    cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5, hide_unready_np=hide_unready_np,
-                     real_fraction=real_fraction)
+    cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5,
+                     hide_unready_np=hide_unready_np, real_fraction=real_fraction)
     out = []
     for frame, _scene, rec in iter_frames(cfg, "test", scaled=False, policy_factory=policy_factory):
         out.append((frame, {**{k: rec.labels[k] for k in LABEL_KEYS}, "family": rec.family}))
@@ -180,7 +180,8 @@ class BraveScore:
         out = {k: {"acc": c[0] / max(c[1], 1), "n": c[1]} for k, c in self.counts.items()}
         out["hands"] = self.counts["brave_detect"][1]
         out["hands_with_brave"] = self.hands_with_brave
-        out["by_family"] = {f: {"acc": c[0] / max(c[1], 1), "n": c[1]} for f, c in sorted(self.family.items())}
+        out["by_family"] = {f: {"acc": c[0] / max(c[1], 1), "n": c[1]}
+                            for f, c in sorted(self.family.items())}
         return out
 
 
@@ -310,8 +311,10 @@ def brave_lines(brave: dict | None) -> list[str]:
              "Groups come from the `same_owner` pair head and the `card_owner` match head, made consistent "
              "(best partition into at most 3 groups); a group's slot is read from a matching NP card when "
              "one is shown, else assigned by elimination.", "", "| figure | accuracy | n |", "|---|---|---|"]
-    lines += [f"| {text} | " + (f"{brave[k]['acc'] * 100:.2f} %" if brave[k]["n"] else "—") + f" | {brave[k]['n']} |"
-              for k, text in BRAVE_ROWS if k in brave]
+    for k, text in BRAVE_ROWS:
+        if k in brave:
+            acc = f"{brave[k]['acc'] * 100:.2f} %" if brave[k]["n"] else "—"
+            lines.append(f"| {text} | {acc} | {brave[k]['n']} |")
     fam = brave.get("by_family") or {}
     if fam:
         lines += ["", "Brave chain exact, per look family: " + ", ".join(
@@ -352,7 +355,8 @@ def write_report(results: dict, path: str | Path | None) -> str:
     if bl:
         bp = sum(results["baseline_params"].values())
         bl_lat = np.mean([v["baselines_ms"] for v in lat.values()])
-        lines += [f"| | multi-task (1 backbone, {len(heads)} heads) | {len(heads)} single-task models | ratio |", "|---|---|---|---|",
+        lines += [f"| | multi-task (1 backbone, {len(heads)} heads) | {len(heads)} single-task models | ratio |",
+                  "|---|---|---|---|",
                   f"| parameters | {results['multitask_params']:,} | {bp:,} | "
                   f"{results['multitask_params'] / bp:.2f} |",
                   f"| bytes on disk | {results['multitask_bytes'] / 1e6:.2f} MB | "
@@ -405,4 +409,5 @@ def write_report(results: dict, path: str | Path | None) -> str:
     return text
 
 
-__all__ = ["PARSE_FIELDS", "BraveScore", "GreedyCheck", "ParseScore", "brave_lines", "brave_of", "fresh_frames", "read_batch", "latency", "parse_check", "run_evaluation", "write_report"]
+__all__ = ["PARSE_FIELDS", "BraveScore", "GreedyCheck", "ParseScore", "brave_lines", "brave_of",
+           "fresh_frames", "latency", "parse_check", "read_batch", "run_evaluation", "write_report"]

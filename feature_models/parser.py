@@ -153,7 +153,8 @@ class FrameParser:
                                   PHASE_OTHER))
         out["phase_decision"] = phase
         out["card_type"] = np.full((n, N_CARDS, 3), np.nan, np.float32)
-        out["card_owner"] = np.full((n, N_CARDS, self.model.specs["card_owner"].n_classes), np.nan, np.float32)
+        n_owner = self.model.specs["card_owner"].n_classes  # 4 (slot0..2, none); 3 in older weights
+        out["card_owner"] = np.full((n, N_CARDS, n_owner), np.nan, np.float32)
         out["same_owner"] = np.full((n, 10, 2), np.nan, np.float32)  # the 10 card pairs (grouping.PAIRS)
         out["np_card"] = np.full((n, N_FRONT, 2), np.nan, np.float32)
         out["back"] = np.full((n, 2), np.nan, np.float32)
@@ -171,7 +172,8 @@ class FrameParser:
                 from .grouping import PAIRS
 
                 both = portraits[:, PAIRS].reshape(-1, 2, portraits.shape[-1])  # (m * 10, 2, D)
-                out["same_owner"][cards] = self._head("same_owner", both).reshape(cards.size, len(PAIRS), 2).numpy()
+                same = self._head("same_owner", both)
+                out["same_owner"][cards] = same.reshape(cards.size, len(PAIRS), 2).numpy()
             out["np_card"][cards] = self._head("np_ready", npc).numpy()
             out["back"][cards] = self._head("back", f2[:, BACK_AT]).numpy()
         return out
@@ -185,7 +187,7 @@ class FrameParser:
         n, t = np.unravel_index(int(np.argmax(joint)), joint.shape)
         return int(n) + 1, int(t) + 1
 
-    def decode_readings(self, out: dict[str, np.ndarray]) -> list[Reading]:
+    def decode_readings(self, out: dict[str, np.ndarray]) -> list[Reading]:  # noqa: F821 (imported below)
         """A `Reading` per frame from `predict_batch`'s probabilities: the Features, a confidence
         per head read on that frame (the probability of the chosen answer; for heads read several
         times the smallest), and on card screens the card groups and ``owners_known``. The

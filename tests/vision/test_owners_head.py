@@ -11,8 +11,8 @@ import torch
 
 from feature_models.backbone import BackboneConfig
 from feature_models.data import (NONE_OWNER, DataConfig, TaskData, _TaskBuffer, frame_samples,
-                                 hide_unready_np_cards, np_cards_shown, owner_labels, random_look, same_owner_pairs,
-                                 true_groups)
+                                 hide_unready_np_cards, np_cards_shown, owner_labels, random_look,
+                                 same_owner_pairs, true_groups)
 from feature_models.evaluate import BraveScore, brave_lines, brave_of, parse_check, write_report
 from feature_models.grouping import PAIRS
 from feature_models.io import load_model, save_model
@@ -29,7 +29,8 @@ SIZE = 16
 
 
 def _tiny(tasks=TASK_NAMES) -> MultiTaskModel:
-    return MultiTaskModel(BackboneConfig(widths=(8, 16), blocks=(1,), in_size=SIZE), new_tasks=tasks, head_hidden=8)
+    backbone = BackboneConfig(widths=(8, 16), blocks=(1,), in_size=SIZE)
+    return MultiTaskModel(backbone, new_tasks=tasks, head_hidden=8)
 
 
 def _cards_scene(seed: int, np_ready=(True, False, False), owners=None) -> Scene:
@@ -43,7 +44,8 @@ def _cards_scene(seed: int, np_ready=(True, False, False), owners=None) -> Scene
         owners = [c.owner_slot for c in scene.cards]
     cards = tuple(dataclasses.replace(c, owner_slot=o, owner_key=servants[o].key, owner_cls=servants[o].cls)
                   for c, o in zip(scene.cards, owners))
-    return dataclasses.replace(scene, servants=servants, cards=cards, np_cards=tuple(np_ready), np_owner_keys=())
+    return dataclasses.replace(scene, servants=servants, cards=cards, np_cards=tuple(np_ready),
+                               np_owner_keys=())
 
 
 # ------------------------------------------------------------------------------ tasks and labels
@@ -94,7 +96,8 @@ def test_hidden_unready_np_cards_are_not_candidates() -> None:
     r = Renderer(640, 360, Look.plain())
     a = extract_crops(r.render(scene), ["npcard0", "npcard1", "npcard2"], 16).astype(int)
     b = extract_crops(r.render(hidden), ["npcard0", "npcard1", "npcard2"], 16).astype(int)
-    assert np.abs(a[0] - b[0]).mean() < 1 and np.abs(a[1] - b[1]).mean() > 5 and np.abs(a[2] - b[2]).mean() > 5
+    diff = np.abs(a - b).mean(axis=(1, 2, 3))
+    assert diff[0] < 1 and diff[1] > 5 and diff[2] > 5
     assert hide_unready_np_cards(Scene.example("command", 2)) == Scene.example("command", 2)
     with pytest.raises(ValueError, match="hide_unready_np"):
         DataConfig(hide_unready_np=1.5)
@@ -248,12 +251,14 @@ def test_parse_check_scores_brave_chains(tiny_parser) -> None:
     from feature_models.data import frame_labels
     from feature_models.evaluate import LABEL_KEYS
 
-    pairs = [(f, {**{k: frame_labels(s)[k] for k in LABEL_KEYS}, "family": "classic"}) for f, s in zip(frames, scenes)]
+    pairs = [(f, {**{k: frame_labels(s)[k] for k in LABEL_KEYS}, "family": "classic"})
+             for f, s in zip(frames, scenes)]
     res = parse_check(parser, pairs, batch_size=5)
     brave = res["brave_chain"]
     # every true card screen is a hand, read as one or not (a hand not read is a miss)
     assert brave["hands"] == sum(s.kind == "cards" for s in scenes) == 8
-    assert set(BraveScore.KEYS) <= set(brave) and brave["by_family"].get("classic", {"n": 0})["n"] == brave["hands"]
+    assert set(BraveScore.KEYS) <= set(brave)
+    assert brave["by_family"].get("classic", {"n": 0})["n"] == brave["hands"]
 
 
 def test_brave_score_by_hand() -> None:
@@ -265,7 +270,8 @@ def test_brave_score_by_hand() -> None:
     score = BraveScore()
     score.add(lab, reading([0, 1, 0, 2, 0], [2, 0, 2, 1, 2], [True, False, True, False, True]))  # right
     score.add(lab, reading([0, 1, 0, 2, 2], [2, 0, 2, 1, 1], [True] * 5))  # misses the chain
-    score.add({"phase": 1, "card_owners": [0, 1, 2, 0, 1]}, reading([0, 0, 0, 1, 2], [0, 0, 0, 1, 2], [False] * 5))
+    other = {"phase": 1, "card_owners": [0, 1, 2, 0, 1]}
+    score.add(other, reading([0, 0, 0, 1, 2], [0, 0, 0, 1, 2], [False] * 5))
     score.add({"phase": 0, "card_owners": [-1] * 5}, reading([-1] * 5, [-1] * 5, [False] * 5))  # not a hand
     r = score.result()
     assert r["hands"] == 3 and r["hands_with_brave"] == 2
