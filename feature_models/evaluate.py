@@ -194,15 +194,20 @@ def read_batch(parser, frames) -> list:
 
 
 def parse_check(parser, frames, batch_size: int = 16) -> dict:
-    """Accuracy of ``parser`` on (frame, labels) pairs: per field and exact whole frames, and
+    """Accuracy of ``parser`` on (frame, labels) pairs: per field and exact whole frames;
+    ``by_family``: the same per look family (the labels' ``family``, default classic);
     ``brave_chain``: the card screens' `BraveScore`."""
-    score, brave = ParseScore(), BraveScore()
+    score, brave, families = ParseScore(), BraveScore(), {}
     for s in range(0, len(frames), batch_size):
         chunk = frames[s:s + batch_size]
         for (_, lab), r in zip(chunk, read_batch(parser, [f for f, _ in chunk])):
             score.add(lab, r.features)
             brave.add(lab, r)
-    return score.result() | {"brave_chain": brave.result()}
+            family = str(lab.get("family", "classic"))
+            families.setdefault(family, ParseScore(max_errors=0)).add(lab, r.features)
+    by_family = {f: {k: v for k, v in sc.result().items() if k != "errors"}
+                 for f, sc in sorted(families.items())}
+    return score.result() | {"by_family": by_family, "brave_chain": brave.result()}
 
 
 def _file_bytes(path: Path) -> int:
@@ -322,6 +327,22 @@ def brave_lines(brave: dict | None) -> list[str]:
     return lines
 
 
+def family_lines(by_family: dict | None) -> list[str]:
+    """The fresh-frame accuracy per look family (`parse_check`'s ``by_family``), or nothing."""
+    if not by_family:
+        return []
+    fams = list(by_family)
+    fields = [k for k, v in by_family[fams[0]].items() if isinstance(v, dict) and "acc" in v]
+    counts = ", ".join(f"{f}: {by_family[f]['frame']['n']} frames" for f in fams)
+    lines = ["", f"Per look family ({counts}):", "", "| field | " + " | ".join(fams) + " |",
+             "|---|" + "---|" * len(fams)]
+    for k in fields:
+        cells = [f"{by_family[f][k]['acc'] * 100:.2f} %" if by_family[f].get(k, {}).get("n") else "—"
+                 for f in fams]
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_report(results: dict, path: str | Path | None) -> str:
     """The Markdown report of `run_evaluation`'s results (written to ``path`` if given)."""
     mt, bl = results["multitask"], results.get("baselines")
@@ -378,6 +399,7 @@ def write_report(results: dict, path: str | Path | None) -> str:
     lines += [f"| {k} | {v['acc'] * 100:.2f} % | {v['n']} |" for k, v in pc.items() if isinstance(v, dict) and "acc" in v]
     lines += ["", "`all_fields` = every Features entry pooled (phase, wave, total, 5 types and 5 owners on card "
                   "screens, 3 NP flags, the Back flag on card screens, the break-bar count); `frame` = every field of the frame's Features right."]
+    lines += family_lines(pc.get("by_family"))
     lines += brave_lines(pc.get("brave_chain"))
     policy = pc.get("episode_policy")
     if policy not in (None, "greedy"):
@@ -410,4 +432,5 @@ def write_report(results: dict, path: str | Path | None) -> str:
 
 
 __all__ = ["PARSE_FIELDS", "BraveScore", "GreedyCheck", "ParseScore", "brave_lines", "brave_of",
-           "fresh_frames", "latency", "parse_check", "read_batch", "run_evaluation", "write_report"]
+           "family_lines", "fresh_frames", "latency", "parse_check", "read_batch", "run_evaluation",
+           "write_report"]

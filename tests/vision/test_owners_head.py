@@ -13,7 +13,7 @@ from feature_models.backbone import BackboneConfig
 from feature_models.data import (NONE_OWNER, DataConfig, TaskData, _TaskBuffer, frame_samples,
                                  hide_unready_np_cards, np_cards_shown, owner_labels, random_look,
                                  same_owner_pairs, true_groups)
-from feature_models.evaluate import BraveScore, brave_lines, brave_of, parse_check, write_report
+from feature_models.evaluate import BraveScore, brave_lines, brave_of, family_lines, parse_check, write_report
 from feature_models.grouping import PAIRS
 from feature_models.io import load_model, save_model
 from feature_models.learner import FitConfig, MultiTaskLearner, evaluate_model
@@ -257,6 +257,8 @@ def test_parse_check_scores_brave_chains(tiny_parser) -> None:
     brave = res["brave_chain"]
     # every true card screen is a hand, read as one or not (a hand not read is a miss)
     assert brave["hands"] == sum(s.kind == "cards" for s in scenes) == 8
+    assert list(res["by_family"]) == ["classic"] and res["by_family"]["classic"]["frame"] == res["frame"]
+    assert "| card_owner | " in "\n".join(family_lines(res["by_family"])) and family_lines(None) == []
     assert set(BraveScore.KEYS) <= set(brave)
     assert brave["by_family"].get("classic", {"n": 0})["n"] == brave["hands"]
 
