@@ -4,7 +4,8 @@
 ``feature_models/weights/``); ``data`` (per-task datasets rendered from the game), ``tasks`` (tasks
 and crops), ``backbone`` / ``model`` (shared ResNet + ModuleDict of heads, ``add_task``), ``loader``
 (multi-dataset sampling rules), ``learner`` (``fit``), ``io`` (safetensors + JSON weights),
-``baselines`` (single-task models), ``wrappers`` (``ParsedFeatures`` env wrapper), ``evaluate``
+``baselines`` (single-task models), ``grouping`` (card groups and owners of a hand from the
+``same_owner`` and ``card_owner`` heads), ``reading`` (``Reading``), ``wrappers`` (``ParsedFeatures`` env wrapper), ``evaluate``
 and ``pipeline`` (behind ``fgo vision data|train|eval``). See docs/vision.md.
 
 Layering: this package imports ``fgo_env`` only, never ``agents``. The agents that play on parsed

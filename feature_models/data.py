@@ -11,11 +11,20 @@ Frames come from two sources, both drawn with domain randomisation (``Look.rando
 * **example scenes** (``Scene.example``) of every kind, for variety (any servant key, popups, up to
   three chosen cards, overcharged gauges).
 
+Every random look belongs to a family (``Look.family``: "classic", our original screens, or
+"real", the game's own structure; ``DataConfig.real_fraction`` or ``Look.random``'s own draw). The
+family matters to one label: the real card screen shows an NP card only for a servant whose NP is
+ready, so there a card whose owner's NP card is not shown gets the ``card_owner`` label "none"
+(`np_cards_shown`, `owner_labels`). ``same_owner`` has a sample per pair of face cards of every
+card screen (`same_owner_pairs`).
+
 Labels are read from the `Scene` the frame was drawn from, which ``scene_from_state`` builds from
 the engine record (the tests check them against ``env.unwrapped.features()``). Each task gets its
 own dataset (see `feature_models.tasks`), written as ``<root>/<split>/<task>.npz`` (uint8 crops and
-int labels; ``card_owner`` stores its crops once and an index array of shape (N, 4)) next to
-``frames.json`` (one record per frame: source, quest, look seed, size, kind and its Features) and
+int labels; the multi-crop tasks store their crops once and an index array: ``card_owner`` (N, 4),
+``same_owner`` (N, 2)) next to
+``frames.json`` (one record per frame: source, quest, look seed and family, size, kind and its
+Features) and
 ``manifest.json`` (config, episodes per policy, counts, class histograms, bytes).
 
 Splits use disjoint look seeds, episode seeds and example seeds: ``train`` (looks from 1,000,000),
@@ -79,6 +88,14 @@ class DataConfig:
         frame_sizes: renderer sizes (16:9 game area) drawn from; a look may widen the frame.
         seed: offsets every seed of the split (episodes, examples, looks).
         max_decisions: cap on decisions per episode (random play can be long).
+        real_fraction: share of the random looks drawn in the "real" family (the game's own
+            screens: NP cards only for ready servants), the rest "classic"; None leaves the draw
+            to ``Look.random`` (real with p = 0.6). Without a Look that has families, every look
+            is classic and a non-zero share is an error.
+        hide_unready_np: share of the classic-family card screens drawn with the real game's NP
+            row (NP cards of servants whose NP is not ready left out; `hide_unready_np_cards`), so
+            the classic look also teaches ``card_owner``'s "none". The choice is seeded by the
+            frame, not drawn from the split's stream.
     """
 
     episodes: int = 90
@@ -92,8 +109,14 @@ class DataConfig:
     frames_per_look: int = 8
     seed: int = 0
     max_decisions: int = 60
+    real_fraction: float | None = None
+    hide_unready_np: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.hide_unready_np <= 1.0:
+            raise ValueError(f"DataConfig.hide_unready_np must be in [0, 1], got {self.hide_unready_np}")
+        if self.real_fraction is not None and not 0.0 <= self.real_fraction <= 1.0:
+            raise ValueError(f"DataConfig.real_fraction must be None or in [0, 1], got {self.real_fraction}")
         if self.episodes > 800 or self.examples // max(self.examples_per_look, 1) >= 20_000:
             raise ValueError("DataConfig: at most 800 episodes and 20,000 example looks per split "
                              "(look seeds must stay inside the split's range)")
@@ -137,8 +160,83 @@ def enemy_breaks(scene: Scene) -> list[int]:
     return [0 if en is None else min(en.breaks_left, MAX_BREAKS) for en in scene.enemies]
 
 
-def frame_samples(scene: Scene) -> dict[str, list[tuple[tuple[str, ...], int]]]:
-    """Per task, the (crop names, label) samples one frame of ``scene`` gives."""
+FAMILIES = ("classic", "real")  # look families (``fgo_env.screens.look.FAMILIES`` once it has them)
+NONE_OWNER = TASKS["card_owner"].classes.index("none")
+
+
+def look_family(look) -> str:
+    """The family of ``look`` ("classic" for looks without one: before the real-look family)."""
+    return str(getattr(look, "family", "classic") or "classic")
+
+
+def np_cards_shown(scene: Scene, family: str = "classic") -> tuple[bool, ...]:
+    """Which NP cards a card screen of ``scene`` shows, per front slot: the classic look draws one
+    for every present servant (lit or dimmed), the real family only for servants whose NP is ready
+    (``scene.np_cards``), as the game does."""
+    if family not in FAMILIES:
+        raise ValueError(f"look family must be one of {FAMILIES}, got {family!r}")
+    present = [k is not None for k in scene.np_owner_keys]
+    if family == "real":
+        return tuple(p and bool(r) for p, r in zip(present, scene.np_cards))
+    return tuple(present)
+
+
+def hide_unready_np_cards(scene: Scene) -> Scene:
+    """``scene`` with the real game's NP row: no NP card for a servant whose NP is not ready (the
+    classic renderer draws no NP card for a slot without an owner key)."""
+    if scene.kind != "cards":
+        return scene
+    keys = tuple(k if ready else None for k, ready in zip(scene.np_owner_keys, scene.np_cards))
+    return dataclasses.replace(scene, np_owner_keys=keys)
+
+
+def _maybe_hide(scene: Scene, cfg: "DataConfig", family: str, key: str) -> Scene:
+    if scene.kind != "cards" or family != "classic" or cfg.hide_unready_np <= 0:
+        return scene
+    if random.Random(f"vision-hide-np:{key}").random() < cfg.hide_unready_np:
+        return hide_unready_np_cards(scene)
+    return scene
+
+
+def owner_labels(scene: Scene, family: str = "classic") -> list[int]:
+    """``card_owner`` label of each face card: the owner's slot when its NP card is shown, else
+    ``NONE_OWNER`` (an absent NP card is not a candidate)."""
+    shown = np_cards_shown(scene, family)
+    return [int(c.owner_slot) if shown[c.owner_slot] else NONE_OWNER for c in scene.cards]
+
+
+def same_owner_pairs(scene: Scene) -> list[tuple[int, int, int]]:
+    """``(i, j, same)`` for the face-card pairs i < j of a card screen: ``same`` = 1 when both
+    cards belong to the same front slot. Pairs of two different slots showing the same servant
+    (two copies of one servant: identical art) are left out, as no pixel can tell them apart."""
+    out = []
+    cards = scene.cards
+    for i in range(len(cards)):
+        for j in range(i + 1, len(cards)):
+            same = cards[i].owner_slot == cards[j].owner_slot
+            if not same and cards[i].owner_key == cards[j].owner_key:
+                continue
+            out.append((i, j, int(same)))
+    return out
+
+
+def true_groups(owners) -> list[int]:
+    """Group labels of a hand from its owner slots: equal labels = same servant, numbered 0, 1, 2
+    in order of first appearance (-1 for cards that are not shown, owner < 0)."""
+    seen: dict[int, int] = {}
+    out = []
+    for o in owners:
+        o = int(o)
+        if o < 0:
+            out.append(-1)
+            continue
+        out.append(seen.setdefault(o, len(seen)))
+    return out
+
+
+def frame_samples(scene: Scene, family: str = "classic") -> dict[str, list[tuple[tuple[str, ...], int]]]:
+    """Per task, the (crop names, label) samples one frame of ``scene`` drawn in a look of
+    ``family`` gives (the family decides which NP cards the card screen shows)."""
     lab = frame_labels(scene)
     out: dict[str, list] = {t: [] for t in TASK_NAMES}
     out["phase"].append((("screen",), lab["phase"]))
@@ -147,10 +245,13 @@ def frame_samples(scene: Scene) -> dict[str, list[tuple[tuple[str, ...], int]]]:
         out["wave"].append((("wave",), lab["wave"] - 1))
         out["wave_total"].append((("wave",), lab["wave_total"] - 1))
     if scene.kind == "cards":
+        owners = owner_labels(scene, family)
         for i in range(N_CARDS):
             out["card_type"].append(((f"card{i}",), lab["card_types"][i]))
-            out["card_owner"].append(((f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT)),
-                                      lab["card_owners"][i]))
+            names = (f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT))
+            out["card_owner"].append((names, owners[i]))
+        for i, j, same in same_owner_pairs(scene):
+            out["same_owner"].append(((f"portrait{i}", f"portrait{j}"), same))
         for j in range(N_FRONT):
             out["np_ready"].append(((f"npcard{j}",), int(lab["np_ready"][j])))
         out["back"].append((("back",), int(lab["back_available"])))
@@ -174,17 +275,35 @@ class FrameRecord:
     example_seed: int | None = None
     labels: dict = field(default_factory=dict)
     policy: str | None = None  # name of the policy that played the episode (not in frames.json)
+    family: str = "classic"  # look family ("classic" / "real")
 
     def to_dict(self) -> dict:
         return {"source": self.source, "kind": self.kind, "look": "plain" if self.look_seed is None
-                else self.look_seed, "size": list(self.size), "quest": self.quest,
+                else self.look_seed, "family": self.family, "size": list(self.size), "quest": self.quest,
                 "episode_seed": self.episode_seed, "example_seed": self.example_seed, **self.labels}
 
 
-def _look(rng: random.Random, seed: int, plain_fraction: float) -> tuple[Look, int | None]:
+def random_look(seed: int, family: str | None = None) -> Look:
+    """``Look.random(seed, family=family)``; with a `Look` that has no families yet, the classic
+    look (``family`` None or "classic") or a clear error."""
+    import inspect
+
+    if "family" in inspect.signature(Look.random).parameters:
+        return Look.random(seed, family=family)
+    if family in (None, "classic"):  # a Look without families (before the real-look family)
+        return Look.random(seed)
+    raise ValueError(f"this fgo_env.screens.Look has no {family!r} family")
+
+
+def _look(rng: random.Random, seed: int, plain_fraction: float,
+          real_fraction: float | None = None) -> tuple[Look, int | None]:
     if rng.random() < plain_fraction:
         return Look.plain(), None
-    return Look.random(seed), seed
+    if real_fraction is None:
+        return random_look(seed), seed
+    # the family is drawn from the look seed, not ``rng``: the split's other draws do not move
+    family = "real" if random.Random(f"vision-family:{seed}").random() < real_fraction else "classic"
+    return random_look(seed, family), seed
 
 
 class Policy(Protocol):
@@ -352,27 +471,32 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
         scenes = episode_scenes(quest, game_seed, policy, cfg.max_decisions, catalogue)
         for k, (scene, true) in enumerate(scenes):
             if k % cfg.frames_per_look == 0:
-                look, look_seed = _look(rng, base + 100 * e + min(k // cfg.frames_per_look, 99), cfg.plain_fraction)
+                look, look_seed = _look(rng, base + 100 * e + min(k // cfg.frames_per_look, 99),
+                                        cfg.plain_fraction, cfg.real_fraction)
                 size = rng.choice(cfg.frame_sizes)
                 renderer = Renderer(size[0], size[1], look)
+            scene = _maybe_hide(scene, cfg, look_family(look), f"{split}:{cfg.seed}:{game_seed}:{k}")
             labels = frame_labels(scene)
             if true is not None:
                 labels["true_features"] = true
             rec = FrameRecord("episode", scene.kind, look_seed, size, quest=quest, episode_seed=game_seed,
-                              labels=labels, policy=name)
+                              labels=labels, policy=name, family=look_family(look))
             yield renderer.render(scene), scene, rec
         bar.update(1)
     kinds, weights = zip(*EXAMPLE_KINDS)
     renderer = None
     for k in range(cfg.examples):
         if k % cfg.examples_per_look == 0:
-            look, look_seed = _look(rng, base + 80_000 + k // cfg.examples_per_look, cfg.plain_fraction)
+            look, look_seed = _look(rng, base + 80_000 + k // cfg.examples_per_look, cfg.plain_fraction,
+                                    cfg.real_fraction)
             size = rng.choice(cfg.frame_sizes)
             renderer = Renderer(size[0], size[1], look)
         kind = rng.choices(kinds, weights)[0]
         ex_seed = base + k
-        scene = _example_scene(kind, ex_seed)
-        rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene))
+        scene = _maybe_hide(_example_scene(kind, ex_seed), cfg, look_family(look),
+                            f"{split}:{cfg.seed}:x{ex_seed}")
+        rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene),
+                          family=look_family(look))
         assert renderer is not None
         yield renderer.render(scene), scene, rec
         bar.update(1)
@@ -387,8 +511,9 @@ def _bar(total: int, desc: str, enabled: bool):
 
 # ------------------------------------------------------------------------------ writing
 class _TaskBuffer:
-    def __init__(self, match: bool):
+    def __init__(self, match: bool, n_crops: int = 1):
         self.match = match
+        self.n_crops = n_crops
         self.x: list[np.ndarray] = []  # crops
         self.index: list[tuple[int, ...]] = []
         self.y: list[int] = []
@@ -415,7 +540,7 @@ class _TaskBuffer:
         x = np.stack(self.x) if self.x else np.zeros((0, size, size, 3), np.uint8)
         out = {"x": x, "y": np.asarray(self.y, np.int64), "frame": np.asarray(self.frame, np.int32)}
         if self.match:
-            out["index"] = np.asarray(self.index, np.int32).reshape(-1, TASKS["card_owner"].n_crops)
+            out["index"] = np.asarray(self.index, np.int32).reshape(-1, self.n_crops)
         return out
 
 
@@ -429,14 +554,14 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
     out_dir = Path(root) / split
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    buffers = {t: _TaskBuffer(TASKS[t].head == "match") for t in TASK_NAMES}
+    buffers = {t: _TaskBuffer(TASKS[t].indexed, TASKS[t].n_crops) for t in TASK_NAMES}
     records = []
     episode_policy: dict[int, str] = {}
     frames = iter_frames(cfg, split, progress, policy_factory=policy_factory)
     for fid, (frame, scene, rec) in enumerate(frames):
         if rec.source == "episode" and rec.episode_seed is not None and rec.policy is not None:
             episode_policy[rec.episode_seed] = rec.policy
-        samples = frame_samples(scene)
+        samples = frame_samples(scene, rec.family)
         names = sorted({n for ss in samples.values() for names, _ in ss for n in names})
         crops = extract_crops(frame, names, cfg.size)
         pos = {n: k for k, n in enumerate(names)}
@@ -453,14 +578,17 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         hist[t] = np.bincount(arrays["y"], minlength=TASKS[t].n_classes).tolist()
     (out_dir / "frames.json").write_text(json.dumps(records, separators=(",", ":")) + "\n")
     kinds: dict[str, int] = {}
+    families: dict[str, int] = {}
     for r in records:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+        families[r["family"]] = families.get(r["family"], 0) + 1
     policies: dict[str, int] = {}
     for name in episode_policy.values():
         policies[name] = policies.get(name, 0) + 1
     manifest = {
         "split": split, "config": cfg.for_split(split).to_dict(),
         "episode_policies": dict(sorted(policies.items())), "frames": len(records), "kinds": kinds,
+        "families": families,
         "look_seed_range": [LOOK_BASE[split] + cfg.seed * 100_000,
                             LOOK_BASE[split] + cfg.seed * 100_000 + 100_000],
         "samples": counts, "class_histogram": hist, "bytes": files,
@@ -528,5 +656,7 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
 
 
 __all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy", "SPLITS",
-           "TaskData", "augment_record", "enemy_breaks", "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
-           "iter_frames", "load_split", "policy_name", "size_report"]
+           "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "enemy_breaks", "episode_scenes",
+           "frame_labels", "frame_samples", "generate", "generate_split", "hide_unready_np_cards", "iter_frames",
+           "load_split", "look_family", "np_cards_shown", "owner_labels", "policy_name", "random_look",
+           "same_owner_pairs", "size_report", "true_groups"]

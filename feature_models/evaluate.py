@@ -5,7 +5,10 @@
 * per-head accuracy of the multi-task model and of the single-task baselines on the ``test``
   split, with parameters, bytes on disk and per-frame latency side by side;
 * `parse_check`: `FrameParser` on freshly rendered frames (new look seeds, episodes and example
-  scenes) against the Features of the scene each frame shows, per field and per whole frame;
+  scenes) against the Features of the scene each frame shows, per field and per whole frame, and
+  the card screens' ownership read as the real screen allows (`BraveScore`, its own figure):
+  brave-chain detection (does the hand hold 3+ cards of one servant, and which), the same-servant
+  groups, and the owners read from NP cards vs assigned by elimination;
 * greedy on parsed features vs greedy on true features over the same episode seeds, when a
   ``greedy_check`` is injected (``fgo vision eval`` injects ``agents.experiments.vision_check.greedy_parsed_vs_true``;
   this package sits below ``agents`` and does not import it). Without one the section is not run
@@ -34,17 +37,19 @@ GREEDY_LOOK_BASE = 9_800_000
 
 
 def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = None,
-                 policy_factory: Callable[[int], Any] | None = None):
+                 policy_factory: Callable[[int], Any] | None = None, hide_unready_np: float = 0.0,
+                 real_fraction: float | None = None):
     """``n`` freshly rendered (frame, labels) pairs under held-out looks (about a third from env
     episodes, the rest example scenes); ``policy_factory`` as `feature_models.data.iter_frames`
     (None: random play)."""
     from .data import DataConfig, iter_frames
 
     episodes = max(1, n // 90) if episodes is None else episodes
-    cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5)
+    cfg = DataConfig(episodes=episodes, examples=n, seed=seed, examples_per_look=5,
+                     hide_unready_np=hide_unready_np, real_fraction=real_fraction)
     out = []
     for frame, _scene, rec in iter_frames(cfg, "test", scaled=False, policy_factory=policy_factory):
-        out.append((frame, {k: rec.labels[k] for k in LABEL_KEYS}))
+        out.append((frame, {**{k: rec.labels[k] for k in LABEL_KEYS}, "family": rec.family}))
         if len(out) >= n:
             break
     return out
@@ -107,14 +112,102 @@ class ParseScore:
         return {k: {"acc": c[0] / max(c[1], 1), "n": c[1]} for k, c in self.phases.items()}
 
 
+def brave_of(groups) -> tuple[int, ...] | None:
+    """Indices of the cards of the group with 3 or more cards (a brave chain is possible), or None."""
+    for g in sorted(set(groups) - {-1}):
+        idx = tuple(i for i, x in enumerate(groups) if x == g)
+        if len(idx) >= 3:
+            return idx
+    return None
+
+
+class BraveScore:
+    """Card screens' ownership, scored the way the real screen allows: brave chains, groups, owners.
+
+    Per hand (a card screen whose labels hold its owners): the true groups come from the true owner
+    slots (`feature_models.data.true_groups`), the read ones from ``Reading.card_groups``.
+
+    * ``brave_detect``: the hand's answer to "3+ cards of one servant?" is right;
+    * ``brave_exact``: that answer and, where there is one, exactly which cards;
+    * ``brave_precision`` / ``brave_recall``: over the hands read / truly holding one (exact cards);
+    * ``groups_exact``: the whole partition right; ``pairs``: the 10 same/different relations;
+    * ``owner_known`` / ``owner_eliminated``: card-owner accuracy of the cards whose slot was read
+      from a matching NP card and of those assigned by elimination (``n`` = how many were which).
+
+    ``by_family`` holds ``brave_exact`` per look family when the labels carry one."""
+
+    KEYS = ("brave_detect", "brave_exact", "brave_precision", "brave_recall", "groups_exact", "pairs",
+            "owner_known", "owner_eliminated")
+
+    def __init__(self):
+        self.counts = {k: [0, 0] for k in self.KEYS}
+        self.family: dict[str, list[int]] = {}
+        self.hands_with_brave = 0
+
+    def add(self, lab: dict, reading) -> None:
+        from .data import true_groups
+        from .grouping import PAIRS
+
+        owners = list(lab.get("card_owners") or [])
+        if lab.get("phase") != 1 or len(owners) != len(reading.card_groups) or min(owners, default=-1) < 0:
+            return
+        want_g, got_g = true_groups(owners), list(reading.card_groups)
+        want, got = brave_of(want_g), brave_of(got_g)
+        self.hands_with_brave += want is not None
+        c = self.counts
+        for key, ok, counted in (("brave_detect", (want is None) == (got is None), True),
+                                 ("brave_exact", want == got, True),
+                                 ("brave_precision", want == got, got is not None),
+                                 ("brave_recall", want == got, want is not None),
+                                 ("groups_exact", want_g == got_g, True)):
+            if counted:
+                c[key][0] += int(ok)
+                c[key][1] += 1
+        for i, j in PAIRS:
+            c["pairs"][0] += int((want_g[i] == want_g[j]) == (got_g[i] == got_g[j]))
+            c["pairs"][1] += 1
+        for o, p, known in zip(owners, reading.features.card_owners, reading.owners_known):
+            if p < 0:  # the hand was not read as one (scored above as wrong groups)
+                continue
+            k = c["owner_known" if known else "owner_eliminated"]
+            k[0] += int(o == p)
+            k[1] += 1
+        fam = self.family.setdefault(str(lab.get("family", "classic")), [0, 0])
+        fam[0] += int(want == got)
+        fam[1] += 1
+
+    def result(self) -> dict:
+        out = {k: {"acc": c[0] / max(c[1], 1), "n": c[1]} for k, c in self.counts.items()}
+        out["hands"] = self.counts["brave_detect"][1]
+        out["hands_with_brave"] = self.hands_with_brave
+        out["by_family"] = {f: {"acc": c[0] / max(c[1], 1), "n": c[1]}
+                            for f, c in sorted(self.family.items())}
+        return out
+
+
+def read_batch(parser, frames) -> list:
+    """`Reading` objects of ``frames``: ``parser.read_batch`` where the parser has it, else the
+    parser's two stages and `decode_readings` (the same reads without the frame checks)."""
+    if hasattr(parser, "read_batch"):
+        return parser.read_batch(frames)
+    return parser.decode_readings(parser.predict_batch(frames))
+
+
 def parse_check(parser, frames, batch_size: int = 16) -> dict:
-    """Accuracy of ``parser`` on (frame, labels) pairs: per field and exact whole frames."""
-    score = ParseScore()
+    """Accuracy of ``parser`` on (frame, labels) pairs: per field and exact whole frames;
+    ``by_family``: the same per look family (the labels' ``family``, default classic);
+    ``brave_chain``: the card screens' `BraveScore`."""
+    score, brave, families = ParseScore(), BraveScore(), {}
     for s in range(0, len(frames), batch_size):
         chunk = frames[s:s + batch_size]
-        for (_, lab), p in zip(chunk, parser.parse_batch([f for f, _ in chunk])):
-            score.add(lab, p)
-    return score.result()
+        for (_, lab), r in zip(chunk, read_batch(parser, [f for f, _ in chunk])):
+            score.add(lab, r.features)
+            brave.add(lab, r)
+            family = str(lab.get("family", "classic"))
+            families.setdefault(family, ParseScore(max_errors=0)).add(lab, r.features)
+    by_family = {f: {k: v for k, v in sc.result().items() if k != "errors"}
+                 for f, sc in sorted(families.items())}
+    return score.result() | {"by_family": by_family, "brave_chain": brave.result()}
 
 
 def _file_bytes(path: Path) -> int:
@@ -169,8 +262,9 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     weights = Path(weights) if weights else (
         out_dir / "multitask" if (out_dir / "multitask.json").exists() else DEFAULT_WEIGHTS)
     model, doc = load_model(weights)
+    tasks = [t for t in TASK_NAMES if t in model.tasks]  # older weights may lack a newer task's head
     results: dict = {"weights": str(weights), "threads": threads}
-    test = load_split(root, "test")
+    test = load_split(root, "test", tasks)
     results["test_samples"] = {t: len(d) for t, d in test.items()}
     results["multitask"] = {t: m["acc"] for t, m in evaluate_model(model, test).items()}
     results["multitask_params"] = model.parameter_count()
@@ -181,11 +275,11 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
         results["multitask_tonks"] = {t: m["acc"] for t, m in evaluate_model(tm, test).items()}
     base_dir = out_dir / "baselines"
     baselines = None
-    if all((base_dir / f"{t}.json").exists() for t in TASK_NAMES):
-        baselines = load_baselines(base_dir, TASK_NAMES)
-        results["baselines"] = {t: evaluate_model(baselines[t], {t: test[t]})[t]["acc"] for t in TASK_NAMES}
-        results["baseline_params"] = {t: baselines[t].parameter_count() for t in TASK_NAMES}
-        results["baseline_bytes"] = sum(_file_bytes(base_dir / t) for t in TASK_NAMES)
+    if all((base_dir / f"{t}.json").exists() for t in tasks):
+        baselines = load_baselines(base_dir, tasks)
+        results["baselines"] = {t: evaluate_model(baselines[t], {t: test[t]})[t]["acc"] for t in tasks}
+        results["baseline_params"] = {t: baselines[t].parameter_count() for t in tasks}
+        results["baseline_bytes"] = sum(_file_bytes(base_dir / t) for t in tasks)
     parser = FrameParser(model=model)
     reader = BaselineReader(baselines) if baselines else None
     r = Renderer(640, 360, Look.random(GREEDY_LOOK_BASE - 1))
@@ -203,11 +297,56 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     return results
 
 
+BRAVE_ROWS = (("brave_detect", "brave chain detected or not (3+ cards of one servant?)"),
+              ("brave_exact", "brave chain: detection and which cards, exact"),
+              ("brave_precision", "of the hands read with a brave chain: right cards"),
+              ("brave_recall", "of the hands holding a brave chain: found, right cards"),
+              ("groups_exact", "same-servant groups of the hand, exact"),
+              ("pairs", "same / different servant, per card pair"),
+              ("owner_known", "card owner, slot read from a matching NP card"),
+              ("owner_eliminated", "card owner, slot assigned by elimination"))
+
+
+def brave_lines(brave: dict | None) -> list[str]:
+    """The report's brave-chain section (`BraveScore.result`), or nothing without one."""
+    if not brave:
+        return []
+    lines = ["", "## Card owners and brave chains (card screens of the fresh frames)", "",
+             f"{brave['hands']} hands, {brave['hands_with_brave']} of them with 3+ cards of one servant. "
+             "Groups come from the `same_owner` pair head and the `card_owner` match head, made consistent "
+             "(best partition into at most 3 groups); a group's slot is read from a matching NP card when "
+             "one is shown, else assigned by elimination.", "", "| figure | accuracy | n |", "|---|---|---|"]
+    for k, text in BRAVE_ROWS:
+        if k in brave:
+            acc = f"{brave[k]['acc'] * 100:.2f} %" if brave[k]["n"] else "—"
+            lines.append(f"| {text} | {acc} | {brave[k]['n']} |")
+    fam = brave.get("by_family") or {}
+    if fam:
+        lines += ["", "Brave chain exact, per look family: " + ", ".join(
+            f"{f} {v['acc'] * 100:.2f} % ({v['n']} hands)" for f, v in fam.items()) + "."]
+    return lines
+
+
+def family_lines(by_family: dict | None) -> list[str]:
+    """The fresh-frame accuracy per look family (`parse_check`'s ``by_family``), or nothing."""
+    if not by_family:
+        return []
+    fams = list(by_family)
+    fields = [k for k, v in by_family[fams[0]].items() if isinstance(v, dict) and "acc" in v]
+    counts = ", ".join(f"{f}: {by_family[f]['frame']['n']} frames" for f in fams)
+    lines = ["", f"Per look family ({counts}):", "", "| field | " + " | ".join(fams) + " |",
+             "|---|" + "---|" * len(fams)]
+    for k in fields:
+        cells = [f"{by_family[f][k]['acc'] * 100:.2f} %" if by_family[f].get(k, {}).get("n") else "—"
+                 for f in fams]
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_report(results: dict, path: str | Path | None) -> str:
     """The Markdown report of `run_evaluation`'s results (written to ``path`` if given)."""
-    from .tasks import TASK_NAMES
-
     mt, bl = results["multitask"], results.get("baselines")
+    heads = list(mt)  # the heads the evaluated model has
     lines = ["# Vision model: evaluation report", "",
              "Generated by `fgo vision eval` (`feature_models/evaluate.py`). Accuracy on the `test` split, "
              "rendered with look seeds never used in training; latency at batch 1 on "
@@ -218,26 +357,27 @@ def write_report(results: dict, path: str | Path | None) -> str:
         extra = " one task per step (Tonks) |" if tk else ""
         lines += ["| head | test samples | multi-task | single-task | Δ (points) |" + extra,
                   "|---|---|---|---|---|" + ("---|" if tk else "")]
-        for t in TASK_NAMES:
+        for t in heads:
             lines.append(f"| {t} | {results['test_samples'][t]} | {mt[t] * 100:.2f} % | {bl[t] * 100:.2f} % | "
                          f"{(mt[t] - bl[t]) * 100:+.2f} |" + (f" {tk[t] * 100:.2f} % |" if tk else ""))
-        lines.append(f"| **mean** | | {np.mean([mt[t] for t in TASK_NAMES]) * 100:.2f} % | "
-                     f"{np.mean([bl[t] for t in TASK_NAMES]) * 100:.2f} % | |"
-                     + (f" {np.mean([tk[t] for t in TASK_NAMES]) * 100:.2f} % |" if tk else ""))
+        lines.append(f"| **mean** | | {np.mean([mt[t] for t in heads]) * 100:.2f} % | "
+                     f"{np.mean([bl[t] for t in heads]) * 100:.2f} % | |"
+                     + (f" {np.mean([tk[t] for t in heads]) * 100:.2f} % |" if tk else ""))
         if tk:
             lines += ["", "Multi-task = all-task steps (one batch of every task, one backbone pass); the last "
                           "column is the same model trained Tonks' way, one task per step, whose batch-norm "
                           "statistics follow whichever tasks came last."]
     else:
         lines += ["| head | test samples | multi-task |", "|---|---|---|"]
-        lines += [f"| {t} | {results['test_samples'][t]} | {mt[t] * 100:.2f} % |" for t in TASK_NAMES]
+        lines += [f"| {t} | {results['test_samples'][t]} | {mt[t] * 100:.2f} % |" for t in heads]
     lines += ["", "## Size and latency", ""]
     lat = results["latency_640x360"]
     mt_lat = np.mean([v["multitask_ms"] for v in lat.values()])
     if bl:
         bp = sum(results["baseline_params"].values())
         bl_lat = np.mean([v["baselines_ms"] for v in lat.values()])
-        lines += [f"| | multi-task (1 backbone, {len(TASK_NAMES)} heads) | {len(TASK_NAMES)} single-task models | ratio |", "|---|---|---|---|",
+        lines += [f"| | multi-task (1 backbone, {len(heads)} heads) | {len(heads)} single-task models | ratio |",
+                  "|---|---|---|---|",
                   f"| parameters | {results['multitask_params']:,} | {bp:,} | "
                   f"{results['multitask_params'] / bp:.2f} |",
                   f"| bytes on disk | {results['multitask_bytes'] / 1e6:.2f} MB | "
@@ -259,6 +399,8 @@ def write_report(results: dict, path: str | Path | None) -> str:
     lines += [f"| {k} | {v['acc'] * 100:.2f} % | {v['n']} |" for k, v in pc.items() if isinstance(v, dict) and "acc" in v]
     lines += ["", "`all_fields` = every Features entry pooled (phase, wave, total, 5 types and 5 owners on card "
                   "screens, 3 NP flags, the Back flag on card screens, the break-bar count); `frame` = every field of the frame's Features right."]
+    lines += family_lines(pc.get("by_family"))
+    lines += brave_lines(pc.get("brave_chain"))
     policy = pc.get("episode_policy")
     if policy not in (None, "greedy"):
         lines += ["", f"The episodes of these frames were played by the `{policy}` policy, not greedy "
@@ -289,4 +431,6 @@ def write_report(results: dict, path: str | Path | None) -> str:
     return text
 
 
-__all__ = ["PARSE_FIELDS", "GreedyCheck", "ParseScore", "fresh_frames", "latency", "parse_check", "run_evaluation", "write_report"]
+__all__ = ["PARSE_FIELDS", "BraveScore", "GreedyCheck", "ParseScore", "brave_lines", "brave_of",
+           "family_lines", "fresh_frames", "latency", "parse_check", "read_batch", "run_evaluation",
+           "write_report"]

@@ -9,7 +9,7 @@ batch-norm statistics do not move). `promote_new_heads` moves new heads to ``pre
 
 ``model(x, task)`` takes a crop batch of that task: ``(B, 3, S, S)`` for classify heads, ``(B, k,
 3, S, S)`` for match heads (anchor + candidates), floats in [0, 1] (`to_input` converts uint8
-NHWC crops). `features` runs the backbone once on any crops, `head_logits` applies one head to
+NHWC crops); pair heads take ``(B, 2, 3, S, S)`` like match heads. `features` runs the backbone once on any crops, `head_logits` applies one head to
 features, so the parser runs the backbone once over all crops of a frame.
 """
 
@@ -39,25 +39,55 @@ class ClassifyHead(nn.Module):
 
 
 class MatchHead(nn.Module):
-    """features (B, 1 + n, D) of an anchor and n candidates -> logits (B, n): a shared pair scorer
-    on (|a - c|, a·c) for each candidate c (Siamese matching, as Pendragon's brave-chain net)."""
+    """features (B, 1 + n, D) of an anchor and n candidates -> logits (B, n) or (B, n + 1): a shared
+    pair scorer on (|a - c|, a·c) for each candidate c (Siamese matching, as Pendragon's brave-chain
+    net). With ``n_classes == n + 1`` a learned "none" logit (the anchor matches no candidate)
+    is appended, so a card whose owner's NP card is not shown has an answer of its own."""
 
-    def __init__(self, dim: int, n_classes: int, hidden: int = HEAD_HIDDEN):
+    def __init__(self, dim: int, n_classes: int, hidden: int = HEAD_HIDDEN, n_candidates: int | None = None):
         super().__init__()
         self.n_classes = n_classes
+        self.n_candidates = n_classes if n_candidates is None else int(n_candidates)
+        if n_classes not in (self.n_candidates, self.n_candidates + 1):
+            raise ValueError(f"MatchHead: {n_classes} classes for {self.n_candidates} candidates")
         self.net = nn.Sequential(nn.Linear(2 * dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
+        if n_classes == self.n_candidates + 1:
+            self.none_logit = nn.Parameter(torch.zeros(1))
+        else:
+            self.register_parameter("none_logit", None)
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         a, c = f[:, :1], f[:, 1:]
         pair = torch.cat([(a - c).abs(), a * c], dim=-1)
-        return self.net(pair).squeeze(-1)
+        scores = self.net(pair).squeeze(-1)
+        if self.none_logit is None:
+            return scores
+        return torch.cat([scores, self.none_logit.expand(scores.shape[0], 1)], dim=-1)
+
+
+class PairHead(nn.Module):
+    """features (B, 2, D) of two crops -> logits (B, n), symmetric in the two crops: an MLP on
+    (|a - b|, a·b) (the same-owner relation of two face cards)."""
+
+    def __init__(self, dim: int, n_classes: int, hidden: int = HEAD_HIDDEN):
+        super().__init__()
+        self.n_classes = n_classes
+        self.net = nn.Sequential(nn.Linear(2 * dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, n_classes))
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        a, b = f[:, 0], f[:, 1]
+        return self.net(torch.cat([(a - b).abs(), a * b], dim=-1))
 
 
 def make_head(spec: TaskSpec, dim: int, hidden: int = HEAD_HIDDEN) -> nn.Module:
     if spec.head == "classify":
         return ClassifyHead(dim, spec.n_classes, hidden)
     if spec.head == "match":
-        return MatchHead(dim, spec.n_classes, hidden)
+        return MatchHead(dim, spec.n_classes, hidden, n_candidates=spec.n_crops - 1)
+    if spec.head == "pair":
+        if spec.n_crops != 2:
+            raise ValueError(f"task {spec.name!r}: a pair head takes 2 crops, not {spec.n_crops}")
+        return PairHead(dim, spec.n_classes, hidden)
     raise ValueError(f"task {spec.name!r}: unknown head kind {spec.head!r}")
 
 
@@ -193,7 +223,7 @@ class MultiTaskModel(nn.Module):
     def forward(self, x, task: str) -> torch.Tensor:
         """Logits of ``task`` for crop batch ``x``: (B, 3, S, S) for classify heads; (B, k, 3, S, S)
         or ``(crops, index)`` (distinct crops (U, 3, S, S) and per-sample indices (B, k), so crops
-        shared by several samples run through the backbone once) for match heads."""
+        shared by several samples run through the backbone once) for match and pair heads."""
         spec = self.specs.get(task)
         if spec is None:
             raise KeyError(f"no head for task {task!r}; the model has {self.tasks}")
@@ -223,4 +253,4 @@ class MultiTaskModel(nn.Module):
         return count_parameters(self)
 
 
-__all__ = ["ClassifyHead", "MatchHead", "MultiTaskModel", "make_head", "to_input"]
+__all__ = ["ClassifyHead", "MatchHead", "PairHead", "MultiTaskModel", "make_head", "to_input"]

@@ -6,9 +6,16 @@ Two passes of the shared backbone per batch of frames:
    digits (``wave`` and ``wave_total``), the three NP gauges (``np_ready``) and the three enemy
    boxes' break-bar pips (``breaks``; ``Features.breaks_left`` is the largest of the three);
 2. frames read as the card screen: the 5 face cards (``card_type``), their portraits and the 3
-   NP cards (``card_owner``: each portrait is matched against the NP row, which shows the front
-   servants in slot order; ``np_ready`` from the NP cards being lit) and the Back button
-   (``back``: ``Features.back_available``).
+   NP cards (``same_owner``: the 10 portrait pairs, same servant or not; ``card_owner``: each
+   portrait matched against the NP cards shown, or "none"; ``np_ready`` from the NP cards being
+   lit) and the Back button (``back``: ``Features.back_available``).
+
+`decode_readings` turns the probabilities into `Reading` objects: the `Features`, a confidence
+per head (``Reading.confidence``), and on card screens the same-servant groups
+(``Reading.card_groups``) and the card owners (`feature_models.grouping.decode_hand`: the most
+probable consistent partition into at most 3 groups; a group's slot from a matching shown NP card,
+``owners_known`` True; the other groups' slots by elimination). Weights without a ``same_owner``
+head (or with a 3-class ``card_owner``) are read as before: groups from the owner head alone.
 
 The phase is "command" when the Attack button is seen (mean of the attack head and the phase
 head's command probability above 0.5), otherwise the phase head's choice between the card screen
@@ -68,6 +75,7 @@ BACK_AT = STAGE2.index("back")
 CARDS_AT, PORTRAITS_AT, NP_CARDS_AT = (_span(STAGE2, c) for c in (CARD_CROPS, PORTRAIT_CROPS, NP_CARD_CROPS))
 # Class indices of the heads' outputs (the phase head's classes are the Features phases, in order).
 ATTACK_PRESENT = TASKS["attack"].classes.index("present")
+SAME_YES = TASKS["same_owner"].classes.index("same")
 NP_READY_YES = TASKS["np_ready"].classes.index("yes")
 BACK_ACTIVE = TASKS["back"].classes.index("active")
 # Knowing when it does not know (docs/vision.md): a read whose phase confidence is under
@@ -174,7 +182,9 @@ class FrameParser:
                                   PHASE_OTHER))
         out["phase_decision"] = phase
         out["card_type"] = np.full((n, N_CARDS, 3), np.nan, np.float32)
-        out["card_owner"] = np.full((n, N_CARDS, N_FRONT), np.nan, np.float32)
+        n_owner = self.model.specs["card_owner"].n_classes  # 4 (slot0..2, none); 3 in older weights
+        out["card_owner"] = np.full((n, N_CARDS, n_owner), np.nan, np.float32)
+        out["same_owner"] = np.full((n, 10, 2), np.nan, np.float32)  # the 10 card pairs (grouping.PAIRS)
         out["np_card"] = np.full((n, N_FRONT, 2), np.nan, np.float32)
         out["back"] = np.full((n, 2), np.nan, np.float32)
         cards = np.flatnonzero(phase == PHASE_CARDS)
@@ -186,7 +196,13 @@ class FrameParser:
             npc = f2[:, NP_CARDS_AT]  # (m, 3, D)
             pairs = torch.cat([portraits.unsqueeze(2), npc.unsqueeze(1).expand(-1, N_CARDS, -1, -1)], dim=2)
             owner = self._head("card_owner", pairs.reshape(-1, 1 + N_FRONT, pairs.shape[-1]))
-            out["card_owner"][cards] = owner.reshape(cards.size, N_CARDS, N_FRONT).numpy()
+            out["card_owner"][cards] = owner.reshape(cards.size, N_CARDS, -1).numpy()
+            if "same_owner" in self.heads:
+                from .grouping import PAIRS
+
+                both = portraits[:, PAIRS].reshape(-1, 2, portraits.shape[-1])  # (m * 10, 2, D)
+                same = self._head("same_owner", both)
+                out["same_owner"][cards] = same.reshape(cards.size, len(PAIRS), 2).numpy()
             out["np_card"][cards] = self._head("np_ready", npc).numpy()
             out["back"][cards] = self._head("back", f2[:, BACK_AT]).numpy()
         return out
@@ -200,22 +216,48 @@ class FrameParser:
         n, t = np.unravel_index(int(np.argmax(joint)), joint.shape)
         return int(n) + 1, int(t) + 1
 
-    def decode(self, out: dict[str, np.ndarray]) -> list[Features]:
-        """`Features` of each frame from `predict_batch`'s probabilities."""
+    def decode_readings(self, out: dict[str, np.ndarray]) -> list[Reading]:  # noqa: F821 (imported below)
+        """A `Reading` per frame from `predict_batch`'s probabilities: the Features, a confidence
+        per head read on that frame (the probability of the chosen answer; for heads read several
+        times the smallest), and on card screens the card groups and ``owners_known``. The
+        frame-level fields (``unknown``, ``area``, ``rotated``, ``bgr``) are left at their defaults
+        for the caller (`read_batch`) to fill."""
+        from .grouping import decode_hand
+        from .reading import Reading
+
         result = []
         for i, phase in enumerate(out["phase_decision"]):
+            phase = int(phase)
             wave, total = self._wave_pair(out["wave"][i], out["wave_total"][i])
+            p_cmd = (out["phase"][i][PHASE_COMMAND] + out["attack"][i][ATTACK_PRESENT]) / 2
+            conf = {"phase": float(p_cmd if phase == PHASE_COMMAND else out["phase"][i][phase]),
+                    "attack": float(out["attack"][i].max()),
+                    "wave": float(out["wave"][i][wave - 1]), "wave_total": float(out["wave_total"][i][total - 1]),
+                    "breaks": float(out["breaks"][i].max(-1).min())}
+            groups, known = [-1] * N_CARDS, [False] * N_CARDS
             if phase == PHASE_CARDS:
                 types = [int(t) for t in out["card_type"][i].argmax(-1)]
-                owners = [int(o) for o in out["card_owner"][i].argmax(-1)]
                 ready = [bool(p[NP_READY_YES] > 0.5) for p in out["np_card"][i]]
                 back = bool(out["back"][i][BACK_ACTIVE] > 0.5)
+                same = out["same_owner"][i][:, SAME_YES] if "same_owner" in self.heads else None
+                hand = decode_hand(same, out["card_owner"][i], ready)
+                owners, groups, known = hand.owners, hand.groups, hand.owners_known
+                conf.update({"card_type": float(out["card_type"][i].max(-1).min()),
+                             "np_ready": float(out["np_card"][i].max(-1).min()),
+                             "back": float(out["back"][i].max()), **hand.confidence})
             else:
                 types, owners = [-1] * N_CARDS, [-1] * N_CARDS
                 ready = [bool(p[NP_READY_YES] > 0.5) for p in out["np_gauge"][i]]
                 back = False
+                conf["np_ready"] = float(out["np_gauge"][i].max(-1).min())
             breaks = min(int(out["breaks"][i].argmax(-1).max()), MAX_BREAKS)
-            result.append(Features(int(phase), wave, total, types, owners, ready, back, breaks))
+            features = Features(phase, wave, total, types, owners, ready, back, breaks)
+            result.append(Reading(features, confidence=conf, card_groups=groups, owners_known=known))
+        return result
+
+    def decode(self, out: dict[str, np.ndarray]) -> list[Features]:
+        """`Features` of each frame from `predict_batch`'s probabilities."""
+        result = [r.features for r in self.decode_readings(out)]
         return result
 
     # ------------------------------------------------------------- frame-level front end

@@ -18,8 +18,11 @@ attack       ``attack``                  Attack button present (command screen) 
 wave         ``wave`` ("n/N" digits)     n of "Battle n/N"                       1/2/3
 wave_total   ``wave``                    N of "Battle n/N"                       1/2/3
 card_type    ``card{i}`` (face card)     Arts/Buster/Quick                       arts/buster/quick
-card_owner   ``portrait{i}`` + the 3     front slot whose NP card shows the      slot0/slot1/slot2
-             ``npcard{j}``               same servant as the card's portrait
+card_owner   ``portrait{i}`` + the 3     front slot whose NP card (one that is   slot0/slot1/slot2/
+             ``npcard{j}``               shown) shows the same servant; "none"   none
+                                         when the owner's NP card is not shown
+same_owner   ``portrait{i}`` +           face cards i and j (i < j) belong to    different/same
+             ``portrait{j}``             the same servant
 np_ready     ``npcard{j}`` (card screen) NP card lit / NP gauge full             no/yes
              or ``gauge{s}`` (others)
 back         ``back`` (card screen)      Back button active / greyed             greyed/active
@@ -29,11 +32,24 @@ breaks       ``breaks{e}`` (every frame) break-bar pips still lit on enemy e    
 ``breaks`` reads each enemy slot's break-bar pips (0 where no enemy or no boss is shown); the
 parser's ``Features.breaks_left`` is the largest of the three.
 
-``card_owner`` is a matching task: the NP row of the card screen shows the front servants in slot
-order, so the owner of a face card is the slot whose NP-card portrait matches the card's portrait.
-The head scores each (card portrait, NP card) pair with a shared pair scorer and a softmax over
-the 3 slots picks the owner; it never learns servant identities, so it works for servants it has
-never seen (any key of ``Scene.example``, any generated quest).
+Card owners, the way the real card screen allows. The real game shows an NP card above the face
+cards only for a servant whose NP is ready (no dimmed cards for the others); the classic look
+shows all three (lit or dimmed). So ownership is read in two parts:
+
+* ``same_owner`` (head "pair"): do face cards i and j show the same servant's art? A symmetric
+  Siamese scorer on the two portraits' backbone features. The 10 pairs of a hand give the
+  same-servant grouping of the cards, which is all a brave chain needs
+  (`feature_models.grouping`).
+* ``card_owner`` (head "match"): the slot of a card's servant, read by matching its portrait
+  against the NP cards. Each (card portrait, NP card) pair is scored by a shared pair scorer; a
+  learned "none" score competes with them, and a softmax over slot0..2 + none picks the answer.
+  Only NP cards actually shown are candidates: the label is "none" when the owner's NP card is
+  not shown (real family: its NP is not ready; the crop there shows background, which the head
+  learns never to match). It never learns servant identities, so it works for servants it has
+  never seen (any key of ``Scene.example``, any generated quest).
+
+The parser names a group's slot from a shown NP card that matches it and assigns the other groups
+by elimination (``Reading.owners_known``).
 """
 
 from __future__ import annotations
@@ -97,8 +113,10 @@ class TaskSpec:
     Attributes:
         name: task (and head) name.
         classes: class names; the head has ``len(classes)`` outputs.
-        head: "classify" (one crop -> logits) or "match" (``n_crops`` crops: an anchor then
-            ``len(classes)`` candidates; logit k = pair score of the anchor with candidate k).
+        head: "classify" (one crop -> logits); "match" (``n_crops`` crops: an anchor then
+            ``n_crops - 1`` candidates; logit k = pair score of the anchor with candidate k, plus
+            one learned "none" logit when ``len(classes) == n_crops``); "pair" (2 crops -> logits,
+            symmetric in the two crops).
         n_crops: crops per sample (1 for "classify").
         description: what the label means.
     """
@@ -112,6 +130,11 @@ class TaskSpec:
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def indexed(self) -> bool:
+        """Samples of several crops (match and pair heads): stored as distinct crops + an index."""
+        return self.head in ("match", "pair")
 
     def to_dict(self) -> dict:
         return {"name": self.name, "classes": list(self.classes), "head": self.head,
@@ -129,8 +152,11 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
     TaskSpec("wave", ("1", "2", "3"), description="n of 'Battle n/N'"),
     TaskSpec("wave_total", ("1", "2", "3"), description="N of 'Battle n/N'"),
     TaskSpec("card_type", ("arts", "buster", "quick"), description="type of one face card"),
-    TaskSpec("card_owner", ("slot0", "slot1", "slot2"), head="match", n_crops=1 + N_FRONT,
-             description="front slot whose NP card portrait matches the face card's portrait"),
+    TaskSpec("card_owner", ("slot0", "slot1", "slot2", "none"), head="match", n_crops=1 + N_FRONT,
+             description="front slot whose shown NP card matches the face card's portrait; none: the "
+                         "owner's NP card is not shown"),
+    TaskSpec("same_owner", ("different", "same"), head="pair", n_crops=2,
+             description="two face cards (portraits) belong to the same servant"),
     TaskSpec("np_ready", ("no", "yes"), description="NP card lit (card screen) / NP gauge full (others)"),
     TaskSpec("back", ("greyed", "active"), description="the card screen's Back button active (Backs left)"),
     TaskSpec("breaks", tuple(str(k) for k in range(MAX_BREAKS + 1)),
