@@ -338,7 +338,7 @@ class FrameParser:
                 readings[i] = Reading(self._unknown_features(), unknown=c.reason,
                                       area=c.area.area if c.area is not None else None)
         if ok:
-            features = self.decode(out)
+            decoded = self.decode_readings(out)  # Features, a confidence per head, card groups
             for k, i in enumerate(ok):
                 report = checks[i].area
                 _, rotated, bgr = views[k]
@@ -347,9 +347,13 @@ class FrameParser:
                 unknown = None
                 if conf < PHASE_MIN_CONFIDENCE:
                     unknown = f"low phase confidence ({PHASE_NAMES[phase]} p={conf:.2f})"
-                readings[i] = Reading(features[k] if unknown is None else self._unknown_features(),
-                                      confidence={"phase": conf}, unknown=unknown, area=report.area,
-                                      rotated=rotated, bgr=bgr)
+                r = decoded[k]
+                confidence = {**r.confidence, "phase": conf}
+                if unknown is None:
+                    readings[i] = replace(r, confidence=confidence, area=report.area, rotated=rotated, bgr=bgr)
+                else:  # no hand, groups or owners from a frame it does not know
+                    readings[i] = Reading(self._unknown_features(), confidence=confidence, unknown=unknown,
+                                          area=report.area, rotated=rotated, bgr=bgr)
         return readings  # type: ignore[return-value]
 
     def read(self, frame: np.ndarray) -> Reading:
