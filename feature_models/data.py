@@ -52,8 +52,9 @@ import numpy as np
 
 from fgo_env.features import MAX_BREAKS, N_CARDS, N_FRONT
 from fgo_env.screens import Look, Scene
+from fgo_env.screens.scene import MENU_KIND
 
-from .tasks import CROP_SIZE, TASK_NAMES, TASKS, extract_crops
+from .tasks import CROP_SIZE, TASK_NAMES, TASKS, crop_boxes, extract_crops
 
 SPLITS = ("train", "val", "test")
 LOOK_BASE = {"train": 1_000_000, "val": 5_000_000, "test": 9_000_000}
@@ -63,7 +64,8 @@ DEFAULT_QUESTS = ("tutorial_training_yard", "farming_2wave", "farming_3wave", "s
                   "standard_border_patrol", "puzzle_triangle_vanguard", "boss_cinder_wyrm",
                   "farming_wisp_marsh", "standard_night_raid", "boss_pale_king")
 EXAMPLE_KINDS = (("cards", 0.42), ("command", 0.28), ("chain", 0.08), ("enemy_turn", 0.07),
-                 ("wave_banner", 0.07), ("victory", 0.04), ("defeat", 0.04))
+                 ("wave_banner", 0.07), ("victory", 0.04), ("defeat", 0.04), ("menu", 0.12))
+HIDDEN_OPACITY = 0.3  # a crop this much covered by a phone overlay (mean opacity) gives no sample
 BANNER_KINDS = ("wave_banner", "victory", "defeat")
 PHASE_OF_KIND = {"command": 0, "cards": 1}
 
@@ -234,6 +236,31 @@ def true_groups(owners) -> list[int]:
     return out
 
 
+def hidden_crops(look: Look, width: int, height: int, names=None) -> tuple[str, ...]:
+    """The crops (of ``names``, default all) that ``look``'s status bar or notification covers
+    with a mean opacity above ``HIDDEN_OPACITY`` on a ``width``×``height`` frame: their labels
+    cannot be read, so they give no training sample."""
+    if look.status_bar == "none" and not look.notification:
+        return ()
+    from fgo_env.screens.post import notification_overlay, status_bar_overlay
+
+    overlays = ([status_bar_overlay(look.status_bar, (width, height), look.seed)] if look.status_bar != "none"
+                else []) + ([notification_overlay((width, height), look.seed)] if look.notification else [])
+    boxes = crop_boxes(height, width).boxes
+    hidden = []
+    for name in names or boxes:
+        x0, y0, x1, y1 = boxes[name]
+        cover = 0.0
+        for o in overlays:
+            oh, ow = o.keep.shape[:2]
+            ax0, ay0, ax1, ay1 = max(x0, o.x), max(y0, o.y), min(x1, o.x + ow), min(y1, o.y + oh)
+            if ax1 > ax0 and ay1 > ay0:
+                cover += float((1.0 - o.keep[ay0 - o.y:ay1 - o.y, ax0 - o.x:ax1 - o.x]).sum())
+        if cover / ((x1 - x0) * (y1 - y0)) > HIDDEN_OPACITY:
+            hidden.append(name)
+    return tuple(hidden)
+
+
 def frame_samples(scene: Scene, family: str = "classic") -> dict[str, list[tuple[tuple[str, ...], int]]]:
     """Per task, the (crop names, label) samples one frame of ``scene`` drawn in a look of
     ``family`` gives (the family decides which NP cards the card screen shows)."""
@@ -241,6 +268,11 @@ def frame_samples(scene: Scene, family: str = "classic") -> dict[str, list[tuple
     out: dict[str, list] = {t: [] for t in TASK_NAMES}
     out["phase"].append((("screen",), lab["phase"]))
     out["attack"].append((("attack",), int(scene.kind == "command")))
+    if scene.kind == MENU_KIND:  # not a battle screen: phase "other", no Attack; a wave only where shown
+        if getattr(scene, "shows_wave", False):
+            out["wave"].append((("wave",), lab["wave"] - 1))
+            out["wave_total"].append((("wave",), lab["wave_total"] - 1))
+        return out
     if scene.wave_total <= 3:
         out["wave"].append((("wave",), lab["wave"] - 1))
         out["wave_total"].append((("wave",), lab["wave_total"] - 1))
@@ -276,6 +308,7 @@ class FrameRecord:
     labels: dict = field(default_factory=dict)
     policy: str | None = None  # name of the policy that played the episode (not in frames.json)
     family: str = "classic"  # look family ("classic" / "real")
+    hidden: tuple[str, ...] = ()  # crops a status bar or notification covers (no samples from them)
 
     def to_dict(self) -> dict:
         return {"source": self.source, "kind": self.kind, "look": "plain" if self.look_seed is None
@@ -479,9 +512,11 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
             labels = frame_labels(scene)
             if true is not None:
                 labels["true_features"] = true
+            frame = renderer.render(scene)
             rec = FrameRecord("episode", scene.kind, look_seed, size, quest=quest, episode_seed=game_seed,
-                              labels=labels, policy=name, family=look_family(look))
-            yield renderer.render(scene), scene, rec
+                              labels=labels, policy=name, family=look_family(look),
+                              hidden=hidden_crops(look, frame.shape[1], frame.shape[0]))
+            yield frame, scene, rec
         bar.update(1)
     kinds, weights = zip(*EXAMPLE_KINDS)
     renderer = None
@@ -495,10 +530,11 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
         ex_seed = base + k
         scene = _maybe_hide(_example_scene(kind, ex_seed), cfg, look_family(look),
                             f"{split}:{cfg.seed}:x{ex_seed}")
-        rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene),
-                          family=look_family(look))
         assert renderer is not None
-        yield renderer.render(scene), scene, rec
+        frame = renderer.render(scene)
+        rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene),
+                          family=look_family(look), hidden=hidden_crops(look, frame.shape[1], frame.shape[0]))
+        yield frame, scene, rec
         bar.update(1)
     bar.close()
 
@@ -562,6 +598,8 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         if rec.source == "episode" and rec.episode_seed is not None and rec.policy is not None:
             episode_policy[rec.episode_seed] = rec.policy
         samples = frame_samples(scene, rec.family)
+        if rec.hidden:
+            samples = {t: [(n, y) for n, y in ss if not set(n) & set(rec.hidden)] for t, ss in samples.items()}
         names = sorted({n for ss in samples.values() for names, _ in ss for n in names})
         crops = extract_crops(frame, names, cfg.size)
         pos = {n: k for k, n in enumerate(names)}
