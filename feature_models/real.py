@@ -753,15 +753,16 @@ def draw_preview(frame: np.ndarray, r: Reading, human: Mapping | None = None, wi
     d.text((8, 4), f"phase {PHASE_LABELS[f.phase]}   wave {f.wave}/{f.wave_total}   "
                    f"NP ready {''.join('Y' if x else '.' for x in f.np_ready)}   {status}",
            fill=(255, 120, 120) if r.unknown else (240, 240, 240), font=big)
-    conf = "  ".join(f"{k} {v:.2f}" for k, v in (r.confidence or {}).items())
-    d.text((8, 30), f"confidence: {conf}", fill=(200, 200, 200), font=small)
+    conf = [f"{k} {v:.2f}" for k, v in (r.confidence or {}).items()]
+    d.text((8, 30), "confidence: " + "  ".join(conf[:7]), fill=(200, 200, 200), font=small)
+    d.text((8, 48), "  ".join(conf[7:]), fill=(200, 200, 200), font=small)
     if human is not None:
-        d.text((8, 52), "kept (human labels): phase {phase} wave {wave}/{wave_total} types {card_types} "
+        d.text((8, 68), "kept (human labels): phase {phase} wave {wave}/{wave_total} types {card_types} "
                         "owners {card_owners} np {np_ready}".format(**{k: human.get(k) for k in LABEL_FIELDS}),
                fill=(255, 220, 120), font=small)
     elif f.phase == PHASE_CARDS:
         chain = r.brave_chain
-        d.text((8, 52), f"types {[TYPE_NAMES[t][0] for t in f.card_types]}  owners {f.card_owners}  "
+        d.text((8, 68), f"types {[TYPE_NAMES[t][0] for t in f.card_types]}  owners {f.card_owners}  "
                         f"groups {list(r.card_groups)}  brave chain {list(chain) if chain else 'none'}",
                fill=(220, 220, 255), font=small)
     area = r.area
