@@ -316,7 +316,8 @@ def label_samples(item: RealItem, specs: Mapping[str, TaskSpec]) -> dict[str, li
             if item.card_types is not None:
                 add("card_type", (f"card{i}",), item.card_types[i])
             owner = item.card_owners[i] if item.card_owners is not None else None
-            if owner is not None and item.np_ready is not None and item.np_ready[owner]:
+            if (owner is not None and item.np_ready is not None and item.np_ready[owner]
+                    and "card_owner" in specs and specs["card_owner"].n_crops == 1 + N_FRONT):
                 add("card_owner", (f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT)), owner)
         if item.np_ready is not None:
             for j in range(N_FRONT):

@@ -4,6 +4,12 @@ its single-task baselines, score them and write the report (`feature_models.pipe
 The data episodes' playing policy is an option (``--policy greedy|random``, default greedy: the
 shipped datasets); ``eval`` runs the greedy parsed-vs-true check. ``eval --replays FILE`` scores
 the parser on a replay's decision screens instead (`agents.experiments.vision_replays`).
+
+Real screenshots (`feature_models.real`, `feature_models.finetune`): ``label DIR`` pre-labels a
+folder into DIR/labels.json with overlay previews; ``eval --real DIR`` scores the parser on a
+labelled folder; ``finetune --real DIR`` fine-tunes on synthetic plus real datasets and reports
+against the base model; ``kfold --real DIR`` is the k-fold experiment
+(`agents.experiments.real_kfold`). A bad folder is one line naming file, entry and field.
 """
 
 from __future__ import annotations
@@ -116,6 +122,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="frames rendered when no dataset folder is used (default 240)")
     ft.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
     ft.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+    kf = sub.add_parser("kfold", help="k-fold over a labelled folder: fine-tune on 1, 2, 4, 6... of each fold's "
+                                      "training frames, score the held-out ones; table + plot")
+    kf.add_argument("--real", required=True, metavar="DIR", help="labelled folder (DIR/labels.json)")
+    kf.add_argument("--k", type=int_in(2, 1000, what="--k"), default=3)
+    kf.add_argument("--sizes", type=int_in(1, 100_000, what="--sizes"), nargs="+", default=[1, 2, 4, 6],
+                    help="training frames per fine-tune (the curve's points; 0 = the base model is always in)")
+    kf.add_argument("--weights", default=None, help="base weights (default: shipped)")
+    kf.add_argument("--out", default="runs/real_kfold", help="kfold.md, .json, .png go here (default %(default)s)")
+    kf.add_argument("--epochs", type=int_in(1, 10_000, what="--epochs"), default=2)
+    kf.add_argument("--steps", type=int_in(1, 1_000_000, what="--steps"), default=15, help="steps per epoch")
+    kf.add_argument("--batch-size", type=int_in(1, 65_536, what="--batch-size"), default=16)
+    kf.add_argument("--real-fraction", type=float_in(0, 1, what="--real-fraction"), default=0.5)
+    kf.add_argument("--synthetic-frames", type=int_in(1, 100_000, what="--synthetic-frames"), default=160)
+    kf.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
+    kf.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
 
 
 def _look(text: str):
@@ -168,8 +189,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"shipped weights written to {result['shipped']}")
         print(f"done: weights in {result['out']}/")
         return 0
-    if args.vision_action in ("label", "finetune"):
-        return _real_errors(run_label if args.vision_action == "label" else run_finetune, args)
+    if args.vision_action in ("label", "finetune", "kfold"):
+        return _real_errors({"label": run_label, "finetune": run_finetune, "kfold": run_kfold}[args.vision_action], args)
     if args.real is not None:
         if args.replays is not None:
             raise UserError("--real and --replays exclude each other")
@@ -290,4 +311,30 @@ def run_on_real(args: argparse.Namespace) -> int:
     for row in res["frames"]:
         print(f"{row['file']}: {'ok' if row['ok'] else '; '.join(row['errors'])}"
               + (f" [unknown: {row['unknown']}]" if row["unknown"] else ""))
+    return 0
+
+
+def run_kfold(args: argparse.Namespace) -> int:
+    """``fgo vision kfold --real DIR``: the k-fold experiment (`agents.experiments.real_kfold`)."""
+    import json
+    import sys
+
+    from feature_models.finetune import FinetuneConfig
+    from feature_models.real import load_real_set
+
+    from ..errors import UserError
+    from ..experiments.real_kfold import run_kfold as kfold
+    from ..experiments.real_kfold import summary_json, table, write
+
+    n = len(load_real_set(args.real))
+    if args.k > n:
+        raise UserError(f"--k {args.k}: {args.real} has {n} labelled frames; choose --k between 2 and {n}")
+    cfg = FinetuneConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch_size,
+                         real_fraction=args.real_fraction, synthetic_frames=args.synthetic_frames, seed=args.seed)
+    res = kfold(args.real, args.k, args.sizes, args.weights, cfg, args.seed, args.threads,
+                progress=lambda msg: print(msg, file=sys.stderr))
+    paths = write(res, args.out)
+    print(table(res))
+    print(f"written: {', '.join(str(p) for p in paths.values())}")
+    print(json.dumps(summary_json(res), separators=(",", ":")))
     return 0

@@ -10,8 +10,7 @@ and scored per head (`feature_models.real.RealScore`). Scores are pooled over th
 frame is held out exactly once per curve point. The synthetic datasets are rendered once and
 shared by every fine-tune; the base readings give the crops' game area.
 
-    python -m agents.experiments.real_kfold --dir ../shared/real-screens [--k 3] [--sizes 1 2 4 6] \
-        [--out runs/real_kfold]
+    fgo vision kfold --real ../shared/real-screens [--k 3] [--sizes 1 2 4 6] [--out runs/real_kfold]
 
 writes ``OUT/kfold.md`` (the table), ``OUT/kfold.json`` and ``OUT/kfold.png`` (accuracy per head
 against labelled frames), prints the table and, as the last line, one JSON object. With 9 frames
@@ -20,13 +19,10 @@ each point rests on 3 to 9 frames per head: read it as a sign, not a measurement
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -74,7 +70,7 @@ def curve_order(train: Sequence[int], kinds: Sequence[str], seed: int = 0) -> li
 
 
 def run_kfold(folder: str | Path, k: int = 3, sizes: Sequence[int] = (1, 2, 4, 6), weights: str | Path | None = None,
-              cfg=None, seed: int = 0, threads: int = 1, progress: bool = True) -> dict:
+              cfg=None, seed: int = 0, threads: int = 1, progress: Callable[[str], None] | None = None) -> dict:
     """The k-fold experiment (see module docstring); returns the results dict."""
     import torch
 
@@ -120,9 +116,9 @@ def run_kfold(folder: str | Path, k: int = 3, sizes: Sequence[int] = (1, 2, 4, 6
                 scores[n].add(real.items[i], r)
                 fold_score.add(real.items[i], r)
             row["frame_acc"][n] = fold_score.result()["heads"]["frame"]["acc"]
-            if progress:
-                print(f"fold {fi + 1}/{k}, {n} training frames: whole frames "
-                      f"{row['frame_acc'][n] * 100:.0f} % ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+            if progress is not None:
+                progress(f"fold {fi + 1}/{k}, {n} training frames: whole frames "
+                         f"{row['frame_acc'][n] * 100:.0f} % ({time.perf_counter() - t0:.0f} s)")
         per_fold.append(row)
     pooled = {n: s.result() for n, s in scores.items()}
     return {"dir": str(folder), "k": k, "folds": [[real.items[i].file for i in f] for f in folds],
@@ -198,42 +194,11 @@ def write(results: dict, out: str | Path) -> dict[str, Path]:
     return paths
 
 
-def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    ap = argparse.ArgumentParser(description="k-fold fine-tuning on a labelled folder of real screenshots")
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--k", type=int, default=3)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 6])
-    ap.add_argument("--weights", default=None)
-    ap.add_argument("--out", default="runs/real_kfold")
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=15)
-    ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--real-fraction", type=float, default=0.5)
-    ap.add_argument("--synthetic-frames", type=int, default=160)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args(argv)
-
-    from feature_models.finetune import FinetuneConfig
-    from feature_models.real import RealDataError
-
-    try:
-        cfg = FinetuneConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch_size,
-                             real_fraction=args.real_fraction, synthetic_frames=args.synthetic_frames, seed=args.seed)
-        res = run_kfold(args.dir, args.k, args.sizes, args.weights, cfg, args.seed, args.threads)
-    except (RealDataError, ValueError) as exc:
-        print(f"real_kfold: error: {exc}", file=sys.stderr)
-        return 2
-    paths = write(res, args.out)
-    print(table(res))
-    print(f"written: {', '.join(str(p) for p in paths.values())}")
-    print(json.dumps({"experiment": "real_kfold", "dir": res["dir"], "k": res["k"], "points": res["points"],
-                      "seconds": res["seconds"],
-                      "pooled": {str(n): {h: v["acc"] for h, v in p["heads"].items()} for n, p in res["pooled"].items()}},
-                     separators=(",", ":")))
-    return 0
+def summary_json(res: dict) -> dict:
+    """The one-line JSON summary ``fgo vision kfold`` prints last."""
+    return {"experiment": "real_kfold", "dir": res["dir"], "k": res["k"], "points": res["points"],
+            "seconds": res["seconds"],
+            "pooled": {str(n): {h: v["acc"] for h, v in p["heads"].items()} for n, p in res["pooled"].items()}}
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["CURVE_HEADS", "curve_order", "plot", "run_kfold", "stratified_folds", "summary_json", "table", "write"]

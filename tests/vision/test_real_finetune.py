@@ -104,7 +104,7 @@ def test_stratified_folds_and_curve_order() -> None:
 @needs_weights
 def test_kfold_tiny(folder, tmp_path) -> None:
     res = real_kfold.run_kfold(folder, k=2, sizes=(1, 3), cfg=FinetuneConfig(**TINY, synthetic_frames=8),
-                               progress=False)
+                               progress=None)
     assert res["points"] == [0, 1, 3]
     assert all(res["pooled"][n]["heads"]["phase"]["n"] == 7 for n in res["points"])  # each frame held out once
     paths = real_kfold.write(res, tmp_path / "kf")

@@ -95,3 +95,13 @@ def test_bad_input_is_one_line(folder, tmp_path) -> None:
                    "--real-fraction")
     one_line_error(fgo("vision", "finetune", "--real", str(folder), "--root", str(empty), cwd=tmp_path),
                    str(empty), "fgo vision data")
+
+
+def test_kfold_command(folder, tmp_path) -> None:
+    proc = fgo("vision", "kfold", "--real", str(folder), "--k", "2", "--sizes", "2", "--epochs", "1", "--steps", "2",
+               "--batch-size", "4", "--synthetic-frames", "8", "--out", str(tmp_path / "kf"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    last = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert last["experiment"] == "real_kfold" and last["points"] == [0, 2]
+    assert (tmp_path / "kf" / "kfold.png").exists() and "fold 2/2" in proc.stderr
+    one_line_error(fgo("vision", "kfold", "--real", str(folder), "--k", "50", cwd=tmp_path), "--k 50", "7 labelled")
