@@ -279,9 +279,9 @@ def crops(frame: np.ndarray, names: Sequence[str], size: int = CROP_SIZE, area=N
 
 
 def card_art_crop(i: int) -> str:
-    """The crop a pair (same-owner) head compares for face card ``i``: the first of ``art{i}``,
-    ``portrait{i}``, ``card{i}`` that the crop list has."""
-    return next(n for n in (f"art{i}", f"portrait{i}", f"card{i}") if n in CROP_NAMES)
+    """The crop a pair (same-owner) head compares for face card ``i``: the first of ``portrait{i}``
+    (what `feature_models.data` pairs), ``art{i}``, ``card{i}`` that the crop list has."""
+    return next(n for n in (f"portrait{i}", f"art{i}", f"card{i}") if n in CROP_NAMES)
 
 
 def _is_pair_task(spec: TaskSpec) -> bool:
@@ -293,8 +293,9 @@ def label_samples(item: RealItem, specs: Mapping[str, TaskSpec]) -> dict[str, li
     `feature_models.data.frame_samples` does for a rendered scene. Tasks the labels file says
     nothing about get no samples.
 
-    * ``card_owner`` (match against the NP cards) only for cards whose owner's NP card is shown
-      (``np_ready`` true on a card screen): in the real game an unready servant has no NP card;
+    * ``card_owner`` (match against the NP cards): the owner's slot for cards whose owner's NP card
+      is shown (``np_ready`` true on a card screen: in the real game an unready servant has no NP
+      card); the others get the class "none" where the head has one, else no sample;
     * a pair task (2 crops, 2 classes, e.g. a same-owner head): every pair of labelled face cards,
       class 1 when they share a servant."""
     out: dict[str, list] = {t: [] for t in specs}
@@ -316,9 +317,12 @@ def label_samples(item: RealItem, specs: Mapping[str, TaskSpec]) -> dict[str, li
             if item.card_types is not None:
                 add("card_type", (f"card{i}",), item.card_types[i])
             owner = item.card_owners[i] if item.card_owners is not None else None
-            if (owner is not None and item.np_ready is not None and item.np_ready[owner]
-                    and "card_owner" in specs and specs["card_owner"].n_crops == 1 + N_FRONT):
-                add("card_owner", (f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT)), owner)
+            spec = specs.get("card_owner")
+            if owner is not None and item.np_ready is not None and spec is not None and spec.n_crops == 1 + N_FRONT:
+                shown = item.np_ready[owner]
+                label = owner if shown else (spec.classes.index("none") if "none" in spec.classes else None)
+                if shown is not None:
+                    add("card_owner", (f"portrait{i}",) + tuple(f"npcard{j}" for j in range(N_FRONT)), label)
         if item.np_ready is not None:
             for j in range(N_FRONT):
                 add("np_ready", (f"npcard{j}",), None if item.np_ready[j] is None else int(item.np_ready[j]))
