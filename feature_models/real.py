@@ -453,15 +453,22 @@ def _wrap_readings(parser, frames: Sequence[np.ndarray]) -> list[Reading]:
 
 def read_frames(parser, frames: Sequence[np.ndarray]) -> list[Reading]:
     """`Reading`s of ``frames``: ``parser.read_batch`` / ``parser.read`` where the parser has them,
-    else its ``parse`` results wrapped (`_wrap_readings`)."""
+    else its ``parse`` results wrapped (`_wrap_readings`). A card-screen read without a grouping
+    (``card_groups`` all -1) is grouped by the owners it read."""
     frames = list(frames)
     if not frames:
         return []
     if hasattr(parser, "read_batch"):
-        return list(parser.read_batch(frames))
-    if hasattr(parser, "read"):
-        return [parser.read(f) for f in frames]
-    return _wrap_readings(parser, frames)
+        out = list(parser.read_batch(frames))
+    elif hasattr(parser, "read"):
+        out = [parser.read(f) for f in frames]
+    else:
+        return _wrap_readings(parser, frames)
+    for r in out:  # a parser that reads owners but no grouping: group the cards by the owners read
+        f = r.features
+        if f.phase == PHASE_CARDS and all(g == -1 for g in r.card_groups) and all(o >= 0 for o in f.card_owners):
+            r.card_groups = _card_groups(f.card_owners)
+    return out
 
 
 def model_tasks(parser_or_model) -> dict[str, TaskSpec]:
