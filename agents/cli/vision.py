@@ -98,6 +98,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     lb.add_argument("--overwrite", action="store_true",
                     help="re-label every image (default: entries a person corrected are kept)")
     lb.add_argument("--no-preview", action="store_true", help="do not draw DIR/preview/*.png")
+    lb.add_argument("--window", action="store_true",
+                    help="then open a pygame window to correct the labels by key (feature_models.real_label)")
     lb.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
     ft = sub.add_parser("finetune", help="fine-tune on synthetic datasets plus a labelled folder of real "
                                          "screenshots; report against the base model")
@@ -266,6 +268,13 @@ def run_label(args: argparse.Namespace) -> int:
     if res["previews"]:
         print(f"previews: {Path(args.dir) / 'preview'}/*.png ({len(res['previews'])}); correct the labels in "
               f"{res['labels']} by eye, then `fgo vision eval --real {args.dir}` or `fgo vision finetune --real {args.dir}`")
+    if args.window:
+        from feature_models.real_label import HELP, run_window
+
+        print(f"window: {HELP}")
+        editor = run_window(args.dir, on_save=lambda p: print(f"saved {p}"))
+        print(f"{sum(e.get('labelled_by') == 'human' for e in editor.entries)} of {len(editor.entries)} entries "
+              f"are human-labelled")
     return 0
 
 
