@@ -57,7 +57,7 @@ def test_label_then_eval_then_finetune(folder, tmp_path) -> None:
     assert "7 entries written by the model" in proc.stdout and len(list((work / "preview").glob("*.png"))) == 7
     proc = fgo("vision", "eval", "--real", str(folder), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "| phase |" in proc.stdout and "| brave chain |" in proc.stdout and "ms per frame" in proc.stdout
+    assert "| phase |" in proc.stdout and "| brave chain |" in proc.stdout and "ms per confidently read frame" in proc.stdout
     proc = fgo("vision", "finetune", "--real", str(folder), "--out", str(tmp_path / "ft"), "--epochs", "1",
                "--steps", "2", "--batch-size", "4", "--synthetic-frames", "8", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
