@@ -15,7 +15,9 @@ with a ``labels.json`` in the schema of the shared development set (``../shared/
 * ``np_ready``: card screen: the slot's NP card is offered; other screens: NP gauge >= 100 %.
 * ``kind``: "command", "cards", "other_battle", or a non-battle kind (``NON_BATTLE_KINDS``:
   "menu", "not_game"); derived from ``phase`` when absent.
-* optional ``back_available`` (bool) and ``breaks`` (3 ints, break-bar pips lit per enemy slot).
+* optional ``back_available`` (bool) and ``breaks`` (3 ints, break-bar pips lit per enemy slot);
+  optional ``rotated`` / ``bgr`` (bool, default false): the capture is upside down / has its
+  channels swapped (training crops are taken from the frame turned back).
 * any list element may be null (not scored); other keys (source, notes, ...) are kept untouched.
 
 ``fgo vision label`` writes entries with ``"labelled_by": "model"`` and the model's read in
@@ -113,6 +115,8 @@ class RealItem:
     back_available: bool | None = None
     breaks: list[int | None] | None = None
     mid_selection: bool = False
+    rotated: bool = False
+    bgr: bool = False
 
     @property
     def battle(self) -> bool:
@@ -198,12 +202,15 @@ def parse_item(entry, where: str) -> RealItem:
                       lambda x, w, f: _int_or_none(x, 0, 3, w, f, "0..3 or null"), where, "breaks", "0..3 or null")
     back = _bool_or_none(entry.get("back_available"), where, "back_available")
     mid = _bool_or_none(entry.get("mid_selection", False), where, "mid_selection")
+    rotated = _bool_or_none(entry.get("rotated", False), where, "rotated")
+    bgr = _bool_or_none(entry.get("bgr", False), where, "bgr")
     kind = entry.get("kind")
     if kind is None:
         kind = KIND_OF_PHASE.get(phase, "other_battle") if phase is not None else "other_battle"
     if not isinstance(kind, str):
         raise RealDataError(f"{where}: field 'kind' must be a string, got {kind!r}")
-    return RealItem(file, kind, phase, wave, total, types, owners, ready, back, breaks, bool(mid))
+    return RealItem(file, kind, phase, wave, total, types, owners, ready, back, breaks, bool(mid), bool(rotated),
+                    bool(bgr))
 
 
 def read_labels(folder: str | Path, required: bool = True) -> LabelsFile | None:
@@ -387,18 +394,30 @@ def frame_crops(frame: np.ndarray, names, size: int, area=None) -> dict[str, np.
 
 def real_datasets(real: RealSet, specs: Mapping[str, TaskSpec] | None = None, size: int = CROP_SIZE,
                   readings: Sequence[Reading] | None = None) -> dict[str, TaskData]:
-    """The labelled folder as per-task datasets (crops through `tasks.extract_crops`, at the game
-    area of each frame's ``readings`` where given, frames turned back if read rotated or BGR)."""
+    """The labelled folder as per-task datasets (crops through `tasks.extract_crops`). A frame is
+    turned back only where its labels say so (``rotated``, ``bgr``: the model's guesses are not
+    trusted for training); the game area is that of the frame's reading in ``readings`` when the
+    reading saw the frame the same way, else the layout's."""
     specs = dict(specs or TASKS)
     samples, cps = [], []
     for k, (item, frame) in enumerate(zip(real.items, real.frames)):
-        area = None
-        if readings is not None:
-            frame, area = normalised(frame, readings[k])
+        frame, area = labelled_view(frame, item, readings[k] if readings is not None else None)
         ss = label_samples(item, specs)
         samples.append(ss)
         cps.append(frame_crops(frame, [n for s in ss.values() for names, _ in s for n in names], size, area))
     return task_datasets(samples, cps, specs, size)
+
+
+def labelled_view(frame: np.ndarray, item: RealItem, reading: Reading | None) -> tuple[np.ndarray, tuple | None]:
+    """``frame`` turned as its labels say (``item.rotated``: by 180 degrees; ``item.bgr``: channels
+    swapped) and the game area of ``reading`` if it saw the frame the same way (else None)."""
+    if item.rotated:
+        frame = np.ascontiguousarray(frame[::-1, ::-1])
+    if item.bgr:
+        frame = np.ascontiguousarray(frame[..., ::-1])
+    same = reading is not None and bool(getattr(reading, "rotated", False)) == item.rotated \
+        and bool(getattr(reading, "bgr", False)) == item.bgr
+    return frame, (getattr(reading, "area", None) if same else None)
 
 
 def normalised(frame: np.ndarray, reading: Reading) -> tuple[np.ndarray, tuple | None]:
@@ -822,6 +841,6 @@ def draw_preview(frame: np.ndarray, r: Reading, human: Mapping | None = None, wi
 
 __all__ = ["CONVENTIONS", "IMAGE_SUFFIXES", "LABELS_FILE", "LabelsFile", "NON_BATTLE_KINDS", "RealDataError",
            "RealItem", "RealScore", "RealSet", "card_art_crop", "crops", "draw_preview", "entry_from_reading",
-           "evaluate_real", "frame_times", "is_model_entry", "label_samples", "list_images", "load_image", "load_real_set",
+           "evaluate_real", "frame_times", "is_model_entry", "label_samples", "labelled_view", "list_images", "load_image", "load_real_set",
            "model_tasks", "normalised", "prelabel", "read_frames", "read_labels", "real_datasets", "report_table",
            "score_readings", "summary", "task_datasets", "time_reads"]

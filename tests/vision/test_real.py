@@ -230,3 +230,20 @@ def test_prelabel_keeps_corrections(folder, parser, tmp_path) -> None:
     res = real.prelabel(dst, parser, overwrite=True, preview=False)
     assert res["kept"] == 0
     assert _labels(dst)["items"][0]["source"] == "my phone"  # other keys survive an overwrite
+
+
+def test_training_crops_follow_the_labels_not_the_models_guess(folder) -> None:
+    rs = real.load_real_set(folder)
+    item, frame = rs.items[1], rs.frames[1]
+    wrong = Reading(Features(1, 1, 3, [0] * 5, [0] * 5, [False] * 3, False, 0), {}, None, (0, 0, 10, 10), rotated=True)
+    view, area = real.labelled_view(frame, item, wrong)
+    assert view is frame and area is None  # a reading that turned the frame: neither turn nor area used
+    upside = real.RealItem(**{**item.__dict__, "rotated": True})
+    view, area = real.labelled_view(frame[::-1, ::-1], upside, wrong)
+    assert np.array_equal(view, frame) and area == (0, 0, 10, 10)
+    flipped = rs.subset([1])
+    flipped.frames = [np.ascontiguousarray(frame[::-1, ::-1])]
+    flipped.items = [upside]
+    a = real.real_datasets(rs.subset([1]), TASKS)["card_type"].x
+    b = real.real_datasets(flipped, TASKS)["card_type"].x
+    assert np.array_equal(a, b)
