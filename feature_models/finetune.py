@@ -276,7 +276,7 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
 
     from .io import load_model, save_model
     from .parser import DEFAULT_WEIGHTS, FrameParser
-    from .real import evaluate_real, load_real_set, read_frames, real_datasets, report_table, summary
+    from .real import evaluate_real, load_real_set, read_frames, real_datasets, summary
 
     torch.set_num_threads(threads)
     cfg = cfg or FinetuneConfig()
@@ -334,15 +334,15 @@ def finetune_report_text(report: Mapping) -> str:
     from .real import report_table
 
     cfg = report["config"]
-    lines = ["# Fine-tuning on real screenshots", "",
-             f"Base `{report['base']}`, real folder `{report['real_dir']}`; synthetic: {report['synthetic']}. "
+    intro = (f"Base `{report['base']}`, real folder `{report['real_dir']}`; synthetic: {report['synthetic']}. "
              f"Rule `real_fraction` = {cfg['real_fraction']} of each task's batch of {cfg['batch_size']}, "
              f"{cfg['epochs']} × {cfg['steps_per_epoch']} steps, learning rates backbone {cfg['lr_backbone']:g} / "
              f"heads {cfg['lr_heads']:g} / new heads {cfg['lr_new_heads']:g}, batch norm {cfg['bn']}; "
-             f"{report['seconds']} s. New heads: {', '.join(report['new_tasks']) or 'none'}.", "",
-             "## Head accuracy on crops", "",
-             "| head | real samples | base, real (in-sample) | fine-tuned, real (in-sample) | base, synthetic held-out | "
-             "fine-tuned, synthetic held-out |", "|---|---|---|---|---|---|"]
+             f"{report['seconds']} s. New heads: {', '.join(report['new_tasks']) or 'none'}.")
+    header = ("| head | real samples | base, real (in-sample) | fine-tuned, real (in-sample) | "
+              "base, synthetic held-out | fine-tuned, synthetic held-out |")
+    lines = ["# Fine-tuning on real screenshots", "", intro, "", "## Head accuracy on crops", "",
+             header, "|---|---|---|---|---|---|"]
     hr, hs = report["heads_real"], report["heads_synthetic"]
 
     def p(d: Mapping, t: str) -> str:

@@ -30,7 +30,6 @@ and the field. Frames are RGB uint8 H×W×3 (Pillow's ``convert("RGB")``).
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import json
 import math
@@ -252,7 +251,7 @@ class RealSet:
     def __len__(self) -> int:
         return len(self.items)
 
-    def subset(self, idx: Sequence[int]) -> "RealSet":
+    def subset(self, idx: Sequence[int]) -> RealSet:
         return RealSet(self.folder, [self.items[i] for i in idx], [self.frames[i] for i in idx], [])
 
 
@@ -839,8 +838,37 @@ def draw_preview(frame: np.ndarray, r: Reading, human: Mapping | None = None, wi
     return canvas
 
 
-__all__ = ["CONVENTIONS", "IMAGE_SUFFIXES", "LABELS_FILE", "LabelsFile", "NON_BATTLE_KINDS", "RealDataError",
-           "RealItem", "RealScore", "RealSet", "card_art_crop", "crops", "draw_preview", "entry_from_reading",
-           "evaluate_real", "frame_times", "is_model_entry", "label_samples", "labelled_view", "list_images", "load_image", "load_real_set",
-           "model_tasks", "normalised", "prelabel", "read_frames", "read_labels", "real_datasets", "report_table",
-           "score_readings", "summary", "task_datasets", "time_reads"]
+__all__ = [
+    "CONVENTIONS",
+    "IMAGE_SUFFIXES",
+    "LABELS_FILE",
+    "NON_BATTLE_KINDS",
+    "LabelsFile",
+    "RealDataError",
+    "RealItem",
+    "RealScore",
+    "RealSet",
+    "card_art_crop",
+    "crops",
+    "draw_preview",
+    "entry_from_reading",
+    "evaluate_real",
+    "frame_times",
+    "is_model_entry",
+    "label_samples",
+    "labelled_view",
+    "list_images",
+    "load_image",
+    "load_real_set",
+    "model_tasks",
+    "normalised",
+    "prelabel",
+    "read_frames",
+    "read_labels",
+    "real_datasets",
+    "report_table",
+    "score_readings",
+    "summary",
+    "task_datasets",
+    "time_reads",
+]

@@ -22,8 +22,8 @@ import numpy as np
 
 from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, Features
 
-from .real import KIND_OF_PHASE, LABELS_FILE, NON_BATTLE_KINDS, draw_preview, load_image, read_labels
 from .reading import Reading
+from .real import KIND_OF_PHASE, LABELS_FILE, NON_BATTLE_KINDS, draw_preview, load_image, read_labels
 
 HELP = ("<-/-> image  p phase  m menu  w/t wave n/N  1-5 card  a/b/q type  z/x/c owner  7/8/9 NP  "
         "s save  Esc save+quit")

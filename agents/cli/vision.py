@@ -150,7 +150,7 @@ def _look(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def greedy_policy(seed: int):  # noqa: ARG001 - greedy is deterministic
+def greedy_policy(seed: int):
     """The policy factory of the vision data episodes: a fresh greedy agent."""
     from ..registry import make
 
@@ -280,7 +280,8 @@ def run_label(args: argparse.Namespace) -> int:
 
 def run_finetune(args: argparse.Namespace) -> int:
     """``fgo vision finetune --real DIR``: fine-tune, save, print the report."""
-    from feature_models.finetune import FinetuneConfig, run_finetune as finetune
+    from feature_models.finetune import FinetuneConfig
+    from feature_models.finetune import run_finetune as finetune
     from feature_models.pipeline import DEFAULT_ROOT
     from feature_models.real import load_real_set
 

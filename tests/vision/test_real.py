@@ -14,13 +14,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from real_kit import make_folder  # noqa: E402
+from real_kit import make_folder
 
-from feature_models import real  # noqa: E402
-from feature_models.parser import DEFAULT_WEIGHTS, FrameParser  # noqa: E402
-from feature_models.reading import Reading  # noqa: E402
-from feature_models.tasks import TASKS, TaskSpec  # noqa: E402
-from fgo_env.features import Features  # noqa: E402
+from feature_models import real
+from feature_models.parser import DEFAULT_WEIGHTS, FrameParser
+from feature_models.reading import Reading
+from feature_models.tasks import TASKS, TaskSpec
+from fgo_env.features import Features
 
 torch.set_num_threads(1)
 needs_weights = pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(),

@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from real_kit import make_folder  # noqa: E402
+from real_kit import make_folder
 
-from feature_models import real  # noqa: E402
-from feature_models.real_label import LabelEditor, run_window  # noqa: E402
+from feature_models import real
+from feature_models.real_label import LabelEditor, run_window
 
 
 @pytest.fixture

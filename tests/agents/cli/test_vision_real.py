@@ -13,9 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "vision"))
 
-from real_kit import make_folder  # noqa: E402
+from real_kit import make_folder
 
-from feature_models.parser import DEFAULT_WEIGHTS  # noqa: E402
+from feature_models.parser import DEFAULT_WEIGHTS
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(),
@@ -26,7 +26,8 @@ def run(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
     import os
 
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd, timeout=300, env=env)
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=cwd, timeout=300, env=env,
+                          check=False)
 
 
 def fgo(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
