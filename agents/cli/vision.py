@@ -4,12 +4,19 @@ its single-task baselines, score them and write the report (`feature_models.pipe
 The data episodes' playing policy is an option (``--policy greedy|random``, default greedy: the
 shipped datasets); ``eval`` runs the greedy parsed-vs-true check. ``eval --replays FILE`` scores
 the parser on a replay's decision screens instead (`agents.experiments.vision_replays`).
+
+Real screenshots (`feature_models.real`, `feature_models.finetune`): ``label DIR`` pre-labels a
+folder into DIR/labels.json with overlay previews; ``eval --real DIR`` scores the parser on a
+labelled folder; ``finetune --real DIR`` fine-tunes on synthetic plus real datasets and reports
+against the base model; ``kfold --real DIR`` is the k-fold experiment
+(`agents.experiments.real_kfold`). A bad folder is one line naming file, entry and field.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from .common import add_device_argument, float_in, int_in, size
 
@@ -69,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--report", default=DEFAULT_REPORT)
     e.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
     e.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+    e.add_argument("--real", default=None, metavar="DIR",
+                   help="score the parser on a labelled folder of real screenshots (DIR/labels.json) instead: "
+                        "per-head accuracy, brave chains, unknown rate, latency; --weights default: shipped")
     r = e.add_argument_group("on a replay (--replays): every decision's screen re-rendered and parsed")
     r.add_argument("--replays", default=None, metavar="FILE",
                    help="score the parser on this replay's decision screens instead (a real-game recording: "
@@ -81,6 +91,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="score at most this many decisions")
     r.add_argument("--report-dir", default="runs/vision_replays",
                    help="where the replay report goes: vision_replays.md, .csv, .png (default %(default)s)")
+    lb = sub.add_parser("label", help="pre-label a folder of screenshots into DIR/labels.json with overlay "
+                                      "previews (DIR/preview/*.png) for a person to correct")
+    lb.add_argument("dir", metavar="DIR", help="folder of screenshots (.jpg .jpeg .png .webp .bmp)")
+    lb.add_argument("--weights", default=None, help="model weights (default: shipped)")
+    lb.add_argument("--overwrite", action="store_true",
+                    help="re-label every image (default: entries a person corrected are kept)")
+    lb.add_argument("--no-preview", action="store_true", help="do not draw DIR/preview/*.png")
+    lb.add_argument("--window", action="store_true",
+                    help="then open a pygame window to correct the labels by key (feature_models.real_label)")
+    lb.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+    ft = sub.add_parser("finetune", help="fine-tune on synthetic datasets plus a labelled folder of real "
+                                         "screenshots; report against the base model")
+    ft.add_argument("--real", required=True, metavar="DIR", help="labelled folder (DIR/labels.json)")
+    ft.add_argument("--base", default=None, help="base weights (default: shipped)")
+    ft.add_argument("--out", default="runs/vision_real",
+                    help="folder of the fine-tuned weights (OUT/multitask.*) and report (default %(default)s)")
+    ft.add_argument("--root", default=None, help="synthetic datasets (default: data/vision if it has a train "
+                                                 "split, else a small set rendered now)")
+    ft.add_argument("--eval-real", default=None, metavar="DIR", help="a held-out labelled folder to score too")
+    ft.add_argument("--epochs", type=int_in(1, 10_000, what="--epochs"), default=None)
+    ft.add_argument("--steps", type=int_in(1, 1_000_000, what="--steps"), default=None, help="steps per epoch")
+    ft.add_argument("--batch-size", type=int_in(1, 65_536, what="--batch-size"), default=None,
+                    help="samples per task per step")
+    ft.add_argument("--real-fraction", type=float_in(0, 1, what="--real-fraction"), default=None,
+                    help="share of each task's batch drawn from the real screenshots (default 0.5)")
+    ft.add_argument("--lr-backbone", type=float_in(0, 10, what="--lr-backbone"), default=None,
+                    help="backbone learning rate (0 freezes it; default 3e-4)")
+    ft.add_argument("--lr-heads", type=float_in(0, 10, what="--lr-heads", open_low=True), default=None)
+    ft.add_argument("--lr-new-heads", type=float_in(0, 10, what="--lr-new-heads", open_low=True), default=None)
+    ft.add_argument("--synthetic-frames", type=int_in(1, 100_000, what="--synthetic-frames"), default=None,
+                    help="frames rendered when no dataset folder is used (default 240)")
+    ft.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
+    ft.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
+    kf = sub.add_parser("kfold", help="k-fold over a labelled folder: fine-tune on 1, 2, 4, 6... of each fold's "
+                                      "training frames, score the held-out ones; table + plot")
+    kf.add_argument("--real", required=True, metavar="DIR", help="labelled folder (DIR/labels.json)")
+    kf.add_argument("--k", type=int_in(2, 1000, what="--k"), default=3)
+    kf.add_argument("--sizes", type=int_in(1, 100_000, what="--sizes"), nargs="+", default=[1, 2, 4, 6],
+                    help="training frames per fine-tune (the curve's points; 0 = the base model is always in)")
+    kf.add_argument("--weights", default=None, help="base weights (default: shipped)")
+    kf.add_argument("--out", default="runs/real_kfold", help="kfold.md, .json, .png go here (default %(default)s)")
+    kf.add_argument("--epochs", type=int_in(1, 10_000, what="--epochs"), default=2)
+    kf.add_argument("--steps", type=int_in(1, 1_000_000, what="--steps"), default=15, help="steps per epoch")
+    kf.add_argument("--batch-size", type=int_in(1, 65_536, what="--batch-size"), default=16)
+    kf.add_argument("--real-fraction", type=float_in(0, 1, what="--real-fraction"), default=0.5)
+    kf.add_argument("--synthetic-frames", type=int_in(1, 100_000, what="--synthetic-frames"), default=160)
+    kf.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
+    kf.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1)
 
 
 def _look(text: str):
@@ -92,7 +150,7 @@ def _look(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def greedy_policy(seed: int):  # noqa: ARG001 - greedy is deterministic
+def greedy_policy(seed: int):
     """The policy factory of the vision data episodes: a fresh greedy agent."""
     from ..registry import make
 
@@ -133,6 +191,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"shipped weights written to {result['shipped']}")
         print(f"done: weights in {result['out']}/")
         return 0
+    if args.vision_action in ("label", "finetune", "kfold"):
+        return _real_errors({"label": run_label, "finetune": run_finetune, "kfold": run_kfold}[args.vision_action], args)
+    if args.real is not None:
+        if args.replays is not None:
+            raise UserError("--real and --replays exclude each other")
+        return _real_errors(run_on_real, args)
     if args.replays is not None:
         return run_on_replay(args)
     from ..experiments.vision_check import greedy_parsed_vs_true
@@ -171,4 +235,116 @@ def run_on_replay(args: argparse.Namespace) -> int:
     print(f"{args.replays}: {result['frames']:,} screens re-rendered and parsed in {result['seconds']} s "
           f"({result['frames'] / max(result['seconds'], 1e-9):.1f} screens/s); report: "
           + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _real_errors(fn, args: argparse.Namespace) -> int:
+    """Run ``fn(args)``; a bad labelled folder (`feature_models.real.RealDataError`) becomes a
+    one-line user error."""
+    from feature_models.real import RealDataError
+
+    from ..errors import UserError
+
+    try:
+        return fn(args)
+    except RealDataError as exc:
+        raise UserError(str(exc)) from None
+
+
+def run_label(args: argparse.Namespace) -> int:
+    """``fgo vision label DIR``: pre-label with the model, draw previews, say what to do next."""
+    from tqdm.auto import tqdm
+
+    from feature_models.parser import FrameParser
+    from feature_models.real import list_images, prelabel
+
+    n = len(list_images(args.dir))  # a folder without images fails before the model loads
+    parser = FrameParser(args.weights, threads=args.threads)
+    with tqdm(total=n, desc=f"labelling {args.dir}", unit=" images", leave=False) as bar:
+        res = prelabel(args.dir, parser, overwrite=args.overwrite, preview=not args.no_preview,
+                       progress=bar.update)
+    print(f"{res['labels']}: {res['written']} entries written by the model, {res['kept']} corrected entries kept "
+          f"({res['unknown']} of {res['images']} images read as unknown)")
+    if res["previews"]:
+        print(f"previews: {Path(args.dir) / 'preview'}/*.png ({len(res['previews'])}); correct the labels in "
+              f"{res['labels']} by eye, then `fgo vision eval --real {args.dir}` or `fgo vision finetune --real {args.dir}`")
+    if args.window:
+        from feature_models.real_label import HELP, run_window
+
+        print(f"window: {HELP}")
+        editor = run_window(args.dir, on_save=lambda p: print(f"saved {p}"))
+        print(f"{sum(e.get('labelled_by') == 'human' for e in editor.entries)} of {len(editor.entries)} entries "
+              f"are human-labelled")
+    return 0
+
+
+def run_finetune(args: argparse.Namespace) -> int:
+    """``fgo vision finetune --real DIR``: fine-tune, save, print the report."""
+    from feature_models.finetune import FinetuneConfig
+    from feature_models.finetune import run_finetune as finetune
+    from feature_models.pipeline import DEFAULT_ROOT
+    from feature_models.real import load_real_set
+
+    load_real_set(args.real)  # a bad folder fails before anything is rendered
+    if args.eval_real:
+        load_real_set(args.eval_real)
+    over = {"epochs": args.epochs, "steps_per_epoch": args.steps, "batch_size": args.batch_size,
+            "real_fraction": args.real_fraction, "lr_backbone": args.lr_backbone, "lr_heads": args.lr_heads,
+            "lr_new_heads": args.lr_new_heads, "synthetic_frames": args.synthetic_frames, "seed": args.seed}
+    cfg = FinetuneConfig(**{k: v for k, v in over.items() if v is not None})
+    root = args.root if args.root is not None else (DEFAULT_ROOT if (Path(DEFAULT_ROOT) / "train").exists() else None)
+    if args.root is not None and not (Path(args.root) / "train").is_dir():
+        raise FileNotFoundError(2, "no train split of synthetic datasets (run `fgo vision data`)", args.root)
+    report = finetune(args.real, args.base, args.out, cfg, synthetic_root=root, eval_dir=args.eval_real,
+                      threads=args.threads)
+    print(report["text"])
+    print(f"fine-tuned weights: {report['weights']}.safetensors; report: {Path(args.out) / 'finetune_report.md'}")
+    return 0
+
+
+def run_on_real(args: argparse.Namespace) -> int:
+    """``fgo vision eval --real DIR``: the per-head table of the parser on a labelled folder."""
+    from feature_models.parser import FrameParser
+    from feature_models.real import evaluate_real, load_real_set, report_table
+
+    real = load_real_set(args.real)  # a bad folder fails before the model loads
+    parser = FrameParser(args.weights, threads=args.threads)
+    res = evaluate_real(parser, real)
+    name = args.weights or "shipped"
+    kinds = ", ".join(f"{v} {k}" for k, v in res["kinds"].items())
+    skipped = f"; {len(res['unlabelled'])} unlabelled images skipped" if res["unlabelled"] else ""
+    print(f"# {args.real}: {res['n_frames']} labelled screenshots ({kinds}{skipped}), "
+          f"frames {', '.join(res['frame_sizes'])}")
+    print()
+    print(report_table({name: res}))
+    print()
+    for row in res["frames"]:
+        print(f"{row['file']}: {'ok' if row['ok'] else '; '.join(row['errors'])}"
+              + (f" [unknown: {row['unknown']}]" if row["unknown"] else ""))
+    return 0
+
+
+def run_kfold(args: argparse.Namespace) -> int:
+    """``fgo vision kfold --real DIR``: the k-fold experiment (`agents.experiments.real_kfold`)."""
+    import json
+    import sys
+
+    from feature_models.finetune import FinetuneConfig
+    from feature_models.real import load_real_set
+
+    from ..errors import UserError
+    from ..experiments.real_kfold import run_kfold as kfold
+    from ..experiments.real_kfold import summary_json, table, write
+
+    n = len(load_real_set(args.real))
+    if args.k > n:
+        raise UserError(f"--k {args.k}: {args.real} has {n} labelled frames; choose --k between 2 and {n}")
+    cfg = FinetuneConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch_size,
+                         real_fraction=args.real_fraction, synthetic_frames=args.synthetic_frames, seed=args.seed)
+    res = kfold(args.real, args.k, args.sizes, args.weights, cfg, args.seed, args.threads,
+                progress=lambda msg: print(msg, file=sys.stderr))
+    paths = write(res, args.out)
+    print(table(res))
+    print(f"written: {', '.join(str(p) for p in paths.values())}")
+    print(json.dumps(summary_json(res), separators=(",", ":")))
     return 0
