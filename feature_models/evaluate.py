@@ -327,6 +327,41 @@ def brave_lines(brave: dict | None) -> list[str]:
     return lines
 
 
+def real_lines(pc: dict, real: dict | None) -> list[str]:
+    """The real screenshots' table beside the fresh synthetic frames' (`feature_models.real`), or
+    nothing without a real folder."""
+    if not real:
+        return []
+    from .real import HEAD_ROWS, report_table
+
+    brave = pc.get("brave_chain") or {}
+    synthetic = {"phase": pc.get("phase"), "wave": pc.get("wave"), "wave_total": pc.get("wave_total"),
+                 "card_type": pc.get("card_type"), "card_owner": pc.get("card_owner"),
+                 "card_owner_shown": brave.get("owner_known"), "card_pairs": brave.get("pairs"),
+                 "brave_chain": brave.get("brave_exact"), "np_ready": pc.get("np_ready"), "frame": pc.get("frame")}
+
+    def cell(h: dict | None) -> str:
+        return "–" if not h or not h.get("n") else f"{h['acc'] * 100:.2f} % ({h['n']})"
+
+    kinds = ", ".join(f"{v} {k}" for k, v in real["kinds"].items())
+    lines = ["", f"## Real screenshots beside synthetic frames", "",
+             f"`{real['dir']}`: {real['n_frames']} labelled real screenshots ({kinds}), read by the same "
+             "weights with the game-area front end; the synthetic column is the fresh-frame check above "
+             "(brave chain: detection and which cards, exact).", "",
+             "| head | synthetic (fresh frames) | real screenshots |", "|---|---|---|"]
+    real_heads = real["heads"]
+    for key, label in HEAD_ROWS:
+        r = real_heads.get(key)
+        lines.append(f"| {label} | {cell(synthetic.get(key))} | "
+                     + ("–" if not r or r.get("acc") is None else f"{r['acc'] * 100:.1f} % ({round(r['acc'] * r['n'])}/{r['n']})")
+                     + " |")
+    lines += ["", "The real screenshots' full table:", "", report_table({"real": real})]
+    bad = [f"`{row['file']}`: " + "; ".join(row["errors"]) for row in real.get("frames", []) if not row["ok"]]
+    if bad:
+        lines += ["", "Misread real screenshots:", ""] + [f"- {b}" for b in bad]
+    return lines
+
+
 def family_lines(by_family: dict | None) -> list[str]:
     """The fresh-frame accuracy per look family (`parse_check`'s ``by_family``), or nothing."""
     if not by_family:
@@ -401,6 +436,7 @@ def write_report(results: dict, path: str | Path | None) -> str:
                   "screens, 3 NP flags, the Back flag on card screens, the break-bar count); `frame` = every field of the frame's Features right."]
     lines += family_lines(pc.get("by_family"))
     lines += brave_lines(pc.get("brave_chain"))
+    lines += real_lines(pc, results.get("real"))
     policy = pc.get("episode_policy")
     if policy not in (None, "greedy"):
         lines += ["", f"The episodes of these frames were played by the `{policy}` policy, not greedy "

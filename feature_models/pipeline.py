@@ -100,16 +100,30 @@ def evaluate_model_report(root: str | Path = DEFAULT_ROOT, out: str | Path = DEF
                           quests: Sequence[str] = DEFAULT_EVAL_QUESTS, frames: int = 300,
                           report: str | Path | None = DEFAULT_REPORT, seed: int = 0, threads: int = 1,
                           policy_factory: Callable[[int], Any] | None = None,
-                          greedy_check: Callable[..., list[dict]] | None = None) -> tuple[dict, str]:
+                          greedy_check: Callable[..., list[dict]] | None = None,
+                          real_dir: str | Path | None = None) -> tuple[dict, str]:
     """Held-out accuracy, size, latency, the fresh-frame parse check and the injected greedy check;
-    writes ``out/eval.json`` and the Markdown ``report``. Returns ``(results, report text)``."""
+    with ``real_dir`` (a labelled folder of real screenshots, `feature_models.real`) the real-screen
+    table beside the synthetic one; writes ``out/eval.json`` and the Markdown ``report``. Returns
+    ``(results, report text)``."""
     import torch
 
     from .evaluate import run_evaluation, write_report
 
     torch.set_num_threads(threads)
+    real = None
+    if real_dir is not None:
+        from .real import load_real_set
+
+        real = load_real_set(real_dir)  # a bad folder fails before the long evaluation
     results = run_evaluation(root, out, weights, frames=frames, quests=quests, episodes=episodes, seed=seed,
                              threads=threads, greedy_check=greedy_check, policy_factory=policy_factory)
+    if real is not None:
+        from .parser import FrameParser
+        from .real import evaluate_real
+
+        results["real"] = evaluate_real(FrameParser(results["weights"], threads=threads), real)
+        results["real"]["dir"] = str(real_dir)
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out) / "eval.json").write_text(json.dumps(results, indent=1) + "\n")
     return results, write_report(results, report)

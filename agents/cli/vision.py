@@ -79,6 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--real", default=None, metavar="DIR",
                    help="score the parser on a labelled folder of real screenshots (DIR/labels.json) instead: "
                         "per-head accuracy, brave chains, unknown rate, latency; --weights default: shipped")
+    e.add_argument("--with-real", default=None, metavar="DIR",
+                   help="the full evaluation plus a labelled folder of real screenshots: the report shows the "
+                        "real-screen table beside the synthetic one")
     r = e.add_argument_group("on a replay (--replays): every decision's screen re-rendered and parsed")
     r.add_argument("--replays", default=None, metavar="FILE",
                    help="score the parser on this replay's decision screens instead (a real-game recording: "
@@ -194,17 +197,25 @@ def run(args: argparse.Namespace) -> int:
     if args.vision_action in ("label", "finetune", "kfold"):
         return _real_errors({"label": run_label, "finetune": run_finetune, "kfold": run_kfold}[args.vision_action], args)
     if args.real is not None:
+        if args.with_real is not None:
+            raise UserError("--real (the real folder alone) and --with-real (beside the full evaluation) "
+                            "exclude each other")
         if args.replays is not None:
             raise UserError("--real and --replays exclude each other")
         return _real_errors(run_on_real, args)
     if args.replays is not None:
         return run_on_replay(args)
+    return _real_errors(_evaluate, args)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """``fgo vision eval``: the report (with ``--with-real``, the real-screen table beside the synthetic one)."""
     from ..experiments.vision_check import greedy_parsed_vs_true
 
     _, text = pipeline.evaluate_model_report(
         args.root, args.out, args.weights, episodes=args.episodes, quests=args.quests, frames=args.frames,
         report=args.report, seed=args.seed, threads=args.threads, policy_factory=greedy_policy,
-        greedy_check=greedy_parsed_vs_true)
+        greedy_check=greedy_parsed_vs_true, real_dir=args.with_real)
     print(text)
     return 0
 

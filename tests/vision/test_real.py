@@ -247,3 +247,20 @@ def test_training_crops_follow_the_labels_not_the_models_guess(folder) -> None:
     a = real.real_datasets(rs.subset([1]), TASKS)["card_type"].x
     b = real.real_datasets(flipped, TASKS)["card_type"].x
     assert np.array_equal(a, b)
+
+
+def test_the_report_shows_the_real_table_beside_the_synthetic_one(tmp_path):
+    from feature_models.evaluate import real_lines
+    from feature_models.parser import FrameParser
+    from feature_models.real import evaluate_real, load_real_set
+
+    folder = make_folder(tmp_path / "shots")
+    real = evaluate_real(FrameParser(), load_real_set(folder), timing=False)
+    real["dir"] = str(folder)
+    pc = {"phase": {"acc": 0.99, "n": 300}, "card_type": {"acc": 1.0, "n": 505},
+          "brave_chain": {"brave_exact": {"acc": 0.97, "n": 101}}}
+    text = "\n".join(real_lines(pc, real))
+    assert "## Real screenshots beside synthetic frames" in text
+    assert "| phase | 99.00 % (300) | " in text and "| brave chain | 97.00 % (101) | " in text
+    assert f"{real['n_frames']} labelled real screenshots" in text
+    assert real_lines(pc, None) == []
