@@ -152,7 +152,32 @@ def frame_labels(scene: Scene) -> dict:
         "np_ready": np_ready,
         "back_available": bool(cards and scene.back_active),
         "breaks_left": max(enemy_breaks(scene)),
+        # what the frame does not show, so no reader can be scored on it (see `visible_labels`)
+        "unscored": list(MENU_UNSCORED[1:] if getattr(scene, "shows_wave", False) else MENU_UNSCORED)
+        if scene.kind == MENU_KIND else [],
+        "owner_visible": [True] * N_CARDS if cards else [False] * N_CARDS,
     }
+
+
+MENU_UNSCORED = ("wave", "wave_total", "np_ready", "breaks_left")  # a menu shows none (a battle dialog the wave)
+HIDDEN_UNSCORED = {"wave": ("wave", "wave_total"), "gauge": ("np_ready",), "breaks": ("breaks_left",)}
+
+
+def visible_labels(labels: dict, scene: Scene, family: str, hidden: tuple[str, ...]) -> dict:
+    """``labels`` with what this frame cannot show marked: the fields whose crops a phone overlay
+    covers go to ``unscored``, and on the real family's card screen a card's owner slot is
+    ``owner_visible`` only when its servant's NP card is shown (otherwise only the same-servant
+    grouping can be read, scored by the brave-chain figures)."""
+    out = dict(labels)
+    unscored = list(out.get("unscored", []))
+    for prefix, fields in HIDDEN_UNSCORED.items():
+        if any(h.startswith(prefix) for h in hidden) and not (prefix == "gauge" and scene.kind == "cards"):
+            unscored += [f for f in fields if f not in unscored]
+    out["unscored"] = unscored
+    if scene.kind == "cards":
+        shown = np_cards_shown(scene, family)
+        out["owner_visible"] = [bool(0 <= c.owner_slot < N_FRONT and shown[c.owner_slot]) for c in scene.cards]
+    return out
 
 
 def enemy_breaks(scene: Scene) -> list[int]:
@@ -513,9 +538,10 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
             if true is not None:
                 labels["true_features"] = true
             frame = renderer.render(scene)
+            hidden = hidden_crops(look, frame.shape[1], frame.shape[0])
             rec = FrameRecord("episode", scene.kind, look_seed, size, quest=quest, episode_seed=game_seed,
-                              labels=labels, policy=name, family=look_family(look),
-                              hidden=hidden_crops(look, frame.shape[1], frame.shape[0]))
+                              labels=visible_labels(labels, scene, look_family(look), hidden), policy=name,
+                              family=look_family(look), hidden=hidden)
             yield frame, scene, rec
         bar.update(1)
     kinds, weights = zip(*EXAMPLE_KINDS)
@@ -532,8 +558,10 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
                             f"{split}:{cfg.seed}:x{ex_seed}")
         assert renderer is not None
         frame = renderer.render(scene)
-        rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed, labels=frame_labels(scene),
-                          family=look_family(look), hidden=hidden_crops(look, frame.shape[1], frame.shape[0]))
+        hidden = hidden_crops(look, frame.shape[1], frame.shape[0])
+        rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed,
+                          labels=visible_labels(frame_labels(scene), scene, look_family(look), hidden),
+                          family=look_family(look), hidden=hidden)
         yield frame, scene, rec
         bar.update(1)
     bar.close()

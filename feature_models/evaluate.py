@@ -31,7 +31,8 @@ import numpy as np
 
 
 LABEL_KEYS = ("phase", "wave", "wave_total", "card_types", "card_owners", "np_ready", "back_available",
-              "breaks_left")  # the Features fields a frame's labels hold
+              "breaks_left", "unscored", "owner_visible")  # the Features fields a frame's labels hold, and
+# what the frame does not show (`feature_models.data.visible_labels`): not scored
 FRESH_SEED = 7  # DataConfig seed of the fresh parse check: looks 9,700,000+ (never trained on)
 GREEDY_LOOK_BASE = 9_800_000
 
@@ -65,7 +66,10 @@ class ParseScore:
     whole frames per phase. Feed it with `add` (any number of batches), read it with `result`.
 
     The card fields and ``back_available`` are scored only on card screens (elsewhere the parser
-    reports them as absent by construction); a wrong one still spoils its whole frame."""
+    reports them as absent by construction); a wrong one still spoils its whole frame. Fields the
+    frame does not show (``lab["unscored"]``) are not scored, and a card's owner slot only where
+    its servant's NP card is shown (``lab["owner_visible"]``; the grouping of the hand is scored by
+    `BraveScore`)."""
 
     def __init__(self, max_errors: int = 10):
         self.counts = {k: [0, 0] for k in (*PARSE_FIELDS, "frame")}
@@ -78,6 +82,8 @@ class ParseScore:
         ``where`` (e.g. episode and decision) goes with the frame into ``errors``. True when
         every field is right."""
         ok_all = True
+        unscored = set(lab.get("unscored", ()))
+        visible = lab.get("owner_visible") or [True] * len(p.card_owners)
         for key, got, want in (("phase", [p.phase], [lab["phase"]]), ("wave", [p.wave], [lab["wave"]]),
                                ("wave_total", [p.wave_total], [lab["wave_total"]]),
                                ("card_type", p.card_types, lab["card_types"]),
@@ -85,9 +91,13 @@ class ParseScore:
                                ("np_ready", p.np_ready, lab["np_ready"]),
                                ("back_available", [p.back_available], [lab["back_available"]]),
                                ("breaks_left", [p.breaks_left], [lab["breaks_left"]])):
+            if key in unscored:  # not shown on this frame (a menu's wave, a wave under a notification)
+                continue
             if key in ("card_type", "card_owner", "back_available") and lab["phase"] != 1:
                 ok_all &= list(got) == list(want)
                 continue
+            if key == "card_owner":  # only the owners the screen names (their NP card is shown)
+                got, want = [g for g, v in zip(got, visible) if v], [w for w, v in zip(want, visible) if v]
             for g, w in zip(got, want):
                 self.counts[key][0] += int(g == w)
                 self.counts[key][1] += 1
