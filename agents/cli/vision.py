@@ -210,6 +210,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     """``fgo vision eval``: the report (with ``--with-real``, the real-screen table beside the synthetic one)."""
+    from feature_models import pipeline
+
     from ..experiments.vision_check import greedy_parsed_vs_true
 
     _, text = pipeline.evaluate_model_report(
