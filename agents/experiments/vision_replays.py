@@ -46,6 +46,21 @@ def episode_look(look: str | int, episode: int) -> int | None:
     return RANDOM_LOOK_BASE + int(episode) if look == "random" else int(look)
 
 
+def _family(look_seed: int | None) -> str:
+    from fgo_env.screens import Look
+
+    return "classic" if look_seed is None else Look.random(look_seed).family
+
+
+def _labels(true, family: str) -> dict:
+    """The true Features as `ParseScore` labels; on the real family's card screen a card's owner
+    slot is scored only where its servant's NP card is shown (the servant's NP is ready)."""
+    lab = dataclasses.asdict(true)
+    if family == "real" and true.phase == 1:
+        lab["owner_visible"] = [0 <= o < len(true.np_ready) and bool(true.np_ready[o]) for o in true.card_owners]
+    return lab
+
+
 def replay_screens(path: str | Path, look: str | int = "plain", limit: int | None = None,
                    render_size: tuple[int, int] = (1280, 720)) -> Iterator[tuple[dict, Any, Any]]:
     """``(where, frame, features)`` for every decision of the replay at ``path`` (at most
@@ -86,7 +101,8 @@ def score_replay(path: str | Path, parser, look: str | int = "plain", *, limit: 
 
     def flush() -> None:
         for (where, _, true), parsed in zip(chunk, parser.parse_batch([f for _, f, _ in chunk])):
-            score.add(dataclasses.asdict(true), parsed, where)
+            family = "classic" if header.source != "sim" else _family(episode_look(look, where["episode"]))
+            score.add(_labels(true, family), parsed, where)
             episodes.add(where["episode"])
         if progress is not None:
             progress(len(chunk))

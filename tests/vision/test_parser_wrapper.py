@@ -27,18 +27,17 @@ def parser() -> FrameParser:
     return FrameParser()
 
 
-# Thresholds a little under what the shipped weights (retrained 2026-12-03 with the `back` and
-# `breaks` heads) read on this test's 150 frames (look seed 11; `parse_check` and the attack head
-# as below): all fields 99.76 %, wave 99.33 %, wave total 98.0 % (3 frames), whole frames 98.0 %,
-# and phase, card type, card owner, NP, Back button (59 card screens), break bars and attack
-# 100 %. The same 150 frames under look seeds 12 and 13 gave all fields 99.65 / 99.52 %, card owner
-# 98.06 / 97.5 %, wave total 100 / 99.33 %, wave 100 / 100 %, whole frames 97.33 / 98.0 %, the rest
-# (Back, break bars and attack included) 100 %: the floors of the card owner, the wave digits and
-# whole frames sit under that spread, the others at 99 % (the Back flag at 98 %: one miss in its
-# ~60 card screens).
-FIELD_MIN = {"phase": 0.99, "wave": 0.97, "wave_total": 0.98, "card_type": 0.99, "card_owner": 0.975,
-             "np_ready": 0.99, "back_available": 0.98, "breaks_left": 0.99}
-ALL_FIELDS_MIN, FRAME_MIN, ATTACK_MIN, ATTACK_CLASS_MIN = 0.995, 0.965, 0.99, 0.95
+# Thresholds a little under what the shipped weights (retrained 2026-12-03 for issue 13: the real
+# look family, phone disturbances, menus, the same_owner head) read on this test's 150 frames
+# (look seed 11; `parse_check`; Look.random now draws the real family 60 % of the time and the
+# capture disturbances): all fields 95.17 %, phase 100 %, wave 93.6 %, wave total 92.7 %, card
+# type 95.5 %, card owner (where its NP card is shown) 94.8 %, NP ready 97.6 %, Back 100 %, break
+# bars 83.5 %, whole frames 74.7 %. Most misses are small (360p) real-family frames under blur,
+# JPEG, noise and video artefacts at once; issue 13's >= 99.5 % per head under disturbances is
+# not met yet (docs/vision.md). These floors guard against a broken pipeline or a regression.
+FIELD_MIN = {"phase": 0.98, "wave": 0.90, "wave_total": 0.89, "card_type": 0.93, "card_owner": 0.92,
+             "np_ready": 0.95, "back_available": 0.97, "breaks_left": 0.78}
+ALL_FIELDS_MIN, FRAME_MIN, ATTACK_MIN, ATTACK_CLASS_MIN = 0.93, 0.68, 0.99, 0.95
 
 
 def fresh_frames_with_attack(n: int = 150, seed: int = 11):
