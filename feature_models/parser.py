@@ -89,6 +89,9 @@ PHASE_MIN_CONFIDENCE = 0.8
 SECOND_LOOK_MIN = 0.95
 SECOND_LOOK_MARGIN = 0.3
 SECOND_LOOK_MARGIN_OTHER_PHASE = 0.2
+# A frame read as "other" gets the second look only under this confidence: chain animations and
+# the enemy turn are most of a battle's frames, and three reads of each would triple their cost.
+SECOND_LOOK_OTHER_MAX = 0.99
 PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
 
 
@@ -127,7 +130,8 @@ class FrameParser:
         jit: also trace, freeze and ``optimize_for_inference`` the backbone with TorchScript
             (about 20 % less time at batch 1); falls back to eager mode if that fails.
         threads: if given, ``torch.set_num_threads(threads)``.
-        second_look: `read_batch` reads unsure frames (and frames read as "other") again turned
+        second_look: `read_batch` reads unsure frames (and frames read as "other" under
+            ``SECOND_LOOK_OTHER_MAX``) again turned
             by 180° and channel-swapped (see ``SECOND_LOOK_MIN``).
     """
 
@@ -302,7 +306,8 @@ class FrameParser:
         conf = self.phase_confidence(out)
         battle = self.battle_probability(out)
         unsure = [k for k in range(len(ok)) if self.second_look
-                  and (conf[k] < PHASE_MIN_CONFIDENCE or out["phase_decision"][k] == PHASE_OTHER)]
+                  and (conf[k] < PHASE_MIN_CONFIDENCE
+                       or (out["phase_decision"][k] == PHASE_OTHER and conf[k] < SECOND_LOOK_OTHER_MAX))]
         if unsure:  # second look: upside down? channels swapped?
             alts = [(k, v) for k in unsure for v in self._views(pix[k], checks[ok[k]])]
             alt = self.predict_batch([v[0] for _, v in alts], [v[1] for _, v in alts])
