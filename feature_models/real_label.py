@@ -212,7 +212,7 @@ def run_window(folder: str | Path, on_save: Callable[[Path], None] | None = None
         if editor.dirty:
             _save(editor, on_save)
     finally:
-        pygame.quit()
+        pygame.display.quit()  # not pygame.quit(): the renderers' cached fonts outlive the window
     return editor
 
 

@@ -24,7 +24,7 @@ SUBCOMMANDS = {
     "play": ("play", "play a quest with mouse and keyboard"),
     "record": ("record", "record an agent's episodes to a replay (.jsonl[.gz]) and/or a GIF or MP4"),
     "replay": ("replay", "recorded episodes: info, verify, watch, export (Minari)"),
-    "vision": ("vision", "build datasets, train and score the vision model (data | train | eval)"),
+    "vision": ("vision", "the vision model: data | train | eval | label | finetune | kfold"),
     "quests": ("quests", "list the quests"),
     "demo": ("demo", "the demo: train and compare agents briefly, write reports/demo"),
     "calibrate": ("calibrate", "win rates of the scripted agents on every quest (the quest ladder)"),

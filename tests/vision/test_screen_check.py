@@ -169,9 +169,6 @@ def test_upside_down_and_bgr_command_screens_read_back(parser):
 
 
 @needs_weights
-@pytest.mark.xfail(reason="the shipped model has never seen a menu: it reads random UIs as card screens with "
-                          "p > 0.94 (measured 20:45 UTC 2026-12-03); the 'menu' scene kind (issue 13 §6) and "
-                          "the retrained model are expected to fix it", strict=False)
 def test_menus_like_random_ui_are_never_a_confident_battle_read(parser):
     """Random UIs (panels, buttons, text bars) come back unknown or as "other", never as a
     confident command or card screen."""
