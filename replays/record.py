@@ -184,12 +184,15 @@ class VectorRecorder(gym.vector.VectorWrapper):
     (games ending at the same step by game index). Per-step work is a few array copies into a
     ring buffer; the Python work is per finished episode (building and writing its line).
 
-    With ``background=True`` (the default) the lines of the games that ended at a step are
+    With ``background=True`` the lines of the games that ended at a step are
     encoded and written by a writer thread while the env computes the next step (the engine's
     kernel releases the GIL), so recording costs the env little time. They are on disk before
     that next ``step`` returns; ``flush()``, ``close()``, the end of the program and Ctrl-C write
     everything. A SIGKILL between two steps loses at most the episodes that ended at the last step
-    besides the ones in progress; ``background=False`` writes them before ``step`` returns.
+    besides the ones in progress; ``background=False`` (the default) writes them before ``step``
+    returns. On the 2-core project machine the thread bought nothing measurable (35.5 % overhead
+    against 34.3 % in step, `benchmarks/replay_speed.py`, quiet, 2026-12-03 22:56): both cores are
+    already busy with the env's parallel kernel.
 
     Args:
         env: the vector env (wrapped or not); NEXT_STEP autoreset, as FGOVectorEnv does.
@@ -204,7 +207,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
 
     def __init__(self, env: gym.vector.VectorEnv, path: str | Path | ReplayWriter, *, agent_name: str | None = None,
                  fsync_every: float | None = 1.0, meta: dict | None = None, capacity: int = 256,
-                 background: bool = True):
+                 background: bool = False):
         super().__init__(env)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="replay-writer") if background else None
         self._pending: Future | None = None

@@ -243,7 +243,7 @@ def test_the_writer_thread_writes_the_same_bytes_as_writing_in_step(tmp_path):
 
 def test_episodes_that_ended_are_on_disk_after_the_next_step_and_after_flush(tmp_path):
     path = tmp_path / "v.jsonl"
-    env = VectorRecorder(FGOVectorEnv(4, quest="tutorial_training_yard"), path, fsync_every=None)
+    env = VectorRecorder(FGOVectorEnv(4, quest="tutorial_training_yard"), path, fsync_every=None, background=True)
     n, rng = env.num_envs, np.random.default_rng(0)
     _, info = env.reset(seed=1)
     ended = 0
@@ -259,7 +259,7 @@ def test_episodes_that_ended_are_on_disk_after_the_next_step_and_after_flush(tmp
 
 
 def test_an_error_in_the_writer_thread_is_raised_by_the_next_step(tmp_path):
-    env = VectorRecorder(FGOVectorEnv(4, quest="tutorial_training_yard"), tmp_path / "v.jsonl")
+    env = VectorRecorder(FGOVectorEnv(4, quest="tutorial_training_yard"), tmp_path / "v.jsonl", background=True)
 
     def full_disk(data, episodes):
         raise OSError(28, "No space left on device")
