@@ -354,7 +354,7 @@ def real_lines(pc: dict, real: dict | None) -> list[str]:
         return "–" if not h or not h.get("n") else f"{h['acc'] * 100:.2f} % ({h['n']})"
 
     kinds = ", ".join(f"{v} {k}" for k, v in real["kinds"].items())
-    lines = ["", f"## Real screenshots beside synthetic frames", "",
+    lines = ["", "## Real screenshots beside synthetic frames", "",
              f"`{real['dir']}`: {real['n_frames']} labelled real screenshots ({kinds}), read by the same "
              "weights with the game-area front end; the synthetic column is the fresh-frame check above "
              "(brave chain: detection and which cards, exact).", "",

@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+from feature_models.parser import DEFAULT_WEIGHTS
 
 SCENES = (("command", 3), ("cards", 5), ("cards", 8), ("command", 11), ("chain", 4), ("cards", 21))
 
@@ -47,3 +50,7 @@ def make_folder(root: Path, scenes=SCENES, size=(640, 360), menu: bool = True) -
     return root
 
 TINY = {"epochs": 2, "steps_per_epoch": 2, "batch_size": 4, "warmup_steps": 1}  # the smallest fine-tune config
+
+
+needs_weights = pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(),
+                                   reason="shipped weights missing")

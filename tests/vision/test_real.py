@@ -14,17 +14,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from real_kit import make_folder
+from real_kit import make_folder, needs_weights
 
 from feature_models import real
-from feature_models.parser import DEFAULT_WEIGHTS, FrameParser
+from feature_models.parser import FrameParser
 from feature_models.reading import Reading
 from feature_models.tasks import TASKS, TaskSpec
 from fgo_env.features import Features
 
 torch.set_num_threads(1)
-needs_weights = pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(),
-                                   reason="shipped weights missing")
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from real_kit import TINY, make_folder
+from real_kit import TINY, make_folder, needs_weights
 
 from agents.experiments import real_kfold
 from feature_models import real
 from feature_models.finetune import FinetuneConfig, finetune, run_finetune, synthetic_datasets
 from feature_models.io import load_model
 from feature_models.model import MultiTaskModel
-from feature_models.parser import DEFAULT_WEIGHTS
 from feature_models.tasks import TASK_NAMES, TASKS
 
 torch.set_num_threads(1)
-needs_weights = pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(),
-                                   reason="shipped weights missing")
 
 
 @pytest.fixture(scope="module")
