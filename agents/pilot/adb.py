@@ -260,11 +260,20 @@ class AdbClient:
     def tap(self, x: int, y: int) -> None:
         """Tap at (x, y) device pixels (written to the persistent shell; returns without waiting
         for the device to run it)."""
+        self._check_point(x, y)
         self._input(f"input tap {int(x)} {int(y)}", "tap")
 
     def swipe(self, x0: int, y0: int, x1: int, y1: int, duration: float = 0.3) -> None:
+        self._check_point(x0, y0)
+        self._check_point(x1, y1)
         ms = max(1, round(float(duration) * 1000))
         self._input(f"input swipe {int(x0)} {int(y0)} {int(x1)} {int(y1)} {ms}", "swipe")
+
+    def _check_point(self, x: int, y: int) -> None:
+        """A ValueError for a point off the screen (Android ignores such a tap without a word)."""
+        w, h = self._last_size or self._screen or (1 << 16, 1 << 16)
+        if not (0 <= x < w and 0 <= y < h):
+            raise ValueError(f"tap point ({x}, {y}) is off the {w}x{h} screen of device {self.serial}")
 
     def _input(self, line: str, what: str) -> None:
         self._retry(what, lambda: self._write(line))

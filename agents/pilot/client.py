@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from feature_models.game_area import find_game_area
 from fgo_env.screens import layout
 
 
@@ -102,8 +103,6 @@ class AreaMap:
     @classmethod
     def of(cls, frame: np.ndarray) -> AreaMap:
         """The map of the game area found in ``frame`` (`feature_models.game_area.find_game_area`)."""
-        from feature_models.game_area import find_game_area
-
         return cls(find_game_area(frame).area)
 
 

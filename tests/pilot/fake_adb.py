@@ -119,6 +119,11 @@ class FakeAdbServer:
         return [r.service for r in self.requests if r.service.startswith(prefix)]
 
     @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    @property
     def screen_size(self) -> tuple[int, int]:
         return (self.frame.shape[1], self.frame.shape[0])
 

@@ -109,6 +109,46 @@ def test_ten_taps_use_one_shell_connection(srv):
     assert [c for _, c in srv.commands if c.startswith("input")][:2] == ["input tap 0 5", "input tap 10 6"]
 
 
+def test_a_tap_off_the_screen_is_refused(srv):
+    with _client(srv) as client:
+        with pytest.raises(ValueError, match=r"tap point \(320, 5\) is off the 320x180 screen"):
+            client.tap(320, 5)
+        with pytest.raises(ValueError, match=r"\(-1, 5\)"):
+            client.swipe(-1, 5, 10, 10)
+    assert srv.taps == [] and srv.services("shell:") == []
+
+
+def test_an_adb_server_older_than_41_gets_host_transport():
+    with FakeAdbServer(_frame(seed=10), version=40) as srv, _client(srv) as client:
+        assert np.array_equal(client.screenshot(), srv.frame)
+        client.tap(3, 4)
+        assert _wait(lambda: len(srv.taps) == 1)
+        assert set(srv.services("host:t")) == {"host:transport:emulator-5554"}
+
+
+def test_the_fake_speaks_the_host_protocol_on_a_bare_socket(srv):
+    """Length-prefixed requests, OKAY/FAIL replies, transport-any, interactive shell echo."""
+    import socket
+
+    def request(sock, service: str) -> bytes:
+        sock.sendall(f"{len(service):04x}{service}".encode())
+        return sock.recv(4)
+
+    with socket.create_connection((srv.host, srv.port), timeout=5) as sock:
+        assert request(sock, "host:nonsense") == b"FAIL"
+        n = int(sock.recv(4), 16)
+        assert sock.recv(n) == b"unknown host service 'host:nonsense'"
+    with socket.create_connection((srv.host, srv.port), timeout=5) as sock:
+        assert request(sock, "host:transport-any") == b"OKAY"
+        assert request(sock, "shell:") == b"OKAY"
+        sock.sendall(b"input tap 7 8\n")
+        out = b""
+        while out.count(b"$ ") < 2:
+            out += sock.recv(4096)
+        assert b"input tap 7 8\r\n" in out
+    assert [(x, y) for x, y, _ in srv.taps] == [(7, 8)]
+
+
 def test_size_follows_the_last_screenshot():
     portrait = _frame(180, 320, seed=4)  # the phone turned: same screen, other orientation
     with FakeAdbServer(portrait) as srv, _client(srv) as client:
@@ -171,7 +211,7 @@ def test_a_dropped_connection_is_reopened_once():
         srv.drop_after = srv._n_commands + 3  # the shell closes after the third tap
         for i in range(3):
             client.tap(i, i)
-        assert _wait(lambda: len(srv.taps) == 3 and srv.drop_after is None)
+        assert _wait(lambda: len(srv.taps) == 3 and srv.drop_after is None and srv.open_connections == 0)
         time.sleep(0.05)  # the close reaches the client (a tap written into a dying socket is lost)
         for i in range(3, 6):
             client.tap(i, i)
@@ -187,8 +227,8 @@ def test_a_device_that_disconnects_mid_battle():
         srv.disconnect_after = srv._n_commands + 2
         client.tap(1, 1)
         client.tap(2, 2)
-        assert _wait(lambda: srv.serials == [])
-        time.sleep(0.05)
+        assert _wait(lambda: srv.serials == [] and srv.open_connections == 0)
+        time.sleep(0.05)  # the close reaches the client
         with pytest.raises(DeviceError, match=r"^device emulator-5554 disconnected \(tap: .*check the cable"):
             client.tap(3, 3)
         with pytest.raises(DeviceError, match=r"^device emulator-5554 disconnected \(screenshot: "):
