@@ -198,6 +198,8 @@ class AdbClient:
         data = self._run("screencap -p")
         _check_complete(data)
         frame = decode_image(data)
+        if frame is None and not self._exec:  # shell: on Android < 5 turns every \n into \r\n (a PTY)
+            frame = decode_image(data.replace(b"\r\n", b"\n"))
         if frame is None:
             raise DeviceError(f"device {self.serial}: screencap -p returned {_describe(data)}, not an image")
         return frame

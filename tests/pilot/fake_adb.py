@@ -23,7 +23,8 @@ Everything is logged (``requests``: one `Request` per service asked for, ``taps`
 commands; the device stays), ``disconnect_after`` (after N device commands the device is gone:
 connections close, it is no longer listed, transports to it FAIL), ``screencap_output`` (bytes
 screencap returns instead of the frame, e.g. an error text), ``raw_screencap=False`` (a device
-whose raw screencap is an unsupported format, so only PNG works), ``exec_supported=False``.
+whose raw screencap is an unsupported format, so only PNG works), ``exec_supported=False`` and
+``pty_shell=True`` (an Android 4 phone: no ``exec:``, and ``shell:`` turns ``\\n`` into ``\\r\\n``).
 """
 
 from __future__ import annotations
@@ -65,12 +66,13 @@ class FakeAdbServer:
                  states: dict[str, str] | None = None, version: int = 41, raw_header: int = 16,
                  raw_screencap: bool = True, exec_supported: bool = True, drop_after: int | None = None,
                  disconnect_after: int | None = None, screencap_output: bytes | None = None,
-                 wm_size: tuple[int, int] | None = None, files: dict[str, bytes] | None = None):
+                 wm_size: tuple[int, int] | None = None, files: dict[str, bytes] | None = None,
+                 pty_shell: bool = False):
         self.frame = np.zeros((720, 1280, 3), np.uint8) if frame is None else frame
         self.serials = list(serials)
         self.states = dict(states or {})
         self.version, self.raw_header, self.raw_screencap = version, raw_header, raw_screencap
-        self.exec_supported = exec_supported
+        self.exec_supported, self.pty_shell = exec_supported, pty_shell
         self.drop_after, self.disconnect_after = drop_after, disconnect_after
         self.screencap_output = screencap_output
         self.wm_size = wm_size  # (w, h) "Physical size" override; default: the frame's, portrait
@@ -217,7 +219,10 @@ class FakeAdbServer:
             return self._interactive(s, cid)
         if service.startswith("shell:") or (service.startswith("exec:") and self.exec_supported):
             s.okay()
-            s.send(self._command(cid, service.split(":", 1)[1]))  # then the connection closes
+            out = self._command(cid, service.split(":", 1)[1])
+            if self.pty_shell and service.startswith("shell:"):
+                out = out.replace(b"\n", b"\r\n")  # Android < 5: shell: output goes through a PTY
+            s.send(out)  # then the connection closes
             return self._after_command()
         if service == "sync:":
             s.okay()

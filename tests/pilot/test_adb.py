@@ -95,6 +95,13 @@ def test_shell_route_where_exec_is_refused():
         assert srv.services("shell:screencap") == ["shell:screencap"]
 
 
+def test_an_old_phone_without_exec_and_with_a_pty_shell():
+    with FakeAdbServer(_frame(seed=11), exec_supported=False, pty_shell=True) as srv, _client(srv) as client:
+        assert client.size() == (320, 180)
+        assert np.array_equal(client.screenshot(), srv.frame)  # the PNG's \r\n turned back
+        assert any("using screencap -p" in note for note in client.notes)  # the raw capture is mangled
+
+
 def test_ten_taps_use_one_shell_connection(srv):
     with _client(srv) as client:
         for i in range(10):
