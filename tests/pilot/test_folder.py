@@ -19,7 +19,7 @@ def _image(path, value: int, size=(64, 36)) -> np.ndarray:
 
 
 def test_plays_images_in_name_order_and_logs_taps(tmp_path):
-    b = _image(tmp_path / "b.jpg", 80)
+    _image(tmp_path / "b.jpg", 80)
     a = _image(tmp_path / "a.png", 40)
     _image(tmp_path / "c.PNG", 120)
     (tmp_path / "notes.txt").write_text("not an image")
@@ -39,7 +39,6 @@ def test_plays_images_in_name_order_and_logs_taps(tmp_path):
     assert client.current_path.name == "c.PNG"  # the cursor stays on the last image
     assert client.taps == [(tmp_path / "a.png", 3, 4), (tmp_path / "b.jpg", 5, 6)]
     assert client.swipes == [(tmp_path / "b.jpg", 1, 2, 3, 4, 0.5)]
-    assert not np.array_equal(b, a)
 
 
 def test_sleep_is_virtual(tmp_path):
@@ -78,12 +77,11 @@ def test_missing_folder_and_no_images(tmp_path):
 def test_unreadable_and_truncated_images_name_the_file(tmp_path):
     _image(tmp_path / "a.png", 0, size=(640, 360))
     (tmp_path / "b.png").write_bytes(b"this is not a png")
-    data = (tmp_path / "a.png").read_bytes()
     noisy = np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8)
     Image.fromarray(noisy).save(tmp_path / "c.png")
     (tmp_path / "c.png").write_bytes((tmp_path / "c.png").read_bytes()[:20000])  # truncated
     client = FolderClient(tmp_path)
-    assert client.screenshot().shape == (360, 640, 3) and len(data) > 0
+    assert client.screenshot().shape == (360, 640, 3)
     client.advance()
     with pytest.raises(DeviceError, match=r"b\.png: unreadable image"):
         client.screenshot()
