@@ -30,6 +30,8 @@ SUBCOMMANDS = {
     "calibrate": ("calibrate", "win rates of the scripted agents on every quest (the quest ladder)"),
     "min-roll": ("min_roll", "which agents clear each quest at the minimum damage roll (0.9)"),
     "overkill-bug": ("overkill_bug", "the measured effect of the overkill_bug env option on a quest"),
+    "pilot": ("pilot", ("an agent plays battles from screenshots and taps: the simulated phone, an Android "
+                        "device (adb), or a dry run on a folder of screenshots")),
 }
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 

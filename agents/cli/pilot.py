@@ -1,0 +1,189 @@
+"""``fgo pilot``: an agent plays battles from screenshots and taps (`agents.pilot.pilot.Pilot`).
+
+    fgo pilot --agent greedy_features --client sim --quest farming_3wave --episodes 5 --look random
+    fgo pilot --agent runs/ppo_features --client adb --serial emulator-5554 --out runs/pilot/phone
+    fgo pilot --agent greedy_features --client folder --folder ../shared/real-screens   # dry run
+
+Every episode is recorded (``OUT/pilot.jsonl`` and the decision frames in ``OUT/frames/``; see
+docs/pilot.md). ``--client folder`` taps nothing: for each image it prints what the pilot reads and
+the taps it would make (device pixels and the layout key). Exit status: 0 when every episode ran
+to its end, 1 when the pilot got stuck or the agent chose an action the screen does not offer,
+2 for a bad argument or a device problem (none attached, disconnected), 130 on Ctrl-C; in every
+case the episodes played so far stay recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .common import add_quest_argument, int_in
+
+CLIENTS = ("sim", "adb", "folder")
+EXIT_STUCK = 1
+# --faults some: what a flaky phone does now and then (agents.pilot.sim_client.Faults)
+SOME_FAULTS = {"drop_tap": 0.05, "late_frame": 0.05, "tap_jitter_px": 4, "notification": 0.02,
+               "connection_lost": 0.01}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", default="greedy_features",
+                        help="an agent on features: a registry name or a saved agent's path (default %(default)s)")
+    parser.add_argument("--client", default="sim", choices=CLIENTS,
+                        help="sim: the simulated phone; adb: an Android device; folder: a dry run on a folder "
+                             "of screenshots (default %(default)s)")
+    add_quest_argument(parser, several=False)
+    parser.add_argument("--episodes", type=int_in(1, 1_000_000, what="--episodes"), default=1,
+                        help="battles to play (sim: episode i on game seed SEED + i; adb: start each battle "
+                             "on the phone) (default 1)")
+    parser.add_argument("--seed", type=int_in(0, 2**62, what="--seed"), default=0, help="first game seed (sim)")
+    parser.add_argument("--look", default="random", choices=("random", "plain"),
+                        help="sim: the screens' look, random per battle or plain (default %(default)s)")
+    parser.add_argument("--phone", default=None, choices=("random", "none"),
+                        help="sim: phone bars and status bar, random per battle or none (default: random with "
+                             "--look random, none with plain)")
+    parser.add_argument("--faults", default="none", choices=("none", "some"),
+                        help="sim: fault injection (dropped taps, late frames, taps off by a few pixels, "
+                             "notifications, a 'connection lost' dialog) (default %(default)s)")
+    parser.add_argument("--folder", default=None, metavar="DIR", help="--client folder: the screenshots")
+    parser.add_argument("--serial", default=None, help="--client adb: the device (default: the only one attached)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="the recording: DIR/pilot.jsonl and DIR/frames/ (default runs/pilot/<time>)")
+    parser.add_argument("--decision-timeout", type=int_in(1, 3600, what="--decision-timeout"), default=30,
+                        help="seconds without a decision screen that end a battle (default %(default)s)")
+    parser.add_argument("--retries", type=int_in(0, 20, what="--retries"), default=3,
+                        help="re-taps of a tap that changed nothing, and failed decisions in a row before "
+                             "stopping (default %(default)s)")
+    parser.add_argument("--weights", default=None, help="vision model weights (default: the shipped ones)")
+    parser.add_argument("--threads", type=int_in(1, 1024, what="--threads"), default=1,
+                        help="torch threads of the vision model (default %(default)s)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Refuse inconsistent options before any work starts."""
+    from ..errors import UserError
+    from .common import check_quests, check_writable_dir
+
+    if args.client == "folder":
+        if not args.folder:
+            raise UserError("--client folder needs --folder DIR (a folder of .png/.jpg screenshots)")
+        if not Path(args.folder).is_dir():
+            raise UserError(f"--folder {args.folder}: no such folder")
+    elif args.folder:
+        raise UserError(f"--folder is for --client folder, not --client {args.client}")
+    if args.serial and args.client != "adb":
+        raise UserError(f"--serial is for --client adb, not --client {args.client}")
+    check_quests([args.quest])
+    if args.out:
+        check_writable_dir(args.out)
+
+
+def _make_client(args: argparse.Namespace):
+    if args.client == "adb":
+        from agents.pilot.adb import AdbClient
+
+        return AdbClient(serial=args.serial)
+    from agents.pilot.sim_client import Faults, SimulatedClient
+
+    faults = Faults(**SOME_FAULTS, seed=args.seed) if args.faults == "some" else None
+    phone = args.phone or ("random" if args.look == "random" else "none")
+    return SimulatedClient(args.quest, seed=args.seed, look=args.look, phone=phone, faults=faults)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check(args)
+    from agents.pilot.pilot import check_agent
+    from feature_models.parser import FrameParser
+
+    from ..registry import resolve
+
+    agent = resolve(args.agent, seed=args.seed)
+    check_agent(agent)
+    parser = FrameParser(args.weights, threads=args.threads)
+    if args.client == "folder":
+        return _dry_run(args, agent, parser)
+    return _play(args, agent, parser)
+
+
+def _play(args: argparse.Namespace, agent, parser) -> int:
+    from tqdm.auto import tqdm
+
+    from agents.pilot.client import DeviceError
+    from agents.pilot.pilot import Pilot, PilotError
+    from agents.pilot.recording import PilotRecorder
+    from fgo_env.env import FGOEnv
+
+    out = Path(args.out or f"runs/pilot/{time.strftime('%Y%m%d_%H%M%S')}")
+    meta = {"command": "fgo pilot", "client": args.client, "look": args.look, "faults": args.faults,
+            "seed": args.seed}
+    recorder = PilotRecorder(out / "pilot.jsonl", FGOEnv(quest=args.quest, obs_mode="features"),
+                             agent=getattr(agent, "name", args.agent), meta=meta)
+    client, rows, code = None, [], 0
+    try:
+        client = _make_client(args)
+        pilot = Pilot(client, agent, parser, max_retries=args.retries, decision_timeout=args.decision_timeout,
+                      recorder=recorder, save_dir=out)
+        for i in tqdm(range(args.episodes), desc="piloting", unit=" battles",
+                      disable=args.no_progress or args.episodes < 2):
+            if i and hasattr(client, "reset"):
+                client.reset(args.seed + i)
+            result = pilot.play_episode()
+            rows.append(_row(i, getattr(client, "game_seed", None), result))
+    except (PilotError, DeviceError) as err:
+        print(f"fgo: error: {' '.join(str(err).split())}", file=sys.stderr)
+        code = EXIT_STUCK if isinstance(err, PilotError) else 2
+    finally:
+        recorder.close()
+        if client is not None:
+            client.close()
+    if rows:
+        _summary(rows)
+    print(f"recorded {recorder.episodes} episode(s) in {recorder.path} (frames in {recorder.frames_dir}); "
+          f"fgo replay info {recorder.path}")
+    return code
+
+
+def _row(i: int, seed, result) -> dict:
+    return {"episode": i, "seed": "-" if seed is None else seed, "outcome": result.outcome,
+            "decisions": result.decisions, "taps": result.taps, "re-taps": result.retaps,
+            "recoveries": result.recoveries, "seconds": f"{result.seconds:.1f}",
+            "decisions/s": f"{result.decisions / max(result.wall, 1e-9):.1f}", "loop ms": f"{result.loop_ms:.1f}",
+            "_result": result}
+
+
+def _summary(rows: list[dict]) -> None:
+    from .output import print_rows
+
+    results = [r.pop("_result") for r in rows]
+    print_rows(rows, "pilot episodes")
+    wins = sum(r.outcome == "win" for r in results)
+    decisions = sum(r.decisions for r in results)
+    wall = sum(r.wall for r in results)
+    loop = [r.loop_ms for r in results if r.decisions]
+    print(f"won {wins}/{len(results)}; {decisions} decisions, {decisions / max(wall, 1e-9):.1f} decisions/s of "
+          f"real time; loop cost (parse + plan) {sum(loop) / max(len(loop), 1):.1f} ms per decision")
+
+
+def _dry_run(args: argparse.Namespace, agent, parser) -> int:
+    from agents.pilot.folder import FolderClient
+    from agents.pilot.pilot import plan_screen
+
+    from .output import print_rows
+
+    client = FolderClient(args.folder)
+    rows = []
+    try:
+        while True:
+            plan = plan_screen(client.screenshot(), agent, parser)
+            taps = "  ".join(f"{t.key} ({x}, {y})" for t, (x, y) in plan.taps) or "-"
+            rows.append({"file": Path(client.current_path).name, "screen": plan.screen,
+                         "action": plan.action_text, "taps (device px)": taps})
+            if not client.advance():
+                break
+    finally:
+        client.close()
+    print_rows(rows, f"dry run on {args.folder}: the taps the pilot would make")
+    return 0

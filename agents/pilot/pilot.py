@@ -1,0 +1,506 @@
+"""`Pilot`: an agent plays a battle from screenshots and taps, with nothing read from the engine.
+
+One decision of `Pilot.play_episode`::
+
+    screenshot -> FrameParser.read -> a confident decision screen (command or cards), read twice
+    the same (settled) -> ScreenMemory.mask(features) -> agent.act(features.to_array(), mask)
+    -> plan_taps(action) -> each tap mapped through AreaMap(reading.area) to device pixels, and
+    checked: the tapped element's region (or the screen) changed, else tapped again
+    -> the expected next screen (Attack: the card screen; 3 cards: the card screen left; Back:
+    the command screen) within ``expect_timeout``
+
+A failed decision (a tap that changes nothing ``max_retries`` times over, or no expected screen) is
+followed by a recovery (a tap on the simulated phone's "connection lost" Retry button, at a point
+that is nothing on a battle screen, and a tap on nothing to close a popup left open) and the screen
+is read again; a card screen whose chain was half chosen carries on with the cards still to choose,
+without asking the agent again. More than ``max_retries`` failed decisions in a row end the
+episode with `PilotError` ("stuck: ...", the last screenshot saved). A screen that is no decision
+screen and has not changed for ``stall`` seconds gets the same recovery (a modal dialog).
+
+The episode ends when the client says the battle is over (``battle_over() -> str | None``, which
+`SimulatedClient` has) or when no decision screen comes within ``decision_timeout`` seconds of the
+last action. An agent returning an action the screen does not offer ends it with `PilotError`.
+Whatever ends an episode (a `PilotError`, a `DeviceError`, Ctrl-C), the recorder writes what was
+played (`agents.pilot.recording.PilotRecorder`).
+
+Waiting uses the client's clock (``client.sleep`` / ``client.time``): real on a phone, virtual on
+the simulated one, so a benchmark never really waits.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fgo_env.engine.actions import ATTACK, BACK, KIND_CARDS, KIND_SKILL, N_ACTIONS, action_kind, describe
+from fgo_env.features import PHASE_CARDS, PHASE_COMMAND, PHASE_NAMES
+from fgo_env.screens import layout
+
+from ..errors import UserError
+from .client import AreaMap
+from .recording import save_png
+from .screen_mask import ScreenMemory
+from .taps import Tap, plan_taps
+
+# Frame comparison: a cell (a block of pixels, grey) "changed" when its mean moved by DIFF_LEVEL of
+# 255; an element changed when REGION_SHARE of its cells did, the screen when SCREEN_SHARE of the
+# game area's did (a notification over the top band alone is less).
+DIFF_LEVEL = 24.0
+REGION_SHARE = 0.10
+SCREEN_SHARE = 0.20
+CELLS_ACROSS = 160  # the game area is compared on a grid about this many cells wide
+
+# What an action should lead to: a read of this phase ("leave": anything but the card screen).
+_EXPECT = {ATTACK: "cards", BACK: "command"}
+
+
+class PilotError(RuntimeError):
+    """The pilot cannot go on; a one-line message (with the saved last screenshot's path)."""
+
+
+@dataclass
+class PilotResult:
+    """One piloted episode.
+
+    Attributes:
+        outcome: "win", "loss" or "timeout" when the client says (``battle_over``), else "ongoing".
+        ended: how the episode ended ("battle over", "no decision screen for 30 s", "error: ...").
+        actions: the agent's actions, one per decision.
+        taps: taps made (re-taps and recovery taps included); retaps: taps repeated because the
+            first changed nothing; recoveries: recoveries after a failed decision or a stalled screen.
+        reads: frames parsed; seconds: on the client's clock; wall: real seconds.
+        parse_ms: the parse of the read each decision was taken on (ms); plan_ms: the decision's
+            mask, agent and tap planning (ms).
+    """
+
+    outcome: str = "ongoing"
+    ended: str = ""
+    actions: list[int] = field(default_factory=list)
+    taps: int = 0
+    retaps: int = 0
+    recoveries: int = 0
+    reads: int = 0
+    seconds: float = 0.0
+    wall: float = 0.0
+    parse_ms: list[float] = field(default_factory=list)
+    plan_ms: list[float] = field(default_factory=list)
+
+    @property
+    def decisions(self) -> int:
+        return len(self.actions)
+
+    @property
+    def loop_ms(self) -> float:
+        """The loop's own cost per decision: parse + plan, mean in ms (0 without decisions)."""
+        return float(np.mean(self.parse_ms) + np.mean(self.plan_ms)) if self.plan_ms else 0.0
+
+    def stats(self) -> dict:
+        """The counters as plain JSON (a replay line's ``pilot`` field)."""
+        return {"ended": self.ended, "taps": self.taps, "retaps": self.retaps, "recoveries": self.recoveries,
+                "reads": self.reads, "seconds": round(self.seconds, 3), "wall": round(self.wall, 3),
+                "loop_ms": round(self.loop_ms, 3)}
+
+
+@dataclass
+class _Screen:
+    """A read screen: the frame, its `Reading`, how long the parse took."""
+
+    frame: np.ndarray
+    reading: Any
+    parse_ms: float
+
+    @property
+    def decision(self) -> bool:
+        r = self.reading
+        return r.confident and r.area is not None and r.features.phase in (PHASE_COMMAND, PHASE_CARDS)
+
+    def shows(self, phase: int) -> bool:
+        return self.reading.confident and self.reading.features.phase == phase
+
+    def describe(self) -> str:
+        r = self.reading
+        return f"unknown ({r.unknown})" if not r.confident else f"the {PHASE_NAMES[r.features.phase]} screen"
+
+
+@dataclass
+class _Chain:
+    """A card action under way: its taps, and which of them took."""
+
+    action: int
+    taps: list[Tap]
+    done: list[bool]
+
+
+def check_agent(agent: Any) -> None:
+    """`UserError` unless ``agent`` plays on `Features` (``obs_mode = "features"``): a pilot
+    reads the screen, never the engine's state."""
+    mode = getattr(agent, "obs_mode", None)
+    if mode != "features":
+        name = getattr(agent, "name", type(agent).__name__)
+        raise UserError(f"agent {name!r} plays on obs_mode={mode or 'state'!r}, and the pilot gives only what the "
+                        f"screen shows: use an agent on features (greedy_features, or one trained with "
+                        f"--obs-mode features)")
+
+
+def _safe_points(rect: layout.Rect, steps: int = 9) -> list[tuple[float, float]]:
+    """Points of ``rect`` that hit nothing on a command or card screen (no popup), centre first."""
+    pts = [(rect.x + rect.w * (i + 0.5) / steps, rect.y + rect.h * (j + 0.5) / steps)
+           for j in range(steps) for i in range(steps)]
+    pts.sort(key=lambda p: (p[0] - rect.center[0]) ** 2 + (p[1] - rect.center[1]) ** 2)
+    return [p for p in pts if layout.hit_test(*p, "command") is None and layout.hit_test(*p, "cards") is None]
+
+
+def _recovery_taps() -> list[tuple[str, float, float]]:
+    """(key, x, y) of the recovery taps: the Retry button of a "connection lost" dialog (where the
+    layout has one) at a point that is nothing on a battle screen, then a tap on nothing (the wave
+    counter) that closes a popup or the master menu left open."""
+    out = []
+    elements = layout.elements()
+    if "dialog/retry" in elements:
+        safe = _safe_points(elements["dialog/retry"])
+        if safe:
+            out.append(("dialog/retry", *safe[0]))
+    out.append(("wave/counter", *elements["wave/counter"].center))
+    return out
+
+
+def _cells(frame: np.ndarray, box: tuple[int, int, int, int], step: int) -> np.ndarray:
+    """Mean grey level of ``step``×``step`` cells of ``box`` (x, y, w, h) of ``frame``."""
+    x, y, w, h = box
+    crop = frame[y:y + h // step * step, x:x + w // step * step]
+    grey = crop.mean(axis=2, dtype=np.float32)
+    return grey.reshape(h // step, step, w // step, step).mean(axis=(1, 3))
+
+
+def changed_share(a: np.ndarray, b: np.ndarray, box: tuple[int, int, int, int], step: int) -> float:
+    """The share of ``box``'s cells whose grey level differs by more than ``DIFF_LEVEL`` between
+    frames ``a`` and ``b`` (1.0 when the frames' sizes differ)."""
+    if a.shape != b.shape:
+        return 1.0
+    ca, cb = _cells(a, box, step), _cells(b, box, step)
+    return float((np.abs(ca - cb) > DIFF_LEVEL).mean()) if ca.size else 0.0
+
+
+class Pilot:
+    """Plays battles on ``client`` with ``agent``; see the module docstring.
+
+    Args:
+        client: a `GameClient` (`SimulatedClient`, `AdbClient`, ...).
+        agent: an agent on features (``obs_mode = "features"``), e.g. greedy_features or a PPO
+            trained on features; ``reset`` gets None (there is no env), ``act`` the parsed
+            `Features` vector and the screen's mask (`ScreenMemory`).
+        parser: the `FrameParser` (default: the shipped weights).
+        max_retries: re-taps of a tap that changed nothing, and failed decisions in a row before
+            `PilotError`.
+        decision_timeout: seconds without a decision screen after the last action that end the
+            episode.
+        settle: seconds between the two reads of a settling screen, and after each tap.
+        recorder: a `PilotRecorder` that records every episode (None: no recording).
+        save_dir: where the last screenshot goes when the pilot is stuck (default: the
+            recorder's folder, else the temporary folder).
+        poll: seconds between reads while waiting through other screens.
+        expect_timeout: seconds for the expected screen to come after an action.
+        verify_timeout: seconds for a tap's effect to show before it is repeated.
+        stall: seconds of an unchanging non-decision screen before a recovery.
+    """
+
+    def __init__(self, client, agent, parser=None, *, max_retries: int = 3, decision_timeout: float = 30.0,
+                 settle: float = 0.3, recorder=None, save_dir: str | Path | None = None, poll: float = 0.5,
+                 expect_timeout: float = 10.0, verify_timeout: float = 1.0, stall: float = 3.0):
+        check_agent(agent)
+        if parser is None:
+            from feature_models.parser import FrameParser
+
+            parser = FrameParser()
+        self.client, self.agent, self.parser, self.recorder = client, agent, parser, recorder
+        self.max_retries, self.decision_timeout, self.settle = int(max_retries), float(decision_timeout), float(settle)
+        self.poll, self.expect_timeout = float(poll), float(expect_timeout)
+        self.verify_timeout, self.stall = float(verify_timeout), float(stall)
+        default_dir = recorder.path.parent if recorder is not None else Path(tempfile.gettempdir())
+        self.save_dir = Path(save_dir) if save_dir is not None else default_dir
+        self.memory = ScreenMemory()
+        self.recovery_taps = _recovery_taps()
+        self.last_frame: np.ndarray | None = None
+        self.result = PilotResult()
+        self._chain: _Chain | None = None
+        self._fails = 0
+
+    # ------------------------------------------------------------------------- episodes
+    def play_episode(self) -> PilotResult:
+        """Play one battle to its end (see the module docstring); the recorder, if any, writes it
+        however it ends."""
+        self.result = result = PilotResult()
+        self.memory.reset()
+        self._chain, self._fails, self.last_frame = None, 0, None
+        self.agent.reset(None)
+        if self.recorder is not None:
+            self.recorder.begin(int(getattr(self.client, "game_seed", 0) or 0))
+        start, wall = self.client.time(), time.perf_counter()
+        try:
+            result.ended = self._play()
+        except BaseException as err:
+            result.ended = f"error: {' '.join(str(err).split()) or type(err).__name__}"
+            raise
+        finally:
+            result.seconds, result.wall = self.client.time() - start, time.perf_counter() - wall
+            result.outcome = self._battle_over() or "ongoing"
+            if self.recorder is not None:
+                self.recorder.finish(result.outcome, result.stats())
+        return result
+
+    def _play(self) -> str:
+        since = self.client.time()
+        while True:
+            screen = self._await_decision(since)
+            if isinstance(screen, str):
+                return screen
+            self._act(screen)
+            since = self.client.time()
+
+    def _battle_over(self) -> str | None:
+        over = getattr(self.client, "battle_over", None)
+        return over() if callable(over) else None
+
+    # ---------------------------------------------------------------------------- reading
+    def _shot(self) -> _Screen:
+        frame = self.client.screenshot()
+        self.last_frame = frame
+        t = time.perf_counter()
+        reading = self.parser.read(frame)
+        self.result.reads += 1
+        return _Screen(frame, reading, (time.perf_counter() - t) * 1e3)
+
+    def _await_decision(self, since: float) -> _Screen | str:
+        """A settled decision screen (two reads alike), or how the episode ended (a str)."""
+        previous: _Screen | None = None
+        static_since, recoveries = self.client.time(), 0
+        while self.client.time() - since < self.decision_timeout:
+            if self._battle_over():
+                return "battle over"
+            screen = self._shot()
+            if screen.decision:
+                if previous is not None and previous.decision and _same(previous, screen):
+                    return screen
+                self.client.sleep(self.settle)
+            else:
+                if previous is not None and self._changed(previous.frame, screen.frame, screen.reading.area):
+                    static_since = self.client.time()
+                if self.client.time() - static_since >= self.stall and recoveries < self.max_retries:
+                    recoveries += 1  # a frozen non-battle screen: a dialog waiting for a tap?
+                    self._recover(screen)
+                    static_since = self.client.time()
+                self.client.sleep(self.poll)
+            previous = screen
+        if not self.result.actions:
+            path = self._save_last()
+            raise PilotError(f"no battle decision screen within {self.decision_timeout:g} s: the screen reads as "
+                             f"{previous.describe() if previous else 'nothing'} (last screenshot saved to {path}); "
+                             f"open a battle on the device")
+        return f"no decision screen for {self.decision_timeout:g} s"
+
+    def _changed(self, a: np.ndarray, b: np.ndarray, area, share: float = SCREEN_SHARE) -> bool:
+        """Whether the game area (``area``, default the whole frame) changed between two frames."""
+        box = area or (0, 0, a.shape[1], a.shape[0])
+        return changed_share(a, b, box, _step(box)) > share
+
+    # ---------------------------------------------------------------------------- acting
+    def _act(self, screen: _Screen) -> None:
+        """Decide on ``screen`` (or carry on a half-chosen chain) and carry the action out."""
+        reading = screen.reading
+        chain = self._chain if reading.features.phase == PHASE_CARDS else None
+        if chain is None:
+            chain = self._decide(screen)
+        self._chain = None
+        if self._carry_out(chain, screen, AreaMap(reading.area)):
+            self._fails = 0
+            return
+        self._fails += 1
+        if self._fails > self.max_retries:
+            path = self._save_last()
+            raise PilotError(f"stuck: {describe(chain.action)} did not {_goal(chain.action)} after {self._fails} "
+                             f"tries (the screen reads as {self._shot().describe()}; last screenshot saved to {path})")
+        if action_kind(chain.action) == KIND_CARDS and any(chain.done):
+            self._chain = chain  # carry on with the cards still to choose
+        self._recover(screen)
+
+    def _decide(self, screen: _Screen) -> _Chain:
+        t = time.perf_counter()
+        features = screen.reading.features
+        mask = self.memory.mask(features)
+        action = int(self.agent.act(features.to_array(), mask))
+        if not (0 <= action < N_ACTIONS and mask[action]):
+            path = self._save_last()
+            raise PilotError(f"agent {getattr(self.agent, 'name', '?')!r} chose action {action} "
+                             f"({describe(action)}), which the {PHASE_NAMES[features.phase]} screen does not offer "
+                             f"({int(mask.sum())} legal actions; screenshot saved to {path})")
+        taps = plan_taps(action)
+        self.result.plan_ms.append((time.perf_counter() - t) * 1e3)
+        self.result.parse_ms.append(screen.parse_ms)
+        self.result.actions.append(action)
+        self.memory.played(action)  # a skill is spent for the battle, even one the game refuses
+        if self.recorder is not None:
+            self.recorder.decision(screen.frame, features, action, dict(getattr(self.agent, "last_info", None) or {}))
+        return _Chain(action, list(taps), [False] * len(taps))
+
+    def _carry_out(self, chain: _Chain, screen: _Screen, amap: AreaMap) -> bool:
+        """Tap the chain's taps still to do, each checked; then wait for the expected screen."""
+        rotated = bool(screen.reading.rotated)
+        before = screen.frame
+        opened = before  # the frame before the tap that may open a popup
+        for i, tap in enumerate(chain.taps):
+            if chain.done[i]:
+                continue
+            if tap.key.startswith("popup/") and not self._region_changed(opened, before, "popup/panel", amap, rotated):
+                chain.done[i] = True  # the skill took no target: no popup to answer
+                continue
+            opened = before
+            took, before = self._tap(tap, amap, before, rotated)
+            if not took:
+                # a servant skill that changes nothing was refused by the game (a stunned servant): done
+                return action_kind(chain.action) == KIND_SKILL and i == 0
+            chain.done[i] = True
+        return self._await_expected(chain.action, amap)
+
+    def _tap(self, tap: Tap, amap: AreaMap, before: np.ndarray, rotated: bool) -> tuple[bool, np.ndarray]:
+        """Tap ``tap`` until its element (or the screen) changes, at most 1 + ``max_retries`` times:
+        (whether it took, the last frame)."""
+        after = before
+        for attempt in range(1 + self.max_retries):
+            self._tap_device(*_device_point(tap, amap, rotated))
+            self.result.retaps += attempt > 0
+            deadline = self.client.time() + self.verify_timeout
+            while True:
+                self.client.sleep(self.settle)
+                after = self.client.screenshot()
+                self.last_frame = after
+                if (any(self._region_changed(before, after, key, amap, rotated) for key in _effect_keys(tap.key))
+                        or self._changed(before, after, amap.area)):
+                    return True, after
+                if self.client.time() >= deadline:
+                    break
+        return False, after
+
+    def _tap_device(self, x: int, y: int) -> None:
+        self.client.tap(x, y)
+        self.result.taps += 1
+        if self.recorder is not None:
+            self.recorder.tap(x, y)
+
+    def _region_changed(self, a, b, key: str, amap: AreaMap, rotated: bool) -> bool:
+        box = _device_box(layout.element(key), amap, rotated)
+        return changed_share(a, b, box, max(1, _step(amap.area) // 2)) > REGION_SHARE
+
+    def _await_expected(self, action: int, amap: AreaMap) -> bool:
+        """Whether the screen ``action`` leads to shows within ``expect_timeout``."""
+        want = "leave" if action_kind(action) == KIND_CARDS else _EXPECT.get(action)
+        if want is None:
+            return True  # skills and the like: the screen stays the command screen
+        deadline = self.client.time() + self.expect_timeout
+        while self.client.time() < deadline:
+            screen = self._shot()
+            if self._battle_over():
+                return True
+            if want == "leave" and not screen.shows(PHASE_CARDS):
+                return True
+            if want != "leave" and screen.shows(PHASE_CARDS if want == "cards" else PHASE_COMMAND):
+                return True
+            self.client.sleep(self.poll)
+        return False
+
+    def _recover(self, screen: _Screen) -> None:
+        """Close what may block the screen: a "connection lost" dialog (its Retry button), a popup."""
+        self.result.recoveries += 1
+        amap = AreaMap(screen.reading.area) if screen.reading.area is not None else AreaMap.of(screen.frame)
+        for _, fx, fy in self.recovery_taps:
+            self._tap_device(*amap.to_device(fx, fy))
+            self.client.sleep(self.settle)
+
+    def _save_last(self) -> Path:
+        """Save the last screenshot (PNG) for the error message; its path."""
+        name = f"pilot_last_screenshot_{time.strftime('%Y%m%d_%H%M%S')}.png"
+        path = self.save_dir / name
+        if self.last_frame is None:
+            return path
+        try:
+            return save_png(self.last_frame, path)
+        except OSError:
+            return save_png(self.last_frame, Path(tempfile.gettempdir()) / name)
+
+
+@dataclass
+class ScreenPlan:
+    """What the pilot would do on one screenshot (`plan_screen`).
+
+    Attributes:
+        reading: the `Reading`; screen: what it shows ("command", "cards", "other", "unknown (...)").
+        action: the agent's action (None off decision screens); action_text: it described.
+        taps: the planned taps with their device pixels, ``(Tap, (x, y))``.
+    """
+
+    reading: Any
+    screen: str
+    action: int | None = None
+    action_text: str = "-"
+    taps: list[tuple[Tap, tuple[int, int]]] = field(default_factory=list)
+
+
+def plan_screen(frame: np.ndarray, agent, parser, memory: ScreenMemory | None = None) -> ScreenPlan:
+    """Read ``frame`` and, on a confident decision screen, ask ``agent`` (under ``memory``'s
+    mask, default a fresh battle's) and plan the taps in the frame's pixels; a dry run, nothing
+    is tapped. An action the screen does not offer is a `PilotError`."""
+    reading = parser.read(frame)
+    screen = _Screen(frame, reading, 0.0)
+    name = PHASE_NAMES[reading.features.phase] if reading.confident else f"unknown ({reading.unknown})"
+    if not screen.decision:
+        return ScreenPlan(reading, name)
+    mask = (memory or ScreenMemory()).mask(reading.features)
+    action = int(agent.act(reading.features.to_array(), mask))
+    if not (0 <= action < N_ACTIONS and mask[action]):
+        raise PilotError(f"agent {getattr(agent, 'name', '?')!r} chose action {action} ({describe(action)}), "
+                         f"which the {name} screen does not offer")
+    amap = AreaMap(reading.area)
+    taps = [(t, _device_point(t, amap, bool(reading.rotated))) for t in plan_taps(action)]
+    return ScreenPlan(reading, name, action, describe(action), taps)
+
+
+def _same(a: _Screen, b: _Screen) -> bool:
+    return a.reading.features == b.reading.features and a.reading.area == b.reading.area
+
+
+def _step(area: tuple[int, int, int, int]) -> int:
+    """Cell side (pixels) for comparing ``area``: about ``CELLS_ACROSS`` cells across."""
+    return max(2, int(area[2]) // CELLS_ACROSS)
+
+
+def _device_point(tap: Tap, amap: AreaMap, rotated: bool) -> tuple[int, int]:
+    """Where ``tap`` lands in device pixels (a frame read upside down: the point turned by 180°)."""
+    return amap.to_device(1 - tap.fx, 1 - tap.fy) if rotated else amap.to_device(tap.fx, tap.fy)
+
+
+def _device_box(rect: layout.Rect, amap: AreaMap, rotated: bool) -> tuple[int, int, int, int]:
+    """``rect`` (game-area fractions) as a device-pixel box (x, y, w, h) at least a pixel wide."""
+    x0, y0, x1, y1 = rect.x, rect.y, rect.right, rect.bottom
+    if rotated:
+        x0, y0, x1, y1 = 1 - x1, 1 - y1, 1 - x0, 1 - y0
+    (ax, ay), (bx, by) = amap.to_device(x0, y0), amap.to_device(x1, y1)
+    return ax, ay, max(1, bx - ax), max(1, by - ay)
+
+
+def _effect_keys(key: str) -> tuple[str, ...]:
+    """The elements a tap on ``key`` changes: itself, and the popup a skill may open."""
+    return (key, "popup/panel") if "/skill" in key else (key,)
+
+
+def _goal(action: int) -> str:
+    if action_kind(action) == KIND_CARDS:
+        return "leave the card screen"
+    want = _EXPECT.get(action)
+    return f"bring the {want} screen" if want else "take"
+
+
+__all__ = ["Pilot", "PilotError", "PilotResult", "ScreenPlan", "changed_share", "check_agent", "plan_screen"]
