@@ -29,6 +29,7 @@ the simulated one, so a benchmark never really waits.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ from .recording import save_png
 from .screen_mask import ScreenMemory
 from .taps import Tap, plan_taps
 
+log = logging.getLogger(__name__)
+
 # Frame comparison: a cell (a block of pixels, grey) "changed" when its mean moved by DIFF_LEVEL of
 # 255; an element changed when REGION_SHARE of its cells did, the screen when SCREEN_SHARE of the
 # game area's did (a notification over the top band alone is less).
@@ -55,6 +58,7 @@ REGION_SHARE = 0.10
 SCREEN_SHARE = 0.20
 CELLS_ACROSS = 160  # the game area is compared on a grid about this many cells wide
 
+_SCREEN_NAMES = ("the command screen", "the card screen", "no battle decision screen")
 # What an action should lead to: a read of this phase ("leave": anything but the card screen).
 _EXPECT = {ATTACK: "cards", BACK: "command"}
 
@@ -124,16 +128,17 @@ class _Screen:
 
     def describe(self) -> str:
         r = self.reading
-        return f"unknown ({r.unknown})" if not r.confident else f"the {PHASE_NAMES[r.features.phase]} screen"
+        return f"unknown ({r.unknown})" if not r.confident else _SCREEN_NAMES[r.features.phase]
 
 
 @dataclass
 class _Chain:
-    """A card action under way: its taps, and which of them took."""
+    """An action under way: its taps, which of them took, and the screen it was decided on."""
 
     action: int
     taps: list[Tap]
     done: list[bool]
+    reference: np.ndarray
 
 
 def check_agent(agent: Any) -> None:
@@ -147,12 +152,19 @@ def check_agent(agent: Any) -> None:
                         f"--obs-mode features)")
 
 
-def _safe_points(rect: layout.Rect, steps: int = 9) -> list[tuple[float, float]]:
-    """Points of ``rect`` that hit nothing on a command or card screen (no popup), centre first."""
+def _safe_points(rect: layout.Rect, steps: int = 17, margin: float = 0.01) -> list[tuple[float, float]]:
+    """Points of ``rect`` that, give or take ``margin`` (a tap a few pixels off), stay in ``rect``
+    and hit nothing on a command or card screen (no popup); centre first."""
     pts = [(rect.x + rect.w * (i + 0.5) / steps, rect.y + rect.h * (j + 0.5) / steps)
            for j in range(steps) for i in range(steps)]
     pts.sort(key=lambda p: (p[0] - rect.center[0]) ** 2 + (p[1] - rect.center[1]) ** 2)
-    return [p for p in pts if layout.hit_test(*p, "command") is None and layout.hit_test(*p, "cards") is None]
+
+    def safe(x: float, y: float) -> bool:
+        corners = [(x + dx, y + dy) for dx in (-margin, margin) for dy in (-margin, margin)]
+        return all(rect.contains(*c) and layout.hit_test(*c, "command") is None and layout.hit_test(*c, "cards") is None
+                   for c in corners)
+
+    return [p for p in pts if safe(*p)]
 
 
 def _recovery_taps() -> list[tuple[str, float, float]]:
@@ -315,6 +327,8 @@ class Pilot:
         chain = self._chain if reading.features.phase == PHASE_CARDS else None
         if chain is None:
             chain = self._decide(screen)
+        else:
+            self._resync(chain, screen.frame, AreaMap(reading.area), bool(reading.rotated))
         self._chain = None
         if self._carry_out(chain, screen, AreaMap(reading.area)):
             self._fails = 0
@@ -339,13 +353,22 @@ class Pilot:
                              f"({describe(action)}), which the {PHASE_NAMES[features.phase]} screen does not offer "
                              f"({int(mask.sum())} legal actions; screenshot saved to {path})")
         taps = plan_taps(action)
+        log.debug("t=%.2f decision %d: %s on %s", self.client.time(), len(self.result.actions), describe(action),
+                  features)
         self.result.plan_ms.append((time.perf_counter() - t) * 1e3)
         self.result.parse_ms.append(screen.parse_ms)
         self.result.actions.append(action)
         self.memory.played(action)  # a skill is spent for the battle, even one the game refuses
         if self.recorder is not None:
             self.recorder.decision(screen.frame, features, action, dict(getattr(self.agent, "last_info", None) or {}))
-        return _Chain(action, list(taps), [False] * len(taps))
+        return _Chain(action, list(taps), [False] * len(taps), screen.frame)
+
+    def _resync(self, chain: _Chain, frame: np.ndarray, amap: AreaMap, rotated: bool) -> None:
+        """Which cards of a half-chosen chain are chosen now: those that look changed since the
+        screen it was decided on (a tap that seemed to take may have been swallowed by a dialog)."""
+        chain.done = [self._region_changed(chain.reference, frame, tap.key, amap, rotated) for tap in chain.taps]
+        log.debug("t=%.2f carrying on with %s", self.client.time(),
+                  [t.key for t, d in zip(chain.taps, chain.done) if not d])
 
     def _carry_out(self, chain: _Chain, screen: _Screen, amap: AreaMap) -> bool:
         """Tap the chain's taps still to do, each checked; then wait for the expected screen."""
@@ -371,6 +394,7 @@ class Pilot:
         (whether it took, the last frame)."""
         after = before
         for attempt in range(1 + self.max_retries):
+            log.debug("t=%.2f tap %s (attempt %d)", self.client.time(), tap.key, attempt + 1)
             self._tap_device(*_device_point(tap, amap, rotated))
             self.result.retaps += attempt > 0
             deadline = self.client.time() + self.verify_timeout
@@ -401,6 +425,7 @@ class Pilot:
         if want is None:
             return True  # skills and the like: the screen stays the command screen
         deadline = self.client.time() + self.expect_timeout
+        log.debug("t=%.2f expecting %s", self.client.time(), want)
         while self.client.time() < deadline:
             screen = self._shot()
             if self._battle_over():
@@ -415,6 +440,7 @@ class Pilot:
     def _recover(self, screen: _Screen) -> None:
         """Close what may block the screen: a "connection lost" dialog (its Retry button), a popup."""
         self.result.recoveries += 1
+        log.debug("t=%.2f recovery on %s", self.client.time(), screen.describe())
         amap = AreaMap(screen.reading.area) if screen.reading.area is not None else AreaMap.of(screen.frame)
         for _, fx, fy in self.recovery_taps:
             self._tap_device(*amap.to_device(fx, fy))
@@ -491,9 +517,15 @@ def _device_box(rect: layout.Rect, amap: AreaMap, rotated: bool) -> tuple[int, i
     return ax, ay, max(1, bx - ax), max(1, by - ay)
 
 
+# Beside the tapped element itself, what a tap on it opens or closes (its change shows it took).
+_OPENS = {"servant": ("popup/panel",), "master/button": ("master/menu",),
+          "master/skill": ("master/menu", "popup/panel"), "master/seals": ("seal/np", "seal/hp")}
+
+
 def _effect_keys(key: str) -> tuple[str, ...]:
-    """The elements a tap on ``key`` changes: itself, and the popup a skill may open."""
-    return (key, "popup/panel") if "/skill" in key else (key,)
+    """The layout elements whose change shows that a tap on ``key`` took."""
+    more = next((keys for prefix, keys in _OPENS.items() if key.startswith(prefix)), ())
+    return (key, *(k for k in more if k in layout.elements()))
 
 
 def _goal(action: int) -> str:
