@@ -73,7 +73,8 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
         progress: show a tqdm progress bar.
         catalogue: content catalogue for the env (default: the package's).
         env_kwargs: more keyword arguments for ``gym.make`` (``reward=...``); an agent trained on
-            another observation (``agent.obs_mode``) gets its mode unless given here.
+            another observation (``agent.obs_mode``) gets its mode unless given here; an agent
+            with ``action_mask = "screen"`` plays under `agents.pilot.screen_mask.ScreenMask`.
         label: the ``agent`` field of the result (default: the agent's name).
         on_episode: called with each episode's result as it ends (progress bars).
         replays: a replay file (``.jsonl``, ``.jsonl.gz``) that keeps every episode played
@@ -93,6 +94,10 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
     if catalogue is not None:
         kwargs["catalogue"] = catalogue
     env = gym.make("fgo_env/Battle-v1", quest=quest, **kwargs)
+    if getattr(player, "action_mask", "env") == "screen":  # an agent made for the pilot sees the screen's mask
+        from .pilot.screen_mask import ScreenMask
+
+        env = ScreenMask(env)
     if replays is not None:
         from replays.record import RecordReplays
 

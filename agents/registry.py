@@ -138,6 +138,7 @@ def _no_agent_message(folder: Path) -> str:
 
 register("random", "agents.scripted.random_agent:RandomAgent")
 register("greedy", "agents.scripted.greedy:GreedyAgent")
+register("greedy_features", "agents.scripted.card_greedy:CardGreedyAgent")
 register("priority", "agents.scripted.priority:PriorityAgent")
 register("pendragon", "agents.scripted.priority:PendragonAgent")
 register("search", "agents.search.planner:SearchAgent")
@@ -145,6 +146,7 @@ register("search_fast", "agents.search.planner:fast_search")
 register("ppo", "agents.learners.policy_agent:make_ppo", trainable=True)
 register("maskable_ppo", "agents.learners.policy_agent:make_maskable_ppo", trainable=True)
 register("masked_dqn", "agents.learners.policy_agent:make_masked_dqn", trainable=True)
+register("ppo_screen", "agents.pilot.shipped:ppo_screen")  # trained for the pilot; ships in the repo
 
 __all__ = ["agent_class", "is_trainable", "load", "make", "names", "register", "resolve",
            "trainable_names"]

@@ -62,6 +62,7 @@ class PolicyAgent:
         self.config = dict(config)
         self.name = str(self.config.get("agent", "policy"))
         self.obs_mode = str(self.config.get("obs_mode", "state"))
+        self.action_mask = str(self.config.get("action_mask", "env"))  # "screen": trained for the pilot
         self.head = str(self.config.get("head", "logits"))
         if self.head not in HEADS:
             raise ValueError(f"unknown policy head {self.head!r}; choose one of {HEADS}")

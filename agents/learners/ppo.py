@@ -51,6 +51,9 @@ class Args:
     """seed of torch, of the training games and of the minibatch shuffles"""
     obs_mode: str = "state"
     """observation mode of the env ("state" or "features")"""
+    action_mask: str = "env"
+    """the mask the policy plays under: "env" (the engine's) or "screen" (what a pilot sees:
+    agents.pilot.screen_mask; needs obs_mode "features")"""
     reward: str = "shaped"
     """reward preset of the training env ("default", "sparse", "shaped")"""
     torch_threads: int = 0
@@ -120,6 +123,11 @@ class Args:
             raise ValueError(f"num_minibatches={self.num_minibatches} > batch size {self.batch_size}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if self.action_mask not in ("env", "screen"):
+            raise ValueError(f"action_mask must be 'env' or 'screen', got {self.action_mask!r}")
+        if self.action_mask == "screen" and self.obs_mode != "features":
+            raise ValueError("action_mask 'screen' reads the screen's features: it needs obs_mode 'features', "
+                             f"got {self.obs_mode!r}")
 
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
@@ -268,12 +276,22 @@ class PPO:
         # start the games
         self.global_step = 0
         self.iteration = 0
+        self.screen = None  # the pilot's mask, when the policy is to be piloted
+        if args.action_mask == "screen":
+            from ..pilot.screen_mask import BatchScreenMemory
+
+            self.screen = BatchScreenMemory(N)
         obs, info = self.envs.reset(seed=args.seed)
         self.next_obs = self._tensor(obs)
-        self.next_mask = self._tensor(info["action_mask"].astype(bool))
+        self.next_mask = self._tensor(self._mask(obs, info))
         self.next_done = torch.zeros(N, device=dev)
         self.ep_return = np.zeros(N)
         self.ep_length = np.zeros(N, np.int64)
+
+    def _mask(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        if self.screen is None:
+            return info["action_mask"].astype(bool)
+        return self.screen.masks(obs, info["action_mask"])
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16)
@@ -314,6 +332,8 @@ class PPO:
 
                     # execute the games and log data
                     actions_np[:] = action.cpu().numpy()
+                    if self.screen is not None:
+                        self.screen.played(actions_np)
                     obs, reward, terminated, truncated, info = envs.step(actions_np)
                     done = terminated | truncated
                     self.rewards[step] = self._tensor(reward.astype(np.float32))
@@ -326,8 +346,10 @@ class PPO:
                         self.ep_return[done] = 0.0
                         self.ep_length[done] = 0
                         obs, info = envs.reset(options={"reset_mask": done})  # same-step reset
+                        if self.screen is not None:
+                            self.screen.reset(done)
                     self.next_obs = self._tensor(obs)
-                    self.next_mask = self._tensor(info["action_mask"].astype(bool))
+                    self.next_mask = self._tensor(self._mask(obs, info))
                     self.next_done = self._tensor(done.astype(np.float32))
                 self.global_step += args.batch_size
                 t_rollout = time.perf_counter() - t_start
@@ -455,7 +477,8 @@ class PPO:
 
     def policy_config(self) -> dict:
         a = self.args
-        return {"agent": self.kind, "obs_mode": a.obs_mode, "activation": a.activation, "head": "logits",
+        return {"agent": self.kind, "obs_mode": a.obs_mode, "action_mask": a.action_mask,
+                "activation": a.activation, "head": "logits",
                 "hidden": list(a.hidden), "quests": list(a.quests), "reward": a.reward,
                 "trained_steps": int(self.global_step), "seed": a.seed,
                 "hyperparams": {k: v for k, v in asdict(a).items() if k not in RUNTIME_FIELDS}}

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytest.importorskip("adbutils")  # the `pilot` extra
+
 from agents.pilot.adb import AdbClient, decode_raw
 from agents.pilot.client import DeviceError, GameClient
 
