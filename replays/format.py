@@ -29,7 +29,7 @@ import numpy as np
 FORMAT = "pendragon-replay"
 FORMAT_VERSION = 1
 ENV_IDS = ("fgo_env/Battle-v1", "fgo_env/RandomQuest-v1")
-SOURCES = ("sim", "real")
+SOURCES = ("sim", "real", "pilot")  # pilot: played from screenshots and taps (agents.pilot)
 OUTCOMES = ("ongoing", "win", "loss", "timeout")  # fgo_env.engine.constants.OUTCOME_NAMES
 TOP_K = 8  # agent info keeps the best 8 scores / probabilities of a decision (a few KB per episode)
 
@@ -160,7 +160,8 @@ class Header:
 
     ``env_kwargs`` re-create the environment (``quest`` a list of ids or ``"random:train"`` /
     ``"random:test"``; ``reward`` a preset, a dict of weights, or ``"callable"`` when it was a
-    function, which no replay can carry). ``source`` is "sim" (this engine) or "real" (the game).
+    function, which no replay can carry). ``source`` is "sim" (this engine), "real" (the game) or
+    "pilot" (played from screenshots and taps by `agents.pilot`, on a phone or the simulated one).
     """
 
     env_kwargs: dict

@@ -23,9 +23,6 @@ from .common import add_quest_argument, int_in
 
 CLIENTS = ("sim", "adb", "folder")
 EXIT_STUCK = 1
-# --faults some: what a flaky phone does now and then (agents.pilot.sim_client.Faults)
-SOME_FAULTS = {"drop_tap": 0.05, "late_frame": 0.05, "tap_jitter_px": 4, "notification": 0.02,
-               "connection_lost": 0.01}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +85,7 @@ def _make_client(args: argparse.Namespace):
         return AdbClient(serial=args.serial)
     from agents.pilot.sim_client import Faults, SimulatedClient
 
-    faults = Faults(**SOME_FAULTS, seed=args.seed) if args.faults == "some" else None
+    faults = Faults.some(seed=args.seed) if args.faults == "some" else None
     phone = args.phone or ("random" if args.look == "random" else "none")
     return SimulatedClient(args.quest, seed=args.seed, look=args.look, phone=phone, faults=faults)
 
@@ -131,7 +128,7 @@ def _play(args: argparse.Namespace, agent, parser) -> int:
             if i and hasattr(client, "reset"):
                 client.reset(args.seed + i)
             result = pilot.play_episode()
-            rows.append(_row(i, getattr(client, "game_seed", None), result))
+            rows.append(_row(i, args.seed + i if hasattr(client, "reset") else None, result))
     except (PilotError, DeviceError) as err:
         print(f"fgo: error: {' '.join(str(err).split())}", file=sys.stderr)
         code = EXIT_STUCK if isinstance(err, PilotError) else 2

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 # game area's did (a notification over the top band alone is less).
 DIFF_LEVEL = 24.0
 REGION_SHARE = 0.10
+CHOSEN_SHARE = 0.30  # of a card's chain-position badge region: ~0.6 chosen (badge or shade), ~0 not
 SCREEN_SHARE = 0.20
 CELLS_ACROSS = 160  # the game area is compared on a grid about this many cells wide
 
@@ -133,7 +134,8 @@ class _Screen:
 
 @dataclass
 class _Chain:
-    """An action under way: its taps, which of them took, and the screen it was decided on."""
+    """An action under way: its taps, which of them took, and the frame whose cards were all
+    unchosen (a card whose region differs from it now is chosen)."""
 
     action: int
     taps: list[Tap]
@@ -240,6 +242,7 @@ class Pilot:
         self.last_frame: np.ndarray | None = None
         self.result = PilotResult()
         self._chain: _Chain | None = None
+        self._hand: np.ndarray | None = None  # the card screen's frame before any card was chosen
         self._fails = 0
 
     # ------------------------------------------------------------------------- episodes
@@ -248,7 +251,7 @@ class Pilot:
         however it ends."""
         self.result = result = PilotResult()
         self.memory.reset()
-        self._chain, self._fails, self.last_frame = None, 0, None
+        self._chain, self._hand, self._fails, self.last_frame = None, None, 0, None
         self.agent.reset(None)
         if self.recorder is not None:
             self.recorder.begin(int(getattr(self.client, "game_seed", 0) or 0))
@@ -332,6 +335,8 @@ class Pilot:
         self._chain = None
         if self._carry_out(chain, screen, AreaMap(reading.area)):
             self._fails = 0
+            if action_kind(chain.action) == KIND_CARDS:
+                self._hand = None  # the next card screen deals a new hand
             return
         self._fails += 1
         if self._fails > self.max_retries:
@@ -360,13 +365,20 @@ class Pilot:
         self.result.actions.append(action)
         self.memory.played(action)  # a skill is spent for the battle, even one the game refuses
         if self.recorder is not None:
-            self.recorder.decision(screen.frame, features, action, dict(getattr(self.agent, "last_info", None) or {}))
-        return _Chain(action, list(taps), [False] * len(taps), screen.frame)
+            truth = getattr(self.client, "true_features", None)  # the simulated phone's, for the recording only
+            self.recorder.decision(screen.frame, features, action, dict(getattr(self.agent, "last_info", None) or {}),
+                                   truth() if callable(truth) else None)
+        if features.phase != PHASE_CARDS:
+            self._hand = None
+        elif self._hand is None:
+            self._hand = screen.frame  # the hand as dealt, nothing chosen: what "chosen" is told from
+        return _Chain(action, list(taps), [False] * len(taps), self._hand if self._hand is not None else screen.frame)
 
     def _resync(self, chain: _Chain, frame: np.ndarray, amap: AreaMap, rotated: bool) -> None:
         """Which cards of a half-chosen chain are chosen now: those that look changed since the
         screen it was decided on (a tap that seemed to take may have been swallowed by a dialog)."""
-        chain.done = [self._region_changed(chain.reference, frame, tap.key, amap, rotated) for tap in chain.taps]
+        chain.done = [self._region_changed(chain.reference, frame, _chosen_key(tap.key), amap, rotated, CHOSEN_SHARE)
+                      for tap in chain.taps]
         log.debug("t=%.2f carrying on with %s", self.client.time(),
                   [t.key for t, d in zip(chain.taps, chain.done) if not d])
 
@@ -415,9 +427,9 @@ class Pilot:
         if self.recorder is not None:
             self.recorder.tap(x, y)
 
-    def _region_changed(self, a, b, key: str, amap: AreaMap, rotated: bool) -> bool:
+    def _region_changed(self, a, b, key: str, amap: AreaMap, rotated: bool, share: float = REGION_SHARE) -> bool:
         box = _device_box(layout.element(key), amap, rotated)
-        return changed_share(a, b, box, max(1, _step(amap.area) // 2)) > REGION_SHARE
+        return changed_share(a, b, box, max(1, _step(amap.area) // 2)) > share
 
     def _await_expected(self, action: int, amap: AreaMap) -> bool:
         """Whether the screen ``action`` leads to shows within ``expect_timeout``."""
@@ -430,8 +442,8 @@ class Pilot:
             screen = self._shot()
             if self._battle_over():
                 return True
-            if want == "leave" and not screen.shows(PHASE_CARDS):
-                return True
+            if want == "leave" and screen.reading.confident and not screen.shows(PHASE_CARDS):
+                return True  # a confident read only: a dialog over the cards reads as unknown
             if want != "leave" and screen.shows(PHASE_CARDS if want == "cards" else PHASE_COMMAND):
                 return True
             self.client.sleep(self.poll)
@@ -445,6 +457,7 @@ class Pilot:
         for _, fx, fy in self.recovery_taps:
             self._tap_device(*amap.to_device(fx, fy))
             self.client.sleep(self.settle)
+        self.client.sleep(self.verify_timeout)  # a late frame of what was closed must not pass for settled
 
     def _save_last(self) -> Path:
         """Save the last screenshot (PNG) for the error message; its path."""
@@ -525,7 +538,12 @@ _OPENS = {"servant": ("popup/panel",), "master/button": ("master/menu",),
 def _effect_keys(key: str) -> tuple[str, ...]:
     """The layout elements whose change shows that a tap on ``key`` took."""
     more = next((keys for prefix, keys in _OPENS.items() if key.startswith(prefix)), ())
-    return (key, *(k for k in more if k in layout.elements()))
+    return (key, *(k for k in (*more, _chosen_key(key)) if k != key and k in layout.elements()))
+
+
+def _chosen_key(key: str) -> str:
+    """Where a chosen card shows it: a face card's chain-position badge ("1st Attack"), else the card."""
+    return key.replace("/face", "/order") if key.startswith("card") else key
 
 
 def _goal(action: int) -> str:

@@ -7,8 +7,10 @@ replay's folder), ``taps`` (``[x, y]`` in device pixels, every tap made, re-taps
 ``features`` (what the vision model read, per decision) and ``agent_info``. The pilot reads no
 reward, so every reward is 0.0; the outcome is the client's (`SimulatedClient.battle_over`) or
 "ongoing" when the device cannot say; the game seed is the client's when it knows it
-(``SimulatedClient.game_seed``), else 0. Two extra fields: ``tap_steps`` (the decision of each
-tap) and ``pilot`` (the loop's counters: re-taps, recoveries, seconds, how the episode ended).
+(``SimulatedClient.game_seed``), else 0. Extra fields: ``tap_steps`` (the decision of each tap),
+``pilot`` (the loop's counters: re-taps, recoveries, seconds, how the episode ended) and, on the
+simulated phone, ``true_features`` (the true `Features` of each decision's screen, ground truth to
+score the reads against; the pilot never sees them).
 
 The header's ``source`` is "pilot" and its env describes the quest piloted (``--quest``).
 """
@@ -43,6 +45,7 @@ class _Open:
     agent_info: list[dict | None] = field(default_factory=list)
     taps: list[list[int]] = field(default_factory=list)
     tap_steps: list[int] = field(default_factory=list)
+    true_features: list[list[float] | None] = field(default_factory=list)
 
 
 class PilotRecorder:
@@ -80,9 +83,12 @@ class PilotRecorder:
             self.finish("ongoing")
         self._open = _Open(int(game_seed), quest or self.quest)
 
-    def decision(self, frame: np.ndarray, features: Features, action: int, info: dict | None) -> None:
-        """Record a decision: the screen decided on, its features, the action and the agent's info."""
+    def decision(self, frame: np.ndarray, features: Features, action: int, info: dict | None,
+                 true_features: Features | None = None) -> None:
+        """Record a decision: the screen decided on, its (parsed) features, the action, the agent's
+        info and, on the simulated phone, the true features of that screen (to score the reads)."""
         ep = self._require()
+        ep.true_features.append(true_features.to_array().tolist() if true_features is not None else None)
         step = len(ep.actions)
         if self.save_frames:
             ep.frames.append(self._save_frame(frame, f"e{self.writer.episodes:04d}_d{step:03d}.png"))
@@ -103,6 +109,8 @@ class PilotRecorder:
             return None
         turns = sum(action_kind(a) == KIND_CARDS for a in ep.actions)  # each card action resolves a turn
         extra = {"tap_steps": ep.tap_steps, **({"pilot": stats} if stats else {})}
+        if any(t is not None for t in ep.true_features):
+            extra["true_features"] = ep.true_features
         episode = Episode(episode=self.writer.episodes, game_seed=ep.game_seed, quest=ep.quest, actions=ep.actions,
                           rewards=[0.0] * len(ep.actions), outcome=outcome, turns=int(turns),
                           terminated=outcome in ("win", "loss"), truncated=outcome == "timeout", agent=self.agent,
