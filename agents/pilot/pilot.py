@@ -305,7 +305,8 @@ class Pilot:
             else:
                 if previous is not None and self._changed(previous.frame, screen.frame, screen.reading.area):
                     static_since = self.client.time()
-                if self.client.time() - static_since >= self.stall and recoveries < self.max_retries:
+                if (self.result.actions and self.client.time() - static_since >= self.stall
+                        and recoveries < self.max_retries):  # never tap blind before the battle is seen
                     recoveries += 1  # a frozen non-battle screen: a dialog waiting for a tap?
                     self._recover(screen)
                     static_since = self.client.time()
@@ -325,26 +326,27 @@ class Pilot:
 
     # ---------------------------------------------------------------------------- acting
     def _act(self, screen: _Screen) -> None:
-        """Decide on ``screen`` (or carry on a half-chosen chain) and carry the action out."""
+        """Decide on ``screen`` (or carry on a chain of cards already begun) and carry it out."""
         reading = screen.reading
+        if reading.features.phase == PHASE_COMMAND:
+            self._chain = self._hand = None  # a new turn (or Back): the next card screen is a new hand
+        # The card screen comes only from the command screen: seen again without one in between,
+        # it is the same hand, whose chain goes on (whatever the reads in between seemed to say).
         chain = self._chain if reading.features.phase == PHASE_CARDS else None
         if chain is None:
             chain = self._decide(screen)
         else:
             self._resync(chain, screen.frame, AreaMap(reading.area), bool(reading.rotated))
-        self._chain = None
+        if action_kind(chain.action) == KIND_CARDS:
+            self._chain = chain
         if self._carry_out(chain, screen, AreaMap(reading.area)):
             self._fails = 0
-            if action_kind(chain.action) == KIND_CARDS:
-                self._hand = None  # the next card screen deals a new hand
             return
         self._fails += 1
         if self._fails > self.max_retries:
             path = self._save_last()
             raise PilotError(f"stuck: {describe(chain.action)} did not {_goal(chain.action)} after {self._fails} "
                              f"tries (the screen reads as {self._shot().describe()}; last screenshot saved to {path})")
-        if action_kind(chain.action) == KIND_CARDS and any(chain.done):
-            self._chain = chain  # carry on with the cards still to choose
         self._recover(screen)
 
     def _decide(self, screen: _Screen) -> _Chain:
@@ -355,7 +357,7 @@ class Pilot:
         if not (0 <= action < N_ACTIONS and mask[action]):
             path = self._save_last()
             raise PilotError(f"agent {getattr(self.agent, 'name', '?')!r} chose action {action} "
-                             f"({describe(action)}), which the {PHASE_NAMES[features.phase]} screen does not offer "
+                             f"({describe(action)}), which {_SCREEN_NAMES[features.phase]} does not offer "
                              f"({int(mask.sum())} legal actions; screenshot saved to {path})")
         taps = plan_taps(action)
         log.debug("t=%.2f decision %d: %s on %s", self.client.time(), len(self.result.actions), describe(action),
@@ -368,9 +370,7 @@ class Pilot:
             truth = getattr(self.client, "true_features", None)  # the simulated phone's, for the recording only
             self.recorder.decision(screen.frame, features, action, dict(getattr(self.agent, "last_info", None) or {}),
                                    truth() if callable(truth) else None)
-        if features.phase != PHASE_CARDS:
-            self._hand = None
-        elif self._hand is None:
+        if features.phase == PHASE_CARDS and self._hand is None:
             self._hand = screen.frame  # the hand as dealt, nothing chosen: what "chosen" is told from
         return _Chain(action, list(taps), [False] * len(taps), self._hand if self._hand is not None else screen.frame)
 
@@ -501,7 +501,7 @@ def plan_screen(frame: np.ndarray, agent, parser, memory: ScreenMemory | None = 
     action = int(agent.act(reading.features.to_array(), mask))
     if not (0 <= action < N_ACTIONS and mask[action]):
         raise PilotError(f"agent {getattr(agent, 'name', '?')!r} chose action {action} ({describe(action)}), "
-                         f"which the {name} screen does not offer")
+                         f"which {_SCREEN_NAMES[reading.features.phase]} does not offer")
     amap = AreaMap(reading.area)
     taps = [(t, _device_point(t, amap, bool(reading.rotated))) for t in plan_taps(action)]
     return ScreenPlan(reading, name, action, describe(action), taps)
@@ -550,7 +550,7 @@ def _goal(action: int) -> str:
     if action_kind(action) == KIND_CARDS:
         return "leave the card screen"
     want = _EXPECT.get(action)
-    return f"bring the {want} screen" if want else "take"
+    return f"bring {_SCREEN_NAMES[PHASE_CARDS if want == 'cards' else PHASE_COMMAND]}" if want else "take"
 
 
 __all__ = ["Pilot", "PilotError", "PilotResult", "ScreenPlan", "changed_share", "check_agent", "plan_screen"]

@@ -1,0 +1,215 @@
+"""The pilot loop (`agents.pilot.pilot.Pilot`) on the simulated phone: whole battles from
+screenshots and taps, with faults, and every way an episode can end badly (an illegal action, a
+screen that never changes, a device that disconnects, another app's screen), each with a one-line
+message and the recording of what was played kept."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from agents.pilot.client import DeviceError
+from agents.pilot.folder import FolderClient
+from agents.pilot.pilot import Pilot, PilotError, changed_share, check_agent
+from agents.pilot.recording import PilotRecorder
+from agents.pilot.sim_client import Faults, SimulatedClient
+from agents.registry import make
+from fgo_env.engine.actions import ATTACK, KIND_CARDS, action_kind
+from fgo_env.env import FGOEnv
+from fgo_env.features import FEATURES_SIZE, PHASE_CARDS, Features
+from replays.io import open_replay
+
+QUEST = "farming_3wave"
+
+
+@pytest.fixture(scope="module")
+def parser():
+    from feature_models.parser import FrameParser
+
+    return FrameParser(threads=1)
+
+
+def _recorder(tmp_path, agent: str = "greedy_features") -> PilotRecorder:
+    return PilotRecorder(tmp_path / "pilot.jsonl", FGOEnv(quest=QUEST, obs_mode="features"), agent=agent)
+
+
+def _episodes(tmp_path):
+    replay = open_replay(tmp_path / "pilot.jsonl")
+    return replay.header, list(replay.episodes())
+
+
+def test_plays_whole_battles_on_the_plain_phone_and_records_them(parser, tmp_path):
+    client = SimulatedClient(QUEST, seed=0, look="plain", phone="none")
+    results, seeds = [], []
+    with _recorder(tmp_path) as recorder:
+        pilot = Pilot(client, make("greedy_features"), parser, recorder=recorder)
+        for seed in (0, 1):
+            client.reset(seed)
+            seeds.append(client.game_seed)
+            result = pilot.play_episode()
+            assert result.ended == "battle over" and result.outcome == client.outcome != "ongoing"
+            assert result.actions == client.actions  # every decision became exactly that env action, once
+            assert result.retaps == 0 and result.recoveries == 0  # a faultless phone takes every tap
+            results.append(result)
+    header, episodes = _episodes(tmp_path)
+    assert header.source == "pilot" and header.agent == "greedy_features"
+    for result, seed, ep in zip(results, seeds, episodes):
+        assert ep.actions == result.actions and ep.outcome == result.outcome and ep.game_seed == seed
+        assert ep.rewards == [0.0] * ep.decisions and ep.turns == sum(action_kind(a) == KIND_CARDS for a in ep.actions)
+        assert len(ep.taps) == result.taps and len(ep.extra["tap_steps"]) == result.taps
+        assert all(len(t) == 2 for t in ep.taps) and len(ep.agent_info) == ep.decisions
+        # the frames are the decision screens, beside the replay
+        assert len(ep.frames) == ep.decisions and all((tmp_path / f).is_file() for f in ep.frames)
+        # on the plain look every read is right: parsed features == the true ones of that screen
+        assert ep.features == ep.extra["true_features"]
+        assert ep.extra["pilot"]["ended"] == "battle over"
+
+
+def test_random_looks_and_phones(parser):
+    client = SimulatedClient(QUEST, seed=2, look="random", phone="random")
+    agent = make("greedy_features")
+    pilot = Pilot(client, agent, parser)
+    for seed in (2, 3):
+        client.reset(seed)
+        result = pilot.play_episode()
+        assert result.ended == "battle over" and result.outcome == client.outcome != "ongoing"
+        assert result.actions == client.actions
+        assert 0 < result.loop_ms < 1000 and len(result.parse_ms) == len(result.plan_ms) == result.decisions
+
+
+def test_faults_are_recovered_from(parser, tmp_path):
+    """Dropped taps, late frames, taps off by a few pixels, notifications and "connection lost"
+    dialogs, at rates far above a real phone's: the battles still end, none stuck."""
+    faults = Faults(drop_tap=0.2, late_frame=0.3, tap_jitter_px=4, notification=0.05, connection_lost=0.05, seed=7)
+    client = SimulatedClient(QUEST, seed=4, look="random", phone="random", faults=faults)
+    retaps = recoveries = 0
+    with _recorder(tmp_path) as recorder:
+        pilot = Pilot(client, make("greedy_features"), parser, recorder=recorder)
+        for seed in (4, 6):
+            client.reset(seed)
+            result = pilot.play_episode()
+            assert result.ended == "battle over" and result.outcome == client.outcome != "ongoing"
+            # each decision played at most once (a refused skill plays nothing)
+            assert len(client.actions) <= result.decisions
+            assert all(a in result.actions for a in client.actions)
+            retaps, recoveries = retaps + result.retaps, recoveries + result.recoveries
+    assert retaps > 0 and recoveries > 0  # the faults did strike
+    assert [e.outcome for e in _episodes(tmp_path)[1]] != ["ongoing"] * 2
+
+
+class _IllegalOnCards:
+    """An agent on features that plays Attack on the command screen and Attack again on the card
+    screen, which offers only cards (and Back)."""
+
+    name = "illegal_on_cards"
+    obs_mode = "features"
+
+    def reset(self, env) -> None:
+        self.last_info = {}
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
+        assert observation.shape == (FEATURES_SIZE,)
+        if Features.from_array(observation).phase != PHASE_CARDS:
+            assert action_mask[ATTACK]
+        return ATTACK
+
+
+def test_an_illegal_action_stops_with_one_line_and_keeps_the_recording(parser, tmp_path):
+    client = SimulatedClient(QUEST, seed=0, look="plain", phone="none")
+    with _recorder(tmp_path, "illegal_on_cards") as recorder:
+        pilot = Pilot(client, _IllegalOnCards(), parser, recorder=recorder, save_dir=tmp_path)
+        with pytest.raises(PilotError, match=r"chose action 39 \(Attack\), which the card screen does not offer") \
+                as err:
+            pilot.play_episode()
+    assert "\n" not in str(err.value) and list(tmp_path.glob("pilot_last_screenshot_*.png"))
+    (ep,) = _episodes(tmp_path)[1]
+    assert ep.actions == [ATTACK] and ep.outcome == "ongoing" and len(ep.frames) == 1
+    assert ep.extra["pilot"]["ended"].startswith("error: agent 'illegal_on_cards' chose action 39")
+    assert client.actions == [ATTACK]  # the Attack was played, the illegal action was not
+
+
+class _Frozen(SimulatedClient):
+    """A phone whose screen takes no tap (a frozen app)."""
+
+    def tap(self, x: int, y: int) -> None:
+        self.sleep(0.05)
+
+
+def test_a_screen_that_never_changes_ends_stuck_with_the_last_screenshot(parser, tmp_path):
+    client = _Frozen(QUEST, seed=0, look="plain", phone="none")
+    with _recorder(tmp_path) as recorder:
+        pilot = Pilot(client, make("greedy_features"), parser, recorder=recorder, max_retries=2)
+        with pytest.raises(PilotError, match=r"^stuck: .+ did not .+ after 3 tries") as err:
+            pilot.play_episode()
+    message = str(err.value)
+    assert "\n" not in message
+    saved = message.split("last screenshot saved to ")[1].rstrip(")")
+    assert saved.startswith(str(tmp_path)) and (tmp_path / saved.rsplit("/", 1)[1]).is_file()
+    (ep,) = _episodes(tmp_path)[1]
+    assert len(ep.actions) >= 3 and ep.outcome == "ongoing"
+    assert client.actions == [] and pilot.result.taps == len(ep.taps) > 3 * 3
+
+
+class _Unplugged(SimulatedClient):
+    """A phone that disconnects after ``shots`` screenshots."""
+
+    shots = 40
+
+    def screenshot(self) -> np.ndarray:
+        self.shots -= 1
+        if self.shots < 0:
+            raise DeviceError("device sim-0 disconnected (unplugged): check the cable, then 'adb devices'")
+        return super().screenshot()
+
+
+def test_a_device_that_disconnects_mid_battle_keeps_the_recording(parser, tmp_path):
+    client = _Unplugged(QUEST, seed=0, look="plain", phone="none")
+    with _recorder(tmp_path) as recorder:
+        pilot = Pilot(client, make("greedy_features"), parser, recorder=recorder)
+        with pytest.raises(DeviceError, match="disconnected"):
+            pilot.play_episode()
+    (ep,) = _episodes(tmp_path)[1]
+    assert ep.decisions > 0 and ep.outcome == "ongoing" and ep.extra["pilot"]["ended"].startswith("error: device")
+    assert ep.actions[:len(client.actions)] == client.actions
+
+
+def test_another_apps_screen_is_no_battle(parser, tmp_path):
+    rng = np.random.default_rng(0)
+    from agents.pilot.recording import save_png
+
+    save_png(rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8), tmp_path / "other_app.png")
+    pilot = Pilot(FolderClient(tmp_path), make("greedy_features"), parser, decision_timeout=5, save_dir=tmp_path)
+    with pytest.raises(PilotError, match=r"no battle decision screen within 5 s: the screen reads as unknown"):
+        pilot.play_episode()
+    assert pilot.result.taps == 0
+
+
+def test_agents_on_the_engines_state_are_refused():
+    from agents.errors import UserError
+
+    with pytest.raises(UserError, match="greedy_features"):
+        check_agent(make("greedy"))
+    check_agent(make("ppo_screen"))  # trained on features: fine
+
+
+def test_changed_share_sees_a_region_change_and_ignores_small_noise():
+    rng = np.random.default_rng(1)
+    a = np.repeat(np.linspace(60, 200, 160)[None, :, None], 90, axis=0).repeat(3, axis=2).astype(np.uint8)
+    noisy = np.clip(a.astype(int) + rng.integers(-12, 13, a.shape), 0, 255).astype(np.uint8)
+    assert changed_share(a, noisy, (0, 0, 160, 90), 4) == 0.0  # capture noise averages out in a cell
+    b = a.copy()
+    b[:45, :80] = 0  # a button greyed out
+    assert changed_share(a, b, (0, 0, 80, 45), 4) > 0.9 and changed_share(a, b, (80, 45, 80, 45), 4) == 0.0
+    assert changed_share(a, a[:80], (0, 0, 10, 10), 4) == 1.0  # another size: changed
+
+
+def test_the_recording_is_plain_json(parser, tmp_path):
+    client = SimulatedClient(QUEST, seed=1, look="plain", phone="none")
+    with _recorder(tmp_path) as recorder:
+        Pilot(client, make("greedy_features"), parser, recorder=recorder).play_episode()
+    lines = (tmp_path / "pilot.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[0])["source"] == "pilot"
+    episode = json.loads(lines[1])
+    assert set(episode) >= {"frames", "taps", "features", "agent_info", "tap_steps", "pilot", "true_features"}
