@@ -21,7 +21,7 @@ taps a few px off, a notification banner over the top band (taps on it are swall
 "connection lost" dialog that only its Retry button closes.
 
 Ground truth for scoring only (the pilot must not read it): ``env``, ``game_seed``, ``done``,
-``outcome``, `true_features`, ``actions``, ``tap_log``, `battle_over`.
+``outcome``, `true_features`, ``actions``, ``tap_log``, ``transitioning``, `battle_over`.
 """
 
 from __future__ import annotations
@@ -243,6 +243,11 @@ class SimulatedClient:
     def true_features(self) -> Features:
         """The `Features` of the engine's state now (scoring only: the pilot reads pixels)."""
         return self.env.features()
+
+    @property
+    def transitioning(self) -> bool:
+        """An in-between frame is on show (taps do nothing)."""
+        return self._showing() is not None
 
     def battle_over(self) -> str | None:
         """The outcome once the battle's end screen is on, else None."""
