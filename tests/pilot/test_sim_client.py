@@ -265,3 +265,25 @@ def test_every_tap_of_a_seal_and_an_order_change_shows() -> None:
             assert c.actions[-1] == action
     finally:
         c.close()
+
+
+def test_every_card_tap_shows_including_np_cards(plain) -> None:
+    """Face cards show their chain position, NP cards a numbered badge: a pilot sees each pick."""
+    from fgo_env.engine.actions import cards_action
+
+    c = plain
+    state = c.env.state.copy()
+    state[0]["np"][:] = 10000  # every NP ready
+    c.load(state)
+    play(c, ATTACK)
+    settle(c)
+    frames = [c.screenshot()]
+    action = cards_action(6, 0, 5)
+    amap = AreaMap(c.phone.area)
+    for tap in plan_taps(action)[:2]:
+        c.tap(*amap.to_device(tap.fx, tap.fy))
+        frames.append(c.screenshot())
+        assert not np.array_equal(frames[-1], frames[-2]), tap.key
+    tap = plan_taps(action)[2]
+    c.tap(*amap.to_device(tap.fx, tap.fy))
+    assert c.actions[-1] == action and c.transitioning
