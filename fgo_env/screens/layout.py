@@ -355,6 +355,50 @@ def popup_title() -> Rect:
     return Rect(0.25, 0.375, 0.5, 0.06)
 
 
+def seal_menu() -> Rect:
+    """Backdrop of the command-seal menu a tap on the seal counter opens (our own layout: the
+    game's seal menu lists the same two uses)."""
+    return Rect(0.30, 0.30, 0.40, 0.32)
+
+
+def seal_title() -> Rect:
+    return Rect(0.34, 0.315, 0.32, 0.06)
+
+
+def seal_button(kind: int) -> Rect:
+    """Use ``kind`` of command seal: 0 NP +100 % (left), 1 HP fully restored (right)."""
+    return Rect((0.33, 0.51)[kind], 0.40, 0.16, 0.18)
+
+
+def order_panel() -> Rect:
+    """Backdrop of the Order Change popup: the front servants left, the backline right."""
+    return Rect(0.04, 0.24, 0.92, 0.52)
+
+
+def order_title() -> Rect:
+    return Rect(0.25, 0.255, 0.5, 0.06)
+
+
+def order_servant(row: str, j: int) -> Rect:
+    """Tile of front slot ``j`` (``row`` "front", left) or backline position ``j`` ("back", right)."""
+    x0 = 0.07 if row == "front" else 0.53
+    return Rect(x0 + 0.14 * j, 0.34, 0.12, 0.36)
+
+
+def retry_dialog() -> Rect:
+    """Backdrop of the "connection lost" dialog (the simulated phone's fault injection)."""
+    return Rect(0.28, 0.32, 0.44, 0.36)
+
+
+def retry_text() -> Rect:
+    return Rect(0.31, 0.36, 0.38, 0.1)
+
+
+def retry_button() -> Rect:
+    """The dialog's Retry button: the only tap that closes it."""
+    return Rect(0.42, 0.53, 0.16, 0.1)
+
+
 # --------------------------------------------------------------------------- card screen
 def card(i: int) -> Rect:
     """Face card ``i`` (0-4): centres x 0.10 .. 0.90, frame 0.119 wide, y 0.572-0.862 (measured)."""
@@ -478,6 +522,10 @@ def elements() -> dict[str, Rect]:
     out |= {"attack/button": attack_button(), "attack/fan": attack_fan(), "master/button": master_button(),
             "master/menu": master_menu(), "popup/panel": popup_panel(), "popup/title": popup_title()}
     out |= {f"master/skill{m}": master_skill(m) for m in range(3)}
+    out |= {"seal/menu": seal_menu(), "seal/title": seal_title(), "seal/np": seal_button(0), "seal/hp": seal_button(1)}
+    out |= {"order/panel": order_panel(), "order/title": order_title()}
+    out |= {f"order/{row}{j}": order_servant(row, j) for row in ("front", "back") for j in range(3)}
+    out |= {"dialog/panel": retry_dialog(), "dialog/text": retry_text(), "dialog/retry": retry_button()}
     out |= {"master/seals": seal_counter()} | {f"master/seal{k}": seal_mark(k) for k in range(MAX_SEALS)}
     for i in range(5):
         g = f"card{i}"
@@ -541,13 +589,14 @@ class Hit(NamedTuple):
     index: int
 
 
-POPUPS = (None, "master", "ally_target")
+POPUPS = (None, "master", "ally_target", "seal", "order")
 
 
 def tappables(kind: str, popup: str | None = None) -> list[tuple[Hit, Rect]]:
     """The tappable elements of a screen ``kind`` ("command" or "cards"), first match wins.
 
-    ``popup`` ("master" or "ally_target") is modal on the command screen: only its buttons count.
+    ``popup`` ("master", "ally_target", "seal" or "order") is modal on the command screen: only
+    its buttons count.
     """
     if popup not in POPUPS:
         raise ValueError(f"popup must be one of {POPUPS}, got {popup!r}")
@@ -556,8 +605,13 @@ def tappables(kind: str, popup: str | None = None) -> list[tuple[Hit, Rect]]:
             (Hit("master_button", 0), master_button())]
     if kind == "command" and popup == "ally_target":
         return [(Hit("ally_target", s), ally_target_popup(s)) for s in range(3)]
+    if kind == "command" and popup == "seal":
+        return [(Hit("seal_kind", k), seal_button(k)) for k in range(2)]
+    if kind == "command" and popup == "order":
+        return [(Hit(f"order_{row}", j), order_servant(row, j)) for row in ("front", "back") for j in range(3)]
     if kind == "command":
-        out = [(Hit("attack", 0), attack_button()), (Hit("master_button", 0), master_button())]
+        out = [(Hit("attack", 0), attack_button()), (Hit("master_button", 0), master_button()),
+               (Hit("seals", 0), seal_counter())]
         out += [(Hit("skill", 3 * s + k), skill_icon(s, k)) for s in range(3) for k in range(3)]
         out += [(Hit("enemy", e), enemy_panel(e)) for e in range(3)]
         out += [(Hit("enemy", e), enemy_sprite(e)) for e in range(3)]
@@ -565,7 +619,8 @@ def tappables(kind: str, popup: str | None = None) -> list[tuple[Hit, Rect]]:
     if kind == "cards":
         return ([(Hit("card", i), card(i)) for i in range(5)]
                 + [(Hit("np_card", j), np_card(j)) for j in range(3)]
-                + [(Hit("back", 0), back_button())])
+                + [(Hit("back", 0), back_button())]
+                + [(Hit("enemy", e), enemy_panel(e)) for e in range(3)])  # the target can change here too
     return []
 
 

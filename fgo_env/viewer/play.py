@@ -4,11 +4,13 @@ Mouse: tap a skill (a skill cast on an ally then opens the "choose a servant" po
 button then a master skill, an enemy to target it, Attack, then 3 cards in order (face cards and
 ready NP cards; the order shows on the cards; tapping a chosen card takes it back; a right click
 undoes the last pick). The card screen's Back button returns to the command screen with the same
-hand and stars (at most 2 Backs a turn). Command seals: S (NP +100 %) or D (full HP), then a
-servant (1-3, or tap one of its skills). Order Change (a mystic code with it): O, or its master
-skill, then the front servant (1-3, or tap one of its skills), then the backline servant (1-3). Every tap goes through `fgo_env.screens.layout.hit_test`; nothing
-here holds a coordinate. A tap the rules refuse (a skill on cooldown, an NP card that is not
-ready, ...) shows the env's reason (`fgo_env.engine.explain.invalid_reason`, the function that
+hand and stars (at most 2 Backs a turn). Command seals: tap the seal counter under the master
+button (NP +100 % or full HP, then the servant), or S / D then a servant (1-3, or tap one of its
+skills). Order Change (a mystic code with it): its master skill or O, then the front servant, then
+the backline one (tap them in its popup, or 1-3, 1-3). The taps' logic is
+`fgo_env.viewer.taps.TapController`; every tap goes through `fgo_env.screens.layout.hit_test`,
+nothing here holds a coordinate. A tap the rules refuse (a skill on cooldown, an NP card that is
+not ready, ...) shows the env's reason (`fgo_env.engine.explain.invalid_reason`, the function that
 fills ``info["invalid_reason"]``) over the screen and changes nothing; it is checked before
 stepping, so refusals neither cost reward nor count towards ``invalid_limit``.
 
@@ -18,20 +20,16 @@ Keyboard: see `PLAY_HELP` (H shows it in the window).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
-from ..engine import constants as C
-from ..engine import rules
-from ..engine.actions import (ATTACK, BACK, SEAL_HP, SEAL_NP, cards_action, describe, master_action, np_card_front,
-                              np_card_slot, order_action, seal_action, skill_action, target_action)
+from ..engine.actions import ATTACK, SEAL_HP, SEAL_NP, describe, np_card_front, np_card_slot, target_action
 from ..engine.explain import invalid_reason
 from ..screens import layout
 from ..screens.from_state import transition_scenes
 from . import overlay as ov
 from .app import EpisodeResult, ViewerBase, _Item
+from .popups import draw_tap_popup
+from .taps import HIT_KEY, TapController
 
 PLAY_HELP = (
     ("Mouse", "tap skills, enemies, Attack, then 3 cards, as in the game"),
@@ -44,6 +42,7 @@ PLAY_HELP = (
     ("B, Backspace, right click", "undo the last card (none: Back), close a popup"),
     ("Back button", "card screen: back to the command screen, same hand (2 a turn)"),
     ("S / D, then 1-3", "command seal: NP +100 % / full HP to servant 1-3 (or tap its skill)"),
+    ("Seal counter", "tap it: the command-seal menu (1 NP, 2 HP), then the servant"),
     ("O, then 1-3, 1-3", "Order Change: front servant 1-3 (or tap its skill), then backline 1-3"),
     ("R", "restart this battle (same seed)"),
     ("Enter (at the end)", "next battle (next seed)"),
@@ -51,16 +50,9 @@ PLAY_HELP = (
     ("Escape, close", "quit"),
 )
 
-# Hit (name, index) -> layout key, for the hover outline.
-_HIT_KEY = {"attack": lambda i: "attack/button", "master_button": lambda i: "master/button",
-            "skill": lambda i: f"servant{i // 3}/skill{i % 3}", "enemy": lambda i: f"enemy{i}/panel",
-            "master_skill": lambda i: f"master/skill{i}", "ally_target": lambda i: f"popup/ally{i}",
-            "card": lambda i: f"card{i}/face", "np_card": lambda i: f"np{i}/card",
-            "back": lambda i: "back/button"}
-
-
 class PlayApp(ViewerBase):
-    """A person plays ``env`` in a window (mouse and keyboard).
+    """A person plays ``env`` in a window (mouse and keyboard); the taps' logic is the window-free
+    `fgo_env.viewer.taps.TapController` (``self.taps``), which the simulated phone shares.
 
     Args:
         env: the env (``render_mode`` None or "rgb_array", plain look: taps use the plain layout).
@@ -69,9 +61,8 @@ class PlayApp(ViewerBase):
         Others as `fgo_env.viewer.app.ViewerBase`.
 
     Attributes:
-        selected: card slots chosen so far this turn (0-4 face cards, 5-7 NP cards).
-        popup: None, "master" or "ally_target".
-        refusals: taps refused so far (each shows its reason).
+        taps: the `TapController`; ``selected``, ``popup``, ``pending``, ``mode``, ``refusals``,
+            ``done``, ``obs`` and ``info`` read through to it.
         results: finished battles.
     """
 
@@ -82,11 +73,11 @@ class PlayApp(ViewerBase):
                  title: str | None = None, **kwargs: Any):
         quest = env.unwrapped.quest
         super().__init__(env, title=title or f"Pendragon Gym - play {quest.name}", **kwargs)
+        self.taps = TapController(env, on_message=self._on_message, on_step=self._on_step)
         self.transition_time = float(transition_time)
         self.base_seed = seed
         self.battle = 0
         self.results: list[EpisodeResult] = []
-        self.refusals = 0
         self.queue: deque[_Item] = deque()
         self.hover: str | None = None
         self.mouse_pos: tuple[int, int] | None = None
@@ -96,14 +87,9 @@ class PlayApp(ViewerBase):
 
     # ----------------------------------------------------------------------------- battles
     def start(self, seed: int | None) -> None:
-        self.obs, self.info = self.env.reset(seed=seed)
+        self.taps.reset(seed)
         self.seed = seed
         self.current = EpisodeResult(seed=seed)
-        self.done = False
-        self.selected: list[int] = []
-        self.popup: str | None = None
-        self.pending: tuple[str, int, int] | None = None  # ("skill", slot, skill) or ("master", k, 0)
-        self.mode: tuple | None = None  # ("seal", kind), ("order",) or ("order", front slot): keys/taps pending
         self.summary: dict | None = None
         self.queue.clear()
         self.item: _Item | None = None
@@ -111,181 +97,51 @@ class PlayApp(ViewerBase):
         self.log.clear()
         self.dirty = True
 
-    @property
-    def mask(self) -> np.ndarray:
-        return np.asarray(self.info["action_mask"]).astype(bool)
+    # The controller's state, read through (tests and the panel read these).
+    selected = property(lambda self: self.taps.selected)
+    popup = property(lambda self: self.taps.popup)
+    pending = property(lambda self: self.taps.pending)
+    mode = property(lambda self: self.taps.mode)
+    refusals = property(lambda self: self.taps.refusals)
+    done = property(lambda self: self.taps.done)
+    obs = property(lambda self: self.taps.obs)
+    info = property(lambda self: self.taps.info)
+    mask = property(lambda self: self.taps.mask)
 
     @property
     def kind(self) -> str:
         """The kind of the screen on show ("command", "cards", an in-between kind, ...)."""
-        return self.item.scene.kind if self.item is not None else self.core.scene().kind
+        return self.item.scene.kind if self.item is not None else self.taps.kind
 
     @property
     def transitioning(self) -> bool:
         return self.item is not None
 
-    def refuse(self, reason: str) -> None:
-        self.refusals += 1
-        self.say(f"Refused: {reason}", ov.RED, 3.5)
+    def _on_message(self, text: str, refused: bool, seconds: float) -> None:
+        if refused:
+            self.say(f"Refused: {text}", ov.RED, seconds)
+        else:
+            self.say(text, ov.CYAN, seconds)
 
-    # ------------------------------------------------------------------------------ acting
-    def act(self, action: int) -> bool:
-        """Play ``action`` if the rules allow it; otherwise show why not. True when played."""
-        action = int(action)
-        if self.done:
-            self.refuse("the battle is over: Enter for the next one, R to replay it")
-            return False
-        if not self.mask[action]:
-            self.refuse(invalid_reason(self.rec, action) or "that is not allowed now")
-            return False
-        before = self.core.state.copy()
-        self.obs, reward, terminated, truncated, self.info = self.env.step(action)
-        if self.info.get("invalid"):  # the mask and the rules disagree: trust the env's reason
-            self.refuse(self.info["invalid_reason"])
-            return False
-        cur = self.current
+    def _on_step(self, action: int, before, reward: float, terminated: bool, truncated: bool) -> None:
+        """After each action played: the battle's tally, the in-between frames, the end."""
+        info, cur = self.taps.info, self.current
         cur.decisions += 1
-        cur.reward += float(reward)
+        cur.reward += reward
         cur.turns = int(self.rec["turns_played"])
         self.log.append(describe(action))
-        self.popup, self.pending, self.mode = None, None, None
-        if self.info.get("turn_resolved"):
-            self.selected = []
-            self.summary = dict(self.info.get("summary") or {})
-            for scene in transition_scenes(before[0], self.rec, self.core.quest, self.core.catalogue):
+        if info.get("turn_resolved"):
+            self.summary = dict(info.get("summary") or {})
+            for scene in transition_scenes(before, self.rec, self.core.quest, self.core.catalogue):
                 self.queue.append(_Item(scene, self.transition_time, label=scene.kind))
             self._next_item()
         if terminated or truncated:
-            self.done = True
-            cur.outcome = self.info.get("outcome", "done")
+            cur.outcome = self.taps.outcome
             self.results.append(cur)
             won = cur.outcome == "win"
             self.say(f"{'Victory' if won else cur.outcome.title()}!  "
                      "Enter: next battle   R: replay   Esc: quit",
                      ov.GREEN if won else ov.RED, 1e9)
-        self.dirty = True
-        return True
-
-    def use_skill(self, slot: int, skill: int) -> None:
-        rec = self.rec
-        m = int(rec["front"][slot])
-        if m < 0 or not rec["alive"][m]:
-            self.refuse(invalid_reason(rec, skill_action(slot, skill, 0)) or "no servant there")
-            return
-        if bool(rec["m_sk_ally"][m, skill]):
-            reason = invalid_reason(rec, skill_action(slot, skill, slot))
-            if reason:
-                self.refuse(reason)
-                return
-            self.popup, self.pending = "ally_target", ("skill", slot, skill)
-            self.say("Choose the servant to cast it on", ov.CYAN, 2.5)
-            self.dirty = True
-            return
-        self.act(skill_action(slot, skill, 0))
-
-    def use_master(self, k: int) -> None:
-        rec = self.rec
-        if C.ORDER_CHANGE in rec["mc_eff_kind"][k]:  # Order Change takes two servants: its own actions
-            self.popup = None
-            self.start_order()
-            return
-        if bool(rec["mc_ally"][k]):
-            ally = next((j for j in range(C.N_FRONT) if int(rec["front"][j]) >= 0
-                         and rec["alive"][int(rec["front"][j])]), 0)
-            reason = invalid_reason(rec, master_action(k, ally))
-            if reason:
-                self.refuse(reason)
-                return
-            self.popup, self.pending = "ally_target", ("master", k, 0)
-            self.say("Choose the servant to cast it on", ov.CYAN, 2.5)
-            self.dirty = True
-            return
-        self.act(master_action(k, 0))
-
-    def choose_ally(self, ally: int) -> None:
-        if self.pending is None:
-            self.popup = None
-            return
-        what, a, b = self.pending
-        action = skill_action(a, b, ally) if what == "skill" else master_action(a, ally)
-        if not self.act(action):
-            self.popup, self.pending = None, None  # a refused ally closes the popup, as in the game
-
-    def pick_card(self, slot: int) -> None:
-        """Select card ``slot`` (0-4 face, 5-7 NP); tapping a chosen card takes it back."""
-        if slot in self.selected:
-            self.selected.remove(slot)
-            self.dirty = True
-            return
-        if np_card_front(slot) >= 0:
-            others = [s for s in range(C.HAND) if s not in self.selected][:2]
-            probe = cards_action(slot, *others)  # a triple whose only possible fault is this NP card
-            reason = invalid_reason(self.rec, probe)
-            if reason:
-                self.refuse(reason)
-                return
-        self.selected.append(slot)
-        self.dirty = True
-        if len(self.selected) == 3:
-            chosen = self.selected
-            if not self.act(cards_action(*chosen)):
-                self.selected = chosen[:2]
-
-    def start_seal(self, kind: int) -> None:
-        """S / D: a command seal of ``kind`` (NP or HP), the servant chosen next."""
-        if not any(self.mask[seal_action(kind, j)] for j in range(C.N_FRONT)):
-            self.refuse(invalid_reason(self.rec, seal_action(kind, 0)) or "no command seal now")
-            return
-        self.mode = ("seal", kind)
-        what = "NP +100 %" if kind == SEAL_NP else "full HP"
-        self.say(f"Command seal ({what}, {int(self.rec['seals'])} left): choose a servant, 1-3", ov.CYAN, 4.0)
-        self.dirty = True
-
-    def start_order(self) -> None:
-        """O (or the Order Change master skill): the front servant, then the backline one."""
-        if not self.mask[order_action(0, 0):order_action(2, 2) + 1].any():
-            self.refuse(invalid_reason(self.rec, order_action(0, 0)) or "no Order Change now")
-            return
-        self.mode = ("order",)
-        self.say("Order Change: choose the front servant to swap out, 1-3", ov.CYAN, 4.0)
-        self.dirty = True
-
-    def choose_servant(self, j: int) -> None:
-        """Servant ``j`` (front slot, or backline position at Order Change's second step) for the
-        pending seal or Order Change."""
-        mode = self.mode
-        if mode is None:
-            return
-        if mode[0] == "seal":
-            self.act(seal_action(mode[1], j))
-        elif len(mode) == 1:
-            if rules.front_member(self.rec, j) < 0:
-                self.refuse(invalid_reason(self.rec, order_action(j, 0)) or "no servant there")
-                return
-            self.mode = ("order", j)
-            names = [self.core.catalogue.servants[self.core.quest.party[m]].name
-                     for m in (rules.backline_member(self.rec, p) for p in range(3)) if m >= 0]
-            self.say("Bring in: " + ", ".join(f"{i + 1} {n}" for i, n in enumerate(names)), ov.CYAN, 6.0)
-        else:
-            self.act(order_action(mode[1], j))
-        self.dirty = True
-
-    def back(self) -> None:
-        """B, Backspace, right click: close a popup or mode, undo the last card, else Back."""
-        if self.popup is not None or self.mode is not None:
-            self.popup, self.pending, self.mode = None, None, None
-        elif self.selected:
-            self.selected.pop()
-        elif self.kind == "cards":
-            self.back_button()
-        self.dirty = True
-
-    def back_button(self) -> None:
-        """The card screen's Back button: to the command screen, the same hand (and its stars)."""
-        chosen = self.selected
-        self.selected = []
-        if not self.act(BACK):
-            self.selected = chosen
         self.dirty = True
 
     # ------------------------------------------------------------------------------ events
@@ -293,66 +149,33 @@ class PlayApp(ViewerBase):
         frac = self.game_fraction(pos)
         if frac is None or self.transitioning:
             return None
-        kind = self.kind
-        popup = self.popup if kind == "command" else None
-        return layout.hit_test(frac[0], frac[1], kind, popup)
+        return self.taps.hit(*frac)
 
     def hover_key(self) -> str | None:
         """Layout key of the tappable element under the mouse now (outlined in blue)."""
         if self.mouse_pos is None:
             return None
         hit = self.hit_at(self.mouse_pos)
-        return _HIT_KEY[hit.name](hit.index) if hit is not None else None
+        return HIT_KEY[hit.name](hit.index) if hit is not None else None
 
     def click(self, pos: tuple[int, int]) -> None:
         """A left click (tap) at window pixel ``pos``."""
         if self.transitioning:
             self._skip_transitions()
             return
-        if self.game_fraction(pos) is None:
+        frac = self.game_fraction(pos)
+        if frac is None:
             return
-        kind = self.kind
-        if kind not in ("command", "cards"):
-            if self.done:
-                self.say("The battle is over: Enter for the next one, R to replay it", ov.CYAN, 3.0)
+        if self.done and self.kind not in ("command", "cards"):
+            self.say("The battle is over: Enter for the next one, R to replay it", ov.CYAN, 3.0)
             return
-        hit = self.hit_at(pos)
-        if kind == "command" and self.popup == "ally_target":
-            if hit is not None and hit.name == "ally_target":
-                self.choose_ally(hit.index)
-            else:
-                self.back()
-            return
-        if kind == "command" and self.popup == "master":
-            if hit is not None and hit.name == "master_skill":
-                self.use_master(hit.index)
-            else:
-                self.popup = None
-                self.dirty = True
-            return
-        if hit is None:
-            return
-        if kind == "command" and self.mode is not None:
-            if hit.name == "skill" and not (self.mode[0] == "order" and len(self.mode) == 2):
-                self.choose_servant(hit.index // 3)  # a tap on a servant's skills picks the servant
-            else:
-                self.back()
-            return
-        if hit.name == "attack":
-            self.act(ATTACK)
-        elif hit.name == "master_button":
-            self.popup = "master"
-            self.dirty = True
-        elif hit.name == "skill":
-            self.use_skill(hit.index // 3, hit.index % 3)
-        elif hit.name == "enemy":
-            self.act(target_action(hit.index))
-        elif hit.name == "card":
-            self.pick_card(hit.index)
-        elif hit.name == "np_card":
-            self.pick_card(np_card_slot(hit.index))
-        elif hit.name == "back":
-            self.back_button()
+        self.taps.click(*frac)
+        self.dirty = True
+
+    def back(self) -> None:
+        """B, Backspace, right click: close a popup or mode, undo the last card, else Back."""
+        self.taps.back()
+        self.dirty = True
 
     def handle(self, event) -> None:
         pg = self.pg
@@ -368,9 +191,10 @@ class PlayApp(ViewerBase):
                 self.dirty = True
         elif event.type == pg.KEYDOWN:
             self.key(event.key)
+            self.dirty = True
 
     def key(self, key: int) -> None:
-        pg = self.pg
+        pg, taps = self.pg, self.taps
         if key in (pg.K_h, pg.K_ESCAPE):
             return  # help toggles in ViewerBase; Escape closes the window
         if key == pg.K_r:
@@ -387,48 +211,55 @@ class PlayApp(ViewerBase):
                 self.start(None if self.base_seed is None else self.base_seed + self.battle)
             return
         digit = _digit(pg, key)
-        kind = self.kind
+        kind, undo = self.kind, key in (pg.K_BACKSPACE, pg.K_b)
         if kind == "command" and self.popup == "ally_target":
             if digit in (1, 2, 3):
-                self.choose_ally(digit - 1)
-            elif key in (pg.K_BACKSPACE, pg.K_b):
-                self.back()
+                taps.choose_ally(digit - 1)
+            elif undo:
+                taps.back()
         elif kind == "command" and self.popup == "master":
             if digit in (1, 2, 3):
-                self.use_master(digit - 1)
-            elif key in (pg.K_m, pg.K_BACKSPACE, pg.K_b):
-                self.popup = None
-                self.dirty = True
+                taps.use_master(digit - 1)
+            elif key == pg.K_m or undo:
+                taps.back()
+        elif kind == "command" and self.popup == "seal":
+            if digit in (1, 2):
+                taps.choose_seal_kind(digit - 1)
+            elif undo:
+                taps.back()
         elif kind == "command" and self.mode is not None:
             if digit in (1, 2, 3):
-                self.choose_servant(digit - 1)
-            elif key in (pg.K_BACKSPACE, pg.K_b):
-                self.back()
+                taps.choose_servant(digit - 1)
+            elif undo:
+                taps.back()
         elif kind == "command":
-            if key == pg.K_s:
-                self.start_seal(SEAL_NP)
-            elif key == pg.K_d:
-                self.start_seal(SEAL_HP)
-            elif key == pg.K_o:
-                self.start_order()
-            elif digit is not None and 1 <= digit <= 9:
-                self.use_skill((digit - 1) // 3, (digit - 1) % 3)
-            elif key in (pg.K_a, pg.K_RETURN, pg.K_KP_ENTER):
-                self.act(ATTACK)
-            elif key == pg.K_m:
-                self.popup = "master"
-                self.dirty = True
-            elif key in (pg.K_z, pg.K_x, pg.K_c):
-                self.act(target_action({pg.K_z: 0, pg.K_x: 1, pg.K_c: 2}[key]))
+            self._command_key(key, digit)
         elif kind == "cards":
             if digit is not None and 1 <= digit <= 5:
-                self.pick_card(digit - 1)
+                taps.pick_card(digit - 1)
             elif key in (pg.K_q, pg.K_w, pg.K_e):
-                self.pick_card(np_card_slot({pg.K_q: 0, pg.K_w: 1, pg.K_e: 2}[key]))
-            elif key in (pg.K_BACKSPACE, pg.K_b):
-                self.back()
+                taps.pick_card(np_card_slot({pg.K_q: 0, pg.K_w: 1, pg.K_e: 2}[key]))
+            elif undo:
+                taps.back()
             elif key in (pg.K_a, pg.K_RETURN, pg.K_KP_ENTER):
-                self.refuse(invalid_reason(self.rec, ATTACK) or "choose 3 cards")
+                taps.refuse(invalid_reason(self.rec, ATTACK) or "choose 3 cards")
+
+    def _command_key(self, key: int, digit: int | None) -> None:
+        pg, taps = self.pg, self.taps
+        if key == pg.K_s:
+            taps.start_seal(SEAL_NP)
+        elif key == pg.K_d:
+            taps.start_seal(SEAL_HP)
+        elif key == pg.K_o:
+            taps.start_order()
+        elif digit is not None and 1 <= digit <= 9:
+            taps.use_skill((digit - 1) // 3, (digit - 1) % 3)
+        elif key in (pg.K_a, pg.K_RETURN, pg.K_KP_ENTER):
+            taps.act(ATTACK)
+        elif key == pg.K_m:
+            taps.popup = "master"
+        elif key in (pg.K_z, pg.K_x, pg.K_c):
+            taps.act(target_action({pg.K_z: 0, pg.K_x: 1, pg.K_c: 2}[key]))
 
     # ------------------------------------------------------------------------------- timing
     def _next_item(self) -> None:
@@ -453,15 +284,7 @@ class PlayApp(ViewerBase):
 
     def live_scene(self):
         """The decision screen with this player's pending choices drawn on it."""
-        scene = self.core.scene()
-        if scene.kind == "cards" and scene.cards:
-            order = {s: i + 1 for i, s in enumerate(self.selected) if s < C.HAND}
-            cards = tuple(replace(c, selected_order=order.get(i, 0)) for i, c in enumerate(scene.cards))
-            scene = replace(scene, cards=cards)
-        elif scene.kind == "command":
-            scene = replace(scene, master_menu_open=self.popup == "master",
-                            ally_target_open=self.popup == "ally_target")
-        return scene
+        return self.taps.live_scene()
 
     def draw_game(self, surface) -> None:
         if self.item is not None:
@@ -471,6 +294,7 @@ class PlayApp(ViewerBase):
         self.renderer.draw(surface, scene)
         if scene.kind == "cards":
             ov.draw_np_orders(surface, self.rects, ov.np_orders(self.selected))
+        draw_tap_popup(surface, self.rects, self.taps)
         self.hover = self.hover_key()
         if self.hover is not None and scene.kind in ("command", "cards"):
             ov.outline(surface, self.rects[self.hover], ov.CYAN, width=4)
@@ -490,6 +314,8 @@ class PlayApp(ViewerBase):
             return "choose a servant", False
         if self.popup == "master":
             return "master skills", False
+        if self.popup == "seal":
+            return "command seals", False
         if self.mode is not None:
             return ("choose a servant" if self.mode[0] == "seal" or len(self.mode) == 1
                     else "choose the backline servant"), False
