@@ -21,13 +21,14 @@ taps a few px off, a notification banner over the top band (taps on it are swall
 "connection lost" dialog that only its Retry button closes.
 
 Ground truth for scoring only (the pilot must not read it): ``env``, ``game_seed``, ``done``,
-``outcome``, `true_features`, ``actions``, ``tap_log``, `battle_over`.
+``outcome``, `true_features`, ``actions``, ``tap_log``, ``transitioning``, `battle_over`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -112,18 +113,14 @@ class _Shown:
     amount: float = 0.0
 
 
-class _RectMap(dict):
-    """Layout key -> pygame rect in a ``w``×``h`` game frame (the popups' drawing positions)."""
+@lru_cache(maxsize=8)
+def _rects(size: tuple[int, int]) -> dict:
+    """Layout key -> pygame rect in a ``size`` = (w, h) game frame (where the overlays are drawn;
+    the plain layout, the one the taps are tested against)."""
+    from fgo_env.screens._pg import pygame
 
-    def __init__(self, size: tuple[int, int]):
-        super().__init__()
-        self.area = (0, 0, size[0], size[1])
-
-    def __missing__(self, key: str):
-        from fgo_env.screens._pg import pygame
-
-        rect = self[key] = pygame.Rect(layout.to_screen(layout.element(key), self.area))
-        return rect
+    area = (0, 0, size[0], size[1])
+    return {key: pygame.Rect(layout.to_screen(rect, area)) for key, rect in layout.elements().items()}
 
 
 class SimulatedClient:
@@ -175,6 +172,7 @@ class SimulatedClient:
         self._renderer_for(self._render_look)
         self.tap_log: list[tuple[float, int, int, str]] = []
         self._shows: list[_Shown] = []
+        self._shown = 0  # in-between frames finished (part of the screen's cache key)
         self._dialog = False
         self._notification: tuple[float, int] | None = None  # (until, overlay seed)
         self._version = 0
@@ -182,6 +180,14 @@ class SimulatedClient:
         self._frame: np.ndarray | None = None
         self._returned: np.ndarray | None = None
         self._stale_until = -1.0
+
+    def load(self, state: np.ndarray) -> None:
+        """Put game record ``state`` (a copy of ``env.state``, possibly edited) on the screen, as a
+        decision screen with nothing pending (tests; starting from a position)."""
+        self._check_open()
+        self.taps.load(state)
+        self._shows.clear()
+        self._version += 1
 
     def _battle_look(self, rng: np.random.Generator) -> Look:
         if isinstance(self.look_spec, Look):
@@ -243,6 +249,11 @@ class SimulatedClient:
     def true_features(self) -> Features:
         """The `Features` of the engine's state now (scoring only: the pilot reads pixels)."""
         return self.env.features()
+
+    @property
+    def transitioning(self) -> bool:
+        """An in-between frame is on show (taps do nothing)."""
+        return self._showing() is not None
 
     def battle_over(self) -> str | None:
         """The outcome once the battle's end screen is on, else None."""
@@ -341,6 +352,7 @@ class SimulatedClient:
         """The in-between frame on show now, if any (finished ones are dropped)."""
         while self._shows and self._shows[0].until <= self._now:
             self._shows.pop(0)
+            self._shown += 1
         return self._shows[0] if self._shows else None
 
     def _maybe_notify(self) -> None:
@@ -359,8 +371,8 @@ class SimulatedClient:
         return o.x <= x < o.x + w and o.y <= y < o.y + h
 
     def _screen_key(self) -> tuple:
-        shown = self._showing()
-        return (self._version, id(shown), self._dialog,
+        self._showing()
+        return (self._version, self._shown, self._dialog,
                 self._notification[1] if self._notification is not None else None)
 
     def _draw(self) -> np.ndarray:
@@ -370,9 +382,9 @@ class SimulatedClient:
         shown = self._showing()
         scene = shown.scene if shown is not None and shown.scene is not None else self.taps.live_scene()
         game = self._renderer.render(scene)
-        popup = shown is None and self.taps.popup in ("seal", "order")
-        if popup or self._dialog:
-            game = self._draw_popups(game, popup)
+        live = shown is None and (self.taps.popup in ("seal", "order") or any(s >= 5 for s in self.taps.selected))
+        if live or self._dialog:
+            game = self._draw_overlays(game, live)
         if shown is not None and shown.scene is None:
             game = mid_animation(game, shown.amount, self.look, None)
         if game.shape[1::-1] != self.phone.area[2:]:
@@ -383,14 +395,18 @@ class SimulatedClient:
             _banner(self.phone.size, self._notification[1]).apply(frame)
         return np.ascontiguousarray(frame)
 
-    def _draw_popups(self, game: np.ndarray, popup: bool) -> np.ndarray:
+    def _draw_overlays(self, game: np.ndarray, live: bool) -> np.ndarray:
+        """What the `Scene` does not draw: the chain position of chosen NP cards, the seal menu and
+        Order Change popups (``live``: the decision screen is on), the "connection lost" dialog."""
         from fgo_env.screens._pg import pygame
+        from fgo_env.viewer.overlay import draw_np_orders, np_orders
         from fgo_env.viewer.popups import draw_retry_dialog, draw_tap_popup
 
         h, w = game.shape[:2]
         surface = pygame.image.frombuffer(game.tobytes(), (w, h), "RGB").copy()
-        rects = _RectMap((w, h))
-        if popup:
+        rects = _rects((w, h))
+        if live:
+            draw_np_orders(surface, rects, np_orders(self.taps.selected))
             draw_tap_popup(surface, rects, self.taps)
         if self._dialog:
             draw_retry_dialog(surface, rects)
