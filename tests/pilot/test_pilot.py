@@ -91,9 +91,10 @@ def test_faults_are_recovered_from(parser, tmp_path):
             client.reset(seed)
             result = pilot.play_episode()
             assert result.ended == "battle over" and result.outcome == client.outcome != "ongoing"
-            # each decision played at most once (a refused skill plays nothing)
+            # each decision played at most once; what the game got that the agent did not choose is
+            # only chains of cards finished in another order (after a dialog, a late frame)
             assert len(client.actions) <= result.decisions
-            assert all(a in result.actions for a in client.actions)
+            assert all(action_kind(a) == KIND_CARDS for a in client.actions if a not in result.actions)
             retaps, recoveries = retaps + result.retaps, recoveries + result.recoveries
     assert retaps > 0 and recoveries > 0  # the faults did strike
     assert [e.outcome for e in _episodes(tmp_path)[1]] != ["ongoing"] * 2
