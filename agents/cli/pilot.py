@@ -165,22 +165,19 @@ def _summary(rows: list[dict]) -> None:
 
 
 def _dry_run(args: argparse.Namespace, agent, parser) -> int:
+    """One line per image: what the pilot reads and the taps it would make (nothing is tapped)."""
     from agents.pilot.folder import FolderClient
     from agents.pilot.pilot import plan_screen
 
-    from .output import print_rows
-
     client = FolderClient(args.folder)
-    rows = []
+    print(f"dry run on {args.folder} ({len(client.paths)} images): file | screen | action | taps (device px)")
     try:
         while True:
             plan = plan_screen(client.screenshot(), agent, parser)
             taps = "  ".join(f"{t.key} ({x}, {y})" for t, (x, y) in plan.taps) or "-"
-            rows.append({"file": Path(client.current_path).name, "screen": plan.screen,
-                         "action": plan.action_text, "taps (device px)": taps})
+            print(f"{Path(client.current_path).name} | {plan.screen} | {plan.action_text} | {taps}")
             if not client.advance():
                 break
     finally:
         client.close()
-    print_rows(rows, f"dry run on {args.folder}: the taps the pilot would make")
     return 0

@@ -1,0 +1,80 @@
+"""``fgo pilot`` end to end: a battle on the simulated phone, the folder dry run, and bad input
+as one line with the exit status of the other commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.cli.main import main
+from agents.pilot.client import AreaMap
+from agents.pilot.recording import save_png
+from agents.pilot.sim_client import SimulatedClient
+from fgo_env.screens import layout
+from replays.io import open_replay
+
+
+def test_a_battle_on_the_simulated_phone(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["pilot", "--agent", "greedy_features", "--client", "sim", "--look", "plain", "--episodes", "1",
+                 "--seed", "3", "--out", str(out), "--no-progress"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "pilot episodes" in printed and "loop cost (parse + plan)" in printed and "won " in printed
+    replay = open_replay(out / "pilot.jsonl")
+    (episode,) = list(replay.episodes())
+    assert replay.header.source == "pilot" and replay.header.meta["client"] == "sim"
+    assert episode.outcome in ("win", "loss", "timeout") and episode.decisions > 0
+    assert all((out / f).is_file() for f in episode.frames)
+
+
+def _screens(folder) -> dict[str, tuple]:
+    """A command screen, a card screen (after tapping Attack) and noise, as PNGs in ``folder``,
+    on a phone with bars so that device pixels differ from game-area pixels; the phone's area."""
+    import numpy as np
+
+    phone = SimulatedClient("farming_3wave", seed=5, look="plain", phone="random")
+    command = phone.screenshot()
+    area = AreaMap.of(command)
+    phone.tap(*area.to_device(*layout.element("attack/button").center))
+    phone.sleep(2.0)
+    save_png(command, folder / "1_command.png")
+    save_png(phone.screenshot(), folder / "2_cards.png")
+    save_png(np.random.default_rng(0).integers(0, 256, (400, 700, 3), dtype=np.uint8), folder / "3_noise.png")
+    return {"area": area.area}
+
+
+def _inside(key: str, x: int, y: int, area: tuple[int, int, int, int]) -> bool:
+    fx, fy = layout.screen_to_frac(x, y, area)
+    return layout.element(key).contains(fx, fy)
+
+
+def test_folder_dry_run_prints_the_planned_taps(tmp_path, capsys):
+    screens = _screens(tmp_path)
+    assert main(["pilot", "--client", "folder", "--folder", str(tmp_path), "--agent", "greedy_features"]) == 0
+    printed = capsys.readouterr().out
+    rows = {line.split(" | ")[0]: line for line in printed.splitlines()[1:]}
+    assert set(rows) == {"1_command.png", "2_cards.png", "3_noise.png"}
+    assert "unknown" in rows["3_noise.png"]
+    assert "command" in rows["1_command.png"] and "cards" in rows["2_cards.png"]
+    # every planned tap: a layout key and device pixels inside that element of the phone's game area
+    import re
+
+    for name in ("1_command.png", "2_cards.png"):
+        taps = re.findall(r"([a-z]+\d?/[a-z]+\d?) \((\d+), (\d+)\)", rows[name])
+        assert taps, rows[name]
+        for key, x, y in taps:
+            assert _inside(key, int(x), int(y), screens["area"]), (key, x, y)
+    assert len(re.findall(r"(card\d/face|np\d/card)", rows["2_cards.png"])) == 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--client", "folder"], "--client folder needs --folder DIR"),
+    (["--client", "folder", "--folder", "/no/such/folder"], "--folder /no/such/folder: no such folder"),
+    (["--client", "sim", "--serial", "abc"], "--serial is for --client adb"),
+    (["--agent", "greedy"], "the pilot gives only what the screen shows"),
+    (["--quest", "no_such_quest"], "no_such_quest"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    assert main(["pilot", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fgo: error: ") and message in err and "\n" not in err
