@@ -45,7 +45,7 @@ from fgo_env.screens import layout
 from ..errors import UserError
 from .client import AreaMap
 from .recording import save_png
-from .screen_mask import ScreenMemory
+from .screen_mask import ScreenMemory, skill_slot
 from .taps import Tap, plan_taps
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,15 @@ log = logging.getLogger(__name__)
 # game area's did (a notification over the top band alone is less).
 DIFF_LEVEL = 24.0
 REGION_SHARE = 0.10
-CHOSEN_SHARE = 0.30  # of a card's chain-position badge region: ~0.6 chosen (badge or shade), ~0 not
+# Of a card's chain-position badge region (~0.6 chosen: badge or shade; ~0 not) or a skill's icon
+# (~0.93 once used: on cooldown), against the screen before: what tells a card chosen, a skill used.
+CHOSEN_SHARE = 0.30
 SCREEN_SHARE = 0.20
 CELLS_ACROSS = 160  # the game area is compared on a grid about this many cells wide
 
+# A tap here hits nothing on any battle screen (and is under no notification banner): it closes a
+# popup or the master menu left open.
+_NOTHING = "stars/low"
 _SCREEN_NAMES = ("the command screen", "the card screen", "no battle decision screen")
 # What an action should lead to: a read of this phase ("leave": anything but the card screen).
 _EXPECT = {ATTACK: "cards", BACK: "command"}
@@ -171,7 +176,7 @@ def _safe_points(rect: layout.Rect, steps: int = 17, margin: float = 0.01) -> li
 
 def _recovery_taps() -> list[tuple[str, float, float]]:
     """(key, x, y) of the recovery taps: the Retry button of a "connection lost" dialog (where the
-    layout has one) at a point that is nothing on a battle screen, then a tap on nothing (the wave
+    layout has one) at a point that is nothing on a battle screen, then a tap on nothing (the star
     counter) that closes a popup or the master menu left open."""
     out = []
     elements = layout.elements()
@@ -179,7 +184,7 @@ def _recovery_taps() -> list[tuple[str, float, float]]:
         safe = _safe_points(elements["dialog/retry"])
         if safe:
             out.append(("dialog/retry", *safe[0]))
-    out.append(("wave/counter", *elements["wave/counter"].center))
+    out += [(_NOTHING, *elements[_NOTHING].center)] * 2  # twice: one tap lost would leave a menu open
     return out
 
 
@@ -225,7 +230,7 @@ class Pilot:
 
     def __init__(self, client, agent, parser=None, *, max_retries: int = 3, decision_timeout: float = 30.0,
                  settle: float = 0.3, recorder=None, save_dir: str | Path | None = None, poll: float = 0.5,
-                 expect_timeout: float = 10.0, verify_timeout: float = 1.0, stall: float = 3.0):
+                 expect_timeout: float = 10.0, verify_timeout: float = 1.0, stall: float = 5.0):
         check_agent(agent)
         if parser is None:
             from feature_models.parser import FrameParser
@@ -244,6 +249,8 @@ class Pilot:
         self._chain: _Chain | None = None
         self._hand: np.ndarray | None = None  # the card screen's frame before any card was chosen
         self._fails = 0
+        self._area: tuple[int, int, int, int] | None = None  # the game area of the last decision screen
+        self._refusals: dict[int, int] = {}  # skill slot -> times its tap changed nothing
 
     # ------------------------------------------------------------------------- episodes
     def play_episode(self) -> PilotResult:
@@ -251,7 +258,8 @@ class Pilot:
         however it ends."""
         self.result = result = PilotResult()
         self.memory.reset()
-        self._chain, self._hand, self._fails, self.last_frame = None, None, 0, None
+        self._chain, self._hand, self._fails, self.last_frame, self._area = None, None, 0, None, None
+        self._refusals: dict[int, int] = {}
         self.agent.reset(None)
         if self.recorder is not None:
             self.recorder.begin(int(getattr(self.client, "game_seed", 0) or 0))
@@ -328,6 +336,7 @@ class Pilot:
     def _act(self, screen: _Screen) -> None:
         """Decide on ``screen`` (or carry on a chain of cards already begun) and carry it out."""
         reading = screen.reading
+        self._area = reading.area
         if reading.features.phase == PHASE_COMMAND:
             self._chain = self._hand = None  # a new turn (or Back): the next card screen is a new hand
         # The card screen comes only from the command screen: seen again without one in between,
@@ -343,6 +352,8 @@ class Pilot:
             self._fails = 0
             return
         self._fails += 1
+        if skill_slot(chain.action) >= 0:
+            self.memory.used[skill_slot(chain.action)] = False  # not cast after all: offered again
         if self._fails > self.max_retries:
             path = self._save_last()
             raise PilotError(f"stuck: {describe(chain.action)} did not {_goal(chain.action)} after {self._fails} "
@@ -394,18 +405,37 @@ class Pilot:
                 chain.done[i] = True  # the skill took no target: no popup to answer
                 continue
             opened = before
-            took, before = self._tap(tap, amap, before, rotated)
+            took, before = self._tap(tap, amap, before, rotated, screen.reading.features.phase)
             if not took:
-                # a servant skill that changes nothing was refused by the game (a stunned servant): done
-                return action_kind(chain.action) == KIND_SKILL and i == 0
+                # a servant skill whose tap changes nothing: refused by the game (a stunned or dead
+                # servant), or a dialog over the screen. (A master skill is offered once a battle,
+                # never on cooldown: its icon changing nothing means the menu was not open.)
+                return self._refused(chain, screen) if tap.key.startswith("servant") and _is_skill_key(tap.key) \
+                    else False
             chain.done[i] = True
-        return self._await_expected(chain.action, amap)
+        return self._await_expected(chain, amap, rotated)
 
-    def _tap(self, tap: Tap, amap: AreaMap, before: np.ndarray, rotated: bool) -> tuple[bool, np.ndarray]:
+    def _refused(self, chain: _Chain, screen: _Screen) -> bool:
+        """A servant skill that changed nothing: closes what may block the screen and offers the
+        skill again, once; refused twice, it stays spent for the battle. Not a failure (True)."""
+        slot = skill_slot(chain.action)
+        self._refusals[slot] = self._refusals.get(slot, 0) + 1
+        self._recover(screen)
+        if self._refusals[slot] < 2:
+            self.memory.used[slot] = False
+        return True
+
+    def _tap(self, tap: Tap, amap: AreaMap, before: np.ndarray, rotated: bool,
+             phase: int) -> tuple[bool, np.ndarray]:
         """Tap ``tap`` until its element (or the screen) changes, at most 1 + ``max_retries`` times:
-        (whether it took, the last frame)."""
+        (whether it took, the last frame). Before tapping again the screen is read: another
+        screen than ``phase``'s means the tap took, only late (a re-tap would land on that screen)."""
         after = before
         for attempt in range(1 + self.max_retries):
+            if attempt:
+                screen = self._shot()
+                if screen.reading.confident and screen.reading.features.phase != phase:
+                    return True, screen.frame
             log.debug("t=%.2f tap %s (attempt %d)", self.client.time(), tap.key, attempt + 1)
             self._tap_device(*_device_point(tap, amap, rotated))
             self.result.retaps += attempt > 0
@@ -431,11 +461,14 @@ class Pilot:
         box = _device_box(layout.element(key), amap, rotated)
         return changed_share(a, b, box, max(1, _step(amap.area) // 2)) > share
 
-    def _await_expected(self, action: int, amap: AreaMap) -> bool:
-        """Whether the screen ``action`` leads to shows within ``expect_timeout``."""
-        want = "leave" if action_kind(action) == KIND_CARDS else _EXPECT.get(action)
+    def _await_expected(self, chain: _Chain, amap: AreaMap, rotated: bool) -> bool:
+        """Whether what ``chain``'s action leads to shows within ``expect_timeout``: Attack the
+        card screen, cards a confident read of another screen, Back the command screen, a servant
+        skill the command screen with the skill's icon changed (on cooldown)."""
+        kind = action_kind(chain.action)
+        want = "leave" if kind == KIND_CARDS else "used" if kind == KIND_SKILL else _EXPECT.get(chain.action)
         if want is None:
-            return True  # skills and the like: the screen stays the command screen
+            return True  # master skills and the like: nothing on the screen tells for sure
         deadline = self.client.time() + self.expect_timeout
         log.debug("t=%.2f expecting %s", self.client.time(), want)
         while self.client.time() < deadline:
@@ -444,7 +477,10 @@ class Pilot:
                 return True
             if want == "leave" and screen.reading.confident and not screen.shows(PHASE_CARDS):
                 return True  # a confident read only: a dialog over the cards reads as unknown
-            if want != "leave" and screen.shows(PHASE_CARDS if want == "cards" else PHASE_COMMAND):
+            if want == "used" and screen.shows(PHASE_COMMAND) and self._region_changed(
+                    chain.reference, screen.frame, chain.taps[0].key, amap, rotated, CHOSEN_SHARE):
+                return True
+            if want in ("cards", "command") and screen.shows(PHASE_CARDS if want == "cards" else PHASE_COMMAND):
                 return True
             self.client.sleep(self.poll)
         return False
@@ -453,10 +489,17 @@ class Pilot:
         """Close what may block the screen: a "connection lost" dialog (its Retry button), a popup."""
         self.result.recoveries += 1
         log.debug("t=%.2f recovery on %s", self.client.time(), screen.describe())
-        amap = AreaMap(screen.reading.area) if screen.reading.area is not None else AreaMap.of(screen.frame)
-        for _, fx, fy in self.recovery_taps:
-            self._tap_device(*amap.to_device(fx, fy))
-            self.client.sleep(self.settle)
+        # the game area of the last decision screen: found on a dialog or a banner, it may be off
+        area = self._area or screen.reading.area
+        amap = AreaMap(area) if area is not None else AreaMap.of(screen.frame)
+        for key, fx, fy in self.recovery_taps:
+            before = self.client.screenshot() if key == "dialog/retry" else None
+            for _ in range(2 if before is not None else 1):  # a lost tap on Retry is tapped again
+                self._tap_device(*amap.to_device(fx, fy))
+                self.client.sleep(self.settle)
+                if before is None or self._region_changed(before, self.client.screenshot(), "dialog/panel", amap,
+                                                          False):
+                    break
         self.client.sleep(self.verify_timeout)  # a late frame of what was closed must not pass for settled
 
     def _save_last(self) -> Path:
@@ -539,6 +582,11 @@ def _effect_keys(key: str) -> tuple[str, ...]:
     """The layout elements whose change shows that a tap on ``key`` took."""
     more = next((keys for prefix, keys in _OPENS.items() if key.startswith(prefix)), ())
     return (key, *(k for k in (*more, _chosen_key(key)) if k != key and k in layout.elements()))
+
+
+def _is_skill_key(key: str) -> bool:
+    """A servant skill's or a master skill's icon ("servant1/skill2", "master/skill0")."""
+    return key.rsplit("/", 1)[-1].startswith("skill")
 
 
 def _chosen_key(key: str) -> str:
