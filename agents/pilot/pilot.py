@@ -175,16 +175,16 @@ def _safe_points(rect: layout.Rect, steps: int = 17, margin: float = 0.01) -> li
 
 
 def _recovery_taps() -> list[tuple[str, float, float]]:
-    """(key, x, y) of the recovery taps: the Retry button of a "connection lost" dialog (where the
-    layout has one) at a point that is nothing on a battle screen, then a tap on nothing (the star
-    counter) that closes a popup or the master menu left open."""
-    out = []
+    """(key, x, y) of the recovery taps: twice on nothing (the star counter), which closes a popup
+    or the master menu left open (twice: one tap lost would leave it open, and the ally popup's
+    buttons cover the Retry button), then the Retry button of a "connection lost" dialog (where
+    the layout has one) at a point that is nothing on a battle screen, then nothing again."""
     elements = layout.elements()
+    out = [(_NOTHING, *elements[_NOTHING].center)] * 2
     if "dialog/retry" in elements:
         safe = _safe_points(elements["dialog/retry"])
-        if safe:
-            out.append(("dialog/retry", *safe[0]))
-    out += [(_NOTHING, *elements[_NOTHING].center)] * 2  # twice: one tap lost would leave a menu open
+        if safe:  # and once more on nothing: the dialog may have hidden a popup
+            out += [("dialog/retry", *safe[0]), (_NOTHING, *elements[_NOTHING].center)]
     return out
 
 
@@ -388,7 +388,7 @@ class Pilot:
     def _resync(self, chain: _Chain, frame: np.ndarray, amap: AreaMap, rotated: bool) -> None:
         """Which cards of a half-chosen chain are chosen now: those that look changed since the
         screen it was decided on (a tap that seemed to take may have been swallowed by a dialog)."""
-        chain.done = [self._region_changed(chain.reference, frame, _chosen_key(tap.key), amap, rotated, CHOSEN_SHARE)
+        chain.done = [self._region_changed(chain.reference, frame, _chosen_rect(tap.key), amap, rotated, CHOSEN_SHARE)
                       for tap in chain.taps]
         log.debug("t=%.2f carrying on with %s", self.client.time(),
                   [t.key for t, d in zip(chain.taps, chain.done) if not d])
@@ -457,8 +457,10 @@ class Pilot:
         if self.recorder is not None:
             self.recorder.tap(x, y)
 
-    def _region_changed(self, a, b, key: str, amap: AreaMap, rotated: bool, share: float = REGION_SHARE) -> bool:
-        box = _device_box(layout.element(key), amap, rotated)
+    def _region_changed(self, a, b, where: str | layout.Rect, amap: AreaMap, rotated: bool,
+                        share: float = REGION_SHARE) -> bool:
+        """Whether layout element ``where`` (a key or a `Rect`) changed between frames ``a`` and ``b``."""
+        box = _device_box(layout.element(where) if isinstance(where, str) else where, amap, rotated)
         return changed_share(a, b, box, max(1, _step(amap.area) // 2)) > share
 
     def _await_expected(self, chain: _Chain, amap: AreaMap, rotated: bool) -> bool:
@@ -578,10 +580,10 @@ _OPENS = {"servant": ("popup/panel",), "master/button": ("master/menu",),
           "master/skill": ("master/menu", "popup/panel"), "master/seals": ("seal/np", "seal/hp")}
 
 
-def _effect_keys(key: str) -> tuple[str, ...]:
+def _effect_keys(key: str) -> tuple[str | layout.Rect, ...]:
     """The layout elements whose change shows that a tap on ``key`` took."""
     more = next((keys for prefix, keys in _OPENS.items() if key.startswith(prefix)), ())
-    return (key, *(k for k in (*more, _chosen_key(key)) if k != key and k in layout.elements()))
+    return (key, *(k for k in more if k in layout.elements()), _chosen_rect(key))
 
 
 def _is_skill_key(key: str) -> bool:
@@ -589,9 +591,15 @@ def _is_skill_key(key: str) -> bool:
     return key.rsplit("/", 1)[-1].startswith("skill")
 
 
-def _chosen_key(key: str) -> str:
-    """Where a chosen card shows it: a face card's chain-position badge ("1st Attack"), else the card."""
-    return key.replace("/face", "/order") if key.startswith("card") else key
+def _chosen_rect(key: str) -> layout.Rect:
+    """Where a chosen card shows it: a face card's chain-position badge ("1st Attack",
+    ``cardI/order``), the middle of an NP card (its round chain-position badge,
+    `fgo_env.viewer.overlay.draw_np_orders`); another element as a whole."""
+    if key.startswith("card") and key.endswith("/face"):
+        return layout.element(key.replace("/face", "/order"))
+    if key.startswith("np") and key.endswith("/card"):
+        return layout.element(key).scaled(0.4)
+    return layout.element(key)
 
 
 def _goal(action: int) -> str:
