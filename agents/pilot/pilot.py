@@ -10,12 +10,15 @@ One decision of `Pilot.play_episode`::
     the command screen) within ``expect_timeout``
 
 A failed decision (a tap that changes nothing ``max_retries`` times over, or no expected screen) is
-followed by a recovery (a tap on the simulated phone's "connection lost" Retry button, at a point
-that is nothing on a battle screen, and a tap on nothing to close a popup left open) and the screen
-is read again; a card screen whose chain was half chosen carries on with the cards still to choose,
-without asking the agent again. More than ``max_retries`` failed decisions in a row end the
-episode with `PilotError` ("stuck: ...", the last screenshot saved). A screen that is no decision
-screen and has not changed for ``stall`` seconds gets the same recovery (a modal dialog).
+followed by a recovery (taps on nothing, which close a popup or the master menu left open, and on
+the "connection lost" dialog's Retry button at a point that is nothing on a battle screen) and
+the screen is read again. A card screen seen again without a command screen in between is the
+same hand: its chain goes on with the cards not chosen yet (told from the screen: their
+chain-position badges against the hand as dealt), without asking the agent again. More than
+``max_retries`` failed decisions in a row end the episode with `PilotError` ("stuck: ...", the
+last screenshot saved). A screen that is no decision screen and has not changed for ``stall``
+seconds, once the battle has begun, gets the same recovery (a modal dialog). docs/pilot.md has
+the details and the measurements.
 
 The episode ends when the client says the battle is over (``battle_over() -> str | None``, which
 `SimulatedClient` has) or when no decision screen comes within ``decision_timeout`` seconds of the
@@ -259,7 +262,7 @@ class Pilot:
         self.result = result = PilotResult()
         self.memory.reset()
         self._chain, self._hand, self._fails, self.last_frame, self._area = None, None, 0, None, None
-        self._refusals: dict[int, int] = {}
+        self._refusals = {}
         self.agent.reset(None)
         if self.recorder is not None:
             self.recorder.begin(int(getattr(self.client, "game_seed", 0) or 0))
@@ -271,7 +274,7 @@ class Pilot:
             raise
         finally:
             result.seconds, result.wall = self.client.time() - start, time.perf_counter() - wall
-            result.outcome = self._battle_over() or "ongoing"
+            result.outcome = self._final_outcome()
             if self.recorder is not None:
                 self.recorder.finish(result.outcome, result.stats())
         return result
@@ -288,6 +291,13 @@ class Pilot:
     def _battle_over(self) -> str | None:
         over = getattr(self.client, "battle_over", None)
         return over() if callable(over) else None
+
+    def _final_outcome(self) -> str:
+        """The client's outcome, "ongoing" when it cannot say (a device gone says nothing)."""
+        try:
+            return self._battle_over() or "ongoing"
+        except Exception:  # noqa: BLE001 - the episode's own error is the one to report
+            return "ongoing"
 
     # ---------------------------------------------------------------------------- reading
     def _shot(self) -> _Screen:
@@ -410,8 +420,9 @@ class Pilot:
                 # a servant skill whose tap changes nothing: refused by the game (a stunned or dead
                 # servant), or a dialog over the screen. (A master skill is offered once a battle,
                 # never on cooldown: its icon changing nothing means the menu was not open.)
-                return self._refused(chain, screen) if tap.key.startswith("servant") and _is_skill_key(tap.key) \
-                    else False
+                if tap.key.startswith("servant") and _is_skill_key(tap.key):
+                    return self._refused(chain, screen)
+                return False
             chain.done[i] = True
         return self._await_expected(chain, amap, rotated)
 
