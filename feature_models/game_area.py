@@ -148,10 +148,18 @@ def _column_flatness(lines: np.ndarray) -> np.ndarray:
     return np.count_nonzero(both, axis=0) * (1.0 / rows)
 
 
-def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[int, int, float]:
-    """Best (start sample, length in samples, score) of a game band ``game`` px long, from the
-    boundary scores ``e`` between neighbouring samples taken every ``step`` px and the samples'
-    bar-likeness ``flat`` (one more entry than ``e``)."""
+def _sides(s, t, n: int, step: int, length: int):
+    """Whether a band from sample ``s`` to sample ``t`` (exclusive) has a boundary inside the frame
+    on its first / second side: a bar of at least ``MIN_BAR`` px. A thinner one (a frame-border
+    artefact, or the game 0-5 px from the frame's edge) gives no evidence either way: that side is
+    left out of the score, not counted as a boundary without an edge."""
+    return (s * step >= MIN_BAR) & (s > 0), (t <= n) & (length - t * step >= MIN_BAR)
+
+
+def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: int) -> tuple[int, int, float]:
+    """Best (start sample, length in samples, score) of a game band ``game`` px long in a line
+    ``length`` px long, from the boundary scores ``e`` between neighbouring samples taken every
+    ``step`` px and the samples' bar-likeness ``flat`` (one more entry than ``e``)."""
     n = e.size
     starts = np.arange(0, n + 1)
     # the bars' own look: column-flat (black, colour, gradient) or edge-free (blurred, y-gradient)
@@ -163,7 +171,7 @@ def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[
         if s.size == 0:
             continue
         t = s + g
-        has_l, has_r = s > 0, t <= n
+        has_l, has_r = _sides(s, t, n, step, length)
         left = np.where(has_l, e[np.maximum(s - 1, 0)], 0.0)
         right = np.where(has_r, e[np.minimum(t - 1, n - 1)], 0.0)
         present = has_l.astype(np.float64) + has_r
@@ -179,23 +187,27 @@ def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[
     return best
 
 
-def _hypothesis_score(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> float:
+def _hypothesis_score(e: np.ndarray, flat: np.ndarray, s: int, g: int, step: int, length: int) -> float:
     """`_best_split`'s score of the one hypothesis (start sample ``s``, ``g`` samples long)."""
-    return _components(e, flat, s, g)[0] if 0 <= s <= e.size + 1 - g else -1.0
+    return _components(e, flat, s, g, step, length)[0] if 0 <= s <= e.size + 1 - g else -1.0
 
 
-def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> tuple[float, float, int, float]:
+def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int, step: int,
+                length: int) -> tuple[float, float, int, float]:
     """(score, mean boundary edge, boundaries inside the frame, bar-likeness) of one hypothesis."""
     n = e.size
     t = s + g
     barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
+    has_l, has_r = _sides(s, t, n, step, length)
     parts, bar = [], []
     if s > 0:
-        parts.append(e[s - 1])
         bar.append(barlike[:s])
+    if has_l:
+        parts.append(e[s - 1])
     if t <= n:
-        parts.append(e[t - 1])
         bar.append(barlike[t:])
+    if has_r:
+        parts.append(e[t - 1])
     if not parts:
         return -1.0, 0.0, 0, 0.0
     bars = np.concatenate(bar)
@@ -248,7 +260,7 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
     pos = (np.arange(e.size) + 1) * step
     e[(pos < MIN_BAR) | (pos > length - MIN_BAR)] = 0.0
     flat = _column_flatness(coarse)
-    s, g, score = _best_split(e, flat, game, step)
+    s, g, score = _best_split(e, flat, game, step, length)
     # off-centre bars must beat the centred hypothesis clearly (the game's own full-width lines,
     # e.g. a row of panels or a horizon, can pose as a boundary; centred bars are the common case)
     c0 = (length - game) // 2
@@ -256,10 +268,10 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
         return c0, game, -1.0
     off_centre = abs(s * step - c0) > 2 * step
     if off_centre:
-        cs = _hypothesis_score(e, flat, int(round(c0 / step)), g)
+        cs = _hypothesis_score(e, flat, int(round(c0 / step)), g, step, length)
         if cs >= MIN_EDGE and score - cs < OFF_CENTRE_MARGIN:
             s, score, off_centre = int(round(c0 / step)), cs, False
-    _, edge, sides, _ = _components(e, flat, s, g)
+    _, edge, sides, _ = _components(e, flat, s, g, step, length)
     # one boundary only (a bar on one side) must be clearer than a pair
     if edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE) or (off_centre and score < MIN_EDGE_OFF_CENTRE):
         return c0, game, min(score, MIN_EDGE - 1e-3)
@@ -268,6 +280,12 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
         start, end = _refine_band(src, rows, start, game, step, row_step)
     start = min(max(0, start), length - game)
     end = min(length, max(end, start + 1))
+    # a bar of 1 .. MIN_BAR-1 px (left out of the coarse score) must show its boundary at full
+    # resolution: else the "game" is a backdrop running into the frame's edge (a crop capture)
+    for pos in (start, end):
+        if 0 < min(pos, length - pos) < MIN_BAR:
+            if _edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0] < MIN_BOUNDARY:
+                return c0, game, min(score, MIN_EDGE - 1e-3)
     if end - start == game and abs(start - c0) <= SNAP:  # blurred or JPEG'd symmetric bars
         start, end = c0, c0 + game
     return start, end - start, score
