@@ -60,6 +60,8 @@ _FLAT_LEVELS = 10  # a bar column's pixels stay this close to its top or bottom 
 _DIFF_SCALE = 48.0  # a channel step of this many levels counts as a full edge in one row
 _ROW_STEP = 6  # levels: a row "has" the edge when its step is at least this (more on noisy frames)
 _NOISE_FACTOR = 3.0  # ... at least this times the median 1-px step of the frame (its noise level)
+_FLAT_RUN_TOL = 2  # levels: a flat bar's neighbouring pixels along a line differ by at most this (or the noise)
+_FLAT_RUN_SHARE = 0.1  # ... in all but this share of the lines
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,43 @@ def _refine_band(src: np.ndarray, rows: np.ndarray, start: int, game: int, step:
     return start + best, start + best + game
 
 
+def _flat_run(lines: np.ndarray, tol: float) -> int:
+    """How many columns of ``lines`` (R×N×3, read from the frame's edge inwards) a flat bar fills:
+    the first column whose step from the one before exceeds ``tol`` levels in more than
+    ``_FLAT_RUN_SHARE`` of the lines ends it (N when none does)."""
+    a = lines.astype(np.int16)
+    x = a[:, 1:] - a[:, :-1]
+    np.abs(x, out=x)
+    d = np.maximum(np.maximum(x[..., 0], x[..., 1]), x[..., 2])  # (R, N-1)
+    broken = np.flatnonzero(np.count_nonzero(d > tol, axis=0) > _FLAT_RUN_SHARE * d.shape[0])
+    n = int(broken[0]) + 1 if broken.size else a.shape[1]
+    # ... and the run must be a bar, not a smooth stretch of backdrop drifting a level at a time
+    span = a[:, :n].max(axis=1) - a[:, :n].min(axis=1)  # (R, 3)
+    if np.count_nonzero(span.max(axis=1) > 3 * tol) > _FLAT_RUN_SHARE * a.shape[0]:
+        return -1
+    return n
+
+
+def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_step: float) -> tuple[int, float] | None:
+    """(start, score) when both bars are flat along the line (black, a colour, a gradient across
+    the lines) and their extents, read at full resolution from the frame's two edges, add up to
+    the slack (±1 px): the bars are then known to the pixel, whatever the game's own edge looks
+    like (a dark border on a black bar). None otherwise (patterned bars, a notch, a backdrop)."""
+    length = src.shape[1]
+    slack = length - game
+    tol = max(_FLAT_RUN_TOL, noise)
+    a = _flat_run(src[rows, :slack + 2, :3], tol)
+    b = _flat_run(src[rows, length - 1:length - slack - 3 if length - slack - 3 >= 0 else None:-1, :3], tol)
+    if 0 <= a < slack + 2 and 0 <= b < slack + 2 and abs(a + b - slack) <= 1:
+        start = min(max(0, a if a + b <= slack else slack - b), slack)
+        edges = [_edge_scores(src[rows, p - 1:p + 1, :3], row_step)[0]
+                 for p in (start, start + game) if 0 < p < length]
+        if not edges:
+            return None
+        return start, max(MIN_EDGE, float(np.mean(edges)) + 0.02 * (len(edges) == 2) + FLAT_BONUS)
+    return None
+
+
 def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
     """(start, band length, score) of the game band along axis 1 of ``src`` (a frame, or its
     transposed view), read on its lines ``rows``; score -1 when no hypothesis has a boundary
@@ -254,6 +293,9 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
     a = src[rows[::7], :, 1].astype(np.int16)
     noise = float(np.median(np.abs(a[:, 1:] - a[:, :-1])))
     row_step = max(_ROW_STEP, _NOISE_FACTOR * noise)
+    flat_bars = _flat_bars(src, rows, game, noise, row_step)
+    if flat_bars is not None:
+        return flat_bars[0], game, flat_bars[1]
     coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
     e = _edge_scores(coarse, row_step)
     # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
