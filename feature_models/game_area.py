@@ -62,6 +62,7 @@ _ROW_STEP = 6  # levels: a row "has" the edge when its step is at least this (mo
 _NOISE_FACTOR = 3.0  # ... at least this times the median 1-px step of the frame (its noise level)
 _FLAT_RUN_TOL = 2  # levels: a flat bar's neighbouring pixels along a line differ by at most this (or the noise)
 _FLAT_RUN_SHARE = 0.1  # ... in all but this share of the lines
+_FLAT_RUN_PEEK = 24  # px: a bar's run is first looked for this far from the frame's edge (then all the way)
 
 
 @dataclass(frozen=True)
@@ -247,20 +248,31 @@ def _refine_band(src: np.ndarray, rows: np.ndarray, start: int, game: int, step:
 
 
 def _flat_run(lines: np.ndarray, tol: float) -> int:
-    """How many columns of ``lines`` (R×N×3, read from the frame's edge inwards) a flat bar fills:
-    the first column whose step from the one before exceeds ``tol`` levels in more than
+    """How many columns of ``lines`` (R×N×3, from the frame's edge inwards) a flat bar fills: the
+    first column whose step from the one before exceeds ``tol`` levels in more than
     ``_FLAT_RUN_SHARE`` of the lines ends it (N when none does)."""
-    a = lines.astype(np.int16)
-    x = a[:, 1:] - a[:, :-1]
+    rows, n = lines.shape[:2]
+    a = lines.reshape(rows, 3 * n).astype(np.int16)  # channels side by side: 2-D ops stay fast
+    x = a[:, 3:] - a[:, :-3]
     np.abs(x, out=x)
-    d = np.maximum(np.maximum(x[..., 0], x[..., 1]), x[..., 2])  # (R, N-1)
-    broken = np.flatnonzero(np.count_nonzero(d > tol, axis=0) > _FLAT_RUN_SHARE * d.shape[0])
-    n = int(broken[0]) + 1 if broken.size else a.shape[1]
-    # ... and the run must be a bar, not a smooth stretch of backdrop drifting a level at a time
-    span = a[:, :n].max(axis=1) - a[:, :n].min(axis=1)  # (R, 3)
-    if np.count_nonzero(span.max(axis=1) > 3 * tol) > _FLAT_RUN_SHARE * a.shape[0]:
-        return -1
-    return n
+    big = x > tol
+    step = big[:, 0::3] | big[:, 1::3] | big[:, 2::3]  # (R, N-1): any channel steps
+    broken = np.flatnonzero(np.count_nonzero(step, axis=0) > _FLAT_RUN_SHARE * rows)
+    return int(broken[0]) + 1 if broken.size else n
+
+
+def _drifts(lines: np.ndarray, tol: float) -> bool:
+    """Whether ``lines`` (R×N×3) stray more than 3 × ``tol`` off their first column's colour in
+    more than ``_FLAT_RUN_SHARE`` of the lines (a smooth backdrop drifting a level at a time, not
+    a bar)."""
+    rows, n = lines.shape[:2]
+    a = lines.reshape(rows, 3 * n).astype(np.int16)
+    off = np.zeros(rows, bool)
+    for c in range(3):  # per channel: 2-D broadcasts (a 3-D one is slow on short lines)
+        y = a[:, c::3] - a[:, c:c + 1]
+        np.abs(y, out=y)
+        off |= (y > 3 * tol).any(axis=1)
+    return np.count_nonzero(off) > _FLAT_RUN_SHARE * rows
 
 
 def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_step: float) -> tuple[int, float] | None:
@@ -271,16 +283,28 @@ def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_s
     length = src.shape[1]
     slack = length - game
     tol = max(_FLAT_RUN_TOL, noise)
-    a = _flat_run(src[rows, :slack + 2, :3], tol)
-    b = _flat_run(src[rows, length - 1:length - slack - 3 if length - slack - 3 >= 0 else None:-1, :3], tol)
-    if 0 <= a < slack + 2 and 0 <= b < slack + 2 and abs(a + b - slack) <= 1:
-        start = min(max(0, a if a + b <= slack else slack - b), slack)
-        edges = [_edge_scores(src[rows, p - 1:p + 1, :3], row_step)[0]
-                 for p in (start, start + game) if 0 < p < length]
-        if not edges:
-            return None
-        return start, max(MIN_EDGE, float(np.mean(edges)) + 0.02 * (len(edges) == 2) + FLAT_BONUS)
-    return None
+    width = slack + 2
+    runs = []
+    for side in (0, 1):
+        peek = min(width, _FLAT_RUN_PEEK)  # most non-flat bars end within a few px: read little
+        for n in (peek, width) if width > peek else (peek,):
+            lines = src[rows, :n, :3] if side == 0 else src[rows, length - n:, :3][:, ::-1]
+            run = _flat_run(lines, tol)
+            if run < n:
+                break
+        runs.append((run, lines))
+    (a, la), (b, lb) = runs
+    if a >= width or b >= width or abs(a + b - slack) > 1:
+        return None
+    if (a and _drifts(la[:, :a], tol)) or (b and _drifts(lb[:, :b], tol)):
+        return None
+    start = min(max(0, a if a + b <= slack else slack - b), slack)
+    # the boundaries' edge scores, on the lines already read (bar's last column, game's first)
+    pairs = [lines[:, k - 1:k + 1] for k, lines in ((a, la), (b, lb)) if 0 < k < lines.shape[1]]
+    if not pairs:
+        return None
+    edges = _edge_scores(np.concatenate(pairs, axis=1), row_step)[0::2]
+    return start, max(MIN_EDGE, float(np.mean(edges)) + 0.02 * (len(edges) == 2) + FLAT_BONUS)
 
 
 def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
