@@ -347,11 +347,19 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
     start = min(max(0, start), length - game)
     end = min(length, max(end, start + 1))
     # a bar of 1 .. MIN_BAR-1 px (left out of the coarse score) must show its boundary at full
-    # resolution: else the "game" is a backdrop running into the frame's edge (a crop capture)
+    # resolution; else the game may touch that edge (the coarse grid stopped short of it), if the
+    # other boundary then holds; else the "game" is a backdrop running into the frame's edge
     for pos in (start, end):
         if 0 < min(pos, length - pos) < MIN_BAR:
-            if _edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0] < MIN_BOUNDARY:
+            if _edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0] >= MIN_BOUNDARY:
+                continue
+            start = 0 if pos == start else length - game
+            end = start + game
+            other = end if start == 0 else start
+            if not 0 < other < length or _edge_scores(src[rows, other - 1:other + 1, :3],
+                                                      row_step)[0] < MIN_BOUNDARY_ONE_SIDE:
                 return c0, game, min(score, MIN_EDGE - 1e-3)
+            break
     if end - start == game and abs(start - c0) <= SNAP:  # blurred or JPEG'd symmetric bars
         start, end = c0, c0 + game
     return start, end - start, score
