@@ -12,18 +12,26 @@ which the game's own content almost never has.
 The detector therefore reads a handful of lines only (``SAMPLE_ROWS`` rows spread over the
 height, every ``COARSE_STEP``-th pixel along them; under a millisecond on a 2340×1080 frame):
 
+0. **flat bars** first: read at full resolution from each of the frame's two edges inwards, the
+   run of columns that stay flat along the lines (black, a colour, a gradient across them); when
+   the two runs add up to the slack (±1 px) the bars are known to the pixel, even where the game's
+   own edge is dark on a black bar or a bar is 0-2 px wide (method "edges");
 1. an **edge profile**: for each pair of neighbouring samples, how strongly and in how many of the
    lines the pixels step (a row counts when its step exceeds ``_ROW_STEP`` levels, or 3× the
    frame's noise level on noisy frames);
 2. every **hypothesis** ``first bar = a, second bar = S - a`` (``S`` = frame width − game width,
    the game width being round(height·16/9)) is scored by the mean edge at its boundaries inside
-   the frame (a boundary on the frame's edge is no evidence), plus ``FLAT_BONUS`` times how much
+   the frame (a boundary on the frame's edge, or a bar under ``MIN_BAR`` px, is no evidence
+   either way: that side is left out, so a lopsided 57 + 2 px placement is scored on its one
+   real boundary), plus ``FLAT_BONUS`` times how much
    its bars look like bars (column-flat: black, colour, gradient, a notch only partly; or
    edge-free: blurred, gradients along the bar);
 3. the best is accepted at ``MIN_EDGE`` (symmetric) / ``MIN_EDGE_OFF_CENTRE`` (asymmetric, which
    must also beat the centred hypothesis by ``OFF_CENTRE_MARGIN``), with a boundary edge of at
    least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge); it is
-   then refined to the pixel on the full-resolution lines (both boundaries move together);
+   then refined to the pixel on the full-resolution lines (both boundaries move together); a
+   1-5 px bar left must show its boundary there, else the game touches that frame edge (if its
+   other boundary holds) or the hypothesis is dropped;
 4. otherwise the area is the largest **centred** 16:9 rectangle (``layout.game_area``: what the
    renderer draws, and right for a capture whose backdrop runs through the sides), method
    "centred".
