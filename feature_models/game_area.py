@@ -12,18 +12,26 @@ which the game's own content almost never has.
 The detector therefore reads a handful of lines only (``SAMPLE_ROWS`` rows spread over the
 height, every ``COARSE_STEP``-th pixel along them; under a millisecond on a 2340×1080 frame):
 
+0. **flat bars** first: read at full resolution from each of the frame's two edges inwards, the
+   run of columns that stay flat along the lines (black, a colour, a gradient across them); when
+   the two runs add up to the slack (±1 px) the bars are known to the pixel, even where the game's
+   own edge is dark on a black bar or a bar is 0-2 px wide (method "edges");
 1. an **edge profile**: for each pair of neighbouring samples, how strongly and in how many of the
    lines the pixels step (a row counts when its step exceeds ``_ROW_STEP`` levels, or 3× the
    frame's noise level on noisy frames);
 2. every **hypothesis** ``first bar = a, second bar = S - a`` (``S`` = frame width − game width,
    the game width being round(height·16/9)) is scored by the mean edge at its boundaries inside
-   the frame (a boundary on the frame's edge is no evidence), plus ``FLAT_BONUS`` times how much
+   the frame (a boundary on the frame's edge, or a bar under ``MIN_BAR`` px, is no evidence
+   either way: that side is left out, so a lopsided 57 + 2 px placement is scored on its one
+   real boundary), plus ``FLAT_BONUS`` times how much
    its bars look like bars (column-flat: black, colour, gradient, a notch only partly; or
    edge-free: blurred, gradients along the bar);
 3. the best is accepted at ``MIN_EDGE`` (symmetric) / ``MIN_EDGE_OFF_CENTRE`` (asymmetric, which
    must also beat the centred hypothesis by ``OFF_CENTRE_MARGIN``), with a boundary edge of at
    least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge); it is
-   then refined to the pixel on the full-resolution lines (both boundaries move together);
+   then refined to the pixel on the full-resolution lines (both boundaries move together); a
+   1-5 px bar left must show its boundary there, else the game touches that frame edge (if its
+   other boundary holds) or the hypothesis is dropped;
 4. otherwise the area is the largest **centred** 16:9 rectangle (``layout.game_area``: what the
    renderer draws, and right for a capture whose backdrop runs through the sides), method
    "centred".
@@ -60,6 +68,9 @@ _FLAT_LEVELS = 10  # a bar column's pixels stay this close to its top or bottom 
 _DIFF_SCALE = 48.0  # a channel step of this many levels counts as a full edge in one row
 _ROW_STEP = 6  # levels: a row "has" the edge when its step is at least this (more on noisy frames)
 _NOISE_FACTOR = 3.0  # ... at least this times the median 1-px step of the frame (its noise level)
+_FLAT_RUN_TOL = 2  # levels: a flat bar's neighbouring pixels along a line differ by at most this (or the noise)
+_FLAT_RUN_SHARE = 0.1  # ... in all but this share of the lines
+_FLAT_RUN_PEEK = 24  # px: a bar's run is first looked for this far from the frame's edge (then all the way)
 
 
 @dataclass(frozen=True)
@@ -148,10 +159,18 @@ def _column_flatness(lines: np.ndarray) -> np.ndarray:
     return np.count_nonzero(both, axis=0) * (1.0 / rows)
 
 
-def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[int, int, float]:
-    """Best (start sample, length in samples, score) of a game band ``game`` px long, from the
-    boundary scores ``e`` between neighbouring samples taken every ``step`` px and the samples'
-    bar-likeness ``flat`` (one more entry than ``e``)."""
+def _sides(s, t, n: int, step: int, length: int):
+    """Whether a band from sample ``s`` to sample ``t`` (exclusive) has a boundary inside the frame
+    on its first / second side: a bar of at least ``MIN_BAR`` px. A thinner one (a frame-border
+    artefact, or the game 0-5 px from the frame's edge) gives no evidence either way: that side is
+    left out of the score, not counted as a boundary without an edge."""
+    return (s * step >= MIN_BAR) & (s > 0), (t <= n) & (length - t * step >= MIN_BAR)
+
+
+def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: int) -> tuple[int, int, float]:
+    """Best (start sample, length in samples, score) of a game band ``game`` px long in a line
+    ``length`` px long, from the boundary scores ``e`` between neighbouring samples taken every
+    ``step`` px and the samples' bar-likeness ``flat`` (one more entry than ``e``)."""
     n = e.size
     starts = np.arange(0, n + 1)
     # the bars' own look: column-flat (black, colour, gradient) or edge-free (blurred, y-gradient)
@@ -163,7 +182,7 @@ def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[
         if s.size == 0:
             continue
         t = s + g
-        has_l, has_r = s > 0, t <= n
+        has_l, has_r = _sides(s, t, n, step, length)
         left = np.where(has_l, e[np.maximum(s - 1, 0)], 0.0)
         right = np.where(has_r, e[np.minimum(t - 1, n - 1)], 0.0)
         present = has_l.astype(np.float64) + has_r
@@ -179,23 +198,27 @@ def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int) -> tuple[
     return best
 
 
-def _hypothesis_score(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> float:
+def _hypothesis_score(e: np.ndarray, flat: np.ndarray, s: int, g: int, step: int, length: int) -> float:
     """`_best_split`'s score of the one hypothesis (start sample ``s``, ``g`` samples long)."""
-    return _components(e, flat, s, g)[0] if 0 <= s <= e.size + 1 - g else -1.0
+    return _components(e, flat, s, g, step, length)[0] if 0 <= s <= e.size + 1 - g else -1.0
 
 
-def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int) -> tuple[float, float, int, float]:
+def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int, step: int,
+                length: int) -> tuple[float, float, int, float]:
     """(score, mean boundary edge, boundaries inside the frame, bar-likeness) of one hypothesis."""
     n = e.size
     t = s + g
     barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
+    has_l, has_r = _sides(s, t, n, step, length)
     parts, bar = [], []
     if s > 0:
-        parts.append(e[s - 1])
         bar.append(barlike[:s])
+    if has_l:
+        parts.append(e[s - 1])
     if t <= n:
-        parts.append(e[t - 1])
         bar.append(barlike[t:])
+    if has_r:
+        parts.append(e[t - 1])
     if not parts:
         return -1.0, 0.0, 0, 0.0
     bars = np.concatenate(bar)
@@ -232,6 +255,66 @@ def _refine_band(src: np.ndarray, rows: np.ndarray, start: int, game: int, step:
     return start + best, start + best + game
 
 
+def _flat_run(lines: np.ndarray, tol: float) -> int:
+    """How many columns of ``lines`` (R×N×3, from the frame's edge inwards) a flat bar fills: the
+    first column whose step from the one before exceeds ``tol`` levels in more than
+    ``_FLAT_RUN_SHARE`` of the lines ends it (N when none does)."""
+    rows, n = lines.shape[:2]
+    a = lines.reshape(rows, 3 * n).astype(np.int16)  # channels side by side: 2-D ops stay fast
+    x = a[:, 3:] - a[:, :-3]
+    np.abs(x, out=x)
+    big = x > tol
+    step = big[:, 0::3] | big[:, 1::3] | big[:, 2::3]  # (R, N-1): any channel steps
+    broken = np.flatnonzero(np.count_nonzero(step, axis=0) > _FLAT_RUN_SHARE * rows)
+    return int(broken[0]) + 1 if broken.size else n
+
+
+def _drifts(lines: np.ndarray, tol: float) -> bool:
+    """Whether ``lines`` (R×N×3) stray more than 3 × ``tol`` off their first column's colour in
+    more than ``_FLAT_RUN_SHARE`` of the lines (a smooth backdrop drifting a level at a time, not
+    a bar)."""
+    rows, n = lines.shape[:2]
+    a = lines.reshape(rows, 3 * n).astype(np.int16)
+    off = np.zeros(rows, bool)
+    for c in range(3):  # per channel: 2-D broadcasts (a 3-D one is slow on short lines)
+        y = a[:, c::3] - a[:, c:c + 1]
+        np.abs(y, out=y)
+        off |= (y > 3 * tol).any(axis=1)
+    return np.count_nonzero(off) > _FLAT_RUN_SHARE * rows
+
+
+def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_step: float) -> tuple[int, float] | None:
+    """(start, score) when both bars are flat along the line (black, a colour, a gradient across
+    the lines) and their extents, read at full resolution from the frame's two edges, add up to
+    the slack (±1 px): the bars are then known to the pixel, whatever the game's own edge looks
+    like (a dark border on a black bar). None otherwise (patterned bars, a notch, a backdrop)."""
+    length = src.shape[1]
+    slack = length - game
+    tol = max(_FLAT_RUN_TOL, noise)
+    width = slack + 2
+    runs = []
+    for side in (0, 1):
+        peek = min(width, _FLAT_RUN_PEEK)  # most non-flat bars end within a few px: read little
+        for n in (peek, width) if width > peek else (peek,):
+            lines = src[rows, :n, :3] if side == 0 else src[rows, length - n:, :3][:, ::-1]
+            run = _flat_run(lines, tol)
+            if run < n:
+                break
+        runs.append((run, lines))
+    (a, la), (b, lb) = runs
+    if a >= width or b >= width or abs(a + b - slack) > 1:
+        return None
+    if (a and _drifts(la[:, :a], tol)) or (b and _drifts(lb[:, :b], tol)):
+        return None
+    start = min(max(0, a if a + b <= slack else slack - b), slack)
+    # the boundaries' edge scores, on the lines already read (bar's last column, game's first)
+    pairs = [lines[:, k - 1:k + 1] for k, lines in ((a, la), (b, lb)) if 0 < k < lines.shape[1]]
+    if not pairs:
+        return None
+    edges = _edge_scores(np.concatenate(pairs, axis=1), row_step)[0::2]
+    return start, max(MIN_EDGE, float(np.mean(edges)) + 0.02 * (len(edges) == 2) + FLAT_BONUS)
+
+
 def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
     """(start, band length, score) of the game band along axis 1 of ``src`` (a frame, or its
     transposed view), read on its lines ``rows``; score -1 when no hypothesis has a boundary
@@ -242,13 +325,16 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
     a = src[rows[::7], :, 1].astype(np.int16)
     noise = float(np.median(np.abs(a[:, 1:] - a[:, :-1])))
     row_step = max(_ROW_STEP, _NOISE_FACTOR * noise)
+    flat_bars = _flat_bars(src, rows, game, noise, row_step)
+    if flat_bars is not None:
+        return flat_bars[0], game, flat_bars[1]
     coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
     e = _edge_scores(coarse, row_step)
     # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
     pos = (np.arange(e.size) + 1) * step
     e[(pos < MIN_BAR) | (pos > length - MIN_BAR)] = 0.0
     flat = _column_flatness(coarse)
-    s, g, score = _best_split(e, flat, game, step)
+    s, g, score = _best_split(e, flat, game, step, length)
     # off-centre bars must beat the centred hypothesis clearly (the game's own full-width lines,
     # e.g. a row of panels or a horizon, can pose as a boundary; centred bars are the common case)
     c0 = (length - game) // 2
@@ -256,10 +342,10 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
         return c0, game, -1.0
     off_centre = abs(s * step - c0) > 2 * step
     if off_centre:
-        cs = _hypothesis_score(e, flat, int(round(c0 / step)), g)
+        cs = _hypothesis_score(e, flat, int(round(c0 / step)), g, step, length)
         if cs >= MIN_EDGE and score - cs < OFF_CENTRE_MARGIN:
             s, score, off_centre = int(round(c0 / step)), cs, False
-    _, edge, sides, _ = _components(e, flat, s, g)
+    _, edge, sides, _ = _components(e, flat, s, g, step, length)
     # one boundary only (a bar on one side) must be clearer than a pair
     if edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE) or (off_centre and score < MIN_EDGE_OFF_CENTRE):
         return c0, game, min(score, MIN_EDGE - 1e-3)
@@ -268,6 +354,20 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
         start, end = _refine_band(src, rows, start, game, step, row_step)
     start = min(max(0, start), length - game)
     end = min(length, max(end, start + 1))
+    # a bar of 1 .. MIN_BAR-1 px (left out of the coarse score) must show its boundary at full
+    # resolution; else the game may touch that edge (the coarse grid stopped short of it), if the
+    # other boundary then holds; else the "game" is a backdrop running into the frame's edge
+    for pos in (start, end):
+        if 0 < min(pos, length - pos) < MIN_BAR:
+            if _edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0] >= MIN_BOUNDARY:
+                continue
+            start = 0 if pos == start else length - game
+            end = start + game
+            other = end if start == 0 else start
+            if not 0 < other < length or _edge_scores(src[rows, other - 1:other + 1, :3],
+                                                      row_step)[0] < MIN_BOUNDARY_ONE_SIDE:
+                return c0, game, min(score, MIN_EDGE - 1e-3)
+            break
     if end - start == game and abs(start - c0) <= SNAP:  # blurred or JPEG'd symmetric bars
         start, end = c0, c0 + game
     return start, end - start, score
