@@ -62,6 +62,7 @@ REGION_SHARE = 0.10
 # (~0.93 once used: on cooldown), against the screen before: what tells a card chosen, a skill used.
 CHOSEN_SHARE = 0.30
 SCREEN_SHARE = 0.20
+SETTLED_SHARE = 0.03  # two reads of a settled screen: its frames alike too (not mid-animation)
 CELLS_ACROSS = 160  # the game area is compared on a grid about this many cells wide
 
 # A tap here hits nothing on any battle screen (and is under no notification banner): it closes a
@@ -142,13 +143,17 @@ class _Screen:
 
 @dataclass
 class _Chain:
-    """An action under way: its taps, which of them took, and the frame whose cards were all
-    unchosen (a card whose region differs from it now is chosen)."""
+    """An action under way: its taps, the screen it was decided on and, per tap, the frame just
+    before the tap took (None while it has not): a card differing from it now is chosen."""
 
     action: int
     taps: list[Tap]
-    done: list[bool]
     reference: np.ndarray
+    before: list[np.ndarray | None] = field(init=False)
+    done: list[bool] = field(init=False)
+
+    def __post_init__(self):
+        self.before, self.done = [None] * len(self.taps), [False] * len(self.taps)
 
 
 def check_agent(agent: Any) -> None:
@@ -192,11 +197,13 @@ def _recovery_taps() -> list[tuple[str, float, float]]:
 
 
 def _cells(frame: np.ndarray, box: tuple[int, int, int, int], step: int) -> np.ndarray:
-    """Mean grey level of ``step``×``step`` cells of ``box`` (x, y, w, h) of ``frame``."""
+    """Mean grey level of ``step``×``step`` cells of ``box`` (x, y, w, h) of ``frame``, from every
+    other pixel of each cell (4 × faster than all of them, as good against capture noise)."""
     x, y, w, h = box
-    crop = frame[y:y + h // step * step, x:x + w // step * step]
-    grey = crop.mean(axis=2, dtype=np.float32)
-    return grey.reshape(h // step, step, w // step, step).mean(axis=(1, 3))
+    sub = max(1, step // 2)
+    s = step // sub
+    crop = frame[y:y + h // step * step:sub, x:x + w // step * step:sub].astype(np.float32)
+    return crop.reshape(h // step, s, w // step, s, crop.shape[2]).mean(axis=(1, 3, 4))
 
 
 def changed_share(a: np.ndarray, b: np.ndarray, box: tuple[int, int, int, int], step: int) -> float:
@@ -250,7 +257,6 @@ class Pilot:
         self.last_frame: np.ndarray | None = None
         self.result = PilotResult()
         self._chain: _Chain | None = None
-        self._hand: np.ndarray | None = None  # the card screen's frame before any card was chosen
         self._fails = 0
         self._area: tuple[int, int, int, int] | None = None  # the game area of the last decision screen
         self._refusals: dict[int, int] = {}  # skill slot -> times its tap changed nothing
@@ -261,7 +267,7 @@ class Pilot:
         however it ends."""
         self.result = result = PilotResult()
         self.memory.reset()
-        self._chain, self._hand, self._fails, self.last_frame, self._area = None, None, 0, None, None
+        self._chain, self._fails, self.last_frame, self._area = None, 0, None, None
         self._refusals = {}
         self.agent.reset(None)
         if self.recorder is not None:
@@ -317,7 +323,8 @@ class Pilot:
                 return "battle over"
             screen = self._shot()
             if screen.decision:
-                if previous is not None and previous.decision and _same(previous, screen):
+                if (previous is not None and previous.decision and _same(previous, screen)
+                        and not self._changed(previous.frame, screen.frame, screen.reading.area, SETTLED_SHARE)):
                     return screen
                 self.client.sleep(self.settle)
             else:
@@ -348,7 +355,7 @@ class Pilot:
         reading = screen.reading
         self._area = reading.area
         if reading.features.phase == PHASE_COMMAND:
-            self._chain = self._hand = None  # a new turn (or Back): the next card screen is a new hand
+            self._chain = None  # a new turn (or Back): the next card screen is a new hand
         # The card screen comes only from the command screen: seen again without one in between,
         # it is the same hand, whose chain goes on (whatever the reads in between seemed to say).
         chain = self._chain if reading.features.phase == PHASE_CARDS else None
@@ -391,15 +398,22 @@ class Pilot:
             truth = getattr(self.client, "true_features", None)  # the simulated phone's, for the recording only
             self.recorder.decision(screen.frame, features, action, dict(getattr(self.agent, "last_info", None) or {}),
                                    truth() if callable(truth) else None)
-        if features.phase == PHASE_CARDS and self._hand is None:
-            self._hand = screen.frame  # the hand as dealt, nothing chosen: what "chosen" is told from
-        return _Chain(action, list(taps), [False] * len(taps), self._hand if self._hand is not None else screen.frame)
+        return _Chain(action, list(taps), screen.frame)
 
     def _resync(self, chain: _Chain, frame: np.ndarray, amap: AreaMap, rotated: bool) -> None:
-        """Which cards of a half-chosen chain are chosen now: those that look changed since the
-        screen it was decided on (a tap that seemed to take may have been swallowed by a dialog)."""
-        chain.done = [self._region_changed(chain.reference, frame, _chosen_rect(tap.key), amap, rotated, CHOSEN_SHARE)
-                      for tap in chain.taps]
+        """Which cards of a half-chosen chain are chosen now: those whose tap took that look
+        changed both since the screen the chain was decided on and since just before their tap
+        (a tap that seemed to take may have been swallowed by a dialog, a frame may have been
+        late). In doubt a card counts as not chosen: a wrong re-tap takes it back and shows, a
+        card wrongly counted chosen would never be tapped again. All three chosen cannot be (the
+        chain would have been played): then the last is tapped again."""
+        def chosen(tap: Tap, before: np.ndarray | None) -> bool:
+            return before is not None and all(self._region_changed(f, frame, _chosen_rect(tap.key), amap, rotated,
+                                                                   CHOSEN_SHARE) for f in (chain.reference, before))
+
+        chain.done = [chosen(tap, before) for tap, before in zip(chain.taps, chain.before)]
+        if all(chain.done):
+            chain.done[-1] = False
         log.debug("t=%.2f carrying on with %s", self.client.time(),
                   [t.key for t, d in zip(chain.taps, chain.done) if not d])
 
@@ -415,7 +429,8 @@ class Pilot:
                 chain.done[i] = True  # the skill took no target: no popup to answer
                 continue
             opened = before
-            took, before = self._tap(tap, amap, before, rotated, screen.reading.features.phase)
+            took, after = self._tap(tap, amap, before, rotated, screen.reading.features.phase)
+            chain.before[i], before = (before if took else None), after
             if not took:
                 # a servant skill whose tap changes nothing: refused by the game (a stunned or dead
                 # servant), or a dialog over the screen. (A master skill is offered once a battle,
