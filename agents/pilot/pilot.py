@@ -14,7 +14,7 @@ followed by a recovery (taps on nothing, which close a popup or the master menu 
 the "connection lost" dialog's Retry button at a point that is nothing on a battle screen) and
 the screen is read again. A card screen seen again without a command screen in between is the
 same hand: its chain goes on with the cards not chosen yet (told from the screen: their
-chain-position badges against the hand as dealt), without asking the agent again. More than
+chain-position badges), without asking the agent again. More than
 ``max_retries`` failed decisions in a row end the episode with `PilotError` ("stuck: ...", the
 last screenshot saved). A screen that is no decision screen and has not changed for ``stall``
 seconds, once the battle has begun, gets the same recovery (a modal dialog). docs/pilot.md has
