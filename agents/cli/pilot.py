@@ -46,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "notifications, a 'connection lost' dialog) (default %(default)s)")
     parser.add_argument("--folder", default=None, metavar="DIR", help="--client folder: the screenshots")
     parser.add_argument("--serial", default=None, help="--client adb: the device (default: the only one attached)")
+    parser.add_argument("--adb-port", type=int_in(1, 65535, what="--adb-port"), default=5037,
+                        help="--client adb: the ADB server's port on this machine (default %(default)s, started "
+                             "with 'adb start-server' when adb is on the PATH; another port: a server already "
+                             "running there)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="the recording: DIR/pilot.jsonl and DIR/frames/ (default runs/pilot/<time>)")
     parser.add_argument("--decision-timeout", type=int_in(1, 3600, what="--decision-timeout"), default=30,
@@ -71,8 +75,8 @@ def _check(args: argparse.Namespace) -> None:
             raise UserError(f"--folder {args.folder}: no such folder")
     elif args.folder:
         raise UserError(f"--folder is for --client folder, not --client {args.client}")
-    if args.serial and args.client != "adb":
-        raise UserError(f"--serial is for --client adb, not --client {args.client}")
+    if (args.serial or args.adb_port != 5037) and args.client != "adb":
+        raise UserError(f"--serial and --adb-port are for --client adb, not --client {args.client}")
     check_quests([args.quest])
     if args.out:
         check_writable_dir(args.out)
@@ -82,7 +86,7 @@ def _make_client(args: argparse.Namespace):
     if args.client == "adb":
         from agents.pilot.adb import AdbClient
 
-        return AdbClient(serial=args.serial)
+        return AdbClient(serial=args.serial, port=args.adb_port, start_server=args.adb_port == 5037)
     from agents.pilot.sim_client import Faults, SimulatedClient
 
     faults = Faults.some(seed=args.seed) if args.faults == "some" else None

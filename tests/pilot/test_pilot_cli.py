@@ -3,6 +3,9 @@ as one line with the exit status of the other commands."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from agents.cli.main import main
@@ -70,7 +73,7 @@ def test_folder_dry_run_prints_the_planned_taps(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--client", "folder"], "--client folder needs --folder DIR"),
     (["--client", "folder", "--folder", "/no/such/folder"], "--folder /no/such/folder: no such folder"),
-    (["--client", "sim", "--serial", "abc"], "--serial is for --client adb"),
+    (["--client", "sim", "--serial", "abc"], "--serial and --adb-port are for --client adb"),
     (["--agent", "greedy"], "the pilot gives only what the screen shows"),
     (["--quest", "no_such_quest"], "no_such_quest"),
 ])
@@ -78,3 +81,42 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert main(["pilot", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("fgo: error: ") and message in err and "\n" not in err
+
+
+def test_adb_no_device_is_one_line_and_exit_2(tmp_path, capsys):
+    pytest.importorskip("adbutils")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_adb import FakeAdbServer
+
+    with FakeAdbServer(serials=()) as server:
+        code = main(["pilot", "--client", "adb", "--adb-port", str(server.port), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("fgo: error: no Android device attached") and "\n" not in err
+
+
+def test_adb_phone_that_takes_no_tap_ends_stuck_over_the_real_protocol(tmp_path, capsys):
+    """A phone (the fake ADB server) showing a card screen that never reacts: the pilot decides,
+    taps the first card through the ADB shell, sees nothing change, and stops (``--retries 0``)
+    with one line, exit 1, the decision recorded and the last screenshot saved."""
+    pytest.importorskip("adbutils")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_adb import FakeAdbServer
+
+    folder = tmp_path / "screens"
+    folder.mkdir()
+    area = _screens(folder)["area"]
+    from agents.pilot.folder import load_rgb
+
+    with FakeAdbServer(load_rgb(folder / "2_cards.png")) as server:
+        code = main(["pilot", "--client", "adb", "--adb-port", str(server.port), "--retries", "0",
+                     "--out", str(tmp_path / "run"), "--decision-timeout", "10"])
+        taps = [(x, y) for x, y, _ in server.taps]
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith("fgo: error: stuck: play ") and "\n" not in err
+    (episode,) = list(open_replay(tmp_path / "run" / "pilot.jsonl").episodes())
+    assert episode.decisions == 1 and episode.outcome == "ongoing" and episode.taps[0] == list(taps[0])
+    from agents.pilot.taps import plan_taps
+
+    key = plan_taps(episode.actions[0])[0].key
+    assert key.startswith(("card", "np")) and _inside(key, *taps[0], area)  # on the chain's first card
+    assert list((tmp_path / "run").glob("pilot_last_screenshot_*.png"))
