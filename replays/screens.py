@@ -39,8 +39,16 @@ def decision_screens(header: Header, episode: Episode, *, look=None,
 
 def recorded_screens(path: str | Path, episode: Episode) -> Iterator[Screen]:
     """Every labelled frame of a real-game ``episode`` of the replay at ``path``: its ``frames``
-    (paths relative to the replay's folder) with its ``features`` (the labels)."""
+    (paths relative to the replay's folder) with its ``features`` (the labels). A pilot's episode
+    (`agents.pilot.recording`) holds the features the parser read, which are no labels: its
+    frames are scored against the ``true_features`` the simulated phone recorded beside them."""
     frames, labels = episode.frames or [], episode.features or []
+    if "pilot" in episode.extra:
+        labels = episode.extra.get("true_features") or []
+        if not labels:
+            raise ReplayError(f"{path}: episode {episode.episode} is a pilot's recording without true features "
+                              "(a real phone's): its features are the parser's own reads, not labels; label its "
+                              "frames with fgo vision label to score them")
     if not frames or not labels:
         raise ReplayError(f"{path}: episode {episode.episode} carries no "
                           f"{'frames' if not frames else 'features'}: nothing to score a real recording on")

@@ -215,3 +215,28 @@ def test_the_recording_is_plain_json(parser, tmp_path):
     assert len(lines) == 2 and json.loads(lines[0])["source"] == "pilot"
     episode = json.loads(lines[1])
     assert set(episode) >= {"frames", "taps", "features", "agent_info", "tap_steps", "pilot", "true_features"}
+
+
+def test_a_pilots_recording_scores_the_parser_against_the_true_features(parser, tmp_path):
+    """`fgo vision eval --replays` on a pilot's recording: the frames it decided on, scored against
+    the simulated phone's true features (not against its own reads); a real phone's recording,
+    without them, is refused with a one-line reason."""
+    import json
+
+    from agents.experiments.vision_replays import score_replay
+    from replays.format import ReplayError
+
+    client = SimulatedClient(QUEST, seed=3, look="plain", phone="none")
+    with _recorder(tmp_path) as recorder:
+        Pilot(client, make("greedy_features"), parser, recorder=recorder).play_episode()
+    result = score_replay(tmp_path / "pilot.jsonl", parser)
+    assert result["source"] == "pilot" and result["frames"] == len(client.actions) > 5
+    assert result["fields"]["frame"]["acc"] == 1.0  # plain look: every read right
+    lines = (tmp_path / "pilot.jsonl").read_text().splitlines()
+    episode = json.loads(lines[1])
+    episode.pop("true_features")
+    (tmp_path / "phone.jsonl").write_text("\n".join([lines[0], json.dumps(episode)]) + "\n")
+    for name in episode["frames"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    with pytest.raises(ReplayError, match="without true features"):
+        score_replay(tmp_path / "phone.jsonl", parser)
