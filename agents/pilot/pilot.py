@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +261,7 @@ class Pilot:
         self._fails = 0
         self._area: tuple[int, int, int, int] | None = None  # the game area of the last decision screen
         self._refusals: dict[int, int] = {}  # skill slot -> times its tap changed nothing
+        self._absent_np: set[int] = set()  # NP cards of this hand read as offered but not there
 
     # ------------------------------------------------------------------------- episodes
     def play_episode(self) -> PilotResult:
@@ -269,7 +270,7 @@ class Pilot:
         self.result = result = PilotResult()
         self.memory.reset()
         self._chain, self._fails, self.last_frame, self._area = None, 0, None, None
-        self._refusals = {}
+        self._refusals, self._absent_np = {}, set()
         self.agent.reset(None)
         if self.recorder is not None:
             self.recorder.begin(int(getattr(self.client, "game_seed", 0) or 0))
@@ -357,6 +358,7 @@ class Pilot:
         self._area = reading.area
         if reading.features.phase == PHASE_COMMAND:
             self._chain = None  # a new turn (or Back): the next card screen is a new hand
+            self._absent_np = set()
         # The card screen comes only from the command screen: seen again without one in between,
         # it is the same hand, whose chain goes on (whatever the reads in between seemed to say).
         chain = self._chain if reading.features.phase == PHASE_CARDS else None
@@ -381,6 +383,9 @@ class Pilot:
     def _decide(self, screen: _Screen) -> _Chain:
         t = time.perf_counter()
         features = screen.reading.features
+        if self._absent_np and features.phase == PHASE_CARDS:  # NP cards read but found not there
+            features = replace(features, np_ready=[r and j not in self._absent_np
+                                                   for j, r in enumerate(features.np_ready)])
         mask = self.memory.mask(features)
         action = int(self.agent.act(features.to_array(), mask))
         if not (0 <= action < N_ACTIONS and mask[action]):
@@ -432,6 +437,8 @@ class Pilot:
             opened = before
             took, after = self._tap(tap, amap, before, rotated, screen.reading.features.phase)
             chain.before[i], before = (before if took else None), after
+            if not took and tap.key.startswith("np") and not any(chain.done[:i]):
+                return self._absent(chain, tap)
             if not took:
                 # a servant skill whose tap changes nothing: refused by the game (a stunned or dead
                 # servant), or a dialog over the screen. (A master skill is offered once a battle,
@@ -441,6 +448,15 @@ class Pilot:
                 return False
             chain.done[i] = True
         return self._await_expected(chain, amap, rotated)
+
+    def _absent(self, chain: _Chain, tap: Tap) -> bool:
+        """An NP card whose tap changed nothing before any card of the chain was chosen: the read
+        saw an NP card that is not there (the same frame would be misread the same way). The
+        agent decides again on the same hand without it. Not a failure (True)."""
+        self._absent_np.add(int(tap.key[2]))
+        self._chain = None
+        log.debug("t=%.2f %s is not there: deciding again without it", self.client.time(), tap.key)
+        return True
 
     def _refused(self, chain: _Chain, screen: _Screen) -> bool:
         """A servant skill that changed nothing: closes what may block the screen and offers the

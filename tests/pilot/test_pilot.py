@@ -240,3 +240,32 @@ def test_a_pilots_recording_scores_the_parser_against_the_true_features(parser, 
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     with pytest.raises(ReplayError, match="without true features"):
         score_replay(tmp_path / "phone.jsonl", parser)
+
+
+class _SeesNP1:
+    """A parser that misreads every card screen as offering front slot 0's NP card."""
+
+    def __init__(self, parser):
+        self.parser = parser
+
+    def read(self, frame):
+        from dataclasses import replace
+
+        reading = self.parser.read(frame)
+        f = reading.features
+        if reading.confident and f.phase == PHASE_CARDS and not f.np_ready[0]:
+            reading.features = replace(f, np_ready=[True, *f.np_ready[1:]])
+        return reading
+
+
+def test_an_np_card_misread_as_offered_is_found_absent_and_the_agent_decides_again(parser):
+    """greedy_features plays an NP card first whenever one is offered; a tap on a missing NP card
+    changes nothing, so the pilot decides again on the same hand without it, never stuck."""
+    from fgo_env.engine.actions import card_slots
+
+    client = SimulatedClient(QUEST, seed=4, look="plain", phone="none")
+    result = Pilot(client, make("greedy_features"), _SeesNP1(parser)).play_episode()
+    assert result.ended == "battle over" and client.outcome != "ongoing"
+    tried = [a for a in result.actions if action_kind(a) == KIND_CARDS and 5 in card_slots(a)]
+    missing = [a for a in tried if a not in client.actions]  # chains begun on the missing NP card
+    assert missing and len(result.actions) == len(client.actions) + len(missing)  # the rest played once each
