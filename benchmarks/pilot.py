@@ -66,16 +66,14 @@ def piloted(agent, quest: str, seeds: list[int], faults: Faults | None, parser) 
         client.reset(s)
         pilot = Pilot(client, agent, parser)
         try:
-            result = pilot.play_episode()
-            loop += [p + q for p, q in zip(result.parse_ms, result.plan_ms)]
-            decisions += result.decisions
-            wall += result.wall
+            pilot.play_episode()
         except PilotError as err:
             stuck += 1
             errors.append(f"seed {s}: {err}")
-            loop += [p + q for p, q in zip(pilot.result.parse_ms, pilot.result.plan_ms)]
-            decisions += pilot.result.decisions
-            wall += pilot.result.wall
+        result = pilot.result  # the episode's, however it ended
+        loop += [p + q for p, q in zip(result.parse_ms, result.plan_ms)]
+        decisions += result.decisions
+        wall += result.wall
         outcomes.append(client.outcome if client.outcome != "ongoing" else "loss")
         bar.set_postfix(wins=outcomes.count("win"), stuck=stuck)
     return {"outcomes": outcomes, "stuck": stuck, "errors": errors[:5],

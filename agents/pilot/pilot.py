@@ -388,11 +388,10 @@ class Pilot:
                                                    for j, r in enumerate(features.np_ready)])
         mask = self.memory.mask(features)
         action = int(self.agent.act(features.to_array(), mask))
-        if not (0 <= action < N_ACTIONS and mask[action]):
+        refusal = _offered(self.agent, action, features.phase, mask)
+        if refusal:
             path = self._save_last()
-            raise PilotError(f"agent {getattr(self.agent, 'name', '?')!r} chose action {action} "
-                             f"({describe(action)}), which {_SCREEN_NAMES[features.phase]} does not offer "
-                             f"({int(mask.sum())} legal actions; screenshot saved to {path})")
+            raise PilotError(f"{refusal} ({int(mask.sum())} legal actions; screenshot saved to {path})")
         taps = plan_taps(action)
         log.debug("t=%.2f decision %d: %s on %s", self.client.time(), len(self.result.actions), describe(action),
                   features)
@@ -587,12 +586,20 @@ def plan_screen(frame: np.ndarray, agent, parser, memory: ScreenMemory | None = 
         return ScreenPlan(reading, name)
     mask = (memory or ScreenMemory()).mask(reading.features)
     action = int(agent.act(reading.features.to_array(), mask))
-    if not (0 <= action < N_ACTIONS and mask[action]):
-        raise PilotError(f"agent {getattr(agent, 'name', '?')!r} chose action {action} ({describe(action)}), "
-                         f"which {_SCREEN_NAMES[reading.features.phase]} does not offer")
+    refusal = _offered(agent, action, reading.features.phase, mask)
+    if refusal:
+        raise PilotError(refusal)
     amap = AreaMap(reading.area)
     taps = [(t, _device_point(t, amap, bool(reading.rotated))) for t in plan_taps(action)]
     return ScreenPlan(reading, name, action, describe(action), taps)
+
+
+def _offered(agent, action: int, phase: int, mask: np.ndarray) -> str:
+    """"" when the screen offers ``action``; else why not, in one line."""
+    if 0 <= action < N_ACTIONS and mask[action]:
+        return ""
+    return (f"agent {getattr(agent, 'name', '?')!r} chose action {action} ({describe(action)}), "
+            f"which {_SCREEN_NAMES[phase]} does not offer")
 
 
 def _same(a: _Screen, b: _Screen) -> bool:

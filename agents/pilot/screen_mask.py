@@ -174,8 +174,6 @@ class ScreenMask(gym.Wrapper):
         return self._mask.copy()
 
 
-PHASES_WITH_DECISIONS = (PHASE_COMMAND, PHASE_CARDS)
 
-
-__all__ = ["BatchScreenMemory", "N_SKILL_SLOTS", "PHASES_WITH_DECISIONS", "ScreenMask", "ScreenMemory", "is_features_space",
+__all__ = ["BatchScreenMemory", "N_SKILL_SLOTS", "ScreenMask", "ScreenMemory", "is_features_space",
            "screen_mask", "screen_masks", "skill_slot"]
