@@ -1,0 +1,128 @@
+"""The three benchmark experiments end to end: plan, run (locally or on Ray), measure, report.
+
+Each ``run_*`` loads the definition's size, measures (or reads the cached) per-task
+normalisation, runs the trainings through `runner.run_all` (results land in
+``OUT/runs/<size>/`` as each training ends, so an interrupted benchmark resumes where it
+stopped), and writes the report files of `report` into ``OUT``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import protocol, report
+
+
+@dataclass
+class Setup:
+    """What every experiment needs: the definition, the size, its tasks and their norms."""
+
+    definition: object
+    size: object
+    tasks: dict
+    norms: dict
+    task_index: dict[str, int] = field(default_factory=dict)
+
+    def normalise(self, name: str, raw: np.ndarray) -> np.ndarray:
+        from .norms import normalise
+
+        return normalise(self.tasks[name], raw, self.norms[name])
+
+
+def setup(size: str = "quick", definition: str | Path | None = None, *, progress: bool = True,
+          archs: Sequence[str] | None = None) -> Setup:
+    """Load the definition and the size's tasks; measure the norms the caches lack."""
+    from .definition import load_definition
+    from .learners import ARCHS
+    from .norms import norm_of
+    from .tasks import get_tasks
+
+    d = load_definition(definition)
+    s = d.size(size) if hasattr(d, "size") else d.sizes[size]
+    if archs:
+        bad = [a for a in archs if a not in ARCHS]
+        if bad:
+            raise ValueError(f"unknown arch {bad[0]!r}; expected some of {', '.join(ARCHS)}")
+        s = _with_archs(s, archs)
+    tasks = {t.name: t for t in get_tasks(s.tasks)}
+    norms = {name: norm_of(task, progress=progress) for name, task in tasks.items()}
+    return Setup(d, s, tasks, norms, {name: i for i, name in enumerate(s.tasks)})
+
+
+def _with_archs(size, archs):
+    import dataclasses
+
+    return dataclasses.replace(size, archs=tuple(archs))
+
+
+def _run(specs, out: Path, st: Setup, backend: str, workers: int, address: str | None, progress: bool) -> dict:
+    from .runner import run_all
+
+    return run_all(specs, out / "runs" / st.size.name, backend=backend, workers=workers, address=address,
+                   task_index=st.task_index, progress=progress)
+
+
+def run_transfer(size: str = "quick", out: str | Path = "reports/benchmark", *, definition=None,
+                 backend: str = "local", workers: int = 2, address: str | None = None,
+                 archs: Sequence[str] | None = None, conditions: Sequence[str] = ("finetune",),
+                 progress: bool = True, argv: Sequence[str] | None = None, reps: int = protocol.REPS) -> dict:
+    """The transfer measure: returns the tables and writes ``transfer.*`` into ``out``."""
+    t0 = time.perf_counter()
+    out = Path(out)
+    st = setup(size, definition, progress=progress, archs=archs)
+    specs = protocol.transfer_plan(st.size, conditions=conditions)
+    results = _run(specs, out, st, backend, workers, address, progress)
+    tables = {}
+    for arch in dict.fromkeys(s.arch for s in specs):
+        for kind in ("task", "family"):
+            for cond in conditions:
+                tables[(arch, kind, cond)] = protocol.transfer_table(st.size, specs, results, st.normalise, arch,
+                                                                     kind, cond, reps=reps)
+    paths = report.write_transfer(out, tables, report.footer(st.definition, st.size, time.perf_counter() - t0, argv),
+                                  paper_note=_paper_note("transfer"))
+    return {"tables": tables, "paths": paths, "runs": len(specs), "wall_time": time.perf_counter() - t0}
+
+
+def run_multitask(size: str = "quick", out: str | Path = "reports/benchmark", *, definition=None,
+                  backend: str = "local", workers: int = 2, address: str | None = None,
+                  archs: Sequence[str] | None = None, procgen: bool = True, progress: bool = True,
+                  argv: Sequence[str] | None = None, reps: int = protocol.REPS) -> dict:
+    """The multi-task measure (and the Procgen-style gap): writes ``multitask.*`` into ``out``."""
+    from .tasks import generated_names
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    st = setup(size, definition, progress=progress, archs=archs)
+    specs = protocol.multitask_plan(st.size)
+    train_names, test_names = (), ()
+    if procgen and st.size.procgen_steps > 0:
+        train_names = generated_names("train", st.size.procgen_train_pool)
+        test_names = generated_names("test", st.size.procgen_test_quests)
+        specs += protocol.procgen_plan(st.size, train_names, test_names)
+    results = _run(specs, out, st, backend, workers, address, progress)
+    table = protocol.multitask_table(st.size, specs, results, st.normalise, reps=reps)
+    gap = protocol.procgen_gap(specs, results, train_names, test_names, reps=reps) if train_names else {}
+    paths = report.write_multitask(out, st.size, table, gap,
+                                   report.footer(st.definition, st.size, time.perf_counter() - t0, argv),
+                                   paper_note=_paper_note("multitask"))
+    return {"table": table, "procgen": gap, "paths": paths, "runs": len(specs),
+            "wall_time": time.perf_counter() - t0}
+
+
+def _paper_note(which: str) -> str:
+    try:
+        from .paper import comparison_note
+    except ImportError:
+        return ""
+    return comparison_note(which)
+
+
+def save_json(path: Path, obj) -> Path:
+    path.write_text(json.dumps(obj, indent=1, default=float) + "\n")
+    return path
