@@ -1,0 +1,130 @@
+"""``fgo benchmark``: the multi-task and transfer benchmark (docs/benchmark.md).
+
+    fgo benchmark transfer --size quick                 # AI-ON transfer: pre-trained vs scratch
+    fgo benchmark multitask --size quick                # one agent on all tasks: the score vector
+    fgo benchmark features --size quick                 # what the shared layers hold (t-SNE, probes, CKA)
+    fgo benchmark norms --size full                     # measure the per-task normalisation
+    fgo benchmark tasks                                 # list the task families and tasks
+    fgo benchmark transfer --size full --backend ray --address auto   # on a Ray cluster
+
+Reports go to ``--out`` (default reports/benchmark). The trainings' results are written to
+``OUT/runs/<size>/`` as each ends, so running the same command again resumes where an
+interrupted one stopped (Ctrl-C or a kill loses only the trainings in progress). Exit status
+0, 2 for a bad argument, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import csv_list, int_in
+
+WHAT = ("transfer", "multitask", "features", "norms", "tasks")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", choices=WHAT, help="the measure to run, or 'norms' / 'tasks'")
+    parser.add_argument("--size", default="quick", help="the definition's size: quick or full (default %(default)s)")
+    parser.add_argument("--definition", default=None, metavar="TOML",
+                        help="a benchmark definition file (default: the shipped agents/benchmark/benchmark_v1.toml)")
+    parser.add_argument("--out", default="reports/benchmark", metavar="DIR", help="report folder (default %(default)s)")
+    parser.add_argument("--backend", default="local", choices=("local", "ray"),
+                        help="local: processes on this machine; ray: one Ray task per training (default %(default)s)")
+    parser.add_argument("--address", default=None,
+                        help="--backend ray: a running cluster's address ('auto' or host:port; default: start a "
+                             "local Ray instance)")
+    parser.add_argument("--workers", type=int_in(1, 4096, what="--workers"), default=2,
+                        help="trainings at once (local processes, or the local Ray instance's CPUs) (default 2)")
+    parser.add_argument("--archs", type=csv_list, default=None,
+                        help="comma-separated subset of the size's architectures")
+    parser.add_argument("--frozen", action="store_true",
+                        help="transfer: also run the frozen-shared-layers condition beside fine-tuning")
+    parser.add_argument("--no-procgen", action="store_true", help="multitask: skip the train/test gap runs")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _user_errors(fn, *args, **kwargs):
+    """Library ValueErrors from the definition, tasks or names are the user's: one line."""
+    from ..errors import UserError
+
+    try:
+        return fn(*args, **kwargs)
+    except UserError:
+        raise
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from agents.benchmark import experiment
+
+    from .common import check_writable_dir
+
+    if args.address and args.backend != "ray":
+        from ..errors import UserError
+
+        raise UserError("--address is for --backend ray")
+    progress = not args.no_progress
+    if args.what == "tasks":
+        return _list_tasks(args)
+    if args.what == "norms":
+        return _norms(args, progress)
+    check_writable_dir(args.out)
+    common = dict(definition=args.definition, backend=args.backend, workers=args.workers, address=args.address,
+                  archs=args.archs, progress=progress, argv=["benchmark", *sys.argv[2:]])
+    if args.what == "transfer":
+        conditions = ("finetune", "frozen") if args.frozen else ("finetune",)
+        res = _user_errors(experiment.run_transfer, args.size, args.out, conditions=conditions, **common)
+        _print_transfer(res)
+    elif args.what == "multitask":
+        res = _user_errors(experiment.run_multitask, args.size, args.out, procgen=not args.no_procgen, **common)
+        _print_multitask(res)
+    else:
+        from agents.benchmark.analysis import run_features
+
+        common.pop("backend"), common.pop("workers"), common.pop("address")
+        res = _user_errors(run_features, args.size, args.out, **common)
+        print(res.get("summary", ""))
+    for path in res["paths"].values():
+        print(f"wrote {path}")
+    print(f"{res.get('runs', 0)} trainings, {res['wall_time']:.0f} s")
+    return 0
+
+
+def _list_tasks(args) -> int:
+    from agents.benchmark.tasks import all_tasks
+
+    tasks = _user_errors(all_tasks)
+    for name, task in tasks.items():
+        print(f"{name:32s} {task.family:14s} {task.params}")
+    return 0
+
+
+def _norms(args, progress: bool) -> int:
+    from agents.benchmark.experiment import setup
+
+    st = _user_errors(setup, args.size, args.definition, progress=progress)
+    print(f"{'task':32s} {'random':>8s} {'search':>8s}")
+    for name, n in st.norms.items():
+        print(f"{name:32s} {n.random:8.3f} {n.search:8.3f}")
+    return 0
+
+
+def _print_transfer(res: dict) -> None:
+    from agents.experiments.report import _fmt
+
+    for (arch, kind, cond), t in res["tables"].items():
+        m = t["metrics"]
+        if m:
+            print(f"{arch:10s} {kind:6s} {cond:8s} jumpstart {_fmt(m['jumpstart'], 2)}  area {_fmt(m['area'], 3)}  "
+                  f"AI-ON ratio {_fmt(m['aion_ratio'], 2)}")
+
+
+def _print_multitask(res: dict) -> None:
+    from agents.experiments.report import _fmt
+
+    for arch, t in res["table"].items():
+        print(f"{arch:10s} IQM {_fmt(t['iqm'], 2)}")
+    for key, v in res["procgen"].items():
+        print(f"procgen {key}: train {_fmt(v['train'], 3)} test {_fmt(v['test'], 3)} gap {_fmt(v['gap'], 3)}")
