@@ -239,22 +239,22 @@ class PPO:
     def __init__(self, args: Args):
         self.args = args
         self.device = resolve_device(args.device)
-        # seeding
-        self.cores = thread_policy(args.torch_threads)  # 0: share the cores with other runs
         import numba
 
+        # numba first: its first set_num_threads starts the OpenMP pool torch shares, which would
+        # silently undo torch's thread count set before it
         numba.set_num_threads(max(1, min(int(args.env_threads), numba.config.NUMBA_NUM_THREADS)))
+        self.cores = thread_policy(args.torch_threads)  # 0: share the cores with other runs
+        # seeding
         torch.manual_seed(args.seed)
         np.random.seed(args.seed % 2**32)
 
         # env setup
-        self.envs = FGOVectorEnv(args.num_envs, quest=list(args.quests), obs_mode=args.obs_mode, reward=args.reward,
-                                 catalogue=load_content(args.content))
+        self.envs = self.make_envs()
         self.obs_size = self.envs.single_observation_space.shape[0]
         self.n_actions = int(self.envs.single_action_space.n)
 
-        self.agent = ActorCritic(self.obs_size, self.n_actions, args.hidden, args.activation,
-                                 args.shared_trunk).to(self.device)
+        self.agent = self.make_agent().to(self.device)
         self.optimizer = optim.Adam(self.agent.parameters(), lr=args.learning_rate, eps=1e-5)
         # bfloat16 matmuls where the CPU has them natively (docs/training.md): master weights,
         # Adam state, log-softmax, entropy and losses stay float32
@@ -287,6 +287,17 @@ class PPO:
         self.next_done = torch.zeros(N, device=dev)
         self.ep_return = np.zeros(N)
         self.ep_length = np.zeros(N, np.int64)
+
+    def make_envs(self) -> FGOVectorEnv:
+        """The training games (a hook: agents.benchmark.task_ppo appends a task id to the observation)."""
+        a = self.args
+        return FGOVectorEnv(a.num_envs, quest=list(a.quests), obs_mode=a.obs_mode, reward=a.reward,
+                            catalogue=load_content(a.content))
+
+    def make_agent(self) -> nn.Module:
+        """The network (a hook: agents.benchmark.task_ppo gives it one head per task)."""
+        a = self.args
+        return ActorCritic(self.obs_size, self.n_actions, a.hidden, a.activation, a.shared_trunk)
 
     def _mask(self, obs: np.ndarray, info: dict) -> np.ndarray:
         if self.screen is None:
