@@ -21,9 +21,10 @@ from pathlib import Path
 
 SHIPPED = Path(__file__).with_name("benchmark_v1.toml")
 KNOWN_ARCHS = ("mtdqn", "dqn", "ppo", "ppo_task", "ppo_heads")  # agents/benchmark/learners.py ARCHS
+OPTIONAL = {"feature_states": 250, "tsne_points": 1000}  # fgo benchmark features: states per task, t-SNE points
 STEP_FIELDS = ("pretrain_steps", "target_steps", "multitask_steps", "eval_every", "eval_episodes")
 FIELDS = ("tasks", "seeds", "archs", "task_folds", "family_folds", *STEP_FIELDS, "threshold",
-          "procgen_steps", "procgen_train_pool", "procgen_test_quests", "description")
+          "procgen_steps", "procgen_train_pool", "procgen_test_quests", "description", *OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Size:
     procgen_train_pool: int
     procgen_test_quests: int
     description: str = ""
+    feature_states: int = OPTIONAL["feature_states"]
+    tsne_points: int = OPTIONAL["tsne_points"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def _size(path: Path, name: str, raw) -> Size:
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
         w.fail(unknown[0], f"unknown field; valid fields: {', '.join(FIELDS)}")
-    missing = [f for f in FIELDS if f not in raw and f != "description"]
+    missing = [f for f in FIELDS if f not in raw and f != "description" and f not in OPTIONAL]
     if missing:
         w.fail(missing[0], "missing")
     tasks = _tasks(w, raw["tasks"], FAMILIES)
@@ -126,6 +129,7 @@ def _size(path: Path, name: str, raw) -> Size:
         task_folds=_task_folds(w, raw["task_folds"], tasks),
         family_folds=_family_folds(w, raw["family_folds"], tasks, families, FAMILIES),
         threshold=_threshold(w, raw["threshold"]), description=str(raw.get("description", "")),
+        **{f: _int(w, f, raw.get(f, default), 10) for f, default in OPTIONAL.items()},
         **steps, **procgen,
     )
     _check_budgets(w, size)

@@ -97,7 +97,8 @@ def _list_tasks(args) -> int:
 
     tasks = _user_errors(all_tasks)
     for name, task in tasks.items():
-        print(f"{name:32s} {task.family:14s} {task.params}")
+        params = ", ".join(f"{k}={v}" for k, v in task.params)
+        print(f"{name:40s} {task.family:12s} {params}")
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import signal
 import sys
 
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fgo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `fgo ... | head`: the reader left; not an error (Python docs' recipe)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except user_errors() as err:
         print(f"fgo: error: {_message(err)}", file=sys.stderr)
         return EXIT_USAGE
