@@ -1,7 +1,7 @@
 """The benchmark runner's backends: local processes against a local Ray instance, same runs.
 
     python benchmarks/benchmark_backends.py [--runs 8] [--workers 2] [--sleep 2]          # dry runs
-    python benchmarks/benchmark_backends.py --real [--runs 4] [--steps 2048] [--workers 2]  # ppo trainings
+    python benchmarks/benchmark_backends.py --real [--arch ppo] [--runs 4] [--steps 2048] [--workers 2]  # real trainings
 
 Runs the same plan through `agents.benchmark.runner.run_all` with ``backend="local"`` (a spawn
 process pool) and ``backend="ray"`` (one Ray task per run on a fresh local instance with
@@ -31,11 +31,11 @@ def dry_plan(runs: int, steps: int) -> list[R.RunSpec]:
             for i in range(runs)]
 
 
-def real_plan(runs: int, steps: int, eval_episodes: int) -> list[R.RunSpec]:
+def real_plan(runs: int, steps: int, eval_episodes: int, arch: str = "ppo") -> list[R.RunSpec]:
     from agents.benchmark.tasks import all_tasks
 
     names = [n for n in all_tasks() if not n.startswith("generated/")][:runs]
-    return [R.RunSpec("ppo", (n,), 0, steps, eval_every=steps, eval_episodes=eval_episodes, label=f"real {n}")
+    return [R.RunSpec(arch, (n,), 0, steps, eval_every=steps, eval_episodes=eval_episodes, label=f"real {n}")
             for n in names]
 
 
@@ -53,6 +53,7 @@ def curves(results: dict) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--real", action="store_true", help="train ppo for real (needs learners.py and tasks.py)")
+    p.add_argument("--arch", default="ppo", help="--real: the arch trained (default %(default)s; mtdqn is ~4x slower)")
     p.add_argument("--runs", type=int, default=None, help="runs in the plan (default: 8 dry, 4 real)")
     p.add_argument("--steps", type=int, default=2048, help="decisions per run (default %(default)s)")
     p.add_argument("--eval-episodes", type=int, default=8, help="--real: games per evaluation (default 8)")
@@ -61,13 +62,13 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     runs = a.runs or (4 if a.real else 8)
     if a.real:
-        specs, train_fn = real_plan(runs, a.steps, a.eval_episodes), None
+        specs, train_fn = real_plan(runs, a.steps, a.eval_episodes, a.arch), None
     else:
         specs, train_fn = dry_plan(runs, a.steps), R.DryTrain(sleep=a.sleep)
     local_s, local = timed("local", specs, a.workers, train_fn)
     ray_s, ray = timed("ray", specs, a.workers, train_fn)
     same = curves(local) == curves(ray)
-    row = {"mode": "real ppo" if a.real else f"dry (sleep {a.sleep:g} s)", "runs": len(specs), "steps": a.steps,
+    row = {"mode": f"real {a.arch}" if a.real else f"dry (sleep {a.sleep:g} s)", "runs": len(specs), "steps": a.steps,
            "workers": a.workers, "local_s": round(local_s, 2), "ray_s": round(ray_s, 2),
            "ratio_ray_over_local": round(ray_s / local_s, 3),
            "mean_run_s_local": round(sum(r["wall_time"] for r in local.values()) / len(local), 2),

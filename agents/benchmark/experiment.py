@@ -84,7 +84,8 @@ def run_transfer(size: str = "quick", out: str | Path = "reports/benchmark", *, 
             for cond in conditions:
                 tables[(arch, kind, cond)] = protocol.transfer_table(st.size, specs, results, st.normalise, arch,
                                                                      kind, cond, reps=reps)
-    paths = report.write_transfer(out, tables, report.footer(st.definition, st.size, time.perf_counter() - t0, argv),
+    foot = report.footer(st.definition, st.size, time.perf_counter() - t0, argv, results)
+    paths = report.write_transfer(out, tables, foot,
                                   paper_note=_paper_note("transfer"))
     return {"tables": tables, "paths": paths, "runs": len(specs), "wall_time": time.perf_counter() - t0}
 
@@ -109,7 +110,7 @@ def run_multitask(size: str = "quick", out: str | Path = "reports/benchmark", *,
     table = protocol.multitask_table(st.size, specs, results, st.normalise, reps=reps)
     gap = protocol.procgen_gap(specs, results, train_names, test_names, reps=reps) if train_names else {}
     paths = report.write_multitask(out, st.size, table, gap,
-                                   report.footer(st.definition, st.size, time.perf_counter() - t0, argv),
+                                   report.footer(st.definition, st.size, time.perf_counter() - t0, argv, results),
                                    paper_note=_paper_note("multitask"))
     return {"table": table, "procgen": gap, "paths": paths, "runs": len(specs),
             "wall_time": time.perf_counter() - t0}

@@ -642,7 +642,7 @@ def tsne_plot(X, states: States, path: str | Path, color_by: Sequence[str] = ("t
     if len(rows) < 5:
         raise ValueError(f"t-SNE needs at least 5 states, got {len(rows)}")
     Z = StandardScaler().fit_transform(X[rows])
-    if Z.shape[1] > 50:
+    if min(Z.shape) > 50:
         Z = PCA(50, random_state=seed).fit_transform(Z)
     perplexity = float(min(30.0, max(2.0, (len(rows) - 1) / 3.0)))
     from threadpoolctl import threadpool_limits
@@ -887,7 +887,9 @@ def write_feature_report(out: str | Path, featurizers: Mapping[str, Callable], s
         if tsne_points > 0:
             paths[f"tsne_{_slug(name)}"] = tsne_plot(X, states, out / f"tsne_{_slug(name)}.png",
                                                      points=tsne_points, seed=seed, title=name)
-        if cka and name != RAW and len(states.task_names) > 1:
+        # featurizers without task-specific input layers (task_paths False) give every task the
+        # same path: their CKA would be 1 by construction, so it is not computed
+        if cka and name != RAW and getattr(featurize, "task_paths", True) and len(states.task_names) > 1:
             M = cka_matrix(featurize, states, seed=seed)
             ckas[name] = {"tasks": list(states.task_names), "matrix": M.tolist(),
                           **cka_summary(M, states.task_families)}

@@ -14,7 +14,10 @@ From a target curve ``tr`` and its scratch curve ``sc``:
 - area: the mean score over training (trapezoids over the steps), ``tr`` minus ``sc``;
 - the AI-ON ratio: total score pre-trained over untrained, ``sum(area_tr) / sum(area_sc)``
   over seeds and held-out tasks (a ratio of sums, not a mean of ratios: one near-zero scratch
-  area would dominate a mean of ratios); Taylor & Stone's transfer ratio is this minus 1;
+  area would dominate a mean of ratios), on scores clipped at 0 (AI-ON's ratio assumes
+  scores of one sign; a normalised score below 0 means "no better than random" and counts
+  as 0 there, while the other measures keep it); Taylor & Stone's transfer ratio is this
+  minus 1;
 - time to threshold: the first evaluated step whose score reaches ``threshold`` (a run that
   never does counts as ``target_steps + eval_every``, a lower bound, and the table says how
   many did not).
@@ -81,19 +84,34 @@ def transfer_plan(size, archs: Sequence[str] | None = None, conditions: Sequence
             for kind in ("task", "family"):
                 for i, held_out in enumerate(fold_groups(size, kind)):
                     train_on = tuple(t for t in size.tasks if t not in held_out)
-                    pre = _spec(arch=arch, tasks=train_on, seed=seed, steps=size.pretrain_steps * len(train_on),
-                                label=f"pretrain {kind} fold {i}", **_common(size))
-                    specs[pre.id] = pre
+                    pre = _add(specs, _spec(arch=arch, tasks=train_on, seed=seed,
+                                            steps=size.pretrain_steps * len(train_on),
+                                            label=f"pretrain {kind} fold {i}", **_common(size)))
                     for task in held_out:
                         for cond in conditions:
-                            target = _spec(arch=arch, tasks=(task,), seed=seed, steps=size.target_steps,
-                                           init_from=pre.id, freeze=cond == "frozen",
-                                           label=f"target {kind} fold {i} {cond}", **_common(size))
-                            specs[target.id] = target
-                        scratch = _spec(arch=arch, tasks=(task,), seed=seed, steps=size.target_steps,
-                                        label="scratch", **_common(size))
-                        specs[scratch.id] = scratch
+                            _add(specs, _spec(arch=arch, tasks=(task,), seed=seed, steps=size.target_steps,
+                                              init_from=pre.id, freeze=cond == "frozen",
+                                              label=f"target {kind} fold {i} {cond}", **_common(size)))
+                        _add(specs, _spec(arch=arch, tasks=(task,), seed=seed, steps=size.target_steps,
+                                          label="scratch", **_common(size)))
     return list(specs.values())
+
+
+ROLE_SEP = " | "
+
+
+def _add(specs: dict, spec):
+    """Add a run to the plan once; a run with two roles (a task fold that is also a family
+    fold trains the same thing) keeps both in its label, joined by `ROLE_SEP`."""
+    import dataclasses
+
+    old = specs.get(spec.id)
+    if old is not None and spec.label not in old.label.split(ROLE_SEP):
+        spec = dataclasses.replace(old, label=old.label + ROLE_SEP + spec.label)
+    elif old is not None:
+        spec = old
+    specs[spec.id] = spec
+    return spec
 
 
 def multitask_plan(size, archs: Sequence[str] | None = None) -> list:
@@ -218,7 +236,8 @@ def transfer_table(size, specs: Sequence, results: Mapping[str, Mapping], normal
     by_key = _index(specs)
     never = size.target_steps + size.eval_every
     shape = (len(seeds), len(units))
-    arr = {k: np.full(shape, np.nan) for k in ("area_tr", "area_sc", "zero", "jump", "asym", "ttt_tr", "ttt_sc")}
+    arr = {k: np.full(shape, np.nan) for k in ("area_tr", "area_sc", "pos_tr", "pos_sc", "zero", "jump", "asym",
+                                                 "ttt_tr", "ttt_sc")}
     curves_tr, curves_sc, steps = [], [], None
     for i, seed in enumerate(seeds):
         row_tr, row_sc = [], []
@@ -233,6 +252,8 @@ def transfer_table(size, specs: Sequence, results: Mapping[str, Mapping], normal
             sc = run_curves(results[sc_spec.id], normalise)[task]
             steps = tr.steps
             arr["area_tr"][i, j], arr["area_sc"][i, j] = area(tr.steps, tr.scores), area(sc.steps, sc.scores)
+            arr["pos_tr"][i, j] = area(tr.steps, np.maximum(tr.scores, 0.0))
+            arr["pos_sc"][i, j] = area(sc.steps, np.maximum(sc.scores, 0.0))
             arr["zero"][i, j] = tr.scores[0]
             arr["jump"][i, j] = tr.scores[0] - sc.scores[0]
             arr["asym"][i, j] = final(tr.scores) - final(sc.scores)
@@ -246,7 +267,7 @@ def transfer_table(size, specs: Sequence, results: Mapping[str, Mapping], normal
     if not done.any():
         return {"units": units, "metrics": {}, "arrays": arr, "curves": None, "steps": None, "runs": 0}
     kw = {"reps": reps}
-    aion = hierarchical_interval(arr["area_tr"], lambda a, b: ratio_of_sums(a, b), paired=arr["area_sc"], **kw)
+    aion = hierarchical_interval(arr["pos_tr"], lambda a, b: ratio_of_sums(a, b), paired=arr["pos_sc"], **kw)
     metrics = {
         "zero_shot": hierarchical_interval(arr["zero"], **kw),
         "jumpstart": hierarchical_interval(arr["jump"], **kw),
@@ -272,17 +293,18 @@ def _index(specs: Sequence) -> dict:
     (arch, seed, task), pretrain (arch, seed, kind, fold), multi (arch, seed), single (seed, task)."""
     out = {}
     for s in specs:
-        words = s.label.split()
-        if words[:1] == ["target"]:
-            out[("target", s.arch, s.seed, s.tasks[0], words[1], words[4])] = s
-        elif s.label == "scratch":
-            out[("scratch", s.arch, s.seed, s.tasks[0])] = s
-        elif words[:1] == ["pretrain"]:
-            out[("pretrain", s.arch, s.seed, words[1], int(words[3]))] = s
-        elif s.label == "multi-task":
-            out[("multi", s.arch, s.seed)] = s
-        elif s.label == "single-task":
-            out[("single", s.arch, s.seed, s.tasks[0])] = s
+        for label in s.label.split(ROLE_SEP):
+            words = label.split()
+            if words[:1] == ["target"]:
+                out[("target", s.arch, s.seed, s.tasks[0], words[1], words[4])] = s
+            elif label == "scratch":
+                out[("scratch", s.arch, s.seed, s.tasks[0])] = s
+            elif words[:1] == ["pretrain"]:
+                out[("pretrain", s.arch, s.seed, words[1], int(words[3]))] = s
+            elif label == "multi-task":
+                out[("multi", s.arch, s.seed)] = s
+            elif label == "single-task":
+                out[("single", s.arch, s.seed, s.tasks[0])] = s
     return out
 
 

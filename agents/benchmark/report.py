@@ -28,18 +28,33 @@ METRIC_NAMES = {
 }
 
 
-def footer(definition, size, wall_time: float, argv: Sequence[str] | None = None) -> str:
+def footer(definition, size, wall_time: float, argv: Sequence[str] | None = None,
+           results: Mapping | None = None) -> str:
     """The provenance lines every report ends with."""
     command = "fgo " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     info = machine_info()
     return "\n".join([
         "", "## Provenance", "",
         f"- command: `{command}`",
-        f"- benchmark: version {definition.version}, size `{size.name}` ({definition.path})",
-        f"- wall time: {wall_time:.0f} s",
+        f"- benchmark: version {definition.version}, size `{size.name}` ({_shown(definition.path)})",
+        f"- wall time: {wall_time:.0f} s (this invocation; a resumed one counts only what it ran)",
+        *([_training_line(results)] if results else []),
         f"- date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {info['cpu']}, {info['cpus']} CPUs, Python {info['python']}",
     ]) + "\n"
+
+
+def _training_line(results: Mapping) -> str:
+    """The trainings' own cost, whatever invocations ran them (resumes included)."""
+    total = sum(float(r.get("wall_time", 0.0)) for r in results.values())
+    return f"- trainings: {len(results)}, {total:.0f} s of training in total (sum over runs; workers run in parallel)"
+
+
+def _shown(path) -> str:
+    """A definition's path as a reader can use it: the shipped file by its package path."""
+    p = Path(path).resolve()
+    package = Path(__file__).resolve().parents[2]
+    return str(p.relative_to(package)) if p.is_relative_to(package) else str(p)
 
 
 def _interval_cells(iv: Interval | None, digits: int = 3) -> list:

@@ -42,7 +42,7 @@ def test_quick_size_is_the_brief():
     by_family = [{t for t in q.tasks if t in T.FAMILIES[f]} for f in q.families]
     assert [set(f) for f in q.family_folds] == by_family
     assert (q.pretrain_steps, q.target_steps, q.multitask_steps, q.eval_every, q.eval_episodes) == \
-        (10000, 5000, 10000, 1000, 32)
+        (10000, 10000, 20000, 1000, 32)
     assert (q.threshold, q.procgen_steps, q.procgen_train_pool, q.procgen_test_quests) == (0.5, 20000, 16, 8)
 
 
