@@ -4,7 +4,9 @@
 definition (folds by task: near transfer; folds by family: far transfer), one run pre-trains
 on the tasks outside the fold; then, for each held-out task, a *target* run starts from the
 pre-trained shared weights and trains on that task alone for ``target_steps``, beside a
-*scratch* run with the same budget and seed. Both are evaluated every ``eval_every`` steps,
+*scratch* run with the same budget and seed (a pre-training run is evaluated only at its start
+and end: no measure reads its curve, and evaluating ~40 tasks every few thousand decisions
+cost more than the training). Both are evaluated every ``eval_every`` steps,
 step 0 included, so each gives a learning curve of normalised scores (random 0, search 1).
 From a target curve ``tr`` and its scratch curve ``sc``:
 
@@ -84,9 +86,10 @@ def transfer_plan(size, archs: Sequence[str] | None = None, conditions: Sequence
             for kind in ("task", "family"):
                 for i, held_out in enumerate(fold_groups(size, kind)):
                     train_on = tuple(t for t in size.tasks if t not in held_out)
-                    pre = _add(specs, _spec(arch=arch, tasks=train_on, seed=seed,
-                                            steps=size.pretrain_steps * len(train_on),
-                                            label=f"pretrain {kind} fold {i}", **_common(size)))
+                    steps = size.pretrain_steps * len(train_on)  # evaluated at 0 and at the end only:
+                    pre = _add(specs, _spec(arch=arch, tasks=train_on, seed=seed, steps=steps,  # no measure
+                                            label=f"pretrain {kind} fold {i}",  # reads its curve
+                                            **{**_common(size), "eval_every": steps}))
                     for task in held_out:
                         for cond in conditions:
                             _add(specs, _spec(arch=arch, tasks=(task,), seed=seed, steps=size.target_steps,

@@ -383,9 +383,11 @@ def _check_task_index(out_dir: Path, task_index: Mapping[str, int] | None) -> di
 # ----------------------------------------------------------------------------- planning
 
 
-def _plan(specs: Iterable[RunSpec], done: Mapping[str, dict]) -> dict[str, RunSpec]:
+def _plan(specs: Iterable[RunSpec], done: dict[str, dict], out_dir: Path | None = None) -> dict[str, RunSpec]:
     """The runs still to do, by id (duplicates once), checked: every init_from is planned or done,
-    and no cycle."""
+    and no cycle. A finished run whose weights a pending run needs but ``out_dir`` lacks is
+    planned again (and dropped from ``done``)."""
+    specs = list(specs)
     todo: dict[str, RunSpec] = {}
     for s in specs:
         if not isinstance(s, RunSpec):
@@ -396,6 +398,13 @@ def _plan(specs: Iterable[RunSpec], done: Mapping[str, dict]) -> dict[str, RunSp
         if s.init_from is not None and s.init_from not in todo and s.init_from not in done:
             raise ValueError(f"run {s.describe()} starts from run {s.init_from}, "
                              "which is neither planned nor finished")
+    if out_dir is not None:  # results travel without weights (a fresh checkout): retrain what is needed
+        by_id = {s.id: s for s in specs}
+        for s in list(todo.values()):
+            src = s.init_from
+            if src in done and src in by_id and not weights_path(out_dir, src).exists():
+                done.pop(src)  # deterministic: the same run gives the same weights again
+                todo[src] = by_id[src]
     seen: set[str] = set()
     for s in todo.values():  # walk each dependency chain: a cycle never reaches a root
         chain, cur = set(), s
@@ -562,7 +571,7 @@ def run_all(specs: Sequence[RunSpec], out_dir: str | Path, *, backend: str = "lo
     path = out_dir / RESULTS
     done = _repair(path)
     task_index = _check_task_index(out_dir, task_index)
-    todo = _plan(specs, done)
+    todo = _plan(specs, done, Path(out_dir))
     if todo:
         _run(todo, done, out_dir, path, backend, workers, address, task_index, progress, train_fn)
     return {s.id: done[s.id] for s in specs if s.id in done}

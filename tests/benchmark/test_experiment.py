@@ -47,10 +47,9 @@ def _finite(iv) -> bool:
 def test_transfer_writes_its_report_and_resumes(tmp_path, definition):
     kw = dict(definition=definition, backend="inline", progress=False, argv=["benchmark", "transfer"], reps=200)
     res = experiment.run_transfer("tiny", tmp_path, **kw)
-    # one task per family: the task folds and the family folds train the same runs, and a
-    # pre-training on one task (same budget) is the other task's scratch run: the plan holds each
-    # run once with all its roles, per arch 2 targets and 2 pre-training-and-scratch runs
-    assert res["runs"] == 2 * (2 + 2)
+    # one task per family: the task folds and the family folds train the same runs, which the
+    # plan holds once with both roles: per arch 2 pre-trainings, 2 targets and 2 scratch runs
+    assert res["runs"] == 2 * (2 + 2 + 2)
     for kind in ("task", "family"):
         assert res["tables"][("ppo", kind, "finetune")]["runs"] == 2
     for name in ("md", "csv"):

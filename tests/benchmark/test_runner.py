@@ -107,6 +107,16 @@ def test_resume_skips_finished_runs(tmp_path):
     assert R.load_results(tmp_path) == b
 
 
+def test_a_finished_run_without_its_weights_is_retrained_for_its_dependents(tmp_path):
+    target, frozen, pre = plan()[:3]
+    R.run_all([pre], tmp_path, backend="inline", progress=False, train_fn=R.dry_train)
+    R.weights_path(tmp_path, pre.id).unlink()  # results committed, weights not (a fresh checkout)
+    fn = Counting()
+    out = R.run_all([target, frozen, pre], tmp_path, backend="inline", progress=False, train_fn=fn)
+    assert fn.calls[0] == pre.id and sorted(fn.calls[1:]) == sorted([target.id, frozen.id])
+    assert set(out) == {target.id, frozen.id, pre.id} and R.weights_path(tmp_path, pre.id).exists()
+
+
 def test_torn_last_line_is_skipped_and_rerun(tmp_path):
     specs = plan()[2:]
     R.run_all(specs, tmp_path, backend="inline", progress=False, train_fn=R.dry_train)
@@ -211,8 +221,9 @@ def test_missing_init_weights_fail_only_the_runs_that_need_them(tmp_path):
     specs = plan()
     R.run_all(specs[2:3], tmp_path, backend="inline", progress=False, train_fn=R.dry_train)
     R.weights_path(tmp_path, specs[2].id).unlink()
+    others = specs[:2] + specs[3:]  # the pre-training is finished but not in this plan: not retrained
     with pytest.raises(RuntimeError, match="2 of 4 runs failed.*has no saved weights"):
-        R.run_all(specs, tmp_path, backend="inline", progress=False, train_fn=R.dry_train)
+        R.run_all(others, tmp_path, backend="inline", progress=False, train_fn=R.dry_train)
     assert len(R.load_results(tmp_path)) == 3
 
 
