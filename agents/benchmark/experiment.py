@@ -61,11 +61,54 @@ def _with_archs(size, archs):
     return dataclasses.replace(size, archs=tuple(archs))
 
 
-def _run(specs, out: Path, st: Setup, backend: str, workers: int, address: str | None, progress: bool) -> dict:
-    from .runner import run_all
+def _run(specs, out: Path, st: Setup, backend: str, workers: int, address: str | None,
+         progress: bool) -> tuple[dict, str | None]:
+    """``({id: result}, None)``, or the finished runs' results and the runner's one-line failure
+    message when some runs failed (the report is still written from what finished)."""
+    from .runner import load_results, run_all
 
-    return run_all(specs, out / "runs" / st.size.name, backend=backend, workers=workers, address=address,
-                   task_index=st.task_index, progress=progress)
+    folder = out / "runs" / st.size.name
+    check_manifest(folder, st, specs)
+    try:
+        return run_all(specs, folder, backend=backend, workers=workers, address=address,
+                       task_index=st.task_index, progress=progress), None
+    except RuntimeError as err:
+        done = load_results(folder)
+        return {s.id: done[s.id] for s in specs if s.id in done}, str(err)
+
+
+MANIFEST = "benchmark.json"
+
+
+def manifest(st: Setup, specs) -> dict:
+    """What a run's result depends on beyond its spec (its id): the learners' code version, each
+    arch's hyperparameters, each task's content hash."""
+    from .learners import VERSION, hyperparameters
+    from .tasks import get_tasks
+
+    names = sorted({t for s in specs for t in (*s.tasks, *s.eval_tasks)})
+    return {"learners_version": VERSION,
+            "hyperparameters": {a: hyperparameters(a) for a in sorted({s.arch for s in specs})},
+            "tasks": {t.name: t.hash() for t in get_tasks(names)}}
+
+
+def check_manifest(folder: Path, st: Setup, specs) -> None:
+    """Refuse to resume results made by other learners, hyperparameters or task content (their
+    ids would match and the tables would silently mix them); record what this plan adds."""
+    new = json.loads(json.dumps(manifest(st, specs), default=str))
+    path = folder / MANIFEST
+    old = json.loads(path.read_text()) if path.exists() else {}
+    changed = [k for k in ("learners_version",) if k in old and old[k] != new[k]]
+    for key in ("hyperparameters", "tasks"):
+        changed += [f"{key} of {n}" for n, v in new[key].items() if n in old.get(key, {}) and old[key][n] != v]
+    if changed:
+        raise ValueError(f"{folder} holds results made with other {', '.join(changed[:3])}"
+                         f"{' and more' if len(changed) > 3 else ''}: use another --out, or delete that "
+                         "folder to start over")
+    merged = {"learners_version": new["learners_version"],
+              **{k: {**old.get(k, {}), **new[k]} for k in ("hyperparameters", "tasks")}}
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
 
 
 def run_transfer(size: str = "quick", out: str | Path = "reports/benchmark", *, definition=None,
@@ -77,7 +120,10 @@ def run_transfer(size: str = "quick", out: str | Path = "reports/benchmark", *, 
     out = Path(out)
     st = setup(size, definition, progress=progress, archs=archs)
     specs = protocol.transfer_plan(st.size, conditions=conditions)
-    results = _run(specs, out, st, backend, workers, address, progress)
+    if not specs:
+        raise ValueError(f"no architecture of {', '.join(st.size.archs)} carries layers over; transfer needs "
+                         f"some of {', '.join(protocol.TRANSFER_ARCHS)}")
+    results, failed = _run(specs, out, st, backend, workers, address, progress)
     tables = {}
     for arch in dict.fromkeys(s.arch for s in specs):
         for kind in ("task", "family"):
@@ -87,7 +133,8 @@ def run_transfer(size: str = "quick", out: str | Path = "reports/benchmark", *, 
     foot = report.footer(st.definition, st.size, time.perf_counter() - t0, argv, results)
     paths = report.write_transfer(out, tables, foot,
                                   paper_note=_paper_note("transfer"))
-    return {"tables": tables, "paths": paths, "runs": len(specs), "wall_time": time.perf_counter() - t0}
+    return {"tables": tables, "paths": paths, "runs": len(specs), "failed": failed,
+            "wall_time": time.perf_counter() - t0}
 
 
 def run_multitask(size: str = "quick", out: str | Path = "reports/benchmark", *, definition=None,
@@ -106,13 +153,13 @@ def run_multitask(size: str = "quick", out: str | Path = "reports/benchmark", *,
         train_names = generated_names("train", st.size.procgen_train_pool)
         test_names = generated_names("test", st.size.procgen_test_quests)
         specs += protocol.procgen_plan(st.size, train_names, test_names)
-    results = _run(specs, out, st, backend, workers, address, progress)
+    results, failed = _run(specs, out, st, backend, workers, address, progress)
     table = protocol.multitask_table(st.size, specs, results, st.normalise, reps=reps)
     gap = protocol.procgen_gap(specs, results, train_names, test_names, reps=reps) if train_names else {}
     paths = report.write_multitask(out, st.size, table, gap,
                                    report.footer(st.definition, st.size, time.perf_counter() - t0, argv, results),
                                    paper_note=_paper_note("multitask"))
-    return {"table": table, "procgen": gap, "paths": paths, "runs": len(specs),
+    return {"table": table, "procgen": gap, "paths": paths, "runs": len(specs), "failed": failed,
             "wall_time": time.perf_counter() - t0}
 
 

@@ -49,6 +49,7 @@ from agents.learners.ppo import mask_bias
 from . import mtdqn as _mtdqn
 from . import task_ppo as _ppo
 
+VERSION = 1  # bump when a change alters what a training or an evaluation gives (saved results are refused)
 ARCHS = ("mtdqn", "dqn", "ppo", "ppo_task", "ppo_heads")
 EVAL_TASK_ARCHS = ("ppo",)
 COMMON_HYPER = {"torch_threads": 1}  # torch threads of the run (0: leave torch's setting alone)

@@ -31,9 +31,12 @@ IQM over tasks x seeds aggregates it (rliable). The Procgen-style gap trains the
 ``ppo`` on generated quests of the train range and evaluates it, at every point, on as many
 quests of the test range it never saw.
 
-**Intervals.** Every interval is a two-level stratified bootstrap (`hierarchical_interval`):
-each replicate redraws the held-out tasks (folds' units) with replacement and, within each,
-the seeds, so an interval covers both the spread between seeds and the spread between folds.
+**Intervals.** Every transfer interval is a two-level stratified bootstrap
+(`hierarchical_interval`) over folds and seeds: each replicate redraws the folds with
+replacement and, within each, the seeds, so an interval covers both the spread between seeds
+and the spread between folds. A fold enters as the mean of its held-out tasks (the sum, for
+the ratio of totals): its tasks share one pre-training run per seed, so they are not
+independent draws. The Procgen gap's interval redraws seeds, train quests and test quests.
 """
 
 from __future__ import annotations
@@ -270,20 +273,45 @@ def transfer_table(size, specs: Sequence, results: Mapping[str, Mapping], normal
     if not done.any():
         return {"units": units, "metrics": {}, "arrays": arr, "curves": None, "steps": None, "runs": 0}
     kw = {"reps": reps}
-    aion = hierarchical_interval(arr["pos_tr"], lambda a, b: ratio_of_sums(a, b), paired=arr["pos_sc"], **kw)
+    # the bootstrap's units are the folds, not the tasks: a fold's held-out tasks share one
+    # pre-training run per seed, so they are not independent draws (per fold: means, and sums
+    # for the ratio of totals)
+    folds = [len(g) for g in fold_groups(size, kind)]
+
+    def per_fold(x, how=np.nanmean):
+        return _per_fold(x, folds, how)
+
+    aion = hierarchical_interval(per_fold(arr["pos_tr"], np.nansum), lambda a, b: ratio_of_sums(a, b),
+                                 paired=per_fold(arr["pos_sc"], np.nansum), **kw)
     metrics = {
-        "zero_shot": hierarchical_interval(arr["zero"], **kw),
-        "jumpstart": hierarchical_interval(arr["jump"], **kw),
-        "asymptotic": hierarchical_interval(arr["asym"], **kw),
-        "area": hierarchical_interval(arr["area_tr"] - arr["area_sc"], **kw),
+        "zero_shot": hierarchical_interval(per_fold(arr["zero"]), **kw),
+        "jumpstart": hierarchical_interval(per_fold(arr["jump"]), **kw),
+        "asymptotic": hierarchical_interval(per_fold(arr["asym"]), **kw),
+        "area": hierarchical_interval(per_fold(arr["area_tr"] - arr["area_sc"]), **kw),
         "aion_ratio": aion,
         "transfer_ratio": Interval(aion.point - 1, aion.low - 1, aion.high - 1),
-        "time_to_threshold": hierarchical_interval(arr["ttt_tr"] - arr["ttt_sc"], **kw),
+        "time_to_threshold": hierarchical_interval(per_fold(arr["ttt_tr"] - arr["ttt_sc"]), **kw),
         "reached_tr": Interval(*(float(np.mean(arr["ttt_tr"][done] < never)),) * 3),
         "reached_sc": Interval(*(float(np.mean(arr["ttt_sc"][done] < never)),) * 3),
     }
     return {"units": units, "metrics": metrics, "arrays": arr, "steps": steps, "runs": int(done.sum()),
             "curves": {"target": _stack(curves_tr, steps), "scratch": _stack(curves_sc, steps)}}
+
+
+def _per_fold(x: np.ndarray, sizes: Sequence[int], how=np.nanmean) -> np.ndarray:
+    """(seeds, tasks) -> (seeds, folds): ``how`` over each fold's consecutive columns (NaN where a
+    fold has no finished pair for a seed)."""
+    import warnings
+
+    out, start = [], 0
+    for n in sizes:
+        block = x[:, start:start + n]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            col = how(block, axis=1)
+        out.append(np.where(np.isnan(block).all(axis=1), np.nan, col))
+        start += n
+    return np.stack(out, axis=1)
 
 
 def _stack(rows, steps) -> np.ndarray:
@@ -343,6 +371,24 @@ def multitask_table(size, specs, results, normalise, archs: Sequence[str] | None
     return out
 
 
+def gap_interval(train: np.ndarray, test: np.ndarray, *, reps: int = REPS, confidence: float = DEFAULT_CONFIDENCE,
+                 seed: int = 0) -> Interval:
+    """Mean train score minus mean test score, (seeds, quests) each, with a bootstrap that redraws
+    the seeds (the same draw for both: one run plays both sets) and, independently, the train
+    quests and the test quests: which quests were drawn is as much a source of spread as seeds."""
+    tr, te = np.asarray(train, np.float64), np.asarray(test, np.float64)
+    point = float(tr.mean() - te.mean())
+    rng = np.random.default_rng([seed, 16])
+    n = tr.shape[0]
+    s = rng.integers(0, n, size=(reps, n))
+    q = rng.integers(0, tr.shape[1], size=(reps, tr.shape[1]))
+    p = rng.integers(0, te.shape[1], size=(reps, te.shape[1]))
+    stats = tr[s[:, :, None], q[:, None, :]].mean(axis=(1, 2)) - te[s[:, :, None], p[:, None, :]].mean(axis=(1, 2))
+    alpha = 1.0 - confidence
+    lo, hi = np.percentile(stats, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return Interval(point, float(lo), float(hi))
+
+
 def procgen_gap(specs, results, train_names: Sequence[str], test_names: Sequence[str], reps: int = REPS) -> dict:
     """Final raw return and win rate on the train quests and on the unseen test quests, and the
     gap (train - test), each over seeds x quests with a bootstrap CI."""
@@ -356,8 +402,7 @@ def procgen_gap(specs, results, train_names: Sequence[str], test_names: Sequence
         if tr.size == 0:
             continue
         out[key] = {"train": hierarchical_interval(tr, reps=reps), "test": hierarchical_interval(te, reps=reps),
-                    "gap": hierarchical_interval(tr.mean(axis=1, keepdims=True) - te.mean(axis=1, keepdims=True),
-                                                 reps=reps),
+                    "gap": gap_interval(tr, te, reps=reps),
                     "curve_train": np.array([[r[key][n] for n in train_names] for r in rows]).mean(axis=1),
                     "curve_test": np.array([[r[key][n] for n in test_names] for r in rows]).mean(axis=1),
                     "steps": np.asarray(rows[0]["steps"])}

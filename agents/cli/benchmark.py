@@ -25,7 +25,7 @@ WHAT = ("transfer", "multitask", "features", "norms", "tasks")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", choices=WHAT, help="the measure to run, or 'norms' / 'tasks'")
-    parser.add_argument("--size", default="quick", help="the definition's size: quick or full (default %(default)s)")
+    parser.add_argument("--size", default="quick", help="the definition's size: quick, medium or full (default %(default)s)")
     parser.add_argument("--definition", default=None, metavar="TOML",
                         help="a benchmark definition file (default: the shipped agents/benchmark/benchmark_v1.toml)")
     parser.add_argument("--out", default="reports/benchmark", metavar="DIR", help="report folder (default %(default)s)")
@@ -83,12 +83,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         from agents.benchmark.analysis import run_features
 
+        if args.backend != "local":
+            from ..errors import UserError
+
+            raise UserError("fgo benchmark features trains its networks in this process: --backend is for "
+                            "transfer and multitask")
         common.pop("backend"), common.pop("workers"), common.pop("address")
         res = _user_errors(run_features, args.size, args.out, **common)
         print(res.get("summary", ""))
     for path in res["paths"].values():
         print(f"wrote {path}")
     print(f"{res.get('runs', 0)} trainings, {res['wall_time']:.0f} s")
+    if res.get("failed"):
+        print(f"fgo: error: {res['failed']} (the report covers the runs that finished; tracebacks in "
+              f"{args.out}/runs/{args.size}/errors/; the same command retries the failed runs)", file=sys.stderr)
+        return 1
     return 0
 
 

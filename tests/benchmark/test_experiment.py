@@ -101,3 +101,41 @@ def test_cli_runs_the_local_backend(tmp_path, definition, capsys):
                  "--no-procgen", "--workers", "1", "--no-progress", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "mtdqn" in out and "IQM" in out and "wrote" in out
+
+
+def test_results_of_other_hyperparameters_are_refused(tmp_path, definition):
+    kw = dict(definition=definition, backend="inline", progress=False, archs=["mtdqn"], procgen=False, reps=100)
+    experiment.run_multitask("tiny", tmp_path, **kw)
+    path = tmp_path / "runs" / "tiny" / experiment.MANIFEST
+    saved = json.loads(path.read_text())
+    assert saved["learners_version"] >= 1 and set(saved["tasks"]) == {"enemy_class/berserker", "turn_limit/4"}
+    saved["hyperparameters"]["mtdqn"]["learning_rate"] = 0.5
+    path.write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match="holds results made with other hyperparameters of mtdqn: use another --out"):
+        experiment.run_multitask("tiny", tmp_path, **kw)
+
+
+def test_failed_runs_still_give_a_report_and_a_one_line_error(tmp_path, definition, monkeypatch, capsys):
+    from agents.benchmark import runner
+
+    real = runner.learners_train
+
+    def flaky(spec, init_from, task_ids):
+        if spec.tasks == ("turn_limit/4",):
+            raise RuntimeError("simulated failure")
+        return real(spec, init_from, task_ids)
+
+    monkeypatch.setattr(runner, "learners_train", flaky)
+    res = experiment.run_multitask("tiny", tmp_path, definition=definition, backend="inline", progress=False,
+                                   archs=["dqn"], procgen=False, reps=100)  # dqn: one run per task
+    assert "1 of 2 runs failed" in res["failed"] and res["paths"]["md"].exists()
+    assert "enemy_class/berserker" in res["paths"]["md"].read_text()
+
+
+def test_transfer_without_a_transfer_arch_is_refused(tmp_path, definition, capsys):
+    assert main(["benchmark", "transfer", "--size", "tiny", "--definition", str(definition), "--archs", "dqn",
+                 "--out", str(tmp_path)]) == 2
+    assert "transfer needs some of mtdqn, ppo" in capsys.readouterr().err
+    assert main(["benchmark", "features", "--size", "tiny", "--definition", str(definition), "--backend", "ray",
+                 "--out", str(tmp_path)]) == 2
+    assert "trains its networks in this process" in capsys.readouterr().err

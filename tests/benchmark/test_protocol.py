@@ -59,3 +59,22 @@ def test_bad_shapes_are_one_line_errors():
         P.hierarchical_interval(np.zeros((2, 2)), paired=np.zeros((2, 3)))
     with pytest.raises(ValueError, match="fold kind"):
         P.fold_groups(object(), "tasks")
+
+
+def test_folds_are_the_bootstrap_units_of_transfer():
+    x = np.array([[1.0, 3.0, 5.0], [np.nan, np.nan, 7.0]])
+    f = P._per_fold(x, [2, 1])
+    assert f[0].tolist() == [2.0, 5.0] and np.isnan(f[1, 0]) and f[1, 1] == 7.0
+    assert P._per_fold(x, [2, 1], np.nansum)[0].tolist() == [4.0, 5.0]
+
+
+def test_gap_interval_redraws_the_quests_not_only_the_seeds():
+    rng = np.random.default_rng(3)
+    train = rng.random((2, 16))
+    test = train[:, :8] + 0.0  # the same kind of quests: no real gap, only which quests were drawn
+    iv = P.gap_interval(train, test, reps=2000)
+    seeds_only = P.hierarchical_interval(train.mean(axis=1, keepdims=True) - test.mean(axis=1, keepdims=True),
+                                         reps=2000)
+    assert iv.low < iv.point < iv.high and iv.low <= 0 <= iv.high
+    assert iv.high - iv.low > 3 * (seeds_only.high - seeds_only.low)
+    assert P.gap_interval(np.ones((2, 4)), np.zeros((2, 4)), reps=100) == P.Interval(1.0, 1.0, 1.0)
