@@ -11,24 +11,25 @@ the task's `Task.hash` (the same battle): the shipped ``norms_v1.json`` beside t
 then the user cache (``~/.cache/pendragon-gym/benchmark_norms.json``; the ``PENDRAGON_CACHE``
 environment variable names another folder), then a measurement, which is cached.
 
-    python -m agents.benchmark.norms --size quick            # measure what the caches lack
-    python -m agents.benchmark.norms --all --fresh --ship    # re-measure every task, rewrite the shipped file
+    fgo benchmark norms --size quick                 # the size's norms: measure what the caches lack
+    fgo benchmark norms --all --fresh --ship         # re-measure every task, rewrite the shipped file
 """
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
+import logging
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)  # progress lines (the fgo command shows INFO on stderr)
 
 SEARCH_AGENT = "search_fast"  # the 1 of the scale: the search agent at 32 playouts per decision
 EPISODES = 32
@@ -164,13 +165,12 @@ def norm_of(task, progress: bool = True) -> Norm:
         return found
     t0 = time.perf_counter()
     if progress:
-        print(f"measuring the norm of {task.name} (random and {SEARCH_AGENT}, {EPISODES} games each)...",
-              file=sys.stderr, flush=True)
+        log.info("measuring the norm of %s (random and %s, %d games each)...", task.name, SEARCH_AGENT, EPISODES)
     norm = measure(task)
     _write(cache_path(), {task.name: norm})
     if progress:
-        print(f"  {task.name}: random {norm.random:.3f}, search {norm.search:.3f} "
-              f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+        log.info("  %s: random %.3f, search %.3f (%.0f s)", task.name, norm.random, norm.search,
+                 time.perf_counter() - t0)
     return norm
 
 
@@ -217,8 +217,8 @@ def measure_all(names: Sequence[str], workers: int = 1, *, fresh: bool = False, 
         _write(cache_path(), {name: out[name]})
         if progress:
             n = out[name]
-            print(f"{name:36s} random {n.random:7.3f} (win {n.random_win:.2f})  search {n.search:7.3f} "
-                  f"(win {n.search_win:.2f})  {dt:5.1f} s", file=sys.stderr, flush=True)
+            log.info("%-36s random %7.3f (win %.2f)  search %7.3f (win %.2f)  %5.1f s", name, n.random,
+                     n.random_win, n.search, n.search_win, dt)
     return {name: out[name] for name in tasks}
 
 
@@ -239,48 +239,3 @@ def _run(names: list[str], workers: int, episodes: int, seed: int):
 def write_shipped(norms: dict[str, Norm], path: Path = SHIPPED) -> Path:
     """Merge ``norms`` into the shipped norms file (for maintainers after a content change)."""
     return _write(Path(path), norms, {"episodes": EPISODES, "seed": SEED})
-
-
-# ----------------------------------------------------------------------------- command line
-
-def _names(args) -> list[str]:
-    from .tasks import all_tasks
-
-    if args.tasks:
-        return list(args.tasks)
-    if args.all:
-        return list(all_tasks())
-    from .definition import load_definition
-
-    return list(load_definition(args.definition).size(args.size).tasks)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agents.benchmark.norms",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("tasks", nargs="*", help="task names (default: the --size's tasks)")
-    parser.add_argument("--size", default="quick", help="the definition size whose tasks to measure")
-    parser.add_argument("--definition", default=None,
-                        help="a benchmark definition TOML (default: the shipped one)")
-    parser.add_argument("--all", action="store_true", help="every named task (families and catalogue)")
-    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    parser.add_argument("--fresh", action="store_true", help="measure even when a cache has the norm")
-    parser.add_argument("--ship", action="store_true", help=f"write the norms into {SHIPPED.name} too")
-    args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        norms = measure_all(_names(args), args.workers, fresh=args.fresh)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"{'task':36s} {'random':>8s} {'search':>8s} {'spread':>7s}")
-    for name, n in norms.items():
-        print(f"{name:36s} {n.random:8.3f} {n.search:8.3f} {n.spread:7.3f}")
-    if args.ship:
-        print(f"wrote {write_shipped(norms)}")
-    print(f"{len(norms)} tasks, {time.perf_counter() - t0:.0f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

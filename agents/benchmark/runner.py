@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import socket
 import sys
@@ -598,8 +599,9 @@ def _run(todo, done, out_dir, path, backend, workers, address, task_index, progr
         engine.close(cancel=True)
         state.close()
         command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
-        print(f"\ninterrupted: {state.finished} of {len(todo)} runs finished in this session (all finished "
-              f"runs are in {path}); re-run the same command to resume: {command}", file=sys.stderr)
+        logging.getLogger(__name__).warning(
+            "interrupted: %d of %d runs finished in this session (all finished runs are in %s); re-run the "
+            "same command to resume: %s", state.finished, len(todo), path, command)
         raise
     engine.close()
     state.close()

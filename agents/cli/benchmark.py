@@ -3,7 +3,8 @@
     fgo benchmark transfer --size quick                 # AI-ON transfer: pre-trained vs scratch
     fgo benchmark multitask --size quick                # one agent on all tasks: the score vector
     fgo benchmark features --size quick                 # what the shared layers hold (t-SNE, probes, CKA)
-    fgo benchmark norms --size full                     # measure the per-task normalisation
+    fgo benchmark norms --size full                     # the per-task normalisation (measures what is missing)
+    fgo benchmark norms --all --fresh --ship            # re-measure every task, rewrite the shipped norms
     fgo benchmark tasks                                 # list the task families and tasks
     fgo benchmark transfer --size full --backend ray --address auto   # on a Ray cluster
 
@@ -42,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="transfer: also run the frozen-shared-layers condition beside fine-tuning")
     parser.add_argument("--no-procgen", action="store_true", help="multitask: skip the train/test gap runs")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    norms = parser.add_argument_group("norms")
+    norms.add_argument("--tasks", type=csv_list, default=None,
+                       help="norms: comma-separated task names (default: the --size's tasks)")
+    norms.add_argument("--all", action="store_true", help="norms: every named task (families and catalogue)")
+    norms.add_argument("--fresh", action="store_true", help="norms: measure even when a cache has the norm")
+    norms.add_argument("--ship", action="store_true",
+                       help="norms: also write them into agents/benchmark/norms_v1.json (maintainers)")
 
 
 def _user_errors(fn, *args, **kwargs):
@@ -112,13 +120,31 @@ def _list_tasks(args) -> int:
 
 
 def _norms(args, progress: bool) -> int:
-    from agents.benchmark.experiment import setup
+    import time
 
-    st = _user_errors(setup, args.size, args.definition, progress=progress)
-    print(f"{'task':32s} {'random':>8s} {'search':>8s}")
-    for name, n in st.norms.items():
-        print(f"{name:32s} {n.random:8.3f} {n.search:8.3f}")
+    from agents.benchmark.norms import measure_all, write_shipped
+
+    t0 = time.perf_counter()
+    norms = _user_errors(measure_all, _norm_names(args), args.workers, fresh=args.fresh, progress=progress)
+    print(f"{'task':40s} {'random':>8s} {'search':>8s} {'spread':>7s}")
+    for name, n in norms.items():
+        print(f"{name:40s} {n.random:8.3f} {n.search:8.3f} {n.spread:7.3f}")
+    if args.ship:
+        print(f"wrote {write_shipped(norms)}")
+    print(f"{len(norms)} tasks, {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+def _norm_names(args) -> list[str]:
+    if args.tasks:
+        return list(args.tasks)
+    if args.all:
+        from agents.benchmark.tasks import all_tasks
+
+        return list(all_tasks())
+    from agents.benchmark.definition import load_definition
+
+    return list(_user_errors(lambda: load_definition(args.definition).size(args.size)).tasks)
 
 
 def _print_transfer(res: dict) -> None:

@@ -170,7 +170,7 @@ def test_a_failing_run_does_not_stop_the_others(tmp_path):
     assert (tmp_path / "errors" / f"{specs[2].id}.txt").read_text().startswith("Traceback")
 
 
-def test_ctrl_c_says_how_to_resume(tmp_path, capsys):
+def test_ctrl_c_says_how_to_resume(tmp_path, caplog):
     def interrupted(s, init_from, task_ids):
         if s.label == "scratch":
             raise KeyboardInterrupt
@@ -178,7 +178,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, capsys):
 
     with pytest.raises(KeyboardInterrupt):
         R.run_all(plan(), tmp_path, backend="inline", progress=False, train_fn=interrupted)
-    err = capsys.readouterr().err
+    err = caplog.text
     assert "interrupted: " in err and "re-run the same command to resume" in err
     assert len(R.load_results(tmp_path)) >= 1
 
