@@ -128,8 +128,12 @@ def plot_transfer_curves(tables, path: Path) -> Path | None:
     if not items:
         return None
     plt = _plt()
-    fig, axes = plt.subplots(1, len(items), figsize=(4.2 * len(items), 3.4), squeeze=False, sharey=True)
-    for ax, ((arch, kind, cond), t) in zip(axes[0], items):
+    cols = min(4, len(items))  # a row per 4 panels: readable however many archs and conditions
+    rows = -(-len(items) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False, sharey=True)
+    for ax in axes.flat[len(items):]:
+        ax.set_visible(False)
+    for ax, ((arch, kind, cond), t) in zip(axes.flat, items):
         steps = np.asarray(t["steps"])
         for name, color in (("target", "C0"), ("scratch", "C1")):
             c = t["curves"][name]
@@ -145,7 +149,8 @@ def plot_transfer_curves(tables, path: Path) -> Path | None:
         ax.axhline(1, color="grey", lw=0.6, ls="--")
         ax.set_title(f"{arch}, {kind} folds ({cond})", fontsize=9)
         ax.set_xlabel("steps on the held-out task")
-    axes[0][0].set_ylabel("normalised score (random 0, search 1)")
+    for row in axes:
+        row[0].set_ylabel("normalised score\n(random 0, search 1)")
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
