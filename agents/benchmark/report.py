@@ -78,7 +78,10 @@ def write_transfer(out: Path, tables: Mapping[tuple[str, str, str], dict], foot:
                         _fmt(m["asymptotic"], 2), _fmt(m["area"], 2), _fmt(m["aion_ratio"], 2),
                         _fmt(ttt, 0), f"{m['reached_tr'].point:.0%} / {m['reached_sc'].point:.0%}"])
         for name, iv in m.items():
-            rows_csv.append([arch, kind, cond, name, *_interval_cells(iv)])
+            cells = _interval_cells(iv)
+            if name.startswith("reached"):  # a share of runs, not an estimate with an interval
+                cells = [iv.point, "", ""]
+            rows_csv.append([arch, kind, cond, name, *cells])
     paths = {"csv": _write_csv(out / "transfer.csv", ["arch", "folds", "condition", "metric", "point", "low", "high"],
                                rows_csv)}
     plot = plot_transfer_curves(tables, out / "transfer_curves.png")
@@ -87,8 +90,8 @@ def write_transfer(out: Path, tables: Mapping[tuple[str, str, str], dict], foot:
     text = ["# Transfer (AI-ON protocol)", "",
             "Pre-trained on the other folds, then trained on the held-out task, against the same "
             "budget from scratch. Scores are normalised per task (random 0, search 1); each cell "
-            "is the point estimate [95 % CI], a two-level stratified bootstrap over held-out tasks "
-            "and seeds (docs/benchmark.md). `pairs`: (seed, held-out task) pairs measured. "
+            "is the point estimate [95 % CI], a two-level stratified bootstrap over folds (each the "
+            "mean of its held-out tasks) and seeds (docs/benchmark.md). `pairs`: (seed, held-out task) pairs measured. "
             "Folds `task`: near transfer (the held-out task's family was seen); `family`: far transfer.",
             "", _table(header, rows_md) if rows_md else "(no finished runs)", ""]
     if plot:
