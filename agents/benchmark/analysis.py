@@ -27,17 +27,15 @@ EPSILON = 0.2  # the behaviour policy's share of random legal actions: varied st
 
 
 def _featurizer(model, arch: str):
-    from .learners import shared_features
+    from .features import shared_featurizer
 
-    def featurize(obs, task_ids):
-        return shared_features(model, obs, task_ids)
-
+    featurize = shared_featurizer(model)
     featurize.task_paths = arch in TASK_INPUT_ARCHS  # else every task's path is the same: no CKA
     return featurize
 
 
 def train_models(st, archs: Sequence[str], seed: int, progress: bool) -> dict:
-    """``{label: model}``: each arch trained on all tasks (multi-task budget) and untrained."""
+    """``{label: (arch, model)}``: each arch trained on all tasks (multi-task budget) and untrained."""
     from .learners import train
 
     tasks = list(st.tasks.values())

@@ -44,7 +44,7 @@ def setup(size: str = "quick", definition: str | Path | None = None, *, progress
     from .tasks import get_tasks
 
     d = load_definition(definition)
-    s = d.size(size) if hasattr(d, "size") else d.sizes[size]
+    s = d.size(size)
     if archs:
         bad = [a for a in archs if a not in ARCHS]
         if bad:
@@ -87,9 +87,10 @@ def manifest(st: Setup, specs) -> dict:
     from .tasks import get_tasks
 
     names = sorted({t for s in specs for t in (*s.tasks, *s.eval_tasks)})
+    tasks = {**{t.name: t for t in get_tasks([n for n in names if n not in st.tasks])}, **st.tasks}
     return {"learners_version": VERSION,
             "hyperparameters": {a: hyperparameters(a) for a in sorted({s.arch for s in specs})},
-            "tasks": {t.name: t.hash() for t in get_tasks(names)}}
+            "tasks": {n: tasks[n].hash() for n in names}}
 
 
 def check_manifest(folder: Path, st: Setup, specs) -> None:
