@@ -141,6 +141,10 @@ def make_learner(agent: str, params: dict[str, Any], quests: list[str], steps: i
         from .learners.ppo import PPO, args_from_dict
 
         return PPO(args_from_dict({**params, **run}))
+    if agent == "distilled":
+        from .distill.learner import Distilled, args_from_dict as distill_args
+
+        return Distilled(distill_args({**params, **run}))
     if agent in ("maskable_ppo", "masked_dqn"):
         from .learners.sb3_agents import LEARNERS
 
@@ -434,8 +438,10 @@ def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int,
     trainer = _Trainer(learner, run_dir, quests, steps, seed, eval_every, eval_episodes, checkpoint_every,
                        progress, wall_offset, eval_env)
     try:
+        if hasattr(learner, "prepare"):  # work before the first evaluation (distillation); once per run
+            learner.prepare(progress=progress)
         if ckpt is None:
-            trainer.evaluate()  # the untrained policy: row 0 of the learning curve
+            trainer.evaluate()  # the untrained (or distilled) policy: row 0 of the learning curve
         with _StopBetweenUpdates() as stop:
             trainer.stop = stop
             learner.learn(trainer, report_every=min(eval_every, checkpoint_every))

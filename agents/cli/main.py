@@ -33,6 +33,7 @@ SUBCOMMANDS = {
     "overkill-bug": ("overkill_bug", "the measured effect of the overkill_bug env option on a quest"),
     "pilot": ("pilot", ("an agent plays battles from screenshots and taps: the simulated phone, an Android "
                         "device (adb), or a dry run on a folder of screenshots")),
+    "distill": ("distill", "search distillation's dataset: record the search agent's games | info"),
     "benchmark": ("benchmark", "the multi-task and transfer benchmark: transfer | multitask | features | norms | tasks"),
 }
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130

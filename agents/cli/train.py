@@ -76,6 +76,9 @@ def value_problem(default, value) -> str | None:
         if not number or value != value or value in (float("inf"), float("-inf")):
             return "expected a finite number"
         return "expected a number > 0" if default > 0 and value <= 0 else None
+    if isinstance(default, (list, tuple)) and not default:  # a list of paths (dataset): one path or several
+        ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))
+        return None if ok else "expected a path or a list of paths"
     if isinstance(default, (list, tuple)):
         if not isinstance(value, (list, tuple)):
             return "expected a list, e.g. [64, 64]"
@@ -90,12 +93,13 @@ def value_problem(default, value) -> str | None:
 
 def learner_keys(agent: str) -> list[str]:
     """Every key the learner accepts (its defaults may leave some out of the YAML)."""
-    if agent == "ppo":
+    if agent in ("ppo", "distilled"):
         from dataclasses import fields
 
+        from ..distill.learner import DistillArgs
         from ..learners.ppo import RUNTIME_FIELDS, Args
 
-        return [f.name for f in fields(Args) if f.name not in RUNTIME_FIELDS]
+        return [f.name for f in fields(DistillArgs if agent == "distilled" else Args) if f.name not in RUNTIME_FIELDS]
     from ..learners.sb3_agents import COMMON_KEYS, LEARNERS
 
     return sorted(LEARNERS[agent].algo_keys() | set(COMMON_KEYS))

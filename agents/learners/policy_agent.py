@@ -31,7 +31,7 @@ import numpy as np
 from ..base import legal_actions
 from ..checkpoint import CheckpointError, load_weights, save_weights
 
-KIND_HEADS = {"ppo": "logits", "maskable_ppo": "logits", "masked_dqn": "q"}  # what each learner exports
+KIND_HEADS = {"ppo": "logits", "maskable_ppo": "logits", "masked_dqn": "q", "distilled": "logits"}  # what each learner exports
 ACTIVATIONS = ("tanh", "relu")
 HEADS = ("logits", "q")
 NEG = np.float32(-1e9)
@@ -82,6 +82,9 @@ class PolicyAgent:
             if self.layers and self.layers[-1][0].shape[1] != w.shape[1]:
                 raise ValueError(f"layer {i}: input size {w.shape[1]} != previous output {self.layers[-1][0].shape[1]}")
             self.layers.append((np.ascontiguousarray(w.T), b))
+        # the critic's path ("value.{i}.weight"/".bias", PPO's): not used to act, kept so that
+        # PPO can continue from these weights (Args.init) with its value estimates
+        self.extras = {k: np.asarray(v, np.float32) for k, v in weights.items() if k.startswith("value.")}
         self.obs_size = self.layers[0][0].shape[0]
         self.n_actions = self.layers[-1][0].shape[1]
         from fgo_env.engine.actions import N_ACTIONS
@@ -121,6 +124,7 @@ class PolicyAgent:
         for i, (wt, b) in enumerate(self.layers):
             out[f"policy.{i}.weight"] = np.ascontiguousarray(wt.T)
             out[f"policy.{i}.bias"] = b
+        out.update(self.extras)
         return out
 
     # -- network -----------------------------------------------------------------------------
@@ -260,9 +264,14 @@ def make_maskable_ppo(**kwargs: Any) -> PolicyAgent:
     return _untrained("maskable_ppo", kwargs)
 
 
+def make_distilled(**kwargs: Any) -> PolicyAgent:
+    """Registry factory "distilled": an untrained policy (train one with ``fgo train --agent distilled``)."""
+    return _untrained("distilled", kwargs)
+
+
 def make_masked_dqn(**kwargs: Any) -> PolicyAgent:
     """Registry factory "masked_dqn": an untrained Q-network."""
     return _untrained("masked_dqn", kwargs)
 
 
-__all__ = ["KIND_HEADS", "PolicyAgent", "make_maskable_ppo", "make_masked_dqn", "make_ppo"]
+__all__ = ["KIND_HEADS", "PolicyAgent", "make_distilled", "make_maskable_ppo", "make_masked_dqn", "make_ppo"]

@@ -65,6 +65,9 @@ class Args:
     """where the network, rollouts and batches live: "auto" (CUDA where present), "cpu" or "cuda" """
     content: str | None = None
     """a folder of content TOML files to train on instead of the package's catalogue"""
+    init: str | None = None
+    """start from a saved policy's weights (a trained folder, or a shipped policy's name such as
+    "generalist"): the actor, and the critic where the folder holds it; the layers must match"""
 
     bf16: bool = True
     """run the network's matmuls in bfloat16 (CPU autocast; losses, softmaxes and the optimizer stay
@@ -218,6 +221,40 @@ class ActorCritic(nn.Module):
         """The linear layers of the acting path (actor body + head), in order."""
         return [m for m in self.actor_body if isinstance(m, nn.Linear)] + [self.actor_head]
 
+    def value_layers(self) -> list[nn.Linear]:
+        """The critic's own layers (its body unless the trunk is shared, then its head), in order."""
+        body = [] if self.critic_body is None else [m for m in self.critic_body if isinstance(m, nn.Linear)]
+        return body + [self.critic_head]
+
+
+def init_from(net: ActorCritic, spec: str, activation: str) -> None:
+    """Copy a saved policy's weights (`Args.init`) into ``net``: every actor layer, and the
+    critic's layers where the saved policy has them (a policy saved without them keeps the fresh
+    critic). Raises ValueError naming what does not match."""
+    from .. import registry
+
+    saved = registry.resolve(str(spec))
+    if not isinstance(saved, PolicyAgent) or saved.head != "logits":
+        raise ValueError(f"init {spec!r}: not a policy network with logits (a trained PPO or distilled agent)")
+    if saved.activation != activation:
+        raise ValueError(f"init {spec!r}: its activation is {saved.activation!r}, this run's is {activation!r}")
+    weights = saved.weights()
+    targets = {f"policy.{i}": layer for i, layer in enumerate(net.policy_layers())}
+    if any(k.startswith("value.") for k in weights):
+        targets.update({f"value.{i}": layer for i, layer in enumerate(net.value_layers())})
+    saved_shapes = [tuple(weights[f"policy.{i}.weight"].shape) for i in range(len(saved.layers))]
+    ours = [tuple(layer.weight.shape) for layer in net.policy_layers()]
+    if saved_shapes != ours:
+        raise ValueError(f"init {spec!r}: its layers {saved_shapes} do not match this run's {ours} "
+                         "(set hidden and obs_mode as it was trained)")
+    with torch.no_grad():
+        for name, layer in targets.items():
+            w, b = weights.get(f"{name}.weight"), weights.get(f"{name}.bias")
+            if w is None or tuple(w.shape) != tuple(layer.weight.shape):
+                raise ValueError(f"init {spec!r}: {name} does not match this run's critic")
+            layer.weight.copy_(torch.from_numpy(w))
+            layer.bias.copy_(torch.from_numpy(b))
+
 
 IterationHook = Callable[["PPO", dict], None]
 
@@ -254,7 +291,10 @@ class PPO:
         self.obs_size = self.envs.single_observation_space.shape[0]
         self.n_actions = int(self.envs.single_action_space.n)
 
-        self.agent = self.make_agent().to(self.device)
+        self.agent = self.make_agent()
+        if args.init:
+            init_from(self.agent, args.init, args.activation)
+        self.agent = self.agent.to(self.device)
         self.optimizer = optim.Adam(self.agent.parameters(), lr=args.learning_rate, eps=1e-5)
         # bfloat16 matmuls where the CPU has them natively (docs/training.md): master weights,
         # Adam state, log-softmax, entropy and losses stay float32
@@ -495,11 +535,16 @@ class PPO:
                 "hyperparams": {k: v for k, v in asdict(a).items() if k not in RUNTIME_FIELDS}}
 
     def policy_agent(self, **kwargs) -> PolicyAgent:
-        """A NumPy `PolicyAgent` snapshot of the current actor (greedy by default)."""
+        """A NumPy `PolicyAgent` snapshot of the current actor (greedy by default), carrying the
+        critic's layers too (``value.{i}.*``: what `init_from` reads back)."""
         weights = {}
         for i, layer in enumerate(self.agent.policy_layers()):
             weights[f"policy.{i}.weight"] = layer.weight.detach().cpu().numpy().copy()
             weights[f"policy.{i}.bias"] = layer.bias.detach().cpu().numpy().copy()
+        if hasattr(self.agent, "value_layers"):
+            for i, layer in enumerate(self.agent.value_layers()):
+                weights[f"value.{i}.weight"] = layer.weight.detach().cpu().numpy().copy()
+                weights[f"value.{i}.bias"] = layer.bias.detach().cpu().numpy().copy()
         return PolicyAgent(weights, self.policy_config(), **kwargs)
 
     def checkpoint(self) -> dict:
@@ -551,4 +596,4 @@ def args_from_dict(params: dict) -> Args:
     return Args(**params)
 
 
-__all__ = ["ActorCritic", "Args", "PPO", "args_from_dict", "layer_init", "mask_bias", "sample_categorical"]
+__all__ = ["ActorCritic", "Args", "PPO", "args_from_dict", "init_from", "layer_init", "mask_bias", "sample_categorical"]

@@ -45,8 +45,10 @@ from numba import njit
 
 from fgo_env.engine import constants as C
 from fgo_env.engine import rng
-from fgo_env.engine.actions import (ATTACK, BACK, KIND_MASTER, KIND_SKILL, N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES,
-                                    action_kind, target_action, triple_action, triple_slots)
+from fgo_env.engine.actions import (ATTACK, BACK, CARDS_BASE, KIND_CARDS, KIND_MASTER, KIND_SKILL, KIND_TARGET,
+                                    N_ACTIONS, N_COMMAND_ACTIONS, N_TRIPLES, TARGET_BASE, action_kind, target_action,
+                                    triple_action, triple_slots)
+from fgo_env.engine.batch import OBS_FEATURES, OBS_STATE, observe_games
 from fgo_env.engine.rules import apply_action, is_legal, write_mask
 from fgo_env.engine.state import STATE_DTYPE, record_batch
 
@@ -357,6 +359,13 @@ class SearchAgent(JsonConfigAgent):
         rollout_back: the greedy playouts go Back for the skills (or the winning seal) a seen hand
             wants, as the greedy agent does (True: 4-6x dearer playouts), or never go Back by
             themselves (False, the default; a Back chosen at the root still plays its skills).
+        anchor_z: the first candidate (greedy's pick, or the prior's) is left only when another
+            beats it by this many paired standard errors (None: plain sequential halving).
+        prior: a policy network guiding the search (a shipped policy's name such as
+            "generalist", or a trained policy's folder): its top ``prior_k`` actions join the
+            candidates and its first pick becomes the anchor (expert iteration's policy-guided
+            search, docs/distillation.md). The playouts stay greedy's.
+        prior_k: how many of the prior's most probable actions join the card screen's candidates.
     """
 
     name = "search"
@@ -365,7 +374,7 @@ class SearchAgent(JsonConfigAgent):
                  rollout: str = "greedy", time_limit: float | None = None, seed: int | None = 0,
                  oracle: bool = False, weights: dict[str, float] | None = None,
                  value: dict[str, float] | None = None, rollout_back: bool = False,
-                 anchor_z: float | None = 1.0):
+                 anchor_z: float | None = 1.0, prior: str | None = None, prior_k: int = 3):
         if int(budget) < 1:
             raise ValueError(f"budget must be >= 1, got {budget!r}")
         if horizon is not None and int(horizon) < 0:
@@ -408,11 +417,18 @@ class SearchAgent(JsonConfigAgent):
         self._state = None
         self._plan: tuple[int, int, int] | None = None  # (turn, target, triple action) after a target switch
         self.last_info: dict = {}
+        if int(prior_k) < 0:
+            raise ValueError(f"prior_k must be >= 0, got {prior_k!r}")
+        self.prior, self.prior_k = prior, int(prior_k)
+        self._policy = None if prior is None else _load_prior(prior)
+        self._obs = np.zeros((1, self._policy.obs_size if self._policy is not None else 1), np.float32)
+        self._obs_mask = np.zeros((1, N_ACTIONS), np.bool_)
 
     def config(self) -> dict:
         return {"budget": self.budget, "horizon": self.horizon, "top_n": self.top_n, "rollout": self.rollout,
                 "time_limit": self.time_limit, "seed": self.seed, "oracle": self.oracle,
-                "rollout_back": self.rollout_back, "anchor_z": self.anchor_z,
+                "rollout_back": self.rollout_back, "anchor_z": self.anchor_z, "prior": self.prior,
+                "prior_k": self.prior_k,
                 "weights": {k: v for k, v in self.weights.items() if v != DEFAULT_WEIGHTS[k]},
                 "value": {k: v for k, v in self.value.items() if v != DEFAULT_VALUE[k]}}
 
@@ -429,6 +445,16 @@ class SearchAgent(JsonConfigAgent):
                                  self._scratch, self._scratch_bytes, np.zeros(N_ACTIONS, np.bool_),
                                  np.empty((C.N_ENEMIES, N_TRIPLES))))
 
+    def _policy_ranking(self, mask: np.ndarray) -> np.ndarray:
+        """The prior policy's legal actions, most probable first (empty without a prior)."""
+        if self._policy is None:
+            return np.zeros(0, np.int64)
+        observe_games(self._root, OBS_FEATURES if self._policy.obs_mode == "features" else OBS_STATE, self._obs,
+                      self._obs_mask)
+        scores = self._policy.scores(self._obs)[0]
+        legal = np.flatnonzero(mask)
+        return legal[np.argsort(-scores[legal], kind="stable")]
+
     def _card_candidates(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         go_back = bool(mask[BACK]) and self._greedy_pick(mask) == BACK
         card_scores(self._root, mask, self._w, self._cards)
@@ -440,10 +466,46 @@ class SearchAgent(JsonConfigAgent):
         if go_back:  # greedy's Back (for the skills this hand wants) first, against the best triples
             targets, actions = np.r_[-1, targets], np.r_[BACK, actions]
             prior = np.r_[prior[0] if len(prior) else 0.0, prior]
+        ranked = self._policy_ranking(mask)
+        if ranked.size:  # the policy's picks join, its first pick first (the anchor)
+            picks = [self._as_card_candidate(int(a)) for a in ranked[: max(self.prior_k, 1)]]
+            picks = [c for c in picks if c is not None]
+            keys = list(zip(targets.tolist(), actions.tolist()))
+            for c in reversed(picks):
+                if c in keys:
+                    i = keys.index(c)
+                    keys.pop(i)
+                    prior = np.r_[prior[i], np.delete(prior, i)]
+                else:
+                    prior = np.r_[flat[c[0] * N_TRIPLES + (c[1] - CARDS_BASE)] if c[1] >= CARDS_BASE and c[1] < BACK
+                                  else 0.0, prior]
+                keys.insert(0, c)
+            targets = np.array([t for t, _ in keys], np.int64)
+            actions = np.array([a for _, a in keys], np.int64)
         return targets, actions, prior
+
+    def _as_card_candidate(self, a: int) -> tuple[int, int] | None:
+        """A card-screen action as a (target, action) candidate: a target change pairs with greedy's
+        best triple against that enemy."""
+        current = int(self._root[0]["target"])
+        kind = int(action_kind(a))
+        if kind == KIND_CARDS:
+            return current, a
+        if kind == KIND_TARGET:
+            e = int(a - TARGET_BASE)
+            row = self._cards[e]
+            if row.max() <= NO_SCORE / 2:
+                return None
+            return e, int(triple_action(int(np.argmax(row))))
+        if a == BACK:
+            return -1, BACK
+        return None
 
     def _command_candidates(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         g = self._greedy_pick(mask)
+        ranked = self._policy_ranking(mask)
+        if ranked.size:  # the policy's pick is the anchor the search leaves only on evidence
+            g = int(ranked[0])
         command_scores(self._root, mask, self._w, self._cmd)
         acts = [a for a in range(N_COMMAND_ACTIONS)
                 if mask[a] and (action_kind(a) in (KIND_SKILL, KIND_MASTER) or a == ATTACK
@@ -544,6 +606,16 @@ class SearchAgent(JsonConfigAgent):
 
 
 __all__ = ["DEFAULT_VALUE", "SearchAgent", "determinize", "greedy_policy", "playout", "search_kernel"]
+
+
+def _load_prior(spec: str):
+    """The prior policy: a registered shipped policy ("generalist") or a saved policy's path."""
+    from .. import registry
+
+    agent = registry.resolve(str(spec))
+    if not hasattr(agent, "scores") or getattr(agent, "head", None) != "logits":
+        raise ValueError(f"prior {spec!r} is not a policy network with logits (a trained PPO or distilled agent)")
+    return agent
 
 
 def fast_search(**kwargs) -> SearchAgent:

@@ -20,7 +20,8 @@ def _minimal(name: str) -> list[str]:
     return {"train": ["--agent", "ppo", "--quest", "farming_2wave"], "eval": ["--agent", "random"],
             "compare": ["--agents", "random", "--quests", "farming_2wave"],
             "watch": ["--agent", "random"], "record": ["--agent", "random", "--out", "x.gif"],
-            "vision": ["eval"], "replay": ["info", "x.jsonl"], "benchmark": ["tasks"]}.get(name, [])
+            "vision": ["eval"], "replay": ["info", "x.jsonl"], "benchmark": ["tasks"],
+            "distill": ["info", "x"]}.get(name, [])
 
 
 def test_quests_lists_the_catalogue(capsys):

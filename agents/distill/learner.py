@@ -1,0 +1,226 @@
+"""``fgo train --agent distilled``: our PPO network fitted to a search agent's games, then PPO.
+
+The run has two phases, one network (`agents.learners.ppo.ActorCritic`):
+
+1. **Distillation** (`Distilled.prepare`, before the first evaluation): the masked policy is
+   fitted by cross-entropy to the teacher's target distribution (`dataset.target_distribution`:
+   its decision, mixed with ``visit_weight`` of its visit counts), the value head by regression on
+   the discounted returns of the recorded games; ``distill_epochs`` epochs of Adam at
+   ``distill_lr``, stopped early when the cross-entropy on held-out games (``holdout``, whole
+   episodes) has not improved for ``distill_patience`` epochs, the best epoch's weights kept.
+2. **PPO** from there, exactly `agents.learners.ppo.PPO` (its hyperparameters, on ``quests``
+   plus ``generated`` quests of the generator's train range) for the run's steps.
+
+So the learning curve's first row (step 0) is the distilled policy, and ``--steps`` counts PPO's
+steps only. The record of the distillation (epochs, held-out cross-entropy and agreement with the
+teacher before and after, the dataset's size) goes to ``agent.json`` under ``"distill"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import UserError
+from ..learners.ppo import PPO, RUNTIME_FIELDS, Args, mask_bias
+from . import dataset as D
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DistillArgs(Args):
+    dataset: list[str] = field(default_factory=list)
+    """replay files or folders of the teacher's games (fgo distill record)"""
+    generated: int = 0
+    """PPO also trains on this many generated quests of the train range (with quests)"""
+    distill_epochs: int = 30
+    """most epochs over the dataset"""
+    distill_lr: float = 1e-3
+    """Adam learning rate of the distillation"""
+    distill_batch: int = 1024
+    """decisions per minibatch of the distillation"""
+    distill_vf_coef: float = 0.5
+    """weight of the value head's loss in the distillation"""
+    visit_weight: float = 0.25
+    """share of the target given to the search's visit counts (the rest: its decision)"""
+    holdout: float = 0.1
+    """share of the dataset's episodes held out to stop the distillation"""
+    distill_patience: int = 4
+    """stop after this many epochs without a better held-out cross-entropy"""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.dataset = [self.dataset] if isinstance(self.dataset, str) else [str(p) for p in self.dataset]
+        if not 0.0 <= float(self.visit_weight) <= 1.0:
+            raise ValueError(f"visit_weight must be within [0, 1], got {self.visit_weight!r}")
+        if not 0.0 < float(self.holdout) < 1.0:
+            raise ValueError(f"holdout must be within (0, 1), got {self.holdout!r}")
+        if int(self.generated) < 0:
+            raise ValueError(f"generated must be >= 0, got {self.generated!r}")
+
+
+def args_from_dict(params: dict) -> DistillArgs:
+    from dataclasses import fields
+
+    valid = {f.name for f in fields(DistillArgs)} - set(RUNTIME_FIELDS)
+    unknown = set(params) - valid
+    if unknown:
+        raise ValueError(f"unknown distilled hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
+    if not params.get("dataset"):
+        raise UserError("the distilled agent needs a dataset of search games: record one with "
+                        "'fgo distill record --out DIR ...' and pass --set dataset=DIR")
+    return DistillArgs(**params)
+
+
+class Distilled(PPO):
+    """A PPO run whose network first imitates the teacher (see the module docstring)."""
+
+    kind = "distilled"
+
+    def __init__(self, args: DistillArgs):
+        self.distilled = False
+        self.distill_report: dict = {}
+        super().__init__(args)
+
+    def make_envs(self):
+        from fgo_env.vector_env import FGOVectorEnv
+
+        from ..learners.common import load_content
+        from .record import generated_quests
+
+        a = self.args
+        quests = list(a.quests) + generated_quests(a.generated, "train", a.seed) if a.generated else list(a.quests)
+        return FGOVectorEnv(a.num_envs, quest=quests, obs_mode=a.obs_mode, reward=a.reward,
+                            catalogue=load_content(a.content))
+
+    # -- phase 1 ---------------------------------------------------------------------------
+    def prepare(self, progress: bool = False) -> dict:
+        """Fit the network to the dataset (once per run: a resumed run skips it)."""
+        if self.distilled:
+            return self.distill_report
+        a = self.args
+        t0 = time.perf_counter()
+        try:
+            data = D.load(a.dataset, a.obs_mode, a.gamma)
+        except D.DatasetError as err:
+            raise UserError(str(err)) from None
+        if data.obs.shape[1] != self.obs_size:
+            raise UserError(f"the dataset's observations have {data.obs.shape[1]} values, the network reads "
+                            f"{self.obs_size} (obs_mode {a.obs_mode!r})")
+        train, held = data.split(a.holdout, a.seed)
+        if len(held) == 0 or len(train) == 0:
+            raise UserError(f"the dataset ({data.episodes} episodes) is too small to hold out {a.holdout:.0%} "
+                            "of its games: record more")
+        log.info("distilling %s decisions of %d games (%d quests), %s held out", f"{len(train):,}",
+                 data.episodes, len(data.quests), f"{len(held):,}")
+        tr, ho = self._tensors(train), self._tensors(held)
+        before = self._score(ho)
+        opt = torch.optim.Adam(self.agent.parameters(), lr=a.distill_lr)
+        best, best_state, since, history = math.inf, None, 0, []
+        from tqdm.auto import tqdm
+
+        bar = tqdm(range(int(a.distill_epochs)), desc="distil", unit="epoch", disable=not progress,
+                   dynamic_ncols=True)
+        gen = torch.Generator().manual_seed(int(a.seed))
+        for epoch in bar:
+            self._epoch(tr, opt, gen)
+            score = self._score(ho)
+            history.append(score)
+            bar.set_postfix(ce=f"{score['ce']:.3f}", agree=f"{score['agreement']:.3f}", refresh=False)
+            if score["ce"] < best - 1e-4:
+                best, since = score["ce"], 0
+                best_state = {k: v.detach().clone() for k, v in self.agent.state_dict().items()}
+            else:
+                since += 1
+                if since >= int(a.distill_patience):
+                    break
+        bar.close()
+        if best_state is not None:
+            self.agent.load_state_dict(best_state)
+        after = self._score(ho)
+        self.distilled = True
+        self.distill_report = {
+            "dataset": list(a.dataset), "decisions": len(data), "episodes": data.episodes, "quests": len(data.quests),
+            "teacher_win_rate": round(float(data.outcome_win.mean()), 4), "held_out_decisions": len(held),
+            "epochs": len(history), "seconds": round(time.perf_counter() - t0, 1),
+            "held_out_before": {k: round(v, 5) for k, v in before.items()},
+            "held_out_after": {k: round(v, 5) for k, v in after.items()},
+            "held_out_ce_by_epoch": [round(h["ce"], 5) for h in history]}
+        log.info("distilled in %d epochs (%.0f s): held-out cross-entropy %.3f -> %.3f, agreement with the "
+                 "teacher %.3f -> %.3f", len(history), self.distill_report["seconds"], before["ce"], after["ce"],
+                 before["agreement"], after["agreement"])
+        return self.distill_report
+
+    def _tensors(self, d: D.Dataset) -> dict[str, torch.Tensor]:
+        dev = self.device
+        return {"obs": torch.from_numpy(d.obs).to(dev), "mask": torch.from_numpy(d.mask).to(dev),
+                "action": torch.from_numpy(d.action.astype(np.int64)).to(dev),
+                "vi": torch.from_numpy(d.visit_idx.astype(np.int64)).to(dev),
+                "vn": torch.from_numpy(d.visit_n).to(dev), "ret": torch.from_numpy(d.ret).to(dev)}
+
+    def _losses(self, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(cross-entropy to the target, value loss, logits) of a batch."""
+        h = self.agent.actor_body(b["obs"])
+        logits = self.agent.actor_head(h) + mask_bias(b["mask"])
+        logp = torch.log_softmax(logits, dim=-1)
+        target = D.target_distribution(b["action"], b["vi"], b["vn"], b["mask"], self.args.visit_weight)
+        ce = -(target * torch.where(b["mask"], logp, torch.zeros_like(logp))).sum(-1).mean()
+        value = self.agent._value(h if self.agent.critic_body is None else self.agent.critic_body(b["obs"]))
+        v_loss = 0.5 * ((value.view(-1) - b["ret"]) ** 2).mean()
+        return ce, v_loss, logits
+
+    def _epoch(self, t: dict[str, torch.Tensor], opt, gen: torch.Generator) -> None:
+        n = t["obs"].shape[0]
+        order = torch.randperm(n, generator=gen).to(self.device)
+        for start in range(0, n, int(self.args.distill_batch)):
+            idx = order[start:start + int(self.args.distill_batch)]
+            ce, v_loss, _ = self._losses({k: v.index_select(0, idx) for k, v in t.items()})
+            loss = ce + self.args.distill_vf_coef * v_loss
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.agent.parameters(), self.args.max_grad_norm)
+            opt.step()
+
+    @torch.no_grad()
+    def _score(self, t: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Held-out cross-entropy to the target, value loss and top-1 agreement with the teacher."""
+        ce_sum = v_sum = agree = 0.0
+        n = t["obs"].shape[0]
+        for start in range(0, n, 8192):
+            b = {k: v[start:start + 8192] for k, v in t.items()}
+            ce, v_loss, logits = self._losses(b)
+            m = b["obs"].shape[0]
+            ce_sum, v_sum = ce_sum + float(ce) * m, v_sum + float(v_loss) * m
+            agree += float((logits.argmax(-1) == b["action"]).sum())
+        return {"ce": ce_sum / n, "value_loss": v_sum / n, "agreement": agree / n}
+
+    # -- files ---------------------------------------------------------------------------------
+    def policy_config(self) -> dict:
+        config = super().policy_config()
+        config["distill"] = self.distill_report
+        return config
+
+    def checkpoint(self) -> dict:
+        return {**super().checkpoint(), "distilled": bool(self.distilled), "distill_report_json": _json(self.distill_report)}
+
+    def restore(self, ckpt: dict) -> None:
+        super().restore(ckpt)
+        import json
+
+        self.distilled = bool(ckpt.get("distilled", False))
+        self.distill_report = json.loads(ckpt.get("distill_report_json") or "{}")
+
+
+def _json(obj) -> str:
+    import json
+
+    return json.dumps(obj)
+
+
+__all__ = ["DistillArgs", "Distilled", "args_from_dict"]

@@ -1,0 +1,183 @@
+"""Record a teacher's games (by default the search agent) as replays for distillation.
+
+Every (quest, block of seeds) is one job writing one replay file ``<out>/<quest>.s<first>-<last>.jsonl.gz``;
+jobs run in worker processes. A file that holds all its episodes is kept (a second run resumes
+an interrupted one), a partial one (a killed job) is recorded again, so an interrupt loses at most
+the jobs that were running. Episode *i* of a quest is played on env seed ``seed + i``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".jsonl.gz"
+
+
+@dataclass(frozen=True)
+class Job:
+    quest: str
+    first_seed: int
+    episodes: int
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def generated_quests(count: int, split: str = "train", seed: int = 0) -> list[str]:
+    """``count`` distinct generated quest ids (``random_<seed>``) of ``split``, drawn with ``seed``."""
+    import numpy as np
+
+    from fgo_env.content.generator import seed_range
+
+    seeds = seed_range(split)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(seeds), size=int(count), replace=False)
+    return [f"random_{seeds[int(i)]}" for i in sorted(picks)]
+
+
+def plan_jobs(quests: Sequence[str], episodes: int, out_dir: Path, seed: int = 0, block: int = 20) -> list[Job]:
+    """One job per quest and block of ``block`` episodes."""
+    jobs = []
+    for quest in quests:
+        for start in range(0, int(episodes), int(block)):
+            n = min(int(block), int(episodes) - start)
+            first = int(seed) + start
+            jobs.append(Job(quest, first, n, Path(out_dir) / f"{quest}.s{first}-{first + n - 1}{SUFFIX}"))
+    return jobs
+
+
+def episodes_in(path: Path) -> int:
+    """Whole episodes a replay file holds (0 for a missing or unreadable file)."""
+    import warnings
+
+    from replays.format import ReplayError
+    from replays.io import open_replay
+
+    if not path.exists():
+        return 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a torn last line: that job is recorded again
+            return sum(1 for _ in open_replay(path).episodes())
+    except (ReplayError, OSError, EOFError, ValueError):
+        return 0
+
+
+class Dagger:
+    """DAgger's player: the ``student`` plays (the teacher with probability ``beta``) and the
+    ``teacher`` labels every decision: its choice goes into the agent info as ``"label"``, beside
+    its visits, so the dataset learns the teacher's decision on the states the student reaches."""
+
+    name = "dagger"
+
+    def __init__(self, student, teacher, beta: float = 0.0, seed: int = 0):
+        import numpy as np
+
+        self.student, self.teacher, self.beta = student, teacher, float(beta)
+        self.rng = np.random.default_rng(seed)
+        self.last_info: dict = {}
+
+    def reset(self, env) -> None:
+        self.student.reset(env)
+        self.teacher.reset(env)
+
+    def act(self, observation, action_mask) -> int:
+        label = int(self.teacher.act(observation, action_mask))
+        info = dict(getattr(self.teacher, "last_info", None) or {})
+        played = label if self.rng.random() < self.beta else int(self.student.act(observation, action_mask))
+        self.last_info = {**info, "label": label}
+        return played
+
+
+def _play(job: Job, agent_spec: str, reward: str, agent_seed: int, student: str | None = None,
+          beta: float = 0.0) -> tuple[str, int, int]:
+    """Worker: record ``job``'s episodes to a temporary file, then move it in place (atomic)."""
+    from fgo_env.env import FGOEnv
+    from replays.record import RecordReplays
+
+    from .. import registry
+    import numba
+
+    numba.set_num_threads(1)  # one game per worker: the workers are the parallelism
+    agent = registry.resolve(agent_spec, seed=agent_seed)
+    if hasattr(agent, "rng"):  # a seeded agent: the job's own stream, the same on every run
+        import zlib
+
+        import numpy as np
+
+        agent.rng = np.random.default_rng([agent_seed, job.first_seed, zlib.crc32(job.quest.encode())])
+    if student is not None:
+        agent = Dagger(registry.resolve(student), agent, beta, seed=job.first_seed)
+    tmp = job.path.with_name("part-" + job.path.name)  # keeps the suffix: the same compression
+    env = RecordReplays(FGOEnv(quest=job.quest, reward=reward), tmp, agent=agent, fsync_every=None,
+                        meta={"distill": {"teacher": agent_spec, "student": student, "beta": beta}})
+    decisions = 0
+    try:
+        for i in range(job.episodes):
+            obs, info = env.reset(seed=job.first_seed + i)
+            agent.reset(env)
+            done = False
+            while not done:
+                obs, _, terminated, truncated, info = env.step(agent.act(obs, info["action_mask"]))
+                decisions += 1
+                done = terminated or truncated
+    finally:
+        env.close()
+    os.replace(tmp, job.path)
+    return job.name, job.episodes, decisions
+
+
+def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, agent: str = "search_fast",
+                 seed: int = 0, reward: str = "shaped", workers: int = 2, block: int = 20,
+                 student: str | None = None, beta: float = 0.0,
+                 progress: Callable[[int, int], None] | None = None) -> dict:
+    """Record ``episodes`` games of each quest played by ``agent`` into ``out_dir``; with a
+    ``student`` (a trained policy), the student plays and ``agent`` labels (`Dagger`).
+
+    Returns ``{"files", "episodes", "decisions", "skipped"}`` (decisions of the jobs run now).
+    ``progress(done_jobs, total_jobs)`` is called as jobs finish.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = plan_jobs(quests, episodes, out, seed, block)
+    todo = [j for j in jobs if episodes_in(j.path) < j.episodes]
+    skipped = len(jobs) - len(todo)
+    if skipped:
+        log.info("%d of %d replay files already complete in %s: kept", skipped, len(jobs), out)
+    done, decisions, recorded = skipped, 0, 0
+    if progress:
+        progress(done, len(jobs))
+    agent_seed = int(seed)
+    if workers <= 1:
+        for job in todo:
+            _, n, d = _play(job, agent, reward, agent_seed, student, beta)
+            done, recorded, decisions = done + 1, recorded + n, decisions + d
+            if progress:
+                progress(done, len(jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=int(workers), mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_play, job, agent, reward, agent_seed, student, beta) for job in todo]
+            try:
+                for f in as_completed(futures):
+                    _, n, d = f.result()
+                    done, recorded, decisions = done + 1, recorded + n, decisions + d
+                    if progress:
+                        progress(done, len(jobs))
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    return {"files": [str(j.path) for j in jobs], "episodes": recorded, "decisions": decisions, "skipped": skipped}
+
+
+__all__ = ["Dagger", "Job", "episodes_in", "generated_quests", "plan_jobs", "record_games"]

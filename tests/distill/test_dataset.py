@@ -1,0 +1,126 @@
+"""The distillation dataset: recorded search games -> arrays, targets, cache, bad input."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+import torch
+
+from agents.distill import dataset as D
+from agents.distill.record import episodes_in, generated_quests, plan_jobs, record_games
+from fgo_env.engine.actions import N_ACTIONS
+from replays.io import open_replay
+
+
+def test_first_action_reads_both_key_forms():
+    assert D.first_action("12") == 12
+    assert D.first_action("(329, 12)") == 329
+    assert D.first_action("nonsense") is None
+    assert D.first_action(str(N_ACTIONS + 5)) is None
+
+
+def test_visit_row_sums_candidates_that_play_the_same_action_now():
+    a, n = D.visit_row({"visits": {"(329, 12)": 3, "(329, 15)": 2, "12": 4, "bad": 9, "7": 0}})
+    assert dict(zip(a, n)) == {329: 5.0, 12: 4.0}
+    assert D.visit_row(None) == ([], [])
+    assert D.visit_row({"probs": {"1": 0.5}}) == ([], [])
+
+
+def test_discounted_returns():
+    np.testing.assert_allclose(D.discounted(np.array([1.0, 0.0, 2.0]), 0.5), [1.5, 1.0, 2.0])
+
+
+def _example():
+    mask = np.zeros((3, N_ACTIONS), bool)
+    mask[:, [1, 2, 3]] = True
+    action = np.array([1, 2, 3], np.int16)
+    vi = np.full((3, D.VISITS), -1, np.int16)
+    vn = np.zeros((3, D.VISITS), np.float32)
+    vi[0, :3], vn[0, :3] = [1, 2, 200], [6, 2, 9]  # 200 is illegal here: dropped
+    vi[1, :2], vn[1, :2] = [3, 2], [1, 1]
+    return action, vi, vn, mask
+
+
+def test_target_mixes_the_decision_with_the_legal_visits():
+    action, vi, vn, mask = _example()
+    t = D.target_distribution(action, vi, vn, mask, 0.25)
+    np.testing.assert_allclose(t.sum(1), 1.0, rtol=1e-6)
+    assert (t[~mask] == 0).all()
+    np.testing.assert_allclose(t[0, [1, 2]], [0.75 + 0.25 * 6 / 8, 0.25 * 2 / 8], rtol=1e-6)
+    np.testing.assert_allclose(t[2, 3], 1.0)  # no visits: its one-hot
+    tt = D.target_distribution(*(torch.from_numpy(x) for x in (action, vi, vn, mask)), 0.25)
+    np.testing.assert_allclose(tt.numpy(), t, atol=1e-6)
+
+
+def test_dataset_matches_the_replays_and_is_cached(search_games, monkeypatch):
+    files = D.replay_files([search_games])
+    decisions = sum(e.decisions for f in files for e in open_replay(f).episodes())
+    data = D.load([search_games])
+    assert len(data) == decisions and data.episodes == 40 and data.quests == ["farming_3wave"]
+    assert data.obs.dtype == np.float32 and data.mask.shape == (decisions, N_ACTIONS)
+    assert data.mask[np.arange(decisions), data.action.astype(int)].all()  # the teacher played legal actions
+    assert (data.visit_n.sum(1) > 0).mean() > 0.5  # the search's visits were recorded
+    assert list(search_games.glob(".distill-state-*.npz"))
+
+    def no_build(*a, **k):
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(D, "build", no_build)
+    again = D.load([search_games])
+    np.testing.assert_array_equal(again.obs, data.obs)
+    np.testing.assert_array_equal(again.mask, data.mask)
+    train, held = data.split(0.25, seed=1)
+    assert len(train) + len(held) == len(data)
+    assert not set(train.episode.tolist()) & set(held.episode.tolist())
+
+
+def test_bad_input_is_one_clear_error(tmp_path, search_games):
+    with pytest.raises(D.DatasetError, match="no such replay"):
+        D.load([tmp_path / "missing"])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(D.DatasetError, match="fgo distill record"):
+        D.load([empty])
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    src = sorted(search_games.glob("*.jsonl.gz"))[0]
+    lines = gzip.open(src, "rt").read().splitlines()
+    lines[1] = lines[1][:40] + "#" + lines[1][41:]  # a corrupt line in the middle
+    (bad / "x.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(D.DatasetError, match="x.jsonl"):
+        D.load([bad], cache=False)
+
+
+def test_recording_resumes_and_redoes_partial_files(tmp_path):
+    out = tmp_path / "rec"
+    res = record_games(["tutorial_training_yard"], 3, out, workers=1, block=2)
+    assert res["episodes"] == 3 and res["skipped"] == 0
+    jobs = plan_jobs(["tutorial_training_yard"], 3, out, block=2)
+    assert [episodes_in(j.path) for j in jobs] == [2, 1]
+    first = jobs[0].path
+    data = gzip.open(first, "rb").read()
+    with gzip.open(first, "wb") as f:  # a job killed after its first episode
+        f.write(data[: data.index(b"\n", data.index(b"\n") + 1) + 1])
+    assert episodes_in(first) == 1
+    res = record_games(["tutorial_training_yard"], 3, out, workers=1, block=2)
+    assert res["skipped"] == 1 and res["episodes"] == 2
+    assert episodes_in(first) == 2
+
+
+def test_generated_quests_are_distinct_and_from_the_train_range():
+    ids = generated_quests(20, "train", seed=3)
+    assert len(set(ids)) == 20 and ids == generated_quests(20, "train", seed=3)
+    assert all(0 <= int(q.split("_")[1]) < 1_000_000 for q in ids)
+
+
+def test_folders_are_cached_each_and_joined(search_games, tmp_path):
+    other = tmp_path / "other"
+    record_games(["tutorial_training_yard"], 2, other, workers=1, block=2)
+    a, b = D.load([search_games]), D.load([other])
+    both = D.load([search_games, other])
+    assert len(both) == len(a) + len(b) and both.episodes == a.episodes + b.episodes
+    assert both.quests == ["farming_3wave", "tutorial_training_yard"]
+    assert (both.quest[len(a):] == 1).all() and (both.episode[len(a):] >= a.episodes).all()
+    assert list(other.glob(".distill-state-*.npz"))

@@ -1,0 +1,106 @@
+"""``fgo train --agent distilled``: the distillation phase learns the teacher, then PPO goes on."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from agents.distill.learner import DistillArgs, Distilled, args_from_dict
+from agents.errors import UserError
+
+from .conftest import QUEST
+
+
+def _learner(dataset, **kw) -> Distilled:
+    params = dict(quests=[QUEST], dataset=[str(dataset)], num_envs=32, num_steps=8, total_timesteps=256,
+                  torch_threads=1, bf16=False, distill_epochs=40, distill_patience=6, holdout=0.25, seed=0)
+    return Distilled(DistillArgs(**{**params, **kw}))
+
+
+@pytest.fixture(scope="module")
+def distilled(search_games):
+    learner = _learner(search_games)
+    report = learner.prepare()
+    yield learner, report
+    learner.close()
+
+
+def test_distillation_lowers_the_held_out_cross_entropy(distilled):
+    _, report = distilled
+    before, after = report["held_out_before"], report["held_out_after"]
+    assert after["ce"] < 0.6 * before["ce"], report
+    assert after["agreement"] > before["agreement"] + 0.3, report
+    assert after["value_loss"] < before["value_loss"], report
+    assert report["episodes"] == 40 and report["held_out_decisions"] > 0
+    assert report["held_out_ce_by_epoch"] and min(report["held_out_ce_by_epoch"]) == pytest.approx(after["ce"], abs=1e-4)
+
+
+def _z(wins_a: int, wins_b: int, n: int) -> float:
+    """Two-proportion z statistic of a's win rate over b's (pooled standard error)."""
+    p = (wins_a + wins_b) / (2 * n)
+    return (wins_a - wins_b) / n / math.sqrt(max(2 * p * (1 - p) / n, 1e-12))
+
+
+def test_the_distilled_agent_beats_random_on_an_easy_quest(distilled):
+    """Fixed seeds, 100 games each; the difference must be over 3 standard errors (one-sided p < 0.0014)."""
+    from agents.learners.common import evaluate_batched, scripted_act_batch
+    from agents.scripted.random_agent import RandomAgent
+
+    learner, _ = distilled
+    n = 100
+    ours = evaluate_batched(learner.policy_agent().act_batch, [QUEST], n, seed=7)
+    rand = evaluate_batched(scripted_act_batch([RandomAgent(seed=i) for i in range(n)]), [QUEST], n, seed=7,
+                            pass_env=True)
+    w_ours, w_rand = round(ours["win_rate"] * n), round(rand["win_rate"] * n)
+    assert _z(w_ours, w_rand, n) > 3.0, (w_ours, w_rand)
+
+
+def test_ppo_continues_from_the_distilled_network_and_resume_skips_distillation(distilled, search_games):
+    learner, report = distilled
+    before = learner.policy_agent().weights()
+    learner.learn()  # one PPO update from the distilled weights
+    assert learner.global_step == 256
+    after = learner.policy_agent().weights()
+    assert any(not np.array_equal(before[k], after[k]) for k in before)
+    ckpt = learner.checkpoint()
+    again = _learner(search_games)
+    try:
+        again.restore(ckpt)
+        assert again.distilled and again.prepare() == report  # no second distillation
+        assert again.policy_config()["distill"] == report
+    finally:
+        again.close()
+
+
+def test_a_missing_or_bad_dataset_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match="--set dataset=DIR"):
+        args_from_dict({"quests": [QUEST]})
+    with pytest.raises(ValueError, match="visit_weight"):
+        DistillArgs(quests=[QUEST], dataset=["x"], visit_weight=2.0)
+    learner = _learner(tmp_path / "nowhere")
+    try:
+        with pytest.raises(UserError, match="no such replay"):
+            learner.prepare()
+    finally:
+        learner.close()
+
+
+def test_ppo_starts_from_a_saved_policy_with_its_critic(distilled, tmp_path):
+    from agents.learners.ppo import PPO, Args
+
+    learner, _ = distilled
+    saved = learner.policy_agent()
+    assert any(k.startswith("value.") for k in saved.weights())
+    saved.save(tmp_path / "pol")
+    common = dict(quests=[QUEST], num_envs=16, num_steps=4, total_timesteps=64, torch_threads=1, bf16=False)
+    ppo = PPO(Args(**common, hidden=list(learner.args.hidden), init=str(tmp_path / "pol")))
+    try:
+        again = ppo.policy_agent().weights()
+        for k, v in saved.weights().items():
+            np.testing.assert_array_equal(again[k], v, err_msg=k)
+    finally:
+        ppo.close()
+    with pytest.raises(ValueError, match="do not match this run's"):
+        PPO(Args(**common, hidden=[32], init=str(tmp_path / "pol")))
