@@ -110,7 +110,7 @@ class JsonConfigAgent:
         config = data.get("config", {})
         try:
             return cls(**config)
-        except TypeError as err:
+        except (TypeError, ValueError) as err:
             raise NotAnAgentError(f"{path}: config {config!r} does not fit a {cls.name} agent ({err})") from None
 
     def __repr__(self) -> str:

@@ -147,6 +147,7 @@ register("ppo", "agents.learners.policy_agent:make_ppo", trainable=True)
 register("maskable_ppo", "agents.learners.policy_agent:make_maskable_ppo", trainable=True)
 register("masked_dqn", "agents.learners.policy_agent:make_masked_dqn", trainable=True)
 register("distilled", "agents.learners.policy_agent:make_distilled", trainable=True)
+register("generalist", "agents.distill.shipped:generalist")  # distilled from search, then PPO; ships in the repo
 register("ppo_screen", "agents.pilot.shipped:ppo_screen")  # trained for the pilot; ships in the repo
 
 __all__ = ["agent_class", "is_trainable", "load", "make", "names", "register", "resolve",

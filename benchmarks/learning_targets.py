@@ -36,6 +36,15 @@ def greedy_on_eval_games(quest: str, episodes: int, seed: int) -> float:
     return float(evaluate_batched(act, [quest], episodes, seed, pass_env=True)["win_rate"])
 
 
+def search_on_eval_games(quest: str, episodes: int, seed: int) -> float:
+    """The search agent's (``search_fast``, the distilled agents' teacher) win rate on the same games."""
+    from agents import registry
+    from agents.learners.common import evaluate_batched, scripted_act_batch
+
+    act = scripted_act_batch([registry.make("search_fast", seed=i) for i in range(episodes)])
+    return float(evaluate_batched(act, [quest], episodes, seed, pass_env=True)["win_rate"])
+
+
 def first_reach(progress: dict[str, np.ndarray], target: float, hold: int = 2) -> tuple[float, float] | None:
     """(step, wall time) of the first evaluation at or above ``target`` whose next ``hold - 1``
     evaluations (as many as there are) are too, or None: one lucky evaluation does not count."""
@@ -65,7 +74,7 @@ def plot(results: list[dict], curves: dict, path: Path) -> None:
 
     quests = list(dict.fromkeys(r["quest"] for r in results))
     fig, axes = plt.subplots(1, len(quests), figsize=(6.2 * len(quests), 4.2), squeeze=False)
-    colors = {"ppo": "tab:blue", "maskable_ppo": "tab:orange", "masked_dqn": "tab:green"}
+    colors = {"ppo": "tab:blue", "maskable_ppo": "tab:orange", "masked_dqn": "tab:green", "distilled": "tab:red"}
     for ax, quest in zip(axes[0], quests):
         rows = [r for r in results if r["quest"] == quest]
         for r in rows:
@@ -77,6 +86,9 @@ def plot(results: list[dict], curves: dict, path: Path) -> None:
                 ax.plot([r["reached_wall_s"] / 60], [r["reached_win_rate"]], "o", color=c)
         ax.axhline(rows[0]["greedy"], color="black", linestyle="--", linewidth=1,
                    label=f"greedy ({rows[0]['greedy']:.2f})")
+        if rows[0].get("search") is not None:
+            ax.axhline(rows[0]["search"], color="grey", linestyle="-.", linewidth=1,
+                       label=f"search_fast ({rows[0]['search']:.2f})")
         ax.set_title(f"{quest} ({rows[0]['eval_episodes']} evaluation games)")
         ax.set_xlabel("wall time (minutes; dotted: budget)")
         ax.set_ylabel("evaluation win rate")
@@ -104,6 +116,8 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="LEARNER.KEY=VALUE",
                         help="hyperparameter override for one learner, e.g. maskable_ppo.torch_threads=1")
     parser.add_argument("--plot", default="docs/training_targets.png")
+    parser.add_argument("--search", action="store_true",
+                        help="also draw search_fast's win rate on the same evaluation games (the distilled teacher)")
     args = parser.parse_args()
 
     per_learner: dict[str, list[str]] = {}
@@ -114,6 +128,7 @@ def main() -> None:
     results, curves = [], {}
     for quest in args.quests.split(","):
         greedy = greedy_on_eval_games(quest, args.eval_episodes, args.seed)
+        search = search_on_eval_games(quest, args.eval_episodes, args.seed) if args.search else None
         for spec in args.learners.split(","):
             learner, budget, steps = spec.split(":")
             run_dir = Path(args.out) / run_name(learner, [quest], args.seed)
@@ -126,7 +141,8 @@ def main() -> None:
                       eval_every=every, eval_episodes=args.eval_episodes)
             p = read_progress(run_dir / "progress.csv")
             curves[(learner, quest)] = p
-            results.append({"quest": quest, "learner": learner, "greedy": greedy, "budget_s": float(budget),
+            results.append({"quest": quest, "learner": learner, "greedy": greedy, "search": search,
+                            "budget_s": float(budget),
                             "eval_episodes": args.eval_episodes, **score(p, greedy, float(budget)),
                             "run": str(run_dir)})
     plot(results, curves, Path(args.plot))

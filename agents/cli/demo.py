@@ -1,5 +1,6 @@
 """``fgo demo`` (``make demo``): the scripted table, then the main job, training and comparing agents
-briefly (`agents.experiments.demo`); writes ``reports/demo/``."""
+briefly (`agents.experiments.demo`); writes ``reports/demo/``. The training budgets are wall time:
+the demo measures this machine's training speed first and prints its plan and expected time."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import time
 from pathlib import Path
 
-from .common import csv_list, int_in
+from .common import csv_list, float_in, int_in
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,11 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quests", type=csv_list, default=None, help="scripted table: only these quest ids")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--scripted-only", action="store_true", help="only the scripted table (seconds)")
+    parser.add_argument("--budget-scale", type=float_in(0.01, 100, what="--budget-scale"), default=1.0,
+                        help="multiply the learners' wall-time budgets (default 1: about 50 s per PPO run)")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, for a smoke test")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..experiments.demo import QUICK, learning_comparison, scripted_table, write_scripted
+    from ..experiments.demo import (DEMO_BUDGETS, QUICK, QUICK_OVERRIDES, learning_comparison, make_plan,
+                                    scripted_table, write_scripted)
     from .common import check_quests, check_writable_dir
     from .output import print_table
 
@@ -38,9 +42,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(map(str, files))} ({time.perf_counter() - start:.1f} s)")
     if args.scripted_only:
         return 0
-    report = learning_comparison(args.out, seed=args.seed, progress=not args.no_progress,
-                                 **(QUICK if args.quick else {}))
+    overrides = QUICK_OVERRIDES if args.quick else None
+    if args.quick:
+        plan = make_plan(**QUICK)
+    else:
+        print("measuring this machine's training speed ...", flush=True)
+        plan = make_plan(budgets={k: v * args.budget_scale for k, v in DEMO_BUDGETS.items()})
+    print(plan.describe(), flush=True)
+    report = learning_comparison(args.out, plan, seed=args.seed, progress=not args.no_progress, overrides=overrides)
     leaderboard = report / "leaderboard.md"
-    print(leaderboard.read_text().split("## Per quest")[0] if leaderboard.exists() else "")
+    text = leaderboard.read_text() if leaderboard.exists() else ""
+    print(text.split("## Per quest")[0])
+    if "## This run" in text:
+        print(text[text.index("## This run"):])
     print(f"report: {report.resolve()}  ({time.perf_counter() - start:.0f} s in all)")
     return 0

@@ -56,6 +56,7 @@ class Dataset:
     quest: np.ndarray
     quests: list[str]
     outcome_win: np.ndarray  # per episode: the teacher won it
+    reward: str = "shaped"  # the reward preset the games were recorded with (the returns' scale)
 
     def __len__(self) -> int:
         return int(self.action.shape[0])
@@ -67,7 +68,7 @@ class Dataset:
     def subset(self, rows: np.ndarray) -> Dataset:
         """The decisions ``rows`` (episode arrays kept whole)."""
         return Dataset(self.obs[rows], self.mask[rows], self.action[rows], self.visit_idx[rows], self.visit_n[rows],
-                       self.ret[rows], self.episode[rows], self.quest[rows], self.quests, self.outcome_win)
+                       self.ret[rows], self.episode[rows], self.quest[rows], self.quests, self.outcome_win, self.reward)
 
     def split(self, holdout: float, seed: int = 0) -> tuple[Dataset, Dataset]:
         """(train, held-out) by whole episodes: a held-out game's decisions are all unseen."""
@@ -106,7 +107,7 @@ def first_action(key: str) -> int | None:
 def visit_row(info: dict | None) -> tuple[list[int], list[float]]:
     """The recorded visits of one decision, summed by the action played now (best ``VISITS``)."""
     visits = (info or {}).get("visits")
-    if not isinstance(visits, dict):
+    if not isinstance(visits, dict) or (info or {}).get("planned"):  # a planned step ran no search
         return [], []
     acc: dict[int, float] = {}
     for k, v in visits.items():
@@ -127,7 +128,7 @@ def discounted(rewards: np.ndarray, gamma: float) -> np.ndarray:
 
 
 def _cache_key(files: Sequence[Path], obs_mode: str, gamma: float) -> str:
-    h = hashlib.sha256(f"{obs_mode}|{gamma!r}|v1".encode())
+    h = hashlib.sha256(f"{obs_mode}|{gamma!r}|v2".encode())
     for f in files:
         st = f.stat()
         h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
@@ -145,10 +146,19 @@ def build(files: Sequence[Path], obs_mode: str = "state", gamma: float = 0.99,
     cols: dict[str, list] = {k: [] for k in ("obs", "mask", "action", "vi", "vn", "ret", "episode", "quest")}
     quests: dict[str, int] = {}
     wins: list[bool] = []
+    rewards: dict[str, Path] = {}
     for i, f in enumerate(files):
         try:
             replay = open_replay(f)
             check_exact(replay.header, f)
+            reward = (replay.header.env_kwargs or {}).get("reward", "default")
+            if not isinstance(reward, str):
+                raise DatasetError(f"{f}: recorded with a custom reward ({reward!r}): record with a preset "
+                                   "(fgo distill record --reward)")
+            rewards.setdefault(reward, f)
+            if len(rewards) > 1:
+                raise DatasetError(f"{f}: recorded with reward {reward!r}, {rewards[next(iter(rewards))]} with "
+                                   f"{next(iter(rewards))!r}: a dataset's returns need one reward")
             for e in replay.episodes():
                 arrays = resimulated(replay.header, e, obs_mode, f)
                 n = len(e.actions)
@@ -182,7 +192,7 @@ def build(files: Sequence[Path], obs_mode: str = "state", gamma: float = 0.99,
         raise DatasetError(f"the replays hold no decision: {', '.join(map(str, files[:3]))}")
     cat = {k: np.concatenate(v) for k, v in cols.items()}
     return Dataset(cat["obs"], cat["mask"], cat["action"], cat["vi"], cat["vn"], cat["ret"], cat["episode"],
-                   cat["quest"], list(quests), np.asarray(wins, bool))
+                   cat["quest"], list(quests), np.asarray(wins, bool), next(iter(rewards)))
 
 
 def load(paths: Iterable[str | Path], obs_mode: str = "state", gamma: float = 0.99, cache: bool = True,
@@ -209,19 +219,32 @@ def _folder(folder: Path, obs_mode: str, gamma: float, cache: bool, progress) ->
             with np.load(cache_file, allow_pickle=False) as z:
                 mask = np.unpackbits(z["mask"], axis=1, count=N_ACTIONS).astype(bool)
                 return Dataset(z["obs"], mask, z["action"], z["visit_idx"], z["visit_n"], z["ret"], z["episode"],
-                               z["quest"], [str(q) for q in z["quests"]], z["outcome_win"])
+                               z["quest"], [str(q) for q in z["quests"]], z["outcome_win"], str(z["reward"]))
         except (OSError, ValueError, KeyError) as err:
             log.warning("%s: unreadable cache (%s): building again", cache_file, err)
     data = build(files, obs_mode, gamma, progress)
     if cache_file is not None:
-        for old in folder.glob(f".distill-{obs_mode}-*.npz"):
-            old.unlink(missing_ok=True)
-        tmp = cache_file.with_name(cache_file.name + ".tmp.npz")
+        _write_cache(folder, cache_file, obs_mode, data)
+    return data
+
+
+def _write_cache(folder: Path, cache_file: Path, obs_mode: str, data: Dataset) -> None:
+    """Write the cache atomically; a folder that cannot take it (read-only) only costs the next run
+    a rebuild. The temporary name is the process's own, so two runs on one folder do not collide."""
+    import os
+
+    tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp.npz")
+    try:
         np.savez(tmp, obs=data.obs, mask=np.packbits(data.mask, axis=1), action=data.action, visit_idx=data.visit_idx,
                  visit_n=data.visit_n, ret=data.ret, episode=data.episode, quest=data.quest,
-                 quests=np.asarray(data.quests, dtype=str), outcome_win=data.outcome_win)
+                 quests=np.asarray(data.quests, dtype=str), outcome_win=data.outcome_win, reward=np.asarray(data.reward))
         tmp.replace(cache_file)
-    return data
+        for old in folder.glob(f".distill-{obs_mode}-*.npz"):
+            if old != cache_file:
+                old.unlink(missing_ok=True)
+    except OSError as err:
+        tmp.unlink(missing_ok=True) if tmp.parent.exists() else None
+        log.warning("%s: cannot write the dataset's cache (%s): going on without it", folder, err)
 
 
 def join(parts: Sequence[Dataset]) -> Dataset:
@@ -230,6 +253,10 @@ def join(parts: Sequence[Dataset]) -> Dataset:
     for d in parts:
         quests += [q for q in d.quests if q not in quests]
     index = {q: i for i, q in enumerate(quests)}
+    rewards = {d.reward for d in parts}
+    if len(rewards) > 1:
+        raise DatasetError(f"the datasets were recorded with different rewards ({', '.join(sorted(rewards))}): "
+                           "a dataset's returns need one reward")
     offset, episode, quest = 0, [], []
     for d in parts:
         episode.append(d.episode + offset)
@@ -238,7 +265,7 @@ def join(parts: Sequence[Dataset]) -> Dataset:
     cat = {k: np.concatenate([getattr(d, k) for d in parts]) for k in
            ("obs", "mask", "action", "visit_idx", "visit_n", "ret", "outcome_win")}
     return Dataset(cat["obs"], cat["mask"], cat["action"], cat["visit_idx"], cat["visit_n"], cat["ret"],
-                   np.concatenate(episode), np.concatenate(quest), quests, cat["outcome_win"])
+                   np.concatenate(episode), np.concatenate(quest), quests, cat["outcome_win"], parts[0].reward)
 
 
 def target_distribution(action: np.ndarray, visit_idx: np.ndarray, visit_n: np.ndarray, mask: np.ndarray,

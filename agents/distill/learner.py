@@ -113,6 +113,10 @@ class Distilled(PPO):
         if data.obs.shape[1] != self.obs_size:
             raise UserError(f"the dataset's observations have {data.obs.shape[1]} values, the network reads "
                             f"{self.obs_size} (obs_mode {a.obs_mode!r})")
+        if data.reward != a.reward:
+            raise UserError(f"the dataset's games were recorded with reward {data.reward!r}, this run trains on "
+                            f"{a.reward!r}: the value head would learn returns of another scale (record with "
+                            f"--reward {a.reward}, or --set reward={data.reward})")
         train, held = data.split(a.holdout, a.seed)
         if len(held) == 0 or len(train) == 0:
             raise UserError(f"the dataset ({data.episodes} episodes) is too small to hold out {a.holdout:.0%} "

@@ -116,10 +116,13 @@ def _play(job: Job, agent_spec: str, reward: str, agent_seed: int, student: str 
         import numpy as np
 
         agent.rng = np.random.default_rng([agent_seed, job.first_seed, zlib.crc32(job.quest.encode())])
+    obs_mode = "state"
     if student is not None:
-        agent = Dagger(registry.resolve(student), agent, beta, seed=job.first_seed)
+        learner = registry.resolve(student)
+        obs_mode = getattr(learner, "obs_mode", "state")
+        agent = Dagger(learner, agent, beta, seed=job.first_seed)
     tmp = job.path.with_name("part-" + job.path.name)  # keeps the suffix: the same compression
-    env = RecordReplays(FGOEnv(quest=job.quest, reward=reward), tmp, agent=agent, fsync_every=None,
+    env = RecordReplays(FGOEnv(quest=job.quest, reward=reward, obs_mode=obs_mode), tmp, agent=agent, fsync_every=None,
                         meta={"distill": {"teacher": agent_spec, "student": student, "beta": beta}})
     decisions = 0
     try:

@@ -245,8 +245,9 @@ def init_from(net: ActorCritic, spec: str, activation: str) -> None:
     saved_shapes = [tuple(weights[f"policy.{i}.weight"].shape) for i in range(len(saved.layers))]
     ours = [tuple(layer.weight.shape) for layer in net.policy_layers()]
     if saved_shapes != ours:
-        raise ValueError(f"init {spec!r}: its layers {saved_shapes} do not match this run's {ours} "
-                         "(set hidden and obs_mode as it was trained)")
+        hidden = [shape[0] for shape in saved_shapes[:-1]]
+        raise ValueError(f"init {spec!r}: its layers {saved_shapes} do not match this run's {ours}: set "
+                         f"hidden={hidden} and obs_mode={saved.obs_mode} as it was trained")
     with torch.no_grad():
         for name, layer in targets.items():
             w, b = weights.get(f"{name}.weight"), weights.get(f"{name}.bias")

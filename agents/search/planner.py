@@ -467,10 +467,12 @@ class SearchAgent(JsonConfigAgent):
             targets, actions = np.r_[-1, targets], np.r_[BACK, actions]
             prior = np.r_[prior[0] if len(prior) else 0.0, prior]
         ranked = self._policy_ranking(mask)
-        if ranked.size:  # the policy's picks join, its first pick first (the anchor)
-            picks = [self._as_card_candidate(int(a)) for a in ranked[: max(self.prior_k, 1)]]
-            picks = [c for c in picks if c is not None]
+        if ranked.size:  # the policy's top prior_k join; its first pick goes first (the anchor)
+            first = self._as_card_candidate(int(ranked[0]))
+            picks = [c for c in (self._as_card_candidate(int(a)) for a in ranked[: self.prior_k]) if c is not None]
             keys = list(zip(targets.tolist(), actions.tolist()))
+            if first is not None and first not in picks and first in keys:
+                picks.insert(0, first)
             for c in reversed(picks):
                 if c in keys:
                     i = keys.index(c)
@@ -570,7 +572,8 @@ class SearchAgent(JsonConfigAgent):
             self._plan = None
             if (plan is not None and plan[0] == int(s["turn"]) and plan[1] == int(s["target"])
                     and mask[plan[2]]):
-                self.last_info = {**self.last_info, "planned": True}
+                # no search ran: no visits of its own (the previous decision's would mislead a reader)
+                self.last_info = {"planned": True, "target": int(s["target"])}
                 return plan[2]
             targets, actions, prior = self._card_candidates(mask)
             hide_hand = False
@@ -578,8 +581,10 @@ class SearchAgent(JsonConfigAgent):
             targets, actions, prior = self._command_candidates(mask)
             hide_hand = int(s["backs"]) == 0  # after a Back the hand has been seen
         else:
+            self.last_info = {}
             return int(legal[0])
         if len(actions) == 0:
+            self.last_info = {}
             return int(ATTACK if mask[ATTACK] else legal[0])
         if len(actions) == 1:
             best, sums, counts, dt = 0, np.zeros(1), np.zeros(1, np.int64), 0.0

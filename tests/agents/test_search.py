@@ -224,3 +224,52 @@ def test_playout_progress_counts_break_bars():
     assert remaining_enemy_hp(rec) == pytest.approx(float(rec["total_enemy_hp"]))
     last = int(rec["n_waves"]) - 1
     assert int(rec["w_breaks"][last].max()) > 0  # the boss has a break bar
+
+
+def test_a_prior_policy_anchors_the_search_and_joins_its_candidates(tmp_path):
+    """With a prior, the policy's first pick is the first (anchor) candidate on both screens, and its
+    top prior_k card-screen actions are candidates; planned decisions report no visits of their own."""
+    import numpy as np
+
+    from agents.learners.policy_agent import PolicyAgent
+    from agents.search.planner import SearchAgent
+    from fgo_env.engine.actions import N_ACTIONS
+    from fgo_env.env import FGOEnv
+
+    PolicyAgent.untrained("ppo", seed=3).save(tmp_path / "prior")
+    agent = SearchAgent(budget=8, prior=str(tmp_path / "prior"), prior_k=3, seed=0)
+    env = FGOEnv(quest="farming_3wave")
+    obs, info = env.reset(seed=5)
+    agent.reset(env)
+    seen = {"command": 0, "cards": 0}
+    for _ in range(200):
+        mask = info["action_mask"].astype(bool)
+        agent._root[:] = env.unwrapped.state
+        ranked = agent._policy_ranking(mask)
+        assert ranked.size == mask.sum() and mask[ranked].all()
+        phase = info["phase"]
+        if phase == "cards":
+            targets, actions, prior = agent._card_candidates(mask)
+            assert len(targets) == len(actions) == len(prior)
+            keys = list(zip(targets.tolist(), actions.tolist()))
+            wanted = [agent._as_card_candidate(int(a)) for a in ranked[:3]]
+            assert all(c in keys for c in wanted if c is not None)
+            if wanted[0] is not None:
+                assert keys[0] == wanted[0]
+            seen["cards"] += 1
+        elif phase == "command":
+            _, actions, _ = agent._command_candidates(mask)
+            if int(ranked[0]) in actions.tolist():
+                assert int(actions[0]) == int(ranked[0])
+            seen["command"] += 1
+        action = agent.act(obs, info["action_mask"])
+        assert 0 <= action < N_ACTIONS and mask[action]
+        if agent.last_info.get("planned"):
+            assert "visits" not in agent.last_info
+        obs, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            break
+    assert seen["cards"] and seen["command"]
+    assert SearchAgent(prior=str(tmp_path / "prior")).config()["prior"] == str(tmp_path / "prior")
+    with np.testing.assert_raises(ValueError):
+        SearchAgent(prior="greedy")

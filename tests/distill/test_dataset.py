@@ -26,6 +26,7 @@ def test_visit_row_sums_candidates_that_play_the_same_action_now():
     assert dict(zip(a, n)) == {329: 5.0, 12: 4.0}
     assert D.visit_row(None) == ([], [])
     assert D.visit_row({"probs": {"1": 0.5}}) == ([], [])
+    assert D.visit_row({"planned": True, "visits": {"12": 4}}) == ([], [])  # no search ran
 
 
 def test_discounted_returns():
@@ -124,3 +125,11 @@ def test_folders_are_cached_each_and_joined(search_games, tmp_path):
     assert both.quests == ["farming_3wave", "tutorial_training_yard"]
     assert (both.quest[len(a):] == 1).all() and (both.episode[len(a):] >= a.episodes).all()
     assert list(other.glob(".distill-state-*.npz"))
+
+
+def test_one_reward_per_dataset(search_games, tmp_path):
+    other = tmp_path / "default_reward"
+    record_games(["tutorial_training_yard"], 1, other, workers=1, block=1, reward="default")
+    assert D.load([other]).reward == "default" and D.load([search_games]).reward == "shaped"
+    with pytest.raises(D.DatasetError, match="different rewards"):
+        D.load([search_games, other])

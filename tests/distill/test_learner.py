@@ -104,3 +104,29 @@ def test_ppo_starts_from_a_saved_policy_with_its_critic(distilled, tmp_path):
         ppo.close()
     with pytest.raises(ValueError, match="do not match this run's"):
         PPO(Args(**common, hidden=[32], init=str(tmp_path / "pol")))
+
+
+def test_an_interrupt_during_distillation_saves_nothing(search_games, tmp_path, monkeypatch):
+    from agents.train import train
+
+    def interrupted(self, progress=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Distilled, "prepare", interrupted)
+    overrides = {"dataset": str(search_games), "num_envs": 16, "num_steps": 4, "torch_threads": 1}
+    with pytest.raises(KeyboardInterrupt):
+        train("distilled", [QUEST], 64, out_dir=tmp_path, overrides=overrides, progress=False)
+    run = next(tmp_path.iterdir())
+    assert not (run / "checkpoint.pt").exists() and not (run / "progress.csv").exists()
+    monkeypatch.undo()
+    assert (train("distilled", [QUEST], 64, out_dir=tmp_path, overrides={**overrides, "distill_epochs": 1},
+                  progress=False) / "agent.json").exists()  # the same command again starts afresh
+
+
+def test_a_dataset_recorded_with_another_reward_is_refused(search_games):
+    learner = _learner(search_games, reward="default")
+    try:
+        with pytest.raises(UserError, match="recorded with reward 'shaped'"):
+            learner.prepare()
+    finally:
+        learner.close()
