@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 class DistillArgs(Args):
     dataset: list[str] = field(default_factory=list)
     """replay files or folders of the teacher's games (fgo distill record)"""
-    generated: int = 0
-    """PPO also trains on this many generated quests of the train range (with quests)"""
     distill_epochs: int = 30
     """most epochs over the dataset"""
     distill_lr: float = 1e-3
@@ -61,8 +59,6 @@ class DistillArgs(Args):
             raise ValueError(f"visit_weight must be within [0, 1], got {self.visit_weight!r}")
         if not 0.0 < float(self.holdout) < 1.0:
             raise ValueError(f"holdout must be within (0, 1), got {self.holdout!r}")
-        if int(self.generated) < 0:
-            raise ValueError(f"generated must be >= 0, got {self.generated!r}")
 
 
 def args_from_dict(params: dict) -> DistillArgs:
@@ -87,17 +83,6 @@ class Distilled(PPO):
         self.distilled = False
         self.distill_report: dict = {}
         super().__init__(args)
-
-    def make_envs(self):
-        from fgo_env.vector_env import FGOVectorEnv
-
-        from ..learners.common import load_content
-        from .record import generated_quests
-
-        a = self.args
-        quests = list(a.quests) + generated_quests(a.generated, "train", a.seed) if a.generated else list(a.quests)
-        return FGOVectorEnv(a.num_envs, quest=quests, obs_mode=a.obs_mode, reward=a.reward,
-                            catalogue=load_content(a.content))
 
     # -- phase 1 ---------------------------------------------------------------------------
     def prepare(self, progress: bool = False) -> dict:

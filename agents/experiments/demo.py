@@ -42,8 +42,8 @@ DEMO_EPISODES = 20
 # AMD EPYC without native bfloat16, 2026-12-04, `make demo`), and what one search_fast episode of
 # farming_3wave (seed 0) took there: the evaluation is mostly the search agent's playouts, so the
 # plan scales it by this machine's time for that episode (bfloat16 does not speed it up).
-REFERENCE_EVAL_S = 250.0
-REFERENCE_SEARCH_EPISODE_S = 0.5
+REFERENCE_EVAL_S = 82.0
+REFERENCE_SEARCH_EPISODE_S = 0.35
 REPORT_DIR = Path("reports") / "demo"
 
 

@@ -178,22 +178,22 @@ class PolicyAgent:
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray) -> int:
         legal = legal_actions(action_mask)
-        mask = np.zeros(self.n_actions, bool)
-        mask[legal] = True
         s = self.scores(np.asarray(observation, np.float32)[None])[0]
-        p = self._masked_probs(s[None], mask[None])[0]
+        z = s[legal]  # the softmax over the legal actions only: what the masked softmax gives them
+        e = np.exp(z - z.max())
+        p = e / e.sum()
         if self.deterministic:
-            action = int(legal[np.argmax(s[legal])])
+            action = int(legal[np.argmax(z)])
         elif self.head == "logits":
-            action = int(legal[min(int((p[legal].cumsum() < self.rng.random()).sum()), legal.size - 1)])
+            action = int(legal[min(int((p.cumsum() < self.rng.random()).sum()), legal.size - 1)])
         elif self.rng.random() < self.epsilon:
             action = int(legal[self.rng.integers(legal.size)])
         else:
-            action = int(legal[np.argmax(s[legal])])
-        top = legal[np.argsort(-p[legal], kind="stable")[: self.top_k]]
-        self.last_info = {"probs": {int(a): float(p[a]) for a in top}}
+            action = int(legal[np.argmax(z)])
+        top = np.argsort(-p, kind="stable")[: self.top_k]
+        self.last_info = {"probs": {int(legal[i]): float(p[i]) for i in top}}
         if self.head == "q":
-            self.last_info["q"] = {int(a): float(s[a]) for a in top}
+            self.last_info["q"] = {int(legal[i]): float(z[i]) for i in top}
         return action
 
     # -- files -------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ class Args:
     """where the network, rollouts and batches live: "auto" (CUDA where present), "cpu" or "cuda" """
     content: str | None = None
     """a folder of content TOML files to train on instead of the package's catalogue"""
+    generated: int = 0
+    """also train on this many generated quests of the generator's train range (random_<seed>, drawn with seed)"""
     init: str | None = None
     """start from a saved policy's weights (a trained folder, or a shipped policy's name such as
     "generalist"): the actor, and the critic where the folder holds it; the layers must match"""
@@ -128,6 +130,8 @@ class Args:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         if self.action_mask not in ("env", "screen"):
             raise ValueError(f"action_mask must be 'env' or 'screen', got {self.action_mask!r}")
+        if int(self.generated) < 0:
+            raise ValueError(f"generated must be >= 0, got {self.generated!r}")
         if self.action_mask == "screen" and self.obs_mode != "features":
             raise ValueError("action_mask 'screen' reads the screen's features: it needs obs_mode 'features', "
                              f"got {self.obs_mode!r}")
@@ -332,7 +336,12 @@ class PPO:
     def make_envs(self) -> FGOVectorEnv:
         """The training games (a hook: agents.benchmark.task_ppo appends a task id to the observation)."""
         a = self.args
-        return FGOVectorEnv(a.num_envs, quest=list(a.quests), obs_mode=a.obs_mode, reward=a.reward,
+        quests = list(a.quests)
+        if a.generated:
+            from ..distill.record import generated_quests
+
+            quests += generated_quests(a.generated, "train", a.seed)
+        return FGOVectorEnv(a.num_envs, quest=quests, obs_mode=a.obs_mode, reward=a.reward,
                             catalogue=load_content(a.content))
 
     def make_agent(self) -> nn.Module:

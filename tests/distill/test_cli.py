@@ -25,7 +25,7 @@ def test_record_info_and_train_from_the_command_line(tmp_path, capsys):
     agent = json.loads(next(runs.glob("*/agent.json")).read_text())
     assert agent["config"]["agent"] == "distilled" and agent["config"]["distill"]["episodes"] == 4
     assert main(["eval", "--agent", str(next(runs.glob("distilled_*"))), "--quest", "tutorial_training_yard",
-                 "--episodes", "2", "--no-progress"]) == 0
+                 "--episodes", "2", "--no-progress", "--out", str(tmp_path / "eval")]) == 0
 
 
 def test_bad_input_is_one_line(tmp_path, capsys):
