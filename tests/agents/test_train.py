@@ -68,6 +68,10 @@ def test_shipped_yaml_keys_are_valid(agent):
             from agents.learners.ppo import args_from_dict
 
             args_from_dict({**params, "quests": ["farming_3wave"], "total_timesteps": 1, "seed": 0})
+        elif agent == "distilled":
+            from agents.distill.learner import args_from_dict as distill_args
+
+            distill_args({**params, "dataset": ["data"], "quests": ["farming_3wave"], "total_timesteps": 1, "seed": 0})
         else:
             from agents.learners.sb3_agents import COMMON_KEYS, LEARNERS
 

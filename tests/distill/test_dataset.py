@@ -133,3 +133,20 @@ def test_one_reward_per_dataset(search_games, tmp_path):
     assert D.load([other]).reward == "default" and D.load([search_games]).reward == "shaped"
     with pytest.raises(D.DatasetError, match="different rewards"):
         D.load([search_games, other])
+
+
+def test_dagger_records_the_students_play_and_the_teachers_labels(tmp_path):
+    from agents.learners.policy_agent import PolicyAgent
+
+    PolicyAgent.untrained("ppo", seed=2).save(tmp_path / "student")
+    out = tmp_path / "dagger"
+    record_games(["farming_3wave"], 2, out, workers=1, block=2, student=str(tmp_path / "student"))
+    episodes = [e for f in D.replay_files([out]) for e in open_replay(f).episodes()]
+    infos = [i for e in episodes for i in e.agent_info]
+    assert all(isinstance(i.get("label"), int) for i in infos)
+    played = np.concatenate([e.actions for e in episodes])
+    labels = np.array([i["label"] for i in infos])
+    assert (played != labels).any()  # the student played, the teacher only labelled
+    data = D.load([out])
+    np.testing.assert_array_equal(data.action, labels)
+    assert data.mask[np.arange(len(data)), data.action.astype(int)].all()
