@@ -190,7 +190,6 @@ class _Trainer:
         self.next_ckpt = (step // self.checkpoint_every + 1) * self.checkpoint_every
         self.last_eval_step, self.last_res = -1, None
         self.stop: _StopBetweenUpdates | None = None
-        self.started = False  # past the learner's preparation: an interrupt saves a checkpoint
         self.last_win = math.nan
         self.columns = list(PROGRESS_COLUMNS) + ([f"eval_win_rate[{q}]" for q in quests] if len(quests) > 1 else [])
         self.bar = tqdm(total=steps, initial=step, unit="step", unit_scale=True, disable=not progress,
@@ -449,14 +448,14 @@ def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int,
                        progress, wall_offset, eval_env)
     try:
         if hasattr(learner, "prepare"):  # work before the first evaluation (distillation); once per run
-            try:
-                learner.prepare(progress=progress)
-            except KeyboardInterrupt:  # nothing worth keeping yet: no checkpoint of a half-fitted network
-                trainer.bar.close()
-                log.warning("interrupted before step 0 (distillation): nothing saved in %s; run the same command "
-                            "again (without --resume)", run_dir)
-                raise
-        trainer.started = True
+            learner.prepare(progress=progress)
+    except BaseException as err:  # nothing worth keeping yet: no checkpoint of a half-fitted network
+        trainer.close()
+        if isinstance(err, KeyboardInterrupt):
+            log.warning("interrupted before step 0 (distillation): nothing saved in %s; run the same command "
+                        "again (without --resume)", run_dir)
+        raise
+    try:
         if ckpt is None:
             trainer.evaluate()  # the untrained (or distilled) policy: row 0 of the learning curve
         with _StopBetweenUpdates() as stop:
@@ -466,8 +465,6 @@ def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int,
         final = {k: res[k] for k in ("win_rate", "mean_return", "mean_turns", "episodes")} if res else None
         trainer.save_checkpoint(complete=True, final_eval=final)
     except KeyboardInterrupt:
-        if not trainer.started:
-            raise
         trainer.bar.close()
         trainer.save_checkpoint()  # the learner stopped between two steps: its state is whole
         raise TrainingInterrupted(run_dir, learner.global_step) from None

@@ -98,6 +98,20 @@ def compact_info(info: dict | None, top: int = TOP_K) -> dict | None:
     return out
 
 
+def first_action(key) -> int | None:
+    """The action an agent-info key plays now: an action (an int, or its text), a sequence whose
+    first element is one (the search agent's (target change, cards)), or such a sequence's text
+    as a replay's JSON keys hold it (``"(329, 12)"``, `json_safe`); None for anything else."""
+    if isinstance(key, str) and key[:1] in "([" and key:
+        key = key[1:].split(",", 1)[0].rstrip(")]")
+    if isinstance(key, (tuple, list)) and key:
+        key = key[0]
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        return None
+
+
 _INT, _FLOAT, _NUMBER = {int}, {float}, {int, float}  # the types json.loads gives numbers (a bool is not one)
 
 
@@ -325,4 +339,4 @@ def as_action(action) -> int:
 
 
 __all__ = ["ENV_IDS", "FORMAT", "FORMAT_VERSION", "Episode", "Header", "ReplayError", "as_action", "compact_info",
-           "content_hash", "engine_hash", "json_safe"]
+           "content_hash", "engine_hash", "first_action", "json_safe"]

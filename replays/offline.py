@@ -31,7 +31,7 @@ import numpy as np
 
 from fgo_env.engine import actions as A
 
-from .format import Episode, Header
+from .format import Episode, Header, first_action
 from .resim import check_exact, restore_with_obs
 
 Policy = Callable[[np.ndarray, np.ndarray], tuple[int, dict]]
@@ -59,18 +59,6 @@ def _bind(policy: Policy, env) -> None:
         reset(env)
 
 
-def _first_action(key) -> int | None:
-    """The action a ranking's key plays now: an action (an int, or its text in a replay's
-    JSON), or a sequence whose first element is one (the search agent's (target change,
-    cards)); None for anything else."""
-    if isinstance(key, (tuple, list)) and key:
-        key = key[0]
-    try:
-        return int(key)
-    except (TypeError, ValueError):
-        return None
-
-
 def _ranked_values(info: dict | None) -> tuple[str, dict[int, float]] | None:
     """The first ranking of ``info`` (`RANKING_KEYS`) as ``(key, {action: value})``, or None;
     several entries starting with the same action keep the best value."""
@@ -81,7 +69,7 @@ def _ranked_values(info: dict | None) -> tuple[str, dict[int, float]] | None:
         if isinstance(value, dict) and value:
             out: dict[int, float] = {}
             for k, v in value.items():
-                a = _first_action(k)
+                a = first_action(k)
                 if a is not None and isinstance(v, (int, float)) and not math.isnan(v):
                     out[a] = max(out.get(a, -math.inf), float(v))
             if out:

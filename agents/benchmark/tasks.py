@@ -22,7 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from fgo_env.content import Effect, EnemySkill, Quest, QuestEnemy, generate_quest, load_catalogue, seed_range
+from fgo_env.content import (Effect, EnemySkill, Quest, QuestEnemy, draw_seeds, generate_quest, load_catalogue,
+                             seed_range)
 from fgo_env.content import validate_quest
 
 GENERATED = "generated"
@@ -233,12 +234,11 @@ def generated_task(seed: int) -> Task:
 def generated_names(split: str, n: int, seed: int = 0) -> tuple[str, ...]:
     """``n`` distinct "generated/<quest seed>" names drawn from the split's seed range ("train"
     or "test", disjoint), the same for the same arguments."""
-    seeds = seed_range(split)
+    seed_range(split)  # an unknown split fails first
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     rng = np.random.default_rng([int(seed), 0xBE4C, 0 if split == "train" else 1])
-    picked = rng.choice(len(seeds), size=int(n), replace=False) if n else []
-    return tuple(f"{GENERATED}/{seeds.start + int(i)}" for i in picked)
+    return tuple(f"{GENERATED}/{s}" for s in draw_seeds(split, n, rng))
 
 
 def _generated_seed(name: str) -> int | None:

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 def _quests(args) -> list[str]:
     from fgo_env.content import load_catalogue
 
-    from ..distill.record import generated_quests
+    from fgo_env.content import generated_quest_ids
     from .common import check_quests
 
     quests = args.quest if args.quest is not None else ([] if args.generated else ["all"])
@@ -65,7 +65,7 @@ def _quests(args) -> list[str]:
         quests = list(load_catalogue().quests)
     elif quests:
         check_quests(quests)
-    return quests + generated_quests(args.generated, "train", args.seed)
+    return quests + generated_quest_ids(args.generated, "train", args.seed)
 
 
 def _record(args) -> int:

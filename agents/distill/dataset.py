@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 VISITS = 8  # replays keep an agent's best 8 values per decision (replays.format.TOP_K)
 REPLAY_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
-_FIRST_INT = re.compile(r"-?\d+")
+ROWS = ("obs", "mask", "action", "visit_idx", "visit_n", "ret", "episode", "quest")  # one row per decision
 
 
 class DatasetError(ValueError):
@@ -67,8 +67,7 @@ class Dataset:
 
     def subset(self, rows: np.ndarray) -> Dataset:
         """The decisions ``rows`` (episode arrays kept whole)."""
-        return Dataset(self.obs[rows], self.mask[rows], self.action[rows], self.visit_idx[rows], self.visit_n[rows],
-                       self.ret[rows], self.episode[rows], self.quest[rows], self.quests, self.outcome_win, self.reward)
+        return dataclasses.replace(self, **{k: getattr(self, k)[rows] for k in ROWS})
 
     def split(self, holdout: float, seed: int = 0) -> tuple[Dataset, Dataset]:
         """(train, held-out) by whole episodes: a held-out game's decisions are all unseen."""
@@ -96,12 +95,12 @@ def replay_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def first_action(key: str) -> int | None:
-    """The action a recorded candidate key plays now: "12" -> 12, "(329, 12)" -> 329."""
-    m = _FIRST_INT.search(str(key))
-    if m is None:
-        return None
-    a = int(m.group())
-    return a if 0 <= a < N_ACTIONS else None
+    """The action a recorded candidate key plays now, within the action space: "12" -> 12,
+    "(329, 12)" -> 329 (`replays.format.first_action`)."""
+    from replays.format import first_action as played_now
+
+    a = played_now(key)
+    return a if a is not None and 0 <= a < N_ACTIONS else None
 
 
 def visit_row(info: dict | None) -> tuple[list[int], list[float]]:
@@ -135,54 +134,63 @@ def _cache_key(files: Sequence[Path], obs_mode: str, gamma: float) -> str:
     return h.hexdigest()[:16]
 
 
+def _episode_rows(header, e, obs_mode: str, gamma: float, path: Path) -> dict[str, np.ndarray]:
+    """One recorded episode's rows (without ``episode`` and ``quest``), by re-simulation."""
+    from replays.export import resimulated
+
+    arrays = resimulated(header, e, obs_mode, path)
+    n = len(e.actions)
+    info = e.agent_info or [None] * n
+    visit_idx = np.full((n, VISITS), -1, np.int16)
+    visit_n = np.zeros((n, VISITS), np.float32)
+    action = arrays["actions"].astype(np.int16)
+    for t in range(n):
+        a, c = visit_row(info[t])
+        visit_idx[t, :len(a)], visit_n[t, :len(c)] = a, c
+        label = (info[t] or {}).get("label")
+        if isinstance(label, int) and 0 <= label < N_ACTIONS:  # DAgger: the teacher's choice
+            action[t] = label
+    return {"obs": arrays["observations"][:n].astype(np.float32), "mask": arrays["action_mask"][:n],
+            "action": action, "visit_idx": visit_idx, "visit_n": visit_n,
+            "ret": discounted(arrays["rewards"], gamma).astype(np.float32)}
+
+
+def _reward_of(header, path: Path) -> str:
+    reward = (header.env_kwargs or {}).get("reward", "default")
+    if not isinstance(reward, str):
+        raise DatasetError(f"{path}: recorded with a custom reward ({reward!r}): record with a preset "
+                           "(fgo distill record --reward)")
+    return reward
+
+
 def build(files: Sequence[Path], obs_mode: str = "state", gamma: float = 0.99,
           progress: Callable[[int, int], None] | None = None) -> Dataset:
     """Re-simulate every episode of ``files`` into a `Dataset` (see the module docstring)."""
-    from replays.export import resimulated
     from replays.format import ReplayError
     from replays.io import open_replay
     from replays.resim import check_exact
 
-    cols: dict[str, list] = {k: [] for k in ("obs", "mask", "action", "vi", "vn", "ret", "episode", "quest")}
+    cols: dict[str, list] = {k: [] for k in ROWS}
     quests: dict[str, int] = {}
     wins: list[bool] = []
-    rewards: dict[str, Path] = {}
+    reward = first = None
     for i, f in enumerate(files):
         try:
             replay = open_replay(f)
             check_exact(replay.header, f)
-            reward = (replay.header.env_kwargs or {}).get("reward", "default")
-            if not isinstance(reward, str):
-                raise DatasetError(f"{f}: recorded with a custom reward ({reward!r}): record with a preset "
-                                   "(fgo distill record --reward)")
-            rewards.setdefault(reward, f)
-            if len(rewards) > 1:
-                raise DatasetError(f"{f}: recorded with reward {reward!r}, {rewards[next(iter(rewards))]} with "
-                                   f"{next(iter(rewards))!r}: a dataset's returns need one reward")
+            if reward is None:
+                reward, first = _reward_of(replay.header, f), f
+            elif _reward_of(replay.header, f) != reward:
+                raise DatasetError(f"{f}: recorded with reward {_reward_of(replay.header, f)!r}, {first} with "
+                                   f"{reward!r}: a dataset's returns need one reward")
             for e in replay.episodes():
-                arrays = resimulated(replay.header, e, obs_mode, f)
                 n = len(e.actions)
                 if n == 0:
                     continue
-                q = quests.setdefault(e.quest, len(quests))
-                info = e.agent_info or [None] * n
-                vi = np.full((n, VISITS), -1, np.int16)
-                vn = np.zeros((n, VISITS), np.float32)
-                action = arrays["actions"].astype(np.int16)
-                for t in range(n):
-                    a, c = visit_row(info[t])
-                    vi[t, :len(a)], vn[t, :len(c)] = a, c
-                    label = (info[t] or {}).get("label")
-                    if isinstance(label, int) and 0 <= label < N_ACTIONS:  # DAgger: the teacher's choice
-                        action[t] = label
-                cols["obs"].append(arrays["observations"][:n].astype(np.float32))
-                cols["mask"].append(arrays["action_mask"][:n])
-                cols["action"].append(action)
-                cols["vi"].append(vi)
-                cols["vn"].append(vn)
-                cols["ret"].append(discounted(arrays["rewards"], gamma).astype(np.float32))
+                for k, v in _episode_rows(replay.header, e, obs_mode, gamma, f).items():
+                    cols[k].append(v)
                 cols["episode"].append(np.full(n, len(wins), np.int32))
-                cols["quest"].append(np.full(n, q, np.int16))
+                cols["quest"].append(np.full(n, quests.setdefault(e.quest, len(quests)), np.int16))
                 wins.append(e.outcome == "win")
         except ReplayError as err:
             raise DatasetError(str(err)) from None
@@ -190,9 +198,8 @@ def build(files: Sequence[Path], obs_mode: str = "state", gamma: float = 0.99,
             progress(i + 1, len(files))
     if not wins:
         raise DatasetError(f"the replays hold no decision: {', '.join(map(str, files[:3]))}")
-    cat = {k: np.concatenate(v) for k, v in cols.items()}
-    return Dataset(cat["obs"], cat["mask"], cat["action"], cat["vi"], cat["vn"], cat["ret"], cat["episode"],
-                   cat["quest"], list(quests), np.asarray(wins, bool), next(iter(rewards)))
+    return Dataset(**{k: np.concatenate(v) for k, v in cols.items()}, quests=list(quests),
+                   outcome_win=np.asarray(wins, bool), reward=reward)
 
 
 def load(paths: Iterable[str | Path], obs_mode: str = "state", gamma: float = 0.99, cache: bool = True,
@@ -217,9 +224,10 @@ def _folder(folder: Path, obs_mode: str, gamma: float, cache: bool, progress) ->
     if cache_file is not None and cache_file.exists():
         try:
             with np.load(cache_file, allow_pickle=False) as z:
-                mask = np.unpackbits(z["mask"], axis=1, count=N_ACTIONS).astype(bool)
-                return Dataset(z["obs"], mask, z["action"], z["visit_idx"], z["visit_n"], z["ret"], z["episode"],
-                               z["quest"], [str(q) for q in z["quests"]], z["outcome_win"], str(z["reward"]))
+                rows = {k: z[k] for k in ROWS}
+                rows["mask"] = np.unpackbits(rows["mask"], axis=1, count=N_ACTIONS).astype(bool)
+                return Dataset(**rows, quests=[str(q) for q in z["quests"]], outcome_win=z["outcome_win"],
+                               reward=str(z["reward"]))
         except (OSError, ValueError, KeyError) as err:
             log.warning("%s: unreadable cache (%s): building again", cache_file, err)
     data = build(files, obs_mode, gamma, progress)
@@ -235,15 +243,16 @@ def _write_cache(folder: Path, cache_file: Path, obs_mode: str, data: Dataset) -
 
     tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp.npz")
     try:
-        np.savez(tmp, obs=data.obs, mask=np.packbits(data.mask, axis=1), action=data.action, visit_idx=data.visit_idx,
-                 visit_n=data.visit_n, ret=data.ret, episode=data.episode, quest=data.quest,
-                 quests=np.asarray(data.quests, dtype=str), outcome_win=data.outcome_win, reward=np.asarray(data.reward))
+        rows = {k: getattr(data, k) for k in ROWS}
+        rows["mask"] = np.packbits(data.mask, axis=1)  # 8x smaller
+        np.savez(tmp, **rows, quests=np.asarray(data.quests, dtype=str), outcome_win=data.outcome_win,
+                 reward=np.asarray(data.reward))
         tmp.replace(cache_file)
         for old in folder.glob(f".distill-{obs_mode}-*.npz"):
             if old != cache_file:
                 old.unlink(missing_ok=True)
     except OSError as err:
-        tmp.unlink(missing_ok=True) if tmp.parent.exists() else None
+        tmp.unlink(missing_ok=True)
         log.warning("%s: cannot write the dataset's cache (%s): going on without it", folder, err)
 
 
@@ -257,46 +266,27 @@ def join(parts: Sequence[Dataset]) -> Dataset:
     if len(rewards) > 1:
         raise DatasetError(f"the datasets were recorded with different rewards ({', '.join(sorted(rewards))}): "
                            "a dataset's returns need one reward")
-    offset, episode, quest = 0, [], []
-    for d in parts:
-        episode.append(d.episode + offset)
-        offset += d.episodes
-        quest.append(np.asarray([index[q] for q in d.quests], np.int16)[d.quest])
-    cat = {k: np.concatenate([getattr(d, k) for d in parts]) for k in
-           ("obs", "mask", "action", "visit_idx", "visit_n", "ret", "outcome_win")}
-    return Dataset(cat["obs"], cat["mask"], cat["action"], cat["visit_idx"], cat["visit_n"], cat["ret"],
-                   np.concatenate(episode), np.concatenate(quest), quests, cat["outcome_win"], parts[0].reward)
+    offsets = np.cumsum([0] + [d.episodes for d in parts[:-1]])
+    renumbered = [dataclasses.replace(d, episode=d.episode + off,
+                                      quest=np.asarray([index[q] for q in d.quests], np.int16)[d.quest])
+                  for d, off in zip(parts, offsets)]
+    return Dataset(**{k: np.concatenate([getattr(d, k) for d in renumbered]) for k in ROWS}, quests=quests,
+                   outcome_win=np.concatenate([d.outcome_win for d in parts]), reward=parts[0].reward)
 
 
-def target_distribution(action: np.ndarray, visit_idx: np.ndarray, visit_n: np.ndarray, mask: np.ndarray,
-                        visit_weight: float) -> np.ndarray:
-    """``(1 - w) * one_hot(action) + w * visits`` over the legal actions, ``(batch, N_ACTIONS)``;
-    a decision without visits is its one-hot. Arrays may be numpy or torch (the result follows)."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        torch = None
-    if torch is not None and isinstance(action, torch.Tensor):
-        b = action.shape[0]
-        out = torch.zeros((b, N_ACTIONS), dtype=torch.float32, device=action.device)
-        idx = visit_idx.long()
-        n = visit_n * ((idx >= 0) & mask.gather(1, idx.clamp(min=0))).float()
-        total = n.sum(1, keepdim=True)
-        has = total.squeeze(1) > 0
-        w = torch.where(has, torch.full_like(total.squeeze(1), float(visit_weight)), torch.zeros_like(total.squeeze(1)))
-        out.scatter_add_(1, idx.clamp(min=0), n / total.clamp(min=1e-9) * w.unsqueeze(1))
-        out.scatter_add_(1, action.long().unsqueeze(1), (1.0 - w).unsqueeze(1))
-        return out
-    b = action.shape[0]
-    out = np.zeros((b, N_ACTIONS), np.float32)
-    idx = visit_idx.astype(np.int64)
-    ok = (idx >= 0) & np.take_along_axis(mask, np.maximum(idx, 0), 1)
-    n = np.where(ok, visit_n, 0.0)
-    total = n.sum(1, keepdims=True)
-    w = np.where(total[:, 0] > 0, float(visit_weight), 0.0)
-    np.add.at(out, (np.repeat(np.arange(b), idx.shape[1]), np.maximum(idx, 0).ravel()),
-              (n / np.maximum(total, 1e-9) * w[:, None]).ravel())
-    out[np.arange(b), action.astype(np.int64)] += 1.0 - w
+def target_distribution(action, visit_idx, visit_n, mask, visit_weight: float):
+    """``(1 - w) * one_hot(action) + w * visits`` over the legal actions, a ``(batch, N_ACTIONS)``
+    torch tensor (the arguments are the batch's torch tensors); a decision without visits is its
+    one-hot."""
+    import torch
+
+    out = torch.zeros((action.shape[0], N_ACTIONS), dtype=torch.float32, device=action.device)
+    idx = visit_idx.long().clamp(min=0)
+    n = visit_n * ((visit_idx >= 0) & mask.gather(1, idx)).float()  # visits of illegal actions dropped
+    total = n.sum(1, keepdim=True)
+    w = torch.where(total > 0, float(visit_weight), 0.0)
+    out.scatter_add_(1, idx, n / total.clamp(min=1e-9) * w)
+    out.scatter_add_(1, action.long().unsqueeze(1), 1.0 - w)
     return out
 
 

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from ..learners.ppo import PPO, RUNTIME_FIELDS, Args, mask_bias
+from ..learners.ppo import PPO, Args, mask_bias
+from ..learners.ppo import args_from_dict as ppo_args
 from . import dataset as D
 
 log = logging.getLogger(__name__)
@@ -62,16 +63,12 @@ class DistillArgs(Args):
 
 
 def args_from_dict(params: dict) -> DistillArgs:
-    from dataclasses import fields
-
-    valid = {f.name for f in fields(DistillArgs)} - set(RUNTIME_FIELDS)
-    unknown = set(params) - valid
-    if unknown:
-        raise ValueError(f"unknown distilled hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
-    if not params.get("dataset"):
+    """`DistillArgs` from a dict: unknown keys refused as PPO's are, and a dataset required."""
+    args = ppo_args(params, DistillArgs, "distilled")
+    if not args.dataset:
         raise UserError("the distilled agent needs a dataset of search games: record one with "
                         "'fgo distill record --out DIR ...' and pass --set dataset=DIR")
-    return DistillArgs(**params)
+    return args
 
 
 class Distilled(PPO):
@@ -80,9 +77,12 @@ class Distilled(PPO):
     kind = "distilled"
 
     def __init__(self, args: DistillArgs):
-        self.distilled = False
-        self.distill_report: dict = {}
+        self.distill_report: dict = {}  # filled by the distillation (and restored with a checkpoint)
         super().__init__(args)
+
+    @property
+    def distilled(self) -> bool:
+        return bool(self.distill_report)
 
     # -- phase 1 ---------------------------------------------------------------------------
     def prepare(self, progress: bool = False) -> dict:
@@ -110,30 +110,8 @@ class Distilled(PPO):
                  data.episodes, len(data.quests), f"{len(held):,}")
         tr, ho = self._tensors(train), self._tensors(held)
         before = self._score(ho)
-        opt = torch.optim.Adam(self.agent.parameters(), lr=a.distill_lr)
-        best, best_state, since, history = math.inf, None, 0, []
-        from tqdm.auto import tqdm
-
-        bar = tqdm(range(int(a.distill_epochs)), desc="distil", unit="epoch", disable=not progress,
-                   dynamic_ncols=True)
-        gen = torch.Generator().manual_seed(int(a.seed))
-        for epoch in bar:
-            self._epoch(tr, opt, gen)
-            score = self._score(ho)
-            history.append(score)
-            bar.set_postfix(ce=f"{score['ce']:.3f}", agree=f"{score['agreement']:.3f}", refresh=False)
-            if score["ce"] < best - 1e-4:
-                best, since = score["ce"], 0
-                best_state = {k: v.detach().clone() for k, v in self.agent.state_dict().items()}
-            else:
-                since += 1
-                if since >= int(a.distill_patience):
-                    break
-        bar.close()
-        if best_state is not None:
-            self.agent.load_state_dict(best_state)
+        history = self._fit(tr, ho, progress)
         after = self._score(ho)
-        self.distilled = True
         self.distill_report = {
             "dataset": list(a.dataset), "decisions": len(data), "episodes": data.episodes, "quests": len(data.quests),
             "teacher_win_rate": round(float(data.outcome_win.mean()), 4), "held_out_decisions": len(held),
@@ -146,19 +124,47 @@ class Distilled(PPO):
                  before["agreement"], after["agreement"])
         return self.distill_report
 
+    def _fit(self, tr: dict[str, torch.Tensor], ho: dict[str, torch.Tensor], progress: bool) -> list[dict]:
+        """Epochs of Adam until the held-out cross-entropy stops improving; the network keeps its
+        best epoch's weights. Returns each epoch's held-out scores."""
+        from tqdm.auto import tqdm
+
+        a = self.args
+        opt = torch.optim.Adam(self.agent.parameters(), lr=a.distill_lr)
+        gen = torch.Generator().manual_seed(int(a.seed))
+        best, best_state, since, history = math.inf, None, 0, []
+        with tqdm(range(int(a.distill_epochs)), desc="distil", unit="epoch", disable=not progress,
+                  dynamic_ncols=True) as bar:
+            for _ in bar:
+                self._epoch(tr, opt, gen)
+                score = self._score(ho)
+                history.append(score)
+                bar.set_postfix(ce=f"{score['ce']:.3f}", agree=f"{score['agreement']:.3f}", refresh=False)
+                if score["ce"] < best - 1e-4:
+                    best, since = score["ce"], 0
+                    best_state = {k: v.detach().clone() for k, v in self.agent.state_dict().items()}
+                else:
+                    since += 1
+                    if since >= int(a.distill_patience):
+                        break
+        if best_state is not None:
+            self.agent.load_state_dict(best_state)
+        return history
+
     def _tensors(self, d: D.Dataset) -> dict[str, torch.Tensor]:
-        dev = self.device
-        return {"obs": torch.from_numpy(d.obs).to(dev), "mask": torch.from_numpy(d.mask).to(dev),
-                "action": torch.from_numpy(d.action.astype(np.int64)).to(dev),
-                "vi": torch.from_numpy(d.visit_idx.astype(np.int64)).to(dev),
-                "vn": torch.from_numpy(d.visit_n).to(dev), "ret": torch.from_numpy(d.ret).to(dev)}
+        """The rows training reads, on the device (indices as int64, what gather and scatter take)."""
+        def column(k):
+            a = getattr(d, k)
+            return torch.from_numpy(a.astype(np.int64) if k in ("action", "visit_idx") else a).to(self.device)
+
+        return {k: column(k) for k in ("obs", "mask", "action", "visit_idx", "visit_n", "ret")}
 
     def _losses(self, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(cross-entropy to the target, value loss, logits) of a batch."""
         h = self.agent.actor_body(b["obs"])
         logits = self.agent.actor_head(h) + mask_bias(b["mask"])
         logp = torch.log_softmax(logits, dim=-1)
-        target = D.target_distribution(b["action"], b["vi"], b["vn"], b["mask"], self.args.visit_weight)
+        target = D.target_distribution(b["action"], b["visit_idx"], b["visit_n"], b["mask"], self.args.visit_weight)
         ce = -(target * torch.where(b["mask"], logp, torch.zeros_like(logp))).sum(-1).mean()
         value = self.agent._value(h if self.agent.critic_body is None else self.agent.critic_body(b["obs"]))
         v_loss = 0.5 * ((value.view(-1) - b["ret"]) ** 2).mean()
@@ -196,20 +202,11 @@ class Distilled(PPO):
         return config
 
     def checkpoint(self) -> dict:
-        return {**super().checkpoint(), "distilled": bool(self.distilled), "distill_report_json": _json(self.distill_report)}
+        return {**super().checkpoint(), "distill_report": self.distill_report}  # primitives: weights_only reads it
 
     def restore(self, ckpt: dict) -> None:
         super().restore(ckpt)
-        import json
-
-        self.distilled = bool(ckpt.get("distilled", False))
-        self.distill_report = json.loads(ckpt.get("distill_report_json") or "{}")
-
-
-def _json(obj) -> str:
-    import json
-
-    return json.dumps(obj)
+        self.distill_report = dict(ckpt.get("distill_report") or {})
 
 
 __all__ = ["DistillArgs", "Distilled", "args_from_dict"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -27,22 +27,6 @@ class Job:
     first_seed: int
     episodes: int
     path: Path
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-
-def generated_quests(count: int, split: str = "train", seed: int = 0) -> list[str]:
-    """``count`` distinct generated quest ids (``random_<seed>``) of ``split``, drawn with ``seed``."""
-    import numpy as np
-
-    from fgo_env.content.generator import seed_range
-
-    seeds = seed_range(split)
-    rng = np.random.default_rng(seed)
-    picks = rng.choice(len(seeds), size=int(count), replace=False)
-    return [f"random_{seeds[int(i)]}" for i in sorted(picks)]
 
 
 def plan_jobs(quests: Sequence[str], episodes: int, out_dir: Path, seed: int = 0, block: int = 20) -> list[Job]:
@@ -100,13 +84,16 @@ class Dagger:
 
 
 def _play(job: Job, agent_spec: str, reward: str, agent_seed: int, student: str | None = None,
-          beta: float = 0.0) -> tuple[str, int, int]:
-    """Worker: record ``job``'s episodes to a temporary file, then move it in place (atomic)."""
+          beta: float = 0.0) -> tuple[int, int]:
+    """Worker: record ``job``'s episodes to a temporary file, then move it in place (atomic);
+    returns (episodes, decisions)."""
+    import numba
+
     from fgo_env.env import FGOEnv
     from replays.record import RecordReplays
 
     from .. import registry
-    import numba
+    from ..evaluate import play_episode
 
     numba.set_num_threads(1)  # one game per worker: the workers are the parallelism
     agent = registry.resolve(agent_spec, seed=agent_seed)
@@ -124,20 +111,29 @@ def _play(job: Job, agent_spec: str, reward: str, agent_seed: int, student: str 
     tmp = job.path.with_name("part-" + job.path.name)  # keeps the suffix: the same compression
     env = RecordReplays(FGOEnv(quest=job.quest, reward=reward, obs_mode=obs_mode), tmp, agent=agent, fsync_every=None,
                         meta={"distill": {"teacher": agent_spec, "student": student, "beta": beta}})
-    decisions = 0
     try:
-        for i in range(job.episodes):
-            obs, info = env.reset(seed=job.first_seed + i)
-            agent.reset(env)
-            done = False
-            while not done:
-                obs, _, terminated, truncated, info = env.step(agent.act(obs, info["action_mask"]))
-                decisions += 1
-                done = terminated or truncated
+        decisions = sum(play_episode(env, agent, job.first_seed + i)["decisions"] for i in range(job.episodes))
     finally:
         env.close()
     os.replace(tmp, job.path)
-    return job.name, job.episodes, decisions
+    return job.episodes, decisions
+
+
+def _run_jobs(jobs: Sequence[Job], workers: int, args: tuple) -> Iterator[tuple[int, int]]:
+    """`_play`'s results as the jobs finish: in this process, or in ``workers`` spawned ones
+    (an interrupt cancels the jobs not started)."""
+    if workers <= 1:
+        yield from (_play(job, *args) for job in jobs)
+        return
+    with ProcessPoolExecutor(max_workers=int(workers), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_play, job, *args) for job in jobs]
+        try:
+            for f in as_completed(futures):
+                yield f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
 
 
 def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, agent: str = "search_fast",
@@ -160,27 +156,11 @@ def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, a
     done, decisions, recorded = skipped, 0, 0
     if progress:
         progress(done, len(jobs))
-    agent_seed = int(seed)
-    if workers <= 1:
-        for job in todo:
-            _, n, d = _play(job, agent, reward, agent_seed, student, beta)
-            done, recorded, decisions = done + 1, recorded + n, decisions + d
-            if progress:
-                progress(done, len(jobs))
-    else:
-        with ProcessPoolExecutor(max_workers=int(workers), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_play, job, agent, reward, agent_seed, student, beta) for job in todo]
-            try:
-                for f in as_completed(futures):
-                    _, n, d = f.result()
-                    done, recorded, decisions = done + 1, recorded + n, decisions + d
-                    if progress:
-                        progress(done, len(jobs))
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+    for n, d in _run_jobs(todo, workers, (agent, reward, int(seed), student, beta)):
+        done, recorded, decisions = done + 1, recorded + n, decisions + d
+        if progress:
+            progress(done, len(jobs))
     return {"files": [str(j.path) for j in jobs], "episodes": recorded, "decisions": decisions, "skipped": skipped}
 
 
-__all__ = ["Dagger", "Job", "episodes_in", "generated_quests", "plan_jobs", "record_games"]
+__all__ = ["Dagger", "Job", "episodes_in", "plan_jobs", "record_games"]

@@ -120,19 +120,15 @@ def search_episode_seconds(quest: str = "farming_3wave", seed: int = 0) -> float
     from fgo_env.env import FGOEnv
 
     from .. import registry
+    from ..evaluate import play_episode
 
     env = FGOEnv(quest=quest)
     agent = registry.make("search_fast")
     obs, info = env.reset(seed=seed)
     agent.reset(env)
     agent.act(obs, info["action_mask"])  # compiles or loads the kernels
-    obs, info = env.reset(seed=seed)
-    agent.reset(env)
     t0 = time.perf_counter()
-    done = False
-    while not done:
-        obs, _, terminated, truncated, info = env.step(agent.act(obs, info["action_mask"]))
-        done = terminated or truncated
+    play_episode(env, agent, seed)
     return time.perf_counter() - t0
 
 

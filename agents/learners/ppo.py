@@ -231,6 +231,15 @@ class ActorCritic(nn.Module):
         return body + [self.critic_head]
 
 
+def named_layers(net: nn.Module) -> dict[str, nn.Linear]:
+    """The exported layers by name, as a `PolicyAgent` holds them: ``policy.{i}`` (the acting
+    path) and ``value.{i}`` (the critic's own layers, where the network has a critic)."""
+    out = {f"policy.{i}": layer for i, layer in enumerate(net.policy_layers())}
+    if hasattr(net, "value_layers"):
+        out.update({f"value.{i}": layer for i, layer in enumerate(net.value_layers())})
+    return out
+
+
 def init_from(net: ActorCritic, spec: str, activation: str) -> None:
     """Copy a saved policy's weights (`Args.init`) into ``net``: every actor layer, and the
     critic's layers where the saved policy has them (a policy saved without them keeps the fresh
@@ -243,9 +252,8 @@ def init_from(net: ActorCritic, spec: str, activation: str) -> None:
     if saved.activation != activation:
         raise ValueError(f"init {spec!r}: its activation is {saved.activation!r}, this run's is {activation!r}")
     weights = saved.weights()
-    targets = {f"policy.{i}": layer for i, layer in enumerate(net.policy_layers())}
-    if any(k.startswith("value.") for k in weights):
-        targets.update({f"value.{i}": layer for i, layer in enumerate(net.value_layers())})
+    has_critic = any(k.startswith("value.") for k in weights)
+    targets = {k: layer for k, layer in named_layers(net).items() if has_critic or k.startswith("policy.")}
     saved_shapes = [tuple(weights[f"policy.{i}.weight"].shape) for i in range(len(saved.layers))]
     ours = [tuple(layer.weight.shape) for layer in net.policy_layers()]
     if saved_shapes != ours:
@@ -338,9 +346,9 @@ class PPO:
         a = self.args
         quests = list(a.quests)
         if a.generated:
-            from ..distill.record import generated_quests
+            from fgo_env.content import generated_quest_ids
 
-            quests += generated_quests(a.generated, "train", a.seed)
+            quests += generated_quest_ids(a.generated, "train", a.seed)
         return FGOVectorEnv(a.num_envs, quest=quests, obs_mode=a.obs_mode, reward=a.reward,
                             catalogue=load_content(a.content))
 
@@ -547,14 +555,8 @@ class PPO:
     def policy_agent(self, **kwargs) -> PolicyAgent:
         """A NumPy `PolicyAgent` snapshot of the current actor (greedy by default), carrying the
         critic's layers too (``value.{i}.*``: what `init_from` reads back)."""
-        weights = {}
-        for i, layer in enumerate(self.agent.policy_layers()):
-            weights[f"policy.{i}.weight"] = layer.weight.detach().cpu().numpy().copy()
-            weights[f"policy.{i}.bias"] = layer.bias.detach().cpu().numpy().copy()
-        if hasattr(self.agent, "value_layers"):
-            for i, layer in enumerate(self.agent.value_layers()):
-                weights[f"value.{i}.weight"] = layer.weight.detach().cpu().numpy().copy()
-                weights[f"value.{i}.bias"] = layer.bias.detach().cpu().numpy().copy()
+        weights = {f"{name}.{p}": getattr(layer, p).detach().cpu().numpy().copy()
+                   for name, layer in named_layers(self.agent).items() for p in ("weight", "bias")}
         return PolicyAgent(weights, self.policy_config(), **kwargs)
 
     def checkpoint(self) -> dict:
@@ -597,13 +599,13 @@ class PPO:
         self.ep_length = ckpt["ep_length"].numpy().copy()
 
 
-def args_from_dict(params: dict) -> Args:
-    """`Args` from a dict, refusing unknown keys (with the list of valid ones)."""
-    valid = {f.name for f in fields(Args)} - set(RUNTIME_FIELDS)
+def args_from_dict(params: dict, cls: type[Args] = Args, kind: str = "ppo") -> Args:
+    """``cls`` (`Args` or a subclass) from a dict, refusing unknown keys (with the list of valid ones)."""
+    valid = {f.name for f in fields(cls)} - set(RUNTIME_FIELDS)
     unknown = set(params) - valid
     if unknown:
-        raise ValueError(f"unknown ppo hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
-    return Args(**params)
+        raise ValueError(f"unknown {kind} hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
+    return cls(**params)
 
 
-__all__ = ["ActorCritic", "Args", "PPO", "args_from_dict", "init_from", "layer_init", "mask_bias", "sample_categorical"]
+__all__ = ["ActorCritic", "Args", "PPO", "args_from_dict", "init_from", "layer_init", "named_layers", "mask_bias", "sample_categorical"]

@@ -468,23 +468,22 @@ class SearchAgent(JsonConfigAgent):
             prior = np.r_[prior[0] if len(prior) else 0.0, prior]
         ranked = self._policy_ranking(mask)
         if ranked.size:  # the policy's top prior_k join; its first pick goes first (the anchor)
+            rows = {(t, a): p for t, a, p in zip(targets.tolist(), actions.tolist(), prior.tolist())}
             first = self._as_card_candidate(int(ranked[0]))
             picks = [c for c in (self._as_card_candidate(int(a)) for a in ranked[: self.prior_k]) if c is not None]
-            keys = list(zip(targets.tolist(), actions.tolist()))
-            if first is not None and first not in picks and first in keys:
+            if first is not None and first not in picks and first in rows:
                 picks.insert(0, first)
-            for c in reversed(picks):
-                if c in keys:
-                    i = keys.index(c)
-                    keys.pop(i)
-                    prior = np.r_[prior[i], np.delete(prior, i)]
-                else:
-                    prior = np.r_[flat[c[0] * N_TRIPLES + (c[1] - CARDS_BASE)] if c[1] >= CARDS_BASE and c[1] < BACK
-                                  else 0.0, prior]
-                keys.insert(0, c)
-            targets = np.array([t for t, _ in keys], np.int64)
-            actions = np.array([a for _, a in keys], np.int64)
+            front = {c: rows.pop(c) if c in rows else self._card_prior(c) for c in picks}
+            merged = [*front.items(), *rows.items()]
+            targets = np.array([t for (t, _), _ in merged], np.int64)
+            actions = np.array([a for (_, a), _ in merged], np.int64)
+            prior = np.array([p for _, p in merged])
         return targets, actions, prior
+
+    def _card_prior(self, candidate: tuple[int, int]) -> float:
+        """Greedy's score of a (target, triple) candidate (0 for Back)."""
+        e, a = candidate
+        return float(self._cards[e, a - CARDS_BASE]) if e >= 0 and CARDS_BASE <= a < BACK else 0.0
 
     def _as_card_candidate(self, a: int) -> tuple[int, int] | None:
         """A card-screen action as a (target, action) candidate: a target change pairs with greedy's

@@ -6,6 +6,7 @@ and test seed ranges. See ``docs/content.md`` for the file format.
 """
 
 from .generator import TEST_SEEDS, TRAIN_SEEDS, generate_quest, sample_quest, seed_range
+from .splits import draw_seeds, generated_quest_ids
 from .loader import (
     ContentError, load_catalogue, validate_craft_essence, validate_enemy, validate_friend, validate_mystic_code,
     validate_quest, validate_servant,
@@ -33,7 +34,7 @@ __all__ = [
     "MAX_WAVES", "NP_TARGETS", "QUEST_KINDS", "TEST_SEEDS", "TRAIN_SEEDS",
     "Catalogue", "ContentError", "Effect", "Enemy", "Hits", "MysticCode", "NoblePhantasm",
     "Quest", "QuestEnemy", "Servant", "Skill", "UnknownIdError", "check_quest_ids",
-    "generate_quest", "load_catalogue", "sample_quest", "seed_range",
+    "draw_seeds", "generate_quest", "generated_quest_ids", "load_catalogue", "sample_quest", "seed_range",
     "validate_enemy", "validate_mystic_code", "validate_quest", "validate_servant",
     "CraftEssence", "Friend", "NpEffect", "Passive", "validate_craft_essence", "validate_friend",
     "ENEMY_ACTION_RULES", "Break", "EnemySkill",

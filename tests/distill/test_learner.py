@@ -133,13 +133,13 @@ def test_a_dataset_recorded_with_another_reward_is_refused(search_games):
 
 
 def test_ppo_can_also_train_on_generated_quests():
-    from agents.distill.record import generated_quests
+    from fgo_env.content import generated_quest_ids
     from agents.learners.ppo import PPO, Args
 
     ppo = PPO(Args(quests=[QUEST], generated=3, num_envs=8, num_steps=2, total_timesteps=16, torch_threads=1))
     try:
         names = [q.id for q in ppo.envs.quests]
-        assert names == [QUEST] + generated_quests(3, "train", 0)
+        assert names == [QUEST] + generated_quest_ids(3, "train", 0)
     finally:
         ppo.close()
     with pytest.raises(ValueError, match="generated"):

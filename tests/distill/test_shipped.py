@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from agents import registry
-from agents.distill.record import generated_quests
+from fgo_env.content import generated_quest_ids
 from agents.distill.shipped import WEIGHTS
 from fgo_env.content import load_catalogue
 from fgo_env.env import FGOEnv
 
-QUESTS = list(load_catalogue().quests) + generated_quests(3, "test", seed=0)
+QUESTS = list(load_catalogue().quests) + generated_quest_ids(3, "test", seed=0)
 
 
 def test_the_shipped_weights_are_small_and_safetensors():
