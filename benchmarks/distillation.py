@@ -102,7 +102,7 @@ def _wins(res: dict, quest: str) -> np.ndarray:
 
 def generalist(agent_spec: str, episodes: int, test_quests: int, test_episodes: int, seed: int) -> dict:
     from agents import registry
-    from agents.distill.record import generated_quests
+    from fgo_env.content import generated_quest_ids
     from agents.learners.common import evaluate_batched, scripted_act_batch
     from agents.scripted.greedy import GreedyAgent
     from fgo_env.content import load_catalogue
@@ -111,7 +111,7 @@ def generalist(agent_spec: str, episodes: int, test_quests: int, test_episodes: 
     rng = np.random.default_rng(seed)
     rows, pairs = [], []
     catalogue = list(load_catalogue().quests)
-    tests = generated_quests(test_quests, "test", seed)
+    tests = generated_quest_ids(test_quests, "test", seed)
     for quests, n, group in ((catalogue, episodes, "catalogue"), (tests, test_episodes, "test range")):
         ours = evaluate_batched(policy.act_batch, quests, n, seed, obs_mode=policy.obs_mode)
         greedy = evaluate_batched(scripted_act_batch([GreedyAgent() for _ in range(n)]), quests, n, seed,
