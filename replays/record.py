@@ -14,7 +14,6 @@ at each ``step``, i.e. right after ``act``) or from `RecordReplays.note` before 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -58,8 +57,63 @@ def _summary_layout():
 
 
 _KINDS, _SLOTS, _SLOT_OFF = _summary_layout()
+assert [(k, len(v) if isinstance(v, list) else 1) for k, v in _SUMMARY.items()] == list(_encode.SUMMARY_WIDTHS), \
+    "the turn summary's keys changed: update replays._encode.SUMMARY_WIDTHS and add_turns"
 _FLOATS = np.flatnonzero(_KINDS == _encode.KIND_FLOAT)
 _NAMES, _NAME_OFF = _encode.pack([json.dumps(n) for n in C.CHAIN_NAMES])
+_OUTCOMES = _encode.pack(list(C.OUTCOME_NAMES))
+_CLOSING = np.frombuffer(b"}\n", np.uint8)
+
+
+def _head_pieces(agent_name: str | None) -> list[str]:
+    """The texts between an episode's values, in the order `replays._encode.encode_episodes`
+    writes them (`Episode.to_json`'s keys)."""
+    return ['{"episode":', ',"game_seed":', ",", f',"agent":{json.dumps(agent_name)},"actions":[', '],"rewards":[',
+            '],"outcome":"', '","turns":', ',"return":', ',"terminated":', ',"truncated":', ',"summaries":[', "]"]
+
+
+class _TurnLists:
+    """Each game's resolved turns not yet written (`replays._encode.add_turns`): rows of summary
+    values in a pool that grows when full, linked per game."""
+
+    def __init__(self, games: int, rows: int):
+        self.values = np.zeros((rows, _KINDS.size), np.float64)
+        self.steps = np.zeros(rows, np.int64)
+        self.next = np.full(rows, -1, np.int64)
+        self.head = np.full(games, -1, np.int64)
+        self.tail = np.full(games, -1, np.int64)
+        self.free = np.arange(rows, dtype=np.int64)[::-1].copy()
+        self.nfree = rows
+
+    @property
+    def used(self) -> int:
+        return self.steps.size - self.nfree
+
+    def add(self, resolved: np.ndarray, skip: np.ndarray, step: int, summary: dict) -> None:
+        """The turns resolved at ``step`` (the vector env's ``turn_resolved``, ``summary``),
+        but for the games flagged in ``skip``."""
+        arrays = [summary[key] for key, _ in _encode.SUMMARY_WIDTHS]
+        while True:
+            nfree = _encode.add_turns(resolved, skip, step, *arrays, self.values, self.steps, self.next, self.head,
+                                      self.tail, self.free, self.nfree)
+            if nfree >= 0:
+                self.nfree = nfree
+                return
+            self._grow(resolved.size)
+
+    def clear(self, games: np.ndarray) -> None:
+        self.nfree = _encode.free_turns(games, self.next, self.head, self.tail, self.free, self.nfree)
+
+    def _grow(self, more: int) -> None:
+        rows = self.steps.size
+        size = 2 * max(rows, more)
+        self.values = np.concatenate([self.values, np.zeros((size - rows, _KINDS.size))])
+        self.steps = np.concatenate([self.steps, np.zeros(size - rows, np.int64)])
+        self.next = np.concatenate([self.next, np.full(size - rows, -1, np.int64)])
+        free = np.empty(size, np.int64)
+        free[:self.nfree] = self.free[:self.nfree]
+        free[self.nfree:self.nfree + size - rows] = np.arange(size - 1, rows - 1, -1)
+        self.free, self.nfree = free, self.nfree + size - rows
 
 
 def env_id_of(env) -> str:
@@ -181,8 +235,9 @@ class VectorRecorder(gym.vector.VectorWrapper):
     """Record every finished game of an `fgo_env.vector_env.FGOVectorEnv` to a replay.
 
     Games finish at different times; each finished game becomes a line, in the order they end
-    (games ending at the same step by game index). Per-step work is a few array copies into a
-    ring buffer; the Python work is per finished episode (building and writing its line).
+    (games ending at the same step by game index). Per step, one compiled call stores the
+    actions and rewards and one links the resolved turns to their games; the lines of the
+    episodes that ended are written by one compiled call (`replays._encode.encode_episodes`).
 
     With ``background=True`` the lines of the games that ended at a step are
     encoded and written by a writer thread while the env computes the next step (the engine's
@@ -190,9 +245,9 @@ class VectorRecorder(gym.vector.VectorWrapper):
     that next ``step`` returns; ``flush()``, ``close()``, the end of the program and Ctrl-C write
     everything. A SIGKILL between two steps loses at most the episodes that ended at the last step
     besides the ones in progress; ``background=False`` (the default) writes them before ``step``
-    returns. On the 2-core project machine the thread bought nothing measurable (35.5 % overhead
-    against 34.3 % in step, `benchmarks/replay_speed.py`, quiet, 2026-12-03 22:56): both cores are
-    already busy with the env's parallel kernel.
+    returns. On the 2-core project machine the thread buys nothing measurable (21.8 % overhead
+    against 22.2 % in step, `benchmarks/replay_speed.py`, 2026-12-04): both cores are already
+    busy with the env's parallel kernel.
 
     Args:
         env: the vector env (wrapped or not); NEXT_STEP autoreset, as FGOVectorEnv does.
@@ -214,20 +269,20 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self.agent_name = agent_name
         self.writer, self._owns_writer = _writer(path, env, agent_name, meta, fsync_every)
         n = self.num_envs
-        self._actions = np.zeros((capacity, n), np.int16)
-        self._rewards = np.zeros((capacity, n), np.float64)
-        self._base = 0  # the absolute step of buffer row 0
+        # each game's actions and rewards by step (a game's episode is contiguous: the encoder
+        # reads it in a few cache lines, where a step-major buffer cost a cache miss per decision)
+        self._actions = np.zeros((n, capacity), np.int16)
+        self._rewards = np.zeros((n, capacity), np.float64)
+        self._base = 0  # the absolute step of buffer column 0
         self._step = 0  # the absolute step the next step() records
         self._start = np.zeros(n, np.int64)  # the absolute step each game's episode began at
         self._seed = np.zeros(n, np.int64)
         self._quest = np.zeros(n, np.int64)
-        # the resolved turns not yet written: game, absolute step, the summary's values
-        self._turn_game = np.zeros(4 * n, np.int64)
-        self._turn_step = np.zeros(4 * n, np.int64)
-        self._turn_values = np.zeros((4 * n, _KINDS.size), np.float64)
-        self._turns = 0
-        self._quest_json: dict[int, str] = {}
+        self._turns = _TurnLists(n, 4 * n)
+        self._pieces = _encode.pack(_head_pieces(agent_name))
+        self._quest_text: tuple[np.ndarray, np.ndarray] | None = None
         self._floats = _encode.FloatTexts()
+        self._missed = np.empty(1024)  # the floats a step met for the first time
         self._out = np.empty(0, np.uint8)  # the encoded lines of a step
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
@@ -239,6 +294,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._note = infos
 
     def reset(self, *, seed=None, options=None):
+        self.flush()
         obs, infos = self.env.reset(seed=seed, options=options)
         which = np.ones(self.num_envs, np.bool_)
         if options and "reset_mask" in options:
@@ -253,6 +309,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._start[which] = step
         self._seed[which] = infos["game_seed"][which]
         self._quest[which] = infos["quest"][which]
+        self._turns.clear(np.flatnonzero(which))  # an episode cut by a reset leaves its turns
         if self._info is not None:
             for i in np.flatnonzero(which):
                 self._info[i] = {}
@@ -264,15 +321,16 @@ class VectorRecorder(gym.vector.VectorWrapper):
             return obs, rewards, terminated, truncated, infos
         row = self._row()
         raw = np.asarray(actions)
-        self._actions[row] = np.where((raw >= 0) & (raw < N_ACTIONS), raw, -1) if raw.dtype.kind in "iu" \
-            else [as_action(a) for a in raw]
-        self._rewards[row] = rewards
-        live = ~self._ended  # games whose action counted (the others were reset by this step)
-        self._record_notes(live)
-        resolved = np.flatnonzero(infos["turn_resolved"] & live)
-        if resolved.size:
-            self._record_summaries(resolved, infos["summary"])
-        ended = (terminated | truncated) & live
+        if raw.dtype.kind in "iu":
+            _encode.store_step(raw, np.asarray(rewards, np.float64), self._actions, self._rewards, row, N_ACTIONS)
+        else:
+            self._actions[:, row] = [as_action(a) for a in raw]
+            self._rewards[:, row] = rewards
+        if self._note is not None:
+            self._record_notes(~self._ended)
+        # the games ended at the last step were reset by this one: their action did not count
+        self._turns.add(infos["turn_resolved"], self._ended, self._step, infos["summary"])
+        ended = (terminated | truncated) & ~self._ended
         if ended.any():
             self._write(np.flatnonzero(ended), infos, terminated, truncated)
         if self._ended.any():
@@ -282,17 +340,17 @@ class VectorRecorder(gym.vector.VectorWrapper):
         return obs, rewards, terminated, truncated, infos
 
     def _row(self) -> int:
-        """The buffer row of this step: the buffer drops rows no game needs, or grows."""
-        cap = self._actions.shape[0]
+        """The buffer column of this step: the buffers drop the steps no game needs, or grow."""
+        cap = self._actions.shape[1]
         if self._step - self._base >= cap:
             keep_from = int(self._start.min())
             shift = keep_from - self._base
             if shift == 0:  # a game has played ``cap`` decisions in one episode: grow
-                self._actions = np.concatenate([self._actions, np.zeros_like(self._actions)])
-                self._rewards = np.concatenate([self._rewards, np.zeros_like(self._rewards)])
+                self._actions = np.concatenate([self._actions, np.zeros_like(self._actions)], axis=1)
+                self._rewards = np.concatenate([self._rewards, np.zeros_like(self._rewards)], axis=1)
             else:
-                self._actions[: cap - shift] = self._actions[shift:]
-                self._rewards[: cap - shift] = self._rewards[shift:]
+                self._actions[:, : cap - shift] = self._actions[:, shift:]
+                self._rewards[:, : cap - shift] = self._rewards[:, shift:]
                 self._base = keep_from
         return self._step - self._base
 
@@ -308,37 +366,6 @@ class VectorRecorder(gym.vector.VectorWrapper):
             if note[i]:
                 self._info[i][self._step] = compact_info(note[i])
 
-    def _record_summaries(self, games: np.ndarray, summary: dict) -> None:
-        """Keep the resolved turns' numbers (written as text when their episode ends)."""
-        m, k = self._turns, games.size
-        if m + k > self._turn_game.size:
-            m = self._compact_turns(k)
-        values, col = self._turn_values[m:m + k], 0
-        for key in _SUMMARY:
-            v = np.asarray(summary[key])[games]
-            width = 1 if v.ndim == 1 else v.shape[1]
-            values[:, col:col + width] = v.reshape(k, width)
-            col += width
-        self._turn_game[m:m + k] = games
-        self._turn_step[m:m + k] = self._step
-        self._turns = m + k
-
-    def _compact_turns(self, more: int) -> int:
-        """Drop the turns of episodes that are over (or were cut by a reset); grow if still full."""
-        m = self._turns
-        keep = np.flatnonzero(self._turn_step[:m] >= self._start[self._turn_game[:m]])
-        size = self._turn_game.size
-        while keep.size + more > size // 2:
-            size *= 2
-        arrays = []
-        for a in (self._turn_game, self._turn_step, self._turn_values):
-            new = np.zeros((size, *a.shape[1:]), a.dtype)
-            new[:keep.size] = a[keep]
-            arrays.append(new)
-        self._turn_game, self._turn_step, self._turn_values = arrays
-        self._turns = keep.size
-        return keep.size
-
     def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
         """Hand the games that ended to the writer. What the caller and the next step change is
         copied here; the buffers' rows and turns it reads stay put until the next step's `flush`
@@ -346,14 +373,11 @@ class VectorRecorder(gym.vector.VectorWrapper):
         base = self.unwrapped
         rows = self._start[games] - self._base
         job = dict(
-            games=games, rows=rows, lengths=self._step - self._base + 1 - rows, actions=self._actions,
-            rewards=self._rewards, turn_game=self._turn_game, turn_step=self._turn_step, turns=self._turns,
-            turn_values=self._turn_values, start=self._start.copy(),
-            turns_played=base.state["turns_played"][games].tolist(),
-            outcomes=np.asarray(infos["outcome"])[games].tolist(),
-            terminated=np.asarray(terminated)[games].tolist(), truncated=np.asarray(truncated)[games].tolist(),
-            seeds=self._seed[games].tolist(), quests=self._quest[games].tolist(), step=self._step,
-            info=None if self._info is None else [self._info[i] for i in games.tolist()])
+            games=games, rows=rows, lengths=self._step - self._base + 1 - rows, start=self._start.copy(),
+            turns_played=base.state["turns_played"][games].astype(np.int64),
+            outcomes=np.asarray(infos["outcome"])[games].astype(np.int64),
+            terminated=np.asarray(terminated)[games], truncated=np.asarray(truncated)[games],
+            seeds=self._seed[games], quests=self._quest[games], tails=self._tails(games))
         if self._pool is None:
             self._encode_and_write(**job)
         else:
@@ -365,56 +389,56 @@ class VectorRecorder(gym.vector.VectorWrapper):
         if pending is not None:
             pending.result()  # re-raises the writer's error (a full disk, ...) here
 
-    def _encode_and_write(self, games, rows, lengths, actions, rewards, turn_game, turn_step, turns, turn_values,
-                          start, step, **episode) -> None:
-        """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
-        them (the tests hold them equal), encoded by a compiled writer (`replays._encode`)."""
-        f = self._floats
-        actions, rewards, turn_steps, turn_values, turn_counts, ids, picked, missing = _encode.gather(
-            actions, rewards, games, rows, lengths, turn_game, turn_step, turns, start, turn_values, _FLOATS,
-            f.table)
-        if missing.size:  # values met for the first time: their texts are made once
-            f.fill(ids, np.concatenate([rewards, picked])[missing], missing)
-        turn_ids = np.full(turn_values.shape, -1, np.int64)
-        turn_ids[:, _FLOATS] = ids[rewards.size:].reshape(-1, _FLOATS.size)
-        text, offsets = f.text, f.offsets
-        starts = start[games].tolist()
-        pieces, piece_off = _encode.pack(self._pieces(lengths.tolist(), rewards.tolist(), starts, step, **episode))
-        longest = f.longest
-        size = (pieces.size + 8 * actions.size + (longest + 24) * rewards.size
-                + turn_steps.size * (_SLOTS.size + (longest + 26) * _KINDS.size + 24))
-        if self._out.size < size:  # kept between steps: a fresh megabyte each step costs its page faults
-            self._out = np.empty(2 * size, np.uint8)
-        out = self._out
-        used = _encode.encode(out, pieces, piece_off, actions, rewards, ids, lengths, turn_counts, turn_steps,
-                              turn_values, turn_ids, _KINDS, _SLOTS, _SLOT_OFF, _NAMES, _NAME_OFF, text, offsets)
-        self.writer.write_encoded(memoryview(out)[:used], games.size)
+    def _tails(self, games: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each episode's text after its summaries: its agent info if any, and the closing."""
+        if self._info is None:
+            return _CLOSING, np.zeros(games.size, np.int64), np.full(games.size, _CLOSING.size, np.int64)
+        texts = []
+        for g in games.tolist():
+            notes = [self._info[g].get(t) for t in range(self._start[g], self._step + 1)]
+            extra = ',"agent_info":' + json.dumps(notes, separators=(",", ":")) if self._info[g] else ""
+            texts.append(extra + "}\n")
+        text, off = _encode.pack(texts)
+        return text, off[:-1], off[1:]
 
-    def _pieces(self, lengths: list, rewards: list, starts: list, step: int, turns_played, outcomes, terminated,
-                truncated, seeds, quests, info) -> list[str]:
-        """The text around each episode's numbers: its head (to ``"actions":[``), the text before
-        the rewards, its middle (to ``"summaries":[``) and its tail."""
-        base = self.unwrapped
-        agent = json.dumps(self.agent_name)
-        pieces, at = [], 0
-        for k, (n, q) in enumerate(zip(lengths, quests)):
-            if q not in self._quest_json:
-                quest = base.quests[q]
+    def _quest_texts(self, quests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The text of every quest of the env ('"quest":...,"party":[...]'), packed by index."""
+        if self._quest_text is None or quests.max() + 1 >= self._quest_text[1].size:
+            texts = []
+            for quest in self.unwrapped.quests:
                 party = json.dumps(list(quest.party), separators=(",", ":"))
-                self._quest_json[q] = (f'"quest":{json.dumps(quest.id)},"quest_index":{q},'
-                                       f'"support":{json.dumps(quest.support)},"party":{party}')
-            extra = ""
-            if info is not None and info[k]:
-                notes = [info[k].get(t) for t in range(starts[k], step + 1)]
-                extra = ',"agent_info":' + json.dumps(notes, separators=(",", ":"))
-            head = (f'{{"episode":{self.writer.episodes + k},"game_seed":{seeds[k]},{self._quest_json[q]},'
-                    f'"agent":{agent},"actions":[')
-            middle = (f'],"outcome":"{C.OUTCOME_NAMES[outcomes[k]]}","turns":{turns_played[k]},'
-                      f'"return":{math.fsum(rewards[at:at + n])!r},'
-                      f'"terminated":{_BOOL[terminated[k]]},"truncated":{_BOOL[truncated[k]]},"summaries":[')
-            pieces += [head, '],"rewards":[', middle, f"]{extra}}}\n"]
-            at += n
-        return pieces
+                texts.append(f'"quest":{json.dumps(quest.id)},"quest_index":{len(texts)},'
+                             f'"support":{json.dumps(quest.support)},"party":{party}')
+            self._quest_text = _encode.pack(texts)
+        return self._quest_text
+
+    def _encode_and_write(self, games, rows, lengths, start, turns_played, outcomes, terminated, truncated, seeds,
+                          quests, tails) -> None:
+        """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
+        them (the tests hold them equal), by the compiled writer (`replays._encode`); the floats
+        it has no text for yet (met for the first time) get one from Python, and it writes again."""
+        t, f = self._turns, self._floats
+        tail_text, tail_lo, tail_hi = tails
+        episodes = (games, rows, lengths, start, self.writer.episodes, seeds, quests, outcomes, turns_played,
+                    terminated, truncated, tail_lo, tail_hi)
+        buffers = (self._actions, self._rewards, t.values, t.steps, t.next, t.head)
+        texts = (*self._pieces, *self._quest_texts(quests), *_OUTCOMES, tail_text, _KINDS, _SLOTS, _SLOT_OFF, _NAMES,
+                 _NAME_OFF)
+        while True:
+            floats = (*f.table, f.text, f.offsets)
+            written, found = _encode.encode_episodes(self._out, episodes, buffers, texts, floats, self._missed)
+            if found:  # values met for the first time: make their texts, write again
+                if found > self._missed.size:
+                    self._missed = np.empty(2 * found)
+                f.add(self._missed[:min(found, self._missed.size)])
+                continue
+            if written == _encode.NOT_FINITE:  # the env's rewards are finite: a bug otherwise
+                raise ValueError(f"cannot record a return that is not finite (one of games {games.tolist()})")
+            if written != _encode.TOO_SMALL:
+                break
+            self._out = np.empty(max(2 * self._out.size, 1 << 20), np.uint8)  # kept: fresh pages cost faults
+        t.clear(games)
+        self.writer.write_encoded(memoryview(self._out)[:written], games.size)
 
     def close(self, **kwargs):
         self.flush()
