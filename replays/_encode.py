@@ -456,7 +456,7 @@ def _episode(out, at, e, episodes, buffers, texts, floats, partials, missed, fou
         if m != head[g]:
             out[at] = 44
             at += 1
-        at = _copy(out, at, slots, slot_off[0], slot_off[1])  # {"step":
+        at = _copy(out, at, slots, slot_off[0], slot_off[1])  # [ (the step)
         at = _int(out, at, steps[m] - start[g])
         for j in range(kinds.size):
             at = _copy(out, at, slots, slot_off[j + 1], slot_off[j + 2])

@@ -1,9 +1,9 @@
-"""The replay format, version 1: JSON Lines, a header line then one line per finished episode.
+"""The replay format, version 2: JSON Lines, a header line then one line per finished episode.
 
 A header names the environment (id and constructor arguments), the hashes of the engine rules
 and of the content catalogue the episodes were played with, and who wrote them::
 
-    {"format": "pendragon-replay", "version": 1, "env_id": "fgo_env/Battle-v1",
+    {"format": "pendragon-replay", "version": 2, "env_id": "fgo_env/Battle-v1",
      "env_kwargs": {"quest": ["farming_3wave"], "reward": "default", ...},
      "engine_hash": "...", "content_hash": "...", "package_version": "0.2.0",
      "created": "2026-12-03T17:30:00Z", "source": "sim", "agent": "greedy", "meta": {}}
@@ -12,6 +12,11 @@ An episode line holds what re-creates the game (game seed, quest id, support) an
 played (actions, rewards, outcome, turn summaries, optionally the agent's info and features per
 decision, or real-game frames and taps). Never pickle: every value is plain JSON, and Python's
 ``json`` writes floats so that they read back bit for bit. See docs/replays.md.
+
+Version 2 writes a turn summary as an array of its values in `SUMMARY_FIELDS` order
+(``[2,"mighty",false,[4,0,1],49762.0,...]``) where version 1 wrote an object with its keys (85 %
+of a line's bytes); a summary with other keys stays an object. Both versions are read, and in
+memory a summary is always a dict.
 """
 
 from __future__ import annotations
@@ -27,7 +32,12 @@ from typing import Any
 import numpy as np
 
 FORMAT = "pendragon-replay"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+# The values of a version-2 turn summary, in order: the decision that resolved the turn, then
+# `fgo_env.engine.explain.turn_summary`'s keys (tests/replays/test_format.py holds them equal).
+SUMMARY_FIELDS = ("step", "chain", "brave", "cards", "damage", "damage_per_enemy", "np_gained", "stars", "kills",
+                  "crits", "overcharge", "damage_taken", "deaths", "wave_cleared")
 ENV_IDS = ("fgo_env/Battle-v1", "fgo_env/RandomQuest-v1")
 SOURCES = ("sim", "real", "pilot")  # pilot: played from screenshots and taps (agents.pilot)
 OUTCOMES = ("ongoing", "win", "loss", "timeout")  # fgo_env.engine.constants.OUTCOME_NAMES
@@ -210,10 +220,10 @@ class Header:
             c.fail(f"not a Pendragon replay: the first line must be a header with \"format\": \"{FORMAT}\", "
                    f"got format {obj.get('format')!r:.60}")
         version = c.get("version", int)
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             newer = "a newer pendragon-gym (upgrade to read it)" if version > FORMAT_VERSION else "an unknown writer"
-            c.fail(f"replay format version {version} is not supported (this reader knows version {FORMAT_VERSION}); "
-                   f"it was written by {newer}")
+            c.fail(f"replay format version {version} is not supported (this reader knows versions "
+                   f"{', '.join(map(str, READABLE_VERSIONS))}); it was written by {newer}")
         env_id = c.get("env_id", str)
         if env_id not in ENV_IDS:
             c.fail(f"a replay of env {env_id!r}, not of a Pendragon env ({', '.join(ENV_IDS)})")
@@ -288,7 +298,7 @@ class Episode:
                "quest_index": self.quest_index, "support": self.support, "party": list(self.party),
                "agent": self.agent, "actions": self.actions, "rewards": self.rewards, "outcome": self.outcome,
                "turns": self.turns, "return": self.ret, "terminated": self.terminated, "truncated": self.truncated,
-               "summaries": self.summaries}
+               "summaries": [list(s.values()) if tuple(s) == SUMMARY_FIELDS else s for s in self.summaries]}
         for key in self.OPTIONAL:
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
@@ -320,8 +330,20 @@ class Episode:
                    terminated=c.get("terminated", bool), truncated=c.get("truncated", bool),
                    quest_index=c.get("quest_index", int, 0), support=c.get("support", str, ""),
                    party=c.get("party", list, []), agent=c.get("agent", (str, type(None)), None),
-                   summaries=c.get("summaries", list, []), **optional,
+                   summaries=_summaries(c), **optional,
                    extra={k: v for k, v in obj.items() if k not in _KNOWN})
+
+
+def _summaries(c: _Check) -> list[dict]:
+    """The episode's turn summaries as dicts (version 2 writes arrays of `SUMMARY_FIELDS`)."""
+    out = c.get("summaries", list, [])
+    if not out or type(out[0]) is dict and all(type(s) is dict for s in out):
+        return out
+    n = len(SUMMARY_FIELDS)
+    if any(type(s) is list and len(s) != n or type(s) not in (list, dict) for s in out):
+        c.fail(f"episode field 'summaries' must hold turn summaries: objects, or arrays of {n} values "
+               f"({', '.join(SUMMARY_FIELDS)})")
+    return [dict(zip(SUMMARY_FIELDS, s)) if type(s) is list else s for s in out]
 
 
 _KNOWN = frozenset({"episode", "game_seed", "quest", "quest_index", "support", "party", "agent", "actions", "rewards",
@@ -338,5 +360,5 @@ def as_action(action) -> int:
     return a if a is not None and 0 <= a < N_ACTIONS else -1
 
 
-__all__ = ["ENV_IDS", "FORMAT", "FORMAT_VERSION", "Episode", "Header", "ReplayError", "as_action", "compact_info",
+__all__ = ["ENV_IDS", "FORMAT", "FORMAT_VERSION", "READABLE_VERSIONS", "SUMMARY_FIELDS", "Episode", "Header", "ReplayError", "as_action", "compact_info",
            "content_hash", "engine_hash", "first_action", "json_safe"]

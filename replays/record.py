@@ -29,7 +29,7 @@ from fgo_env.engine.state import new_state
 from fgo_env.rewards import PRESETS, REWARD_KEYS
 
 from . import _encode
-from .format import Episode, Header, as_action, compact_info
+from .format import SUMMARY_FIELDS, Episode, Header, as_action, compact_info
 from .io import ReplayWriter
 
 # The turn summary's keys and JSON types, from the single env's own `turn_summary`: the vector
@@ -40,25 +40,26 @@ _BOOL = {False: "false", True: "true"}
 
 
 def _summary_layout():
-    """The turn summary as the compiled encoder writes it: each value's kind and the texts around
-    the values ('{"step":', then the text before each value, then the closing)."""
-    kinds, texts, pending = [], ['{"step":'], ""
+    """The turn summary as the compiled encoder writes it (format version 2: an array of
+    `SUMMARY_FIELDS`' values): each value's kind and the texts around the values ('[' before the
+    step, then the text before each value, then the closing)."""
+    kinds, texts, pending = [], ["["], ""
     for key, value in _SUMMARY.items():
         items = value if isinstance(value, list) else [value]
         for e, item in enumerate(items):
-            opening = f',"{key}":' + ("[" if isinstance(value, list) else "")
-            texts.append(pending + (opening if e == 0 else ","))
+            texts.append(pending + ("," + ("[" if isinstance(value, list) else "") if e == 0 else ","))
             pending = ""
             kinds.append(_encode.KIND_NAME if key == "chain" else _encode.KIND_BOOL if isinstance(item, bool)
                          else _encode.KIND_FLOAT if isinstance(item, float) else _encode.KIND_INT)
         pending = "]" if isinstance(value, list) else ""
-    texts.append(pending + "}")
+    texts.append(pending + "]")
     return np.array(kinds, np.int64), *_encode.pack(texts)
 
 
 _KINDS, _SLOTS, _SLOT_OFF = _summary_layout()
-assert [(k, len(v) if isinstance(v, list) else 1) for k, v in _SUMMARY.items()] == list(_encode.SUMMARY_WIDTHS), \
-    "the turn summary's keys changed: update replays._encode.SUMMARY_WIDTHS and add_turns"
+assert [(k, len(v) if isinstance(v, list) else 1) for k, v in _SUMMARY.items()] == list(_encode.SUMMARY_WIDTHS) \
+    and ("step", *_SUMMARY) == SUMMARY_FIELDS, \
+    "the turn summary's keys changed: update replays._encode.SUMMARY_WIDTHS, add_turns and the replay format"
 _FLOATS = np.flatnonzero(_KINDS == _encode.KIND_FLOAT)
 _NAMES, _NAME_OFF = _encode.pack([json.dumps(n) for n in C.CHAIN_NAMES])
 _OUTCOMES = _encode.pack(list(C.OUTCOME_NAMES))

@@ -11,6 +11,7 @@ import pytest
 from replays.format import (
     FORMAT,
     FORMAT_VERSION,
+    SUMMARY_FIELDS,
     Episode,
     Header,
     ReplayError,
@@ -18,7 +19,7 @@ from replays.format import (
     content_hash,
     engine_hash,
 )
-from replays.io import ReplayWriter, read_episodes
+from replays.io import ReplayWriter, open_replay, read_episodes
 
 
 def episode(**changes) -> Episode:
@@ -77,12 +78,40 @@ def test_unknown_episode_keys_are_kept():
     ({"terminated": 1}, "'terminated' must be true or false"),
     ({"features": [[0.0]]}, "'features' has 1 entries for 3 decisions"),
     ({"quest": None}, "'quest' must be a string"),
+    ({"summaries": [[1, "arts"]]}, "'summaries' must hold turn summaries: objects, or arrays of 14 values"),
+    ({"summaries": [7]}, "'summaries' must hold turn summaries"),
 ])
 def test_bad_episode_fields_are_named(changes, needle):
     obj = {**episode().to_json(), **changes}
     with pytest.raises(ReplayError, match="^x.jsonl: line 7: ") as err:
         Episode.from_json(obj, "x.jsonl: line 7")
     assert needle in str(err.value)
+
+
+def test_the_version_2_summary_layout_is_the_engines_turn_summary():
+    from fgo_env.engine.explain import turn_summary
+    from fgo_env.engine.state import new_state
+
+    assert SUMMARY_FIELDS == ("step", *turn_summary(new_state(1)[0]))
+
+
+def test_summaries_are_written_as_arrays_and_read_back_as_dicts(tmp_path):
+    """Version 2 writes a full summary as an array of its values (a summary with other keys stays
+    an object); version-1 files, with objects, still read the same."""
+    full = dict(zip(SUMMARY_FIELDS, [3, "mighty", False, [4, 0, 1], 49762.0, [33833.0, 15929.0, 0.0], 18.7, 7, 2,
+                                     2, 0, 0.0, 0, True]))
+    ep = episode(summaries=[full, {"step": 2, "chain": "arts"}])
+    line = json.dumps(ep.to_json())
+    assert '"summaries": [[3, "mighty", false, [4, 0, 1], 49762.0,' in line and '{"step": 2, "chain": "arts"}' in line
+    assert Episode.from_json(json.loads(line)) == ep
+    with ReplayWriter(tmp_path / "v2.jsonl", Header(env_kwargs={})) as w:
+        w.write(ep)
+    v1 = tmp_path / "v1.jsonl"
+    header, body = (tmp_path / "v2.jsonl").read_text().splitlines()
+    v1.write_text(json.dumps({**json.loads(header), "version": 1}) + "\n"
+                  + json.dumps({**json.loads(body), "summaries": ep.summaries}) + "\n")
+    assert read_episodes(v1) == read_episodes(tmp_path / "v2.jsonl") == [ep]
+    assert open_replay(v1).header.version == 1 and FORMAT_VERSION == 2
 
 
 def test_missing_episode_field_is_named():
