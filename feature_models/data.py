@@ -65,7 +65,11 @@ DEFAULT_QUESTS = ("tutorial_training_yard", "farming_2wave", "farming_3wave", "s
                   "farming_wisp_marsh", "standard_night_raid", "boss_pale_king")
 EXAMPLE_KINDS = (("cards", 0.42), ("command", 0.28), ("chain", 0.08), ("enemy_turn", 0.07),
                  ("wave_banner", 0.07), ("victory", 0.04), ("defeat", 0.04), ("menu", 0.12))
-HIDDEN_OPACITY = 0.3  # a crop this much covered by a phone overlay (mean opacity) gives no sample
+# A crop whose middle (where its digits, icons or card sit) a phone overlay covers with this mean
+# opacity gives no sample. Translucent bands leave their text legible (a light status bar at 60-85 %
+# and a dark one at 0-85 % still show "Battle 2/3"), and the real phones that draw over the game
+# draw such bands; the earlier 0.3 over the whole crop never let the model see them.
+HIDDEN_OPACITY = 0.88
 BANNER_KINDS = ("wave_banner", "victory", "defeat")
 PHASE_OF_KIND = {"command": 0, "cards": 1}
 
@@ -261,10 +265,17 @@ def true_groups(owners) -> list[int]:
     return out
 
 
+def _middle(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The middle half (each way) of a crop box: its content, without the jitter padding."""
+    x0, y0, x1, y1 = box
+    dx, dy = (x1 - x0) // 4, (y1 - y0) // 4
+    return x0 + dx, y0 + dy, max(x1 - dx, x0 + dx + 1), max(y1 - dy, y0 + dy + 1)
+
+
 def hidden_crops(look: Look, width: int, height: int, names=None) -> tuple[str, ...]:
-    """The crops (of ``names``, default all) that ``look``'s status bar or notification covers
-    with a mean opacity above ``HIDDEN_OPACITY`` on a ``width``×``height`` frame: their labels
-    cannot be read, so they give no training sample."""
+    """The crops (of ``names``, default all) whose middle ``look``'s status bar or notification
+    covers with a mean opacity above ``HIDDEN_OPACITY`` on a ``width``×``height`` frame: their
+    labels cannot be read, so they give no training sample."""
     if look.status_bar == "none" and not look.notification:
         return ()
     from fgo_env.screens.post import notification_overlay, status_bar_overlay
@@ -274,7 +285,7 @@ def hidden_crops(look: Look, width: int, height: int, names=None) -> tuple[str, 
     boxes = crop_boxes(height, width).boxes
     hidden = []
     for name in names or boxes:
-        x0, y0, x1, y1 = boxes[name]
+        x0, y0, x1, y1 = _middle(boxes[name])
         cover = 0.0
         for o in overlays:
             oh, ow = o.keep.shape[:2]

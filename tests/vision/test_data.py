@@ -10,7 +10,7 @@ import numpy as np
 
 from agents.cli.vision import greedy_policy
 from feature_models.data import (LOOK_BASE, DataConfig, RandomPolicy, episode_scenes, frame_labels, frame_samples,
-                                 generate_split, iter_frames, load_split)
+                                 generate_split, hidden_crops, iter_frames, load_split)
 from feature_models.tasks import TASK_NAMES, extract_crops
 from fgo_env.screens import Scene
 
@@ -145,3 +145,22 @@ def test_vision_train_widths_option(tmp_path) -> None:
                  "--epochs", "1", "--steps", "1", "--no-baselines", "--widths", "8", "16", "32"]) == 0
     model, _ = load_model(tmp_path / "out" / "multitask")
     assert model.backbone_config.widths == (8, 16, 32) and model.backbone_config.blocks == (1, 1)
+
+
+def test_translucent_status_bars_leave_the_wave_labelled_and_opaque_overlays_hide_it():
+    """The wave counter stays legible under a translucent band (every dark bar, most light ones),
+    so those crops keep their labels; a near-opaque light bar or a banner over it hides them."""
+    from fgo_env.screens.look import Look
+    from fgo_env.screens.post import status_bar_overlay
+
+    def hidden(seed: int, **knobs) -> bool:
+        look = dataclasses.replace(Look.random(seed), **{"notification": False, **knobs})
+        return "wave" in hidden_crops(look, 1280, 720)
+
+    assert not any(hidden(s, status_bar="dark") for s in range(60))
+    light = {s: hidden(s, status_bar="light") for s in range(60)}
+    assert 0 < sum(light.values()) < 30  # only the near-opaque ones
+    for s, h in light.items():  # hidden exactly where the band is nearly opaque
+        band = 1 - status_bar_overlay("light", (1280, 720), Look.random(s).seed).keep.mean()
+        assert not h or band > 0.8
+    assert hidden(3, status_bar="none", notification=True)  # a banner at the top is opaque
