@@ -113,7 +113,7 @@ def main() -> None:
     for bar in sorted({b["status_bar"] for b in battles}):
         group = [b for b in battles if b["status_bar"] == bar]
         w, n = misreads(group)
-        hit = sum(wave_row(b["read"], b["true"])[0] != wave_row(b["read"], b["true"])[1] for b in group)
+        hit = sum(read != true for read, true in (wave_row(b["read"], b["true"]) for b in group))
         by_bar[bar] = {"battles": len(group), "battles_misread": hit, "decisions": n["wave"], "misread": w["wave"]}
         print(f"  {bar:<6} {hit} of {len(group)} battles, {w['wave']} of {n['wave']} decisions")
     print("\nbattles with a wave misread (read / true, one digit per decision):")

@@ -24,21 +24,10 @@ MAX_FLOAT = 32  # bytes of the longest float or integer text ("-1.23456789012345
 TOO_SMALL, NOT_FINITE = -2, -1  # `encode_episodes`' answers other than a size
 
 
-def fast_float(values: np.ndarray) -> np.ndarray:
-    """Which floats the compiled writer formats itself (`_is_fast`)."""
-    return np.array([_is_fast(v) for v in np.asarray(values, np.float64).ravel()], np.bool_)
-
-
-def float_table(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(the text id of each value, -1 for a `fast_float`; text bytes; offsets: the text of id
-    ``i`` is ``text[offsets[i]:offsets[i + 1]]``, ``repr`` of the value)."""
-    return FloatTexts().ids_of(values)
-
-
 class FloatTexts:
-    """`float_table` with the texts kept between calls: a recorder meets the same rewards and
-    damage figures step after step (a few new values among hundreds per step), so ``repr`` runs
-    once per distinct value, not once per value per step, and the compiled code looks the rest
+    """The text of every float the writer met that it does not write itself (`_fast`), kept
+    between steps: a recorder meets the same rewards step after step (a few new values among
+    thousands), so ``repr`` runs once per distinct value, and the compiled code looks the texts
     up in ``table`` itself. (Only integral floats can be equal with different bits, -0.0 and
     0.0, and those are fast.)"""
 
@@ -52,13 +41,6 @@ class FloatTexts:
         self.text = np.zeros(1 << 16, np.uint8)
         self.offsets = np.zeros(1 << 12, np.int64)
         self.longest = 0  # bytes of the longest text
-
-    def ids_of(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        values = np.asarray(values, np.float64)
-        self.add(values[~fast_float(values)])
-        ids = np.empty(values.size, np.int64)
-        _lookup(values, self.table, ids, 0, np.empty(values.size, np.int64), 0)
-        return ids, self.text, self.offsets
 
     def add(self, values: np.ndarray) -> None:
         """Make the texts of the values not known yet (all kept are dropped past `LIMIT`)."""
@@ -123,23 +105,6 @@ def _get(table, v):
     return -1
 
 
-@njit(cache=True)
-def _lookup(values, table, ids, at, missing, found):
-    """``ids[at + k]``: the text id of ``values[k]``, -1 when fast; the positions of the values
-    not in ``table`` go to ``missing[found:]``. Returns the new ``found``."""
-    for k in range(values.size):
-        v = values[k]
-        if _is_fast(v):
-            ids[at + k] = -1
-        else:
-            i = _get(table, v)
-            ids[at + k] = i
-            if i < 0:
-                missing[found] = at + k
-                found += 1
-    return found
-
-
 def pack(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Texts as one uint8 buffer and ``len + 1`` offsets."""
     data = [t.encode() for t in texts]
@@ -182,16 +147,9 @@ def _int(out, at, v):
 
 
 @njit(cache=True, inline="always")
-def _is_fast(v):
-    """Whether `_fast` writes ``v`` (integral below `FAST_LIMIT`, or whole hundredths)."""
-    if v == math.floor(v):
-        return abs(v) < FAST_LIMIT
-    return abs(v) < HUNDREDTHS_LIMIT and round(v * 100.0) / 100.0 == v
-
-
-@njit(cache=True, inline="always")
 def _fast(out, at, v):
-    """``repr(v)`` of a `_is_fast` float; -1 when ``v`` is not one."""
+    """``repr(v)`` when ``v`` is integral below `FAST_LIMIT` or whole hundredths below
+    `HUNDREDTHS_LIMIT`; -1 (nothing written) for any other float."""
     if v == math.floor(v):
         if not abs(v) < FAST_LIMIT:
             return -1
@@ -218,14 +176,6 @@ def _fast(out, at, v):
         return at + 2
     out[at + 2] = 48 + k % 10
     return at + 3
-
-
-@njit(cache=True, inline="always")
-def _float(out, at, v, i, text, offsets):
-    """``v`` as JSON: `_fast` when id ``i`` is -1, else the text of id ``i``."""
-    if i < 0:
-        return _fast(out, at, v)
-    return _copy(out, at, text, offsets[i], offsets[i + 1])
 
 
 @njit(cache=True, inline="always")

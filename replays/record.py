@@ -86,10 +86,6 @@ class _TurnLists:
         self.free = np.arange(rows, dtype=np.int64)[::-1].copy()
         self.nfree = rows
 
-    @property
-    def used(self) -> int:
-        return self.steps.size - self.nfree
-
     def add(self, resolved: np.ndarray, skip: np.ndarray, step: int, summary: dict) -> None:
         """The turns resolved at ``step`` (the vector env's ``turn_resolved``, ``summary``),
         but for the games flagged in ``skip``."""

@@ -31,21 +31,20 @@ from fgo_env.content import load_catalogue
 from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, N_ACTIONS
 from fgo_env.engine.batch import reset_games, step_games, step_one
-from fgo_env.engine.explain import turn_summary
 from fgo_env.engine.setup import compile_quest, set_options
 from fgo_env.engine.state import new_state
 from fgo_env.env import FGOEnv
 from fgo_env.rewards import reward_params
 
-from .format import Episode, Header, ReplayError
+from .format import SUMMARY_FIELDS, Episode, Header, ReplayError
 from .io import open_replay
 
 # Batches at least this wide use the multi-core kernels (as the vector env's PARALLEL_FROM).
 PARALLEL_FROM = 1024
 # The keys of a turn summary that re-simulation checks: each is the state field "last_<key>".
-SUMMARY_KEYS = tuple(turn_summary(new_state(1)[0]))
+SUMMARY_KEYS = SUMMARY_FIELDS[1:]  # the keys of fgo_env.engine.explain.turn_summary
 _CHAIN_CODE = {name: code for code, name in enumerate(C.CHAIN_NAMES)}
-_SUMMARY_ROW = itemgetter("step", *SUMMARY_KEYS)
+_SUMMARY_ROW = itemgetter(*SUMMARY_FIELDS)
 _TEMPLATE_CACHE = 8192  # compiled quests kept between batches (about 9 KB each)
 
 
