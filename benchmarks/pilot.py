@@ -2,6 +2,7 @@
 
     python benchmarks/pilot.py [--episodes 200] [--quest farming_3wave] [--agents greedy_features,ppo_screen]
                                [--faults none,some] [--seed 10000] [--plot reports/pilot/pilot.png]
+                               [--weights feature_models/weights/multitask]
 
 For each agent, the same game seeds are played three ways (issue 14's targets):
 
@@ -132,10 +133,11 @@ def main() -> None:
     ap.add_argument("--faults", default="none,some", help="comma list of none / some")
     ap.add_argument("--seed", type=int, default=10_000, help="first game seed")
     ap.add_argument("--plot", type=Path, default=Path("reports/pilot/pilot.png"))
+    ap.add_argument("--weights", default=None, help="the vision model's weights (default: the shipped ones)")
     args = ap.parse_args()
     from feature_models.parser import FrameParser
 
-    parser = FrameParser(threads=1)  # batch 1: one thread is fastest (and the issue measures on one core)
+    parser = FrameParser(args.weights, threads=1)  # batch 1: one thread is fastest (and the issue measures on one core)
     seeds = list(range(args.seed, args.seed + args.episodes))
     rows, extra, start = [], {}, time.perf_counter()
     for name in args.agents.split(","):

@@ -60,6 +60,7 @@ MIN_EDGE_OFF_CENTRE = 0.7  # ... or this when the bars are not the same size on 
 MIN_BOUNDARY = 0.3  # ... and its boundaries' mean edge score at least this (two bars)
 MIN_BOUNDARY_ONE_SIDE = 0.55  # ... or this when the game touches one side of the frame
 OFF_CENTRE_MARGIN = 0.15  # an off-centre hypothesis must score this much over the centred one
+CANDIDATE_MARGIN = 0.1  # `area_candidates`: other hypotheses scoring this close to the area found
 SNAP = 2  # px: bars found this close to centred are taken as exactly centred
 MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border artefacts)
 FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
@@ -82,7 +83,8 @@ class AreaReport:
         bars: bar size in px per side, keys "left", "right", "top", "bottom".
         method: "full" (the frame is 16:9), "edges" (bar boundaries found), "centred" (no
             boundary strong enough: the largest centred 16:9 rectangle), "none" (no 16:9 area
-            fits, e.g. a frame too small).
+            fits, e.g. a frame too small), "content" (the parser's second look read another of
+            `area_candidates` with confidence where the area found read unsure).
         score: the accepted (or best rejected) hypothesis' mean boundary score in 0..1.
         frame_size: ``(width, height)`` of the frame.
         rotated: set by the parser when the picture was upside down (the area is still given in
@@ -167,16 +169,18 @@ def _sides(s, t, n: int, step: int, length: int):
     return (s * step >= MIN_BAR) & (s > 0), (t <= n) & (length - t * step >= MIN_BAR)
 
 
-def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: int) -> tuple[int, int, float]:
-    """Best (start sample, length in samples, score) of a game band ``game`` px long in a line
-    ``length`` px long, from the boundary scores ``e`` between neighbouring samples taken every
-    ``step`` px and the samples' bar-likeness ``flat`` (one more entry than ``e``)."""
+def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int,
+                  length: int) -> list[tuple[np.ndarray, int, np.ndarray]]:
+    """Every hypothesis' score, as (start samples, length in samples, scores) per band length
+    (the game's length rounded down and up to whole samples), from the boundary scores ``e``
+    between neighbouring samples taken every ``step`` px of a line ``length`` px long and the
+    samples' bar-likeness ``flat`` (one more entry than ``e``)."""
     n = e.size
     starts = np.arange(0, n + 1)
     # the bars' own look: column-flat (black, colour, gradient) or edge-free (blurred, y-gradient)
     barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
     cum = np.concatenate([[0.0], np.cumsum(barlike)])  # cum[k] = sum of barlike[:k]
-    best = (0, 0, -1.0)
+    out = []
     for g in sorted({int(np.floor(game / step)), int(np.ceil(game / step))}):
         s = starts[starts + g <= n + 1]
         if s.size == 0:
@@ -192,6 +196,14 @@ def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: i
         # both ends on the frame edges says nothing; two boundaries found are worth a little more
         score = np.where(present > 0, (left + right) / np.maximum(present, 1) + 0.02 * (present == 2)
                          + FLAT_BONUS * bar, -1.0)
+        out.append((s, g, score))
+    return out
+
+
+def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: int) -> tuple[int, int, float]:
+    """Best (start sample, length in samples, score) of `_split_scores`' hypotheses."""
+    best = (0, 0, -1.0)
+    for s, g, score in _split_scores(e, flat, game, step, length):
         k = int(np.argmax(score))
         if score[k] > best[2]:
             best = (int(s[k]), g, float(score[k]))
@@ -315,25 +327,47 @@ def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_s
     return start, max(MIN_EDGE, float(np.mean(edges)) + 0.02 * (len(edges) == 2) + FLAT_BONUS)
 
 
+def _thin_bar_edge(src: np.ndarray, rows: np.ndarray, start: int, end: int, row_step: float) -> float:
+    """The full-resolution edge score at the boundary of a 1 .. ``MIN_BAR``-1 px bar of the band
+    ``[start, end)`` (0 when neither bar is that thin)."""
+    length = src.shape[1]
+    for pos in (start, end):
+        if 0 < min(pos, length - pos) < MIN_BAR:
+            return float(_edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0])
+    return 0.0
+
+
+def _steps(src: np.ndarray, rows: np.ndarray) -> tuple[int, float, float]:
+    """(coarse sample step in px, the frame's noise level, the step in levels a row's edge needs)
+    for the lines ``rows`` of ``src``."""
+    step = COARSE_STEP if src.shape[1] >= 400 else 1
+    # noise level: the median step between neighbouring pixels (most of a frame is smooth)
+    a = src[rows[::7], :, 1].astype(np.int16)
+    noise = float(np.median(np.abs(a[:, 1:] - a[:, :-1])))
+    return step, noise, max(_ROW_STEP, _NOISE_FACTOR * noise)
+
+
+def _profile(src: np.ndarray, rows: np.ndarray, step: int, row_step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The coarse edge profile (boundary score between neighbouring samples) and the samples'
+    column flatness along the lines ``rows`` of ``src``."""
+    coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
+    e = _edge_scores(coarse, row_step)
+    # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
+    pos = (np.arange(e.size) + 1) * step
+    e[(pos < MIN_BAR) | (pos > src.shape[1] - MIN_BAR)] = 0.0
+    return e, _column_flatness(coarse)
+
+
 def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
     """(start, band length, score) of the game band along axis 1 of ``src`` (a frame, or its
     transposed view), read on its lines ``rows``; score -1 when no hypothesis has a boundary
     inside the frame."""
     length = src.shape[1]
-    step = COARSE_STEP if length >= 400 else 1
-    # noise level: the median step between neighbouring pixels (most of a frame is smooth)
-    a = src[rows[::7], :, 1].astype(np.int16)
-    noise = float(np.median(np.abs(a[:, 1:] - a[:, :-1])))
-    row_step = max(_ROW_STEP, _NOISE_FACTOR * noise)
+    step, noise, row_step = _steps(src, rows)
     flat_bars = _flat_bars(src, rows, game, noise, row_step)
     if flat_bars is not None:
         return flat_bars[0], game, flat_bars[1]
-    coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
-    e = _edge_scores(coarse, row_step)
-    # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
-    pos = (np.arange(e.size) + 1) * step
-    e[(pos < MIN_BAR) | (pos > length - MIN_BAR)] = 0.0
-    flat = _column_flatness(coarse)
+    e, flat = _profile(src, rows, step, row_step)
     s, g, score = _best_split(e, flat, game, step, length)
     # off-centre bars must beat the centred hypothesis clearly (the game's own full-width lines,
     # e.g. a row of panels or a horizon, can pose as a boundary; centred bars are the common case)
@@ -345,13 +379,20 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
         cs = _hypothesis_score(e, flat, int(round(c0 / step)), g, step, length)
         if cs >= MIN_EDGE and score - cs < OFF_CENTRE_MARGIN:
             s, score, off_centre = int(round(c0 / step)), cs, False
-    _, edge, sides, _ = _components(e, flat, s, g, step, length)
-    # one boundary only (a bar on one side) must be clearer than a pair
-    if edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE) or (off_centre and score < MIN_EDGE_OFF_CENTRE):
-        return c0, game, min(score, MIN_EDGE - 1e-3)
+    _, edge, sides, bar = _components(e, flat, s, g, step, length)
     start, end = s * step, (s + g) * step
     if step > 1:
         start, end = _refine_band(src, rows, start, game, step, row_step)
+    if sides == 1 and edge < MIN_BOUNDARY_ONE_SIDE:
+        # a lopsided placement's 1-5 px bar is no evidence on the coarse grid; at full resolution
+        # its boundary may be clear, and then the hypothesis has two (a blurred bar's one is weak)
+        thin = _thin_bar_edge(src, rows, start, end, row_step)
+        if thin >= MIN_BOUNDARY_ONE_SIDE:
+            edge, sides = (edge + thin) / 2, 2
+            score = max(score, edge + 0.02 + FLAT_BONUS * bar)
+    # one boundary only (a bar on one side) must be clearer than a pair
+    if edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE) or (off_centre and score < MIN_EDGE_OFF_CENTRE):
+        return c0, game, min(score, MIN_EDGE - 1e-3)
     start = min(max(0, start), length - game)
     end = min(length, max(end, start + 1))
     # a bar of 1 .. MIN_BAR-1 px (left out of the coarse score) must show its boundary at full
@@ -403,6 +444,45 @@ def find_game_area(frame: np.ndarray) -> AreaReport:
     area = centred_area(w, h)
     return AreaReport(area, _bars(w, h, area), "centred", max(score, 0.0), size)
 
+
+
+def moved(report: AreaReport, area: tuple[int, int, int, int]) -> AreaReport:
+    """``report`` with another area (one of `area_candidates`, chosen by what it shows): method
+    "content", the bars recomputed."""
+    return replace(report, area=tuple(int(v) for v in area), bars=_bars(*report.frame_size, area), method="content")
+
+def area_candidates(frame: np.ndarray, report: AreaReport, k: int = 2) -> list[tuple[int, int, int, int]]:
+    """Up to ``k`` other 16:9 areas the frame's bars nearly allow, best first: hypotheses (the
+    centred one among them) at least two coarse samples away from ``report``'s area and from each
+    other, each refined to the pixel, that score within ``CANDIDATE_MARGIN`` of the area found
+    and at least ``MIN_BOUNDARY``. For a second look when what the area found shows reads unsure:
+    a full-width line of the game (a status bar's edge, a row of panels) can outscore a textured
+    bar's true boundary by a little, and the content then tells them apart; a crop far off can
+    read as confidently as the right one, so only near-equal hypotheses are offered."""
+    frame = np.asarray(frame)
+    h, w = frame.shape[:2]
+    if report.method not in ("edges", "centred"):
+        return []
+    wide = w * 9 >= h * 16
+    src = frame if wide else frame.transpose(1, 0, 2)
+    game = round(h * ASPECT) if wide else round(w / ASPECT)
+    length = src.shape[1]
+    rows = _sample_lines(src.shape[0], SAMPLE_ROWS)
+    step, _, row_step = _steps(src, rows)
+    e, flat = _profile(src, rows, step, row_step)
+    floor = max(report.score - CANDIDATE_MARGIN, MIN_BOUNDARY)
+    hyps = sorted(((float(score[j]), int(s[j])) for s, _, score in _split_scores(e, flat, game, step, length)
+                   for j in np.flatnonzero(score >= floor)), reverse=True)
+    taken = [report.area[0] if wide else report.area[1]]
+    starts: list[int] = []
+    for _, sample in hyps:
+        if len(starts) == k:
+            break
+        if all(abs(sample * step - t) > 2 * step for t in taken):
+            taken.append(sample * step)
+            start = _refine_band(src, rows, sample * step, game, step, row_step)[0] if step > 1 else sample
+            starts.append(min(max(0, start), length - game))
+    return [(x, 0, game, h) if wide else (0, x, w, game) for x in starts]
 
 BAR_KINDS = ("black", "colour", "gradient", "blurred", "texture", "stripes", "notch")
 

@@ -43,7 +43,7 @@ from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CAR
                                Features)
 
 from .backbone import fuse_conv_bn
-from .game_area import rotate_area
+from .game_area import area_candidates, moved, rotate_area
 from .io import load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
@@ -92,6 +92,13 @@ SECOND_LOOK_MARGIN_OTHER_PHASE = 0.2
 # A frame read as "other" gets the second look only under this confidence: chain animations and
 # the enemy turn are most of a battle's frames, and three reads of each would triple their cost.
 SECOND_LOOK_OTHER_MAX = 0.99
+# A frame whose game area was found among bars and reads under AREA_LOOK_BELOW is read again in the
+# other areas the bars allow (`_look_elsewhere`): a full-width line of the game (a status bar's
+# edge) can pose as a textured bar's boundary. Another area is taken when it reads as a battle
+# screen with SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN (the same phase) or its
+# battle probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
+AREA_LOOK_BELOW = 0.9
+AREA_LOOK_MARGIN = 0.1
 PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
 
 
@@ -322,8 +329,35 @@ class FrameParser:
                         out[key][k] = alt[key][j]
                     conf[k] = alt_conf[j]
                     views[k] = (view[1], view[2], view[3])
+        if self.second_look:
+            self._look_elsewhere(pix, checks, ok, out, conf, battle, views)
         out["phase_confidence"] = conf
         return checks, ok, out, views
+
+    def _look_elsewhere(self, pix, checks, ok, out, conf, battle, views) -> None:
+        """Read a frame whose area (found among bars) reads under ``AREA_LOOK_BELOW`` again in the
+        other areas its bars allow (`game_area.area_candidates`), taking the first, in the
+        detector's order, that reads as a battle screen with confidence (in place: ``out``,
+        ``conf``, ``views`` and the frame's check)."""
+        unsure = [k for k in range(len(ok)) if conf[k] < AREA_LOOK_BELOW and not (views[k][1] or views[k][2])
+                  and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
+        alts = [(k, area) for k in unsure for area in area_candidates(pix[k], checks[ok[k]].area)]
+        if not alts:
+            return
+        alt = self.predict_batch([pix[k] for k, _ in alts], [area for _, area in alts])
+        alt_conf = self.phase_confidence(alt)
+        taken: set[int] = set()
+        for j, (k, area) in enumerate(alts):  # detector's order: a few px off reads as confidently
+            same = alt["phase_decision"][j] == out["phase_decision"][k]
+            floor = conf[k] + AREA_LOOK_MARGIN if same else battle[k] + SECOND_LOOK_MARGIN_OTHER_PHASE
+            if k in taken or alt["phase_decision"][j] == PHASE_OTHER or alt_conf[j] < max(SECOND_LOOK_MIN, floor):
+                continue
+            taken.add(k)
+            for key in out:
+                out[key][k] = alt[key][j]
+            conf[k] = alt_conf[j]
+            views[k] = (area, False, False)
+            checks[ok[k]] = replace(checks[ok[k]], area=moved(checks[ok[k]].area, area))
 
     def read_batch(self, frames) -> list[Reading]:
         """A `Reading` of every frame (RGB H×W×3 uint8 arrays of any sizes): the game area found

@@ -269,3 +269,17 @@ def test_an_np_card_misread_as_offered_is_found_absent_and_the_agent_decides_aga
     tried = [a for a in result.actions if action_kind(a) == KIND_CARDS and 5 in card_slots(a)]
     missing = [a for a in tried if a not in client.actions]  # chains begun on the missing NP card
     assert missing and len(result.actions) == len(client.actions) + len(missing)  # the rest played once each
+
+
+@pytest.mark.parametrize("seed", [10188, 10194])
+def test_the_phones_that_left_battles_stuck_are_read_in_the_right_area(parser, seed):
+    """benchmarks/pilot.py's stuck battles: 10188 puts the game 3 px from the frame's edge beside
+    421 px of blurred bar (the area was taken as centred, the command screen read as a wave-3 card
+    screen); 10194 puts it between textured bars above and below, where the phone status bar's
+    edge outscored the true boundary (wave read 3). The first screen now reads right, in the
+    phone's own game area."""
+    client = SimulatedClient(QUEST, seed=seed, look="random", phone="random")
+    truth = client.true_features()
+    reading = parser.read(client.screenshot())
+    assert max(abs(a - b) for a, b in zip(reading.area, client.phone.area)) <= 2, (reading.area, client.phone)
+    assert (reading.features.phase, reading.features.wave) == (truth.phase, truth.wave)

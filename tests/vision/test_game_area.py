@@ -230,3 +230,52 @@ def test_notch_in_lopsided_bars(games, kind):
             if _err(find_game_area(frame).area, area) > 2:
                 misses.append((i, split))
     assert len(misses) <= 1, f"{kind}: {misses}"
+
+
+def test_blurred_bars_with_a_thin_side(games):
+    """A SimulatedClient battle (seed 10188) put the game 3 px from the frame's left edge with 421 px
+    of blurred bar on the right, and the area was taken as centred: the blurred bar's boundary is
+    weak where the game is dark, and a 1-5 px bar is no evidence on the coarse grid. Its boundary at
+    full resolution now counts as the second one."""
+    rng = np.random.default_rng(10188)
+    misses = []
+    for i, game in enumerate(games):
+        for thin in (2, 3, 4, 5):
+            for slack in (64, 211):
+                for first in (thin, slack - thin):
+                    frame, area, _ = synthetic_placement(game, rng, aspect=(640 + slack) / 360, kind="blurred",
+                                                         split=first / slack, notch=False)
+                    if _err(find_game_area(frame).area, area) > 2:
+                        misses.append((i, first, slack - first))
+    assert len(misses) <= 1, misses  # 7 of 144 before
+
+
+def test_blurred_bar_3_px_from_the_edge_at_720p():
+    game = Renderer(1280, 720, Look.plain()).render(Scene.example("command", 0))
+    frame, area, _ = synthetic_placement(game, np.random.default_rng(1163044793), aspect=1704 / 720, kind="blurred",
+                                         split=3 / 424, notch=False)
+    assert area[0] == 3
+    rep = find_game_area(frame)
+    assert _err(rep.area, area) <= 2, rep.describe()
+
+
+def test_area_candidates_are_the_other_areas_the_bars_allow(games):
+    """`area_candidates`: 16:9 areas inside the frame, none the area found, only hypotheses
+    scoring near it (a weaker report offers more); a frame without bars has none; `moved` reports
+    the chosen one with its bars."""
+    from feature_models.game_area import area_candidates, moved
+
+    rng = np.random.default_rng(3)
+    frame, area, _ = synthetic_placement(games[1], rng, aspect=2.1, kind="texture", split=0.2, notch=False)
+    rep = find_game_area(frame)
+    h, w = frame.shape[:2]
+    assert len(area_candidates(frame, rep)) <= 2
+    cands = area_candidates(frame, replace(rep, score=0.0))  # nothing found: every fair hypothesis
+    assert len(cands) == 2 and rep.area not in cands
+    for x, y, cw, ch in cands:
+        assert (y, ch) == (0, h) and 0 <= x <= w - cw and abs(cw - round(h * 16 / 9)) <= 1
+        assert abs(x - rep.area[0]) > 8
+    assert area_candidates(games[0], find_game_area(games[0])) == []
+    other = moved(rep, cands[0])
+    assert other.method == "content" and other.area == cands[0]
+    assert other.bars["left"] == cands[0][0] and other.bars["left"] + other.bars["right"] == w - cands[0][2]
