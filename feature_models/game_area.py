@@ -60,7 +60,8 @@ MIN_EDGE_OFF_CENTRE = 0.7  # ... or this when the bars are not the same size on 
 MIN_BOUNDARY = 0.3  # ... and its boundaries' mean edge score at least this (two bars)
 MIN_BOUNDARY_ONE_SIDE = 0.55  # ... or this when the game touches one side of the frame
 OFF_CENTRE_MARGIN = 0.15  # an off-centre hypothesis must score this much over the centred one
-CANDIDATE_MARGIN = 0.1  # `area_candidates`: other hypotheses scoring this close to the area found
+CANDIDATE_MARGIN = 0.1  # `area_candidates`: other hypotheses scoring this close to the best one
+MIN_APART = 8  # px: `area_candidates` this far from the area found and from each other
 SNAP = 2  # px: bars found this close to centred are taken as exactly centred
 MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border artefacts)
 FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
@@ -84,7 +85,8 @@ class AreaReport:
         method: "full" (the frame is 16:9), "edges" (bar boundaries found), "centred" (no
             boundary strong enough: the largest centred 16:9 rectangle), "none" (no 16:9 area
             fits, e.g. a frame too small), "content" (the parser's second look read another of
-            `area_candidates` with confidence where the area found read unsure).
+            `area_candidates` with confidence where the area found read unsure; the score stays
+            the detector's for the area it had found).
         score: the accepted (or best rejected) hypothesis' mean boundary score in 0..1.
         frame_size: ``(width, height)`` of the frame.
         rotated: set by the parser when the picture was upside down (the area is still given in
@@ -448,17 +450,19 @@ def find_game_area(frame: np.ndarray) -> AreaReport:
 
 def moved(report: AreaReport, area: tuple[int, int, int, int]) -> AreaReport:
     """``report`` with another area (one of `area_candidates`, chosen by what it shows): method
-    "content", the bars recomputed."""
+    "content", the bars recomputed; the score stays the detector's for the area it had found."""
     return replace(report, area=tuple(int(v) for v in area), bars=_bars(*report.frame_size, area), method="content")
 
-def area_candidates(frame: np.ndarray, report: AreaReport, k: int = 2) -> list[tuple[int, int, int, int]]:
-    """Up to ``k`` other 16:9 areas the frame's bars nearly allow, best first: hypotheses (the
-    centred one among them) at least two coarse samples away from ``report``'s area and from each
-    other, each refined to the pixel, that score within ``CANDIDATE_MARGIN`` of the area found
-    and at least ``MIN_BOUNDARY``. For a second look when what the area found shows reads unsure:
-    a full-width line of the game (a status bar's edge, a row of panels) can outscore a textured
-    bar's true boundary by a little, and the content then tells them apart; a crop far off can
-    read as confidently as the right one, so only near-equal hypotheses are offered."""
+
+def area_candidates(frame: np.ndarray, report: AreaReport, k: int = 2,
+                    scores: bool = False) -> list:
+    """Up to ``k`` other 16:9 areas the frame's bars nearly allow, best first: hypotheses scoring
+    within ``CANDIDATE_MARGIN`` of the best one (and at least ``MIN_BOUNDARY``), each refined to
+    the pixel, at least ``MIN_APART`` px from ``report``'s area and from each other. With
+    ``scores``, (area, coarse score) pairs. For a second look when what the area found shows reads
+    unsure: a full-width line of the game (a status bar's edge, a row of panels) can outscore a
+    textured bar's true boundary by a little, and the content then tells them apart; a crop far
+    off can read as confidently as the right one, so only near-equal hypotheses are offered."""
     frame = np.asarray(frame)
     h, w = frame.shape[:2]
     if report.method not in ("edges", "centred"):
@@ -470,19 +474,25 @@ def area_candidates(frame: np.ndarray, report: AreaReport, k: int = 2) -> list[t
     rows = _sample_lines(src.shape[0], SAMPLE_ROWS)
     step, _, row_step = _steps(src, rows)
     e, flat = _profile(src, rows, step, row_step)
-    floor = max(report.score - CANDIDATE_MARGIN, MIN_BOUNDARY)
     hyps = sorted(((float(score[j]), int(s[j])) for s, _, score in _split_scores(e, flat, game, step, length)
-                   for j in np.flatnonzero(score >= floor)), reverse=True)
+                   for j in np.flatnonzero(score > 0)), reverse=True)
+    if not hyps:
+        return []
+    floor = max(hyps[0][0] - CANDIDATE_MARGIN, MIN_BOUNDARY)  # the best's, not the report's (capped) score
+    apart = max(MIN_APART, 2 * step)
     taken = [report.area[0] if wide else report.area[1]]
-    starts: list[int] = []
-    for _, sample in hyps:
-        if len(starts) == k:
+    found: list[tuple[int, float]] = []
+    for score, sample in hyps:
+        if len(found) == k or score < floor:
             break
-        if all(abs(sample * step - t) > 2 * step for t in taken):
-            taken.append(sample * step)
-            start = _refine_band(src, rows, sample * step, game, step, row_step)[0] if step > 1 else sample
-            starts.append(min(max(0, start), length - game))
-    return [(x, 0, game, h) if wide else (0, x, w, game) for x in starts]
+        start = _refine_band(src, rows, sample * step, game, step, row_step)[0] if step > 1 else sample
+        start = min(max(0, start), length - game)
+        if all(abs(start - t) >= apart for t in taken):
+            taken.append(start)
+            found.append((start, score))
+    out = [((x, 0, game, h) if wide else (0, x, w, game), score) for x, score in found]
+    return out if scores else [area for area, _ in out]
+
 
 BAR_KINDS = ("black", "colour", "gradient", "blurred", "texture", "stripes", "notch")
 

@@ -92,12 +92,15 @@ SECOND_LOOK_MARGIN_OTHER_PHASE = 0.2
 # A frame read as "other" gets the second look only under this confidence: chain animations and
 # the enemy turn are most of a battle's frames, and three reads of each would triple their cost.
 SECOND_LOOK_OTHER_MAX = 0.99
-# A frame whose game area was found among bars and reads under AREA_LOOK_BELOW is read again in the
-# other areas the bars allow (`_look_elsewhere`): a full-width line of the game (a status bar's
-# edge) can pose as a textured bar's boundary. Another area is taken when it reads as a battle
-# screen with SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN (the same phase) or its
-# battle probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
+# A frame whose game area was found among bars and reads as a battle screen under AREA_LOOK_BELOW
+# is read again in the other areas the bars nearly allow (`_look_elsewhere`): a full-width line of
+# the game (a status bar's edge) can pose as a textured bar's boundary. Another area is taken when
+# it reads as a battle screen with SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN
+# (the same phase) or its battle probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
 AREA_LOOK_BELOW = 0.9
+# A battle read under SWAPPED_LOOK_BELOW (above PHASE_MIN_CONFIDENCE, so no second look yet) is
+# read again with R and B swapped, taken when that reads as the other battle screen (`_look_swapped`).
+SWAPPED_LOOK_BELOW = 0.9
 AREA_LOOK_MARGIN = 0.1
 PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
 
@@ -330,29 +333,55 @@ class FrameParser:
                     conf[k] = alt_conf[j]
                     views[k] = (view[1], view[2], view[3])
         if self.second_look:
+            self._look_swapped(pix, checks, ok, out, conf, views, done=set(unsure))
             self._look_elsewhere(pix, checks, ok, out, conf, battle, views)
         out["phase_confidence"] = conf
         return checks, ok, out, views
 
+    def _look_swapped(self, pix, checks, ok, out, conf, views, done: set) -> None:
+        """Read a frame read as a battle screen under ``SWAPPED_LOOK_BELOW`` (and not yet looked
+        at again) with R and B swapped, and take that view when it reads as the *other* battle
+        screen with ``SECOND_LOOK_MIN`` and ``AREA_LOOK_MARGIN`` more (in place): a BGR command
+        screen can read as a card screen at 0.86, above ``PHASE_MIN_CONFIDENCE``."""
+        doubtful = [k for k in range(len(ok)) if k not in done and conf[k] < SWAPPED_LOOK_BELOW
+                    and out["phase_decision"][k] != PHASE_OTHER and not (views[k][1] or views[k][2])]
+        if not doubtful:
+            return
+        swapped = [np.ascontiguousarray(pix[k][..., ::-1]) for k in doubtful]
+        alt = self.predict_batch(swapped, [views[k][0] for k in doubtful])
+        alt_conf = self.phase_confidence(alt)
+        for j, k in enumerate(doubtful):
+            phase = alt["phase_decision"][j]
+            if (phase not in (PHASE_OTHER, out["phase_decision"][k])
+                    and alt_conf[j] >= max(SECOND_LOOK_MIN, conf[k] + AREA_LOOK_MARGIN)):
+                for key in out:
+                    out[key][k] = alt[key][j]
+                conf[k] = alt_conf[j]
+                views[k] = (views[k][0], False, True)
+
     def _look_elsewhere(self, pix, checks, ok, out, conf, battle, views) -> None:
-        """Read a frame whose area (found among bars) reads under ``AREA_LOOK_BELOW`` again in the
-        other areas its bars allow (`game_area.area_candidates`), taking the first, in the
-        detector's order, that reads as a battle screen with confidence (in place: ``out``,
-        ``conf``, ``views`` and the frame's check)."""
+        """Read a frame whose area (found among bars) reads as a battle screen under
+        ``AREA_LOOK_BELOW`` again in the other areas its bars nearly allow
+        (`game_area.area_candidates`), taking the one that reads as a battle screen with
+        confidence if only one does (in place: ``out``, ``conf``, ``views`` and the frame's check)."""
         unsure = [k for k in range(len(ok)) if conf[k] < AREA_LOOK_BELOW and not (views[k][1] or views[k][2])
+                  and out["phase_decision"][k] != PHASE_OTHER  # animations: most frames, none decided on
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
         alts = [(k, area) for k in unsure for area in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:
             return
         alt = self.predict_batch([pix[k] for k, _ in alts], [area for _, area in alts])
         alt_conf = self.phase_confidence(alt)
-        taken: set[int] = set()
-        for j, (k, area) in enumerate(alts):  # detector's order: a few px off reads as confidently
+        passing: dict[int, list[int]] = {}
+        for j, (k, area) in enumerate(alts):
             same = alt["phase_decision"][j] == out["phase_decision"][k]
             floor = conf[k] + AREA_LOOK_MARGIN if same else battle[k] + SECOND_LOOK_MARGIN_OTHER_PHASE
-            if k in taken or alt["phase_decision"][j] == PHASE_OTHER or alt_conf[j] < max(SECOND_LOOK_MIN, floor):
+            if alt["phase_decision"][j] != PHASE_OTHER and alt_conf[j] >= max(SECOND_LOOK_MIN, floor):
+                passing.setdefault(k, []).append(j)
+        for k, js in passing.items():
+            if len(js) > 1:  # areas tens of px apart read alike: the content cannot tell which
                 continue
-            taken.add(k)
+            j, area = js[0], alts[js[0]][1]
             for key in out:
                 out[key][k] = alt[key][j]
             conf[k] = alt_conf[j]

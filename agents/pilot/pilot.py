@@ -436,8 +436,9 @@ class Pilot:
             opened = before
             took, after = self._tap(tap, amap, before, rotated, screen.reading.features.phase)
             chain.before[i], before = (before if took else None), after
-            if not took and tap.key.startswith("np") and not any(chain.done[:i]):
-                return self._absent(chain, tap)
+            if not took and tap.key.startswith("np"):
+                # an NP card that is not there: the cards chosen before it are taken back first
+                return self._absent(chain, tap, self._take_back(chain, i, amap, before, rotated))
             if not took:
                 # a servant skill whose tap changes nothing: refused by the game (a stunned or dead
                 # servant), or a dialog over the screen. (A master skill is offered once a battle,
@@ -448,14 +449,26 @@ class Pilot:
             chain.done[i] = True
         return self._await_expected(chain, amap, rotated)
 
-    def _absent(self, chain: _Chain, tap: Tap) -> bool:
-        """An NP card whose tap changed nothing before any card of the chain was chosen: the read
+    def _take_back(self, chain: _Chain, upto: int, amap: AreaMap, before: np.ndarray, rotated: bool) -> bool:
+        """Tap again, last first, the cards of ``chain`` chosen before tap ``upto`` (a chosen card
+        tapped again is put back): whether each was (False at the first whose tap did not take)."""
+        for j in reversed(range(upto)):
+            if chain.done[j]:
+                took, before = self._tap(chain.taps[j], amap, before, rotated, PHASE_CARDS)
+                if not took:
+                    return False
+                chain.done[j] = False
+        return True
+
+    def _absent(self, chain: _Chain, tap: Tap, taken_back: bool = True) -> bool:
+        """An NP card whose tap changed nothing (the cards chosen before it taken back): the read
         saw an NP card that is not there (the same frame would be misread the same way). The
-        agent decides again on the same hand without it. Not a failure (True)."""
+        agent decides again on the same hand without it: not a failure (True), unless a card could
+        not be taken back (False: a recovery, then the agent decides again all the same)."""
         self._absent_np.add(int(tap.key[2]))
         self._chain = None
         log.debug("t=%.2f %s is not there: deciding again without it", self.client.time(), tap.key)
-        return True
+        return taken_back
 
     def _refused(self, chain: _Chain, screen: _Screen) -> bool:
         """A servant skill that changed nothing: closes what may block the screen and offers the

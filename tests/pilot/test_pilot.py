@@ -271,6 +271,44 @@ def test_an_np_card_misread_as_offered_is_found_absent_and_the_agent_decides_aga
     assert missing and len(result.actions) == len(client.actions) + len(missing)  # the rest played once each
 
 
+class _NPSecond:
+    """greedy_features with the NP card it plays first moved second: a face card is chosen before
+    the NP card is tapped."""
+
+    def __init__(self):
+        self.inner = make("greedy_features")
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def act(self, obs, mask):
+        from fgo_env.engine.actions import CARDS_BASE, card_slots, triple_index
+
+        a = int(self.inner.act(obs, mask))
+        if action_kind(a) == KIND_CARDS:
+            first, second, third = card_slots(a)
+            swapped = CARDS_BASE + int(triple_index(second, first, third))
+            if first >= 5 and mask[swapped]:
+                return swapped
+        return a
+
+
+def test_an_np_card_found_absent_after_a_face_card_takes_the_face_card_back(parser):
+    """benchmarks/pilot.py's stuck battles 10093 and 10135 (fine-tuned weights): "play card 5, NP 1,
+    card 4" with no NP card on the screen. Card 5 was chosen, the NP tap changed nothing, and the
+    pilot tapped it until it gave up. Now the chosen card is tapped again (put back) and the agent
+    decides again without the NP card: the battle ends, no chain played twice."""
+    from fgo_env.engine.actions import card_slots
+
+    client = SimulatedClient(QUEST, seed=1, look="plain", phone="none")
+    result = Pilot(client, _NPSecond(), _SeesNP1(parser)).play_episode()
+    assert result.ended == "battle over" and client.outcome != "ongoing"
+    missing = [a for a in result.actions if action_kind(a) == KIND_CARDS and 5 in card_slots(a)
+               and a not in client.actions]
+    assert missing and all(card_slots(a)[0] < 5 for a in missing)  # begun on a face card
+    assert len(result.actions) == len(client.actions) + len(missing)
+
+
 @pytest.mark.parametrize("seed", [10188, 10194])
 def test_the_phones_that_left_battles_stuck_are_read_in_the_right_area(parser, seed):
     """benchmarks/pilot.py's stuck battles: 10188 puts the game 3 px from the frame's edge beside

@@ -260,22 +260,39 @@ def test_blurred_bar_3_px_from_the_edge_at_720p():
 
 
 def test_area_candidates_are_the_other_areas_the_bars_allow(games):
-    """`area_candidates`: 16:9 areas inside the frame, none the area found, only hypotheses
-    scoring near it (a weaker report offers more); a frame without bars has none; `moved` reports
-    the chosen one with its bars."""
-    from feature_models.game_area import area_candidates, moved
+    """`area_candidates`: 16:9 areas inside the frame, apart from the area found and each other,
+    only hypotheses scoring within CANDIDATE_MARGIN of the best (a crop far off can read as
+    confidently as the right one: battle 10042 stuck on one); beside and above/below the game; a
+    frame without bars has none; `moved` reports the chosen one with its bars."""
+    from feature_models.game_area import CANDIDATE_MARGIN, MIN_APART, MIN_BOUNDARY, area_candidates, moved
 
-    rng = np.random.default_rng(3)
-    frame, area, _ = synthetic_placement(games[1], rng, aspect=2.1, kind="texture", split=0.2, notch=False)
-    rep = find_game_area(frame)
-    h, w = frame.shape[:2]
-    assert len(area_candidates(frame, rep)) <= 2
-    cands = area_candidates(frame, replace(rep, score=0.0))  # nothing found: every fair hypothesis
-    assert len(cands) == 2 and rep.area not in cands
-    for x, y, cw, ch in cands:
-        assert (y, ch) == (0, h) and 0 <= x <= w - cw and abs(cw - round(h * 16 / 9)) <= 1
-        assert abs(x - rep.area[0]) > 8
+    checked = 0
+    for kind, aspect, axis, game in [(kind, aspect, axis, game) for kind in ("black", "texture", "notch")
+                                     for aspect, axis in ((2.1, 0), (1.4, 1)) for game in games]:
+        rng = np.random.default_rng(3)
+        frame, area, _ = synthetic_placement(game, rng, aspect=aspect, kind=kind, split=0.2, notch=False)
+        rep = find_game_area(frame)
+        h, w = frame.shape[:2]
+        cands = area_candidates(frame, rep, k=5, scores=True)
+        checked += len(cands)
+        assert area_candidates(frame, rep, k=5) == [a for a, _ in cands]
+        best = max([s for _, s in cands], default=0.0)  # of the candidates: they lie within the margin
+        starts = [rep.area[axis]]
+        for (x, y, cw, ch), score in cands:
+            assert MIN_BOUNDARY <= score and score >= best - CANDIDATE_MARGIN - 1e-9
+            if axis == 0:
+                assert (y, ch) == (0, h) and 0 <= x <= w - cw and abs(cw - round(h * 16 / 9)) <= 1
+            else:
+                assert (x, cw) == (0, w) and 0 <= y <= h - ch and abs(ch - round(w * 9 / 16)) <= 1
+            start = (x, y)[axis]
+            assert all(abs(start - t) >= MIN_APART for t in starts)
+            starts.append(start)
+    assert checked >= 6  # black bars above and below offer some (the game's dark rows pose as boundaries)
     assert area_candidates(games[0], find_game_area(games[0])) == []
-    other = moved(rep, cands[0])
-    assert other.method == "content" and other.area == cands[0]
-    assert other.bars["left"] == cands[0][0] and other.bars["left"] + other.bars["right"] == w - cands[0][2]
+    frame, _, _ = synthetic_placement(games[1], np.random.default_rng(3), aspect=2.1, kind="texture", split=0.2,
+                                      notch=False)
+    rep = find_game_area(frame)
+    other = moved(rep, (rep.area[0] + 10, *rep.area[1:]))
+    assert other.method == "content" and other.area[0] == rep.area[0] + 10 and other.score == rep.score
+    assert other.bars["left"] == rep.area[0] + 10
+    assert other.bars["left"] + other.bars["right"] == rep.bars["left"] + rep.bars["right"]
