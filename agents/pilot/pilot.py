@@ -437,8 +437,9 @@ class Pilot:
             took, after = self._tap(tap, amap, before, rotated, screen.reading.features.phase)
             chain.before[i], before = (before if took else None), after
             if not took and tap.key.startswith("np"):
-                # an NP card that is not there: the cards chosen before it are taken back first
-                return self._absent(chain, tap, self._take_back(chain, i, amap, before, rotated))
+                # an NP card that is not there: the chain's chosen cards are taken back first (those
+                # tapped before it, and after it when a chain carried on from a recovery resumes here)
+                return self._absent(chain, tap, self._take_back(chain, amap, before, rotated))
             if not took:
                 # a servant skill whose tap changes nothing: refused by the game (a stunned or dead
                 # servant), or a dialog over the screen. (A master skill is offered once a battle,
@@ -449,10 +450,10 @@ class Pilot:
             chain.done[i] = True
         return self._await_expected(chain, amap, rotated)
 
-    def _take_back(self, chain: _Chain, upto: int, amap: AreaMap, before: np.ndarray, rotated: bool) -> bool:
-        """Tap again, last first, the cards of ``chain`` chosen before tap ``upto`` (a chosen card
-        tapped again is put back): whether each was (False at the first whose tap did not take)."""
-        for j in reversed(range(upto)):
+    def _take_back(self, chain: _Chain, amap: AreaMap, before: np.ndarray, rotated: bool) -> bool:
+        """Tap again, last first, the cards of ``chain`` counted chosen (a chosen card tapped again
+        is put back): whether each was (False at the first whose tap did not take)."""
+        for j in reversed(range(len(chain.taps))):
             if chain.done[j]:
                 took, before = self._tap(chain.taps[j], amap, before, rotated, PHASE_CARDS)
                 if not took:
