@@ -329,13 +329,18 @@ def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_s
     return start, max(MIN_EDGE, float(np.mean(edges)) + 0.02 * (len(edges) == 2) + FLAT_BONUS)
 
 
+def _edge_at(src: np.ndarray, rows: np.ndarray, pos: int, row_step: float) -> float:
+    """The full-resolution edge score between columns ``pos - 1`` and ``pos`` of ``src``'s lines ``rows``."""
+    return float(_edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0])
+
+
 def _thin_bar_edge(src: np.ndarray, rows: np.ndarray, start: int, end: int, row_step: float) -> float:
     """The full-resolution edge score at the boundary of a 1 .. ``MIN_BAR``-1 px bar of the band
     ``[start, end)`` (0 when neither bar is that thin)."""
     length = src.shape[1]
     for pos in (start, end):
         if 0 < min(pos, length - pos) < MIN_BAR:
-            return float(_edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0])
+            return _edge_at(src, rows, pos, row_step)
     return 0.0
 
 
@@ -402,18 +407,25 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
     # other boundary then holds; else the "game" is a backdrop running into the frame's edge
     for pos in (start, end):
         if 0 < min(pos, length - pos) < MIN_BAR:
-            if _edge_scores(src[rows, pos - 1:pos + 1, :3], row_step)[0] >= MIN_BOUNDARY:
+            if _edge_at(src, rows, pos, row_step) >= MIN_BOUNDARY:
                 continue
             start = 0 if pos == start else length - game
             end = start + game
             other = end if start == 0 else start
-            if not 0 < other < length or _edge_scores(src[rows, other - 1:other + 1, :3],
-                                                      row_step)[0] < MIN_BOUNDARY_ONE_SIDE:
+            if not 0 < other < length or _edge_at(src, rows, other, row_step) < MIN_BOUNDARY_ONE_SIDE:
                 return c0, game, min(score, MIN_EDGE - 1e-3)
             break
     if end - start == game and abs(start - c0) <= SNAP:  # blurred or JPEG'd symmetric bars
         start, end = c0, c0 + game
     return start, end - start, score
+
+
+def _oriented(frame: np.ndarray) -> tuple[bool, np.ndarray, int]:
+    """(whether the bars are beside the game, the frame with its bars along axis 1, the game's
+    length along it): a frame narrower than 16:9 is read transposed."""
+    h, w = frame.shape[:2]
+    wide = w * 9 >= h * 16
+    return wide, frame if wide else frame.transpose(1, 0, 2), round(h * ASPECT) if wide else round(w / ASPECT)
 
 
 def find_game_area(frame: np.ndarray) -> AreaReport:
@@ -426,26 +438,16 @@ def find_game_area(frame: np.ndarray) -> AreaReport:
     if w < 16 or h < 9:
         area = (0, 0, w, h)
         return AreaReport(area, _bars(w, h, area), "none", 0.0, size)
-    wide = w * 9 >= h * 16
-    if wide:
-        game = round(h * ASPECT)
-        slack = w - game
-    else:
-        game = round(w / ASPECT)
-        slack = h - game
-    if slack <= MIN_BAR:
+    wide, src, game = _oriented(frame)
+    if src.shape[1] - game <= MIN_BAR:
         area = (0, 0, w, h)
         return AreaReport(area, _bars(w, h, area), "full", 1.0, size)
-    if wide:
-        start, length, score = _find_1d(frame, _sample_lines(h, SAMPLE_ROWS), game)
-    else:
-        start, length, score = _find_1d(frame.transpose(1, 0, 2), _sample_lines(w, SAMPLE_ROWS), game)
+    start, length, score = _find_1d(src, _sample_lines(src.shape[0], SAMPLE_ROWS), game)
     if score >= MIN_EDGE:
         area = (start, 0, length, h) if wide else (0, start, w, length)
         return AreaReport(area, _bars(w, h, area), "edges", score, size)
     area = centred_area(w, h)
     return AreaReport(area, _bars(w, h, area), "centred", max(score, 0.0), size)
-
 
 
 def moved(report: AreaReport, area: tuple[int, int, int, int]) -> AreaReport:
@@ -454,12 +456,12 @@ def moved(report: AreaReport, area: tuple[int, int, int, int]) -> AreaReport:
     return replace(report, area=tuple(int(v) for v in area), bars=_bars(*report.frame_size, area), method="content")
 
 
-def area_candidates(frame: np.ndarray, report: AreaReport, k: int = 2,
-                    scores: bool = False) -> list:
-    """Up to ``k`` other 16:9 areas the frame's bars nearly allow, best first: hypotheses scoring
-    within ``CANDIDATE_MARGIN`` of the best one (and at least ``MIN_BOUNDARY``), each refined to
-    the pixel, at least ``MIN_APART`` px from ``report``'s area and from each other. With
-    ``scores``, (area, coarse score) pairs. For a second look when what the area found shows reads
+def area_candidates(frame: np.ndarray, report: AreaReport,
+                    k: int = 2) -> list[tuple[tuple[int, int, int, int], float]]:
+    """Up to ``k`` other 16:9 areas the frame's bars nearly allow, best first, with their coarse
+    scores: hypotheses scoring within ``CANDIDATE_MARGIN`` of the best one (and at least
+    ``MIN_BOUNDARY``), each refined to the pixel, at least ``MIN_APART`` px from ``report``'s area
+    and from each other. For a second look when what the area found shows reads
     unsure: a full-width line of the game (a status bar's edge, a row of panels) can outscore a
     textured bar's true boundary by a little, and the content then tells them apart; a crop far
     off can read as confidently as the right one, so only near-equal hypotheses are offered."""
@@ -467,9 +469,7 @@ def area_candidates(frame: np.ndarray, report: AreaReport, k: int = 2,
     h, w = frame.shape[:2]
     if report.method not in ("edges", "centred"):
         return []
-    wide = w * 9 >= h * 16
-    src = frame if wide else frame.transpose(1, 0, 2)
-    game = round(h * ASPECT) if wide else round(w / ASPECT)
+    wide, src, game = _oriented(frame)
     length = src.shape[1]
     rows = _sample_lines(src.shape[0], SAMPLE_ROWS)
     step, _, row_step = _steps(src, rows)
@@ -490,8 +490,7 @@ def area_candidates(frame: np.ndarray, report: AreaReport, k: int = 2,
         if all(abs(start - t) >= apart for t in taken):
             taken.append(start)
             found.append((start, score))
-    out = [((x, 0, game, h) if wide else (0, x, w, game), score) for x, score in found]
-    return out if scores else [area for area, _ in out]
+    return [((x, 0, game, h) if wide else (0, x, w, game), score) for x, score in found]
 
 
 BAR_KINDS = ("black", "colour", "gradient", "blurred", "texture", "stripes", "notch")

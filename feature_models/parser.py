@@ -98,11 +98,21 @@ SECOND_LOOK_OTHER_MAX = 0.99
 # it reads as a battle screen with SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN
 # (the same phase) or its battle probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
 AREA_LOOK_BELOW = 0.9
-# A battle read under SWAPPED_LOOK_BELOW (above PHASE_MIN_CONFIDENCE, so no second look yet) is
-# read again with R and B swapped, taken when that reads as the other battle screen (`_look_swapped`).
-SWAPPED_LOOK_BELOW = 0.9
 AREA_LOOK_MARGIN = 0.1
+# A battle read under SWAPPED_LOOK_BELOW (above PHASE_MIN_CONFIDENCE, so no second look yet) is
+# read again with R and B swapped, taken when that reads as the other battle screen with
+# SECOND_LOOK_MIN and AREA_LOOK_MARGIN more (`_look_swapped`).
+SWAPPED_LOOK_BELOW = 0.9
 PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
+
+
+def _take(out: dict, conf: np.ndarray, views: list, k: int, alt: dict, alt_conf: np.ndarray, j: int,
+          view: tuple) -> None:
+    """Frame ``k`` of a batch read takes row ``j`` of a second look (``view``: area, rotated, bgr)."""
+    for key in out:
+        out[key][k] = alt[key][j]
+    conf[k] = alt_conf[j]
+    views[k] = view
 
 
 def _script(net: torch.nn.Module, size: int) -> torch.nn.Module:
@@ -328,17 +338,14 @@ class FrameParser:
                 margin = SECOND_LOOK_MARGIN if same else SECOND_LOOK_MARGIN_OTHER_PHASE
                 if (alt["phase_decision"][j] != PHASE_OTHER and alt_conf[j] >= SECOND_LOOK_MIN
                         and alt_conf[j] >= battle[k] + margin and not (views[k][1] or views[k][2])):
-                    for key in out:
-                        out[key][k] = alt[key][j]
-                    conf[k] = alt_conf[j]
-                    views[k] = (view[1], view[2], view[3])
+                    _take(out, conf, views, k, alt, alt_conf, j, (view[1], view[2], view[3]))
         if self.second_look:
-            self._look_swapped(pix, checks, ok, out, conf, views, done=set(unsure))
+            self._look_swapped(pix, ok, out, conf, views, done=set(unsure))
             self._look_elsewhere(pix, checks, ok, out, conf, battle, views)
         out["phase_confidence"] = conf
         return checks, ok, out, views
 
-    def _look_swapped(self, pix, checks, ok, out, conf, views, done: set) -> None:
+    def _look_swapped(self, pix, ok, out, conf, views, done: set) -> None:
         """Read a frame read as a battle screen under ``SWAPPED_LOOK_BELOW`` (and not yet looked
         at again) with R and B swapped, and take that view when it reads as the *other* battle
         screen with ``SECOND_LOOK_MIN`` and ``AREA_LOOK_MARGIN`` more (in place): a BGR command
@@ -354,10 +361,7 @@ class FrameParser:
             phase = alt["phase_decision"][j]
             if (phase not in (PHASE_OTHER, out["phase_decision"][k])
                     and alt_conf[j] >= max(SECOND_LOOK_MIN, conf[k] + AREA_LOOK_MARGIN)):
-                for key in out:
-                    out[key][k] = alt[key][j]
-                conf[k] = alt_conf[j]
-                views[k] = (views[k][0], False, True)
+                _take(out, conf, views, k, alt, alt_conf, j, (views[k][0], False, True))
 
     def _look_elsewhere(self, pix, checks, ok, out, conf, battle, views) -> None:
         """Read a frame whose area (found among bars) reads as a battle screen under
@@ -367,7 +371,7 @@ class FrameParser:
         unsure = [k for k in range(len(ok)) if conf[k] < AREA_LOOK_BELOW and not (views[k][1] or views[k][2])
                   and out["phase_decision"][k] != PHASE_OTHER  # animations: most frames, none decided on
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
-        alts = [(k, area) for k in unsure for area in area_candidates(pix[k], checks[ok[k]].area)]
+        alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:
             return
         alt = self.predict_batch([pix[k] for k, _ in alts], [area for _, area in alts])
@@ -382,10 +386,7 @@ class FrameParser:
             if len(js) > 1:  # areas tens of px apart read alike: the content cannot tell which
                 continue
             j, area = js[0], alts[js[0]][1]
-            for key in out:
-                out[key][k] = alt[key][j]
-            conf[k] = alt_conf[j]
-            views[k] = (area, False, False)
+            _take(out, conf, views, k, alt, alt_conf, j, (area, False, False))
             checks[ok[k]] = replace(checks[ok[k]], area=moved(checks[ok[k]].area, area))
 
     def read_batch(self, frames) -> list[Reading]:

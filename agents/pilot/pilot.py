@@ -439,7 +439,9 @@ class Pilot:
             if not took and tap.key.startswith("np"):
                 # an NP card that is not there: the chain's chosen cards are taken back first (those
                 # tapped before it, and after it when a chain carried on from a recovery resumes here)
-                return self._absent(chain, tap, self._take_back(chain, amap, before, rotated))
+                taken_back = self._take_back(chain, amap, before, rotated)
+                self._absent(tap)
+                return taken_back  # not a failure, unless a card stayed chosen (then a recovery)
             if not took:
                 # a servant skill whose tap changes nothing: refused by the game (a stunned or dead
                 # servant), or a dialog over the screen. (A master skill is offered once a battle,
@@ -461,15 +463,13 @@ class Pilot:
                 chain.done[j] = False
         return True
 
-    def _absent(self, chain: _Chain, tap: Tap, taken_back: bool = True) -> bool:
-        """An NP card whose tap changed nothing (the cards chosen before it taken back): the read
-        saw an NP card that is not there (the same frame would be misread the same way). The
-        agent decides again on the same hand without it: not a failure (True), unless a card could
-        not be taken back (False: a recovery, then the agent decides again all the same)."""
+    def _absent(self, tap: Tap) -> None:
+        """An NP card whose tap changed nothing: the read saw an NP card that is not there (the
+        same frame would be misread the same way). The agent decides again on the same hand
+        without it."""
         self._absent_np.add(int(tap.key[2]))
         self._chain = None
         log.debug("t=%.2f %s is not there: deciding again without it", self.client.time(), tap.key)
-        return taken_back
 
     def _refused(self, chain: _Chain, screen: _Screen) -> bool:
         """A servant skill that changed nothing: closes what may block the screen and offers the

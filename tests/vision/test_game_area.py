@@ -273,9 +273,8 @@ def test_area_candidates_are_the_other_areas_the_bars_allow(games):
         frame, area, _ = synthetic_placement(game, rng, aspect=aspect, kind=kind, split=0.2, notch=False)
         rep = find_game_area(frame)
         h, w = frame.shape[:2]
-        cands = area_candidates(frame, rep, k=5, scores=True)
+        cands = area_candidates(frame, rep, k=5)
         checked += len(cands)
-        assert area_candidates(frame, rep, k=5) == [a for a, _ in cands]
         best = max([s for _, s in cands], default=0.0)  # of the candidates: they lie within the margin
         starts = [rep.area[axis]]
         for (x, y, cw, ch), score in cands:
