@@ -485,12 +485,15 @@ class Pilot:
              phase: int) -> tuple[bool, np.ndarray]:
         """Tap ``tap`` until its element (or the screen) changes, at most 1 + ``max_retries`` times:
         (whether it took, the last frame). Before tapping again the screen is read: another
-        screen than ``phase``'s means the tap took, only late (a re-tap would land on that screen)."""
+        screen than ``phase``'s, or a screen changed since before the tap (an in-between frame, a
+        screen read without confidence), means the tap took, only late: a re-tap would land on
+        that screen (an Attack tapped again chose the card under the button)."""
         after = before
         for attempt in range(1 + self.max_retries):
             if attempt:
                 screen = self._shot()
-                if screen.reading.confident and screen.reading.features.phase != phase:
+                if ((screen.reading.confident and screen.reading.features.phase != phase)
+                        or self._changed(before, screen.frame, amap.area)):
                     return True, screen.frame
             log.debug("t=%.2f tap %s (attempt %d)", self.client.time(), tap.key, attempt + 1)
             self._tap_device(*_device_point(tap, amap, rotated))

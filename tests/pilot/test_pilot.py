@@ -321,3 +321,43 @@ def test_the_phones_that_left_battles_stuck_are_read_in_the_right_area(parser, s
     reading = parser.read(client.screenshot())
     assert max(abs(a - b) for a, b in zip(reading.area, client.phone.area)) <= 2, (reading.area, client.phone)
     assert (reading.features.phase, reading.features.wave) == (truth.phase, truth.wave)
+
+
+class _LateCards(SimulatedClient):
+    """A phone whose card screen shows 1.2 s late after every Attack (longer than the pilot's
+    wait for a tap's effect)."""
+
+    def tap(self, x: int, y: int) -> None:
+        super().tap(x, y)
+        if self.tap_log[-1][3] == "attack/button":
+            self._stale_until = self._now + 1.2
+
+
+class _FirstCardsUnsure:
+    """A parser that reads the first card screen after each Attack without confidence (a frame
+    of the card screen sliding in)."""
+
+    def __init__(self, parser, client):
+        self.parser, self.client, self.attacks = parser, client, 0
+
+    def read(self, frame):
+        reading = self.parser.read(frame)
+        attacks = sum(t[3] == "attack/button" for t in self.client.tap_log)
+        if reading.confident and reading.features.phase == PHASE_CARDS and attacks > self.attacks:
+            self.attacks = attacks
+            reading.unknown = "the card screen sliding in"
+        return reading
+
+
+def test_a_late_card_screen_is_not_tapped_as_the_attack_button(parser):
+    """benchmarks/pilot.py's stuck battles 10078 and 10137 under faults: the card screen showed
+    late after Attack, the next read was unsure, and Attack was tapped again: on the card screen
+    that tap chose the card under the button, the agent's chain then took it back and the pilot
+    counted it chosen. A screen changed since the tap now means the tap took: Attack is tapped
+    once a turn, and the battle ends with every chain played as decided."""
+    client = _LateCards(QUEST, seed=0, look="plain", phone="none")
+    result = Pilot(client, make("greedy_features"), _FirstCardsUnsure(parser, client)).play_episode()
+    assert result.ended == "battle over" and client.outcome != "ongoing"
+    landed = [t[3] for t in client.tap_log]
+    assert landed.count("attack/button") == result.actions.count(ATTACK) > 0
+    assert result.actions == client.actions and result.retaps == 0
