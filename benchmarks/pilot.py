@@ -15,7 +15,7 @@ For each agent, the same game seeds are played three ways (issue 14's targets):
 
 Printed per run: win rate with its Wilson 95 % interval, the paired difference from true features
 (the same seeds; a stratified bootstrap 95 % interval over episodes), episodes whose outcome
-differed, stuck episodes (`PilotError`), decisions per second of the whole loop (rendering the
+differed (the JSON lists the seeds won on one side only), stuck episodes (`PilotError`), decisions per second of the whole loop (rendering the
 simulated phone included) and the loop's own cost per decision (parse + plan, mean and p90 ms).
 Targets: within 1 point of true features without faults and within 3 points with them, no episode
 stuck, loop cost <= 10 ms. A plot of the win rates goes to ``--plot``; the last line is one JSON
@@ -92,14 +92,16 @@ def paired_gap(base: list[str], other: list[str], reps: int = 10_000, seed: int 
     return 100 * d.mean(), 100 * lo, 100 * hi
 
 
-def summarise(name: str, outcomes: list[str], base: list[str] | None) -> dict:
+def summarise(name: str, outcomes: list[str], base: list[str] | None, seeds: list[int]) -> dict:
     wins, n = outcomes.count("win"), len(outcomes)
     lo, hi = wilson(wins, n)
     row = {"run": name, "episodes": n, "wins": wins, "win_rate": wins / n, "ci": [round(lo, 4), round(hi, 4)]}
     if base is not None:
         gap, glo, ghi = paired_gap(base, outcomes)
         row |= {"gap_points": round(gap, 2), "gap_ci": [round(glo, 2), round(ghi, 2)],
-                "differing": sum(b != o for b, o in zip(base, outcomes))}
+                "differing": sum(b != o for b, o in zip(base, outcomes)),
+                "won_on_truth_only": [s for s, b, o in zip(seeds, base, outcomes) if b == "win" != o],
+                "won_piloted_only": [s for s, b, o in zip(seeds, base, outcomes) if o == "win" != b]}
     return row
 
 
@@ -143,11 +145,11 @@ def main() -> None:
     for name in args.agents.split(","):
         agent = registry.make(name)
         base = true_features(agent, args.quest, seeds)
-        rows.append(summarise(f"{name}: true features", base, None))
+        rows.append(summarise(f"{name}: true features", base, None, seeds))
         for fault in args.faults.split(","):
             run = piloted(agent, args.quest, seeds, Faults.some(seed=1) if fault == "some" else None, parser)
             label = f"{name}: pilot" + (" + faults" if fault == "some" else "")
-            rows.append(summarise(label, run["outcomes"], base) | {
+            rows.append(summarise(label, run["outcomes"], base, seeds) | {
                 "stuck": run["stuck"], "decisions_per_s": round(run["decisions_per_s"], 2),
                 "loop_ms": round(run["loop_ms"], 2), "loop_ms_p90": round(run["loop_ms_p90"], 2)})
             extra[label] = run["errors"]

@@ -93,7 +93,7 @@ SECOND_LOOK_MARGIN_OTHER_PHASE = 0.2
 # the enemy turn are most of a battle's frames, and three reads of each would triple their cost.
 SECOND_LOOK_OTHER_MAX = 0.99
 # A frame whose game area was found among bars and reads as a battle screen under AREA_LOOK_BELOW
-# is read again in the other areas the bars nearly allow (`_look_elsewhere`): a full-width line of
+# (or as nothing sure: under PHASE_MIN_CONFIDENCE) is read again in the other areas the bars nearly allow (`_look_elsewhere`): a full-width line of
 # the game (a status bar's edge) can pose as a textured bar's boundary. Another area is taken when
 # it reads as a battle screen with SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN
 # (the same phase) or its battle probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
@@ -365,11 +365,13 @@ class FrameParser:
 
     def _look_elsewhere(self, pix, checks, ok, out, conf, battle, views) -> None:
         """Read a frame whose area (found among bars) reads as a battle screen under
-        ``AREA_LOOK_BELOW`` again in the other areas its bars nearly allow
+        ``AREA_LOOK_BELOW``, or reads as nothing sure, again in the other areas its bars nearly allow
         (`game_area.area_candidates`), taking the one that reads as a battle screen with
         confidence if only one does (in place: ``out``, ``conf``, ``views`` and the frame's check)."""
         unsure = [k for k in range(len(ok)) if conf[k] < AREA_LOOK_BELOW and not (views[k][1] or views[k][2])
-                  and out["phase_decision"][k] != PHASE_OTHER  # animations: most frames, none decided on
+                  # animations (most frames, none decided on) only when unknown: a decision screen
+                  # in the wrong area can read as an unsure animation
+                  and (out["phase_decision"][k] != PHASE_OTHER or conf[k] < PHASE_MIN_CONFIDENCE)
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
         alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:

@@ -361,3 +361,13 @@ def test_a_late_card_screen_is_not_tapped_as_the_attack_button(parser):
     landed = [t[3] for t in client.tap_log]
     assert landed.count("attack/button") == result.actions.count(ATTACK) > 0
     assert result.actions == client.actions and result.retaps == 0
+
+
+def test_a_screen_read_as_nothing_sure_in_the_wrong_area_is_read_in_another(parser):
+    """benchmarks/pilot.py's lost battle 10080 (no faults): on wave 3 the game area was taken
+    100 px too high (a blurred status bar above the game, a 4 px bar below), the command screen
+    read as nothing sure (an animation at 0.36) and the pilot waited until it gave up. A frame
+    read as nothing sure is now read again in the other areas the bars allow; the battle ends."""
+    client = SimulatedClient(QUEST, seed=10080, look="random", phone="random")
+    result = Pilot(client, make("greedy_features"), parser).play_episode()
+    assert result.ended == "battle over" and client.outcome != "ongoing"
