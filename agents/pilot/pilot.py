@@ -485,15 +485,15 @@ class Pilot:
              phase: int) -> tuple[bool, np.ndarray]:
         """Tap ``tap`` until its element (or the screen) changes, at most 1 + ``max_retries`` times:
         (whether it took, the last frame). Before tapping again the screen is read: another
-        screen than ``phase``'s, or a screen changed since before the tap (an in-between frame, a
-        screen read without confidence), means the tap took, only late: a re-tap would land on
-        that screen (an Attack tapped again chose the card under the button)."""
+        screen than ``phase``'s, or the tap's effect showing by then (its element or the screen
+        changed since before the tap, whatever the read says), means the tap took, only late: a
+        re-tap would land on that screen (an Attack tapped again chose the card under the button)."""
         after = before
         for attempt in range(1 + self.max_retries):
             if attempt:
                 screen = self._shot()
                 if ((screen.reading.confident and screen.reading.features.phase != phase)
-                        or self._changed(before, screen.frame, amap.area)):
+                        or self._took(tap, before, screen.frame, amap, rotated)):
                     return True, screen.frame
             log.debug("t=%.2f tap %s (attempt %d)", self.client.time(), tap.key, attempt + 1)
             self._tap_device(*_device_point(tap, amap, rotated))
@@ -503,12 +503,17 @@ class Pilot:
                 self.client.sleep(self.settle)
                 after = self.client.screenshot()
                 self.last_frame = after
-                if (any(self._region_changed(before, after, key, amap, rotated) for key in _effect_keys(tap.key))
-                        or self._changed(before, after, amap.area)):
+                if self._took(tap, before, after, amap, rotated):
                     return True, after
                 if self.client.time() >= deadline:
                     break
         return False, after
+
+    def _took(self, tap: Tap, before: np.ndarray, after: np.ndarray, amap: AreaMap, rotated: bool) -> bool:
+        """Whether ``tap``'s effect shows between ``before`` and ``after``: its element, what it
+        opens, or the screen changed."""
+        return (any(self._region_changed(before, after, key, amap, rotated) for key in _effect_keys(tap.key))
+                or self._changed(before, after, amap.area))
 
     def _tap_device(self, x: int, y: int) -> None:
         self.client.tap(x, y)
@@ -557,11 +562,24 @@ class Pilot:
             before = self.client.screenshot() if key == "dialog/retry" else None
             for _ in range(2 if before is not None else 1):  # a lost tap on Retry is tapped again
                 self._tap_device(*amap.to_device(fx, fy))
-                self.client.sleep(self.settle)
-                if before is None or self._region_changed(before, self.client.screenshot(), "dialog/panel", amap,
-                                                          False):
+                if before is None:
+                    self.client.sleep(self.settle)
+                    break
+                if self._dialog_closed(before, amap):
                     break
         self.client.sleep(self.verify_timeout)  # a late frame of what was closed must not pass for settled
+
+    def _dialog_closed(self, before: np.ndarray, amap: AreaMap) -> bool:
+        """Whether the dialog panel's region changed since ``before`` within ``verify_timeout``.
+        Waited for as a tap's effect is: Retry tapped again after a late frame would land on what
+        the dialog hid (the ally popup's buttons cover the Retry button)."""
+        deadline = self.client.time() + self.verify_timeout
+        while True:
+            self.client.sleep(self.settle)
+            if self._region_changed(before, self.client.screenshot(), "dialog/panel", amap, False):
+                return True
+            if self.client.time() >= deadline:
+                return False
 
     def _save_last(self) -> Path:
         """Save the last screenshot (PNG) for the error message; its path."""

@@ -349,12 +349,17 @@ class _FirstCardsUnsure:
         return reading
 
 
-def test_a_late_card_screen_is_not_tapped_as_the_attack_button(parser):
+@pytest.mark.parametrize("screen_changes", [True, False])
+def test_a_late_card_screen_is_not_tapped_as_the_attack_button(parser, monkeypatch, screen_changes):
     """benchmarks/pilot.py's stuck battles 10078 and 10137 under faults: the card screen showed
     late after Attack, the next read was unsure, and Attack was tapped again: on the card screen
     that tap chose the card under the button, the agent's chain then took it back and the pilot
     counted it chosen. A screen changed since the tap now means the tap took: Attack is tapped
-    once a turn, and the battle ends with every chain played as decided."""
+    once a turn, and the battle ends with every chain played as decided. Also where the card screen
+    changes too little of the game area to count as another screen (seed 10175: only the Attack
+    button's own region shows the tap took; here no screen change counts at all)."""
+    if not screen_changes:
+        monkeypatch.setattr(Pilot, "_changed", lambda self, a, b, area, share=0.0: False)
     client = _LateCards(QUEST, seed=0, look="plain", phone="none")
     result = Pilot(client, make("greedy_features"), _FirstCardsUnsure(parser, client)).play_episode()
     assert result.ended == "battle over" and client.outcome != "ongoing"
