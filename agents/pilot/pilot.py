@@ -237,11 +237,16 @@ class Pilot:
         expect_timeout: seconds for the expected screen to come after an action.
         verify_timeout: seconds for a tap's effect to show before it is repeated.
         stall: seconds of an unchanging non-decision screen before a recovery.
+        settle_span: seconds a decision screen must read and look the same before it is acted on:
+            a frame delivered late (a capture lagging, the simulated phone's late frames: up to
+            0.8 s) can repeat a screen still moving, e.g. the card screen sliding in, whose cards
+            then move under the first tap and pass for its effect.
     """
 
     def __init__(self, client, agent, parser=None, *, max_retries: int = 3, decision_timeout: float = 30.0,
                  settle: float = 0.3, recorder=None, save_dir: str | Path | None = None, poll: float = 0.5,
-                 expect_timeout: float = 10.0, verify_timeout: float = 1.0, stall: float = 5.0):
+                 expect_timeout: float = 10.0, verify_timeout: float = 1.0, stall: float = 5.0,
+                 settle_span: float = 0.8):
         check_agent(agent)
         if parser is None:
             from feature_models.parser import FrameParser
@@ -250,7 +255,7 @@ class Pilot:
         self.client, self.agent, self.parser, self.recorder = client, agent, parser, recorder
         self.max_retries, self.decision_timeout, self.settle = int(max_retries), float(decision_timeout), float(settle)
         self.poll, self.expect_timeout = float(poll), float(expect_timeout)
-        self.verify_timeout, self.stall = float(verify_timeout), float(stall)
+        self.verify_timeout, self.stall, self.settle_span = float(verify_timeout), float(stall), float(settle_span)
         default_dir = recorder.path.parent if recorder is not None else Path(tempfile.gettempdir())
         self.save_dir = Path(save_dir) if save_dir is not None else default_dir
         self.memory = ScreenMemory()
@@ -317,19 +322,25 @@ class Pilot:
         return _Screen(frame, reading, (time.perf_counter() - t) * 1e3)
 
     def _await_decision(self, since: float) -> _Screen | str:
-        """A settled decision screen (two reads alike), or how the episode ended (a str)."""
+        """A settled decision screen (read and looking the same for ``settle_span`` seconds), or
+        how the episode ended (a str)."""
         previous: _Screen | None = None
+        first, first_at = None, 0.0  # the first read of the decision screen shown since
         static_since, recoveries = self.client.time(), 0
         while self.client.time() - since < self.decision_timeout:
             if self._battle_over():
                 return "battle over"
             screen = self._shot()
             if screen.decision:
-                if (previous is not None and previous.decision and _same(previous, screen)
-                        and not self._changed(previous.frame, screen.frame, screen.reading.area, SETTLED_SHARE)):
-                    return screen
+                if (first is not None and _same(first, screen)
+                        and not self._changed(first.frame, screen.frame, screen.reading.area, SETTLED_SHARE)):
+                    if self.client.time() - first_at >= self.settle_span:
+                        return screen
+                else:
+                    first, first_at = screen, self.client.time()
                 self.client.sleep(self.settle)
             else:
+                first = None
                 if previous is not None and self._changed(previous.frame, screen.frame, screen.reading.area):
                     static_since = self.client.time()
                 if (self.result.actions and self.client.time() - static_since >= self.stall
@@ -512,8 +523,11 @@ class Pilot:
     def _took(self, tap: Tap, before: np.ndarray, after: np.ndarray, amap: AreaMap, rotated: bool) -> bool:
         """Whether ``tap``'s effect shows between ``before`` and ``after``: its element, what it
         opens, or the screen changed."""
-        return (any(self._region_changed(before, after, key, amap, rotated) for key in _effect_keys(tap.key))
-                or self._changed(before, after, amap.area))
+        for key in _effect_keys(tap.key):
+            if self._region_changed(before, after, key, amap, rotated):
+                log.debug("t=%.2f %s took: %s changed", self.client.time(), tap.key, key)
+                return True
+        return self._changed(before, after, amap.area)
 
     def _tap_device(self, x: int, y: int) -> None:
         self.client.tap(x, y)

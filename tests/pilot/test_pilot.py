@@ -376,3 +376,40 @@ def test_a_screen_read_as_nothing_sure_in_the_wrong_area_is_read_in_another(pars
     client = SimulatedClient(QUEST, seed=10080, look="random", phone="random")
     result = Pilot(client, make("greedy_features"), parser).play_episode()
     assert result.ended == "battle over" and client.outcome != "ongoing"
+
+
+class _LateIntro(SimulatedClient):
+    """A phone whose screenshots repeat the card screen's last sliding-in frame for 0.75 s, and
+    which drops the first tap after each Attack."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.froze, self.drop_next = False, False
+
+    def screenshot(self) -> np.ndarray:
+        shown = self._showing()
+        sliding = shown is not None and shown.scene is None and shown.amount < 0.5
+        frame = super().screenshot()
+        if sliding and not self.froze:
+            self.froze, self._stale_until = True, self._now + 0.75
+        return frame
+
+    def tap(self, x: int, y: int) -> None:
+        if self.drop_next:
+            self.drop_next = False
+            self.sleep(0.05)
+            return self._log(x, y, "dropped")
+        super().tap(x, y)
+        if self.tap_log[-1][3] == "attack/button":
+            self.froze, self.drop_next = False, True
+
+
+def test_a_card_screen_still_sliding_in_is_not_decided_on(parser):
+    """benchmarks/pilot.py's stuck battle 10009 under faults: a late frame repeated the card screen
+    sliding in, two reads alike passed it for settled, the chain's first tap was dropped and the
+    cards moving into place passed for its effect; the card counted chosen was never tapped again.
+    A decision screen now has to read and look the same for ``settle_span`` (0.8 s)."""
+    client = _LateIntro(QUEST, seed=0, look="plain", phone="none")
+    result = Pilot(client, make("greedy_features"), parser).play_episode()
+    assert result.ended == "battle over" and client.outcome != "ongoing"
+    assert result.actions == client.actions and result.retaps > 0
