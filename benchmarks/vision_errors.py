@@ -1,0 +1,100 @@
+"""Where a vision head's misses are: per look, and what the misread crops look like.
+
+    python benchmarks/vision_errors.py [--root data/vision14] [--split test] [--weights W]
+                                       [--tasks wave,wave_total] [--grid reports/vision/errors.png]
+
+For each task, the held-out crops of ``root/split`` are read by the weights (default: the shipped
+ones); the misses are counted per look (a dataset frame's look seed: each look gives up to 8
+frames), which tells a head that fails on whole looks (it does not generalise to how they draw
+the element) from one that misses scattered crops (disturbances, ambiguous frames). The first 96
+misread crops of each task go to a grid PNG (``--grid``, one file per task), labelled "y<true>
+p<read> <confidence>". Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from feature_models.io import load_model
+from feature_models.model import to_input
+from feature_models.parser import DEFAULT_WEIGHTS
+
+COLS, CELL, ZOOM = 12, 40, 4
+
+
+def read(model, x: np.ndarray, task: str) -> np.ndarray:
+    """Class probabilities of ``task``'s head on crops ``x`` (N×S×S×3 uint8)."""
+    with torch.no_grad():
+        return torch.cat([model(to_input(x[i:i + 256]), task).softmax(-1) for i in range(0, len(x), 256)]).numpy()
+
+
+def per_look(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
+    """{look: [misses, crops]} of the looks with a miss, most misses first."""
+    looks = np.array([str(frames[f]["look"]) for f in frame_of])
+    out = {}
+    for look in np.unique(looks[wrong]):
+        here = looks == look
+        out[str(look)] = [int(wrong[here].sum()), int(here.sum())]
+    return dict(sorted(out.items(), key=lambda kv: -kv[1][0]))
+
+
+def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, path: Path) -> None:
+    """The misread crops ``x`` in a labelled grid."""
+    rows = (len(x) + COLS - 1) // COLS
+    canvas = np.zeros((rows * CELL, COLS * CELL, 3), np.uint8)
+    for n, crop in enumerate(x):
+        r, c = divmod(n, COLS)
+        canvas[r * CELL:r * CELL + crop.shape[0], c * CELL:c * CELL + crop.shape[1]] = crop
+    im = Image.fromarray(canvas).resize((COLS * CELL * ZOOM, rows * CELL * ZOOM), Image.NEAREST)
+    draw = ImageDraw.Draw(im)
+    for n in range(len(x)):
+        r, c = divmod(n, COLS)
+        draw.text((c * CELL * ZOOM + 2, (r + 1) * CELL * ZOOM - 28),
+                  f"y{y[n] + 1} p{p[n].argmax() + 1} {p[n].max():.2f}", fill=(255, 255, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--root", type=Path, default=Path("data/vision14"))
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
+    ap.add_argument("--tasks", default="wave,wave_total")
+    ap.add_argument("--grid", type=Path, default=Path("reports/vision/errors.png"),
+                    help="grid of misread crops (the task's name is added to the file name)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    folder = args.root / args.split
+    if not (folder / "frames.json").is_file():
+        raise SystemExit(f"error: {folder} holds no dataset split (frames.json); make one with fgo vision data")
+    model, _ = load_model(args.weights)
+    model.eval()
+    frames = json.loads((folder / "frames.json").read_text())
+    res = {"root": str(args.root), "split": args.split, "weights": args.weights, "tasks": {}}
+    for task in args.tasks.split(","):
+        data = np.load(folder / f"{task}.npz")
+        x, y, frame_of = data["x"], data["y"], data["frame"]
+        p = read(model, x, task)
+        wrong = p.argmax(-1) != y
+        looks = per_look(frames, frame_of, wrong)
+        n_looks = len({str(frames[f]["look"]) for f in frame_of})
+        whole = sum(m == n for m, n in looks.values())
+        path = args.grid.with_name(f"{args.grid.stem}_{task}{args.grid.suffix}")
+        grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], path)
+        res["tasks"][task] = {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
+                              "looks": n_looks, "looks_with_misses": len(looks), "looks_all_missed": whole,
+                              "worst_looks": dict(list(looks.items())[:8]), "grid": str(path)}
+        print(f"{task}: {int(wrong.sum())} of {len(y)} crops misread ({1 - wrong.mean():.2%} right); "
+              f"misses in {len(looks)} of {n_looks} looks, {whole} of them read wrong on every crop; grid {path}")
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
