@@ -2,8 +2,8 @@
 
 One decision of `Pilot.play_episode`::
 
-    screenshot -> FrameParser.read -> a confident decision screen (command or cards), read twice
-    the same (settled) -> ScreenMemory.mask(features) -> agent.act(features.to_array(), mask)
+    screenshot -> FrameParser.read -> a confident decision screen (command or cards), read the
+    same for ``settle_span`` (settled) -> ScreenMemory.mask(features) -> agent.act(features.to_array(), mask)
     -> plan_taps(action) -> each tap mapped through AreaMap(reading.area) to device pixels, and
     checked: the tapped element's region (or the screen) changed, else tapped again
     -> the expected next screen (Attack: the card screen; 3 cards: the card screen left; Back:
@@ -62,7 +62,7 @@ REGION_SHARE = 0.10
 # (~0.93 once used: on cooldown), against the screen before: what tells a card chosen, a skill used.
 CHOSEN_SHARE = 0.30
 SCREEN_SHARE = 0.20
-SETTLED_SHARE = 0.03  # two reads of a settled screen: its frames alike too (not mid-animation)
+SETTLED_SHARE = 0.03  # the reads of a settled screen: its frames alike too (not mid-animation)
 CELLS_ACROSS = 160  # the game area is compared on a grid about this many cells wide
 
 # A tap here hits nothing on any battle screen (and is under no notification banner): it closes a
@@ -229,7 +229,7 @@ class Pilot:
             `PilotError`.
         decision_timeout: seconds without a decision screen after the last action that end the
             episode.
-        settle: seconds between the two reads of a settling screen, and after each tap.
+        settle: seconds between the reads of a settling screen, and after each tap.
         recorder: a `PilotRecorder` that records every episode (None: no recording).
         save_dir: where the last screenshot goes when the pilot is stuck (default: the
             recorder's folder, else the temporary folder).
