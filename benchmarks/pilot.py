@@ -15,8 +15,9 @@ For each agent, the same game seeds are played three ways (issue 14's targets):
 
 Printed per run: win rate with its Wilson 95 % interval, the paired difference from true features
 (the same seeds; a stratified bootstrap 95 % interval over episodes), episodes whose outcome
-differed (the JSON lists the seeds won on one side only), stuck episodes (`PilotError`), decisions per second of the whole loop (rendering the
-simulated phone included) and the loop's own cost per decision (parse + plan, mean and p90 ms).
+differed (the JSON lists the seeds won on one side only), stuck episodes (`PilotError`),
+decisions per second of the whole loop (rendering the simulated phone included) and the loop's
+own cost per decision (parse + plan, mean and p90 ms).
 Targets: within 1 point of true features without faults and within 3 points with them, no episode
 stuck, loop cost <= 10 ms. A plot of the win rates goes to ``--plot``; the last line is one JSON
 object.

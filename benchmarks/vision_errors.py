@@ -8,7 +8,8 @@ ones); the misses are counted per look (a dataset frame's look seed: each look g
 frames), which tells a head that fails on whole looks (it does not generalise to how they draw
 the element) from one that misses scattered crops (disturbances, ambiguous frames). The first 96
 misread crops of each task go to a grid PNG (``--grid``, one file per task), labelled "y<true>
-p<read> <confidence>". Last line: one JSON object.
+p<read> <confidence>" with the head's class names. One-crop classifier heads only (wave,
+wave_total, breaks, card_type, np_ready, ...). Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PIL import Image, ImageDraw
 from feature_models.io import load_model
 from feature_models.model import to_input
 from feature_models.parser import DEFAULT_WEIGHTS
+from feature_models.tasks import TASKS
 
 COLS, CELL, ZOOM = 12, 40, 4
 
@@ -44,8 +46,8 @@ def per_look(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dic
     return dict(sorted(out.items(), key=lambda kv: -kv[1][0]))
 
 
-def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, path: Path) -> None:
-    """The misread crops ``x`` in a labelled grid."""
+def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], path: Path) -> None:
+    """The misread crops ``x`` (at least one) in a grid, each labelled with its class names."""
     rows = (len(x) + COLS - 1) // COLS
     canvas = np.zeros((rows * CELL, COLS * CELL, 3), np.uint8)
     for n, crop in enumerate(x):
@@ -56,7 +58,7 @@ def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, path: Path) -> None:
     for n in range(len(x)):
         r, c = divmod(n, COLS)
         draw.text((c * CELL * ZOOM + 2, (r + 1) * CELL * ZOOM - 28),
-                  f"y{y[n] + 1} p{p[n].argmax() + 1} {p[n].max():.2f}", fill=(255, 255, 0))
+                  f"y{classes[y[n]]} p{classes[p[n].argmax()]} {p[n].max():.2f}", fill=(255, 255, 0))
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path)
 
@@ -74,11 +76,16 @@ def main() -> None:
     folder = args.root / args.split
     if not (folder / "frames.json").is_file():
         raise SystemExit(f"error: {folder} holds no dataset split (frames.json); make one with fgo vision data")
+    tasks = args.tasks.split(",")
+    other = [t for t in tasks if t not in TASKS or TASKS[t].head != "classify"]
+    if other:
+        plain = ",".join(t for t, spec in TASKS.items() if spec.head == "classify")
+        raise SystemExit(f"error: --tasks {','.join(other)}: only one-crop classifier heads are read here ({plain})")
     model, _ = load_model(args.weights)
     model.eval()
     frames = json.loads((folder / "frames.json").read_text())
     res = {"root": str(args.root), "split": args.split, "weights": args.weights, "tasks": {}}
-    for task in args.tasks.split(","):
+    for task in tasks:
         data = np.load(folder / f"{task}.npz")
         x, y, frame_of = data["x"], data["y"], data["frame"]
         p = read(model, x, task)
@@ -86,11 +93,12 @@ def main() -> None:
         looks = per_look(frames, frame_of, wrong)
         n_looks = len({str(frames[f]["look"]) for f in frame_of})
         whole = sum(m == n for m, n in looks.values())
-        path = args.grid.with_name(f"{args.grid.stem}_{task}{args.grid.suffix}")
-        grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], path)
+        path = args.grid.with_name(f"{args.grid.stem}_{task}{args.grid.suffix}") if wrong.any() else None
+        if path is not None:
+            grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], TASKS[task].classes, path)
         res["tasks"][task] = {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
                               "looks": n_looks, "looks_with_misses": len(looks), "looks_all_missed": whole,
-                              "worst_looks": dict(list(looks.items())[:8]), "grid": str(path)}
+                              "worst_looks": dict(list(looks.items())[:8]), "grid": path and str(path)}
         print(f"{task}: {int(wrong.sum())} of {len(y)} crops misread ({1 - wrong.mean():.2%} right); "
               f"misses in {len(looks)} of {n_looks} looks, {whole} of them read wrong on every crop; grid {path}")
     print(json.dumps(res))

@@ -5,7 +5,8 @@ One decision of `Pilot.play_episode`::
     screenshot -> FrameParser.read -> a confident decision screen (command or cards), read the
     same for ``settle_span`` (settled) -> ScreenMemory.mask(features) -> agent.act(features.to_array(), mask)
     -> plan_taps(action) -> each tap mapped through AreaMap(reading.area) to device pixels, and
-    checked: the tapped element's region (or the screen) changed, else tapped again
+    checked: the tapped element's region (or the screen) changed, else read again (a late
+    effect counts) and tapped again
     -> the expected next screen (Attack: the card screen; 3 cards: the card screen left; Back:
     the command screen) within ``expect_timeout``
 
@@ -574,9 +575,9 @@ class Pilot:
         amap = AreaMap(area) if area is not None else AreaMap.of(screen.frame)
         for key, fx, fy in self.recovery_taps:
             before = self.client.screenshot() if key == "dialog/retry" else None
-            for _ in range(2 if before is not None else 1):  # a lost tap on Retry is tapped again
+            for attempt in range(2 if before is not None else 1):  # a lost tap on Retry is tapped again
                 self._tap_device(*amap.to_device(fx, fy))
-                if before is None:
+                if before is None or attempt:  # nothing more to wait for: the pause below follows
                     self.client.sleep(self.settle)
                     break
                 if self._dialog_closed(before, amap):

@@ -365,7 +365,7 @@ def test_a_late_card_screen_is_not_tapped_as_the_attack_button(parser, monkeypat
     assert result.ended == "battle over" and client.outcome != "ongoing"
     landed = [t[3] for t in client.tap_log]
     assert landed.count("attack/button") == result.actions.count(ATTACK) > 0
-    assert result.actions == client.actions and result.retaps == 0
+    assert result.actions == client.actions and result.retaps == 0 and result.recoveries == 0
 
 
 def test_a_screen_read_as_nothing_sure_in_the_wrong_area_is_read_in_another(parser):
