@@ -95,9 +95,9 @@ SECOND_LOOK_OTHER_MAX = 0.99
 # A frame whose game area was found among bars and reads as a battle screen under AREA_LOOK_BELOW
 # (or as nothing sure: under PHASE_MIN_CONFIDENCE) is read again in the other areas the bars
 # nearly allow (`_look_elsewhere`): a full-width line of the game (a status bar's edge) can pose
-# as a textured bar's boundary. Another area is taken when
-# it reads as a battle screen with SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN
-# (the same phase) or its battle probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
+# as a textured bar's boundary. Another area is taken when it reads as a battle screen with
+# SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN (the same phase) or its battle
+# probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
 AREA_LOOK_BELOW = 0.9
 AREA_LOOK_MARGIN = 0.1
 # A battle read under SWAPPED_LOOK_BELOW (above PHASE_MIN_CONFIDENCE, so no second look yet) is

@@ -3,8 +3,8 @@
 One decision of `Pilot.play_episode`::
 
     screenshot -> FrameParser.read -> a confident decision screen (command or cards), read the
-    same for ``settle_span`` (settled) -> ScreenMemory.mask(features) -> agent.act(features.to_array(), mask)
-    -> plan_taps(action) -> each tap mapped through AreaMap(reading.area) to device pixels, and
+    same for ``settle_span`` (settled) -> ScreenMemory.mask(features)
+    -> agent.act(features.to_array(), mask) -> plan_taps(action) -> each tap mapped through AreaMap(reading.area) to device pixels, and
     checked: the tapped element's region (or the screen) changed, else read again (a late
     effect counts) and tapped again
     -> the expected next screen (Attack: the card screen; 3 cards: the card screen left; Back:
@@ -510,16 +510,23 @@ class Pilot:
             log.debug("t=%.2f tap %s (attempt %d)", self.client.time(), tap.key, attempt + 1)
             self._tap_device(*_device_point(tap, amap, rotated))
             self.result.retaps += attempt > 0
-            deadline = self.client.time() + self.verify_timeout
-            while True:
-                self.client.sleep(self.settle)
-                after = self.client.screenshot()
-                self.last_frame = after
-                if self._took(tap, before, after, amap, rotated):
-                    return True, after
-                if self.client.time() >= deadline:
-                    break
+            took, after = self._shows_within(lambda frame: self._took(tap, before, frame, amap, rotated))
+            if took:
+                return True, after
         return False, after
+
+    def _shows_within(self, shows) -> tuple[bool, np.ndarray]:
+        """A screenshot every ``settle`` until ``shows(frame)`` or ``verify_timeout`` has passed:
+        (whether it showed, the last frame)."""
+        deadline = self.client.time() + self.verify_timeout
+        while True:
+            self.client.sleep(self.settle)
+            frame = self.client.screenshot()
+            self.last_frame = frame
+            if shows(frame):
+                return True, frame
+            if self.client.time() >= deadline:
+                return False, frame
 
     def _took(self, tap: Tap, before: np.ndarray, after: np.ndarray, amap: AreaMap, rotated: bool) -> bool:
         """Whether ``tap``'s effect shows between ``before`` and ``after``: its element, what it
@@ -580,21 +587,12 @@ class Pilot:
                 if before is None or attempt:  # nothing more to wait for: the pause below follows
                     self.client.sleep(self.settle)
                     break
-                if self._dialog_closed(before, amap):
+                closed, _ = self._shows_within(  # waited for as a tap's effect: Retry tapped again
+                    # after a late frame would land on what the dialog hid (the ally popup's buttons)
+                    lambda frame: self._region_changed(before, frame, "dialog/panel", amap, False))
+                if closed:
                     break
         self.client.sleep(self.verify_timeout)  # a late frame of what was closed must not pass for settled
-
-    def _dialog_closed(self, before: np.ndarray, amap: AreaMap) -> bool:
-        """Whether the dialog panel's region changed since ``before`` within ``verify_timeout``.
-        Waited for as a tap's effect is: Retry tapped again after a late frame would land on what
-        the dialog hid (the ally popup's buttons cover the Retry button)."""
-        deadline = self.client.time() + self.verify_timeout
-        while True:
-            self.client.sleep(self.settle)
-            if self._region_changed(before, self.client.screenshot(), "dialog/panel", amap, False):
-                return True
-            if self.client.time() >= deadline:
-                return False
 
     def _save_last(self) -> Path:
         """Save the last screenshot (PNG) for the error message; its path."""
