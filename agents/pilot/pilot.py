@@ -13,9 +13,11 @@ One decision of `Pilot.play_episode`::
 A failed decision (a tap that changes nothing ``max_retries`` times over, or no expected screen) is
 followed by a recovery (taps on nothing, which close a popup or the master menu left open, and on
 the "connection lost" dialog's Retry button at a point that is nothing on a battle screen) and
-the screen is read again. A card screen seen again without a command screen in between is the
-same hand: its chain goes on with the cards not chosen yet (told from the screen: their
-chain-position badges), without asking the agent again. More than
+the screen is read again. A chain of cards that did not leave the card screen is then taken back
+with the card screen's Back (when it offers one): which cards are chosen is unsure, and the agent
+decides afresh on the same hand. A card screen seen again without a command screen in between (no
+Back) is the same hand: its chain goes on with the cards not chosen yet (told from the screen:
+their chain-position badges), without asking the agent again. More than
 ``max_retries`` failed decisions in a row end the episode with `PilotError` ("stuck: ...", the
 last screenshot saved). A screen that is no decision screen and has not changed for ``stall``
 seconds, once the battle has begun, gets the same recovery (a modal dialog). docs/pilot.md has
@@ -391,6 +393,22 @@ class Pilot:
             raise PilotError(f"stuck: {describe(chain.action)} did not {_goal(chain.action)} after {self._fails} "
                              f"tries (the screen reads as {self._shot().describe()}; last screenshot saved to {path})")
         self._recover(screen)
+        if action_kind(chain.action) == KIND_CARDS:
+            self._start_over()
+
+    def _start_over(self) -> None:
+        """After a chain of cards that did not leave the card screen: Back, when the card screen
+        offers it, puts every chosen card back (the same hand returns), and the agent decides
+        afresh. Which cards are chosen is unsure then: a late frame can hide whether a tap took,
+        and an Attack tapped again after a late card screen chose the card under the button, which
+        the chain's own tap then took back. Without Back the chain goes on (`_resync`)."""
+        screen = self._shot()
+        features = screen.reading.features
+        if not (screen.reading.confident and features.phase == PHASE_CARDS and features.back_available):
+            return
+        log.debug("t=%.2f Back: the card screen again, its chosen cards unsure", self.client.time())
+        if self._carry_out(_Chain(BACK, plan_taps(BACK), screen.frame), screen, AreaMap(screen.reading.area)):
+            self._chain = None
 
     def _decide(self, screen: _Screen) -> _Chain:
         t = time.perf_counter()
