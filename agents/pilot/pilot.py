@@ -89,7 +89,9 @@ class PilotResult:
         ended: how the episode ended ("battle over", "no decision screen for 30 s", "error: ...").
         actions: the agent's actions, one per decision.
         taps: taps made (re-taps and recovery taps included); retaps: taps repeated because the
-            first changed nothing; recoveries: recoveries after a failed decision or a stalled screen.
+            first changed nothing; recoveries: recoveries after a failed decision or a stalled screen;
+            backs: the pilot's own Backs off a card screen whose chain did not leave it (not in
+            ``actions``, which keep the chain taken back).
         reads: frames parsed; seconds: on the client's clock; wall: real seconds.
         parse_ms: the parse of the read each decision was taken on (ms); plan_ms: the decision's
             mask, agent and tap planning (ms).
@@ -101,6 +103,7 @@ class PilotResult:
     taps: int = 0
     retaps: int = 0
     recoveries: int = 0
+    backs: int = 0
     reads: int = 0
     seconds: float = 0.0
     wall: float = 0.0
@@ -119,7 +122,7 @@ class PilotResult:
     def stats(self) -> dict:
         """The counters as plain JSON (a replay line's ``pilot`` field)."""
         return {"ended": self.ended, "taps": self.taps, "retaps": self.retaps, "recoveries": self.recoveries,
-                "reads": self.reads, "seconds": round(self.seconds, 3), "wall": round(self.wall, 3),
+                "backs": self.backs, "reads": self.reads, "seconds": round(self.seconds, 3), "wall": round(self.wall, 3),
                 "loop_ms": round(self.loop_ms, 3)}
 
 
@@ -270,6 +273,7 @@ class Pilot:
         self._area: tuple[int, int, int, int] | None = None  # the game area of the last decision screen
         self._refusals: dict[int, int] = {}  # skill slot -> times its tap changed nothing
         self._absent_np: set[int] = set()  # NP cards of this hand read as offered but not there
+        self._backs = 0  # the pilot's own Backs off this hand (`_start_over`)
 
     # ------------------------------------------------------------------------- episodes
     def play_episode(self) -> PilotResult:
@@ -278,7 +282,7 @@ class Pilot:
         self.result = result = PilotResult()
         self.memory.reset()
         self._chain, self._fails, self.last_frame, self._area = None, 0, None, None
-        self._refusals, self._absent_np = {}, set()
+        self._refusals, self._absent_np, self._backs = {}, set(), 0
         self.agent.reset(None)
         if self.recorder is not None:
             self.recorder.begin(int(getattr(self.client, "game_seed", 0) or 0))
@@ -371,8 +375,7 @@ class Pilot:
         reading = screen.reading
         self._area = reading.area
         if reading.features.phase == PHASE_COMMAND:
-            self._chain = None  # a new turn (or Back): the next card screen is a new hand
-            self._absent_np = set()
+            self._chain = None  # a new turn or a Back: the next card screen's chain is decided afresh
         # The card screen comes only from the command screen: seen again without one in between,
         # it is the same hand, whose chain goes on (whatever the reads in between seemed to say).
         chain = self._chain if reading.features.phase == PHASE_CARDS else None
@@ -401,14 +404,22 @@ class Pilot:
         offers it, puts every chosen card back (the same hand returns), and the agent decides
         afresh. Which cards are chosen is unsure then: a late frame can hide whether a tap took,
         and an Attack tapped again after a late card screen chose the card under the button, which
-        the chain's own tap then took back. Without Back the chain goes on (`_resync`)."""
+        the chain's own tap then took back. Without Back the chain goes on (`_resync`), and so it
+        does after ``max_retries`` Backs off one hand: the game may offer Back without limit, and
+        each Back's Attack would reset the count of failed decisions."""
         screen = self._shot()
-        features = screen.reading.features
-        if not (screen.reading.confident and features.phase == PHASE_CARDS and features.back_available):
+        if not (screen.decision and screen.shows(PHASE_CARDS) and screen.reading.features.back_available
+                and self._backs < self.max_retries):
             return
+        self._backs += 1
+        self.result.backs += 1
         log.debug("t=%.2f Back: the card screen again, its chosen cards unsure", self.client.time())
-        if self._carry_out(_Chain(BACK, plan_taps(BACK), screen.frame), screen, AreaMap(screen.reading.area)):
+        back = _Chain(BACK, plan_taps(BACK), screen.frame)
+        self._carry_out(back, screen, AreaMap(screen.reading.area))
+        if back.done[0]:  # the Back tap took (its screen may show late): whatever shows next, decide afresh
             self._chain = None
+        else:
+            log.debug("t=%.2f Back did not take: the chain goes on", self.client.time())
 
     def _decide(self, screen: _Screen) -> _Chain:
         t = time.perf_counter()
@@ -480,7 +491,10 @@ class Pilot:
                     return self._refused(chain, screen)
                 return False
             chain.done[i] = True
-        return self._await_expected(chain, amap, rotated)
+        played = self._await_expected(chain, amap, rotated)
+        if played and action_kind(chain.action) == KIND_CARDS:  # the hand is gone (a Back brings it back)
+            self._absent_np, self._backs = set(), 0
+        return played
 
     def _take_back(self, chain: _Chain, amap: AreaMap, before: np.ndarray, rotated: bool) -> bool:
         """Tap again, last first, the cards of ``chain`` counted chosen (a chosen card tapped again
