@@ -4,9 +4,9 @@ One decision of `Pilot.play_episode`::
 
     screenshot -> FrameParser.read -> a confident decision screen (command or cards), read the
     same for ``settle_span`` (settled) -> ScreenMemory.mask(features)
-    -> agent.act(features.to_array(), mask) -> plan_taps(action) -> each tap mapped through AreaMap(reading.area) to device pixels, and
-    checked: the tapped element's region (or the screen) changed, else read again (a late
-    effect counts) and tapped again
+    -> agent.act(features.to_array(), mask) -> plan_taps(action) -> each tap mapped through
+    AreaMap(reading.area) to device pixels, and checked: the tapped element's region (or the
+    screen) changed, else read again (a late effect counts) and tapped again
     -> the expected next screen (Attack: the card screen; 3 cards: the card screen left; Back:
     the command screen) within ``expect_timeout``
 
@@ -122,8 +122,8 @@ class PilotResult:
     def stats(self) -> dict:
         """The counters as plain JSON (a replay line's ``pilot`` field)."""
         return {"ended": self.ended, "taps": self.taps, "retaps": self.retaps, "recoveries": self.recoveries,
-                "backs": self.backs, "reads": self.reads, "seconds": round(self.seconds, 3), "wall": round(self.wall, 3),
-                "loop_ms": round(self.loop_ms, 3)}
+                "backs": self.backs, "reads": self.reads, "seconds": round(self.seconds, 3),
+                "wall": round(self.wall, 3), "loop_ms": round(self.loop_ms, 3)}
 
 
 @dataclass

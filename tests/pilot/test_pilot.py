@@ -274,9 +274,9 @@ def test_an_np_card_misread_as_offered_is_found_absent_and_the_agent_decides_aga
     assert missing and len(result.actions) == len(client.actions) + len(missing)  # the rest played once each
 
 
-class _NPSecond:
-    """greedy_features with the NP card it plays first moved second: a face card is chosen before
-    the NP card is tapped."""
+class _GreedyReordered:
+    """greedy_features with its chains of cards in another order: ``reorder(slots)`` gives the new
+    slots (None: the chain as it is), played when the screen offers that chain."""
 
     def __init__(self):
         self.inner = make("greedy_features")
@@ -284,16 +284,25 @@ class _NPSecond:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
+    def reorder(self, slots):
+        raise NotImplementedError
+
     def act(self, obs, mask):
         from fgo_env.engine.actions import CARDS_BASE, card_slots, triple_index
 
         a = int(self.inner.act(obs, mask))
-        if action_kind(a) == KIND_CARDS:
-            first, second, third = card_slots(a)
-            swapped = CARDS_BASE + int(triple_index(second, first, third))
-            if first >= 5 and mask[swapped]:
-                return swapped
-        return a
+        slots = self.reorder(tuple(card_slots(a))) if action_kind(a) == KIND_CARDS else None
+        alt = CARDS_BASE + int(triple_index(*slots)) if slots is not None else a
+        return alt if mask[alt] else a
+
+
+class _NPSecond(_GreedyReordered):
+    """greedy_features with the NP card it plays first moved second: a face card is chosen before
+    the NP card is tapped."""
+
+    def reorder(self, slots):
+        first, second, third = slots
+        return (second, first, third) if first >= 5 else None
 
 
 def test_an_np_card_found_absent_after_a_face_card_takes_the_face_card_back(parser):
@@ -437,25 +446,11 @@ class _Card5Chosen(SimulatedClient):
         return super().screenshot()
 
 
-class _Card5First:
+class _Card5First(_GreedyReordered):
     """greedy_features, with card 5 first in every chain of cards it can play."""
 
-    def __init__(self):
-        self.inner = make("greedy_features")
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def act(self, obs, mask):
-        from fgo_env.engine.actions import CARDS_BASE, card_slots, triple_index
-
-        a = int(self.inner.act(obs, mask))
-        if action_kind(a) == KIND_CARDS and 4 not in card_slots(a):
-            first, second, _ = card_slots(a)
-            alt = CARDS_BASE + int(triple_index(4, first, second))
-            if mask[alt]:
-                return alt
-        return a
+    def reorder(self, slots):
+        return None if 4 in slots else (4, slots[0], slots[1])
 
 
 def test_a_chain_that_did_not_leave_the_card_screen_is_taken_back_with_back(parser):
@@ -466,7 +461,6 @@ def test_a_chain_that_did_not_leave_the_card_screen_is_taken_back_with_back(pars
     screen is taken back with Back and the agent decides afresh on the same hand: the battle ends."""
     client = _Card5Chosen(QUEST, seed=0, look="plain", phone="none")
     result = Pilot(client, _Card5First(), parser).play_episode()
-    landed = [t[3] for t in client.tap_log]
     assert result.ended == "battle over" and client.outcome != "ongoing"
     assert BACK in client.actions and result.backs == 1 and result.recoveries >= 1
     assert result.actions.count(ATTACK) == client.actions.count(ATTACK) >= 2  # Attack again after the Back
