@@ -9,7 +9,10 @@ The run has two phases, one network (`agents.learners.ppo.ActorCritic`):
    ``distill_lr``, stopped early when the cross-entropy on held-out games (``holdout``, whole
    episodes) has not improved for ``distill_patience`` epochs, the best epoch's weights kept.
 2. **PPO** from there, exactly `agents.learners.ppo.PPO` (its hyperparameters, on ``quests``
-   plus ``generated`` quests of the generator's train range) for the run's steps.
+   plus ``generated`` quests of the generator's train range) for the run's steps; with
+   ``bc_coef`` > 0, every PPO minibatch's loss also takes ``bc_coef`` x the cross-entropy to the
+   teacher on ``bc_batch`` rows of the dataset (PPO+BC: DAgger's labels go on pulling where the
+   rewards alone do not; ``distill_epochs=0`` with ``init`` continues a trained policy so).
 
 So the learning curve's first row (step 0) is the distilled policy, and ``--steps`` counts PPO's
 steps only. The record of the distillation (epochs, held-out cross-entropy and agreement with the
@@ -52,6 +55,12 @@ class DistillArgs(Args):
     """share of the dataset's episodes held out to stop the distillation"""
     distill_patience: int = 4
     """stop after this many epochs without a better held-out cross-entropy"""
+    bc_coef: float = 0.0
+    """during PPO, add this weight of the cross-entropy to the teacher on a minibatch of the dataset's
+    training games to every PPO minibatch's loss (PPO+BC: DAgger's labels keep pulling where the
+    rewards alone do not); 0: PPO alone"""
+    bc_batch: int = 1024
+    """decisions per minibatch of that cross-entropy"""
 
     def __post_init__(self):
         super().__post_init__()
@@ -60,6 +69,10 @@ class DistillArgs(Args):
             raise ValueError(f"visit_weight must be within [0, 1], got {self.visit_weight!r}")
         if not 0.0 < float(self.holdout) < 1.0:
             raise ValueError(f"holdout must be within (0, 1), got {self.holdout!r}")
+        if float(self.bc_coef) < 0.0:
+            raise ValueError(f"bc_coef must be >= 0, got {self.bc_coef!r}")
+        if int(self.bc_batch) < 1:
+            raise ValueError(f"bc_batch must be >= 1, got {self.bc_batch!r}")
 
 
 def args_from_dict(params: dict) -> DistillArgs:
@@ -78,6 +91,8 @@ class Distilled(PPO):
 
     def __init__(self, args: DistillArgs):
         self.distill_report: dict = {}  # filled by the distillation (and restored with a checkpoint)
+        self._bc: dict[str, torch.Tensor] | None = None  # the training games' rows, for bc_coef
+        self._bc_gen = torch.Generator().manual_seed(int(args.seed) + 1)
         super().__init__(args)
 
     @property
@@ -91,6 +106,30 @@ class Distilled(PPO):
             return self.distill_report
         a = self.args
         t0 = time.perf_counter()
+        data, train, held = self._load()
+        log.info("distilling %s decisions of %d games (%d quests), %s held out", f"{len(train):,}",
+                 data.episodes, len(data.quests), f"{len(held):,}")
+        tr, ho = self._tensors(train), self._tensors(held)
+        if a.bc_coef > 0:
+            self._bc = tr
+        before = self._score(ho)
+        history = self._fit(tr, ho, progress)
+        after = self._score(ho)
+        self.distill_report = {
+            "dataset": list(a.dataset), "decisions": len(data), "episodes": data.episodes, "quests": len(data.quests),
+            "teacher_win_rate": round(float(data.outcome_win.mean()), 4), "held_out_decisions": len(held),
+            "epochs": len(history), "seconds": round(time.perf_counter() - t0, 1),
+            "held_out_before": {k: round(v, 5) for k, v in before.items()},
+            "held_out_after": {k: round(v, 5) for k, v in after.items()},
+            "held_out_ce_by_epoch": [round(h["ce"], 5) for h in history]}
+        log.info("distilled in %d epochs (%.0f s): held-out cross-entropy %.3f -> %.3f, agreement with the "
+                 "teacher %.3f -> %.3f", len(history), self.distill_report["seconds"], before["ce"], after["ce"],
+                 before["agreement"], after["agreement"])
+        return self.distill_report
+
+    def _load(self) -> tuple[D.Dataset, D.Dataset, D.Dataset]:
+        """The dataset and its (train, held-out) split, checked against this run's network and reward."""
+        a = self.args
         try:
             data = D.load(a.dataset, a.obs_mode, a.gamma)
         except D.DatasetError as err:
@@ -106,23 +145,21 @@ class Distilled(PPO):
         if len(held) == 0 or len(train) == 0:
             raise UserError(f"the dataset ({data.episodes} episodes) is too small to hold out {a.holdout:.0%} "
                             "of its games: record more")
-        log.info("distilling %s decisions of %d games (%d quests), %s held out", f"{len(train):,}",
-                 data.episodes, len(data.quests), f"{len(held):,}")
-        tr, ho = self._tensors(train), self._tensors(held)
-        before = self._score(ho)
-        history = self._fit(tr, ho, progress)
-        after = self._score(ho)
-        self.distill_report = {
-            "dataset": list(a.dataset), "decisions": len(data), "episodes": data.episodes, "quests": len(data.quests),
-            "teacher_win_rate": round(float(data.outcome_win.mean()), 4), "held_out_decisions": len(held),
-            "epochs": len(history), "seconds": round(time.perf_counter() - t0, 1),
-            "held_out_before": {k: round(v, 5) for k, v in before.items()},
-            "held_out_after": {k: round(v, 5) for k, v in after.items()},
-            "held_out_ce_by_epoch": [round(h["ce"], 5) for h in history]}
-        log.info("distilled in %d epochs (%.0f s): held-out cross-entropy %.3f -> %.3f, agreement with the "
-                 "teacher %.3f -> %.3f", len(history), self.distill_report["seconds"], before["ce"], after["ce"],
-                 before["agreement"], after["agreement"])
-        return self.distill_report
+        return data, train, held
+
+    # -- phase 2: PPO, with the teacher's cross-entropy beside it (bc_coef) ----------------------
+    def aux_loss(self) -> torch.Tensor | None:
+        """``bc_coef`` x the cross-entropy to the teacher's target on ``bc_batch`` random training rows
+        of the dataset (loaded again when a resumed run skipped the distillation)."""
+        a = self.args
+        if a.bc_coef <= 0:
+            return None
+        if self._bc is None:
+            self._bc = self._tensors(self._load()[1])
+        n = self._bc["obs"].shape[0]
+        idx = torch.randint(n, (min(int(a.bc_batch), n),), generator=self._bc_gen).to(self.device)
+        ce, _, _ = self._losses({k: v.index_select(0, idx) for k, v in self._bc.items()}, value=False)
+        return a.bc_coef * ce
 
     def _fit(self, tr: dict[str, torch.Tensor], ho: dict[str, torch.Tensor], progress: bool) -> list[dict]:
         """Epochs of Adam until the held-out cross-entropy stops improving; the network keeps its
@@ -159,13 +196,15 @@ class Distilled(PPO):
 
         return {k: column(k) for k in ("obs", "mask", "action", "visit_idx", "visit_n", "ret")}
 
-    def _losses(self, b: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(cross-entropy to the target, value loss, logits) of a batch."""
+    def _losses(self, b: dict[str, torch.Tensor], value: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(cross-entropy to the target, value loss (0 unless ``value``), logits) of a batch."""
         h = self.agent.actor_body(b["obs"])
         logits = self.agent.actor_head(h) + mask_bias(b["mask"])
         logp = torch.log_softmax(logits, dim=-1)
         target = D.target_distribution(b["action"], b["visit_idx"], b["visit_n"], b["mask"], self.args.visit_weight)
         ce = -(target * torch.where(b["mask"], logp, torch.zeros_like(logp))).sum(-1).mean()
+        if not value:
+            return ce, torch.zeros(()), logits
         value = self.agent._value(h if self.agent.critic_body is None else self.agent.critic_body(b["obs"]))
         v_loss = 0.5 * ((value.view(-1) - b["ret"]) ** 2).mean()
         return ce, v_loss, logits

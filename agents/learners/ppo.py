@@ -489,6 +489,9 @@ class PPO:
 
                     entropy_loss = entropy.mean()
                     loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
+                    aux = self.aux_loss()
+                    if aux is not None:
+                        loss = loss + aux
 
                     self.optimizer.zero_grad()
                     loss.backward()
@@ -516,6 +519,8 @@ class PPO:
                 "charts/SPS": args.batch_size / elapsed,
                 "charts/rollout_SPS": args.batch_size / max(t_rollout, 1e-9),
             }
+            if aux is not None:
+                stats["losses/aux"] = aux.item()
             if done_returns:
                 rets, lens, outs = (np.concatenate(x) for x in (done_returns, done_lengths, done_outcomes))
                 stats.update({"charts/episodic_return": float(rets.mean()),
@@ -524,6 +529,11 @@ class PPO:
                               "charts/episodes": int(rets.size)})
             if on_iteration is not None:
                 on_iteration(self, stats)
+
+    def aux_loss(self) -> torch.Tensor | None:
+        """A loss added to each PPO minibatch's (a hook: `agents.distill.learner.Distilled`'s
+        cross-entropy to a teacher's decisions); None: PPO's alone."""
+        return None
 
     # ------------------------------------------------------------------------------------------
     def close(self) -> None:

@@ -144,3 +144,46 @@ def test_ppo_can_also_train_on_generated_quests():
         ppo.close()
     with pytest.raises(ValueError, match="generated"):
         Args(quests=[QUEST], generated=-1)
+
+
+def _held_out_ce(learner: Distilled) -> float:
+    _, _, held = learner._load()
+    return learner._score(learner._tensors(held))["ce"]
+
+
+def test_bc_coef_keeps_pulling_ppo_toward_the_teacher(search_games):
+    """PPO from an undistilled network (distill_epochs 0), with and without the teacher's cross-entropy
+    beside it: the same seeds, so only bc_coef differs; with it, the held-out cross-entropy falls."""
+    runs = {}
+    for coef in (0.0, 2.0):
+        learner = _learner(search_games, distill_epochs=0, bc_coef=coef, bc_batch=256, total_timesteps=256 * 12,
+                           learning_rate=3e-3)
+        try:
+            learner.prepare()
+            start = _held_out_ce(learner)
+            stats = []
+            learner.learn(on_iteration=lambda _, s: stats.append(s))
+            runs[coef] = (start, _held_out_ce(learner), stats)
+        finally:
+            learner.close()
+    (start0, end0, stats0), (start1, end1, stats1) = runs[0.0], runs[2.0]
+    assert start0 == pytest.approx(start1)  # the same network to begin with
+    assert end1 < 0.8 * start1 and end1 < end0 - 0.2, (start1, end1, end0)
+    assert "losses/aux" in stats1[-1] and "losses/aux" not in stats0[-1]
+
+
+def test_a_resumed_bc_run_loads_the_dataset_again(search_games):
+    learner = _learner(search_games, distill_epochs=0, bc_coef=1.0)
+    try:
+        learner.prepare()
+        ckpt = learner.checkpoint()
+    finally:
+        learner.close()
+    again = _learner(search_games, distill_epochs=0, bc_coef=1.0)
+    try:
+        again.restore(ckpt)
+        assert again._bc is None and again.aux_loss().item() > 0 and again._bc is not None
+    finally:
+        again.close()
+    with pytest.raises(ValueError, match="bc_coef"):
+        DistillArgs(quests=[QUEST], dataset=["x"], bc_coef=-1.0)
