@@ -54,10 +54,13 @@ def check_overrides(agent: str, quests: list[str], overrides: dict) -> dict:
     if unknown:
         raise UserError(f"--set {unknown[0]}: not a hyperparameter of {agent}; known keys: {', '.join(sorted(known))}")
     for key, value in overrides.items():
-        problem = value_problem(defaults.get(key), value)
+        problem = value_problem(0 if key in MAY_BE_ZERO else defaults.get(key), value)
         if problem:
             raise UserError(f"--set {key}={value!r}: {problem} (the default is {defaults.get(key)!r})")
     return params
+
+
+MAY_BE_ZERO = {"distill_epochs"}  # counts whose 0 means something: no distillation (PPO, +BC, from init)
 
 
 def value_problem(default, value) -> str | None:

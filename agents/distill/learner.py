@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from fgo_env.engine.actions import ATTACK
+
 from ..errors import UserError
 from ..learners.ppo import PPO, Args, mask_bias
 from ..learners.ppo import args_from_dict as ppo_args
@@ -61,6 +63,10 @@ class DistillArgs(Args):
     rewards alone do not); 0: PPO alone"""
     bc_batch: int = 1024
     """decisions per minibatch of that cross-entropy"""
+    bc_decisions: str = "all"
+    """which of the dataset's decisions that cross-entropy reads: "all", or "command": the command
+    screen's only (skills, master skills, targets, seals, order changes, Attack; the card screen's
+    chains, where the teacher often picks one of several equivalent orders, are left to PPO)"""
 
     def __post_init__(self):
         super().__post_init__()
@@ -73,6 +79,8 @@ class DistillArgs(Args):
             raise ValueError(f"bc_coef must be >= 0, got {self.bc_coef!r}")
         if int(self.bc_batch) < 1:
             raise ValueError(f"bc_batch must be >= 1, got {self.bc_batch!r}")
+        if self.bc_decisions not in ("all", "command"):
+            raise ValueError(f"bc_decisions must be 'all' or 'command', got {self.bc_decisions!r}")
 
 
 def args_from_dict(params: dict) -> DistillArgs:
@@ -111,7 +119,7 @@ class Distilled(PPO):
                  data.episodes, len(data.quests), f"{len(held):,}")
         tr, ho = self._tensors(train), self._tensors(held)
         if a.bc_coef > 0:
-            self._bc = tr
+            self._bc = self._bc_rows(tr)
         before = self._score(ho)
         history = self._fit(tr, ho, progress)
         after = self._score(ho)
@@ -155,11 +163,20 @@ class Distilled(PPO):
         if a.bc_coef <= 0:
             return None
         if self._bc is None:
-            self._bc = self._tensors(self._load()[1])
+            self._bc = self._bc_rows(self._tensors(self._load()[1]))
         n = self._bc["obs"].shape[0]
         idx = torch.randint(n, (min(int(a.bc_batch), n),), generator=self._bc_gen).to(self.device)
         ce, _, _ = self._losses({k: v.index_select(0, idx) for k, v in self._bc.items()}, value=False)
         return a.bc_coef * ce
+
+    def _bc_rows(self, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The rows ``bc_decisions`` keeps: all, or those of the command screen (Attack legal there only)."""
+        if self.args.bc_decisions == "all":
+            return t
+        keep = t["mask"][:, ATTACK]
+        if not bool(keep.any()):
+            raise UserError("bc_decisions 'command': the dataset holds no decision of the command screen")
+        return {k: v[keep] for k, v in t.items()}
 
     def _fit(self, tr: dict[str, torch.Tensor], ho: dict[str, torch.Tensor], progress: bool) -> list[dict]:
         """Epochs of Adam until the held-out cross-entropy stops improving; the network keeps its

@@ -187,3 +187,21 @@ def test_a_resumed_bc_run_loads_the_dataset_again(search_games):
         again.close()
     with pytest.raises(ValueError, match="bc_coef"):
         DistillArgs(quests=[QUEST], dataset=["x"], bc_coef=-1.0)
+
+
+def test_bc_on_the_command_screen_reads_only_its_decisions(search_games):
+    from fgo_env.engine.actions import ATTACK
+
+    every = _learner(search_games, distill_epochs=0, bc_coef=1.0)
+    command = _learner(search_games, distill_epochs=0, bc_coef=1.0, bc_decisions="command")
+    try:
+        every.prepare()
+        command.prepare()
+        n_all, n_command = every._bc["mask"].shape[0], command._bc["mask"].shape[0]
+        assert 0 < n_command < n_all and bool(command._bc["mask"][:, ATTACK].all())
+        assert int(every._bc["mask"][:, ATTACK].sum()) == n_command
+    finally:
+        every.close()
+        command.close()
+    with pytest.raises(ValueError, match="bc_decisions"):
+        DistillArgs(quests=[QUEST], dataset=["x"], bc_decisions="cards")
