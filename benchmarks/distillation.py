@@ -159,10 +159,10 @@ def main() -> None:
     if args.part in ("generalist", "all"):
         t0 = time.perf_counter()
         g = generalist(args.agent, args.episodes or 100, args.test_quests, args.test_episodes, args.seed)
-        print(f"\n{'quest':34s} {'games':>6s} {'policy':>7s} {'greedy':>7s} {'diff [95 % CI]':>22s}")
+        print(f"\n{'quest':34s} {'games':>6s} {'policy':>7s} {'greedy':>7s} {'diff [95 % CI]':>25s}")
         for r in g["catalogue"] + ([g["test_range"]] if g["test_range"] else []):
-            print(f"{r['quest']:34s} {r['episodes']:6d} {r['policy']:7.2f} {r['greedy']:7.2f} "
-                  f"{r['diff']:+7.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]")
+            print(f"{r['quest']:34s} {r['episodes']:6d} {r['policy']:7.3f} {r['greedy']:7.3f} "
+                  f"{r['diff']:+7.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]")
         print(f"beats greedy everywhere (interval above 0, or both at 1.00): {g['beats_greedy_everywhere']} "
               f"({time.perf_counter() - t0:.0f} s)")
         result["generalist"] = g
