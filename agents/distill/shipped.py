@@ -1,8 +1,9 @@
 """Policies that ship in the repository (``agents/distill/weights/``), loadable right after install.
 
 ``generalist``: one policy for every quest, distilled from the search agent's games on the
-catalogue and on generated quests of the train range, then improved by PPO on the same mix; it
-reads the ordinary ``state`` observation (no quest id). How it was made, and its measured
+catalogue and on generated quests of the train range, then improved by PPO on the same mix and by
+PPO rounds weighted toward the quests it lost (the train range's hard quests, ``standard_night_raid``);
+it reads the ordinary ``state`` observation (no quest id). How it was made, and its measured
 strength: ``agent.json``'s ``"made_by"`` and docs/distillation.md.
 """
 
