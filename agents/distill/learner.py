@@ -258,11 +258,14 @@ class Distilled(PPO):
         return config
 
     def checkpoint(self) -> dict:
-        return {**super().checkpoint(), "distill_report": self.distill_report}  # primitives: weights_only reads it
+        return {**super().checkpoint(), "distill_report": self.distill_report,  # primitives: weights_only reads it
+                "bc_rng": self._bc_gen.get_state()}  # a resumed PPO+BC run draws the same minibatches
 
     def restore(self, ckpt: dict) -> None:
         super().restore(ckpt)
         self.distill_report = dict(ckpt.get("distill_report") or {})
+        if "bc_rng" in ckpt:  # checkpoints before bc_coef have none
+            self._bc_gen.set_state(ckpt["bc_rng"])
 
 
 __all__ = ["DistillArgs", "Distilled", "args_from_dict"]
