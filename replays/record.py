@@ -27,6 +27,7 @@ from fgo_env.engine.actions import N_ACTIONS
 from fgo_env.engine.explain import turn_summary
 from fgo_env.engine.state import new_state
 from fgo_env.rewards import PRESETS, REWARD_KEYS
+from fgo_env.vector_env import PARALLEL_FROM
 
 from . import _encode
 from .format import SUMMARY_FIELDS, Episode, Header, as_action, compact_info
@@ -73,44 +74,22 @@ def _head_pieces(agent_name: str | None) -> list[str]:
             '],"outcome":"', '","turns":', ',"return":', ',"terminated":', ',"truncated":', ',"summaries":[', "]"]
 
 
-class _TurnLists:
-    """Each game's resolved turns not yet written (`replays._encode.add_turns`): rows of summary
-    values in a pool that grows when full, linked per game."""
+class _Turns:
+    """Each game's resolved turns not yet written (`replays._encode.record_step`): its summary
+    values and absolute steps in its own rows (game-major), and how many it has."""
 
-    def __init__(self, games: int, rows: int):
-        self.values = np.zeros((rows, _KINDS.size), np.float64)
-        self.steps = np.zeros(rows, np.int64)
-        self.next = np.full(rows, -1, np.int64)
-        self.head = np.full(games, -1, np.int64)
-        self.tail = np.full(games, -1, np.int64)
-        self.free = np.arange(rows, dtype=np.int64)[::-1].copy()
-        self.nfree = rows
-
-    def add(self, resolved: np.ndarray, skip: np.ndarray, step: int, summary: dict) -> None:
-        """The turns resolved at ``step`` (the vector env's ``turn_resolved``, ``summary``),
-        but for the games flagged in ``skip``."""
-        arrays = [summary[key] for key, _ in _encode.SUMMARY_WIDTHS]
-        while True:
-            nfree = _encode.add_turns(resolved, skip, step, *arrays, self.values, self.steps, self.next, self.head,
-                                      self.tail, self.free, self.nfree)
-            if nfree >= 0:
-                self.nfree = nfree
-                return
-            self._grow(resolved.size)
+    def __init__(self, games: int, capacity: int):
+        self.values = np.zeros((games, capacity, _KINDS.size), np.float64)
+        self.steps = np.zeros((games, capacity), np.int64)
+        self.count = np.zeros(games, np.int64)
 
     def clear(self, games: np.ndarray) -> None:
-        self.nfree = _encode.free_turns(games, self.next, self.head, self.tail, self.free, self.nfree)
+        self.count[games] = 0
 
-    def _grow(self, more: int) -> None:
-        rows = self.steps.size
-        size = 2 * max(rows, more)
-        self.values = np.concatenate([self.values, np.zeros((size - rows, _KINDS.size))])
-        self.steps = np.concatenate([self.steps, np.zeros(size - rows, np.int64)])
-        self.next = np.concatenate([self.next, np.full(size - rows, -1, np.int64)])
-        free = np.empty(size, np.int64)
-        free[:self.nfree] = self.free[:self.nfree]
-        free[self.nfree:self.nfree + size - rows] = np.arange(size - 1, rows - 1, -1)
-        self.free, self.nfree = free, self.nfree + size - rows
+    def grow(self) -> None:
+        """Twice the rows per game (a game played more turns in one episode than there were)."""
+        self.values = np.concatenate([self.values, np.zeros_like(self.values)], axis=1)
+        self.steps = np.concatenate([self.steps, np.zeros_like(self.steps)], axis=1)
 
 
 def env_id_of(env) -> str:
@@ -232,19 +211,20 @@ class VectorRecorder(gym.vector.VectorWrapper):
     """Record every finished game of an `fgo_env.vector_env.FGOVectorEnv` to a replay.
 
     Games finish at different times; each finished game becomes a line, in the order they end
-    (games ending at the same step by game index). Per step, one compiled call stores the
-    actions and rewards and one links the resolved turns to their games; the lines of the
-    episodes that ended are written by one compiled call (`replays._encode.encode_episodes`).
+    (games ending at the same step by game index). Per step, one compiled call
+    (`replays._encode.record_step`) stores every game's action and reward, appends the turn it
+    resolved to its own rows and lists the games that ended; one more writes their lines
+    (`replays._encode.encode_episodes`). From ``PARALLEL_FROM`` games on (as the env's own
+    kernels; ``parallel`` chooses) both run on every core, the lines in two halves.
 
     With ``background=True`` the lines of the games that ended at a step are
     encoded and written by a writer thread while the env computes the next step (the engine's
-    kernel releases the GIL), so recording costs the env little time. They are on disk before
-    that next ``step`` returns; ``flush()``, ``close()``, the end of the program and Ctrl-C write
-    everything. A SIGKILL between two steps loses at most the episodes that ended at the last step
-    besides the ones in progress; ``background=False`` (the default) writes them before ``step``
-    returns. On the 2-core project machine the thread buys nothing measurable (21.8 % overhead
-    against 22.2 % in step, `benchmarks/replay_speed.py`, 2026-12-04): both cores are already
-    busy with the env's parallel kernel.
+    kernel releases the GIL). They are on disk before that next ``step`` returns; ``flush()``,
+    ``close()``, the end of the program and Ctrl-C write everything. A SIGKILL between two steps
+    loses at most the episodes that ended at the last step besides the ones in progress;
+    ``background=False`` (the default) writes them before ``step`` returns. On the 2-core project
+    machine the thread costs more than it saves (`benchmarks/replay_speed.py`): both cores are
+    already busy with the env's parallel kernel, which waits for its slowest half.
 
     Args:
         env: the vector env (wrapped or not); NEXT_STEP autoreset, as FGOVectorEnv does.
@@ -252,6 +232,8 @@ class VectorRecorder(gym.vector.VectorWrapper):
         agent_name: the label of the episodes.
         fsync_every, meta: as `RecordReplays`.
         background: encode and write in a writer thread, overlapping the env's next step.
+        capacity: decisions per game the buffers start with (they grow).
+        parallel: the multi-core kernels (default: from ``PARALLEL_FROM`` games on).
 
     ``note(infos)`` before a ``step`` records per-game agent info (a list of ``num_envs`` dicts
     or None) for that step's decisions.
@@ -259,31 +241,41 @@ class VectorRecorder(gym.vector.VectorWrapper):
 
     def __init__(self, env: gym.vector.VectorEnv, path: str | Path | ReplayWriter, *, agent_name: str | None = None,
                  fsync_every: float | None = 1.0, meta: dict | None = None, capacity: int = 256,
-                 background: bool = False):
+                 background: bool = False, parallel: bool | None = None):
         super().__init__(env)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="replay-writer") if background else None
         self._pending: Future | None = None
         self.agent_name = agent_name
         self.writer, self._owns_writer = _writer(path, env, agent_name, meta, fsync_every)
         n = self.num_envs
-        # each game's actions and rewards by step (a game's episode is contiguous: the encoder
-        # reads it in a few cache lines, where a step-major buffer cost a cache miss per decision)
-        self._actions = np.zeros((n, capacity), np.int16)
-        self._rewards = np.zeros((n, capacity), np.float64)
-        self._base = 0  # the absolute step of buffer column 0
+        # each game's decisions by step, its action (as a float: exact) and reward side by side:
+        # game-major, so the encoder reads an episode in a few cache lines (a step-major buffer
+        # cost a cache miss per decision); a ring, absolute step t in column t % capacity (a power
+        # of 2), grown when an episode would wrap onto itself (moving steps down copied it all)
+        self._decisions = np.zeros((n, 1 << max(int(capacity) - 1, 1).bit_length(), 2), np.float64)
+        self._oldest = 0  # no episode in progress began before this absolute step
         self._step = 0  # the absolute step the next step() records
         self._start = np.zeros(n, np.int64)  # the absolute step each game's episode began at
         self._seed = np.zeros(n, np.int64)
         self._quest = np.zeros(n, np.int64)
-        self._turns = _TurnLists(n, 4 * n)
+        self._turns = _Turns(n, 16)
         self._pieces = _encode.pack(_head_pieces(agent_name))
         self._quest_text: tuple[np.ndarray, np.ndarray] | None = None
         self._floats = _encode.FloatTexts()
         self._missed = np.empty(1024)  # the floats a step met for the first time
         self._out = np.empty(0, np.uint8)  # the encoded lines of a step
+        self._spans = np.zeros((2, 2), np.int64)  # the parallel encoder's two stretches of ``_out``
+        parallel = n >= PARALLEL_FROM if parallel is None else bool(parallel)
+        self._record_step = _encode.record_step_parallel if parallel else _encode.record_step
+        # the writer thread encodes while the env's kernel runs: on one core (two parallel kernels at
+        # once would share the cores badly, and numba's fallback threading layer refuses them)
+        self._parallel = parallel and not background
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
         self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
+        self._ended_games = np.zeros(n, np.int64)  # the games that ended at this step (`record_step`)
+        self._no_tail = np.zeros(n, np.int64), np.full(n, _CLOSING.size, np.int64)  # `_tails` without agent info
+        self._texts: tuple = ()  # the texts `_encode_and_write` last gave the encoder
         self._started = False
 
     def note(self, infos: list | None) -> None:
@@ -318,38 +310,42 @@ class VectorRecorder(gym.vector.VectorWrapper):
             return obs, rewards, terminated, truncated, infos
         row = self._row()
         raw = np.asarray(actions)
-        if raw.dtype.kind in "iu":
-            _encode.store_step(raw, np.asarray(rewards, np.float64), self._actions, self._rewards, row, N_ACTIONS)
-        else:
-            self._actions[:, row] = [as_action(a) for a in raw]
-            self._rewards[:, row] = rewards
+        if raw.dtype.kind not in "iu":
+            raw = np.array([as_action(a) for a in raw], np.int64)
         if self._note is not None:
             self._record_notes(~self._ended)
-        # the games ended at the last step were reset by this one: their action did not count
-        self._turns.add(infos["turn_resolved"], self._ended, self._step, infos["summary"])
-        ended = (terminated | truncated) & ~self._ended
-        if ended.any():
-            self._write(np.flatnonzero(ended), infos, terminated, truncated)
-        if self._ended.any():
-            self._begin(self._ended, self._step + 1, infos)
-        self._ended = terminated | truncated
+        reset_now = self._ended.copy() if self._info is not None else None
+        env_out = (raw, np.asarray(rewards, np.float64), infos["turn_resolved"], np.asarray(terminated),
+                   np.asarray(truncated), infos["game_seed"], infos["quest"])
+        summary = tuple(infos["summary"][key] for key, _ in _encode.SUMMARY_WIDTHS)
+        games = (self._ended, self._start, self._seed, self._quest)
+        while True:
+            t = self._turns
+            count = self._record_step(self._step, row, env_out, summary, (self._decisions, t.values, t.steps, t.count),
+                                      games, self._ended_games, N_ACTIONS)
+            if count != _encode.TURNS_FULL:
+                break
+            t.grow()
+        if reset_now is not None:  # the games this step reset: no agent info yet
+            for i in np.flatnonzero(reset_now):
+                self._info[i] = {}
+        if count:
+            self._write(self._ended_games[:count], infos, terminated, truncated)
         self._step += 1
         return obs, rewards, terminated, truncated, infos
 
     def _row(self) -> int:
-        """The buffer column of this step: the buffers drop the steps no game needs, or grow."""
-        cap = self._actions.shape[1]
-        if self._step - self._base >= cap:
-            keep_from = int(self._start.min())
-            shift = keep_from - self._base
-            if shift == 0:  # a game has played ``cap`` decisions in one episode: grow
-                self._actions = np.concatenate([self._actions, np.zeros_like(self._actions)], axis=1)
-                self._rewards = np.concatenate([self._rewards, np.zeros_like(self._rewards)], axis=1)
-            else:
-                self._actions[:, : cap - shift] = self._actions[:, shift:]
-                self._rewards[:, : cap - shift] = self._rewards[:, shift:]
-                self._base = keep_from
-        return self._step - self._base
+        """The ring's column of this step, the ring grown first if this step would overwrite a
+        step of an episode in progress."""
+        cap = self._decisions.shape[1]
+        if self._step - self._oldest >= cap:
+            self._oldest = int(self._start.min())
+            if self._step - self._oldest >= cap:  # a game has played ``cap`` decisions in one episode
+                steps = np.arange(self._oldest, self._step)
+                grown = np.zeros((self.num_envs, 2 * cap, 2), np.float64)
+                grown[:, steps & (2 * cap - 1)] = self._decisions[:, steps & (cap - 1)]
+                self._decisions, cap = grown, 2 * cap
+        return self._step & (cap - 1)
 
     def _record_notes(self, live: np.ndarray) -> None:
         note, self._note = self._note, None
@@ -364,13 +360,13 @@ class VectorRecorder(gym.vector.VectorWrapper):
                 self._info[i][self._step] = compact_info(note[i])
 
     def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
-        """Hand the games that ended to the writer. What the caller and the next step change is
-        copied here; the buffers' rows and turns it reads stay put until the next step's `flush`
-        (the buffers move or grow only after it)."""
+        """Hand the games that ended to the writer. What the caller and the env's next step change
+        is copied here; the recorder's arrays it reads stay put until the next step's `flush` (the
+        next `record_step` and the buffers' moves come after it)."""
         base = self.unwrapped
-        rows = self._start[games] - self._base
+        begun = self._start[games]
         job = dict(
-            games=games, rows=rows, lengths=self._step - self._base + 1 - rows, start=self._start.copy(),
+            games=games, rows=begun & (self._decisions.shape[1] - 1), lengths=self._step + 1 - begun, start=self._start,
             turns_played=base.state["turns_played"][games].astype(np.int64),
             outcomes=np.asarray(infos["outcome"])[games].astype(np.int64),
             terminated=np.asarray(terminated)[games], truncated=np.asarray(truncated)[games],
@@ -389,7 +385,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
     def _tails(self, games: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each episode's text after its summaries: its agent info if any, and the closing."""
         if self._info is None:
-            return _CLOSING, np.zeros(games.size, np.int64), np.full(games.size, _CLOSING.size, np.int64)
+            return _CLOSING, self._no_tail[0][:games.size], self._no_tail[1][:games.size]
         texts = []
         for g in games.tolist():
             notes = [self._info[g].get(t) for t in range(self._start[g], self._step + 1)]
@@ -418,12 +414,15 @@ class VectorRecorder(gym.vector.VectorWrapper):
         tail_text, tail_lo, tail_hi = tails
         episodes = (games, rows, lengths, start, self.writer.episodes, seeds, quests, outcomes, turns_played,
                     terminated, truncated, tail_lo, tail_hi)
-        buffers = (self._actions, self._rewards, t.values, t.steps, t.next, t.head)
-        texts = (*self._pieces, *self._quest_texts(quests), *_OUTCOMES, tail_text, _KINDS, _SLOTS, _SLOT_OFF, _NAMES,
-                 _NAME_OFF)
+        buffers = (self._decisions, t.values, t.steps, t.count)
+        quest_text = self._quest_texts(quests)
+        texts = self._texts
+        if not texts or texts[2] is not quest_text[0] or texts[6] is not tail_text:
+            texts = self._texts = (*self._pieces, *quest_text, *_OUTCOMES, tail_text, _KINDS, _SLOTS, _SLOT_OFF,
+                                   _NAMES, _NAME_OFF)
         while True:
             floats = (*f.table, f.text, f.offsets)
-            written, found = _encode.encode_episodes(self._out, episodes, buffers, texts, floats, self._missed)
+            written, found = self._encode(self._out, episodes, buffers, texts, floats, self._missed)
             if found:  # values met for the first time: make their texts, write again
                 if found > self._missed.size:
                     self._missed = np.empty(2 * found)
@@ -434,8 +433,17 @@ class VectorRecorder(gym.vector.VectorWrapper):
             if written != _encode.TOO_SMALL:
                 break
             self._out = np.empty(max(2 * self._out.size, 1 << 20), np.uint8)  # kept: fresh pages cost faults
-        t.clear(games)
-        self.writer.write_encoded(memoryview(self._out)[:written], games.size)
+        out = memoryview(self._out)  # (their turns are cleared when they begin again, `record_step`)
+        if not self._parallel:
+            self.writer.write_encoded(out[:written], games.size)
+            return
+        (lo0, hi0), (lo1, hi1) = self._spans.tolist()
+        self.writer.write_encoded([out[lo0:hi0], out[lo1:hi1]], games.size)
+
+    def _encode(self, out, episodes, buffers, texts, floats, missed):
+        if self._parallel:
+            return _encode.encode_episodes_parallel(out, episodes, buffers, texts, floats, missed, self._spans)
+        return _encode.encode_episodes(out, episodes, buffers, texts, floats, missed)
 
     def close(self, **kwargs):
         self.flush()

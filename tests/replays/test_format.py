@@ -143,6 +143,40 @@ def test_fsync_every(tmp_path, monkeypatch, fsync_every, syncs):
     assert len(calls) == syncs  # the header, each write (0 only) and the close
 
 
+def test_periodic_fsyncs_run_beside_the_writes_and_their_errors_surface(tmp_path, monkeypatch):
+    import threading
+
+    threads, release = [], threading.Event()
+    real = __import__("os").fsync
+
+    def slow_fsync(fd):  # a disk that takes its time: the writes must not wait for it
+        threads.append(threading.current_thread().name)
+        if threading.current_thread() is not threading.main_thread():
+            release.wait(5)
+        real(fd)
+
+    monkeypatch.setattr("replays.io.os.fsync", slow_fsync)
+    w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
+    for _ in range(3):
+        w.write(episode())  # returns while the first periodic fsync still waits
+    assert threads == ["MainThread", "replay-fsync"]  # the header's (inline), then one in the background
+    release.set()
+    w.close()  # waits for it, then syncs everything once more
+    assert threads[-1] == "MainThread" and len(read_episodes(tmp_path / "f.jsonl")) == 3
+
+    def failing(fd):
+        if threading.current_thread() is not threading.main_thread():
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr("replays.io.os.fsync", failing)
+    w = ReplayWriter(tmp_path / "g.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
+    w.write(episode())
+    with pytest.raises(OSError, match="Input/output error"):  # at the close, not lost in the thread
+        w.close()
+    assert w._file.closed
+
+
 def test_writer_refuses_to_overwrite_when_asked_and_bad_fsync(tmp_path):
     path = tmp_path / "x.jsonl"
     ReplayWriter(path, Header(env_kwargs={})).close()
