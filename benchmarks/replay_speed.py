@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 
 from fgo_env.engine.batch import sample_legal_actions
@@ -78,24 +79,37 @@ def _overhead(plain: list[float], other: list[float]) -> float:
     return round(1 - median, 4)
 
 
+class _KeepOpen(gym.vector.VectorWrapper):
+    """The env itself, which a recorder's ``close`` leaves open: every run plays the same warm env."""
+
+    def close(self, **kwargs):
+        pass
+
+
 def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
     """Plain runs alternating with runs of the default recorder (writing in ``step``) and of the
-    recorder with its writer thread, each against the plain run before it."""
-    plain_env = FGOVectorEnv(num_envs, quest=QUESTS)
-    play(plain_env, 0.2, 0)  # compile / load the kernels outside the timing
+    recorder with its writer thread, each against the plain run before it. All play one env,
+    warmed up with the recorder's kernels first: a fresh env's first steps fault in its 35 MB of
+    records, and the first recorder of a process loads its compiled code, neither of which is
+    the recorder's cost (before 2026-12-05 each recorded run took a fresh env)."""
+    env = FGOVectorEnv(num_envs, quest=QUESTS)
+    play(env, 0.2, 0)  # compile / load the kernels outside the timing
+    warm = VectorRecorder(_KeepOpen(env), folder / "warm-up.jsonl", agent_name="random")
+    play(warm, 0.3, 0)
+    warm.close()
     plain, recorded, own, thread, paths = [], [], [], [], []
     for r in range(rounds):
-        plain.append(play(plain_env, seconds, r)[0])
+        plain.append(play(env, seconds, r)[0])
         paths.append(folder / f"round{r}.jsonl")
-        env = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), paths[-1], agent_name="random")
-        speed, _, ms = play(env, seconds, r)
-        env.close()
+        rec = VectorRecorder(_KeepOpen(env), paths[-1], agent_name="random")
+        speed, _, ms = play(rec, seconds, r)
+        rec.close()
         recorded.append(speed)
         own.append(ms)
-        env = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), folder / f"thread{r}.jsonl", background=True)
-        speed = play(env, seconds, r)[0]
-        env.close()
-        thread.append(speed / play(plain_env, seconds, r + 50)[0])  # against the plain run after it
+        rec = VectorRecorder(_KeepOpen(env), folder / f"thread{r}.jsonl", background=True)
+        speed = play(rec, seconds, r)[0]
+        rec.close()
+        thread.append(speed / play(env, seconds, r + 50)[0])  # against the plain run after it
     own_ms = float(np.median(own))
     return {"plain_decisions_per_s": round(max(plain)), "recorded_decisions_per_s": round(max(recorded)),
             "recording_overhead": _overhead(plain, recorded),

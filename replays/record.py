@@ -79,8 +79,8 @@ class _Turns:
     values and absolute steps in its own rows (game-major), and how many it has."""
 
     def __init__(self, games: int, capacity: int):
-        self.values = np.zeros((games, capacity, _KINDS.size), np.float64)
-        self.steps = np.zeros((games, capacity), np.int64)
+        self.values = _touched((games, capacity, _KINDS.size), np.float64)
+        self.steps = _touched((games, capacity), np.int64)
         self.count = np.zeros(games, np.int64)
 
     def clear(self, games: np.ndarray) -> None:
@@ -90,6 +90,14 @@ class _Turns:
         """Twice the rows per game (a game played more turns in one episode than there were)."""
         self.values = np.concatenate([self.values, np.zeros_like(self.values)], axis=1)
         self.steps = np.concatenate([self.steps, np.zeros_like(self.steps)], axis=1)
+
+
+def _touched(shape: tuple, dtype) -> np.ndarray:
+    """Zeros whose memory is mapped now: a buffer the recorder fills step by step would otherwise
+    take its page faults inside the steps (4096 games: 8,000 of them, a few ms, in the first)."""
+    out = np.empty(shape, dtype)
+    out.fill(0)
+    return out
 
 
 def env_id_of(env) -> str:
@@ -252,18 +260,18 @@ class VectorRecorder(gym.vector.VectorWrapper):
         # game-major, so the encoder reads an episode in a few cache lines (a step-major buffer
         # cost a cache miss per decision); a ring, absolute step t in column t % capacity (a power
         # of 2), grown when an episode would wrap onto itself (moving steps down copied it all)
-        self._decisions = np.zeros((n, 1 << max(int(capacity) - 1, 1).bit_length(), 2), np.float64)
+        self._decisions = _touched((n, 1 << max(int(capacity) - 1, 1).bit_length(), 2), np.float64)
         self._oldest = 0  # no episode in progress began before this absolute step
         self._step = 0  # the absolute step the next step() records
         self._start = np.zeros(n, np.int64)  # the absolute step each game's episode began at
         self._seed = np.zeros(n, np.int64)
         self._quest = np.zeros(n, np.int64)
-        self._turns = _Turns(n, 16)
+        self._turns = _Turns(n, 32)  # the catalogue's longest quest has 30 turns: they rarely grow
         self._pieces = _encode.pack(_head_pieces(agent_name))
         self._quest_text: tuple[np.ndarray, np.ndarray] | None = None
         self._floats = _encode.FloatTexts()
         self._missed = np.empty(1024)  # the floats a step met for the first time
-        self._out = np.empty(0, np.uint8)  # the encoded lines of a step
+        self._out = _touched(min(1024 * n, 4 << 20), np.uint8)  # the encoded lines of a step (grows)
         self._spans = np.zeros((2, 2), np.int64)  # the parallel encoder's two stretches of ``_out``
         parallel = n >= PARALLEL_FROM if parallel is None else bool(parallel)
         self._record_step = _encode.record_step_parallel if parallel else _encode.record_step
@@ -432,7 +440,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
                 raise ValueError(f"cannot record a return that is not finite (one of games {games.tolist()})")
             if written != _encode.TOO_SMALL:
                 break
-            self._out = np.empty(max(2 * self._out.size, 1 << 20), np.uint8)  # kept: fresh pages cost faults
+            self._out = _touched(max(2 * self._out.size, 1 << 20), np.uint8)  # kept: fresh pages cost faults
         out = memoryview(self._out)  # (their turns are cleared when they begin again, `record_step`)
         if not self._parallel:
             self.writer.write_encoded(out[:written], games.size)
