@@ -8,7 +8,8 @@
   the ratios recorded / plain of each pair of neighbouring runs (on a shared machine the speed
   drifts between runs; pairs cancel most of it), with the best against the best beside it;
   the recorder's own time per step (its ``step`` beyond the env's: steadier than the ratio,
-  which also moves with the env's speed); the same overhead with the writer thread;
+  which also moves with the env's speed), split into its compiled calls (``record_step``,
+  ``encode``), the file write and the Python around them; the same overhead with the writer thread;
 - bytes per decision of the recorded files, and of the same episodes written as ``.jsonl.gz``;
 - reading them (`replays.read_episodes`: decode and validate every line);
 - verifying them (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``,
@@ -41,22 +42,34 @@ QUESTS = ["farming_3wave", "boss_cinder_wyrm", "standard_night_raid", "random_17
 TARGETS = {"recording_overhead": 0.10, "verify_decisions_per_s": 200_000}
 
 
-def play(env, seconds: float, seed: int) -> tuple[float, int, float]:
+PARTS = ("record_step", "encode", "write")  # the recorder's compiled calls and its file write
+
+
+def _time_calls(obj, name: str, totals: dict, key: str) -> None:
+    """Add the time of every call of ``obj.name`` to ``totals[key]``."""
+    call = getattr(obj, name)
+
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        out = call(*args, **kwargs)
+        totals[key] += time.perf_counter() - t
+        return out
+    setattr(obj, name, timed)
+
+
+def play(env, seconds: float, seed: int) -> tuple[float, int, float, dict]:
     """Random masked play for ``seconds``: (decisions per second, decisions, the recorder's own
-    milliseconds per step: the time of ``env.step`` beyond the wrapped env's, 0 for a plain env)."""
+    milliseconds per step: the time of ``env.step`` beyond the wrapped env's, 0 for a plain env;
+    the same split into `PARTS` and "rest", the Python around them)."""
     n = env.num_envs
     _, info = env.reset(seed=seed)
     actions = np.zeros(n, np.int64)
-    inner = [0.0]
+    totals = dict.fromkeys(("inner", *PARTS), 0.0)
     if isinstance(env, VectorRecorder):
-        step = env.env.step
-
-        def timed(a):
-            t = time.perf_counter()
-            out = step(a)
-            inner[0] += time.perf_counter() - t
-            return out
-        env.env.step = timed
+        _time_calls(env.env, "step", totals, "inner")
+        for obj, name, key in ((env, "_record_step", "record_step"), (env, "_encode", "encode"),
+                               (env.writer, "write_encoded", "write")):
+            _time_calls(obj, name, totals, key)
     calls, stepping, start = 0, 0.0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         sample_legal_actions(info["action_mask"].view(np.bool_), seed * 100_000 + calls, actions)
@@ -67,8 +80,10 @@ def play(env, seconds: float, seed: int) -> tuple[float, int, float]:
     t = time.perf_counter()
     getattr(env, "flush", lambda: None)()  # a recorder's writer thread finishes inside the timing
     stepping += time.perf_counter() - t
-    own = (stepping - inner[0]) / calls * 1e3 if inner[0] else 0.0
-    return calls * n / (time.perf_counter() - start), calls * n, own
+    own = (stepping - totals["inner"]) / calls * 1e3 if totals["inner"] else 0.0
+    parts = {key: totals[key] / calls * 1e3 for key in PARTS}
+    parts["rest"] = own - sum(parts.values())
+    return calls * n / (time.perf_counter() - start), calls * n, own, parts
 
 
 def _overhead(plain: list[float], other: list[float]) -> float:
@@ -97,15 +112,16 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
     warm = VectorRecorder(_KeepOpen(env), folder / "warm-up.jsonl", agent_name="random")
     play(warm, 0.3, 0)
     warm.close()
-    plain, recorded, own, thread, paths = [], [], [], [], []
+    plain, recorded, own, thread, paths, parts = [], [], [], [], [], []
     for r in range(rounds):
         plain.append(play(env, seconds, r)[0])
         paths.append(folder / f"round{r}.jsonl")
         rec = VectorRecorder(_KeepOpen(env), paths[-1], agent_name="random")
-        speed, _, ms = play(rec, seconds, r)
+        speed, _, ms, split = play(rec, seconds, r)
         rec.close()
         recorded.append(speed)
         own.append(ms)
+        parts.append(split)
         rec = VectorRecorder(_KeepOpen(env), folder / f"thread{r}.jsonl", background=True)
         speed = play(rec, seconds, r)[0]
         rec.close()
@@ -116,6 +132,7 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
             "recording_overhead_best": round(1 - max(recorded) / max(plain), 4),
             "recording_overhead_thread": _overhead([1.0] * len(thread), thread),
             "recorder_ms_per_step": round(own_ms, 3), "recorder_ns_per_decision": round(own_ms * 1e6 / num_envs),
+            "recorder_parts_ms_per_step": {k: round(float(np.median([p[k] for p in parts])), 3) for k in parts[0]},
             "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, paths
 
 
@@ -163,6 +180,8 @@ def main() -> None:
             ("  recording overhead (median of pairs)", f"{rec['recording_overhead']:.1%}", "target <= 10 %"),
             ("  the recorder's own time (median)", f"{rec['recorder_ms_per_step']} ms/step",
              f"{rec['recorder_ns_per_decision']} ns/decision"),
+            ("    of which (medians)", ", ".join(f"{k} {v}" for k, v in rec["recorder_parts_ms_per_step"].items()),
+             "ms/step"),
             ("  the same with the writer thread", f"{rec['recording_overhead_thread']:.1%}", ""),
             ("replay size (.jsonl)", f"{size['bytes_per_decision']} B/decision",
              f"{size['bytes_per_episode']:,} B/episode, {size['decisions_per_episode']} decisions/episode"),
