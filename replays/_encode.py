@@ -179,6 +179,15 @@ def _fast(out, at, v):
 
 
 @njit(cache=True, inline="always")
+def _short(out, at, v):
+    """``v`` as format version 3 writes a reward or a summary's float (`replays.format.
+    short_number`): a whole float below `FAST_LIMIT` (but -0.0) as an integer, else `_fast`."""
+    if v == math.floor(v) and abs(v) < FAST_LIMIT and (v != 0.0 or math.copysign(1.0, v) > 0):
+        return _int(out, at, int(v))
+    return _fast(out, at, v)
+
+
+@njit(cache=True, inline="always")
 def _bool(out, at, v):
     if v:  # "true"
         out[at], out[at + 1], out[at + 2], out[at + 3] = 116, 114, 117, 101
@@ -429,7 +438,7 @@ def _episode(out, at, e, episodes, buffers, texts, floats, scratch, missed, foun
             at += 1
         v = decisions[g, (r + k) & mask, 1]
         rewards[k] = v
-        end = _fast(out, at, v)
+        end = _short(out, at, v)
         if end >= 0:
             at = end
         else:
@@ -465,13 +474,14 @@ def _episode(out, at, e, episodes, buffers, texts, floats, scratch, missed, foun
             if kind == KIND_INT:
                 at = _int(out, at, int(v))
             elif kind == KIND_FLOAT:
-                end = _fast(out, at, v)
+                end = _short(out, at, v)
                 if end >= 0:
                     at = end
                 else:
                     at, found = _lookup(out, at, v, table, text, offsets, missed, found)
-            elif kind == KIND_BOOL:
-                at = _bool(out, at, v != 0.0)
+            elif kind == KIND_BOOL:  # 1 or 0 (format version 3)
+                out[at] = 49 if v != 0.0 else 48
+                at += 1
             else:
                 c = int(v)
                 at = _copy(out, at, names, name_off[c], name_off[c + 1])

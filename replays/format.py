@@ -1,9 +1,9 @@
-"""The replay format, version 2: JSON Lines, a header line then one line per finished episode.
+"""The replay format, version 3: JSON Lines, a header line then one line per finished episode.
 
 A header names the environment (id and constructor arguments), the hashes of the engine rules
 and of the content catalogue the episodes were played with, and who wrote them::
 
-    {"format": "pendragon-replay", "version": 2, "env_id": "fgo_env/Battle-v1",
+    {"format": "pendragon-replay", "version": 3, "env_id": "fgo_env/Battle-v1",
      "env_kwargs": {"quest": ["farming_3wave"], "reward": "default", ...},
      "engine_hash": "...", "content_hash": "...", "package_version": "0.2.0",
      "created": "2026-12-03T17:30:00Z", "source": "sim", "agent": "greedy", "meta": {}}
@@ -15,8 +15,12 @@ decision, or real-game frames and taps). Never pickle: every value is plain JSON
 
 Version 2 writes a turn summary as an array of its values in `SUMMARY_FIELDS` order
 (``[2,"mighty",false,[4,0,1],49762.0,...]``) where version 1 wrote an object with its keys (85 %
-of a line's bytes); a summary with other keys stays an object. Both versions are read, and in
-memory a summary is always a dict.
+of a line's bytes); a summary with other keys stays an object. Version 3 writes the numbers of
+the rewards and of a summary array in their shortest JSON form: a whole float (below 1e15; not
+-0.0) as an integer, a summary's true and false as 1 and 0 (``[2,"mighty",0,[4,0,1],49762,...]``,
+18 % fewer bytes). Rewards read back as floats; a summary's numbers read back equal in value (an
+int where a float or a bool was written: ``==`` holds, and re-simulation compares values). All
+three versions are read, and in memory a summary is always a dict.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ from typing import Any
 import numpy as np
 
 FORMAT = "pendragon-replay"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+SHORT_LIMIT = 1e15  # a whole float below this is written as an integer (exact: below 2**53)
 # The values of a version-2 turn summary, in order: the decision that resolved the turn, then
 # `fgo_env.engine.explain.turn_summary`'s keys (tests/replays/test_format.py holds them equal).
 SUMMARY_FIELDS = ("step", "chain", "brave", "cards", "damage", "damage_per_enemy", "np_gained", "stars", "kills",
@@ -296,9 +301,10 @@ class Episode:
     def to_json(self) -> dict:
         out = {"episode": self.episode, "game_seed": self.game_seed, "quest": self.quest,
                "quest_index": self.quest_index, "support": self.support, "party": list(self.party),
-               "agent": self.agent, "actions": self.actions, "rewards": self.rewards, "outcome": self.outcome,
-               "turns": self.turns, "return": self.ret, "terminated": self.terminated, "truncated": self.truncated,
-               "summaries": [list(s.values()) if tuple(s) == SUMMARY_FIELDS else s for s in self.summaries]}
+               "agent": self.agent, "actions": self.actions, "rewards": list(map(short_number, self.rewards)),
+               "outcome": self.outcome, "turns": self.turns, "return": self.ret, "terminated": self.terminated,
+               "truncated": self.truncated,
+               "summaries": [_short_values(s.values()) if tuple(s) == SUMMARY_FIELDS else s for s in self.summaries]}
         for key in self.OPTIONAL:
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
@@ -332,6 +338,19 @@ class Episode:
                    party=c.get("party", list, []), agent=c.get("agent", (str, type(None)), None),
                    summaries=_summaries(c), **optional,
                    extra={k: v for k, v in obj.items() if k not in _KNOWN})
+
+
+def short_number(v):
+    """``v`` as version 3 writes it: a whole float below `SHORT_LIMIT` (but -0.0) as an int, a
+    bool as 0 or 1, anything else as it is."""
+    if type(v) is float:
+        return int(v) if v.is_integer() and abs(v) < SHORT_LIMIT and (v or math.copysign(1.0, v) > 0) else v
+    return int(v) if type(v) is bool else v
+
+
+def _short_values(values) -> list:
+    """A summary's values as version 3 writes them (lists of numbers too)."""
+    return [list(map(short_number, v)) if type(v) is list else short_number(v) for v in values]
 
 
 def _summaries(c: _Check) -> list[dict]:

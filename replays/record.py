@@ -14,6 +14,7 @@ at each ``step``, i.e. right after ``act``) or from `RecordReplays.note` before 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +66,7 @@ _FLOATS = np.flatnonzero(_KINDS == _encode.KIND_FLOAT)
 _NAMES, _NAME_OFF = _encode.pack([json.dumps(n) for n in C.CHAIN_NAMES])
 _OUTCOMES = _encode.pack(list(C.OUTCOME_NAMES))
 _CLOSING = np.frombuffer(b"}\n", np.uint8)
+_SUMMARY_ARRAYS = operator.itemgetter(*(key for key, _ in _encode.SUMMARY_WIDTHS))  # info["summary"] -> a tuple
 
 
 def _head_pieces(agent_name: str | None) -> list[str]:
@@ -269,6 +271,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._turns = _Turns(n, 32)  # the catalogue's longest quest has 30 turns: they rarely grow
         self._pieces = _encode.pack(_head_pieces(agent_name))
         self._quest_text: tuple[np.ndarray, np.ndarray] | None = None
+        self._quest_text_of, self._quest_count = None, 0  # the env's list of quests the texts are of
         self._floats = _encode.FloatTexts()
         self._missed = np.empty(1024)  # the floats a step met for the first time
         self._out = _touched(min(1024 * n, 4 << 20), np.uint8)  # the encoded lines of a step (grows)
@@ -281,6 +284,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
         self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
+        self._base_env = env.unwrapped
         self._ended_games = np.zeros(n, np.int64)  # the games that ended at this step (`record_step`)
         self._no_tail = np.zeros(n, np.int64), np.full(n, _CLOSING.size, np.int64)  # `_tails` without agent info
         self._texts: tuple = ()  # the texts `_encode_and_write` last gave the encoder
@@ -325,7 +329,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         reset_now = self._ended.copy() if self._info is not None else None
         env_out = (raw, np.asarray(rewards, np.float64), infos["turn_resolved"], np.asarray(terminated),
                    np.asarray(truncated), infos["game_seed"], infos["quest"])
-        summary = tuple(infos["summary"][key] for key, _ in _encode.SUMMARY_WIDTHS)
+        summary = _SUMMARY_ARRAYS(infos["summary"])
         games = (self._ended, self._start, self._seed, self._quest)
         while True:
             t = self._turns
@@ -371,7 +375,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         """Hand the games that ended to the writer. What the caller and the env's next step change
         is copied here; the recorder's arrays it reads stay put until the next step's `flush` (the
         next `record_step` and the buffers' moves come after it)."""
-        base = self.unwrapped
+        base = self._base_env
         begun = self._start[games]
         job = dict(
             games=games, rows=begun & (self._decisions.shape[1] - 1), lengths=self._step + 1 - begun, start=self._start,
@@ -402,11 +406,13 @@ class VectorRecorder(gym.vector.VectorWrapper):
         text, off = _encode.pack(texts)
         return text, off[:-1], off[1:]
 
-    def _quest_texts(self, quests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _quest_texts(self) -> tuple[np.ndarray, np.ndarray]:
         """The text of every quest of the env ('"quest":...,"party":[...]'), packed by index."""
-        if self._quest_text is None or quests.max() + 1 >= self._quest_text[1].size:
+        quests_now = self._base_env.quests  # every quest index is one of these (a list made once)
+        if self._quest_text is None or self._quest_text_of is not quests_now or len(quests_now) != self._quest_count:
+            self._quest_text_of, self._quest_count = quests_now, len(quests_now)
             texts = []
-            for quest in self.unwrapped.quests:
+            for quest in quests_now:
                 party = json.dumps(list(quest.party), separators=(",", ":"))
                 texts.append(f'"quest":{json.dumps(quest.id)},"quest_index":{len(texts)},'
                              f'"support":{json.dumps(quest.support)},"party":{party}')
@@ -423,7 +429,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         episodes = (games, rows, lengths, start, self.writer.episodes, seeds, quests, outcomes, turns_played,
                     terminated, truncated, tail_lo, tail_hi)
         buffers = (self._decisions, t.values, t.steps, t.count)
-        quest_text = self._quest_texts(quests)
+        quest_text = self._quest_texts()
         texts = self._texts
         if not texts or texts[2] is not quest_text[0] or texts[6] is not tail_text:
             texts = self._texts = (*self._pieces, *quest_text, *_OUTCOMES, tail_text, _KINDS, _SLOTS, _SLOT_OFF,

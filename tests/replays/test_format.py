@@ -88,7 +88,7 @@ def test_bad_episode_fields_are_named(changes, needle):
     assert needle in str(err.value)
 
 
-def test_the_version_2_summary_layout_is_the_engines_turn_summary():
+def test_the_summary_layout_is_the_engines_turn_summary():
     from fgo_env.engine.explain import turn_summary
     from fgo_env.engine.state import new_state
 
@@ -96,22 +96,30 @@ def test_the_version_2_summary_layout_is_the_engines_turn_summary():
 
 
 def test_summaries_are_written_as_arrays_and_read_back_as_dicts(tmp_path):
-    """Version 2 writes a full summary as an array of its values (a summary with other keys stays
-    an object); version-1 files, with objects, still read the same."""
+    """Version 3 writes a full summary as an array of its values, its numbers short (whole floats
+    as integers, bools as 0/1; a summary with other keys stays an object), the rewards short too;
+    version-2 files (floats and bools as such) and version-1 files (objects) still read the same."""
     full = dict(zip(SUMMARY_FIELDS, [3, "mighty", False, [4, 0, 1], 49762.0, [33833.0, 15929.0, 0.0], 18.7, 7, 2,
                                      2, 0, 0.0, 0, True]))
-    ep = episode(summaries=[full, {"step": 2, "chain": "arts"}])
+    ep = episode(summaries=[full, {"step": 2, "chain": "arts"}], rewards=[0.0, -0.02, 1.0, -0.0, 1e16],
+                 actions=[39, 40, -1, 5, 6])
     line = json.dumps(ep.to_json())
-    assert '"summaries": [[3, "mighty", false, [4, 0, 1], 49762.0,' in line and '{"step": 2, "chain": "arts"}' in line
-    assert Episode.from_json(json.loads(line)) == ep
-    with ReplayWriter(tmp_path / "v2.jsonl", Header(env_kwargs={})) as w:
+    assert '"summaries": [[3, "mighty", 0, [4, 0, 1], 49762, [33833, 15929, 0], 18.7, 7, 2, 2, 0, 0, 0, 1],' in line
+    assert '{"step": 2, "chain": "arts"}' in line and '"rewards": [0, -0.02, 1, -0.0, 1e+16]' in line
+    back = Episode.from_json(json.loads(line))
+    assert back == ep and all(type(r) is float for r in back.rewards)
+    assert math.copysign(1, back.rewards[3]) < 0  # -0.0 stays a float: an integer 0 would lose the sign
+    with ReplayWriter(tmp_path / "v3.jsonl", Header(env_kwargs={})) as w:
         w.write(ep)
-    v1 = tmp_path / "v1.jsonl"
-    header, body = (tmp_path / "v2.jsonl").read_text().splitlines()
+    header, body = (tmp_path / "v3.jsonl").read_text().splitlines()
+    v2, v1 = tmp_path / "v2.jsonl", tmp_path / "v1.jsonl"
+    v2.write_text(json.dumps({**json.loads(header), "version": 2}) + "\n"
+                  + json.dumps({**json.loads(body), "summaries": [list(full.values()), ep.summaries[1]],
+                                "rewards": ep.rewards}) + "\n")
     v1.write_text(json.dumps({**json.loads(header), "version": 1}) + "\n"
                   + json.dumps({**json.loads(body), "summaries": ep.summaries}) + "\n")
-    assert read_episodes(v1) == read_episodes(tmp_path / "v2.jsonl") == [ep]
-    assert open_replay(v1).header.version == 1 and FORMAT_VERSION == 2
+    assert read_episodes(v1) == read_episodes(v2) == read_episodes(tmp_path / "v3.jsonl") == [ep]
+    assert [open_replay(p).header.version for p in (v1, v2)] == [1, 2] and FORMAT_VERSION == 3
 
 
 def test_missing_episode_field_is_named():

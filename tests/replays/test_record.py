@@ -239,6 +239,21 @@ def test_the_compiled_writer_writes_hundredths_and_integral_floats_as_repr(value
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(-10**12, 10**12).map(lambda k: k / 100), st.floats(allow_nan=False, allow_infinity=False),
+                 st.integers(-2**60, 2**60).map(float), st.sampled_from([0.0, -0.0, 1e15, -1e15 + 1, 1e14])))
+def test_the_compiled_short_numbers_are_format_version_3s(value):
+    from replays import _encode
+    from replays.format import short_number
+
+    out = np.zeros(64, np.uint8)
+    used = _encode._short(out, 0, value)
+    if used >= 0:  # what it writes itself: exactly what Episode.to_json writes
+        assert out[:used].tobytes().decode() == json.dumps(short_number(value))
+    if value == int(value) and abs(value) < 1e15:
+        assert used >= 0 and (type(short_number(value)) is int) == (math.copysign(1, value) > 0 or value != 0)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.integers(-500, 500).map(lambda k: k / 100),
                           st.sampled_from([0.0, -0.0, 1e-300, 1e300, -1e300])), max_size=40))
 def test_the_compiled_return_is_math_fsum(values):
