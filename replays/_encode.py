@@ -3,11 +3,12 @@ its JSON line into one byte buffer, straight from the recorder's buffers (the ac
 of each step, each game's list of resolved turns), with no Python per episode.
 
 Python's ``json`` writes a float as ``repr``. Here an integral float below 1e15 is written as its
-digits and ``.0``, and a float that is a whole number of hundredths below 1e9 (the NP gains, most
-rewards) as those digits ("18.7", "-0.02"): what ``repr`` gives (the shortest text that reads
-back as the value; two texts of hundredths differ by far more than the value's precision). Any
-other float is looked up among texts Python made once per distinct value (`FloatTexts`). The
-recorder's tests hold every line equal to ``json.dumps(Episode.to_json())``.
+digits and ``.0`` (the return; format version 3 writes the rewards' and the summaries' whole
+floats as integers, `_short`), and a float that is a whole number of hundredths below 1e9 (the NP
+gains, most rewards) as those digits ("18.7", "-0.02"): what ``repr`` gives (the shortest text
+that reads back as the value; two texts of hundredths differ by far more than the value's
+precision). Any other float is looked up among texts Python made once per distinct value
+(`FloatTexts`). The recorder's tests hold every line equal to ``json.dumps(Episode.to_json())``.
 """
 
 from __future__ import annotations

@@ -132,6 +132,7 @@ class ReplayWriter:
         or several, one after the other), flushed once."""
         if not episodes:
             return
+        self._join_sync(wait=False)  # a periodic fsync that failed: raised before writing anything
         parts = data if isinstance(data, list) else [data]
         if self._compressor.kind:  # one compressed batch (each ends in a flush)
             parts = [b"".join(parts)]
@@ -144,6 +145,7 @@ class ReplayWriter:
         self._write(b"".join(lines), sync)
 
     def _write(self, data: bytes | memoryview, sync: bool = False) -> None:
+        self._join_sync(wait=False)  # a periodic fsync that failed: raised before writing anything
         self._file.write(self._compressor.batch(data))
         self._file.flush()
         if sync or self.fsync_every == 0:
@@ -192,6 +194,10 @@ class ReplayWriter:
             self._file.flush()
             self._sync()
         finally:
+            try:  # the periodic fsync is done with the file before it closes (its error, if any,
+                self._join_sync()  # would hide the one being raised)
+            except OSError:
+                pass
             self._file.close()
 
     def __enter__(self) -> Self:

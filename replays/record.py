@@ -42,7 +42,7 @@ _BOOL = {False: "false", True: "true"}
 
 
 def _summary_layout():
-    """The turn summary as the compiled encoder writes it (format version 2: an array of
+    """The turn summary as the compiled encoder writes it (format versions 2 and 3: an array of
     `SUMMARY_FIELDS`' values): each value's kind and the texts around the values ('[' before the
     step, then the text before each value, then the closing)."""
     kinds, texts, pending = [], ["["], ""
@@ -438,9 +438,10 @@ class VectorRecorder(gym.vector.VectorWrapper):
             floats = (*f.table, f.text, f.offsets)
             written, found = self._encode(self._out, episodes, buffers, texts, floats, self._missed)
             if found:  # values met for the first time: make their texts, write again
-                if found > self._missed.size:
+                if found > self._missed.size:  # not all listed: room for them, then list them again
                     self._missed = np.empty(2 * found)
-                f.add(self._missed[:min(found, self._missed.size)])
+                    continue
+                f.add(self._missed[:found])
                 continue
             if written == _encode.NOT_FINITE:  # the env's rewards are finite: a bug otherwise
                 raise ValueError(f"cannot record a return that is not finite (one of games {games.tolist()})")

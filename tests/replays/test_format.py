@@ -185,6 +185,51 @@ def test_periodic_fsyncs_run_beside_the_writes_and_their_errors_surface(tmp_path
     assert w._file.closed
 
 
+def test_a_failed_periodic_fsync_stops_the_next_write_before_it_writes(tmp_path, monkeypatch):
+    import threading
+
+    real = __import__("os").fsync
+
+    def failing(fd):
+        if threading.current_thread() is not threading.main_thread():
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr("replays.io.os.fsync", failing)
+    w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
+    w.write(episode())  # starts the periodic fsync, which fails
+    w._syncing.join()
+    with pytest.raises(OSError, match="Input/output error"):
+        w.write(episode())
+    assert w.episodes == 1 and len((tmp_path / "f.jsonl").read_text().splitlines()) == 1 + 1  # nothing more
+    w.close()
+
+
+def test_close_waits_for_the_periodic_fsync_even_when_the_last_write_fails(tmp_path, monkeypatch):
+    import threading
+
+    release, real = threading.Event(), __import__("os").fsync
+
+    def slow(fd):
+        if threading.current_thread() is not threading.main_thread():
+            release.wait(5)
+        real(fd)
+
+    monkeypatch.setattr("replays.io.os.fsync", slow)
+    w = ReplayWriter(tmp_path / "f.jsonl.gz", Header(env_kwargs={}), fsync_every=1e-9)
+    w.write(episode())
+    syncing = w._syncing
+
+    def full_disk():
+        release.set()  # (the thread may finish now: close must still wait for it)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(w._compressor, "finish", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        w.close()
+    assert w._file.closed and not syncing.is_alive()
+
+
 def test_writer_refuses_to_overwrite_when_asked_and_bad_fsync(tmp_path):
     path = tmp_path / "x.jsonl"
     ReplayWriter(path, Header(env_kwargs={})).close()
