@@ -201,7 +201,7 @@ def _bool(out, at, v):
 # and reward and appends the turn it resolved (its summary values) to the game's own rows: each
 # game's decisions and turns lie contiguous (game-major), so the encoder reads an episode in a
 # few cache lines and the prefetcher follows it (rows pooled across games cost the encoder a
-# cache miss per turn: 40 % of its time).
+# cache miss per turn).
 
 # The turn summary's arrays as the vector env's info gives them, in `fgo_env.engine.explain.
 # turn_summary`'s order (the recorder checks it): 13 keys, 17 values.
@@ -370,7 +370,7 @@ def _lookup(out, at, v, table, text, offsets, missed, found):
 
     The encoder writes ``_fast(...)`` first and calls this only when that fails: written out at
     each float, not through an inlined helper that does both, which made numba's code for the
-    whole line 40 % slower (`benchmarks/replay_speed.py`)."""
+    whole line slower (`benchmarks/recorder_ab.py` compares such variants)."""
     i = _get(table, v)
     if i < 0:
         if found < missed.size:

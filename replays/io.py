@@ -90,7 +90,7 @@ class ReplayWriter:
         fsync_every: seconds between fsyncs (0: after every write, before it returns; None: only
             at close). A flush after every write already survives a killed process; fsync guards
             against power cuts. The periodic fsyncs run in a thread of their own: they wait on the
-            disk (11 ms each while a recorder writes 30 MB/s), which the recording need not do.
+            disk, which the recording need not do.
         exist_ok: overwrite an existing file (default); False refuses with `FileExistsError`.
         level: the compression level (gzip 1-9, default 6; zstd 1-22, default 3). Lower is
             faster: gzip 3 or zstd 1 for recording thousands of games at once.

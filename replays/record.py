@@ -38,7 +38,6 @@ from .io import ReplayWriter
 # env's arrays are written exactly as the single env's summaries (1 -> true, a chain code -> its
 # name, an int damage -> 123.0, ...).
 _SUMMARY = turn_summary(new_state(1)[0])
-_BOOL = {False: "false", True: "true"}
 
 
 def _summary_layout():
@@ -62,7 +61,6 @@ _KINDS, _SLOTS, _SLOT_OFF = _summary_layout()
 assert [(k, len(v) if isinstance(v, list) else 1) for k, v in _SUMMARY.items()] == list(_encode.SUMMARY_WIDTHS) \
     and ("step", *_SUMMARY) == SUMMARY_FIELDS, \
     "the turn summary's keys changed: update replays._encode.SUMMARY_WIDTHS, add_turns and the replay format"
-_FLOATS = np.flatnonzero(_KINDS == _encode.KIND_FLOAT)
 _NAMES, _NAME_OFF = _encode.pack([json.dumps(n) for n in C.CHAIN_NAMES])
 _OUTCOMES = _encode.pack(list(C.OUTCOME_NAMES))
 _CLOSING = np.frombuffer(b"}\n", np.uint8)
@@ -96,7 +94,7 @@ class _Turns:
 
 def _touched(shape: tuple, dtype) -> np.ndarray:
     """Zeros whose memory is mapped now: a buffer the recorder fills step by step would otherwise
-    take its page faults inside the steps (4096 games: 8,000 of them, a few ms, in the first)."""
+    take its page faults inside the steps (at 4096 games, thousands of them in the first steps)."""
     out = np.empty(shape, dtype)
     out.fill(0)
     return out

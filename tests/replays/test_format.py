@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -151,19 +153,31 @@ def test_fsync_every(tmp_path, monkeypatch, fsync_every, syncs):
     assert len(calls) == syncs  # the header, each write (0 only) and the close
 
 
-def test_periodic_fsyncs_run_beside_the_writes_and_their_errors_surface(tmp_path, monkeypatch):
-    import threading
+_REAL_FSYNC = os.fsync  # (patching replays.io.os.fsync patches os itself)
 
-    threads, release = [], threading.Event()
-    real = __import__("os").fsync
 
-    def slow_fsync(fd):  # a disk that takes its time: the writes must not wait for it
-        threads.append(threading.current_thread().name)
+def _fake_fsync(monkeypatch, in_thread=lambda: None) -> list[str]:
+    """Patch the writer's fsync so that ``in_thread()`` runs first when a thread other than the
+    main one syncs (a slow or a failing disk); returns the names of the threads that synced."""
+    names = []
+
+    def fsync(fd):
+        names.append(threading.current_thread().name)
         if threading.current_thread() is not threading.main_thread():
-            release.wait(5)
-        real(fd)
+            in_thread()
+        _REAL_FSYNC(fd)
 
-    monkeypatch.setattr("replays.io.os.fsync", slow_fsync)
+    monkeypatch.setattr("replays.io.os.fsync", fsync)
+    return names
+
+
+def _io_error():
+    raise OSError(5, "Input/output error")
+
+
+def test_periodic_fsyncs_run_beside_the_writes_and_their_errors_surface(tmp_path, monkeypatch):
+    release = threading.Event()
+    threads = _fake_fsync(monkeypatch, lambda: release.wait(5))  # a disk that takes its time
     w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
     for _ in range(3):
         w.write(episode())  # returns while the first periodic fsync still waits
@@ -172,12 +186,7 @@ def test_periodic_fsyncs_run_beside_the_writes_and_their_errors_surface(tmp_path
     w.close()  # waits for it, then syncs everything once more
     assert threads[-1] == "MainThread" and len(read_episodes(tmp_path / "f.jsonl")) == 3
 
-    def failing(fd):
-        if threading.current_thread() is not threading.main_thread():
-            raise OSError(5, "Input/output error")
-        real(fd)
-
-    monkeypatch.setattr("replays.io.os.fsync", failing)
+    _fake_fsync(monkeypatch, _io_error)
     w = ReplayWriter(tmp_path / "g.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
     w.write(episode())
     with pytest.raises(OSError, match="Input/output error"):  # at the close, not lost in the thread
@@ -186,16 +195,7 @@ def test_periodic_fsyncs_run_beside_the_writes_and_their_errors_surface(tmp_path
 
 
 def test_a_failed_periodic_fsync_stops_the_next_write_before_it_writes(tmp_path, monkeypatch):
-    import threading
-
-    real = __import__("os").fsync
-
-    def failing(fd):
-        if threading.current_thread() is not threading.main_thread():
-            raise OSError(5, "Input/output error")
-        real(fd)
-
-    monkeypatch.setattr("replays.io.os.fsync", failing)
+    _fake_fsync(monkeypatch, _io_error)
     w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
     w.write(episode())  # starts the periodic fsync, which fails
     w._syncing.join()
@@ -206,16 +206,8 @@ def test_a_failed_periodic_fsync_stops_the_next_write_before_it_writes(tmp_path,
 
 
 def test_close_waits_for_the_periodic_fsync_even_when_the_last_write_fails(tmp_path, monkeypatch):
-    import threading
-
-    release, real = threading.Event(), __import__("os").fsync
-
-    def slow(fd):
-        if threading.current_thread() is not threading.main_thread():
-            release.wait(5)
-        real(fd)
-
-    monkeypatch.setattr("replays.io.os.fsync", slow)
+    release = threading.Event()
+    _fake_fsync(monkeypatch, lambda: release.wait(5))
     w = ReplayWriter(tmp_path / "f.jsonl.gz", Header(env_kwargs={}), fsync_every=1e-9)
     w.write(episode())
     syncing = w._syncing
