@@ -54,6 +54,7 @@ from fgo_env.features import MAX_BREAKS, N_CARDS, N_FRONT
 from fgo_env.screens import Look, Scene
 from fgo_env.screens.scene import MENU_KIND
 
+from .legibility import PROBED, LegibilityProbe
 from .tasks import CROP_SIZE, TASK_NAMES, TASKS, crop_boxes, extract_crops
 
 SPLITS = ("train", "val", "test")
@@ -102,6 +103,10 @@ class DataConfig:
             row (NP cards of servants whose NP is not ready left out; `hide_unready_np_cards`), so
             the classic look also teaches ``card_owner``'s "none". The choice is seeded by the
             frame, not drawn from the split's stream.
+        legibility: probe the wave digits of every frame (`feature_models.legibility`): a label
+            the frame's disturbances leave illegible gives no sample and is not scored. False
+            keeps the datasets of before the probe (every digit labelled unless an overlay hides
+            its crop).
     """
 
     episodes: int = 90
@@ -117,6 +122,7 @@ class DataConfig:
     max_decisions: int = 60
     real_fraction: float | None = None
     hide_unready_np: float = 0.0
+    legibility: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hide_unready_np <= 1.0:
@@ -167,9 +173,11 @@ MENU_UNSCORED = ("wave", "wave_total", "np_ready", "breaks_left")  # a menu show
 HIDDEN_UNSCORED = {"wave": ("wave", "wave_total"), "gauge": ("np_ready",), "breaks": ("breaks_left",)}
 
 
-def visible_labels(labels: dict, scene: Scene, family: str, hidden: tuple[str, ...]) -> dict:
+def visible_labels(labels: dict, scene: Scene, family: str, hidden: tuple[str, ...],
+                   illegible: tuple[str, ...] = ()) -> dict:
     """``labels`` with what this frame cannot show marked: the fields whose crops a phone overlay
-    covers go to ``unscored``, and on the real family's card screen a card's owner slot is
+    covers and the ``illegible`` ones (`feature_models.legibility`) go to ``unscored``, and on the
+    real family's card screen a card's owner slot is
     ``owner_visible`` only when its servant's NP card is shown (otherwise only the same-servant
     grouping can be read, scored by the brave-chain figures)."""
     out = dict(labels)
@@ -177,6 +185,7 @@ def visible_labels(labels: dict, scene: Scene, family: str, hidden: tuple[str, .
     for prefix, fields in HIDDEN_UNSCORED.items():
         if any(h.startswith(prefix) for h in hidden) and not (prefix == "gauge" and scene.kind == "cards"):
             unscored += [f for f in fields if f not in unscored]
+    unscored += [f for f in illegible if f not in unscored]
     out["unscored"] = unscored
     if scene.kind == "cards":
         shown = np_cards_shown(scene, family)
@@ -345,6 +354,7 @@ class FrameRecord:
     policy: str | None = None  # name of the policy that played the episode (not in frames.json)
     family: str = "classic"  # look family ("classic" / "real")
     hidden: tuple[str, ...] = ()  # crops a status bar or notification covers (no samples from them)
+    illegible: tuple[str, ...] = ()  # labels the frame does not show legibly (no samples of those tasks)
 
     def to_dict(self) -> dict:
         return {"source": self.source, "kind": self.kind, "look": "plain" if self.look_seed is None
@@ -544,15 +554,16 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
                                         cfg.plain_fraction, cfg.real_fraction)
                 size = rng.choice(cfg.frame_sizes)
                 renderer = Renderer(size[0], size[1], look)
+                probe = LegibilityProbe(renderer, cfg.size)
             scene = _maybe_hide(scene, cfg, look_family(look), f"{split}:{cfg.seed}:{game_seed}:{k}")
             labels = frame_labels(scene)
             if true is not None:
                 labels["true_features"] = true
             frame = renderer.render(scene)
-            hidden = hidden_crops(look, frame.shape[1], frame.shape[0])
+            hidden, illegible = _unreadable(cfg, probe, scene, frame, labels)
             rec = FrameRecord("episode", scene.kind, look_seed, size, quest=quest, episode_seed=game_seed,
-                              labels=visible_labels(labels, scene, look_family(look), hidden), policy=name,
-                              family=look_family(look), hidden=hidden)
+                              labels=visible_labels(labels, scene, look_family(look), hidden, illegible),
+                              policy=name, family=look_family(look), hidden=hidden, illegible=illegible)
             yield frame, scene, rec
         bar.update(1)
     kinds, weights = zip(*EXAMPLE_KINDS)
@@ -563,19 +574,32 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
                                     cfg.real_fraction)
             size = rng.choice(cfg.frame_sizes)
             renderer = Renderer(size[0], size[1], look)
+            probe = LegibilityProbe(renderer, cfg.size)
         kind = rng.choices(kinds, weights)[0]
         ex_seed = base + k
         scene = _maybe_hide(_example_scene(kind, ex_seed), cfg, look_family(look),
                             f"{split}:{cfg.seed}:x{ex_seed}")
         assert renderer is not None
         frame = renderer.render(scene)
-        hidden = hidden_crops(look, frame.shape[1], frame.shape[0])
+        labels = frame_labels(scene)
+        hidden, illegible = _unreadable(cfg, probe, scene, frame, labels)
         rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed,
-                          labels=visible_labels(frame_labels(scene), scene, look_family(look), hidden),
-                          family=look_family(look), hidden=hidden)
+                          labels=visible_labels(labels, scene, look_family(look), hidden, illegible),
+                          family=look_family(look), hidden=hidden, illegible=illegible)
         yield frame, scene, rec
         bar.update(1)
     bar.close()
+
+
+def _unreadable(cfg: DataConfig, probe: LegibilityProbe, scene: Scene, frame: np.ndarray,
+                labels: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(crops a phone overlay hides, labels the probe finds illegible) of one frame; a label
+    already unscored (a menu's wave) or whose crop is hidden is not probed."""
+    hidden = hidden_crops(probe.look, frame.shape[1], frame.shape[0])
+    if not cfg.legibility:
+        return hidden, ()
+    skip = set(labels.get("unscored", ())) | {f for f, crop in PROBED.items() if crop in hidden}
+    return hidden, probe.illegible(scene, frame, skip=skip)
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -632,6 +656,7 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
     buffers = {t: _TaskBuffer(TASKS[t].indexed, TASKS[t].n_crops) for t in TASK_NAMES}
     records = []
     episode_policy: dict[int, str] = {}
+    illegible: dict[str, int] = {}  # frames whose label of a task the probe found illegible
     frames = iter_frames(cfg, split, progress, policy_factory=policy_factory)
     for fid, (frame, scene, rec) in enumerate(frames):
         if rec.source == "episode" and rec.episode_seed is not None and rec.policy is not None:
@@ -639,6 +664,9 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         samples = frame_samples(scene, rec.family)
         if rec.hidden:
             samples = {t: [(n, y) for n, y in ss if not set(n) & set(rec.hidden)] for t, ss in samples.items()}
+        for t in rec.illegible:
+            samples[t] = []
+            illegible[t] = illegible.get(t, 0) + 1
         names = sorted({n for ss in samples.values() for names, _ in ss for n in names})
         crops = extract_crops(frame, names, cfg.size)
         pos = {n: k for k, n in enumerate(names)}
@@ -668,7 +696,7 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         "families": families,
         "look_seed_range": [LOOK_BASE[split] + cfg.seed * 100_000,
                             LOOK_BASE[split] + cfg.seed * 100_000 + 100_000],
-        "samples": counts, "class_histogram": hist, "bytes": files,
+        "samples": counts, "illegible": dict(sorted(illegible.items())), "class_histogram": hist, "bytes": files,
         "bytes_total": int(sum(files.values()) + (out_dir / "frames.json").stat().st_size),
         "seconds": round(time.perf_counter() - t0, 1),
         "tasks": {t: TASKS[t].to_dict() for t in TASK_NAMES},

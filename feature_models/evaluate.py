@@ -22,6 +22,7 @@ eval``: the greedy agent) or, without one, by the random policy (see `feature_mo
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -276,6 +277,7 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     results: dict = {"weights": str(weights), "threads": threads}
     test = load_split(root, "test", tasks)
     results["test_samples"] = {t: len(d) for t, d in test.items()}
+    results["test_illegible"] = _illegible(root)
     results["multitask"] = {t: m["acc"] for t, m in evaluate_model(model, test).items()}
     results["multitask_params"] = model.parameter_count()
     results["multitask_bytes"] = _file_bytes(weights)
@@ -388,6 +390,24 @@ def family_lines(by_family: dict | None) -> list[str]:
     return lines
 
 
+def _illegible(root: str | Path) -> dict[str, int] | None:
+    """The test split's labels left out as illegible (its manifest's count), None for a split
+    written before the legibility probe."""
+    manifest = Path(root) / "test" / "manifest.json"
+    if not manifest.is_file():
+        return None
+    return json.loads(manifest.read_text()).get("illegible")
+
+
+def _illegible_note(counts: dict[str, int] | None) -> list[str]:
+    if counts is None:
+        return ["", "The test split predates the legibility probe: every wave label is scored, "
+                    "legible or not."]
+    said = ", ".join(f"{n} {t}" for t, n in counts.items()) or "none"
+    return ["", f"Not scored (no sample): labels the legibility probe (`feature_models/legibility.py`) found "
+                f"illegible under the frame's disturbances: {said}."]
+
+
 def write_report(results: dict, path: str | Path | None) -> str:
     """The Markdown report of `run_evaluation`'s results (written to ``path`` if given)."""
     mt, bl = results["multitask"], results.get("baselines")
@@ -415,6 +435,7 @@ def write_report(results: dict, path: str | Path | None) -> str:
     else:
         lines += ["| head | test samples | multi-task |", "|---|---|---|"]
         lines += [f"| {t} | {results['test_samples'][t]} | {mt[t] * 100:.2f} % |" for t in heads]
+    lines += _illegible_note(results.get("test_illegible"))
     lines += ["", "## Size and latency", ""]
     lat = results["latency_640x360"]
     mt_lat = np.mean([v["multitask_ms"] for v in lat.values()])

@@ -1,0 +1,104 @@
+"""Can a frame's label be read at all? A pixel probe for the labels a disturbance erases.
+
+A notification over "Battle n/N", a motion blur longer than a digit is wide, or blur, noise and
+compression stacked on a small frame can leave a crop whose digit no reader could make out. Such a
+crop's label is not trained on (it would teach the head to guess) nor scored (no reader can be
+right but by chance); the head's confidence there is its own business (the pilot keeps the wave it
+read last with confidence).
+
+The probe asks the renderer rather than a rule about the look's knobs, so any mix of disturbances
+is judged by what it does to the pixels. The scene is drawn again with the field changed (n of
+"Battle n/N" to another digit), once under the frame's look and once under its clean copy
+(`clean_look`: the same geometry, fonts, colours, blur, noise and compression, without the capture
+disturbances: status bar, notification, gamma, rescale, video, mid-animation). The change the digit makes to the crop under the look, correlated with the change it
+makes cleanly, says how much of the digit's *shape* survives: near 1 where only its contrast fell
+(a translucent status bar, a fade), near 0 where it is covered or smeared into its neighbours.
+Below ``LEGIBLE_MIN_CORR`` the field is illegible. The threshold was set by eye on the test split's
+wave crops sorted by the correlation (docs/vision.md, "Legible labels"): below 0.5 no digit could
+be read, from 0.7 up every one could; 0.6 sits between.
+"""
+
+from __future__ import annotations
+
+import copy
+import numpy as np
+
+from fgo_env.screens import Look, Scene
+from fgo_env.screens.scene import MENU_KIND
+
+from .tasks import CROP_SIZE, extract_crops
+
+LEGIBLE_MIN_CORR = 0.6
+PROBED = {"wave": "wave", "wave_total": "wave"}  # a probed label -> the crop its head reads
+
+
+def clean_look(look: Look) -> Look:
+    """``look`` without its capture disturbances (`Look.undisturbed`): what the correlation is
+    taken against. The look's own blur, noise and JPEG stay in the reference: taken out too, a
+    blur alone moves a thin digit's edges enough to score digits any reader can read at 0.2-0.4
+    (measured on the same test crops), so the probe judges what a capture does to the frame."""
+    return look.undisturbed()
+
+
+def _with(scene: Scene, field: str, value: int) -> Scene:
+    """``scene`` with ``field`` set, unchecked: the probe may draw "3/1", which a Scene refuses
+    (n > N) but the renderer draws like any other digits."""
+    out = copy.copy(scene)
+    object.__setattr__(out, field, value)
+    return out
+
+
+def _gray(crop: np.ndarray) -> np.ndarray:
+    return crop.astype(np.float32).mean(-1)
+
+
+def shape_correlation(changed: np.ndarray, changed_clean: np.ndarray) -> float:
+    """Correlation of two difference images (a label's change under the look and drawn clean);
+    0 when either is flat (the change left no trace)."""
+    norm = float(np.linalg.norm(changed) * np.linalg.norm(changed_clean))
+    return float((changed * changed_clean).sum()) / norm if norm > 1e-6 else 0.0
+
+
+class LegibilityProbe:
+    """Which probed labels (``PROBED``) a frame drawn by ``renderer`` shows legibly.
+
+    One probe per renderer (look and size); the clean renderer is made on first use. A look
+    that is its own clean copy (``Look.plain()``) shows every label."""
+
+    def __init__(self, renderer, size: int = CROP_SIZE) -> None:
+        self.renderer = renderer
+        self.size = size
+        self.look = renderer.look
+        self.sharp = clean_look(self.look) == self.look
+        self._clean = None  # a Renderer (pygame loads on first use, as fgo_env.screens wants)
+
+    def _crop(self, frame: np.ndarray, crop: str) -> np.ndarray:
+        return _gray(extract_crops(frame, [crop], self.size)[0])
+
+    def correlations(self, scene: Scene, frame: np.ndarray, fields=tuple(PROBED)) -> dict[str, float]:
+        """{field: shape correlation} of ``fields`` on ``frame`` (``renderer``'s drawing of
+        ``scene``); each field changed to the next digit (1 -> 2 -> 3 -> 1)."""
+        if self._clean is None:
+            from fgo_env.screens import Renderer
+
+            self._clean = Renderer(self.renderer.width, self.renderer.height, clean_look(self.look))
+        clean = {}
+        out = {}
+        for field in fields:
+            crop = PROBED[field]
+            if crop not in clean:
+                clean[crop] = self._crop(self._clean.render(scene), crop)
+            other = _with(scene, field, int(getattr(scene, field)) % 3 + 1)
+            changed = self._crop(self.renderer.render(other), crop) - self._crop(frame, crop)
+            changed_clean = self._crop(self._clean.render(other), crop) - clean[crop]
+            out[field] = shape_correlation(changed, changed_clean)
+        return out
+
+    def illegible(self, scene: Scene, frame: np.ndarray, skip=()) -> tuple[str, ...]:
+        """The probed labels of ``scene`` that ``frame`` does not show legibly (none are probed on
+        menus, nor the ``skip`` ones: already unscored)."""
+        fields = tuple(f for f in PROBED if f not in skip)
+        if self.sharp or scene.kind == MENU_KIND or not fields:
+            return ()
+        corr = self.correlations(scene, frame, fields)
+        return tuple(f for f in fields if corr[f] < LEGIBLE_MIN_CORR)

@@ -1,0 +1,87 @@
+"""The legibility probe: which wave digits a frame's disturbances leave unreadable, and what the
+datasets do with them (no sample, not scored)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from feature_models.data import DataConfig, generate_split, load_split
+from feature_models.legibility import LEGIBLE_MIN_CORR, LegibilityProbe, shape_correlation
+from feature_models.tasks import TASK_NAMES
+from fgo_env.screens import Look, Renderer, Scene
+from fgo_env.screens.post import mid_animation_effect
+
+SCENE = Scene.example("command", 3)  # "Battle 2/2"
+
+
+def probe_of(look: Look, size=(640, 360)) -> tuple[LegibilityProbe, np.ndarray]:
+    renderer = Renderer(*size, look)
+    return LegibilityProbe(renderer), renderer.render(SCENE)
+
+
+def test_shape_correlation_ignores_contrast_not_shape() -> None:
+    rng = np.random.default_rng(0)
+    d = rng.normal(size=(32, 32)).astype(np.float32)
+    assert shape_correlation(d, d) == pytest.approx(1.0)
+    assert shape_correlation(0.1 * d, d) == pytest.approx(1.0)  # a translucent band: fainter, same shape
+    assert shape_correlation(np.zeros_like(d), d) == 0.0  # covered: the change left no trace
+    assert abs(shape_correlation(rng.normal(size=(32, 32)), d)) < 0.2
+
+
+def test_undisturbed_and_translucent_looks_show_the_digits() -> None:
+    base = Look.random(7, family="classic").undisturbed()
+    for knobs in ({}, {"status_bar": "dark"}, {"status_bar": "light"}, {"gamma": 1.5}, {"rescale": 540}):
+        probe, frame = probe_of(dataclasses.replace(base, **knobs))
+        corr = probe.correlations(SCENE, frame)
+        assert min(corr.values()) > 0.8, (knobs, corr)
+        assert probe.illegible(SCENE, frame) == ()
+    probe, frame = probe_of(Look.plain())
+    assert probe.sharp and probe.illegible(SCENE, frame) == ()
+
+
+def test_a_strong_motion_blur_smears_the_digits_and_a_fade_does_not() -> None:
+    looks = [dataclasses.replace(Look.random(s).undisturbed(), mid_animation=1.0) for s in range(12)]
+    effects = [mid_animation_effect(look) for look in looks]
+    assert {"motion", "fade", "slide"} <= set(effects)
+    for look, effect in zip(looks, effects):
+        probe, frame = probe_of(look)
+        if effect == "motion":  # 2.5 % of the width: longer than a digit is wide
+            assert probe.illegible(SCENE, frame) == ("wave", "wave_total"), probe.correlations(SCENE, frame)
+        else:  # a fade keeps half the scene; a slide moves the lower half only
+            assert probe.illegible(SCENE, frame) == (), probe.correlations(SCENE, frame)
+    assert 0 < LEGIBLE_MIN_CORR < 1
+
+
+def test_probe_skips_menus_and_unscored_labels() -> None:
+    look = next(dataclasses.replace(Look.random(s).undisturbed(), mid_animation=1.0) for s in range(40)
+                if mid_animation_effect(dataclasses.replace(Look.random(s), mid_animation=1.0)) == "motion")
+    probe, frame = probe_of(look)
+    assert probe.illegible(SCENE, frame, skip={"wave"}) == ("wave_total",)
+    menu = Scene.example("menu", 1)
+    renderer = Renderer(640, 360, look)
+    assert LegibilityProbe(renderer).illegible(menu, renderer.render(menu)) == ()
+
+
+def test_datasets_drop_and_unscore_illegible_labels_and_nothing_else(tmp_path) -> None:
+    """With the probe, the illegible wave labels give no sample and are listed unscored; every other
+    crop and label is the same bytes as without it (the probe's renders leave the renderer as it was)."""
+    cfg = DataConfig(episodes=1, examples=96, max_decisions=6, examples_per_look=2, quests=("farming_3wave",),
+                     plain_fraction=0.0)
+    on = generate_split(tmp_path / "on", "train", cfg)
+    off = generate_split(tmp_path / "off", "train", dataclasses.replace(cfg, legibility=False))
+    assert off["illegible"] == {} and on["illegible"], "no look of this split disturbs the counter"
+    a, b = load_split(tmp_path / "on", "train"), load_split(tmp_path / "off", "train")
+    for t in TASK_NAMES:
+        if t in ("wave", "wave_total"):
+            assert on["samples"][t] == off["samples"][t] - on["illegible"].get(t, 0)
+        else:
+            assert np.array_equal(a[t].x, b[t].x) and np.array_equal(a[t].y, b[t].y)
+    frames = json.loads((tmp_path / "on" / "train" / "frames.json").read_text())
+    unscored = sum(f in r["unscored"] for r in frames for f in ("wave", "wave_total") if r["kind"] != "menu")
+    before = json.loads((tmp_path / "off" / "train" / "frames.json").read_text())
+    unscored_before = sum(f in r["unscored"] for r in before for f in ("wave", "wave_total") if r["kind"] != "menu")
+    assert unscored - unscored_before == sum(on["illegible"].values())
