@@ -664,7 +664,7 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         samples = frame_samples(scene, rec.family)
         if rec.hidden:
             samples = {t: [(n, y) for n, y in ss if not set(n) & set(rec.hidden)] for t, ss in samples.items()}
-        for t in rec.illegible:
+        for t in rec.illegible:  # a probed label is named as the task that reads it
             samples[t] = []
             illegible[t] = illegible.get(t, 0) + 1
         names = sorted({n for ss in samples.values() for names, _ in ss for n in names})

@@ -392,16 +392,17 @@ def family_lines(by_family: dict | None) -> list[str]:
 
 def _illegible(root: str | Path) -> dict[str, int] | None:
     """The test split's labels left out as illegible (its manifest's count), None for a split
-    written before the legibility probe."""
+    written without the legibility probe (before it, or ``DataConfig.legibility`` off)."""
     manifest = Path(root) / "test" / "manifest.json"
     if not manifest.is_file():
         return None
-    return json.loads(manifest.read_text()).get("illegible")
+    doc = json.loads(manifest.read_text())
+    return doc.get("illegible") if doc.get("config", {}).get("legibility", False) else None
 
 
 def _illegible_note(counts: dict[str, int] | None) -> list[str]:
     if counts is None:
-        return ["", "The test split predates the legibility probe: every wave label is scored, "
+        return ["", "The test split was written without the legibility probe: every wave label is scored, "
                     "legible or not."]
     said = ", ".join(f"{n} {t}" for t, n in counts.items()) or "none"
     return ["", f"Not scored (no sample): labels the legibility probe (`feature_models/legibility.py`) found "

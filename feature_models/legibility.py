@@ -1,21 +1,21 @@
-"""Can a frame's label be read at all? A pixel probe for the labels a disturbance erases.
+"""Can a frame's label be read at all? A pixel probe for the labels a capture erases.
 
-A notification over "Battle n/N", a motion blur longer than a digit is wide, or blur, noise and
-compression stacked on a small frame can leave a crop whose digit no reader could make out. Such a
-crop's label is not trained on (it would teach the head to guess) nor scored (no reader can be
-right but by chance); the head's confidence there is its own business (the pilot keeps the wave it
-read last with confidence).
+A notification over "Battle n/N", a motion blur longer than a digit is wide, video blocks on a
+small frame can leave a crop whose digit no reader could make out. Such a crop's label is not
+trained on (it would teach the head to guess) nor scored (no reader can be right but by chance).
 
-The probe asks the renderer rather than a rule about the look's knobs, so any mix of disturbances
-is judged by what it does to the pixels. The scene is drawn again with the field changed (n of
-"Battle n/N" to another digit), once under the frame's look and once under its clean copy
-(`clean_look`: the same geometry, fonts, colours, blur, noise and compression, without the capture
-disturbances: status bar, notification, gamma, rescale, video, mid-animation). The change the digit makes to the crop under the look, correlated with the change it
-makes cleanly, says how much of the digit's *shape* survives: near 1 where only its contrast fell
-(a translucent status bar, a fade), near 0 where it is covered or smeared into its neighbours.
-Below ``LEGIBLE_MIN_CORR`` the field is illegible. The threshold was set by eye on the test split's
-wave crops sorted by the correlation (docs/vision.md, "Legible labels"): below 0.5 no digit could
-be read, from 0.7 up every one could; 0.6 sits between.
+The probe asks the renderer rather than a rule about the look's knobs, so any mix of capture
+disturbances is judged by what it does to the pixels. The scene is drawn again with the field
+changed (n of "Battle n/N" to another digit), once under the frame's look and once under its
+clean copy (`clean_look`: the same geometry, fonts, colours, blur, noise and compression, without
+the capture disturbances: status bar, notification, gamma, rescale, video, mid-animation). The
+change the digit makes to the crop under the look, correlated with the change it makes cleanly,
+says how much of the digit's *shape* survives: near 1 where only its contrast fell (a translucent
+status bar, a fade), near 0 where it is covered or smeared into its neighbours. Below
+``LEGIBLE_MIN_CORR`` the field is illegible: the threshold was set by eye on the grid of
+``python benchmarks/legibility_grid.py`` (the test split's wave crops by correlation). The look's
+own blur, noise and JPEG are in the reference, so they are not judged here; menus (a battle
+dialog over the counter) are not probed.
 """
 
 from __future__ import annotations
@@ -35,8 +35,7 @@ PROBED = {"wave": "wave", "wave_total": "wave"}  # a probed label -> the crop it
 def clean_look(look: Look) -> Look:
     """``look`` without its capture disturbances (`Look.undisturbed`): what the correlation is
     taken against. The look's own blur, noise and JPEG stay in the reference: taken out too, a
-    blur alone moves a thin digit's edges enough to score digits any reader can read at 0.2-0.4
-    (measured on the same test crops), so the probe judges what a capture does to the frame."""
+    blur alone moves a thin digit's edges enough to score digits anyone can read as illegible."""
     return look.undisturbed()
 
 

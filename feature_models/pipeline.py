@@ -24,14 +24,16 @@ DEFAULT_EVAL_QUESTS = ("farming_3wave", "standard_night_raid", "boss_cinder_wyrm
 
 def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examples: int = 5000, seed: int = 0,
                    size: int = 32, splits: Sequence[str] = ("train", "val", "test"),
-                   policy_factory: Callable[[int], Any] | None = None, progress: bool = True) -> dict:
-    """Render the per-task datasets into ``root``; returns the manifests by split."""
+                   policy_factory: Callable[[int], Any] | None = None, progress: bool = True,
+                   legibility: bool = True) -> dict:
+    """Render the per-task datasets into ``root``; returns the manifests by split (``legibility``:
+    `DataConfig.legibility`)."""
     import torch
 
     from .data import DataConfig, generate
 
     torch.set_num_threads(1)
-    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size)
+    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility)
     return generate(root, cfg, splits=tuple(splits), progress=progress, policy_factory=policy_factory)
 
 

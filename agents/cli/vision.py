@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d.add_argument("--splits", nargs="+", default=["train", "val", "test"], choices=["train", "val", "test"])
     d.add_argument("--policy", default="greedy", choices=["greedy", "random"],
                    help="who plays the data episodes' greedy share (default greedy, as the shipped datasets)")
+    d.add_argument("--no-legibility", action="store_true",
+                   help="label every wave digit, legible or not (the datasets of before 2026-12-05)")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
     t.add_argument("--root", default=DEFAULT_ROOT)
     t.add_argument("--out", default=DEFAULT_RUNS, help="weights and logs folder (default %(default)s)")
@@ -171,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
 
         manifests = pipeline.build_datasets(args.root, episodes=args.episodes, examples=args.examples, seed=args.seed,
                                             size=args.size, splits=args.splits,
-                                            policy_factory=greedy_policy if args.policy == "greedy" else None)
+                                            policy_factory=greedy_policy if args.policy == "greedy" else None,
+                                            legibility=not args.no_legibility)
         print(size_report(manifests))
         print(f"written to {args.root}/ ({sum(m['bytes_total'] for m in manifests.values()) / 1e6:.1f} MB)")
         return 0

@@ -85,3 +85,14 @@ def test_datasets_drop_and_unscore_illegible_labels_and_nothing_else(tmp_path) -
     before = json.loads((tmp_path / "off" / "train" / "frames.json").read_text())
     unscored_before = sum(f in r["unscored"] for r in before for f in ("wave", "wave_total") if r["kind"] != "menu")
     assert unscored - unscored_before == sum(on["illegible"].values())
+
+
+def test_cli_writes_the_old_datasets_on_request_and_the_report_says_so(tmp_path) -> None:
+    from agents.cli.main import main
+    from feature_models.evaluate import _illegible, _illegible_note
+
+    assert main(["vision", "data", "--root", str(tmp_path), "--episodes", "1", "--examples", "4",
+                 "--splits", "test", "--policy", "random", "--no-legibility"]) == 0
+    manifest = json.loads((tmp_path / "test" / "manifest.json").read_text())
+    assert manifest["config"]["legibility"] is False and manifest["illegible"] == {}
+    assert _illegible(tmp_path) is None and "without the legibility probe" in " ".join(_illegible_note(None))
