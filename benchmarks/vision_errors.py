@@ -1,6 +1,6 @@
 """Where a vision head's misses are: per look, and what the misread crops look like.
 
-    python benchmarks/vision_errors.py [--root data/vision14] [--split test] [--weights W]
+    python benchmarks/vision_errors.py [--root data/vision] [--split test] [--weights W]
                                        [--tasks wave,wave_total] [--grid reports/vision/errors.png]
 
 For each task, the held-out crops of ``root/split`` are read by the weights (default: the shipped
@@ -65,7 +65,8 @@ def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--root", type=Path, default=Path("data/vision14"))
+    ap.add_argument("--root", type=Path, default=Path("data/vision"),
+                    help="a folder written by fgo vision data (default %(default)s)")
     ap.add_argument("--split", default="test")
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     ap.add_argument("--tasks", default="wave,wave_total")
