@@ -38,11 +38,11 @@ COLS, ZOOM = 14, 5
 def collect(cfg: DataConfig, split: str, field: str):
     """(correlations, crops, "n/N" labels, look seeds) of the split's frames that label ``field``."""
     corr, crops, labels, looks = [], [], [], []
-    probes: dict[int, LegibilityProbe] = {}
+    probes: dict[tuple, LegibilityProbe] = {}
     for frame, scene, rec in iter_frames(cfg, split, progress=True):
         if scene.kind == MENU_KIND or field in rec.labels.get("unscored", ()):
             continue
-        key = id(scene) if rec.look_seed is None else (rec.look_seed, tuple(rec.size))
+        key = (rec.look_seed, tuple(rec.size))  # look seed None: the plain look
         probe = probes.get(key)
         if probe is None:  # the look of this frame, as iter_frames drew it
             look = Look.plain() if rec.look_seed is None else random_look(rec.look_seed, rec.family)

@@ -81,14 +81,15 @@ class LegibilityProbe:
             from fgo_env.screens import Renderer
 
             self._clean = Renderer(self.renderer.width, self.renderer.height, clean_look(self.look))
-        clean = {}
+        crops = {PROBED[f] for f in fields}  # the frame's crops and their clean drawing, once each
+        base = {c: self._crop(frame, c) for c in crops}
+        clean_frame = self._clean.render(scene)
+        clean = {c: self._crop(clean_frame, c) for c in crops}
         out = {}
         for field in fields:
             crop = PROBED[field]
-            if crop not in clean:
-                clean[crop] = self._crop(self._clean.render(scene), crop)
             other = _with(scene, field, int(getattr(scene, field)) % 3 + 1)
-            changed = self._crop(self.renderer.render(other), crop) - self._crop(frame, crop)
+            changed = self._crop(self.renderer.render(other), crop) - base[crop]
             changed_clean = self._crop(self._clean.render(other), crop) - clean[crop]
             out[field] = shape_correlation(changed, changed_clean)
         return out
