@@ -18,7 +18,8 @@
 The recorded files hold the episodes that finished within the timed runs, so short episodes
 are over-represented at small ``--seconds``.
 
-Prints a table, then one JSON object with every figure as the last line.
+Prints a line per round (the pairs drift with the machine; the file write with the disk), a
+table, then one JSON object with every figure as the last line.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
     env = FGOVectorEnv(num_envs, quest=QUESTS)
     play(env, 0.2, 0)  # compile / load the kernels outside the timing
     warm = VectorRecorder(_KeepOpen(env), folder / "warm-up.jsonl", agent_name="random")
-    play(warm, 0.3, 0)
+    while not warm.writer.episodes:  # until a line is written: the encoder's kernels are loaded too
+        play(warm, 1.0, 0)  # (a fresh install compiles them: a first recorded run at 457 decisions/s)
     warm.close()
     plain, recorded, own, thread, paths, parts = [], [], [], [], [], []
     for r in range(rounds):
@@ -122,6 +124,8 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
         recorded.append(speed)
         own.append(ms)
         parts.append(split)
+        print(f"round {r}: plain {plain[-1]:,.0f}, recorded {speed:,.0f} decisions/s (ratio {speed / plain[-1]:.3f}); "
+              f"recorder {ms:.3f} ms/step: " + ", ".join(f"{k} {v:.3f}" for k, v in split.items()), flush=True)
         rec = VectorRecorder(_KeepOpen(env), folder / f"thread{r}.jsonl", background=True)
         speed = play(rec, seconds, r)[0]
         rec.close()

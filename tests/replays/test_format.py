@@ -153,6 +153,29 @@ def test_fsync_every(tmp_path, monkeypatch, fsync_every, syncs):
     assert len(calls) == syncs  # the header, each write (0 only) and the close
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="the OS has no posix_fadvise")
+@pytest.mark.parametrize("fsync_every", [0, 1e-9])
+def test_synced_whole_pages_leave_the_page_cache_and_the_lines_stay(tmp_path, monkeypatch, fsync_every):
+    """After each fsync (inline or in the background) the writer advises the OS to drop the pages
+    before the synced end, rounded down to a page: the page being appended to stays cached."""
+    calls = []
+    real = os.posix_fadvise
+    monkeypatch.setattr("replays.io.os.posix_fadvise", lambda fd, off, n, advice: (calls.append((off, n, advice)),
+                                                                                   real(fd, off, n, advice)))
+    big = episode(actions=[1] * 3000, rewards=[0.5] * 3000)  # about 10 KB a line: several pages
+    w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=fsync_every)
+    for _ in range(4):
+        w.write(big)
+        if w._syncing is not None:
+            w._syncing.join()
+    w.close()
+    size = (tmp_path / "f.jsonl").stat().st_size
+    page = os.sysconf("SC_PAGE_SIZE")
+    assert calls and all(off == 0 and n % page == 0 and 0 < n <= size and a == os.POSIX_FADV_DONTNEED
+                         for off, n, a in calls)
+    assert [len(e.actions) for e in read_episodes(tmp_path / "f.jsonl")] == [3000] * 4
+
+
 _REAL_FSYNC = os.fsync  # (patching replays.io.os.fsync patches os itself)
 
 
