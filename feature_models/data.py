@@ -54,7 +54,7 @@ from fgo_env.features import MAX_BREAKS, N_CARDS, N_FRONT
 from fgo_env.screens import Look, Scene
 from fgo_env.screens.scene import MENU_KIND
 
-from .legibility import PROBED, LegibilityProbe
+from .legibility import BREAKS, PROBED, LegibilityProbe, crop_of, task_of
 from .tasks import CROP_SIZE, TASK_NAMES, TASKS, crop_boxes, extract_crops
 
 SPLITS = ("train", "val", "test")
@@ -103,8 +103,9 @@ class DataConfig:
             row (NP cards of servants whose NP is not ready left out; `hide_unready_np_cards`), so
             the classic look also teaches ``card_owner``'s "none". The choice is seeded by the
             frame, not drawn from the split's stream.
-        legibility: probe the wave digits of every frame (`feature_models.legibility`): a label
-            the frame's disturbances leave illegible gives no sample and is not scored. False
+        legibility: probe the wave digits and the bosses' break pips of every frame
+            (`feature_models.legibility`, `probed_fields`): a label the frame does not show
+            legibly gives no sample and is not scored. False
             keeps the datasets of before the probe (every digit labelled unless an overlay hides
             its crop).
     """
@@ -185,12 +186,26 @@ def visible_labels(labels: dict, scene: Scene, family: str, hidden: tuple[str, .
     for prefix, fields in HIDDEN_UNSCORED.items():
         if any(h.startswith(prefix) for h in hidden) and not (prefix == "gauge" and scene.kind == "cards"):
             unscored += [f for f in fields if f not in unscored]
-    unscored += [f for f in illegible if f not in unscored]
+    unscored += [f for f in map(_label_of, illegible) if f not in unscored]
     out["unscored"] = unscored
     if scene.kind == "cards":
         shown = np_cards_shown(scene, family)
         out["owner_visible"] = [bool(0 <= c.owner_slot < N_FRONT and shown[c.owner_slot]) for c in scene.cards]
     return out
+
+
+def _label_of(field: str) -> str:
+    """The frame label a probed field belongs to: an enemy's pips (``breaks{e}``) to
+    ``breaks_left`` (the most lit of any enemy: unknown when one enemy's are)."""
+    return "breaks_left" if field.startswith(BREAKS) else field
+
+
+def probed_fields(scene: Scene) -> tuple[str, ...]:
+    """The labels of ``scene`` the legibility probe asks about: the wave digits and, where the
+    screen draws the enemies, the break pips of each boss (an enemy with break bars)."""
+    if scene.kind in BANNER_KINDS:
+        return tuple(PROBED)
+    return (*PROBED, *(f"{BREAKS}{e}" for e, en in enumerate(scene.enemies) if en is not None and en.breaks > 0))
 
 
 def enemy_breaks(scene: Scene) -> list[int]:
@@ -354,7 +369,7 @@ class FrameRecord:
     policy: str | None = None  # name of the policy that played the episode (not in frames.json)
     family: str = "classic"  # look family ("classic" / "real")
     hidden: tuple[str, ...] = ()  # crops a status bar or notification covers (no samples from them)
-    illegible: tuple[str, ...] = ()  # labels the frame does not show legibly (no samples of those tasks)
+    illegible: tuple[str, ...] = ()  # probed fields the frame does not show legibly (no samples of their crops)
 
     def to_dict(self) -> dict:
         return {"source": self.source, "kind": self.kind, "look": "plain" if self.look_seed is None
@@ -598,8 +613,9 @@ def _unreadable(cfg: DataConfig, probe: LegibilityProbe, scene: Scene, frame: np
     hidden = hidden_crops(probe.look, frame.shape[1], frame.shape[0])
     if not cfg.legibility:
         return hidden, ()
-    skip = set(labels.get("unscored", ())) | {f for f, crop in PROBED.items() if crop in hidden}
-    return hidden, probe.illegible(scene, frame, skip=skip)
+    fields = probed_fields(scene)
+    skip = {f for f in fields if f in labels.get("unscored", ()) or crop_of(f) in hidden}
+    return hidden, probe.illegible(scene, frame, skip=skip, fields=fields)
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -656,7 +672,7 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
     buffers = {t: _TaskBuffer(TASKS[t].indexed, TASKS[t].n_crops) for t in TASK_NAMES}
     records = []
     episode_policy: dict[int, str] = {}
-    illegible: dict[str, int] = {}  # frames whose label of a task the probe found illegible
+    illegible: dict[str, int] = {}  # per task, the labels (crops) the probe found illegible
     frames = iter_frames(cfg, split, progress, policy_factory=policy_factory)
     for fid, (frame, scene, rec) in enumerate(frames):
         if rec.source == "episode" and rec.episode_seed is not None and rec.policy is not None:
@@ -664,8 +680,9 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         samples = frame_samples(scene, rec.family)
         if rec.hidden:
             samples = {t: [(n, y) for n, y in ss if not set(n) & set(rec.hidden)] for t, ss in samples.items()}
-        for t in rec.illegible:  # a probed label is named as the task that reads it
-            samples[t] = []
+        for f in rec.illegible:  # a probed field: no sample of its crop for the task that reads it
+            t = task_of(f)
+            samples[t] = [(n, y) for n, y in samples[t] if crop_of(f) not in n]
             illegible[t] = illegible.get(t, 0) + 1
         names = sorted({n for ss in samples.values() for names, _ in ss for n in names})
         crops = extract_crops(frame, names, cfg.size)

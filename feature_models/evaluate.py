@@ -406,7 +406,8 @@ def _illegible_note(counts: dict[str, int] | None) -> list[str]:
                     "legible or not."]
     said = ", ".join(f"{n} {t}" for t, n in counts.items()) or "none"
     return ["", f"Not scored (no sample): labels the legibility probe (`feature_models/legibility.py`) found "
-                f"illegible under the frame's disturbances: {said}."]
+                f"illegible (wave digits and bosses' break pips the frame's disturbances erase or its look draws alike): "
+                f"{said}."]
 
 
 def write_report(results: dict, path: str | Path | None) -> str:

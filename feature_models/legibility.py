@@ -1,8 +1,9 @@
 """Can a frame's label be read at all? A pixel probe for the labels a capture erases.
 
 A notification over "Battle n/N", a motion blur longer than a digit is wide, video blocks on a
-small frame can leave a crop whose digit no reader could make out. Such a crop's label is not
-trained on (it would teach the head to guess) nor scored (no reader can be right but by chance).
+small frame can leave a crop whose digit no reader could make out; a boss's break pips a few
+pixels wide can come out the same lit or broken. Such a crop's label is not trained on (it would
+teach the head to guess) nor scored (no reader can be right but by chance).
 
 The probe asks the renderer rather than a rule about the look's knobs, so any mix of capture
 disturbances is judged by what it does to the pixels. The scene is drawn again with the field
@@ -16,11 +17,18 @@ status bar, a fade), near 0 where it is covered or smeared into its neighbours. 
 ``python benchmarks/legibility_grid.py`` (the test split's wave crops by correlation). The look's
 own blur, noise and JPEG are in the reference, so they are not judged here; menus (a battle
 dialog over the counter) are not probed.
+
+Break pips (``breaks{e}``: enemy slot e's pips lit, 0 to 3) are probed the same way, one pip
+lit or put out (``breaks_left`` moved by one, round its range). A change that leaves no trace
+even in the clean drawing scores 0: the look itself draws both states alike (a real-family pip
+too small for its rim drew no state at all before 2026-12-05; a boss the screen does not draw).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+
 import numpy as np
 
 from fgo_env.screens import Look, Scene
@@ -29,7 +37,18 @@ from fgo_env.screens.scene import MENU_KIND
 from .tasks import CROP_SIZE, extract_crops
 
 LEGIBLE_MIN_CORR = 0.6
-PROBED = {"wave": "wave", "wave_total": "wave"}  # a probed label -> the crop its head reads
+PROBED = {"wave": "wave", "wave_total": "wave"}  # a probed scene label -> the crop its head reads
+BREAKS = "breaks"  # "breaks{e}": enemy slot e's break pips, read by the breaks head from crop "breaks{e}"
+
+
+def crop_of(field: str) -> str:
+    """The crop a probed field is read from."""
+    return PROBED.get(field, field)
+
+
+def task_of(field: str) -> str:
+    """The task (head) that reads a probed field."""
+    return BREAKS if field.startswith(BREAKS) else field
 
 
 def clean_look(look: Look) -> Look:
@@ -47,6 +66,18 @@ def _with(scene: Scene, field: str, value: int) -> Scene:
     return out
 
 
+def _changed(scene: Scene, field: str) -> Scene:
+    """``scene`` with ``field`` moved by one: a wave digit 1 -> 2 -> 3 -> 1, an enemy's break pips
+    lit 0 -> 1 -> ... -> breaks -> 0."""
+    if field in PROBED:
+        return _with(scene, field, int(getattr(scene, field)) % 3 + 1)
+    e = int(field[len(BREAKS):])
+    enemies = list(scene.enemies)
+    en = enemies[e]
+    enemies[e] = dataclasses.replace(en, breaks_left=(en.breaks_left + 1) % (en.breaks + 1))
+    return _with(scene, "enemies", type(scene.enemies)(enemies))
+
+
 def _gray(crop: np.ndarray) -> np.ndarray:
     return crop.astype(np.float32).mean(-1)
 
@@ -62,7 +93,8 @@ class LegibilityProbe:
     """Which probed labels (``PROBED``) a frame drawn by ``renderer`` shows legibly.
 
     One probe per renderer (look and size); the clean renderer is made on first use. A look
-    that is its own clean copy (``Look.plain()``) shows every label."""
+    that is its own clean copy (``Look.plain()``) shows every wave digit; its break pips are still
+    probed, against themselves (a change that leaves no trace is illegible in any look)."""
 
     def __init__(self, renderer, size: int = CROP_SIZE) -> None:
         self.renderer = renderer
@@ -76,29 +108,29 @@ class LegibilityProbe:
 
     def correlations(self, scene: Scene, frame: np.ndarray, fields=tuple(PROBED)) -> dict[str, float]:
         """{field: shape correlation} of ``fields`` on ``frame`` (``renderer``'s drawing of
-        ``scene``); each field changed to the next digit (1 -> 2 -> 3 -> 1)."""
-        if self._clean is None:
+        ``scene``); each field changed by one (`_changed`)."""
+        if self._clean is None and not self.sharp:
             from fgo_env.screens import Renderer
 
             self._clean = Renderer(self.renderer.width, self.renderer.height, clean_look(self.look))
-        crops = {PROBED[f] for f in fields}  # the frame's crops and their clean drawing, once each
+        crops = {crop_of(f) for f in fields}  # the frame's crops and their clean drawing, once each
         base = {c: self._crop(frame, c) for c in crops}
-        clean_frame = self._clean.render(scene)
+        clean_frame = frame if self.sharp else self._clean.render(scene)
         clean = {c: self._crop(clean_frame, c) for c in crops}
         out = {}
         for field in fields:
-            crop = PROBED[field]
-            other = _with(scene, field, int(getattr(scene, field)) % 3 + 1)
+            crop = crop_of(field)
+            other = _changed(scene, field)
             changed = self._crop(self.renderer.render(other), crop) - base[crop]
-            changed_clean = self._crop(self._clean.render(other), crop) - clean[crop]
+            changed_clean = changed if self.sharp else self._crop(self._clean.render(other), crop) - clean[crop]
             out[field] = shape_correlation(changed, changed_clean)
         return out
 
-    def illegible(self, scene: Scene, frame: np.ndarray, skip=()) -> tuple[str, ...]:
-        """The probed labels of ``scene`` that ``frame`` does not show legibly (none are probed on
-        menus, nor the ``skip`` ones: already unscored)."""
-        fields = tuple(f for f in PROBED if f not in skip)
-        if self.sharp or scene.kind == MENU_KIND or not fields:
+    def illegible(self, scene: Scene, frame: np.ndarray, skip=(), fields=tuple(PROBED)) -> tuple[str, ...]:
+        """The ``fields`` of ``scene`` (`PROBED`'s, "breaks{e}") that ``frame`` does not show
+        legibly (none are probed on menus, nor the ``skip`` ones: already unscored)."""
+        fields = tuple(f for f in fields if f not in skip and not (self.sharp and f in PROBED))
+        if scene.kind == MENU_KIND or not fields:
             return ()
         corr = self.correlations(scene, frame, fields)
         return tuple(f for f in fields if corr[f] < LEGIBLE_MIN_CORR)

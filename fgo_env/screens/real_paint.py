@@ -247,8 +247,10 @@ def _enemy_panel(ctx: Ctx, surface: "pygame.Surface", e: int, enemy: EnemyView) 
     for k in range(min(enemy.breaks, MAX_BREAKS)):
         rect = px[f"{g}/break{k}"]
         surface.fill((236, 200, 90), rect)
-        if min(rect.size) > 3:
-            surface.fill((230, 60, 60) if k < enemy.breaks_left else (40, 30, 34), rect.inflate(-2, -2))
+        # a pip too small for a rim is its state's colour alone (an all-gold pip showed no state:
+        # at 640x360 lit and broken pips were drawn alike, and their label was a coin toss)
+        inner = rect.inflate(-2, -2) if min(rect.size) > 3 else rect
+        surface.fill((230, 60, 60) if k < enemy.breaks_left else (40, 30, 34), inner)
     _buff_row(ctx, surface, g, enemy.buffs)
 
 

@@ -18,9 +18,9 @@ from fgo_env.screens.post import mid_animation_effect
 SCENE = Scene.example("command", 3)  # "Battle 2/2"
 
 
-def probe_of(look: Look, size=(640, 360)) -> tuple[LegibilityProbe, np.ndarray]:
+def probe_of(look: Look, size=(640, 360), scene: Scene = SCENE) -> tuple[LegibilityProbe, np.ndarray]:
     renderer = Renderer(*size, look)
-    return LegibilityProbe(renderer), renderer.render(SCENE)
+    return LegibilityProbe(renderer), renderer.render(scene)
 
 
 def test_shape_correlation_ignores_contrast_not_shape() -> None:
@@ -66,25 +66,85 @@ def test_probe_skips_menus_and_unscored_labels() -> None:
     assert LegibilityProbe(renderer).illegible(menu, renderer.render(menu)) == ()
 
 
+def boss_scene() -> tuple[Scene, str]:
+    """`SCENE` with its first enemy a boss with 1 of 3 break pips lit, and that enemy's field."""
+    enemies = list(SCENE.enemies)
+    e = next(i for i, en in enumerate(enemies) if en is not None)
+    enemies[e] = dataclasses.replace(enemies[e], breaks=3, breaks_left=1)
+    return dataclasses.replace(SCENE, enemies=tuple(enemies)), f"breaks{e}"
+
+
+@pytest.mark.parametrize("family", ["classic", "real"])
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720)])
+def test_every_look_draws_a_break_pips_state_at_every_size(family, size) -> None:
+    """Lit and broken pips differ in the crop in every look: a real-family pip too small for its
+    rim was drawn all gold either way at 640x360 (its label a coin toss) before 2026-12-05."""
+    boss, field = boss_scene()
+    for s in range(12):
+        probe, frame = probe_of(Look.random(s, family=family).undisturbed(), size, boss)
+        assert probe.sharp and probe.correlations(boss, frame, (field,))[field] > 0.99, (s, family, size)
+        assert probe.illegible(boss, frame, fields=("wave", field)) == ()
+
+
+def test_break_pips_a_blur_smears_are_illegible_and_a_fade_or_slide_keeps() -> None:
+    boss, field = boss_scene()
+    smeared = 0
+    for s in range(12):
+        look = dataclasses.replace(Look.random(s).undisturbed(), mid_animation=1.0)
+        probe, frame = probe_of(look, scene=boss)
+        corr = probe.correlations(boss, frame, (field,))[field]
+        if mid_animation_effect(look) == "motion":  # a pip is about as wide as the blur is long
+            smeared += corr < LEGIBLE_MIN_CORR
+            assert (field in probe.illegible(boss, frame, fields=(field,))) == (corr < LEGIBLE_MIN_CORR)
+        else:
+            assert corr > 0.95 and probe.illegible(boss, frame, fields=(field,)) == ()
+    assert smeared >= 1
+
+
+def test_probed_fields_are_the_bosses_on_screens_that_draw_enemies() -> None:
+    from feature_models.data import probed_fields
+
+    boss, field = boss_scene()
+    assert probed_fields(SCENE) == ("wave", "wave_total")  # no enemy with break bars
+    assert probed_fields(boss) == ("wave", "wave_total", field)
+    assert probed_fields(dataclasses.replace(boss, kind="wave_banner")) == ("wave", "wave_total")
+
+
+def _subsequence(short, long) -> bool:
+    """Whether the crops and labels ``short`` (x, y) appear in ``long`` in order."""
+    k = 0
+    for x, y in zip(long.x, long.y):
+        if k < len(short.y) and short.y[k] == y and np.array_equal(short.x[k], x):
+            k += 1
+    return k == len(short.y)
+
+
 def test_datasets_drop_and_unscore_illegible_labels_and_nothing_else(tmp_path) -> None:
-    """With the probe, the illegible wave labels give no sample and are listed unscored; every other
-    crop and label is the same bytes as without it (the probe's renders leave the renderer as it was)."""
+    """With the probe, the illegible wave labels and break pips give no sample and are listed
+    unscored; every other crop and label is the same bytes as without it (the probe's renders
+    leave the renderer as it was)."""
     cfg = DataConfig(episodes=1, examples=96, max_decisions=6, examples_per_look=2, quests=("farming_3wave",),
-                     plain_fraction=0.0)
+                     plain_fraction=0.0, seed=1)
     on = generate_split(tmp_path / "on", "train", cfg)
     off = generate_split(tmp_path / "off", "train", dataclasses.replace(cfg, legibility=False))
-    assert off["illegible"] == {} and on["illegible"], "no look of this split disturbs the counter"
+    assert off["illegible"] == {} and all(on["illegible"].get(t) for t in ("wave", "wave_total", "breaks")), \
+        "no look of this split disturbs the counter or a boss's pips"
     a, b = load_split(tmp_path / "on", "train"), load_split(tmp_path / "off", "train")
     for t in TASK_NAMES:
-        if t in ("wave", "wave_total"):
+        if t in ("wave", "wave_total", "breaks"):
             assert on["samples"][t] == off["samples"][t] - on["illegible"].get(t, 0)
+            assert _subsequence(a[t], b[t])  # the others as they were
         else:
             assert np.array_equal(a[t].x, b[t].x) and np.array_equal(a[t].y, b[t].y)
     frames = json.loads((tmp_path / "on" / "train" / "frames.json").read_text())
-    unscored = sum(f in r["unscored"] for r in frames for f in ("wave", "wave_total") if r["kind"] != "menu")
     before = json.loads((tmp_path / "off" / "train" / "frames.json").read_text())
-    unscored_before = sum(f in r["unscored"] for r in before for f in ("wave", "wave_total") if r["kind"] != "menu")
-    assert unscored - unscored_before == sum(on["illegible"].values())
+
+    def unscored(records, field):
+        return sum(field in r["unscored"] for r in records if r["kind"] != "menu")
+
+    for f in ("wave", "wave_total"):
+        assert unscored(frames, f) - unscored(before, f) == on["illegible"][f]
+    assert 1 <= unscored(frames, "breaks_left") - unscored(before, "breaks_left") <= on["illegible"]["breaks"]
 
 
 def test_cli_writes_the_old_datasets_on_request_and_the_report_says_so(tmp_path) -> None:
