@@ -1,6 +1,6 @@
 """How fast this machine takes appended bytes, over time: the file write a recorder pays.
 
-    python benchmarks/append_speed.py [--dir /tmp] [--seconds 40] [--chunk 100000] [--fsync-every 1.0]
+    python benchmarks/append_speed.py [--dir /tmp] [--seconds 40] [--chunk 100000] [--fsync-every 1.0 | --no-fsync]
                                       [--cache drop,keep]
 
 Appends ``chunk`` bytes (about what `replays.record.VectorRecorder` writes per step at 4096
@@ -9,9 +9,10 @@ fsynced in a background thread as `replays.ReplayWriter` does, and prints the wa
 (the writing thread's, kernel included) per write in every 5 s window; once with the synced pages
 dropped from the page cache after each fsync (``drop``: what `ReplayWriter` does,
 `replays.io.drop_synced`), once with them kept (``keep``: what it did before 2026-12-05 22:00).
-On the project's 2-core VM a write kept about 0.04 ms with ``drop``; with ``keep`` it took 0.04 ms
-for the first 15 s and about 0.25 ms afterwards (once some GB were cached), on ext4 and on tmpfs
-(``--dir /dev/shm --fsync-every 0``) alike, nearly all of it CPU time in the kernel.
+On the project's 2-core VM (ext4) a write kept about 0.04 ms with ``drop``; with ``keep`` it took
+0.04 ms for the first 15 s and about 0.25 ms afterwards (once some GB were cached), nearly all of
+it CPU time in the kernel. On tmpfs (``--dir /dev/shm --no-fsync``) writes slowed the same way, and
+there nothing can be dropped: the cached pages are the file.
 Last line: one JSON object.
 """
 
@@ -34,7 +35,7 @@ WINDOW = 5.0  # seconds per reported window
 def _sync(fd: int, end: int, drop: bool) -> None:
     os.fsync(fd)
     if drop:
-        drop_synced(fd, end)
+        drop_synced(fd, 0, end)  # (from 0 each time: the writer starts where its last drop ended)
 
 
 def append(folder: str, seconds: float, chunk: int, fsync_every: float | None, drop: bool) -> list[dict]:
@@ -68,19 +69,24 @@ def main() -> None:
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="folder of the file written (then removed)")
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--chunk", type=int, default=100_000, help="bytes per write")
-    parser.add_argument("--fsync-every", type=float, default=1.0, help="seconds; 0 for never")
+    parser.add_argument("--fsync-every", type=float, default=1.0, help="seconds between fsyncs (> 0)")
+    parser.add_argument("--no-fsync", action="store_true", help="never fsync (so nothing is dropped either)")
     parser.add_argument("--cache", default="drop,keep", help="drop (synced pages leave the cache), keep, or both")
     args = parser.parse_args()
+    if not args.fsync_every > 0:
+        parser.error(f"--fsync-every: seconds > 0 (or --no-fsync), not {args.fsync_every}")
     modes = args.cache.split(",")
     if not modes or any(m not in ("drop", "keep") for m in modes):
         parser.error(f"--cache: drop, keep or drop,keep, not {args.cache!r}")
     out = {}
     for mode in modes:
-        out[mode] = append(args.dir, args.seconds, args.chunk, args.fsync_every or None, mode == "drop")
+        out[mode] = append(args.dir, args.seconds, args.chunk, None if args.no_fsync else args.fsync_every,
+                         mode == "drop")
         for i, w in enumerate(out[mode]):
             print(f"{mode}  {WINDOW * i:>5.0f}-{WINDOW * (i + 1):<4.0f}s  {w['wall_ms']:.3f} ms/write wall, "
                   f"{w['cpu_ms']:.3f} CPU  ({w['writes']} writes)", flush=True)
-    print(json.dumps({"dir": args.dir, "chunk": args.chunk, "fsync_every": args.fsync_every, "windows": out}))
+    print(json.dumps({"dir": args.dir, "chunk": args.chunk, "fsync_every": None if args.no_fsync else args.fsync_every,
+                      "windows": out}))
 
 
 if __name__ == "__main__":

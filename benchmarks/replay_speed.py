@@ -111,8 +111,12 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
     env = FGOVectorEnv(num_envs, quest=QUESTS)
     play(env, 0.2, 0)  # compile / load the kernels outside the timing
     warm = VectorRecorder(_KeepOpen(env), folder / "warm-up.jsonl", agent_name="random")
-    while not warm.writer.episodes:  # until a line is written: the encoder's kernels are loaded too
+    for _ in range(30):  # until a line is written: the encoder's kernels are loaded too
         play(warm, 1.0, 0)  # (a fresh install compiles them: a first recorded run at 457 decisions/s)
+        if warm.writer.episodes:
+            break
+    else:
+        raise RuntimeError("the warm-up wrote no episode in 30 s: is the env finishing games?")
     warm.close()
     plain, recorded, own, thread, paths, parts = [], [], [], [], [], []
     for r in range(rounds):

@@ -18,8 +18,8 @@ status bar, a fade), near 0 where it is covered or smeared into its neighbours. 
 own blur, noise and JPEG are in the reference, so they are not judged here; menus (a battle
 dialog over the counter) are not probed.
 
-Break pips (``breaks{e}``: enemy slot e's pips lit, 0 to 3) are probed the same way, one pip
-lit or put out (``breaks_left`` moved by one, round its range). A change that leaves no trace
+Break pips (``breaks{e}``: enemy slot e's pips lit, 0 to 3) are probed the same way, with
+``breaks_left`` moved by one round the pips drawn (one more lit; from all lit, none). A change that leaves no trace
 even in the clean drawing scores 0: the look itself draws both states alike (a real-family pip
 too small for its rim drew no state at all before 2026-12-05; a boss the screen does not draw).
 """
@@ -31,6 +31,7 @@ import dataclasses
 
 import numpy as np
 
+from fgo_env.features import MAX_BREAKS
 from fgo_env.screens import Look, Scene
 from fgo_env.screens.scene import MENU_KIND
 
@@ -68,13 +69,14 @@ def _with(scene: Scene, field: str, value: int) -> Scene:
 
 def _changed(scene: Scene, field: str) -> Scene:
     """``scene`` with ``field`` moved by one: a wave digit 1 -> 2 -> 3 -> 1, an enemy's break pips
-    lit 0 -> 1 -> ... -> breaks -> 0."""
+    lit 0 -> 1 -> ... -> all the pips drawn (at most ``MAX_BREAKS``) -> 0."""
     if field in PROBED:
         return _with(scene, field, int(getattr(scene, field)) % 3 + 1)
     e = int(field[len(BREAKS):])
     enemies = list(scene.enemies)
     en = enemies[e]
-    enemies[e] = dataclasses.replace(en, breaks_left=(en.breaks_left + 1) % (en.breaks + 1))
+    drawn = min(en.breaks, MAX_BREAKS)  # the painters draw no more pips than this
+    enemies[e] = dataclasses.replace(en, breaks_left=(min(en.breaks_left, drawn) + 1) % (drawn + 1))
     return _with(scene, "enemies", type(scene.enemies)(enemies))
 
 
@@ -90,7 +92,8 @@ def shape_correlation(changed: np.ndarray, changed_clean: np.ndarray) -> float:
 
 
 class LegibilityProbe:
-    """Which probed labels (``PROBED``) a frame drawn by ``renderer`` shows legibly.
+    """Which probed labels (``PROBED``'s wave digits, ``breaks{e}``) a frame drawn by ``renderer``
+    shows legibly.
 
     One probe per renderer (look and size); the clean renderer is made on first use. A look
     that is its own clean copy (``Look.plain()``) shows every wave digit; its break pips are still

@@ -58,19 +58,24 @@ def compression_of(path: str | Path) -> str | None:
     return COMPRESSIONS.get(Path(path).suffix.lower())
 
 
-def drop_synced(fd: int, end: int) -> None:
-    """Let the OS drop the whole pages of ``fd`` before ``end`` from its page cache (they are on
-    disk: fsynced; the page ``end`` falls in is kept, the next line is appended to it). Writing
+def drop_synced(fd: int, start: int, end: int) -> int:
+    """Let the OS drop the whole pages of ``fd`` from ``start`` (a page boundary: what the last
+    call returned) to ``end`` from its page cache (they are on disk: fsynced; the page ``end``
+    falls in is kept, the next line is appended to it); returns the boundary reached. Writing
     replays at recording speed (tens of MB/s) otherwise grows the cache by GBs, and on the project
-    machine each write then cost about 0.25 ms of kernel time per 100 KB instead of 0.04 (ext4 and
-    tmpfs alike; `benchmarks/append_speed.py`), most of the recorder's cost at 4096 games. Advice
-    only: where the OS has no ``posix_fadvise`` or refuses it, nothing happens."""
+    machine each write then cost about 0.25 ms of kernel time per 100 KB instead of 0.04
+    (`benchmarks/append_speed.py`), most of the recorder's cost at 4096 games. It helps where the
+    cache holds copies of a disk's pages (ext4 here); on tmpfs the pages are the file and stay (its
+    writes slowed the same way). Advice only: where the OS has no ``posix_fadvise`` or refuses it,
+    nothing happens. Readers of the file then read it from the disk."""
     end -= end % _PAGE
-    if end > 0 and hasattr(os, "posix_fadvise"):
+    if end > start and hasattr(os, "posix_fadvise"):
         try:
-            os.posix_fadvise(fd, 0, end, os.POSIX_FADV_DONTNEED)
+            os.posix_fadvise(fd, start, end - start, os.POSIX_FADV_DONTNEED)
         except OSError:  # pragma: no cover - advice a file system does not take
-            pass
+            return start
+        return end
+    return start
 
 
 class _Compressor:
@@ -123,6 +128,7 @@ class ReplayWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "wb" if exist_ok else "xb")  # noqa: SIM115 (open until close())
         self.episodes, self._synced = 0, time.monotonic()  # episodes written, last fsync
+        self._dropped = 0  # the page cache holds none of the file before this offset (`drop_synced`)
         self._syncing: threading.Thread | None = None  # the periodic fsync running, if any
         self._sync_error: OSError | None = None
         self._write_lines([json.dumps(header.to_json(), separators=(",", ":")).encode() + b"\n"], sync=True)
@@ -175,7 +181,7 @@ class ReplayWriter:
         self._join_sync()
         fd = self._file.fileno()
         os.fsync(fd)
-        drop_synced(fd, self._file.tell())
+        self._dropped = drop_synced(fd, self._dropped, self._file.tell())
         self._synced = time.monotonic()
 
     def _sync_in_background(self) -> None:
@@ -192,7 +198,7 @@ class ReplayWriter:
         except OSError as e:  # raised by the next write or close
             self._sync_error = e
             return
-        drop_synced(fd, end)
+        self._dropped = drop_synced(fd, self._dropped, end)  # (one sync thread at a time: joined first)
 
     def _join_sync(self, wait: bool = True) -> None:
         """Wait for the periodic fsync (or, with ``wait=False``, only collect it if done); raise

@@ -171,8 +171,9 @@ def test_synced_whole_pages_leave_the_page_cache_and_the_lines_stay(tmp_path, mo
     w.close()
     size = (tmp_path / "f.jsonl").stat().st_size
     page = os.sysconf("SC_PAGE_SIZE")
-    assert calls and all(off == 0 and n % page == 0 and 0 < n <= size and a == os.POSIX_FADV_DONTNEED
+    assert calls and all(off % page == 0 and n % page == 0 and 0 < off + n <= size and a == os.POSIX_FADV_DONTNEED
                          for off, n, a in calls)
+    assert [off for off, _, _ in calls] == [0] + [off + n for off, n, _ in calls[:-1]]  # each from the last end
     assert [len(e.actions) for e in read_episodes(tmp_path / "f.jsonl")] == [3000] * 4
 
 

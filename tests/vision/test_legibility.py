@@ -101,6 +101,19 @@ def test_break_pips_a_blur_smears_are_illegible_and_a_fade_or_slide_keeps() -> N
     assert smeared >= 1
 
 
+def test_a_boss_with_more_bars_than_pips_drawn_is_probed_on_the_pips_drawn() -> None:
+    """The painters draw at most MAX_BREAKS pips: the probe moves the lit count within them, so a
+    boss with 5 bars and 3 lit (all drawn pips lit) is legible, not a change that leaves no trace."""
+    boss, field = boss_scene()
+    enemies = list(boss.enemies)
+    e = int(field[len("breaks"):])
+    enemies[e] = dataclasses.replace(enemies[e], breaks=5, breaks_left=3)
+    many = dataclasses.replace(boss, enemies=tuple(enemies))
+    probe, frame = probe_of(Look.plain(), scene=many)
+    assert probe.correlations(many, frame, (field,))[field] > 0.99
+    assert probe.illegible(many, frame, fields=(field,)) == ()
+
+
 def test_probed_fields_are_the_bosses_on_screens_that_draw_enemies() -> None:
     from feature_models.data import probed_fields
 
