@@ -114,6 +114,19 @@ def test_a_boss_with_more_bars_than_pips_drawn_is_probed_on_the_pips_drawn() -> 
     assert probe.illegible(many, frame, fields=(field,)) == ()
 
 
+def test_fields_of_distinct_crops_are_drawn_changed_together_and_score_as_alone() -> None:
+    from feature_models.legibility import _batches
+
+    assert _batches(["wave", "wave_total", "breaks0", "breaks2"]) == [["wave", "breaks0", "breaks2"], ["wave_total"]]
+    boss, field = boss_scene()
+    look = next(dataclasses.replace(Look.random(s).undisturbed(), mid_animation=1.0) for s in range(40)
+                if mid_animation_effect(dataclasses.replace(Look.random(s), mid_animation=1.0)) == "motion")
+    probe, frame = probe_of(look, scene=boss)
+    together = probe.correlations(boss, frame, ("wave", "wave_total", field))
+    alone = {f: probe.correlations(boss, frame, (f,))[f] for f in ("wave", "wave_total", field)}
+    assert together == pytest.approx(alone, abs=1e-6)
+
+
 def test_probed_fields_are_the_bosses_on_screens_that_draw_enemies() -> None:
     from feature_models.data import probed_fields
 
