@@ -106,6 +106,15 @@ def shape_correlation(changed: np.ndarray, changed_clean: np.ndarray) -> float:
     return float((changed * changed_clean).sum()) / norm if norm > 1e-6 else 0.0
 
 
+def contrast_kept(changed: np.ndarray, changed_clean: np.ndarray) -> float:
+    """How strong a label's change is under the look against drawn clean (the ratio of their
+    norms): about 1 - the opacity of a band over it; 0 when the clean change is flat. Not a
+    criterion: on ``legibility_grid.py --by contrast`` the faintest digits the correlation keeps
+    (a notification at 91 % over "Battle 3/3": 0.09) can still be read."""
+    clean = float(np.linalg.norm(changed_clean))
+    return float(np.linalg.norm(changed)) / clean if clean > 1e-6 else 0.0
+
+
 class LegibilityProbe:
     """Which probed labels (``PROBED``'s wave digits, ``breaks{e}``) a frame drawn by ``renderer``
     shows legibly.
@@ -127,6 +136,10 @@ class LegibilityProbe:
     def correlations(self, scene: Scene, frame: np.ndarray, fields=tuple(PROBED)) -> dict[str, float]:
         """{field: shape correlation} of ``fields`` on ``frame`` (``renderer``'s drawing of
         ``scene``); each field changed by one (`_changed`)."""
+        return {f: corr for f, (corr, _) in self.measures(scene, frame, fields).items()}
+
+    def measures(self, scene: Scene, frame: np.ndarray, fields=tuple(PROBED)) -> dict[str, tuple[float, float]]:
+        """{field: (shape correlation, contrast kept)} of ``fields`` on ``frame``."""
         if self._clean is None and not self.sharp:
             from fgo_env.screens import Renderer
 
@@ -146,7 +159,7 @@ class LegibilityProbe:
                 crop = crop_of(field)
                 changed = self._crop(drawn, crop) - base[crop]
                 changed_clean = changed if self.sharp else self._crop(drawn_clean, crop) - clean[crop]
-                out[field] = shape_correlation(changed, changed_clean)
+                out[field] = shape_correlation(changed, changed_clean), contrast_kept(changed, changed_clean)
         return out
 
     def illegible(self, scene: Scene, frame: np.ndarray, skip=(), fields=tuple(PROBED)) -> tuple[str, ...]:

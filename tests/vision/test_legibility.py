@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from feature_models.data import DataConfig, generate_split, load_split
-from feature_models.legibility import LEGIBLE_MIN_CORR, LegibilityProbe, shape_correlation
+from feature_models.legibility import LEGIBLE_MIN_CORR, LegibilityProbe, contrast_kept, shape_correlation
 from feature_models.tasks import TASK_NAMES
 from fgo_env.screens import Look, Renderer, Scene
 from fgo_env.screens.post import mid_animation_effect
@@ -30,6 +30,25 @@ def test_shape_correlation_ignores_contrast_not_shape() -> None:
     assert shape_correlation(0.1 * d, d) == pytest.approx(1.0)  # a translucent band: fainter, same shape
     assert shape_correlation(np.zeros_like(d), d) == 0.0  # covered: the change left no trace
     assert abs(shape_correlation(rng.normal(size=(32, 32)), d)) < 0.2
+
+
+def test_contrast_kept_is_the_changes_strength_against_the_clean_one() -> None:
+    d = np.random.default_rng(1).normal(size=(32, 32)).astype(np.float32)
+    assert contrast_kept(d, d) == pytest.approx(1.0)
+    assert contrast_kept(0.1 * d, d) == pytest.approx(0.1)  # a band 90 % opaque over the digit
+    assert contrast_kept(np.zeros_like(d), d) == 0.0 and contrast_kept(d, np.zeros_like(d)) == 0.0
+
+
+def test_a_light_status_bar_keeps_the_digits_shape_not_all_their_contrast() -> None:
+    base = Look.random(7, family="classic").undisturbed()
+    probe, frame = probe_of(base)
+    assert all(m == (pytest.approx(1.0), pytest.approx(1.0)) for m in probe.measures(SCENE, frame).values())
+    probe, frame = probe_of(dataclasses.replace(base, status_bar="light"))
+    found = probe.measures(SCENE, frame)
+    assert found.keys() == {"wave", "wave_total"}
+    for corr, kept in found.values():
+        assert corr > 0.8 and 0.0 < kept < 0.6, found  # the band is 60-100 % opaque
+    assert probe.correlations(SCENE, frame) == {f: c for f, (c, _) in found.items()}
 
 
 def test_undisturbed_and_translucent_looks_show_the_digits() -> None:
