@@ -36,13 +36,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from agents.cli.vision import greedy_policy  # noqa: E402
 from feature_models.data import DataConfig, iter_frames, probed_fields, random_look  # noqa: E402
-from feature_models.legibility import (  # noqa: E402
-    BREAKS,
-    LEGIBLE_MIN_CORR,
-    PROBED,
-    LegibilityProbe,
-    crop_of,
-)
+from feature_models.legibility import BREAKS, LEGIBLE_MIN_CORR, PROBED, LegibilityProbe, crop_of  # noqa: E402
 from feature_models.tasks import extract_crops  # noqa: E402
 from fgo_env.screens import Look, Renderer  # noqa: E402
 from fgo_env.screens.scene import MENU_KIND  # noqa: E402
