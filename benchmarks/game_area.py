@@ -240,7 +240,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-model", action="store_true", help="skip the parser on the real screenshots")
     args = ap.parse_args(argv)
-    result: dict = {"synthetic": synthetic(args.n, args.seed), "renderer_modes": renderer_modes(24),
+    result: dict = {"synthetic": synthetic(args.n, args.seed), "renderer_modes": renderer_modes(96),
                     "disturbed": disturbed(60, args.seed + 2), "compressed": compressed(40, args.seed + 3),
                     "checks": checks()}
     s = result["synthetic"]

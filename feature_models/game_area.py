@@ -25,7 +25,8 @@ height, every ``COARSE_STEP``-th pixel along them; under a millisecond on a 2340
    either way: that side is left out, so a lopsided 57 + 2 px placement is scored on its one
    real boundary), plus ``FLAT_BONUS`` times how much
    its bars look like bars (column-flat: black, colour, gradient, a notch only partly; or
-   edge-free: blurred, gradients along the bar);
+   edge-free: blurred, gradients along the bar; or, for a pair of bars, quiet down every column:
+   a blurred bar that a capture's compression cut into flat blocks with sharp seams);
 3. the best is accepted at ``MIN_EDGE`` (symmetric) / ``MIN_EDGE_OFF_CENTRE`` (asymmetric, which
    must also beat the centred hypothesis by ``OFF_CENTRE_MARGIN``), with a boundary edge of at
    least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge); it is
@@ -65,6 +66,8 @@ MIN_APART = 8  # px: `area_candidates` this far from the area found and from eac
 SNAP = 2  # px: bars found this close to centred are taken as exactly centred
 MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border artefacts)
 FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
+QUIET_ROWS = 48  # rows a column's quietness (steps to the pixel below) is read on
+QUIET_LOUD = 1  # ... of which at most this many may step (a compressed block's seam)
 SMOOTH_EDGE = 0.05  # an edge score under this counts as "no edge"
 _FLAT_LEVELS = 10  # a bar column's pixels stay this close to its top or bottom pixel
 _DIFF_SCALE = 48.0  # a channel step of this many levels counts as a full edge in one row
@@ -163,6 +166,20 @@ def _column_flatness(lines: np.ndarray) -> np.ndarray:
     return np.count_nonzero(both, axis=0) * (1.0 / rows)
 
 
+def _column_quiet(src: np.ndarray, step: int, row_step: float) -> np.ndarray:
+    """Per sampled column (every ``step`` px of ``src``), 1 where at most ``QUIET_LOUD`` of
+    ``QUIET_ROWS`` lines step by ``row_step`` levels to the pixel below: a blurred bar, even cut
+    into flat blocks by a capture's compression (whose seams are sharp across the bar but faint
+    down it), is quiet down every column; the game's columns cross the edges of panels, figures
+    and text, and a texture's cells step on a few lines of many."""
+    rows = _sample_lines(src.shape[0], QUIET_ROWS)
+    below = np.minimum(rows + 1, src.shape[0] - 1)
+    a = src[rows, ::step, :3].astype(np.int16)
+    a -= src[below, ::step, :3]
+    np.abs(a, out=a)
+    return (np.count_nonzero(a.max(axis=2) >= row_step, axis=0) <= QUIET_LOUD).astype(np.float64)
+
+
 def _sides(s, t, n: int, step: int, length: int):
     """Whether a band from sample ``s`` to sample ``t`` (exclusive) has a boundary inside the frame
     on its first / second side: a bar of at least ``MIN_BAR`` px. A thinner one (a frame-border
@@ -176,12 +193,12 @@ def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int,
     """Every hypothesis' score, as (start samples, length in samples, scores) per band length
     (the game's length rounded down and up to whole samples), from the boundary scores ``e``
     between neighbouring samples taken every ``step`` px of a line ``length`` px long and the
-    samples' bar-likeness ``flat`` (one more entry than ``e``)."""
+    samples' bar-likeness ``flat`` (`_profile`'s two rows, one more entry each than ``e``)."""
     n = e.size
     starts = np.arange(0, n + 1)
     # the bars' own look: column-flat (black, colour, gradient) or edge-free (blurred, y-gradient)
     barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
-    cum = np.concatenate([[0.0], np.cumsum(barlike)])  # cum[k] = sum of barlike[:k]
+    cum = np.concatenate([np.zeros((2, 1)), np.cumsum(barlike, axis=1)], axis=1)  # cum[:, k] = sum of barlike[:, :k]
     out = []
     for g in sorted({int(np.floor(game / step)), int(np.ceil(game / step))}):
         s = starts[starts + g <= n + 1]
@@ -194,7 +211,9 @@ def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int,
         present = has_l.astype(np.float64) + has_r
         # bar samples: [0, s) on the left, [t, n] on the right
         inner = s + np.maximum(n + 1 - t, 0)
-        bar = np.where(inner > 0, (cum[s] + cum[n + 1] - cum[np.minimum(t, n + 1)]) / np.maximum(inner, 1), 0.0)
+        pair = (present == 2).astype(np.intp)  # which bar-likeness row applies
+        summed = cum[pair, s] + cum[pair, n + 1] - cum[pair, np.minimum(t, n + 1)]
+        bar = np.where(inner > 0, summed / np.maximum(inner, 1), 0.0)
         # both ends on the frame edges says nothing; two boundaries found are worth a little more
         score = np.where(present > 0, (left + right) / np.maximum(present, 1) + 0.02 * (present == 2)
                          + FLAT_BONUS * bar, -1.0)
@@ -222,8 +241,8 @@ def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int, step: int,
     """(score, mean boundary edge, boundaries inside the frame, bar-likeness) of one hypothesis."""
     n = e.size
     t = s + g
-    barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
     has_l, has_r = _sides(s, t, n, step, length)
+    barlike = np.maximum(flat[int(bool(has_l) and bool(has_r))], np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
     parts, bar = [], []
     if s > 0:
         bar.append(barlike[:s])
@@ -356,13 +375,17 @@ def _steps(src: np.ndarray, rows: np.ndarray) -> tuple[int, float, float]:
 
 def _profile(src: np.ndarray, rows: np.ndarray, step: int, row_step: float) -> tuple[np.ndarray, np.ndarray]:
     """The coarse edge profile (boundary score between neighbouring samples) and the samples'
-    column flatness along the lines ``rows`` of ``src``."""
+    bar-likeness along the lines ``rows`` of ``src``: (2, samples), row 0 column flatness (for a
+    hypothesis with one bar), row 1 flat or quiet (for a pair of bars)."""
     coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
     e = _edge_scores(coarse, row_step)
     # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
     pos = (np.arange(e.size) + 1) * step
     e[(pos < MIN_BAR) | (pos > src.shape[1] - MIN_BAR)] = 0.0
-    return e, _column_flatness(coarse)
+    # a quiet column counts only for a pair of bars: one "bar" of the game's own quiet backdrop,
+    # beside a frame edge, must not pass for one (the renderer's crop screens)
+    flat = _column_flatness(coarse)
+    return e, np.stack([flat, np.maximum(flat, _column_quiet(src, step, row_step))])
 
 
 def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
