@@ -9,8 +9,9 @@
 * **real screenshots** (``--dir``, e.g. /work/shared/real-screens; read, never copied): the frame
   as is (1920×1080, no bars: expect method "full"), and each one placed in memory in 2340×1080
   bars of every kind with the real capture's 284/136 split, and turned by 180°.
-* **under a capture's compression**: placements of every bar kind with video-codec artefacts over
-  the whole screen (a screen recording compresses the bars too); every side within 2 px, and 8.
+* **under a capture's compression**: placements of every bar kind, beside the game and above and
+  below it, with video-codec artefacts over the whole screen (a screen recording compresses the
+  bars too); every side within 2 px, and 8.
 * **screen checks**: blank, flat, noise, rotated-90 frames and game frames (must pass).
 * **parser** (unless ``--no-model``): `FrameParser.read` on the real screenshots: phase,
   confidence, unknown reason, rotated / BGR flags, against labels.json's phase.
@@ -117,12 +118,13 @@ def disturbed(n: int, seed: int) -> dict:
     return out
 
 
-def compressed(n: int, seed: int) -> dict:
-    """Placements beside the game (1280×720, a phone's 1.95-2.3 aspect) of every bar kind, then the
-    whole screen through a video codec's artefacts (`fgo_env.screens.post.video_artifacts`, strength
-    0.3-1.0): a screen recording compresses the bars too, and a blurred bar's smooth blocks then
-    get sharp edges. Hit rate per bar kind (every side within 2 px), and within 8 px (a seam a
-    few px off the boundary moves the taps and crops by that much only)."""
+def compressed(n: int, seed: int, beside: bool = True) -> dict:
+    """Placements of every bar kind beside the game (1280×720, a phone's 1.95-2.3 aspect) or, with
+    ``beside`` False, above and below it (a tablet's 1.3-1.6), then the whole screen through a
+    video codec's artefacts (`fgo_env.screens.post.video_artifacts`, strength 0.3-1.0): a screen
+    recording compresses the bars too, and a blurred bar's smooth blocks then get sharp edges.
+    Hit rate per bar kind (every side within 2 px), and within 8 px (a seam a few px off the
+    boundary moves the taps and crops by that much only)."""
     from fgo_env.screens.post import video_artifacts
 
     rng = np.random.default_rng(seed)
@@ -131,8 +133,8 @@ def compressed(n: int, seed: int) -> dict:
     for kind in BAR_KINDS:
         hits = close = 0
         for k in range(n):
-            frame, area, _ = synthetic_placement(games[k % len(games)], rng, aspect=float(rng.uniform(1.95, 2.3)),
-                                                 kind=kind)
+            aspect = float(rng.uniform(1.95, 2.3) if beside else rng.uniform(1.3, 1.6))
+            frame, area, _ = synthetic_placement(games[k % len(games)], rng, aspect=aspect, kind=kind)
             frame = video_artifacts(frame, float(rng.uniform(0.3, 1.0)), 0)
             found = find_game_area(frame).area
             hits += _hit(found, area)
@@ -242,6 +244,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
     result: dict = {"synthetic": synthetic(args.n, args.seed), "renderer_modes": renderer_modes(96),
                     "disturbed": disturbed(60, args.seed + 2), "compressed": compressed(40, args.seed + 3),
+                    "compressed_above_below": compressed(40, args.seed + 4, beside=False),
                     "checks": checks()}
     s = result["synthetic"]
     print(f"synthetic placements: {s['n']}, hits (all sides within 2 px) {s['accuracy']:.1%}; "
@@ -250,9 +253,10 @@ def main(argv=None) -> dict:
     print("  by side: " + ", ".join(f"{k} {v:.1%} (n={s['n_by_side'][k]})" for k, v in s["by_side"].items()))
     print("renderer's wide screens: " + ", ".join(f"{k} {v:.0%}" for k, v in result["renderer_modes"].items()))
     print("under a status bar / notification: " + ", ".join(f"{k} {v:.0%}" for k, v in result["disturbed"].items()))
-    c = result["compressed"]
-    print("under a capture's compression (1280x720 in bars, video artefacts over the whole screen): "
-          + ", ".join(f"{k} {v:.0%} ({c['within_8px'][k]:.0%} within 8 px)" for k, v in c["within_2px"].items()))
+    for key, where in (("compressed", "beside"), ("compressed_above_below", "above/below")):
+        c = result[key]
+        print(f"under a capture's compression (1280x720, bars {where}, video artefacts over the whole screen): "
+              + ", ".join(f"{k} {v:.0%} ({c['within_8px'][k]:.0%} within 8 px)" for k, v in c["within_2px"].items()))
     print("screen checks (share given the right kind): " + ", ".join(f"{k} {v:.0%}" for k, v in result["checks"].items()))
     rng = np.random.default_rng(args.seed + 1)
     big = None

@@ -23,10 +23,12 @@ height, every ``COARSE_STEP``-th pixel along them; under a millisecond on a 2340
    the game width being round(height·16/9)) is scored by the mean edge at its boundaries inside
    the frame (a boundary on the frame's edge, or a bar under ``MIN_BAR`` px, is no evidence
    either way: that side is left out, so a lopsided 57 + 2 px placement is scored on its one
-   real boundary), plus ``FLAT_BONUS`` times how much
+   real boundary; the game is never put against a frame edge from which a flat run of
+   ``LONG_FLAT_RUN`` of its length starts: a flat bar whose inner edge a capture softened), plus
+   ``FLAT_BONUS`` times how much
    its bars look like bars (column-flat: black, colour, gradient, a notch only partly; or
-   edge-free: blurred, gradients along the bar; or, for a pair of bars, quiet down every column:
-   a blurred bar that a capture's compression cut into flat blocks with sharp seams);
+   edge-free: blurred, gradients along the bar; or quiet down every column: a blurred bar that a
+   capture's compression cut into flat blocks with sharp seams);
 3. the best is accepted at ``MIN_EDGE`` (symmetric) / ``MIN_EDGE_OFF_CENTRE`` (asymmetric, which
    must also beat the centred hypothesis by ``OFF_CENTRE_MARGIN``), with a boundary edge of at
    least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge); it is
@@ -68,7 +70,8 @@ MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border 
 FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
 QUIET_ROWS = 48  # rows a column's quietness (steps to the pixel below) is read on
 QUIET_LOUD = 1  # ... of which at most this many may step (a compressed block's seam)
-SMOOTH_EDGE = 0.05  # an edge score under this counts as "no edge"
+SMOOTH_EDGE = 0.05
+LONG_FLAT_RUN = 0.15  # of the game's length: a flat run this long from a frame edge rules out the game touching it  # an edge score under this counts as "no edge"
 _FLAT_LEVELS = 10  # a bar column's pixels stay this close to its top or bottom pixel
 _DIFF_SCALE = 48.0  # a channel step of this many levels counts as a full edge in one row
 _ROW_STEP = 6  # levels: a row "has" the edge when its step is at least this (more on noisy frames)
@@ -188,17 +191,17 @@ def _sides(s, t, n: int, step: int, length: int):
     return (s * step >= MIN_BAR) & (s > 0), (t <= n) & (length - t * step >= MIN_BAR)
 
 
-def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int,
-                  length: int) -> list[tuple[np.ndarray, int, np.ndarray]]:
+def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: int,
+                  runs: tuple[int, int] = (0, 0)) -> list[tuple[np.ndarray, int, np.ndarray]]:
     """Every hypothesis' score, as (start samples, length in samples, scores) per band length
     (the game's length rounded down and up to whole samples), from the boundary scores ``e``
     between neighbouring samples taken every ``step`` px of a line ``length`` px long and the
-    samples' bar-likeness ``flat`` (`_profile`'s two rows, one more entry each than ``e``)."""
+    samples' bar-likeness ``flat`` (one more entry than ``e``)."""
     n = e.size
     starts = np.arange(0, n + 1)
     # the bars' own look: column-flat (black, colour, gradient) or edge-free (blurred, y-gradient)
     barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
-    cum = np.concatenate([np.zeros((2, 1)), np.cumsum(barlike, axis=1)], axis=1)  # cum[:, k] = sum of barlike[:, :k]
+    cum = np.concatenate([[0.0], np.cumsum(barlike)])  # cum[k] = sum of barlike[:k]
     out = []
     for g in sorted({int(np.floor(game / step)), int(np.ceil(game / step))}):
         s = starts[starts + g <= n + 1]
@@ -211,20 +214,23 @@ def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int,
         present = has_l.astype(np.float64) + has_r
         # bar samples: [0, s) on the left, [t, n] on the right
         inner = s + np.maximum(n + 1 - t, 0)
-        pair = (present == 2).astype(np.intp)  # which bar-likeness row applies
-        summed = cum[pair, s] + cum[pair, n + 1] - cum[pair, np.minimum(t, n + 1)]
-        bar = np.where(inner > 0, summed / np.maximum(inner, 1), 0.0)
+        bar = np.where(inner > 0, (cum[s] + cum[n + 1] - cum[np.minimum(t, n + 1)]) / np.maximum(inner, 1), 0.0)
         # both ends on the frame edges says nothing; two boundaries found are worth a little more
         score = np.where(present > 0, (left + right) / np.maximum(present, 1) + 0.02 * (present == 2)
                          + FLAT_BONUS * bar, -1.0)
+        # the game flush against a frame edge that starts with a long flat run (a flat bar whose
+        # inner edge a capture softened) would begin with that many flat lines of its own
+        long_run = LONG_FLAT_RUN * game
+        score[((runs[0] >= long_run) & ~has_l) | ((runs[1] >= long_run) & ~has_r)] = -1.0
         out.append((s, g, score))
     return out
 
 
-def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: int) -> tuple[int, int, float]:
+def _best_split(e: np.ndarray, flat: np.ndarray, game: int, step: int, length: int,
+                runs: tuple[int, int] = (0, 0)) -> tuple[int, int, float]:
     """Best (start sample, length in samples, score) of `_split_scores`' hypotheses."""
     best = (0, 0, -1.0)
-    for s, g, score in _split_scores(e, flat, game, step, length):
+    for s, g, score in _split_scores(e, flat, game, step, length, runs):
         k = int(np.argmax(score))
         if score[k] > best[2]:
             best = (int(s[k]), g, float(score[k]))
@@ -241,8 +247,8 @@ def _components(e: np.ndarray, flat: np.ndarray, s: int, g: int, step: int,
     """(score, mean boundary edge, boundaries inside the frame, bar-likeness) of one hypothesis."""
     n = e.size
     t = s + g
+    barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
     has_l, has_r = _sides(s, t, n, step, length)
-    barlike = np.maximum(flat[int(bool(has_l) and bool(has_r))], np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
     parts, bar = [], []
     if s > 0:
         bar.append(barlike[:s])
@@ -316,15 +322,11 @@ def _drifts(lines: np.ndarray, tol: float) -> bool:
     return np.count_nonzero(off) > _FLAT_RUN_SHARE * rows
 
 
-def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_step: float) -> tuple[int, float] | None:
-    """(start, score) when both bars are flat along the line (black, a colour, a gradient across
-    the lines) and their extents, read at full resolution from the frame's two edges, add up to
-    the slack (±1 px): the bars are then known to the pixel, whatever the game's own edge looks
-    like (a dark border on a black bar). None otherwise (patterned bars, a notch, a backdrop)."""
+def _edge_runs(src: np.ndarray, rows: np.ndarray, game: int, tol: float) -> list[tuple[int, np.ndarray]]:
+    """(flat run in px, the lines read) from each of the frame's two edges inwards (`_flat_run`),
+    read at full resolution up to the slack + 2 px."""
     length = src.shape[1]
-    slack = length - game
-    tol = max(_FLAT_RUN_TOL, noise)
-    width = slack + 2
+    width = length - game + 2
     runs = []
     for side in (0, 1):
         peek = min(width, _FLAT_RUN_PEEK)  # most non-flat bars end within a few px: read little
@@ -334,10 +336,21 @@ def _flat_bars(src: np.ndarray, rows: np.ndarray, game: int, noise: float, row_s
             if run < n:
                 break
         runs.append((run, lines))
+    return runs
+
+
+def _flat_bars(runs: list[tuple[int, np.ndarray]], slack: int, tol: float, row_step: float) -> tuple[int, float] | None:
+    """(start, score) when both bars are flat along the line (black, a colour, a gradient across
+    the lines) and their extents ``runs`` (`_edge_runs`) add up to the slack (±1 px): the bars are
+    then known to the pixel, whatever the game's own edge looks like (a dark border on a black
+    bar). None otherwise (patterned bars, a notch, a backdrop)."""
+    width = slack + 2
     (a, la), (b, lb) = runs
-    if a >= width or b >= width or abs(a + b - slack) > 1:
+    if a >= width or b >= width:
         return None
     if (a and _drifts(la[:, :a], tol)) or (b and _drifts(lb[:, :b], tol)):
+        return None
+    if abs(a + b - slack) > 1:
         return None
     start = min(max(0, a if a + b <= slack else slack - b), slack)
     # the boundaries' edge scores, on the lines already read (bar's last column, game's first)
@@ -375,17 +388,13 @@ def _steps(src: np.ndarray, rows: np.ndarray) -> tuple[int, float, float]:
 
 def _profile(src: np.ndarray, rows: np.ndarray, step: int, row_step: float) -> tuple[np.ndarray, np.ndarray]:
     """The coarse edge profile (boundary score between neighbouring samples) and the samples'
-    bar-likeness along the lines ``rows`` of ``src``: (2, samples), row 0 column flatness (for a
-    hypothesis with one bar), row 1 flat or quiet (for a pair of bars)."""
+    bar-likeness along the lines ``rows`` of ``src`` (column-flat or quiet)."""
     coarse = src[rows, ::step, :3].astype(np.int16)  # R×N×3
     e = _edge_scores(coarse, row_step)
     # a "bar" thinner than MIN_BAR px is a frame-border artefact (resampling, JPEG), not a bar
     pos = (np.arange(e.size) + 1) * step
     e[(pos < MIN_BAR) | (pos > src.shape[1] - MIN_BAR)] = 0.0
-    # a quiet column counts only for a pair of bars: one "bar" of the game's own quiet backdrop,
-    # beside a frame edge, must not pass for one (the renderer's crop screens)
-    flat = _column_flatness(coarse)
-    return e, np.stack([flat, np.maximum(flat, _column_quiet(src, step, row_step))])
+    return e, np.maximum(_column_flatness(coarse), _column_quiet(src, step, row_step))
 
 
 def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
@@ -394,11 +403,13 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
     inside the frame."""
     length = src.shape[1]
     step, noise, row_step = _steps(src, rows)
-    flat_bars = _flat_bars(src, rows, game, noise, row_step)
+    tol = max(_FLAT_RUN_TOL, noise)
+    runs = _edge_runs(src, rows, game, tol)
+    flat_bars = _flat_bars(runs, length - game, tol, row_step)
     if flat_bars is not None:
         return flat_bars[0], game, flat_bars[1]
     e, flat = _profile(src, rows, step, row_step)
-    s, g, score = _best_split(e, flat, game, step, length)
+    s, g, score = _best_split(e, flat, game, step, length, (runs[0][0], runs[1][0]))
     # off-centre bars must beat the centred hypothesis clearly (the game's own full-width lines,
     # e.g. a row of panels or a horizon, can pose as a boundary; centred bars are the common case)
     c0 = (length - game) // 2
@@ -495,9 +506,10 @@ def area_candidates(frame: np.ndarray, report: AreaReport,
     wide, src, game = _oriented(frame)
     length = src.shape[1]
     rows = _sample_lines(src.shape[0], SAMPLE_ROWS)
-    step, _, row_step = _steps(src, rows)
+    step, noise, row_step = _steps(src, rows)
     e, flat = _profile(src, rows, step, row_step)
-    hyps = sorted(((float(score[j]), int(s[j])) for s, _, score in _split_scores(e, flat, game, step, length)
+    runs = tuple(run for run, _ in _edge_runs(src, rows, game, max(_FLAT_RUN_TOL, noise)))
+    hyps = sorted(((float(score[j]), int(s[j])) for s, _, score in _split_scores(e, flat, game, step, length, runs)
                    for j in np.flatnonzero(score > 0)), reverse=True)
     if not hyps:
         return []
