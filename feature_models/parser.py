@@ -100,10 +100,16 @@ SECOND_LOOK_OTHER_MAX = 0.99
 # probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
 AREA_LOOK_BELOW = 0.9
 AREA_LOOK_MARGIN = 0.1
+# ... and a battle screen read surely whose wave counter reads under COUNTER_LOOK_BELOW: a model
+# trained on the looks' offsets reads a screen tens of px off as surely as the right one, but its
+# "Battle n/N" digits, then off their crop, in doubt. Another area is taken when it reads the same
+# phase with SECOND_LOOK_MIN and its counter with SECOND_LOOK_MIN and AREA_LOOK_MARGIN more.
+COUNTER_LOOK_BELOW = 0.9
 # A battle read under SWAPPED_LOOK_BELOW (above PHASE_MIN_CONFIDENCE, so no second look yet) is
 # read again with R and B swapped, taken when that reads as the other battle screen with
 # SECOND_LOOK_MIN and AREA_LOOK_MARGIN more (`_look_swapped`).
-SWAPPED_LOOK_BELOW = 0.9
+SWAPPED_LOOK_BELOW = 0.95  # (0.9 until the 2026-12-06 weights read a BGR command screen as cards at 0.91)
+SWAPPED_TAKE_MAX = 0.99  # ... the margin asked of the swapped view reaches at most this
 PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
 
 
@@ -302,6 +308,11 @@ class FrameParser:
         return np.maximum(p_cmd, out["phase"][:, PHASE_CARDS]).astype(np.float64)
 
     @staticmethod
+    def _counter_confidence(out: dict) -> np.ndarray:
+        """Per frame, how surely its wave counter reads: the less sure of its two digits."""
+        return np.minimum(out["wave"].max(-1), out["wave_total"].max(-1)).astype(np.float64)
+
+    @staticmethod
     def _unknown_features() -> Features:
         return Features(PHASE_OTHER, 1, 1)
 
@@ -361,29 +372,39 @@ class FrameParser:
         for j, k in enumerate(doubtful):
             phase = alt["phase_decision"][j]
             if (phase not in (PHASE_OTHER, out["phase_decision"][k])
-                    and alt_conf[j] >= max(SECOND_LOOK_MIN, conf[k] + AREA_LOOK_MARGIN)):
+                    and alt_conf[j] >= max(SECOND_LOOK_MIN, min(conf[k] + AREA_LOOK_MARGIN, SWAPPED_TAKE_MAX))):
                 _take(out, conf, views, k, alt, alt_conf, j, (views[k][0], False, True))
 
     def _look_elsewhere(self, pix, checks, ok, out, conf, battle, views) -> None:
         """Read a frame whose area (found among bars) reads as a battle screen under
-        ``AREA_LOOK_BELOW``, or reads as nothing sure, again in the other areas its bars nearly allow
+        ``AREA_LOOK_BELOW`` (or surely, its wave counter under ``COUNTER_LOOK_BELOW``), or reads as
+        nothing sure, again in the other areas its bars nearly allow
         (`game_area.area_candidates`), taking the one that reads as a battle screen with
         confidence if only one does (in place: ``out``, ``conf``, ``views`` and the frame's check)."""
-        unsure = [k for k in range(len(ok)) if conf[k] < AREA_LOOK_BELOW and not (views[k][1] or views[k][2])
+        counter = self._counter_confidence(out)
+        battle_read = out["phase_decision"] != PHASE_OTHER
+        unsure = [k for k in range(len(ok)) if not (views[k][1] or views[k][2])
+                  and (conf[k] < AREA_LOOK_BELOW or (battle_read[k] and counter[k] < COUNTER_LOOK_BELOW))
                   # animations (most frames, none decided on) only when unknown: a decision screen
                   # in the wrong area can read as an unsure animation
-                  and (out["phase_decision"][k] != PHASE_OTHER or conf[k] < PHASE_MIN_CONFIDENCE)
+                  and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE)
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
         alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:
             return
         alt = self.predict_batch([pix[k] for k, _ in alts], [area for _, area in alts])
         alt_conf = self.phase_confidence(alt)
+        alt_counter = self._counter_confidence(alt)
         passing: dict[int, list[int]] = {}
         for j, (k, area) in enumerate(alts):
             same = alt["phase_decision"][j] == out["phase_decision"][k]
-            floor = conf[k] + AREA_LOOK_MARGIN if same else battle[k] + SECOND_LOOK_MARGIN_OTHER_PHASE
-            if alt["phase_decision"][j] != PHASE_OTHER and alt_conf[j] >= max(SECOND_LOOK_MIN, floor):
+            if conf[k] >= AREA_LOOK_BELOW:  # read surely but for the counter: its counter decides
+                sure = same and alt_conf[j] >= SECOND_LOOK_MIN and \
+                    alt_counter[j] >= max(SECOND_LOOK_MIN, counter[k] + AREA_LOOK_MARGIN)
+            else:
+                floor = conf[k] + AREA_LOOK_MARGIN if same else battle[k] + SECOND_LOOK_MARGIN_OTHER_PHASE
+                sure = alt["phase_decision"][j] != PHASE_OTHER and alt_conf[j] >= max(SECOND_LOOK_MIN, floor)
+            if sure:
                 passing.setdefault(k, []).append(j)
         for k, js in passing.items():
             if len(js) > 1:  # areas tens of px apart read alike: the content cannot tell which
