@@ -104,7 +104,7 @@ AREA_LOOK_MARGIN = 0.1
 # trained on the looks' offsets reads a screen tens of px off as surely as the right one, but its
 # "Battle n/N" digits, then off their crop, in doubt. Another area is taken when it reads the same
 # phase with SECOND_LOOK_MIN and its counter with SECOND_LOOK_MIN and AREA_LOOK_MARGIN more.
-COUNTER_LOOK_BELOW = 0.9
+COUNTER_LOOK_BELOW = 0.75
 # A battle read under SWAPPED_LOOK_BELOW (above PHASE_MIN_CONFIDENCE, so no second look yet) is
 # read again with R and B swapped, taken when that reads as the other battle screen with
 # SECOND_LOOK_MIN and AREA_LOOK_MARGIN more (`_look_swapped`).
