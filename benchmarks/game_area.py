@@ -95,17 +95,24 @@ def synthetic(n: int, seed: int) -> dict:
 
 def disturbed(n: int, seed: int) -> dict:
     """Placements (beside the game) under a phone's status bar (dark or light, across the whole
-    top) or a notification banner over the top of the screen."""
+    top) or a notification banner over the top of the screen; and placements above and below the
+    game under a translucent dark status bar 5-8 % of the screen high, taller than the top bar
+    may be (``status_above_below``: its lower edge is a full-width line, like a bar's boundary)."""
     rng = np.random.default_rng(seed)
     games = _games(12, (640, 360))
     out = {}
-    for mode in ("status_dark", "status_light", "notification"):
+    for mode in ("status_dark", "status_light", "notification", "status_above_below"):
         hits = 0
         for k in range(n):
-            frame, area, _ = synthetic_placement(games[k % len(games)], rng, aspect=float(rng.uniform(1.95, 2.3)))
+            aspect = float(rng.uniform(1.3, 1.6) if mode == "status_above_below" else rng.uniform(1.95, 2.3))
+            frame, area, _ = synthetic_placement(games[k % len(games)], rng, aspect=aspect)
             frame = frame.copy()
             w = frame.shape[1]
-            if mode == "status_dark":
+            if mode == "status_above_below":
+                band = int(frame.shape[0] * rng.uniform(0.05, 0.08))
+                frame[:band] = (frame[:band] * 0.45).astype(np.uint8)
+                frame[band // 3:2 * band // 3, 10:40] = 240  # the clock
+            elif mode == "status_dark":
                 frame[:15] = (frame[:15] * 0.3).astype(np.uint8)
                 frame[5:10, 20:60] = 255
             elif mode == "status_light":
