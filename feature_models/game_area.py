@@ -70,8 +70,8 @@ MIN_BAR = 6  # px: a narrower bar (or slack) is taken as "no bar" (frame-border 
 FLAT_BONUS = 0.3  # added to a hypothesis whose bars have no edges inside (flat, gradient, blur)
 QUIET_ROWS = 48  # rows a column's quietness (steps to the pixel below) is read on
 QUIET_LOUD = 1  # ... of which at most this many may step (a compressed block's seam)
-SMOOTH_EDGE = 0.05
-LONG_FLAT_RUN = 0.15  # of the game's length: a flat run this long from a frame edge rules out the game touching it  # an edge score under this counts as "no edge"
+SMOOTH_EDGE = 0.05  # an edge score under this counts as "no edge"
+LONG_FLAT_RUN = 0.15  # of the game's length: a flat run this long from a frame edge rules out the game touching it
 _FLAT_LEVELS = 10  # a bar column's pixels stay this close to its top or bottom pixel
 _DIFF_SCALE = 48.0  # a channel step of this many levels counts as a full edge in one row
 _ROW_STEP = 6  # levels: a row "has" the edge when its step is at least this (more on noisy frames)
@@ -202,6 +202,9 @@ def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int, length:
     # the bars' own look: column-flat (black, colour, gradient) or edge-free (blurred, y-gradient)
     barlike = np.maximum(flat, np.concatenate([[0.0], (e < SMOOTH_EDGE).astype(np.float64)]))
     cum = np.concatenate([[0.0], np.cumsum(barlike)])  # cum[k] = sum of barlike[:k]
+    # the game flush against a frame edge that starts with a long flat run (a flat bar whose inner
+    # edge a capture softened) would begin with that many flat lines of its own
+    flush_l, flush_r = (run >= LONG_FLAT_RUN * game for run in runs)
     out = []
     for g in sorted({int(np.floor(game / step)), int(np.ceil(game / step))}):
         s = starts[starts + g <= n + 1]
@@ -218,10 +221,7 @@ def _split_scores(e: np.ndarray, flat: np.ndarray, game: int, step: int, length:
         # both ends on the frame edges says nothing; two boundaries found are worth a little more
         score = np.where(present > 0, (left + right) / np.maximum(present, 1) + 0.02 * (present == 2)
                          + FLAT_BONUS * bar, -1.0)
-        # the game flush against a frame edge that starts with a long flat run (a flat bar whose
-        # inner edge a capture softened) would begin with that many flat lines of its own
-        long_run = LONG_FLAT_RUN * game
-        score[((runs[0] >= long_run) & ~has_l) | ((runs[1] >= long_run) & ~has_r)] = -1.0
+        score[(flush_l & ~has_l) | (flush_r & ~has_r)] = -1.0
         out.append((s, g, score))
     return out
 
@@ -346,11 +346,9 @@ def _flat_bars(runs: list[tuple[int, np.ndarray]], slack: int, tol: float, row_s
     bar). None otherwise (patterned bars, a notch, a backdrop)."""
     width = slack + 2
     (a, la), (b, lb) = runs
-    if a >= width or b >= width:
+    if a >= width or b >= width or abs(a + b - slack) > 1:
         return None
     if (a and _drifts(la[:, :a], tol)) or (b and _drifts(lb[:, :b], tol)):
-        return None
-    if abs(a + b - slack) > 1:
         return None
     start = min(max(0, a if a + b <= slack else slack - b), slack)
     # the boundaries' edge scores, on the lines already read (bar's last column, game's first)
