@@ -777,8 +777,61 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
     return out
 
 
-__all__ = ["DataConfig", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy", "SPLITS",
-           "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "enemy_breaks", "episode_scenes",
-           "frame_labels", "frame_samples", "generate", "generate_split", "hide_unready_np_cards", "iter_frames",
-           "load_split", "look_family", "np_cards_shown", "owner_labels", "policy_name", "random_look",
-           "same_owner_pairs", "size_report", "true_groups"]
+class DatasetError(ValueError):
+    """Dataset folders that cannot be trained on together; the message names the folders."""
+
+
+def concat_task_data(parts: list[TaskData]) -> TaskData:
+    """One task's samples from several folders as one dataset: crop indices and frame ids offset
+    so each part's crops and frames stay its own (the loader groups samples by frame id)."""
+    if len(parts) == 1:
+        return parts[0]
+    xs, ys, idx, frames = [], [], [], []
+    x_off = f_off = 0
+    for p in parts:
+        xs.append(p.x)
+        ys.append(p.y)
+        if p.index is not None:
+            idx.append(p.index + x_off)
+        if p.frame is not None:
+            frames.append(p.frame + f_off)
+            f_off += int(p.frame.max()) + 1 if p.frame.size else 0
+        x_off += p.x.shape[0]
+    indexed = len(idx) == len(parts)
+    framed = len(frames) == len(parts)
+    return TaskData(parts[0].task, np.concatenate(xs), np.concatenate(ys),
+                    np.concatenate(idx) if indexed else None, np.concatenate(frames) if framed else None)
+
+
+def _manifest_config(root: Path, split: str) -> dict | None:
+    path = root / split / "manifest.json"
+    return json.loads(path.read_text())["config"] if path.exists() else None
+
+
+def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
+    """`load_split` of several dataset folders, each task's samples concatenated (more looks and
+    episodes than one folder: generate them with different ``--seed``s). Refuses folders whose
+    crops differ in size or that hold the same samples (same config and seed)."""
+    roots = [Path(r) for r in roots]
+    configs = [_manifest_config(r, split) for r in roots]
+    for i, a in enumerate(roots):
+        for j in range(i):
+            if configs[i] is not None and configs[i] == configs[j]:
+                raise DatasetError(f"{roots[j]} and {a} hold the same {split} samples (same config and "
+                                   "seed): generate one of them with another --seed")
+    loaded = [load_split(r, split, tasks) for r in roots]
+    out = {}
+    for task in loaded[0]:
+        shapes = {str(r): d[task].x.shape[1:] for r, d in zip(roots, loaded)}
+        if len(set(shapes.values())) > 1:
+            raise DatasetError(f"{task} crops differ in shape across folders: {shapes} "
+                               "(generate them all with one --size)")
+        out[task] = concat_task_data([d[task] for d in loaded])
+    return out
+
+
+__all__ = ["DataConfig", "DatasetError", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy",
+           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "concat_task_data", "enemy_breaks",
+           "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
+           "hide_unready_np_cards", "iter_frames", "load_split", "load_splits", "look_family", "np_cards_shown",
+           "owner_labels", "policy_name", "random_look", "same_owner_pairs", "size_report", "true_groups"]

@@ -43,16 +43,17 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 mode: str = "all", steps: int | None = None, lr_backbone: float = 4e-3, lr_heads: float = 8e-3,
                 baselines: bool = True, baselines_only: bool = False, ship: bool = False,
                 widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
-                progress: bool = True) -> dict:
-    """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits,
-    writing weights and logs to ``out`` on ``device`` ("auto": CUDA where present); ``ship`` also
+                more_train: Sequence[str | Path] = (), progress: bool = True) -> dict:
+    """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
+    (plus the train splits of the ``more_train`` folders: more looks and episodes), writing
+    weights and logs to ``out`` on ``device`` ("auto": CUDA where present); ``ship`` also
     overwrites the package's shipped weights.
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     import torch
 
     from .backbone import BackboneConfig
     from .baselines import train_baselines
-    from .data import load_split
+    from .data import load_split, load_splits
     from .io import save_model
     from .learner import FitConfig, MultiTaskLearner
     from .loader import MultiDatasetLoader
@@ -66,7 +67,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         batch_size = 48 if (mode == "all" and not baselines_only) else 128
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    train, val = load_split(root, "train"), load_split(root, "val")
+    train, val = load_splits([root, *more_train], "train"), load_split(root, "val")
     fit = FitConfig(epochs=epochs, lr_backbone=lr_backbone, lr_pretrained_heads=lr_backbone,
                     lr_new_heads=lr_heads, patience=patience, device=device)
     bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})
@@ -82,7 +83,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         t0 = time.perf_counter()
         history = learner.fit(fit, progress=progress)
         best = history[learner.best_epoch]
-        meta = {"trained_on": str(root), "rule": rule, "temperature": temperature, "mode": mode,
+        meta = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
+                "rule": rule, "temperature": temperature, "mode": mode,
                 "epochs_run": len(history), "best_epoch": learner.best_epoch + 1, "val": best["val"],
                 "steps_per_task": loader.total_counts, "seconds": round(time.perf_counter() - t0, 1),
                 "parameters": model.parameter_count(), "fit": {**fit.__dict__}}

@@ -52,8 +52,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
                                         FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
                                         FileExistsError]
     try:
+        from feature_models.data import DatasetError
         from feature_models.io import WeightsError
-        kinds.append(WeightsError)
+        kinds += [WeightsError, DatasetError]
     except ImportError:  # torch missing: no vision weights to be wrong
         pass
     return tuple(kinds)

@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="label every wave digit, legible or not (the datasets of before 2026-12-05)")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
     t.add_argument("--root", default=DEFAULT_ROOT)
+    t.add_argument("--more-train", nargs="+", default=[], metavar="DIR",
+                   help="train splits of more dataset folders to add (generated with other --seed's; "
+                        "--root's val split still picks the best epoch)")
     t.add_argument("--out", default=DEFAULT_RUNS, help="weights and logs folder (default %(default)s)")
     t.add_argument("--epochs", type=int_in(1, 10_000, what="--epochs"), default=20,
                    help="multi-task epochs (160 all-task steps each)")
@@ -189,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
             baseline_patience=args.baseline_patience, batch_size=args.batch_size, rule=args.rule,
             temperature=args.temperature, mode=args.mode, steps=args.steps, lr_backbone=args.lr_backbone,
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
-            ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto")
+            ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
+            more_train=args.more_train)
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")

@@ -147,6 +147,38 @@ def test_vision_train_widths_option(tmp_path) -> None:
     assert model.backbone_config.widths == (8, 16, 32) and model.backbone_config.blocks == (1, 1)
 
 
+def test_more_train_folders_add_their_samples(tmp_path, capsys) -> None:
+    """`load_splits` concatenates folders of other seeds with every sample's crops its own (match
+    tasks' indices and frame ids offset); `fgo vision train --more-train` trains on them; the same
+    folder twice is a one-line error."""
+    from agents.cli.main import main
+    from feature_models.data import generate, load_splits
+
+    cfg = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3,
+                     quests=("farming_3wave",), plain_fraction=0.0)
+    generate(tmp_path / "a", cfg, splits=("train", "val"))
+    generate(tmp_path / "b", dataclasses.replace(cfg, seed=1), splits=("train",))
+    a, b = load_split(tmp_path / "a", "train"), load_split(tmp_path / "b", "train")
+    both = load_splits([tmp_path / "a", tmp_path / "b"], "train")
+    for t in TASK_NAMES:
+        n = len(a[t])
+        assert len(both[t]) == n + len(b[t])
+        assert np.array_equal(both[t].inputs(np.arange(n)), a[t].inputs(np.arange(n)))
+        assert np.array_equal(both[t].inputs(np.arange(n, len(both[t]))), b[t].inputs(np.arange(len(b[t]))))
+        assert np.array_equal(both[t].y, np.concatenate([a[t].y, b[t].y]))
+        assert both[t].frame[n:].min() > both[t].frame[:n].max()  # one frame never spans two folders
+    assert not np.array_equal(a["wave"].x, b["wave"].x)  # another seed: other looks
+    out = tmp_path / "out"
+    assert main(["vision", "train", "--root", str(tmp_path / "a"), "--more-train", str(tmp_path / "b"),
+                 "--out", str(out), "--epochs", "1", "--steps", "1", "--no-baselines"]) == 0
+    assert json.loads((out / "multitask.json").read_text())["metadata"]["more_train"] == [str(tmp_path / "b")]
+    capsys.readouterr()
+    assert main(["vision", "train", "--root", str(tmp_path / "a"), "--more-train", str(tmp_path / "a"),
+                 "--out", str(out), "--epochs", "1", "--steps", "1", "--no-baselines"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "same train samples" in err and "--seed" in err and "Traceback" not in err and "\n" not in err
+
+
 def test_translucent_status_bars_leave_the_wave_labelled_and_opaque_overlays_hide_it():
     """The wave counter stays legible under a translucent band (every dark bar, most light ones),
     so those crops keep their labels; a near-opaque light bar or a banner over it hides them."""
