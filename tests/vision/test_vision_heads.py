@@ -1,0 +1,62 @@
+"""``benchmarks/vision_heads.py``: per-head held-out accuracy pooled over test folders, with an
+interval that resamples whole looks."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from feature_models.data import DataConfig, generate_split, load_split
+from feature_models.parser import DEFAULT_WEIGHTS
+from feature_models.tasks import TASK_NAMES
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "vision_heads.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("vision_heads", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_look_bootstrap_resamples_whole_looks() -> None:
+    bench = _bench()
+    # 50 looks of 8 samples; 2 looks missed entirely (16 misses of 400)
+    looks = np.repeat(np.arange(50), 8)
+    right = np.ones(400, bool)
+    right[:16] = False
+    low, high = bench.look_bootstrap(right, looks)
+    assert low < right.mean() < high
+    # the same misses scattered over samples taken as independent looks: a narrower interval
+    low1, high1 = bench.look_bootstrap(right, np.arange(400))
+    assert high - low > 1.5 * (high1 - low1)
+    assert bench.look_bootstrap(np.ones(40, bool), looks[:40]) == (1.0, 1.0)
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(), reason="shipped weights missing")
+def test_benchmark_pools_folders(tmp_path) -> None:
+    cfg = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3,
+                     quests=("farming_3wave",), plain_fraction=0.0)
+    for seed in (0, 1):
+        generate_split(tmp_path / f"s{seed}", "test", DataConfig(**{**cfg.__dict__, "seed": seed}))
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--roots", str(tmp_path / "s0"), str(tmp_path / "s1"),
+                           "--threads", "1"], capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    last = json.loads(proc.stdout.strip().splitlines()[-1])
+    heads = last["heads"][str(DEFAULT_WEIGHTS)]
+    assert set(heads) == set(TASK_NAMES) and "| wave |" in proc.stdout
+    sizes = {s: load_split(tmp_path / s, "test") for s in ("s0", "s1")}
+    for t, h in heads.items():
+        assert [n for _, n in h["folders"].values()] == [len(sizes[s][t]) for s in ("s0", "s1")]
+        if sum(n for _, n in h["folders"].values()):
+            assert h["low"] <= h["acc"] <= h["high"]
