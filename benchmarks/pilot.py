@@ -72,6 +72,10 @@ def piloted(agent, quest: str, seeds: list[int], faults: Faults | None, parser) 
         except PilotError as err:
             stuck += 1
             errors.append(f"seed {s}: {err}")
+        else:
+            if client.outcome == "ongoing":  # the pilot gave up waiting: as stuck as a PilotError
+                stuck += 1
+                errors.append(f"seed {s}: {pilot.result.ended} (the battle not over)")
         result = pilot.result  # the episode's, however it ended
         loop += [p + q for p, q in zip(result.parse_ms, result.plan_ms)]
         decisions += result.decisions

@@ -97,9 +97,15 @@ SECOND_LOOK_OTHER_MAX = 0.99
 # nearly allow (`_look_elsewhere`): a full-width line of the game (a status bar's edge) can pose
 # as a textured bar's boundary. Another area is taken when it reads as a battle screen with
 # SECOND_LOOK_MIN and beats the first read by AREA_LOOK_MARGIN (the same phase) or its battle
-# probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase).
+# probability by SECOND_LOOK_MARGIN_OTHER_PHASE (another phase). The other areas come before the
+# turned and channel-swapped views: on a phone with bars a wrong area is the likelier fault, and a
+# command screen read unsure in the wrong area can read as a card screen surely with R and B swapped.
 AREA_LOOK_BELOW = 0.9
 AREA_LOOK_MARGIN = 0.1
+# A frame read as nothing sure (under SECOND_LOOK_OTHER_MAX) is read in the other areas too when
+# the detector's own score for its area is under AREA_SURE_SCORE: the 2026-12-06 evening weights
+# read a command screen 96 px off under a blurred status bar as an animation at 0.88 (score 0.74).
+AREA_SURE_SCORE = 0.9
 # ... and a battle screen read surely whose wave counter reads under COUNTER_LOOK_BELOW: a model
 # trained on the looks' offsets reads a screen tens of px off as surely as the right one, but its
 # "Battle n/N" digits, then off their crop, in doubt. Another area is taken when it reads the same
@@ -295,11 +301,16 @@ class FrameParser:
     @staticmethod
     def phase_confidence(out: dict[str, np.ndarray]) -> np.ndarray:
         """Per frame, the probability of the phase decided (command: the mean of the phase
-        head's command probability and the attack head; otherwise the phase head's)."""
+        head's command probability and the attack head; cards: the phase head's, but no more
+        than the attack head's "no Attack button", as the card screen has none: a BGR command
+        screen read as cards at 0.95 with the Attack button seen at 0.94 is not a sure read;
+        other: the phase head's)."""
         p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
         decision = out["phase_decision"]
         chosen = out["phase"][np.arange(decision.size), decision]
-        return np.where(decision == PHASE_COMMAND, p_cmd, chosen).astype(np.float64)
+        cards = np.minimum(chosen, 1.0 - out["attack"][:, ATTACK_PRESENT])
+        return np.where(decision == PHASE_COMMAND, p_cmd,
+                        np.where(decision == PHASE_CARDS, cards, chosen)).astype(np.float64)
 
     @staticmethod
     def battle_probability(out: dict[str, np.ndarray]) -> np.ndarray:
@@ -337,6 +348,8 @@ class FrameParser:
         out = self.predict_batch(pix, [v[0] for v in views])
         conf = self.phase_confidence(out)
         battle = self.battle_probability(out)
+        if self.second_look:  # other areas first: a wrong area is likelier than a turned or BGR frame
+            self._look_elsewhere(pix, checks, ok, out, conf, battle, views)
         unsure = [k for k in range(len(ok)) if self.second_look
                   and (conf[k] < PHASE_MIN_CONFIDENCE
                        or (out["phase_decision"][k] == PHASE_OTHER and conf[k] < SECOND_LOOK_OTHER_MAX))]
@@ -353,7 +366,6 @@ class FrameParser:
                     _take(out, conf, views, k, alt, alt_conf, j, (view[1], view[2], view[3]))
         if self.second_look:
             self._look_swapped(pix, ok, out, conf, views, done=set(unsure))
-            self._look_elsewhere(pix, checks, ok, out, conf, battle, views)
         out["phase_confidence"] = conf
         return checks, ok, out, views
 
@@ -385,9 +397,11 @@ class FrameParser:
         battle_read = out["phase_decision"] != PHASE_OTHER
         unsure = [k for k in range(len(ok)) if not (views[k][1] or views[k][2])
                   and (conf[k] < AREA_LOOK_BELOW or (battle_read[k] and counter[k] < COUNTER_LOOK_BELOW))
-                  # animations (most frames, none decided on) only when unknown: a decision screen
-                  # in the wrong area can read as an unsure animation
-                  and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE)
+                  # animations (most frames, none decided on) only when unknown, or unsure in an
+                  # area the detector was unsure of: a decision screen in the wrong area can read
+                  # as an animation
+                  and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE
+                       or (conf[k] < SECOND_LOOK_OTHER_MAX and checks[ok[k]].area.score < AREA_SURE_SCORE))
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
         alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:

@@ -326,8 +326,10 @@ def test_the_phones_that_left_battles_stuck_are_read_in_the_right_area(parser, s
     """benchmarks/pilot.py's stuck battles: 10188 puts the game 3 px from the frame's edge beside
     421 px of blurred bar (the area was taken as centred, the command screen read as a wave-3 card
     screen); 10194 puts it between textured bars above and below, where the phone status bar's
-    edge outscored the true boundary (wave read 3). The first screen now reads right, in the
-    phone's own game area."""
+    edge outscored the true boundary (wave read 3); with the weights of 2026-12-06's second
+    shipping the command screen read there unsure (0.76) and its channel-swapped view as a card
+    screen at 0.99, which the second look took before trying the other areas (now tried first).
+    The first screen now reads right, in the phone's own game area."""
     client = SimulatedClient(QUEST, seed=seed, look="random", phone="random")
     truth = client.true_features()
     reading = parser.read(client.screenshot())
