@@ -11,7 +11,8 @@ looks (look seeds 9,000,000 + 100,000·seed on); this pools them. Per head and w
 on each folder, pooled, and a 95 % interval of the pooled accuracy beside the target. The
 interval is a bootstrap over looks (the samples of a look are resampled together), not over
 samples: misses come in whole looks, and an interval that took the samples as independent would
-be about twice too narrow. Last line: one JSON object.
+be about twice too narrow. Frames drawn with the plain look (about a tenth) form one cluster per
+folder: their look has no random draw. Last line: one JSON object.
 """
 
 from __future__ import annotations

@@ -811,14 +811,15 @@ def _manifest_config(root: Path, split: str) -> dict | None:
 def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
     """`load_split` of several dataset folders, each task's samples concatenated (more looks and
     episodes than one folder: generate them with different ``--seed``s). Refuses folders whose
-    crops differ in size or that hold the same samples (same config and seed)."""
+    crops differ in size or that were generated with the same seed (a seed fixes the looks and
+    episodes, so such folders share them whatever their sizes)."""
     roots = [Path(r) for r in roots]
-    configs = [_manifest_config(r, split) for r in roots]
+    seeds = [(_manifest_config(r, split) or {}).get("seed") for r in roots]
     for i, a in enumerate(roots):
         for j in range(i):
-            if configs[i] is not None and configs[i] == configs[j]:
-                raise DatasetError(f"{roots[j]} and {a} hold the same {split} samples (same config and "
-                                   "seed): generate one of them with another --seed")
+            if seeds[i] is not None and seeds[i] == seeds[j]:
+                raise DatasetError(f"{roots[j]} and {a} were generated with the same --seed ({seeds[i]}): they "
+                                   f"share their {split} looks and episodes; generate one with another --seed")
     loaded = [load_split(r, split, tasks) for r in roots]
     out = {}
     for task in loaded[0]:

@@ -102,9 +102,10 @@ SECOND_LOOK_OTHER_MAX = 0.99
 # command screen read unsure in the wrong area can read as a card screen surely with R and B swapped.
 AREA_LOOK_BELOW = 0.9
 AREA_LOOK_MARGIN = 0.1
-# A frame read as nothing sure (under SECOND_LOOK_OTHER_MAX) is read in the other areas too when
-# the detector's own score for its area is under AREA_SURE_SCORE: the 2026-12-06 evening weights
-# read a command screen 96 px off under a blurred status bar as an animation at 0.88 (score 0.74).
+# A frame read as nothing sure (under AREA_LOOK_BELOW) is read in the other areas too when the
+# detector's own score for its area is under AREA_SURE_SCORE (a "centred" area's score is a
+# rejected hypothesis', always under it): the weights shipped second on 2026-12-06 read a command
+# screen 96 px off under a blurred status bar as an animation at 0.88 (score 0.74).
 AREA_SURE_SCORE = 0.9
 # ... and a battle screen read surely whose wave counter reads under COUNTER_LOOK_BELOW: a model
 # trained on the looks' offsets reads a screen tens of px off as surely as the right one, but its
@@ -401,7 +402,7 @@ class FrameParser:
                   # area the detector was unsure of: a decision screen in the wrong area can read
                   # as an animation
                   and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE
-                       or (conf[k] < SECOND_LOOK_OTHER_MAX and checks[ok[k]].area.score < AREA_SURE_SCORE))
+                       or checks[ok[k]].area.score < AREA_SURE_SCORE)
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
         alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:

@@ -150,7 +150,7 @@ def test_vision_train_widths_option(tmp_path) -> None:
 def test_more_train_folders_add_their_samples(tmp_path, capsys) -> None:
     """`load_splits` concatenates folders of other seeds with every sample's crops its own (match
     tasks' indices and frame ids offset); `fgo vision train --more-train` trains on them; the same
-    folder twice is a one-line error."""
+    folder twice (or one of the same seed) is a one-line error."""
     from agents.cli.main import main
     from feature_models.data import generate, load_splits
 
@@ -176,7 +176,7 @@ def test_more_train_folders_add_their_samples(tmp_path, capsys) -> None:
     assert main(["vision", "train", "--root", str(tmp_path / "a"), "--more-train", str(tmp_path / "a"),
                  "--out", str(out), "--epochs", "1", "--steps", "1", "--no-baselines"]) != 0
     err = capsys.readouterr().err.strip()
-    assert "same train samples" in err and "--seed" in err and "Traceback" not in err and "\n" not in err
+    assert "same --seed (0)" in err and "another --seed" in err and "Traceback" not in err and "\n" not in err
 
 
 def test_translucent_status_bars_leave_the_wave_labelled_and_opaque_overlays_hide_it():
