@@ -315,9 +315,12 @@ class FrameParser:
 
     @staticmethod
     def battle_probability(out: dict[str, np.ndarray]) -> np.ndarray:
-        """Per frame, how much it reads as a battle screen: max(command, cards) as decided."""
+        """Per frame, how much it reads as a battle screen: max(command, cards) as decided, cards
+        capped as in `phase_confidence` (else a BGR command screen first read as cards would hold a
+        floor its swapped-back view could never pass)."""
         p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
-        return np.maximum(p_cmd, out["phase"][:, PHASE_CARDS]).astype(np.float64)
+        cards = np.minimum(out["phase"][:, PHASE_CARDS], 1.0 - out["attack"][:, ATTACK_PRESENT])
+        return np.maximum(p_cmd, cards).astype(np.float64)
 
     @staticmethod
     def _counter_confidence(out: dict) -> np.ndarray:
