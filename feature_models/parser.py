@@ -214,7 +214,7 @@ class FrameParser:
             "np_gauge": self._head("np_ready", f1[:, GAUGES_AT]).numpy(),  # (n, 3, 2)
             "breaks": self._head("breaks", f1[:, BREAKS_AT]).numpy(),  # (n, 3 enemies, 4)
         }
-        p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
+        p_cmd, _ = self._battle_reads(out)
         phase = np.where(p_cmd > 0.5, PHASE_COMMAND,
                          np.where(out["phase"][:, PHASE_CARDS] >= out["phase"][:, PHASE_OTHER], PHASE_CARDS,
                                   PHASE_OTHER))
@@ -300,27 +300,33 @@ class FrameParser:
 
     # ------------------------------------------------------------- frame-level front end
     @staticmethod
+    def _battle_reads(out: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame, (command, cards): the mean of the phase head's command probability and the
+        Attack head's "present"; the phase head's cards probability capped by the Attack head's
+        "absent" (the card screen has no Attack button)."""
+        attack = out["attack"][:, ATTACK_PRESENT]
+        return ((out["phase"][:, PHASE_COMMAND] + attack) / 2,
+                np.minimum(out["phase"][:, PHASE_CARDS], 1.0 - attack))
+
+    @staticmethod
     def phase_confidence(out: dict[str, np.ndarray]) -> np.ndarray:
         """Per frame, the probability of the phase decided (command: the mean of the phase
         head's command probability and the attack head; cards: the phase head's, but no more
         than the attack head's "no Attack button", as the card screen has none: a BGR command
         screen read as cards at 0.95 with the Attack button seen at 0.94 is not a sure read;
         other: the phase head's)."""
-        p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
+        p_cmd, p_cards = FrameParser._battle_reads(out)
         decision = out["phase_decision"]
         chosen = out["phase"][np.arange(decision.size), decision]
-        cards = np.minimum(chosen, 1.0 - out["attack"][:, ATTACK_PRESENT])
         return np.where(decision == PHASE_COMMAND, p_cmd,
-                        np.where(decision == PHASE_CARDS, cards, chosen)).astype(np.float64)
+                        np.where(decision == PHASE_CARDS, p_cards, chosen)).astype(np.float64)
 
     @staticmethod
     def battle_probability(out: dict[str, np.ndarray]) -> np.ndarray:
         """Per frame, how much it reads as a battle screen: max(command, cards) as decided, cards
         capped as in `phase_confidence` (else a BGR command screen first read as cards would hold a
         floor its swapped-back view could never pass)."""
-        p_cmd = (out["phase"][:, PHASE_COMMAND] + out["attack"][:, ATTACK_PRESENT]) / 2
-        cards = np.minimum(out["phase"][:, PHASE_CARDS], 1.0 - out["attack"][:, ATTACK_PRESENT])
-        return np.maximum(p_cmd, cards).astype(np.float64)
+        return np.maximum(*FrameParser._battle_reads(out)).astype(np.float64)
 
     @staticmethod
     def _counter_confidence(out: dict) -> np.ndarray:

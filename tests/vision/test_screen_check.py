@@ -172,8 +172,7 @@ def test_upside_down_and_bgr_command_screens_read_back(parser):
 def test_bgr_command_screens_first_read_as_cards_are_read_back(parser):
     """A BGR command screen the model first reads as cards (the Attack button seen all the same)
     is no sure card screen, and its swapped-back view can win: 16 random looks all read as command
-    screens (14, 2 unknown, before `battle_probability` was capped like `phase_confidence`; 39 of
-    40, 1 unknown, against 31 and 9 on looks 300-339)."""
+    screens (14, 2 unknown, before `battle_probability` was capped like `phase_confidence`)."""
     right = unknown = 0
     for i in range(16):
         look = replace(Look.random(300 + i), aspect=None)
