@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from feature_models.data import TaskData, load_split
-from feature_models.io import load_model
+from feature_models.io import WeightsError, load_model
 from feature_models.loader import iterate_dataset
 from feature_models.parser import DEFAULT_WEIGHTS
 from feature_models.tasks import TASK_NAMES
@@ -80,8 +80,14 @@ def score(weights: list[str], roots: list[Path], split: str) -> dict:
     return out
 
 
-def table(results: dict, roots: list[Path]) -> str:
+def column_names(roots: list[Path]) -> list[str]:
+    """The folders' names, or their whole paths where two share a name (runs/a/data, runs/b/data)."""
     names = [r.name for r in roots]
+    return names if len(set(names)) == len(names) else [str(r) for r in roots]
+
+
+def table(results: dict, roots: list[Path]) -> str:
+    names = column_names(roots)
     rows = ["| head | weights | " + " | ".join(names) + " | pooled | 95 % interval (looks) | 99.5 % target |",
             "|---|---|" + "---:|" * len(names) + "---:|---|---|"]
     for t in TASK_NAMES:
@@ -107,8 +113,14 @@ def main() -> None:
     ap.add_argument("--split", default="test", choices=["train", "val", "test"])
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    twice = sorted({str(r) for r in args.roots if args.roots.count(r) > 1})
+    if twice:  # one folder's looks counted twice would narrow the interval for nothing
+        ap.error(f"--roots: {', '.join(twice)} given twice; give each folder once")
     torch.set_num_threads(args.threads)
-    results = score(args.weights, args.roots, args.split)
+    try:
+        results = score(args.weights, args.roots, args.split)
+    except (FileNotFoundError, WeightsError) as err:
+        raise SystemExit(f"error: {err}") from None
     print(table(results, args.roots))
     print(json.dumps({"split": args.split, "roots": [str(r) for r in args.roots], "target": TARGET,
                       "heads": results}))

@@ -257,18 +257,19 @@ class FrameParser:
     def decode_readings(self, out: dict[str, np.ndarray]) -> list[Reading]:  # noqa: F821 (imported below)
         """A `Reading` per frame from `predict_batch`'s probabilities: the Features, a confidence
         per head read on that frame (the probability of the chosen answer; for heads read several
-        times the smallest), and on card screens the card groups and ``owners_known``. The
+        times the smallest; the phase's is `phase_confidence`, the one `read_batch` judges), and on
+        card screens the card groups and ``owners_known``. The
         frame-level fields (``unknown``, ``area``, ``rotated``, ``bgr``) are left at their defaults
         for the caller (`read_batch`) to fill."""
         from .grouping import decode_hand
         from .reading import Reading
 
         result = []
+        phase_conf = out["phase_confidence"] if "phase_confidence" in out else self.phase_confidence(out)
         for i, phase in enumerate(out["phase_decision"]):
             phase = int(phase)
             wave, total = self._wave_pair(out["wave"][i], out["wave_total"][i])
-            p_cmd = (out["phase"][i][PHASE_COMMAND] + out["attack"][i][ATTACK_PRESENT]) / 2
-            conf = {"phase": float(p_cmd if phase == PHASE_COMMAND else out["phase"][i][phase]),
+            conf = {"phase": float(phase_conf[i]),
                     "attack": float(out["attack"][i].max()),
                     "wave": float(out["wave"][i][wave - 1]), "wave_total": float(out["wave_total"][i][total - 1]),
                     "breaks": float(out["breaks"][i].max(-1).min())}
@@ -465,11 +466,10 @@ class FrameParser:
                 if conf < PHASE_MIN_CONFIDENCE:
                     unknown = f"low phase confidence ({PHASE_NAMES[phase]} p={conf:.2f})"
                 r = decoded[k]
-                confidence = {**r.confidence, "phase": conf}
                 if unknown is None:
-                    readings[i] = replace(r, confidence=confidence, area=report.area, rotated=rotated, bgr=bgr)
+                    readings[i] = replace(r, area=report.area, rotated=rotated, bgr=bgr)
                 else:  # no hand, groups or owners from a frame it does not know
-                    readings[i] = Reading(self._unknown_features(), confidence=confidence, unknown=unknown,
+                    readings[i] = Reading(self._unknown_features(), confidence=r.confidence, unknown=unknown,
                                           area=report.area, rotated=rotated, bgr=bgr)
         return readings  # type: ignore[return-value]
 

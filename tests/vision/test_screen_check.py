@@ -14,7 +14,7 @@ from PIL import Image
 
 from feature_models.game_area import synthetic_placement
 from feature_models.screen_check import check_frame
-from fgo_env.features import PHASE_COMMAND, PHASE_OTHER
+from fgo_env.features import PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER
 from fgo_env.screens.look import Look
 from fgo_env.screens.renderer import Renderer
 from fgo_env.screens.scene import Scene
@@ -181,6 +181,21 @@ def test_bgr_command_screens_first_read_as_cards_are_read_back(parser):
         unknown += r.unknown is not None
         right += r.unknown is None and r.features.phase == PHASE_COMMAND
     assert right == 16, (right, unknown)
+
+
+@needs_weights
+def test_the_phase_confidence_is_one_figure_everywhere(parser):
+    """`decode_readings` (what `fgo vision eval` scores) and `read_batch` (what the pilot acts
+    on) report the phase's confidence `phase_confidence` gives: a card read capped by the
+    Attack head's "absent" (before, `decode_readings` reported the phase head's uncapped)."""
+    # BGR command screens; looks 311 and 318 read as cards at 0.91 and 0.97 with the Attack button seen
+    frames = [np.ascontiguousarray(Renderer(640, 360, replace(Look.random(300 + i), aspect=None))
+                                   .render(Scene.example("command", i))[..., ::-1]) for i in (4, 11, 18)]
+    out = parser.predict_batch(frames)
+    want = parser.phase_confidence(out)
+    assert [r.confidence["phase"] for r in parser.decode_readings(out)] == pytest.approx(want.tolist())
+    uncapped = out["phase"][np.arange(len(frames)), out["phase_decision"]]
+    assert ((out["phase_decision"] == PHASE_CARDS) & (uncapped - want > 0.5)).sum() >= 1, (uncapped, want)
 
 
 @needs_weights

@@ -60,3 +60,22 @@ def test_benchmark_pools_folders(tmp_path) -> None:
         assert [n for _, n in h["folders"].values()] == [len(sizes[s][t]) for s in ("s0", "s1")]
         if sum(n for _, n in h["folders"].values()):
             assert h["low"] <= h["acc"] <= h["high"]
+
+
+def test_columns_of_folders_with_one_name_are_their_paths() -> None:
+    bench = _bench()
+    assert bench.column_names([Path("data/s0"), Path("data/s1")]) == ["s0", "s1"]
+    assert bench.column_names([Path("runs/a/data"), Path("runs/b/data")]) == ["runs/a/data", "runs/b/data"]
+
+
+def test_a_folder_given_twice_is_refused() -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--roots", "data/x", "data/x"], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, check=False)
+    assert proc.returncode == 2 and "data/x given twice" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_missing_folder_is_one_line(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--roots", str(tmp_path / "none")], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, check=False)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ") and "no dataset" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
