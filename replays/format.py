@@ -153,7 +153,15 @@ class _Check:
             return default
         value = self.obj[key]
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
-            self.fail(f"{self.what} field {key!r} must be {text or _kind_names(kinds)}, got {value!r:.60}")
+            past = type(value) is float and abs(value) >= 2**63 and int in _tuple(kinds)
+            self.fail(f"{self.what} field {key!r} must be {text or _kind_names(kinds)}, got {value!r:.60}"
+                      + (" (an integer past 64 bits)" if past else ""))
+        return value
+
+    def int_in(self, key: str, low: int, high: int, default: Any = ..., span: str = "") -> int:
+        value = self.get(key, int, default)
+        if value is not default and not low <= value <= high:
+            self.fail(f"{self.what} field {key!r} must be an integer in {span or f'{low} .. {high}'}, got {value!r:.60}")
         return value
 
     def ints(self, key: str, low: int, high: int, default: Any = ...) -> list[int]:
@@ -181,6 +189,26 @@ def _kind_names(kinds) -> str:
     names = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "an object",
              bool: "true or false", type(None): "null"}
     return " or ".join(names.get(k, k.__name__) for k in _tuple(kinds))
+
+
+def env_kwargs_problem(kw: dict) -> str | None:
+    """What is wrong with a header's ``env_kwargs`` for re-simulation, by the env's own checks of
+    the options re-simulation takes (`replays.resim.env_options`), or None."""
+    from fgo_env.env import check_enemy_options, check_positive_int
+    from fgo_env.rewards import reward_params
+
+    reward = kw.get("reward", "default")
+    content = kw.get("content")
+    try:
+        if reward != "callable":
+            reward_params(reward)
+        check_positive_int("invalid_limit", kw.get("invalid_limit", 32))
+        check_enemy_options(kw.get("damage_roll", "random"), kw.get("overkill_bug", False))
+    except (TypeError, ValueError) as err:
+        return str(err)
+    if content is not None and not isinstance(content, str):
+        return f"content must be a folder (a string) or null, got {content!r:.60}"
+    return None
 
 
 @dataclass
@@ -235,7 +263,11 @@ class Header:
         source = c.get("source", str, "sim")
         if source not in SOURCES:
             c.fail(f"header field 'source' must be one of {SOURCES}, got {source!r:.60}")
-        return cls(env_kwargs=c.get("env_kwargs", dict), env_id=env_id, engine_hash=c.get("engine_hash", str),
+        env_kwargs = c.get("env_kwargs", dict)
+        problem = env_kwargs_problem(env_kwargs)
+        if problem:
+            c.fail(f"header field 'env_kwargs' cannot make the env the episodes were played in: {problem}")
+        return cls(env_kwargs=env_kwargs, env_id=env_id, engine_hash=c.get("engine_hash", str),
                    content_hash=c.get("content_hash", str), package_version=c.get("package_version", str, "?"),
                    created=c.get("created", str, ""), source=source, agent=c.get("agent", (str, type(None)), None),
                    meta=c.get("meta", dict, {}), version=version)
@@ -315,24 +347,27 @@ class Episode:
         """A validated episode; `ReplayError` naming ``where`` and the field otherwise."""
         c = _Check(obj, "episode", where)
         actions = c.ints("actions", -1, 2**31)
+        if not actions:
+            c.fail("episode field 'actions' is empty: an episode ends on a decision, so it has one at least")
         rewards = c.get("rewards", list)
         kinds = set(map(type, rewards))  # the whole list at once: a type check per value is most of a read
         if not kinds <= _NUMBER and any(not _is_number(r) for r in rewards):  # numpy numbers pass too
             c.fail("episode field 'rewards' must be a list of numbers")
         if kinds != _FLOAT:
-            rewards = list(map(float, rewards))
+            try:
+                rewards = list(map(float, rewards))
+            except OverflowError:
+                c.fail("episode field 'rewards' holds an integer too large for a number (a float)")
         c.same_length("rewards", rewards, len(actions))
         outcome = c.get("outcome", str)
         if outcome not in OUTCOMES:
             c.fail(f"episode field 'outcome' must be one of {OUTCOMES}, got {outcome!r:.60}")
-        game_seed = c.get("game_seed", int)
-        if not 0 <= game_seed < 2**64:
-            c.fail(f"episode field 'game_seed' must be in 0 .. 2**64 - 1, got {game_seed}")
+        game_seed = c.int_in("game_seed", 0, 2**64 - 1, span="0 .. 2**64 - 1")
         optional = {key: c.get(key, (list, type(None)), None) for key in cls.OPTIONAL}
         for key in ("agent_info", "features", "frames"):
             c.same_length(key, optional[key], len(actions))
-        return cls(episode=c.get("episode", int), game_seed=game_seed, quest=c.get("quest", str), actions=actions,
-                   rewards=rewards, outcome=outcome, turns=c.get("turns", int),
+        return cls(episode=c.int_in("episode", 0, 2**63 - 1, span="0 .. 2**63 - 1"), game_seed=game_seed, quest=c.get("quest", str),
+                   actions=actions, rewards=rewards, outcome=outcome, turns=c.int_in("turns", 0, 2**31, span="0 .. 2**31"),
                    terminated=c.get("terminated", bool), truncated=c.get("truncated", bool),
                    quest_index=c.get("quest_index", int, 0), support=c.get("support", str, ""),
                    party=c.get("party", list, []), agent=c.get("agent", (str, type(None)), None),

@@ -321,6 +321,9 @@ class Replay:
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             hint = " (not a Pendragon replay)" if number == 1 else " (a corrupt line in the middle of the file)"
             raise ReplayError(f"{self._where(number)}: the {what} line is not valid JSON{hint}: {err}") from None
+        except (ValueError, RecursionError) as err:  # an integer of thousands of digits, arrays nested past the stack
+            raise ReplayError(f"{self._where(number)}: the {what} line cannot be read: "
+                              f"{str(err).split(';')[0] or type(err).__name__}") from None
 
     def _lines(self, header_only: bool = False) -> Iterator[tuple[int, bytes, bool]]:
         """(line number, bytes, torn) of every line; torn: the last one, with no newline."""

@@ -246,7 +246,7 @@ def _pack_summaries(summaries: list[dict]) -> tuple[dict[str, np.ndarray], np.nd
             values = [_CHAIN_CODE.get(v, -1) for v in values]
         try:
             out[key] = np.array(values, dtype=np.float64)
-        except (TypeError, ValueError):  # a malformed entry: compared one by one
+        except (TypeError, ValueError, OverflowError):  # a malformed entry: compared one by one
             out[key] = np.array(values, dtype=object)
     try:
         steps = np.array(columns["step"], dtype=np.int64)
@@ -385,7 +385,7 @@ class _Verifier:
     def _text(self, c: _Chunk, kind: str, t: int, i: int, got: dict, differs: dict) -> str:
         o = self.out
         if kind == "reward":
-            return f"reward {o['rewards'][t, i]!r}, recorded {c.rewards[t, i]!r}"
+            return f"reward {float(o['rewards'][t, i])!r}, recorded {float(c.rewards[t, i])!r}"
         if kind == "end":
             last = t == c.lengths[i] - 1
             return _end_text(bool(o["terminated"][t, i]), bool(o["truncated"][t, i]),
@@ -397,8 +397,11 @@ class _Verifier:
         key = next(k for k in SUMMARY_KEYS if differs[k][j])
         value, want = got[key][j], c.expected[key][j]
         if key == "chain":
-            value, want = (C.CHAIN_NAMES[int(x)] if 0 <= x < len(C.CHAIN_NAMES) else x for x in (value, want))
-        return f"turn summary differs: {key} re-simulated {_plain(value)!r}, recorded {_plain(want)!r}"
+            if not 0 <= want < len(C.CHAIN_NAMES):  # recorded as no chain name (an unknown one: code -1)
+                return (f"turn summary differs: chain re-simulated {C.CHAIN_NAMES[int(value)]!r}, recorded a "
+                        f"value that is not a chain name ({', '.join(C.CHAIN_NAMES)})")
+            value, want = (C.CHAIN_NAMES[int(x)] for x in (value, want))
+        return f"turn summary differs: {key} re-simulated {_plain(value)!r}, recorded {_plain(want)!r:.60}"
 
     def _fail(self, c: _Chunk, i: int, t: int | None, what: str) -> None:
         self.report.mismatches.append(Mismatch(self.path, int(c.episodes[i].episode), t, what))
@@ -422,9 +425,16 @@ class _Verifier:
 def _rows_differ(got: np.ndarray, want: np.ndarray) -> np.ndarray:
     """Per summary (row), whether the re-simulated value differs from the recorded one."""
     if want.dtype == object:
-        return np.array([not np.array_equal(np.asarray(g, float), np.asarray(w, float)) if g is not None else True
-                         for g, w in zip(got, want)], np.bool_)
+        return np.array([g is None or not _equal_numbers(g, w) for g, w in zip(got, want)], np.bool_)
     return np.any((got != want).reshape(len(want), -1), axis=1)
+
+
+def _equal_numbers(got, want) -> bool:
+    """A recorded value (anything a JSON line can hold) equals the re-simulated numbers."""
+    try:
+        return np.array_equal(np.asarray(got, float), np.asarray(want, float))
+    except (TypeError, ValueError, OverflowError):  # 'abc', an integer past a float's range, a ragged list
+        return False
 
 
 def _plain(x):

@@ -6,15 +6,19 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import tempfile
 from pathlib import Path
 
 
 def _number(text: str, kind, what: str):
+    digits = text.strip().lstrip("+-")
+    if kind is int and digits.isascii() and digits.isdigit():
+        return int(text)  # exactly: a seed past 2**53 keeps its every digit (float() rounded it)
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if kind is int:
+    if kind is int:  # 3e6, 1000.0: whole numbers written as floats
         if not math.isfinite(value) or value != int(value):
             raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}")
         return int(value)
@@ -39,17 +43,22 @@ def float_in(low: float | None = None, high: float | None = None, what: str = "v
         value = _number(text, float, what)
         too_low = low is not None and (value <= low if open_low else value < low)
         if too_low or (high is not None and value > high):
-            lo = f"> {low:g}" if open_low else None
+            lo = f"> {_text(low)}" if open_low else None
             raise argparse.ArgumentTypeError(f"must be {lo or _range(low, high)}"
-                                             f"{f' and <= {high:g}' if lo and high is not None else ''}, got {text}")
+                                             f"{f' and <= {_text(high)}' if lo and high is not None else ''}, got {text}")
         return value
     return parse
 
 
+def _text(v) -> str:
+    """A bound as a user would type it: integers whole (1048576, not 1.04858e+06)."""
+    return str(v) if isinstance(v, int) else f"{v:g}"
+
+
 def _range(low, high) -> str:
     if low is not None and high is not None:
-        return f"between {low:g} and {high:g}"
-    return f">= {low:g}" if low is not None else f"<= {high:g}"
+        return f"between {_text(low)} and {_text(high)}"
+    return f">= {_text(low)}" if low is not None else f"<= {_text(high)}"
 
 
 def size(text: str, min_w: int = 64, min_h: int = 36, max_w: int = 7680, max_h: int = 4320) -> tuple[int, int]:
@@ -94,7 +103,46 @@ def check_writable_dir(path: str | Path) -> Path:
         raise NotADirectoryError(20, "not a folder", str(probe))
     if not os.access(probe, os.W_OK):
         raise PermissionError(13, "not writable", str(probe))
+    try:  # tried: os.access says yes to root where no file can be made (/proc, a read-only mount)
+        tempfile.TemporaryFile(dir=probe).close()
+    except OSError as err:
+        raise PermissionError(13, f"no file can be made there ({err.strerror or err})", str(probe)) from None
     return p
+
+
+def check_writable_file(path: str | Path) -> Path:
+    """``path`` can be written: not a folder, and a file can be made there (tried: a folder
+    that takes no new file, such as /proc, passes `check_writable_dir`). Refused before any
+    work starts, so a later output's failure cannot cost an earlier one (``fgo record --out
+    kept.jsonl --video folder.gif`` overwrote the replay, then failed)."""
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file", str(p))
+    check_writable_dir(p.parent if str(p.parent) else ".")
+    if not p.parent.is_dir():  # made when written (its nearest existing parent takes new folders)
+        return p
+    existed = p.exists()
+    with open(p, "ab"):
+        pass
+    if not existed:
+        p.unlink()
+    return p
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tga")  # what pygame.image.save writes
+
+
+def image_path(text: str) -> str:
+    """An argparse type: an image file pygame can save (by its suffix) where a file can be made,
+    checked before a window opens (a folder or a read-only place failed only at the exit, and an
+    unknown suffix saved a TGA under the name)."""
+    if Path(text).suffix.lower() not in IMAGE_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{text}: the image must end in one of {', '.join(IMAGE_SUFFIXES)}")
+    try:
+        check_writable_file(text)
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"{text}: {err.strerror or err}") from None
+    return text
 
 
 def add_content_argument(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_content_argument, float_in, int_in, size
+from .common import add_content_argument, float_in, image_path, int_in, size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the first battle (default %(default)s)")
     parser.add_argument("--size", type=size, default=(1024, 576), metavar="WxH",
                         help="game screen size in pixels (default 1024x576)")
-    parser.add_argument("--screenshot", default=None, metavar="PNG", help="save the window here on exit")
+    parser.add_argument("--screenshot", type=image_path, default=None, metavar="PNG", help="save the window here on exit")
     parser.add_argument("--max-seconds", type=float_in(0, 86_400, what="--max-seconds", open_low=True), default=None,
                         help="close by itself after this long")
     add_content_argument(parser)

@@ -36,7 +36,7 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     from fgo_env.viewer.record import FORMATS, mp4_available
 
     from ..errors import UserError
-    from .common import check_writable_dir
+    from .common import check_writable_file
 
     replay, video = args.out, args.video
     if replay and Path(replay).suffix.lower() in FORMATS:
@@ -60,7 +60,7 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
         require_zstd()  # the zstandard package, or a one-line ReplayError
     for path in (replay, video):
         if path:
-            check_writable_dir(Path(path).parent if str(Path(path).parent) else ".")
+            check_writable_file(path)
     return (Path(replay) if replay else None), (Path(video) if video else None)
 
 

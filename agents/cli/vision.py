@@ -234,19 +234,23 @@ def run_on_replay(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from feature_models.parser import FrameParser
-    from replays.io import open_replay
+    from replays.io import ReplayError, open_replay
     from replays.resim import check_exact
 
     from ..experiments.vision_replays import report_rows, score_replay, write_report
+    from .common import check_writable_dir
     from .output import print_rows
 
     header = open_replay(args.replays).header  # bad files fail before the model loads
     if header.source == "sim":
         check_exact(header, args.replays)
+    check_writable_dir(args.report_dir)  # before the parsing, not after it
     parser = FrameParser(args.weights, threads=args.threads)
     with tqdm(desc=f"parsing {args.replays}", unit=" screens", leave=False) as bar:
         result = score_replay(args.replays, parser, args.look, limit=args.limit, render_size=args.size,
                               progress=bar.update)
+    if not result["frames"]:
+        raise ReplayError(f"{args.replays}: no finished episode to score")
     rows = [{"head": r["head"], "readings": f"{r['readings']:,}", "accuracy": f"{100 * r['accuracy']:.2f} %"}
             for r in report_rows(result)]
     print_rows(rows, f"vision model: {result['frames']:,} screens of {result['episodes']:,} episodes, "

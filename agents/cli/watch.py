@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_content_argument, float_in, int_in, size
+from .common import add_content_argument, float_in, image_path, int_in, size
 
 
 def add_view_arguments(parser: argparse.ArgumentParser, default_size: str) -> None:
@@ -40,7 +40,7 @@ def add_session_arguments(parser: argparse.ArgumentParser, paused_help: str) -> 
     parser.add_argument("--speed", type=float_in(0, 64, what="--speed", open_low=True), default=1.0,
                         help="initial speed factor, > 0 and <= 64 (Up/Down change it)")
     parser.add_argument("--paused", action="store_true", help=paused_help)
-    parser.add_argument("--screenshot", default=None, metavar="PNG", help="save the window here on exit")
+    parser.add_argument("--screenshot", type=image_path, default=None, metavar="PNG", help="save the window here on exit")
     parser.add_argument("--max-seconds", type=float_in(0, 86_400, what="--max-seconds", open_low=True), default=None,
                         help="close by itself after this many seconds of showing (demos, screenshots)")
 

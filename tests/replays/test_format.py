@@ -75,7 +75,12 @@ def test_unknown_episode_keys_are_kept():
     ({"actions": [39, 40]}, "'rewards' has 3 entries for 2 decisions"),
     ({"rewards": [0.1, None, 0.2]}, "'rewards' must be a list of numbers"),
     ({"outcome": "draw"}, "'outcome' must be one of"),
-    ({"game_seed": -1}, "'game_seed' must be in 0 .. 2**64 - 1"),
+    ({"game_seed": -1}, "'game_seed' must be an integer in 0 .. 2**64 - 1"),
+    ({"game_seed": 1.8446744073709552e19}, "must be an integer, got 1.8446744073709552e+19 (an integer past 64 bits)"),
+    ({"episode": -1}, "'episode' must be an integer in 0 .. 2**63 - 1"),
+    ({"turns": 10**40}, "'turns' must be an integer in 0 .. 2**31"),
+    ({"actions": [], "rewards": []}, "'actions' is empty"),
+    ({"rewards": [0, 10**400, 0]}, "'rewards' holds an integer too large for a number"),
     ({"game_seed": "12"}, "'game_seed' must be an integer"),
     ({"terminated": 1}, "'terminated' must be true or false"),
     ({"features": [[0.0]]}, "'features' has 1 entries for 3 decisions"),
@@ -253,3 +258,34 @@ def test_writer_refuses_to_overwrite_when_asked_and_bad_fsync(tmp_path):
         ReplayWriter(path, Header(env_kwargs={}), exist_ok=False)
     with pytest.raises(ValueError, match="fsync_every"):
         ReplayWriter(path, Header(env_kwargs={}), fsync_every=-1)
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"invalid_limit": "x"}, "invalid_limit must be a positive integer"),
+    ({"invalid_limit": None}, "invalid_limit must be a positive integer"),
+    ({"reward": "nonexistent"}, "unknown reward preset 'nonexistent'"),
+    ({"reward": [1, 2]}, "reward must be a preset name"),
+    ({"reward": {"nosuchweight": 1}}, "unknown reward weights 'nosuchweight'"),
+    ({"damage_roll": "bogus"}, "damage_roll must be one of"),
+    ({"overkill_bug": "false"}, "overkill_bug must be True or False"),
+    ({"content": 5}, "content must be a folder (a string) or null"),
+])
+def test_header_env_kwargs_that_cannot_make_the_env_are_named(kwargs, needle):
+    """A header whose env options the env refuses is refused when read (each command that
+    re-simulates raised the env's error as a traceback)."""
+    obj = Header(env_kwargs={"quest": ["farming_3wave"], **kwargs}).to_json()
+    with pytest.raises(ReplayError, match="^r.jsonl: line 1: header field 'env_kwargs' cannot make the env") as err:
+        Header.from_json(obj, "r.jsonl: line 1")
+    assert needle in str(err.value)
+    assert Header.from_json(Header(env_kwargs={"quest": ["farming_3wave"], "reward": "callable"}).to_json())
+
+
+@pytest.mark.parametrize("line", [b'{"episode": ' + b"7" * 5000 + b"}", b"[" * 100_000 + b"]" * 100_000])
+def test_lines_json_cannot_hold_are_one_line_errors(tmp_path, line):
+    path = tmp_path / "r.jsonl"
+    with ReplayWriter(path, Header(env_kwargs={})) as w:
+        w.write(episode())
+    with open(path, "ab") as f:
+        f.write(line + b"\n")
+    with pytest.raises(ReplayError, match="r.jsonl: line 3: the episode line cannot be read"):
+        read_episodes(path)

@@ -198,6 +198,14 @@ def test_a_malformed_summary_is_a_mismatch_and_a_missing_key_a_replay_error(tmp_
     rewrite(path, odd, lambda k, e: e.summaries[0].__setitem__("cards", [0, 1]) if k == 1 else None)
     report = verify(odd)
     assert [m.episode for m in report.mismatches] == [1] and "cards" in report.mismatches[0].what
+    for value, shown in (("abc", "recorded 'abc'"), (10**400, "recorded 1000000"), (7, "recorded a value that is not "
+                                                                                      "a chain name")):
+        key = "chain" if value == 7 else "cards" if value == "abc" else "damage"
+        rewrite(path, odd, lambda k, e: e.summaries[0].__setitem__(key, value) if k == 1 else None)
+        (m,) = verify(odd).mismatches  # compared as recorded, not a traceback (ValueError, OverflowError)
+        assert m.episode == 1 and f"{key} re-simulated" in m.what and shown in m.what and len(m.what) < 200, m.what
+    rewrite(path, odd, lambda k, e: e.rewards.__setitem__(0, e.rewards[0] + 0.5) if k == 1 else None)
+    assert "np.float64" not in verify(odd).mismatches[0].what  # plain numbers, as the docs show
     missing = tmp_path / "missing.jsonl"
     rewrite(path, missing, lambda k, e: e.summaries[0].pop("stars") if k == 2 else None)
     with pytest.raises(ReplayError, match=f"{missing}: episodes 0-2: a turn summary without 'stars'"):

@@ -68,6 +68,9 @@ BAD_ARGUMENTS = [
     (["play", "--quest", "nowhere"], ["nowhere"]),
     (["quests", "--content", "no/such/folder"], ["no/such/folder", "content"]),
     (["vision", "train", "--widths", "0"], ["--widths"]),
+    (["watch", "--screenshot", "shot.txt"], ["--screenshot", ".png"]),
+    (["watch", "--screenshot", "/proc/shot.png"], ["--screenshot", "no file can be made"]),
+    (["replay", "verify", "x.jsonl", "--batch", "0"], ["between 1 and 1048576"]),  # not 1.04858e+06
 ]
 
 
@@ -119,3 +122,35 @@ def test_cuda_without_a_gpu_is_refused(tmp_path):
     assert_one_line_error(fgo("train", "--agent", "ppo", "--quest", EASY, "--device", "cuda", cwd=tmp_path),
                           "--device cuda", "no CUDA GPU")
     assert_one_line_error(fgo("vision", "train", "--device", "cuda", cwd=tmp_path), "no CUDA GPU")
+
+
+def test_record_checks_the_video_path_before_writing_the_replay(tmp_path):
+    """``--video`` into a folder failed after ``--out`` had been overwritten: the replay a user
+    kept there was lost."""
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text("what a user kept\n")
+    (tmp_path / "clips.gif").mkdir()
+    proc = fgo("record", "--agent", "random", "--quest", EASY, "--episodes", "2", "--out", str(kept), "--video",
+               str(tmp_path / "clips.gif"), cwd=tmp_path)
+    assert_one_line_error(proc, "clips.gif", "is a folder")
+    assert kept.read_text() == "what a user kept\n"
+
+
+def test_whole_number_options_keep_every_digit(tmp_path):
+    """A seed past 2**53 went through float() and was recorded one off."""
+    out = tmp_path / "s.jsonl"
+    proc = fgo("record", "--agent", "random", "--quest", EASY, "--seed", "9007199254740993", "--out", str(out),
+               "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text().splitlines()[0])["meta"]["seed"] == 9007199254740993
+
+
+def test_vision_eval_of_a_replay_without_episodes_is_one_line(tmp_path):
+    from replays import Header, ReplayWriter
+
+    path = tmp_path / "none.jsonl"
+    ReplayWriter(path, Header(env_kwargs={"quest": [EASY]})).close()
+    assert_one_line_error(fgo("vision", "eval", "--replays", str(path), "--threads", "1", cwd=tmp_path),
+                          "no finished episode to score")
+    assert_one_line_error(fgo("vision", "eval", "--replays", str(path), "--report-dir", "/proc/r", cwd=tmp_path),
+                          "/proc", "no file can be made")
