@@ -41,8 +41,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -694,11 +696,11 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
     for t, buf in buffers.items():
         arrays = buf.arrays(cfg.size)
         path = out_dir / f"{t}.npz"
-        np.savez_compressed(path, **arrays)
+        _atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays))
         files[t] = path.stat().st_size
         counts[t] = int(arrays["y"].shape[0])
         hist[t] = np.bincount(arrays["y"], minlength=TASKS[t].n_classes).tolist()
-    (out_dir / "frames.json").write_text(json.dumps(records, separators=(",", ":")) + "\n")
+    _atomic(out_dir / "frames.json", lambda tmp: tmp.write_text(json.dumps(records, separators=(",", ":")) + "\n"))
     kinds: dict[str, int] = {}
     families: dict[str, int] = {}
     for r in records:
@@ -718,8 +720,16 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         "seconds": round(time.perf_counter() - t0, 1),
         "tasks": {t: TASKS[t].to_dict() for t in TASK_NAMES},
     }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    _atomic(out_dir / "manifest.json", lambda tmp: tmp.write_text(json.dumps(manifest, indent=1) + "\n"))
     return manifest
+
+
+def _atomic(path: Path, write) -> None:
+    """``write(tmp)`` then rename over ``path``: an interrupted `fgo vision data` leaves whole
+    files or none (a cut .npz failed the training that read it)."""
+    tmp = path.with_name(".part-" + path.name)  # the suffix kept: np.savez adds ".npz" to a name without it
+    write(tmp)
+    os.replace(tmp, path)
 
 
 def generate(root: str | Path, cfg: DataConfig | None = None, splits=SPLITS, progress: bool = False,
@@ -771,14 +781,19 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
         path = Path(root) / split / f"{t}.npz"
         if not path.exists():
             raise FileNotFoundError(f"{path}: no dataset; run `fgo vision data` first")
-        with np.load(path, allow_pickle=False) as z:
-            out[t] = TaskData(t, z["x"], z["y"], z["index"] if "index" in z.files else None,
-                              z["frame"] if "frame" in z.files else None)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                out[t] = TaskData(t, z["x"], z["y"], z["index"] if "index" in z.files else None,
+                                  z["frame"] if "frame" in z.files else None)
+        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:  # cut short, not an .npz
+            raise DatasetError(f"{path}: not a readable dataset file ({type(err).__name__}: {str(err)[:80]}); "
+                               f"generate the split again with `fgo vision data`") from None
     return out
 
 
 class DatasetError(ValueError):
-    """Dataset folders that cannot be trained on together; the message names the folders."""
+    """A dataset folder that cannot be read, or folders that cannot be trained on together; the
+    message names the files or folders."""
 
 
 def concat_task_data(parts: list[TaskData]) -> TaskData:
@@ -805,7 +820,13 @@ def concat_task_data(parts: list[TaskData]) -> TaskData:
 
 def _manifest_config(root: Path, split: str) -> dict | None:
     path = root / split / "manifest.json"
-    return json.loads(path.read_text())["config"] if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())["config"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise DatasetError(f"{path}: not a dataset manifest ({type(err).__name__}: {str(err)[:80]}); generate "
+                           f"the split again with `fgo vision data`") from None
 
 
 def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:

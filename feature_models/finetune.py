@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from .data import TaskData
+from .learner import FitInterrupted
 from .loader import augment
 from .model import MultiTaskModel, to_input
 from .tasks import CROP_SIZE, TASKS, TaskSpec
@@ -196,6 +197,29 @@ def finetune(base: MultiTaskModel, real: Mapping[str, TaskData], synthetic: Mapp
     t0 = time.perf_counter()
     history: list[dict] = []
     steps_real = {t: 0 for t in tasks}
+    try:
+        _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history, steps_real, progress)
+    except KeyboardInterrupt:
+        if not history:
+            raise
+        model.load_state_dict(history[-1].pop("state"))  # the last finished epoch's weights
+        model.eval()
+        model.unfreeze_all()
+        for entry in history:
+            entry.pop("state", None)
+        raise FitInterrupted(f"fine-tuning interrupted after epoch {len(history)} of {cfg.epochs}",
+                             result=FinetuneResult(model, history, new_tasks, steps_real,
+                                                   round(time.perf_counter() - t0, 1))) from None
+    for entry in history:
+        entry.pop("state", None)
+    model.eval()
+    model.unfreeze_all()
+    return FinetuneResult(model, history, new_tasks, steps_real, round(time.perf_counter() - t0, 1))
+
+
+def _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history, steps_real, progress) -> None:
+    """`finetune`'s epochs; each entry of ``history`` keeps its epoch's weights (``"state"``) until
+    the end, for an interrupt to fall back on."""
     for epoch in range(cfg.epochs):
         model.train()
         if cfg.bn == "frozen":
@@ -245,15 +269,15 @@ def finetune(base: MultiTaskModel, real: Mapping[str, TaskData], synthetic: Mapp
             sched.step()
         entry = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - t0, 1),
                  "loss": {t: round(s[0] / max(s[1], 1), 4) for t, s in sums.items()}}
-        history.append(entry)
+        state = copy.deepcopy(model.state_dict())  # before the last is dropped: an interrupt may come here
+        if history:
+            history[-1].pop("state", None)  # only the last is kept
+        history.append({**entry, "state": state})
         if progress:
             from tqdm.auto import tqdm
 
             tqdm.write(f"finetune epoch {entry['epoch']}/{cfg.epochs}: mean loss "
                        f"{np.mean(list(entry['loss'].values())):.3f} ({entry['seconds']:.0f} s)")
-    model.eval()
-    model.unfreeze_all()
-    return FinetuneResult(model, history, new_tasks, steps_real, round(time.perf_counter() - t0, 1))
 
 
 # ------------------------------------------------------------------------------ the whole run
@@ -292,6 +316,13 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
     if synthetic_root and (Path(synthetic_root) / "train").exists():
         syn = load_synthetic(synthetic_root, "train", list(specs))
         syn_val = load_synthetic(synthetic_root, "val", list(specs))
+        sizes = {int(d.x.shape[-2]) for d in (*syn.values(), *syn_val.values()) if len(d)}
+        if sizes - {base_model.backbone_config.in_size}:
+            from .data import DatasetError
+
+            raise DatasetError(f"{synthetic_root}: crops of {sorted(sizes)} px, the base weights {weights} read "
+                               f"{base_model.backbone_config.in_size} px; generate the datasets with `fgo vision "
+                               f"data --size {base_model.backbone_config.in_size}`")
         syn_source = f"{synthetic_root} (train; val for the check)"
     else:
         syn = synthetic_datasets(cfg.synthetic_frames, "train", cfg.seed, specs, base_model.backbone_config.in_size)
@@ -299,7 +330,18 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
                                      base_model.backbone_config.in_size)
         syn_source = f"{cfg.synthetic_frames} frames rendered now (Scene.example, Look.random train looks)"
     syn_seconds = round(time.perf_counter() - t0, 1)
-    result = finetune(base_model, real, syn, cfg, progress=progress)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)  # before the training: a bad --out cost the whole run
+    try:
+        result = finetune(base_model, real, syn, cfg, progress=progress)
+    except FitInterrupted as stop:
+        if stop.result is None:
+            raise
+        save_model(stop.result.model, out / "multitask", {"finetune": {
+            "base": str(weights), "real_dir": str(real_dir), "config": asdict(cfg), "interrupted": True,
+            "epochs_run": len(stop.result.history)}})
+        raise FitInterrupted(f"{stop}; its weights saved as {out / 'multitask'} (no report: run again for one)",
+                             saved=out / "multitask") from None
     tuned_parser = FrameParser(model=result.model)
     report = {
         "base": str(weights), "real_dir": str(real_dir), "eval_dir": str(eval_dir) if eval_dir else None,
@@ -317,8 +359,6 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
     if held is not None:
         report["read_held_out"] = {"base": summary(evaluate_real(base_parser, held, timing=False)),
                                    "finetuned": summary(evaluate_real(tuned_parser, held, timing=False))}
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     save_model(result.model, out / "multitask", {"finetune": {k: report[k] for k in (
         "base", "real_dir", "config", "synthetic", "real_samples", "new_tasks", "seconds")}})
     report["weights"] = str(out / "multitask")

@@ -84,15 +84,29 @@ def check_weights_file(weights: Path, expected_bytes: int | None = None, expecte
 
 def read_config(path: str | Path) -> dict:
     weights, config = _paths(path)
+    if Path(path).is_dir():  # a run folder given for the weights in it
+        inside = sorted(str(p.with_suffix("")) for p in Path(path).glob("*.safetensors"))
+        raise WeightsError(path, f"is a folder; give the weights in it by name, e.g. {', '.join(inside[:3])}"
+                                 if inside else "is a folder, not weights (dir/name: dir/name.safetensors and .json)")
     if not config.exists():
         raise WeightsError(config, "config JSON not found (weights need their .json beside them)")
     try:
-        doc = json.loads(config.read_text())
-    except json.JSONDecodeError as exc:
-        raise WeightsError(config, f"config is not valid JSON ({exc})") from None
-    if doc.get("format") != FORMAT or "model" not in doc:
-        raise WeightsError(config, f"not a {FORMAT} config")
+        doc = json.loads(config.read_bytes())
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise WeightsError(config, f"config is not valid JSON ({str(exc)[:120]})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("model"), dict):
+        raise WeightsError(config, f"not a {FORMAT} config (an object with \"format\": \"{FORMAT}\" and a "
+                                   f"\"model\" object)")
+    for key in ("bytes", "sha256"):
+        kind = int if key == "bytes" else str
+        if doc.get(key) is not None and (not isinstance(doc[key], kind) or isinstance(doc[key], bool)):
+            raise WeightsError(config, f"config field {key!r} must be {'an integer' if kind is int else 'a string'}, "
+                                       f"got {doc[key]!r:.40}")
     return doc
+
+
+def path_of_config(path: str | Path) -> Path:
+    return _paths(path)[1]
 
 
 def load_model(path: str | Path, map_location: str = "cpu") -> tuple[MultiTaskModel, dict]:
@@ -105,7 +119,11 @@ def load_model(path: str | Path, map_location: str = "cpu") -> tuple[MultiTaskMo
             state = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as exc:  # safetensors raises its own error types
         raise WeightsError(weights, f"cannot be read as safetensors ({exc})") from None
-    model = MultiTaskModel.from_config(doc["model"])
+    try:
+        model = MultiTaskModel.from_config(doc["model"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a config edited by hand, or of another model
+        raise WeightsError(path_of_config(path), f"its \"model\" cannot make a model ({type(exc).__name__}: "
+                                                 f"{str(exc)[:120]})") from None
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

@@ -44,7 +44,7 @@ from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CAR
 
 from .backbone import fuse_conv_bn
 from .game_area import area_candidates, moved, rotate_area
-from .io import load_model
+from .io import WeightsError, load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
 from .screen_check import ScreenCheck, check_frame
@@ -173,12 +173,16 @@ class FrameParser:
                  fuse: bool = True, jit: bool = True, threads: int | None = None, second_look: bool = True):
         if threads is not None:
             torch.set_num_threads(int(threads))
+        given = model is not None
         if model is None:
             model, _ = load_model(weights or DEFAULT_WEIGHTS)
         needed = {"phase", "attack", "wave", "wave_total", "card_type", "card_owner", "np_ready", "back", "breaks"}
         missing = needed - set(model.tasks)
         if missing:
-            raise ValueError(f"the model lacks heads {sorted(missing)} needed to fill Features")
+            reason = (f"lacks heads {sorted(missing)} needed to fill Features (it has {sorted(model.tasks)}: a "
+                      f"single-task baseline? the parser reads with a multi-task model, such as fgo vision "
+                      f"train's OUT/multitask)")
+            raise ValueError(f"the model {reason}") if given else WeightsError(weights or DEFAULT_WEIGHTS, reason)
         self.model = model.eval()
         self.second_look = bool(second_look)
         self.last_checks: list[ScreenCheck] = []  # `read_batch`'s screen checks and area reports

@@ -73,15 +73,21 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})
     result: dict = {"multitask": None, "out": out, "shipped": None}
     if not baselines_only:
-        backbone = None
-        if widths:  # one residual block per stage, as the default
-            backbone = BackboneConfig(widths=tuple(widths), blocks=(1,) * (len(widths) - 1))
+        # the crops' side from the data (a --size 16 dataset trained a model that said 32, and the
+        # parser then fed it 32-px crops); one residual block per stage with --widths, as the default
+        shape = {"in_size": int(next(iter(train.values())).x.shape[-2])}
+        if widths:
+            shape.update(widths=tuple(widths), blocks=(1,) * (len(widths) - 1))
+        backbone = BackboneConfig(**shape)
         model = MultiTaskModel(backbone, new_tasks=TASK_NAMES)
         loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
                                     augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None))
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")
         t0 = time.perf_counter()
-        history = learner.fit(fit, progress=progress)
+        try:
+            history = learner.fit(fit, progress=progress)
+        except KeyboardInterrupt:
+            raise _interrupted(learner, model, out, epochs, {"trained_on": str(root)}) from None
         best = history[learner.best_epoch]
         meta = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
                 "rule": rule, "temperature": temperature, "mode": mode,
@@ -97,6 +103,23 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         train_baselines(train, val, out / "baselines", fit=bfit, batch_size=batch_size, seed=seed,
                         progress=progress, log_path=out / "baselines_log.jsonl")
     return result
+
+
+def _interrupted(learner, model, out: Path, epochs: int, meta: dict):
+    """The `FitInterrupted` of a training stopped by Ctrl-C, its best finished epoch's weights
+    saved first (none finished: nothing is)."""
+    from .io import save_model
+    from .learner import FitInterrupted
+
+    done = len(learner.history)
+    if learner.best_state is None:
+        return FitInterrupted(f"vision training interrupted before its first epoch ended; nothing saved in {out}")
+    best = learner.history[learner.best_epoch]
+    save_model(model, out / "multitask", {**meta, "interrupted": True, "epochs_run": done,
+                                          "best_epoch": learner.best_epoch + 1, "val": best["val"]})
+    return FitInterrupted(f"vision training interrupted after epoch {done} of {epochs}; the best epoch's weights "
+                          f"(epoch {learner.best_epoch + 1}, mean validation accuracy "
+                          f"{100 * best['mean_val_acc']:.2f} %) saved as {out / 'multitask'}", saved=out / "multitask")
 
 
 def evaluate_model_report(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,

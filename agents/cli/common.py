@@ -110,6 +110,18 @@ def check_writable_dir(path: str | Path) -> Path:
     return p
 
 
+def check_output_dir(path: str | Path) -> Path:
+    """``path`` is (or can be made) a folder to write into: refused before any work starts."""
+    p = Path(path)
+    if not str(path):
+        from ..errors import UserError
+
+        raise UserError("an output folder cannot be the empty path; give one (e.g. data/vision)")
+    if p.exists() and not p.is_dir():
+        raise NotADirectoryError(20, "is a file, not a folder", str(p))
+    return check_writable_dir(p)
+
+
 def check_writable_file(path: str | Path) -> Path:
     """``path`` can be written: not a folder, and a file can be made there (tried: a folder
     that takes no new file, such as /proc, passes `check_writable_dir`). Refused before any

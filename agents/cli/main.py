@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"fgo: {stop}; the run resumes with: {resume_command(stop.run_dir)}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        print("fgo: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:  # a plain Ctrl-C, or one a library says what it kept on (FitInterrupted)
+        print(f"fgo: {stop}" if str(stop) else "fgo: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `fgo ... | head`: the reader left; not an error (Python docs' recipe)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

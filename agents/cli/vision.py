@@ -174,6 +174,10 @@ def run(args: argparse.Namespace) -> int:
     if args.vision_action == "data":
         from feature_models.data import size_report
 
+        from .common import check_output_dir
+
+        check_output_dir(args.root)
+
         manifests = pipeline.build_datasets(args.root, episodes=args.episodes, examples=args.examples, seed=args.seed,
                                             size=args.size, splits=args.splits,
                                             policy_factory=greedy_policy if args.policy == "greedy" else None,
@@ -184,9 +188,10 @@ def run(args: argparse.Namespace) -> int:
     if args.vision_action == "train":
         if args.no_baselines and args.baselines_only:
             raise UserError("--no-baselines and --baselines-only exclude each other")
-        from .common import check_device
+        from .common import check_device, check_output_dir
 
         check_device(args.device)
+        check_output_dir(args.out)
         result = pipeline.train_model(
             args.root, args.out, epochs=args.epochs, baseline_epochs=args.baseline_epochs, patience=args.patience,
             baseline_patience=args.baseline_patience, batch_size=args.batch_size, rule=args.rule,
@@ -220,7 +225,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from feature_models import pipeline
 
     from ..experiments.vision_check import greedy_parsed_vs_true
+    from .common import check_quests
 
+    check_quests(args.quests)  # before the long evaluation
     _, text = pipeline.evaluate_model_report(
         args.root, args.out, args.weights, episodes=args.episodes, quests=args.quests, frames=args.frames,
         report=args.report, seed=args.seed, threads=args.threads, policy_factory=greedy_policy,
@@ -309,6 +316,9 @@ def run_finetune(args: argparse.Namespace) -> int:
     from feature_models.pipeline import DEFAULT_ROOT
     from feature_models.real import load_real_set
 
+    from .common import check_output_dir
+
+    check_output_dir(args.out)  # checked after the training, a bad --out threw the run away
     load_real_set(args.real)  # a bad folder fails before anything is rendered
     if args.eval_real:
         load_real_set(args.eval_real)
@@ -360,6 +370,9 @@ def run_kfold(args: argparse.Namespace) -> int:
     from ..experiments.real_kfold import run_kfold as kfold
     from ..experiments.real_kfold import summary_json, table, write
 
+    from .common import check_output_dir
+
+    check_output_dir(args.out)
     n = len(load_real_set(args.real))
     if args.k > n:
         raise UserError(f"--k {args.k}: {args.real} has {n} labelled frames; choose --k between 2 and {n}")

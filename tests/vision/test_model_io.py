@@ -112,3 +112,41 @@ def test_safetensors_whose_header_length_starts_like_pickle(tmp_path) -> None:
             break
     assert path.read_bytes()[0] == 0x80
     check_weights_file(path)  # no error
+
+
+@pytest.mark.parametrize("config, needle", [
+    (b"\xff\xfe\x00garbage", "config is not valid JSON"),
+    (b"[1, 2]", "not a pendragon-vision/1 config"),
+    (b'"text"', "not a pendragon-vision/1 config"),
+    (b"[" * 100_000 + b"]" * 100_000, "config is not valid JSON"),
+    (None, "config field 'bytes' must be an integer"),
+    ("tasks", "its \"model\" cannot make a model (KeyError"),
+    ("widths", "its \"model\" cannot make a model (ValueError"),
+])
+def test_a_config_edited_or_corrupt_is_a_weights_error(tmp_path, config, needle) -> None:
+    """Each of these raised its own exception (UnicodeDecodeError, AttributeError, KeyError, ...)
+    where a user gets a one-line `WeightsError` naming the file."""
+    import json
+
+    _, path = save_model(_model(["phase"]), tmp_path / "m")
+    doc = json.loads(path.read_text())
+    if config is None:
+        doc["bytes"] = "abc"
+    elif config == "tasks":
+        del doc["model"]["tasks"]
+    elif config == "widths":
+        doc["model"]["backbone"]["widths"] = [8, 16, 32, 64]
+    path.write_bytes(json.dumps(doc).encode() if isinstance(config, (str, type(None))) else config)
+    with pytest.raises(WeightsError, match="m.json: ") as err:
+        load_model(tmp_path / "m")
+    assert needle in str(err.value)
+
+
+def test_a_folder_or_a_single_task_baseline_for_the_parser_says_what_to_give(tmp_path) -> None:
+    from feature_models.parser import FrameParser
+
+    save_model(_model(["phase", "attack"]), tmp_path / "run" / "phase")
+    with pytest.raises(WeightsError, match="is a folder; give the weights in it by name, e.g. .*run/phase"):
+        load_model(tmp_path / "run")
+    with pytest.raises(WeightsError, match=r"lacks heads .* a single-task baseline\?"):
+        FrameParser(tmp_path / "run" / "phase")

@@ -71,6 +71,10 @@ BAD_ARGUMENTS = [
     (["watch", "--screenshot", "shot.txt"], ["--screenshot", ".png"]),
     (["watch", "--screenshot", "/proc/shot.png"], ["--screenshot", "no file can be made"]),
     (["replay", "verify", "x.jsonl", "--batch", "0"], ["between 1 and 1048576"]),  # not 1.04858e+06
+    (["vision", "data", "--root", ""], ["empty path"]),
+    (["vision", "eval", "--quests", "no_such_quest"], ["unknown quest 'no_such_quest'"]),
+    (["vision", "kfold", "--real", "x", "--out", "/proc/k"], ["/proc", "no file can be made"]),
+    (["vision", "finetune", "--real", "x", "--out", "/proc/f"], ["/proc", "no file can be made"]),
 ]
 
 
