@@ -9,12 +9,14 @@ with a ``labels.json`` in the schema of the shared development set (``../shared/
                 "np_ready": [false, false, true], "mid_selection": false, "notes": "..."}, ...]}
 
 * ``phase``: 0 command screen, 1 card screen, 2 anything else; null = ambiguous (not scored).
-* ``wave``, ``wave_total``: the n/N of "BATTLE n/N"; null where no counter is shown.
+* ``wave``, ``wave_total``: the n/N of "BATTLE n/N" (1..3, ``MAX_WAVES``); null where no counter is shown.
 * ``card_types``: 0 Arts, 1 Buster, 2 Quick, left to right (card screens; null elsewhere).
 * ``card_owners``: front slot (0-2) of each face card's servant (card screens).
 * ``np_ready``: card screen: the slot's NP card is offered; other screens: NP gauge >= 100 %.
 * ``kind``: "command", "cards", "other_battle", or a non-battle kind (``NON_BATTLE_KINDS``:
-  "menu", "not_game"); derived from ``phase`` when absent.
+  "menu", "not_game"); derived from ``phase`` when absent. A non-battle kind needs phase 2 or null
+  (a menu of phase 0 or 1 is refused); a battle kind is not checked against ``phase`` (the phase is
+  what is scored; a hand-corrected phase may leave the model's kind behind).
 * optional ``back_available`` (bool) and ``breaks`` (3 ints, break-bar pips lit per enemy slot);
   optional ``rotated`` / ``bgr`` (bool, default false): the capture is upside down / has its
   channels swapped (training crops are taken from the frame turned back).
@@ -25,7 +27,8 @@ with a ``labels.json`` in the schema of the shared development set (``../shared/
 that has no ``labelled_by: model``, counts as human-labelled and is kept on re-labelling.
 
 Every problem with a folder is a `RealDataError` whose one-line message names the file, the entry
-and the field. Frames are RGB uint8 H×W×3 (Pillow's ``convert("RGB")``).
+and the field. Frames are RGB uint8 H×W×3 (Pillow's ``convert("RGB")``; turned upright by their EXIF
+orientation, 16-bit grey scaled to 8 bits); images over ``MAX_PIXELS`` are refused.
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ import inspect
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER, Features
+from fgo_env.features import MAX_WAVES, N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER, Features
 
 from .data import TaskData
 from .reading import Reading
@@ -50,10 +54,12 @@ LABELS_FILE = "labels.json"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 NON_BATTLE_KINDS = ("menu", "not_game")
 KIND_OF_PHASE = {0: "command", 1: "cards", 2: "other_battle"}
+KINDS = (*KIND_OF_PHASE.values(), *NON_BATTLE_KINDS)
+MAX_PIXELS = 40_000_000  # 8K (7680x4320) is 33 M; anything larger is no screenshot and costs GBs as frames
 LABEL_FIELDS = ("phase", "wave", "wave_total", "card_types", "card_owners", "np_ready")
 CONVENTIONS = {
     "phase": "0 command (Attack button), 1 card screen, 2 anything else; null = ambiguous (not scored)",
-    "wave/wave_total": "the n/N of 'BATTLE n/N'; null where no counter is shown",
+    "wave/wave_total": "the n/N of 'BATTLE n/N' (1 to 3); null where no counter is shown",
     "card_types": "0 Arts, 1 Buster, 2 Quick, left to right; card screens only",
     "card_owners": "front slot (0-2, left to right as in the servant panels) of each card's servant",
     "np_ready": "card screen: the slot's NP card is offered; other screens: NP gauge >= 100 %; null = not scored",
@@ -87,15 +93,55 @@ def load_image(path: str | Path) -> np.ndarray:
 
     path = Path(path)
     try:
-        with Image.open(path) as im:
-            frame = np.asarray(im.convert("RGB"))
+        with warnings.catch_warnings():
+            # Pillow's warnings are noise here: a decompression bomb is refused below by its size, and a
+            # corrupt EXIF field (warned of once each) leaves the pixels good
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                _check_size(path, *im.size)  # before decoding: the header's size costs nothing
+                frame = _rgb(im)
+    except RealDataError:
+        raise
     except FileNotFoundError:
         raise RealDataError(f"{path}: image not found") from None
+    except Image.DecompressionBombError:  # so large that Pillow will not even open it
+        raise RealDataError(f"{path}: image too large (over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; "
+                            f"at most {MAX_PIXELS:,})") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise RealDataError(f"{path}: cannot be decoded as an image ({' '.join(str(exc).split()) or type(exc).__name__})") from None
     if frame.ndim != 3 or frame.shape[0] < 16 or frame.shape[1] < 16:
         raise RealDataError(f"{path}: image too small ({frame.shape[1]}x{frame.shape[0]})")
     return np.ascontiguousarray(frame)
+
+
+def _check_size(path: Path, w: int, h: int) -> None:
+    if w * h > MAX_PIXELS:
+        raise RealDataError(f"{path}: image too large ({w}x{h}, {w * h:,} pixels; at most {MAX_PIXELS:,})")
+
+
+def _rgb(im) -> np.ndarray:
+    """``im`` upright (`_upright`) as RGB uint8."""
+    im = _upright(im)
+    if im.mode.startswith("I"):  # 16-bit grey ("I;16", "I"): convert("RGB") would clip it to white
+        grey = (np.clip(np.asarray(im), 0, 65535).astype(np.uint16) >> 8).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    return np.asarray(im.convert("RGB"))
+
+
+def _upright(im):
+    """``im`` turned as its EXIF orientation says (phones store portrait shots sideways); as stored
+    when the EXIF is unreadable: the pixels are still good."""
+    from PIL.Image import Transpose
+
+    # orientation -> turn, as `PIL.ImageOps.exif_transpose` (which fails on a corrupt EXIF)
+    turns = {2: Transpose.FLIP_LEFT_RIGHT, 3: Transpose.ROTATE_180, 4: Transpose.FLIP_TOP_BOTTOM,
+             5: Transpose.TRANSPOSE, 6: Transpose.ROTATE_270, 7: Transpose.TRANSVERSE, 8: Transpose.ROTATE_90}
+    im.load()  # a decoding error is the image's (a `RealDataError`), not the EXIF's
+    try:
+        turn = turns.get(im.getexif().get(0x0112))
+    except Exception:  # corrupt EXIF: Pillow's TIFF reader raises struct.error, ValueError, ...
+        return im
+    return im if turn is None else im.transpose(turn)
 
 
 # ------------------------------------------------------------------------------ labels
@@ -186,8 +232,9 @@ def parse_item(entry, where: str) -> RealItem:
     if not isinstance(file, str) or not file:
         raise RealDataError(f"{where}: field 'file' (the image's file name) is missing or not a string")
     phase = _int_or_none(entry.get("phase"), 0, 2, where, "phase", "0, 1, 2 or null")
-    wave = _int_or_none(entry.get("wave"), 1, None, where, "wave", "a whole number >= 1 or null")
-    total = _int_or_none(entry.get("wave_total"), 1, None, where, "wave_total", "a whole number >= 1 or null")
+    waves = f"1 to {MAX_WAVES} or null"
+    wave = _int_or_none(entry.get("wave"), 1, MAX_WAVES, where, "wave", waves)
+    total = _int_or_none(entry.get("wave_total"), 1, MAX_WAVES, where, "wave_total", waves)
     if wave is not None and total is not None and wave > total:
         raise RealDataError(f"{where}: field 'wave' ({wave}) is larger than 'wave_total' ({total})")
     types = _list_of(entry.get("card_types"), N_CARDS,
@@ -203,13 +250,24 @@ def parse_item(entry, where: str) -> RealItem:
     mid = _bool_or_none(entry.get("mid_selection", False), where, "mid_selection")
     rotated = _bool_or_none(entry.get("rotated", False), where, "rotated")
     bgr = _bool_or_none(entry.get("bgr", False), where, "bgr")
-    kind = entry.get("kind")
-    if kind is None:
-        kind = KIND_OF_PHASE.get(phase, "other_battle") if phase is not None else "other_battle"
-    if not isinstance(kind, str):
-        raise RealDataError(f"{where}: field 'kind' must be a string, got {kind!r}")
+    kind = _kind(entry.get("kind"), phase, where)
     return RealItem(file, kind, phase, wave, total, types, owners, ready, back, breaks, bool(mid), bool(rotated),
                     bool(bgr))
+
+
+def _kind(kind, phase: int | None, where: str) -> str:
+    """The entry's checked ``kind`` (from ``phase`` when absent): a typo would make a menu a battle
+    frame, a menu of a battle phase is scored as neither."""
+    if kind is None:
+        return KIND_OF_PHASE.get(phase, "other_battle")
+    if kind not in KINDS:
+        raise RealDataError(f"{where}: field 'kind' must be one of {', '.join(KINDS)} (or absent), "
+                            f"got {kind!r}")
+    if kind in NON_BATTLE_KINDS and phase in (PHASE_COMMAND, PHASE_CARDS):
+        raise RealDataError(f"{where}: field 'kind' ({kind!r}) contradicts 'phase' ({phase}): a non-battle "
+                            f"frame has phase 2 or null; a battle frame of phase {phase} is kind "
+                            f"{KIND_OF_PHASE[phase]!r}")
+    return kind
 
 
 def read_labels(folder: str | Path, required: bool = True) -> LabelsFile | None:
@@ -226,6 +284,11 @@ def read_labels(folder: str | Path, required: bool = True) -> LabelsFile | None:
         raise RealDataError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise RealDataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise RealDataError(f"{path}: cannot be read: nested too deep (the schema is an object whose 'items' "
+                            f"are flat objects)") from None
+    except ValueError as exc:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise RealDataError(f"{path}: cannot be read ({str(exc).split(':')[0].lower()})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise RealDataError(f"{path}: must be an object with a list 'items' (the shared labels.json schema)")
     items, seen = [], set()
@@ -723,7 +786,7 @@ def is_model_entry(entry: Mapping) -> bool:
 def prelabel(folder: str | Path, parser, overwrite: bool = False, preview: bool = True,
              progress: Callable[[int], None] | None = None) -> dict:
     """Pre-label every image of ``folder`` with ``parser`` into ``folder/labels.json`` and draw
-    ``folder/preview/<name>.png`` overlays. Human-labelled entries are kept unless ``overwrite``.
+    ``folder/preview/<file name>.png`` overlays (``a.jpg.png``). Human-labelled entries are kept unless ``overwrite``.
     Returns ``{"labels": path, "written", "kept", "previews": [paths], "unknown": n}``."""
     folder = Path(folder)
     images = list_images(folder)
@@ -752,7 +815,7 @@ def prelabel(folder: str | Path, parser, overwrite: bool = False, preview: bool 
             written += 1
         if preview:
             prev_dir.mkdir(exist_ok=True)
-            out = prev_dir / f"{path.stem}.png"
+            out = prev_dir / f"{path.name}.png"  # not the stem: a.jpg and a.png would share a preview
             draw_preview(frame, r, items[-1] if keep else None).save(out)
             previews.append(out)
         if progress:
@@ -812,7 +875,8 @@ def draw_preview(frame: np.ndarray, r: Reading, human: Mapping | None = None, wi
                fill=(255, 220, 120), font=small)
     elif f.phase == PHASE_CARDS:
         chain = r.brave_chain
-        d.text((8, 68), f"types {[TYPE_NAMES[t][0] for t in f.card_types]}  owners {f.card_owners}  "
+        d.text((8, 68), f"types {[TYPE_NAMES[t][0] if 0 <= t < 3 else '?' for t in f.card_types]}  "
+                        f"owners {f.card_owners}  "
                         f"groups {list(r.card_groups)}  brave chain {list(chain) if chain else 'none'}",
                fill=(220, 220, 255), font=small)
     area = r.area
@@ -841,7 +905,9 @@ def draw_preview(frame: np.ndarray, r: Reading, human: Mapping | None = None, wi
 __all__ = [
     "CONVENTIONS",
     "IMAGE_SUFFIXES",
+    "KINDS",
     "LABELS_FILE",
+    "MAX_PIXELS",
     "NON_BATTLE_KINDS",
     "LabelsFile",
     "RealDataError",

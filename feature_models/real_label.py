@@ -3,8 +3,10 @@
 `LabelEditor` holds the entries of ``DIR/labels.json`` and applies key presses to them (pure
 logic, tested without a display); `run_window` shows each image with its current labels drawn on
 it (`feature_models.real.draw_preview` of the labels) and a help line, and saves on ``s``, on
-leaving (Esc or closing the window) and never otherwise. Any edit marks the entry
-``"labelled_by": "human"``, so re-labelling keeps it.
+leaving (Esc or closing the window) and on Ctrl-C or any error (the edits are saved, then the
+exception goes on), never otherwise. Any edit marks the entry ``"labelled_by": "human"``, so
+re-labelling keeps it. A card's type or owner set on an entry without card lists leaves the other
+cards null (not scored).
 
 Keys: ←/→ (or Backspace/Space) previous/next image; ``p`` phase (command → cards → other → null);
 ``m`` non-battle frame (kind "menu") on/off; ``w``/``t`` wave n / N (1 → 2 → 3 → null); ``1``–``5``
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, Features
+from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, Features
 
 from .reading import Reading
 from .real import KIND_OF_PHASE, LABELS_FILE, NON_BATTLE_KINDS, draw_preview, load_image, read_labels
@@ -62,8 +64,16 @@ class LabelEditor:
 
     def _kind_from_phase(self) -> None:
         e = self.entry
-        if e.get("kind") not in NON_BATTLE_KINDS:
+        # a non-battle kind only fits phase "other" or null (`feature_models.real` refuses the rest)
+        if e.get("kind") not in NON_BATTLE_KINDS or e.get("phase") in (PHASE_COMMAND, PHASE_CARDS):
             e["kind"] = KIND_OF_PHASE.get(e.get("phase"), "other_battle")
+
+    def _cards(self, field: str) -> list:
+        """The entry's ``field`` list, made (all null: not scored) where it is missing or null."""
+        e = self.entry
+        if e.get(field) is None:  # not setdefault: the file's null must be replaced too
+            e[field] = [None] * N_CARDS
+        return e[field]
 
     def key(self, name: str) -> bool:
         """Apply one key (pygame's key name); False for a key that does nothing."""
@@ -99,12 +109,10 @@ class LabelEditor:
         elif name in "12345" and len(name) == 1:
             self.card = int(name) - 1
         elif name in ("a", "b", "q") and e.get("phase") == PHASE_CARDS:
-            e.setdefault("card_types", [0] * N_CARDS)
-            e["card_types"][self.card] = "abq".index(name)
+            self._cards("card_types")[self.card] = "abq".index(name)
             self._edited()
         elif name in ("z", "x", "c") and e.get("phase") == PHASE_CARDS:
-            e.setdefault("card_owners", [0] * N_CARDS)
-            e["card_owners"][self.card] = "zxc".index(name)
+            self._cards("card_owners")[self.card] = "zxc".index(name)
             self._edited()
         elif name in ("7", "8", "9"):
             ready = e.get("np_ready") or [False] * N_FRONT
@@ -209,10 +217,10 @@ def run_window(folder: str | Path, on_save: Callable[[Path], None] | None = None
                 running = False
             else:
                 pygame.time.wait(30)
-        if editor.dirty:
-            _save(editor, on_save)
     finally:
         pygame.display.quit()  # not pygame.quit(): the renderers' cached fonts outlive the window
+        if editor.dirty:  # on leaving, and on Ctrl-C or an error too (which then goes on): no edit is lost
+            _save(editor, on_save)
     return editor
 
 
