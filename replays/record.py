@@ -92,16 +92,6 @@ class _Turns:
         self.steps = np.concatenate([self.steps, np.zeros_like(self.steps)], axis=1)
 
 
-RING_PAD = 4  # decisions (one cache line) between one game's ring and the next's
-
-
-def _ring(games: int, capacity: int) -> np.ndarray:
-    """Each game's ring of ``capacity`` decisions (action, reward), a cache line apart: rows a
-    power of 2 long back to back would put every game's decision of a step at the same cache
-    set (4 KB apart), where a few hundred of the 4096 lines a step writes fit."""
-    return _touched((games, capacity + RING_PAD, 2), np.float64)[:, :capacity]
-
-
 def _touched(shape: tuple, dtype) -> np.ndarray:
     """Zeros whose memory is mapped now: a buffer the recorder fills step by step would otherwise
     take its page faults inside the steps (at 4096 games, thousands of them in the first steps)."""
@@ -270,7 +260,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         # game-major, so the encoder reads an episode in a few cache lines (a step-major buffer
         # cost a cache miss per decision); a ring, absolute step t in column t % capacity (a power
         # of 2), grown when an episode would wrap onto itself (moving steps down copied it all)
-        self._decisions = _ring(n, 1 << max(int(capacity) - 1, 1).bit_length())
+        self._decisions = _touched((n, 1 << max(int(capacity) - 1, 1).bit_length(), 2), np.float64)
         self._oldest = 0  # no episode in progress began before this absolute step
         self._step = 0  # the absolute step the next step() records
         self._start = np.zeros(n, np.int64)  # the absolute step each game's episode began at
@@ -362,7 +352,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
             self._oldest = int(self._start.min())
             if self._step - self._oldest >= cap:  # a game has played ``cap`` decisions in one episode
                 steps = np.arange(self._oldest, self._step)
-                grown = _ring(self.num_envs, 2 * cap)
+                grown = np.zeros((self.num_envs, 2 * cap, 2), np.float64)
                 grown[:, steps & (2 * cap - 1)] = self._decisions[:, steps & (cap - 1)]
                 self._decisions, cap = grown, 2 * cap
         return self._step & (cap - 1)
