@@ -33,6 +33,7 @@ import copy
 import math
 import random
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -312,6 +313,9 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
     base_parser = FrameParser(model=base_model)
     readings = read_frames(base_parser, real_set.frames)
     real = real_datasets(real_set, specs, base_model.backbone_config.in_size, readings)
+    if not any(len(d) for d in real.values()) and cfg.real_fraction > 0:
+        warnings.warn(f"{real_dir}: no labelled sample to fine-tune on (every label null?): the run trains on "
+                      f"synthetic crops only", stacklevel=2)
     t0 = time.perf_counter()
     if synthetic_root and (Path(synthetic_root) / "train").exists():
         syn = load_synthetic(synthetic_root, "train", list(specs))

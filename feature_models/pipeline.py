@@ -68,6 +68,9 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     train, val = load_splits([root, *more_train], "train"), load_split(root, "val")
+    for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
+        if written:  # a run into the same --out starts its own log (epoch 1 appeared twice)
+            (out / log).unlink(missing_ok=True)
     fit = FitConfig(epochs=epochs, lr_backbone=lr_backbone, lr_pretrained_heads=lr_backbone,
                     lr_new_heads=lr_heads, patience=patience, device=device)
     bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})

@@ -350,16 +350,20 @@ class Replay:
     def episodes(self) -> Iterator[Episode]:
         """The episodes in file order, validated one by one as the file streams in."""
         self.skipped, self.cut = 0, False
+        blank = 0  # the first of the empty lines just read: harmless at the end (an editor's), corrupt before a line
         for number, raw, torn in self._lines():
             if number == 1:
                 continue
+            if not raw.strip():
+                blank = blank or number
+                continue
+            if blank:
+                raise ReplayError(f"{self._where(blank)}: an empty line in the middle of the file (corrupt)")
             if torn:
                 self.skipped += 1
                 warnings.warn(f"{self._where(number)}: an incomplete last line (the recording was interrupted "
                               f"while writing it) is skipped", TornReplayWarning, stacklevel=2)
                 break
-            if not raw.strip():
-                raise ReplayError(f"{self._where(number)}: an empty line in the middle of the file (corrupt)")
             yield Episode.from_json(self._parse(raw, number, "episode"), self._where(number))
         if self.cut and not self.skipped:
             warnings.warn(f"{self.path}: the compressed stream stops short (the recording was interrupted); "

@@ -15,6 +15,8 @@ import logging
 import os
 import signal
 import sys
+import warnings
+from pathlib import Path
 
 # subcommand -> (module under agents.cli, help)
 SUBCOMMANDS = {
@@ -92,6 +94,22 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+OWN_PACKAGES = ("agents", "fgo_env", "feature_models", "replays")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """The project's own warnings (a torn replay skipped, an untrained agent, ...) as one line,
+    ``fgo: warning: ...``, as its errors; other libraries' keep Python's form (where they come from)."""
+    module = Path(filename).parts
+    if any(part in OWN_PACKAGES for part in module[-3:]):
+        print(f"fgo: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+    else:
+        _python_warning(message, category, filename, lineno, file, line)
+
+
+_python_warning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -104,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _terminate)  # a kill is handled like Ctrl-C: save, then stop
+    warnings.showwarning = _show_warning
     module = importlib.import_module(f"agents.cli.{SUBCOMMANDS[args.command][0]}")
     from ..errors import TrainingInterrupted
 

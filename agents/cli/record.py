@@ -85,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
         for i in tqdm(range(first, episodes), desc=f"recording {replay.name if replay else ''}", unit=" episodes",
                       disable=args.no_progress or episodes - first < 2):
             play_episode(env, agent, args.seed + i)
+    except KeyboardInterrupt:
+        if not replay:
+            raise
+        env.close()  # the finished episodes are on disk; the one in progress is not a line
+        raise KeyboardInterrupt(f"interrupted; {env.writer.episodes} finished episodes kept in {replay} "
+                                f"(fgo replay info {replay})") from None
     finally:
         env.close()
     if replay:

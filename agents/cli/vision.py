@@ -225,9 +225,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     from feature_models import pipeline
 
     from ..experiments.vision_check import greedy_parsed_vs_true
-    from .common import check_quests
+    from .common import check_quests, check_writable_file
 
     check_quests(args.quests)  # before the long evaluation
+    if args.report:
+        check_writable_file(args.report)
     _, text = pipeline.evaluate_model_report(
         args.root, args.out, args.weights, episodes=args.episodes, quests=args.quests, frames=args.frames,
         report=args.report, seed=args.seed, threads=args.threads, policy_factory=greedy_policy,

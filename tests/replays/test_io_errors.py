@@ -101,6 +101,11 @@ def half_header(good, tmp_path):
     return write(tmp_path / "half.jsonl", [lines_of(good)[0][:30]])
 
 
+def blank_middle(good, tmp_path):
+    lines = lines_of(good)
+    return write(tmp_path / "blank.jsonl", lines[:3] + [b"\n", b"  \n"] + lines[3:])
+
+
 def corrupt_gzip(good, tmp_path):
     data = bytearray(gzip.compress(good.read_bytes()))
     data[len(data) // 2: len(data) // 2 + 16] = bytes(16)
@@ -119,6 +124,7 @@ ERRORS = [
     (a_pickle, ["pickle", "refused"]),
     (half_header, ["line 1 (the header) is incomplete"]),
     (corrupt_gzip, ["gzip data is corrupt"]),
+    (blank_middle, ["line 4: an empty line in the middle of the file"]),
 ]
 
 
@@ -151,7 +157,16 @@ def test_a_torn_last_line_is_skipped_and_said(good, tmp_path):
     assert [e.to_json() for e in episodes] == [e.to_json() for e in read_episodes(good)[:3]]
     proc = fgo_info(path)
     assert proc.returncode == 0, proc.stderr
-    assert "3 episodes" in proc.stdout and "incomplete last line" in proc.stderr and "Traceback" not in proc.stderr
+    assert "3 episodes" in proc.stdout and "Traceback" not in proc.stderr
+    assert "fgo: warning: " in proc.stderr and "incomplete last line" in proc.stderr  # one line, as the errors
+
+
+def test_empty_lines_at_the_end_are_harmless(good, tmp_path):
+    """An editor's newline after the last episode: the episodes read, no error, no warning."""
+    path = write(tmp_path / "edited.jsonl", lines_of(good) + [b"\n", b"\n"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [e.to_json() for e in read_episodes(path)] == [e.to_json() for e in read_episodes(good)]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])

@@ -110,3 +110,12 @@ def test_dataset_files_are_written_whole(tiny):
         assert not [n for n in names if n.startswith(".part-")], names
         data = load_split(tiny, split)
         assert all(np.asarray(d.y).size for d in data.values())
+
+
+def test_a_second_run_into_the_same_folder_starts_its_own_log(tiny, tmp_path):
+    from feature_models.pipeline import train_model
+
+    for _ in range(2):
+        train_model(tiny, tmp_path / "run", epochs=1, steps=1, baselines=False, progress=False)
+    lines = (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1]

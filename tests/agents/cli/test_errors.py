@@ -158,3 +158,32 @@ def test_vision_eval_of_a_replay_without_episodes_is_one_line(tmp_path):
                           "no finished episode to score")
     assert_one_line_error(fgo("vision", "eval", "--replays", str(path), "--report-dir", "/proc/r", cwd=tmp_path),
                           "/proc", "no file can be made")
+
+
+def test_offline_evaluation_refuses_a_replay_given_twice(tmp_path):
+    from replays import Header, ReplayWriter
+
+    ReplayWriter(tmp_path / "a.jsonl", Header(env_kwargs={"quest": [EASY]})).close()
+    assert_one_line_error(fgo("eval", "--offline", f"a.jsonl,{tmp_path}", "--agent", "greedy", cwd=tmp_path),
+                          "a.jsonl given more than once")
+
+
+def test_record_interrupted_says_how_many_episodes_it_kept(tmp_path, monkeypatch, capsys):
+    import agents.evaluate
+    from agents.cli.main import main
+    from replays import read_episodes
+
+    play = agents.evaluate.play_episode
+    calls = {"n": 0}
+
+    def played(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return play(*args, **kwargs)
+    monkeypatch.setattr(agents.evaluate, "play_episode", played)
+    out = tmp_path / "r.jsonl"
+    assert main(["record", "--agent", "random", "--quest", EASY, "--episodes", "10", "--out", str(out),
+                 "--no-progress"]) == 130
+    assert f"fgo: interrupted; 3 finished episodes kept in {out}" in capsys.readouterr().err
+    assert len(read_episodes(out)) == 3
