@@ -24,7 +24,7 @@ import numpy as np
 from replays.format import Header, ReplayError
 from replays.io import open_replay
 from replays.offline import Agreement, Rollouts, agreement, counterfactual, pick_states
-from replays.resim import check_exact
+from replays.resim import check_exact, verify_episodes
 
 from ..base import Agent
 from . import stats
@@ -127,6 +127,12 @@ def _read(paths: Sequence[str | Path]) -> list[tuple[str, Header, list]]:
         episodes = list(r.episodes())
         if not episodes:
             raise ReplayError(f"{r.path}: no finished episode to evaluate on")
+        # the states an agent is asked about are re-simulated: a replay that does not re-simulate
+        # (edited, or of other content) would score it on states the recorded agent never saw
+        check = verify_episodes(r.header, episodes, str(r.path))
+        if not check.ok:
+            raise ReplayError(f"{check.mismatches[0]} ({len(check.mismatches)} of {len(episodes)} episodes differ): "
+                              f"offline evaluation needs episodes that re-simulate exactly (fgo replay verify)")
         out.append((str(r.path), r.header, episodes))
     return out
 

@@ -190,7 +190,18 @@ def _hash_mismatch(tmp_path):
     return str(path)
 
 
+def _edited(tmp_path):
+    path = tmp_path / "e.jsonl"
+    record(path, "greedy", 2)
+    lines = path.read_text().splitlines()
+    episode = json.loads(lines[2])
+    episode["game_seed"] += 1  # another game: the agent would be scored on states never played
+    path.write_text("\n".join([*lines[:2], json.dumps(episode)]) + "\n")
+    return str(path)
+
+
 @pytest.mark.parametrize("case, needle", [
+    (lambda tmp: [_edited(tmp)], "offline evaluation needs episodes that re-simulate exactly"),
     (lambda tmp: [str(tmp / "missing.jsonl")], "no such file or folder"),
     (lambda tmp: [str(tmp)], "a folder without replay files"),
     (lambda tmp: [_hash_mismatch(tmp)], "exact re-simulation is refused"),
