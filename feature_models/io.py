@@ -121,7 +121,7 @@ def load_model(path: str | Path, map_location: str = "cpu") -> tuple[MultiTaskMo
         raise WeightsError(weights, f"cannot be read as safetensors ({exc})") from None
     try:
         model = MultiTaskModel.from_config(doc["model"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a config edited by hand, or of another model
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:  # a config edited by hand, or of another model
         raise WeightsError(path_of_config(path), f"its \"model\" cannot make a model ({type(exc).__name__}: "
                                                  f"{str(exc)[:120]})") from None
     own = model.state_dict()

@@ -14,6 +14,7 @@ hdf5 storage) is an optional extra: ``pip install 'pendragon-gym[minari]'``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from itertools import chain
 from pathlib import Path
@@ -132,10 +133,12 @@ def export_minari(path: str | Path, dataset_id: str, *, obs_mode: str = "state",
     replay = open_replay(path)
     header = replay.header
     check_exact(header, path)
-    episodes = replay.episodes()
+    empty: list[int] = []
+    episodes = _with_decisions(replay.episodes(), empty)
     first = next(episodes, None)
     if first is None:
-        raise ReplayError(f"{path}: no finished episode to export")
+        raise ReplayError(f"{path}: no finished episode to export"
+                          + (f" ({len(empty)} without a decision)" if empty else ""))
     env = dataset_env(header, obs_mode)
     spaces = {} if env is not None else _spaces(header, first, obs_mode)
     buffers = episode_buffers(path, obs_mode, progress, chain([first], episodes))
@@ -149,6 +152,21 @@ def export_minari(path: str | Path, dataset_id: str, *, obs_mode: str = "state",
         if Path(minari.storage.get_dataset_path(dataset_id)).exists():
             minari.delete_dataset(dataset_id)
         raise
+    finally:
+        if empty:  # a Minari episode has a step at least
+            warnings.warn(f"{path}: {len(empty)} episodes without a decision left out (episodes "
+                          f"{', '.join(map(str, empty[:5]))}{', ...' if len(empty) > 5 else ''}): battles that "
+                          f"ended before their first decision", stacklevel=2)
+
+
+def _with_decisions(episodes: Iterator[Episode], empty: list[int]) -> Iterator[Episode]:
+    """``episodes`` but those without a decision (the pilot records a battle given up before
+    its first), whose numbers go to ``empty``."""
+    for e in episodes:
+        if e.actions:
+            yield e
+        else:
+            empty.append(e.episode)
 
 
 def _spaces(header: Header, episode: Episode, obs_mode: str) -> dict:

@@ -346,9 +346,7 @@ class Episode:
     def from_json(cls, obj: Any, where: str = "") -> Episode:
         """A validated episode; `ReplayError` naming ``where`` and the field otherwise."""
         c = _Check(obj, "episode", where)
-        actions = c.ints("actions", -1, 2**31)
-        if not actions:
-            c.fail("episode field 'actions' is empty: an episode ends on a decision, so it has one at least")
+        actions = c.ints("actions", -1, 2**31)  # may be empty: a pilot battle can end before its first decision
         rewards = c.get("rewards", list)
         kinds = set(map(type, rewards))  # the whole list at once: a type check per value is most of a read
         if not kinds <= _NUMBER and any(not _is_number(r) for r in rewards):  # numpy numbers pass too

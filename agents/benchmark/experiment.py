@@ -9,6 +9,7 @@ stopped), and writes the report files of `report` into ``OUT``.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ def check_manifest(folder: Path, st: Setup, specs) -> None:
     ids would match and the tables would silently mix them); record what this plan adds."""
     new = json.loads(json.dumps(manifest(st, specs), default=str))
     path = folder / MANIFEST
-    old = json.loads(path.read_text()) if path.exists() else {}
+    old = _read_manifest(path)
     changed = [k for k in ("learners_version",) if k in old and old[k] != new[k]]
     for key in ("hyperparameters", "tasks"):
         changed += [f"{key} of {n}" for n, v in new[key].items() if n in old.get(key, {}) and old[key][n] != v]
@@ -109,7 +110,24 @@ def check_manifest(folder: Path, st: Setup, specs) -> None:
     merged = {"learners_version": new["learners_version"],
               **{k: {**old.get(k, {}), **new[k]} for k in ("hyperparameters", "tasks")}}
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+    tmp = path.with_name(".part-" + path.name)  # renamed over it: a kill while writing leaves the old one whole
+    tmp.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _read_manifest(path: Path) -> dict:
+    """The manifest of earlier results ({} when there is none); an unreadable one is named."""
+    if not path.exists():
+        return {}
+    try:
+        old = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a benchmark manifest ({err}): delete the folder to start over, or use "
+                         f"another --out") from None
+    if not isinstance(old, dict) or not all(isinstance(old.get(k, {}), dict) for k in ("hyperparameters", "tasks")):
+        raise ValueError(f"{path}: not a benchmark manifest (an object with 'hyperparameters' and 'tasks' objects): "
+                         f"delete the folder to start over, or use another --out")
+    return old
 
 
 def run_transfer(size: str = "quick", out: str | Path = "reports/benchmark", *, definition=None,

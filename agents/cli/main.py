@@ -56,7 +56,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
     try:
         from feature_models.data import DatasetError
         from feature_models.io import WeightsError
-        kinds += [WeightsError, DatasetError]
+
+        from ..pilot.client import DeviceError
+        kinds += [WeightsError, DatasetError, DeviceError]
     except ImportError:  # torch missing: no vision weights to be wrong
         pass
     return tuple(kinds)

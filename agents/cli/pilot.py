@@ -122,7 +122,7 @@ def _play(args: argparse.Namespace, agent, parser) -> int:
             "seed": args.seed}
     recorder = PilotRecorder(out / "pilot.jsonl", FGOEnv(quest=args.quest, obs_mode="features"),
                              agent=getattr(agent, "name", args.agent), meta=meta)
-    client, rows, code = None, [], 0
+    client, rows, code, stopped = None, [], 0, False
     try:
         client = _make_client(args)
         pilot = Pilot(client, agent, parser, max_retries=args.retries, decision_timeout=args.decision_timeout,
@@ -136,15 +136,30 @@ def _play(args: argparse.Namespace, agent, parser) -> int:
     except (PilotError, DeviceError) as err:
         print(f"fgo: error: {' '.join(str(err).split())}", file=sys.stderr)
         code = EXIT_STUCK if isinstance(err, PilotError) else 2
+    except KeyboardInterrupt:
+        stopped = True
     finally:
         recorder.close()
         if client is not None:
             client.close()
+    unfinished = [r["_result"].ended for r in rows if r["_result"].ended != "battle over"]
     if rows:
         _summary(rows)
-    print(f"recorded {recorder.episodes} episode(s) in {recorder.path} (frames in {recorder.frames_dir}); "
-          f"fgo replay info {recorder.path}")
+    where = f"{recorder.episodes} episode(s) in {recorder.path} (frames in {recorder.frames_dir})"
+    if stopped:  # where the recording is, which a timestamped default folder does not tell
+        raise KeyboardInterrupt(f"interrupted; recorded {where}; fgo replay info {recorder.path}")
+    print(f"recorded {where}; fgo replay info {recorder.path}")
+    if unfinished and not code:  # a battle given up on is no battle run to its end
+        print(f"fgo: {len(unfinished)} of {len(rows)} battle(s) did not run to their end ({unfinished[0]}): the "
+              f"pilot got stuck{_timeout_hint(args, unfinished[0])}", file=sys.stderr)
+        code = EXIT_STUCK
     return code
+
+
+def _timeout_hint(args: argparse.Namespace, ended: str) -> str:
+    if ended.startswith("no decision screen") and args.decision_timeout < 10:
+        return f" (--decision-timeout {args.decision_timeout:g} s may be shorter than the game's animations)"
+    return ""
 
 
 def _row(i: int, seed, result) -> dict:
@@ -173,13 +188,19 @@ def _dry_run(args: argparse.Namespace, agent, parser) -> int:
     from agents.pilot.folder import FolderClient
     from agents.pilot.pilot import plan_screen
 
+    from agents.pilot.client import DeviceError
+
     client = FolderClient(args.folder)
     print(f"dry run on {args.folder} ({len(client.paths)} images): file | screen | action | taps (device px)")
     try:
         while True:
-            plan = plan_screen(client.screenshot(), agent, parser)
-            taps = "  ".join(f"{t.key} ({x}, {y})" for t, (x, y) in plan.taps) or "-"
-            print(f"{Path(client.current_path).name} | {plan.screen} | {plan.action_text} | {taps}")
+            try:
+                plan = plan_screen(client.screenshot(), agent, parser)
+            except DeviceError as err:  # one bad image: said on its line, the others still read
+                print(f"{Path(client.current_path).name} | unreadable: {' '.join(str(err).split())}")
+            else:
+                taps = "  ".join(f"{t.key} ({x}, {y})" for t, (x, y) in plan.taps) or "-"
+                print(f"{Path(client.current_path).name} | {plan.screen} | {plan.action_text} | {taps}")
             if not client.advance():
                 break
     finally:

@@ -141,6 +141,9 @@ def run_watch(args: argparse.Namespace) -> int:
 
     header, episode = find_episode(args.file, args.episode)
     check_exact(header, args.file)  # before any window opens
+    if not episode.actions:
+        raise UserError(f"episode {args.episode} of {args.file} has no decision (its battle ended before the first): "
+                        f"nothing to watch")
     if args.decision >= len(episode.actions):
         raise UserError(f"--decision {args.decision}: episode {args.episode} has decisions 0-"
                         f"{len(episode.actions) - 1}")

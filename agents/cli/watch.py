@@ -57,7 +57,13 @@ def agent_and_env(args: argparse.Namespace):
     catalogue = load_content(args.content)
     check_quests([args.quest], args.content)
     agent = resolve(args.agent, seed=args.seed)
-    obs_mode = args.obs_mode or getattr(agent, "obs_mode", "state")
+    own = getattr(agent, "obs_mode", None)
+    if args.obs_mode and own and args.obs_mode != own:  # it would fail on the first observation, window open
+        from ..errors import UserError
+
+        raise UserError(f"--obs-mode {args.obs_mode}: agent {args.agent!r} plays on obs_mode={own!r} observations; "
+                        f"give --obs-mode {own} or leave it out")
+    obs_mode = args.obs_mode or own or "state"
     env = gym.make("fgo_env/Battle-v1", quest=args.quest, obs_mode=obs_mode, render_mode="rgb_array",
                    render_size=args.size, look=args.look, **({"catalogue": catalogue} if catalogue else {}))
     return agent, env

@@ -70,6 +70,42 @@ def test_folder_dry_run_prints_the_planned_taps(tmp_path, capsys):
     assert len(re.findall(r"(card\d/face|np\d/card)", rows["2_cards.png"])) == 3
 
 
+def test_folder_dry_run_says_an_unreadable_image_and_reads_on(tmp_path, capsys):
+    _screens(tmp_path)
+    (tmp_path / "0_cut.png").write_bytes((tmp_path / "1_command.png").read_bytes()[:100])
+    assert main(["pilot", "--client", "folder", "--folder", str(tmp_path), "--agent", "greedy_features"]) == 0
+    rows = {line.split(" | ")[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "unreadable" in rows["0_cut.png"] and "command" in rows["1_command.png"]
+
+
+def test_a_battle_given_up_on_is_stuck_not_done(tmp_path, capsys, monkeypatch):
+    """A battle the pilot stops waiting on (no decision screen in --decision-timeout) did not run
+    to its end: exit 1 and a line saying so (it was 0, 'won 0/1'); an episode ended before its
+    first decision still leaves a readable recording."""
+    from agents.pilot import pilot as P
+
+    monkeypatch.setattr(P.Pilot, "_play", lambda self: "no decision screen for 2 s")
+    out = tmp_path / "run"
+    code = main(["pilot", "--agent", "greedy_features", "--client", "sim", "--look", "plain", "--episodes", "2",
+                 "--decision-timeout", "2", "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and "2 of 2 battle(s) did not run to their end (no decision screen for 2 s)" in err
+    assert "--decision-timeout 2 s may be shorter" in err
+    assert [e.decisions for e in open_replay(out / "pilot.jsonl").episodes()] == [0, 0]
+
+
+def test_ctrl_c_says_where_the_recording_is(tmp_path, capsys, monkeypatch):
+    from agents.pilot import pilot as P
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(P.Pilot, "_play", interrupted)
+    out = tmp_path / "run"
+    assert main(["pilot", "--agent", "greedy_features", "--client", "sim", "--out", str(out), "--no-progress"]) == 130
+    assert f"fgo: interrupted; recorded 1 episode(s) in {out / 'pilot.jsonl'}" in capsys.readouterr().err
+    assert len(list(open_replay(out / "pilot.jsonl").episodes())) == 1
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--client", "folder"], "--client folder needs --folder DIR"),
     (["--client", "folder", "--folder", "/no/such/folder"], "--folder /no/such/folder: no such folder"),

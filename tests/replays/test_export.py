@@ -109,6 +109,25 @@ def test_a_tampered_reward_is_caught_and_the_half_written_dataset_deleted(replay
     assert "fgo/bad-v0" not in minari.list_local_datasets()
 
 
+def test_episodes_without_a_decision_are_left_out_and_said(replay, tmp_path):
+    """A pilot battle that ended before its first decision is a line with no action: Minari
+    takes no empty episode, so it is left out with a warning and the others are exported."""
+    src = open_replay(replay)
+    mixed = tmp_path / "mixed.jsonl"
+    kept = []
+    with ReplayWriter(mixed, src.header) as w:
+        for k, e in enumerate(src.episodes()):
+            if k == 1:
+                e.actions, e.rewards, e.summaries = [], [], []
+            else:
+                kept.append(e)
+            w.write(e)
+    with pytest.warns(UserWarning, match="1 episodes without a decision left out \\(episodes 1\\)"):
+        data = export_minari(mixed, "fgo/mixed-v0")
+    assert data.total_episodes == len(kept)
+    assert [len(m.actions) for m in data.iterate_episodes()] == [len(e.actions) for e in kept]
+
+
 def _fgo(*args, env=None):
     return subprocess.run([sys.executable, "-m", "agents.cli.main", *args], check=False, capture_output=True, text=True,
                           cwd=ROOT, timeout=300, env=env)

@@ -122,6 +122,7 @@ def test_safetensors_whose_header_length_starts_like_pickle(tmp_path) -> None:
     (None, "config field 'bytes' must be an integer"),
     ("tasks", "its \"model\" cannot make a model (KeyError"),
     ("widths", "its \"model\" cannot make a model (ValueError"),
+    ("negative", "its \"model\" cannot make a model (RuntimeError"),
 ])
 def test_a_config_edited_or_corrupt_is_a_weights_error(tmp_path, config, needle) -> None:
     """Each of these raised its own exception (UnicodeDecodeError, AttributeError, KeyError, ...)
@@ -136,6 +137,8 @@ def test_a_config_edited_or_corrupt_is_a_weights_error(tmp_path, config, needle)
         del doc["model"]["tasks"]
     elif config == "widths":
         doc["model"]["backbone"]["widths"] = [8, 16, 32, 64]
+    elif config == "negative":  # torch: "Trying to create tensor with negative dimension"
+        doc["model"]["backbone"]["widths"] = [-5, -5]
     path.write_bytes(json.dumps(doc).encode() if isinstance(config, (str, type(None))) else config)
     with pytest.raises(WeightsError, match="m.json: ") as err:
         load_model(tmp_path / "m")

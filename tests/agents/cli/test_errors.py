@@ -69,6 +69,9 @@ BAD_ARGUMENTS = [
     (["quests", "--content", "no/such/folder"], ["no/such/folder", "content"]),
     (["vision", "train", "--widths", "0"], ["--widths"]),
     (["watch", "--screenshot", "shot.txt"], ["--screenshot", ".png"]),
+    (["watch", "--agent", "greedy_features", "--obs-mode", "state"], ["obs_mode='features'", "--obs-mode features"]),
+    (["record", "--agent", "greedy_features", "--obs-mode", "state", "--out", "x.gif"], ["obs_mode='features'"]),
+    (["pilot", "--client", "folder", "--folder", "."], ["no .png/.jpg/.jpeg in ."]),
     (["watch", "--screenshot", "/proc/shot.png"], ["--screenshot", "no file can be made"]),
     (["replay", "verify", "x.jsonl", "--batch", "0"], ["between 1 and 1048576"]),  # not 1.04858e+06
     (["vision", "data", "--root", ""], ["empty path"]),
