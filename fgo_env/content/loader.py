@@ -10,10 +10,13 @@ Every problem raises :class:`ContentError` naming the file, the entry and the fi
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import functools
+import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +37,15 @@ SERVANTS_FILE, ENEMIES_FILE = "servants.toml", "enemies.toml"
 MYSTIC_CODES_FILE, QUESTS_FILE = "mystic_codes.toml", "quests.toml"
 CRAFT_ESSENCES_FILE, FRIENDS_FILE = "craft_essences.toml", "friends.toml"  # optional in a content folder
 
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID_RE = re.compile(r"[a-z][a-z0-9_]*")  # fullmatch: "$" would let a trailing newline through
+# Generated quests are named random_<seed> (Catalogue.quest makes them): a quests.toml entry of
+# that form would shadow one.
+_GENERATED_QUEST_RE = re.compile(r"random_[0-9]+")
+NO_SUPPORT = "none"  # the support value that plays without one (FGOEnv(support="none"))
+# Characters no display text may hold: control characters (NUL, tab, newline, escape, ...) and
+# the Unicode line and paragraph separators. The renderer refuses NUL, and a line break splits a
+# label or a row of `fgo quests`.
+_CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 _MISSING: Any = object()
 T = TypeVar("T")
 
@@ -148,9 +159,16 @@ def _int(where: _Where, table: dict, key: str, path: str = "", default: Any = _M
     return _get(where, table, key, path, lambda v: type(v) is int, "an integer", default)
 
 
+def _not_nan(where: _Where, field: str, value: float) -> None:
+    # TOML accepts nan, and every range check would let it through (comparisons with it are false).
+    if value != value:
+        where.fail(field, "must be a number, got nan (not a number)")
+
+
 def _float(where: _Where, table: dict, key: str, path: str = "",
            default: Any = _MISSING) -> float:
     value = _get(where, table, key, path, lambda v: type(v) in (int, float), "a number", default)
+    _not_nan(where, path + key, value)
     return float(value)
 
 
@@ -221,6 +239,7 @@ def _floats(where: _Where, table: dict, key: str, path: str = "") -> tuple[float
     for i, item in enumerate(items):
         if type(item) not in (int, float):
             where.fail(f"{path}{key}[{i}]", f"must be a number, got {_describe(item)}")
+        _not_nan(where, f"{path}{key}[{i}]", item)
     return tuple(float(item) for item in items)
 
 
@@ -443,13 +462,23 @@ def _one_of(where: _Where, field: str, value: str, names: Sequence[str]) -> None
 
 
 def _check_id(where: _Where, value: str) -> None:
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         where.fail("id", f"must be lowercase letters, digits and underscores, got {value!r}")
 
 
-def _check_name(where: _Where, field: str, value: str) -> None:
+def _check_text(where: _Where, field: str, value: str, allowed: str = "") -> None:
+    """A display text: no control characters except those in ``allowed``."""
+    for i, char in enumerate(value):
+        if char not in allowed and unicodedata.category(char) in _CONTROL_CATEGORIES:
+            rule = "only line breaks may" if allowed else "write one line of text: no control character may"
+            where.fail(field, f"contains the control character U+{ord(char):04X} ({char!r}) at position {i}; "
+                              f"{rule} appear here")
+
+
+def _check_name(where: _Where, field: str, value: str, allowed: str = "") -> None:
     if not value.strip():
         where.fail(field, "must not be empty")
+    _check_text(where, field, value, allowed)
 
 
 def _check_hits(where: _Where, field: str, hits: Sequence[int]) -> None:
@@ -496,7 +525,8 @@ def _check_effect(where: _Where, path: str, effect: Effect) -> None:
             where.fail(path + "turns", f"buff {effect.kind!r} needs turns in {low}..{high}, "
                                        f"got {effect.turns}")
     low, high, whole = EFFECT_VALUES[effect.kind]
-    if whole and effect.value != int(effect.value):
+    # int() of inf or nan raises; the range check below refuses them.
+    if whole and math.isfinite(effect.value) and not float(effect.value).is_integer():
         where.fail(path + "value", f"{effect.kind!r} needs a whole number, got {effect.value}")
     if not low <= effect.value <= high:
         where.fail(path + "value", f"{effect.kind!r} needs a value in {low}..{high}, "
@@ -533,23 +563,35 @@ def _check_np_effect(where: _Where, path: str, effect: NpEffect) -> None:
             where.fail(path + "oc", f"value at OC {level}00 %: {exc.problem}")
 
 
+def _check_np_multipliers(where: _Where, np: NoblePhantasm) -> None:
+    """``multipliers`` (NP1-NP5) or the older ``multiplier``; neither for a support NP. Each
+    message names the key the content gave (the parser fills ``multiplier`` from ``multipliers``)."""
+    if np.target == "none":
+        for field, given in (("np.multipliers", bool(np.multipliers)), ("np.multiplier", np.multiplier != 0)):
+            if given:
+                where.fail(field, f"an NP with target 'none' deals no damage: omit {field[3:]} "
+                                  "(or give target 'one' or 'all')")
+        return
+    if not np.multipliers:
+        _in_range(where, "np.multiplier", np.multiplier, NP_MULTIPLIER)
+        return
+    if len(np.multipliers) != 5:
+        where.fail("np.multipliers", f"needs 5 values (NP levels 1-5), got {len(np.multipliers)}")
+    for i, value in enumerate(np.multipliers):
+        _in_range(where, f"np.multipliers[{i}]", value, NP_MULTIPLIER)
+    # Both keys given: they must agree at the NP's level (checked after the ranges, as nan != nan).
+    if np.multiplier != np.multipliers[np.level - 1]:
+        where.fail("np.multiplier", f"{np.multiplier} differs from multipliers[{np.level - 1}] = "
+                                    f"{np.multipliers[np.level - 1]} (level {np.level}); "
+                                    "give only one of them")
+
+
 def _check_np(where: _Where, np: NoblePhantasm) -> None:
     _check_name(where, "np.name", np.name)
     _one_of(where, "np.card", np.card, CARD_TYPES)
     _one_of(where, "np.target", np.target, NP_TARGETS)
     _in_range(where, "np.level", np.level, NP_LEVEL)
-    if np.multipliers:
-        if len(np.multipliers) != 5:
-            where.fail("np.multipliers", f"needs 5 values (NP levels 1-5), got {len(np.multipliers)}")
-        if np.multiplier != np.multipliers[np.level - 1]:
-            where.fail("np.multiplier", f"{np.multiplier} differs from multipliers[level - 1] = "
-                                        f"{np.multipliers[np.level - 1]}; give only one of them")
-    if np.target == "none":
-        if np.multiplier != 0 or any(np.multipliers):
-            where.fail("np.multiplier", "an NP with target 'none' deals no damage: omit multiplier(s)")
-    else:
-        for i, value in enumerate(np.multipliers or (np.multiplier,)):
-            _in_range(where, f"np.multipliers[{i}]" if np.multipliers else "np.multiplier", value, NP_MULTIPLIER)
+    _check_np_multipliers(where, np)
     _check_hits(where, "np.hits", np.hits)
     if len(np.effects) > MAX_NP_EFFECTS:
         where.fail("np.effects", f"must have 0..{MAX_NP_EFFECTS} effects, got {len(np.effects)}")
@@ -571,6 +613,7 @@ def _check_passives(where: _Where, key: str, passives: Sequence[Passive], kinds:
         where.fail(key, f"must have {least}..{most} entries, got {len(passives)}")
     for i, passive in enumerate(passives):
         path = f"{key}[{i}]."
+        _check_text(where, path + "name", passive.name)
         _one_of(where, path + "kind", passive.kind, kinds)
         _check_effect(where, path, passive.effect())
 
@@ -626,6 +669,9 @@ def validate_friend(friend: Friend, catalogue: Catalogue, file: str = FRIENDS_FI
     """Check that a friend-list entry names a servant and a craft essence ("" = none) of ``catalogue``."""
     where = _Where(file, f"friend {friend.id!r}")
     _check_id(where, friend.id)
+    if friend.id == NO_SUPPORT:
+        where.fail("id", f"{NO_SUPPORT!r} is reserved: support = {NO_SUPPORT!r} plays without a support; "
+                         "choose another id")
     _check_ref(where, "servant", friend.servant, catalogue.servants, "servant")
     if friend.ce:
         _check_ref(where, "ce", friend.ce, catalogue.craft_essences, "craft essence")
@@ -671,6 +717,7 @@ def _check_enemy_script(where: _Where, path: str, skills: Sequence[EnemySkill] |
             where.fail(path + "skills", f"at most {MAX_ENEMY_SKILLS} skills, got {len(skills)}")
         for i, skill in enumerate(skills):
             p = f"{path}skills[{i}]."
+            _check_text(where, p + "name", skill.name)
             _in_range(where, p + "turn", skill.turn, SKILL_TURN)
             _in_range(where, p + "every", skill.every, SKILL_EVERY)
             if not 1 <= len(skill.effects) <= MAX_EFFECTS:
@@ -705,9 +752,18 @@ def validate_mystic_code(code: MysticCode, file: str = MYSTIC_CODES_FILE) -> Non
                            "'order_change' picks its two servants itself (actions 383-391): use target 'party'")
 
 
+# The file defining each kind of reference, for the hint when a content folder defines none.
+_REF_FILES = {"servant": SERVANTS_FILE, "enemy": ENEMIES_FILE, "mystic code": MYSTIC_CODES_FILE,
+              "craft essence": CRAFT_ESSENCES_FILE, "support": FRIENDS_FILE}
+
+
 def _check_ref(where: _Where, field: str, value: str, table: Iterable[str], what: str) -> None:
-    if value not in table:
-        where.fail(field, f"unknown {what} {value!r}; valid ids: {', '.join(table)}")
+    if value in table:
+        return
+    valid = ", ".join(table)
+    if not valid:  # an empty list would read as a truncated message
+        valid = f"none ({_REF_FILES.get(what, 'its file')} is missing or has no entries)"
+    where.fail(field, f"unknown {what} {value!r}; valid ids: {valid}")
 
 
 def _check_party(where: _Where, party: Sequence[str], catalogue: Catalogue) -> None:
@@ -741,7 +797,7 @@ def validate_quest(quest: Quest, catalogue: Catalogue, file: str = QUESTS_FILE) 
     _check_id(where, quest.id)
     _check_name(where, "name", quest.name)
     _one_of(where, "kind", quest.kind, QUEST_KINDS)
-    _check_name(where, "description", quest.description)
+    _check_name(where, "description", quest.description, allowed="\n")  # may span lines (it is not drawn)
     _in_range(where, "max_turns", quest.max_turns, MAX_TURNS)
     _check_party(where, quest.party, catalogue)
     if quest.ces and len(quest.ces) != len(quest.party):
@@ -762,12 +818,29 @@ def validate_quest(quest: Quest, catalogue: Catalogue, file: str = QUESTS_FILE) 
 
 # --------------------------------------------------------------------------- files
 
+def _decode(path: Path, data: bytes) -> str:
+    """The file's text. A UTF-8 byte-order mark (some Windows editors write one) is dropped: TOML
+    would refuse it as an invalid statement at line 1, column 1."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
+        raise ContentError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, column {column}; "
+                           "save the file as UTF-8", path.name) from None
+
+
 def _read_toml(path: Path) -> dict:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ContentError(f"file not found in {path.parent}", path.name) from None
+    except OSError as exc:  # a folder of that name, no permission, ...
+        raise ContentError(f"cannot read the file: {exc.strerror or exc}", path.name) from None
+    try:
+        return tomllib.loads(_decode(path, data))
     except tomllib.TOMLDecodeError as exc:  # its message carries "(at line L, column C)"
         raise ContentError(f"TOML syntax error: {exc}", path.name) from None
 
@@ -801,6 +874,16 @@ def _load_records(path: Path, top_key: str, kind: str, parse: Callable[[_Where, 
     return records
 
 
+def _validate_quest_entry(quest: Quest, catalogue: Catalogue) -> None:
+    """A quests.toml entry: `validate_quest`, and no id that a generated quest uses (the generator
+    validates its own random_<seed> quests with `validate_quest`, so the rule lives here)."""
+    if _GENERATED_QUEST_RE.fullmatch(quest.id):
+        _Where(QUESTS_FILE, f"quest {quest.id!r}").fail(
+            "id", "random_<seed> ids are reserved for generated quests (it would hide generated quest "
+                  f"{quest.id!r}); choose another id")
+    validate_quest(quest, catalogue)
+
+
 def _load(directory: Path) -> Catalogue:
     servants = _load_records(directory / SERVANTS_FILE, "servant", "servant",
                              _parse_servant, validate_servant)
@@ -820,7 +903,7 @@ def _load(directory: Path) -> Catalogue:
     # Quests are checked against the other files, so they are loaded last.
     refs = Catalogue(servants, enemies, codes, craft_essences=ces, friends=friends)
     quests = _load_records(directory / QUESTS_FILE, "quest", "quest",
-                           _parse_quest, lambda quest: validate_quest(quest, refs))
+                           _parse_quest, lambda quest: _validate_quest_entry(quest, refs))
     return Catalogue(servants, enemies, codes, quests, ces, friends)
 
 
