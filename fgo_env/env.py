@@ -143,15 +143,132 @@ def check_options(options, allowed: tuple[str, ...]) -> dict:
     return dict(options)
 
 
-def check_game_seed(value, name: str = "options['game_seed']") -> int:
-    """A game seed: an integer in 0 .. 2**64 - 1."""
+def check_seed(value, name: str) -> int:
+    """A seed (``reset(seed=)``, a game seed, ``look``, ``pool_seed``) as an int: an integer (numpy
+    ones too) in 0 .. 2**64 - 1. Seeds are used modulo 2**64, so 2**64 would silently play seed
+    0's game: refused, as are negative ones."""
     try:
         g = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer in 0 .. 2**64 - 1, got {value!r}") from None
-    if not 0 <= g < 2**64 or isinstance(value, bool):
+    if not 0 <= g < 2**64 or isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be an integer in 0 .. 2**64 - 1, got {value!r}")
     return g
+
+
+def check_game_seed(value, name: str = "options['game_seed']") -> int:
+    """A game seed: an integer in 0 .. 2**64 - 1."""
+    return check_seed(value, name)
+
+
+# Screen sizes (W, H) the renderer takes: those of the CLI's --size (agents.cli.common.size).
+RENDER_SIZES = ((64, 36), (7680, 4320))
+
+
+def check_pair(name: str, value, what: str) -> tuple[int, int]:
+    """``value`` as a pair of ints (a tuple, list or array of two integers); a one-line
+    TypeError naming ``name`` and ``what`` the pair means otherwise. A str is refused though it
+    is a sequence: ``"ab"`` would otherwise pass as two items."""
+    items = None if isinstance(value, (str, bytes)) else _items(value)
+    if items is None or not all(_is_int(x) for x in items):
+        raise TypeError(f"{name} must be {what}, a pair of integers, got {value!r}")
+    if len(items) != 2:
+        raise ValueError(f"{name} must be {what}, a pair of integers, got {len(items)} values {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _items(value) -> tuple | None:
+    try:
+        return tuple(value)
+    except TypeError:
+        return None
+
+
+def _is_int(x) -> bool:
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    try:
+        operator.index(x)
+    except TypeError:
+        return False
+    return True
+
+
+def check_render_size(value) -> tuple[int, int]:
+    """``render_size`` (W, H) within `RENDER_SIZES`, checked at construction: the renderer
+    would otherwise fail at the first frame, deep inside pygame."""
+    w, h = check_pair("render_size", value, "(width, height)")
+    (min_w, min_h), (max_w, max_h) = RENDER_SIZES
+    if not (min_w <= w <= max_w and min_h <= h <= max_h):
+        raise ValueError(f"render_size (width, height) must be within {min_w}x{min_h} and {max_w}x{max_h}, "
+                         f"got {value!r}")
+    return w, h
+
+
+def check_pixel_shape(value, render_size: tuple[int, int]) -> tuple[int, int]:
+    """``pixel_shape`` (H, W): the rendered screen is downscaled to it, never enlarged, so it lies
+    within the ``render_size`` (W, H) frame (pass the largest one when there are no pixel
+    observations). (H, W, 3) is refused rather than guessed: the observation adds the colour axis
+    itself (docs/env.md)."""
+    items = None if isinstance(value, (str, bytes)) else _items(value)
+    if items is not None and len(items) == 3:
+        raise ValueError(f"pixel_shape must be (height, width), e.g. (72, 128): the observation adds the 3 colour "
+                         f"channels itself, got {value!r}")
+    h, w = check_pair("pixel_shape", value, "(height, width)")
+    max_w, max_h = render_size
+    if not (1 <= h <= max_h and 1 <= w <= max_w):
+        raise ValueError(f"pixel_shape (height, width) must be within (1, 1) and ({max_h}, {max_w}): the "
+                         f"render_size {max_w}x{max_h} frame is downscaled to it, never enlarged; got {value!r}")
+    return h, w
+
+
+def check_look(look):
+    """``look``: None (plain), a seed (`Look.random(seed)`), kept as an int so the renderer knows
+    it, or a `fgo_env.screens.Look`. Imports the screens (pygame) only to check another object."""
+    if look is None:
+        return None
+    if _is_int(look):
+        return check_seed(look, "look")
+    from .screens import Look
+
+    if not isinstance(look, Look):
+        raise TypeError(f"look must be None (plain), a seed (an integer in 0 .. 2**64 - 1, for Look.random) or "
+                        f"a fgo_env.screens.Look, got {look!r} ({type(look).__name__})")
+    return look
+
+
+def action_value(action) -> int | None:
+    """``action`` as an int when it is an integer value (`action_int`), else None. A bool is no
+    action (True is not action 1): the vector env refuses bool arrays too."""
+    if isinstance(action, (bool, np.bool_)) or (isinstance(action, np.ndarray) and action.dtype == np.bool_):
+        return None
+    return action_int(action)
+
+
+def reported_action(a: int | None) -> int:
+    """``info["invalid_action"]`` of a refused action whose integer value is ``a`` (None: none):
+    ``a`` when it fits an int64, as the vector env's array holds it (every action index does),
+    else -1, as for a non-integral action; the reason still names the action as given."""
+    return a if a is not None and -2**63 <= a < 2**63 else -1
+
+
+def as_given(action):
+    """``action`` as a reason names it: a numpy scalar or 0-d array as its Python value
+    (``np.float32(0.5)`` -> 0.5), so the single and the vector env word a refusal alike."""
+    if isinstance(action, (np.generic, np.ndarray)) and np.ndim(action) == 0:
+        return action.item()
+    return action
+
+
+def not_an_action(action, a: int | None) -> str:
+    """Why ``action`` (``a`` = its integer value or None) is no action index: not an integer, or
+    out of range, named as given (``1e+20``, not a clipped or truncated number)."""
+    given = as_given(action)
+    # a float out of range as given (1e+20, not int(1e+20)); worded here, not in engine.explain,
+    # whose source the replays' engine hash covers (an edit there makes every replay unverifiable)
+    if a is not None and isinstance(given, float):
+        return f"action {given!r} is out of range 0-{N_ACTIONS - 1}"
+    return refusal_text(rules.NOT_INTEGER if a is None else rules.OUT_OF_RANGE, given)
 
 
 class FGOEnv(gym.Env):
@@ -195,7 +312,8 @@ class FGOEnv(gym.Env):
     ## Starting State
 
     The quest's first wave, full HP, empty NP gauges, no stars, a freshly shuffled deck.
-    ``reset`` must come before ``step`` (else `gymnasium.error.ResetNeeded`).
+    ``reset`` must come before ``step``, ``render``, ``features`` and ``action_masks`` (else
+    `gymnasium.error.ResetNeeded`); a reset that raises (a bad seed or option) changes nothing.
 
     ## Episode End
 
@@ -226,9 +344,12 @@ class FGOEnv(gym.Env):
     - ``invalid_action``: "penalize" (default) or "raise".
     - ``invalid_limit``: invalid actions in a row that truncate the episode (default 32, >= 1).
     - ``render_mode``: "ansi" (the battle as text), "rgb_array" (frames of the game's screens,
-      ``render_size`` (W, H), default 1280x720) or "human" (a pygame window at ``render_fps``).
-    - ``look``: None (plain), a seed or a ``fgo_env.screens.Look`` (domain randomisation).
-    - ``pixel_shape``: (H, W) of ``obs_mode="pixels"`` observations, default (72, 128).
+      ``render_size`` (W, H), default 1280x720, within 64x36 .. 7680x4320) or "human" (a pygame
+      window at ``render_fps``).
+    - ``look``: None (plain), a seed (0 .. 2**64 - 1) or a ``fgo_env.screens.Look`` (domain
+      randomisation).
+    - ``pixel_shape``: (H, W) of ``obs_mode="pixels"`` observations, default (72, 128), at most
+      the ``render_size`` frame (it is downscaled); (H, W, 3) is refused (the 3 channels are added).
     - ``support``: the borrowed support servant (friends.toml id), "none" for none, or None
       (default) for each quest's default support; ``reset(options={"support": id})`` changes it
       from that reset on. ``info["support"]`` names the support played ("" for none).
@@ -259,7 +380,11 @@ class FGOEnv(gym.Env):
         self.support = check_support(self.catalogue, support)
         self.damage_roll, self.overkill_bug = check_enemy_options(damage_roll, overkill_bug)
         self.obs_mode = check_choice("obs_mode", obs_mode, OBS_MODES)
-        self.render_size, self.look, self.pixel_shape = tuple(render_size), look, tuple(pixel_shape)
+        self.render_size = check_render_size(render_size)
+        # a small render_size bounds pixel_shape only if it is used: (64, 36) frames need no (72, 128) pixels
+        frame = self.render_size if self.obs_mode == "pixels" else RENDER_SIZES[1]
+        self.pixel_shape = check_pixel_shape(pixel_shape, frame)
+        self.look = check_look(look)
         self._renderer = None
         self._window = None
         self.invalid_action = check_choice("invalid_action", invalid_action, INVALID_MODES)
@@ -305,24 +430,31 @@ class FGOEnv(gym.Env):
             self._use_quest(int(seeding.quest_draws(self.game_seed, len(self.quests))[0]))
         return None
 
-    def _quest_option(self, quest) -> None:
-        """Play ``options["quest"]``: an index into ``self.quests`` or one of them (id or Quest)."""
+    def _check_quest_option(self, quest) -> int | Quest:
+        """``options["quest"]`` checked, changing nothing: the index into ``self.quests`` it names
+        (an index, or one of them by id or Quest). A subclass may return a `Quest` to play."""
         if isinstance(quest, (int, np.integer)) and not isinstance(quest, bool):
             if not 0 <= int(quest) < len(self.quests):
                 raise ValueError(f"options['quest'] = {quest} is not an index into env.quests "
                                  f"(0-{len(self.quests) - 1})")
-            self._use_quest(int(quest))
-            return
+            return int(quest)
         wanted = resolve_quest(self.catalogue, quest, "options['quest']")
         ids = [q.id for q in self.quests]
         if wanted.id not in ids:
             raise ValueError(f"options['quest'] = {wanted.id!r} is not one of env.quests {ids}: make an env "
                              f"with that quest, or pass an index into env.quests")
-        self._use_quest(ids.index(wanted.id))
+        return ids.index(wanted.id)
 
-    def _support_option(self, support) -> None:
-        """Play with support ``options["support"]`` from this reset on (None: each quest's default)."""
-        self.support = check_support(self.catalogue, support, "options['support']")
+    def _play_quest_option(self, choice: int | Quest) -> None:
+        """Play the quest `_check_quest_option` chose: an index into ``self.quests`` or a `Quest`."""
+        if isinstance(choice, Quest):
+            self.set_quest(choice)
+        else:
+            self._use_quest(choice)
+
+    def _set_support(self, support: str | None) -> None:
+        """Play with support ``support`` (checked; None: each quest's default) from this reset on."""
+        self.support = support
         index = self.quest_index
         self.set_quest(self._base_quests)
         self._use_quest(index)
@@ -336,25 +468,16 @@ class FGOEnv(gym.Env):
         or a vector env; the episodes after it follow from it), ``{"quest": q}`` plays quest
         ``q`` (an index into ``env.quests``, or one of them) instead of the one ``g`` draws.
         """
+        seed, options = self._check_reset(seed, options)
         super().reset(seed=seed)
-        options = check_options(options, self.reset_options)
-        if not self.quests and "quest" not in options:
-            raise ValueError("this env has no quest: pass quest= or call set_quest() before reset()")
-        if "game_seed" in options:
-            self.game_seed = check_game_seed(options["game_seed"])
-        elif seed is not None:
-            self.game_seed = seeding.start_seed(seed)
-        elif self.game_seed is None:
-            self.game_seed = seeding.start_seed(int(self.np_random.integers(0, 2**63)))
-        else:
-            self.game_seed = seeding.next_seed(self.game_seed)
+        self.game_seed = self._episode_seed(seed, options)
         new = self._next_quest()
         if new is not None:
             self.set_quest(new)
         if "support" in options:
-            self._support_option(options["support"])
+            self._set_support(options["support"])
         if "quest" in options:
-            self._quest_option(options["quest"])
+            self._play_quest_option(options["quest"])
         reset_games(self._state, self._state.view(np.uint8).reshape(1, -1),
                     self._template.view(np.uint8).reshape(1, -1), np.zeros(1, np.int64),
                     np.array([self.game_seed], np.uint64), np.ones(1, np.bool_))
@@ -363,10 +486,42 @@ class FGOEnv(gym.Env):
             self.render()
         return self._observation(), self._info(resolved=False, invalid=None)
 
-    def step(self, action):
+    def _check_reset(self, seed, options) -> tuple[int | None, dict]:
+        """``reset``'s arguments, each checked (the options replaced by their checked values)
+        before anything changes: a failed reset leaves the env as it was (its game seed, which
+        replays record, its quest and support), and one never reset successfully still needs a
+        reset. Numpy integer seeds are fine; seeds are used modulo 2**64, so larger are refused."""
+        seed = None if seed is None else check_seed(seed, "seed")
+        options = check_options(options, self.reset_options)
+        if not self.quests and "quest" not in options:
+            raise ValueError("this env has no quest: pass quest= or call set_quest() before reset()")
+        if "game_seed" in options:
+            options["game_seed"] = check_game_seed(options["game_seed"])
+        if "support" in options:
+            options["support"] = check_support(self.catalogue, options["support"], "options['support']")
+        if "quest" in options:
+            options["quest"] = self._check_quest_option(options["quest"])
+        return seed, options
+
+    def _episode_seed(self, seed: int | None, options: dict) -> int:
+        """The game seed of the episode ``reset`` starts (`fgo_env.seeding`)."""
+        if "game_seed" in options:
+            return options["game_seed"]
+        if seed is not None:
+            return seeding.start_seed(seed)
         if self.game_seed is None:
-            raise ResetNeeded("Cannot call FGOEnv.step() before calling reset(): the battle has not started")
-        a = action_int(action)
+            return seeding.start_seed(int(self.np_random.integers(0, 2**63)))
+        return seeding.next_seed(self.game_seed)
+
+    def _require_reset(self, method: str) -> None:
+        """Gymnasium's `ResetNeeded` before the first successful reset: there is no battle yet, and
+        the record holds zeros that would read as a game."""
+        if self.game_seed is None:
+            raise ResetNeeded(f"Cannot call FGOEnv.{method}() before calling reset(): the battle has not started")
+
+    def step(self, action):
+        self._require_reset("step")
+        a = action_value(action)
         legal_range = a is not None and 0 <= a < N_ACTIONS
         b = self._scratch
         b.actions[0] = a if legal_range else -1
@@ -378,7 +533,7 @@ class FGOEnv(gym.Env):
                    b.truncated, b.invalid, b.resolved)
         self._observe()
         reason = self._refusal(action, a) if b.invalid[0] else None
-        info = self._info(resolved=bool(b.resolved[0]), invalid=reason, action=action)
+        info = self._info(resolved=bool(b.resolved[0]), invalid=reason, action=reported_action(a))
         reward = float(b.rewards[0])
         if self._reward_fn is not None:
             reward = float(self._reward_fn(info))
@@ -389,10 +544,8 @@ class FGOEnv(gym.Env):
     def _refusal(self, action, a: int | None) -> str:
         """Why ``action`` (``a`` = its integer value or None) is refused now ("" when legal);
         the battle is unchanged by a refused action, so this holds before and after the step."""
-        if a is None:
-            return refusal_text(rules.NOT_INTEGER, action)
-        if not 0 <= a < N_ACTIONS:
-            return refusal_text(rules.OUT_OF_RANGE, a)
+        if a is None or not 0 <= a < N_ACTIONS:
+            return not_an_action(action, a)
         b = self._scratch
         refusals(self._state, b.actions, np.ones(1, np.bool_), b.codes, b.index, b.values)
         return refusal_text(b.codes[0], a, b.index[0], b.values[0])
@@ -400,11 +553,11 @@ class FGOEnv(gym.Env):
     def action_masks(self) -> np.ndarray:
         """Legal actions as a bool vector (sb3-contrib's MaskablePPO reads this; on a
         ``gym.make`` env: ``env.get_wrapper_attr("action_masks")()``). Never empty."""
-        if self.game_seed is None:
-            raise ResetNeeded("Cannot call FGOEnv.action_masks() before calling reset()")
+        self._require_reset("action_masks")
         return self._mask[0].copy()
 
     def render(self):
+        self._require_reset("render")
         if self.render_mode == "ansi":
             from .text import battle_text
             return battle_text(self)
@@ -440,6 +593,7 @@ class FGOEnv(gym.Env):
         """The `fgo_env.screens.Scene` of the current screen."""
         from .screens.from_state import scene_from_state
 
+        self._require_reset("scene")
         return scene_from_state(self._state[0], self.quest, self.catalogue)
 
     def render_frame(self) -> np.ndarray:
@@ -456,14 +610,18 @@ class FGOEnv(gym.Env):
         """Put the game record ``state`` (a copy of ``env.state`` of an env on the same quest and
         options, possibly edited: a planner's re-drawn future, a recorded decision) in play and
         return the observation and info of its decision, as ``reset`` would."""
-        if self.game_seed is None:
-            raise ResetNeeded("Cannot call FGOEnv.set_state() before calling reset(): the quest is not set up")
-        self._state[:] = np.asarray(state, self._state.dtype).reshape(1)
+        self._require_reset("set_state")
+        record = np.asarray(state)
+        if record.dtype != self._state.dtype or record.size != 1:  # else a numpy cast or reshape error
+            raise TypeError(f"state must be one game record, a copy of env.state (dtype fgo_env.engine.state."
+                            f"STATE_DTYPE), got an array of {record.dtype} of shape {record.shape}")
+        self._state[:] = record.reshape(1)
         self._observe()
         return self._observation(), self._info(resolved=False, invalid=None)
 
     def features(self) -> Features:
         """The Features of the current screen, from the true state."""
+        self._require_reset("features")
         out = np.zeros((1, FEATURES_SIZE), np.float32)
         observe_games(self._state, OBS_FEATURES, out, np.zeros((1, N_ACTIONS), np.bool_))
         return Features.from_array(out[0])
@@ -499,7 +657,11 @@ class FGOEnv(gym.Env):
         }
 
     def describe_action(self, action: int) -> str:
-        return describe(action)
+        """The meaning of action index ``action`` ("out of range" outside 0-391)."""
+        a = action_value(action)
+        if a is None:  # describe() would truncate 1.5 to action 1
+            raise TypeError(f"action must be an integer (an action index 0-{N_ACTIONS - 1}), got {action!r}")
+        return describe(a)
 
 
 class FGORandomQuestEnv(FGOEnv):
@@ -522,11 +684,10 @@ class FGORandomQuestEnv(FGOEnv):
         rng = np.random.default_rng(seeding.quest_seed(self.game_seed))
         return sample_quest(self.split, rng, self.catalogue)
 
-    def _quest_option(self, quest) -> None:
+    def _check_quest_option(self, quest) -> int | Quest:
         if isinstance(quest, (int, np.integer)) and not isinstance(quest, bool):
-            super()._quest_option(quest)
-        else:
-            self.set_quest(resolve_quest(self.catalogue, quest, "options['quest']"))
+            return super()._check_quest_option(quest)
+        return resolve_quest(self.catalogue, quest, "options['quest']")  # any quest: played as given
 
 
 class _StepBuffers:

@@ -15,15 +15,14 @@ from . import seeding
 from .content import Quest, load_catalogue
 from .content.generator import sample_quest
 from .engine import constants as C
-from .engine import rules
 from .engine.actions import N_ACTIONS
 from .engine.batch import (OBS_FEATURES, OBS_STATE, advance_games, advance_games_parallel, observe_games,
                            observe_games_parallel, refusals, reset_games, reset_games_parallel)
 from .engine.explain import refusal_text
 from .engine.setup import compile_quest, set_options
 from .engine.state import STATE_DTYPE, new_state
-from .env import (DEFAULT_QUEST, check_choice, check_enemy_options, check_options, check_positive_int,
-                  check_support, observation_space, resolve_quests, with_support)
+from .env import (DEFAULT_QUEST, action_int, check_choice, check_enemy_options, check_options, check_positive_int,
+                  check_seed, check_support, not_an_action, observation_space, resolve_quests, with_support)
 from .rewards import reward_params
 
 # Batches at least this wide use the multi-core kernels by default. Below it, thread start-up
@@ -89,7 +88,8 @@ class FGOVectorEnv(VectorEnv):
     **info** has the single env's keys, batched: arrays with a leading ``num_envs`` axis
     (``action_mask`` is ``(num_envs, 392)`` int8; ``summary`` a dict of arrays),
     ``invalid_reason`` an object array of strings ("" for legal actions) and
-    ``invalid_action`` the refused action or -1 (-1 also for non-integral ones). Categorical
+    ``invalid_action`` the refused action or -1 (-1 also for non-integral ones and integers
+    beyond int64, as in the single env; the reason names them as given). Categorical
     entries are integer codes, named by `INFO_CODES`: ``outcome`` (0 ongoing, 1 win, 2 loss,
     3 timeout), ``phase`` (0 command, 1 cards, 2 done) and ``summary["chain"]``.
     `game_info` ``(info, i)`` turns game ``i``'s entries into exactly the single env's info.
@@ -105,6 +105,8 @@ class FGOVectorEnv(VectorEnv):
     ``reset(options={"reset_mask": m})`` resets the games flagged in ``m`` at once instead.
     ``parallel`` chooses the multi-core kernels (default: from ``PARALLEL_FROM`` games on).
     ``damage_roll`` ("random", "min", "max") and ``overkill_bug`` are the single env's options.
+    It does not render: ``render_mode`` must be None (a game renders in the single env, replayed
+    from its game seed). A reset that raises (a bad seed or option) changes nothing.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -120,7 +122,7 @@ class FGOVectorEnv(VectorEnv):
         self.damage_roll, self.overkill_bug = check_enemy_options(damage_roll, overkill_bug)
         self.num_envs = check_positive_int("num_envs", num_envs)
         self.obs_mode = check_choice("obs_mode", obs_mode, ("state", "features"))
-        self.render_mode = render_mode
+        self.render_mode = check_no_render(render_mode)
         self.invalid_limit = check_positive_int("invalid_limit", invalid_limit)
         if callable(reward):
             raise TypeError("reward: FGOVectorEnv takes a preset name or a dict of weights, not a callable "
@@ -150,7 +152,7 @@ class FGOVectorEnv(VectorEnv):
         self._template_idx = np.zeros(n, np.int64)
         self._head_bytes = np.zeros((n, _HEAD_DTYPE.itemsize), np.uint8)  # `_infos`' gather
         self._head = self._head_bytes.view(_HEAD_DTYPE).reshape(n)
-        parallel = n >= PARALLEL_FROM if parallel is None else bool(parallel)
+        parallel = n >= PARALLEL_FROM if check_parallel(parallel) is None else bool(parallel)
         self._advance_kernel = advance_games_parallel if parallel else advance_games
         self._reset_kernel = reset_games_parallel if parallel else reset_games
         self._observe_kernel = observe_games_parallel if parallel else observe_games
@@ -191,19 +193,20 @@ class FGOVectorEnv(VectorEnv):
         ``num_envs`` ints (game ``i`` plays ``start_seed(seed[i])``) or None (each game reset
         plays the game after its last one, ``next_seed``).
         """
+        # every argument is checked before anything changes: a failed reset leaves the env as it was
         options = check_options(options, self.reset_options)
-        if "support" in options:  # from this reset on, for every game
-            self.support = check_support(self.catalogue, options["support"], "options['support']")
-            self._set_templates(self._base_quests)
         n = self.num_envs
-        which = np.ones(n, np.bool_)
-        if "reset_mask" in options:
-            which = np.asarray(options["reset_mask"])
-            if which.shape != (n,) or which.dtype != np.bool_:
-                raise ValueError(f"options['reset_mask'] must be a bool array of shape (num_envs,) = ({n},), "
-                                 f"got {which.dtype} of shape {which.shape}")
+        which = self._reset_mask(options["reset_mask"]) if "reset_mask" in options else np.ones(n, np.bool_)
+        if isinstance(seed, np.ndarray) and seed.ndim == 0:
+            seed = seed.item()
+        bases = None if seed is None else self._seed_bases(seed)
+        if "support" in options:
+            support = check_support(self.catalogue, options["support"], "options['support']")
+            self.support = support  # from this reset on, for every game
+            self._set_templates(self._base_quests)
         if seed is not None:
-            seeds = seeding.start_seeds(self._seed_bases(seed)[which])
+            self._seed_np_random(seed)
+            seeds = seeding.start_seeds(bases[which])
         elif not self._started:
             seeds = seeding.start_seeds(seeding.as_base_seeds(int(self.np_random.integers(0, 2**63)), n)[which])
         else:
@@ -216,21 +219,39 @@ class FGOVectorEnv(VectorEnv):
         self._observe()
         return self._obs, self._infos()
 
+    def _reset_mask(self, mask) -> np.ndarray:
+        """``options["reset_mask"]``, checked: a bool array with one flag per game."""
+        which = np.asarray(mask)
+        if which.shape != (self.num_envs,) or which.dtype != np.bool_:
+            raise ValueError(f"options['reset_mask'] must be a bool array of shape (num_envs,) = ({self.num_envs},), "
+                             f"got {which.dtype} of shape {which.shape}")
+        return which
+
     def _seed_bases(self, seed) -> np.ndarray:
+        """The base seed of each game (``seed + i``, or the list's entries), checked, changing
+        nothing. Game ``i`` plays the single env's ``reset(seed=seed + i)``, so every one must be a
+        valid single-env seed (below 2**64: larger would wrap round to seed 0's games)."""
         n = self.num_envs
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            self._np_random, self._np_random_seed = gym_seeding.np_random(int(seed))
-            return seeding.as_base_seeds(int(seed), n)
         if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, str):
             seeds = list(seed)
             if len(seeds) != n:
                 raise ValueError(f"seed: a list of seeds needs one per game, num_envs = {n}, got {len(seeds)}")
-            bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0]
-            if bad:
-                raise ValueError(f"seed: every entry must be a non-negative integer, got {bad[0]!r}")
-            self.np_random = np.random.default_rng([int(s) for s in seeds])  # the setter: np_random_seed -1
-            return seeding.as_base_seeds([int(s) for s in seeds])
+            # a uint64 array: numpy would make a list mixing small ints and ints >= 2**63 float64, and lose bits
+            return seeding.as_base_seeds(np.array([_list_seed(s, i) for i, s in enumerate(seeds)], np.uint64))
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+            base = check_seed(seed, "seed")
+            if base + n > 2**64:
+                raise ValueError(f"seed: game i plays seed + i, below 2**64, so with num_envs = {n} seed must be "
+                                 f"at most 2**64 - {n}, got {seed!r}")
+            return seeding.as_base_seeds(base, n)
         raise TypeError(f"seed must be None, a non-negative int or a list of num_envs = {n} ints, got {seed!r}")
+
+    def _seed_np_random(self, seed) -> None:
+        """Seed ``np_random`` from a checked ``seed``, as Gymnasium's vector envs do."""
+        if isinstance(seed, (int, np.integer)):
+            self._np_random, self._np_random_seed = gym_seeding.np_random(int(seed))
+        else:
+            self.np_random = np.random.default_rng([int(s) for s in seed])  # the setter: np_random_seed -1
 
     def step(self, actions):
         if not self._started:
@@ -248,6 +269,11 @@ class FGOVectorEnv(VectorEnv):
         self._autoreset = self._terminated | self._truncated
         return (self._obs, self._rewards.copy(), self._terminated.copy(), self._truncated.copy(),
                 self._infos())
+
+    def render(self):
+        """The vector env does not render (``render_mode`` must be None)."""
+        raise NotImplementedError("FGOVectorEnv does not render: replay a game in FGOEnv(render_mode='rgb_array') "
+                                  "from its info['game_seed'] (docs/env.md, Seeding)")
 
     def action_masks(self) -> np.ndarray:
         """Legal actions of every game, ``(num_envs, 392)`` bool; no row is ever empty."""
@@ -280,11 +306,11 @@ class FGOVectorEnv(VectorEnv):
         texts[:] = [refusal_text(*row) for row in unique.tolist()]
         reasons[idx] = texts[inverse.reshape(-1)]
         raw = self._raw
-        if raw is not None:  # non-integral actions (a float array): say so, with the value
-            bad = self._invalid & ~(np.isfinite(raw) & (raw == np.floor(raw)))
-            for value in np.unique(raw[bad]):
-                reasons[bad & ((raw == value) | (np.isnan(raw) & np.isnan(value)))] = \
-                    refusal_text(rules.NOT_INTEGER, float(value))
+        if raw is not None:  # floats or huge uint64s: name each action that is no index as given
+            bad = self._invalid & ((self._actions < 0) | (self._actions >= N_ACTIONS))
+            for value in np.unique(raw[bad]).tolist():
+                same = (raw != raw) if value != value else (raw == value)  # NaN matches NaN
+                reasons[bad & same] = not_an_action(value, action_int(value))
         return reasons
 
     def _infos(self) -> dict:
@@ -338,7 +364,7 @@ class FGORandomQuestVectorEnv(FGOVectorEnv):
     def __init__(self, num_envs: int = 1, split: str = "train", pool_size: int = 256, pool_seed: int = 0,
                  **kwargs):
         self.split = check_choice("split", split, ("train", "test"))
-        self.pool_size, self.pool_seed = check_positive_int("pool_size", pool_size), int(pool_seed)
+        self.pool_size, self.pool_seed = check_positive_int("pool_size", pool_size), check_seed(pool_seed, "pool_seed")
         super().__init__(num_envs=num_envs, quest=None, **kwargs)
 
     def _initial_quests(self, quest):
@@ -346,28 +372,61 @@ class FGORandomQuestVectorEnv(FGOVectorEnv):
         return [sample_quest(self.split, rng, self.catalogue) for _ in range(self.pool_size)]
 
 
-def as_action_array(actions, n: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """``actions`` as int64 of shape (n,), and the float array when they came as floats.
+def _list_seed(value, i: int) -> int:
+    """Entry ``i`` of a list of seeds, checked as the single env's seed (a ValueError whatever the
+    entry's problem, as the list itself is the argument)."""
+    try:
+        return check_seed(value, f"seed[{i}]")
+    except TypeError as err:
+        raise ValueError(str(err)) from None
 
-    A non-integral value becomes -1, which the engine refuses as invalid; a wrong shape or a
-    non-numeric dtype raises, naming what is expected.
+
+def as_action_array(actions, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """``actions`` as int64 of shape (n,), and the array as given when some value is not an int64
+    (floats, uint64 values from 2**63).
+
+    Such a value (39.5, nan, 1e+20, 2**64 - 1) becomes -1: the engine refuses it, and
+    ``info["invalid_action"]`` reports -1 as the single env does (`fgo_env.env.reported_action`),
+    while the reason names the value as given. A wrong shape or a non-numeric dtype raises,
+    naming what is expected.
     """
     raw = np.asarray(actions)
     if raw.shape != (n,):
         raise ValueError(f"actions must have shape (num_envs,) = ({n},): one action index per game, "
                          f"got shape {raw.shape}")
-    if raw.dtype.kind in "iu":
+    if raw.dtype.kind == "i" or (raw.dtype.kind == "u" and not (raw > _INT64_MAX).any()):
         return raw.astype(np.int64, copy=False), None
-    if raw.dtype.kind != "f":
+    if raw.dtype.kind not in "uf":
         raise TypeError(f"actions must be integers (action indices 0-{N_ACTIONS - 1}, e.g. int64), "
                         f"got an array of {raw.dtype}")
     out = np.full(n, -1, np.int64)
-    ok = np.isfinite(raw) & (raw == np.floor(raw))
-    huge = ok & (np.abs(raw) >= 2**62)
-    out[huge] = N_ACTIONS  # out of range, and refused as such
-    ok &= ~huge
+    if raw.dtype.kind == "u":
+        ok = raw <= _INT64_MAX
+    else:  # integral and within the int64 range: -2**63 <= x < 2**63, compared in float64 (2**63 is
+        x = raw.astype(np.float64)  # exact there; a float16 would overflow to inf)
+        ok = np.isfinite(x) & (x == np.floor(x)) & (x >= -2.0**63) & (x < 2.0**63)
     out[ok] = raw[ok].astype(np.int64)
     return out, raw
+
+
+_INT64_MAX = 2**63 - 1  # a Python int: compared with uint64 arrays as a uint64, exactly
+
+
+def check_no_render(render_mode):
+    """``render_mode`` of the vector env: None only. It steps thousands of games in one call and
+    draws none (``metadata["render_modes"]`` is empty); a game of it renders in the single env."""
+    if render_mode is not None:
+        raise ValueError(f"render_mode must be None: FGOVectorEnv does not render (render_modes []), got "
+                         f"{render_mode!r}; render a game with FGOEnv(render_mode=...) from its info['game_seed']")
+    return None
+
+
+def check_parallel(parallel):
+    """``parallel``: None (from `PARALLEL_FROM` games on), True or False; a str such as "no"
+    would otherwise switch the parallel kernels on."""
+    if parallel is not None and not isinstance(parallel, (bool, np.bool_)):
+        raise TypeError(f"parallel must be None (automatic), True or False, got {parallel!r}")
+    return parallel
 
 
 __all__ = ["INFO_CODES", "FGORandomQuestVectorEnv", "FGOVectorEnv", "as_action_array", "game_info"]

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from replay_kit import assert_same_game, random_policy, record_random, resimulate
 
 from fgo_env.env import FGOEnv
+from fgo_env.features import FEATURES_SIZE
 from fgo_env.vector_env import FGOVectorEnv
 from replays.io import TornReplayWarning, open_replay, read_episodes
 from replays.record import RecordReplays, VectorRecorder
@@ -74,7 +75,7 @@ def test_plain_loop_with_features_and_resets_mid_episode(tmp_path):
     episodes = read_episodes(tmp_path / "p.jsonl")
     assert len(episodes) == 3 and env.dropped == 1
     for ep in episodes:
-        assert len(ep.features) == ep.decisions and len(ep.features[0]) == len(FGOEnv().features().to_array())
+        assert len(ep.features) == ep.decisions and len(ep.features[0]) == FEATURES_SIZE
         assert ep.agent == "mine" and ep.agent_info is None
         assert_same_game(ep, resimulate(ep, tmp_path))
 
