@@ -26,13 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..experiments.calibrate import calibrate, ladder_problems, render_markdown
     from ..registry import agent_class
-    from .common import check_quests, check_writable_dir
+    from .common import check_quests, check_writable_file
 
     if args.quests:
         check_quests(args.quests)
     for name in args.agents:  # unknown names fail here, with "did you mean", before any work
         agent_class(name)
-    check_writable_dir(args.out.parent)
+    check_writable_file(args.out)  # a folder or a place no file can be made: said before the games
     start = time.perf_counter()
     rows = calibrate(args.episodes, args.seed, args.agents, quests=args.quests, progress=not args.no_progress)
     text = render_markdown(rows, args.episodes, args.seed, args.agents)

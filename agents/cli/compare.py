@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         if kind == "learning" and overrides:
             check_overrides(name, args.quests, overrides)
     command = default_command(args.agents, args.quests, args.runs, args.episodes, args.train_steps, out,
-                              args.seed, args.reps, args.overrides)
+                              args.seed, args.reps, args.overrides, content=args.content, replays=args.replays,
+                              device=args.device)
     from ..errors import TrainingInterrupted
 
     try:

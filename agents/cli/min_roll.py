@@ -30,14 +30,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import UserError
     from ..experiments.min_roll import min_roll_report, render_markdown
-    from .common import check_quests, check_writable_dir
+    from .common import check_quests, check_writable_file
 
     bad = [r for r in args.rolls if r not in DAMAGE_ROLLS]
     if bad or not args.rolls or args.rolls[0] != "min":
         raise UserError(f"--rolls: a list of {', '.join(DAMAGE_ROLLS)} starting with min, got {','.join(args.rolls)}")
     if args.quests:
         check_quests(args.quests)
-    check_writable_dir(args.out.parent)
+    check_writable_file(args.out)  # a folder or a place no file can be made: said before the games
     start = time.perf_counter()
     rows = min_roll_report(args.episodes, args.seed, args.agents, args.quests, args.rolls,
                            progress=not args.no_progress)

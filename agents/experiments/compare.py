@@ -50,6 +50,7 @@ import datetime as _dt
 import functools
 import glob
 import json
+import re
 import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -64,7 +65,10 @@ EVAL_SEED_BASE = 1_000_000_000
 DEFAULT_CURVE_POINTS = 10
 DEFAULT_CURVE_EPISODES = 10
 JOURNAL, PROTOCOL = "journal.jsonl", "protocol.json"
-PROTOCOL_KEYS = ("agents", "quests", "runs", "episodes", "train_steps", "seed", "overrides")
+PROTOCOL_KEYS = ("agents", "quests", "runs", "episodes", "train_steps", "seed", "overrides", "content")
+
+
+_LABEL_RE = re.compile(r"[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]*")  # not "..", no "/" or "|": a folder name, a table cell
 
 
 def _has_glob(s: str) -> bool:
@@ -85,6 +89,9 @@ def parse_agent_spec(spec: str, trainable: Iterable[str] | None = None) -> tuple
     label, _, rest = spec.partition("=")
     if not rest:
         label, rest = "", spec
+    if label and not _LABEL_RE.fullmatch(label):  # it names the run folder OUT/runs/<label>/ and table rows
+        raise UserError(f"agent label {label!r}: use letters, digits, '_', '-', '.' and '+' (it names a folder "
+                        f"under --out), e.g. ppo_small=ppo")
     if _has_glob(rest):
         paths = sorted(glob.glob(rest))
         if not paths:
@@ -120,12 +127,17 @@ def eval_seed_start(run: int, episodes: int, base: int = EVAL_SEED_BASE) -> int:
 
 def default_command(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: int,
                     train_steps: int | None, out_dir: str | Path, seed: int, reps: int,
-                    overrides: Sequence[str] | Mapping[str, Any] | None = None) -> str:
+                    overrides: Sequence[str] | Mapping[str, Any] | None = None, *, content: str | None = None,
+                    replays: str | Path | None = None, device: str | None = None) -> str:
+    """The ``fgo compare`` line of these arguments (every one a resume needs to do the same)."""
     parts = ["fgo", "compare", "--agents", ",".join(agents), "--quests", ",".join(quests),
              "--runs", str(runs), "--episodes", str(episodes)]
     if train_steps is not None:
         parts += ["--train-steps", str(train_steps)]
     parts += ["--out", str(out_dir), "--seed", str(seed), "--reps", str(reps)]
+    for flag, value in (("--content", content), ("--replays", replays), ("--device", device)):
+        if value:
+            parts += [flag, str(value)]
     items = [f"{k}={v}" for k, v in overrides.items()] if isinstance(overrides, Mapping) else list(overrides or [])
     for item in items:
         parts += ["--set", item]
@@ -167,6 +179,30 @@ class Journal:
             os.fsync(f.fileno())
 
 
+def _content_id(content: str | None) -> str:
+    """The content the comparison plays: "package" or the hash of a ``--content`` folder's files
+    (`replays.format.content_hash`: an edited folder is other content, a moved one is not)."""
+    if content is None:
+        return "package"
+    from replays.format import content_hash
+
+    return f"folder {content_hash(str(Path(content).resolve()))}"
+
+
+def _saved_protocol(path: Path) -> dict:
+    """``protocol.json`` of an earlier comparison; an unreadable one is named, not a traceback."""
+    try:
+        saved = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: not a comparison's protocol ({err}); choose another --out, or delete the folder "
+                        "to start over") from None
+    if not isinstance(saved, dict):
+        raise UserError(f"{path}: not a comparison's protocol (a JSON object); choose another --out, or delete the "
+                        "folder to start over")
+    saved.setdefault("content", "package")  # protocols written before content was part of them
+    return saved
+
+
 def _start_folder(out: Path, protocol: dict, resume: bool, overwrite: bool) -> Journal:
     """Refuse to overwrite a report; on resume, refuse another protocol; returns the journal."""
     has_report = (out / "scores.json").exists() or (out / "leaderboard.md").exists()
@@ -174,7 +210,7 @@ def _start_folder(out: Path, protocol: dict, resume: bool, overwrite: bool) -> J
     if resume:
         if not saved.exists():
             raise UserError(f"{out}: nothing to resume (no {PROTOCOL}; run without --resume first)")
-        before = json.loads(saved.read_text())
+        before = _saved_protocol(saved)
         differ = [k for k in PROTOCOL_KEYS if before.get(k) != protocol.get(k)]
         if differ:
             changes = ", ".join(f"{k}: was {before.get(k)!r}, now {protocol.get(k)!r}" for k in differ)
@@ -239,6 +275,8 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
     agents, quests = [a for a in agents if a.strip()], [q for q in quests if q.strip()]
     if not agents or not quests:
         raise UserError("compare needs at least one agent and one quest")
+    if len(set(quests)) != len(quests):  # a quest twice: its cells collide and the tables read n/a
+        raise UserError(f"each quest once, got {', '.join(quests)}")
     parsed = [parse_agent_spec(a, trainable) for a in agents]
     labels = [p[0] for p in parsed]
     if len(set(labels)) != len(labels):
@@ -260,7 +298,8 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
 
     protocol = {"agents": list(agents), "quests": list(quests), "runs": runs, "episodes": episodes,
                 "train_steps": train_steps, "seed": seed,  # where it trains (device, threads) may change on resume
-                "overrides": {k: v for k, v in (overrides or {}).items() if k not in MACHINE_KEYS}}
+                "overrides": {k: v for k, v in (overrides or {}).items() if k not in MACHINE_KEYS},
+                "content": _content_id(content)}  # a resume on other content would mix two games' results
     journal = _start_folder(out, protocol, resume, overwrite)
     comp = Comparison(agents=labels, quests=list(quests), kinds={p[0]: p[1] for p in parsed},
                       specs={p[0]: p[2] for p in parsed})
@@ -270,7 +309,7 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
         "reps": reps, "confidence": confidence, "eval_seed_base": EVAL_SEED_BASE,
         "started": _dt.datetime.now().isoformat(timespec="seconds"),
         "command": command or default_command(agents, quests, runs, episodes, train_steps, out, seed, reps,
-                                              overrides),
+                                              overrides, content=content, replays=replays),
         "overrides": dict(overrides or {}), "train_budgets": budgets,
     }
     if content is not None:

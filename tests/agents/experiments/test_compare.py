@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+import fgo_env
 
 from agents.experiments import compare as cmp
 from agents.experiments.report import Comparison, rerender
@@ -155,6 +158,27 @@ def test_parse_agent_spec():
         cmp.parse_agent_spec("/nonexistent/dir/seed*")
     with pytest.raises(ValueError, match="unique"):
         cmp.compare(["greedy", "greedy"], [QUEST], 1, 1, None, "/tmp/unused-compare", progress=False)
+    with pytest.raises(ValueError, match="each quest once"):
+        cmp.compare(["greedy"], [QUEST, QUEST], 1, 1, None, "/tmp/unused-compare", progress=False)
+    for label in ("../../esc", "a/b", "x|y", ".."):  # a label names OUT/runs/<label>/ and a table row
+        with pytest.raises(ValueError, match="it names a folder under --out"):
+            cmp.parse_agent_spec(f"{label}=greedy")
+
+
+def test_a_resume_command_carries_every_flag_that_matters():
+    line = cmp.default_command(["ppo"], [QUEST], 2, 5, 1000, "out", 0, 100, ["hidden=[16]"], content="c",
+                               replays="r", device="cpu")
+    assert "--content c" in line and "--replays r" in line and "--device cpu" in line and "--set 'hidden=[16]'" in line
+
+
+@pytest.mark.parametrize("text", ["{garbage", "", "[1]"])
+def test_a_corrupt_protocol_is_one_line(tmp_path, text):
+    from agents.errors import UserError
+
+    (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / cmp.PROTOCOL).write_text(text)
+    with pytest.raises(UserError, match="protocol.json: not a comparison's protocol"):
+        cmp.compare(["greedy"], [QUEST], 1, 1, None, tmp_path / "rep", progress=False, resume=True)
 
 
 def test_single_agent_single_run_report(tmp_path):
@@ -207,6 +231,11 @@ def test_compare_resume_reuses_finished_trainings_and_evaluations(tmp_path):
         cmp.compare(["greedy", "fake"], [QUEST], **kw)
     with pytest.raises(UserError, match="another protocol"):
         cmp.compare(["greedy", "fake"], [QUEST], **{**kw, "episodes": 3}, resume=True)
+    content = tmp_path / "content"  # the same quests on other content: other games, refused
+    shutil.copytree(Path(fgo_env.__file__).parent / "content", content, ignore=shutil.ignore_patterns("*.py"))
+    (content / "quests.toml").write_text((content / "quests.toml").read_text() + "\n")
+    with pytest.raises(UserError, match="another protocol \\(content: was 'package', now 'folder "):
+        cmp.compare(["greedy", "fake"], [QUEST], **kw, resume=True, content=str(content))
     resumed = True
     out = cmp.compare(["greedy", "fake"], [QUEST], **kw, resume=True)
     assert len(calls) == 2  # no training ran again
