@@ -49,6 +49,8 @@ def _mix63(z: np.ndarray) -> np.ndarray:
 
 def _u64(x) -> np.ndarray:
     """Non-negative integers (Python ints of any size, numpy ints) as a uint64 array, mod 2**64."""
+    if isinstance(x, (list, tuple)):  # numpy makes [0, 2**63 + 2] float64 and loses the low bits
+        return np.array([int(v) % _U64 for v in x], np.uint64)
     x = np.asarray(x)
     if x.dtype.kind in "iu":
         return np.atleast_1d(x).astype(np.uint64)

@@ -264,3 +264,12 @@ def test_random_quest_env_draws_a_quest_per_reset_and_replays_it():
     assert again.quest.id == ids[0] and again.state.tobytes() == rec
     env.reset(options={"quest": ids[3], "game_seed": 11})
     assert env.quest.id == ids[3] and env.game_seed == 11
+
+
+def test_a_list_mixing_small_and_huge_seeds_keeps_every_bit():
+    """numpy reads [0, 2**63 + 2] as float64: the huge entry lost its low bits (2**63 + 2 played
+    2**63's games) wherever a list reached `as_base_seeds`."""
+    from fgo_env import seeding
+
+    assert seeding.as_base_seeds([0, 2**63 + 2]).tolist() == [0, 2**63 + 2]
+    assert seeding.start_seeds([0, 2**63 + 2])[1] == seeding.start_seeds([2**63 + 2])[0]
