@@ -99,6 +99,9 @@ def read_config(path: str | Path) -> tuple[dict, Path]:
     for key in ("weights", "sha256", "config"):
         if key not in meta:
             raise CheckpointError(f"{file}: missing field {key!r}")
+    if not isinstance(meta["config"], dict):  # every reader takes it as the agent's settings by name
+        raise CheckpointError(f"{file}: field 'config' must be a JSON object (the agent's settings), "
+                              f"got {type(meta['config']).__name__} {json.dumps(meta['config'])[:60]}")
     return meta, file
 
 
@@ -173,11 +176,23 @@ def load_checkpoint(path: str | Path) -> dict:
     try:
         out = torch.load(p, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(f"{p}: cannot be loaded safely as a training checkpoint ({first})") from None
+        raise CheckpointError(f"{p}: cannot be loaded safely as a training checkpoint ({_load_failure(err)}); "
+                              "it is not one fgo train wrote, or it is damaged") from None
     if not isinstance(out, dict):
         raise CheckpointError(f"{p}: checkpoint is a {type(out).__name__}, not a dict")
     return out
+
+
+def _load_failure(err: BaseException) -> str:
+    """Why torch refused the file, without torch's advice to load it with ``weights_only=False``
+    (which runs the file's code: never for a file this project reads)."""
+    text = str(err).strip()
+    if "WeightsUnpickler error:" in text:  # the reason follows torch's paragraph on weights_only
+        reason = text.split("WeightsUnpickler error:", 1)[1].strip().splitlines()
+        return f"refused by the safe loader: {reason[0].strip() if reason else 'an object other than tensors'}"
+    if isinstance(err, EOFError) or not text:
+        return "the file is empty or cut short"
+    return text.splitlines()[0].split(". ")[0]  # torch's first sentence; the rest is advice
 
 
 __all__ = ["CONFIG_FILE", "CheckpointError", "WEIGHTS_FILE", "atomic_write_bytes", "atomic_write_text",

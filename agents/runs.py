@@ -44,11 +44,11 @@ def resume_command(run_dir: str | Path, steps: int | None = None) -> str:
     run_dir = Path(run_dir)
     try:
         cfg = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
-    except (OSError, yaml.YAMLError):
+        return shlex.join(["fgo", "train", "--agent", str(cfg["agent"]), "--quest", ",".join(map(str, cfg["quests"])),
+                           "--steps", str(steps or cfg["steps"]), "--seed", str(cfg["seed"]),
+                           "--out", str(run_dir.parent), "--resume"])
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError, KeyError):  # a hand-edited or empty file
         return f"fgo train ... --out {shlex.quote(str(run_dir.parent))} --resume  ({run_dir / CONFIG_FILE} is unreadable)"
-    return shlex.join(["fgo", "train", "--agent", str(cfg["agent"]), "--quest", ",".join(cfg["quests"]),
-                       "--steps", str(steps or cfg["steps"]), "--seed", str(cfg["seed"]),
-                       "--out", str(run_dir.parent), "--resume"])
 
 
 __all__ = ["AGENT_FILE", "CHECKPOINT_FILE", "CHECKPOINT_INFO", "CONFIG_FILE", "PROGRESS_FILE", "checkpoint_step",

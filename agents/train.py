@@ -13,7 +13,9 @@ Learners: ``ppo`` (our masked PPO on the batched vector env, `agents.learners.pp
 the order the quests are given), then ``overrides`` (``--set key=value``, values parsed as
 YAML). Keys read by the trainer itself: ``eval_every``, ``checkpoint_every``, ``n_timesteps``
 (the step budget when ``--steps`` is omitted); every other key goes to the learner, which
-refuses unknown ones.
+refuses unknown ones. `clean_overrides` checks the overrides before any work starts: a key's
+`Rule` in `RULES` (probabilities in [0, 1], loss weights >= 0, upper bounds on sizes, which
+keys take null), else the kind of its default.
 
 **A run folder** ``<out>/<agent>_<quests>_s<seed>/`` holds:
 
@@ -27,7 +29,9 @@ refuses unknown ones.
 - ``checkpoint.pt``: the latest training checkpoint (state dicts and primitives only,
   written atomically every ``checkpoint_every`` steps, at the end and on Ctrl-C or SIGTERM; read
   with ``weights_only=True``), and ``checkpoint.json``, the step it holds. ``resume=True``
-  continues from it up to ``steps`` in total.
+  continues from it up to ``steps`` in total. A folder without a checkpoint or an agent holds
+  no run: a start that died before its first checkpoint left only progress.csv, tb/ and
+  config.yml, which the next start clears.
 
 **Interrupts.** A ``KeyboardInterrupt`` (Ctrl-C; the ``fgo`` command turns SIGTERM into one)
 saves the checkpoint and ``agent.json`` and raises `agents.errors.TrainingInterrupted`; a
@@ -52,10 +56,11 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import TrainingInterrupted, UserError
-from .runs import CHECKPOINT_FILE, CHECKPOINT_INFO, CONFIG_FILE, PROGRESS_FILE, resume_command, run_name
+from .runs import (AGENT_FILE, CHECKPOINT_FILE, CHECKPOINT_INFO, CONFIG_FILE, PROGRESS_FILE, resume_command,
+                   run_name)
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +114,10 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UserError(f"--set expects KEY=VALUE, got {item!r}")
+        if not value.strip():  # "num_envs=" is a slip, not a choice: null says "none" on purpose
+            raise UserError(f"--set {item!r}: no value for {key.strip()}; give one (null where the key allows none)")
         try:
-            parsed = yaml.safe_load(value) if value.strip() else None
+            parsed = yaml.safe_load(value)
         except yaml.YAMLError as err:
             raise UserError(f"--set {item!r}: the value is not valid YAML ({str(err).splitlines()[0]})") from None
         if isinstance(parsed, str):  # "1e-3" is a string in YAML 1.1; make it a number
@@ -120,6 +127,203 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
                 pass
         out[key.strip()] = parsed
     return out
+
+
+# ----------------------------------------------------------------------------- --set checks
+
+MAX_STEPS = 10**15  # far past any run; a typo (1e30) is refused instead of printed back in 31 digits
+MAX_LAYERS = 16
+
+
+class Rule(NamedTuple):
+    """What a hyperparameter takes where the kind of its default says too little (a None default)
+    or the blanket rules of `_default_problem` (counts >= 1, a positive default stays positive) are
+    wrong: a discount is a probability, a loss weight may be 0."""
+
+    kind: type  # int, float (whole numbers too), str, bool, or list (layer sizes)
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False  # low itself is refused: "> 0"
+    none: bool = False  # null is a value (target_kl: never stop early)
+    why: str = ""  # the reason for an upper bound, said with the refusal
+
+
+_MEMORY = "a bound against typos: more would not fit in memory"
+RULES: dict[str, Rule] = {
+    # probabilities and shares
+    **{k: Rule(float, 0, 1) for k in ("gamma", "gae_lambda", "visit_weight", "exploration_fraction",
+                                       "exploration_initial_eps", "exploration_final_eps")},
+    # ratios whose 0 would train nothing
+    **{k: Rule(float, 0, 1, open_low=True) for k in ("clip_coef", "clip_range", "tau")},
+    # loss weights: 0 turns the term off
+    **{k: Rule(float, 0) for k in ("ent_coef", "vf_coef", "distill_vf_coef", "bc_coef")},
+    **{k: Rule(float, 0, open_low=True) for k in ("learning_rate", "distill_lr", "max_grad_norm")},
+    "target_kl": Rule(float, 0, open_low=True, none=True),
+    "clip_range_vf": Rule(float, 0, open_low=True, none=True),
+    "n_timesteps": Rule(float, 1, MAX_STEPS),
+    # sizes: the rollout, network and replay buffer are allocated at once
+    **{k: Rule(int, 1, 65536, why=_MEMORY) for k in ("num_envs", "num_steps", "n_steps")},
+    "n_envs": Rule(int, 1, 256, why="each env is a Python object, or a process with vec_env=subproc"),
+    "buffer_size": Rule(int, 1, 10_000_000, why=_MEMORY),
+    "hidden": Rule(list, 1, 16384, why=_MEMORY),
+    "distill_epochs": Rule(int, 0),  # 0: no distillation (PPO, +BC, from init)
+    "torch_threads": Rule(int, 0, 256, why="more threads than cores only slow torch down"),
+    "env_threads": Rule(int, 1, 256, why="more threads than cores only slow the env down"),
+    "normalize_advantage": Rule(bool),
+    **{k: Rule(str, none=True) for k in ("init", "content")},
+}
+SCHEDULES = ("learning_rate", "clip_range", "clip_range_vf")  # SB3 takes "lin_<start>" for these
+SB3_AGENTS = ("maskable_ppo", "masked_dqn")
+
+
+def check_overrides(agent: str, quests: Sequence[str], overrides: dict) -> dict[str, Any]:
+    """The resolved hyperparameters of ``agent`` on ``quests`` with ``overrides`` (`load_hyperparams`),
+    unknown keys and wrong values refused first (`clean_overrides`)."""
+    return load_hyperparams(agent, quests, clean_overrides(agent, quests, overrides))
+
+
+def clean_overrides(agent: str, quests: Sequence[str], overrides: dict) -> dict[str, Any]:
+    """``overrides`` checked before any work starts (the learner's own checks run only after its env
+    is built, some only once training started): `UserError` naming the key, the value and what
+    is valid. Whole numbers of integer keys become ints (``num_envs=64.0`` -> 64)."""
+    defaults = load_hyperparams(agent, quests, {})
+    known = (set(defaults) | set(TRAINER_KEYS) | set(learner_keys(agent))) - set(RUN_KEYS)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise UserError(f"--set {unknown[0]}: unknown {agent} hyperparameter; known keys: {', '.join(sorted(known))}")
+    out = {}
+    for key, value in overrides.items():
+        problem, out[key] = value_problem(key, defaults.get(key), value, schedule=agent in SB3_AGENTS)
+        if problem:  # a key the YAML leaves out has the learner's default, not shown here
+            default = f" (the default is {_shown(defaults[key])})" if key in defaults else ""
+            raise UserError(f"--set {key}={_shown(value)}: {problem}{default}")
+    return out
+
+
+def _shown(value) -> str:
+    """``value`` as it is written after ``--set key=`` (YAML: null, true)."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def value_problem(key: str, default, value, schedule: bool = False) -> tuple[str | None, Any]:
+    """Why ``value`` cannot be ``key``'s (its `Rule`, else the kind of ``default``), or None; and
+    the value to use (whole numbers as ints for integer keys). ``schedule``: an SB3 learner, which
+    also takes ``"lin_<start>"`` for the `SCHEDULES` keys."""
+    rule = RULES.get(key)
+    if rule is None:
+        problem = _default_problem(default, value)
+        counts = isinstance(default, int) and not isinstance(default, bool) and _is_number(value)
+        return problem, int(value) if counts and not problem else value
+    if value is None:
+        return (None if rule.none else f"expected {_expected(rule)}, not null"), value
+    if not (schedule and key in SCHEDULES):
+        return _rule_problem(rule, value)
+    # "lin_abc" is checked here: SB3 would read it only at its first update
+    start = _number(value[4:]) if isinstance(value, str) and value.startswith("lin_") else value
+    problem, checked = _rule_problem(rule, start)
+    if problem:
+        return f"expected {_expected(rule)}, or 'lin_<that>' (annealed linearly to 0)", value
+    return None, value if isinstance(value, str) else checked
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _is_number(value) -> bool:
+    """A finite int or float; not a bool (YAML's true is no count)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int past float's range
+        return False
+
+
+def _rule_problem(rule: Rule, value) -> tuple[str | None, Any]:
+    if rule.kind is list:
+        return _layers_problem(rule, value)
+    if rule.kind is bool:
+        return (None if isinstance(value, bool) else "expected true or false"), value
+    if rule.kind is str:
+        return (None if isinstance(value, str) else f"expected {_expected(rule)}"), value
+    if not _is_number(value) or (rule.kind is int and value != int(value)):
+        return f"expected {_expected(rule)}", value
+    if rule.low is not None and (value <= rule.low if rule.open_low else value < rule.low):
+        return f"expected {_expected(rule)}", value
+    if rule.high is not None and value > rule.high:
+        return f"expected {_expected(rule)}" + (f" ({rule.why})" if rule.why else ""), value
+    return None, int(value) if rule.kind is int else value
+
+
+def _layers_problem(rule: Rule, value) -> tuple[str | None, Any]:
+    """Layer sizes: an empty list leaves no layer for the heads to read."""
+    sizes = list(value) if isinstance(value, (list, tuple)) else []
+    whole = all(_is_number(v) and v == int(v) and v >= rule.low for v in sizes)
+    if not sizes or len(sizes) > MAX_LAYERS or not whole:
+        return (f"expected a list of 1 to {MAX_LAYERS} layer sizes, whole numbers >= {rule.low} and <= "
+                f"{rule.high}, e.g. [64, 64]"), value
+    if max(sizes) > rule.high:
+        return f"expected layer sizes <= {rule.high} ({rule.why})", value
+    return None, [int(v) for v in sizes]
+
+
+def _expected(rule: Rule) -> str:
+    """``rule`` in words: "a number > 0 and <= 1 or null"."""
+    if rule.kind is str:
+        what = "text (a path or a name)"
+    else:
+        bounds = [f"{'>' if rule.open_low else '>='} {_text(rule.low)}" if rule.low is not None else "",
+                  f"<= {_text(rule.high)}" if rule.high is not None else ""]
+        what = f"{'a whole number' if rule.kind is int else 'a number'} {' and '.join(b for b in bounds if b)}"
+    return what.strip() + (" or null" if rule.none else "")
+
+
+def _text(bound: float) -> str:
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
+
+
+def _default_problem(default, value) -> str | None:
+    """The blanket rules for a key without a `Rule`: the kind of its default; counts stay >= 1."""
+    if default is None:
+        return None  # nothing to compare with: the learner checks it
+    if value is None:
+        return f"expected a value like {default!r}, not null"
+    number = _is_number(value)
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(default, int):
+        if not number or value != int(value):
+            return "expected a whole number"
+        return "expected a number >= 1" if default > 0 and value < 1 else \
+            "expected a number >= 0" if value < 0 else None
+    if isinstance(default, float):
+        if not number:
+            return "expected a finite number"
+        return "expected a number > 0" if default > 0 and value <= 0 else None
+    if isinstance(default, (list, tuple)) and not default:  # a list of paths (dataset): one path or several
+        ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))
+        return None if ok else "expected a path or a list of paths"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else f"expected text like {default!r}"
+    return None
+
+
+def learner_keys(agent: str) -> list[str]:
+    """Every key the learner accepts (its defaults may leave some out of the YAML)."""
+    if agent in ("ppo", "distilled"):
+        from dataclasses import fields
+
+        from .distill.learner import DistillArgs
+        from .learners.ppo import RUNTIME_FIELDS, Args
+
+        return [f.name for f in fields(DistillArgs if agent == "distilled" else Args) if f.name not in RUNTIME_FIELDS]
+    from .learners.sb3_agents import COMMON_KEYS, LEARNERS
+
+    return sorted(LEARNERS[agent].algo_keys() | set(COMMON_KEYS))
 
 
 def _check_quests(quests: Sequence[str], catalogue=None) -> list[str]:
@@ -142,6 +346,31 @@ def make_learner(agent: str, params: dict[str, Any], quests: list[str], steps: i
         if isinstance(err, UserError):
             raise
         raise UserError(str(err)) from None
+    except (MemoryError, RuntimeError) as err:  # the rollout, network or replay buffer is allocated here
+        if not isinstance(err, MemoryError) and "allocate" not in str(err):
+            raise
+        raise UserError(f"{agent}: not enough memory for the learner's buffers and network ({_memory_asked(err)}); "
+                        f"lower {' or '.join(SIZE_KEYS.get(agent, SIZE_KEYS['ppo']))}") from None
+
+
+SIZE_KEYS = {"ppo": ("num_envs", "num_steps", "hidden"), "maskable_ppo": ("n_envs", "n_steps", "hidden"),
+             "masked_dqn": ("buffer_size", "n_envs", "hidden")}
+
+
+def _memory_asked(err: BaseException) -> str:
+    """"asked for 128.0 GiB" from torch's or NumPy's allocation failure, else its first line."""
+    import re
+
+    found = re.search(r"allocate (\d+) bytes", str(err)) or re.search(r"allocate ([\d.]+ \w?i?B)", str(err))
+    if found is None:
+        return _first_line(err)
+    size = found.group(1)
+    return f"asked for {int(size) / 2**30:,.1f} GiB at once" if size.isdigit() else f"asked for {size} at once"
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _make_learner(agent: str, params: dict[str, Any], quests: list[str], steps: int, seed: int, run_dir: Path):
@@ -348,17 +577,20 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
     Args:
         agent: a trainable kind (`trainable`: "ppo", "maskable_ppo", "masked_dqn").
         quests: quest ids (one policy for all of them) or a comma-separated string.
-        steps: total env steps (decisions), rounded up to whole updates (logged when it rounds).
+        steps: total env steps (decisions), at most `MAX_STEPS`, rounded up to whole updates
+            (logged when it rounds).
         seed: training seed (evaluation games come from independent seeds).
         out_dir: parent folder; the run folder is ``out_dir/<agent>_<quests>_s<seed>``.
-        overrides: hyperparameters over the YAML's (``{"learning_rate": 1e-3}``); on resume they
-            must equal the run's own (`UserError` naming each key that differs).
+        overrides: hyperparameters over the YAML's (``{"learning_rate": 1e-3}``), checked by
+            `clean_overrides` (`UserError` naming the key); on resume they must equal the run's own
+            (`UserError` naming each key that differs).
         progress: show a progress bar.
         eval_every: evaluate every this many steps (default: the YAML's ``eval_every``).
         eval_episodes: evaluation games per quest.
-        resume: continue the run folder's checkpoint up to ``steps``; without ``resume`` an
-            existing run folder with a checkpoint is an error. A run that already reached
-            ``steps`` is left as it is (logged).
+        resume: continue the run folder's checkpoint up to ``steps``; without ``resume`` a run
+            folder with a checkpoint or an agent is an error, and one that a start stopped before
+            its first checkpoint left (progress.csv, tb/) is cleared and reused (logged). A run
+            that already reached ``steps`` is left as it is (logged).
 
     Returns:
         The run folder; ``agents.registry.load(run)`` loads the trained agent.
@@ -368,39 +600,29 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
     """
     import yaml
 
-    from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint
+    from .checkpoint import atomic_write_text
 
     if agent not in trainable():
         raise UserError(f"unknown learning agent {agent!r}; choose one of {', '.join(trainable())}")
     from .learners.common import load_content
 
-    content = (overrides or {}).get("content")
-    quests = _check_quests(quests.split(",") if isinstance(quests, str) else list(quests), load_content(content))
+    quests = quests.split(",") if isinstance(quests, str) else list(quests)
+    overrides = clean_overrides(agent, [q.strip() for q in quests], overrides or {})
+    quests = _check_quests(quests, load_content(overrides.get("content")))
     steps, seed = int(steps), int(seed)
-    if steps < 1:
-        raise UserError(f"steps must be >= 1, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        given = f"{steps:,}" if steps < 1 else f"{float(steps):.3g}"  # not 1e30's 31 digits
+        raise UserError(f"steps (--steps) must be between 1 and {MAX_STEPS:.0e} ({MAX_STEPS:,}), got {given}")
     run_dir = Path(out_dir) / run_name(agent, quests, seed)
-    ckpt_file = run_dir / CHECKPOINT_FILE
     ckpt = None
     if resume:
-        if not ckpt_file.exists():
-            raise UserError(f"{ckpt_file}: nothing to resume (train without --resume first)")
-        ckpt = load_checkpoint(ckpt_file)
-        if ckpt.get("kind") != agent:
-            raise CheckpointError(f"{ckpt_file}: holds a {ckpt.get('kind')!r} run, not {agent!r}")
-        saved = yaml.safe_load((run_dir / CONFIG_FILE).read_text())
-        if list(saved["quests"]) != quests or int(saved["seed"]) != seed:
-            raise UserError(f"{run_dir}: was trained on {saved['quests']} seed {saved['seed']}")
-        _check_resume_overrides(run_dir, saved["hyperparams"], overrides or {})
-        params = {**saved["hyperparams"], **{k: v for k, v in (overrides or {}).items() if k in MACHINE_KEYS}}
+        ckpt, params = _resume_state(run_dir, agent, quests, seed, overrides)
         if int(ckpt.get("global_step", 0)) >= steps:
             log.warning("%s already holds %s steps (asked for %s): nothing to train", run_dir,
                         f"{int(ckpt['global_step']):,}", f"{steps:,}")
             return run_dir
     else:
-        if ckpt_file.exists() or (run_dir / PROGRESS_FILE).exists():
-            raise UserError(f"{run_dir} already holds a run; pass --resume (resume=True) to continue it, "
-                            "or choose another --out or --seed")
+        _fresh_run_dir(run_dir)
         params = load_hyperparams(agent, quests, overrides)
     run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -425,6 +647,82 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
         if hasattr(learner, "close"):
             learner.close()
     return run_dir
+
+
+def _resume_state(run_dir: Path, agent: str, quests: list[str], seed: int, overrides: dict) -> tuple[dict, dict]:
+    """The checkpoint of ``run_dir`` and the run's own hyperparameters (``overrides`` may change
+    only the `MACHINE_KEYS`)."""
+    from .checkpoint import CheckpointError, load_checkpoint
+
+    ckpt_file = run_dir / CHECKPOINT_FILE
+    if not ckpt_file.exists():
+        started = any((run_dir / name).exists() for name in LEFTOVERS)
+        raise UserError(f"{ckpt_file}: nothing to resume " + (
+            "(the run stopped before its first checkpoint: run the same command without --resume to start it "
+            "afresh)" if started else "(train without --resume first)"))
+    ckpt = load_checkpoint(ckpt_file)
+    if ckpt.get("kind") != agent:
+        raise CheckpointError(f"{ckpt_file}: holds a {ckpt.get('kind')!r} run, not {agent!r}")
+    saved = _saved_config(run_dir)
+    if list(saved["quests"]) != quests or saved["seed"] != seed:
+        raise UserError(f"{run_dir}: was trained on {saved['quests']} seed {saved['seed']}")
+    _check_resume_overrides(run_dir, saved["hyperparams"], overrides)
+    return ckpt, {**saved["hyperparams"], **{k: v for k, v in overrides.items() if k in MACHINE_KEYS}}
+
+
+def _saved_config(run_dir: Path) -> dict:
+    """The run's ``config.yml`` (its hyperparameters, which a resumed run keeps), refused naming the
+    file unless it is the mapping `train` writes."""
+    import yaml
+
+    from .checkpoint import CheckpointError
+
+    file = run_dir / CONFIG_FILE
+    fix = "restore it, or start a new run with another --out or --seed"
+    try:
+        saved = yaml.safe_load(file.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{file}: missing; a run resumes with the hyperparameters kept there: {fix}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{file}: not valid YAML ({_yaml_problem(err)}); {fix}") from None
+    if not (isinstance(saved, dict) and isinstance(saved.get("quests"), list) and isinstance(saved.get("seed"), int)
+            and isinstance(saved.get("hyperparams"), dict)):
+        raise CheckpointError(f"{file}: not a run's config (a mapping with quests, seed and hyperparams, as "
+                              f"fgo train writes it); {fix}")
+    return saved
+
+
+def _yaml_problem(err: Exception) -> str:
+    """PyYAML's problem and where ("expected <block end>, but found '-' on line 1"), in one line."""
+    problem, mark = getattr(err, "problem", None), getattr(err, "problem_mark", None)
+    if problem is None:
+        return _first_line(err)
+    return f"{problem} on line {mark.line + 1}" if mark is not None else str(problem)
+
+
+LEFTOVERS = (PROGRESS_FILE, "tb", CONFIG_FILE, CHECKPOINT_INFO)  # what a start writes before its first checkpoint
+
+
+def _fresh_run_dir(run_dir: Path) -> None:
+    """Refuse a folder holding a run (a checkpoint or an agent: work to keep, ``--resume`` continues
+    it); clear what a start that died before its first checkpoint left, so that its curves do not
+    mix with this run's. Such a folder holds nothing to resume: refusing it made it unusable."""
+    if (run_dir / CHECKPOINT_FILE).exists() or (run_dir / AGENT_FILE).exists():
+        raise UserError(f"{run_dir} already holds a run; pass --resume (resume=True) to continue it, "
+                        "or choose another --out or --seed")
+    left = [name for name in LEFTOVERS if (run_dir / name).exists()]
+    if not left:
+        return
+    log.warning("%s: an earlier start stopped before its first checkpoint; starting afresh (removing its %s)",
+                run_dir, ", ".join(left))
+    import shutil
+
+    for name in left:
+        path = run_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _check_resume_overrides(run_dir: Path, saved: dict, overrides: dict) -> None:
@@ -472,5 +770,6 @@ def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int,
         trainer.close()
 
 
-__all__ = ["PROGRESS_COLUMNS", "load_hyperparams", "make_learner", "parse_overrides", "resume_command", "run_name",
-           "train", "trainable"]
+__all__ = ["MAX_STEPS", "PROGRESS_COLUMNS", "RULES", "check_overrides", "clean_overrides", "learner_keys",
+           "load_hyperparams", "make_learner", "parse_overrides", "resume_command", "run_name", "train", "trainable",
+           "value_problem"]

@@ -43,69 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_overrides(agent: str, quests: list[str], overrides: dict) -> dict:
     """The resolved hyperparameters, with unknown ``--set`` keys and wrong values refused before
-    training starts (the learner's own check runs only after its env is built)."""
-    from ..errors import UserError
-    from ..train import RUN_KEYS, TRAINER_KEYS, load_hyperparams
+    training starts (`agents.train.check_overrides`, which `train` also runs)."""
+    from ..train import check_overrides as check
 
-    params = load_hyperparams(agent, quests, overrides)
-    defaults = load_hyperparams(agent, quests, {})
-    known = (set(defaults) | set(TRAINER_KEYS) | set(learner_keys(agent))) - set(RUN_KEYS)
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise UserError(f"--set {unknown[0]}: not a hyperparameter of {agent}; known keys: {', '.join(sorted(known))}")
-    for key, value in overrides.items():
-        problem = value_problem(0 if key in MAY_BE_ZERO else defaults.get(key), value)
-        if problem:
-            raise UserError(f"--set {key}={value!r}: {problem} (the default is {defaults.get(key)!r})")
-    return params
-
-
-MAY_BE_ZERO = {"distill_epochs"}  # counts whose 0 means something: no distillation (PPO, +BC, from init)
-
-
-def value_problem(default, value) -> str | None:
-    """Why ``value`` cannot replace ``default`` (same kind; counts stay positive), or None."""
-    if default is None or value is None:
-        return None
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(default, bool):
-        return None if isinstance(value, bool) else "expected true or false"
-    if isinstance(default, int):
-        if not number or value != int(value):
-            return "expected a whole number"
-        return "expected a number >= 1" if default > 0 and value < 1 else \
-            "expected a number >= 0" if value < 0 else None
-    if isinstance(default, float):
-        if not number or value != value or value in (float("inf"), float("-inf")):
-            return "expected a finite number"
-        return "expected a number > 0" if default > 0 and value <= 0 else None
-    if isinstance(default, (list, tuple)) and not default:  # a list of paths (dataset): one path or several
-        ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))
-        return None if ok else "expected a path or a list of paths"
-    if isinstance(default, (list, tuple)):
-        if not isinstance(value, (list, tuple)):
-            return "expected a list, e.g. [64, 64]"
-        return None if all(isinstance(v, int) and v > 0 for v in value) or not all(
-            isinstance(v, int) for v in default) else "expected a list of whole numbers >= 1"
-    if isinstance(default, str):
-        if default.startswith("lin_") and number:  # a learning-rate schedule also takes a constant
-            return None if value > 0 else "expected a number > 0"
-        return None if isinstance(value, str) else f"expected text like {default!r}"
-    return None
-
-
-def learner_keys(agent: str) -> list[str]:
-    """Every key the learner accepts (its defaults may leave some out of the YAML)."""
-    if agent in ("ppo", "distilled"):
-        from dataclasses import fields
-
-        from ..distill.learner import DistillArgs
-        from ..learners.ppo import RUNTIME_FIELDS, Args
-
-        return [f.name for f in fields(DistillArgs if agent == "distilled" else Args) if f.name not in RUNTIME_FIELDS]
-    from ..learners.sb3_agents import COMMON_KEYS, LEARNERS
-
-    return sorted(LEARNERS[agent].algo_keys() | set(COMMON_KEYS))
+    return check(agent, quests, overrides)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from ..checkpoint import CheckpointError, load_weights, save_weights
 KIND_HEADS = {"ppo": "logits", "maskable_ppo": "logits", "masked_dqn": "q", "distilled": "logits"}  # what each learner exports
 ACTIVATIONS = ("tanh", "relu")
 HEADS = ("logits", "q")
+ACTION_MASKS = ("env", "screen")  # "screen": the mask a pilot builds from the screen (agents.pilot.screen_mask)
 NEG = np.float32(-1e9)
 
 
@@ -43,6 +44,16 @@ def _act_fn(name: str):
     if name == "relu":
         return lambda x: np.maximum(x, 0.0, out=x)
     raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+
+
+def _check_action_mask(action_mask: str, obs_mode: str) -> None:
+    """Refused here, not at the first evaluation: `ScreenMask` builds the pilot's mask from the
+    features observation, so a "screen" policy needs obs_mode "features" (as `Args` demands)."""
+    if action_mask not in ACTION_MASKS:
+        raise ValueError(f"action_mask must be one of {ACTION_MASKS}, got {action_mask!r}")
+    if action_mask == "screen" and obs_mode != "features":
+        raise ValueError(f"action_mask 'screen' needs obs_mode 'features', got obs_mode {obs_mode!r}: the screen "
+                         "mask reads the features observation")
 
 
 class PolicyAgent:
@@ -63,6 +74,7 @@ class PolicyAgent:
         self.name = str(self.config.get("agent", "policy"))
         self.obs_mode = str(self.config.get("obs_mode", "state"))
         self.action_mask = str(self.config.get("action_mask", "env"))  # "screen": trained for the pilot
+        _check_action_mask(self.action_mask, self.obs_mode)
         self.head = str(self.config.get("head", "logits"))
         if self.head not in HEADS:
             raise ValueError(f"unknown policy head {self.head!r}; choose one of {HEADS}")
@@ -215,7 +227,7 @@ class PolicyAgent:
         try:
             agent = cls(weights, config, **kwargs)
         except ValueError as err:
-            raise CheckpointError(f"{path}: weights do not match their config ({err})") from None
+            raise CheckpointError(f"{path}: agent.json's config does not fit itself or its weights ({err})") from None
         _check_architecture(path, config, agent, metadata.get("architecture"))
         return agent
 
