@@ -32,18 +32,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sim: the simulated phone; adb: an Android device; folder: a dry run on a folder "
                              "of screenshots (default %(default)s)")
     add_quest_argument(parser, several=False)
-    parser.add_argument("--episodes", type=int_in(1, 1_000_000, what="--episodes"), default=1,
+    parser.add_argument("--episodes", type=int_in(1, 1_000_000, what="--episodes"), default=None,
                         help="battles to play (sim: episode i on game seed SEED + i; adb: start each battle "
                              "on the phone) (default 1)")
     parser.add_argument("--seed", type=int_in(0, 2**62, what="--seed"), default=0, help="first game seed (sim)")
-    parser.add_argument("--look", default="random", choices=("random", "plain"),
-                        help="sim: the screens' look, random per battle or plain (default %(default)s)")
+    parser.add_argument("--look", default=None, choices=("random", "plain"),
+                        help="sim: the screens' look, random per battle or plain (default random)")
     parser.add_argument("--phone", default=None, choices=("random", "none"),
                         help="sim: phone bars and status bar, random per battle or none (default: random with "
                              "--look random, none with plain)")
-    parser.add_argument("--faults", default="none", choices=("none", "some"),
+    parser.add_argument("--faults", default=None, choices=("none", "some"),
                         help="sim: fault injection (dropped taps, late frames, taps off by a few pixels, "
-                             "notifications, a 'connection lost' dialog) (default %(default)s)")
+                             "notifications, a 'connection lost' dialog) (default none)")
     parser.add_argument("--folder", default=None, metavar="DIR", help="--client folder: the screenshots")
     parser.add_argument("--serial", default=None, help="--client adb: the device (default: the only one attached)")
     parser.add_argument("--adb-port", type=int_in(1, 65535, what="--adb-port"), default=5037,
@@ -77,6 +77,12 @@ def _check(args: argparse.Namespace) -> None:
         raise UserError(f"--folder is for --client folder, not --client {args.client}")
     if (args.serial or args.adb_port != 5037) and args.client != "adb":
         raise UserError(f"--serial and --adb-port are for --client adb, not --client {args.client}")
+    sim_only = [f"--{k}" for k in ("look", "phone", "faults") if getattr(args, k) is not None]
+    if sim_only and args.client != "sim":  # a real phone draws its own screens: these would be ignored
+        raise UserError(f"{', '.join(sim_only)}: for the simulated phone (--client sim), not --client {args.client}")
+    if args.episodes is not None and args.client == "folder":
+        raise UserError("--episodes is for a phone (--client sim or adb); --client folder reads each image once")
+    args.look, args.faults, args.episodes = args.look or "random", args.faults or "none", args.episodes or 1
     check_quests([args.quest])
     if args.out:
         check_writable_dir(args.out)

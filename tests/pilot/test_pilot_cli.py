@@ -110,6 +110,9 @@ def test_ctrl_c_says_where_the_recording_is(tmp_path, capsys, monkeypatch):
     (["--client", "folder"], "--client folder needs --folder DIR"),
     (["--client", "folder", "--folder", "/no/such/folder"], "--folder /no/such/folder: no such folder"),
     (["--client", "sim", "--serial", "abc"], "--serial and --adb-port are for --client adb"),
+    (["--client", "adb", "--faults", "some"], "--faults: for the simulated phone (--client sim), not --client adb"),
+    (["--client", "folder", "--folder", ".", "--look", "plain"], "--look: for the simulated phone"),
+    (["--client", "folder", "--folder", ".", "--episodes", "3"], "--episodes is for a phone"),
     (["--agent", "greedy"], "the pilot gives only what the screen shows"),
     (["--quest", "no_such_quest"], "no_such_quest"),
 ])
