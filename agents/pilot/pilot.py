@@ -36,6 +36,7 @@ the simulated one, so a benchmark never really waits.
 from __future__ import annotations
 
 import logging
+import numbers
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -259,6 +260,13 @@ class Pilot:
 
             parser = FrameParser(threads=1)  # one frame at a time: 1 thread is fastest, 6x on a busy 2-core box
         self.client, self.agent, self.parser, self.recorder = client, agent, parser, recorder
+        if isinstance(max_retries, bool) or int(max_retries) != max_retries or max_retries < 0:
+            raise ValueError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
+        times = dict(decision_timeout=decision_timeout, settle=settle, poll=poll, expect_timeout=expect_timeout,
+                     verify_timeout=verify_timeout, stall=stall, settle_span=settle_span)
+        for name, value in times.items():  # a negative wait would end every battle at once
+            if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value < float("inf")):
+                raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
         self.max_retries, self.decision_timeout, self.settle = int(max_retries), float(decision_timeout), float(settle)
         self.poll, self.expect_timeout = float(poll), float(expect_timeout)
         self.verify_timeout, self.stall, self.settle_span = float(verify_timeout), float(stall), float(settle_span)

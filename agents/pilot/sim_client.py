@@ -295,8 +295,12 @@ class SimulatedClient:
         return self._returned.copy()
 
     def tap(self, x: int, y: int) -> None:
-        """A tap at device pixel (x, y)."""
+        """A tap at device pixel (x, y); a ValueError off the screen, as `AdbClient` says (the
+        pilot's taps are checked against the phone it will meet)."""
         self._check_open()
+        w, h = self.size()
+        if not (0 <= x < w and 0 <= y < h):
+            raise ValueError(f"tap point ({x}, {y}) is off the {w}x{h} screen of the simulated phone")
         self._now += TAP_SECONDS
         f, rng = self.faults, self._rng
         if f.drop_tap and rng.random() < f.drop_tap:

@@ -466,3 +466,29 @@ def test_a_chain_that_did_not_leave_the_card_screen_is_taken_back_with_back(pars
     assert result.ended == "battle over" and client.outcome != "ongoing"
     assert BACK in client.actions and result.backs == 1 and result.recoveries >= 1
     assert result.actions.count(ATTACK) == client.actions.count(ATTACK) >= 2  # Attack again after the Back
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"max_retries": -1}, "max_retries must be a whole number >= 0"),
+    ({"max_retries": 1.5}, "max_retries must be a whole number >= 0"),
+    ({"decision_timeout": -1}, "decision_timeout must be a number of seconds >= 0"),
+    ({"poll": float("nan")}, "poll must be a number of seconds >= 0"),
+    ({"stall": "5"}, "stall must be a number of seconds >= 0"),
+])
+def test_pilot_limits_are_checked(kwargs, needle):
+    from agents.pilot.pilot import Pilot
+    from agents.pilot.sim_client import SimulatedClient
+    from agents.registry import resolve
+
+    with pytest.raises(ValueError, match=needle):
+        Pilot(SimulatedClient("farming_3wave", seed=0), resolve("greedy_features"), parser=object(), **kwargs)
+
+
+def test_the_simulated_phone_refuses_a_tap_off_its_screen_as_adb_does():
+    from agents.pilot.sim_client import SimulatedClient
+
+    phone = SimulatedClient("farming_3wave", seed=0)
+    w, h = phone.size()
+    for x, y in ((-1, -1), (w, 0), (10**9, 0)):
+        with pytest.raises(ValueError, match=f"tap point \\({x}, {y}\\) is off the {w}x{h} screen"):
+            phone.tap(x, y)
