@@ -190,3 +190,19 @@ def test_record_interrupted_says_how_many_episodes_it_kept(tmp_path, monkeypatch
                  "--no-progress"]) == 130
     assert f"fgo: interrupted; 3 finished episodes kept in {out}" in capsys.readouterr().err
     assert len(read_episodes(out)) == 3
+
+
+def test_two_evaluations_in_one_second_keep_both_tables(tmp_path, monkeypatch):
+    import datetime
+    import types
+
+    import agents.cli.eval as ev
+
+    now = datetime.datetime(2026, 12, 6, 7, 0, 0)  # one second for every call
+    monkeypatch.setattr(ev, "dt", types.SimpleNamespace(datetime=types.SimpleNamespace(now=lambda: now)))
+    monkeypatch.chdir(tmp_path)
+    first = ev.default_out("eval")
+    assert first == Path("reports/eval-20261206-070000")
+    first.parent.mkdir()
+    Path(f"{first}.md").write_text("the first table")
+    assert ev.default_out("eval") == Path("reports/eval-20261206-070000-2")
