@@ -203,6 +203,12 @@ def _saved_protocol(path: Path) -> dict:
     return saved
 
 
+def _as_compared(key: str, value):
+    """A protocol entry as a resume compares it: agents and quests as sets (the journal keys each
+    result by label, run and quest, so another order only reorders the tables)."""
+    return sorted(value) if key in ("agents", "quests") and isinstance(value, list) else value
+
+
 def _start_folder(out: Path, protocol: dict, resume: bool, overwrite: bool) -> Journal:
     """Refuse to overwrite a report; on resume, refuse another protocol; returns the journal."""
     has_report = (out / "scores.json").exists() or (out / "leaderboard.md").exists()
@@ -211,7 +217,7 @@ def _start_folder(out: Path, protocol: dict, resume: bool, overwrite: bool) -> J
         if not saved.exists():
             raise UserError(f"{out}: nothing to resume (no {PROTOCOL}; run without --resume first)")
         before = _saved_protocol(saved)
-        differ = [k for k in PROTOCOL_KEYS if before.get(k) != protocol.get(k)]
+        differ = [k for k in PROTOCOL_KEYS if _as_compared(k, before.get(k)) != _as_compared(k, protocol.get(k))]
         if differ:
             changes = ", ".join(f"{k}: was {before.get(k)!r}, now {protocol.get(k)!r}" for k in differ)
             raise UserError(f"{out}: --resume with another protocol ({changes}); use the same arguments or another "

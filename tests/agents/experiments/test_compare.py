@@ -237,7 +237,7 @@ def test_compare_resume_reuses_finished_trainings_and_evaluations(tmp_path):
     with pytest.raises(UserError, match="another protocol \\(content: was 'package', now 'folder "):
         cmp.compare(["greedy", "fake"], [QUEST], **kw, resume=True, content=str(content))
     resumed = True
-    out = cmp.compare(["greedy", "fake"], [QUEST], **kw, resume=True)
+    out = cmp.compare(["fake", "greedy"], [QUEST], **kw, resume=True)  # another order: the same comparison
     assert len(calls) == 2  # no training ran again
     assert len(evaluations) == 3 + 2  # only the two missing evaluations (the interrupted one and the last)
     scores = json.loads((out / "scores.json").read_text())
