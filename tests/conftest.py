@@ -14,11 +14,12 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 # the suite runs in parallel workers (pytest -n 2): one thread each for torch and the learners
 # (whose hyperparameter files say torch_threads: 0, i.e. OMP_NUM_THREADS or one per core)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# tests/engine/engine_kit.py, tests/agents/agent_kit.py and tests/replays/replay_kit.py are
+# tests/engine/engine_kit.py, tests/agents/agent_kit.py, tests/replays/replay_kit.py and tests/env/env_kit.py are
 # imported by name (pytest runs with --import-mode=importlib)
 sys.path.insert(0, str(Path(__file__).parent / "engine"))
 sys.path.insert(0, str(Path(__file__).parent / "agents"))
 sys.path.insert(0, str(Path(__file__).parent / "replays"))
+sys.path.insert(0, str(Path(__file__).parent / "env"))
 
 
 def kit_quest(catalogue):

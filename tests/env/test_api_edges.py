@@ -16,17 +16,9 @@ from gymnasium.utils.env_checker import check_env
 from fgo_env.engine.actions import ATTACK, N_ACTIONS
 from fgo_env.env import FGOEnv, FGORandomQuestEnv
 from fgo_env.vector_env import FGORandomQuestVectorEnv, FGOVectorEnv, game_info
+from env_kit import same
 
 
-def same(a, b) -> bool:
-    """Equal values of the same types, arrays by dtype and content (as tests/env/test_info.py)."""
-    if isinstance(a, dict) or isinstance(b, dict):
-        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
-            same(a[k], b[k]) for k in a)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        a, b = np.asarray(a), np.asarray(b)
-        return a.dtype == b.dtype and np.array_equal(a, b)
-    return type(a) is type(b) and a == b
 
 
 def snapshot(env: FGOEnv) -> dict:

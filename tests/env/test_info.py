@@ -10,19 +10,12 @@ import fgo_env
 from fgo_env.engine.actions import ATTACK, N_ACTIONS
 from fgo_env.env import FGOEnv
 from fgo_env.vector_env import INFO_CODES, FGOVectorEnv, game_info
+from env_kit import same
 
 N = 16
 MIRRORED = (0, 5, 15)
 
 
-def same(a, b) -> bool:
-    if isinstance(a, dict) or isinstance(b, dict):
-        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
-            same(a[k], b[k]) for k in a)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        a, b = np.asarray(a), np.asarray(b)
-        return a.dtype == b.dtype and np.array_equal(a, b)
-    return type(a) is type(b) and a == b
 
 
 def test_vector_info_has_the_single_env_keys_batched_and_the_same_values():
