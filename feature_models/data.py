@@ -40,8 +40,8 @@ many episodes (``episode_policies``).
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
-import os
 import random
 import time
 import zipfile
@@ -53,6 +53,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from fgo_env.features import MAX_BREAKS, N_CARDS, N_FRONT
+from fgo_env.safe_files import atomic_write_bytes, atomic_write_text
 from fgo_env.screens import Look, Scene
 from fgo_env.screens.scene import MENU_KIND
 
@@ -696,11 +697,13 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
     for t, buf in buffers.items():
         arrays = buf.arrays(cfg.size)
         path = out_dir / f"{t}.npz"
-        _atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())  # whole or not at all: a cut .npz failed the training
         files[t] = path.stat().st_size
         counts[t] = int(arrays["y"].shape[0])
         hist[t] = np.bincount(arrays["y"], minlength=TASKS[t].n_classes).tolist()
-    _atomic(out_dir / "frames.json", lambda tmp: tmp.write_text(json.dumps(records, separators=(",", ":")) + "\n"))
+    atomic_write_text(out_dir / "frames.json", json.dumps(records, separators=(",", ":")) + "\n")
     kinds: dict[str, int] = {}
     families: dict[str, int] = {}
     for r in records:
@@ -720,16 +723,8 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         "seconds": round(time.perf_counter() - t0, 1),
         "tasks": {t: TASKS[t].to_dict() for t in TASK_NAMES},
     }
-    _atomic(out_dir / "manifest.json", lambda tmp: tmp.write_text(json.dumps(manifest, indent=1) + "\n"))
+    atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     return manifest
-
-
-def _atomic(path: Path, write) -> None:
-    """``write(tmp)`` then rename over ``path``: an interrupted `fgo vision data` leaves whole
-    files or none (a cut .npz failed the training that read it)."""
-    tmp = path.with_name(".part-" + path.name)  # the suffix kept: np.savez adds ".npz" to a name without it
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def generate(root: str | Path, cfg: DataConfig | None = None, splits=SPLITS, progress: bool = False,

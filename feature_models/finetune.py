@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from .data import TaskData
-from .learner import FitInterrupted
+from .learner import FitInterrupted, optimizer_step
 from .loader import augment
 from .model import MultiTaskModel, to_input
 from .tasks import CROP_SIZE, TASKS, TaskSpec
@@ -198,29 +198,27 @@ def finetune(base: MultiTaskModel, real: Mapping[str, TaskData], synthetic: Mapp
     t0 = time.perf_counter()
     history: list[dict] = []
     steps_real = {t: 0 for t in tasks}
+    kept: dict = {}  # the last finished epoch's weights, for an interrupt to fall back on
     try:
-        _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history, steps_real, progress)
+        _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history, steps_real, progress, kept)
     except KeyboardInterrupt:
         if not history:
             raise
-        model.load_state_dict(history[-1].pop("state"))  # the last finished epoch's weights
-        model.eval()
-        model.unfreeze_all()
-        for entry in history:
-            entry.pop("state", None)
-        raise FitInterrupted(f"fine-tuning interrupted after epoch {len(history)} of {cfg.epochs}",
-                             result=FinetuneResult(model, history, new_tasks, steps_real,
-                                                   round(time.perf_counter() - t0, 1))) from None
-    for entry in history:
-        entry.pop("state", None)
+        model.load_state_dict(kept["state"])
+        interrupted = True
+    else:
+        interrupted = False
     model.eval()
     model.unfreeze_all()
-    return FinetuneResult(model, history, new_tasks, steps_real, round(time.perf_counter() - t0, 1))
+    result = FinetuneResult(model, history, new_tasks, steps_real, round(time.perf_counter() - t0, 1))
+    if interrupted:
+        raise FitInterrupted(f"fine-tuning interrupted after epoch {len(history)} of {cfg.epochs}", result=result)
+    return result
 
 
-def _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history, steps_real, progress) -> None:
-    """`finetune`'s epochs; each entry of ``history`` keeps its epoch's weights (``"state"``) until
-    the end, for an interrupt to fall back on."""
+def _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history, steps_real, progress,
+            kept) -> None:
+    """`finetune`'s epochs; ``kept["state"]``: the weights of the last one finished."""
     for epoch in range(cfg.epochs):
         model.train()
         if cfg.bn == "frozen":
@@ -262,18 +260,11 @@ def _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history
                 loss = loss + task_loss
                 sums[t][0] += float(task_loss.detach())
                 sums[t][1] += 1
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip > 0:
-                nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.grad_clip)
-            opt.step()
-            sched.step()
+            optimizer_step(opt, sched, loss, cfg.grad_clip)
         entry = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - t0, 1),
                  "loss": {t: round(s[0] / max(s[1], 1), 4) for t, s in sums.items()}}
-        state = copy.deepcopy(model.state_dict())  # before the last is dropped: an interrupt may come here
-        if history:
-            history[-1].pop("state", None)  # only the last is kept
-        history.append({**entry, "state": state})
+        kept["state"] = copy.deepcopy(model.state_dict())  # whole before it replaces the last (an interrupt)
+        history.append(entry)
         if progress:
             from tqdm.auto import tqdm
 

@@ -83,7 +83,7 @@ def check_weights_file(weights: Path, expected_bytes: int | None = None, expecte
 
 
 def read_config(path: str | Path) -> dict:
-    weights, config = _paths(path)
+    _, config = _paths(path)
     if Path(path).is_dir():  # a run folder given for the weights in it
         inside = sorted(str(p.with_suffix("")) for p in Path(path).glob("*.safetensors"))
         raise WeightsError(path, f"is a folder; give the weights in it by name, e.g. {', '.join(inside[:3])}"
@@ -97,21 +97,15 @@ def read_config(path: str | Path) -> dict:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("model"), dict):
         raise WeightsError(config, f"not a {FORMAT} config (an object with \"format\": \"{FORMAT}\" and a "
                                    f"\"model\" object)")
-    for key in ("bytes", "sha256"):
-        kind = int if key == "bytes" else str
-        if doc.get(key) is not None and (not isinstance(doc[key], kind) or isinstance(doc[key], bool)):
-            raise WeightsError(config, f"config field {key!r} must be {'an integer' if kind is int else 'a string'}, "
-                                       f"got {doc[key]!r:.40}")
+    for key, kind, name in (("bytes", int, "an integer"), ("sha256", str, "a string")):
+        if doc.get(key) is not None and (type(doc[key]) is not kind):  # a bool is no byte count
+            raise WeightsError(config, f"config field {key!r} must be {name}, got {doc[key]!r:.40}")
     return doc
-
-
-def path_of_config(path: str | Path) -> Path:
-    return _paths(path)[1]
 
 
 def load_model(path: str | Path, map_location: str = "cpu") -> tuple[MultiTaskModel, dict]:
     """The model saved at ``path`` (``dir/name``, or either file) in eval mode, and its config doc."""
-    weights, _ = _paths(path)
+    weights, config = _paths(path)
     doc = read_config(path)
     check_weights_file(weights, doc.get("bytes"), doc.get("sha256"))
     try:
@@ -122,7 +116,7 @@ def load_model(path: str | Path, map_location: str = "cpu") -> tuple[MultiTaskMo
     try:
         model = MultiTaskModel.from_config(doc["model"])
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:  # a config edited by hand, or of another model
-        raise WeightsError(path_of_config(path), f"its \"model\" cannot make a model ({type(exc).__name__}: "
+        raise WeightsError(config, f"its \"model\" cannot make a model ({type(exc).__name__}: "
                                                  f"{str(exc)[:120]})") from None
     own = model.state_dict()
     missing = sorted(set(own) - set(state))

@@ -151,6 +151,16 @@ def mean_acc(metrics: Mapping[str, Mapping]) -> float:
     return sum(m["acc"] for m in metrics.values()) / max(len(metrics), 1)
 
 
+def optimizer_step(opt, sched, loss, grad_clip: float) -> None:
+    """One step of ``opt`` and ``sched`` on ``loss``, gradients clipped to ``grad_clip`` (0: not)."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip > 0:
+        nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], grad_clip)
+    opt.step()
+    sched.step()
+
+
 class FitInterrupted(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM in ``fgo``) stopped a vision training; the message says what was kept.
 
@@ -219,72 +229,71 @@ class MultiTaskLearner:
         accuracy), back on the CPU (so saved weights and the parser need no GPU). Interrupted
         (KeyboardInterrupt), it holds the best state of the epochs that finished (``best_state``
         None: none did) and the interrupt goes on to the caller."""
-        from tqdm.auto import tqdm
-
         cfg = cfg or FitConfig()
         device = resolve_device(cfg.device)
         model = self.model.to(device, memory_format=torch.channels_last)
         opt = torch.optim.AdamW(self.param_groups(cfg), weight_decay=cfg.weight_decay)
         sched = self._scheduler(opt, cfg)
         ce = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-        bad_epochs = 0
         try:  # Ctrl-C: the best state so far is restored all the same (the caller may save it)
-            for epoch in range(cfg.epochs):
-                model.train()
-                t0 = time.perf_counter()
-                stats = {t: [0.0, 0, 0] for t in self.loader.datasets}  # loss sum, correct, n
-                bar = tqdm(total=len(self.loader), desc=f"{self.name} {epoch + 1}/{cfg.epochs}", disable=not progress,
-                           leave=False, dynamic_ncols=True)
-                for item in self.loader:
-                    batches = to_device(item if isinstance(item, dict) else {item[0]: item[1]}, device)
-                    loss = 0.0
-                    logits_of = self._joint_logits(batches) if len(batches) > 1 else {}
-                    for task, (x, y) in batches.items():
-                        logits = logits_of[task] if task in logits_of else model(x, task)
-                        task_loss = ce(logits, y)
-                        loss = loss + task_loss
-                        s = stats[task]
-                        s[0] += float(task_loss.detach()) * len(y)
-                        s[1] += int((logits.argmax(-1) == y).sum())
-                        s[2] += len(y)
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if cfg.grad_clip > 0:
-                        nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.grad_clip)
-                    opt.step()
-                    sched.step()
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
-                bar.close()
-                if self.recalibrate:
-                    recalibrate_bn(model, self.loader)
-                train = {t: {"loss": s[0] / max(s[2], 1), "acc": s[1] / max(s[2], 1), "steps": self.loader.last_counts.get(t, 0)}
-                         for t, s in stats.items()}
-                val = evaluate_model(model, self.val_data) if self.val_data else {}
-                score = mean_acc(val) if val else mean_acc(train)
-                improved = score > self.best_score + 1e-9
-                if improved:
-                    self.best_score, self.best_epoch = score, epoch
-                    self.best_state = copy.deepcopy(model.state_dict())
-                    bad_epochs = 0
-                else:
-                    bad_epochs += 1
-                entry = {"model": self.name, "epoch": epoch + 1, "seconds": round(time.perf_counter() - t0, 2),
-                         "lr": [g["lr"] for g in opt.param_groups], "train": train, "val": val,
-                         "mean_val_acc": score, "best": improved}
-                self.history.append(entry)
-                self._log(entry, progress)
-                if cfg.patience and bad_epochs >= cfg.patience:
-                    log.info("%s: early stop after epoch %d (best %d)", self.name, epoch + 1, self.best_epoch + 1)
-                    break
-                if val and score >= 1.0:
-                    log.info("%s: perfect validation accuracy, stopping", self.name)
-                    break
+            self._epochs(model, opt, sched, ce, cfg, device, progress)
         finally:
             if self.best_state is not None:
                 model.load_state_dict(self.best_state)
             model.cpu().eval()
         return self.history
+
+    def _epochs(self, model, opt, sched, ce, cfg: FitConfig, device, progress: bool) -> None:
+        """`fit`'s epochs: train, validate, keep the best state, stop early."""
+        from tqdm.auto import tqdm
+
+        bad_epochs = 0
+        for epoch in range(cfg.epochs):
+            model.train()
+            t0 = time.perf_counter()
+            stats = {t: [0.0, 0, 0] for t in self.loader.datasets}  # loss sum, correct, n
+            bar = tqdm(total=len(self.loader), desc=f"{self.name} {epoch + 1}/{cfg.epochs}", disable=not progress,
+                       leave=False, dynamic_ncols=True)
+            for item in self.loader:
+                batches = to_device(item if isinstance(item, dict) else {item[0]: item[1]}, device)
+                loss = 0.0
+                logits_of = self._joint_logits(batches) if len(batches) > 1 else {}
+                for task, (x, y) in batches.items():
+                    logits = logits_of[task] if task in logits_of else model(x, task)
+                    task_loss = ce(logits, y)
+                    loss = loss + task_loss
+                    s = stats[task]
+                    s[0] += float(task_loss.detach()) * len(y)
+                    s[1] += int((logits.argmax(-1) == y).sum())
+                    s[2] += len(y)
+                optimizer_step(opt, sched, loss, cfg.grad_clip)
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+            bar.close()
+            if self.recalibrate:
+                recalibrate_bn(model, self.loader)
+            train = {t: {"loss": s[0] / max(s[2], 1), "acc": s[1] / max(s[2], 1), "steps": self.loader.last_counts.get(t, 0)}
+                     for t, s in stats.items()}
+            val = evaluate_model(model, self.val_data) if self.val_data else {}
+            score = mean_acc(val) if val else mean_acc(train)
+            improved = score > self.best_score + 1e-9
+            if improved:
+                self.best_score, self.best_epoch = score, epoch
+                self.best_state = copy.deepcopy(model.state_dict())
+                bad_epochs = 0
+            else:
+                bad_epochs += 1
+            entry = {"model": self.name, "epoch": epoch + 1, "seconds": round(time.perf_counter() - t0, 2),
+                     "lr": [g["lr"] for g in opt.param_groups], "train": train, "val": val,
+                     "mean_val_acc": score, "best": improved}
+            self.history.append(entry)
+            self._log(entry, progress)
+            if cfg.patience and bad_epochs >= cfg.patience:
+                log.info("%s: early stop after epoch %d (best %d)", self.name, epoch + 1, self.best_epoch + 1)
+                break
+            if val and score >= 1.0:
+                log.info("%s: perfect validation accuracy, stopping", self.name)
+                break
 
     def _joint_logits(self, batches: dict) -> dict:
         """Logits of every task of an all-task step from ONE backbone pass over all their crops,
@@ -321,5 +330,5 @@ class MultiTaskLearner:
                 f.write(json.dumps(entry) + "\n")
 
 
-__all__ = ["FitConfig", "FitInterrupted", "MultiTaskLearner", "SCHEDULES", "evaluate_model", "mean_acc", "recalibrate_bn",
+__all__ = ["FitConfig", "FitInterrupted", "MultiTaskLearner", "optimizer_step", "SCHEDULES", "evaluate_model", "mean_acc", "recalibrate_bn",
            "resolve_device", "to_device"]

@@ -152,7 +152,8 @@ class FGOVectorEnv(VectorEnv):
         self._template_idx = np.zeros(n, np.int64)
         self._head_bytes = np.zeros((n, _HEAD_DTYPE.itemsize), np.uint8)  # `_infos`' gather
         self._head = self._head_bytes.view(_HEAD_DTYPE).reshape(n)
-        parallel = n >= PARALLEL_FROM if check_parallel(parallel) is None else bool(parallel)
+        check_parallel(parallel)
+        parallel = n >= PARALLEL_FROM if parallel is None else bool(parallel)
         self._advance_kernel = advance_games_parallel if parallel else advance_games
         self._reset_kernel = reset_games_parallel if parallel else reset_games
         self._observe_kernel = observe_games_parallel if parallel else observe_games

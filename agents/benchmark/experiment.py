@@ -9,13 +9,14 @@ stopped), and writes the report files of `report` into ``OUT``.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from fgo_env.safe_files import atomic_write_text
 
 from . import protocol, report
 
@@ -109,10 +110,7 @@ def check_manifest(folder: Path, st: Setup, specs) -> None:
                          "folder to start over")
     merged = {"learners_version": new["learners_version"],
               **{k: {**old.get(k, {}), **new[k]} for k in ("hyperparameters", "tasks")}}
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".part-" + path.name)  # renamed over it: a kill while writing leaves the old one whole
-    tmp.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(merged, indent=1, sort_keys=True) + "\n")  # a kill leaves the old one whole
 
 
 def _read_manifest(path: Path) -> dict:

@@ -123,21 +123,17 @@ def check_output_dir(path: str | Path) -> Path:
 
 
 def check_writable_file(path: str | Path) -> Path:
-    """``path`` can be written: not a folder, and a file can be made there (tried: a folder
-    that takes no new file, such as /proc, passes `check_writable_dir`). Refused before any
-    work starts, so a later output's failure cannot cost an earlier one (``fgo record --out
-    kept.jsonl --video folder.gif`` overwrote the replay, then failed)."""
+    """``path`` can be written: not a folder, a file can be made beside it, and the file there
+    (if any) takes writes. Refused before any work starts, so a later output's failure cannot
+    cost an earlier one (``fgo record --out kept.jsonl --video folder.gif`` overwrote the replay,
+    then failed)."""
     p = Path(path)
     if p.is_dir():
         raise IsADirectoryError(21, "is a folder, not a file", str(p))
-    check_writable_dir(p.parent if str(p.parent) else ".")
-    if not p.parent.is_dir():  # made when written (its nearest existing parent takes new folders)
-        return p
-    existed = p.exists()
-    with open(p, "ab"):
-        pass
-    if not existed:
-        p.unlink()
+    check_writable_dir(p.parent)  # a new file can be made there: tried
+    if p.exists():
+        with open(p, "ab"):  # and the one there can be written (appending writes nothing)
+            pass
     return p
 
 

@@ -54,9 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import UserError
     from ..experiments.compare import compare, default_command, parse_agent_spec
-    from ..train import parse_overrides
+    from ..train import check_overrides, parse_overrides
     from .common import check_device, check_quests, check_writable_dir
-    from .train import check_overrides
 
     if args.resume and not args.out:
         raise UserError("--resume needs --out, the folder of the comparison to finish")

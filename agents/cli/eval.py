@@ -92,7 +92,8 @@ def replay_files(specs: list[str]) -> list[Path]:
                             f"--out x.jsonl.gz' or 'fgo eval --replays DIR')")
         else:
             files.append(p)
-    twice = sorted({str(f) for f in files if sum(g.resolve() == f.resolve() for g in files) > 1})
+    resolved = [f.resolve() for f in files]
+    twice = sorted({str(f) for f, r in zip(files, resolved) if resolved.count(r) > 1})
     if twice:  # its decisions would count twice
         raise UserError(f"--offline: {', '.join(twice)} given more than once (a folder and a file in it?); "
                         f"give each replay once")

@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         from replays.record import RecordReplays
 
         env = RecordReplays(env, replay, agent=agent, meta={"command": "fgo record", "seed": args.seed})
+    interrupted = False
     try:
         first = 0
         if video:
@@ -88,11 +89,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not replay:
             raise
-        env.close()  # the finished episodes are on disk; the one in progress is not a line
-        raise KeyboardInterrupt(f"interrupted; {env.writer.episodes} finished episodes kept in {replay} "
-                                f"(fgo replay info {replay})") from None
+        interrupted = True  # the finished episodes are on disk; the one in progress is not a line
     finally:
         env.close()
+    if interrupted:
+        raise KeyboardInterrupt(f"interrupted; {env.writer.episodes} finished episodes kept in {replay} "
+                                f"(fgo replay info {replay})")
     if replay:
         print(f"wrote {replay}: {env.writer.episodes} episodes ({replay.stat().st_size:,} bytes); "
               f"fgo replay info {replay}")

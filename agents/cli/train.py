@@ -41,18 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def check_overrides(agent: str, quests: list[str], overrides: dict) -> dict:
-    """The resolved hyperparameters, with unknown ``--set`` keys and wrong values refused before
-    training starts (`agents.train.check_overrides`, which `train` also runs)."""
-    from ..train import check_overrides as check
-
-    return check(agent, quests, overrides)
-
-
 def run(args: argparse.Namespace) -> int:
     from ..errors import TrainingInterrupted, UserError
     from ..runs import PROGRESS_FILE, resume_command
-    from ..train import parse_overrides, train
+    from ..train import check_overrides, parse_overrides, train
     from .common import check_device, check_quests, check_writable_dir
 
     check_quests(args.quest, args.content)

@@ -31,7 +31,7 @@ import adbutils
 import numpy as np
 from adbutils.errors import AdbError
 
-from .client import DeviceError, check_frame
+from .client import DeviceError, check_frame, check_point
 
 T = TypeVar("T")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -272,10 +272,7 @@ class AdbClient:
         self._input(f"input swipe {int(x0)} {int(y0)} {int(x1)} {int(y1)} {ms}", "swipe")
 
     def _check_point(self, x: int, y: int) -> None:
-        """A ValueError for a point off the screen (Android ignores such a tap without a word)."""
-        w, h = self._last_size or self._screen or (1 << 16, 1 << 16)
-        if not (0 <= x < w and 0 <= y < h):
-            raise ValueError(f"tap point ({x}, {y}) is off the {w}x{h} screen of device {self.serial}")
+        check_point(x, y, self._last_size or self._screen or (1 << 16, 1 << 16), f"device {self.serial}")
 
     def _input(self, line: str, what: str) -> None:
         self._retry(what, lambda: self._write(line))

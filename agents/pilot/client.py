@@ -68,6 +68,13 @@ def check_frame(frame: np.ndarray, source: str, size: tuple[int, int] | None = N
     return frame
 
 
+def check_point(x: int, y: int, size: tuple[int, int], device: str) -> None:
+    """A ValueError for a point off a ``size`` (w, h) screen (Android ignores such a tap without a word)."""
+    w, h = size
+    if not (0 <= x < w and 0 <= y < h):
+        raise ValueError(f"tap point ({x}, {y}) is off the {w}x{h} screen of {device}")
+
+
 @dataclass(frozen=True)
 class AreaMap:
     """The 16:9 game area inside the device's screen, and the mapping of the pilot's taps.
@@ -113,4 +120,4 @@ def tap_fraction(client: GameClient, amap: AreaMap, fx: float, fy: float) -> tup
     return (x, y)
 
 
-__all__ = ["AreaMap", "DeviceError", "GameClient", "check_frame", "tap_fraction"]
+__all__ = ["AreaMap", "DeviceError", "GameClient", "check_frame", "check_point", "tap_fraction"]

@@ -267,9 +267,8 @@ class Pilot:
         for name, value in times.items():  # a negative wait would end every battle at once
             if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value < float("inf")):
                 raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
-        self.max_retries, self.decision_timeout, self.settle = int(max_retries), float(decision_timeout), float(settle)
-        self.poll, self.expect_timeout = float(poll), float(expect_timeout)
-        self.verify_timeout, self.stall, self.settle_span = float(verify_timeout), float(stall), float(settle_span)
+            setattr(self, name, float(value))
+        self.max_retries = int(max_retries)
         default_dir = recorder.path.parent if recorder is not None else Path(tempfile.gettempdir())
         self.save_dir = Path(save_dir) if save_dir is not None else default_dir
         self.memory = ScreenMemory()

@@ -39,7 +39,7 @@ from fgo_env.screens import Look, layout
 from fgo_env.screens.from_state import transition_scenes
 from fgo_env.viewer.taps import HIT_KEY, TapController
 
-from .client import DeviceError
+from .client import DeviceError, check_point
 
 GAME_SIZE = (1280, 720)  # the game area's pixels at scale 1
 CAPTURE_SECONDS = 0.08  # virtual time a screenshot costs
@@ -298,9 +298,7 @@ class SimulatedClient:
         """A tap at device pixel (x, y); a ValueError off the screen, as `AdbClient` says (the
         pilot's taps are checked against the phone it will meet)."""
         self._check_open()
-        w, h = self.size()
-        if not (0 <= x < w and 0 <= y < h):
-            raise ValueError(f"tap point ({x}, {y}) is off the {w}x{h} screen of the simulated phone")
+        check_point(x, y, self.size(), "the simulated phone")
         self._now += TAP_SECONDS
         f, rng = self.faults, self._rng
         if f.drop_tap and rng.random() < f.drop_tap:

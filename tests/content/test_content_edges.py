@@ -220,8 +220,3 @@ def test_default_support_may_repeat_a_party_servant(tmp_path: Path) -> None:
                                              'support = "maelis_lantern"'))
     quest = catalogue.with_support(catalogue.quest("farming_2wave"))
     assert quest.party.count("maelis_lanternwise") == 2
-
-
-def test_package_content_still_loads() -> None:
-    catalogue = load_catalogue(PACKAGE_DIR)
-    assert dict(catalogue.quests) == dict(load_catalogue().quests)
