@@ -139,7 +139,7 @@ def evaluate_many(agents: Iterable[str | Agent], quests: Iterable, episodes: int
     """`evaluate` for every (quest, agent) pair; one result row each, quest-major order.
 
     ``replays``: a folder that keeps the episodes of each pair, ``<agent>_<quest>.jsonl.gz``
-    (`replay_file`).
+    (`replay_file`); a file already there is refused before any game (`check_new_replays`).
 
     Agents given by name or path are resolved before any play (so a bad one fails at once), then
     made afresh for each quest. With ``progress`` one bar counts every episode.
@@ -149,6 +149,8 @@ def evaluate_many(agents: Iterable[str | Agent], quests: Iterable, episodes: int
         _agent(a, seed, None)
     names = list(labels) if labels is not None else [a if isinstance(a, str) else a.name for a in agents]
     quests = list(quests)
+    if replays:
+        check_new_replays(replay_file(replays, name, _quest_id(q)) for q in quests for name in names)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -174,4 +176,21 @@ def replay_file(folder: str | Path, *parts: str) -> Path:
     return Path(folder) / f"{name}.jsonl.gz"
 
 
-__all__ = ["RESULT_KEYS", "evaluate", "evaluate_many", "play_episode", "replay_file"]
+def check_new_replays(files: Iterable[Path]) -> None:
+    """Refuse replay files that exist: a writer starts a file afresh, and the episodes an earlier
+    evaluation kept there would be lost (checked before any game is played)."""
+    from .errors import UserError
+
+    files = list(files)
+    kept = [f for f in files if f.exists()]
+    if kept:
+        more = f" and {len(kept) - 1} more" if len(kept) > 1 else ""
+        raise UserError(f"{kept[0]}{more} already exist (episodes an earlier evaluation kept); keep these replays "
+                        f"in another folder, or move those files first")
+    twice = {f for f in files if files.count(f) > 1}
+    if twice:  # two agents or quests whose names make one file name: the second would overwrite the first
+        raise UserError(f"{sorted(twice)[0]}: two evaluations would keep their replays in this one file (agent or "
+                        f"quest names that differ only in characters a file name drops); rename one")
+
+
+__all__ = ["RESULT_KEYS", "check_new_replays", "evaluate", "evaluate_many", "play_episode", "replay_file"]

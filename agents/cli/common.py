@@ -4,6 +4,7 @@ starts, with a message naming the value and what would be valid."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 import os
 import tempfile
@@ -91,6 +92,17 @@ def load_content(content: str | None):
     from ..learners.common import load_content as load
 
     return load(content)
+
+
+def default_out(parent: str | Path, kind: str) -> Path:
+    """``parent/<kind>-<time>``, with a number after it when a command of the same second wrote
+    there (two evaluations overwrote each other's table; two pilots would share one recording)."""
+    base = f"{kind}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    out, k = Path(parent) / base, 1
+    while out.exists() or any(out.parent.glob(out.name + ".*")):  # the folder, or OUT.md, OUT.csv, ...
+        k += 1
+        out = Path(parent) / f"{base}-{k}"
+    return out
 
 
 def check_writable_dir(path: str | Path) -> Path:

@@ -10,7 +10,6 @@ An existing report is never overwritten.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 
 from .common import add_content_argument, add_device_argument, csv_list, int_in
@@ -55,11 +54,11 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UserError
     from ..experiments.compare import compare, default_command, parse_agent_spec
     from ..train import check_overrides, parse_overrides
-    from .common import check_device, check_quests, check_writable_dir
+    from .common import check_device, check_quests, check_writable_dir, default_out
 
     if args.resume and not args.out:
         raise UserError("--resume needs --out, the folder of the comparison to finish")
-    out = args.out or f"reports/compare-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    out = args.out or str(default_out("reports", "compare"))
     check_quests(args.quests, args.content)
     check_writable_dir(out)
     if args.replays:

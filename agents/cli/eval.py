@@ -7,12 +7,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import math
 from pathlib import Path
 
-from .common import add_content_argument, csv_list, int_in
+from .common import add_content_argument, csv_list, default_out, int_in
 
 log = logging.getLogger("fgo")
 
@@ -64,17 +63,6 @@ def warn_untrained(specs: list[str]) -> None:
                         "(give a run folder, e.g. runs/%s_<quest>_s0, for a trained one)", s, s)
 
 
-def default_out(kind: str) -> Path:
-    """``reports/<kind>-<time>``, with a number after it when an evaluation of the same second
-    wrote there (two of them overwrote each other's table)."""
-    base = f"{kind}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    out, k = Path("reports") / base, 1
-    while out.exists() or any(out.parent.glob(out.name + ".*")):  # the folder, or OUT.md, OUT.csv, ...
-        k += 1
-        out = Path("reports") / f"{base}-{k}"
-    return out
-
-
 def replay_files(specs: list[str]) -> list[Path]:
     """The replay files of ``--offline``: files as given, folders by their ``*.jsonl[.gz|.zst]``."""
     from ..errors import UserError
@@ -113,7 +101,7 @@ def run_offline(args: argparse.Namespace) -> int:
     labels = agent_labels(args.agent)
     agents = {label: resolve(spec, seed=args.seed) for label, spec in zip(labels, args.agent)}
     warn_untrained(args.agent)
-    out = Path(args.out) if args.out else default_out("offline")
+    out = Path(args.out) if args.out else default_out("reports", "offline")
     check_writable_dir(out)
     result = offline.evaluate_offline(agents, files, rollouts=args.rollouts, states=args.states, seed=args.seed,
                               reps=args.reps, progress=not args.no_progress)
@@ -152,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     for spec in args.agent:
         resolve(spec, seed=args.seed)  # every agent loads before any game is played
     warn_untrained(args.agent)
-    out = Path(args.out) if args.out else default_out("eval")
+    out = Path(args.out) if args.out else default_out("reports", "eval")
     check_writable_dir(out.parent)
     if args.replays:
         check_writable_dir(args.replays)

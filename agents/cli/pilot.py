@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from .common import add_quest_argument, int_in
@@ -51,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "with 'adb start-server' when adb is on the PATH; another port: a server already "
                              "running there)")
     parser.add_argument("--out", default=None, metavar="DIR",
-                        help="the recording: DIR/pilot.jsonl and DIR/frames/ (default runs/pilot/<time>)")
+                        help="the recording: DIR/pilot.jsonl and DIR/frames/ (default runs/pilot/pilot-<time>; a folder "
+                             "that holds a recording is refused)")
     parser.add_argument("--decision-timeout", type=int_in(1, 3600, what="--decision-timeout"), default=30,
                         help="seconds without a decision screen that end a battle (default %(default)s)")
     parser.add_argument("--retries", type=int_in(0, 20, what="--retries"), default=3,
@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check(args: argparse.Namespace) -> None:
     """Refuse inconsistent options before any work starts."""
     from ..errors import UserError
-    from .common import check_quests, check_writable_dir
+    from .common import check_quests, check_writable_dir, default_out
 
     if args.client == "folder":
         if not args.folder:
@@ -80,11 +80,15 @@ def _check(args: argparse.Namespace) -> None:
     sim_only = [f"--{k}" for k in ("look", "phone", "faults") if getattr(args, k) is not None]
     if sim_only and args.client != "sim":  # a real phone draws its own screens: these would be ignored
         raise UserError(f"{', '.join(sim_only)}: for the simulated phone (--client sim), not --client {args.client}")
-    if args.episodes is not None and args.client == "folder":
-        raise UserError("--episodes is for a phone (--client sim or adb); --client folder reads each image once")
+    if args.client == "folder" and (args.episodes is not None or args.out):
+        raise UserError(f"{'--episodes' if args.episodes is not None else '--out'} is for a phone (--client sim or "
+                        f"adb); --client folder reads each image once and records nothing")
     args.look, args.faults, args.episodes = args.look or "random", args.faults or "none", args.episodes or 1
     check_quests([args.quest])
-    if args.out:
+    if args.client != "folder":
+        args.out = args.out or str(default_out("runs/pilot", "pilot"))
+        if (Path(args.out) / "pilot.jsonl").exists():  # a real battle cannot be played again: never overwrite one
+            raise UserError(f"--out {args.out} holds a pilot recording (pilot.jsonl); give another folder")
         check_writable_dir(args.out)
 
 
@@ -123,7 +127,7 @@ def _play(args: argparse.Namespace, agent, parser) -> int:
     from agents.pilot.recording import PilotRecorder
     from fgo_env.env import FGOEnv
 
-    out = Path(args.out or f"runs/pilot/{time.strftime('%Y%m%d_%H%M%S')}")
+    out = Path(args.out)  # set by `_check`
     meta = {"command": "fgo pilot", "client": args.client, "look": args.look, "faults": args.faults,
             "seed": args.seed}
     recorder = PilotRecorder(out / "pilot.jsonl", FGOEnv(quest=args.quest, obs_mode="features"),

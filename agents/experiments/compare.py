@@ -269,7 +269,8 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
         overwrite: replace a report already in ``out_dir`` (default: refuse).
         content: a folder of content TOML files whose quests these are (default: the package's).
         replays: a folder that keeps every evaluation episode played now (not those a resume
-            reuses): ``<label>_run<r>_<quest>.jsonl.gz`` (`agents.evaluate.replay_file`).
+            reuses): ``<label>_run<r>_<quest>.jsonl.gz`` (`agents.evaluate.replay_file`); without
+            ``resume``, a file already there is refused before any training.
         trainable: names to treat as learning agents (default: the registry's trainable names).
         train_fn, evaluate_fn, load_fn: replacements for `agents.train.train`,
             `agents.evaluate.evaluate` and `agents.registry.load` (tests).
@@ -307,6 +308,11 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
                 "overrides": {k: v for k, v in (overrides or {}).items() if k not in MACHINE_KEYS},
                 "content": _content_id(content)}  # a resume on other content would mix two games' results
     journal = _start_folder(out, protocol, resume, overwrite)
+    if replays and not resume:  # before any training; a resume rewrites only the evaluations it had not finished
+        from ..evaluate import check_new_replays, replay_file
+
+        check_new_replays(replay_file(replays, label, f"run{r}", q) for label, kind, _spec, paths in parsed
+                          for r in range(_run_count(kind, paths, runs)) for q in quests)
     comp = Comparison(agents=labels, quests=list(quests), kinds={p[0]: p[1] for p in parsed},
                       specs={p[0]: p[2] for p in parsed})
     started = time.time()
@@ -370,13 +376,18 @@ def _has_checkpoint(parent: Path, agent: str, quests, seed: int) -> bool:
     return (parent / run_name(agent, list(quests), seed) / CHECKPOINT_FILE).exists()
 
 
+def _run_count(kind: str, paths: list, runs: int) -> int:
+    """Runs an agent is evaluated in: one per saved run given, else ``runs``."""
+    return len(paths) if kind == "trained" else runs
+
+
 def _evaluate_all(comp: Comparison, parsed, trained, runs: int, episodes: int, quests, progress: bool,
                   journal: Journal, evaluate_fn, load_fn, replays: str | Path | None = None) -> None:
     """Every (agent, run, quest) evaluation, each journalled as it ends; one bar counts the episodes."""
     jobs = []  # (label, run, train_seed, run_dir, spec or path)
     for label, kind, spec, paths in parsed:
         comp.run_dirs[label] = []
-        for r in range(len(paths) if kind == "trained" else runs):
+        for r in range(_run_count(kind, paths, runs)):
             run_dir = trained.get((label, r)) if kind == "learning" else \
                 Path(paths[r]) if kind == "trained" else Path(paths[0]) if paths else None
             if run_dir is not None and (kind != "fixed" or r == 0):

@@ -106,6 +106,18 @@ def test_ctrl_c_says_where_the_recording_is(tmp_path, capsys, monkeypatch):
     assert len(list(open_replay(out / "pilot.jsonl").episodes())) == 1
 
 
+def test_a_folder_holding_a_recording_is_refused(tmp_path, capsys):
+    """A battle on the real game cannot be played again: a second pilot into the same --out
+    would have overwritten the first's pilot.jsonl; it is refused before the phone is touched."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "pilot.jsonl").write_text("the first pilot's battles")
+    assert main(["pilot", "--agent", "greedy_features", "--client", "sim", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} holds a pilot recording (pilot.jsonl); give another folder" in err
+    assert (out / "pilot.jsonl").read_text() == "the first pilot's battles"
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--client", "folder"], "--client folder needs --folder DIR"),
     (["--client", "folder", "--folder", "/no/such/folder"], "--folder /no/such/folder: no such folder"),
@@ -113,6 +125,7 @@ def test_ctrl_c_says_where_the_recording_is(tmp_path, capsys, monkeypatch):
     (["--client", "adb", "--faults", "some"], "--faults: for the simulated phone (--client sim), not --client adb"),
     (["--client", "folder", "--folder", ".", "--look", "plain"], "--look: for the simulated phone"),
     (["--client", "folder", "--folder", ".", "--episodes", "3"], "--episodes is for a phone"),
+    (["--client", "folder", "--folder", ".", "--out", "r"], "--out is for a phone"),  # it was silently ignored
     (["--agent", "greedy"], "the pilot gives only what the screen shows"),
     (["--quest", "no_such_quest"], "no_such_quest"),
 ])

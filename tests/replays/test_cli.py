@@ -69,3 +69,25 @@ def test_fgo_eval_and_compare_keep_their_episodes(tmp_path, capsys):
     assert len(run0) == 2
     for ep in run0:
         assert_same_game(ep, resimulate(ep, tmp_path))
+
+
+def test_a_second_evaluation_never_overwrites_kept_replays(tmp_path, capsys):
+    """A second ``--replays`` into the same folder is refused before any game (the writer starts
+    a file afresh: the first evaluation's episodes would be lost); the first's files are intact."""
+    rp = tmp_path / "eval"
+    args = ["--quest", "tutorial_training_yard", "--episodes", "2", "--replays", str(rp), "--no-progress"]
+    assert main(["eval", "--agent", "random", *args, "--out", str(tmp_path / "a")]) == 0
+    kept = (rp / "random_tutorial_training_yard.jsonl.gz").read_bytes()
+    capsys.readouterr()
+    assert main(["eval", "--agent", "greedy,random", *args, "--seed", "7", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "random_tutorial_training_yard.jsonl.gz already exist" in err and "another folder" in err
+    assert (rp / "random_tutorial_training_yard.jsonl.gz").read_bytes() == kept
+    assert not (rp / "greedy_tutorial_training_yard.jsonl.gz").exists()  # refused before any game
+    cmp = ["compare", "--agents", "random", "--quests", "tutorial_training_yard", "--runs", "1", "--episodes", "1",
+           "--no-progress", "--no-plots", "--reps", "100", "--replays", str(tmp_path / "c")]
+    assert main([*cmp, "--out", str(tmp_path / "c1")]) == 0
+    capsys.readouterr()
+    assert main([*cmp, "--out", str(tmp_path / "c2")]) == 2
+    assert "random_run0_tutorial_training_yard.jsonl.gz already exist" in capsys.readouterr().err
+    assert not (tmp_path / "c2" / "journal.jsonl").exists()

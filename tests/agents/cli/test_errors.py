@@ -192,17 +192,21 @@ def test_record_interrupted_says_how_many_episodes_it_kept(tmp_path, monkeypatch
     assert len(read_episodes(out)) == 3
 
 
-def test_two_evaluations_in_one_second_keep_both_tables(tmp_path, monkeypatch):
+def test_two_commands_in_one_second_keep_both_outputs(tmp_path, monkeypatch):
+    """eval's tables, compare's reports and the pilot's recordings all take `default_out`."""
     import datetime
     import types
 
-    import agents.cli.eval as ev
+    import agents.cli.common as common
 
     now = datetime.datetime(2026, 12, 6, 7, 0, 0)  # one second for every call
-    monkeypatch.setattr(ev, "dt", types.SimpleNamespace(datetime=types.SimpleNamespace(now=lambda: now)))
+    monkeypatch.setattr(common, "dt", types.SimpleNamespace(datetime=types.SimpleNamespace(now=lambda: now)))
     monkeypatch.chdir(tmp_path)
-    first = ev.default_out("eval")
+    first = common.default_out("reports", "eval")
     assert first == Path("reports/eval-20261206-070000")
     first.parent.mkdir()
     Path(f"{first}.md").write_text("the first table")
-    assert ev.default_out("eval") == Path("reports/eval-20261206-070000-2")
+    assert common.default_out("reports", "eval") == Path("reports/eval-20261206-070000-2")
+    pilot = common.default_out("runs/pilot", "pilot")
+    pilot.mkdir(parents=True)  # a folder counts as taken too
+    assert common.default_out("runs/pilot", "pilot") == Path("runs/pilot/pilot-20261206-070000-2")
