@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from . import seeding
-from .content import Quest, UnknownIdError, generate_quest, load_catalogue
+from .content import Quest, UnknownIdError, load_catalogue
 from .content.generator import sample_quest
 from .engine import constants as C
 from .engine import rules
@@ -77,23 +76,16 @@ def check_positive_int(name: str, value) -> int:
     return n
 
 
-_RANDOM_ID = re.compile(r"random_(\d+)")
-
-
 def resolve_quest(catalogue, quest, name: str = "quest") -> Quest:
     """A `Quest` from a catalogue id, a generated quest's id (``"random_<seed>"``, see
     `fgo_env.content.generate_quest`) or a `Quest`; a clear error naming ``name`` otherwise."""
     if isinstance(quest, Quest):
         return quest
     if isinstance(quest, str):
-        if quest not in catalogue.quests:
-            match = _RANDOM_ID.fullmatch(quest)
-            if match:
-                return generate_quest(int(match.group(1)), catalogue)
         try:
             return catalogue.quest(quest)
         except KeyError as err:
-            raise KeyError(f"{name}: {err.args[0]} (or a generated quest id like 'random_123')") from None
+            raise UnknownIdError(f"{name}: {err.args[0]}") from None  # the catalogue's names random_<seed> too
     raise TypeError(f"{name} must be a quest id (a str: fgo_env.list_quests()), a fgo_env.content.Quest "
                     f"or a list of them, got {quest!r} ({type(quest).__name__})")
 

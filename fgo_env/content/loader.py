@@ -31,6 +31,7 @@ from .schema import (
 from .schema import (  # issue 11, enemies
     ENEMY_ACTION_RULES, ENEMY_DEBUFF_KINDS, ENEMY_OWN_KINDS, MAX_BREAKS, MAX_ENEMY_SKILLS, Break, EnemySkill,
 )
+from .schema import looks_generated  # generated quests are named random_<seed>: an entry so named would hide one
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SERVANTS_FILE, ENEMIES_FILE = "servants.toml", "enemies.toml"
@@ -38,9 +39,6 @@ MYSTIC_CODES_FILE, QUESTS_FILE = "mystic_codes.toml", "quests.toml"
 CRAFT_ESSENCES_FILE, FRIENDS_FILE = "craft_essences.toml", "friends.toml"  # optional in a content folder
 
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")  # fullmatch: "$" would let a trailing newline through
-# Generated quests are named random_<seed> (Catalogue.quest makes them): a quests.toml entry of
-# that form would shadow one.
-_GENERATED_QUEST_RE = re.compile(r"random_[0-9]+")
 NO_SUPPORT = "none"  # the support value that plays without one (FGOEnv(support="none"))
 # Characters no display text may hold: control characters (NUL, tab, newline, escape, ...) and
 # the Unicode line and paragraph separators. The renderer refuses NUL, and a line break splits a
@@ -877,7 +875,7 @@ def _load_records(path: Path, top_key: str, kind: str, parse: Callable[[_Where, 
 def _validate_quest_entry(quest: Quest, catalogue: Catalogue) -> None:
     """A quests.toml entry: `validate_quest`, and no id that a generated quest uses (the generator
     validates its own random_<seed> quests with `validate_quest`, so the rule lives here)."""
-    if _GENERATED_QUEST_RE.fullmatch(quest.id):
+    if looks_generated(quest.id):
         _Where(QUESTS_FILE, f"quest {quest.id!r}").fail(
             "id", "random_<seed> ids are reserved for generated quests (it would hide generated quest "
                   f"{quest.id!r}); choose another id")

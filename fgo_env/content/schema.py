@@ -463,6 +463,28 @@ class UnknownIdError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+GENERATED_QUEST_PREFIX = "random_"
+
+
+def generated_quest_seed(quest_id: object) -> int | None:
+    """The seed of a generated quest's id, else None: ``random_<seed>``, the seed in ASCII digits
+    without leading zeros (the id `fgo_env.content.generate_quest` gives its quest), the one rule
+    the catalogue, the envs and the content loader share."""
+    if not isinstance(quest_id, str) or not quest_id.startswith(GENERATED_QUEST_PREFIX):
+        return None
+    digits = quest_id[len(GENERATED_QUEST_PREFIX):]
+    if not (digits.isascii() and digits.isdigit()) or (digits[0] == "0" and digits != "0"):
+        return None
+    return int(digits)
+
+
+def looks_generated(quest_id: str) -> bool:
+    """``random_`` then ASCII digits, leading zeros included: reserved for generated quests
+    (a hand-made "random_007" would read as a misspelt "random_7")."""
+    digits = quest_id[len(GENERATED_QUEST_PREFIX):]
+    return quest_id.startswith(GENERATED_QUEST_PREFIX) and digits.isascii() and digits.isdigit()
+
+
 def _lookup(table: Mapping[str, object], key: str, what: str, extra: str = "") -> object:
     """``table[key]`` with an `UnknownIdError` that lists the valid ids."""
     try:
@@ -512,11 +534,14 @@ class Catalogue:
         that seed (as ``fgo quests --generated`` lists them). `UnknownIdError` (a KeyError)
         listing the valid ids otherwise."""
         if isinstance(quest_id, str) and quest_id not in self.quests:
-            prefix, _, seed = quest_id.partition("_")
-            if prefix == "random" and seed.isdigit() and str(int(seed)) == seed:
+            seed = generated_quest_seed(quest_id)
+            if seed is not None:
                 from .generator import generate_quest
 
-                return generate_quest(int(seed), self)
+                return generate_quest(seed, self)
+            if looks_generated(quest_id):
+                raise UnknownIdError(f"unknown quest {quest_id!r}: a generated quest's seed has no leading zeros "
+                                     f"(random_{int(quest_id[len(GENERATED_QUEST_PREFIX):])})")
         return _lookup(self.quests, quest_id, "quest",  # type: ignore[return-value]
                        " (or random_<seed> for a generated quest)")
 

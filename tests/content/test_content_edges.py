@@ -197,6 +197,34 @@ def test_quest_ids_that_only_start_like_generated_ones_are_fine(tmp_path: Path) 
     assert catalogue.quest("random_5").kind == "random"  # generated quests still resolve
 
 
+@pytest.mark.parametrize("quest_id, seed", [("random_0", 0), ("random_7", 7), ("random_007", None),
+                                            ("random_\u0663", None), ("random_", None), ("random_-1", None),
+                                            ("random_7\n", None), ("Random_7", None), (7, None)])
+def test_one_rule_names_generated_quests(quest_id, seed) -> None:
+    """The catalogue and both envs resolve exactly the ids the generator gives (the env once
+    took "random_007" and an Arabic-Indic digit for random_7 and random_3, which the catalogue
+    and the CLI refused)."""
+    from fgo_env.content import UnknownIdError
+    from fgo_env.content.schema import generated_quest_seed
+    from fgo_env.env import resolve_quest
+
+    assert generated_quest_seed(quest_id) == seed
+    catalogue = load_catalogue()
+    if seed is not None:
+        assert catalogue.quest(quest_id).id == resolve_quest(catalogue, quest_id).id == quest_id
+        return
+    for lookup in (catalogue.quest, lambda q: resolve_quest(catalogue, q)):
+        with pytest.raises((UnknownIdError, TypeError)) as info:
+            lookup(quest_id)
+        if quest_id == "random_007":
+            assert "no leading zeros (random_7)" in str(info.value)
+
+
+def test_a_hand_made_quest_may_not_look_generated_even_with_leading_zeros(tmp_path: Path) -> None:
+    err = load_error(write_variant(tmp_path, "quests.toml", 'id = "standard_crossroads"', 'id = "random_007"'))
+    assert err.field == "id" and "generated" in err.problem
+
+
 def test_missing_friends_file_says_there_are_no_friends(tmp_path: Path) -> None:
     copy_content(tmp_path)
     (tmp_path / "friends.toml").unlink()
