@@ -20,7 +20,6 @@ Pass ``reward="sparse"`` or ``reward="shaped"``, a dict overriding some weights
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Callable, Mapping
 
@@ -38,6 +37,7 @@ PRESETS: dict[str, dict[str, float]] = {
                "invalid": -0.1, "kill": 0.05},
 }
 assert len(REWARD_KEYS) == N_REWARD_PARAMS
+MAX_WEIGHT = 1e6  # a finite 1e308 made infinite rewards (several events in one step), which no replay can hold
 
 
 def reward_params(reward: str | Mapping[str, float] | Callable | None) -> np.ndarray:
@@ -54,9 +54,9 @@ def reward_params(reward: str | Mapping[str, float] | Callable | None) -> np.nda
             raise ValueError(f"unknown reward weights {', '.join(sorted(map(repr, unknown)))}; "
                              f"valid keys are {REWARD_KEYS}")
         for key, value in reward.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-                raise ValueError(f"reward[{key!r}] must be a finite number, got {value!r} "
-                                 f"({type(value).__name__})")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not abs(value) <= MAX_WEIGHT:
+                raise ValueError(f"reward[{key!r}] must be a number between {-MAX_WEIGHT:g} and {MAX_WEIGHT:g}, "
+                                 f"got {value!r} ({type(value).__name__})")
         weights = {**PRESETS["default"], **{k: float(v) for k, v in reward.items()}}
     else:
         raise TypeError(f"reward must be a preset name {tuple(PRESETS)}, a dict of weights or a callable, "

@@ -202,6 +202,9 @@ class FGOVectorEnv(VectorEnv):
             seed = seed.item()
         bases = None if seed is None else self._seed_bases(seed)
         if "support" in options:
+            if not which.all():  # the games in progress would be reported (info, replays) with a support they do not play
+                raise ValueError("options['support'] changes the support of every game from this reset on: reset all "
+                                 "of them (no reset_mask), or change it in a reset of every game later")
             support = check_support(self.catalogue, options["support"], "options['support']")
             self.support = support  # from this reset on, for every game
             self._set_templates(self._base_quests)

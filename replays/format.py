@@ -82,16 +82,20 @@ def _utc_now() -> str:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays as Python numbers and lists, tuples as lists and
-    dict keys as strings, so that ``json.dumps`` takes it."""
+    """``value`` with numpy scalars and arrays as Python numbers and lists, tuples as lists, dict
+    keys as strings and NaN or infinite floats as None (JSON has no text for them: ``json.dumps``
+    would write ``NaN``, which no JSON reader takes), so that it is plain JSON."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        finite = value.dtype.kind != "f" or bool(np.isfinite(value).all())
+        return value.tolist() if finite else json_safe(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        return json_safe(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return repr(value)  # an object an agent reported: its text, never a pickle

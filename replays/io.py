@@ -27,6 +27,11 @@ from fgo_env.safe_files import unsafe_reason
 
 from .format import Episode, Header, ReplayError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock against a second writer
+    fcntl = None
+
 try:  # decoding is most of a read: orjson (the `replays` extra) gives json's objects about 4x faster
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - the plain install
@@ -78,12 +83,39 @@ def drop_synced(fd: int, start: int, end: int) -> int:
     return start
 
 
+def _open_alone(path: Path, exist_ok: bool):
+    """``path`` opened afresh for writing, locked against a second writer (two writers on one file
+    interleave their lines: every one after the first clash is unreadable). Locked before it is
+    emptied, so a second writer leaves the first's file as it was."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | (0 if exist_ok else os.O_EXCL), 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.ftruncate(fd, 0)
+    except BlockingIOError:
+        os.close(fd)
+        raise ReplayError(f"{path}: another ReplayWriter is writing this replay; give each recorder its own file "
+                          f"(or share one ReplayWriter)") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "wb")
+
+
 class _Compressor:
     """Compressed bytes of each batch of lines, flushed to a block boundary so that the file on
     disk always decodes up to the last written line."""
 
+    LEVELS = {"gzip": (0, 9), "zstd": (1, 22)}
+
     def __init__(self, kind: str | None, level: int | None = None):
         self.kind = kind
+        if level is not None:
+            low, high = self.LEVELS.get(kind, (None, None))
+            if low is None:
+                raise ValueError(f"level is for compressed replays (.jsonl.gz, .jsonl.zst), not {kind or 'plain'} ones")
+            if isinstance(level, bool) or not isinstance(level, int) or not low <= level <= high:
+                raise ValueError(f"level for {kind} must be an integer from {low} to {high}, got {level!r}")
         if kind == "gzip":
             self._c = zlib.compressobj(6 if level is None else level, zlib.DEFLATED, 31)
         elif kind == "zstd":
@@ -121,12 +153,13 @@ class ReplayWriter:
 
     def __init__(self, path: str | Path, header: Header, fsync_every: float | None = 1.0, exist_ok: bool = True,
                  level: int | None = None):
-        if fsync_every is not None and not fsync_every >= 0:
+        if fsync_every is not None and (isinstance(fsync_every, bool) or not isinstance(fsync_every, (int, float))
+                                        or not fsync_every >= 0):
             raise ValueError(f"fsync_every must be a number of seconds >= 0 or None, got {fsync_every!r}")
         self.path, self.header, self.fsync_every = Path(path), header, fsync_every
         self._compressor = _Compressor(compression_of(self.path), level)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "wb" if exist_ok else "xb")  # noqa: SIM115 (open until close())
+        self._file = _open_alone(self.path, exist_ok)
         self.episodes, self._synced = 0, time.monotonic()  # episodes written, last fsync
         self._dropped = 0  # the page cache holds none of the file before this offset (`drop_synced`)
         self._syncing: threading.Thread | None = None  # the periodic fsync running, if any
@@ -138,11 +171,30 @@ class ReplayWriter:
         self.write_many([episode])
 
     def write_many(self, episodes: Iterable[Episode]) -> None:
-        """Append several episodes (for example those a vector env finished in one step), flushed once."""
-        lines = [json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in episodes]
+        """Append several episodes (for example those a vector env finished in one step), flushed
+        once. Each line is read back first as a reader reads it: an episode a reader would refuse
+        (a seed past 64 bits, a NaN reward) raises `ReplayError` and nothing is written, where
+        written it would have cost every episode after it."""
+        lines = [self._line(e) for e in episodes]
         if lines:
             self._write_lines(lines)
             self.episodes += len(lines)
+
+    def _line(self, episode: Episode) -> bytes:
+        where = f"{self.path}: episode {self.episodes}"
+        try:
+            text = json.dumps(episode.to_json(), separators=(",", ":"), allow_nan=False)
+        except ValueError:  # NaN or infinity: JSON has no text for them
+            raise ReplayError(f"{where}: a value that is not a finite number (NaN or infinite); not written") from None
+        try:
+            obj = _loads(text)
+        except ValueError:  # orjson refuses integers past 64 bits: json reads them, as the reader does
+            try:
+                obj = json.loads(text)
+            except ValueError as err:  # an integer of thousands of digits
+                raise ReplayError(f"{where}: cannot be read back: {str(err).split(';')[0]}") from None
+        Episode.from_json(obj, where)
+        return text.encode() + b"\n"
 
     def write_lines(self, lines: list[str]) -> None:
         """Append episode lines already encoded as JSON text (one object each, no newline), flushed
@@ -169,6 +221,8 @@ class ReplayWriter:
         self._write(b"".join(lines), sync)
 
     def _write(self, data: bytes | memoryview, sync: bool = False) -> None:
+        if self._file.closed:
+            raise ValueError(f"{self.path}: this ReplayWriter is closed; open another to write more")
         self._join_sync(wait=False)  # a periodic fsync that failed: raised before writing anything
         self._file.write(self._compressor.batch(data))
         self._file.flush()

@@ -145,6 +145,15 @@ class Agreement:
                 "loglik_decisions": int(ll.size)}
 
 
+def ask(policy: Policy, obs, mask: np.ndarray) -> tuple[int, dict | None]:
+    """``policy``'s (action, info) at one decision; a one-line TypeError for any other answer."""
+    answer = policy(obs, mask)
+    if not (isinstance(answer, tuple) and len(answer) == 2) or isinstance(answer[0], bool) \
+            or not isinstance(answer[0], (int, np.integer)) or not (answer[1] is None or isinstance(answer[1], dict)):
+        raise TypeError(f"a policy returns (action, info): an action id and a dict or None, got {answer!r:.80}")
+    return int(answer[0]), answer[1]
+
+
 def agreement(header: Header, episodes: Iterable[Episode], policy: Policy, *,
               progress: Callable[[int], None] | None = None, **env_kwargs: Any) -> Agreement:
     """Ask ``policy`` at every decision of ``episodes`` (played under ``header``) what it would
@@ -161,7 +170,7 @@ def agreement(header: Header, episodes: Iterable[Episode], policy: Policy, *,
         _bind(policy, env)
         for t, recorded in enumerate(ep.actions):
             mask = np.asarray(info["action_mask"]).astype(bool)
-            chosen, agent_info = policy(obs, mask)
+            chosen, agent_info = ask(policy, obs, mask)
             top1, top3, ranked, loglik = _judge(int(chosen), agent_info, mask, int(recorded))
             for name, value in (("episode", ep.episode), ("t", t), ("kind", decision_kind(recorded)),
                                 ("legal", int(mask.sum())), ("top1", top1), ("top3", top3), ("ranked", ranked),
@@ -246,7 +255,7 @@ def _matrix(rows: list[list]) -> np.ndarray:
 def _play_out(env, obs, info, policy: Policy, max_decisions: int) -> tuple[bool, int]:
     _bind(policy, env)
     for _ in range(max_decisions):
-        action, _ = policy(obs, np.asarray(info["action_mask"]).astype(bool))
+        action, _ = ask(policy, obs, np.asarray(info["action_mask"]).astype(bool))
         obs, _, terminated, truncated, info = env.step(int(action))
         if terminated or truncated:
             break
@@ -278,8 +287,9 @@ def counterfactual(header: Header, episodes: Iterable[Episode], policy: Policy, 
         progress: called after each state with its number of rollouts.
         env_kwargs: for the `FGOEnv` (``obs_mode`` of a learned policy).
     """
-    if rollouts < 1 or states < 1:
-        raise ValueError(f"rollouts and states must be >= 1, got {rollouts} and {states}")
+    for name, value in (("rollouts", rollouts), ("states", states)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
     check_exact(header, "the replay")
     out = Rollouts()
     for ep in episodes:

@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import json
 import operator
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import gymnasium.wrappers.vector
 import numpy as np
 
+from fgo_env.content.loader import PACKAGE_DIR
 from fgo_env.engine import constants as C
 from fgo_env.engine.actions import N_ACTIONS
 from fgo_env.engine.explain import turn_summary
 from fgo_env.engine.state import new_state
 from fgo_env.rewards import PRESETS, REWARD_KEYS
-from fgo_env.vector_env import PARALLEL_FROM
+from fgo_env.env import FGOEnv
+from fgo_env.vector_env import PARALLEL_FROM, FGOVectorEnv
 
 from . import _encode
-from .format import SUMMARY_FIELDS, Episode, Header, as_action, compact_info
+from .format import SUMMARY_FIELDS, Episode, Header, as_action, compact_info, content_hash
 from .io import ReplayWriter
 
 # The turn summary's keys and JSON types, from the single env's own `turn_summary`: the vector
@@ -105,15 +109,49 @@ def env_id_of(env) -> str:
     return "fgo_env/RandomQuest-v1" if hasattr(base, "split") else "fgo_env/Battle-v1"
 
 
+# Wrappers that change what a recorder below them would record (rewards, actions, where episodes
+# end): the replay would then not re-simulate. Around the recorder they are fine.
+_CHANGING = (gym.RewardWrapper, gym.ActionWrapper, gym.wrappers.TimeLimit, gym.wrappers.Autoreset,
+             gym.wrappers.NormalizeReward)
+_VECTOR_CHANGING = (gym.vector.VectorRewardWrapper, gym.vector.VectorActionWrapper,
+                    gym.wrappers.vector.NormalizeReward)
+
+
+def check_recordable(env, recorder: str, base_type: type, changing: tuple) -> None:
+    """``env`` is a ``base_type`` env, wrapped only in wrappers that leave its rewards, actions and
+    episode ends alone; one-line errors otherwise."""
+    inner = env
+    while isinstance(inner, (gym.Wrapper, gym.vector.VectorWrapper)):
+        if isinstance(inner, changing):
+            name = type(inner).__name__
+            raise ValueError(f"{recorder}: {name} below the recorder changes what it records (the replay would not "
+                             f"re-simulate); put it around the recorder instead: {name}({recorder}(env, path))")
+        inner = inner.env
+    if not isinstance(inner, base_type):
+        raise TypeError(f"{recorder} records an fgo_env {base_type.__name__} (wrapped or not), got "
+                        f"{type(inner).__name__}")
+
+
+def content_of(env) -> str | None:
+    """The content folder ``env`` plays, as a replay names it: None for the package's own."""
+    folder = env.unwrapped.catalogue.folder
+    if folder is None:
+        raise ValueError("the env's content catalogue was made or changed in memory; a replay names its content by "
+                         "folder: load it from one (fgo_env.content.load_catalogue(DIR)) to record it")
+    return None if Path(folder) == PACKAGE_DIR.resolve() else folder
+
+
 def env_kwargs_of(env) -> dict:
     """The constructor arguments that re-create ``env`` (an FGOEnv, FGOVectorEnv or a random-quest
     one, wrapped or not) for re-simulation: see `replays.format.Header`."""
     base = env.unwrapped
     split = getattr(base, "split", None)
     reward = "callable" if getattr(base, "_reward_fn", None) is not None else _reward_spec(base._reward)
-    return {"quest": f"random:{split}" if split else [q.id for q in base.quests], "reward": reward,
-            "invalid_limit": int(base.invalid_limit), "support": base.support, "damage_roll": base.damage_roll,
-            "overkill_bug": bool(base.overkill_bug), "obs_mode": base.obs_mode}
+    kwargs = {"quest": f"random:{split}" if split else [q.id for q in base.quests], "reward": reward,
+              "invalid_limit": int(base.invalid_limit), "support": base.support, "damage_roll": base.damage_roll,
+              "overkill_bug": bool(base.overkill_bug), "obs_mode": base.obs_mode}
+    content = content_of(env)
+    return kwargs if content is None else {**kwargs, "content": content}
 
 
 def _reward_spec(params: np.ndarray) -> str | dict:
@@ -123,14 +161,27 @@ def _reward_spec(params: np.ndarray) -> str | dict:
 
 def make_header(env, agent: str | None = None, meta: dict | None = None, source: str = "sim") -> Header:
     """The replay header of episodes played on ``env``."""
-    return Header(env_kwargs=env_kwargs_of(env), env_id=env_id_of(env), agent=agent, meta=dict(meta or {}),
-                  source=source)
+    kwargs = env_kwargs_of(env)
+    return Header(env_kwargs=kwargs, env_id=env_id_of(env), agent=agent, meta=dict(meta or {}), source=source,
+                  content_hash=content_hash(kwargs.get("content")))
 
 
 def _writer(path_or_writer, env, agent_name, meta, fsync_every) -> tuple[ReplayWriter, bool]:
     if isinstance(path_or_writer, ReplayWriter):
+        _check_shared(path_or_writer, env)
         return path_or_writer, False
     return ReplayWriter(path_or_writer, make_header(env, agent_name, meta), fsync_every=fsync_every), True
+
+
+def _check_shared(writer: ReplayWriter, env) -> None:
+    """A shared writer's header re-creates ``env``: its episodes would not re-simulate otherwise."""
+    header, mine = writer.header, {"env_id": env_id_of(env), **env_kwargs_of(env)}
+    theirs = {"env_id": header.env_id, **(header.env_kwargs or {})}
+    differ = [k for k in {**mine, **theirs} if mine.get(k) != theirs.get(k)]
+    if differ:
+        k = differ[0]
+        raise ValueError(f"{writer.path}: its header was written for another env ({k} {theirs.get(k)!r}, this env "
+                         f"{mine.get(k)!r}); give this env its own replay file")
 
 
 def _agent_name(agent, name: str | None) -> str | None:
@@ -159,16 +210,18 @@ class RecordReplays(gym.Wrapper):
     def __init__(self, env: gym.Env, path: str | Path | ReplayWriter, agent: Any = None, *,
                  agent_name: str | None = None, features: bool = False, fsync_every: float | None = 1.0,
                  meta: dict | None = None):
+        check_recordable(env, "RecordReplays", FGOEnv, _CHANGING)
         super().__init__(env)
         self.agent, self.agent_name, self.features = agent, _agent_name(agent, agent_name), bool(features)
         self.writer, self._owns_writer = _writer(path, env, self.agent_name, meta, fsync_every)
         self.dropped = 0
         self._episode: dict | None = None
-        self._note: dict | None = None
+        self._note: tuple | None = None
+        self._closed = False
 
     def note(self, info: dict | None) -> None:
-        """The agent info of the next decision (instead of ``agent.last_info``)."""
-        self._note = info
+        """The agent info of the next decision (instead of ``agent.last_info``): a dict or None."""
+        self._note = (_checked_note(info),)  # a 1-tuple: noted, even when it compacts to None
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
@@ -183,15 +236,17 @@ class RecordReplays(gym.Wrapper):
         return obs, info
 
     def step(self, action):
+        noted, self._note = self._note, None
+        note = noted[0] if noted is not None else None
+        if noted is None and self._episode is not None:  # made before the env moves: a bad one changes nothing
+            note = _checked_note(getattr(self.agent, "last_info", None), "the agent's last_info")
         obs, reward, terminated, truncated, info = self.env.step(action)
         ep = self._episode
         if ep is None:  # stepping a finished episode (allowed: a no-op) or before reset: not recorded
             return obs, reward, terminated, truncated, info
         ep["actions"].append(as_action(action))
         ep["rewards"].append(float(reward))
-        note = self._note if self._note is not None else getattr(self.agent, "last_info", None)
-        ep["agent_info"].append(compact_info(note))
-        self._note = None
+        ep["agent_info"].append(note)
         if self.features:
             ep["features"].append(self._features)
             self._features = self.env.unwrapped.features().to_array().tolist()
@@ -210,9 +265,25 @@ class RecordReplays(gym.Wrapper):
                                   agent_info=agent_info if any(a is not None for a in agent_info) else None, **ep))
 
     def close(self):
+        if self._episode is not None and self._episode["actions"]:
+            self.dropped += 1  # still running: a time limit around the recorder, or a loop that stopped
+            self._episode = None
+        if self.dropped and not self._closed:
+            warnings.warn(f"RecordReplays: {self.dropped} episode(s) cut short by a reset or close before they "
+                          f"ended were not recorded in {self.writer.path} (a time limit around the recorder cuts "
+                          f"them; the env's own limits end episodes the replay can re-simulate)", stacklevel=2)
+        self._closed = True
         if self._owns_writer:
             self.writer.close()
         super().close()
+
+
+def _checked_note(info, what: str = "note()") -> dict | None:
+    """Agent info as a replay line holds it (`compact_info`); a one-line error for anything but a
+    dict or None, raised before the recorder or the env changes."""
+    if info is not None and not isinstance(info, dict):
+        raise TypeError(f"{what}: agent info must be a dict (or None), got {type(info).__name__}")
+    return compact_info(info)
 
 
 class VectorRecorder(gym.vector.VectorWrapper):
@@ -250,6 +321,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
     def __init__(self, env: gym.vector.VectorEnv, path: str | Path | ReplayWriter, *, agent_name: str | None = None,
                  fsync_every: float | None = 1.0, meta: dict | None = None, capacity: int = 256,
                  background: bool = False, parallel: bool | None = None):
+        check_recordable(env, "VectorRecorder", FGOVectorEnv, _VECTOR_CHANGING)
         super().__init__(env)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="replay-writer") if background else None
         self._pending: Future | None = None
@@ -290,6 +362,12 @@ class VectorRecorder(gym.vector.VectorWrapper):
 
     def note(self, infos: list | None) -> None:
         """Per-game agent info (``num_envs`` dicts or None) of the next step's decisions."""
+        if infos is not None:  # checked now: after the env's step, a bad one would cost the step's record
+            if isinstance(infos, (dict, str, bytes)) or not hasattr(infos, "__len__") or len(infos) != self.num_envs:
+                got = f"{len(infos)}" if hasattr(infos, "__len__") and not isinstance(infos, dict) else \
+                    type(infos).__name__
+                raise ValueError(f"note(): give one agent info (a dict or None) per game ({self.num_envs}), got {got}")
+            infos = [_checked_note(info, f"note()[{i}]") for i, info in enumerate(infos)]
         self._note = infos
 
     def reset(self, *, seed=None, options=None):
@@ -361,13 +439,11 @@ class VectorRecorder(gym.vector.VectorWrapper):
         note, self._note = self._note, None
         if note is None:
             return
-        if len(note) != self.num_envs:
-            raise ValueError(f"note(): give one agent info per game ({self.num_envs}), got {len(note)}")
         if self._info is None:
             self._info = [{} for _ in range(self.num_envs)]
         for i in np.flatnonzero(live):
-            if note[i]:
-                self._info[i][self._step] = compact_info(note[i])
+            if note[i]:  # compacted by `note`
+                self._info[i][self._step] = note[i]
 
     def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
         """Hand the games that ended to the writer. What the caller and the env's next step change

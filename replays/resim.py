@@ -129,8 +129,8 @@ def replay_prefix(env: FGOEnv, episode: Episode, t: int) -> tuple[Any, dict]:
     """Reset ``env`` (made for this episode's quest, see `restore`) to the episode's game and play
     its first ``t`` actions; returns the observation and info of decision ``t``."""
     n = len(episode.actions)
-    if not 0 <= int(t) <= n:
-        raise ValueError(f"t must be a decision index 0..{n} of episode {episode.episode} ({n} actions), got {t}")
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= n:  # 2.7 was decision 2
+        raise ValueError(f"t must be a decision index 0..{n} of episode {episode.episode} ({n} actions), got {t!r}")
     obs, info = env.reset(options={"game_seed": int(episode.game_seed)})
     for a in episode.actions[: int(t)]:
         obs, _, _, _, info = env.step(int(a))
@@ -139,6 +139,8 @@ def replay_prefix(env: FGOEnv, episode: Episode, t: int) -> tuple[Any, dict]:
 
 def restore_with_obs(header: Header, episode: Episode, t: int, **env_kwargs: Any) -> tuple[FGOEnv, Any, dict]:
     """`restore`, with the observation and info of decision ``t`` (what the agent saw there)."""
+    if "quest" in env_kwargs:
+        raise TypeError("restore: the quest is the episode's own (episode.quest); give no quest= argument")
     catalogue = env_kwargs.pop("catalogue", None) or catalogue_of(header)
     kwargs = {"obs_mode": (header.env_kwargs or {}).get("obs_mode", "state"), **env_options(header), **env_kwargs}
     env = FGOEnv(quest=episode_quest(catalogue, episode), catalogue=catalogue, **kwargs)
@@ -426,6 +428,8 @@ def _rows_differ(got: np.ndarray, want: np.ndarray) -> np.ndarray:
     """Per summary (row), whether the re-simulated value differs from the recorded one."""
     if want.dtype == object:
         return np.array([g is None or not _equal_numbers(g, w) for g, w in zip(got, want)], np.bool_)
+    if not len(want):  # a batch whose episodes resolved no turn (cut by invalid actions): reshape cannot take it
+        return np.zeros(0, np.bool_)
     return np.any((got != want).reshape(len(want), -1), axis=1)
 
 

@@ -902,7 +902,9 @@ def _load(directory: Path) -> Catalogue:
     refs = Catalogue(servants, enemies, codes, craft_essences=ces, friends=friends)
     quests = _load_records(directory / QUESTS_FILE, "quest", "quest",
                            _parse_quest, lambda quest: _validate_quest_entry(quest, refs))
-    return Catalogue(servants, enemies, codes, quests, ces, friends)
+    catalogue = Catalogue(servants, enemies, codes, quests, ces, friends)
+    object.__setattr__(catalogue, "folder", str(directory.resolve()))  # what a replay names it by
+    return catalogue
 
 
 @functools.lru_cache(maxsize=1)

@@ -504,6 +504,9 @@ class Catalogue:
     Attributes:
         servants, enemies, mystic_codes, quests, craft_essences, friends: records by id, in
             file order.
+        folder: the folder `fgo_env.content.load_catalogue` read it from (absolute); None for a
+            catalogue made or changed in memory (``dataclasses.replace`` does not copy it), which
+            no replay can name.
     """
 
     servants: Mapping[str, Servant]
@@ -512,6 +515,7 @@ class Catalogue:
     quests: Mapping[str, Quest] = field(default_factory=dict)
     craft_essences: Mapping[str, CraftEssence] = field(default_factory=dict)
     friends: Mapping[str, Friend] = field(default_factory=dict)
+    folder: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         for name in ("servants", "enemies", "mystic_codes", "quests", "craft_essences", "friends"):

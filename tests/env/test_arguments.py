@@ -53,9 +53,10 @@ def test_good_integers_of_numpy_types_are_fine():
 
 
 @pytest.mark.parametrize("reward,error,words", [
-    ({"win": "a"}, ValueError, r"reward\['win'\] must be a finite number, got 'a'"),
-    ({"turn": None}, ValueError, r"reward\['turn'\] must be a finite number"),
+    ({"win": "a"}, ValueError, r"reward\['win'\] must be a number between -1e\+06 and 1e\+06, got 'a'"),
+    ({"turn": None}, ValueError, r"reward\['turn'\] must be a number between"),
     ({"loss": float("nan")}, ValueError, r"reward\['loss'\]"),
+    ({"kill": 1e308}, ValueError, r"reward\['kill'\] must be a number between"),  # finite, but made rewards inf
     ({"kill": True}, ValueError, r"reward\['kill'\]"),
     ({"wins": 1.0}, ValueError, "unknown reward weights 'wins'; valid keys are .*'win'"),
     ("nope", ValueError, "unknown reward preset 'nope'; choose one of"),
