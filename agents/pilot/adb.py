@@ -18,6 +18,8 @@ What it does differently from ``adbutils``' conveniences, and why:
 from __future__ import annotations
 
 import io
+import math
+import numbers
 import re
 import select
 import shutil
@@ -69,6 +71,17 @@ class _Server(adbutils.AdbClient):
         return self._version
 
 
+def _checked_server(port, timeout) -> tuple[int, float]:
+    """(port, timeout) when usable; else a one-line ValueError before any connection (a timeout of 0
+    would pass for "no ADB server", a port over 65535 fail deep in the socket library)."""
+    if isinstance(port, bool) or not isinstance(port, (int, np.integer)) or not 1 <= port <= 65535:
+        raise ValueError(f"port must be a whole number 1-65535 (the ADB server's, default 5037), "
+                         f"got {port!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not 0 < timeout < math.inf:
+        raise ValueError(f"timeout must be a number of seconds > 0 (e.g. 10), got {timeout!r}")
+    return int(port), float(timeout)
+
+
 class AdbClient:
     """An Android device as a `GameClient`: screenshots by ``screencap``, taps by a persistent shell.
 
@@ -82,6 +95,7 @@ class AdbClient:
         capture: "auto" (raw, falling back to PNG), "raw" or "png".
 
     Raises:
+        ValueError: ``port`` not 1-65535, ``timeout`` not > 0, ``capture`` not one of the three.
         DeviceError: no server, no device attached, several and no ``serial``, ``serial`` not
             attached or not authorised.
 
@@ -94,7 +108,7 @@ class AdbClient:
                  capture: str = "auto"):
         if capture not in ("auto", "raw", "png"):
             raise ValueError(f"capture must be one of ('auto', 'raw', 'png'), got {capture!r}")
-        self.host, self.port, self.timeout = host, int(port), float(timeout)
+        self.host, self.port, self.timeout = host, *_checked_server(port, timeout)
         self.notes: list[str] = []
         if start_server:
             self._start_server(adb_path)

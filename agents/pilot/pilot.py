@@ -25,7 +25,8 @@ the details and the measurements.
 
 The episode ends when the client says the battle is over (``battle_over() -> str | None``, which
 `SimulatedClient` has) or when no decision screen comes within ``decision_timeout`` seconds of the
-last action. An agent returning an action the screen does not offer ends it with `PilotError`.
+last action. An agent returning an action the screen does not offer, or no action id (an int: not a float,
+a string, None), ends it with `PilotError`.
 Whatever ends an episode (a `PilotError`, a `DeviceError`, Ctrl-C), the recorder writes what was
 played (`agents.pilot.recording.PilotRecorder`).
 
@@ -50,7 +51,7 @@ from fgo_env.features import PHASE_CARDS, PHASE_COMMAND, PHASE_NAMES
 from fgo_env.screens import layout
 
 from ..errors import UserError
-from .client import AreaMap
+from .client import AreaMap, GameClient, check_frame
 from .recording import save_png
 from .screen_mask import ScreenMemory, skill_slot
 from .taps import Tap, plan_taps
@@ -248,6 +249,11 @@ class Pilot:
             a frame delivered late (a capture lagging, the simulated phone's late frames: up to
             0.8 s) can repeat a screen still moving, e.g. the card screen sliding in, whose cards
             then move under the first tap and pass for its effect.
+
+    Raises:
+        TypeError: ``client`` is no `GameClient`, ``parser`` cannot ``read`` a frame (a weights path:
+            give ``FrameParser(path)``).
+        ValueError: ``max_retries`` or a time out of range.
     """
 
     def __init__(self, client, agent, parser=None, *, max_retries: int = 3, decision_timeout: float = 30.0,
@@ -255,11 +261,9 @@ class Pilot:
                  expect_timeout: float = 10.0, verify_timeout: float = 1.0, stall: float = 5.0,
                  settle_span: float = 0.8):
         check_agent(agent)
-        if parser is None:
-            from feature_models.parser import FrameParser
-
-            parser = FrameParser(threads=1)  # one frame at a time: 1 thread is fastest, 6x on a busy 2-core box
-        self.client, self.agent, self.parser, self.recorder = client, agent, parser, recorder
+        if not isinstance(client, GameClient):  # its methods, checked now: not an AttributeError mid-battle
+            raise TypeError(f"client must be a GameClient (SimulatedClient, AdbClient, FolderClient, ...), "
+                            f"got {_shown(client)}")
         if isinstance(max_retries, bool) or int(max_retries) != max_retries or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
         times = dict(decision_timeout=decision_timeout, settle=settle, poll=poll, expect_timeout=expect_timeout,
@@ -269,6 +273,8 @@ class Pilot:
                 raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
             setattr(self, name, float(value))
         self.max_retries = int(max_retries)
+        self.client, self.agent, self.recorder = client, agent, recorder
+        self.parser = _parser_or_default(parser)  # after the cheap checks: the default loads weights
         default_dir = recorder.path.parent if recorder is not None else Path(tempfile.gettempdir())
         self.save_dir = Path(save_dir) if save_dir is not None else default_dir
         self.memory = ScreenMemory()
@@ -327,8 +333,12 @@ class Pilot:
             return "ongoing"
 
     # ---------------------------------------------------------------------------- reading
+    def _screenshot(self) -> np.ndarray:
+        """The client's screenshot, checked: a wrong one is a `DeviceError` now, not deep in a comparison."""
+        return check_frame(self.client.screenshot(), f"{type(self.client).__name__}.screenshot()")
+
     def _shot(self) -> _Screen:
-        frame = self.client.screenshot()
+        frame = self._screenshot()
         self.last_frame = frame
         t = time.perf_counter()
         reading = self.parser.read(frame)
@@ -365,9 +375,8 @@ class Pilot:
                 self.client.sleep(self.poll)
             previous = screen
         if not self.result.actions:
-            path = self._save_last()
             raise PilotError(f"no battle decision screen within {self.decision_timeout:g} s: the screen reads as "
-                             f"{previous.describe() if previous else 'nothing'} (last screenshot saved to {path}); "
+                             f"{previous.describe() if previous else 'nothing'} ({self._save_last()}); "
                              f"open a battle on the device")
         return f"no decision screen for {self.decision_timeout:g} s"
 
@@ -399,9 +408,9 @@ class Pilot:
         if skill_slot(chain.action) >= 0:
             self.memory.used[skill_slot(chain.action)] = False  # not cast after all: offered again
         if self._fails > self.max_retries:
-            path = self._save_last()
+            saved = self._save_last()
             raise PilotError(f"stuck: {describe(chain.action)} did not {_goal(chain.action)} after {self._fails} "
-                             f"tries (the screen reads as {self._shot().describe()}; last screenshot saved to {path})")
+                             f"tries (the screen reads as {self._shot().describe()}; {saved})")
         self._recover(screen)
         if action_kind(chain.action) == KIND_CARDS:
             self._start_over()
@@ -435,11 +444,10 @@ class Pilot:
             features = replace(features, np_ready=[r and j not in self._absent_np
                                                    for j, r in enumerate(features.np_ready)])
         mask = self.memory.mask(features)
-        action = int(self.agent.act(features.to_array(), mask))
+        action = _action_id(self.agent, self.agent.act(features.to_array(), mask))
         refusal = _offered(self.agent, action, features.phase, mask)
         if refusal:
-            path = self._save_last()
-            raise PilotError(f"{refusal} ({int(mask.sum())} legal actions; screenshot saved to {path})")
+            raise PilotError(f"{refusal} ({int(mask.sum())} legal actions; {self._save_last()})")
         taps = plan_taps(action)
         log.debug("t=%.2f decision %d: %s on %s", self.client.time(), len(self.result.actions), describe(action),
                   features)
@@ -560,7 +568,7 @@ class Pilot:
         deadline = self.client.time() + self.verify_timeout
         while True:
             self.client.sleep(self.settle)
-            frame = self.client.screenshot()
+            frame = self._screenshot()
             self.last_frame = frame
             if shows(frame):
                 return True, frame
@@ -620,7 +628,7 @@ class Pilot:
         area = self._area or screen.reading.area
         amap = AreaMap(area) if area is not None else AreaMap.of(screen.frame)
         for key, fx, fy in self.recovery_taps:
-            before = self.client.screenshot() if key == "dialog/retry" else None
+            before = self._screenshot() if key == "dialog/retry" else None
             for attempt in range(2 if before is not None else 1):  # a lost tap on Retry is tapped again
                 self._tap_device(*amap.to_device(fx, fy))
                 if before is None or attempt:  # nothing more to wait for: the pause below follows
@@ -633,16 +641,17 @@ class Pilot:
                     break
         self.client.sleep(self.verify_timeout)  # a late frame of what was closed must not pass for settled
 
-    def _save_last(self) -> Path:
-        """Save the last screenshot (PNG) for the error message; its path."""
-        name = f"pilot_last_screenshot_{time.strftime('%Y%m%d_%H%M%S')}.png"
-        path = self.save_dir / name
+    def _save_last(self) -> str:
+        """Save the last screenshot (PNG) under a name no earlier save has; what to say of it in
+        the error message ("last screenshot saved to PATH", or that none was taken)."""
         if self.last_frame is None:
-            return path
+            return "no screenshot was taken"
+        stem = f"pilot_last_screenshot_{time.strftime('%Y%m%d_%H%M%S')}"
         try:
-            return save_png(self.last_frame, path)
+            path = save_png(self.last_frame, _free_path(self.save_dir, stem))
         except OSError:
-            return save_png(self.last_frame, Path(tempfile.gettempdir()) / name)
+            path = save_png(self.last_frame, _free_path(Path(tempfile.gettempdir()), stem))
+        return f"last screenshot saved to {path}"
 
 
 @dataclass
@@ -672,7 +681,7 @@ def plan_screen(frame: np.ndarray, agent, parser, memory: ScreenMemory | None = 
     if not screen.decision:
         return ScreenPlan(reading, name)
     mask = (memory or ScreenMemory()).mask(reading.features)
-    action = int(agent.act(reading.features.to_array(), mask))
+    action = _action_id(agent, agent.act(reading.features.to_array(), mask))
     refusal = _offered(agent, action, reading.features.phase, mask)
     if refusal:
         raise PilotError(refusal)
@@ -681,11 +690,53 @@ def plan_screen(frame: np.ndarray, agent, parser, memory: ScreenMemory | None = 
     return ScreenPlan(reading, name, action, describe(action), taps)
 
 
+def _parser_or_default(parser):
+    """``parser`` when it reads frames (a `FrameParser`); None: the shipped weights' parser."""
+    if parser is None:
+        from feature_models.parser import FrameParser
+
+        return FrameParser(threads=1)  # one frame at a time: 1 thread is fastest, 6x on a busy 2-core box
+    if not callable(getattr(parser, "read", None)):
+        raise TypeError(f"parser must be a FrameParser (e.g. FrameParser(weights_path)) or None for the "
+                        f"shipped weights, got {_shown(parser)}")
+    return parser
+
+
+def _action_id(agent, value) -> int:
+    """``value`` (what ``agent.act`` returned) as an int when it is an integer (Python, numpy, a 0-d
+    integer array); else a `PilotError`: a float or a string would be truncated or parsed silently."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    raise PilotError(f"agent {_agent_name(agent)!r} returned {_shown(value)} from act(), not an action id "
+                     f"0-{N_ACTIONS - 1} (an int)")
+
+
+def _agent_name(agent) -> str:
+    return getattr(agent, "name", type(agent).__name__)
+
+
+def _shown(value) -> str:
+    """``value`` for a one-line message: a short repr and its type."""
+    text = " ".join(repr(value).split())
+    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
+
+
+def _free_path(folder: Path, stem: str) -> Path:
+    """``folder/stem.png``, or ``stem-2.png``, ``stem-3.png`` ...: the first not taken (never overwrite)."""
+    path, n = folder / f"{stem}.png", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.png"
+    return path
+
+
 def _offered(agent, action: int, phase: int, mask: np.ndarray) -> str:
     """"" when the screen offers ``action``; else why not, in one line."""
     if 0 <= action < N_ACTIONS and mask[action]:
         return ""
-    return (f"agent {getattr(agent, 'name', '?')!r} chose action {action} ({describe(action)}), "
+    return (f"agent {_agent_name(agent)!r} chose action {action} ({describe(action)}), "
             f"which {_SCREEN_NAMES[phase]} does not offer")
 
 

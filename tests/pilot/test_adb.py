@@ -276,3 +276,21 @@ def test_the_fake_serves_sync_pull_to_adbutils(tmp_path, srv):
     device.sync.push(b"hello", "/data/local/tmp/x.txt")
     assert device.sync.read_text("/data/local/tmp/x.txt") == "hello"
     assert "sync:RECV /sdcard/screen.png" in srv.services("sync:")
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"timeout": 0}, r"timeout must be a number of seconds > 0 \(e\.g\. 10\), got 0$"),
+    ({"timeout": -1}, r"timeout must be a number of seconds > 0 .*got -1$"),
+    ({"timeout": float("nan")}, r"timeout must be a number of seconds > 0 .*got nan$"),
+    ({"timeout": float("inf")}, r"timeout must be a number of seconds > 0 .*got inf$"),
+    ({"port": 70000}, r"port must be a whole number 1-65535 .*got 70000$"),
+    ({"port": 0}, r"port must be a whole number 1-65535 .*got 0$"),
+    ({"port": True}, r"port must be a whole number 1-65535 .*got True$"),
+])
+def test_bad_timeout_or_port_is_refused_before_connecting(srv, kwargs, needle):
+    """A running server, yet a timeout of 0 would read as "no ADB server"; -1, NaN, a port over
+    65535 would fail in the socket library: each is one line, and nothing reaches the server."""
+    kwargs = {"port": srv.port, "timeout": 5.0, **kwargs}
+    with pytest.raises(ValueError, match=needle):
+        AdbClient(adb_path=NO_ADB, **kwargs)
+    assert srv.services() == []

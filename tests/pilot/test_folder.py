@@ -88,3 +88,39 @@ def test_unreadable_and_truncated_images_name_the_file(tmp_path):
     client.advance()
     with pytest.raises(DeviceError, match=r"c\.png: unreadable image \(.*truncated"):
         client.screenshot()
+
+
+def test_decodes_as_the_labelled_folders_do(tmp_path):
+    """16-bit grey scaled to 8 bits (not clipped to white), and turned upright by the EXIF
+    orientation, as `feature_models.real.load_image` decodes them."""
+    Image.fromarray(np.full((36, 64), 0x8000, np.uint16)).save(tmp_path / "a_grey16.png")
+    frame = np.zeros((36, 64, 3), np.uint8)
+    frame[:8, :8] = (255, 0, 0)  # red top left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: turn 90° clockwise to view
+    Image.fromarray(frame).save(tmp_path / "b_exif.png", exif=exif)
+    client = FolderClient(tmp_path)
+    assert np.all(client.screenshot() == 128)
+    client.advance()
+    upright = client.screenshot()
+    assert upright.shape == (64, 36, 3) and tuple(upright[2, -3]) == (255, 0, 0)  # now top right
+
+
+def _png_header(path, w: int, h: int) -> None:
+    """A PNG of ``w``×``h`` pixels by its header alone (no pixel data)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("w, h", [(20000, 20000), (8000, 6000)])  # a decompression bomb; over MAX_PIXELS
+def test_a_huge_image_is_a_device_error_naming_the_file(tmp_path, w, h):
+    _png_header(tmp_path / "huge.png", w, h)
+    with pytest.raises(DeviceError, match=r"huge\.png: image too large \(.*at most 40,000,000") as err:
+        FolderClient(tmp_path).screenshot()
+    assert "\n" not in str(err.value)

@@ -6,6 +6,7 @@ message and the recording of what was played kept."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -492,3 +493,124 @@ def test_the_simulated_phone_refuses_a_tap_off_its_screen_as_adb_does():
     for x, y in ((-1, -1), (w, 0), (10**9, 0)):
         with pytest.raises(ValueError, match=f"tap point \\({x}, {y}\\) is off the {w}x{h} screen"):
             phone.tap(x, y)
+
+
+# --------------------------------------------------------------------------- bad parts, bad actions
+class _NeverRead:
+    """A parser stand-in for checks that fail before any read."""
+
+    def read(self, frame):
+        raise AssertionError("never read")
+
+
+@pytest.mark.parametrize("client, parser, needle", [
+    (None, _NeverRead(), r"^client must be a GameClient \(.*\), got None \(NoneType\)$"),
+    ("phone", _NeverRead(), r"^client must be a GameClient .*got 'phone' \(str\)$"),
+    ("sim", "weights/parser.npz", r"^parser must be a FrameParser \(e\.g\. FrameParser\(weights_path\)\) or None "
+                                  r"for the shipped weights, got 'weights/parser\.npz' \(str\)$"),
+])
+def test_a_client_or_parser_of_the_wrong_kind_is_refused_at_once(client, parser, needle):
+    client = SimulatedClient(QUEST, seed=0) if client == "sim" else client
+    with pytest.raises(TypeError, match=needle):
+        Pilot(client, make("greedy_features"), parser)
+
+
+class _BadShots(FolderClient):
+    """A folder whose screenshots come back as ``shot`` (a PIL image, a grey array ...)."""
+
+    shot = None
+
+    def screenshot(self):
+        return self.shot
+
+
+@pytest.mark.parametrize("shot, got", [
+    (lambda: __import__("PIL.Image").Image.new("RGB", (64, 36)), "got Image"),
+    (lambda: np.zeros((36, 64), np.uint8), r"got shape \(36, 64\), uint8"),
+    (lambda: np.zeros((36, 64, 3), np.float32), r"got shape \(36, 64, 3\), float32"),
+])
+def test_a_screenshot_that_is_no_rgb_array_is_a_device_error(tmp_path, shot, got):
+    from agents.pilot.recording import save_png
+
+    save_png(np.zeros((36, 64, 3), np.uint8), tmp_path / "a.png")
+    client = _BadShots(tmp_path)
+    client.shot = shot()
+    pilot = Pilot(client, make("greedy_features"), _NeverRead())
+    needle = rf"^_BadShots\.screenshot\(\): expected an H×W×3 uint8 RGB screenshot, {got}$"
+    with pytest.raises(DeviceError, match=needle):
+        pilot.play_episode()
+
+
+class _Returns:
+    """An agent on features whose ``act`` returns ``value`` whatever the screen."""
+
+    name = "returns"
+    obs_mode = "features"
+
+    def __init__(self, value):
+        self.value = value
+
+    def reset(self, env) -> None:
+        self.last_info = {}
+
+    def act(self, observation, action_mask):
+        return self.value
+
+
+_NOT_ACTIONS = [None, float("nan"), 3.7, 39.0, "5", np.array([39, 40]), np.array(39.0), True, np.float32(39)]
+
+
+@pytest.mark.parametrize("value", _NOT_ACTIONS, ids=repr)
+def test_an_action_that_is_no_integer_is_refused_naming_agent_and_value(value):
+    from agents.pilot.pilot import _action_id
+
+    with pytest.raises(PilotError, match=r"^agent 'returns' returned .+ \(.+\) from act\(\), not an action id "
+                                         r"0-391 \(an int\)$"):
+        _action_id(_Returns(value), value)
+
+
+@pytest.mark.parametrize("value", [ATTACK, np.int64(ATTACK), np.array(ATTACK, np.int32)], ids=repr)
+def test_integer_actions_of_any_kind_are_played(parser, value):
+    from agents.pilot.pilot import plan_screen
+
+    command = SimulatedClient(QUEST, seed=0, look="plain", phone="none").screenshot()
+    plan = plan_screen(command, _Returns(value), parser)
+    assert plan.action == ATTACK and type(plan.action) is int
+
+
+def test_plan_screen_and_the_pilot_both_refuse_a_float_action(parser, tmp_path):
+    client = SimulatedClient(QUEST, seed=0, look="plain", phone="none")
+    needle = r"^agent 'returns' returned 3\.7 \(float\) from act\(\), not an action id 0-391"
+    from agents.pilot.pilot import plan_screen
+
+    with pytest.raises(PilotError, match=needle):
+        plan_screen(client.screenshot(), _Returns(3.7), parser)
+    with pytest.raises(PilotError, match=needle):
+        Pilot(client, _Returns(3.7), parser, save_dir=tmp_path).play_episode()
+
+
+# --------------------------------------------------------------------------- the saved last screenshot
+def test_stops_in_the_same_second_save_apart(tmp_path, monkeypatch):
+    import agents.pilot.pilot as pilot_module
+
+    monkeypatch.setattr(pilot_module.time, "strftime", lambda fmt: "20250101_120000")
+    pilot = Pilot(SimulatedClient(QUEST, seed=0), make("greedy_features"), _NeverRead(), save_dir=tmp_path)
+    saved = []
+    for value in (10, 20, 30):
+        pilot.last_frame = np.full((36, 64, 3), value, np.uint8)
+        saved.append(pilot._save_last())
+    stem = tmp_path / "pilot_last_screenshot_20250101_120000"
+    assert saved == [f"last screenshot saved to {stem}.png", f"last screenshot saved to {stem}-2.png",
+                     f"last screenshot saved to {stem}-3.png"]
+    from agents.pilot.folder import load_rgb
+
+    files = [Path(s.rsplit(" ", 1)[1]) for s in saved]
+    assert [int(load_rgb(f)[0, 0, 0]) for f in files] == [10, 20, 30]  # none overwritten
+
+
+def test_no_screenshot_taken_claims_no_save(tmp_path):
+    pilot = Pilot(SimulatedClient(QUEST, seed=0), make("greedy_features"), _NeverRead(), decision_timeout=0,
+                  save_dir=tmp_path)
+    with pytest.raises(PilotError, match=r"reads as nothing \(no screenshot was taken\); open a battle") as err:
+        pilot.play_episode()
+    assert "saved" not in str(err.value) and not list(tmp_path.iterdir())
