@@ -88,7 +88,19 @@ def list_images(folder: str | Path) -> list[Path]:
 
 
 def load_image(path: str | Path) -> np.ndarray:
-    """An image file as an RGB uint8 H×W×3 array; a `RealDataError` if it does not decode."""
+    """An image file as an RGB uint8 H×W×3 array (`decode_image`), at least 16×16; a
+    `RealDataError` if it does not decode."""
+    frame = decode_image(path)
+    if frame.shape[0] < 16 or frame.shape[1] < 16:
+        raise RealDataError(f"{path}: image too small ({frame.shape[1]}x{frame.shape[0]})")
+    return frame
+
+
+def decode_image(path: str | Path) -> np.ndarray:
+    """An image file as an RGB uint8 H×W×3 array, as a screenshot is meant: turned upright by
+    its EXIF orientation, 16-bit grey scaled to 8 bits, over `MAX_PIXELS` refused before
+    decoding (decompression bombs); a `RealDataError` naming the file if it does not decode
+    completely. The labelled folders and the pilot's folder client read images with it."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -109,8 +121,6 @@ def load_image(path: str | Path) -> np.ndarray:
                             f"at most {MAX_PIXELS:,})") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise RealDataError(f"{path}: cannot be decoded as an image ({' '.join(str(exc).split()) or type(exc).__name__})") from None
-    if frame.ndim != 3 or frame.shape[0] < 16 or frame.shape[1] < 16:
-        raise RealDataError(f"{path}: image too small ({frame.shape[1]}x{frame.shape[0]})")
     return np.ascontiguousarray(frame)
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import fnmatch
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -102,31 +101,16 @@ def _images(folder: Path, pattern: str) -> list[Path]:
 
 
 def load_rgb(path: Path) -> np.ndarray:
-    """An image file as H×W×3 uint8 RGB, decoded as `feature_models.real.load_image` does (turned
-    upright by its EXIF orientation, 16-bit grey scaled to 8 bits, over ``MAX_PIXELS`` refused); a
-    `DeviceError` naming the file when it does not decode completely (a truncated file fails here,
-    not later in the parser)."""
-    from PIL import Image
-
-    from feature_models.real import MAX_PIXELS, RealDataError, _check_size, _rgb
+    """An image file as H×W×3 uint8 RGB, decoded as the labelled folders are
+    (`feature_models.real.decode_image`: upright by its EXIF orientation, 16-bit grey scaled,
+    decompression bombs refused); a `DeviceError` naming the file when it does not decode
+    completely (a truncated file fails here, not later in the parser)."""
+    from feature_models.real import RealDataError, decode_image
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a corrupt EXIF leaves the pixels good; bombs refused by size
-            with Image.open(path) as image:
-                _check_size(path, *image.size)  # before decoding: the header's size costs nothing
-                frame = _rgb(image)  # decodes now: a truncated file raises here
+        return decode_image(path)
     except RealDataError as exc:  # its message names the file already
         raise DeviceError(str(exc)) from None
-    except FileNotFoundError:
-        raise DeviceError(f"{path}: image file disappeared") from None
-    except Image.DecompressionBombError:  # so large that Pillow will not even open it
-        raise DeviceError(f"{path}: image too large (over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; "
-                          f"at most {MAX_PIXELS:,})") from None
-    except (OSError, ValueError, SyntaxError) as exc:  # PIL's UnidentifiedImageError is an OSError
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise DeviceError(f"{path}: unreadable image ({reason})") from None
-    return np.ascontiguousarray(frame)
 
 
 __all__ = ["DEFAULT_PATTERN", "FolderClient", "load_rgb"]

@@ -83,10 +83,10 @@ def test_unreadable_and_truncated_images_name_the_file(tmp_path):
     client = FolderClient(tmp_path)
     assert client.screenshot().shape == (360, 640, 3)
     client.advance()
-    with pytest.raises(DeviceError, match=r"b\.png: unreadable image"):
+    with pytest.raises(DeviceError, match=r"b\.png: cannot be decoded as an image"):
         client.screenshot()
     client.advance()
-    with pytest.raises(DeviceError, match=r"c\.png: unreadable image \(.*truncated"):
+    with pytest.raises(DeviceError, match=r"c\.png: cannot be decoded as an image \(.*truncated"):
         client.screenshot()
 
 
