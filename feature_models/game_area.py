@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -452,6 +453,41 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
     return start, end - start, score
 
 
+def _frame_hint(frame: np.ndarray) -> str:
+    """What an array that is not an RGB frame probably is, and how to make it one."""
+    if frame.ndim == 3 and frame.shape[0] in (3, 4) and frame.shape[2] not in (3, 4):
+        return " (channels first? frame.transpose(1, 2, 0))"
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return " (RGBA? frame[..., :3])"
+    if frame.ndim == 2:
+        return " (greyscale: the frames are colour screenshots)"
+    if frame.dtype.kind == "f" and frame.ndim == 3:
+        return " (floats in 0..1? (frame * 255).round().astype(np.uint8))"
+    return ""
+
+
+def as_frame(frame, name: str = "frame") -> np.ndarray:
+    """``frame`` as the RGB H×W×3 uint8 array every reader here takes: such an array as it is; a
+    PIL image converted as `feature_models.real.load_image` does (turned upright by its EXIF,
+    ``convert("RGB")``: RGBA loses its alpha, greyscale becomes grey RGB). Anything else is a
+    one-line error (ValueError; TypeError for what is no array) naming ``name``: a wrong array
+    read as a screen would come back as a plausible wrong answer."""
+    if isinstance(frame, np.ndarray):
+        if frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8:
+            return frame
+        raise ValueError(f"{name} must be an RGB H×W×3 uint8 array (or a PIL image), got a {frame.dtype} "
+                         f"array of shape {frame.shape}{_frame_hint(frame)}")
+    from PIL import Image
+
+    if isinstance(frame, Image.Image):
+        from .real import pil_rgb
+
+        return np.ascontiguousarray(pil_rgb(frame))
+    hint = " (a path? load it with feature_models.real.load_image)" if isinstance(frame, (str, Path)) else ""
+    raise TypeError(f"{name} must be an RGB H×W×3 uint8 numpy array or a PIL image, got "
+                    f"{type(frame).__name__}{hint}")
+
+
 def _oriented(frame: np.ndarray) -> tuple[bool, np.ndarray, int]:
     """(whether the bars are beside the game, the frame with its bars along axis 1, the game's
     length along it): a frame narrower than 16:9 is read transposed."""
@@ -461,10 +497,10 @@ def _oriented(frame: np.ndarray) -> tuple[bool, np.ndarray, int]:
 
 
 def find_game_area(frame: np.ndarray) -> AreaReport:
-    """The 16:9 game area of ``frame`` (H×W×3 uint8, RGB or BGR alike) and how it was found."""
-    frame = np.asarray(frame)
-    if frame.ndim != 3 or frame.shape[2] < 3:
-        raise ValueError(f"expected an H×W×3 frame, got shape {frame.shape}")
+    """The 16:9 game area of ``frame`` (H×W×3 uint8, RGB or BGR alike; a PIL image: `as_frame`) and
+    how it was found; a one-line ValueError for another array (a bool, float or channels-first one
+    would get a wrong area, or none)."""
+    frame = as_frame(frame)
     h, w = frame.shape[:2]
     size = (w, h)
     if w < 16 or h < 9:
@@ -618,4 +654,5 @@ def rotated_report(report: AreaReport) -> AreaReport:
     return replace(report, area=area, bars=_bars(width, height, area), rotated=True)
 
 
-__all__ = ["BAR_KINDS", "MIN_EDGE", "AreaReport", "find_game_area", "rotate_area", "rotated_report", "synthetic_placement"]
+__all__ = ["BAR_KINDS", "MIN_EDGE", "AreaReport", "as_frame", "find_game_area", "rotate_area",
+           "rotated_report", "synthetic_placement"]

@@ -37,6 +37,9 @@ class WeightsError(ValueError):
 
 def _paths(path: str | Path) -> tuple[Path, Path]:
     p = Path(path)
+    if not str(path).strip() or not p.name:  # "" (never the default), Path("") (= "."), "/": no name
+        raise WeightsError(repr(str(path)), "empty weights path (no name); give dir/name for "
+                                            "dir/name.safetensors and dir/name.json")
     if p.suffix in (".safetensors", ".json"):
         p = p.with_suffix("")
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
@@ -58,8 +61,9 @@ def save_model(model: MultiTaskModel, path: str | Path, metadata: dict | None = 
 
 def check_weights_file(weights: Path, expected_bytes: int | None = None, expected_sha: str | None = None) -> None:
     """Raise `WeightsError` unless ``weights`` is an intact safetensors file."""
-    if not weights.exists():
-        raise WeightsError(weights, "weights file not found")
+    if not weights.is_file():
+        raise WeightsError(weights, "is a folder, not a weights file" if weights.is_dir() else
+                           "weights file not found")
     with open(weights, "rb") as f:
         head = f.read(9)
     looks_safetensors = looks_like_safetensors(head)
@@ -83,13 +87,14 @@ def check_weights_file(weights: Path, expected_bytes: int | None = None, expecte
 
 
 def read_config(path: str | Path) -> dict:
-    _, config = _paths(path)
+    _, config = _paths(path)  # first: an empty path is no folder to look into
     if Path(path).is_dir():  # a run folder given for the weights in it
         inside = sorted(str(p.with_suffix("")) for p in Path(path).glob("*.safetensors"))
         raise WeightsError(path, f"is a folder; give the weights in it by name, e.g. {', '.join(inside[:3])}"
                                  if inside else "is a folder, not weights (dir/name: dir/name.safetensors and .json)")
-    if not config.exists():
-        raise WeightsError(config, "config JSON not found (weights need their .json beside them)")
+    if not config.is_file():
+        raise WeightsError(config, "is a folder, not a config JSON" if config.is_dir() else
+                           "config JSON not found (weights need their .json beside them)")
     try:
         doc = json.loads(config.read_bytes())
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError

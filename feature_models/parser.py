@@ -22,9 +22,12 @@ head's command probability above 0.5), otherwise the phase head's choice between
 and "other". The wave pair is the most probable (n, N) with n ≤ N. Batch norms are folded into the
 convolutions for inference.
 
-Frames are RGB. `read_batch` / `read` put a front end before the two passes (docs/vision.md,
-"Finding the game area" and "Knowing when it does not know"): `screen_check.check_frame` (blank,
-flat, noise, rotated by 90°, no 16:9 area: unknown with a reason) with
+Frames are RGB H×W×3 uint8 arrays or PIL images (`game_area.as_frame`: converted to RGB); anything
+else is a one-line ValueError / TypeError, never an "unknown" read, and so is a single frame given
+where a list is asked for. `read_batch` / `read` put a front end before the two passes
+(docs/vision.md, "Finding the game area" and "Knowing when it does not know"):
+`screen_check.check_frame` (too small, blank, flat, noise, greyscale, rotated by 90°, no 16:9 area:
+unknown with a reason) with
 `game_area.find_game_area` (crops are cut from the area found), then unknown when the phase
 confidence is under ``PHASE_MIN_CONFIDENCE``, and a second look turned by 180° and channel-swapped
 for unsure frames. They return `Reading`s; `parse` / `parse_batch` return their ``features``.
@@ -38,12 +41,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
+from fgo_env.env import check_positive_int
 from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER,
                                Features)
 
 from .backbone import fuse_conv_bn
-from .game_area import area_candidates, moved, rotate_area
+from .game_area import area_candidates, as_frame, moved, rotate_area
 from .io import WeightsError, load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
@@ -129,6 +134,17 @@ def _take(out: dict, conf: np.ndarray, views: list, k: int, alt: dict, alt_conf:
     views[k] = view
 
 
+def _frame_list(frames) -> list[np.ndarray]:
+    """``frames`` (a list or other iterable of frames, or an N×H×W×3 array) as checked RGB arrays
+    (`as_frame`). One frame given alone is refused: iterating it would read each row as a frame."""
+    array = isinstance(frames, np.ndarray)
+    one = isinstance(frames, (Image.Image, str, Path)) or not hasattr(frames, "__iter__")
+    if one or (array and frames.ndim != 4):
+        what = f"array of shape {frames.shape}" if array else type(frames).__name__
+        raise TypeError(f"expected a list of frames, got a single {what}: pass [frame], or read / parse one")
+    return [as_frame(f, f"frame {i}") for i, f in enumerate(frames)]
+
+
 def _script(net: torch.nn.Module, size: int) -> torch.nn.Module:
     try:
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
@@ -163,7 +179,7 @@ class FrameParser:
         fuse: fold batch norms into convolutions (faster, same outputs up to float rounding).
         jit: also trace, freeze and ``optimize_for_inference`` the backbone with TorchScript
             (about 20 % less time at batch 1); falls back to eager mode if that fails.
-        threads: if given, ``torch.set_num_threads(threads)``.
+        threads: if given (an integer ≥ 1), ``torch.set_num_threads(threads)``.
         second_look: `read_batch` reads unsure frames (and frames read as "other" under
             ``SECOND_LOOK_OTHER_MAX``) again turned
             by 180° and channel-swapped (see ``SECOND_LOOK_MIN``).
@@ -172,17 +188,20 @@ class FrameParser:
     def __init__(self, weights: str | Path | None = None, model: MultiTaskModel | None = None,
                  fuse: bool = True, jit: bool = True, threads: int | None = None, second_look: bool = True):
         if threads is not None:
-            torch.set_num_threads(int(threads))
+            torch.set_num_threads(check_positive_int("threads", threads))
         given = model is not None
+        if given and not isinstance(model, MultiTaskModel):
+            raise TypeError(f"model must be a MultiTaskModel (or None: weights), got {type(model).__name__}")
+        weights = DEFAULT_WEIGHTS if weights is None else weights  # "" is no path: io refuses it
         if model is None:
-            model, _ = load_model(weights or DEFAULT_WEIGHTS)
+            model, _ = load_model(weights)
         needed = {"phase", "attack", "wave", "wave_total", "card_type", "card_owner", "np_ready", "back", "breaks"}
         missing = needed - set(model.tasks)
         if missing:
             reason = (f"lacks heads {sorted(missing)} needed to fill Features (it has {sorted(model.tasks)}: a "
                       f"single-task baseline? the parser reads with a multi-task model, such as fgo vision "
                       f"train's OUT/multitask)")
-            raise ValueError(f"the model {reason}") if given else WeightsError(weights or DEFAULT_WEIGHTS, reason)
+            raise ValueError(f"the model {reason}") if given else WeightsError(weights, reason)
         self.model = model.eval()
         self.second_look = bool(second_look)
         self.last_checks: list[ScreenCheck] = []  # `read_batch`'s screen checks and area reports
@@ -203,13 +222,17 @@ class FrameParser:
 
     @torch.inference_mode()
     def predict_batch(self, frames, areas=None) -> dict[str, np.ndarray]:
-        """Raw head probabilities for a list of frames (arrays of any shapes); ``areas``: the game
-        area ``(x, y, w, h)`` of each frame (None, or None entries: the centred 16:9 area)."""
-        frames = list(frames) if not (isinstance(frames, np.ndarray) and frames.ndim == 3) else [frames]
+        """Raw head probabilities for a list of frames (RGB arrays of any sizes; an empty list gives
+        arrays of 0 rows); ``areas``: the game area ``(x, y, w, h)`` of each frame (None, or None
+        entries: the centred 16:9 area)."""
+        frames = _frame_list(frames)
         n = len(frames)
         areas = [None] * n if areas is None else list(areas)
-        s1 = np.concatenate([extract_crops(f, STAGE1, self.size, area=a) for f, a in zip(frames, areas)])
-        f1 = self._features(s1).reshape(n, len(STAGE1), -1)
+        none = np.empty((0, self.size, self.size, 3), np.uint8)  # so that no frames concatenate too
+        s1 = np.concatenate([none] + [extract_crops(f, STAGE1, self.size, area=a)
+                                      for f, a in zip(frames, areas)])
+        f1 = self._features(s1)
+        f1 = f1.reshape(n, len(STAGE1), f1.shape[-1])
         out = {
             "phase": self._head("phase", f1[:, SCREEN_AT]).numpy(),
             "attack": self._head("attack", f1[:, ATTACK_AT]).numpy(),
@@ -358,7 +381,7 @@ class FrameParser:
         ok = [i for i, c in enumerate(checks) if c.ok]
         if not ok:
             return checks, ok, {}, []
-        pix = [np.asarray(frames[i]) for i in ok]
+        pix = [frames[i] for i in ok]
         views = [(checks[i].area.area, False, False) for i in ok]
         out = self.predict_batch(pix, [v[0] for v in views])
         conf = self.phase_confidence(out)
@@ -446,8 +469,9 @@ class FrameParser:
         """A `Reading` of every frame (RGB H×W×3 uint8 arrays of any sizes): the game area found
         (`game_area`), frames that cannot be read marked unknown with a reason (`screen_check`,
         then a phase confidence under ``PHASE_MIN_CONFIDENCE``), upside-down or BGR frames read
-        turned / swapped back when the second look is confident."""
-        frames = [frames] if isinstance(frames, np.ndarray) and frames.ndim == 3 else list(frames)
+        turned / swapped back when the second look is confident. A list is asked for even for one
+        frame (or `read`); what is no RGB frame is a one-line ValueError / TypeError (`as_frame`)."""
+        frames = _frame_list(frames)
         checks, ok, out, views = self._front(frames)
         # what the front end found, per frame (bars per side, method, rotation): for tools and logs
         self.last_checks = list(checks)
@@ -479,7 +503,7 @@ class FrameParser:
 
     def read(self, frame: np.ndarray) -> Reading:
         """`read_batch` of one frame."""
-        return self.read_batch([frame])[0]
+        return self.read_batch([as_frame(frame)])[0]  # checked here, so that its error says "frame"
 
     def parse_batch(self, frames) -> list[Features]:
         """`Features` of every frame (a list of H×W×3 uint8 arrays, sizes may differ): the
@@ -488,7 +512,7 @@ class FrameParser:
 
     def parse(self, frame: np.ndarray) -> Features:
         """`Features` of one H×W×3 uint8 frame of any resolution and aspect ratio."""
-        return self.parse_batch([frame])[0]
+        return self.read(frame).features
 
 
 __all__ = ["DEFAULT_WEIGHTS", "FrameParser", "PHASE_MIN_CONFIDENCE", "STAGE1", "STAGE2"]

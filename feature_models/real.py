@@ -111,7 +111,7 @@ def decode_image(path: str | Path) -> np.ndarray:
             warnings.simplefilter("ignore")
             with Image.open(path) as im:
                 _check_size(path, *im.size)  # before decoding: the header's size costs nothing
-                frame = _rgb(im)
+                frame = pil_rgb(im)
     except RealDataError:
         raise
     except FileNotFoundError:
@@ -129,8 +129,8 @@ def _check_size(path: Path, w: int, h: int) -> None:
         raise RealDataError(f"{path}: image too large ({w}x{h}, {w * h:,} pixels; at most {MAX_PIXELS:,})")
 
 
-def _rgb(im) -> np.ndarray:
-    """``im`` upright (`_upright`) as RGB uint8."""
+def pil_rgb(im) -> np.ndarray:
+    """A PIL image as a screenshot is meant: upright (`_upright`), RGB uint8 (16-bit grey scaled)."""
     im = _upright(im)
     if im.mode.startswith("I"):  # 16-bit grey ("I;16", "I"): convert("RGB") would clip it to white
         grey = (np.clip(np.asarray(im), 0, 65535).astype(np.uint16) >> 8).astype(np.uint8)

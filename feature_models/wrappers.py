@@ -22,6 +22,28 @@ from fgo_env.features import FEATURES_SIZE, Features
 
 from .parser import FrameParser
 
+_LOOKS = ('"plain" (or None), "random", an integer base seed (0 .. 2**64 - 1), a fgo_env.screens.Look '
+          'or a callable episode -> Look')
+
+
+def check_look_spec(look):
+    """``look`` if `ParsedFeatures` can draw a look from it, else a one-line error listing what is
+    valid (a typo'd name would otherwise fail at the first ``reset``). Seeds and Looks are checked
+    by the env's own `fgo_env.env.check_look` (a bool is no seed, nor a negative number)."""
+    from fgo_env.env import check_look
+    from fgo_env.screens import Look
+
+    if isinstance(look, str):
+        if look not in ("plain", "random"):
+            raise ValueError(f"look must be {_LOOKS}, got {look!r}")
+        return look
+    if callable(look) and not isinstance(look, Look):
+        return look
+    try:
+        return check_look(look)
+    except (TypeError, ValueError) as exc:  # the same kind, with every valid form listed
+        raise type(exc)(f"look must be {_LOOKS}, got {look!r} ({type(look).__name__})") from None
+
 
 def _look_for(look, episode: int):
     from fgo_env.screens import Look
@@ -45,13 +67,14 @@ class ParsedFeatures(gym.Wrapper):
         parser: a `FrameParser` (default: the shipped weights).
         look: "plain" (default), "random" (``Look.random(9_500_000 + episode)``: seeds outside the
             training range), an int base seed (``Look.random(base + episode)``), a `Look`, or a
-            callable ``episode -> Look``.
+            callable ``episode -> Look``; anything else is refused here (`check_look_spec`).
         width, height: renderer size (the look may widen the frame).
         keep_frame: keep the last frame in ``self.last_frame``.
     """
 
     def __init__(self, env: gym.Env, parser: FrameParser | None = None, look: Any = "plain", width: int = 640,
                  height: int = 360, keep_frame: bool = False):
+        look = check_look_spec(look)  # before the weights load
         super().__init__(env)
         self.parser = parser or FrameParser()
         self.look_spec, self.width, self.height = look, int(width), int(height)
@@ -90,4 +113,4 @@ class ParsedFeatures(gym.Wrapper):
         return self._observe(info), reward, terminated, truncated, info
 
 
-__all__ = ["ParsedFeatures"]
+__all__ = ["ParsedFeatures", "check_look_spec"]

@@ -92,8 +92,10 @@ def test_no_area():
 
 
 def test_invalid_and_small():
-    assert check_frame(np.zeros((100, 100), np.uint8)).kind == "invalid"
-    assert check_frame(np.zeros((100, 100, 3), np.float32)).kind == "invalid"
+    """What is no RGB frame is the caller's error, not a verdict (test_frame_inputs.py)."""
+    for bad in (np.zeros((100, 100), np.uint8), np.zeros((100, 100, 3), np.float32)):
+        with pytest.raises(ValueError, match="must be an RGB H×W×3 uint8 array"):
+            check_frame(bad)
     assert check_frame(np.zeros((20, 30, 3), np.uint8)).kind == "too_small"
 
 
