@@ -28,14 +28,50 @@ RESULT_KEYS = ("agent", "quest", "episodes", "win_rate", "wins", "losses", "time
                "mean_turns_to_clear", "mean_turns", "mean_damage_per_turn", "mean_reward")
 
 
-def _agent(agent: str | Agent, seed: int, agent_kwargs: Mapping[str, Any] | None) -> Agent:
-    if not isinstance(agent, str):
-        return agent
-    return resolve(agent, seed=seed, **dict(agent_kwargs or {}))
+def _agent(agent: str | Path | Agent, seed: int, agent_kwargs: Mapping[str, Any] | None) -> Agent:
+    if isinstance(agent, (str, Path)):
+        return resolve(str(agent), seed=seed, **dict(agent_kwargs or {}))
+    if not (callable(getattr(agent, "act", None)) and callable(getattr(agent, "reset", None))):
+        raise TypeError(f"agent must be an Agent (with act(obs, mask) and reset(env)), a registry name or a saved "
+                        f"agent's path, got {type(agent).__name__} (an SB3 model: agents.registry.load its run folder)")
+    return agent
 
 
 def _quest_id(quest) -> str:
     return quest if isinstance(quest, str) else quest.id
+
+
+def _check_plays(quest, episodes, seed) -> None:
+    """One quest, a whole number of episodes, and seeds ``seed`` .. ``seed + episodes - 1`` the env
+    takes: checked before any game (a list of quests crashed after playing every game; a seed
+    past 2**64 after the first)."""
+    if isinstance(quest, (list, tuple)):
+        raise TypeError("evaluate plays one quest (an id or a Quest); evaluate_many takes several")
+    if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
+        raise ValueError(f"episodes must be a whole number >= 1, got {episodes!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= 2**64 - episodes:
+        raise ValueError(f"seed must be a whole number >= 0 with seed + episodes - 1 below 2**64 (episode i plays "
+                         f"seed + i), got seed {seed!r} with {episodes} episodes")
+
+
+def action_of(agent, value, mask) -> int:
+    """What ``agent.act`` returned, as the action it plays: an integer (Python, numpy, a 0-d
+    integer array) that ``mask`` allows. A `UserError` otherwise: a float was truncated to an
+    action, and an illegal one, refused by the env, ended the episode unfinished after
+    ``invalid_limit`` tries and scored it as neither won nor lost."""
+    from .errors import UserError
+
+    name = getattr(agent, "name", type(agent).__name__)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise UserError(f"agent {name!r} returned {' '.join(repr(value).split())[:60]} ({type(value).__name__}) from "
+                        f"act(), not an action id 0-{len(mask) - 1} (an int)")
+    if not (0 <= value < len(mask) and mask[value]):
+        raise UserError(f"agent {name!r} returned action {int(value)}, which the action mask does not allow "
+                        f"({int(np.count_nonzero(mask))} legal actions: act(obs, mask) must return one of "
+                        f"np.flatnonzero(mask))")
+    return int(value)
 
 
 def play_episode(env: gym.Env, agent: Agent, seed: int, max_decisions: int = 100_000) -> dict:
@@ -45,7 +81,7 @@ def play_episode(env: gym.Env, agent: Agent, seed: int, max_decisions: int = 100
     total_reward, decisions, actions = 0.0, 0, []
     done = False
     while not done:
-        action = int(agent.act(obs, info["action_mask"]))
+        action = action_of(agent, agent.act(obs, info["action_mask"]), info["action_mask"])
         actions.append(action)
         obs, reward, terminated, truncated, info = env.step(action)
         total_reward += reward
@@ -86,8 +122,7 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
         ``mean_turns`` (all episodes), ``mean_damage_per_turn`` (per episode: total damage /
         turns played, then averaged) and ``mean_reward`` (episode return, averaged).
     """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    _check_plays(quest, episodes, seed)
     player = _agent(agent, seed, agent_kwargs)
     kwargs = dict(env_kwargs or {})
     kwargs.setdefault("obs_mode", getattr(player, "obs_mode", "state"))
@@ -144,11 +179,14 @@ def evaluate_many(agents: Iterable[str | Agent], quests: Iterable, episodes: int
     Agents given by name or path are resolved before any play (so a bad one fails at once), then
     made afresh for each quest. With ``progress`` one bar counts every episode.
     """
-    players = list(agents)
+    players, quests = list(agents), list(quests)  # once: a generator given would be empty the second time
+    for q in quests:
+        _check_plays(q, episodes, seed)
     for a in players:
         _agent(a, seed, None)
-    names = list(labels) if labels is not None else [a if isinstance(a, str) else a.name for a in agents]
-    quests = list(quests)
+    names = list(labels) if labels is not None else [str(a) if isinstance(a, (str, Path)) else a.name for a in players]
+    if len(names) != len(players):  # zip would drop the agents without a label
+        raise ValueError(f"labels: one per agent ({len(players)}), got {len(names)}")
     if replays:
         check_new_replays(replay_file(replays, name, _quest_id(q)) for q in quests for name in names)
     bar = None
@@ -193,4 +231,4 @@ def check_new_replays(files: Iterable[Path]) -> None:
                         f"quest names that differ only in characters a file name drops); rename one")
 
 
-__all__ = ["RESULT_KEYS", "check_new_replays", "evaluate", "evaluate_many", "play_episode", "replay_file"]
+__all__ = ["RESULT_KEYS", "action_of", "check_new_replays", "evaluate", "evaluate_many", "play_episode", "replay_file"]
