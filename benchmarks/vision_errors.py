@@ -46,6 +46,15 @@ def per_look(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dic
     return dict(sorted(out.items(), key=lambda kv: -kv[1][0]))
 
 
+def per_size(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
+    """{frame size "WxH": [misses, crops]}, smallest first: a head whose misses gather at the
+    smallest frames is short of pixels there (a 640×360 frame draws a wave digit ~9 px wide),
+    one that misses at the largest loses detail in the crop's downscaling."""
+    sizes = np.array([frames[f]["size"][0] * 100_000 + frames[f]["size"][1] for f in frame_of])
+    return {f"{s // 100_000}x{s % 100_000}": [int(wrong[sizes == s].sum()), int((sizes == s).sum())]
+            for s in np.unique(sizes)}
+
+
 def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], path: Path) -> None:
     """The misread crops ``x`` (at least one) in a grid, each labelled with its class names."""
     rows = (len(x) + COLS - 1) // COLS
@@ -97,11 +106,14 @@ def main() -> None:
         path = args.grid.with_name(f"{args.grid.stem}_{task}{args.grid.suffix}") if wrong.any() else None
         if path is not None:
             grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], TASKS[task].classes, path)
+        sizes = per_size(frames, frame_of, wrong)
         res["tasks"][task] = {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
                               "looks": n_looks, "looks_with_misses": len(looks), "looks_all_missed": whole,
-                              "worst_looks": dict(list(looks.items())[:8]), "grid": path and str(path)}
+                              "worst_looks": dict(list(looks.items())[:8]), "by_frame_size": sizes,
+                              "grid": path and str(path)}
         print(f"{task}: {int(wrong.sum())} of {len(y)} crops misread ({1 - wrong.mean():.2%} right); "
               f"misses in {len(looks)} of {n_looks} looks, {whole} of them read wrong on every crop; grid {path}")
+        print("  by frame size: " + ", ".join(f"{k} {m}/{n}" for k, (m, n) in sizes.items()))
     print(json.dumps(res))
 
 
