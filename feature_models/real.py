@@ -265,6 +265,11 @@ def parse_item(entry, where: str) -> RealItem:
                     bool(bgr))
 
 
+def kind_fits_phase(kind: str | None, phase: int | None) -> bool:
+    """A non-battle kind (menu, not the game) only fits phase "other" or none."""
+    return not (kind in NON_BATTLE_KINDS and phase in (PHASE_COMMAND, PHASE_CARDS))
+
+
 def _kind(kind, phase: int | None, where: str) -> str:
     """The entry's checked ``kind`` (from ``phase`` when absent): a typo would make a menu a battle
     frame, a menu of a battle phase is scored as neither."""
@@ -273,7 +278,7 @@ def _kind(kind, phase: int | None, where: str) -> str:
     if kind not in KINDS:
         raise RealDataError(f"{where}: field 'kind' must be one of {', '.join(KINDS)} (or absent), "
                             f"got {kind!r}")
-    if kind in NON_BATTLE_KINDS and phase in (PHASE_COMMAND, PHASE_CARDS):
+    if not kind_fits_phase(kind, phase):
         raise RealDataError(f"{where}: field 'kind' ({kind!r}) contradicts 'phase' ({phase}): a non-battle "
                             f"frame has phase 2 or null; a battle frame of phase {phase} is kind "
                             f"{KIND_OF_PHASE[phase]!r}")

@@ -25,7 +25,7 @@ import numpy as np
 from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, Features
 
 from .reading import Reading
-from .real import KIND_OF_PHASE, LABELS_FILE, NON_BATTLE_KINDS, draw_preview, load_image, read_labels
+from .real import KIND_OF_PHASE, LABELS_FILE, NON_BATTLE_KINDS, draw_preview, kind_fits_phase, load_image, read_labels
 
 HELP = ("<-/-> image  p phase  m menu  w/t wave n/N  1-5 card  a/b/q type  z/x/c owner  7/8/9 NP  "
         "s save  Esc save+quit")
@@ -64,8 +64,7 @@ class LabelEditor:
 
     def _kind_from_phase(self) -> None:
         e = self.entry
-        # a non-battle kind only fits phase "other" or null (`feature_models.real` refuses the rest)
-        if e.get("kind") not in NON_BATTLE_KINDS or e.get("phase") in (PHASE_COMMAND, PHASE_CARDS):
+        if e.get("kind") not in NON_BATTLE_KINDS or not kind_fits_phase(e.get("kind"), e.get("phase")):
             e["kind"] = KIND_OF_PHASE.get(e.get("phase"), "other_battle")
 
     def _cards(self, field: str) -> list:

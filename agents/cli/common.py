@@ -62,8 +62,11 @@ def _range(low, high) -> str:
     return f">= {_text(low)}" if low is not None else f"<= {_text(high)}"
 
 
-def size(text: str, min_w: int = 64, min_h: int = 36, max_w: int = 7680, max_h: int = 4320) -> tuple[int, int]:
-    """``WIDTHxHEIGHT`` within sensible screen sizes."""
+def size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` within the sizes the renderer draws (`fgo_env.env.RENDER_SIZES`)."""
+    from fgo_env.env import RENDER_SIZES
+
+    (min_w, min_h), (max_w, max_h) = RENDER_SIZES
     try:
         w, h = (int(x) for x in text.lower().split("x"))
     except ValueError:
