@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, Features
+from fgo_env.features import N_CARDS, N_FRONT, PHASE_CARDS, Features
 
 from .reading import Reading
 from .real import KIND_OF_PHASE, LABELS_FILE, NON_BATTLE_KINDS, draw_preview, kind_fits_phase, load_image, read_labels
