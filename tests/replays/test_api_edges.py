@@ -17,7 +17,7 @@ from fgo_env.content.loader import PACKAGE_DIR
 from fgo_env.env import FGOEnv
 from fgo_env.vector_env import FGOVectorEnv
 from replays import ReplayWriter
-from replays.format import Episode, ReplayError, content_hash
+from replays.format import ReplayError, content_hash
 from replays.io import open_replay, read_episodes
 from replays.record import RecordReplays, VectorRecorder, make_header
 from replays.resim import verify
