@@ -18,6 +18,7 @@ rebuilds it, so ``type(agent).load(p)`` after ``agent.save(p)`` acts identically
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -60,11 +61,26 @@ class Agent(Protocol):
 
 
 def legal_actions(action_mask: np.ndarray) -> np.ndarray:
-    """Indices of the legal actions of a mask (bool or 0/1 ints)."""
-    legal = np.flatnonzero(np.asarray(action_mask))
+    """Indices of the legal actions of a mask (bool or 0/1 ints, one entry per action); every
+    agent's ``act`` starts here, so a mask of another shape or kind is refused here for all of them
+    (a short one would hide actions, a 2-d one breaks the scripted agents' kernels)."""
+    mask = np.asarray(action_mask)
+    if mask.shape != (_n_actions(),) or mask.dtype.kind not in "biu":  # two attribute reads: cheap per decision
+        raise ValueError(f"action_mask must have {_n_actions()} entries (N_ACTIONS) of bool or 0/1 ints, got "
+                         f"shape {mask.shape} of {mask.dtype}")
+    legal = np.flatnonzero(mask)
     if legal.size == 0:
         raise ValueError("no legal action: the episode is over (call env.reset())")
     return legal
+
+
+@functools.cache
+def _n_actions() -> int:
+    """`N_ACTIONS`, imported at the first decision: importing the engine compiles its kernels, which
+    ``import agents.registry`` should not wait for."""
+    from fgo_env.engine.actions import N_ACTIONS
+
+    return N_ACTIONS
 
 
 def as_policy(agent: Agent):

@@ -121,10 +121,20 @@ def load(path: str | Path, **kwargs: Any) -> Agent:
     except (UnicodeDecodeError, json.JSONDecodeError):
         data = None
     if isinstance(data, dict) and "format" not in data and isinstance(data.get("agent"), str):
-        return agent_class(data["agent"]).load(file)  # a scripted agent's JSON
+        return _load_scripted(file, data["agent"])
     from .learners.policy_agent import PolicyAgent
 
     return PolicyAgent.load(p, **kwargs)  # validates; CheckpointError names the file and the field
+
+
+def _load_scripted(file: Path, name: str) -> Agent:
+    """A scripted agent's JSON ``{"agent": name, "config": {...}}``; a learned kind's factory
+    (a function, no ``load``) has no such form: its weights are what make it."""
+    factory = agent_class(name)
+    if not isinstance(factory, type) or not hasattr(factory, "load"):
+        raise NotAnAgentError(f"{file}: names {name!r}, which is not saved as a JSON config: learned agents load "
+                              f"from a run folder (or agent folder) holding {AGENT_FILE} and model.safetensors")
+    return factory.load(file)
 
 
 def _no_agent_message(folder: Path) -> str:

@@ -29,9 +29,11 @@ keys take null), else the kind of its default.
 - ``checkpoint.pt``: the latest training checkpoint (state dicts and primitives only,
   written atomically every ``checkpoint_every`` steps, at the end and on Ctrl-C or SIGTERM; read
   with ``weights_only=True``), and ``checkpoint.json``, the step it holds. ``resume=True``
-  continues from it up to ``steps`` in total. A folder without a checkpoint or an agent holds
-  no run: a start that died before its first checkpoint left only progress.csv, tb/ and
-  config.yml, which the next start clears.
+  continues from it up to ``steps`` in total, with the run's own hyperparameters and evaluation
+  settings (config.yml, checked against those the checkpoint holds). A folder without a
+  checkpoint or an agent holds no run: a start that died before its first checkpoint left only
+  progress.csv, tb/ and config.yml, which the next start clears. One with an agent but no
+  checkpoint can be neither resumed nor restarted: training further takes another folder.
 
 **Interrupts.** A ``KeyboardInterrupt`` (Ctrl-C; the ``fgo`` command turns SIGTERM into one)
 saves the checkpoint and ``agent.json`` and raises `agents.errors.TrainingInterrupted`; a
@@ -53,6 +55,7 @@ import csv
 import json
 import logging
 import math
+import numbers
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,6 +135,9 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- --set checks
 
 MAX_STEPS = 10**15  # far past any run; a typo (1e30) is refused instead of printed back in 31 digits
+MAX_SEED = 2**31 - 1  # as fgo train --seed
+MAX_EVAL_EPISODES = 100_000  # as fgo train --eval-episodes
+DEFAULT_EVAL_EPISODES = 50
 MAX_LAYERS = 16
 
 
@@ -234,8 +240,8 @@ def _number(text: str) -> float | None:
 
 
 def _is_number(value) -> bool:
-    """A finite int or float; not a bool (YAML's true is no count)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A finite int or float (NumPy's too); not a bool (YAML's true is no count)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     try:
         return math.isfinite(value)
@@ -257,6 +263,25 @@ def _rule_problem(rule: Rule, value) -> tuple[str | None, Any]:
     if rule.high is not None and value > rule.high:
         return f"expected {_expected(rule)}" + (f" ({rule.why})" if rule.why else ""), value
     return None, int(value) if rule.kind is int else value
+
+
+def whole_number(name: str, value, low: int, high: int, *, optional: bool = False) -> int | None:
+    """``value`` as an int, if a whole number in [low, high] (or None, with ``optional``); else
+    `UserError` naming ``name``, the range and the value. For arguments (train's, compare's),
+    which no `Rule` of a hyperparameter covers."""
+    if value is None and optional:
+        return None
+    problem, checked = _rule_problem(Rule(int, low, high), value)
+    if problem:
+        raise UserError(f"{name} must be a whole number between {low:,} and {high:,}, got {_said(value)}")
+    return checked
+
+
+def _said(value) -> str:
+    """``value`` said back in an error: 1e+30, not its 31 digits."""
+    if _is_number(value) and abs(value) > MAX_STEPS:
+        return f"{float(value):.3g}"
+    return repr(value)
 
 
 def _layers_problem(rule: Rule, value) -> tuple[str | None, Any]:
@@ -571,31 +596,37 @@ def _truncate_progress(file: Path, step: int) -> float:
 
 def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_dir: str | Path = "runs",
           overrides: dict | None = None, progress: bool = True, eval_every: int | None = None,
-          eval_episodes: int = 50, resume: bool = False) -> Path:
+          eval_episodes: int | None = None, resume: bool = False) -> Path:
     """Train ``agent`` on ``quests`` for ``steps`` env steps; returns the run folder.
 
     Args:
         agent: a trainable kind (`trainable`: "ppo", "maskable_ppo", "masked_dqn").
         quests: quest ids (one policy for all of them) or a comma-separated string.
-        steps: total env steps (decisions), at most `MAX_STEPS`, rounded up to whole updates
-            (logged when it rounds).
-        seed: training seed (evaluation games come from independent seeds).
+        steps: total env steps (decisions), a whole number from 1 to `MAX_STEPS`, rounded up to
+            whole updates (logged when it rounds).
+        seed: training seed, 0 to `MAX_SEED` (evaluation games come from independent seeds).
         out_dir: parent folder; the run folder is ``out_dir/<agent>_<quests>_s<seed>``.
         overrides: hyperparameters over the YAML's (``{"learning_rate": 1e-3}``), checked by
             `clean_overrides` (`UserError` naming the key); on resume they must equal the run's own
             (`UserError` naming each key that differs).
         progress: show a progress bar.
-        eval_every: evaluate every this many steps (default: the YAML's ``eval_every``).
-        eval_episodes: evaluation games per quest.
+        eval_every: evaluate every this many steps (default: the YAML's ``eval_every``; on
+            resume, the run's own).
+        eval_episodes: evaluation games per quest, 1 to `MAX_EVAL_EPISODES` (default 50; on
+            resume, the run's own). On resume, an ``eval_every`` or ``eval_episodes`` other than the
+            run's is refused like a changed hyperparameter: the learning curve keeps one cadence.
         resume: continue the run folder's checkpoint up to ``steps``; without ``resume`` a run
             folder with a checkpoint or an agent is an error, and one that a start stopped before
             its first checkpoint left (progress.csv, tb/) is cleared and reused (logged). A run
-            that already reached ``steps`` is left as it is (logged).
+            that already reached ``steps`` is left as it is (logged). A folder with an agent but no
+            checkpoint can do neither: the error says to train further in a new run folder.
 
     Returns:
         The run folder; ``agents.registry.load(run)`` loads the trained agent.
 
     Raises:
+        UserError: a bad argument, before any work (one line naming it).
+        CheckpointError: on resume, a run file that is unreadable or does not fit the checkpoint.
         TrainingInterrupted: on Ctrl-C, after the checkpoint and ``agent.json`` were saved.
     """
     import yaml
@@ -604,26 +635,25 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
 
     if agent not in trainable():
         raise UserError(f"unknown learning agent {agent!r}; choose one of {', '.join(trainable())}")
+    steps, seed, eval_every, eval_episodes = _checked_numbers(steps, seed, eval_every, eval_episodes)
     from .learners.common import load_content
 
     quests = quests.split(",") if isinstance(quests, str) else list(quests)
     overrides = clean_overrides(agent, [q.strip() for q in quests], overrides or {})
     quests = _check_quests(quests, load_content(overrides.get("content")))
-    steps, seed = int(steps), int(seed)
-    if not 1 <= steps <= MAX_STEPS:
-        given = f"{steps:,}" if steps < 1 else f"{float(steps):.3g}"  # not 1e30's 31 digits
-        raise UserError(f"steps (--steps) must be between 1 and {MAX_STEPS:.0e} ({MAX_STEPS:,}), got {given}")
     run_dir = Path(out_dir) / run_name(agent, quests, seed)
     ckpt = None
     if resume:
-        ckpt, params = _resume_state(run_dir, agent, quests, seed, overrides)
+        ckpt, params, saved = _resume_state(run_dir, agent, quests, seed, overrides)
+        eval_every, eval_episodes = _resumed_evaluation(run_dir, saved, eval_every, eval_episodes)
         if int(ckpt.get("global_step", 0)) >= steps:
             log.warning("%s already holds %s steps (asked for %s): nothing to train", run_dir,
                         f"{int(ckpt['global_step']):,}", f"{steps:,}")
             return run_dir
     else:
-        _fresh_run_dir(run_dir)
+        _fresh_run_dir(run_dir, agent)
         params = load_hyperparams(agent, quests, overrides)
+        eval_episodes = eval_episodes or DEFAULT_EVAL_EPISODES
     run_dir.mkdir(parents=True, exist_ok=True)
 
     trainer_params = {k: params.pop(k) for k in TRAINER_KEYS if k in params}
@@ -637,7 +667,7 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
         eval_every = int(eval_every or trainer_params.get("eval_every") or max(target // 10, 1))
         checkpoint_every = int(trainer_params.get("checkpoint_every") or max(target // 4, 1))
         config = {"agent": agent, "quests": quests, "steps": target, "steps_requested": steps, "seed": seed,
-                  "eval_every": eval_every, "eval_episodes": int(eval_episodes), "checkpoint_every": checkpoint_every,
+                  "eval_every": eval_every, "eval_episodes": eval_episodes, "checkpoint_every": checkpoint_every,
                   "hyperparams": {**params, **{k: v for k, v in trainer_params.items() if k != "n_timesteps"}}}
         atomic_write_text(run_dir / CONFIG_FILE, yaml.safe_dump(config, sort_keys=False))
         eval_env = {"obs_mode": params.get("obs_mode", "state"), "catalogue": load_content(params.get("content"))}
@@ -649,30 +679,131 @@ def train(agent: str, quests: list[str] | str, steps: int, seed: int = 0, out_di
     return run_dir
 
 
-def _resume_state(run_dir: Path, agent: str, quests: list[str], seed: int, overrides: dict) -> tuple[dict, dict]:
-    """The checkpoint of ``run_dir`` and the run's own hyperparameters (``overrides`` may change
-    only the `MACHINE_KEYS`)."""
+def _checked_numbers(steps, seed, eval_every, eval_episodes) -> tuple[int, int, int | None, int | None]:
+    """`train`'s numbers as ints, each refused up front naming its argument (`whole_number`); the
+    evaluation's may be None (not given)."""
+    return (whole_number("steps (--steps)", steps, 1, MAX_STEPS),
+            whole_number("seed (--seed)", seed, 0, MAX_SEED),
+            whole_number("eval_every (--eval-every)", eval_every, 1, MAX_STEPS, optional=True),
+            whole_number("eval_episodes (--eval-episodes)", eval_episodes, 1, MAX_EVAL_EPISODES, optional=True))
+
+
+def _resumed_evaluation(run_dir: Path, saved: dict, eval_every: int | None,
+                        eval_episodes: int | None) -> tuple[int, int]:
+    """The run's own evaluation cadence: what is not given comes from its config.yml, and a given
+    value that differs is refused like a changed hyperparameter (the curve would change halfway)."""
+    given = {k: v for k, v in (("eval_every", eval_every), ("eval_episodes", eval_episodes)) if v is not None}
+    differ = _differences(given, saved)
+    if differ:
+        raise UserError(f"{run_dir / CONFIG_FILE}: --eval-every/--eval-episodes differ from the run being resumed: "
+                        f"{'; '.join(differ)}. A resumed run keeps its evaluation settings; leave them out (or give "
+                        "the run's), or start a new run with another --out or --seed")
+    return saved["eval_every"], saved["eval_episodes"]
+
+
+def _resume_state(run_dir: Path, agent: str, quests: list[str], seed: int,
+                  overrides: dict) -> tuple[dict, dict, dict]:
+    """The checkpoint of ``run_dir``, the run's own hyperparameters (``overrides`` may change only
+    the `MACHINE_KEYS`) and its config.yml, checked against the checkpoint."""
     from .checkpoint import CheckpointError, load_checkpoint
 
     ckpt_file = run_dir / CHECKPOINT_FILE
     if not ckpt_file.exists():
-        started = any((run_dir / name).exists() for name in LEFTOVERS)
-        raise UserError(f"{ckpt_file}: nothing to resume " + (
-            "(the run stopped before its first checkpoint: run the same command without --resume to start it "
-            "afresh)" if started else "(train without --resume first)"))
+        raise UserError(_no_checkpoint_message(run_dir, agent))
     ckpt = load_checkpoint(ckpt_file)
     if ckpt.get("kind") != agent:
         raise CheckpointError(f"{ckpt_file}: holds a {ckpt.get('kind')!r} run, not {agent!r}")
     saved = _saved_config(run_dir)
     if list(saved["quests"]) != quests or saved["seed"] != seed:
         raise UserError(f"{run_dir}: was trained on {saved['quests']} seed {saved['seed']}")
-    _check_resume_overrides(run_dir, saved["hyperparams"], overrides)
-    return ckpt, {**saved["hyperparams"], **{k: v for k, v in overrides.items() if k in MACHINE_KEYS}}
+    held = _held_params(agent, ckpt)
+    _check_config_fits_checkpoint(run_dir / CONFIG_FILE, agent, saved["hyperparams"], held)
+    _check_resume_overrides(run_dir, {**held, **saved["hyperparams"]}, overrides)
+    return ckpt, {**saved["hyperparams"], **{k: v for k, v in overrides.items() if k in MACHINE_KEYS}}, saved
+
+
+def _no_checkpoint_message(run_dir: Path, agent: str) -> str:
+    if (run_dir / AGENT_FILE).exists():
+        return _agent_without_checkpoint(run_dir, agent)
+    started = any((run_dir / name).exists() for name in LEFTOVERS)
+    return f"{run_dir / CHECKPOINT_FILE}: nothing to resume " + (
+        "(the run stopped before its first checkpoint: run the same command without --resume to start it "
+        "afresh)" if started else "(train without --resume first)")
+
+
+def _agent_without_checkpoint(run_dir: Path, agent: str | None) -> str:
+    """A folder with an agent but no checkpoint can neither resume (nothing to continue from) nor
+    start afresh (that would overwrite the agent): the way on is another run folder."""
+    import shlex
+
+    from .checkpoint import CheckpointError, read_config
+
+    try:
+        finished = read_config(run_dir)[0]["config"].get("complete") is True
+    except (CheckpointError, OSError):
+        finished = False
+    init = f" (--set init={shlex.quote(str(run_dir))} starts it from this agent's weights)" \
+        if agent is not None and "init" in learner_keys(agent) else ""
+    return (f"{run_dir} holds {'a finished run' if finished else 'an agent'} ({AGENT_FILE}) but no "
+            f"{CHECKPOINT_FILE} to continue its training from, so it is kept as it is; to train further, start a new "
+            f"run with another --out or --seed{init}")
+
+
+def _held_params(agent: str, ckpt: dict) -> dict:
+    """The learner's hyperparameters the checkpoint trained with (our PPO's ``args``, SB3's
+    ``params``): its keys of `learner_keys`, without the run's own (`RUN_KEYS`)."""
+    held = ckpt.get("args", ckpt.get("params"))
+    keys = set(learner_keys(agent)) - set(RUN_KEYS)
+    return {k: v for k, v in held.items() if k in keys} if isinstance(held, dict) else {}
+
+
+def _check_config_fits_checkpoint(file: Path, agent: str, saved: dict, held: dict) -> None:
+    """config.yml's hyperparameters build the resumed learner: refuse, naming the key, one that an
+    edit (or a cut) made differ from what the checkpoint trained with, which would otherwise fail
+    deep in torch (a size mismatch) or silently train another network. A key the file lacks is
+    fine where the learner's default is what the checkpoint holds."""
+    from .checkpoint import CheckpointError
+
+    differ = sorted((k for k in set(held) - set(MACHINE_KEYS) if saved.get(k, _UNSET) != held[k]),
+                    key=lambda k: (k not in saved, k))  # edited keys first: a value that builds no learner
+    built = _as_built(agent, saved) if differ else None  # leaves a missing key unjudged
+    fix = f"restore it (the checkpoint holds the {agent} hyperparameters), or start a new run with another --out " \
+          "or --seed"
+    for key in differ:
+        if built is not None and built.get(key, _UNSET) == held[key]:
+            continue  # the same once built: a default, a dataset path as a list of one
+        if key in saved:
+            raise CheckpointError(f"{file}: hyperparams {key}: {saved[key]!r} differs from the checkpoint's "
+                                  f"{held[key]!r}; {fix}")
+        raise CheckpointError(f"{file}: incomplete: hyperparams has no {key} (the checkpoint trained with "
+                              f"{held[key]!r}); {fix}")
+
+
+_UNSET = object()
+
+
+def _as_built(agent: str, params: dict) -> dict | None:
+    """``params`` as the learner holds them once built (defaults filled in, values normalised by our
+    PPO's `Args`; the SB3 learners keep theirs as given), or None if they build no learner."""
+    if agent not in ("ppo", "distilled"):
+        from .learners.sb3_agents import LEARNERS
+
+        return {**LEARNERS[agent].defaults, **params}
+    from dataclasses import asdict
+
+    from .distill.learner import DistillArgs
+    from .learners.ppo import Args
+
+    keys = set(learner_keys(agent)) - set(RUN_KEYS)
+    try:
+        return asdict((DistillArgs if agent == "distilled" else Args)(**{k: v for k, v in params.items() if k in keys}))
+    except (TypeError, ValueError):
+        return None
 
 
 def _saved_config(run_dir: Path) -> dict:
-    """The run's ``config.yml`` (its hyperparameters, which a resumed run keeps), refused naming the
-    file unless it is the mapping `train` writes."""
+    """The run's ``config.yml`` (its hyperparameters and evaluation settings, which a resumed run
+    keeps), refused naming the file unless it is the mapping `train` writes."""
     import yaml
 
     from .checkpoint import CheckpointError
@@ -685,10 +816,16 @@ def _saved_config(run_dir: Path) -> dict:
         raise CheckpointError(f"{file}: missing; a run resumes with the hyperparameters kept there: {fix}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{file}: not valid YAML ({_yaml_problem(err)}); {fix}") from None
+    needed = ("quests", "seed", "eval_every", "eval_episodes", "hyperparams")  # in the order train writes them
+    missing = [k for k in needed if k not in saved] if isinstance(saved, dict) else []
+    if missing and len(missing) < len(needed):  # a file cut short: the keys from the cut on are gone
+        raise CheckpointError(f"{file}: incomplete: no {', '.join(missing)} (fgo train writes {', '.join(needed)}); "
+                              f"{fix}")
     if not (isinstance(saved, dict) and isinstance(saved.get("quests"), list) and isinstance(saved.get("seed"), int)
+            and all(isinstance(saved.get(k), int) and saved[k] >= 1 for k in ("eval_every", "eval_episodes"))
             and isinstance(saved.get("hyperparams"), dict)):
-        raise CheckpointError(f"{file}: not a run's config (a mapping with quests, seed and hyperparams, as "
-                              f"fgo train writes it); {fix}")
+        raise CheckpointError(f"{file}: not a run's config (a mapping with quests, seed, eval_every, eval_episodes "
+                              f"and hyperparams, as fgo train writes it); {fix}")
     return saved
 
 
@@ -703,13 +840,15 @@ def _yaml_problem(err: Exception) -> str:
 LEFTOVERS = (PROGRESS_FILE, "tb", CONFIG_FILE, CHECKPOINT_INFO)  # what a start writes before its first checkpoint
 
 
-def _fresh_run_dir(run_dir: Path) -> None:
-    """Refuse a folder holding a run (a checkpoint or an agent: work to keep, ``--resume`` continues
-    it); clear what a start that died before its first checkpoint left, so that its curves do not
-    mix with this run's. Such a folder holds nothing to resume: refusing it made it unusable."""
-    if (run_dir / CHECKPOINT_FILE).exists() or (run_dir / AGENT_FILE).exists():
+def _fresh_run_dir(run_dir: Path, agent: str | None = None) -> None:
+    """Refuse a folder holding a run (a checkpoint, which ``--resume`` continues, or an agent: work
+    to keep); clear what a start that died before its first checkpoint left, so that its curves do
+    not mix with this run's. Such a folder holds nothing to resume: refusing it made it unusable."""
+    if (run_dir / CHECKPOINT_FILE).exists():
         raise UserError(f"{run_dir} already holds a run; pass --resume (resume=True) to continue it, "
                         "or choose another --out or --seed")
+    if (run_dir / AGENT_FILE).exists():
+        raise UserError(_agent_without_checkpoint(run_dir, agent))
     left = [name for name in LEFTOVERS if (run_dir / name).exists()]
     if not left:
         return
@@ -727,12 +866,17 @@ def _fresh_run_dir(run_dir: Path) -> None:
 
 def _check_resume_overrides(run_dir: Path, saved: dict, overrides: dict) -> None:
     """A resumed run keeps its hyperparameters: name every ``--set`` key that would change them."""
-    differ = [f"{k}={v!r} (the run has {saved.get(k, '<unset>')!r})" for k, v in overrides.items()
-              if k not in MACHINE_KEYS and (k not in saved or saved[k] != v)]
+    differ = _differences({k: v for k, v in overrides.items() if k not in MACHINE_KEYS}, saved)
     if differ:
         raise UserError(f"{run_dir / CONFIG_FILE}: --set differs from the run being resumed: {'; '.join(differ)}. "
                         "A resumed run keeps its hyperparameters; drop --set, or start a new run with another "
                         "--out or --seed")
+
+
+def _differences(given: dict, saved: dict) -> list[str]:
+    """``"key=value (the run has other)"`` for each given value the run's ``saved`` ones differ from."""
+    return [f"{k}={v!r} (the run has " + (f"{saved[k]!r})" if k in saved else "it at its default)")
+            for k, v in given.items() if k not in saved or saved[k] != v]
 
 
 def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int, eval_every: int,
@@ -770,6 +914,6 @@ def _run(learner, ckpt, run_dir: Path, quests: list[str], steps: int, seed: int,
         trainer.close()
 
 
-__all__ = ["MAX_STEPS", "PROGRESS_COLUMNS", "RULES", "check_overrides", "clean_overrides", "learner_keys",
-           "load_hyperparams", "make_learner", "parse_overrides", "resume_command", "run_name", "train", "trainable",
-           "value_problem"]
+__all__ = ["DEFAULT_EVAL_EPISODES", "MAX_EVAL_EPISODES", "MAX_SEED", "MAX_STEPS", "PROGRESS_COLUMNS", "RULES",
+           "check_overrides", "clean_overrides", "learner_keys", "load_hyperparams", "make_learner", "parse_overrides",
+           "resume_command", "run_name", "train", "trainable", "value_problem", "whole_number"]

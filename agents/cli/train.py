@@ -33,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a hyperparameter (repeatable), e.g. --set learning_rate=5e-4")
     parser.add_argument("--eval-every", type=int_in(1, what="--eval-every"), default=None,
-                        help="evaluate every N steps")
-    parser.add_argument("--eval-episodes", type=int_in(1, 100_000, what="--eval-episodes"), default=50,
-                        help="evaluation games per quest (default 50)")
+                        help="evaluate every N steps (default: the learner's; --resume: the run's)")
+    parser.add_argument("--eval-episodes", type=int_in(1, 100_000, what="--eval-episodes"), default=None,
+                        help="evaluation games per quest (default 50; --resume: the run's)")
     add_device_argument(parser)
     add_content_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

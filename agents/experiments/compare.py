@@ -50,6 +50,7 @@ import datetime as _dt
 import functools
 import glob
 import json
+import numbers
 import re
 import shlex
 import time
@@ -274,11 +275,15 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
         trainable: names to treat as learning agents (default: the registry's trainable names).
         train_fn, evaluate_fn, load_fn: replacements for `agents.train.train`,
             `agents.evaluate.evaluate` and `agents.registry.load` (tests).
+
+    Raises:
+        UserError (UnknownIdError for a quest): a bad argument, before anything is written
+            to ``out_dir``, so the corrected call simply runs.
     """
     from .. import registry
 
-    if runs < 1 or episodes < 1:
-        raise UserError(f"runs and episodes must be >= 1, got runs={runs}, episodes={episodes}")
+    runs, episodes, train_steps, seed, reps, curve_points, curve_episodes = _check_numbers(
+        runs, episodes, train_steps, seed, reps, confidence, curve_points, curve_episodes)
     agents, quests = [a for a in agents if a.strip()], [q for q in quests if q.strip()]
     if not agents or not quests:
         raise UserError("compare needs at least one agent and one quest")
@@ -288,10 +293,16 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
     labels = [p[0] for p in parsed]
     if len(set(labels)) != len(labels):
         raise UserError(f"agent labels must be unique, got {labels}; rename with LABEL=SPEC")
+    real_train = train_fn is None
+    _check_quests_and_overrides(parsed, quests, overrides, content, real_train)
+    if replays and not resume:  # a resume rewrites only the evaluations it had not finished
+        from ..evaluate import check_new_replays, replay_file
+
+        check_new_replays(replay_file(replays, label, f"run{r}", q) for label, kind, _spec, paths in parsed
+                          for r in range(_run_count(kind, paths, runs)) for q in quests)
     evaluate_fn = evaluate_fn or _default_evaluate()
     load_fn = load_fn or registry.load
     budgets: dict[str, int | None] = {}
-    real_train = train_fn is None
     if any(p[1] == "learning" for p in parsed):
         if real_train:
             from ..train import train as train_fn
@@ -307,12 +318,7 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
                 "train_steps": train_steps, "seed": seed,  # where it trains (device, threads) may change on resume
                 "overrides": {k: v for k, v in (overrides or {}).items() if k not in MACHINE_KEYS},
                 "content": _content_id(content)}  # a resume on other content would mix two games' results
-    journal = _start_folder(out, protocol, resume, overwrite)
-    if replays and not resume:  # before any training; a resume rewrites only the evaluations it had not finished
-        from ..evaluate import check_new_replays, replay_file
-
-        check_new_replays(replay_file(replays, label, f"run{r}", q) for label, kind, _spec, paths in parsed
-                          for r in range(_run_count(kind, paths, runs)) for q in quests)
+    journal = _start_folder(out, protocol, resume, overwrite)  # the first write: every check is above
     comp = Comparison(agents=labels, quests=list(quests), kinds={p[0]: p[1] for p in parsed},
                       specs={p[0]: p[2] for p in parsed})
     started = time.time()
@@ -338,6 +344,37 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
     comp.meta["machine"] = machine_info()
     write_report(comp, out, reps=reps, seed=seed, confidence=confidence, plots=plots)
     return out
+
+
+def _check_numbers(runs, episodes, train_steps, seed, reps, confidence, curve_points, curve_episodes) -> tuple:
+    """compare's numbers as ints (all but ``confidence``), refused before anything is written: stats
+    would refuse reps or confidence only after every training and evaluation ran. The bounds are
+    `fgo compare`'s and `agents.train`'s."""
+    from ..train import MAX_EVAL_EPISODES, MAX_SEED, MAX_STEPS, whole_number
+
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
+        raise UserError(f"confidence must be a number between 0 and 1 (exclusive, e.g. 0.95), got {confidence!r}")
+    return (whole_number("runs (--runs)", runs, 1, 1000),
+            whole_number("episodes (--episodes)", episodes, 1, 1_000_000),
+            whole_number("train_steps (--train-steps)", train_steps, 1, MAX_STEPS, optional=True),
+            whole_number("seed (--seed)", seed, 0, MAX_SEED - 1000),  # run r trains with seed + r
+            whole_number("reps (--reps)", reps, 1, 10_000_000),
+            whole_number("curve_points", curve_points, 1, MAX_STEPS),
+            whole_number("curve_episodes", curve_episodes, 1, MAX_EVAL_EPISODES))
+
+
+def _check_quests_and_overrides(parsed, quests: list[str], overrides, content: str | None, real_train: bool) -> None:
+    """The quests (on ``content``) and, for the learning agents `agents.train` will train, the
+    overrides, checked as `agents.train.train` checks them, but before protocol.json is written."""
+    from fgo_env.content import check_quest_ids
+
+    from ..learners.common import load_content
+    from ..train import clean_overrides
+
+    check_quest_ids(quests, load_content(content))
+    for _label, kind, spec, _paths in parsed if real_train else ():
+        if kind == "learning":
+            clean_overrides(spec, quests, dict(overrides or {}))
 
 
 def _default_evaluate() -> Callable[..., dict]:

@@ -22,6 +22,8 @@ layer sizes against the architecture recorded inside the safetensors file, so an
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,12 +40,18 @@ ACTION_MASKS = ("env", "screen")  # "screen": the mask a pilot builds from the s
 NEG = np.float32(-1e9)
 
 
+def check_activation(name: str) -> None:
+    """Every learner exports its network to a `PolicyAgent`, so these are the activations any of
+    them may train with; each learner checks before it builds anything."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
+
+
 def _act_fn(name: str):
+    check_activation(name)
     if name == "tanh":
         return np.tanh
-    if name == "relu":
-        return lambda x: np.maximum(x, 0.0, out=x)
-    raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    return lambda x: np.maximum(x, 0.0, out=x)
 
 
 def _check_action_mask(action_mask: str, obs_mode: str) -> None:
@@ -223,6 +231,7 @@ class PolicyAgent:
     def load(cls, path: str | Path, **kwargs) -> PolicyAgent:
         """Rebuild an agent from a folder written by `save` (or its ``agent.json``); a config that
         does not match its weights raises `CheckpointError` naming the field."""
+        _check_options(kwargs)  # the caller's, not the file's: refused as such before the file is read
         weights, config, metadata = load_weights(path, with_metadata=True)
         try:
             agent = cls(weights, config, **kwargs)
@@ -235,6 +244,33 @@ class PolicyAgent:
         sizes = [self.obs_size] + [wt.shape[1] for wt, _ in self.layers]
         return (f"PolicyAgent({self.name!r}, obs_mode={self.obs_mode!r}, layers={sizes}, "
                 f"head={self.head!r}, deterministic={self.deterministic})")
+
+
+OPTIONS = {"deterministic": "true or false", "seed": "None or a whole number >= 0",
+           "epsilon": "a number in [0, 1]", "top_k": "a whole number >= 1"}  # PolicyAgent's keyword arguments
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    """`PolicyAgent.load`'s keyword arguments: `UserError` naming the first unknown or bad one."""
+    from ..errors import UserError
+
+    for key, value in options.items():
+        if key not in OPTIONS:
+            raise UserError(f"unknown option {key}={value!r} for a learned agent; valid: {', '.join(OPTIONS)}")
+        if not _option_ok(key, value):
+            raise UserError(f"option {key}={value!r} for a learned agent: expected {OPTIONS[key]}")
+
+
+def _option_ok(key: str, value: Any) -> bool:
+    if key == "deterministic":
+        return isinstance(value, (bool, np.bool_))
+    if key == "seed" and value is None:
+        return True
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        return False
+    if key == "epsilon":
+        return 0 <= value <= 1
+    return value == int(value) and value >= (0 if key == "seed" else 1)
 
 
 def _check_architecture(path, config: Mapping[str, Any], agent: PolicyAgent, recorded: Any) -> None:
@@ -286,4 +322,4 @@ def make_masked_dqn(**kwargs: Any) -> PolicyAgent:
     return _untrained("masked_dqn", kwargs)
 
 
-__all__ = ["KIND_HEADS", "PolicyAgent", "make_distilled", "make_maskable_ppo", "make_masked_dqn", "make_ppo"]
+__all__ = ["KIND_HEADS", "PolicyAgent", "check_activation", "make_distilled", "make_maskable_ppo", "make_masked_dqn", "make_ppo"]

@@ -36,7 +36,7 @@ from fgo_env.vector_env import FGOVectorEnv
 
 from .common import load_content, resolve_device, to_cpu
 from .threads import thread_policy
-from .policy_agent import PolicyAgent
+from .policy_agent import PolicyAgent, check_activation
 
 NEG_LOGIT = -1e8
 
@@ -126,8 +126,7 @@ class Args:
         self.minibatch_size = int(self.batch_size // self.num_minibatches)
         if self.minibatch_size < 1:
             raise ValueError(f"num_minibatches={self.num_minibatches} > batch size {self.batch_size}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        check_activation(self.activation)
         if self.action_mask not in ("env", "screen"):
             raise ValueError(f"action_mask must be 'env' or 'screen', got {self.action_mask!r}")
         if int(self.generated) < 0:

@@ -49,7 +49,7 @@ from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 
 from .common import load_content, resolve_device, to_cpu
 from .threads import thread_policy
-from .policy_agent import PolicyAgent
+from .policy_agent import PolicyAgent, check_activation
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 # keys every SB3 learner understands besides its algorithm's own keyword arguments
@@ -240,6 +240,7 @@ class SB3Learner:
             raise ValueError(f"unknown {self.kind} hyperparameter(s) {sorted(unknown)}; valid: {sorted(valid)}")
         p = self.params
         p["quests"] = [p["quests"]] if isinstance(p["quests"], str) else list(p["quests"])
+        self.check_params(p)  # before any env or network is built
         self.cores = thread_policy(p.get("torch_threads", 0))  # 0: share the cores with other runs
         self.env = make_vec_env(p["quests"], p["n_envs"], p["obs_mode"], p["reward"], p["vec_env"], self.dict_obs,
                                 p.get("content"))
@@ -269,6 +270,10 @@ class SB3Learner:
 
     def extra_kwargs(self) -> dict:
         return {}
+
+    def check_params(self, p: dict) -> None:
+        """What SB3 would refuse with a KeyError or a NaN deep in training; ValueError naming it."""
+        check_activation(p["activation"])
 
     def policy_kwargs(self) -> dict:
         return {"net_arch": list(self.params["hidden"]), "activation_fn": ACTIVATIONS[self.params["activation"]]}
@@ -340,6 +345,18 @@ class MaskablePPOLearner(SB3Learner):
     kind = "maskable_ppo"
     algo_class = MaskablePPO
     head = "logits"
+
+    def check_params(self, p: dict) -> None:
+        super().check_params(p)
+        if not p.get("normalize_advantage", True):
+            return
+        # each minibatch normalises its advantages: a minibatch of one step divides by a std of NaN
+        rollout = int(p["n_steps"]) * int(p["n_envs"])
+        batch = rollout if p.get("batch_size", 64) is None else int(p.get("batch_size", 64))  # None: one minibatch
+        if min(rollout, batch) < 2 or (batch < rollout and rollout % batch == 1):
+            raise ValueError(f"n_steps * n_envs = {rollout} steps per update in minibatches of batch_size {batch} "
+                             "leaves a minibatch of 1 step, whose advantages cannot be normalised: make both at "
+                             "least 2 and n_steps * n_envs not 1 more than a multiple of batch_size")
 
     def policy_kwargs(self) -> dict:
         h = list(self.params["hidden"])

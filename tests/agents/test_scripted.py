@@ -279,3 +279,27 @@ def test_greedy_keeps_its_seals_before_the_last_wave_and_uses_one_to_win() -> No
                 assert int(s["wave"]) + 1 == int(s["n_waves"])
             obs, _, term, trunc, info = env.step(a)
             done = term or trunc
+
+
+@pytest.mark.parametrize("name", ["random", "greedy", "priority", "pendragon", "search_fast", "ppo"])
+def test_a_mask_of_another_shape_is_refused_by_every_agent(name):
+    """`agents.base.legal_actions`, where every agent's decision starts, refuses a mask that is not
+    one entry per action: a short one hid actions (random played 6), a (1, 392) one broke the
+    compiled scorers, a 30-entry one passed for greedy and the policies."""
+    import re
+
+    from agents.base import legal_actions
+    from fgo_env.engine.actions import N_ACTIONS
+
+    env = gym.make("fgo_env/Battle-v1", quest="farming_3wave")
+    obs, info = env.reset(seed=0)
+    agent = make(name)
+    agent.reset(env)
+    mask = info["action_mask"]
+    for bad in (mask[:10], mask[:30], mask[None]):
+        with pytest.raises(ValueError, match=re.escape(f"action_mask must have {N_ACTIONS} entries (N_ACTIONS)")
+                           + f".*got shape {re.escape(str(bad.shape))}"):
+            agent.act(obs, bad)
+    assert mask[agent.act(obs, mask)] and mask[agent.act(obs, mask.astype(bool).tolist())]
+    with pytest.raises(ValueError, match="of bool or 0/1 ints, got shape \\(392,\\) of float32"):
+        legal_actions(mask.astype(np.float32) * 0.5)

@@ -222,6 +222,26 @@ def test_resume_refuses_changed_hyperparameters_and_skips_finished_runs(tmp_path
     assert (run / "progress.csv").read_text() == before  # nothing appended
 
 
+def test_resume_keeps_the_runs_own_evaluation_settings(tmp_path):
+    """Not given, eval_every and eval_episodes are the run's (config.yml), not the YAML's 250,000
+    and 50; given otherwise, they are refused like a changed hyperparameter."""
+    import yaml
+
+    from agents import registry
+
+    kw = dict(overrides=TINY_PPO, progress=False)
+    run = train("ppo", [EASY], 1024, seed=0, out_dir=tmp_path, eval_every=1024, eval_episodes=2, **kw)
+    for given, needle in (({"eval_episodes": 50}, "eval_episodes=50 \\(the run has 2\\)"),
+                          ({"eval_every": 512}, "eval_every=512 \\(the run has 1024\\)")):
+        with pytest.raises(UserError, match=needle):
+            train("ppo", [EASY], 2048, seed=0, out_dir=tmp_path, resume=True, **given, **kw)
+    train("ppo", [EASY], 3072, seed=0, out_dir=tmp_path, resume=True, **kw)
+    assert [int(x["step"]) for x in rows(run)] == [0, 1024, 2048, 3072]
+    cfg = yaml.safe_load((run / "config.yml").read_text())
+    assert (cfg["eval_every"], cfg["eval_episodes"]) == (1024, 2)
+    assert registry.load(run).config["final_eval"]["episodes"] == 2
+
+
 def test_agent_json_must_match_its_weights(tmp_path):
     import json
 

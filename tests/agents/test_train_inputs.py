@@ -6,6 +6,8 @@ Fast: through the parsing and checking functions, with one tiny training."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import pytest
 
@@ -93,8 +95,38 @@ def test_steps_are_capped(tmp_path, capsys):
 
     assert main(["train", "--agent", "ppo", "--quest", EASY, "--steps", "1e30", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("fgo: error: steps (--steps) must be between 1 and 1e+15") and err.endswith("got 1e+30")
+    assert err.startswith("fgo: error: steps (--steps) must be a whole number between 1 and 1,000,000,000,000,000")
+    assert err.endswith("got 1e+30")
     assert "\n" not in err and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"eval_every": 0.5}, "eval_every (--eval-every) must be a whole number between 1 and 1,000,000,000,000,000, "
+                          "got 0.5"),  # was a ZeroDivisionError
+    ({"eval_episodes": 0}, "eval_episodes (--eval-episodes) must be a whole number between 1 and 100,000, got 0"),
+    ({"steps": float("inf")}, "steps (--steps) must be a whole number between 1 and"),  # was an OverflowError
+    ({"steps": None}, "got None"),  # was a TypeError
+    ({"steps": 1.5}, "got 1.5"),
+    ({"seed": -1}, "seed (--seed) must be a whole number between 0 and 2,147,483,647, got -1"),
+])
+def test_train_arguments_are_refused_up_front_naming_them(tmp_path, kwargs, needle):
+    args = {"steps": 256, **kwargs}
+    with pytest.raises(UserError, match=re.escape(needle)) as err:
+        train("ppo", [EASY], args.pop("steps"), out_dir=tmp_path, overrides=TINY, progress=False, **args)
+    assert "\n" not in str(err.value) and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("overrides,needle", [
+    ({"activation": "gelu"}, "activation must be one of tanh, relu, got 'gelu'"),  # was a KeyError inside SB3
+    ({"n_envs": 1, "n_steps": 1}, "n_steps * n_envs = 1 steps per update"),  # was NaN logits after training began
+    ({"n_envs": 1, "n_steps": 65, "batch_size": 32}, "leaves a minibatch of 1 step"),
+])
+def test_maskable_ppo_settings_sb3_would_fail_on_are_refused(tmp_path, overrides, needle):
+    pytest.importorskip("sb3_contrib")
+    with pytest.raises(UserError, match=re.escape(needle)) as err:
+        train("maskable_ppo", [EASY], 256, out_dir=tmp_path, overrides={**overrides, "hidden": [16]}, progress=False,
+              eval_episodes=2)
+    assert "\n" not in str(err.value)
 
 
 def test_allocation_failure_names_the_keys_to_lower(tmp_path, monkeypatch):
@@ -136,12 +168,33 @@ def test_a_folder_without_checkpoint_is_started_afresh_not_resumed(tmp_path, cap
         _fresh_run_dir(run_dir)
     assert "stopped before its first checkpoint" in caplog.text and len(caplog.records) == 1
     assert sorted(p.name for p in run_dir.iterdir()) == []
-    for kept in ("checkpoint.pt", "agent.json"):  # a run's work: never cleared
+    for kept, needle in (("checkpoint.pt", "already holds a run; pass --resume"),
+                         ("agent.json", "holds an agent (agent.json) but no checkpoint.pt")):  # a run's work: kept
         _leftovers(tmp_path / kept / "r")
         (tmp_path / kept / "r" / kept).write_text("{}")
-        with pytest.raises(UserError, match="already holds a run; pass --resume"):
+        with pytest.raises(UserError, match=re.escape(needle)):
             _fresh_run_dir(tmp_path / kept / "r")
         assert (tmp_path / kept / "r" / "progress.csv").exists()
+
+
+def test_a_finished_run_without_checkpoint_says_the_one_way_on(tmp_path):
+    """A run folder with its agent but no checkpoint: --resume has nothing to continue, a fresh start
+    would overwrite the agent; both say so alike and point to a new run folder (not at each other)."""
+    from agents.learners.policy_agent import PolicyAgent
+
+    run_dir = tmp_path / run_name("ppo", [EASY], 0)
+    _leftovers(run_dir)
+    agent = PolicyAgent.untrained("ppo", hidden=(16,))
+    agent.config["complete"] = True
+    agent.save(run_dir)
+    for resume in (True, False):
+        with pytest.raises(UserError) as err:
+            train("ppo", [EASY], 1000, out_dir=tmp_path, overrides=TINY, resume=resume, progress=False)
+        said = str(err.value)
+        assert said.startswith(f"{run_dir} holds a finished run (agent.json) but no checkpoint.pt"), said
+        assert "start a new run with another --out or --seed" in said and f"--set init={run_dir}" in said
+        assert "--resume" not in said and "afresh" not in said
+    assert (run_dir / "agent.json").exists() and (run_dir / "progress.csv").exists()
 
 
 def test_a_start_that_crashed_inside_learn_can_start_again(tmp_path, monkeypatch):
@@ -165,7 +218,8 @@ def test_a_start_that_crashed_inside_learn_can_start_again(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("content,needle", [
     (": - [\n", "not valid YAML"), ("", "not a run's config"), ("[1, 2]\n", "not a run's config"),
-    ("quests: [x]\nseed: 0\nhyperparams: [1]\n", "not a run's config"), (None, "missing"),
+    ("quests: [x]\nseed: 0\neval_every: 1\neval_episodes: 1\nhyperparams: [1]\n", "not a run's config"),
+    ("quests: [x]\nseed: 0\neval_every: 1\n", "incomplete: no eval_episodes, hyperparams"), (None, "missing"),
 ])
 def test_corrupt_config_yml_on_resume_is_one_error_naming_it(tmp_path, content, needle):
     run_dir = tmp_path / run_name("ppo", [EASY], 0)
@@ -177,6 +231,57 @@ def test_corrupt_config_yml_on_resume_is_one_error_naming_it(tmp_path, content, 
         train("ppo", [EASY], 1000, out_dir=tmp_path, resume=True, progress=False)
     assert "\n" not in str(err.value)
     assert "unreadable" in resume_command(run_dir)  # the interrupt message's resume line does not fail either
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A tiny finished ppo run (one update), copied by each test that edits it."""
+    out = tmp_path_factory.mktemp("finished")
+    return train("ppo", [EASY], 256, out_dir=out, overrides=TINY, progress=False, eval_episodes=2)
+
+
+def _edited_config(run, tmp_path, edit) -> None:
+    """``run`` copied under ``tmp_path`` with its config.yml passed through ``edit`` (text -> text)."""
+    copy = tmp_path / run.name
+    shutil.copytree(run, copy)
+    (copy / "config.yml").write_text(edit((copy / "config.yml").read_text()))
+
+
+def _set(key, value):
+    import yaml
+
+    def edit(text):
+        cfg = yaml.safe_load(text)
+        cfg["hyperparams"][key] = value
+        return yaml.safe_dump(cfg, sort_keys=False)
+
+    return edit
+
+
+@pytest.mark.parametrize("edit,needle", [
+    (_set("hidden", [32]), "hyperparams hidden: [32] differs from the checkpoint's [16]"),  # was a torch size mismatch
+    (_set("num_envs", 32), "hyperparams num_envs: 32 differs from the checkpoint's 16"),  # was a NumPy broadcast error
+    (_set("obs_mode", "features"), "hyperparams obs_mode: 'features' differs from the checkpoint's 'state'"),
+    (_set("learning_rate", "fast"), "hyperparams learning_rate: 'fast' differs from the checkpoint's 0.001"),
+    (_set("activation", "gelu"), "hyperparams activation: 'gelu' differs from the checkpoint's 'tanh'"),
+])
+def test_a_config_yml_that_does_not_fit_the_checkpoint_is_one_error_naming_the_field(finished_run, tmp_path, edit,
+                                                                                       needle):
+    _edited_config(finished_run, tmp_path, edit)
+    with pytest.raises(CheckpointError, match="config.yml: " + re.escape(needle)) as err:
+        train("ppo", [EASY], 512, out_dir=tmp_path, resume=True, progress=False)
+    assert "\n" not in str(err.value) and "restore it" in str(err.value)
+
+
+@pytest.mark.parametrize("cut_at,needle", [
+    ("  num_steps:", "incomplete: hyperparams has no hidden (the checkpoint trained with [16])"),
+    ("eval_episodes:", "incomplete: no eval_episodes, hyperparams"),
+])
+def test_a_truncated_config_yml_is_said_to_be_incomplete(finished_run, tmp_path, cut_at, needle):
+    """Was "--set differs ... (the run has '<unset>')", blaming the caller's --set for a cut file."""
+    _edited_config(finished_run, tmp_path, lambda text: text[:text.index(cut_at)])
+    with pytest.raises(CheckpointError, match="config.yml: " + re.escape(needle)):
+        train("ppo", [EASY], 512, out_dir=tmp_path, overrides=TINY, resume=True, progress=False)
 
 
 @pytest.mark.parametrize("content,needle", [(b"garbage\n", "safe loader"), (b"", "empty or cut short")])
@@ -208,6 +313,36 @@ def test_edited_agent_json_is_refused_at_load(tmp_path, field, value, needle):
     (tmp_path / "agent.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match=needle):
         registry.load(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["ppo", "generalist"])
+def test_a_scripted_style_json_naming_a_learned_agent_is_not_an_agent(tmp_path, name):
+    """Was an AttributeError: a learned kind's factory is a function, with no ``load``."""
+    from agents import registry
+    from agents.errors import NotAnAgentError
+
+    (tmp_path / "a.json").write_text(json.dumps({"agent": name, "config": {}}))
+    with pytest.raises(NotAnAgentError, match="learned agents load from a run folder .*agent.json and "
+                                              "model.safetensors"):
+        registry.load(tmp_path / "a.json")
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"foo": 1}, "unknown option foo=1 for a learned agent; valid: deterministic, seed, epsilon, top_k"),  # TypeError
+    ({"deterministic": False, "seed": -1}, "option seed=-1 for a learned agent: expected None or a whole number >= 0"),
+    ({"deterministic": "no"}, "option deterministic='no' for a learned agent: expected true or false"),
+    ({"epsilon": 2}, "expected a number in [0, 1]"),
+    ({"top_k": 0}, "expected a whole number >= 1"),
+])
+def test_load_refuses_the_callers_bad_options_as_the_callers(tmp_path, kwargs, needle):
+    """Was "agent.json's config does not fit itself or its weights": a CheckpointError blaming the file."""
+    from agents import registry
+    from agents.learners.policy_agent import PolicyAgent
+
+    PolicyAgent.untrained("ppo", hidden=(16,)).save(tmp_path)
+    with pytest.raises(UserError, match=re.escape(needle)):
+        registry.load(tmp_path, **kwargs)
+    assert registry.load(tmp_path, deterministic=False, seed=1, epsilon=0.1, top_k=3).deterministic is False
 
 
 def test_a_screen_mask_agent_on_features_still_loads(tmp_path):

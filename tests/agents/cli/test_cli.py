@@ -52,6 +52,20 @@ def test_train_then_eval_by_path(tmp_path: Path, capsys):
     assert "farming_2wave" in out and runs[0].name in out  # the row is labelled by its run folder
 
 
+def test_train_resume_on_the_command_line_keeps_the_runs_evaluation(tmp_path: Path):
+    """`fgo train --resume` without --eval-episodes used to pass 50 (its default), which the
+    resume then refused against the run's own 2 (or, before, silently played 50)."""
+    import yaml
+
+    args = ["train", "--agent", "ppo", "--quest", "farming_2wave", "--seed", "1", "--out", str(tmp_path),
+            "--set", "num_envs=64", "--set", "num_steps=16", "--no-progress"]
+    assert main([*args, "--steps", "1024", "--eval-episodes", "2", "--eval-every", "1024"]) == 0
+    assert main([*args, "--steps", "2048", "--resume"]) == 0
+    (run,) = tmp_path.iterdir()
+    cfg = yaml.safe_load((run / "config.yml").read_text())
+    assert (cfg["eval_every"], cfg["eval_episodes"]) == (1024, 2)
+
+
 def test_unknown_agent_is_a_clear_error(capsys):
     assert main(["eval", "--agent", "no_such_agent", "--quest", "farming_2wave", "--episodes", "1",
                  "--no-progress"]) == 2

@@ -243,3 +243,24 @@ def test_compare_resume_reuses_finished_trainings_and_evaluations(tmp_path):
     scores = json.loads((out / "scores.json").read_text())
     assert np.asarray(scores["scores"]["win_rate"]["fake"], dtype=float).shape == (2, 1)
     assert scores["meta"]["reused"] == {"trainings": 2, "evaluations": 2}
+
+
+@pytest.mark.parametrize("kwargs,error,needle", [
+    ({"quests": ["nope"]}, KeyError, "unknown quest 'nope'"),  # left protocol.json: no rerun worked after
+    ({"agents": ["greedy", "ppo"], "overrides": {"lr": 1}}, ValueError, "--set lr: unknown ppo hyperparameter"),
+    ({"confidence": 2}, ValueError, "confidence must be a number between 0 and 1"),  # was raised after all the work
+    ({"reps": 0}, ValueError, "reps (--reps) must be a whole number between 1 and 10,000,000, got 0"),
+    ({"runs": 1.5}, ValueError, "runs (--runs) must be a whole number between 1 and 1,000, got 1.5"),
+    ({"episodes": 0}, ValueError, "episodes (--episodes) must be a whole number"),
+])
+def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, kwargs, error, needle):
+    import re
+
+    args = {"agents": ["greedy"], "quests": [QUEST], "runs": 1, "episodes": 2, "train_steps": None,
+            "out_dir": tmp_path / "rep", "progress": False, "plots": False, "reps": 100, **kwargs}
+    with pytest.raises(error, match=re.escape(needle)):
+        cmp.compare(**args)
+    assert not (tmp_path / "rep").exists()
+    if "quests" in kwargs:  # the corrected command now simply runs
+        out = cmp.compare(**{**args, "quests": [QUEST]})
+        assert (out / "leaderboard.md").is_file()
