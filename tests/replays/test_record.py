@@ -71,7 +71,8 @@ def test_plain_loop_with_features_and_resets_mid_episode(tmp_path):
             _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
             done = terminated or truncated
         finished += 1
-    env.close()
+    with pytest.warns(UserWarning, match="1 episode\\(s\\) cut short by a reset or close"):
+        env.close()
     episodes = read_episodes(tmp_path / "p.jsonl")
     assert len(episodes) == 3 and env.dropped == 1
     for ep in episodes:
@@ -92,7 +93,8 @@ def test_an_sb3_style_loop_records_every_finished_episode(tmp_path):
         mask = venv.env_method("action_masks")[0]
         _, _, done, _ = venv.step(np.array([act(mask)]))
         dones += int(done[0])
-    venv.close()
+    with pytest.warns(UserWarning, match="1 episode\\(s\\) cut short"):  # the one still running at the end
+        venv.close()
     episodes = read_episodes(path)
     assert dones >= 3 and len(episodes) == dones
     for ep in episodes:
