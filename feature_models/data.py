@@ -611,10 +611,16 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
 
 def _unreadable(cfg: DataConfig, probe: LegibilityProbe, scene: Scene, frame: np.ndarray,
                 labels: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(crops a phone overlay hides, labels the probe finds illegible) of one frame; a label
-    already unscored (a menu's wave) or whose crop is hidden is not probed."""
+    return unreadable(probe, scene, frame, labels, cfg.legibility)
+
+
+def unreadable(probe: LegibilityProbe, scene: Scene, frame: np.ndarray, labels: dict,
+               legibility: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(crops a phone overlay hides, labels the probe finds illegible) of one frame of ``scene``
+    (``probe``'s renderer drew it); a label already unscored (a menu's wave) or whose crop is
+    hidden is not probed; ``legibility=False`` probes none. `visible_labels` takes both."""
     hidden = hidden_crops(probe.look, frame.shape[1], frame.shape[0])
-    if not cfg.legibility:
+    if not legibility:
         return hidden, ()
     fields = probed_fields(scene)
     skip = {f for f in fields if f in labels.get("unscored", ()) or crop_of(f) in hidden}
@@ -851,4 +857,5 @@ __all__ = ["DataConfig", "DatasetError", "FrameRecord", "LOOK_BASE", "Policy", "
            "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "concat_task_data", "enemy_breaks",
            "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
            "hide_unready_np_cards", "iter_frames", "load_split", "load_splits", "look_family", "np_cards_shown",
-           "owner_labels", "policy_name", "random_look", "same_owner_pairs", "size_report", "true_groups"]
+           "owner_labels", "policy_name", "random_look", "same_owner_pairs", "size_report", "true_groups", "unreadable",
+           "visible_labels"]

@@ -48,7 +48,7 @@ from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CAR
                                Features)
 
 from .backbone import fuse_conv_bn
-from .game_area import area_candidates, as_frame, moved, rotate_area
+from .game_area import area_candidates, as_frame, centred_candidate, moved, rotate_area
 from .io import WeightsError, load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
@@ -441,9 +441,19 @@ class FrameParser:
                   and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE
                        or checks[ok[k]].area.score < AREA_SURE_SCORE)
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
-        alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
+        # the areas the bars nearly allow, then, for a frame none of them read surely, the centred
+        # one (`game_area.centred_candidate`: a backdrop through the sides shows no bar at all)
+        taken = self._try_areas(pix, checks, ok, out, conf, battle, views, counter, unsure, area_candidates)
+        rest = [k for k in unsure if k not in taken]
+        if rest:
+            self._try_areas(pix, checks, ok, out, conf, battle, views, counter, rest, centred_candidate)
+
+    def _try_areas(self, pix, checks, ok, out, conf, battle, views, counter, unsure, candidates) -> set[int]:
+        """Read the ``unsure`` frames again in the areas ``candidates(frame, report)`` offers; take
+        one for a frame if it alone reads surely (`_look_elsewhere`'s rule); the frames taken."""
+        alts = [(k, area) for k in unsure for area, _ in candidates(pix[k], checks[ok[k]].area)]
         if not alts:
-            return
+            return set()
         alt = self.predict_batch([pix[k] for k, _ in alts], [area for _, area in alts])
         alt_conf = self.phase_confidence(alt)
         alt_counter = self._counter_confidence(alt)
@@ -458,12 +468,15 @@ class FrameParser:
                 sure = alt["phase_decision"][j] != PHASE_OTHER and alt_conf[j] >= max(SECOND_LOOK_MIN, floor)
             if sure:
                 passing.setdefault(k, []).append(j)
+        taken = set()
         for k, js in passing.items():
             if len(js) > 1:  # areas tens of px apart read alike: the content cannot tell which
                 continue
             j, area = js[0], alts[js[0]][1]
             _take(out, conf, views, k, alt, alt_conf, j, (area, False, False))
             checks[ok[k]] = replace(checks[ok[k]], area=moved(checks[ok[k]].area, area))
+            taken.add(k)
+        return taken
 
     def read_batch(self, frames) -> list[Reading]:
         """A `Reading` of every frame (RGB H×W×3 uint8 arrays of any sizes): the game area found

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fgo_env.env import FGOEnv
 from fgo_env.features import Features
 
 from .format import Episode, Header, ReplayError
@@ -28,10 +29,19 @@ def decision_screens(header: Header, episode: Episode, *, look=None,
 
     ``look``: None (plain), a seed or an `fgo_env.screens.Look`, as `FGOEnv`'s. The caller
     checks the replay can be re-simulated exactly first (`replays.resim.check_exact`)."""
+    for t, env in decision_envs(header, episode, look=look, render_size=render_size):
+        yield t, env.render_frame(), env.features()
+
+
+def decision_envs(header: Header, episode: Episode, *, look=None,
+                  render_size: tuple[int, int] = (1280, 720)) -> Iterator[tuple[int, FGOEnv]]:
+    """``(t, env)`` for every decision ``t`` of a simulated ``episode``: one `FGOEnv` (rendering
+    with ``look``) standing at each decision in turn, for callers that need more than the frame
+    (its ``scene()`` and ``renderer``: the vision model's legibility probe)."""
     env = restore(header, episode, 0, look=look, render_size=render_size)
     try:
         for t, action in enumerate(episode.actions):
-            yield t, env.render_frame(), env.features()
+            yield t, env
             env.step(int(action))
     finally:
         env.close()
@@ -72,4 +82,4 @@ def recorded_screens(path: str | Path, episode: Episode) -> Iterator[Screen]:
         yield t, frame, features
 
 
-__all__ = ["Screen", "decision_screens", "recorded_screens"]
+__all__ = ["Screen", "decision_envs", "decision_screens", "recorded_screens"]

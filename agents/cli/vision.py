@@ -97,6 +97,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="re-rendered screen size (default 1280x720)")
     r.add_argument("--limit", type=int_in(1, None, what="--limit"), default=None,
                    help="score at most this many decisions")
+    r.add_argument("--no-legibility", dest="legibility", action="store_false",
+                   help="score every wave digit and break pip, also those the look's disturbances make "
+                        "illegible (by default they are left out, as in the datasets)")
     r.add_argument("--report-dir", default="runs/vision_replays",
                    help="where the replay report goes: vision_replays.md, .csv, .png (default %(default)s)")
     lb = sub.add_parser("label", help="pre-label a folder of screenshots into DIR/labels.json with overlay "
@@ -257,7 +260,7 @@ def run_on_replay(args: argparse.Namespace) -> int:
     parser = FrameParser(args.weights, threads=args.threads)
     with tqdm(desc=f"parsing {args.replays}", unit=" screens", leave=False) as bar:
         result = score_replay(args.replays, parser, args.look, limit=args.limit, render_size=args.size,
-                              progress=bar.update)
+                              progress=bar.update, legibility=args.legibility)
     if not result["frames"]:
         raise ReplayError(f"{args.replays}: no finished episode to score")
     rows = [{"head": r["head"], "readings": f"{r['readings']:,}", "accuracy": f"{100 * r['accuracy']:.2f} %"}

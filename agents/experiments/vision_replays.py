@@ -46,15 +46,10 @@ def episode_look(look: str | int, episode: int) -> int | None:
     return RANDOM_LOOK_BASE + int(episode) if look == "random" else int(look)
 
 
-def _family(look_seed: int | None) -> str:
-    from fgo_env.screens import Look
-
-    return "classic" if look_seed is None else Look.random(look_seed).family
-
-
 def _labels(true, family: str) -> dict:
-    """The true Features as `ParseScore` labels; on the real family's card screen a card's owner
-    slot is scored only where its servant's NP card is shown (the servant's NP is ready)."""
+    """Recorded Features as `ParseScore` labels (a real recording's: its frames carry no scene to
+    probe); on the real family's card screen a card's owner slot is scored only where its
+    servant's NP card is shown (the servant's NP is ready)."""
     lab = dataclasses.asdict(true)
     if family == "real" and true.phase == 1:
         lab["owner_visible"] = [0 <= o < len(true.np_ready) and bool(true.np_ready[o]) for o in true.card_owners]
@@ -62,13 +57,14 @@ def _labels(true, family: str) -> dict:
 
 
 def replay_screens(path: str | Path, look: str | int = "plain", limit: int | None = None,
-                   render_size: tuple[int, int] = (1280, 720)) -> Iterator[tuple[dict, Any, Any]]:
-    """``(where, frame, features)`` for every decision of the replay at ``path`` (at most
+                   render_size: tuple[int, int] = (1280, 720),
+                   legibility: bool = True) -> Iterator[tuple[dict, Any, dict]]:
+    """``(where, frame, labels)`` for every decision of the replay at ``path`` (at most
     ``limit``): re-rendered for a simulated replay (refused unless it re-simulates exactly),
-    read off the file's frames for a real one."""
+    read off the file's frames for a real one; ``labels`` as `ParseScore` takes them."""
     from replays.io import open_replay
     from replays.resim import check_exact
-    from replays.screens import decision_screens, recorded_screens
+    from replays.screens import recorded_screens
 
     replay = open_replay(path)
     real = replay.header.source != "sim"
@@ -76,18 +72,39 @@ def replay_screens(path: str | Path, look: str | int = "plain", limit: int | Non
         check_exact(replay.header, path)
     n = 0
     for e in replay.episodes():
-        screens = recorded_screens(path, e) if real else decision_screens(
-            replay.header, e, look=episode_look(look, e.episode), render_size=render_size)
-        for t, frame, features in screens:
+        screens = ((t, f, _labels(true, "classic")) for t, f, true in recorded_screens(path, e)) if real else \
+            _simulated(replay.header, e, episode_look(look, e.episode), render_size, legibility)
+        for t, frame, labels in screens:
             if limit is not None and n >= limit:
                 return
-            yield {"episode": e.episode, "decision": t}, frame, features
+            yield {"episode": e.episode, "decision": t}, frame, labels
             n += 1
+
+
+def _simulated(header, episode, look_seed: int | None, render_size: tuple[int, int],
+               legibility: bool) -> Iterator[tuple[int, Any, dict]]:
+    """Each decision's screen re-rendered, labelled as the datasets label theirs
+    (`feature_models.data.frame_labels`, `visible_labels`): a field the look's status bar or
+    notification covers, or a wave digit its disturbances erase (`feature_models.legibility`,
+    with ``legibility``), is not scored, as no reader could be right on it but by chance (a
+    random look's notification over "Battle 1/3" read 1/1 for whole episodes)."""
+    from feature_models.data import frame_labels, look_family, unreadable, visible_labels
+    from feature_models.legibility import LegibilityProbe
+    from replays.screens import decision_envs
+
+    probe = None
+    for t, env in decision_envs(header, episode, look=look_seed, render_size=render_size):
+        probe = probe or LegibilityProbe(env.renderer)
+        scene = env.scene()
+        frame = env.renderer.render(scene)
+        labels = frame_labels(scene)
+        hidden, illegible = unreadable(probe, scene, frame, labels, legibility)
+        yield t, frame, visible_labels(labels, scene, look_family(env.renderer.look), hidden, illegible)
 
 
 def score_replay(path: str | Path, parser, look: str | int = "plain", *, limit: int | None = None,
                  batch: int = 16, render_size: tuple[int, int] = (1280, 720),
-                 progress: Callable[[int], Any] | None = None) -> dict:
+                 progress: Callable[[int], Any] | None = None, legibility: bool = True) -> dict:
     """Score ``parser`` (a `FrameParser`) on every decision screen of a replay: per head, per
     whole frame and per screen phase. ``progress(n)`` is called after each batch of ``n`` frames."""
     from feature_models.evaluate import ParseScore
@@ -100,15 +117,14 @@ def score_replay(path: str | Path, parser, look: str | int = "plain", *, limit: 
     chunk: list = []
 
     def flush() -> None:
-        for (where, _, true), parsed in zip(chunk, parser.parse_batch([f for _, f, _ in chunk])):
-            family = "classic" if header.source != "sim" else _family(episode_look(look, where["episode"]))
-            score.add(_labels(true, family), parsed, where)
+        for (where, _, labels), parsed in zip(chunk, parser.parse_batch([f for _, f, _ in chunk])):
+            score.add(labels, parsed, where)
             episodes.add(where["episode"])
         if progress is not None:
             progress(len(chunk))
         chunk.clear()
 
-    for item in replay_screens(path, look, limit, render_size):
+    for item in replay_screens(path, look, limit, render_size, legibility):
         chunk.append(item)
         if len(chunk) >= batch:
             flush()
@@ -116,6 +132,7 @@ def score_replay(path: str | Path, parser, look: str | int = "plain", *, limit: 
         flush()
     result = score.result()
     return {"file": str(path), "source": header.source, "look": "recorded frames" if header.source != "sim" else look,
+            "legibility": legibility and header.source == "sim",
             "render_size": list(render_size), "episodes": len(episodes), "frames": result["frame"]["n"],
             "seconds": round(time.perf_counter() - t0, 2), "fields": {k: v for k, v in result.items() if k != "errors"},
             "by_phase": score.by_phase(), "errors": result["errors"]}
@@ -136,7 +153,12 @@ def _markdown(result: dict, rows: list[dict], plot: Path) -> str:
     size = "x".join(map(str, result["render_size"]))
     lines = [f"# The vision model on {result['file']}", "",
              f"{result['frames']:,} decision screens of {result['episodes']:,} episodes ({seen}, {size}), "
-             + f"{result['seconds']} s.", "", "| head | readings | accuracy |", "|---|---:|---:|"]
+             + f"{result['seconds']} s.", ""]
+    if result.get("legibility"):
+        lines += ["Wave digits and break pips the look's disturbances make illegible (`feature_models.legibility`), "
+                  "and fields a status bar or notification covers, are not scored, as in the datasets "
+                  "(`--no-legibility` scores them).", ""]
+    lines += ["| head | readings | accuracy |", "|---|---:|---:|"]
     lines += [f"| {r['head']} | {r['readings']:,} | {100 * r['accuracy']:.2f} % |" for r in rows]
     return "\n".join(lines + ["", f"![per-head accuracy]({plot.name})", ""])
 

@@ -89,7 +89,9 @@ def test_the_shipped_parser_on_a_replay(replay):
     for look in ("plain", "random"):
         r = score_replay(replay, parser, look, render_size=SIZE)
         f = r["fields"]
-        assert r["frames"] == f["phase"]["n"] == f["wave"]["n"] == decisions and r["episodes"] == 2
+        assert r["frames"] == f["phase"]["n"] == decisions and r["episodes"] == 2
+        # the plain look shows every digit; a random look's disturbances may make some illegible
+        assert f["wave"]["n"] == decisions if look == "plain" else 0 < f["wave"]["n"] <= decisions
         # a card's owner slot is scored where the screen shows it (the real family: its NP card shown)
         assert f["card_type"]["n"] == 5 * cards >= f["card_owner"]["n"] > 0 and f["back_available"]["n"] == cards
         assert f["np_ready"]["n"] == 3 * decisions
