@@ -22,6 +22,7 @@ import numpy as np
 import fgo_env  # noqa: F401  (registers the envs)
 
 from .base import Agent
+from .errors import UserError
 from .registry import resolve
 
 RESULT_KEYS = ("agent", "quest", "episodes", "win_rate", "wins", "losses", "timeouts",
@@ -56,22 +57,25 @@ def _check_plays(quest, episodes, seed) -> None:
 
 def action_of(agent, value, mask) -> int:
     """What ``agent.act`` returned, as the action it plays: an integer (Python, numpy, a 0-d
-    integer array) that ``mask`` allows. A `UserError` otherwise: a float was truncated to an
-    action, and an illegal one, refused by the env, ended the episode unfinished after
-    ``invalid_limit`` tries and scored it as neither won nor lost."""
-    from .errors import UserError
-
-    name = getattr(agent, "name", type(agent).__name__)
+    integer array) that ``mask`` allows (None: any). A `UserError` otherwise: a float was
+    truncated to an action, and an illegal one, refused by the env, ended the episode unfinished
+    after ``invalid_limit`` tries and scored it as neither won nor lost."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise UserError(f"agent {name!r} returned {' '.join(repr(value).split())[:60]} ({type(value).__name__}) from "
-                        f"act(), not an action id 0-{len(mask) - 1} (an int)")
-    if not (0 <= value < len(mask) and mask[value]):
-        raise UserError(f"agent {name!r} returned action {int(value)}, which the action mask does not allow "
+        from fgo_env.engine.actions import N_ACTIONS
+
+        raise UserError(f"agent {_name(agent)!r} returned {' '.join(repr(value).split())[:60]} "
+                        f"({type(value).__name__}) from act(), not an action id 0-{N_ACTIONS - 1} (an int)")
+    if mask is not None and not (0 <= value < len(mask) and mask[value]):
+        raise UserError(f"agent {_name(agent)!r} returned action {int(value)}, which the action mask does not allow "
                         f"({int(np.count_nonzero(mask))} legal actions: act(obs, mask) must return one of "
                         f"np.flatnonzero(mask))")
     return int(value)
+
+
+def _name(agent) -> str:
+    return getattr(agent, "name", type(agent).__name__)
 
 
 def play_episode(env: gym.Env, agent: Agent, seed: int, max_decisions: int = 100_000) -> dict:
@@ -123,6 +127,7 @@ def evaluate(agent: str | Agent, quest, episodes: int = 100, seed: int = 0, *, p
         turns played, then averaged) and ``mean_reward`` (episode return, averaged).
     """
     _check_plays(quest, episodes, seed)
+    seed = int(seed)  # a numpy seed would wrap round at seed + i
     player = _agent(agent, seed, agent_kwargs)
     kwargs = dict(env_kwargs or {})
     kwargs.setdefault("obs_mode", getattr(player, "obs_mode", "state"))

@@ -42,7 +42,7 @@ def append(folder: str, seconds: float, chunk: int, fsync_every: float | None, d
     """Per window: wall and CPU milliseconds per write, writes."""
     data, work = os.urandom(chunk), np.random.default_rng(0).random(2_000_000)
     fd, path = tempfile.mkstemp(dir=folder, suffix=".bin")
-    windows, wall, cpu, n = [], 0.0, 0.0, 0
+    windows, wall, cpu, n, syncing = [], 0.0, 0.0, 0, None
     try:
         with os.fdopen(fd, "wb") as f:
             start = synced = time.monotonic()
@@ -53,12 +53,17 @@ def append(folder: str, seconds: float, chunk: int, fsync_every: float | None, d
                 f.flush()
                 wall, cpu, n = wall + time.perf_counter() - t, cpu + time.thread_time() - c, n + 1
                 if fsync_every is not None and time.monotonic() - synced >= fsync_every:
-                    threading.Thread(target=_sync, args=(f.fileno(), f.tell(), drop), daemon=True).start()
+                    if syncing is not None:
+                        syncing.join()  # one at a time, as ReplayWriter
+                    syncing = threading.Thread(target=_sync, args=(f.fileno(), f.tell(), drop), daemon=True)
+                    syncing.start()
                     synced = time.monotonic()
                 if time.monotonic() - start >= WINDOW * (len(windows) + 1):
                     windows.append({"wall_ms": round(wall / n * 1e3, 3), "cpu_ms": round(cpu / n * 1e3, 3),
                                     "writes": n})
                     wall, cpu, n = 0.0, 0.0, 0
+            if syncing is not None:
+                syncing.join()  # before the file closes: an fsync of a closed descriptor is EBADF
     finally:
         os.remove(path)
     return windows
@@ -73,6 +78,8 @@ def main() -> None:
     parser.add_argument("--no-fsync", action="store_true", help="never fsync (so nothing is dropped either)")
     parser.add_argument("--cache", default="drop,keep", help="drop (synced pages leave the cache), keep, or both")
     args = parser.parse_args()
+    if not args.seconds >= WINDOW:
+        parser.error(f"--seconds: at least {WINDOW:g} (one reported window), not {args.seconds}")
     if not args.fsync_every > 0:
         parser.error(f"--fsync-every: seconds > 0 (or --no-fsync), not {args.fsync_every}")
     modes = args.cache.split(",")

@@ -61,6 +61,9 @@ def measure(arch: str, n_tasks: int, steps: int, seed: int, episodes: int) -> di
     t0 = time.perf_counter()
     L.evaluate(model, tasks, range(n_tasks), episodes, seed)
     eval_s = time.perf_counter() - t0
+    if "s1" not in marks:  # the learner reported fewer than two steps after the warm-up
+        raise SystemExit(f"error: --steps {steps} is too few to time {arch} on {n_tasks} task(s): its updates are "
+                         f"further apart; give more (the default is 20000)")
     sps = (marks["s1"] - marks["s0"]) / (marks["t1"] - marks["t0"])
     return {"arch": arch, "tasks": n_tasks, "steps_per_s": round(sps), "eval_s": round(eval_s, 3),
             "measured_steps": int(marks["s1"] - marks["s0"])}

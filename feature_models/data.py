@@ -578,7 +578,7 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
             if true is not None:
                 labels["true_features"] = true
             frame = renderer.render(scene)
-            hidden, illegible = _unreadable(cfg, probe, scene, frame, labels)
+            hidden, illegible = unreadable(probe, scene, frame, labels, cfg.legibility)
             rec = FrameRecord("episode", scene.kind, look_seed, size, quest=quest, episode_seed=game_seed,
                               labels=visible_labels(labels, scene, look_family(look), hidden, illegible),
                               policy=name, family=look_family(look), hidden=hidden, illegible=illegible)
@@ -600,18 +600,13 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
         assert renderer is not None
         frame = renderer.render(scene)
         labels = frame_labels(scene)
-        hidden, illegible = _unreadable(cfg, probe, scene, frame, labels)
+        hidden, illegible = unreadable(probe, scene, frame, labels, cfg.legibility)
         rec = FrameRecord("example", kind, look_seed, size, example_seed=ex_seed,
                           labels=visible_labels(labels, scene, look_family(look), hidden, illegible),
                           family=look_family(look), hidden=hidden, illegible=illegible)
         yield frame, scene, rec
         bar.update(1)
     bar.close()
-
-
-def _unreadable(cfg: DataConfig, probe: LegibilityProbe, scene: Scene, frame: np.ndarray,
-                labels: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return unreadable(probe, scene, frame, labels, cfg.legibility)
 
 
 def unreadable(probe: LegibilityProbe, scene: Scene, frame: np.ndarray, labels: dict,

@@ -44,9 +44,10 @@ NOISE_CORR = 0.35  # correlation of horizontally neighbouring pixels under this 
 ASPECT_RANGE = (1.2, 2.6)  # width / height of frames accepted without a bar boundary
 MAX_ASPECT = 4.0  # wider than this: no phone screen, whatever boundaries it has
 # Greyscale: every sampled pixel's channels within this many levels of each other (10 µs on the
-# grid). Strict, as a false alarm costs a read: greyscale PNG and JPEG captures spread 0; 1,926
-# rendered battle frames (random looks, a quarter in bars) at least 14, the 9 real screenshots
-# (shared/real-screens) at least 197; only colourless "non-screen" menu frames fall under it.
+# grid). Strict, as a false alarm costs a read: greyscale PNG and JPEG captures spread 0; 1,925
+# rendered battle frames (random looks, a fifth in bars) at least 13, the 9 real screenshots
+# (shared/real-screens) at least 197; only colourless "non-screen" menu frames fall under it
+# (`python benchmarks/colour_spread.py`).
 GREY_LEVELS = 4
 _GRID = (48, 85)  # sampled grid (rows, columns) for the flat test
 _NOISE_ROWS = 8

@@ -112,7 +112,7 @@ def env_id_of(env) -> str:
 # Wrappers that change what a recorder below them would record (rewards, actions, where episodes
 # end): the replay would then not re-simulate. Around the recorder they are fine.
 _CHANGING = (gym.RewardWrapper, gym.ActionWrapper, gym.wrappers.TimeLimit, gym.wrappers.Autoreset,
-             gym.wrappers.NormalizeReward)
+             gym.wrappers.NormalizeReward, gym.wrappers.RepeatAction)
 _VECTOR_CHANGING = (gym.vector.VectorRewardWrapper, gym.vector.VectorActionWrapper,
                     gym.wrappers.vector.NormalizeReward)
 

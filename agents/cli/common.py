@@ -63,7 +63,9 @@ def _range(low, high) -> str:
 
 
 def size(text: str) -> tuple[int, int]:
-    """``WIDTHxHEIGHT`` within the sizes the renderer draws (`fgo_env.env.RENDER_SIZES`)."""
+    """``WIDTHxHEIGHT`` within the sizes the renderer draws (`fgo_env.env.RENDER_SIZES`). Only for
+    what a user types: an option's default is a plain (w, h), so building the parser imports no
+    engine (`fgo --help` stays fast)."""
     from fgo_env.env import RENDER_SIZES
 
     (min_w, min_h), (max_w, max_h) = RENDER_SIZES

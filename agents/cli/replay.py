@@ -107,7 +107,7 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the episode number ('episode' of its line; default %(default)s)")
     parser.add_argument("--decision", type=int_in(0, None, what="--decision"), default=0,
                         help="start at this decision (0 = the first)")
-    parser.add_argument("--size", type=size, default=size("1024x576"), metavar="WxH",
+    parser.add_argument("--size", type=size, default=(1024, 576), metavar="WxH",
                         help="game screen size in pixels (default 1024x576)")
     parser.add_argument("--look", type=int_in(0, 2**31 - 1, what="--look"), default=None,
                         help="draw with the randomised look of this seed")

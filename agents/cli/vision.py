@@ -93,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "on its own frames and labels); --weights default: the shipped model")
     r.add_argument("--look", type=_look, default="plain", metavar="plain|random|SEED",
                    help="look of the re-rendered screens: plain (default), random (one per episode) or a seed")
-    r.add_argument("--size", type=size, default=size("1280x720"), metavar="WxH",
+    r.add_argument("--size", type=size, default=(1280, 720), metavar="WxH",
                    help="re-rendered screen size (default 1280x720)")
     r.add_argument("--limit", type=int_in(1, None, what="--limit"), default=None,
                    help="score at most this many decisions")

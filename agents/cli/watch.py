@@ -21,7 +21,7 @@ def add_view_arguments(parser: argparse.ArgumentParser, default_size: str) -> No
                         help="decision screens per second, > 0 and <= 240 (default: the env's render_fps, 4)")
     parser.add_argument("--look", type=int_in(0, 2**31 - 1, what="--look"), default=None,
                         help="draw with the randomised look of this seed")
-    parser.add_argument("--size", type=size, default=size(default_size), metavar="WxH",
+    parser.add_argument("--size", type=size, default=tuple(int(v) for v in default_size.split("x")), metavar="WxH",
                         help=f"game screen size in pixels (default {default_size})")
     parser.add_argument("--obs-mode", default=None, choices=("state", "features"),
                         help="observation the agent reads (default: what it was trained on, else state)")

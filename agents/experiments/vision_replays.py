@@ -46,14 +46,9 @@ def episode_look(look: str | int, episode: int) -> int | None:
     return RANDOM_LOOK_BASE + int(episode) if look == "random" else int(look)
 
 
-def _labels(true, family: str) -> dict:
-    """Recorded Features as `ParseScore` labels (a real recording's: its frames carry no scene to
-    probe); on the real family's card screen a card's owner slot is scored only where its
-    servant's NP card is shown (the servant's NP is ready)."""
-    lab = dataclasses.asdict(true)
-    if family == "real" and true.phase == 1:
-        lab["owner_visible"] = [0 <= o < len(true.np_ready) and bool(true.np_ready[o]) for o in true.card_owners]
-    return lab
+def _labels(true) -> dict:
+    """A real recording's Features as `ParseScore` labels (its frames carry no scene to probe)."""
+    return dataclasses.asdict(true)
 
 
 def replay_screens(path: str | Path, look: str | int = "plain", limit: int | None = None,
@@ -72,7 +67,7 @@ def replay_screens(path: str | Path, look: str | int = "plain", limit: int | Non
         check_exact(replay.header, path)
     n = 0
     for e in replay.episodes():
-        screens = ((t, f, _labels(true, "classic")) for t, f, true in recorded_screens(path, e)) if real else \
+        screens = ((t, f, _labels(true)) for t, f, true in recorded_screens(path, e)) if real else \
             _simulated(replay.header, e, episode_look(look, e.episode), render_size, legibility)
         for t, frame, labels in screens:
             if limit is not None and n >= limit:

@@ -351,7 +351,7 @@ class MaskablePPOLearner(SB3Learner):
         if not p.get("normalize_advantage", True):
             return
         # each minibatch normalises its advantages: a minibatch of one step divides by a std of NaN
-        rollout = int(p["n_steps"]) * int(p["n_envs"])
+        rollout = int(p.get("n_steps", 2048)) * int(p.get("n_envs", 1))  # SB3's defaults where not given
         batch = rollout if p.get("batch_size", 64) is None else int(p.get("batch_size", 64))  # None: one minibatch
         if min(rollout, batch) < 2 or (batch < rollout and rollout % batch == 1):
             raise ValueError(f"n_steps * n_envs = {rollout} steps per update in minibatches of batch_size {batch} "

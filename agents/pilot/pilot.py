@@ -444,7 +444,7 @@ class Pilot:
             features = replace(features, np_ready=[r and j not in self._absent_np
                                                    for j, r in enumerate(features.np_ready)])
         mask = self.memory.mask(features)
-        action = _action_id(self.agent, self.agent.act(features.to_array(), mask), mask)
+        action = _action_id(self.agent, self.agent.act(features.to_array(), mask))
         refusal = _offered(self.agent, action, features.phase, mask)
         if refusal:
             raise PilotError(f"{refusal} ({int(mask.sum())} legal actions; {self._save_last()})")
@@ -681,7 +681,7 @@ def plan_screen(frame: np.ndarray, agent, parser, memory: ScreenMemory | None = 
     if not screen.decision:
         return ScreenPlan(reading, name)
     mask = (memory or ScreenMemory()).mask(reading.features)
-    action = _action_id(agent, agent.act(reading.features.to_array(), mask), mask)
+    action = _action_id(agent, agent.act(reading.features.to_array(), mask))
     refusal = _offered(agent, action, reading.features.phase, mask)
     if refusal:
         raise PilotError(refusal)
@@ -702,14 +702,13 @@ def _parser_or_default(parser):
     return parser
 
 
-def _action_id(agent, value, mask) -> int:
+def _action_id(agent, value) -> int:
     """``value`` (what ``agent.act`` returned) as the action id it plays (`agents.evaluate.action_of`:
     an integer; a float would be truncated, a string parsed); a `PilotError` otherwise."""
-    from ..errors import UserError
     from ..evaluate import action_of
 
     try:
-        return action_of(agent, value, np.ones(len(mask), bool))  # legality: `_offered` says it with the screen's words
+        return action_of(agent, value, None)  # legality: `_offered` says it with the screen's words
     except UserError as err:
         raise PilotError(str(err)) from None
 

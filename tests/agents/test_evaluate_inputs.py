@@ -58,6 +58,7 @@ def test_integer_actions_of_any_kind_are_played():
     ({"seed": -1}, ValueError, "seed must be a whole number >= 0"),
     ({"seed": 2**64 - 1, "episodes": 2}, ValueError, r"seed \+ episodes - 1 below 2\*\*64"),
     ({"seed": None}, ValueError, "seed must be a whole number"),
+    ({"seed": np.uint64(2**64 - 1), "episodes": 2}, ValueError, r"below 2\*\*64"),
     ({"agent": len}, TypeError, "agent must be an Agent .* got builtin_function_or_method"),
     ({"agent": None}, TypeError, "agent must be an Agent"),
 ])
@@ -70,6 +71,12 @@ def test_what_evaluate_plays_is_checked_before_any_game(kwargs, error, message):
     with pytest.raises(error, match=message):
         evaluate(args.pop("agent"), args.pop("quest"), on_episode=seen, **args)
     assert not played
+
+
+def test_a_numpy_seed_is_counted_as_a_python_int():
+    """np.int64(2**63 - 1) + 1 wraps round to a negative seed, which the env refused after the first game."""
+    res = evaluate("random", EASY, episodes=2, seed=np.int64(2**63 - 1))
+    assert res["episodes"] == 2
 
 
 def test_a_saved_agent_given_as_a_path_is_loaded(tmp_path):

@@ -566,7 +566,7 @@ def test_an_action_that_is_no_integer_is_refused_naming_agent_and_value(value):
 
     with pytest.raises(PilotError, match=r"^agent 'returns' returned .+ \(.+\) from act\(\), not an action id "
                                          r"0-391 \(an int\)$"):
-        _action_id(_Returns(value), value, np.ones(392, bool))
+        _action_id(_Returns(value), value)
 
 
 @pytest.mark.parametrize("value", [ATTACK, np.int64(ATTACK), np.array(ATTACK, np.int32)], ids=repr)

@@ -37,7 +37,7 @@ def _play(env, episodes: int, seed: int = 0) -> None:
 
 @pytest.mark.parametrize("wrap", [gym.wrappers.Autoreset, lambda e: gym.wrappers.TimeLimit(e, 5),
                                   lambda e: gym.wrappers.TransformReward(e, lambda r: 10 * r),
-                                  gym.wrappers.NormalizeReward])
+                                  gym.wrappers.NormalizeReward, lambda e: gym.wrappers.RepeatAction(e, 2)])
 def test_wrappers_that_change_what_is_recorded_are_refused_below_the_recorder(tmp_path, wrap):
     """Autoreset below the recorder kept only the first episode; a reward transform or a time
     limit below it wrote episodes that do not re-simulate. Around the recorder they are fine."""
