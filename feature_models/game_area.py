@@ -562,20 +562,6 @@ def area_candidates(frame: np.ndarray, report: AreaReport,
     return [((x, 0, game, h) if wide else (0, x, w, game), score) for x, score in found]
 
 
-def centred_candidate(frame: np.ndarray, report: AreaReport) -> list[tuple[tuple[int, int, int, int], float]]:
-    """The centred 16:9 area (score 0) when ``report``'s area is not it: the last area to try for
-    a frame that reads unsure where its bars point and in the areas they nearly allow. A capture
-    whose backdrop runs through the sides (a wide phone's own layout) has no boundary to score,
-    and a line of its content can outscore the centre by far (a 1440x720 frame's game taken flush
-    left: every wave digit read wrong). Tried last, not beside the near-equal areas: beside them,
-    two passing areas cancel each other (a phone with lopsided bars would lose its true area)."""
-    h, w = np.asarray(frame).shape[:2]
-    area = tuple(int(v) for v in centred_area(w, h))
-    if report.method not in ("edges", "centred") or max(abs(a - b) for a, b in zip(area, report.area)) < MIN_APART:
-        return []
-    return [(area, 0.0)]
-
-
 BAR_KINDS = ("black", "colour", "gradient", "blurred", "texture", "stripes", "notch")
 
 

@@ -48,7 +48,7 @@ from fgo_env.features import (MAX_BREAKS, MAX_WAVES, N_CARDS, N_FRONT, PHASE_CAR
                                Features)
 
 from .backbone import fuse_conv_bn
-from .game_area import area_candidates, as_frame, centred_candidate, moved, rotate_area
+from .game_area import area_candidates, as_frame, moved, rotate_area
 from .io import WeightsError, load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
@@ -441,22 +441,9 @@ class FrameParser:
                   and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE
                        or checks[ok[k]].area.score < AREA_SURE_SCORE)
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
-        # the areas the bars nearly allow; then the centred one (`game_area.centred_candidate`: a
-        # backdrop through the sides shows no bar at all) for a battle screen read surely but for
-        # its counter, where none of them read surely (one that two did is ambiguous already);
-        # not for every unsure frame: animations and menus would pay a read each (5.2 against 4.5 ms)
-        passed = self._try_areas(pix, checks, ok, out, conf, battle, views, counter, unsure, area_candidates)
-        rest = [k for k in unsure if k not in passed and battle_read[k] and conf[k] >= AREA_LOOK_BELOW]
-        if rest:
-            self._try_areas(pix, checks, ok, out, conf, battle, views, counter, rest, centred_candidate)
-
-    def _try_areas(self, pix, checks, ok, out, conf, battle, views, counter, unsure, candidates) -> set[int]:
-        """Read the ``unsure`` frames again in the areas ``candidates(frame, report)`` offers; take
-        one for a frame if it alone reads surely (`_look_elsewhere`'s rule); the frames some area
-        read surely (taken, or two of them: ambiguous)."""
-        alts = [(k, area) for k in unsure for area, _ in candidates(pix[k], checks[ok[k]].area)]
+        alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:
-            return set()
+            return
         alt = self.predict_batch([pix[k] for k, _ in alts], [area for _, area in alts])
         alt_conf = self.phase_confidence(alt)
         alt_counter = self._counter_confidence(alt)
@@ -477,7 +464,6 @@ class FrameParser:
             j, area = js[0], alts[js[0]][1]
             _take(out, conf, views, k, alt, alt_conf, j, (area, False, False))
             checks[ok[k]] = replace(checks[ok[k]], area=moved(checks[ok[k]].area, area))
-        return set(passing)
 
     def read_batch(self, frames) -> list[Reading]:
         """A `Reading` of every frame (RGB H×W×3 uint8 arrays of any sizes): the game area found

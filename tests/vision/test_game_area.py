@@ -358,24 +358,3 @@ def test_area_candidates_are_the_other_areas_the_bars_allow(games):
     assert other.bars["left"] == rep.area[0] + 10
     assert other.bars["left"] + other.bars["right"] == rep.bars["left"] + rep.bars["right"]
 
-
-def test_a_backdrop_through_the_sides_is_read_in_the_centred_area():
-    """A wide real-family look draws the game's backdrop across a 1440x720 frame, no bar: the
-    detector takes a line of panels for a boundary and puts the game flush left (80 px off), where
-    the wave counter reads unsure and wrong (3/3 for 1/3). The parser's last resort, the centred
-    area (`centred_candidate`), reads it surely and right (`fgo vision eval --replays --look
-    random` found whole episodes read so)."""
-    pytest.importorskip("torch")
-    from feature_models.game_area import centred_candidate, find_game_area
-    from feature_models.parser import FrameParser
-    from fgo_env.env import FGOEnv
-
-    env = FGOEnv(quest="farming_3wave", look=9_900_012, render_size=(1280, 720))
-    env.reset(seed=12)
-    frame = env.render_frame()
-    report = find_game_area(frame)
-    assert frame.shape == (720, 1440, 3) and report.area == (0, 0, 1280, 720)  # the detector's miss
-    assert centred_candidate(frame, report) == [((80, 0, 1280, 720), 0.0)]
-    assert centred_candidate(frame, replace(report, area=(80, 0, 1280, 720))) == []  # already there
-    reading = FrameParser(threads=1).read(frame)
-    assert reading.area == (80, 0, 1280, 720) and (reading.features.wave, reading.features.wave_total) == (1, 3)
