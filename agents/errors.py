@@ -32,4 +32,15 @@ class TrainingInterrupted(Exception):
         self.run_dir, self.step = run_dir, int(step)
 
 
-__all__ = ["NotAnAgentError", "TrainingInterrupted", "UnknownAgentError", "UserError"]
+def agent_name(agent) -> str:
+    """An agent as an error message names it: its ``name``, else its type."""
+    return getattr(agent, "name", type(agent).__name__)
+
+
+def shown(value) -> str:
+    """``value`` for a one-line message: a short repr and its type."""
+    text = " ".join(repr(value).split())
+    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
+
+
+__all__ = ["NotAnAgentError", "TrainingInterrupted", "UnknownAgentError", "UserError", "agent_name", "shown"]

@@ -22,7 +22,7 @@ import numpy as np
 import fgo_env  # noqa: F401  (registers the envs)
 
 from .base import Agent
-from .errors import UserError
+from .errors import UserError, agent_name, shown
 from .registry import resolve
 
 RESULT_KEYS = ("agent", "quest", "episodes", "win_rate", "wins", "losses", "timeouts",
@@ -65,17 +65,13 @@ def action_of(agent, value, mask) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         from fgo_env.engine.actions import N_ACTIONS
 
-        raise UserError(f"agent {_name(agent)!r} returned {' '.join(repr(value).split())[:60]} "
-                        f"({type(value).__name__}) from act(), not an action id 0-{N_ACTIONS - 1} (an int)")
+        raise UserError(f"agent {agent_name(agent)!r} returned {shown(value)} from act(), not an action id "
+                        f"0-{N_ACTIONS - 1} (an int)")
     if mask is not None and not (0 <= value < len(mask) and mask[value]):
-        raise UserError(f"agent {_name(agent)!r} returned action {int(value)}, which the action mask does not allow "
+        raise UserError(f"agent {agent_name(agent)!r} returned action {int(value)}, which the action mask does not allow "
                         f"({int(np.count_nonzero(mask))} legal actions: act(obs, mask) must return one of "
                         f"np.flatnonzero(mask))")
     return int(value)
-
-
-def _name(agent) -> str:
-    return getattr(agent, "name", type(agent).__name__)
 
 
 def play_episode(env: gym.Env, agent: Agent, seed: int, max_decisions: int = 100_000) -> dict:

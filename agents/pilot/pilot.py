@@ -50,7 +50,7 @@ from fgo_env.engine.actions import ATTACK, BACK, KIND_CARDS, KIND_SKILL, N_ACTIO
 from fgo_env.features import PHASE_CARDS, PHASE_COMMAND, PHASE_NAMES
 from fgo_env.screens import layout
 
-from ..errors import UserError
+from ..errors import UserError, agent_name, shown
 from .client import AreaMap, GameClient, check_frame
 from .recording import save_png
 from .screen_mask import ScreenMemory, skill_slot
@@ -263,7 +263,7 @@ class Pilot:
         check_agent(agent)
         if not isinstance(client, GameClient):  # its methods, checked now: not an AttributeError mid-battle
             raise TypeError(f"client must be a GameClient (SimulatedClient, AdbClient, FolderClient, ...), "
-                            f"got {_shown(client)}")
+                            f"got {shown(client)}")
         if isinstance(max_retries, bool) or int(max_retries) != max_retries or max_retries < 0:
             raise ValueError(f"max_retries must be a whole number >= 0, got {max_retries!r}")
         times = dict(decision_timeout=decision_timeout, settle=settle, poll=poll, expect_timeout=expect_timeout,
@@ -698,7 +698,7 @@ def _parser_or_default(parser):
         return FrameParser(threads=1)  # one frame at a time: 1 thread is fastest, 6x on a busy 2-core box
     if not callable(getattr(parser, "read", None)):
         raise TypeError(f"parser must be a FrameParser (e.g. FrameParser(weights_path)) or None for the "
-                        f"shipped weights, got {_shown(parser)}")
+                        f"shipped weights, got {shown(parser)}")
     return parser
 
 
@@ -711,16 +711,6 @@ def _action_id(agent, value) -> int:
         return action_of(agent, value, None)  # legality: `_offered` says it with the screen's words
     except UserError as err:
         raise PilotError(str(err)) from None
-
-
-def _agent_name(agent) -> str:
-    return getattr(agent, "name", type(agent).__name__)
-
-
-def _shown(value) -> str:
-    """``value`` for a one-line message: a short repr and its type."""
-    text = " ".join(repr(value).split())
-    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
 
 
 def _free_path(folder: Path, stem: str) -> Path:
@@ -736,7 +726,7 @@ def _offered(agent, action: int, phase: int, mask: np.ndarray) -> str:
     """"" when the screen offers ``action``; else why not, in one line."""
     if 0 <= action < N_ACTIONS and mask[action]:
         return ""
-    return (f"agent {_agent_name(agent)!r} chose action {action} ({describe(action)}), "
+    return (f"agent {agent_name(agent)!r} chose action {action} ({describe(action)}), "
             f"which {_SCREEN_NAMES[phase]} does not offer")
 
 

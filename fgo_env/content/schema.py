@@ -470,19 +470,22 @@ def generated_quest_seed(quest_id: object) -> int | None:
     """The seed of a generated quest's id, else None: ``random_<seed>``, the seed in ASCII digits
     without leading zeros (the id `fgo_env.content.generate_quest` gives its quest), the one rule
     the catalogue, the envs and the content loader share."""
-    if not isinstance(quest_id, str) or not quest_id.startswith(GENERATED_QUEST_PREFIX):
-        return None
-    digits = quest_id[len(GENERATED_QUEST_PREFIX):]
-    if not (digits.isascii() and digits.isdigit()) or (digits[0] == "0" and digits != "0"):
-        return None
-    return int(digits)
+    digits = _generated_digits(quest_id)
+    return None if digits is None or (digits[0] == "0" and digits != "0") else int(digits)
 
 
 def looks_generated(quest_id: str) -> bool:
     """``random_`` then ASCII digits, leading zeros included: reserved for generated quests
     (a hand-made "random_007" would read as a misspelt "random_7")."""
+    return _generated_digits(quest_id) is not None
+
+
+def _generated_digits(quest_id: object) -> str | None:
+    """The ASCII digits after ``random_`` (at least one), else None."""
+    if not isinstance(quest_id, str) or not quest_id.startswith(GENERATED_QUEST_PREFIX):
+        return None
     digits = quest_id[len(GENERATED_QUEST_PREFIX):]
-    return quest_id.startswith(GENERATED_QUEST_PREFIX) and digits.isascii() and digits.isdigit()
+    return digits if digits.isascii() and digits.isdigit() else None
 
 
 def _lookup(table: Mapping[str, object], key: str, what: str, extra: str = "") -> object:

@@ -16,10 +16,8 @@ def random_policy(seed: int):
     return lambda mask: int(rng.choice(np.flatnonzero(mask)))
 
 
-def record_random(path: str | Path, episodes: int = 3, quest="tutorial_training_yard", seed: int = 0,
-                  **kwargs) -> Path:
-    """``episodes`` episodes of random masked play on ``quest`` recorded to ``path``."""
-    env = RecordReplays(FGOEnv(quest=quest), path, agent_name="random", **kwargs)
+def play_random(env, episodes: int, seed: int = 0) -> None:
+    """``episodes`` whole episodes of random masked play on ``env``, episode i reset with ``seed + i``."""
     act = random_policy(seed)
     for i in range(episodes):
         _, info = env.reset(seed=seed + i)
@@ -27,6 +25,13 @@ def record_random(path: str | Path, episodes: int = 3, quest="tutorial_training_
         while not done:
             _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
             done = terminated or truncated
+
+
+def record_random(path: str | Path, episodes: int = 3, quest="tutorial_training_yard", seed: int = 0,
+                  **kwargs) -> Path:
+    """``episodes`` episodes of random masked play on ``quest`` recorded to ``path``."""
+    env = RecordReplays(FGOEnv(quest=quest), path, agent_name="random", **kwargs)
+    play_random(env, episodes, seed)
     env.close()
     return Path(path)
 

@@ -10,7 +10,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from replay_kit import random_policy, record_random
+from replay_kit import play_random, random_policy, record_random
 
 from fgo_env.content import load_catalogue
 from fgo_env.content.loader import PACKAGE_DIR
@@ -23,16 +23,6 @@ from replays.record import RecordReplays, VectorRecorder, make_header
 from replays.resim import verify
 
 EASY = "tutorial_training_yard"
-
-
-def _play(env, episodes: int, seed: int = 0) -> None:
-    act = random_policy(seed)
-    for i in range(episodes):
-        _, info = env.reset(seed=seed + i)
-        done = False
-        while not done:
-            _, _, terminated, truncated, info = env.step(act(info["action_mask"]))
-            done = terminated or truncated
 
 
 @pytest.mark.parametrize("wrap", [gym.wrappers.Autoreset, lambda e: gym.wrappers.TimeLimit(e, 5),
@@ -72,7 +62,7 @@ def test_bad_agent_info_is_refused_before_the_env_moves(tmp_path):
     after = env.unwrapped.state
     assert all(np.array_equal(before[k], after[k]) for k in before.dtype.names)  # the env did not move
     Agent.last_info = {"p": float("nan"), "q": np.array([1.0, np.inf])}  # JSON has no NaN: written as null
-    _play(env, 1, seed=1)
+    play_random(env, 1, seed=1)
     env.close()
     (episode,) = read_episodes(tmp_path / "r.jsonl")
     assert episode.agent_info[0] == {"p": None, "q": [1.0, None]}
@@ -117,7 +107,7 @@ def test_custom_content_is_named_in_the_header_and_re_simulates(tmp_path):
     quests = folder / "quests.toml"
     quests.write_text(quests.read_text().replace("\nmax_turns = 2\n", "\nmax_turns = 4\n", 1))
     env = RecordReplays(FGOEnv(quest=EASY, catalogue=load_catalogue(folder)), tmp_path / "r.jsonl")
-    _play(env, 2)
+    play_random(env, 2)
     env.close()
     header = open_replay(tmp_path / "r.jsonl").header
     assert header.env_kwargs["content"] == str(folder.resolve())
