@@ -31,7 +31,9 @@ height, every ``COARSE_STEP``-th pixel along them; under a millisecond on a 2340
    capture's compression cut into flat blocks with sharp seams);
 3. the best is accepted at ``MIN_EDGE`` (symmetric) / ``MIN_EDGE_OFF_CENTRE`` (asymmetric, which
    must also beat the centred hypothesis by ``OFF_CENTRE_MARGIN``), with a boundary edge of at
-   least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge); it is
+   least ``MIN_BOUNDARY`` (``MIN_BOUNDARY_ONE_SIDE`` when the game touches a frame edge; beside
+   the game, ``MIN_BOUNDARY_PATTERNED`` when off-centre bars are not bar-like: a wide phone's
+   backdrop running to the frame's edges, cut by a line of the game's panels, is no bar); it is
    then refined to the pixel on the full-resolution lines (both boundaries move together); a
    1-5 px bar left must show its boundary there, else the game touches that frame edge (if its
    other boundary holds) or the hypothesis is dropped;
@@ -64,6 +66,8 @@ MIN_EDGE_OFF_CENTRE = 0.7  # ... or this when the bars are not the same size on 
 MIN_BOUNDARY = 0.3  # ... and its boundaries' mean edge score at least this (two bars)
 MIN_BOUNDARY_ONE_SIDE = 0.55  # ... or this when the game touches one side of the frame
 OFF_CENTRE_MARGIN = 0.15  # an off-centre hypothesis must score this much over the centred one
+PATTERNED_BAR = 0.8  # bar-likeness under which an off-centre hypothesis' bars are patterned (texture, stripes) ...
+MIN_BOUNDARY_PATTERNED = 0.85  # ... and its boundaries must then be this crisp (a cut, not a line of panels)
 CANDIDATE_MARGIN = 0.1  # `area_candidates`: other hypotheses scoring this close to the best one
 MIN_APART = 8  # px: `area_candidates` this far from the area found and from each other
 SNAP = 2  # px: bars found this close to centred are taken as exactly centred
@@ -396,10 +400,10 @@ def _profile(src: np.ndarray, rows: np.ndarray, step: int, row_step: float) -> t
     return e, np.maximum(_column_flatness(coarse), _column_quiet(src, step, row_step))
 
 
-def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, float]:
+def _find_1d(src: np.ndarray, rows: np.ndarray, game: int, beside: bool = True) -> tuple[int, int, float]:
     """(start, band length, score) of the game band along axis 1 of ``src`` (a frame, or its
-    transposed view), read on its lines ``rows``; score -1 when no hypothesis has a boundary
-    inside the frame."""
+    transposed view: ``beside`` False), read on its lines ``rows``; score -1 when no hypothesis has
+    a boundary inside the frame."""
     length = src.shape[1]
     step, noise, row_step = _steps(src, rows)
     tol = max(_FLAT_RUN_TOL, noise)
@@ -430,8 +434,13 @@ def _find_1d(src: np.ndarray, rows: np.ndarray, game: int) -> tuple[int, int, fl
         if thin >= MIN_BOUNDARY_ONE_SIDE:
             edge, sides = (edge + thin) / 2, 2
             score = max(score, edge + 0.02 + FLAT_BONUS * bar)
-    # one boundary only (a bar on one side) must be clearer than a pair
-    if edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE) or (off_centre and score < MIN_EDGE_OFF_CENTRE):
+    # one boundary only (a bar on one side) must be clearer than a pair; beside the game, off-centre
+    # patterned "bars" (not bar-like: texture, stripes) with a soft boundary are a wide phone's
+    # backdrop running to the frame's edges, and a line of the game's panels posing as a boundary
+    # (above and below, where no backdrop runs, a compressed blurred bar looks patterned too)
+    patterned = beside and bar < PATTERNED_BAR and edge < MIN_BOUNDARY_PATTERNED
+    if (edge < (MIN_BOUNDARY if sides == 2 else MIN_BOUNDARY_ONE_SIDE)
+            or (off_centre and (score < MIN_EDGE_OFF_CENTRE or patterned))):
         return c0, game, min(score, MIN_EDGE - 1e-3)
     start = min(max(0, start), length - game)
     end = min(length, max(end, start + 1))
@@ -510,7 +519,7 @@ def find_game_area(frame: np.ndarray) -> AreaReport:
     if src.shape[1] - game <= MIN_BAR:
         area = (0, 0, w, h)
         return AreaReport(area, _bars(w, h, area), "full", 1.0, size)
-    start, length, score = _find_1d(src, _sample_lines(src.shape[0], SAMPLE_ROWS), game)
+    start, length, score = _find_1d(src, _sample_lines(src.shape[0], SAMPLE_ROWS), game, wide)
     if score >= MIN_EDGE:
         area = (start, 0, length, h) if wide else (0, start, w, length)
         return AreaReport(area, _bars(w, h, area), "edges", score, size)

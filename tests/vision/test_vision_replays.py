@@ -96,13 +96,12 @@ def test_the_shipped_parser_on_a_replay(replay):
         assert f["card_type"]["n"] == 5 * cards >= f["card_owner"]["n"] > 0 and f["back_available"]["n"] == cards
         assert f["np_ready"]["n"] == 3 * decisions
         assert sum(v["n"] for v in r["by_phase"].values()) == decisions
-        # the issue-13 weights: 100 % on the plain look; the random looks of these 2 episodes (one
-        # look each, disturbances included) misread the wave digits on many frames: whole frames
-        # 59 %; since the game-area detector's flat-bar step (for phones' lopsided bars, 2026-12-04)
-        # episode 0's 780x360 "crop" frames (a backdrop through the sides, no bar) are placed as a
-        # one-sided 140 px bar and read as unknown: whole frames 44 %, all fields 72 % (was 59 % and
-        # over 90 %; a regression to fix, docs/vision.md); a broken pipeline reads far worse
-        floor = (0.9, 0.97) if look == "plain" else (0.4, 0.7)
+        # the shipped weights: 100 % on the plain look; on these 2 episodes' random looks (one look
+        # each, disturbances included) whole frames read 44 % (all fields 72 %) while the game-area
+        # detector took episode 0's 780x360 "crop" frames (a backdrop through the sides, no bar)
+        # for a one-sided 140 px bar; 100 % since its rule for patterned bars beside the game
+        # (2026-12-06, docs/vision.md). A broken pipeline reads far worse
+        floor = (0.9, 0.97) if look == "plain" else (0.85, 0.95)
         assert f["frame"]["acc"] >= floor[0] and f["all_fields"]["acc"] >= floor[1], (look, r["errors"][:2])
     limited = score_replay(replay, parser, "plain", limit=7, render_size=SIZE)
     assert limited["frames"] == 7 and limited["episodes"] == 1
