@@ -133,6 +133,11 @@ class DataConfig:
             raise ValueError(f"DataConfig.hide_unready_np must be in [0, 1], got {self.hide_unready_np}")
         if self.real_fraction is not None and not 0.0 <= self.real_fraction <= 1.0:
             raise ValueError(f"DataConfig.real_fraction must be None or in [0, 1], got {self.real_fraction}")
+        sizes = self.frame_sizes
+        if not sizes or any(len(wh) != 2 or not all(isinstance(v, int) and v > 0 for v in wh) or wh[0] * 9 != wh[1] * 16
+                            for wh in sizes):
+            raise ValueError(f"DataConfig.frame_sizes must be (width, height) pairs of 16:9 game areas, e.g. "
+                             f"((640, 360), (1280, 720)), got {sizes!r}")
         if self.episodes > 800 or self.examples // max(self.examples_per_look, 1) >= 20_000:
             raise ValueError("DataConfig: at most 800 episodes and 20,000 example looks per split "
                              "(look seeds must stay inside the split's range)")

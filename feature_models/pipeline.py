@@ -25,15 +25,16 @@ DEFAULT_EVAL_QUESTS = ("farming_3wave", "standard_night_raid", "boss_cinder_wyrm
 def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examples: int = 5000, seed: int = 0,
                    size: int = 32, splits: Sequence[str] = ("train", "val", "test"),
                    policy_factory: Callable[[int], Any] | None = None, progress: bool = True,
-                   legibility: bool = True) -> dict:
+                   legibility: bool = True, frame_sizes: Sequence[tuple[int, int]] | None = None) -> dict:
     """Render the per-task datasets into ``root``; returns the manifests by split (``legibility``:
-    `DataConfig.legibility`)."""
+    `DataConfig.legibility`; ``frame_sizes``: `DataConfig.frame_sizes`, None for all four)."""
     import torch
 
     from .data import DataConfig, generate
 
     torch.set_num_threads(1)
-    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility)
+    more = {"frame_sizes": tuple(tuple(int(v) for v in wh) for wh in frame_sizes)} if frame_sizes else {}
+    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility, **more)
     return generate(root, cfg, splits=tuple(splits), progress=progress, policy_factory=policy_factory)
 
 

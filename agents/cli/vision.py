@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="who plays the data episodes' greedy share (default greedy, as the shipped datasets)")
     d.add_argument("--no-legibility", action="store_true",
                    help="label every wave digit, legible or not (the datasets of before 2026-12-05)")
+    d.add_argument("--frame-sizes", nargs="+", type=size, default=None, metavar="WxH",
+                   help="16:9 frame sizes the looks are drawn at (default all four: 640x360 800x450 960x540 "
+                        "1280x720); a folder of small frames only adds practice where the wave digits are smallest")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
     t.add_argument("--root", default=DEFAULT_ROOT)
     t.add_argument("--more-train", nargs="+", default=[], metavar="DIR",
@@ -179,12 +182,15 @@ def run(args: argparse.Namespace) -> int:
 
         from .common import check_output_dir
 
+        for w, h in args.frame_sizes or ():
+            if w * 9 != h * 16:
+                raise UserError(f"--frame-sizes: {w}x{h} is not 16:9 (the game area's own shape; e.g. 640x360, 1280x720)")
         check_output_dir(args.root)
 
         manifests = pipeline.build_datasets(args.root, episodes=args.episodes, examples=args.examples, seed=args.seed,
                                             size=args.size, splits=args.splits,
                                             policy_factory=greedy_policy if args.policy == "greedy" else None,
-                                            legibility=not args.no_legibility)
+                                            legibility=not args.no_legibility, frame_sizes=args.frame_sizes)
         print(size_report(manifests))
         print(f"written to {args.root}/ ({sum(m['bytes_total'] for m in manifests.values()) / 1e6:.1f} MB)")
         return 0

@@ -201,3 +201,22 @@ def test_cli_writes_the_old_datasets_on_request_and_the_report_says_so(tmp_path)
     manifest = json.loads((tmp_path / "test" / "manifest.json").read_text())
     assert manifest["config"]["legibility"] is False and manifest["illegible"] == {}
     assert _illegible(tmp_path) is None and "without the legibility probe" in " ".join(_illegible_note(None))
+
+
+def test_cli_renders_only_the_frame_sizes_asked_for(tmp_path) -> None:
+    """``--frame-sizes``: a folder of small frames only (where the wave digits are a few pixels
+    wide); the config says so, every frame is drawn at that size, and a size that is no 16:9
+    game area is refused by `DataConfig` too."""
+    from agents.cli.main import main
+    from feature_models.data import DataConfig
+
+    assert main(["vision", "data", "--root", str(tmp_path), "--episodes", "1", "--examples", "6",
+                 "--splits", "test", "--policy", "random", "--frame-sizes", "800x450"]) == 0
+    manifest = json.loads((tmp_path / "test" / "manifest.json").read_text())
+    assert manifest["config"]["frame_sizes"] == [[800, 450]]
+    records = json.loads((tmp_path / "test" / "frames.json").read_text())
+    assert records and {tuple(r["size"]) for r in records} == {(800, 450)}
+    with pytest.raises(ValueError, match="16:9"):
+        DataConfig(frame_sizes=((640, 480),))
+    with pytest.raises(ValueError, match="frame_sizes"):
+        DataConfig(frame_sizes=())
