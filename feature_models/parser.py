@@ -112,6 +112,10 @@ AREA_LOOK_MARGIN = 0.1
 # rejected hypothesis', always under it): the weights shipped second on 2026-12-06 read a command
 # screen 96 px off under a blurred status bar as an animation at 0.88 (score 0.74).
 AREA_SURE_SCORE = 0.9
+# ... and, in such a doubted area, read as "other" under DOUBTED_OTHER_BELOW, not only under
+# AREA_LOOK_BELOW: weights trained later read that screen as an animation at 0.91, and the battle
+# (10080) stalled again on the 0.9 edge. Surer animations (most frames) are not read again.
+DOUBTED_OTHER_BELOW = SECOND_LOOK_OTHER_MAX
 # ... and a battle screen read surely whose wave counter reads under COUNTER_LOOK_BELOW: a model
 # trained on the looks' offsets reads a screen tens of px off as surely as the right one, but its
 # "Battle n/N" digits, then off their crop, in doubt. Another area is taken when it reads the same
@@ -433,13 +437,14 @@ class FrameParser:
         confidence if only one does (in place: ``out``, ``conf``, ``views`` and the frame's check)."""
         counter = self._counter_confidence(out)
         battle_read = out["phase_decision"] != PHASE_OTHER
+        doubted = [checks[ok[k]].area.score < AREA_SURE_SCORE for k in range(len(ok))]
+        below = [DOUBTED_OTHER_BELOW if doubted[k] and not battle_read[k] else AREA_LOOK_BELOW for k in range(len(ok))]
         unsure = [k for k in range(len(ok)) if not (views[k][1] or views[k][2])
-                  and (conf[k] < AREA_LOOK_BELOW or (battle_read[k] and counter[k] < COUNTER_LOOK_BELOW))
+                  and (conf[k] < below[k] or (battle_read[k] and counter[k] < COUNTER_LOOK_BELOW))
                   # animations (most frames, none decided on) only when unknown, or unsure in an
                   # area the detector was unsure of: a decision screen in the wrong area can read
                   # as an animation
-                  and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE
-                       or checks[ok[k]].area.score < AREA_SURE_SCORE)
+                  and (battle_read[k] or conf[k] < PHASE_MIN_CONFIDENCE or doubted[k])
                   and checks[ok[k]].area.method in ("edges", "centred") and checks[ok[k]].area.has_bars]
         alts = [(k, area) for k in unsure for area, _ in area_candidates(pix[k], checks[ok[k]].area)]
         if not alts:
@@ -450,7 +455,7 @@ class FrameParser:
         passing: dict[int, list[int]] = {}
         for j, (k, area) in enumerate(alts):
             same = alt["phase_decision"][j] == out["phase_decision"][k]
-            if conf[k] >= AREA_LOOK_BELOW:  # read surely but for the counter: its counter decides
+            if conf[k] >= AREA_LOOK_BELOW and battle_read[k]:  # read surely but for the counter: its counter decides
                 sure = same and alt_conf[j] >= SECOND_LOOK_MIN and \
                     alt_counter[j] >= max(SECOND_LOOK_MIN, counter[k] + AREA_LOOK_MARGIN)
             else:
