@@ -400,7 +400,7 @@ def _profile(src: np.ndarray, rows: np.ndarray, step: int, row_step: float) -> t
     return e, np.maximum(_column_flatness(coarse), _column_quiet(src, step, row_step))
 
 
-def _find_1d(src: np.ndarray, rows: np.ndarray, game: int, beside: bool = True) -> tuple[int, int, float]:
+def _find_1d(src: np.ndarray, rows: np.ndarray, game: int, beside: bool) -> tuple[int, int, float]:
     """(start, band length, score) of the game band along axis 1 of ``src`` (a frame, or its
     transposed view: ``beside`` False), read on its lines ``rows``; score -1 when no hypothesis has
     a boundary inside the frame."""

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="who plays the data episodes' greedy share (default greedy, as the shipped datasets)")
     d.add_argument("--no-legibility", action="store_true",
                    help="label every wave digit, legible or not (the datasets of before 2026-12-05)")
-    d.add_argument("--frame-sizes", nargs="+", type=size, default=None, metavar="WxH",
+    d.add_argument("--frame-sizes", nargs="+", type=_frame_size, default=None, metavar="WxH",
                    help="16:9 frame sizes the looks are drawn at (default all four: 640x360 800x450 960x540 "
                         "1280x720); a folder of small frames only adds practice where the wave digits are smallest")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
@@ -164,6 +164,14 @@ def _look(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _frame_size(text: str) -> tuple[int, int]:
+    """``--frame-sizes``: a `size` of the game area's own 16:9 shape."""
+    w, h = size(text)
+    if w * 9 != h * 16:
+        raise argparse.ArgumentTypeError(f"{text} is not 16:9 (the game area's own shape; e.g. 640x360, 1280x720)")
+    return w, h
+
+
 def greedy_policy(seed: int):
     """The policy factory of the vision data episodes: a fresh greedy agent."""
     from ..registry import make
@@ -182,9 +190,6 @@ def run(args: argparse.Namespace) -> int:
 
         from .common import check_output_dir
 
-        for w, h in args.frame_sizes or ():
-            if w * 9 != h * 16:
-                raise UserError(f"--frame-sizes: {w}x{h} is not 16:9 (the game area's own shape; e.g. 640x360, 1280x720)")
         check_output_dir(args.root)
 
         manifests = pipeline.build_datasets(args.root, episodes=args.episodes, examples=args.examples, seed=args.seed,
