@@ -125,12 +125,14 @@ def synthetic_datasets(frames: int = 240, split: str = "train", seed: int = 0, s
     return task_datasets(samples, cps, specs, size)
 
 
-def load_synthetic(root: str | Path, split: str, tasks: Sequence[str]) -> dict[str, TaskData]:
-    """The synthetic datasets of ``root/split`` for the ``tasks`` it has files for."""
-    from .data import load_split
+def load_synthetic(root: str | Path, split: str, tasks: Sequence[str],
+                   more: Sequence[str | Path] = ()) -> dict[str, TaskData]:
+    """The synthetic datasets of ``root/split`` (with the same split of the ``more`` folders,
+    concatenated: `load_splits`) for the ``tasks`` it has files for."""
+    from .data import load_splits
 
     have = [t for t in tasks if (Path(root) / split / f"{t}.npz").exists()]
-    return load_split(root, split, have) if have else {}
+    return load_splits([root, *more], split, have) if have else {}
 
 
 # ------------------------------------------------------------------------------ training
@@ -283,9 +285,11 @@ def head_accuracy(model: MultiTaskModel, data: Mapping[str, TaskData]) -> dict[s
 
 def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str | Path = "runs/vision_real",
                  cfg: FinetuneConfig | None = None, synthetic_root: str | Path | None = None,
-                 eval_dir: str | Path | None = None, threads: int = 1, progress: bool = True) -> dict:
+                 eval_dir: str | Path | None = None, threads: int = 1, progress: bool = True,
+                 more_train: Sequence[str | Path] = ()) -> dict:
     """``fgo vision finetune --real DIR``: load the base weights (default: shipped) and the labelled
-    folder, fine-tune (`finetune`), save ``out/multitask.{safetensors,json}`` and write
+    folder (and the train splits of ``synthetic_root`` and of the ``more_train`` folders, as
+    ``fgo vision train --more-train``), fine-tune (`finetune`), save ``out/multitask.{safetensors,json}`` and write
     ``out/finetune_report.md`` and ``.json`` (base vs fine-tuned, per head, on the real folder —
     in-sample — on ``eval_dir`` if given, and on synthetic held-out crops). Returns the report dict."""
     import json
@@ -309,7 +313,7 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
                       f"synthetic crops only", stacklevel=2)
     t0 = time.perf_counter()
     if synthetic_root and (Path(synthetic_root) / "train").exists():
-        syn = load_synthetic(synthetic_root, "train", list(specs))
+        syn = load_synthetic(synthetic_root, "train", list(specs), more_train)
         syn_val = load_synthetic(synthetic_root, "val", list(specs))
         sizes = {int(d.x.shape[-2]) for d in (*syn.values(), *syn_val.values()) if len(d)}
         if sizes - {base_model.backbone_config.in_size}:
@@ -318,7 +322,8 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
             raise DatasetError(f"{synthetic_root}: crops of {sorted(sizes)} px, the base weights {weights} read "
                                f"{base_model.backbone_config.in_size} px; generate the datasets with `fgo vision "
                                f"data --size {base_model.backbone_config.in_size}`")
-        syn_source = f"{synthetic_root} (train; val for the check)"
+        more = "".join(f" + {r} (train)" for r in more_train)
+        syn_source = f"{synthetic_root} (train; val for the check){more}"
     else:
         syn = synthetic_datasets(cfg.synthetic_frames, "train", cfg.seed, specs, base_model.backbone_config.in_size)
         syn_val = synthetic_datasets(max(24, cfg.synthetic_frames // 4), "val", cfg.seed, specs,

@@ -123,6 +123,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     help="folder of the fine-tuned weights (OUT/multitask.*) and report (default %(default)s)")
     ft.add_argument("--root", default=None, help="synthetic datasets (default: data/vision if it has a train "
                                                  "split, else a small set rendered now)")
+    ft.add_argument("--more-train", nargs="+", default=[], metavar="DIR",
+                    help="train splits of more dataset folders to add to --root's (generated with other --seed's)")
     ft.add_argument("--eval-real", default=None, metavar="DIR", help="a held-out labelled folder to score too")
     ft.add_argument("--epochs", type=int_in(1, 10_000, what="--epochs"), default=None)
     ft.add_argument("--steps", type=int_in(1, 1_000_000, what="--steps"), default=None, help="steps per epoch")
@@ -332,6 +334,7 @@ def run_finetune(args: argparse.Namespace) -> int:
     from feature_models.pipeline import DEFAULT_ROOT
     from feature_models.real import load_real_set
 
+    from ..errors import UserError
     from .common import check_output_dir
 
     check_output_dir(args.out)  # checked after the training, a bad --out threw the run away
@@ -343,10 +346,13 @@ def run_finetune(args: argparse.Namespace) -> int:
             "lr_new_heads": args.lr_new_heads, "synthetic_frames": args.synthetic_frames, "seed": args.seed}
     cfg = FinetuneConfig(**{k: v for k, v in over.items() if v is not None})
     root = args.root if args.root is not None else (DEFAULT_ROOT if (Path(DEFAULT_ROOT) / "train").exists() else None)
-    if args.root is not None and not (Path(args.root) / "train").is_dir():
-        raise FileNotFoundError(2, "no train split of synthetic datasets (run `fgo vision data`)", args.root)
+    for folder in [args.root] * (args.root is not None) + args.more_train:
+        if not (Path(folder) / "train").is_dir():
+            raise FileNotFoundError(2, "no train split of synthetic datasets (run `fgo vision data`)", folder)
+    if args.more_train and root is None:
+        raise UserError("--more-train adds to --root's train split: give --root too")
     report = finetune(args.real, args.base, args.out, cfg, synthetic_root=root, eval_dir=args.eval_real,
-                      threads=args.threads)
+                      threads=args.threads, more_train=args.more_train)
     print(report["text"])
     print(f"fine-tuned weights: {report['weights']}.safetensors; report: {Path(args.out) / 'finetune_report.md'}")
     return 0

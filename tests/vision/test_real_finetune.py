@@ -85,6 +85,29 @@ def test_run_finetune_writes_weights_and_report(folder, tmp_path) -> None:
     assert rep["read_real"]["finetuned"]["heads_n"]["phase"] == 7
 
 
+def test_run_finetune_adds_the_more_train_folders(folder, tmp_path, monkeypatch, capsys) -> None:
+    """``more_train`` folders' train splits join ``synthetic_root``'s (`load_splits`), and the
+    report names them; ``fgo vision finetune --more-train`` without ``--root`` is a one-line error."""
+    from agents.cli.main import main
+    from feature_models.data import DataConfig, generate, load_split
+
+    cfg = DataConfig(episodes=1, examples=4, max_decisions=4, examples_per_look=2, quests=("farming_3wave",),
+                     plain_fraction=0.0)
+    generate(tmp_path / "a", cfg, splits=("train", "val"))
+    generate(tmp_path / "b", DataConfig(**{**cfg.__dict__, "seed": 1}), splits=("train",))
+    rep = run_finetune(folder, out=tmp_path / "ft", cfg=FinetuneConfig(**TINY), synthetic_root=tmp_path / "a",
+                       more_train=[tmp_path / "b"], progress=False)
+    a, b = load_split(tmp_path / "a", "train"), load_split(tmp_path / "b", "train")
+    assert rep["synthetic_samples"]["phase"] == len(a["phase"]) + len(b["phase"]) > len(a["phase"])
+    assert str(tmp_path / "b") in rep["synthetic"]
+    monkeypatch.chdir(tmp_path)  # no data/vision here: no default --root
+    capsys.readouterr()
+    assert main(["vision", "finetune", "--real", str(folder), "--more-train", str(tmp_path / "b"),
+                 "--out", str(tmp_path / "ft2")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--more-train" in err and "--root" in err and "\n" not in err and "Traceback" not in err
+
+
 def test_stratified_folds_and_curve_order() -> None:
     kinds = ["command"] * 3 + ["cards"] * 3 + ["other_battle"] + ["menu"] * 2
     folds = real_kfold.stratified_folds(kinds, 3)
