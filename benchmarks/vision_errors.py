@@ -22,12 +22,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from feature_models.data import DatasetError, check_crops, load_split
 from feature_models.io import load_model
 from feature_models.model import to_input
 from feature_models.parser import DEFAULT_WEIGHTS
 from feature_models.tasks import TASKS
 
-COLS, CELL, ZOOM = 12, 40, 4
+COLS, ZOOM = 12, 4
+GAP = 8  # px between crops (at the crops' own scale)
 
 
 def read(model, x: np.ndarray, task: str) -> np.ndarray:
@@ -57,16 +59,17 @@ def per_size(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dic
 
 def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], path: Path) -> None:
     """The misread crops ``x`` (at least one) in a grid, each labelled with its class names."""
+    cell = int(x.shape[1]) + GAP  # crops of any --size (a 48-px dataset's overflowed a fixed 40-px cell)
     rows = (len(x) + COLS - 1) // COLS
-    canvas = np.zeros((rows * CELL, COLS * CELL, 3), np.uint8)
+    canvas = np.zeros((rows * cell, COLS * cell, 3), np.uint8)
     for n, crop in enumerate(x):
         r, c = divmod(n, COLS)
-        canvas[r * CELL:r * CELL + crop.shape[0], c * CELL:c * CELL + crop.shape[1]] = crop
-    im = Image.fromarray(canvas).resize((COLS * CELL * ZOOM, rows * CELL * ZOOM), Image.NEAREST)
+        canvas[r * cell:r * cell + crop.shape[0], c * cell:c * cell + crop.shape[1]] = crop
+    im = Image.fromarray(canvas).resize((COLS * cell * ZOOM, rows * cell * ZOOM), Image.NEAREST)
     draw = ImageDraw.Draw(im)
     for n in range(len(x)):
         r, c = divmod(n, COLS)
-        draw.text((c * CELL * ZOOM + 2, (r + 1) * CELL * ZOOM - 28),
+        draw.text((c * cell * ZOOM + 2, (r + 1) * cell * ZOOM - 28),
                   f"y{classes[y[n]]} p{classes[p[n].argmax()]} {p[n].max():.2f}", fill=(255, 255, 0))
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path)
@@ -93,6 +96,10 @@ def main() -> None:
         raise SystemExit(f"error: --tasks {','.join(other)}: only one-crop classifier heads are read here ({plain})")
     model, _ = load_model(args.weights)
     model.eval()
+    try:
+        check_crops(model.specs, load_split(args.root, args.split, tasks), f"{args.weights} on {folder}")
+    except DatasetError as err:
+        raise SystemExit(f"error: {err}") from None
     frames = json.loads((folder / "frames.json").read_text())
     res = {"root": str(args.root), "split": args.split, "weights": args.weights, "tasks": {}}
     for task in tasks:

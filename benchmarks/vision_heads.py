@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from feature_models.data import TaskData, load_split
+from feature_models.data import DatasetError, TaskData, check_crops, load_split
 from feature_models.io import WeightsError, load_model
 from feature_models.loader import iterate_dataset
 from feature_models.parser import DEFAULT_WEIGHTS
@@ -64,6 +64,8 @@ def score(weights: list[str], roots: list[Path], split: str) -> dict:
     out: dict = {}
     for w in weights:
         model, _ = load_model(w)
+        for root, d in data.items():
+            check_crops(model.specs, d, f"{w} on {root}/{split}")
         heads = {}
         for t in TASK_NAMES:
             rights, looks, folders = [], [], {}
@@ -119,7 +121,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     try:
         results = score(args.weights, args.roots, args.split)
-    except (FileNotFoundError, WeightsError) as err:
+    except (FileNotFoundError, WeightsError, DatasetError) as err:
         raise SystemExit(f"error: {err}") from None
     print(table(results, args.roots))
     print(json.dumps({"split": args.split, "roots": [str(r) for r in args.roots], "target": TARGET,

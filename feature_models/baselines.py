@@ -9,6 +9,7 @@ baselines (one per task) reading one frame the way the parser does, for the side
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +25,7 @@ from .io import load_model, save_model
 from .learner import FitConfig, MultiTaskLearner
 from .loader import MultiDatasetLoader
 from .model import MultiTaskModel, to_input
-from .tasks import extract_crops
+from .tasks import TASKS, extract_crops
 
 
 def train_baseline(task: str, train: TaskData, val: TaskData | None, backbone: BackboneConfig | None = None,
@@ -32,7 +33,7 @@ def train_baseline(task: str, train: TaskData, val: TaskData | None, backbone: B
                    log_path: str | Path | None = None) -> tuple[MultiTaskModel, list[dict]]:
     """Train the single-task model of ``task``; returns it (best state) and its history."""
     torch.manual_seed(seed)
-    model = MultiTaskModel(backbone, new_tasks=[task])
+    model = MultiTaskModel(backbone, new_tasks=[dataclasses.replace(TASKS[task], crop=train.crop)])
     loader = MultiDatasetLoader({task: train}, batch_size=batch_size, augment=True, seed=seed)
     learner = MultiTaskLearner(model, loader, {task: val} if val is not None else None, log_path=log_path,
                                name=f"single:{task}")
@@ -89,6 +90,9 @@ class BaselineReader:
     @torch.inference_mode()
     def read(self, frame: np.ndarray, cards: bool) -> dict[str, torch.Tensor]:
         plan = _baseline_crops(cards)
+        for task in ("wave", "wave_total"):  # the crop each wave baseline was trained on
+            if task in self.models:
+                plan[task] = (self.models[task].specs[task].crop or "wave",)
         names = sorted({n for ns in plan.values() for n in ns})
         crops = extract_crops(frame, names, self.size)
         pos = {n: k for k, n in enumerate(names)}

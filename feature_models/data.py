@@ -45,7 +45,7 @@ import json
 import random
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,7 +58,8 @@ from fgo_env.screens import Look, Scene
 from fgo_env.screens.scene import MENU_KIND
 
 from .legibility import BREAKS, PROBED, LegibilityProbe, crop_of, task_of
-from .tasks import CROP_SIZE, TASK_NAMES, TASKS, crop_boxes, extract_crops
+from .tasks import (CROP_SIZE, LEGACY_CROPS, TASK_NAMES, TASKS, TaskSpec, crop_boxes, extract_crops,
+                    label_region, task_specs)
 
 SPLITS = ("train", "val", "test")
 LOOK_BASE = {"train": 1_000_000, "val": 5_000_000, "test": 9_000_000}
@@ -111,6 +112,8 @@ class DataConfig:
             legibly gives no sample and is not scored. False
             keeps the datasets of before the probe (every digit labelled unless an overlay hides
             its crop).
+        wave_crops: what the wave heads' samples are (`tasks.WAVE_CROPS`): "counter", both
+            digits off the "n/N" crop (the shipped weights'), or "digits", one digit a crop.
     """
 
     episodes: int = 90
@@ -127,8 +130,10 @@ class DataConfig:
     real_fraction: float | None = None
     hide_unready_np: float = 0.0
     legibility: bool = True
+    wave_crops: str = "counter"
 
     def __post_init__(self) -> None:
+        task_specs(self.wave_crops)  # a one-line ValueError naming the choices
         if not 0.0 <= self.hide_unready_np <= 1.0:
             raise ValueError(f"DataConfig.hide_unready_np must be in [0, 1], got {self.hide_unready_np}")
         if self.real_fraction is not None and not 0.0 <= self.real_fraction <= 1.0:
@@ -316,7 +321,7 @@ def hidden_crops(look: Look, width: int, height: int, names=None) -> tuple[str, 
                 else []) + ([notification_overlay((width, height), look.seed)] if look.notification else [])
     boxes = crop_boxes(height, width).boxes
     hidden = []
-    for name in names or boxes:
+    for name in names or [n for n in boxes if label_region(n) == n]:  # a digit goes with its counter
         x0, y0, x1, y1 = _middle(boxes[name])
         cover = 0.0
         for o in overlays:
@@ -329,21 +334,23 @@ def hidden_crops(look: Look, width: int, height: int, names=None) -> tuple[str, 
     return tuple(hidden)
 
 
-def frame_samples(scene: Scene, family: str = "classic") -> dict[str, list[tuple[tuple[str, ...], int]]]:
+def frame_samples(scene: Scene, family: str = "classic",
+                  specs: Mapping[str, TaskSpec] | None = None) -> dict[str, list]:
     """Per task, the (crop names, label) samples one frame of ``scene`` drawn in a look of
-    ``family`` gives (the family decides which NP cards the card screen shows)."""
+    ``family`` gives (the family decides which NP cards the card screen shows); the wave heads'
+    crops are ``specs``' (default `TASKS`: the "n/N" crop; `tasks.task_specs("digits")`: one
+    digit a crop)."""
+    specs = specs or TASKS
     lab = frame_labels(scene)
     out: dict[str, list] = {t: [] for t in TASK_NAMES}
     out["phase"].append((("screen",), lab["phase"]))
     out["attack"].append((("attack",), int(scene.kind == "command")))
-    if scene.kind == MENU_KIND:  # not a battle screen: phase "other", no Attack; a wave only where shown
-        if getattr(scene, "shows_wave", False):
-            out["wave"].append((("wave",), lab["wave"] - 1))
-            out["wave_total"].append((("wave",), lab["wave_total"] - 1))
+    waves = scene.wave_total <= 3 if scene.kind != MENU_KIND else getattr(scene, "shows_wave", False)
+    if waves:  # a menu is no battle screen (phase "other", no Attack): a wave only where a dialog shows it
+        for task in ("wave", "wave_total"):
+            out[task].append((((specs.get(task) or TASKS[task]).crop,), lab[task] - 1))
+    if scene.kind == MENU_KIND:
         return out
-    if scene.wave_total <= 3:
-        out["wave"].append((("wave",), lab["wave"] - 1))
-        out["wave_total"].append((("wave",), lab["wave_total"] - 1))
     if scene.kind == "cards":
         owners = owner_labels(scene, family)
         for i in range(N_CARDS):
@@ -678,6 +685,7 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
     out_dir = Path(root) / split
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    specs = task_specs(cfg.wave_crops)
     buffers = {t: _TaskBuffer(TASKS[t].indexed, TASKS[t].n_crops) for t in TASK_NAMES}
     records = []
     episode_policy: dict[int, str] = {}
@@ -686,12 +694,13 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
     for fid, (frame, scene, rec) in enumerate(frames):
         if rec.source == "episode" and rec.episode_seed is not None and rec.policy is not None:
             episode_policy[rec.episode_seed] = rec.policy
-        samples = frame_samples(scene, rec.family)
-        if rec.hidden:
-            samples = {t: [(n, y) for n, y in ss if not set(n) & set(rec.hidden)] for t, ss in samples.items()}
+        samples = frame_samples(scene, rec.family, specs)
+        if rec.hidden:  # (a digit's crop is hidden with the counter: `tasks.label_region`)
+            samples = {t: [(n, y) for n, y in ss if not {label_region(c) for c in n} & set(rec.hidden)]
+                       for t, ss in samples.items()}
         for f in rec.illegible:  # a probed field: no sample of its crop for the task that reads it
             t = task_of(f)
-            samples[t] = [(n, y) for n, y in samples[t] if crop_of(f) not in n]
+            samples[t] = [(n, y) for n, y in samples[t] if crop_of(f) not in {label_region(c) for c in n}]
             illegible[t] = illegible.get(t, 0) + 1
         names = sorted({n for ss in samples.values() for names, _ in ss for n in names})
         crops = extract_crops(frame, names, cfg.size)
@@ -727,7 +736,7 @@ def generate_split(root: str | Path, split: str, cfg: DataConfig | None = None, 
         "samples": counts, "illegible": dict(sorted(illegible.items())), "class_histogram": hist, "bytes": files,
         "bytes_total": int(sum(files.values()) + (out_dir / "frames.json").stat().st_size),
         "seconds": round(time.perf_counter() - t0, 1),
-        "tasks": {t: TASKS[t].to_dict() for t in TASK_NAMES},
+        "tasks": {t: specs[t].to_dict() for t in TASK_NAMES},
     }
     atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
     return manifest
@@ -764,6 +773,7 @@ class TaskData:
     y: np.ndarray
     index: np.ndarray | None = None
     frame: np.ndarray | None = None
+    crop: str = ""  # the crop a fixed-crop task's samples are (`TaskSpec.crop`; the manifest says)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -778,6 +788,7 @@ class TaskData:
 def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
     """Read the datasets of ``split`` written by `generate_split`."""
     out = {}
+    saved = _manifest_tasks(Path(root), split)
     for t in tasks or TASK_NAMES:
         path = Path(root) / split / f"{t}.npz"
         if not path.exists():
@@ -785,7 +796,8 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
         try:
             with np.load(path, allow_pickle=False) as z:
                 out[t] = TaskData(t, z["x"], z["y"], z["index"] if "index" in z.files else None,
-                                  z["frame"] if "frame" in z.files else None)
+                                  z["frame"] if "frame" in z.files else None,
+                                  saved.get(t, LEGACY_CROPS.get(t, "")))
         except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:  # cut short, not an .npz
             raise DatasetError(f"{path}: not a readable dataset file ({type(err).__name__}: {str(err)[:80]}); "
                                f"generate the split again with `fgo vision data`") from None
@@ -816,18 +828,44 @@ def concat_task_data(parts: list[TaskData]) -> TaskData:
     indexed = len(idx) == len(parts)
     framed = len(frames) == len(parts)
     return TaskData(parts[0].task, np.concatenate(xs), np.concatenate(ys),
-                    np.concatenate(idx) if indexed else None, np.concatenate(frames) if framed else None)
+                    np.concatenate(idx) if indexed else None, np.concatenate(frames) if framed else None,
+                    parts[0].crop)
 
 
-def _manifest_config(root: Path, split: str) -> dict | None:
+def _manifest(root: Path, split: str) -> dict | None:
+    """The split's manifest (None where there is none)."""
     path = root / split / "manifest.json"
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())["config"]
-    except (ValueError, KeyError, TypeError) as err:
+        doc = json.loads(path.read_text())
+        tasks = {t: TaskSpec.from_dict(d) for t, d in (doc.get("tasks") or {}).items()}
+        return {"config": doc["config"], "tasks": tasks}
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise DatasetError(f"{path}: not a dataset manifest ({type(err).__name__}: {str(err)[:80]}); generate "
                            f"the split again with `fgo vision data`") from None
+
+
+def _manifest_config(root: Path, split: str) -> dict | None:
+    return (_manifest(root, split) or {}).get("config")
+
+
+def _manifest_tasks(root: Path, split: str) -> dict[str, str]:
+    """{task: the crop its samples are} as the split's manifest says (`TaskSpec.crop`; a
+    manifest written before 2026-12-06 names none: `LEGACY_CROPS`, via ``from_dict``)."""
+    return {t: spec.crop for t, spec in ((_manifest(root, split) or {}).get("tasks") or {}).items()}
+
+
+def check_crops(specs: Mapping[str, TaskSpec], data: Mapping[str, TaskData], what: str) -> None:
+    """Refuse to score or train ``specs``' heads on samples of another crop than they read (the
+    wave heads read one digit a crop since 2026-12-06, both digits off one crop before)."""
+    for t, d in data.items():
+        want = specs[t].crop if t in specs else ""
+        if want and d.crop and want != d.crop:
+            raise DatasetError(f"{what}: the {t} head reads crop {want!r} but the dataset's {t} samples are "
+                               f"{d.crop!r} crops (datasets and weights made before 2026-12-06 read the wave "
+                               f"digits off one 'wave' crop): generate the datasets again with `fgo vision "
+                               f"data`, or use weights of their time")
 
 
 def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
@@ -849,12 +887,17 @@ def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
         if len(set(shapes.values())) > 1:
             raise DatasetError(f"{task} crops differ in shape across folders: {shapes} "
                                "(generate them all with one --size)")
+        crops = {str(r): d[task].crop for r, d in zip(roots, loaded)}
+        if len(set(crops.values())) > 1:
+            raise DatasetError(f"{task} samples are other crops in other folders: {crops} (folders "
+                               f"generated before 2026-12-06 read the wave digits off one 'wave' crop; "
+                               f"generate them again)")
         out[task] = concat_task_data([d[task] for d in loaded])
     return out
 
 
 __all__ = ["DataConfig", "DatasetError", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy",
-           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "concat_task_data", "enemy_breaks",
+           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "check_crops", "concat_task_data", "enemy_breaks",
            "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
            "hide_unready_np_cards", "iter_frames", "load_split", "load_splits", "look_family", "np_cards_shown",
            "owner_labels", "policy_name", "random_look", "same_owner_pairs", "size_report", "true_groups", "unreadable",

@@ -118,7 +118,7 @@ def synthetic_datasets(frames: int = 240, split: str = "train", seed: int = 0, s
             w, h = rng.choice(list(sizes))
             renderer = Renderer(w, h, Look.random(base + k // per_look))
         scene = Scene.example(rng.choices(kinds, weights)[0], base + k)
-        ss = {t: s for t, s in frame_samples(scene).items() if t in specs and s}
+        ss = {t: s for t, s in frame_samples(scene, specs=specs).items() if t in specs and s}
         frame = renderer.render(scene)
         samples.append(ss)
         cps.append(frame_crops(frame, [n for s in ss.values() for names, _ in s for n in names], size))
@@ -324,6 +324,9 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
                                f"data --size {base_model.backbone_config.in_size}`")
         more = "".join(f" + {r} (train)" for r in more_train)
         syn_source = f"{synthetic_root} (train; val for the check){more}"
+        from .data import check_crops
+
+        check_crops(specs, {**syn_val, **syn}, f"fine-tuning {weights} on {synthetic_root}")
     else:
         syn = synthetic_datasets(cfg.synthetic_frames, "train", cfg.seed, specs, base_model.backbone_config.in_size)
         syn_val = synthetic_datasets(max(24, cfg.synthetic_frames // 4), "val", cfg.seed, specs,

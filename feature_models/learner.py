@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import TaskData
+from .data import TaskData, check_crops
 from .loader import MultiDatasetLoader, iterate_dataset
 from .model import MultiTaskModel
 
@@ -98,7 +98,8 @@ def model_device(model: nn.Module) -> torch.device:
 @torch.no_grad()
 def evaluate_model(model: MultiTaskModel, data: Mapping[str, TaskData], batch_size: int = 512) -> dict:
     """{task: {"loss", "acc", "n"}} of ``model`` on ``data`` (eval mode, restored after), on the
-    model's device."""
+    model's device. Samples of another crop than a head reads are refused (`data.check_crops`)."""
+    check_crops(model.specs, data, "evaluation")
     device = model_device(model)
     was = model.training
     model.eval()

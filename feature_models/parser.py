@@ -63,7 +63,9 @@ CARD_CROPS = tuple(f"card{i}" for i in range(N_CARDS))
 PORTRAIT_CROPS = tuple(f"portrait{i}" for i in range(N_CARDS))
 NP_CARD_CROPS = tuple(f"npcard{j}" for j in range(N_FRONT))
 BREAK_CROPS = tuple(f"breaks{e}" for e in range(N_ENEMIES))
-STAGE1 = ("screen", "attack", "wave") + GAUGE_CROPS + BREAK_CROPS
+# Stage 1 (every frame): these crops, then the wave counter's, which depend on the weights
+# (`TaskSpec.crop`: one digit a crop, or "n/N" on one crop in weights of before 2026-12-06).
+STAGE1 = ("screen", "attack") + GAUGE_CROPS + BREAK_CROPS
 STAGE2 = CARD_CROPS + PORTRAIT_CROPS + NP_CARD_CROPS + ("back",)
 
 
@@ -74,7 +76,7 @@ def _span(stage: tuple[str, ...], crops: tuple[str, ...]) -> slice:
 
 
 # Where each crop's features sit in a stage's batch (axis 1 of the backbone's output).
-SCREEN_AT, ATTACK_AT, WAVE_AT = (STAGE1.index(crop) for crop in ("screen", "attack", "wave"))
+SCREEN_AT, ATTACK_AT = (STAGE1.index(crop) for crop in ("screen", "attack"))
 GAUGES_AT, BREAKS_AT = _span(STAGE1, GAUGE_CROPS), _span(STAGE1, BREAK_CROPS)
 BACK_AT = STAGE2.index("back")
 CARDS_AT, PORTRAITS_AT, NP_CARDS_AT = (_span(STAGE2, c) for c in (CARD_CROPS, PORTRAIT_CROPS, NP_CARD_CROPS))
@@ -210,6 +212,9 @@ class FrameParser:
         self.second_look = bool(second_look)
         self.last_checks: list[ScreenCheck] = []  # `read_batch`'s screen checks and area reports
         self.size = model.backbone_config.in_size
+        waves = [model.specs[t].crop or "wave" for t in ("wave", "wave_total")]
+        self.stage1 = STAGE1 + tuple(dict.fromkeys(waves))  # each wave head's crop, once
+        self._wave_at = {t: self.stage1.index(c) for t, c in zip(("wave", "wave_total"), waves)}
         self.backbone = fuse_conv_bn(model.backbone) if fuse else model.backbone
         self.heads = {t: model.head(t) for t in model.tasks}
         if jit:
@@ -233,15 +238,15 @@ class FrameParser:
         n = len(frames)
         areas = [None] * n if areas is None else list(areas)
         none = np.empty((0, self.size, self.size, 3), np.uint8)  # so that no frames concatenate too
-        s1 = np.concatenate([none] + [extract_crops(f, STAGE1, self.size, area=a)
+        s1 = np.concatenate([none] + [extract_crops(f, self.stage1, self.size, area=a)
                                       for f, a in zip(frames, areas)])
         f1 = self._features(s1)
-        f1 = f1.reshape(n, len(STAGE1), f1.shape[-1])
+        f1 = f1.reshape(n, len(self.stage1), f1.shape[-1])
         out = {
             "phase": self._head("phase", f1[:, SCREEN_AT]).numpy(),
             "attack": self._head("attack", f1[:, ATTACK_AT]).numpy(),
-            "wave": self._head("wave", f1[:, WAVE_AT]).numpy(),
-            "wave_total": self._head("wave_total", f1[:, WAVE_AT]).numpy(),
+            "wave": self._head("wave", f1[:, self._wave_at["wave"]]).numpy(),
+            "wave_total": self._head("wave_total", f1[:, self._wave_at["wave_total"]]).numpy(),
             "np_gauge": self._head("np_ready", f1[:, GAUGES_AT]).numpy(),  # (n, 3, 2)
             "breaks": self._head("breaks", f1[:, BREAKS_AT]).numpy(),  # (n, 3 enemies, 4)
         }

@@ -10,6 +10,7 @@ so). Functions return what they made; progress bars are tqdm's, and nothing here
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -25,16 +26,19 @@ DEFAULT_EVAL_QUESTS = ("farming_3wave", "standard_night_raid", "boss_cinder_wyrm
 def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examples: int = 5000, seed: int = 0,
                    size: int = 32, splits: Sequence[str] = ("train", "val", "test"),
                    policy_factory: Callable[[int], Any] | None = None, progress: bool = True,
-                   legibility: bool = True, frame_sizes: Sequence[tuple[int, int]] | None = None) -> dict:
+                   legibility: bool = True, frame_sizes: Sequence[tuple[int, int]] | None = None,
+                   wave_crops: str = "counter") -> dict:
     """Render the per-task datasets into ``root``; returns the manifests by split (``legibility``:
-    `DataConfig.legibility`; ``frame_sizes``: `DataConfig.frame_sizes`, None for all four)."""
+    `DataConfig.legibility`; ``frame_sizes``: `DataConfig.frame_sizes`, None for all four;
+    ``wave_crops``: `DataConfig.wave_crops`)."""
     import torch
 
     from .data import DataConfig, generate
 
     torch.set_num_threads(1)
     more = {"frame_sizes": tuple(tuple(int(v) for v in wh) for wh in frame_sizes)} if frame_sizes else {}
-    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility, **more)
+    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility,
+                     wave_crops=wave_crops, **more)
     return generate(root, cfg, splits=tuple(splits), progress=progress, policy_factory=policy_factory)
 
 
@@ -54,13 +58,13 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
 
     from .backbone import BackboneConfig
     from .baselines import train_baselines
-    from .data import load_split, load_splits
+    from .data import check_crops, load_split, load_splits
     from .io import save_model
     from .learner import FitConfig, MultiTaskLearner
     from .loader import MultiDatasetLoader
     from .model import MultiTaskModel
     from .parser import DEFAULT_WEIGHTS
-    from .tasks import TASK_NAMES
+    from .tasks import TASK_NAMES, TASKS
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -83,7 +87,12 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         if widths:
             shape.update(widths=tuple(widths), blocks=(1,) * (len(widths) - 1))
         backbone = BackboneConfig(**shape)
-        model = MultiTaskModel(backbone, new_tasks=TASK_NAMES)
+        # each head reads the crop its samples are (`TaskSpec.crop`: folders of before 2026-12-06
+        # give the wave heads the "n/N" crop); --root's val split must be the same crops
+        check_crops({t: dataclasses.replace(TASKS[t], crop=d.crop) for t, d in train.items()}, val,
+                    f"{root}/val against the train split")
+        model = MultiTaskModel(backbone, new_tasks=[dataclasses.replace(TASKS[t], crop=train[t].crop)
+                                                    for t in TASK_NAMES])
         loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
                                     augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None))
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")

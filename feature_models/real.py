@@ -392,10 +392,9 @@ def label_samples(item: RealItem, specs: Mapping[str, TaskSpec]) -> dict[str, li
     if phase is not None:
         add("phase", ("screen",), phase)
         add("attack", ("attack",), int(phase == PHASE_COMMAND))
-    if item.wave is not None:
-        add("wave", ("wave",), item.wave - 1)
-    if item.wave_total is not None:
-        add("wave_total", ("wave",), item.wave_total - 1)
+    for task, value in (("wave", item.wave), ("wave_total", item.wave_total)):
+        if value is not None and task in specs:  # the crop the head reads (`TaskSpec.crop`)
+            add(task, (specs[task].crop or "wave",), value - 1)
     if cards:
         for i in range(N_CARDS):
             if item.card_types is not None:
@@ -460,7 +459,7 @@ def task_datasets(samples_per_frame: Sequence[Mapping[str, list]], crops_per_fra
             continue
         x = np.stack(xs[t]).astype(np.uint8)
         index = np.asarray(idx[t], np.int32).reshape(-1, spec.n_crops) if spec.n_crops > 1 else None
-        out[t] = TaskData(t, x, np.asarray(ys[t], np.int64), index, np.asarray(fr[t], np.int32))
+        out[t] = TaskData(t, x, np.asarray(ys[t], np.int64), index, np.asarray(fr[t], np.int32), spec.crop)
     return out
 
 

@@ -29,6 +29,14 @@ back         ``back`` (card screen)      Back button active / greyed            
 breaks       ``breaks{e}`` (every frame) break-bar pips still lit on enemy e     0/1/2/3
 ===========  ==========================  ======================================  ==============
 
+The wave digits can also be read one a crop (``wave_n``, ``wave_N``: a digit and its jitter
+margins, a square), so a digit keeps about 10 px of the crop's 32 at every frame size where the
+"n/N" crop (44×27 px at 640×360, squeezed to 32×32) leaves it about 6: ``fgo vision data
+--wave-crops digits`` (`task_specs`). `TaskSpec.crop` says which crop a head reads; a spec saved
+without one (weights and datasets of before 2026-12-06) reads ``wave`` (`LEGACY_CROPS`). Whether a
+digit can be seen (a status bar over it, the legibility probe) is judged on the ``wave`` region for
+both (`LABEL_REGIONS`), so both kinds of folder score the same labels.
+
 ``breaks`` reads each enemy slot's break-bar pips (0 where no enemy or no boss is shown); the
 parser's ``Features.breaks_left`` is the largest of the three.
 
@@ -54,7 +62,7 @@ by elimination (``Reading.owners_known``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image
@@ -89,7 +97,8 @@ def _union(*rects: Rect) -> Rect:
 def _crop_rects() -> dict[str, Rect]:
     out = {"screen": Rect(0.0, 0.0, 1.0, 1.0),
            "attack": _pad(layout.attack_button()),
-           "wave": _pad(_union(layout.wave_digit_current(), layout.wave_digit_total()))}
+           "wave": _pad(_union(layout.wave_digit_current(), layout.wave_digit_total())),
+           "wave_n": _pad(layout.wave_digit_current()), "wave_N": _pad(layout.wave_digit_total())}
     for i in range(N_CARDS):
         out[f"card{i}"] = _pad(layout.card(i))
         out[f"portrait{i}"] = _pad(layout.card_portrait(i))
@@ -104,6 +113,16 @@ def _crop_rects() -> dict[str, Rect]:
 
 CROP_RECTS: dict[str, Rect] = _crop_rects()
 CROP_NAMES: tuple[str, ...] = tuple(CROP_RECTS)
+# The region whose visibility decides a crop's label, where it is not the crop itself: a digit's
+# label is scored when the "n/N" counter is (one rule for the old and the new crops).
+LABEL_REGIONS = {"wave_n": "wave", "wave_N": "wave"}
+# The crop a head reads when its saved spec names none (weights and datasets before 2026-12-06).
+LEGACY_CROPS = {"wave": "wave", "wave_total": "wave"}
+
+
+def label_region(crop: str) -> str:
+    """The crop whose visibility decides ``crop``'s label (`LABEL_REGIONS`)."""
+    return LABEL_REGIONS.get(crop, crop)
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,8 @@ class TaskSpec:
             symmetric in the two crops).
         n_crops: crops per sample (1 for "classify").
         description: what the label means.
+        crop: the crop a classify head of a fixed crop reads ("" where the sample says: the
+            card, gauge and pip heads read one of several); the wave heads name theirs.
     """
 
     name: str
@@ -126,6 +147,7 @@ class TaskSpec:
     head: str = "classify"
     n_crops: int = 1
     description: str = ""
+    crop: str = ""
 
     @property
     def n_classes(self) -> int:
@@ -137,20 +159,26 @@ class TaskSpec:
         return self.head in ("match", "pair")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "classes": list(self.classes), "head": self.head,
-                "n_crops": self.n_crops, "description": self.description}
+        out = {"name": self.name, "classes": list(self.classes), "head": self.head,
+               "n_crops": self.n_crops, "description": self.description}
+        return {**out, "crop": self.crop} if self.crop else out
 
     @classmethod
     def from_dict(cls, d: dict) -> "TaskSpec":
-        return cls(name=str(d["name"]), classes=tuple(d["classes"]), head=str(d.get("head", "classify")),
-                   n_crops=int(d.get("n_crops", 1)), description=str(d.get("description", "")))
+        """A saved spec; one saved without ``crop`` reads what it read then (`LEGACY_CROPS`)."""
+        name = str(d["name"])
+        crop = str(d.get("crop", LEGACY_CROPS.get(name, "")))
+        if crop and crop not in CROP_RECTS:
+            raise ValueError(f"task {name!r} reads crop {crop!r}, which is none of {sorted(CROP_RECTS)}")
+        return cls(name=name, classes=tuple(d["classes"]), head=str(d.get("head", "classify")),
+                   n_crops=int(d.get("n_crops", 1)), description=str(d.get("description", "")), crop=crop)
 
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in (
     TaskSpec("phase", ("command", "cards", "other"), description="screen kind from the whole game area"),
     TaskSpec("attack", ("absent", "present"), description="Attack button present (command screen)"),
-    TaskSpec("wave", ("1", "2", "3"), description="n of 'Battle n/N'"),
-    TaskSpec("wave_total", ("1", "2", "3"), description="N of 'Battle n/N'"),
+    TaskSpec("wave", ("1", "2", "3"), description="n of 'Battle n/N'", crop="wave"),
+    TaskSpec("wave_total", ("1", "2", "3"), description="N of 'Battle n/N'", crop="wave"),
     TaskSpec("card_type", ("arts", "buster", "quick"), description="type of one face card"),
     TaskSpec("card_owner", ("slot0", "slot1", "slot2", "none"), head="match", n_crops=1 + N_FRONT,
              description="front slot whose shown NP card matches the face card's portrait; none: the "
@@ -163,6 +191,16 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
              description="break-bar pips still lit on one enemy slot (0: none shown)"),
 )}
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+# The crops the wave heads can read: "counter", both digits off the "n/N" crop (the shipped weights);
+# "digits", one digit a crop (`fgo vision data --wave-crops digits`).
+WAVE_CROPS = {"counter": {"wave": "wave", "wave_total": "wave"}, "digits": {"wave": "wave_n", "wave_total": "wave_N"}}
+
+
+def task_specs(wave_crops: str = "counter") -> dict[str, TaskSpec]:
+    """`TASKS` with the wave heads reading ``wave_crops``' crops (`WAVE_CROPS`)."""
+    if wave_crops not in WAVE_CROPS:
+        raise ValueError(f"wave_crops must be one of {sorted(WAVE_CROPS)}, got {wave_crops!r}")
+    return {t: replace(s, crop=WAVE_CROPS[wave_crops].get(t, s.crop)) for t, s in TASKS.items()}
 
 
 @dataclass
@@ -238,5 +276,5 @@ def extract_crops(frame: np.ndarray, names, size: int = CROP_SIZE,
     return out
 
 
-__all__ = ["CROP_NAMES", "CROP_RECTS", "CROP_SIZE", "TASKS", "TASK_NAMES", "TaskSpec", "crop_boxes",
-           "extract_crops"]
+__all__ = ["CROP_NAMES", "CROP_RECTS", "CROP_SIZE", "LABEL_REGIONS", "LEGACY_CROPS", "TASKS", "TASK_NAMES",
+           "TaskSpec", "WAVE_CROPS", "crop_boxes", "extract_crops", "label_region", "task_specs"]

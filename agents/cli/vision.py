@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d.add_argument("--frame-sizes", nargs="+", type=_frame_size, default=None, metavar="WxH",
                    help="16:9 frame sizes the looks are drawn at (default all four: 640x360 800x450 960x540 "
                         "1280x720); a folder of small frames only adds practice where the wave digits are smallest")
+    d.add_argument("--wave-crops", choices=["counter", "digits"], default="counter",
+                   help="the wave heads' samples: the 'n/N' crop (default; what the shipped weights read) or "
+                        "one digit a crop (more pixels a digit; docs/vision.md)")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
     t.add_argument("--root", default=DEFAULT_ROOT)
     t.add_argument("--more-train", nargs="+", default=[], metavar="DIR",
@@ -197,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         manifests = pipeline.build_datasets(args.root, episodes=args.episodes, examples=args.examples, seed=args.seed,
                                             size=args.size, splits=args.splits,
                                             policy_factory=greedy_policy if args.policy == "greedy" else None,
-                                            legibility=not args.no_legibility, frame_sizes=args.frame_sizes)
+                                            legibility=not args.no_legibility, frame_sizes=args.frame_sizes,
+                                            wave_crops=args.wave_crops)
         print(size_report(manifests))
         print(f"written to {args.root}/ ({sum(m['bytes_total'] for m in manifests.values()) / 1e6:.1f} MB)")
         return 0

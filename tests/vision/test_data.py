@@ -196,3 +196,61 @@ def test_translucent_status_bars_leave_the_wave_labelled_and_opaque_overlays_hid
         band = 1 - status_bar_overlay("light", (1280, 720), Look.random(s).seed).keep.mean()
         assert not h or band > 0.8
     assert hidden(3, status_bar="none", notification=True)  # a banner at the top is opaque
+
+
+def test_wave_digits_are_read_one_a_crop_and_old_folders_and_weights_keep_their_crop(tmp_path) -> None:
+    """The wave heads can read one digit a crop (`TaskSpec.crop`, ``wave_crops="digits"``); a
+    dataset's manifest says which crop its samples are, one written before (no ``crop``) the "n/N"
+    crop; folders of both kinds do not mix, and weights are not scored on the other kind (one-line
+    `DatasetError`s)."""
+    import pytest
+
+    from feature_models.data import DatasetError, check_crops, generate, hidden_crops, load_split, load_splits
+    from feature_models.learner import evaluate_model
+    from feature_models.model import MultiTaskModel
+    from feature_models.tasks import CROP_NAMES, TASKS, TaskSpec, task_specs
+    from fgo_env.screens.look import Look
+
+    assert (TASKS["wave"].crop, TASKS["wave_total"].crop) == ("wave", "wave")  # what the shipped weights read
+    digits = task_specs("digits")
+    assert (digits["wave"].crop, digits["wave_total"].crop) == ("wave_n", "wave_N")
+    with pytest.raises(ValueError, match="wave_crops must be one of"):
+        DataConfig(wave_crops="pixels")
+    for t in ("wave", "wave_total"):  # a spec saved before names no crop: it reads the "n/N" one
+        old = {k: v for k, v in digits[t].to_dict().items() if k != "crop"}
+        assert TaskSpec.from_dict(old).crop == "wave" and TaskSpec.from_dict(digits[t].to_dict()) == digits[t]
+    with pytest.raises(ValueError, match="none of"):
+        TaskSpec.from_dict({**TASKS["wave"].to_dict(), "crop": "wave_x"})
+    scene = Scene.example("command", 3)
+    samples = frame_samples(scene, specs=digits)
+    assert samples["wave"] == [(("wave_n",), scene.wave - 1)]
+    assert samples["wave_total"] == [(("wave_N",), scene.wave_total - 1)]
+    assert frame_samples(scene)["wave"] == [(("wave",), scene.wave - 1)]
+    # a digit's crop is covered or not with the counter: the same labels are scored as before
+    look = next(Look.random(s) for s in range(500) if Look.random(s).status_bar != "none")
+    assert not {"wave_n", "wave_N"} & set(hidden_crops(look, 640, 360))
+    assert {"wave_n", "wave_N"} <= set(CROP_NAMES)
+
+    cfg = DataConfig(episodes=1, examples=4, max_decisions=4, examples_per_look=2, quests=("farming_3wave",),
+                     plain_fraction=0.0, wave_crops="digits")
+    generate(tmp_path / "new", cfg, splits=("test",))
+    new = load_split(tmp_path / "new", "test")
+    assert new["wave"].crop == "wave_n" and new["wave_total"].crop == "wave_N" and new["phase"].crop == ""
+    frames = json.loads((tmp_path / "new" / "test" / "frames.json").read_text())
+    assert len(new["wave"]) == sum("wave" not in f["unscored"] for f in frames if f["kind"] != "menu" or
+                                   f["wave"])  # one digit sample a scored counter
+    generate(tmp_path / "old", dataclasses.replace(cfg, seed=1, wave_crops="counter"), splits=("test",))
+    manifest = tmp_path / "old" / "test" / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    for spec in doc["tasks"].values():
+        spec.pop("crop", None)
+    manifest.write_text(json.dumps(doc))
+    old = load_split(tmp_path / "old", "test")
+    assert old["wave"].crop == old["wave_total"].crop == "wave"
+    with pytest.raises(DatasetError, match="other crops in other folders"):
+        load_splits([tmp_path / "new", tmp_path / "old"], "test")
+    model = MultiTaskModel(new_tasks=list(digits.values()))
+    assert evaluate_model(model, {"wave": new["wave"]})["wave"]["n"] == len(new["wave"])
+    with pytest.raises(DatasetError, match="reads crop 'wave_n'.*'wave' crops"):
+        evaluate_model(model, {"wave": old["wave"]})
+    check_crops(model.specs, {"phase": old["phase"]}, "phase reads any")  # heads of no fixed crop: no check

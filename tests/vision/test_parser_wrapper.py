@@ -115,7 +115,7 @@ def test_parser_reads_each_head_from_its_named_crops() -> None:
     from feature_models.tasks import TASKS
     from fgo_env.features import PHASE_CARDS, PHASE_COMMAND, PHASE_NAMES, PHASE_OTHER
 
-    assert [P.STAGE1[i] for i in (P.SCREEN_AT, P.ATTACK_AT, P.WAVE_AT)] == ["screen", "attack", "wave"]
+    assert [P.STAGE1[i] for i in (P.SCREEN_AT, P.ATTACK_AT)] == ["screen", "attack"]
     assert P.STAGE1[P.GAUGES_AT] == P.GAUGE_CROPS == ("gauge0", "gauge1", "gauge2")
     assert P.STAGE2[P.CARDS_AT] == P.CARD_CROPS and P.STAGE2[P.PORTRAITS_AT] == P.PORTRAIT_CROPS
     assert P.STAGE2[P.NP_CARDS_AT] == P.NP_CARD_CROPS == ("npcard0", "npcard1", "npcard2")
@@ -127,3 +127,30 @@ def test_parser_reads_each_head_from_its_named_crops() -> None:
     assert P.STAGE1[P.BREAKS_AT] == P.BREAK_CROPS == ("breaks0", "breaks1", "breaks2")
     assert P.STAGE2[P.BACK_AT] == "back" and TASKS["back"].classes[P.BACK_ACTIVE] == "active"
     assert TASKS["breaks"].classes == ("0", "1", "2", "3")  # class index = break bars left
+
+
+def test_the_parser_reads_the_wave_crops_its_weights_were_trained_on() -> None:
+    """Stage 1 ends with the wave heads' crops (`TaskSpec.crop`): one digit a crop for weights
+    trained so, the "n/N" crop for the others, which read as they did."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from feature_models.model import MultiTaskModel
+    from feature_models.parser import STAGE1, FrameParser
+    from feature_models.tasks import TASKS, extract_crops, task_specs
+    from fgo_env.screens import Renderer, Scene
+
+    new = FrameParser(model=MultiTaskModel(new_tasks=list(task_specs("digits").values())), jit=False)
+    assert new.stage1 == STAGE1 + ("wave_n", "wave_N")
+    old_model = MultiTaskModel(new_tasks=[dataclasses.replace(TASKS[t], crop="wave") if t in ("wave", "wave_total")
+                                          else TASKS[t] for t in TASKS])
+    old = FrameParser(model=old_model, jit=False)
+    assert old.stage1 == STAGE1 + ("wave",)
+    frame = Renderer(640, 360).render(Scene.example("command", 2))
+    out = old.predict_batch([frame])
+    crop = extract_crops(frame, ["wave"], old.size)
+    with torch.inference_mode():
+        want = old._head("wave", old._features(crop)).numpy()
+    assert np.allclose(out["wave"], want, atol=1e-5)

@@ -79,3 +79,26 @@ def test_a_missing_folder_is_one_line(tmp_path) -> None:
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, check=False)
     assert proc.returncode == 1 and proc.stderr.startswith("error: ") and "no dataset" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_weights_of_the_other_wave_crop_are_a_one_line_error(tmp_path) -> None:
+    """Weights whose wave heads read the old "n/N" crop, scored on a folder of one digit a crop,
+    stop with one line naming both crops (not a table of wrong figures)."""
+    import dataclasses
+
+    from feature_models.io import save_model
+    from feature_models.model import MultiTaskModel
+    from feature_models.tasks import TASKS
+
+    cfg = DataConfig(episodes=1, examples=4, max_decisions=4, examples_per_look=2, quests=("farming_3wave",),
+                     plain_fraction=0.0, wave_crops="digits")
+    generate_split(tmp_path / "d", "test", cfg)
+    old = MultiTaskModel(new_tasks=[dataclasses.replace(s, crop="wave") if t in ("wave", "wave_total") else s
+                                    for t, s in TASKS.items()])
+    save_model(old, tmp_path / "old" / "multitask", {})
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--roots", str(tmp_path / "d"), "--weights",
+                           str(tmp_path / "old" / "multitask"), "--threads", "1"], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "reads crop 'wave'" in proc.stderr and "'wave_n'" in proc.stderr
