@@ -1,0 +1,96 @@
+"""How the parser reads channel-swapped (BGR) captures of battle screens, per set of weights.
+
+A capture tool that hands over BGR pixels is a fault the parser is meant to catch: it reads a
+frame that looks swapped back as RGB (`FrameParser.read`'s second look), and where it cannot tell,
+it says "unknown". What it must never do is read such a frame confidently as the wrong screen.
+For each weights file, ``--n`` command screens and ``--n`` card screens of random looks (seeds
+from ``--seed``, 640×360, no phone bars) are drawn, their R and B swapped, and read; each read
+is **right** (the true phase), **unknown** (no confident read) or **wrong** (a confident read of
+another phase: the failure that counts). A plot is not needed: the table says it.
+
+    SDL_VIDEODRIVER=dummy .venv/bin/python benchmarks/bgr_reads.py [--weights W ...] [--n 100] [--seed 300]
+
+The tests hold 16 such command screens (`tests/vision/test_screen_check.py`); this measures more.
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from feature_models.io import WeightsError  # noqa: E402
+from feature_models.parser import DEFAULT_WEIGHTS, FrameParser  # noqa: E402
+from fgo_env.features import PHASE_CARDS, PHASE_COMMAND  # noqa: E402
+from fgo_env.screens import Renderer, Scene  # noqa: E402
+from fgo_env.screens.look import Look  # noqa: E402
+
+KINDS = {"command": PHASE_COMMAND, "cards": PHASE_CARDS}
+
+
+def frames(n: int, seed: int) -> list[tuple[str, np.ndarray]]:
+    """``n`` BGR frames of each kind, random looks without phone bars (`aspect=None`)."""
+    out = []
+    for kind in KINDS:
+        for i in range(n):
+            look = replace(Look.random(seed + i), aspect=None)
+            rgb = Renderer(640, 360, look).render(Scene.example(kind, seed + i))
+            out.append((kind, np.ascontiguousarray(rgb[..., ::-1])))
+    return out
+
+
+def score(parser: FrameParser, shots: list[tuple[str, np.ndarray]], desc: str) -> dict:
+    """{kind: {"right", "unknown", "wrong", "wrong_confidences"}} of ``parser`` on ``shots``."""
+    out = {k: {"right": 0, "unknown": 0, "wrong": 0, "wrong_confidences": []} for k in KINDS}
+    for kind, frame in tqdm(shots, desc=desc, leave=False):
+        r = parser.read(frame)
+        row = out[kind]
+        if r.unknown is not None:
+            row["unknown"] += 1
+        elif r.features.phase == KINDS[kind]:
+            row["right"] += 1
+        else:
+            row["wrong"] += 1
+            row["wrong_confidences"].append(round(float(r.confidence["phase"]), 3))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weights", nargs="+", default=[str(DEFAULT_WEIGHTS)], help="weights to compare (default: shipped)")
+    ap.add_argument("--n", type=int, default=100, help="screens of each kind (default 100)")
+    ap.add_argument("--seed", type=int, default=300, help="first look and scene seed (default 300, as the tests)")
+    args = ap.parse_args()
+    if args.n < 1:
+        ap.error(f"--n must be at least 1, got {args.n}")
+    torch.set_num_threads(1)
+    shots = frames(args.n, args.seed)
+    results = {}
+    for w in args.weights:
+        try:
+            parser = FrameParser(w)
+        except (FileNotFoundError, WeightsError) as err:
+            raise SystemExit(f"error: {err}") from None
+        results[w] = score(parser, shots, Path(w).parent.name or w)
+    print(f"{args.n} BGR screens of each kind, looks {args.seed}-{args.seed + args.n - 1}, 640x360")
+    print("| weights | kind | right | unknown | wrong (confident, another phase) |")
+    print("|---|---|---:|---:|---:|")
+    for w, res in results.items():
+        for kind, row in res.items():
+            print(f"| `{w}` | {kind} | {row['right']} | {row['unknown']} | {row['wrong']} |")
+    print(json.dumps({"n": args.n, "seed": args.seed, "results": results}))
+
+
+if __name__ == "__main__":
+    main()
