@@ -97,14 +97,14 @@ def main() -> None:
     model, _ = load_model(args.weights)
     model.eval()
     try:
-        check_crops(model.specs, load_split(args.root, args.split, tasks), f"{args.weights} on {folder}")
+        split = load_split(args.root, args.split, tasks)
+        check_crops(model.specs, split, f"{args.weights} on {folder}")
     except DatasetError as err:
         raise SystemExit(f"error: {err}") from None
     frames = json.loads((folder / "frames.json").read_text())
     res = {"root": str(args.root), "split": args.split, "weights": args.weights, "tasks": {}}
     for task in tasks:
-        data = np.load(folder / f"{task}.npz")
-        x, y, frame_of = data["x"], data["y"], data["frame"]
+        x, y, frame_of = split[task].x, split[task].y, split[task].frame
         p = read(model, x, task)
         wrong = p.argmax(-1) != y
         looks = per_look(frames, frame_of, wrong)

@@ -92,7 +92,7 @@ class BaselineReader:
         plan = _baseline_crops(cards)
         for task in ("wave", "wave_total"):  # the crop each wave baseline was trained on
             if task in self.models:
-                plan[task] = (self.models[task].specs[task].crop or "wave",)
+                plan[task] = (self.models[task].specs[task].crop,)
         names = sorted({n for ns in plan.values() for n in ns})
         crops = extract_crops(frame, names, self.size)
         pos = {n: k for k, n in enumerate(names)}

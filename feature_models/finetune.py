@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import TaskData
+from .data import TaskData, check_crops
 from .learner import FitInterrupted, optimizer_step
 from .loader import augment
 from .model import MultiTaskModel, to_input
@@ -324,8 +324,6 @@ def run_finetune(real_dir: str | Path, base: str | Path | None = None, out: str 
                                f"data --size {base_model.backbone_config.in_size}`")
         more = "".join(f" + {r} (train)" for r in more_train)
         syn_source = f"{synthetic_root} (train; val for the check){more}"
-        from .data import check_crops
-
         check_crops(specs, {**syn_val, **syn}, f"fine-tuning {weights} on {synthetic_root}")
     else:
         syn = synthetic_datasets(cfg.synthetic_frames, "train", cfg.seed, specs, base_model.backbone_config.in_size)

@@ -63,8 +63,8 @@ CARD_CROPS = tuple(f"card{i}" for i in range(N_CARDS))
 PORTRAIT_CROPS = tuple(f"portrait{i}" for i in range(N_CARDS))
 NP_CARD_CROPS = tuple(f"npcard{j}" for j in range(N_FRONT))
 BREAK_CROPS = tuple(f"breaks{e}" for e in range(N_ENEMIES))
-# Stage 1 (every frame): these crops, then the wave counter's, which depend on the weights
-# (`TaskSpec.crop`: one digit a crop, or "n/N" on one crop in weights of before 2026-12-06).
+# Stage 1 (every frame): these crops, then the wave heads', which depend on the weights
+# (`TaskSpec.crop`: the "n/N" crop, or one digit a crop in weights trained on such datasets).
 STAGE1 = ("screen", "attack") + GAUGE_CROPS + BREAK_CROPS
 STAGE2 = CARD_CROPS + PORTRAIT_CROPS + NP_CARD_CROPS + ("back",)
 
@@ -212,7 +212,7 @@ class FrameParser:
         self.second_look = bool(second_look)
         self.last_checks: list[ScreenCheck] = []  # `read_batch`'s screen checks and area reports
         self.size = model.backbone_config.in_size
-        waves = [model.specs[t].crop or "wave" for t in ("wave", "wave_total")]
+        waves = [model.specs[t].crop for t in ("wave", "wave_total")]
         self.stage1 = STAGE1 + tuple(dict.fromkeys(waves))  # each wave head's crop, once
         self._wave_at = {t: self.stage1.index(c) for t, c in zip(("wave", "wave_total"), waves)}
         self.backbone = fuse_conv_bn(model.backbone) if fuse else model.backbone

@@ -89,10 +89,9 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         backbone = BackboneConfig(**shape)
         # each head reads the crop its samples are (`TaskSpec.crop`: folders of before 2026-12-06
         # give the wave heads the "n/N" crop); --root's val split must be the same crops
-        check_crops({t: dataclasses.replace(TASKS[t], crop=d.crop) for t, d in train.items()}, val,
-                    f"{root}/val against the train split")
-        model = MultiTaskModel(backbone, new_tasks=[dataclasses.replace(TASKS[t], crop=train[t].crop)
-                                                    for t in TASK_NAMES])
+        specs = {t: dataclasses.replace(TASKS[t], crop=train[t].crop) for t in TASK_NAMES}
+        check_crops(specs, val, f"{root}/val against the train split")
+        model = MultiTaskModel(backbone, new_tasks=list(specs.values()))
         loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
                                     augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None))
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")

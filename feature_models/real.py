@@ -394,7 +394,7 @@ def label_samples(item: RealItem, specs: Mapping[str, TaskSpec]) -> dict[str, li
         add("attack", ("attack",), int(phase == PHASE_COMMAND))
     for task, value in (("wave", item.wave), ("wave_total", item.wave_total)):
         if value is not None and task in specs:  # the crop the head reads (`TaskSpec.crop`)
-            add(task, (specs[task].crop or "wave",), value - 1)
+            add(task, (specs[task].crop,), value - 1)
     if cards:
         for i in range(N_CARDS):
             if item.card_types is not None:

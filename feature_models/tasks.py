@@ -116,8 +116,11 @@ CROP_NAMES: tuple[str, ...] = tuple(CROP_RECTS)
 # The region whose visibility decides a crop's label, where it is not the crop itself: a digit's
 # label is scored when the "n/N" counter is (one rule for the old and the new crops).
 LABEL_REGIONS = {"wave_n": "wave", "wave_N": "wave"}
-# The crop a head reads when its saved spec names none (weights and datasets before 2026-12-06).
-LEGACY_CROPS = {"wave": "wave", "wave_total": "wave"}
+# The crops the wave heads can read: "counter", both digits off the "n/N" crop (the shipped weights);
+# "digits", one digit a crop (`fgo vision data --wave-crops digits`).
+WAVE_CROPS = {"counter": {"wave": "wave", "wave_total": "wave"}, "digits": {"wave": "wave_n", "wave_total": "wave_N"}}
+# The crop a head reads when its spec names none (weights and datasets saved before 2026-12-06).
+LEGACY_CROPS = WAVE_CROPS["counter"]
 
 
 def label_region(crop: str) -> str:
@@ -139,7 +142,8 @@ class TaskSpec:
         n_crops: crops per sample (1 for "classify").
         description: what the label means.
         crop: the crop a classify head of a fixed crop reads ("" where the sample says: the
-            card, gauge and pip heads read one of several); the wave heads name theirs.
+            card, gauge and pip heads read one of several); a wave head given none reads the
+            "n/N" crop (`LEGACY_CROPS`).
     """
 
     name: str
@@ -148,6 +152,14 @@ class TaskSpec:
     n_crops: int = 1
     description: str = ""
     crop: str = ""
+
+    def __post_init__(self) -> None:
+        """A wave head given no crop reads what every one did before 2026-12-06 (`LEGACY_CROPS`);
+        a crop that is none of `CROP_RECTS` is refused."""
+        if not self.crop and self.name in LEGACY_CROPS:
+            object.__setattr__(self, "crop", LEGACY_CROPS[self.name])
+        if self.crop and self.crop not in CROP_RECTS:
+            raise ValueError(f"task {self.name!r} reads crop {self.crop!r}, which is none of {sorted(CROP_RECTS)}")
 
     @property
     def n_classes(self) -> int:
@@ -165,20 +177,17 @@ class TaskSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TaskSpec":
-        """A saved spec; one saved without ``crop`` reads what it read then (`LEGACY_CROPS`)."""
-        name = str(d["name"])
-        crop = str(d.get("crop", LEGACY_CROPS.get(name, "")))
-        if crop and crop not in CROP_RECTS:
-            raise ValueError(f"task {name!r} reads crop {crop!r}, which is none of {sorted(CROP_RECTS)}")
-        return cls(name=name, classes=tuple(d["classes"]), head=str(d.get("head", "classify")),
-                   n_crops=int(d.get("n_crops", 1)), description=str(d.get("description", "")), crop=crop)
+        """A saved spec; one saved without ``crop`` reads what it read then (`__post_init__`)."""
+        return cls(name=str(d["name"]), classes=tuple(d["classes"]), head=str(d.get("head", "classify")),
+                   n_crops=int(d.get("n_crops", 1)), description=str(d.get("description", "")),
+                   crop=str(d.get("crop", "")))
 
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in (
     TaskSpec("phase", ("command", "cards", "other"), description="screen kind from the whole game area"),
     TaskSpec("attack", ("absent", "present"), description="Attack button present (command screen)"),
-    TaskSpec("wave", ("1", "2", "3"), description="n of 'Battle n/N'", crop="wave"),
-    TaskSpec("wave_total", ("1", "2", "3"), description="N of 'Battle n/N'", crop="wave"),
+    TaskSpec("wave", ("1", "2", "3"), description="n of 'Battle n/N'"),
+    TaskSpec("wave_total", ("1", "2", "3"), description="N of 'Battle n/N'"),
     TaskSpec("card_type", ("arts", "buster", "quick"), description="type of one face card"),
     TaskSpec("card_owner", ("slot0", "slot1", "slot2", "none"), head="match", n_crops=1 + N_FRONT,
              description="front slot whose shown NP card matches the face card's portrait; none: the "
@@ -191,9 +200,6 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
              description="break-bar pips still lit on one enemy slot (0: none shown)"),
 )}
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
-# The crops the wave heads can read: "counter", both digits off the "n/N" crop (the shipped weights);
-# "digits", one digit a crop (`fgo vision data --wave-crops digits`).
-WAVE_CROPS = {"counter": {"wave": "wave", "wave_total": "wave"}, "digits": {"wave": "wave_n", "wave_total": "wave_N"}}
 
 
 def task_specs(wave_crops: str = "counter") -> dict[str, TaskSpec]:
