@@ -6,7 +6,10 @@ it says "unknown". What it must never do is read such a frame confidently as the
 For each weights file, ``--n`` command screens and ``--n`` card screens of random looks (seeds
 from ``--seed``, 640×360, no phone bars) are drawn, their R and B swapped, and read; each read
 is **right** (the true phase), **unknown** (no confident read) or **wrong** (a confident read of
-another phase: the failure that counts). A plot is not needed: the table says it.
+another phase: the failure that counts); of the right ones, how many were read **swapped back**
+(`Reading.bgr`: weights with the channels head do that). The same screens unswapped (RGB) are
+read too, to count **false alarms**: an RGB screen read swapped, or unknown for looking BGR. A plot
+is not needed: the table says it.
 
     SDL_VIDEODRIVER=dummy .venv/bin/python benchmarks/bgr_reads.py [--weights W ...] [--n 100] [--seed 300]
 
@@ -39,20 +42,22 @@ from fgo_env.screens.look import Look  # noqa: E402
 KINDS = {"command": PHASE_COMMAND, "cards": PHASE_CARDS}
 
 
-def frames(n: int, seed: int) -> list[tuple[str, np.ndarray]]:
-    """``n`` BGR frames of each kind, random looks without phone bars (`aspect=None`)."""
+def frames(n: int, seed: int, bgr: bool = True) -> list[tuple[str, np.ndarray]]:
+    """``n`` BGR (or RGB) frames of each kind, random looks without phone bars (`aspect=None`)."""
     out = []
     for kind in KINDS:
         for i in range(n):
             look = replace(Look.random(seed + i), aspect=None)
             rgb = Renderer(640, 360, look).render(Scene.example(kind, seed + i))
-            out.append((kind, np.ascontiguousarray(rgb[..., ::-1])))
+            out.append((kind, np.ascontiguousarray(rgb[..., ::-1]) if bgr else rgb))
     return out
 
 
 def score(parser: FrameParser, shots: list[tuple[str, np.ndarray]], desc: str) -> dict:
-    """{kind: {"right", "unknown", "wrong", "wrong_confidences"}} of ``parser`` on ``shots``."""
-    out = {k: {"right": 0, "unknown": 0, "wrong": 0, "wrong_confidences": []} for k in KINDS}
+    """{kind: {"right", "swapped_back", "unknown", "wrong", "wrong_confidences"}} of ``parser`` on
+    ``shots``."""
+    out = {k: {"right": 0, "swapped_back": 0, "unknown": 0, "wrong": 0, "wrong_confidences": []}
+           for k in KINDS}
     for kind, frame in tqdm(shots, desc=desc, leave=False):
         r = parser.read(frame)
         row = out[kind]
@@ -60,9 +65,22 @@ def score(parser: FrameParser, shots: list[tuple[str, np.ndarray]], desc: str) -
             row["unknown"] += 1
         elif r.features.phase == KINDS[kind]:
             row["right"] += 1
+            row["swapped_back"] += int(r.bgr)
         else:
             row["wrong"] += 1
             row["wrong_confidences"].append(round(float(r.confidence["phase"]), 3))
+    return out
+
+
+def false_alarms(parser: FrameParser, shots: list[tuple[str, np.ndarray]], desc: str) -> dict:
+    """{kind: {"read_swapped", "unknown_as_bgr", "n"}}: RGB ``shots`` read with their channels
+    swapped, or unknown because they looked BGR."""
+    out = {k: {"read_swapped": 0, "unknown_as_bgr": 0, "n": 0} for k in KINDS}
+    for kind, frame in tqdm(shots, desc=desc, leave=False):
+        r = parser.read(frame)
+        out[kind]["n"] += 1
+        out[kind]["read_swapped"] += int(r.bgr)
+        out[kind]["unknown_as_bgr"] += int(r.unknown is not None and "look BGR" in r.unknown)
     return out
 
 
@@ -75,21 +93,26 @@ def main() -> None:
     if args.n < 1:
         ap.error(f"--n must be at least 1, got {args.n}")
     torch.set_num_threads(1)
-    shots = frames(args.n, args.seed)
-    results = {}
+    shots, plain = frames(args.n, args.seed), frames(args.n, args.seed, bgr=False)
+    results, alarms = {}, {}
     for w in args.weights:
         try:
             parser = FrameParser(w)
         except (FileNotFoundError, WeightsError) as err:
             raise SystemExit(f"error: {err}") from None
         results[w] = score(parser, shots, Path(w).parent.name or w)
-    print(f"{args.n} BGR screens of each kind, looks {args.seed}-{args.seed + args.n - 1}, 640x360")
-    print("| weights | kind | right | unknown | wrong (confident, another phase) |")
-    print("|---|---|---:|---:|---:|")
+        alarms[w] = false_alarms(parser, plain, (Path(w).parent.name or w) + " RGB")
+    print(f"{args.n} BGR screens of each kind, looks {args.seed}-{args.seed + args.n - 1}, 640x360; the same "
+          f"screens in RGB for the false alarms")
+    print("| weights | kind | right (of them swapped back) | unknown | wrong (confident, another phase) | "
+          "RGB read swapped | RGB unknown as BGR |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for w, res in results.items():
         for kind, row in res.items():
-            print(f"| `{w}` | {kind} | {row['right']} | {row['unknown']} | {row['wrong']} |")
-    print(json.dumps({"n": args.n, "seed": args.seed, "results": results}))
+            fa = alarms[w][kind]
+            print(f"| `{w}` | {kind} | {row['right']} ({row['swapped_back']}) | {row['unknown']} | "
+                  f"{row['wrong']} | {fa['read_swapped']} | {fa['unknown_as_bgr']} |")
+    print(json.dumps({"n": args.n, "seed": args.seed, "results": results, "rgb_false_alarms": alarms}))
 
 
 if __name__ == "__main__":

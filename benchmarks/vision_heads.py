@@ -29,7 +29,7 @@ from feature_models.data import DatasetError, TaskData, check_crops, load_split
 from feature_models.io import WeightsError, load_model
 from feature_models.loader import iterate_dataset
 from feature_models.parser import DEFAULT_WEIGHTS
-from feature_models.tasks import TASK_NAMES
+from feature_models.tasks import DERIVED_TASKS, TASK_NAMES
 
 TARGET = 0.995
 
@@ -58,16 +58,22 @@ def look_bootstrap(right: np.ndarray, looks: np.ndarray, n_boot: int = 2000, see
 
 def score(weights: list[str], roots: list[Path], split: str) -> dict:
     """{weights: {head: {"folders": {root: [right, n]}, "acc", "low", "high", "looks"}}}."""
-    data = {str(r): load_split(r, split) for r in roots}
+    models = {w: load_model(w)[0] for w in weights}
+    tasks = heads_of(models.values())
+    data = {str(r): load_split(r, split, tasks) for r in roots}
     look_of = {r: np.array([f"{r}:{f['look']}" for f in json.loads((Path(r) / split / "frames.json").read_text())])
                for r in data}
     out: dict = {}
-    for w in weights:
-        model, _ = load_model(w)
+    for w, model in models.items():
         for root, d in data.items():
-            check_crops(model.specs, d, f"{w} on {root}/{split}")
+            scored = {t: v for t, v in d.items() if t in model.specs}
+            check_crops(model.specs, scored, f"{w} on {root}/{split}")
         heads = {}
-        for t in TASK_NAMES:
+        for t in tasks:
+            if t not in model.specs:  # weights of before the head: a row of "-"
+                heads[t] = {"folders": {root: [0, 0] for root in data}, "acc": math.nan, "low": math.nan,
+                            "high": math.nan, "looks": 0}
+                continue
             rights, looks, folders = [], [], {}
             for root, d in data.items():
                 ok = correct(model, d[t])
@@ -82,6 +88,11 @@ def score(weights: list[str], roots: list[Path], split: str) -> dict:
     return out
 
 
+def heads_of(models) -> tuple[str, ...]:
+    """The rendered tasks, then the derived ones (the channels head) that any of ``models`` has."""
+    return TASK_NAMES + tuple(t for t in DERIVED_TASKS if any(t in m.specs for m in models))
+
+
 def column_names(roots: list[Path]) -> list[str]:
     """The folders' names, or their whole paths where two share a name (runs/a/data, runs/b/data)."""
     names = [r.name for r in roots]
@@ -92,7 +103,7 @@ def table(results: dict, roots: list[Path]) -> str:
     names = column_names(roots)
     rows = ["| head | weights | " + " | ".join(names) + " | pooled | 95 % interval (looks) | 99.5 % target |",
             "|---|---|" + "---:|" * len(names) + "---:|---|---|"]
-    for t in TASK_NAMES:
+    for t in next(iter(results.values())):
         for w, heads in results.items():
             h = heads[t]
             cells = [f"{k / n:.2%}" if n else "-" for k, n in h["folders"].values()]

@@ -58,8 +58,8 @@ from fgo_env.screens import Look, Scene
 from fgo_env.screens.scene import MENU_KIND
 
 from .legibility import BREAKS, PROBED, LegibilityProbe, crop_of, task_of
-from .tasks import (CROP_SIZE, LEGACY_CROPS, TASK_NAMES, TASKS, TaskSpec, crop_boxes, extract_crops,
-                    label_region, task_specs)
+from .tasks import (CROP_SIZE, DERIVED_TASKS, LEGACY_CROPS, TASK_NAMES, TASKS, TaskSpec, crop_boxes,
+                    extract_crops, label_region, task_specs)
 
 SPLITS = ("train", "val", "test")
 LOOK_BASE = {"train": 1_000_000, "val": 5_000_000, "test": 9_000_000}
@@ -785,11 +785,31 @@ class TaskData:
         return self.x[self.index[idx]]
 
 
+def channels_data(phase: TaskData) -> TaskData:
+    """The ``channels`` task's dataset (`tasks.DERIVED_TASKS`): the phase dataset's screens, every
+    second one (odd positions) with R and B swapped and labelled "bgr". Swapping a crop's channels
+    is swapping the frame's (the crop's resize works per channel), so no frame is rendered again."""
+    x = phase.x.copy()
+    y = np.zeros(len(phase), np.int64)
+    x[1::2] = x[1::2, ..., ::-1]
+    y[1::2] = DERIVED_TASKS["channels"][0].classes.index("bgr")
+    return TaskData("channels", x, y, None, phase.frame, DERIVED_TASKS["channels"][0].crop)
+
+
+_DERIVE = {"channels": channels_data}
+
+
 def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
-    """Read the datasets of ``split`` written by `generate_split`."""
+    """Read the datasets of ``split`` written by `generate_split`; a task of `DERIVED_TASKS`
+    (asked for by name) is made from its source task's samples."""
     out = {}
     saved = _manifest_tasks(Path(root), split)
-    for t in tasks or TASK_NAMES:
+    wanted = list(tasks or TASK_NAMES)
+    derived = [t for t in wanted if t in DERIVED_TASKS]
+    sources = {DERIVED_TASKS[t][1] for t in derived}
+    for t in wanted + [s for s in sources if s not in wanted]:
+        if t in DERIVED_TASKS:
+            continue
         path = Path(root) / split / f"{t}.npz"
         if not path.exists():
             raise FileNotFoundError(f"{path}: no dataset; run `fgo vision data` first")
@@ -801,7 +821,9 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
         except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:  # cut short, not an .npz
             raise DatasetError(f"{path}: not a readable dataset file ({type(err).__name__}: {str(err)[:80]}); "
                                f"generate the split again with `fgo vision data`") from None
-    return out
+    for t in derived:
+        out[t] = _DERIVE[t](out[DERIVED_TASKS[t][1]])
+    return {t: out[t] for t in wanted}
 
 
 class DatasetError(ValueError):
@@ -897,7 +919,8 @@ def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
 
 
 __all__ = ["DataConfig", "DatasetError", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy",
-           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "check_crops", "concat_task_data", "enemy_breaks",
+           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "channels_data", "check_crops",
+           "concat_task_data", "enemy_breaks",
            "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
            "hide_unready_np_cards", "iter_frames", "load_split", "load_splits", "look_family", "np_cards_shown",
            "owner_labels", "policy_name", "random_look", "same_owner_pairs", "size_report", "true_groups", "unreadable",

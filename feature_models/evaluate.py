@@ -267,13 +267,15 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     from .io import load_model
     from .learner import evaluate_model
     from .parser import DEFAULT_WEIGHTS, FrameParser
-    from .tasks import TASK_NAMES
+    from .tasks import DERIVED_TASKS, TASK_NAMES
 
     out_dir = Path(out)
     weights = Path(weights) if weights else (
         out_dir / "multitask" if (out_dir / "multitask.json").exists() else DEFAULT_WEIGHTS)
     model, doc = load_model(weights)
     tasks = [t for t in TASK_NAMES if t in model.tasks]  # older weights may lack a newer task's head
+    tasks += [t for t in DERIVED_TASKS if t in model.tasks]  # the BGR detector: no baseline of its own
+    rendered = [t for t in tasks if t in TASK_NAMES]
     results: dict = {"weights": str(weights), "threads": threads}
     test = load_split(root, "test", tasks)
     results["test_samples"] = {t: len(d) for t, d in test.items()}
@@ -284,14 +286,15 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     tonks = out_dir / "multitask_tonks"
     if (out_dir / "multitask_tonks.json").exists():  # optional ablation: one task per step (Tonks)
         tm, tdoc = load_model(tonks)
-        results["multitask_tonks"] = {t: m["acc"] for t, m in evaluate_model(tm, test).items()}
+        results["multitask_tonks"] = {t: m["acc"] for t, m in evaluate_model(
+            tm, {t: d for t, d in test.items() if t in tm.tasks}).items()}
     base_dir = out_dir / "baselines"
     baselines = None
-    if all((base_dir / f"{t}.json").exists() for t in tasks):
-        baselines = load_baselines(base_dir, tasks)
-        results["baselines"] = {t: evaluate_model(baselines[t], {t: test[t]})[t]["acc"] for t in tasks}
-        results["baseline_params"] = {t: baselines[t].parameter_count() for t in tasks}
-        results["baseline_bytes"] = sum(_file_bytes(base_dir / t) for t in tasks)
+    if all((base_dir / f"{t}.json").exists() for t in rendered):
+        baselines = load_baselines(base_dir, rendered)
+        results["baselines"] = {t: evaluate_model(baselines[t], {t: test[t]})[t]["acc"] for t in rendered}
+        results["baseline_params"] = {t: baselines[t].parameter_count() for t in rendered}
+        results["baseline_bytes"] = sum(_file_bytes(base_dir / t) for t in rendered)
     parser = FrameParser(model=model)
     reader = BaselineReader(baselines) if baselines else None
     r = Renderer(640, 360, Look.random(GREEDY_LOOK_BASE - 1))
@@ -424,12 +427,15 @@ def write_report(results: dict, path: str | Path | None) -> str:
         extra = " one task per step (Tonks) |" if tk else ""
         lines += ["| head | test samples | multi-task | single-task | Δ (points) |" + extra,
                   "|---|---|---|---|---|" + ("---|" if tk else "")]
+        both = [t for t in heads if t in bl]  # the BGR detector (channels) has no single-task model
         for t in heads:
-            lines.append(f"| {t} | {results['test_samples'][t]} | {mt[t] * 100:.2f} % | {bl[t] * 100:.2f} % | "
-                         f"{(mt[t] - bl[t]) * 100:+.2f} |" + (f" {tk[t] * 100:.2f} % |" if tk else ""))
-        lines.append(f"| **mean** | | {np.mean([mt[t] for t in heads]) * 100:.2f} % | "
-                     f"{np.mean([bl[t] for t in heads]) * 100:.2f} % | |"
-                     + (f" {np.mean([tk[t] for t in heads]) * 100:.2f} % |" if tk else ""))
+            single = f"{bl[t] * 100:.2f} % | {(mt[t] - bl[t]) * 100:+.2f}" if t in bl else "- | -"
+            tonks = (f" {tk[t] * 100:.2f} % |" if t in tk else " - |") if tk else ""
+            lines.append(f"| {t} | {results['test_samples'][t]} | {mt[t] * 100:.2f} % | {single} |" + tonks)
+        label = "**mean**" if both == heads else "**mean** (heads with a single-task model)"
+        lines.append(f"| {label} | | {np.mean([mt[t] for t in both]) * 100:.2f} % | "
+                     f"{np.mean([bl[t] for t in both]) * 100:.2f} % | |"
+                     + (f" {np.mean([tk[t] for t in both if t in tk]) * 100:.2f} % |" if tk else ""))
         if tk:
             lines += ["", "Multi-task = all-task steps (one batch of every task, one backbone pass); the last "
                           "column is the same model trained Tonks' way, one task per step, whose batch-norm "

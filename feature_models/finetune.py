@@ -128,10 +128,13 @@ def synthetic_datasets(frames: int = 240, split: str = "train", seed: int = 0, s
 def load_synthetic(root: str | Path, split: str, tasks: Sequence[str],
                    more: Sequence[str | Path] = ()) -> dict[str, TaskData]:
     """The synthetic datasets of ``root/split`` (with the same split of the ``more`` folders,
-    concatenated: `load_splits`) for the ``tasks`` it has files for."""
+    concatenated: `load_splits`) for the ``tasks`` it has files for (a derived task's: its source's,
+    `tasks.DERIVED_TASKS`)."""
     from .data import load_splits
+    from .tasks import DERIVED_TASKS
 
-    have = [t for t in tasks if (Path(root) / split / f"{t}.npz").exists()]
+    files = {t: DERIVED_TASKS[t][1] if t in DERIVED_TASKS else t for t in tasks}
+    have = [t for t in tasks if (Path(root) / split / f"{files[t]}.npz").exists()]
     return load_splits([root, *more], split, have) if have else {}
 
 

@@ -53,7 +53,7 @@ from .io import WeightsError, load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
 from .screen_check import ScreenCheck, check_frame
-from .tasks import N_ENEMIES, TASKS, extract_crops
+from .tasks import DERIVED_TASKS, N_ENEMIES, TASKS, extract_crops
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "multitask"
@@ -85,6 +85,7 @@ ATTACK_PRESENT = TASKS["attack"].classes.index("present")
 SAME_YES = TASKS["same_owner"].classes.index("same")
 NP_READY_YES = TASKS["np_ready"].classes.index("yes")
 BACK_ACTIVE = TASKS["back"].classes.index("active")
+CHANNELS_RGB = DERIVED_TASKS["channels"][0].classes.index("rgb")
 # Knowing when it does not know (docs/vision.md): a read whose phase confidence is under
 # PHASE_MIN_CONFIDENCE is "unknown". Such a frame, and a frame read as "other", gets a second look
 # turned by 180° and with R and B swapped; a view is taken when it reads as a battle screen
@@ -250,7 +251,9 @@ class FrameParser:
             "np_gauge": self._head("np_ready", f1[:, GAUGES_AT]).numpy(),  # (n, 3, 2)
             "breaks": self._head("breaks", f1[:, BREAKS_AT]).numpy(),  # (n, 3 enemies, 4)
         }
-        p_cmd, _ = self._battle_reads(out)
+        if "channels" in self.heads:  # weights trained since 2026-12-06: is the frame BGR?
+            out["channels"] = self._head("channels", f1[:, SCREEN_AT]).numpy()
+        p_cmd, _ = self._battle_reads(out, capped=False)
         phase = np.where(p_cmd > 0.5, PHASE_COMMAND,
                          np.where(out["phase"][:, PHASE_CARDS] >= out["phase"][:, PHASE_OTHER], PHASE_CARDS,
                                   PHASE_OTHER))
@@ -309,6 +312,8 @@ class FrameParser:
                     "attack": float(out["attack"][i].max()),
                     "wave": float(out["wave"][i][wave - 1]), "wave_total": float(out["wave_total"][i][total - 1]),
                     "breaks": float(out["breaks"][i].max(-1).min())}
+            if "channels" in out:  # how surely the pixels read were RGB
+                conf["channels"] = float(out["channels"][i][CHANNELS_RGB])
             groups, known = [-1] * N_CARDS, [False] * N_CARDS
             if phase == PHASE_CARDS:
                 types = [int(t) for t in out["card_type"][i].argmax(-1)]
@@ -337,13 +342,26 @@ class FrameParser:
 
     # ------------------------------------------------------------- frame-level front end
     @staticmethod
-    def _battle_reads(out: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _battle_reads(out: dict[str, np.ndarray], capped: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Per frame, (command, cards): the mean of the phase head's command probability and the
         Attack head's "present"; the phase head's cards probability capped by the Attack head's
-        "absent" (the card screen has no Attack button)."""
+        "absent" (the card screen has no Attack button); both capped by `_rgb_cap` if ``capped``
+        (how sure, not which: the phase decided does not depend on it)."""
         attack = out["attack"][:, ATTACK_PRESENT]
-        return ((out["phase"][:, PHASE_COMMAND] + attack) / 2,
-                np.minimum(out["phase"][:, PHASE_CARDS], 1.0 - attack))
+        cap = FrameParser._rgb_cap(out) if capped else 1.0
+        return (np.minimum((out["phase"][:, PHASE_COMMAND] + attack) / 2, cap),
+                np.minimum(np.minimum(out["phase"][:, PHASE_CARDS], 1.0 - attack), cap))
+
+    @staticmethod
+    def _rgb_cap(out: dict[str, np.ndarray]) -> np.ndarray | float:
+        """Per frame, the most any read of it can be trusted given the channels head
+        (`tasks.DERIVED_TASKS`): its "rgb" probability where it reads the frame as BGR (so such a
+        read is unsure and gets the second look, channel-swapped), else 1; 1 for weights without
+        the head."""
+        if "channels" not in out:
+            return 1.0
+        rgb = out["channels"][:, CHANNELS_RGB]
+        return np.where(rgb < 0.5, rgb, 1.0)
 
     @staticmethod
     def phase_confidence(out: dict[str, np.ndarray]) -> np.ndarray:
@@ -354,7 +372,7 @@ class FrameParser:
         other: the phase head's)."""
         p_cmd, p_cards = FrameParser._battle_reads(out)
         decision = out["phase_decision"]
-        chosen = out["phase"][np.arange(decision.size), decision]
+        chosen = np.minimum(out["phase"][np.arange(decision.size), decision], FrameParser._rgb_cap(out))
         return np.where(decision == PHASE_COMMAND, p_cmd,
                         np.where(decision == PHASE_CARDS, p_cards, chosen)).astype(np.float64)
 
@@ -503,6 +521,10 @@ class FrameParser:
                 unknown = None
                 if conf < PHASE_MIN_CONFIDENCE:
                     unknown = f"low phase confidence ({PHASE_NAMES[phase]} p={conf:.2f})"
+                    rgb = out["channels"][k, CHANNELS_RGB] if "channels" in out else 1.0
+                    if rgb < 0.5:
+                        unknown += (f"; the colours look BGR (p={1 - rgb:.2f}) and read no better swapped: "
+                                    f"frames are RGB")
                 r = decoded[k]
                 if unknown is None:
                     readings[i] = replace(r, area=report.area, rotated=rotated, bgr=bgr)

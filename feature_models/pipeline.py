@@ -48,9 +48,10 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 mode: str = "all", steps: int | None = None, lr_backbone: float = 4e-3, lr_heads: float = 8e-3,
                 baselines: bool = True, baselines_only: bool = False, ship: bool = False,
                 widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
-                more_train: Sequence[str | Path] = (), progress: bool = True) -> dict:
+                more_train: Sequence[str | Path] = (), channels: bool = True, progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
-    (plus the train splits of the ``more_train`` folders: more looks and episodes), writing
+    (plus the train splits of the ``more_train`` folders: more looks and episodes; with
+    ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples), writing
     weights and logs to ``out`` on ``device`` ("auto": CUDA where present); ``ship`` also
     overwrites the package's shipped weights.
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
@@ -64,7 +65,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     from .loader import MultiDatasetLoader
     from .model import MultiTaskModel
     from .parser import DEFAULT_WEIGHTS
-    from .tasks import TASK_NAMES, TASKS
+    from .tasks import DERIVED_TASKS, TASK_NAMES, TASKS
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -72,7 +73,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         batch_size = 48 if (mode == "all" and not baselines_only) else 128
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    train, val = load_splits([root, *more_train], "train"), load_split(root, "val")
+    tasks = TASK_NAMES + (("channels",) if channels else ())
+    train, val = load_splits([root, *more_train], "train", tasks), load_split(root, "val", tasks)
     for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
         if written:  # a run into the same --out starts its own log (epoch 1 appeared twice)
             (out / log).unlink(missing_ok=True)
@@ -89,7 +91,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         backbone = BackboneConfig(**shape)
         # each head reads the crop its samples are (`TaskSpec.crop`: folders of before 2026-12-06
         # give the wave heads the "n/N" crop); --root's val split must be the same crops
-        specs = {t: dataclasses.replace(TASKS[t], crop=train[t].crop) for t in TASK_NAMES}
+        specs = {t: dataclasses.replace(TASKS[t], crop=train[t].crop) if t in TASKS else DERIVED_TASKS[t][0]
+                 for t in tasks}
         check_crops(specs, val, f"{root}/val against the train split")
         model = MultiTaskModel(backbone, new_tasks=list(specs.values()))
         loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
@@ -112,7 +115,9 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
             save_model(model, DEFAULT_WEIGHTS, meta)
             result["shipped"] = Path(f"{DEFAULT_WEIGHTS}.safetensors")
     if baselines or baselines_only:
-        train_baselines(train, val, out / "baselines", fit=bfit, batch_size=batch_size, seed=seed,
+        rendered = [t for t in train if t in TASKS]  # the baselines are the seed's, one per rendered task
+        train_baselines({t: train[t] for t in rendered}, {t: val[t] for t in rendered}, out / "baselines",
+                        fit=bfit, batch_size=batch_size, seed=seed,
                         progress=progress, log_path=out / "baselines_log.jsonl")
     return result
 

@@ -27,6 +27,8 @@ np_ready     ``npcard{j}`` (card screen) NP card lit / NP gauge full            
              or ``gauge{s}`` (others)
 back         ``back`` (card screen)      Back button active / greyed             greyed/active
 breaks       ``breaks{e}`` (every frame) break-bar pips still lit on enemy e     0/1/2/3
+channels     ``screen`` (derived from    R and B swapped in the capture          rgb/bgr
+             phase's samples)
 ===========  ==========================  ======================================  ==============
 
 The wave digits can also be read one a crop (``wave_n``, ``wave_N``: a digit and its jitter
@@ -200,6 +202,15 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
              description="break-bar pips still lit on one enemy slot (0: none shown)"),
 )}
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
+# Tasks whose datasets are made from another's samples, not rendered: {task: (spec, source task)}.
+# ``channels`` is the phase dataset's screens, every second one with R and B swapped
+# (`data.channels_data`): a head that tells a BGR capture from an RGB one, so the parser can read a
+# frame the right way round instead of a BGR command screen as a confident card screen.
+DERIVED_TASKS: dict[str, tuple[TaskSpec, str]] = {
+    "channels": (TaskSpec("channels", ("rgb", "bgr"), crop="screen",
+                          description="channel order of the whole game area: RGB, or R and B swapped (BGR)"),
+                 "phase"),
+}
 
 
 def task_specs(wave_crops: str = "counter") -> dict[str, TaskSpec]:
@@ -282,5 +293,6 @@ def extract_crops(frame: np.ndarray, names, size: int = CROP_SIZE,
     return out
 
 
-__all__ = ["CROP_NAMES", "CROP_RECTS", "CROP_SIZE", "LABEL_REGIONS", "LEGACY_CROPS", "TASKS", "TASK_NAMES",
+__all__ = ["CROP_NAMES", "CROP_RECTS", "CROP_SIZE", "DERIVED_TASKS", "LABEL_REGIONS", "LEGACY_CROPS", "TASKS",
+           "TASK_NAMES",
            "TaskSpec", "WAVE_CROPS", "crop_boxes", "extract_crops", "label_region", "task_specs"]

@@ -67,6 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--lr-backbone", type=float_in(0, 10, what="--lr-backbone", open_low=True), default=4e-3)
     t.add_argument("--lr-heads", type=float_in(0, 10, what="--lr-heads", open_low=True), default=8e-3)
     t.add_argument("--no-baselines", action="store_true", help="train the multi-task model only")
+    t.add_argument("--no-channels", action="store_true",
+                   help="no BGR detector head (the 'channels' task, made from the phase samples)")
     t.add_argument("--baselines-only", action="store_true", help="train the single-task baselines only")
     t.add_argument("--ship", action="store_true", help="also copy the multi-task weights to "
                                                        "feature_models/weights/ (the shipped default)")
@@ -218,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
             temperature=args.temperature, mode=args.mode, steps=args.steps, lr_backbone=args.lr_backbone,
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
             ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
-            more_train=args.more_train)
+            more_train=args.more_train, channels=not args.no_channels)
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")
