@@ -799,6 +799,14 @@ def channels_data(phase: TaskData) -> TaskData:
 _DERIVE = {"channels": channels_data}
 
 
+def with_derived(datasets: dict[str, TaskData], tasks) -> dict[str, TaskData]:
+    """``datasets`` plus each task of ``tasks`` that is derived (`DERIVED_TASKS`) and whose source
+    task is there (made from it), for data built in memory (fine-tuning's rendered and real sets)."""
+    made = {t: _DERIVE[t](datasets[DERIVED_TASKS[t][1]]) for t in tasks
+            if t in DERIVED_TASKS and t not in datasets and len(datasets.get(DERIVED_TASKS[t][1], ()))}
+    return {**datasets, **made}
+
+
 def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
     """Read the datasets of ``split`` written by `generate_split`; a task of `DERIVED_TASKS`
     (asked for by name) is made from its source task's samples."""
@@ -919,7 +927,7 @@ def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
 
 
 __all__ = ["DataConfig", "DatasetError", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy",
-           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "channels_data", "check_crops",
+           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "channels_data", "check_crops", "with_derived",
            "concat_task_data", "enemy_breaks",
            "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
            "hide_unready_np_cards", "iter_frames", "load_split", "load_splits", "look_family", "np_cards_shown",

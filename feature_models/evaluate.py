@@ -450,7 +450,7 @@ def write_report(results: dict, path: str | Path | None) -> str:
     if bl:
         bp = sum(results["baseline_params"].values())
         bl_lat = np.mean([v["baselines_ms"] for v in lat.values()])
-        lines += [f"| | multi-task (1 backbone, {len(heads)} heads) | {len(heads)} single-task models | ratio |",
+        lines += [f"| | multi-task (1 backbone, {len(heads)} heads) | {len(bl)} single-task models | ratio |",
                   "|---|---|---|---|",
                   f"| parameters | {results['multitask_params']:,} | {bp:,} | "
                   f"{results['multitask_params'] / bp:.2f} |",

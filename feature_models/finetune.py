@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import TaskData, check_crops
+from .data import TaskData, check_crops, with_derived
 from .learner import FitInterrupted, optimizer_step
 from .loader import augment
 from .model import MultiTaskModel, to_input
@@ -122,7 +122,7 @@ def synthetic_datasets(frames: int = 240, split: str = "train", seed: int = 0, s
         frame = renderer.render(scene)
         samples.append(ss)
         cps.append(frame_crops(frame, [n for s in ss.values() for names, _ in s for n in names], size))
-    return task_datasets(samples, cps, specs, size)
+    return with_derived(task_datasets(samples, cps, specs, size), specs)
 
 
 def load_synthetic(root: str | Path, split: str, tasks: Sequence[str],

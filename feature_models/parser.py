@@ -129,6 +129,13 @@ COUNTER_LOOK_BELOW = 0.75
 # SECOND_LOOK_MIN and AREA_LOOK_MARGIN more (`_look_swapped`).
 SWAPPED_LOOK_BELOW = 0.95  # (0.9 until the 2026-12-06 weights read a BGR command screen as cards at 0.91)
 SWAPPED_TAKE_MAX = 0.99  # ... the margin asked of the swapped view reaches at most this
+# Weights with the channels head (`tasks.DERIVED_TASKS`): a read of a frame it calls BGR
+# (p(rgb) < 0.5) is no surer than p(rgb) (`_rgb_cap`), and the frame is read with R and B swapped,
+# that view taken when the head calls it RGB with SWAP_BACK_RGB and SWAP_BACK_MARGIN more than the
+# frame (`_swap_back`): a false alarm the swapped view does not clearly answer stays unknown
+# rather than read with Arts and Buster swapped.
+SWAP_BACK_RGB = 0.9
+SWAP_BACK_MARGIN = 0.5
 PHASE_NAMES = {PHASE_COMMAND: "command", PHASE_CARDS: "cards", PHASE_OTHER: "other"}
 
 
@@ -312,8 +319,6 @@ class FrameParser:
                     "attack": float(out["attack"][i].max()),
                     "wave": float(out["wave"][i][wave - 1]), "wave_total": float(out["wave_total"][i][total - 1]),
                     "breaks": float(out["breaks"][i].max(-1).min())}
-            if "channels" in out:  # how surely the pixels read were RGB
-                conf["channels"] = float(out["channels"][i][CHANNELS_RGB])
             groups, known = [-1] * N_CARDS, [False] * N_CARDS
             if phase == PHASE_CARDS:
                 types = [int(t) for t in out["card_type"][i].argmax(-1)]
@@ -330,6 +335,8 @@ class FrameParser:
                 ready = [bool(p[NP_READY_YES] > 0.5) for p in out["np_gauge"][i]]
                 back = False
                 conf["np_ready"] = float(out["np_gauge"][i].max(-1).min())
+            if "channels" in out:  # how surely the pixels read were RGB (last: previews show the first)
+                conf["channels"] = float(out["channels"][i][CHANNELS_RGB])
             breaks = min(int(out["breaks"][i].argmax(-1).max()), MAX_BREAKS)
             features = Features(phase, wave, total, types, owners, ready, back, breaks)
             result.append(Reading(features, confidence=conf, card_groups=groups, owners_known=known))
@@ -377,11 +384,11 @@ class FrameParser:
                         np.where(decision == PHASE_CARDS, p_cards, chosen)).astype(np.float64)
 
     @staticmethod
-    def battle_probability(out: dict[str, np.ndarray]) -> np.ndarray:
+    def battle_probability(out: dict[str, np.ndarray], capped: bool = True) -> np.ndarray:
         """Per frame, how much it reads as a battle screen: max(command, cards) as decided, cards
         capped as in `phase_confidence` (else a BGR command screen first read as cards would hold a
-        floor its swapped-back view could never pass)."""
-        return np.maximum(*FrameParser._battle_reads(out)).astype(np.float64)
+        floor its swapped-back view could never pass); by the channels head too if ``capped``."""
+        return np.maximum(*FrameParser._battle_reads(out, capped)).astype(np.float64)
 
     @staticmethod
     def _counter_confidence(out: dict) -> np.ndarray:
@@ -412,8 +419,12 @@ class FrameParser:
         views = [(checks[i].area.area, False, False) for i in ok]
         out = self.predict_batch(pix, [v[0] for v in views])
         conf = self.phase_confidence(out)
-        battle = self.battle_probability(out)
-        if self.second_look:  # other areas first: a wrong area is likelier than a turned or BGR frame
+        # the rules below weigh other views against the read itself, not against the channels
+        # head's doubt of it: a false alarm must not open the way to a swapped view (`_swap_back`)
+        battle = self.battle_probability(out, capped=False)
+        if self.second_look:
+            self._swap_back(pix, out, conf, views)  # the channels head's evidence first
+            # other areas next: a wrong area is likelier than a turned or BGR frame
             self._look_elsewhere(pix, checks, ok, out, conf, battle, views)
         unsure = [k for k in range(len(ok)) if self.second_look
                   and (conf[k] < PHASE_MIN_CONFIDENCE
@@ -433,6 +444,24 @@ class FrameParser:
             self._look_swapped(pix, ok, out, conf, views, done=set(unsure))
         out["phase_confidence"] = conf
         return checks, ok, out, views
+
+    def _swap_back(self, pix, out, conf, views) -> None:
+        """Read a frame the channels head calls BGR with R and B swapped, and take that view (in
+        place; whatever it reads, "other" too, judged then as any read) when the head calls it RGB
+        with ``SWAP_BACK_RGB`` and ``SWAP_BACK_MARGIN`` more than the frame itself."""
+        if "channels" not in out:
+            return
+        rgb = out["channels"][:, CHANNELS_RGB]
+        flagged = [k for k in range(rgb.size) if rgb[k] < 0.5]
+        if not flagged:
+            return
+        alt = self.predict_batch([np.ascontiguousarray(pix[k][..., ::-1]) for k in flagged],
+                                 [views[k][0] for k in flagged])
+        alt_conf = self.phase_confidence(alt)
+        alt_rgb = alt["channels"][:, CHANNELS_RGB]
+        for j, k in enumerate(flagged):
+            if alt_rgb[j] >= SWAP_BACK_RGB and alt_rgb[j] - rgb[k] >= SWAP_BACK_MARGIN:
+                _take(out, conf, views, k, alt, alt_conf, j, (views[k][0], False, True))
 
     def _look_swapped(self, pix, ok, out, conf, views, done: set) -> None:
         """Read a frame read as a battle screen under ``SWAPPED_LOOK_BELOW`` (and not yet looked
@@ -523,8 +552,8 @@ class FrameParser:
                     unknown = f"low phase confidence ({PHASE_NAMES[phase]} p={conf:.2f})"
                     rgb = out["channels"][k, CHANNELS_RGB] if "channels" in out else 1.0
                     if rgb < 0.5:
-                        unknown += (f"; the colours look BGR (p={1 - rgb:.2f}) and read no better swapped: "
-                                    f"frames are RGB")
+                        unknown += f"; the colours look BGR (p={1 - rgb:.2f}): frames must be RGB" + (
+                            "; swapped, they did not look RGB either" if self.second_look and not bgr else "")
                 r = decoded[k]
                 if unknown is None:
                     readings[i] = replace(r, area=report.area, rotated=rotated, bgr=bgr)

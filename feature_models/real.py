@@ -46,7 +46,7 @@ import numpy as np
 
 from fgo_env.features import MAX_WAVES, N_CARDS, N_FRONT, PHASE_CARDS, PHASE_COMMAND, PHASE_OTHER, Features
 
-from .data import TaskData
+from .data import TaskData, with_derived
 from .reading import Reading
 from .tasks import CROP_NAMES, CROP_SIZE, TASKS, TaskSpec, extract_crops
 
@@ -481,7 +481,7 @@ def real_datasets(real: RealSet, specs: Mapping[str, TaskSpec] | None = None, si
         ss = label_samples(item, specs)
         samples.append(ss)
         cps.append(frame_crops(frame, [n for s in ss.values() for names, _ in s for n in names], size, area))
-    return task_datasets(samples, cps, specs, size)
+    return with_derived(task_datasets(samples, cps, specs, size), specs)
 
 
 def labelled_view(frame: np.ndarray, item: RealItem, reading: Reading | None) -> tuple[np.ndarray, tuple | None]:

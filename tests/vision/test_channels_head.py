@@ -13,7 +13,7 @@ import torch
 from feature_models.data import DataConfig, channels_data, generate, load_split, load_splits
 from feature_models.io import load_model
 from feature_models.model import MultiTaskModel
-from feature_models.parser import CHANNELS_RGB, FrameParser
+from feature_models.parser import CHANNELS_RGB, DEFAULT_WEIGHTS, FrameParser
 from feature_models.tasks import DERIVED_TASKS, TASK_NAMES, TASKS
 from fgo_env.screens import Renderer, Scene
 
@@ -67,7 +67,8 @@ def test_a_frame_read_as_bgr_is_no_sure_read_and_says_why() -> None:
     assert out["channels"][0, CHANNELS_RGB] < 1e-6
     assert parser.phase_confidence(out)[0] < 1e-6 and parser.battle_probability(out)[0] < 1e-6
     r = parser.read(frame)
-    assert r.unknown is not None and "colours look BGR" in r.unknown and "frames are RGB" in r.unknown
+    assert r.unknown is not None and "colours look BGR" in r.unknown and "frames must be RGB" in r.unknown
+    assert "swapped, they did not look RGB either" in r.unknown  # the head said BGR of that view too
     assert r.confidence["channels"] < 1e-6
 
 
@@ -141,3 +142,65 @@ def test_the_report_gives_the_channels_head_a_row_without_a_single_task_model() 
     text = write_report(results, None)
     assert "| channels | 10 | 99.00 % | - | - |" in text
     assert "| **mean** (heads with a single-task model) | | 99.00 % | 98.00 % | |" in text
+
+
+# The parser's rules with a head of known answers: the shipped weights (which have none) and a
+# stand-in channels head saying p(bgr) = ``says_bgr(frame)`` of each frame it is given.
+needs_weights = pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(),
+                                   reason="shipped weights missing")
+
+
+def _stand_in(says_bgr) -> FrameParser:
+    parser = FrameParser()
+    predict = parser.predict_batch
+
+    def with_head(frames, areas=None):
+        out = predict(frames, areas)
+        p = np.array([says_bgr(np.asarray(f)) for f in frames], np.float32)
+        out["channels"] = np.stack([1 - p, p], 1)
+        return out
+    parser.predict_batch = with_head
+    return parser
+
+
+def _scenes():
+    return [Renderer(640, 360).render(Scene.example(kind, seed)) for kind, seed in
+            (("cards", 1), ("command", 2), ("chain", 3))]
+
+
+@needs_weights
+def test_a_bgr_frame_the_head_sees_is_read_swapped_back_whatever_its_phase() -> None:
+    """The main path: the head calls the frame BGR and its swapped view RGB; the read is the RGB
+    frame's (card types included), flagged ``bgr``, for animations ("other") too."""
+    frames = _scenes()
+    swapped = [np.ascontiguousarray(f[..., ::-1]) for f in frames]
+    parser = _stand_in(lambda f: 0.99 if any(np.array_equal(f, s) for s in swapped) else 0.01)
+    for rgb, bgr in zip(frames, swapped):
+        want, got = parser.read(rgb), parser.read(bgr)
+        assert want.unknown is None and not want.bgr
+        assert got.unknown is None and got.bgr and got.features == want.features
+        assert got.confidence["channels"] == pytest.approx(0.99)
+
+
+@needs_weights
+def test_a_false_alarm_the_swapped_view_does_not_answer_is_unknown_not_a_swapped_hand() -> None:
+    """The head doubts an RGB card screen (p(bgr) 0.6) and its swapped view alike (0.4): no view is
+    taken on its say-so, and the other rules weigh the swapped view against the read itself, not
+    against the doubt, so the hand is never read with Arts and Buster swapped."""
+    rgb = _scenes()[0]
+    sure = FrameParser().read(rgb)
+    parser = _stand_in(lambda f: 0.6 if np.array_equal(f, rgb) else 0.4)
+    r = parser.read(rgb)
+    assert not r.bgr and r.unknown is not None and "colours look BGR (p=0.60)" in r.unknown
+    assert sure.unknown is None and sure.features.phase == 1  # what a sure read of it was
+
+
+def test_finetunings_rendered_sets_carry_the_channels_samples_for_weights_with_the_head() -> None:
+    """`fgo vision finetune` without a synthetic folder, and `fgo vision kfold`, render their
+    synthetic sets: the head is trained there too (else the backbone drifts under it unseen)."""
+    from feature_models.finetune import synthetic_datasets
+
+    specs = {**TASKS, "channels": DERIVED_TASKS["channels"][0]}
+    got = synthetic_datasets(frames=4, specs=specs, sizes=((640, 360),), per_look=2)
+    assert len(got["channels"]) == len(got["phase"]) == 4 and got["channels"].y.tolist() == [0, 1, 0, 1]
+    assert "channels" not in synthetic_datasets(frames=2, sizes=((640, 360),))

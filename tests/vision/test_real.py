@@ -141,6 +141,12 @@ def test_real_datasets(folder) -> None:
     assert ds["same_owner"].index.shape == (30, 2) and ds["same_owner"].inputs(np.arange(3)).shape == (3, 2, 32, 32, 3)
     if "card_owner" in ds:
         assert ds["card_owner"].index.shape[1] == 4
+    assert "channels" not in ds  # only for weights with the BGR detector:
+    from feature_models.tasks import DERIVED_TASKS
+
+    ch = real.real_datasets(rs, {**TASKS, "channels": DERIVED_TASKS["channels"][0]}, size=32)["channels"]
+    assert len(ch) == 7 and ch.y.tolist() == [0, 1] * 3 + [0]  # the real screens, every second swapped
+    assert np.array_equal(ch.x[1], ds["phase"].x[1][..., ::-1])
 
 
 def _reading(phase, owners=(-1,) * 5, unknown=None, types=(-1,) * 5) -> Reading:

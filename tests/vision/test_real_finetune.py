@@ -130,3 +130,18 @@ def test_kfold_tiny(folder, tmp_path) -> None:
     paths = real_kfold.write(res, tmp_path / "kf")
     assert all(p.exists() for p in paths.values())
     assert "| 0 (base) |" in paths["md"].read_text()
+
+
+def test_run_finetune_of_weights_with_the_channels_head_trains_and_scores_it(folder, tmp_path) -> None:
+    """A base with the BGR detector: the real and rendered sets carry its samples, so it is
+    trained and reported like the other heads, and the fine-tuned weights keep it."""
+    from feature_models.io import save_model
+    from feature_models.tasks import DERIVED_TASKS
+
+    torch.manual_seed(0)
+    save_model(MultiTaskModel(new_tasks=[*TASKS.values(), DERIVED_TASKS["channels"][0]]), tmp_path / "base", {})
+    rep = run_finetune(folder, base=tmp_path / "base", out=tmp_path / "ft", cfg=FinetuneConfig(**TINY, synthetic_frames=8),
+                       progress=False)
+    model, doc = load_model(tmp_path / "ft" / "multitask")
+    assert "channels" in model.tasks and doc["metadata"]["finetune"]["real_samples"]["channels"] == 7
+    assert "channels" in rep["heads_real"]["finetuned"] and "channels" in rep["heads_synthetic"]["finetuned"]
