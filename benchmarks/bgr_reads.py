@@ -7,7 +7,9 @@ For each weights file, ``--n`` command screens and ``--n`` card screens of rando
 from ``--seed``, 640×360, no phone bars) are drawn, their R and B swapped, and read; each read
 is **right** (the true phase), **unknown** (no confident read) or **wrong** (a confident read of
 another phase: the failure that counts); of the right ones, how many were read **swapped back**
-(`Reading.bgr`: weights with the channels head do that). The same screens unswapped (RGB) are
+(`Reading.bgr`: weights with the channels head do that), and of the card screens read as card
+screens, how many with **card types wrong** (a BGR Arts card looks like a Buster card: a card
+screen read as one but not swapped back is a confident wrong hand). The same screens unswapped (RGB) are
 read too, to count **false alarms**: an RGB screen read swapped, or unknown for looking BGR. A plot
 is not needed: the table says it.
 
@@ -34,6 +36,7 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from feature_models.io import WeightsError  # noqa: E402
+from feature_models.data import frame_labels  # noqa: E402
 from feature_models.parser import DEFAULT_WEIGHTS, FrameParser  # noqa: E402
 from fgo_env.features import PHASE_CARDS, PHASE_COMMAND  # noqa: E402
 from fgo_env.screens import Renderer, Scene  # noqa: E402
@@ -42,23 +45,26 @@ from fgo_env.screens.look import Look  # noqa: E402
 KINDS = {"command": PHASE_COMMAND, "cards": PHASE_CARDS}
 
 
-def frames(n: int, seed: int, bgr: bool = True) -> list[tuple[str, np.ndarray]]:
-    """``n`` BGR (or RGB) frames of each kind, random looks without phone bars (`aspect=None`)."""
+def frames(n: int, seed: int, bgr: bool = True) -> list[tuple[str, np.ndarray, list[int]]]:
+    """``n`` BGR (or RGB) frames of each kind, random looks without phone bars (`aspect=None`),
+    with the card types the frame shows."""
     out = []
     for kind in KINDS:
         for i in range(n):
             look = replace(Look.random(seed + i), aspect=None)
-            rgb = Renderer(640, 360, look).render(Scene.example(kind, seed + i))
-            out.append((kind, np.ascontiguousarray(rgb[..., ::-1]) if bgr else rgb))
+            scene = Scene.example(kind, seed + i)
+            rgb = Renderer(640, 360, look).render(scene)
+            types = frame_labels(scene)["card_types"]
+            out.append((kind, np.ascontiguousarray(rgb[..., ::-1]) if bgr else rgb, types))
     return out
 
 
 def score(parser: FrameParser, shots: list[tuple[str, np.ndarray]], desc: str) -> dict:
     """{kind: {"right", "swapped_back", "unknown", "wrong", "wrong_confidences"}} of ``parser`` on
     ``shots``."""
-    out = {k: {"right": 0, "swapped_back": 0, "unknown": 0, "wrong": 0, "wrong_confidences": []}
+    out = {k: {"right": 0, "swapped_back": 0, "types_wrong": 0, "unknown": 0, "wrong": 0, "wrong_confidences": []}
            for k in KINDS}
-    for kind, frame in tqdm(shots, desc=desc, leave=False):
+    for kind, frame, types in tqdm(shots, desc=desc, leave=False):
         r = parser.read(frame)
         row = out[kind]
         if r.unknown is not None:
@@ -66,6 +72,7 @@ def score(parser: FrameParser, shots: list[tuple[str, np.ndarray]], desc: str) -
         elif r.features.phase == KINDS[kind]:
             row["right"] += 1
             row["swapped_back"] += int(r.bgr)
+            row["types_wrong"] += int(kind == "cards" and list(r.features.card_types) != list(types))
         else:
             row["wrong"] += 1
             row["wrong_confidences"].append(round(float(r.confidence["phase"]), 3))
@@ -76,7 +83,7 @@ def false_alarms(parser: FrameParser, shots: list[tuple[str, np.ndarray]], desc:
     """{kind: {"read_swapped", "unknown_as_bgr", "n"}}: RGB ``shots`` read with their channels
     swapped, or unknown because they looked BGR."""
     out = {k: {"read_swapped": 0, "unknown_as_bgr": 0, "n": 0} for k in KINDS}
-    for kind, frame in tqdm(shots, desc=desc, leave=False):
+    for kind, frame, _ in tqdm(shots, desc=desc, leave=False):
         r = parser.read(frame)
         out[kind]["n"] += 1
         out[kind]["read_swapped"] += int(r.bgr)
@@ -104,13 +111,14 @@ def main() -> None:
         alarms[w] = false_alarms(parser, plain, (Path(w).parent.name or w) + " RGB")
     print(f"{args.n} BGR screens of each kind, looks {args.seed}-{args.seed + args.n - 1}, 640x360; the same "
           f"screens in RGB for the false alarms")
-    print("| weights | kind | right (of them swapped back) | unknown | wrong (confident, another phase) | "
-          "RGB read swapped | RGB unknown as BGR |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| weights | kind | right (of them swapped back) | of them card types wrong | unknown | "
+          "wrong (confident, another phase) | RGB read swapped | RGB unknown as BGR |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for w, res in results.items():
         for kind, row in res.items():
             fa = alarms[w][kind]
-            print(f"| `{w}` | {kind} | {row['right']} ({row['swapped_back']}) | {row['unknown']} | "
+            types = row["types_wrong"] if kind == "cards" else "-"
+            print(f"| `{w}` | {kind} | {row['right']} ({row['swapped_back']}) | {types} | {row['unknown']} | "
                   f"{row['wrong']} | {fa['read_swapped']} | {fa['unknown_as_bgr']} |")
     print(json.dumps({"n": args.n, "seed": args.seed, "results": results, "rgb_false_alarms": alarms}))
 

@@ -112,8 +112,9 @@ class DataConfig:
             legibly gives no sample and is not scored. False
             keeps the datasets of before the probe (every digit labelled unless an overlay hides
             its crop).
-        wave_crops: what the wave heads' samples are (`tasks.WAVE_CROPS`): "counter", both
-            digits off the "n/N" crop (the shipped weights'), or "digits", one digit a crop.
+        wave_crops: what the wave heads' samples are (`tasks.WAVE_CROPS`): "digits", one digit a
+            crop (the shipped weights' since 2026-12-06), or "counter", both digits off the "n/N"
+            crop (the weights before).
     """
 
     episodes: int = 90
@@ -130,7 +131,7 @@ class DataConfig:
     real_fraction: float | None = None
     hide_unready_np: float = 0.0
     legibility: bool = True
-    wave_crops: str = "counter"
+    wave_crops: str = "digits"  # what the shipped weights read since 2026-12-06 (before: "counter")
 
     def __post_init__(self) -> None:
         task_specs(self.wave_crops)  # a one-line ValueError naming the choices

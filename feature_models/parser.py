@@ -361,10 +361,11 @@ class FrameParser:
 
     @staticmethod
     def _rgb_cap(out: dict[str, np.ndarray]) -> np.ndarray | float:
-        """Per frame, the most any read of it can be trusted given the channels head
+        """Per frame, the most a battle read of it can be trusted given the channels head
         (`tasks.DERIVED_TASKS`): its "rgb" probability where it reads the frame as BGR (so such a
-        read is unsure and gets the second look, channel-swapped), else 1; 1 for weights without
-        the head."""
+        read is unsure: no hand is read off it), else 1; 1 for weights without the head. An "other"
+        read is not capped: it reads no hand, and the head's few misses are on such frames (menus,
+        banners, animations), whose reads a cap would make unknown for nothing."""
         if "channels" not in out:
             return 1.0
         rgb = out["channels"][:, CHANNELS_RGB]
@@ -376,10 +377,10 @@ class FrameParser:
         head's command probability and the attack head; cards: the phase head's, but no more
         than the attack head's "no Attack button", as the card screen has none: a BGR command
         screen read as cards at 0.95 with the Attack button seen at 0.94 is not a sure read;
-        other: the phase head's)."""
+        both capped by the channels head, `_rgb_cap`; other: the phase head's)."""
         p_cmd, p_cards = FrameParser._battle_reads(out)
         decision = out["phase_decision"]
-        chosen = np.minimum(out["phase"][np.arange(decision.size), decision], FrameParser._rgb_cap(out))
+        chosen = out["phase"][np.arange(decision.size), decision]  # "other" reads no hand: no cap
         return np.where(decision == PHASE_COMMAND, p_cmd,
                         np.where(decision == PHASE_CARDS, p_cards, chosen)).astype(np.float64)
 
@@ -423,9 +424,10 @@ class FrameParser:
         # head's doubt of it: a false alarm must not open the way to a swapped view (`_swap_back`)
         battle = self.battle_probability(out, capped=False)
         if self.second_look:
-            self._swap_back(pix, out, conf, views)  # the channels head's evidence first
-            # other areas next: a wrong area is likelier than a turned or BGR frame
+            # other areas first: a wrong area is likelier than a turned or BGR frame, and the
+            # channels head can call the wrong area's crop BGR (a pilot battle, seed 10188)
             self._look_elsewhere(pix, checks, ok, out, conf, battle, views)
+            self._swap_back(pix, out, conf, views)  # then the channels head's evidence
         unsure = [k for k in range(len(ok)) if self.second_look
                   and (conf[k] < PHASE_MIN_CONFIDENCE
                        or (out["phase_decision"][k] == PHASE_OTHER and conf[k] < SECOND_LOOK_OTHER_MAX))]

@@ -27,7 +27,7 @@ def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examp
                    size: int = 32, splits: Sequence[str] = ("train", "val", "test"),
                    policy_factory: Callable[[int], Any] | None = None, progress: bool = True,
                    legibility: bool = True, frame_sizes: Sequence[tuple[int, int]] | None = None,
-                   wave_crops: str = "counter") -> dict:
+                   wave_crops: str = "digits") -> dict:
     """Render the per-task datasets into ``root``; returns the manifests by split (``legibility``:
     `DataConfig.legibility`; ``frame_sizes``: `DataConfig.frame_sizes`, None for all four;
     ``wave_crops``: `DataConfig.wave_crops`)."""

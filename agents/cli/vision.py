@@ -41,9 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d.add_argument("--frame-sizes", nargs="+", type=_frame_size, default=None, metavar="WxH",
                    help="16:9 frame sizes the looks are drawn at (default all four: 640x360 800x450 960x540 "
                         "1280x720); a folder of small frames only adds practice where the wave digits are smallest")
-    d.add_argument("--wave-crops", choices=["counter", "digits"], default="counter",
-                   help="the wave heads' samples: the 'n/N' crop (default; what the shipped weights read) or "
-                        "one digit a crop (more pixels a digit; docs/vision.md)")
+    d.add_argument("--wave-crops", choices=["counter", "digits"], default="digits",
+                   help="the wave heads' samples: one digit a crop (default; what the shipped weights read since "
+                        "2026-12-06) or the 'n/N' crop (the weights before; docs/vision.md)")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
     t.add_argument("--root", default=DEFAULT_ROOT)
     t.add_argument("--more-train", nargs="+", default=[], metavar="DIR",

@@ -24,7 +24,7 @@ def test_every_screen_is_counted_once_and_the_last_line_is_json(tmp_path) -> Non
     last = json.loads(proc.stdout.strip().splitlines()[-1])
     for row in last["results"][str(DEFAULT_WEIGHTS)].values():
         assert row["right"] + row["unknown"] + row["wrong"] == 3 and len(row["wrong_confidences"]) == row["wrong"]
-        assert 0 <= row["swapped_back"] <= row["right"]
+        assert 0 <= row["swapped_back"] <= row["right"] and 0 <= row["types_wrong"] <= row["right"]
     for row in last["rgb_false_alarms"][str(DEFAULT_WEIGHTS)].values():
         assert row["n"] == 3 and 0 <= row["read_swapped"] + row["unknown_as_bgr"] <= 3
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bgr_reads.py"), "--n", "0"],

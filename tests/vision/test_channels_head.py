@@ -204,3 +204,37 @@ def test_finetunings_rendered_sets_carry_the_channels_samples_for_weights_with_t
     got = synthetic_datasets(frames=4, specs=specs, sizes=((640, 360),), per_look=2)
     assert len(got["channels"]) == len(got["phase"]) == 4 and got["channels"].y.tolist() == [0, 1, 0, 1]
     assert "channels" not in synthetic_datasets(frames=2, sizes=((640, 360),))
+
+
+@needs_weights
+def test_an_animation_the_head_doubts_reads_as_without_it() -> None:
+    """An "other" read reads no hand, so the head's doubt does not make it unknown (its misses on
+    held-out frames are all such frames)."""
+    chain = _scenes()[2]
+    plain = FrameParser().read(chain)
+    r = _stand_in(lambda f: 0.6).read(chain)
+    assert plain.unknown is None and plain.features.phase == 2
+    assert r.unknown is None and r.features == plain.features and not r.bgr
+
+
+@needs_weights
+def test_other_areas_are_tried_before_the_channels_heads_swap() -> None:
+    """A pilot battle (seed 10188, with faults) stalled: the game area was first placed wrong
+    under a "connection lost" dialog, the head called that wrong crop BGR, its swap was taken,
+    and the area search, which skips swapped views, never ran; the command screen read as cards.
+    The area search now comes first and sees the frame as captured."""
+    rgb = _scenes()[1]
+    parser = _stand_in(lambda f: 0.01)
+    seen = []
+    look_elsewhere, swap_back = parser._look_elsewhere, parser._swap_back
+
+    def spy_elsewhere(pix, checks, ok, out, conf, battle, views):
+        seen.append(("elsewhere", [v[2] for v in views]))
+        return look_elsewhere(pix, checks, ok, out, conf, battle, views)
+
+    def spy_swap(pix, out, conf, views):
+        seen.append(("swap", [v[2] for v in views]))
+        return swap_back(pix, out, conf, views)
+    parser._look_elsewhere, parser._swap_back = spy_elsewhere, spy_swap
+    parser.read(rgb)
+    assert [name for name, _ in seen] == ["elsewhere", "swap"] and seen[0][1] == [False]

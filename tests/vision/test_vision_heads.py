@@ -54,8 +54,8 @@ def test_benchmark_pools_folders(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     last = json.loads(proc.stdout.strip().splitlines()[-1])
     heads = last["heads"][str(DEFAULT_WEIGHTS)]
-    assert set(heads) == set(TASK_NAMES) and "| wave |" in proc.stdout
-    sizes = {s: load_split(tmp_path / s, "test") for s in ("s0", "s1")}
+    assert set(TASK_NAMES) <= set(heads) <= {*TASK_NAMES, "channels"} and "| wave |" in proc.stdout
+    sizes = {s: load_split(tmp_path / s, "test", list(heads)) for s in ("s0", "s1")}
     for t, h in heads.items():
         assert [n for _, n in h["folders"].values()] == [len(sizes[s][t]) for s in ("s0", "s1")]
         if sum(n for _, n in h["folders"].values()):
@@ -104,27 +104,28 @@ def test_weights_of_the_other_wave_crop_are_a_one_line_error(tmp_path) -> None:
     assert proc.stderr.strip().count("\n") == 0 and "reads crop 'wave'" in proc.stderr and "'wave_n'" in proc.stderr
 
 
-@pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(), reason="shipped weights missing")
 def test_the_channels_head_is_scored_where_weights_have_it(tmp_path) -> None:
     """Weights with the BGR detector get a channels row (the phase samples, every second one
-    swapped); weights without it a row of "-" beside them."""
+    swapped); weights without it a row of "-" beside them, and no row when none has it."""
     import torch
 
     from feature_models.io import save_model
     from feature_models.model import MultiTaskModel
-    from feature_models.tasks import DERIVED_TASKS, TASKS
+    from feature_models.tasks import DERIVED_TASKS, task_specs
 
     cfg = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3, quests=("farming_3wave",),
                      plain_fraction=0.0)
     generate_split(tmp_path / "s0", "test", cfg)
     torch.manual_seed(0)
-    save_model(MultiTaskModel(new_tasks=[*TASKS.values(), DERIVED_TASKS["channels"][0]]), tmp_path / "w", {})
+    specs = list(task_specs(cfg.wave_crops).values())
+    save_model(MultiTaskModel(new_tasks=[*specs, DERIVED_TASKS["channels"][0]]), tmp_path / "with", {})
+    save_model(MultiTaskModel(new_tasks=specs), tmp_path / "without", {})
+    with_, without = str(tmp_path / "with"), str(tmp_path / "without")
     bench = _bench()
-    results = bench.score([str(DEFAULT_WEIGHTS), str(tmp_path / "w")], [tmp_path / "s0"], "test")
+    results = bench.score([without, with_], [tmp_path / "s0"], "test")
     phase_n = len(load_split(tmp_path / "s0", "test", ["phase"])["phase"])
-    assert results[str(tmp_path / "w")]["channels"]["folders"][str(tmp_path / "s0")][1] == phase_n
-    assert np.isnan(results[str(DEFAULT_WEIGHTS)]["channels"]["acc"])
+    assert results[with_]["channels"]["folders"][str(tmp_path / "s0")][1] == phase_n
+    assert np.isnan(results[without]["channels"]["acc"])
     rows = [r for r in bench.table(results, [tmp_path / "s0"]).splitlines() if r.startswith("| channels |")]
     assert len(rows) == 2 and "| - |" in rows[0]
-    assert list(bench.score([str(DEFAULT_WEIGHTS)], [tmp_path / "s0"], "test")[str(DEFAULT_WEIGHTS)]) == \
-        list(TASK_NAMES)  # no weights with it: no row
+    assert list(bench.score([without], [tmp_path / "s0"], "test")[without]) == list(TASK_NAMES)
