@@ -9,7 +9,8 @@ frames), which tells a head that fails on whole looks (it does not generalise to
 the element) from one that misses scattered crops (disturbances, ambiguous frames). The first 96
 misread crops of each task go to a grid PNG (``--grid``, one file per task), labelled "y<true>
 p<read> <confidence>" with the head's class names. One-crop classifier heads only (wave,
-wave_total, breaks, card_type, np_ready, ...). Last line: one JSON object.
+wave_total, breaks, card_type, np_ready, ..., and channels, the BGR detector, for weights that
+have it). Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from feature_models.data import DatasetError, check_crops, load_split
 from feature_models.io import load_model
 from feature_models.model import to_input
 from feature_models.parser import DEFAULT_WEIGHTS
-from feature_models.tasks import TASKS
+from feature_models.tasks import DERIVED_TASKS, TASKS
+
+SPECS = {**TASKS, **{t: spec for t, (spec, _) in DERIVED_TASKS.items()}}  # the BGR detector's misses too
 
 COLS, ZOOM = 12, 4
 GAP = 8  # px between crops (at the crops' own scale)
@@ -90,12 +93,15 @@ def main() -> None:
     if not (folder / "frames.json").is_file():
         raise SystemExit(f"error: {folder} holds no dataset split (frames.json); make one with fgo vision data")
     tasks = args.tasks.split(",")
-    other = [t for t in tasks if t not in TASKS or TASKS[t].head != "classify"]
+    other = [t for t in tasks if t not in SPECS or SPECS[t].head != "classify"]
     if other:
-        plain = ",".join(t for t, spec in TASKS.items() if spec.head == "classify")
+        plain = ",".join(t for t, spec in SPECS.items() if spec.head == "classify")
         raise SystemExit(f"error: --tasks {','.join(other)}: only one-crop classifier heads are read here ({plain})")
     model, _ = load_model(args.weights)
     model.eval()
+    lacking = [t for t in tasks if t not in model.specs]
+    if lacking:
+        raise SystemExit(f"error: {args.weights} has no {','.join(lacking)} head (it has {','.join(model.specs)})")
     try:
         split = load_split(args.root, args.split, tasks)
         check_crops(model.specs, split, f"{args.weights} on {folder}")
@@ -112,7 +118,7 @@ def main() -> None:
         whole = sum(m == n for m, n in looks.values())
         path = args.grid.with_name(f"{args.grid.stem}_{task}{args.grid.suffix}") if wrong.any() else None
         if path is not None:
-            grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], TASKS[task].classes, path)
+            grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], SPECS[task].classes, path)
         sizes = per_size(frames, frame_of, wrong)
         res["tasks"][task] = {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
                               "looks": n_looks, "looks_with_misses": len(looks), "looks_all_missed": whole,

@@ -1,0 +1,53 @@
+"""``benchmarks/vision_errors.py``: the misses of one-crop heads per look, the BGR detector's too."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from feature_models.data import DataConfig, generate_split, load_split
+from feature_models.io import save_model
+from feature_models.model import MultiTaskModel
+from feature_models.tasks import task_specs
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "vision_errors.py"
+ENV = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("errors") / "data"
+    generate_split(root, "test", DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3,
+                                            quests=("farming_3wave",), plain_fraction=0.0))
+    return root
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=ENV,
+                          timeout=300, check=False, cwd=cwd)
+
+
+def test_the_channels_heads_misses_are_read_where_the_weights_have_it(folder, tmp_path) -> None:
+    torch.manual_seed(0)
+    specs = list(task_specs("digits").values())
+    from feature_models.tasks import DERIVED_TASKS
+
+    save_model(MultiTaskModel(new_tasks=[*specs, DERIVED_TASKS["channels"][0]]), tmp_path / "with", {})
+    save_model(MultiTaskModel(new_tasks=specs), tmp_path / "without", {})
+    proc = _run("--root", str(folder), "--weights", str(tmp_path / "with"), "--tasks", "channels,wave",
+                "--grid", str(tmp_path / "g.png"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    last = json.loads(proc.stdout.strip().splitlines()[-1])
+    n = len(load_split(folder, "test", ["phase"])["phase"])
+    assert last["tasks"]["channels"]["crops"] == n and "wave" in last["tasks"]
+    bad = _run("--root", str(folder), "--weights", str(tmp_path / "without"), "--tasks", "channels", cwd=tmp_path)
+    assert bad.returncode == 1 and "has no channels head" in bad.stderr and "Traceback" not in bad.stderr
+    pair = _run("--root", str(folder), "--tasks", "same_owner", cwd=tmp_path)
+    assert pair.returncode == 1 and "only one-crop classifier heads" in pair.stderr and "channels" in pair.stderr
