@@ -78,6 +78,22 @@ def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], 
     im.save(path)
 
 
+def by_source_label(task: str, split: dict, wrong: np.ndarray) -> dict[str, list[int]]:
+    """For a derived head (the BGR detector), {"<source class>/<true class>": [misses, crops]}: its
+    samples are the source task's, in order (`data.channels_data`), so e.g. which screen kinds the
+    channels head misses, and whether it calls RGB frames BGR or the other way. Empty otherwise."""
+    if task not in DERIVED_TASKS:
+        return {}
+    source = DERIVED_TASKS[task][1]
+    src_y, y = split[source].y, split[task].y
+    out = {}
+    for a, a_name in enumerate(TASKS[source].classes):
+        for b, b_name in enumerate(SPECS[task].classes):
+            sel = (src_y == a) & (y == b)
+            out[f"{a_name}/{b_name}"] = [int(wrong[sel].sum()), int(sel.sum())]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", type=Path, default=Path("data/vision"),
@@ -103,7 +119,8 @@ def main() -> None:
     if lacking:
         raise SystemExit(f"error: {args.weights} has no {','.join(lacking)} head (it has {','.join(model.specs)})")
     try:
-        split = load_split(args.root, args.split, tasks)
+        sources = [DERIVED_TASKS[t][1] for t in tasks if t in DERIVED_TASKS]
+        split = load_split(args.root, args.split, list(dict.fromkeys(tasks + sources)))
         check_crops(model.specs, split, f"{args.weights} on {folder}")
     except DatasetError as err:
         raise SystemExit(f"error: {err}") from None
@@ -120,13 +137,18 @@ def main() -> None:
         if path is not None:
             grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], SPECS[task].classes, path)
         sizes = per_size(frames, frame_of, wrong)
-        res["tasks"][task] = {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
+        by_source = by_source_label(task, split, wrong)
+        res["tasks"][task] = {"by_source_label": by_source} if by_source else {}
+        res["tasks"][task] |= {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
                               "looks": n_looks, "looks_with_misses": len(looks), "looks_all_missed": whole,
                               "worst_looks": dict(list(looks.items())[:8]), "by_frame_size": sizes,
                               "grid": path and str(path)}
         print(f"{task}: {int(wrong.sum())} of {len(y)} crops misread ({1 - wrong.mean():.2%} right); "
               f"misses in {len(looks)} of {n_looks} looks, {whole} of them read wrong on every crop; grid {path}")
         print("  by frame size: " + ", ".join(f"{k} {m}/{n}" for k, (m, n) in sizes.items()))
+        if by_source:
+            print(f"  by {DERIVED_TASKS[task][1]} label / true class: " +
+                  ", ".join(f"{k} {m}/{n}" for k, (m, n) in by_source.items()))
     print(json.dumps(res))
 
 

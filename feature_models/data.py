@@ -804,7 +804,7 @@ def with_derived(datasets: dict[str, TaskData], tasks) -> dict[str, TaskData]:
     """``datasets`` plus each task of ``tasks`` that is derived (`DERIVED_TASKS`) and whose source
     task is there (made from it), for data built in memory (fine-tuning's rendered and real sets)."""
     made = {t: _DERIVE[t](datasets[DERIVED_TASKS[t][1]]) for t in tasks
-            if t in DERIVED_TASKS and t not in datasets and len(datasets.get(DERIVED_TASKS[t][1], ()))}
+            if t in DERIVED_TASKS and t not in datasets and DERIVED_TASKS[t][1] in datasets}
     return {**datasets, **made}
 
 
@@ -830,8 +830,7 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
         except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:  # cut short, not an .npz
             raise DatasetError(f"{path}: not a readable dataset file ({type(err).__name__}: {str(err)[:80]}); "
                                f"generate the split again with `fgo vision data`") from None
-    for t in derived:
-        out[t] = _DERIVE[t](out[DERIVED_TASKS[t][1]])
+    out = with_derived(out, derived)
     return {t: out[t] for t in wanted}
 
 

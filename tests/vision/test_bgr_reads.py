@@ -30,3 +30,21 @@ def test_every_screen_is_counted_once_and_the_last_line_is_json(tmp_path) -> Non
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bgr_reads.py"), "--n", "0"],
                          capture_output=True, text=True, env=env, timeout=300, check=False, cwd=tmp_path)
     assert bad.returncode == 2 and "--n must be at least 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(), reason="shipped weights missing")
+def test_a_labelled_folder_is_read_swapped_too(tmp_path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from real_kit import make_folder
+
+    folder = make_folder(tmp_path / "shots")
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bgr_reads.py"), "--n", "1", "--real", str(folder)],
+                          capture_output=True, text=True, env=env, timeout=300, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout.strip().splitlines()[-1])["real"][str(DEFAULT_WEIGHTS)]
+    assert row["right"] + row["unknown"] + row["wrong"] == row["n"] == len(json.loads((folder / "labels.json").read_text())["items"])
+    assert 0 <= row["types_wrong"] <= row["right"] and 0 <= row["rgb_read_swapped"] <= row["n"]
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bgr_reads.py"), "--n", "1", "--real",
+                          str(tmp_path / "none")], capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert bad.returncode == 1 and "folder not found" in bad.stderr and "Traceback" not in bad.stderr

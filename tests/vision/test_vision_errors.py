@@ -47,6 +47,9 @@ def test_the_channels_heads_misses_are_read_where_the_weights_have_it(folder, tm
     last = json.loads(proc.stdout.strip().splitlines()[-1])
     n = len(load_split(folder, "test", ["phase"])["phase"])
     assert last["tasks"]["channels"]["crops"] == n and "wave" in last["tasks"]
+    by_kind = last["tasks"]["channels"]["by_source_label"]  # per screen kind and channel order
+    assert sum(c for _, c in by_kind.values()) == n and sum(m for m, _ in by_kind.values()) == \
+        last["tasks"]["channels"]["misses"] and "by_source_label" not in last["tasks"]["wave"]
     bad = _run("--root", str(folder), "--weights", str(tmp_path / "without"), "--tasks", "channels", cwd=tmp_path)
     assert bad.returncode == 1 and "has no channels head" in bad.stderr and "Traceback" not in bad.stderr
     pair = _run("--root", str(folder), "--tasks", "same_owner", cwd=tmp_path)
