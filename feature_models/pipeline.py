@@ -48,18 +48,21 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 mode: str = "all", steps: int | None = None, lr_backbone: float = 4e-3, lr_heads: float = 8e-3,
                 baselines: bool = True, baselines_only: bool = False, ship: bool = False,
                 widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
-                more_train: Sequence[str | Path] = (), channels: bool = True, progress: bool = True) -> dict:
+                more_train: Sequence[str | Path] = (), channels: bool = True, init: str | Path | None = None,
+                progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
     (plus the train splits of the ``more_train`` folders: more looks and episodes; with
     ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples), writing
     weights and logs to ``out`` on ``device`` ("auto": CUDA where present); ``ship`` also
-    overwrites the package's shipped weights.
+    overwrites the package's shipped weights. ``init`` (saved weights) warm-starts the multi-task
+    model from them instead of from scratch (`warm_start_model`): every loaded part trains at
+    ``lr_backbone``, a head the weights lack at ``lr_heads``.
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     import torch
 
     from .backbone import BackboneConfig
     from .baselines import train_baselines
-    from .data import check_crops, load_split, load_splits
+    from .data import DatasetError, check_crops, load_split, load_splits
     from .io import save_model
     from .learner import FitConfig, MultiTaskLearner
     from .loader import MultiDatasetLoader
@@ -94,7 +97,12 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         specs = {t: dataclasses.replace(TASKS[t], crop=train[t].crop) if t in TASKS else DERIVED_TASKS[t][0]
                  for t in tasks}
         check_crops(specs, val, f"{root}/val against the train split")
-        model = MultiTaskModel(backbone, new_tasks=list(specs.values()))
+        if init is None:
+            model = MultiTaskModel(backbone, new_tasks=list(specs.values()))
+        else:
+            if widths:
+                raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
+            model = warm_start_model(init, specs, backbone.in_size)
         loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
                                     augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None))
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")
@@ -105,6 +113,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
             raise _interrupted(learner, model, out, epochs, {"trained_on": str(root)}) from None
         best = history[learner.best_epoch]
         meta = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
+                **({"init": str(init)} if init is not None else {}),
                 "rule": rule, "temperature": temperature, "mode": mode,
                 "epochs_run": len(history), "best_epoch": learner.best_epoch + 1, "val": best["val"],
                 "steps_per_task": loader.total_counts, "seconds": round(time.perf_counter() - t0, 1),
@@ -120,6 +129,34 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                         fit=bfit, batch_size=batch_size, seed=seed,
                         progress=progress, log_path=out / "baselines_log.jsonl")
     return result
+
+
+def warm_start_model(init: str | Path, specs: dict, in_size: int):
+    """The model saved at ``init``, every part trainable, with the heads of ``specs`` (the tasks the
+    data train; a task it lacks gets a new head). A `DatasetError` names what does not fit: crops
+    of another size, a head whose classes or crop differ from the data's, or a head the data would
+    not train (it would drift untrained as the backbone moves)."""
+    from .data import DatasetError
+    from .io import load_model
+
+    model, _ = load_model(init)
+    have = model.backbone_config.in_size
+    if have != in_size:
+        raise DatasetError(f"the weights {init} read {have}-px crops, the data are {in_size}-px")
+    untrained = [t for t in model.tasks if t not in specs]
+    if untrained:
+        hint = " (drop --no-channels)" if untrained == ["channels"] else ""
+        raise DatasetError(f"the weights {init} have heads the data do not train: {', '.join(untrained)}{hint}")
+    for name, spec in specs.items():
+        old = model.specs.get(name)
+        if old is None:
+            model.add_task(spec)
+        elif (old.classes, old.head, old.n_crops, old.crop) != (spec.classes, spec.head, spec.n_crops, spec.crop):
+            raise DatasetError(f"the weights {init} read {name!r} otherwise than the data "
+                               f"(classes {list(old.classes)}, crop {old.crop!r}; the data: "
+                               f"{list(spec.classes)}, crop {spec.crop!r})")
+    model.unfreeze_all()
+    return model
 
 
 def _interrupted(learner, model, out: Path, epochs: int, meta: dict):

@@ -69,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--no-baselines", action="store_true", help="train the multi-task model only")
     t.add_argument("--no-channels", action="store_true",
                    help="no BGR detector head (the 'channels' task, made from the phase samples)")
+    t.add_argument("--init", default=None, metavar="WEIGHTS",
+                   help="warm start: train on from these weights (e.g. feature_models/weights/multitask, "
+                        "with more folders and a lower --lr-backbone) instead of from scratch")
     t.add_argument("--baselines-only", action="store_true", help="train the single-task baselines only")
     t.add_argument("--ship", action="store_true", help="also copy the multi-task weights to "
                                                        "feature_models/weights/ (the shipped default)")
@@ -214,13 +217,17 @@ def run(args: argparse.Namespace) -> int:
 
         check_device(args.device)
         check_output_dir(args.out)
+        if args.init is not None:  # a wrong path is said before the folders load
+            from feature_models.io import load_model
+
+            load_model(args.init)
         result = pipeline.train_model(
             args.root, args.out, epochs=args.epochs, baseline_epochs=args.baseline_epochs, patience=args.patience,
             baseline_patience=args.baseline_patience, batch_size=args.batch_size, rule=args.rule,
             temperature=args.temperature, mode=args.mode, steps=args.steps, lr_backbone=args.lr_backbone,
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
             ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
-            more_train=args.more_train, channels=not args.no_channels)
+            more_train=args.more_train, channels=not args.no_channels, init=args.init)
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")

@@ -1,0 +1,78 @@
+"""``fgo vision train --init WEIGHTS``: a warm start (train on from saved weights, with more data
+or a lower learning rate) starts from those weights, adds a head they lack, and refuses, in one
+line, weights that do not fit the data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from feature_models.data import DataConfig, DatasetError, generate
+from feature_models.io import load_model
+from feature_models.pipeline import train_model
+
+CFG = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3, quests=("farming_3wave",),
+                 plain_fraction=0.0)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A data folder and weights trained on it for one step without the channels head."""
+    root = tmp_path_factory.mktemp("warm")
+    generate(root / "data", CFG, splits=("train", "val"))
+    torch.set_num_threads(1)
+    train_model(root / "data", root / "base", epochs=1, steps=1, baselines=False, progress=False, channels=False)
+    return root
+
+
+def _backbone(path) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in load_model(path)[0].backbone.state_dict().items()}
+
+
+def test_a_warm_start_begins_from_the_weights_and_adds_the_missing_head(runs, tmp_path) -> None:
+    base = runs / "base" / "multitask"
+    before = _backbone(base)
+    train_model(runs / "data", tmp_path / "warm", epochs=1, steps=2, baselines=False, progress=False,
+                init=base, lr_backbone=1e-9, seed=3)
+    model, doc = load_model(tmp_path / "warm" / "multitask")
+    assert "channels" in model.tasks and "channels" not in load_model(base)[0].tasks
+    after = model.backbone.state_dict()
+    weights = [k for k in before if before[k].is_floating_point() and "running" not in k]
+    # at a learning rate of 1e-9 the backbone stays where it started: the loaded weights
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in weights)
+    assert doc["metadata"]["init"] == str(base)
+    train_model(runs / "data", tmp_path / "cold", epochs=1, steps=2, baselines=False, progress=False,
+                lr_backbone=1e-9, seed=3)  # the same run from scratch ends elsewhere
+    cold = _backbone(tmp_path / "cold" / "multitask")
+    assert not all(torch.allclose(before[k], cold[k], atol=1e-6) for k in weights)
+
+
+def test_weights_whose_head_the_data_would_not_train_are_refused(runs, tmp_path) -> None:
+    train_model(runs / "data", tmp_path / "with", epochs=1, steps=1, baselines=False, progress=False)
+    with pytest.raises(DatasetError, match=r"heads the data do not train: channels \(drop --no-channels\)"):
+        train_model(runs / "data", tmp_path / "x", epochs=1, steps=1, baselines=False, progress=False,
+                    init=tmp_path / "with" / "multitask", channels=False)
+    with pytest.raises(DatasetError, match="--widths and --init exclude each other"):
+        train_model(runs / "data", tmp_path / "x", epochs=1, steps=1, baselines=False, progress=False,
+                    init=runs / "base" / "multitask", widths=[8, 16])
+
+
+def test_the_cli_warm_starts_and_says_a_bad_init_in_one_line(runs, tmp_path, capsys) -> None:
+    from agents.cli.main import main
+
+    out = tmp_path / "run"
+    assert main(["vision", "train", "--root", str(runs / "data"), "--out", str(out), "--epochs", "1",
+                 "--steps", "1", "--no-baselines", "--threads", "1", "--no-channels",
+                 "--init", str(runs / "base" / "multitask")]) == 0
+    assert json.loads((out / "multitask.json").read_text())["metadata"]["init"].endswith("multitask")
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "multitask.json").write_text("{not json")
+    code = main(["vision", "train", "--root", str(runs / "data"), "--out", str(tmp_path / "r2"), "--epochs", "1",
+                 "--no-baselines", "--init", str(bad / "multitask")])
+    err = capsys.readouterr().err
+    assert code != 0 and "not valid JSON" in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
