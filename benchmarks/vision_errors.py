@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from feature_models.data import DatasetError, check_crops, load_split
+from feature_models.data import DatasetError, check_crops, derived_rows, load_split
 from feature_models.io import load_model
 from feature_models.model import to_input
 from feature_models.parser import DEFAULT_WEIGHTS
@@ -80,12 +80,12 @@ def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], 
 
 def by_source_label(task: str, split: dict, wrong: np.ndarray) -> dict[str, list[int]]:
     """For a derived head (the BGR detector), {"<source class>/<true class>": [misses, crops]}: its
-    samples are the source task's, in order (`data.channels_data`), so e.g. which screen kinds the
+    samples are some of the source task's, in order (`data.derived_rows`), so e.g. which screen kinds the
     channels head misses, and whether it calls RGB frames BGR or the other way. Empty otherwise."""
     if task not in DERIVED_TASKS:
         return {}
     source = DERIVED_TASKS[task][1]
-    src_y, y = split[source].y, split[task].y
+    src_y, y = split[source].y[derived_rows(task, split[source])], split[task].y
     out = {}
     for a, a_name in enumerate(TASKS[source].classes):
         for b, b_name in enumerate(SPECS[task].classes):

@@ -203,7 +203,7 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
 )}
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
 # Tasks whose datasets are made from another's samples, not rendered: {task: (spec, source task)}.
-# ``channels`` is the phase dataset's screens, every second one with R and B swapped
+# ``channels`` is the phase dataset's battle screens, every second one with R and B swapped
 # (`data.channels_data`): a head that tells a BGR capture from an RGB one, so the parser can read a
 # frame the right way round instead of a BGR command screen as a confident card screen.
 DERIVED_TASKS: dict[str, tuple[TaskSpec, str]] = {

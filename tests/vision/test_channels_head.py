@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from feature_models.data import DataConfig, channels_data, generate, load_split, load_splits
+from feature_models.data import DataConfig, channels_data, derived_rows, generate, load_split, load_splits
 from feature_models.io import load_model
 from feature_models.model import MultiTaskModel
 from feature_models.parser import CHANNELS_RGB, DEFAULT_WEIGHTS, FrameParser
@@ -30,19 +30,26 @@ def tiny(tmp_path_factory):
     return root
 
 
-def test_the_channels_dataset_is_the_phase_screens_every_second_one_swapped(tiny) -> None:
+def _battle(phase) -> np.ndarray:
+    return phase.y != TASKS["phase"].classes.index("other")
+
+
+def test_the_channels_dataset_is_the_phase_battle_screens_every_second_one_swapped(tiny) -> None:
     data = load_split(tiny, "train", ["channels"])
     assert list(data) == ["channels"]  # the source is read, not handed back
     phase = load_split(tiny, "train", ["phase"])["phase"]
     ch = data["channels"]
-    assert len(ch) == len(phase) and ch.crop == "screen" and ch.task == "channels"
+    battle = phase.x[_battle(phase)]
+    assert 0 < len(ch) == len(battle) < len(phase)  # menus, banners, animations left out
+    assert ch.crop == "screen" and ch.task == "channels"
     bgr = DERIVED_TASKS["channels"][0].classes.index("bgr")
     assert (ch.y[1::2] == bgr).all() and (ch.y[0::2] != bgr).all()
-    assert np.array_equal(ch.x[0::2], phase.x[0::2])
-    assert np.array_equal(ch.x[1::2], phase.x[1::2, ..., ::-1])
+    assert np.array_equal(ch.x[0::2], battle[0::2])
+    assert np.array_equal(ch.x[1::2], battle[1::2, ..., ::-1])
     assert np.array_equal(channels_data(phase).x, ch.x)
+    assert np.array_equal(derived_rows("channels", phase), np.flatnonzero(_battle(phase)))
     both = load_splits([tiny, tiny / "more"], "train", ["phase", "channels"])
-    assert len(both["channels"]) == len(both["phase"])  # derived per folder, then concatenated
+    assert len(both["channels"]) == _battle(both["phase"]).sum()  # derived per folder, then concatenated
 
 
 def _forced(model: MultiTaskModel, bgr: bool) -> MultiTaskModel:
@@ -105,7 +112,7 @@ def test_training_adds_the_head_and_no_channels_leaves_it_out(tiny, tmp_path) ->
     model, _ = load_model(tmp_path / "with" / "multitask")
     assert model.tasks == list(ALL) and model.specs["channels"].crop == "screen"
     log = json.loads((tmp_path / "with" / "train_log.jsonl").read_text().splitlines()[-1])
-    assert log["val"]["channels"]["n"] == len(load_split(tiny, "val", ["phase"])["phase"])
+    assert log["val"]["channels"]["n"] == _battle(load_split(tiny, "val", ["phase"])["phase"]).sum()
     frame = Renderer(640, 360).render(Scene.example("command", 1))
     assert "channels" in FrameParser(tmp_path / "with" / "multitask", jit=False).read(frame).confidence
     train_model(tiny, tmp_path / "without", epochs=1, steps=1, baselines=False, progress=False,
@@ -126,7 +133,7 @@ def test_finetune_trains_the_head_where_the_synthetic_folder_has_the_phase_sampl
     from feature_models.finetune import load_synthetic
 
     got = load_synthetic(tiny, "train", ["phase", "channels", "wave"])
-    assert set(got) == {"phase", "channels", "wave"} and len(got["channels"]) == len(got["phase"])
+    assert set(got) == {"phase", "channels", "wave"} and len(got["channels"]) == _battle(got["phase"]).sum() > 0
     assert load_synthetic(tiny, "test", ["channels"]) == {}  # no test split there: nothing
 
 
@@ -202,7 +209,8 @@ def test_finetunings_rendered_sets_carry_the_channels_samples_for_weights_with_t
 
     specs = {**TASKS, "channels": DERIVED_TASKS["channels"][0]}
     got = synthetic_datasets(frames=4, specs=specs, sizes=((640, 360),), per_look=2)
-    assert len(got["channels"]) == len(got["phase"]) == 4 and got["channels"].y.tolist() == [0, 1, 0, 1]
+    n = int(_battle(got["phase"]).sum())
+    assert n > 0 and len(got["channels"]) == n and got["channels"].y.tolist() == [0, 1] * (n // 2) + [0] * (n % 2)
     assert "channels" not in synthetic_datasets(frames=2, sizes=((640, 360),))
 
 

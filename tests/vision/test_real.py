@@ -145,7 +145,8 @@ def test_real_datasets(folder) -> None:
     from feature_models.tasks import DERIVED_TASKS
 
     ch = real.real_datasets(rs, {**TASKS, "channels": DERIVED_TASKS["channels"][0]}, size=32)["channels"]
-    assert len(ch) == 7 and ch.y.tolist() == [0, 1] * 3 + [0]  # the real screens, every second swapped
+    # the real battle screens (5 of the 7: not the menus), every second swapped
+    assert len(ch) == 5 and ch.y.tolist() == [0, 1, 0, 1, 0] and ch.frame.tolist() == [0, 1, 2, 3, 5]
     assert np.array_equal(ch.x[1], ds["phase"].x[1][..., ::-1])
 
 

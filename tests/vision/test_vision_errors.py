@@ -45,8 +45,11 @@ def test_the_channels_heads_misses_are_read_where_the_weights_have_it(folder, tm
                 "--grid", str(tmp_path / "g.png"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     last = json.loads(proc.stdout.strip().splitlines()[-1])
-    n = len(load_split(folder, "test", ["phase"])["phase"])
-    assert last["tasks"]["channels"]["crops"] == n and "wave" in last["tasks"]
+    phase = load_split(folder, "test", ["phase"])["phase"]
+    n = int((phase.y != 2).sum())  # the battle screens (phase "other" is class 2)
+    assert 0 < n <= len(phase) and last["tasks"]["channels"]["crops"] == n and "wave" in last["tasks"]
+    assert {k for k, (_, c) in last["tasks"]["channels"]["by_source_label"].items() if c} <= \
+        {"command/rgb", "command/bgr", "cards/rgb", "cards/bgr"}
     by_kind = last["tasks"]["channels"]["by_source_label"]  # per screen kind and channel order
     assert sum(c for _, c in by_kind.values()) == n and sum(m for m, _ in by_kind.values()) == \
         last["tasks"]["channels"]["misses"] and "by_source_label" not in last["tasks"]["wave"]
