@@ -149,7 +149,10 @@ def recalibrate_bn(model: MultiTaskModel, loader: MultiDatasetLoader, batches_pe
 
 
 def mean_acc(metrics: Mapping[str, Mapping]) -> float:
-    return sum(m["acc"] for m in metrics.values()) / max(len(metrics), 1)
+    """Mean accuracy over the tasks with samples (a split with no battle screen has no BGR
+    detector sample: its 0 would weigh as a miss)."""
+    scored = [m["acc"] for m in metrics.values() if m.get("n", 1)]
+    return sum(scored) / max(len(scored), 1)
 
 
 def optimizer_step(opt, sched, loss, grad_clip: float) -> None:

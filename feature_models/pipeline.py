@@ -52,7 +52,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
     (plus the train splits of the ``more_train`` folders: more looks and episodes; with
-    ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples), writing
+    ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples of battle screens), writing
     weights and logs to ``out`` on ``device`` ("auto": CUDA where present); ``ship`` also
     overwrites the package's shipped weights. ``init`` (saved weights) warm-starts the multi-task
     model from them instead of from scratch (`warm_start_model`): every loaded part trains at
@@ -60,15 +60,13 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     import torch
 
-    from .backbone import BackboneConfig
     from .baselines import train_baselines
-    from .data import DatasetError, check_crops, load_split, load_splits
+    from .data import DatasetError, load_split, load_splits
     from .io import save_model
     from .learner import FitConfig, MultiTaskLearner
     from .loader import MultiDatasetLoader
-    from .model import MultiTaskModel
     from .parser import DEFAULT_WEIGHTS
-    from .tasks import DERIVED_TASKS, TASK_NAMES, TASKS
+    from .tasks import TASK_NAMES, TASKS
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -76,33 +74,22 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         batch_size = 48 if (mode == "all" and not baselines_only) else 128
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if init is not None and widths:
+        raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
     tasks = TASK_NAMES + (("channels",) if channels else ())
     train, val = load_splits([root, *more_train], "train", tasks), load_split(root, "val", tasks)
-    for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
-        if written:  # a run into the same --out starts its own log (epoch 1 appeared twice)
-            (out / log).unlink(missing_ok=True)
+    if channels and len(train["channels"]) == 0:
+        raise DatasetError(f"the train splits of {[str(r) for r in (root, *more_train)]} hold no battle screen "
+                           f"for the BGR detector (the 'channels' task); train with --no-channels")
     fit = FitConfig(epochs=epochs, lr_backbone=lr_backbone, lr_pretrained_heads=lr_backbone,
                     lr_new_heads=lr_heads, patience=patience, device=device)
     bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})
     result: dict = {"multitask": None, "out": out, "shipped": None}
-    if not baselines_only:
-        # the crops' side from the data (a --size 16 dataset trained a model that said 32, and the
-        # parser then fed it 32-px crops); one residual block per stage with --widths, as the default
-        shape = {"in_size": int(next(iter(train.values())).x.shape[-2])}
-        if widths:
-            shape.update(widths=tuple(widths), blocks=(1,) * (len(widths) - 1))
-        backbone = BackboneConfig(**shape)
-        # each head reads the crop its samples are (`TaskSpec.crop`: folders of before 2026-12-06
-        # give the wave heads the "n/N" crop); --root's val split must be the same crops
-        specs = {t: dataclasses.replace(TASKS[t], crop=train[t].crop) if t in TASKS else DERIVED_TASKS[t][0]
-                 for t in tasks}
-        check_crops(specs, val, f"{root}/val against the train split")
-        if init is None:
-            model = MultiTaskModel(backbone, new_tasks=list(specs.values()))
-        else:
-            if widths:
-                raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
-            model = warm_start_model(init, specs, backbone.in_size)
+    model = None if baselines_only else _multitask_model(train, val, root, tasks, widths, init)
+    for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
+        if written:  # a run into the same --out starts its own log (epoch 1 appeared twice)
+            (out / log).unlink(missing_ok=True)
+    if model is not None:
         loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
                                     augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None))
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")
@@ -110,7 +97,9 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         try:
             history = learner.fit(fit, progress=progress)
         except KeyboardInterrupt:
-            raise _interrupted(learner, model, out, epochs, {"trained_on": str(root)}) from None
+            raise _interrupted(learner, model, out, epochs, {
+                "trained_on": str(root), "more_train": [str(r) for r in more_train],
+                **({"init": str(init)} if init is not None else {})}) from None
         best = history[learner.best_epoch]
         meta = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
                 **({"init": str(init)} if init is not None else {}),
@@ -131,6 +120,31 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     return result
 
 
+def _multitask_model(train: dict, val: dict, root, tasks, widths, init):
+    """The model to train: from scratch, or warm-started from ``init`` (`warm_start_model`)."""
+    from .backbone import BackboneConfig
+    from .data import check_crops
+    from .model import MultiTaskModel
+    from .tasks import DERIVED_TASKS, TASKS
+
+    # the crops' side from the data (a --size 16 dataset trained a model that said 32, and the
+    # parser then fed it 32-px crops); one residual block per stage with --widths, as the default
+    shape = {"in_size": int(next(iter(train.values())).x.shape[-2])}
+    if widths:
+        shape.update(widths=tuple(widths), blocks=(1,) * (len(widths) - 1))
+    backbone = BackboneConfig(**shape)
+    # each head reads the crop its samples are (`TaskSpec.crop`: folders of before 2026-12-06
+    # give the wave heads the "n/N" crop); --root's val split must be the same crops
+    specs = {t: dataclasses.replace(TASKS[t], crop=train[t].crop) if t in TASKS else DERIVED_TASKS[t][0]
+             for t in tasks}
+    check_crops(specs, val, f"{root}/val against the train split")
+    if init is None:
+        model = MultiTaskModel(backbone, new_tasks=list(specs.values()))
+    else:
+        model = warm_start_model(init, specs, backbone.in_size)
+    return model
+
+
 def warm_start_model(init: str | Path, specs: dict, in_size: int):
     """The model saved at ``init``, every part trainable, with the heads of ``specs`` (the tasks the
     data train; a task it lacks gets a new head). A `DatasetError` names what does not fit: crops
@@ -149,8 +163,8 @@ def warm_start_model(init: str | Path, specs: dict, in_size: int):
         raise DatasetError(f"the weights {init} have heads the data do not train: {', '.join(untrained)}{hint}")
     for name, spec in specs.items():
         old = model.specs.get(name)
-        if old is None:
-            model.add_task(spec)
+        if old is None:  # new, at --lr-heads (`add_task` would promote an earlier one to the low rate)
+            model._add_head(spec, pretrained=False)
         elif (old.classes, old.head, old.n_crops, old.crop) != (spec.classes, spec.head, spec.n_crops, spec.crop):
             raise DatasetError(f"the weights {init} read {name!r} otherwise than the data "
                                f"(classes {list(old.classes)}, crop {old.crop!r}; the data: "

@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--lr-heads", type=float_in(0, 10, what="--lr-heads", open_low=True), default=8e-3)
     t.add_argument("--no-baselines", action="store_true", help="train the multi-task model only")
     t.add_argument("--no-channels", action="store_true",
-                   help="no BGR detector head (the 'channels' task, made from the phase samples)")
+                   help="no BGR detector head (the 'channels' task, made from the phase samples' battle screens)")
     t.add_argument("--init", default=None, metavar="WEIGHTS",
                    help="warm start: train on from these weights (e.g. feature_models/weights/multitask, "
                         "with more folders and a lower --lr-backbone) instead of from scratch")

@@ -76,3 +76,36 @@ def test_the_cli_warm_starts_and_says_a_bad_init_in_one_line(runs, tmp_path, cap
     err = capsys.readouterr().err
     assert code != 0 and "not valid JSON" in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_every_head_the_weights_lack_trains_at_the_new_heads_rate(runs, tmp_path) -> None:
+    """Weights lacking two heads (say, of before the break pips and the BGR detector): both are
+    new heads, none promoted to the loaded parts' low learning rate by the other's arrival."""
+    from feature_models.data import load_split, load_splits
+    from feature_models.io import save_model
+    from feature_models.learner import FitConfig, MultiTaskLearner
+    from feature_models.loader import MultiDatasetLoader
+    from feature_models.pipeline import _multitask_model
+    from feature_models.tasks import TASK_NAMES
+
+    model, _ = load_model(runs / "base" / "multitask")
+    del model.pretrained_heads["breaks"], model.specs["breaks"]
+    save_model(model, tmp_path / "old", {})
+    tasks = TASK_NAMES + ("channels",)
+    train, val = load_splits([runs / "data"], "train", tasks), load_split(runs / "data", "val", tasks)
+    warm = _multitask_model(train, val, runs / "data", tasks, None, tmp_path / "old")
+    assert set(warm.new_heads) == {"breaks", "channels"} and "breaks" not in warm.pretrained_heads
+    learner = MultiTaskLearner(warm, MultiDatasetLoader(train, batch_size=4, mode="all", steps=1), val)
+    groups = {g["name"]: g for g in learner.param_groups(FitConfig(lr_backbone=1e-4, lr_pretrained_heads=1e-4,
+                                                                     lr_new_heads=5e-3))}
+    new = {id(p) for h in ("breaks", "channels") for p in warm.head(h).parameters()}
+    assert groups["new_heads"]["lr"] == 5e-3 and {id(p) for p in groups["new_heads"]["params"]} == new
+    assert all(p.requires_grad for p in warm.parameters())
+
+
+def test_data_with_no_battle_screen_for_the_bgr_detector_is_a_one_line_error(runs, tmp_path, monkeypatch) -> None:
+    import numpy as np
+
+    monkeypatch.setattr("feature_models.data.channels_rows", lambda phase: np.zeros(0, np.int64))
+    with pytest.raises(DatasetError, match="no battle screen for the BGR detector.*--no-channels"):
+        train_model(runs / "data", tmp_path / "x", epochs=1, steps=1, baselines=False, progress=False)
