@@ -364,8 +364,9 @@ class FrameParser:
         """Per frame, the most a battle read of it can be trusted given the channels head
         (`tasks.DERIVED_TASKS`): its "rgb" probability where it reads the frame as BGR (so such a
         read is unsure: no hand is read off it), else 1; 1 for weights without the head. An "other"
-        read is not capped: it reads no hand, and the head is trained on battle screens only
-        (menus, banners and animations have no colours of their own to tell a swap by)."""
+        read is not capped: it reads no hand, and the head knows battle screens only (menus,
+        banners and animations have no colours of their own to tell a swap by), so a cap would make
+        such reads unknown for nothing."""
         if "channels" not in out:
             return 1.0
         rgb = out["channels"][:, CHANNELS_RGB]
@@ -448,15 +449,15 @@ class FrameParser:
         return checks, ok, out, views
 
     def _swap_back(self, pix, out, conf, views) -> None:
-        """Read a battle read (command or cards) the channels head calls BGR with R and B swapped,
-        and take that view (in place; whatever it reads, "other" too, judged then as any read)
-        when the head calls it RGB with ``SWAP_BACK_RGB`` and ``SWAP_BACK_MARGIN`` more than the
-        frame itself. The head is trained on battle screens only (`data.channels_rows`): of a
-        menu or an animation it knows nothing, and such a read has no hand to get wrong."""
+        """Read a frame the channels head calls BGR with R and B swapped, and take that view (in
+        place; whatever it reads, "other" too, judged then as any read) when the head calls it RGB
+        with ``SWAP_BACK_RGB`` and ``SWAP_BACK_MARGIN`` more than the frame itself. Reads of "other"
+        are asked too: 7 of 200 BGR battle screens read as "other" at 0.99 with the weights
+        shipped third, rescued only here (`benchmarks/bgr_reads.py`)."""
         if "channels" not in out:
             return
         rgb = out["channels"][:, CHANNELS_RGB]
-        flagged = [k for k in range(rgb.size) if rgb[k] < 0.5 and out["phase_decision"][k] != PHASE_OTHER]
+        flagged = [k for k in range(rgb.size) if rgb[k] < 0.5]
         if not flagged:
             return
         alt = self.predict_batch([np.ascontiguousarray(pix[k][..., ::-1]) for k in flagged],
@@ -555,7 +556,7 @@ class FrameParser:
                 if conf < PHASE_MIN_CONFIDENCE:
                     unknown = f"low phase confidence ({PHASE_NAMES[phase]} p={conf:.2f})"
                     rgb = out["channels"][k, CHANNELS_RGB] if "channels" in out else 1.0
-                    if rgb < 0.5 and phase != PHASE_OTHER:  # the head knows battle screens only
+                    if rgb < 0.5:
                         unknown += f"; the colours look BGR (p={1 - rgb:.2f}): frames must be RGB" + (
                             "; swapped, they did not look RGB either" if self.second_look and not bgr else "")
                 r = decoded[k]
