@@ -6,11 +6,13 @@
 For each task, the held-out crops of ``root/split`` are read by the weights (default: the shipped
 ones); the misses are counted per look (a dataset frame's look seed: each look gives up to 8
 frames), which tells a head that fails on whole looks (it does not generalise to how they draw
-the element) from one that misses scattered crops (disturbances, ambiguous frames). The first 96
-misread crops of each task go to a grid PNG (``--grid``, one file per task), labelled "y<true>
-p<read> <confidence>" with the head's class names. One-crop classifier heads only (wave,
-wave_total, breaks, card_type, np_ready, ..., and channels, the BGR detector, for weights that
-have it). Last line: one JSON object.
+the element) from one that misses scattered crops (disturbances, ambiguous frames), and per look
+family and frame size. The first 96 misread samples of each task go to a grid PNG (``--grid``, one
+file per task), labelled "y<true> p<read> <confidence>" with the head's class names. Every head:
+one-crop classifiers (wave, wave_total, breaks, card_type, np_ready, ..., and channels, the BGR
+detector, for weights that have it), and the card owner and same owner heads, whose samples are
+several crops (a face card and the NP cards shown; two face cards), drawn side by side in the
+grid. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -35,10 +37,31 @@ COLS, ZOOM = 12, 4
 GAP = 8  # px between crops (at the crops' own scale)
 
 
-def read(model, x: np.ndarray, task: str) -> np.ndarray:
-    """Class probabilities of ``task``'s head on crops ``x`` (N×S×S×3 uint8)."""
+def read(model, data, task: str) -> np.ndarray:
+    """Class probabilities of ``task``'s head on the samples of ``data`` (a `TaskData`: one crop a
+    sample, or several for match and pair heads)."""
+    n = len(data)
+    if n == 0:
+        return np.zeros((0, len(SPECS[task].classes)), np.float32)
     with torch.no_grad():
-        return torch.cat([model(to_input(x[i:i + 256]), task).softmax(-1) for i in range(0, len(x), 256)]).numpy()
+        return torch.cat([model(to_input(data.inputs(np.arange(i, min(i + 256, n)))), task).softmax(-1)
+                          for i in range(0, n, 256)]).numpy()
+
+
+def strips(x: np.ndarray) -> np.ndarray:
+    """Samples as images: a one-crop sample as it is, a several-crop one (N×k×S×S×3) its crops
+    side by side (N×S×kS×3)."""
+    if x.ndim == 4:
+        return x
+    n, k, h, w, c = x.shape
+    return x.transpose(0, 2, 1, 3, 4).reshape(n, h, k * w, c)
+
+
+def per_family(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
+    """{look family: [misses, crops]}: a head whose misses gather in one family ("real", "classic",
+    ...) lacks that family's way of drawing the element."""
+    fam = np.array([str(frames[f].get("family", "?")) for f in frame_of])
+    return {f: [int(wrong[fam == f].sum()), int((fam == f).sum())] for f in np.unique(fam)}
 
 
 def per_look(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
@@ -62,17 +85,19 @@ def per_size(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dic
 
 def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], path: Path) -> None:
     """The misread crops ``x`` (at least one) in a grid, each labelled with its class names."""
-    cell = int(x.shape[1]) + GAP  # crops of any --size (a 48-px dataset's overflowed a fixed 40-px cell)
-    rows = (len(x) + COLS - 1) // COLS
-    canvas = np.zeros((rows * cell, COLS * cell, 3), np.uint8)
+    x = strips(x)
+    cell, wide = int(x.shape[1]) + GAP, int(x.shape[2]) + GAP  # any --size (a 48-px dataset's overflowed 40 px)
+    cols = max(1, COLS * cell // wide)  # several-crop samples: fewer to a row
+    rows = (len(x) + cols - 1) // cols
+    canvas = np.zeros((rows * cell, cols * wide, 3), np.uint8)
     for n, crop in enumerate(x):
-        r, c = divmod(n, COLS)
-        canvas[r * cell:r * cell + crop.shape[0], c * cell:c * cell + crop.shape[1]] = crop
-    im = Image.fromarray(canvas).resize((COLS * cell * ZOOM, rows * cell * ZOOM), Image.NEAREST)
+        r, c = divmod(n, cols)
+        canvas[r * cell:r * cell + crop.shape[0], c * wide:c * wide + crop.shape[1]] = crop
+    im = Image.fromarray(canvas).resize((cols * wide * ZOOM, rows * cell * ZOOM), Image.NEAREST)
     draw = ImageDraw.Draw(im)
     for n in range(len(x)):
-        r, c = divmod(n, COLS)
-        draw.text((c * cell * ZOOM + 2, (r + 1) * cell * ZOOM - 28),
+        r, c = divmod(n, cols)
+        draw.text((c * wide * ZOOM + 2, (r + 1) * cell * ZOOM - 28),
                   f"y{classes[y[n]]} p{classes[p[n].argmax()]} {p[n].max():.2f}", fill=(255, 255, 0))
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path)
@@ -109,10 +134,9 @@ def main() -> None:
     if not (folder / "frames.json").is_file():
         raise SystemExit(f"error: {folder} holds no dataset split (frames.json); make one with fgo vision data")
     tasks = args.tasks.split(",")
-    other = [t for t in tasks if t not in SPECS or SPECS[t].head != "classify"]
+    other = [t for t in tasks if t not in SPECS]
     if other:
-        plain = ",".join(t for t, spec in SPECS.items() if spec.head == "classify")
-        raise SystemExit(f"error: --tasks {','.join(other)}: only one-crop classifier heads are read here ({plain})")
+        raise SystemExit(f"error: --tasks {','.join(other)}: no such head (heads: {','.join(SPECS)})")
     model, _ = load_model(args.weights)
     model.eval()
     lacking = [t for t in tasks if t not in model.specs]
@@ -127,25 +151,29 @@ def main() -> None:
     frames = json.loads((folder / "frames.json").read_text())
     res = {"root": str(args.root), "split": args.split, "weights": args.weights, "tasks": {}}
     for task in tasks:
-        x, y, frame_of = split[task].x, split[task].y, split[task].frame
-        p = read(model, x, task)
+        data = split[task]
+        y, frame_of = data.y, data.frame
+        p = read(model, data, task)
         wrong = p.argmax(-1) != y
         looks = per_look(frames, frame_of, wrong)
         n_looks = len({str(frames[f]["look"]) for f in frame_of})
         whole = sum(m == n for m, n in looks.values())
         path = args.grid.with_name(f"{args.grid.stem}_{task}{args.grid.suffix}") if wrong.any() else None
         if path is not None:
-            grid(x[wrong][:96], y[wrong][:96], p[wrong][:96], SPECS[task].classes, path)
-        sizes = per_size(frames, frame_of, wrong)
+            shown = np.flatnonzero(wrong)[:96]
+            grid(data.inputs(shown), y[shown], p[shown], SPECS[task].classes, path)
+        sizes, families = per_size(frames, frame_of, wrong), per_family(frames, frame_of, wrong)
         by_source = by_source_label(task, split, wrong)
         res["tasks"][task] = {"by_source_label": by_source} if by_source else {}
         res["tasks"][task] |= {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
                               "looks": n_looks, "looks_with_misses": len(looks), "looks_all_missed": whole,
                               "worst_looks": dict(list(looks.items())[:8]), "by_frame_size": sizes,
+                              "by_family": families,
                               "grid": path and str(path)}
         print(f"{task}: {int(wrong.sum())} of {len(y)} crops misread ({1 - wrong.mean():.2%} right); "
               f"misses in {len(looks)} of {n_looks} looks, {whole} of them read wrong on every crop; grid {path}")
         print("  by frame size: " + ", ".join(f"{k} {m}/{n}" for k, (m, n) in sizes.items()))
+        print("  by look family: " + ", ".join(f"{k} {m}/{n}" for k, (m, n) in families.items()))
         if by_source:
             print(f"  by {DERIVED_TASKS[task][1]} label / true class: " +
                   ", ".join(f"{k} {m}/{n}" for k, (m, n) in by_source.items()))

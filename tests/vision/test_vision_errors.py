@@ -55,5 +55,28 @@ def test_the_channels_heads_misses_are_read_where_the_weights_have_it(folder, tm
         last["tasks"]["channels"]["misses"] and "by_source_label" not in last["tasks"]["wave"]
     bad = _run("--root", str(folder), "--weights", str(tmp_path / "without"), "--tasks", "channels", cwd=tmp_path)
     assert bad.returncode == 1 and "has no channels head" in bad.stderr and "Traceback" not in bad.stderr
-    pair = _run("--root", str(folder), "--tasks", "same_owner", cwd=tmp_path)
-    assert pair.returncode == 1 and "only one-crop classifier heads" in pair.stderr and "channels" in pair.stderr
+    unknown = _run("--root", str(folder), "--tasks", "owner", cwd=tmp_path)
+    assert unknown.returncode == 1 and "no such head" in unknown.stderr and "card_owner" in unknown.stderr
+
+
+def test_several_crop_heads_are_read_and_drawn_side_by_side(folder, tmp_path) -> None:
+    """The card owner (a face card and the NP cards shown) and same owner (two face cards) heads:
+    their misses per look family, and a grid whose cells hold every crop of a sample."""
+    from PIL import Image
+
+    torch.manual_seed(0)
+    specs = list(task_specs("digits").values())
+    save_model(MultiTaskModel(new_tasks=specs), tmp_path / "w", {})  # untrained: it misses
+    proc = _run("--root", str(folder), "--weights", str(tmp_path / "w"), "--tasks", "card_owner,same_owner",
+                "--grid", str(tmp_path / "g.png"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    last = json.loads(proc.stdout.strip().splitlines()[-1])
+    split = load_split(folder, "test", ["card_owner", "same_owner"])
+    for task, k in (("card_owner", 4), ("same_owner", 2)):
+        got = last["tasks"][task]
+        assert got["crops"] == len(split[task]) > 0 and sum(n for _, n in got["by_family"].values()) == got["crops"]
+        assert sum(m for m, _ in got["by_family"].values()) == got["misses"]
+        if got["misses"]:  # an untrained head misses most
+            w, h = Image.open(got["grid"]).size
+            assert w >= k * 32 * 4 and h >= 32 * 4  # cells k crops wide, zoomed 4x
+    assert "by look family" in proc.stdout
