@@ -213,6 +213,8 @@ def run(args: argparse.Namespace) -> int:
     if args.vision_action == "train":
         if args.no_baselines and args.baselines_only:
             raise UserError("--no-baselines and --baselines-only exclude each other")
+        if args.init is not None and args.baselines_only:
+            raise UserError("--init warm-starts the multi-task model; --baselines-only trains none")
         from .common import check_device, check_output_dir
 
         check_device(args.device)

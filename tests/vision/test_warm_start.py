@@ -109,3 +109,26 @@ def test_data_with_no_battle_screen_for_the_bgr_detector_is_a_one_line_error(run
     monkeypatch.setattr("feature_models.data.channels_rows", lambda phase: np.zeros(0, np.int64))
     with pytest.raises(DatasetError, match="no battle screen for the BGR detector.*--no-channels"):
         train_model(runs / "data", tmp_path / "x", epochs=1, steps=1, baselines=False, progress=False)
+
+
+def test_an_interrupted_warm_start_records_where_it_began(runs, tmp_path, monkeypatch, capsys) -> None:
+    from agents.cli.main import main
+    from feature_models.learner import MultiTaskLearner
+
+    log = MultiTaskLearner._log
+
+    def logged(self, entry, progress):  # Ctrl-C as the first epoch is logged
+        log(self, entry, progress)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(MultiTaskLearner, "_log", logged)
+    out = tmp_path / "run"
+    base = str(runs / "base" / "multitask")
+    assert main(["vision", "train", "--root", str(runs / "data"), "--out", str(out), "--epochs", "3", "--steps", "1",
+                 "--no-baselines", "--threads", "1", "--no-channels", "--init", base]) == 130
+    meta = json.loads((out / "multitask.json").read_text())["metadata"]
+    assert meta["interrupted"] and meta["init"] == base
+    capsys.readouterr()
+    assert main(["vision", "train", "--root", str(runs / "data"), "--out", str(out), "--baselines-only",
+                 "--init", base]) != 0
+    err = capsys.readouterr().err
+    assert "--init warm-starts the multi-task model; --baselines-only trains none" in err and "Traceback" not in err
