@@ -60,8 +60,8 @@ def strips(x: np.ndarray) -> np.ndarray:
 def per_family(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
     """{look family: [misses, crops]}: a head whose misses gather in one family ("real", "classic",
     ...) lacks that family's way of drawing the element."""
-    fam = np.array([str(frames[f].get("family", "?")) for f in frame_of])
-    return {f: [int(wrong[fam == f].sum()), int((fam == f).sum())] for f in np.unique(fam)}
+    families = np.array([str(frames[f].get("family", "?")) for f in frame_of])
+    return {str(f): counts for f, counts in tally(families, wrong).items()}
 
 
 def per_look(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
@@ -79,8 +79,12 @@ def per_size(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dic
     smallest frames is short of pixels there (a 640×360 frame draws a wave digit ~9 px wide),
     one that misses at the largest loses detail in the crop's downscaling."""
     sizes = np.array([frames[f]["size"][0] * 100_000 + frames[f]["size"][1] for f in frame_of])
-    return {f"{s // 100_000}x{s % 100_000}": [int(wrong[sizes == s].sum()), int((sizes == s).sum())]
-            for s in np.unique(sizes)}
+    return {f"{s // 100_000}x{s % 100_000}": counts for s, counts in tally(sizes, wrong).items()}
+
+
+def tally(keys: np.ndarray, wrong: np.ndarray) -> dict:
+    """{key: [misses, crops]} per distinct key, in sorted order."""
+    return {k: [int(wrong[keys == k].sum()), int((keys == k).sum())] for k in np.unique(keys)}
 
 
 def grid(x: np.ndarray, y: np.ndarray, p: np.ndarray, classes: tuple[str, ...], path: Path) -> None:

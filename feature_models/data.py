@@ -790,7 +790,7 @@ def channels_rows(phase: TaskData) -> np.ndarray:
     """Positions of the phase samples the ``channels`` task is made of: the battle screens (command
     and card screens), whose colours the game fixes. A menu, a banner or an animation has no
     colours of its own to tell a swap by (the first BGR detector missed only there, 1.1 % of its
-    samples), and the parser asks the head only about battle reads."""
+    samples), and the parser caps only battle reads by the head."""
     return np.flatnonzero(phase.y != TASKS["phase"].classes.index("other"))
 
 
@@ -808,12 +808,13 @@ def channels_data(phase: TaskData) -> TaskData:
     return TaskData("channels", x, y, None, frame, DERIVED_TASKS["channels"][0].crop)
 
 
+_DERIVE = {"channels": channels_data}
+_DERIVED_ROWS = {"channels": channels_rows}
+
+
 def derived_rows(task: str, source: TaskData) -> np.ndarray:
     """Positions of ``source``'s samples that derived ``task``'s samples are made of, in order."""
-    return channels_rows(source) if task == "channels" else np.arange(len(source))
-
-
-_DERIVE = {"channels": channels_data}
+    return _DERIVED_ROWS[task](source) if task in _DERIVED_ROWS else np.arange(len(source))
 
 
 def with_derived(datasets: dict[str, TaskData], tasks) -> dict[str, TaskData]:
@@ -943,7 +944,7 @@ def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
 
 
 __all__ = ["DataConfig", "DatasetError", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy",
-           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "channels_data", "check_crops", "with_derived",
+           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "channels_data", "channels_rows", "check_crops", "derived_rows", "with_derived",
            "concat_task_data", "enemy_breaks",
            "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
            "hide_unready_np_cards", "iter_frames", "load_split", "load_splits", "look_family", "np_cards_shown",

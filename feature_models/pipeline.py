@@ -139,10 +139,8 @@ def _multitask_model(train: dict, val: dict, root, tasks, widths, init):
              for t in tasks}
     check_crops(specs, val, f"{root}/val against the train split")
     if init is None:
-        model = MultiTaskModel(backbone, new_tasks=list(specs.values()))
-    else:
-        model = warm_start_model(init, specs, backbone.in_size)
-    return model
+        return MultiTaskModel(backbone, new_tasks=list(specs.values()))
+    return warm_start_model(init, specs, backbone.in_size)
 
 
 def warm_start_model(init: str | Path, specs: dict, in_size: int):
