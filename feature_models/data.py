@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 import random
 import time
@@ -115,6 +116,12 @@ class DataConfig:
         wave_crops: what the wave heads' samples are (`tasks.WAVE_CROPS`): "digits", one digit a
             crop (the shipped weights' since 2026-12-06), or "counter", both digits off the "n/N"
             crop (the weights before).
+        looks: which looks the split draws (`LOOK_FILTERS`): "any", or "mid-animation", only the
+            random looks that catch their frames mid-transition (``Look.mid_animation`` > 0, about
+            one look in eight otherwise; no plain look): a folder that adds practice where the
+            card owner head misses most (ghosted NP cards). Each run of frames takes the next
+            look seed of its range whose look is kept, so ``frames.json``'s look seeds still give
+            the looks; when an episode's 100 seeds run out, its last look goes on.
     """
 
     episodes: int = 90
@@ -132,9 +139,12 @@ class DataConfig:
     hide_unready_np: float = 0.0
     legibility: bool = True
     wave_crops: str = "digits"  # what the shipped weights read since 2026-12-06 (before: "counter")
+    looks: str = "any"
 
     def __post_init__(self) -> None:
         task_specs(self.wave_crops)  # a one-line ValueError naming the choices
+        if self.looks not in LOOK_FILTERS:
+            raise ValueError(f"DataConfig.looks must be one of {', '.join(LOOK_FILTERS)}, got {self.looks!r}")
         if not 0.0 <= self.hide_unready_np <= 1.0:
             raise ValueError(f"DataConfig.hide_unready_np must be in [0, 1], got {self.hide_unready_np}")
         if self.real_fraction is not None and not 0.0 <= self.real_fraction <= 1.0:
@@ -409,11 +419,37 @@ def _look(rng: random.Random, seed: int, plain_fraction: float,
           real_fraction: float | None = None) -> tuple[Look, int | None]:
     if rng.random() < plain_fraction:
         return Look.plain(), None
+    return _seeded_look(seed, real_fraction), seed
+
+
+def _seeded_look(seed: int, real_fraction: float | None) -> Look:
     if real_fraction is None:
-        return random_look(seed), seed
+        return random_look(seed)
     # the family is drawn from the look seed, not ``rng``: the split's other draws do not move
     family = "real" if random.Random(f"vision-family:{seed}").random() < real_fraction else "classic"
-    return random_look(seed, family), seed
+    return random_look(seed, family)
+
+
+# `DataConfig.looks`: which random looks a split keeps (None: all, and the plain share)
+LOOK_FILTERS: dict[str, Callable[[Look], bool] | None] = {
+    "any": None,
+    "mid-animation": lambda look: look.mid_animation > 0,
+}
+
+
+def _look_seeds(lo: int, hi: int, cfg: DataConfig) -> Iterator[int]:
+    """The look seeds a run of frames takes in turn from ``[lo, hi)``: each in order (with
+    ``cfg.looks`` "any"), or only those whose look `LOOK_FILTERS` keeps; the last one again
+    once they run out."""
+    keep, last = LOOK_FILTERS[cfg.looks], None
+    for seed in range(lo, hi):
+        if keep is None or keep(_seeded_look(seed, cfg.real_fraction)):
+            last = seed
+            yield seed
+    if last is None:  # no seed of the range kept: search on (a range of 100 has none about once in 350,000)
+        last = next(s for s in itertools.count(hi) if keep(_seeded_look(s, cfg.real_fraction)))
+    while True:
+        yield last
 
 
 class Policy(Protocol):
@@ -566,6 +602,7 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     cfg = cfg.for_split(split) if scaled else cfg
     base = LOOK_BASE[split] + cfg.seed * 100_000
+    plain = cfg.plain_fraction if cfg.looks == "any" else 0.0  # a kept look is a random one (the draw is made)
     rng = random.Random(f"vision-data:{split}:{cfg.seed}")
     catalogue = load_catalogue()
     bar = _bar(cfg.episodes + cfg.examples, f"render {split}", progress)
@@ -579,10 +616,10 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
             policy = RandomPolicy(game_seed)
         name = policy_name(policy)
         scenes = episode_scenes(quest, game_seed, policy, cfg.max_decisions, catalogue)
+        seeds = _look_seeds(base + 100 * e, base + 100 * (e + 1), cfg)
         for k, (scene, true) in enumerate(scenes):
             if k % cfg.frames_per_look == 0:
-                look, look_seed = _look(rng, base + 100 * e + min(k // cfg.frames_per_look, 99),
-                                        cfg.plain_fraction, cfg.real_fraction)
+                look, look_seed = _look(rng, next(seeds), plain, cfg.real_fraction)
                 size = rng.choice(cfg.frame_sizes)
                 renderer = Renderer(size[0], size[1], look)
                 probe = LegibilityProbe(renderer, cfg.size)
@@ -599,10 +636,10 @@ def iter_frames(cfg: DataConfig, split: str, progress: bool = False, scaled: boo
         bar.update(1)
     kinds, weights = zip(*EXAMPLE_KINDS)
     renderer = None
+    seeds = _look_seeds(base + 80_000, base + 100_000, cfg)
     for k in range(cfg.examples):
         if k % cfg.examples_per_look == 0:
-            look, look_seed = _look(rng, base + 80_000 + k // cfg.examples_per_look, cfg.plain_fraction,
-                                    cfg.real_fraction)
+            look, look_seed = _look(rng, next(seeds), plain, cfg.real_fraction)
             size = rng.choice(cfg.frame_sizes)
             renderer = Renderer(size[0], size[1], look)
             probe = LegibilityProbe(renderer, cfg.size)

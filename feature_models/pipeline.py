@@ -27,10 +27,10 @@ def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examp
                    size: int = 32, splits: Sequence[str] = ("train", "val", "test"),
                    policy_factory: Callable[[int], Any] | None = None, progress: bool = True,
                    legibility: bool = True, frame_sizes: Sequence[tuple[int, int]] | None = None,
-                   wave_crops: str = "digits") -> dict:
+                   wave_crops: str = "digits", looks: str = "any") -> dict:
     """Render the per-task datasets into ``root``; returns the manifests by split (``legibility``:
     `DataConfig.legibility`; ``frame_sizes``: `DataConfig.frame_sizes`, None for all four;
-    ``wave_crops``: `DataConfig.wave_crops`)."""
+    ``wave_crops``, ``looks``: `DataConfig`'s)."""
     import torch
 
     from .data import DataConfig, generate
@@ -38,7 +38,7 @@ def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examp
     torch.set_num_threads(1)
     more = {"frame_sizes": tuple(tuple(int(v) for v in wh) for wh in frame_sizes)} if frame_sizes else {}
     cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility,
-                     wave_crops=wave_crops, **more)
+                     wave_crops=wave_crops, looks=looks, **more)
     return generate(root, cfg, splits=tuple(splits), progress=progress, policy_factory=policy_factory)
 
 

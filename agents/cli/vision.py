@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d.add_argument("--wave-crops", choices=["counter", "digits"], default="digits",
                    help="the wave heads' samples: one digit a crop (default; what the shipped weights read since "
                         "2026-12-06) or the 'n/N' crop (the weights before; docs/vision.md)")
+    d.add_argument("--looks", choices=["any", "mid-animation"], default="any",
+                   help="which looks the frames are drawn in (default any); mid-animation: only looks caught "
+                        "mid-transition, a folder that adds practice on the frames the card owner misses most")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
     t.add_argument("--root", default=DEFAULT_ROOT)
     t.add_argument("--more-train", nargs="+", default=[], metavar="DIR",
@@ -206,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
                                             size=args.size, splits=args.splits,
                                             policy_factory=greedy_policy if args.policy == "greedy" else None,
                                             legibility=not args.no_legibility, frame_sizes=args.frame_sizes,
-                                            wave_crops=args.wave_crops)
+                                            wave_crops=args.wave_crops, looks=args.looks)
         print(size_report(manifests))
         print(f"written to {args.root}/ ({sum(m['bytes_total'] for m in manifests.values()) / 1e6:.1f} MB)")
         return 0
