@@ -7,8 +7,8 @@ For each task, the held-out crops of ``root/split`` are read by the weights (def
 ones); the misses are counted per look (a dataset frame's look seed: each look gives up to 8
 frames), which tells a head that fails on whole looks (it does not generalise to how they draw
 the element) from one that misses scattered crops (disturbances, ambiguous frames), and per look
-family and frame size. The first 96 misread samples of each task go to a grid PNG (``--grid``, one
-file per task), labelled "y<true> p<read> <confidence>" with the head's class names. Every head:
+family, frame size and transition (a look caught mid-animation: fade, motion, slide). The first
+96 misread samples of each task go to a grid PNG (``--grid``, one file per task), labelled "y<true> p<read> <confidence>" with the head's class names. Every head:
 one-crop classifiers (wave, wave_total, breaks, card_type, np_ready, ..., and channels, the BGR
 detector, for weights that have it), and the card owner and same owner heads, whose samples are
 several crops (a face card and the NP cards shown; two face cards), drawn side by side in the
@@ -25,11 +25,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from feature_models.data import DatasetError, check_crops, derived_rows, load_split
+from feature_models.data import DatasetError, check_crops, derived_rows, load_split, random_look
 from feature_models.io import load_model
 from feature_models.model import to_input
 from feature_models.parser import DEFAULT_WEIGHTS
 from feature_models.tasks import DERIVED_TASKS, TASKS
+from fgo_env.screens.post import mid_animation_effect
 
 SPECS = {**TASKS, **{t: spec for t, (spec, _) in DERIVED_TASKS.items()}}  # the BGR detector's misses too
 
@@ -62,6 +63,22 @@ def per_family(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> d
     ...) lacks that family's way of drawing the element."""
     families = np.array([str(frames[f].get("family", "?")) for f in frame_of])
     return {str(f): counts for f, counts in tally(families, wrong).items()}
+
+
+def transition_of(frame: dict) -> str:
+    """The transition a dataset frame's look catches it in (`fgo_env.screens.post.
+    MID_ANIMATION_EFFECTS`: "fade", "motion", "slide"), "none" for a settled one (and the plain look)."""
+    if not isinstance(frame["look"], int):
+        return "none"
+    look = random_look(frame["look"], frame.get("family"))
+    return mid_animation_effect(look) if look.mid_animation > 0 else "none"
+
+
+def per_transition(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
+    """{transition: [misses, crops]}: the frames caught mid-animation (a cross-fade, possibly with a
+    ghost of the scene, a motion blur, a slide) against the settled ones."""
+    kinds = {f: transition_of(frames[f]) for f in np.unique(frame_of)}
+    return {str(k): counts for k, counts in tally(np.array([kinds[f] for f in frame_of]), wrong).items()}
 
 
 def per_look(frames: list[dict], frame_of: np.ndarray, wrong: np.ndarray) -> dict[str, list[int]]:
@@ -167,17 +184,19 @@ def main() -> None:
             shown = np.flatnonzero(wrong)[:96]
             grid(data.inputs(shown), y[shown], p[shown], SPECS[task].classes, path)
         sizes, families = per_size(frames, frame_of, wrong), per_family(frames, frame_of, wrong)
+        transitions = per_transition(frames, frame_of, wrong)
         by_source = by_source_label(task, split, wrong)
         res["tasks"][task] = {"by_source_label": by_source} if by_source else {}
         res["tasks"][task] |= {"crops": int(len(y)), "misses": int(wrong.sum()), "accuracy": round(1 - wrong.mean(), 4),
                               "looks": n_looks, "looks_with_misses": len(looks), "looks_all_missed": whole,
                               "worst_looks": dict(list(looks.items())[:8]), "by_frame_size": sizes,
-                              "by_family": families,
+                              "by_family": families, "by_transition": transitions,
                               "grid": path and str(path)}
         print(f"{task}: {int(wrong.sum())} of {len(y)} crops misread ({1 - wrong.mean():.2%} right); "
               f"misses in {len(looks)} of {n_looks} looks, {whole} of them read wrong on every crop; grid {path}")
         print("  by frame size: " + ", ".join(f"{k} {m}/{n}" for k, (m, n) in sizes.items()))
         print("  by look family: " + ", ".join(f"{k} {m}/{n}" for k, (m, n) in families.items()))
+        print("  by transition: " + ", ".join(f"{k} {m}/{n}" for k, (m, n) in transitions.items()))
         if by_source:
             print(f"  by {DERIVED_TASKS[task][1]} label / true class: " +
                   ", ".join(f"{k} {m}/{n}" for k, (m, n) in by_source.items()))

@@ -76,6 +76,8 @@ def test_several_crop_heads_are_read_and_drawn_side_by_side(folder, tmp_path) ->
         got = last["tasks"][task]
         assert got["crops"] == len(split[task]) > 0 and sum(n for _, n in got["by_family"].values()) == got["crops"]
         assert sum(m for m, _ in got["by_family"].values()) == got["misses"]
+        assert set(got["by_transition"]) <= {"none", "fade", "motion", "slide"}
+        assert [sum(c[i] for c in got["by_transition"].values()) for i in (0, 1)] == [got["misses"], got["crops"]]
         if got["misses"]:  # an untrained head misses most
             w, h = Image.open(got["grid"]).size
             assert w >= k * 32 * 4 and h >= 32 * 4  # cells k crops wide, zoomed 4x
