@@ -5,7 +5,7 @@
 
 For each task, the held-out crops of ``root/split`` are read by the weights (default: the shipped
 ones); the misses are counted per look (a dataset frame's look seed: each look gives up to 8
-frames), which tells a head that fails on whole looks (it does not generalise to how they draw
+frames, more in a long episode of a ``--looks mid-animation`` folder), which tells a head that fails on whole looks (it does not generalise to how they draw
 the element) from one that misses scattered crops (disturbances, ambiguous frames), and per look
 family, frame size and transition (a look caught mid-animation: fade, motion, slide). The first
 96 misread samples of each task go to a grid PNG (``--grid``, one file per task), labelled "y<true> p<read> <confidence>" with the head's class names. Every head:

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import itertools
 import json
 import random
 import time
@@ -121,7 +120,9 @@ class DataConfig:
             one look in eight otherwise; no plain look): a folder that adds practice where the
             card owner head misses most (ghosted NP cards). Each run of frames takes the next
             look seed of its range whose look is kept, so ``frames.json``'s look seeds still give
-            the looks; when an episode's 100 seeds run out, its last look goes on.
+            the looks; an episode's 100 seeds keep about 12, and when they run out (a long
+            episode) its last look goes on for the rest, giving more than ``frames_per_look``
+            frames. At most `KEPT_EXAMPLE_LOOKS` example looks (16,000 examples at 8 a look).
     """
 
     episodes: int = 90
@@ -157,6 +158,10 @@ class DataConfig:
         if self.episodes > 800 or self.examples // max(self.examples_per_look, 1) >= 20_000:
             raise ValueError("DataConfig: at most 800 episodes and 20,000 example looks per split "
                              "(look seeds must stay inside the split's range)")
+        if self.looks != "any" and self.examples // max(self.examples_per_look, 1) > KEPT_EXAMPLE_LOOKS:
+            raise ValueError(f"DataConfig: at most {KEPT_EXAMPLE_LOOKS:,} example looks per split with looks="
+                             f"{self.looks!r} (about 2,400 of the split's 20,000 example look seeds are kept), "
+                             f"got {self.examples // self.examples_per_look:,}")
 
     def for_split(self, split: str) -> "DataConfig":
         if split not in SPLITS:
@@ -431,6 +436,7 @@ def _seeded_look(seed: int, real_fraction: float | None) -> Look:
 
 
 # `DataConfig.looks`: which random looks a split keeps (None: all, and the plain share)
+KEPT_EXAMPLE_LOOKS = 2000  # with a filter, example looks per split (about 12 % of 20,000 seeds are mid-animation)
 LOOK_FILTERS: dict[str, Callable[[Look], bool] | None] = {
     "any": None,
     "mid-animation": lambda look: look.mid_animation > 0,
@@ -446,8 +452,9 @@ def _look_seeds(lo: int, hi: int, cfg: DataConfig) -> Iterator[int]:
         if keep is None or keep(_seeded_look(seed, cfg.real_fraction)):
             last = seed
             yield seed
-    if last is None:  # no seed of the range kept: search on (a range of 100 has none about once in 350,000)
-        last = next(s for s in itertools.count(hi) if keep(_seeded_look(s, cfg.real_fraction)))
+    if last is None:  # a range of 100 has none about once in 350,000
+        raise ValueError(f"no look seed from {lo} to {hi - 1} is kept by looks={cfg.looks!r}: "
+                         f"draw the split with another --seed")
     while True:
         yield last
 

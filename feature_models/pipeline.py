@@ -33,12 +33,15 @@ def build_datasets(root: str | Path = DEFAULT_ROOT, *, episodes: int = 90, examp
     ``wave_crops``, ``looks``: `DataConfig`'s)."""
     import torch
 
-    from .data import DataConfig, generate
+    from .data import DataConfig, DatasetError, generate
 
     torch.set_num_threads(1)
     more = {"frame_sizes": tuple(tuple(int(v) for v in wh) for wh in frame_sizes)} if frame_sizes else {}
-    cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility,
-                     wave_crops=wave_crops, looks=looks, **more)
+    try:
+        cfg = DataConfig(episodes=episodes, examples=examples, seed=seed, size=size, legibility=legibility,
+                         wave_crops=wave_crops, looks=looks, **more)
+    except ValueError as err:  # what the user asked for (too many episodes, ...): a one-line error
+        raise DatasetError(str(err)) from None
     return generate(root, cfg, splits=tuple(splits), progress=progress, policy_factory=policy_factory)
 
 

@@ -91,30 +91,32 @@ def test_generate_reproducible_and_disjoint(tmp_path) -> None:
     assert all(LOOK_BASE["test"] <= lk < LOOK_BASE["test"] + 100_000 for lk in looks["test"])
 
 
-def test_mid_animation_looks_only_and_the_default_draw_unchanged(tmp_path) -> None:
+def test_mid_animation_looks_only_and_the_default_draw_unchanged(tmp_path, capsys) -> None:
     """``looks="mid-animation"`` (``fgo vision data --looks mid-animation``): every frame is drawn
     in a random look caught mid-transition, its look seed (in the split's ranges) still gives that
     look, and the split's other draws (frame sizes, example kinds) are the default split's; the
-    default ("any") draws the looks it always drew; a wrong name is refused."""
+    default ("any") draws the look seeds it always drew; a wrong name, or more example looks
+    than the filter keeps, is refused (by the CLI in one line)."""
     from agents.cli.main import main
-    from feature_models.data import random_look
+    from feature_models.data import KEPT_EXAMPLE_LOOKS, random_look
 
     cfg = DataConfig(episodes=2, examples=24, max_decisions=6, quests=("farming_3wave",), plain_fraction=0.8)
-    plain = [rec for _, _, rec in iter_frames(cfg, "train", scaled=False)]
-    base, frame_of = LOOK_BASE["train"], {}
-    for r in plain:  # the seeds drawn before looks could be kept or not: the k-th frame's run
-        k = frame_of[r.episode_seed] = frame_of.get(r.episode_seed, -1) + 1
+    default = [rec for _, _, rec in iter_frames(cfg, "train", scaled=False)]
+    base, frames_so_far = LOOK_BASE["train"], {}  # per episode (None: the examples)
+    for r in default:  # the k-th frame of its episode (or of the examples) in the k // 8-th look, as before
+        k = frames_so_far.get(r.episode_seed, 0)
+        frames_so_far[r.episode_seed] = k + 1
         seed = (base + 80_000 + k // 8 if r.source == "example"
                 else base + 100 * (r.episode_seed - base) + min(k // 8, 99))
         assert r.look_seed in (None, seed)
-    assert any(r.look_seed is None for r in plain)  # the plain share
+    assert {r.look_seed is None for r in default} == {True, False}  # the plain share and random looks
     kept = [rec for _, _, rec in iter_frames(dataclasses.replace(cfg, looks="mid-animation"), "train", scaled=False)]
-    assert len(kept) == len(plain) and all(r.look_seed is not None for r in kept)
-    assert all(random_look(r.look_seed).mid_animation > 0 for r in kept)
-    assert [(r.size, r.kind) for r in kept] == [(r.size, r.kind) for r in plain]
-    episodes = [r for r in kept if r.source == "episode"]
+    assert len(kept) == len(default) and all(r.look_seed is not None for r in kept)
+    assert all(random_look(r.look_seed).mid_animation > 0 and random_look(r.look_seed).family == r.family
+               for r in kept)
+    assert [(r.size, r.kind) for r in kept] == [(r.size, r.kind) for r in default]
     assert all(base + 100 * (r.episode_seed - base) <= r.look_seed < base + 100 * (r.episode_seed - base + 1)
-               for r in episodes)
+               for r in kept if r.source == "episode")
     assert all(base + 80_000 <= r.look_seed < base + 100_000 for r in kept if r.source == "example")
     assert main(["vision", "data", "--root", str(tmp_path), "--episodes", "1", "--examples", "8",
                  "--splits", "test", "--policy", "random", "--looks", "mid-animation"]) == 0
@@ -122,6 +124,13 @@ def test_mid_animation_looks_only_and_the_default_draw_unchanged(tmp_path) -> No
     assert manifest["config"]["looks"] == "mid-animation"
     with pytest.raises(ValueError, match="looks must be one of any, mid-animation"):
         DataConfig(looks="blurry")
+    too_many = str((KEPT_EXAMPLE_LOOKS + 1) * 8)
+    capsys.readouterr()
+    assert main(["vision", "data", "--root", str(tmp_path / "more"), "--examples", too_many,
+                 "--looks", "mid-animation"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fgo: error: ") and "at most 2,000 example looks" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "more").exists()
 
 
 class RecordingPolicy:

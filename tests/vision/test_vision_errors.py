@@ -82,3 +82,23 @@ def test_several_crop_heads_are_read_and_drawn_side_by_side(folder, tmp_path) ->
             w, h = Image.open(got["grid"]).size
             assert w >= k * 32 * 4 and h >= 32 * 4  # cells k crops wide, zoomed 4x
     assert "by look family" in proc.stdout
+
+
+def test_transition_of_names_the_look_s_transition() -> None:
+    """A frame's transition comes from its look seed (the family recorded or not); a settled look
+    and the plain look are "none"."""
+    import importlib.util
+
+    from feature_models.data import random_look
+    from fgo_env.screens.post import mid_animation_effect
+
+    spec = importlib.util.spec_from_file_location("vision_errors", SCRIPT)
+    errors = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(errors)
+    moving = next(s for s in range(1000) if random_look(s).mid_animation > 0)
+    look = random_look(moving)
+    assert errors.transition_of({"look": moving, "family": look.family}) == mid_animation_effect(look) \
+        == errors.transition_of({"look": moving}) != "none"
+    settled = next(s for s in range(1000) if random_look(s).mid_animation == 0)
+    assert errors.transition_of({"look": settled, "family": random_look(settled).family}) == "none"
+    assert errors.transition_of({"look": "plain", "family": "classic"}) == "none"
