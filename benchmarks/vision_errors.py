@@ -5,14 +5,15 @@
 
 For each task, the held-out crops of ``root/split`` are read by the weights (default: the shipped
 ones); the misses are counted per look (a dataset frame's look seed: each look gives up to 8
-frames, more in a long episode of a ``--looks mid-animation`` folder), which tells a head that fails on whole looks (it does not generalise to how they draw
-the element) from one that misses scattered crops (disturbances, ambiguous frames), and per look
-family, frame size and transition (a look caught mid-animation: fade, motion, slide). The first
-96 misread samples of each task go to a grid PNG (``--grid``, one file per task), labelled "y<true> p<read> <confidence>" with the head's class names. Every head:
-one-crop classifiers (wave, wave_total, breaks, card_type, np_ready, ..., and channels, the BGR
-detector, for weights that have it), and the card owner and same owner heads, whose samples are
-several crops (a face card and the NP cards shown; two face cards), drawn side by side in the
-grid. Last line: one JSON object.
+frames, more in a long episode of a ``--looks mid-animation`` folder), which tells a head that
+fails on whole looks (it does not generalise to how they draw the element) from one that misses
+scattered crops (disturbances, ambiguous frames), and per look family, frame size and transition
+(a look caught mid-animation: fade, motion, slide). The first 96 misread samples of each task go
+to a grid PNG (``--grid``, one file per task), labelled "y<true> p<read> <confidence>" with the
+head's class names. Every head: one-crop classifiers (wave, wave_total, breaks, card_type,
+np_ready, ..., and channels, the BGR detector, for weights that have it), and the card owner and
+same owner heads, whose samples are several crops (a face card and the NP cards shown; two face
+cards), drawn side by side in the grid. Last line: one JSON object.
 """
 
 from __future__ import annotations

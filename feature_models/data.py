@@ -155,13 +155,14 @@ class DataConfig:
                             for wh in sizes):
             raise ValueError(f"DataConfig.frame_sizes must be (width, height) pairs of 16:9 game areas, e.g. "
                              f"((640, 360), (1280, 720)), got {sizes!r}")
-        if self.episodes > 800 or self.examples // max(self.examples_per_look, 1) >= 20_000:
+        example_looks = self.examples // max(self.examples_per_look, 1)
+        if self.episodes > 800 or example_looks >= 20_000:
             raise ValueError("DataConfig: at most 800 episodes and 20,000 example looks per split "
                              "(look seeds must stay inside the split's range)")
-        if self.looks != "any" and self.examples // max(self.examples_per_look, 1) > KEPT_EXAMPLE_LOOKS:
+        if self.looks != "any" and example_looks > KEPT_EXAMPLE_LOOKS:
             raise ValueError(f"DataConfig: at most {KEPT_EXAMPLE_LOOKS:,} example looks per split with looks="
                              f"{self.looks!r} (about 2,400 of the split's 20,000 example look seeds are kept), "
-                             f"got {self.examples // self.examples_per_look:,}")
+                             f"got {example_looks:,}")
 
     def for_split(self, split: str) -> "DataConfig":
         if split not in SPLITS:
@@ -436,11 +437,11 @@ def _seeded_look(seed: int, real_fraction: float | None) -> Look:
 
 
 # `DataConfig.looks`: which random looks a split keeps (None: all, and the plain share)
-KEPT_EXAMPLE_LOOKS = 2000  # with a filter, example looks per split (about 12 % of 20,000 seeds are mid-animation)
 LOOK_FILTERS: dict[str, Callable[[Look], bool] | None] = {
     "any": None,
     "mid-animation": lambda look: look.mid_animation > 0,
 }
+KEPT_EXAMPLE_LOOKS = 2000  # with a filter, example looks per split (about 12 % of 20,000 seeds are mid-animation)
 
 
 def _look_seeds(lo: int, hi: int, cfg: DataConfig) -> Iterator[int]:
@@ -988,7 +989,8 @@ def load_splits(roots, split: str, tasks=None) -> dict[str, TaskData]:
 
 
 __all__ = ["DataConfig", "DatasetError", "FrameRecord", "LOOK_BASE", "Policy", "PolicyFactory", "RandomPolicy",
-           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "channels_data", "channels_rows", "check_crops", "derived_rows", "with_derived",
+           "SPLITS", "FAMILIES", "NONE_OWNER", "TaskData", "augment_record", "channels_data", "channels_rows",
+           "check_crops", "derived_rows", "with_derived",
            "concat_task_data", "enemy_breaks",
            "episode_scenes", "frame_labels", "frame_samples", "generate", "generate_split",
            "hide_unready_np_cards", "iter_frames", "load_split", "load_splits", "look_family", "np_cards_shown",
