@@ -53,15 +53,16 @@ def user_errors() -> tuple[type[BaseException], ...]:
     kinds: list[type[BaseException]] = [UserError, CheckpointError, ReplayError, ContentError, UnknownIdError,
                                         FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
                                         FileExistsError]
-    try:
-        from feature_models.data import DatasetError
-        from feature_models.io import WeightsError
-
-        from ..pilot.client import DeviceError
-        kinds += [WeightsError, DatasetError, DeviceError]
-    except ImportError:  # torch missing: no vision weights to be wrong
-        pass
+    # Only from modules already imported: an error class no code imported was not raised, and
+    # feature_models.io imports torch (seconds: every one-line error paid them).
+    for module, name in _HEAVY_ERRORS:
+        if module in sys.modules:
+            kinds.append(getattr(sys.modules[module], name))
     return tuple(kinds)
+
+
+_HEAVY_ERRORS = (("feature_models.io", "WeightsError"), ("feature_models.data", "DatasetError"),
+                 ("agents.pilot.client", "DeviceError"))
 
 
 class Parser(argparse.ArgumentParser):

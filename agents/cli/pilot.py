@@ -107,15 +107,21 @@ def _make_client(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     _check(args)
     from agents.pilot.pilot import check_agent
-    from feature_models.parser import FrameParser
 
     from ..registry import resolve
+
+    folder = None
+    if args.client == "folder":  # a folder without images fails before the model (and torch) loads
+        from agents.pilot.folder import FolderClient
+
+        folder = FolderClient(args.folder)
+    from feature_models.parser import FrameParser
 
     agent = resolve(args.agent, seed=args.seed)
     check_agent(agent)
     parser = FrameParser(args.weights, threads=args.threads)
-    if args.client == "folder":
-        return _dry_run(args, agent, parser)
+    if folder is not None:
+        return _dry_run(args, folder, agent, parser)
     return _play(args, agent, parser)
 
 
@@ -193,14 +199,12 @@ def _summary(rows: list[dict]) -> None:
           f"real time; loop cost (parse + plan) {sum(loop) / max(len(loop), 1):.1f} ms per decision")
 
 
-def _dry_run(args: argparse.Namespace, agent, parser) -> int:
-    """One line per image: what the pilot reads and the taps it would make (nothing is tapped)."""
-    from agents.pilot.folder import FolderClient
+def _dry_run(args: argparse.Namespace, client, agent, parser) -> int:
+    """One line per image of ``client`` (a `FolderClient`): what the pilot reads and the taps it
+    would make (nothing is tapped)."""
+    from agents.pilot.client import DeviceError
     from agents.pilot.pilot import plan_screen
 
-    from agents.pilot.client import DeviceError
-
-    client = FolderClient(args.folder)
     print(f"dry run on {args.folder} ({len(client.paths)} images): file | screen | action | taps (device px)")
     try:
         while True:

@@ -276,18 +276,25 @@ def run_on_replay(args: argparse.Namespace) -> int:
     """``fgo vision eval --replays FILE``: the per-head table, then the report's paths."""
     from tqdm.auto import tqdm
 
-    from feature_models.parser import FrameParser
     from replays.io import ReplayError, open_replay
     from replays.resim import check_exact
 
-    from ..experiments.vision_replays import report_rows, score_replay, write_report
     from .common import check_writable_dir
     from .output import print_rows
 
-    header = open_replay(args.replays).header  # bad files fail before the model loads
-    if header.source == "sim":
-        check_exact(header, args.replays)
+    replay = open_replay(args.replays)  # bad files fail before the model (and torch) loads
+    if replay.header.source == "sim":
+        check_exact(replay.header, args.replays)
     check_writable_dir(args.report_dir)  # before the parsing, not after it
+    episodes = replay.episodes()
+    first = next(episodes, None)
+    episodes.close()
+    if first is None:
+        raise ReplayError(f"{args.replays}: no finished episode to score")
+    from feature_models.parser import FrameParser
+
+    from ..experiments.vision_replays import report_rows, score_replay, write_report
+
     parser = FrameParser(args.weights, threads=args.threads)
     with tqdm(desc=f"parsing {args.replays}", unit=" screens", leave=False) as bar:
         result = score_replay(args.replays, parser, args.look, limit=args.limit, render_size=args.size,
@@ -322,10 +329,11 @@ def run_label(args: argparse.Namespace) -> int:
     """``fgo vision label DIR``: pre-label with the model, draw previews, say what to do next."""
     from tqdm.auto import tqdm
 
-    from feature_models.parser import FrameParser
     from feature_models.real import list_images, prelabel
 
-    n = len(list_images(args.dir))  # a folder without images fails before the model loads
+    n = len(list_images(args.dir))  # a folder without images fails before the model (and torch) loads
+    from feature_models.parser import FrameParser
+
     parser = FrameParser(args.weights, threads=args.threads)
     with tqdm(total=n, desc=f"labelling {args.dir}", unit=" images", leave=False) as bar:
         res = prelabel(args.dir, parser, overwrite=args.overwrite, preview=not args.no_preview,
@@ -347,8 +355,6 @@ def run_label(args: argparse.Namespace) -> int:
 
 def run_finetune(args: argparse.Namespace) -> int:
     """``fgo vision finetune --real DIR``: fine-tune, save, print the report."""
-    from feature_models.finetune import FinetuneConfig
-    from feature_models.finetune import run_finetune as finetune
     from feature_models.pipeline import DEFAULT_ROOT
     from feature_models.real import load_real_set
 
@@ -356,9 +362,11 @@ def run_finetune(args: argparse.Namespace) -> int:
     from .common import check_output_dir
 
     check_output_dir(args.out)  # checked after the training, a bad --out threw the run away
-    load_real_set(args.real)  # a bad folder fails before anything is rendered
+    load_real_set(args.real)  # a bad folder fails before anything is rendered (or torch loads)
     if args.eval_real:
         load_real_set(args.eval_real)
+    from feature_models.finetune import FinetuneConfig
+    from feature_models.finetune import run_finetune as finetune
     over = {"epochs": args.epochs, "steps_per_epoch": args.steps, "batch_size": args.batch_size,
             "real_fraction": args.real_fraction, "lr_backbone": args.lr_backbone, "lr_heads": args.lr_heads,
             "lr_new_heads": args.lr_new_heads, "synthetic_frames": args.synthetic_frames, "seed": args.seed}
@@ -378,10 +386,11 @@ def run_finetune(args: argparse.Namespace) -> int:
 
 def run_on_real(args: argparse.Namespace) -> int:
     """``fgo vision eval --real DIR``: the per-head table of the parser on a labelled folder."""
-    from feature_models.parser import FrameParser
     from feature_models.real import evaluate_real, load_real_set, report_table
 
-    real = load_real_set(args.real)  # a bad folder fails before the model loads
+    real = load_real_set(args.real)  # a bad folder fails before the model (and torch) loads
+    from feature_models.parser import FrameParser
+
     parser = FrameParser(args.weights, threads=args.threads)
     res = evaluate_real(parser, real)
     name = args.weights or "shipped"
@@ -403,19 +412,20 @@ def run_kfold(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from feature_models.finetune import FinetuneConfig
     from feature_models.real import load_real_set
 
     from ..errors import UserError
-    from ..experiments.real_kfold import run_kfold as kfold
-    from ..experiments.real_kfold import summary_json, table, write
-
     from .common import check_output_dir
 
-    check_output_dir(args.out)
+    check_output_dir(args.out)  # these fail before torch loads (seconds)
     n = len(load_real_set(args.real))
     if args.k > n:
         raise UserError(f"--k {args.k}: {args.real} has {n} labelled frames; choose --k between 2 and {n}")
+    from feature_models.finetune import FinetuneConfig
+
+    from ..experiments.real_kfold import run_kfold as kfold
+    from ..experiments.real_kfold import summary_json, table, write
+
     cfg = FinetuneConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch_size,
                          real_fraction=args.real_fraction, synthetic_frames=args.synthetic_frames, seed=args.seed)
     res = kfold(args.real, args.k, args.sizes, args.weights, cfg, args.seed, args.threads,

@@ -1,0 +1,53 @@
+"""A bad folder, file or output path is said before torch loads: the one-line error comes in about
+a second, where importing torch takes seconds more (every error paid them until 2026-12-07:
+`agents.cli.main.user_errors` imported the vision errors' module, and the vision and pilot
+commands loaded the model before looking at their folders)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from replays import Header, ReplayWriter
+
+# Run in one process, one command after the other: torch, once imported, stays; the first
+# command that imports it is named.
+SCRIPT = """
+import contextlib, io, json, sys
+from agents.cli.main import main
+out = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(argv)
+    out.append({"argv": argv, "code": code, "stderr": err.getvalue(), "torch": "torch" in sys.modules})
+print(json.dumps(out))
+"""
+
+
+def test_bad_paths_are_said_before_torch_loads(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = tmp_path / "none.jsonl"
+    ReplayWriter(none, Header(env_kwargs={"quest": ["tutorial_training_yard"]})).close()
+    commands = [
+        (["vision", "eval", "--real", str(tmp_path / "nope")], "folder not found"),
+        (["vision", "label", str(empty)], "no images"),
+        (["vision", "eval", "--replays", str(none)], "no finished episode to score"),
+        (["vision", "eval", "--replays", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
+        (["vision", "kfold", "--real", str(empty), "--out", "/proc/k"], "/proc"),
+        (["vision", "finetune", "--real", str(empty), "--out", "/proc/f"], "/proc"),
+        (["vision", "finetune", "--real", str(tmp_path / "nope")], "nope"),
+        (["pilot", "--client", "folder", "--folder", str(empty)], "no .png/.jpg/.jpeg"),
+        (["replay", "info", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
+    ]
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps([argv for argv, _ in commands])],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    for (argv, needle), res in zip(commands, results, strict=True):
+        lines = [line for line in res["stderr"].splitlines() if line.strip()]
+        assert res["code"] == 2 and len(lines) == 1 and lines[0].startswith("fgo: error: "), res
+        assert needle in lines[0], (needle, res)
+        assert not res["torch"], f"fgo {' '.join(argv)} imported torch before saying: {lines[0]}"
