@@ -61,18 +61,9 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     model from them instead of from scratch (`warm_start_model`): every loaded part trains at
     ``lr_backbone``, a head the weights lack at ``lr_heads``.
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
-    import torch
-
-    from .baselines import train_baselines
     from .data import DatasetError, load_split, load_splits
-    from .io import save_model
-    from .learner import FitConfig, MultiTaskLearner
-    from .loader import MultiDatasetLoader
-    from .parser import DEFAULT_WEIGHTS
     from .tasks import TASK_NAMES, TASKS
 
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
     if batch_size is None:
         batch_size = 48 if (mode == "all" and not baselines_only) else 128
     out = Path(out)
@@ -81,6 +72,16 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
     tasks = TASK_NAMES + (("channels",) if channels else ())
     train, val = load_splits([root, *more_train], "train", tasks), load_split(root, "val", tasks)
+    import torch  # after the folders: a missing one is said without the seconds torch takes to load
+
+    from .baselines import train_baselines
+    from .io import save_model
+    from .learner import FitConfig, MultiTaskLearner
+    from .loader import MultiDatasetLoader
+    from .parser import DEFAULT_WEIGHTS
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
     if channels and len(train["channels"]) == 0:
         raise DatasetError(f"the train splits of {[str(r) for r in (root, *more_train)]} hold no battle screen "
                            f"for the BGR detector (the 'channels' task); train with --no-channels")

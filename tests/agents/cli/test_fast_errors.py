@@ -39,6 +39,7 @@ def test_bad_paths_are_said_before_torch_loads(tmp_path):
         (["vision", "kfold", "--real", str(empty), "--out", "/proc/k"], "/proc"),
         (["vision", "finetune", "--real", str(empty), "--out", "/proc/f"], "/proc"),
         (["vision", "finetune", "--real", str(tmp_path / "nope")], "nope"),
+        (["vision", "train", "--root", str(tmp_path / "nope"), "--out", str(tmp_path / "run")], "fgo vision data"),
         (["pilot", "--client", "folder", "--folder", str(empty)], "no .png/.jpg/.jpeg"),
         (["replay", "info", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
     ]
