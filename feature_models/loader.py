@@ -83,8 +83,15 @@ class _Sampler:
         return np.concatenate(out)
 
 
-def augment(x: torch.Tensor, rng: np.random.Generator, shift: int = 2, color: float = 0.08) -> torch.Tensor:
-    """Random ±``shift`` px translation (edge-replicated) and brightness/contrast jitter, per crop."""
+FAINT_CONTRAST = (0.15, 0.5)  # a faint crop keeps this share of its contrast (drawn uniformly)
+
+
+def augment(x: torch.Tensor, rng: np.random.Generator, shift: int = 2, color: float = 0.08,
+            faint: float = 0.0) -> torch.Tensor:
+    """Random ±``shift`` px translation (edge-replicated) and brightness/contrast jitter, per crop;
+    a ``faint`` share of the crops, drawn anew, also keep only `FAINT_CONTRAST` of their contrast
+    around their mean (digits drawn nearly in the colour of their band, washed-out captures: the
+    wave digit's misses). With ``faint`` 0 the random draws are those of before it existed."""
     if shift > 0:
         lead = x.shape[:-3]
         flat = x.reshape(-1, *x.shape[-3:])
@@ -104,6 +111,12 @@ def augment(x: torch.Tensor, rng: np.random.Generator, shift: int = 2, color: fl
         gain = torch.from_numpy(rng.uniform(1 - color, 1 + color, shape).astype(np.float32))
         bias = torch.from_numpy(rng.uniform(-color / 2, color / 2, shape).astype(np.float32))
         x = ((x - 0.5) * gain + 0.5 + bias).clamp_(0.0, 1.0)
+    if faint > 0:
+        shape = x.shape[:-3] + (1, 1, 1)
+        keep = rng.uniform(*FAINT_CONTRAST, shape)
+        keep = torch.from_numpy(np.where(rng.random(shape) < faint, keep, 1.0).astype(np.float32))
+        mean = x.mean(dim=(-3, -2, -1), keepdim=True)
+        x = (x - mean) * keep + mean
     return x
 
 
@@ -148,11 +161,12 @@ class MultiDatasetLoader:
         shuffle: shuffle the task order of an epoch (False: task-blocked, for evaluation).
         augment: apply `augment` to training batches.
         seed: seeds the task order, the sample order and the augmentation.
+        faint: with ``augment``, the share of crops made faint (`augment`).
     """
 
     def __init__(self, datasets: Mapping[str, TaskData], batch_size: int = 128, rule: str = "proportional",
                  temperature: float = 2.0, steps: int | None = None, mode: str = "single",
-                 shuffle: bool = True, augment: bool = False, seed: int = 0):
+                 shuffle: bool = True, augment: bool = False, seed: int = 0, faint: float = 0.0):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         empty = [t for t, d in datasets.items() if len(d) == 0]
@@ -161,7 +175,9 @@ class MultiDatasetLoader:
         self.datasets = dict(datasets)
         self.batch_size = int(batch_size)
         self.rule, self.temperature, self.mode = rule, float(temperature), mode
-        self.shuffle, self.augment = shuffle, augment
+        if not 0.0 <= faint <= 1.0:
+            raise ValueError(f"faint must be a share between 0 and 1, got {faint!r}")
+        self.shuffle, self.augment, self.faint = shuffle, augment, float(faint)
         self.weights = rule_weights({t: len(d) for t, d in self.datasets.items()}, rule, temperature)
         tonks_len = sum(math.ceil(len(d) / self.batch_size) for d in self.datasets.values())
         self.steps = int(steps) if steps is not None else (
@@ -196,11 +212,11 @@ class MultiDatasetLoader:
             crops, index = match_inputs(data, idx)
             x = to_input(crops)
             if self.augment:
-                x = augment(x, self.rng)
+                x = augment(x, self.rng, faint=self.faint)
             return (x, torch.from_numpy(index)), y
         x = to_input(data.inputs(idx))
         if self.augment:
-            x = augment(x, self.rng)
+            x = augment(x, self.rng, faint=self.faint)
         return x, y
 
     def __iter__(self) -> Iterator:

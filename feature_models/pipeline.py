@@ -52,14 +52,15 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 baselines: bool = True, baselines_only: bool = False, ship: bool = False,
                 widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
                 more_train: Sequence[str | Path] = (), channels: bool = True, init: str | Path | None = None,
-                progress: bool = True) -> dict:
+                faint: float = 0.0, progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
     (plus the train splits of the ``more_train`` folders: more looks and episodes; with
     ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples of battle screens), writing
     weights and logs to ``out`` on ``device`` ("auto": CUDA where present); ``ship`` also
     overwrites the package's shipped weights. ``init`` (saved weights) warm-starts the multi-task
     model from them instead of from scratch (`warm_start_model`): every loaded part trains at
-    ``lr_backbone``, a head the weights lack at ``lr_heads``.
+    ``lr_backbone``, a head the weights lack at ``lr_heads``. ``faint``: the share of training
+    crops made faint (`loader.augment`; the multi-task model only).
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     from .data import DatasetError, load_split, load_splits
     from .tasks import TASK_NAMES, TASKS
@@ -95,7 +96,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
             (out / log).unlink(missing_ok=True)
     if model is not None:
         loader = MultiDatasetLoader(train, batch_size=batch_size, rule=rule, temperature=temperature, mode=mode,
-                                    augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None))
+                                    augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None),
+                                    faint=faint)
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")
         t0 = time.perf_counter()
         try:
@@ -107,7 +109,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         best = history[learner.best_epoch]
         meta = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
                 **({"init": str(init)} if init is not None else {}),
-                "rule": rule, "temperature": temperature, "mode": mode,
+                "rule": rule, "temperature": temperature, "mode": mode, **({"faint": faint} if faint else {}),
                 "epochs_run": len(history), "best_epoch": learner.best_epoch + 1, "val": best["val"],
                 "steps_per_task": loader.total_counts, "seconds": round(time.perf_counter() - t0, 1),
                 "parameters": model.parameter_count(), "fit": {**fit.__dict__}}

@@ -75,6 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--init", default=None, metavar="WEIGHTS",
                    help="warm start: train on from these weights (e.g. feature_models/weights/multitask, "
                         "with more folders and a lower --lr-backbone) instead of from scratch")
+    t.add_argument("--faint", type=float_in(0, 1, what="--faint"), default=0.0, metavar="SHARE",
+                   help="a share of the training crops with their contrast cut to 15-50%% (faint digits; "
+                        "default 0)")
     t.add_argument("--baselines-only", action="store_true", help="train the single-task baselines only")
     t.add_argument("--ship", action="store_true", help="also copy the multi-task weights to "
                                                        "feature_models/weights/ (the shipped default)")
@@ -232,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             temperature=args.temperature, mode=args.mode, steps=args.steps, lr_backbone=args.lr_backbone,
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
             ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
-            more_train=args.more_train, channels=not args.no_channels, init=args.init)
+            more_train=args.more_train, channels=not args.no_channels, init=args.init, faint=args.faint)
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")

@@ -70,3 +70,29 @@ def test_match_batches_share_crops() -> None:
     loader = MultiDatasetLoader(d, batch_size=10)
     (crops, index), y = loader.batch("m")
     assert index.shape == (10, 4) and len(y) == 10 and crops.shape[0] == int(index.max()) + 1
+
+
+def test_faint_crops_keep_a_share_of_their_contrast() -> None:
+    """``faint``: that share of the crops keep 15-50 % of their contrast round their own mean (the
+    wave digits drawn nearly in their band's colour); the others, and every draw without it, are
+    as before (runs trained before the option are reproduced bit for bit)."""
+    import torch
+
+    from feature_models.loader import FAINT_CONTRAST, augment
+
+    x = torch.from_numpy(np.random.default_rng(0).random((400, 3, 8, 8)).astype(np.float32))
+    out = augment(x, np.random.default_rng(1), shift=0, color=0, faint=1.0)
+    ratio = (out.std(dim=(1, 2, 3)) / x.std(dim=(1, 2, 3))).numpy()
+    assert ((ratio >= FAINT_CONTRAST[0] - 1e-5) & (ratio <= FAINT_CONTRAST[1] + 1e-5)).all()
+    assert torch.allclose(out.mean(dim=(1, 2, 3)), x.mean(dim=(1, 2, 3)), atol=1e-5)
+    half = augment(x, np.random.default_rng(1), shift=0, color=0, faint=0.5)
+    assert 0.35 < float((half.std(dim=(1, 2, 3)) < 0.9 * x.std(dim=(1, 2, 3))).float().mean()) < 0.65
+    a, b = np.random.default_rng(2), np.random.default_rng(2)
+    assert torch.equal(augment(x, a, faint=0.0), augment(x, b)) and a.random() == b.random()
+
+
+def test_loader_refuses_a_faint_share_out_of_range(datasets) -> None:
+    with pytest.raises(ValueError, match="faint must be a share between 0 and 1"):
+        MultiDatasetLoader(datasets, augment=True, faint=1.5)
+    loader = MultiDatasetLoader({"big": _data("big", 50)}, batch_size=8, augment=True, faint=0.5)
+    assert loader.batch("big")[0].shape[0] == 8

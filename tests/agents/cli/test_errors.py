@@ -76,6 +76,7 @@ BAD_ARGUMENTS = [
     (["replay", "verify", "x.jsonl", "--batch", "0"], ["between 1 and 1048576"]),  # not 1.04858e+06
     (["vision", "data", "--root", ""], ["empty path"]),
     (["vision", "data", "--frame-sizes", "640x480"], ["--frame-sizes", "640x480", "not 16:9", "1280x720"]),
+    (["vision", "train", "--faint", "2"], ["--faint", "between 0 and 1", "got 2"]),
     (["vision", "eval", "--quests", "no_such_quest"], ["unknown quest 'no_such_quest'"]),
     (["vision", "kfold", "--real", "x", "--out", "/proc/k"], ["/proc", "no file can be made"]),
     (["vision", "finetune", "--real", "x", "--out", "/proc/f"], ["/proc", "no file can be made"]),
