@@ -105,7 +105,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         except KeyboardInterrupt:
             raise _interrupted(learner, model, out, epochs, {
                 "trained_on": str(root), "more_train": [str(r) for r in more_train],
-                **({"init": str(init)} if init is not None else {})}) from None
+                **({"init": str(init)} if init is not None else {}), **({"faint": faint} if faint else {})}) from None
         best = history[learner.best_epoch]
         meta = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
                 **({"init": str(init)} if init is not None else {}),
@@ -205,16 +205,16 @@ def evaluate_model_report(root: str | Path = DEFAULT_ROOT, out: str | Path = DEF
     with ``real_dir`` (a labelled folder of real screenshots, `feature_models.real`) the real-screen
     table beside the synthetic one; writes ``out/eval.json`` and the Markdown ``report``. Returns
     ``(results, report text)``."""
+    real = None
+    if real_dir is not None:
+        from .real import load_real_set
+
+        real = load_real_set(real_dir)  # a bad folder fails before the long evaluation (and torch)
     import torch
 
     from .evaluate import run_evaluation, write_report
 
     torch.set_num_threads(threads)
-    real = None
-    if real_dir is not None:
-        from .real import load_real_set
-
-        real = load_real_set(real_dir)  # a bad folder fails before the long evaluation
     results = run_evaluation(root, out, weights, frames=frames, quests=quests, episodes=episodes, seed=seed,
                              threads=threads, greedy_check=greedy_check, policy_factory=policy_factory)
     if real is not None:

@@ -56,7 +56,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     # Only from modules already imported: an error class no code imported was not raised, and
     # feature_models.io imports torch (seconds: every one-line error paid them).
     for module, name in _HEAVY_ERRORS:
-        if module in sys.modules:
+        if sys.modules.get(module) is not None:  # None: an import Python was told to refuse
             kinds.append(getattr(sys.modules[module], name))
     return tuple(kinds)
 

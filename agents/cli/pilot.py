@@ -115,10 +115,10 @@ def run(args: argparse.Namespace) -> int:
         from agents.pilot.folder import FolderClient
 
         folder = FolderClient(args.folder)
-    from feature_models.parser import FrameParser
-
     agent = resolve(args.agent, seed=args.seed)
     check_agent(agent)
+    from feature_models.parser import FrameParser
+
     parser = FrameParser(args.weights, threads=args.threads)
     if folder is not None:
         return _dry_run(args, folder, agent, parser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -87,12 +88,24 @@ def test_faint_crops_keep_a_share_of_their_contrast() -> None:
     assert torch.allclose(out.mean(dim=(1, 2, 3)), x.mean(dim=(1, 2, 3)), atol=1e-5)
     half = augment(x, np.random.default_rng(1), shift=0, color=0, faint=0.5)
     assert 0.35 < float((half.std(dim=(1, 2, 3)) < 0.9 * x.std(dim=(1, 2, 3))).float().mean()) < 0.65
-    a, b = np.random.default_rng(2), np.random.default_rng(2)
-    assert torch.equal(augment(x, a, faint=0.0), augment(x, b)) and a.random() == b.random()
+    # crops with a leading axis (a match task's), and the draws of the code before the option:
+    # the hash and the next draw were taken with feature_models/loader.py at b408e6c
+    lead = torch.from_numpy(np.random.default_rng(0).random((2, 50, 3, 8, 8)).astype(np.float32))
+    rng = np.random.default_rng(2)
+    out = augment(lead, rng, faint=0.0)
+    assert hashlib.sha256(out.numpy().tobytes()).hexdigest()[:16] == "bee7c60b0e232fa4"
+    assert rng.random() == 0.37945610029217247
+    faint = augment(lead, np.random.default_rng(2), shift=0, color=0, faint=1.0)
+    assert faint.shape == lead.shape and (faint.std(dim=(-3, -2, -1)) <= 0.5 * lead.std(dim=(-3, -2, -1)) + 1e-6).all()
 
 
-def test_loader_refuses_a_faint_share_out_of_range(datasets) -> None:
+def test_loader_refuses_a_faint_share_out_of_range_and_passes_it_on(datasets) -> None:
     with pytest.raises(ValueError, match="faint must be a share between 0 and 1"):
         MultiDatasetLoader(datasets, augment=True, faint=1.5)
-    loader = MultiDatasetLoader({"big": _data("big", 50)}, batch_size=8, augment=True, faint=0.5)
-    assert loader.batch("big")[0].shape[0] == 8
+    data = _data("big", 50)
+    data.x[:] = np.random.default_rng(0).integers(0, 256, data.x.shape, dtype=np.uint8)
+    plain, faint = (MultiDatasetLoader({"big": data}, batch_size=8, augment=True, seed=3, faint=f)
+                    for f in (0.0, 1.0))
+    x0, x1 = plain.batch("big")[0], faint.batch("big")[0]  # the same samples, shifts and jitter
+    assert x1.shape == x0.shape == (8, 3, 4, 4)
+    assert (x1.std(dim=(1, 2, 3)) <= 0.5 * x0.std(dim=(1, 2, 3)) + 1e-6).all()

@@ -35,6 +35,7 @@ def test_bad_paths_are_said_before_torch_loads(tmp_path):
         (["vision", "eval", "--real", str(tmp_path / "nope")], "folder not found"),
         (["vision", "label", str(empty)], "no images"),
         (["vision", "eval", "--replays", str(none)], "no finished episode to score"),
+        (["vision", "eval", "--with-real", str(tmp_path / "nope")], "nope"),
         (["vision", "eval", "--replays", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
         (["vision", "kfold", "--real", str(empty), "--out", "/proc/k"], "/proc"),
         (["vision", "finetune", "--real", str(empty), "--out", "/proc/f"], "/proc"),
@@ -52,3 +53,15 @@ def test_bad_paths_are_said_before_torch_loads(tmp_path):
         assert res["code"] == 2 and len(lines) == 1 and lines[0].startswith("fgo: error: "), res
         assert needle in lines[0], (needle, res)
         assert not res["torch"], f"fgo {' '.join(argv)} imported torch before saying: {lines[0]}"
+
+
+def test_the_error_classes_named_by_module_live_there():
+    """`user_errors` finds these classes by the module that defines them: a class moved
+    elsewhere would silently stop being a one-line error."""
+    import importlib
+
+    from agents.cli.main import _HEAVY_ERRORS
+
+    for module, name in _HEAVY_ERRORS:
+        cls = getattr(importlib.import_module(module), name)
+        assert cls.__module__ == module and issubclass(cls, Exception), (module, name)
