@@ -12,7 +12,9 @@ on each folder, pooled, and a 95 % interval of the pooled accuracy beside the ta
 interval is a bootstrap over looks (the samples of a look are resampled together), not over
 samples: misses come in whole looks, and an interval that took the samples as independent would
 be about twice too narrow. Frames drawn with the plain look (about a tenth) form one cluster per
-folder: their look has no random draw. Last line: one JSON object.
+folder: their look has no random draw. ``--sizes 800x450 960x540 1280x720`` scores only the frames
+drawn at those game-area sizes (the splits draw a quarter at 640x360, below any capture the
+issue names). Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -56,13 +58,15 @@ def look_bootstrap(right: np.ndarray, looks: np.ndarray, n_boot: int = 2000, see
     return float(np.quantile(acc, 0.025)), float(np.quantile(acc, 0.975))
 
 
-def score(weights: list[str], roots: list[Path], split: str) -> dict:
-    """{weights: {head: {"folders": {root: [right, n]}, "acc", "low", "high", "looks"}}}."""
+def score(weights: list[str], roots: list[Path], split: str, sizes: set | None = None) -> dict:
+    """{weights: {head: {"folders": {root: [right, n]}, "acc", "low", "high", "looks"}}}; with
+    ``sizes`` ({(width, height)}), only the samples of frames drawn at those sizes."""
     models = {w: load_model(w)[0] for w in weights}
     tasks = heads_of(models.values())
     data = {str(r): load_split(r, split, tasks) for r in roots}
-    look_of = {r: np.array([f"{r}:{f['look']}" for f in json.loads((Path(r) / split / "frames.json").read_text())])
-               for r in data}
+    frames = {r: json.loads((Path(r) / split / "frames.json").read_text()) for r in data}
+    look_of = {r: np.array([f"{r}:{f['look']}" for f in fs]) for r, fs in frames.items()}
+    kept = {r: np.array([sizes is None or tuple(f["size"]) in sizes for f in fs], bool) for r, fs in frames.items()}
     out: dict = {}
     for w, model in models.items():
         for root, d in data.items():
@@ -76,10 +80,11 @@ def score(weights: list[str], roots: list[Path], split: str) -> dict:
                 continue
             rights, looks, folders = [], [], {}
             for root, d in data.items():
-                ok = correct(model, d[t])
+                keep = kept[root][d[t].frame]
+                ok = correct(model, d[t])[keep]
                 folders[root] = [int(ok.sum()), int(ok.size)]
                 rights.append(ok)
-                looks.append(look_of[root][d[t].frame])
+                looks.append(look_of[root][d[t].frame][keep])
             ok, lk = np.concatenate(rights), np.concatenate(looks)
             low, high = look_bootstrap(ok, lk)
             heads[t] = {"folders": folders, "acc": float(ok.mean()) if ok.size else math.nan, "low": low,
@@ -117,6 +122,14 @@ def table(results: dict, roots: list[Path]) -> str:
     return "\n".join(rows)
 
 
+def _size(text: str) -> tuple[int, int]:
+    """``800x450`` -> (800, 450), for argparse."""
+    w, sep, h = text.lower().partition("x")
+    if not (sep and w.isdigit() and h.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 800x450, got {text!r}")
+    return int(w), int(h)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--roots", type=Path, nargs="+", default=[Path("data/vision")],
@@ -125,18 +138,21 @@ def main() -> None:
                     help="weights to compare (default: the shipped ones)")
     ap.add_argument("--split", default="test", choices=["train", "val", "test"])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--sizes", nargs="+", default=None, metavar="WxH", type=_size,
+                    help="score only frames drawn at these game-area sizes (e.g. 800x450 960x540 1280x720; "
+                         "the splits draw 640x360 to 1280x720)")
     args = ap.parse_args()
     twice = sorted({str(r) for r in args.roots if args.roots.count(r) > 1})
     if twice:  # one folder's looks counted twice would narrow the interval for nothing
         ap.error(f"--roots: {', '.join(twice)} given twice; give each folder once")
     torch.set_num_threads(args.threads)
     try:
-        results = score(args.weights, args.roots, args.split)
+        results = score(args.weights, args.roots, args.split, set(args.sizes) if args.sizes else None)
     except (FileNotFoundError, WeightsError, DatasetError) as err:
         raise SystemExit(f"error: {err}") from None
     print(table(results, args.roots))
     print(json.dumps({"split": args.split, "roots": [str(r) for r in args.roots], "target": TARGET,
-                      "heads": results}))
+                      "sizes": [list(x) for x in args.sizes] if args.sizes else None, "heads": results}))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,19 @@ def test_benchmark_pools_folders(tmp_path) -> None:
         assert [n for _, n in h["folders"].values()] == [len(sizes[s][t]) for s in ("s0", "s1")]
         if sum(n for _, n in h["folders"].values()):
             assert h["low"] <= h["acc"] <= h["high"]
+    # --sizes: only the samples of frames drawn at those sizes are scored
+    bench = _bench()
+    frames = json.loads((tmp_path / "s0" / "test" / "frames.json").read_text())
+    size = tuple(frames[0]["size"])
+    only = bench.score([str(DEFAULT_WEIGHTS)], [tmp_path / "s0"], "test", {size})[str(DEFAULT_WEIGHTS)]
+    for t, h in only.items():
+        want = sum(tuple(frames[i]["size"]) == size for i in sizes["s0"][t].frame)
+        assert h["folders"][str(tmp_path / "s0")][1] == want
+    none = bench.score([str(DEFAULT_WEIGHTS)], [tmp_path / "s0"], "test", {(1, 1)})[str(DEFAULT_WEIGHTS)]
+    assert all(h["folders"][str(tmp_path / "s0")] == [0, 0] for h in none.values())
+    assert bench._size("800x450") == (800, 450)
+    with pytest.raises(Exception, match="WIDTHxHEIGHT"):
+        bench._size("800")
 
 
 def test_columns_of_folders_with_one_name_are_their_paths() -> None:
