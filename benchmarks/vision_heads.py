@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from agents.cli.common import size  # WIDTHxHEIGHT, as fgo's options take it
 from feature_models.data import DatasetError, TaskData, check_crops, load_split
 from feature_models.io import WeightsError, load_model
 from feature_models.loader import iterate_dataset
@@ -122,14 +123,6 @@ def table(results: dict, roots: list[Path]) -> str:
     return "\n".join(rows)
 
 
-def _size(text: str) -> tuple[int, int]:
-    """``800x450`` -> (800, 450), for argparse."""
-    w, sep, h = text.lower().partition("x")
-    if not (sep and w.isdigit() and h.isdigit()):
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 800x450, got {text!r}")
-    return int(w), int(h)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--roots", type=Path, nargs="+", default=[Path("data/vision")],
@@ -138,7 +131,7 @@ def main() -> None:
                     help="weights to compare (default: the shipped ones)")
     ap.add_argument("--split", default="test", choices=["train", "val", "test"])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--sizes", nargs="+", default=None, metavar="WxH", type=_size,
+    ap.add_argument("--sizes", nargs="+", default=None, metavar="WxH", type=size,
                     help="score only frames drawn at these game-area sizes (e.g. 800x450 960x540 1280x720; "
                          "the splits draw 640x360 to 1280x720)")
     args = ap.parse_args()

@@ -99,17 +99,16 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                                     augment=True, seed=seed, steps=steps if steps else (160 if mode == "all" else None),
                                     faint=faint)
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")
+        # what the weights came from: saved with them, also by an interrupted run
+        origin = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
+                  **({"init": str(init)} if init is not None else {}), **({"faint": faint} if faint else {})}
         t0 = time.perf_counter()
         try:
             history = learner.fit(fit, progress=progress)
         except KeyboardInterrupt:
-            raise _interrupted(learner, model, out, epochs, {
-                "trained_on": str(root), "more_train": [str(r) for r in more_train],
-                **({"init": str(init)} if init is not None else {}), **({"faint": faint} if faint else {})}) from None
+            raise _interrupted(learner, model, out, epochs, origin) from None
         best = history[learner.best_epoch]
-        meta = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
-                **({"init": str(init)} if init is not None else {}),
-                "rule": rule, "temperature": temperature, "mode": mode, **({"faint": faint} if faint else {}),
+        meta = {**origin, "rule": rule, "temperature": temperature, "mode": mode,
                 "epochs_run": len(history), "best_epoch": learner.best_epoch + 1, "val": best["val"],
                 "steps_per_task": loader.total_counts, "seconds": round(time.perf_counter() - t0, 1),
                 "parameters": model.parameter_count(), "fit": {**fit.__dict__}}

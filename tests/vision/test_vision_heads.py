@@ -70,9 +70,9 @@ def test_benchmark_pools_folders(tmp_path) -> None:
         assert h["folders"][str(tmp_path / "s0")][1] == want
     none = bench.score([str(DEFAULT_WEIGHTS)], [tmp_path / "s0"], "test", {(1, 1)})[str(DEFAULT_WEIGHTS)]
     assert all(h["folders"][str(tmp_path / "s0")] == [0, 0] for h in none.values())
-    assert bench._size("800x450") == (800, 450)
+    assert bench.size("800x450") == (800, 450)
     with pytest.raises(Exception, match="WIDTHxHEIGHT"):
-        bench._size("800")
+        bench.size("800")
 
 
 def test_columns_of_folders_with_one_name_are_their_paths() -> None:
