@@ -52,7 +52,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 baselines: bool = True, baselines_only: bool = False, ship: bool = False,
                 widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
                 more_train: Sequence[str | Path] = (), channels: bool = True, init: str | Path | None = None,
-                faint: float = 0.0, progress: bool = True) -> dict:
+                faint: float = 0.0, tasks: Sequence[str] | None = None, progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
     (plus the train splits of the ``more_train`` folders: more looks and episodes; with
     ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples of battle screens), writing
@@ -60,10 +60,12 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     overwrites the package's shipped weights. ``init`` (saved weights) warm-starts the multi-task
     model from them instead of from scratch (`warm_start_model`): every loaded part trains at
     ``lr_backbone``, a head the weights lack at ``lr_heads``. ``faint``: the share of training
-    crops made faint (`loader.augment`; the multi-task model only).
+    crops made faint (`loader.augment`; the multi-task model only). ``tasks``: train only these
+    tasks' heads (and their baselines), e.g. the wave heads alone, to tell what the other tasks
+    give or take from them (`trained_tasks`); such weights are not the parser's, so not shipped.
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     from .data import DatasetError, load_split, load_splits
-    from .tasks import TASK_NAMES, TASKS
+    from .tasks import TASKS
 
     if batch_size is None:
         batch_size = 48 if (mode == "all" and not baselines_only) else 128
@@ -71,8 +73,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     out.mkdir(parents=True, exist_ok=True)
     if init is not None and widths:
         raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
-    tasks = TASK_NAMES + (("channels",) if channels else ())
-    train, val = load_splits([root, *more_train], "train", tasks), load_split(root, "val", tasks)
+    trained = trained_tasks(tasks, channels, ship)
+    train, val = load_splits([root, *more_train], "train", trained), load_split(root, "val", trained)
     import torch  # after the folders: a missing one is said without the seconds torch takes to load
 
     from .baselines import train_baselines
@@ -83,14 +85,14 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    if channels and len(train["channels"]) == 0:
+    if "channels" in trained and len(train["channels"]) == 0:
         raise DatasetError(f"the train splits of {[str(r) for r in (root, *more_train)]} hold no battle screen "
                            f"for the BGR detector (the 'channels' task); train with --no-channels")
     fit = FitConfig(epochs=epochs, lr_backbone=lr_backbone, lr_pretrained_heads=lr_backbone,
                     lr_new_heads=lr_heads, patience=patience, device=device)
     bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})
     result: dict = {"multitask": None, "out": out, "shipped": None}
-    model = None if baselines_only else _multitask_model(train, val, root, tasks, widths, init)
+    model = None if baselines_only else _multitask_model(train, val, root, trained, widths, init)
     for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
         if written:  # a run into the same --out starts its own log (epoch 1 appeared twice)
             (out / log).unlink(missing_ok=True)
@@ -101,7 +103,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         learner = MultiTaskLearner(model, loader, val, log_path=out / "train_log.jsonl", name="multitask")
         # what the weights came from: saved with them, also by an interrupted run
         origin = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
-                  **({"init": str(init)} if init is not None else {}), **({"faint": faint} if faint else {})}
+                  **({"init": str(init)} if init is not None else {}), **({"faint": faint} if faint else {}),
+                  **({"tasks": list(trained)} if tasks else {})}
         t0 = time.perf_counter()
         try:
             history = learner.fit(fit, progress=progress)
@@ -123,6 +126,26 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                         fit=bfit, batch_size=batch_size, seed=seed,
                         progress=progress, log_path=out / "baselines_log.jsonl")
     return result
+
+
+def trained_tasks(tasks: Sequence[str] | None, channels: bool, ship: bool) -> tuple[str, ...]:
+    """The tasks a training run trains a head for: every rendered task and, with ``channels``,
+    the BGR detector; or only ``tasks`` (each once, in the order given). A `DatasetError` names
+    a task that does not exist, or a subset to ship (the parser reads every head)."""
+    from .data import DatasetError
+    from .tasks import DERIVED_TASKS, TASK_NAMES
+
+    if not tasks:
+        return TASK_NAMES + (("channels",) if channels else ())
+    known = TASK_NAMES + tuple(DERIVED_TASKS)
+    unknown = [t for t in tasks if t not in known]
+    if unknown:
+        raise DatasetError(f"no such task: {', '.join(unknown)} (tasks: {', '.join(known)})")
+    if not channels and "channels" in tasks:
+        raise DatasetError("--no-channels and the task 'channels' exclude each other")
+    if ship:
+        raise DatasetError("weights of some tasks only cannot be shipped: the parser reads every head")
+    return tuple(dict.fromkeys(tasks))
 
 
 def _multitask_model(train: dict, val: dict, root, tasks, widths, init):

@@ -18,7 +18,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .common import add_device_argument, float_in, int_in, size
+from .common import add_device_argument, csv_list, float_in, int_in, size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--faint", type=float_in(0, 1, what="--faint"), default=0.0, metavar="SHARE",
                    help="a share of the training crops with their contrast cut to 15-50%% (faint digits; "
                         "default 0)")
+    t.add_argument("--tasks", type=csv_list, default=None, metavar="T,T",
+                   help="train the heads of these tasks only (and their baselines), e.g. wave,wave_total: what "
+                        "the other tasks give or take from them; not shippable (default: every task)")
     t.add_argument("--baselines-only", action="store_true", help="train the single-task baselines only")
     t.add_argument("--ship", action="store_true", help="also copy the multi-task weights to "
                                                        "feature_models/weights/ (the shipped default)")
@@ -225,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
 
         check_device(args.device)
         check_output_dir(args.out)
+        pipeline.trained_tasks(args.tasks, not args.no_channels, args.ship)  # a wrong name is said first
         if args.init is not None:  # a wrong path is said before the folders load
             from feature_models.io import load_model
 
@@ -235,7 +239,8 @@ def run(args: argparse.Namespace) -> int:
             temperature=args.temperature, mode=args.mode, steps=args.steps, lr_backbone=args.lr_backbone,
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
             ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
-            more_train=args.more_train, channels=not args.no_channels, init=args.init, faint=args.faint)
+            more_train=args.more_train, channels=not args.no_channels, init=args.init, faint=args.faint,
+            tasks=args.tasks)
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")

@@ -41,6 +41,10 @@ def test_bad_paths_are_said_before_torch_loads(tmp_path):
         (["vision", "finetune", "--real", str(empty), "--out", "/proc/f"], "/proc"),
         (["vision", "finetune", "--real", str(tmp_path / "nope")], "nope"),
         (["vision", "train", "--root", str(tmp_path / "nope"), "--out", str(tmp_path / "run")], "fgo vision data"),
+        (["vision", "train", "--tasks", "wave,nope", "--out", str(tmp_path / "run")], "no such task: nope"),
+        (["vision", "train", "--tasks", "wave", "--ship", "--out", str(tmp_path / "run")], "cannot be shipped"),
+        (["vision", "train", "--tasks", "channels", "--no-channels", "--out", str(tmp_path / "run")],
+         "exclude each other"),
         (["pilot", "--client", "folder", "--folder", str(empty)], "no .png/.jpg/.jpeg"),
         (["replay", "info", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
     ]
