@@ -14,7 +14,9 @@ samples: misses come in whole looks, and an interval that took the samples as in
 be about twice too narrow. Frames drawn with the plain look (about a tenth) form one cluster per
 folder: their look has no random draw. ``--sizes 800x450 960x540 1280x720`` scores only the frames
 drawn at those game-area sizes (the splits draw a quarter at 640x360, below any capture the
-issue names). Last line: one JSON object.
+issue names). The wave heads are scored as the parser reads them: an unsure digit read again a
+pixel to each side (`feature_models.shifted_reads`); ``--no-wave-shifts`` scores the heads' own
+reads, as every figure before 2026-12-07 was. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -31,20 +33,24 @@ from agents.cli.common import size  # WIDTHxHEIGHT, as fgo's options take it
 from feature_models.data import DatasetError, TaskData, check_crops, load_split
 from feature_models.io import WeightsError, load_model
 from feature_models.loader import iterate_dataset
+from feature_models.model import to_input
 from feature_models.parser import DEFAULT_WEIGHTS
+from feature_models.shifted_reads import SHIFTED_TASKS, steadied
 from feature_models.tasks import DERIVED_TASKS, TASK_NAMES
 
 TARGET = 0.995
 
 
-def correct(model, data: TaskData) -> np.ndarray:
-    """Per sample of ``data``: did ``model``'s head read it right (eval mode, in order)."""
+def correct(model, data: TaskData, shifts: bool = True) -> np.ndarray:
+    """Per sample of ``data``: did ``model``'s head read it right (eval mode, in order); with
+    ``shifts``, a wave head's unsure reads are read again a pixel to each side, as the parser does."""
     model.eval()
-    out = [np.zeros(0, bool)]
     with torch.no_grad():
-        for x, y in iterate_dataset(data):
-            out.append((model(x, data.task).argmax(-1) == y).numpy())
-    return np.concatenate(out)
+        p = np.concatenate([np.zeros((0, len(model.specs[data.task].classes)), np.float32)] +
+                           [model(x, data.task).softmax(-1).numpy() for x, _ in iterate_dataset(data)])
+        if shifts and data.task in SHIFTED_TASKS:
+            p = steadied(p, data.x, lambda x: model(to_input(x), data.task).softmax(-1).numpy())
+    return p.argmax(-1) == data.y
 
 
 def look_bootstrap(right: np.ndarray, looks: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
@@ -59,9 +65,10 @@ def look_bootstrap(right: np.ndarray, looks: np.ndarray, n_boot: int = 2000, see
     return float(np.quantile(acc, 0.025)), float(np.quantile(acc, 0.975))
 
 
-def score(weights: list[str], roots: list[Path], split: str, sizes: set | None = None) -> dict:
+def score(weights: list[str], roots: list[Path], split: str, sizes: set | None = None, shifts: bool = True) -> dict:
     """{weights: {head: {"folders": {root: [right, n]}, "acc", "low", "high", "looks"}}}; with
-    ``sizes`` ({(width, height)}), only the samples of frames drawn at those sizes."""
+    ``sizes`` ({(width, height)}), only the samples of frames drawn at those sizes; ``shifts``:
+    as `correct`."""
     models = {w: load_model(w)[0] for w in weights}
     tasks = heads_of(models.values())
     data = {str(r): load_split(r, split, tasks) for r in roots}
@@ -82,7 +89,7 @@ def score(weights: list[str], roots: list[Path], split: str, sizes: set | None =
             rights, looks, folders = [], [], {}
             for root, d in data.items():
                 keep = kept[root][d[t].frame]
-                ok = correct(model, d[t])[keep]
+                ok = correct(model, d[t], shifts)[keep]
                 folders[root] = [int(ok.sum()), int(ok.size)]
                 rights.append(ok)
                 looks.append(look_of[root][d[t].frame][keep])
@@ -134,18 +141,23 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=None, metavar="WxH", type=size,
                     help="score only frames drawn at these game-area sizes (e.g. 800x450 960x540 1280x720; "
                          "the splits draw 640x360 to 1280x720)")
+    ap.add_argument("--no-wave-shifts", action="store_true",
+                    help="score the wave heads' own reads, without the parser's second read of an unsure digit a "
+                         "pixel to each side")
     args = ap.parse_args()
     twice = sorted({str(r) for r in args.roots if args.roots.count(r) > 1})
     if twice:  # one folder's looks counted twice would narrow the interval for nothing
         ap.error(f"--roots: {', '.join(twice)} given twice; give each folder once")
     torch.set_num_threads(args.threads)
     try:
-        results = score(args.weights, args.roots, args.split, set(args.sizes) if args.sizes else None)
+        results = score(args.weights, args.roots, args.split, set(args.sizes) if args.sizes else None,
+                        shifts=not args.no_wave_shifts)
     except (FileNotFoundError, WeightsError, DatasetError) as err:
         raise SystemExit(f"error: {err}") from None
     print(table(results, args.roots))
     print(json.dumps({"split": args.split, "roots": [str(r) for r in args.roots], "target": TARGET,
-                      "sizes": [list(x) for x in args.sizes] if args.sizes else None, "heads": results}))
+                      "sizes": [list(x) for x in args.sizes] if args.sizes else None,
+                      "wave_shifts": not args.no_wave_shifts, "heads": results}))
 
 
 if __name__ == "__main__":

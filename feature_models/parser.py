@@ -19,8 +19,9 @@ head (or with a 3-class ``card_owner``) are read as before: groups from the owne
 
 The phase is "command" when the Attack button is seen (mean of the attack head and the phase
 head's command probability above 0.5), otherwise the phase head's choice between the card screen
-and "other". The wave pair is the most probable (n, N) with n ≤ N. Batch norms are folded into the
-convolutions for inference.
+and "other". A wave digit read under 0.9 is read again on its crop moved a pixel left and right,
+the three reads averaged (`feature_models.shifted_reads`); the wave pair is then the most probable
+(n, N) with n ≤ N. Batch norms are folded into the convolutions for inference.
 
 Frames are RGB H×W×3 uint8 arrays or PIL images (`game_area.as_frame`: converted to RGB); anything
 else is a one-line ValueError / TypeError, never an "unknown" read, and so is a single frame given
@@ -53,6 +54,7 @@ from .io import WeightsError, load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
 from .screen_check import ScreenCheck, check_frame
+from .shifted_reads import SHIFTED_TASKS, steadied
 from .tasks import DERIVED_TASKS, N_ENEMIES, TASKS, extract_crops
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -197,10 +199,14 @@ class FrameParser:
         second_look: `read_batch` reads unsure frames (and frames read as "other" under
             ``SECOND_LOOK_OTHER_MAX``) again turned
             by 180° and channel-swapped (see ``SECOND_LOOK_MIN``).
+        wave_shifts: a wave digit read under ``shifted_reads.SHIFT_BELOW`` is read again on its
+            crop moved a pixel left and right, and the three reads averaged
+            (`feature_models.shifted_reads`).
     """
 
     def __init__(self, weights: str | Path | None = None, model: MultiTaskModel | None = None,
-                 fuse: bool = True, jit: bool = True, threads: int | None = None, second_look: bool = True):
+                 fuse: bool = True, jit: bool = True, threads: int | None = None, second_look: bool = True,
+                 wave_shifts: bool = True):
         if threads is not None:
             torch.set_num_threads(check_positive_int("threads", threads))
         given = model is not None
@@ -218,6 +224,7 @@ class FrameParser:
             raise ValueError(f"the model {reason}") if given else WeightsError(weights, reason)
         self.model = model.eval()
         self.second_look = bool(second_look)
+        self.wave_shifts = bool(wave_shifts)
         self.last_checks: list[ScreenCheck] = []  # `read_batch`'s screen checks and area reports
         self.size = model.backbone_config.in_size
         waves = [model.specs[t].crop for t in ("wave", "wave_total")]
@@ -258,6 +265,11 @@ class FrameParser:
             "np_gauge": self._head("np_ready", f1[:, GAUGES_AT]).numpy(),  # (n, 3, 2)
             "breaks": self._head("breaks", f1[:, BREAKS_AT]).numpy(),  # (n, 3 enemies, 4)
         }
+        if self.wave_shifts and n:
+            crops = s1.reshape(n, len(self.stage1), *s1.shape[1:])
+            for task in SHIFTED_TASKS:
+                out[task] = steadied(out[task], crops[:, self._wave_at[task]],
+                                     lambda x, task=task: self._head(task, self._features(x)).numpy())
         if "channels" in self.heads:  # weights trained since 2026-12-06: is the frame BGR?
             out["channels"] = self._head("channels", f1[:, SCREEN_AT]).numpy()
         p_cmd, _ = self._battle_reads(out, capped=False)
