@@ -19,8 +19,8 @@ head (or with a 3-class ``card_owner``) are read as before: groups from the owne
 
 The phase is "command" when the Attack button is seen (mean of the attack head and the phase
 head's command probability above 0.5), otherwise the phase head's choice between the card screen
-and "other". A wave digit read under 0.9 is read again on its crop moved a pixel left and right,
-the three reads averaged (`feature_models.shifted_reads`); the wave pair is then the most probable
+and "other". A battle screen's wave digit read under 0.9 is read again on its crop moved a pixel
+left and right, the three reads averaged (`feature_models.shifted_reads`); the wave pair is then the most probable
 (n, N) with n ≤ N. Batch norms are folded into the convolutions for inference.
 
 Frames are RGB H×W×3 uint8 arrays or PIL images (`game_area.as_frame`: converted to RGB); anything
@@ -54,7 +54,7 @@ from .io import WeightsError, load_model
 from .model import MultiTaskModel, to_input
 from .reading import Reading
 from .screen_check import ScreenCheck, check_frame
-from .shifted_reads import SHIFTED_TASKS, steadied
+from .shifted_reads import SHIFTED_TASKS, SHIFTS, again, averaged, unsure
 from .tasks import DERIVED_TASKS, N_ENEMIES, TASKS, extract_crops
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -199,8 +199,8 @@ class FrameParser:
         second_look: `read_batch` reads unsure frames (and frames read as "other" under
             ``SECOND_LOOK_OTHER_MAX``) again turned
             by 180° and channel-swapped (see ``SECOND_LOOK_MIN``).
-        wave_shifts: a wave digit read under ``shifted_reads.SHIFT_BELOW`` is read again on its
-            crop moved a pixel left and right, and the three reads averaged
+        wave_shifts: a battle screen's wave digit read under ``shifted_reads.SHIFT_BELOW`` is
+            read again on its crop moved a pixel left and right, and the three reads averaged
             (`feature_models.shifted_reads`).
     """
 
@@ -265,11 +265,6 @@ class FrameParser:
             "np_gauge": self._head("np_ready", f1[:, GAUGES_AT]).numpy(),  # (n, 3, 2)
             "breaks": self._head("breaks", f1[:, BREAKS_AT]).numpy(),  # (n, 3 enemies, 4)
         }
-        if self.wave_shifts and n:
-            crops = s1.reshape(n, len(self.stage1), *s1.shape[1:])
-            for task in SHIFTED_TASKS:
-                out[task] = steadied(out[task], crops[:, self._wave_at[task]],
-                                     lambda x, task=task: self._head(task, self._features(x)).numpy())
         if "channels" in self.heads:  # weights trained since 2026-12-06: is the frame BGR?
             out["channels"] = self._head("channels", f1[:, SCREEN_AT]).numpy()
         p_cmd, _ = self._battle_reads(out, capped=False)
@@ -277,6 +272,8 @@ class FrameParser:
                          np.where(out["phase"][:, PHASE_CARDS] >= out["phase"][:, PHASE_OTHER], PHASE_CARDS,
                                   PHASE_OTHER))
         out["phase_decision"] = phase
+        if self.wave_shifts:
+            self._steady_waves(out, s1.reshape(n, len(self.stage1), *s1.shape[1:]), phase != PHASE_OTHER)
         out["card_type"] = np.full((n, N_CARDS, 3), np.nan, np.float32)
         n_owner = self.model.specs["card_owner"].n_classes  # 4 (slot0..2, none); 3 in older weights
         out["card_owner"] = np.full((n, N_CARDS, n_owner), np.nan, np.float32)
@@ -302,6 +299,19 @@ class FrameParser:
             out["np_card"][cards] = self._head("np_ready", npc).numpy()
             out["back"][cards] = self._head("back", f2[:, BACK_AT]).numpy()
         return out
+
+    def _steady_waves(self, out: dict, crops: np.ndarray, battle: np.ndarray) -> None:
+        """The wave digits of battle screens read under ``SHIFT_BELOW``, read again a pixel to each
+        side (`shifted_reads`), both heads' crops in one backbone pass; ``crops``: stage 1's (n, k, S, S, 3)."""
+        rows = {t: np.intersect1d(unsure(out[t]), np.flatnonzero(battle)) for t in SHIFTED_TASKS}
+        if not any(r.size for r in rows.values()):
+            return
+        f = self._features(np.concatenate([again(crops[r, self._wave_at[t]]) for t, r in rows.items()]))
+        at = 0
+        for t, r in rows.items():
+            m = len(SHIFTS) * r.size
+            out[t][r] = averaged(out[t][r], self._head(t, f[at:at + m]).numpy())
+            at += m
 
     _IMPOSSIBLE = np.tril(np.ones((MAX_WAVES, MAX_WAVES), bool), -1)  # rows n > columns N
 

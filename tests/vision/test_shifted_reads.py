@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-import feature_models.parser as parser_module
 from feature_models.model import MultiTaskModel, to_input
 from feature_models.parser import FrameParser
-from feature_models.shifted_reads import SHIFT_BELOW, SHIFTS, shifted, steadied
+from feature_models.shifted_reads import SHIFT_BELOW, SHIFTS, again, averaged, shifted, steadied, unsure
 from feature_models.tasks import extract_crops, task_specs
+from fgo_env.features import PHASE_OTHER
 from fgo_env.screens import Renderer, Scene
 
 torch.set_num_threads(1)
@@ -62,28 +62,50 @@ def model() -> MultiTaskModel:
     return MultiTaskModel(new_tasks=list(task_specs("digits").values())).eval()
 
 
-def test_the_parser_averages_an_unsure_digit_with_its_crop_a_pixel_to_each_side(model) -> None:
-    frame = Renderer(640, 360).render(Scene.example("command", 2))
-    with_shifts = FrameParser(model=model, jit=False, fuse=False).predict_batch([frame, frame])
-    plain = FrameParser(model=model, jit=False, fuse=False, wave_shifts=False).predict_batch([frame, frame])
-    for task, crop in (("wave", "wave_n"), ("wave_total", "wave_N")):
-        x = extract_crops(frame, [crop], model.backbone_config.in_size)
-        with torch.inference_mode():
-            reads = [model(to_input(c), task).softmax(-1).numpy() for c in [x] + [shifted(x, *s) for s in SHIFTS]]
-        assert reads[0].max() < SHIFT_BELOW
-        assert np.allclose(plain[task], reads[0], atol=1e-5)
-        assert np.allclose(with_shifts[task], np.mean(reads, axis=0), atol=1e-5)
+def _reads(model, frame, task, crop):
+    """The head's reads of ``frame``'s crop, then of it moved by each of SHIFTS."""
+    x = extract_crops(frame, [crop], model.backbone_config.in_size)
+    with torch.inference_mode():
+        return [model(to_input(c), task).softmax(-1).numpy() for c in [x] + [shifted(x, *s) for s in SHIFTS]]
+
+
+def test_the_parser_averages_an_unsure_battle_digit_with_its_crop_a_pixel_to_each_side(model) -> None:
+    frames = [Renderer(640, 360).render(Scene.example(kind, 2)) for kind in ("command", "chain", "cards")]
+    shifting = FrameParser(model=model, jit=False, fuse=False)
+    with_shifts = shifting.predict_batch(frames)
+    plain = FrameParser(model=model, jit=False, fuse=False, wave_shifts=False).predict_batch(frames)
+    assert (plain["phase_decision"] != PHASE_OTHER).all()  # the untrained model takes every frame for a battle
+    reads = {(t, i): _reads(model, f, t, c) for t, c in (("wave", "wave_n"), ("wave_total", "wave_N"))
+             for i, f in enumerate(frames)}
+    for (task, i), r in reads.items():
+        assert r[0].max() < SHIFT_BELOW
+        assert np.allclose(plain[task][i], r[0][0], atol=1e-5)
+        assert np.allclose(with_shifts[task][i], np.mean(r, axis=0)[0], atol=1e-5), (task, i)
     assert np.array_equal(with_shifts["phase"], plain["phase"])  # the other heads read as before
+    # a frame read as "other" (an animation: no decision is taken on it) is read once
+    out = {t: plain[t].copy() for t in ("wave", "wave_total")}
+    crops = np.stack([extract_crops(f, shifting.stage1, shifting.size) for f in frames])
+    with torch.inference_mode():
+        shifting._steady_waves(out, crops, np.array([True, False, True]))
+    for (task, i), r in reads.items():
+        assert np.allclose(out[task][i], r[0][0] if i == 1 else np.mean(r, axis=0)[0], atol=1e-5), (task, i)
+
+
+def test_the_helpers_are_steadied_in_parts() -> None:
+    x = _crops(3)
+    p = np.array([[0.5, 0.5], [0.99, 0.01], [0.6, 0.4]], np.float32)
+    assert np.array_equal(unsure(p), [0, 2])
+    assert np.array_equal(again(x[[0]]), np.concatenate([shifted(x[[0]], *s) for s in SHIFTS]))
+    q = np.array([[0.0, 1.0]] * len(SHIFTS), np.float32)
+    assert np.allclose(averaged(p[[0]], q), [[0.5 / 3, 2.5 / 3]])
 
 
 def test_a_sure_digit_costs_no_second_read(monkeypatch) -> None:
     calls = []
-    real = parser_module.steadied
-
-    def counted(p, crops, read, below=SHIFT_BELOW):
-        return real(p, crops, lambda x: calls.append(len(x)) or read(x), below)
-    monkeypatch.setattr(parser_module, "steadied", counted)
+    parser = FrameParser()  # the shipped weights, sure of a plain frame's digits
+    real = parser._features
+    monkeypatch.setattr(parser, "_features", lambda crops: calls.append(len(crops)) or real(crops))
     frame = Renderer(1280, 720).render(Scene.example("command", 2))
-    out = FrameParser().predict_batch([frame])  # the shipped weights, sure of a plain frame's digits
+    out = parser.predict_batch([frame])
     assert out["wave"].max() >= SHIFT_BELOW and out["wave_total"].max() >= SHIFT_BELOW
-    assert calls == []
+    assert calls == [len(parser.stage1)]  # stage 1 only: no second pass
