@@ -154,3 +154,13 @@ def test_the_parser_reads_the_wave_crops_its_weights_were_trained_on() -> None:
     with torch.inference_mode():
         want = old._head("wave", old._features(crop)).numpy()
     assert np.allclose(out["wave"], want, atol=1e-5)
+    # both heads on the one crop, an unsure digit read a pixel to each side too
+    from feature_models.shifted_reads import SHIFTS, shifted
+
+    shifting = FrameParser(model=old_model, jit=False)
+    both = shifting.predict_batch([frame])
+    with torch.inference_mode():
+        for task in ("wave", "wave_total"):
+            reads = [shifting._head(task, shifting._features(c)).numpy()
+                     for c in [crop] + [shifted(crop, *s) for s in SHIFTS]]
+            assert reads[0].max() < 0.9 and np.allclose(both[task], np.mean(reads, axis=0), atol=1e-5)

@@ -69,7 +69,7 @@ def _reads(model, frame, task, crop):
         return [model(to_input(c), task).softmax(-1).numpy() for c in [x] + [shifted(x, *s) for s in SHIFTS]]
 
 
-def test_the_parser_averages_an_unsure_battle_digit_with_its_crop_a_pixel_to_each_side(model) -> None:
+def test_the_parser_averages_an_unsure_battle_digit_with_its_crop_a_pixel_to_each_side(model, monkeypatch) -> None:
     frames = [Renderer(640, 360).render(Scene.example(kind, 2)) for kind in ("command", "chain", "cards")]
     shifting = FrameParser(model=model, jit=False, fuse=False)
     with_shifts = shifting.predict_batch(frames)
@@ -82,11 +82,22 @@ def test_the_parser_averages_an_unsure_battle_digit_with_its_crop_a_pixel_to_eac
         assert np.allclose(plain[task][i], r[0][0], atol=1e-5)
         assert np.allclose(with_shifts[task][i], np.mean(r, axis=0)[0], atol=1e-5), (task, i)
     assert np.array_equal(with_shifts["phase"], plain["phase"])  # the other heads read as before
+    # the wrong-area check reads the counter as the heads first read it (its line was set on those)
+    own = np.minimum(plain["wave"].max(-1), plain["wave_total"].max(-1))
+    assert np.allclose(shifting._counter_confidence(with_shifts), own, atol=1e-6)
+    assert not np.allclose(np.minimum(with_shifts["wave"].max(-1), with_shifts["wave_total"].max(-1)), own)
     # a frame read as "other" (an animation: no decision is taken on it) is read once
-    out = {t: plain[t].copy() for t in ("wave", "wave_total")}
-    crops = np.stack([extract_crops(f, shifting.stage1, shifting.size) for f in frames])
-    with torch.inference_mode():
-        shifting._steady_waves(out, crops, np.array([True, False, True]))
+    real_head = shifting._head
+
+    def head(task, f):  # the middle frame's phase read as "other"
+        p = real_head(task, f)
+        if task == "phase":
+            p = p.clone()
+            p[1] = torch.tensor([0.0, 0.0, 1.0])
+        return p
+    monkeypatch.setattr(shifting, "_head", head)
+    out = shifting.predict_batch(frames)
+    assert out["phase_decision"].tolist()[1] == PHASE_OTHER and (np.delete(out["phase_decision"], 1) != PHASE_OTHER).all()
     for (task, i), r in reads.items():
         assert np.allclose(out[task][i], r[0][0] if i == 1 else np.mean(r, axis=0)[0], atol=1e-5), (task, i)
 
