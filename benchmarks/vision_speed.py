@@ -153,9 +153,8 @@ def timed(fn, repeats: int, warmup: int = 1) -> float:
 
 def paired(fa, fb, repeats: int) -> tuple[float, float]:
     """Median seconds of ``fa()`` and of ``fb()``, called in turn (which goes first alternating):
-    timed one block after the other on the project machine (2026-12-07), the block timed first
-    read 13.3 and 14.8 ms a frame against 10.9 and 9.6 for the second, where taking turns gave
-    the same parser 9.2 against 8.7."""
+    timed one block after the other, the block timed first read slower (docs/vision.md, "Unsure
+    wave digits read a pixel to each side")."""
     fa(), fb()
     ta, tb = [], []
     for r in range(repeats):

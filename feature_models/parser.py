@@ -274,7 +274,7 @@ class FrameParser:
         out["phase_decision"] = phase
         # the wrong-area check (`_look_elsewhere`, COUNTER_LOOK_BELOW) was set on the heads' own
         # reads: a digit off its crop reads unsure, and its shifted reads must not hide that
-        out["counter_own"] = self._counter_confidence(out)
+        out["counter_own"] = np.minimum(out["wave"].max(-1), out["wave_total"].max(-1)).astype(np.float64)
         if self.wave_shifts:
             self._steady_waves(out, s1.reshape(n, len(self.stage1), *s1.shape[1:]), phase != PHASE_OTHER)
         out["card_type"] = np.full((n, N_CARDS, 3), np.nan, np.float32)
@@ -421,9 +421,7 @@ class FrameParser:
     def _counter_confidence(out: dict) -> np.ndarray:
         """Per frame, how surely its wave counter reads: the less sure of its two digits, as the
         heads read them before an unsure digit is read again (`_steady_waves`)."""
-        if "counter_own" in out:
-            return out["counter_own"]
-        return np.minimum(out["wave"].max(-1), out["wave_total"].max(-1)).astype(np.float64)
+        return out["counter_own"]
 
     @staticmethod
     def _unknown_features() -> Features:
