@@ -3,7 +3,8 @@
 `fit` trains a `MultiTaskModel` on a `MultiDatasetLoader` with AdamW and three parameter groups
 (backbone: low learning rate, pretrained heads: low, new heads: high; frozen parameters are left
 out), a per-step schedule (cosine with warm-up, step decay, or constant), cross-entropy per task
-(one task per batch in ``mode="single"``; in ``mode="all"`` the sum over tasks, with the crops of
+(one task per batch in ``mode="single"``; in ``mode="all"`` the sum over tasks, each weighted by
+``FitConfig.task_weights``, with the crops of
 all tasks in one backbone pass so that batch-norm statistics mix the tasks as at inference). After every epoch
 it re-estimates the backbone's batch-norm statistics on an equal mix of all tasks
 (`recalibrate_bn`: with one task per batch the running averages otherwise follow whichever tasks
@@ -21,7 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -48,6 +49,8 @@ class FitConfig:
         patience: epochs without a better mean validation accuracy before stopping (0: never).
         label_smoothing: cross-entropy label smoothing.
         grad_clip: max gradient norm (0: off).
+        task_weights: {task: weight} of a task's cross-entropy in the summed loss (1 where not
+            named): more of the shared backbone's gradient for a head the other tasks crowd out.
         device: "auto" (CUDA where present), "cpu" or "cuda".
     """
 
@@ -63,6 +66,7 @@ class FitConfig:
     patience: int = 4
     label_smoothing: float = 0.02
     grad_clip: float = 5.0
+    task_weights: dict[str, float] = field(default_factory=dict)
     device: str = "auto"
 
 
@@ -234,6 +238,9 @@ class MultiTaskLearner:
         (KeyboardInterrupt), it holds the best state of the epochs that finished (``best_state``
         None: none did) and the interrupt goes on to the caller."""
         cfg = cfg or FitConfig()
+        unknown = sorted(set(cfg.task_weights) - set(self.loader.datasets))
+        if unknown:
+            raise ValueError(f"task weights for tasks not trained: {unknown} (trained: {sorted(self.loader.datasets)})")
         device = resolve_device(cfg.device)
         model = self.model.to(device, memory_format=torch.channels_last)
         opt = torch.optim.AdamW(self.param_groups(cfg), weight_decay=cfg.weight_decay)
@@ -265,7 +272,7 @@ class MultiTaskLearner:
                 for task, (x, y) in batches.items():
                     logits = logits_of[task] if task in logits_of else model(x, task)
                     task_loss = ce(logits, y)
-                    loss = loss + task_loss
+                    loss = loss + cfg.task_weights.get(task, 1.0) * task_loss
                     s = stats[task]
                     s[0] += float(task_loss.detach()) * len(y)
                     s[1] += int((logits.argmax(-1) == y).sum())

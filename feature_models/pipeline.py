@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 baselines: bool = True, baselines_only: bool = False, ship: bool = False,
                 widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
                 more_train: Sequence[str | Path] = (), channels: bool = True, init: str | Path | None = None,
-                faint: float = 0.0, tasks: Sequence[str] | None = None, progress: bool = True) -> dict:
+                faint: float = 0.0, tasks: Sequence[str] | None = None,
+                task_weights: Mapping[str, float] | None = None, progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
     (plus the train splits of the ``more_train`` folders: more looks and episodes; with
     ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples of battle screens), writing
@@ -63,6 +65,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     crops made faint (`loader.augment`; the multi-task model only). ``tasks``: train only these
     tasks' heads (and their baselines), e.g. the wave heads alone, to tell what the other tasks
     give or take from them (`trained_tasks`); such weights are not the parser's, so not shipped.
+    ``task_weights``: {task: weight} of its loss in the multi-task model's sum (`check_task_weights`).
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     from .data import DatasetError, load_split, load_splits
     from .tasks import TASKS
@@ -74,6 +77,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     if init is not None and widths:
         raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
     trained = trained_tasks(tasks, channels, ship)
+    weights = check_task_weights(task_weights, trained)
     train, val = load_splits([root, *more_train], "train", trained), load_split(root, "val", trained)
     import torch  # after the folders: a missing one is said without the seconds torch takes to load
 
@@ -89,8 +93,9 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         raise DatasetError(f"the train splits of {[str(r) for r in (root, *more_train)]} hold no battle screen "
                            f"for the BGR detector (the 'channels' task); train with --no-channels")
     fit = FitConfig(epochs=epochs, lr_backbone=lr_backbone, lr_pretrained_heads=lr_backbone,
-                    lr_new_heads=lr_heads, patience=patience, device=device)
-    bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience})
+                    lr_new_heads=lr_heads, patience=patience, task_weights=weights, device=device)
+    bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience,
+                        "task_weights": {}})  # one task a baseline: nothing to weigh
     result: dict = {"multitask": None, "out": out, "shipped": None}
     model = None if baselines_only else _multitask_model(train, val, root, trained, widths, init)
     for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
@@ -104,7 +109,7 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         # what the weights came from: saved with them, also by an interrupted run
         origin = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
                   **({"init": str(init)} if init is not None else {}), **({"faint": faint} if faint else {}),
-                  **({"tasks": list(trained)} if tasks else {})}
+                  **({"tasks": list(trained)} if tasks else {}), **({"task_weights": weights} if weights else {})}
         t0 = time.perf_counter()
         try:
             history = learner.fit(fit, progress=progress)
@@ -146,6 +151,21 @@ def trained_tasks(tasks: Sequence[str] | None, channels: bool, ship: bool) -> tu
     if ship:
         raise DatasetError("weights of some tasks only cannot be shipped: the parser reads every head")
     return tuple(dict.fromkeys(tasks))
+
+
+def check_task_weights(task_weights: Mapping[str, float] | None, trained: Sequence[str]) -> dict[str, float]:
+    """``task_weights`` as a dict, checked: every task one that is trained, every weight finite
+    and > 0 (a `DatasetError` names the first wrong one and what would be valid)."""
+    from .data import DatasetError
+
+    out = {}
+    for task, weight in (task_weights or {}).items():
+        if task not in trained:
+            raise DatasetError(f"--task-weight {task}: no such trained task (trained: {', '.join(trained)})")
+        if not (math.isfinite(weight) and weight > 0):
+            raise DatasetError(f"--task-weight {task}={weight}: a weight must be a finite number > 0")
+        out[task] = float(weight)
+    return out
 
 
 def _multitask_model(train: dict, val: dict, root, tasks, widths, init):

@@ -85,6 +85,17 @@ def csv_list(text: str) -> list[str]:
     return items
 
 
+def task_weight(text: str) -> tuple[str, float]:
+    """``TASK=WEIGHT``, the weight a finite number > 0 (whether TASK is trained is checked later)."""
+    task, sep, weight = text.partition("=")
+    if not sep or not task.strip():
+        raise argparse.ArgumentTypeError(f"expected TASK=WEIGHT, e.g. wave=2, got {text!r}")
+    try:
+        return task.strip(), float_in(0, None, what="the weight", open_low=True)(weight)
+    except argparse.ArgumentTypeError as err:
+        raise argparse.ArgumentTypeError(f"{text}: the weight {err}") from None
+
+
 def check_quests(quests: list[str], content: str | None = None) -> None:
     """Every id names a quest (hand-made, or ``random_<seed>``) of the catalogue."""
     from fgo_env.content import check_quest_ids

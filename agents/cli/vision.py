@@ -18,7 +18,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .common import add_device_argument, csv_list, float_in, int_in, size
+from .common import add_device_argument, csv_list, float_in, int_in, size, task_weight
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--tasks", type=csv_list, default=None, metavar="T,T",
                    help="train the heads of these tasks only (and their baselines), e.g. wave,wave_total: what "
                         "the other tasks give or take from them; not shippable (default: every task)")
+    t.add_argument("--task-weight", type=task_weight, action="append", default=[], metavar="TASK=W",
+                   help="weigh TASK's loss by W in the multi-task sum (repeatable; default 1 each), e.g. "
+                        "wave=3 for a head the other tasks crowd out")
     t.add_argument("--baselines-only", action="store_true", help="train the single-task baselines only")
     t.add_argument("--ship", action="store_true", help="also copy the multi-task weights to "
                                                        "feature_models/weights/ (the shipped default)")
@@ -228,7 +231,11 @@ def run(args: argparse.Namespace) -> int:
 
         check_device(args.device)
         check_output_dir(args.out)
-        pipeline.trained_tasks(args.tasks, not args.no_channels, args.ship)  # a wrong name is said first
+        trained = pipeline.trained_tasks(args.tasks, not args.no_channels, args.ship)  # a wrong name is said first
+        named = [t for t, _ in args.task_weight]
+        if len(set(named)) < len(named):
+            raise UserError(f"--task-weight names a task twice: {', '.join(sorted({t for t in named if named.count(t) > 1}))}")
+        pipeline.check_task_weights(dict(args.task_weight), trained)
         if args.init is not None:  # a wrong path is said before the folders load
             from feature_models.io import load_model
 
@@ -240,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
             ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
             more_train=args.more_train, channels=not args.no_channels, init=args.init, faint=args.faint,
-            tasks=args.tasks)
+            tasks=args.tasks, task_weights=dict(args.task_weight))
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")

@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from replays import Header, ReplayWriter
 
 # Run in one process, one command after the other: torch, once imported, stays; the first
@@ -45,6 +47,10 @@ def test_bad_paths_are_said_before_torch_loads(tmp_path):
         (["vision", "train", "--tasks", "wave", "--ship", "--out", str(tmp_path / "run")], "cannot be shipped"),
         (["vision", "train", "--tasks", "channels", "--no-channels", "--out", str(tmp_path / "run")],
          "exclude each other"),
+        (["vision", "train", "--tasks", "wave", "--task-weight", "card_owner=2", "--out", str(tmp_path / "run")],
+         "no such trained task (trained: wave)"),
+        (["vision", "train", "--task-weight", "wave=2", "--task-weight", "wave=3", "--out", str(tmp_path / "run")],
+         "names a task twice: wave"),
         (["pilot", "--client", "folder", "--folder", str(empty)], "no .png/.jpg/.jpeg"),
         (["replay", "info", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
     ]
@@ -69,3 +75,14 @@ def test_the_error_classes_named_by_module_live_there():
     for module, name in _HEAVY_ERRORS:
         cls = getattr(importlib.import_module(module), name)
         assert cls.__module__ == module and issubclass(cls, Exception), (module, name)
+
+
+def test_task_weight_syntax_is_an_argparse_error(capsys):
+    from agents.cli.main import main
+
+    for value, needle in (("wave=0", "must be > 0"), ("wave", "expected TASK=WEIGHT"), ("=2", "expected TASK=WEIGHT"),
+                          ("wave=x", "wave=x: the weight must be a number")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["vision", "train", "--task-weight", value])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_info.value.code == 2 and "argument --task-weight" in err[-1] and needle in err[-1], err
