@@ -30,30 +30,13 @@ import numpy as np
 import torch
 
 from agents.cli.common import size  # WIDTHxHEIGHT, as fgo's options take it
-from feature_models.data import DatasetError, TaskData, check_crops, load_split
+from feature_models.data import DatasetError, check_crops, load_split
+from feature_models.evaluate import BATTLE_KINDS, parser_correct
 from feature_models.io import WeightsError, load_model
-from feature_models.loader import iterate_dataset
-from feature_models.model import to_input
 from feature_models.parser import DEFAULT_WEIGHTS
-from feature_models.shifted_reads import SHIFTED_TASKS, steadied
 from feature_models.tasks import DERIVED_TASKS, TASK_NAMES
 
 TARGET = 0.995
-BATTLE_KINDS = ("command", "cards")  # a frame's kind (frames.json) when the parser reads a battle screen
-
-
-def correct(model, data: TaskData, battle: np.ndarray | None = None) -> np.ndarray:
-    """Per sample of ``data``: did ``model``'s head read it right (eval mode, in order); the
-    samples flagged in ``battle`` (of a command or card screen), when a wave head's, read as the
-    parser reads them: unsure, read again a pixel to each side (`feature_models.shifted_reads`)."""
-    model.eval()
-    with torch.no_grad():
-        p = np.concatenate([np.zeros((0, len(model.specs[data.task].classes)), np.float32)] +
-                           [model(x, data.task).softmax(-1).numpy() for x, _ in iterate_dataset(data)])
-        if battle is not None and data.task in SHIFTED_TASKS:
-            rows = np.flatnonzero(battle)
-            p[rows] = steadied(p[rows], data.x[rows], lambda x: model(to_input(x), data.task).softmax(-1).numpy())
-    return p.argmax(-1) == data.y
 
 
 def look_bootstrap(right: np.ndarray, looks: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
@@ -71,7 +54,7 @@ def look_bootstrap(right: np.ndarray, looks: np.ndarray, n_boot: int = 2000, see
 def score(weights: list[str], roots: list[Path], split: str, sizes: set | None = None, shifts: bool = True) -> dict:
     """{weights: {head: {"folders": {root: [right, n]}, "acc", "low", "high", "looks"}}}; with
     ``sizes`` ({(width, height)}), only the samples of frames drawn at those sizes; ``shifts``:
-    as `correct`."""
+    as `feature_models.evaluate.parser_correct`."""
     models = {w: load_model(w)[0] for w in weights}
     tasks = heads_of(models.values())
     data = {str(r): load_split(r, split, tasks) for r in roots}
@@ -95,7 +78,7 @@ def score(weights: list[str], roots: list[Path], split: str, sizes: set | None =
             rights, looks, folders = [], [], {}
             for root, d in data.items():
                 keep = kept[root][d[t].frame]
-                ok = correct(model, d[t], battle[root][d[t].frame])[keep]
+                ok = parser_correct(model, d[t], battle[root][d[t].frame])[keep]
                 folders[root] = [int(ok.sum()), int(ok.size)]
                 rights.append(ok)
                 looks.append(look_of[root][d[t].frame][keep])

@@ -3,7 +3,9 @@
 `run_evaluation` (behind ``fgo vision eval``) measures, on looks never used in training:
 
 * per-head accuracy of the multi-task model and of the single-task baselines on the ``test``
-  split, with parameters, bytes on disk and per-frame latency side by side;
+  split, with parameters, bytes on disk and per-frame latency side by side, and the wave heads
+  as the parser reads them (`parser_correct`: a battle screen's unsure digit read again a pixel
+  to each side);
 * `parse_check`: `FrameParser` on freshly rendered frames (new look seeds, episodes and example
   scenes) against the Features of the scene each frame shows, per field and per whole frame, and
   the card screens' ownership read as the real screen allows (`BraveScore`, its own figure):
@@ -36,6 +38,34 @@ LABEL_KEYS = ("phase", "wave", "wave_total", "card_types", "card_owners", "np_re
 # what the frame does not show (`feature_models.data.visible_labels`): not scored
 FRESH_SEED = 7  # DataConfig seed of the fresh parse check: looks 9,700,000+ (never trained on)
 GREEDY_LOOK_BASE = 9_800_000
+BATTLE_KINDS = ("command", "cards")  # a frame's kind (frames.json) when the parser reads a battle screen
+
+
+def battle_frames(root: str | Path, split: str) -> np.ndarray:
+    """Per frame of ``root/split``: is it a command or card screen (by its label), the screens
+    whose unsure wave digits the parser reads again (it tells them 99.99 % right)."""
+    frames = json.loads((Path(root) / split / "frames.json").read_text())
+    return np.array([f["kind"] in BATTLE_KINDS for f in frames], bool)
+
+
+def parser_correct(model, data, battle: np.ndarray | None = None) -> np.ndarray:
+    """Per sample of ``data`` (a `TaskData`): did ``model``'s head read it right (eval mode, in
+    order); the samples flagged in ``battle`` (per sample), when a wave head's, read as the parser
+    reads them: unsure, read again a pixel to each side (`feature_models.shifted_reads`)."""
+    import torch
+
+    from .loader import iterate_dataset
+    from .model import to_input
+    from .shifted_reads import SHIFTED_TASKS, steadied
+
+    model.eval()
+    with torch.no_grad():
+        p = np.concatenate([np.zeros((0, len(model.specs[data.task].classes)), np.float32)] +
+                           [model(x, data.task).softmax(-1).numpy() for x, _ in iterate_dataset(data)])
+        if battle is not None and data.task in SHIFTED_TASKS:
+            rows = np.flatnonzero(battle)
+            p[rows] = steadied(p[rows], data.x[rows], lambda x: model(to_input(x), data.task).softmax(-1).numpy())
+    return p.argmax(-1) == data.y
 
 
 def fresh_frames(n: int = 300, seed: int = FRESH_SEED, episodes: int | None = None,
@@ -267,6 +297,7 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     from .io import load_model
     from .learner import evaluate_model
     from .parser import DEFAULT_WEIGHTS, FrameParser
+    from .shifted_reads import SHIFTED_TASKS
     from .tasks import DERIVED_TASKS, TASK_NAMES
 
     out_dir = Path(out)
@@ -281,6 +312,9 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     results["test_samples"] = {t: len(d) for t, d in test.items()}
     results["test_illegible"] = _illegible(root)
     results["multitask"] = {t: m["acc"] for t, m in evaluate_model(model, test).items()}
+    battle = battle_frames(root, "test")
+    results["multitask_parser"] = {t: float(parser_correct(model, test[t], battle[test[t].frame]).mean())
+                                   for t in SHIFTED_TASKS if t in test and len(test[t])}
     results["multitask_params"] = model.parameter_count()
     results["multitask_bytes"] = _file_bytes(weights)
     tonks = out_dir / "multitask_tonks"
@@ -393,6 +427,15 @@ def family_lines(by_family: dict | None) -> list[str]:
     return lines
 
 
+def _parser_reads_note(parser: dict | None, heads: dict) -> list[str]:
+    """The wave heads as the parser reads them, beside their own reads in the table."""
+    if not parser:
+        return []
+    reads = ", ".join(f"{t} {v * 100:.2f} % (own reads {heads[t] * 100:.2f} %)" for t, v in parser.items())
+    return ["", "As the parser reads them (a command or card screen's wave digit read under 0.9 is read again "
+                f"a pixel to each side and the three reads averaged, `feature_models/shifted_reads.py`): {reads}."]
+
+
 def _illegible(root: str | Path) -> dict[str, int] | None:
     """The test split's labels left out as illegible (its manifest's count), None for a split
     written without the legibility probe (before it, or ``DataConfig.legibility`` off)."""
@@ -443,6 +486,7 @@ def write_report(results: dict, path: str | Path | None) -> str:
     else:
         lines += ["| head | test samples | multi-task |", "|---|---|---|"]
         lines += [f"| {t} | {results['test_samples'][t]} | {mt[t] * 100:.2f} % |" for t in heads]
+    lines += _parser_reads_note(results.get("multitask_parser"), mt)
     lines += _illegible_note(results.get("test_illegible"))
     lines += ["", "## Size and latency", ""]
     lat = results["latency_640x360"]

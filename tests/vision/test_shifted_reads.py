@@ -120,3 +120,34 @@ def test_a_sure_digit_costs_no_second_read(monkeypatch) -> None:
     out = parser.predict_batch([frame])
     assert out["wave"].max() >= SHIFT_BELOW and out["wave_total"].max() >= SHIFT_BELOW
     assert calls == [len(parser.stage1)]  # stage 1 only: no second pass
+
+
+def test_the_evaluation_scores_battle_digits_as_the_parser_reads_them(model, tmp_path, monkeypatch) -> None:
+    import feature_models.shifted_reads as shifted_reads
+    from feature_models.data import TaskData
+    from feature_models.evaluate import _parser_reads_note, battle_frames, parser_correct
+
+    frames = [Renderer(640, 360).render(Scene.example(kind, 2)) for kind in ("command", "chain", "cards")]
+    x = np.concatenate([extract_crops(f, ["wave_n"], model.backbone_config.in_size) for f in frames])
+    own = np.array([_reads(model, f, "wave", "wave_n")[0][0].argmax() for f in frames])
+    seen = []
+
+    def moved(p, crops, read):  # a second read that moves every digit it is given to the next class
+        seen.append(crops)
+        assert np.allclose(read(crops[:1]), p[:1], atol=1e-5)  # it reads with the head itself
+        return np.eye(p.shape[1], dtype=p.dtype)[(p.argmax(-1) + 1) % p.shape[1]]
+
+    monkeypatch.setattr(shifted_reads, "steadied", moved)
+    data = TaskData("wave", x, own.astype(np.int64), frame=np.arange(3))
+    assert parser_correct(model, data).all() and not seen  # no battle flags: the head's own reads
+    battle = np.array([True, False, True])
+    assert parser_correct(model, data, battle).tolist() == [False, True, False]
+    assert len(seen) == 1 and np.array_equal(seen[0], x[[0, 2]])  # the battle screens' crops, read again
+    other = TaskData("phase", x, np.zeros(3, np.int64), frame=np.arange(3))
+    parser_correct(model, other, battle)
+    assert len(seen) == 1  # a head that is not a wave head is never read again
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "frames.json").write_text('[{"kind": "command"}, {"kind": "chain"}, {"kind": "cards"}]')
+    assert battle_frames(tmp_path, "test").tolist() == [True, False, True]
+    note = "".join(_parser_reads_note({"wave": 0.99}, {"wave": 0.98}))
+    assert "wave 99.00 % (own reads 98.00 %)" in note and _parser_reads_note(None, {}) == []
