@@ -41,10 +41,14 @@ GREEDY_LOOK_BASE = 9_800_000
 BATTLE_KINDS = ("command", "cards")  # a frame's kind (frames.json) when the parser reads a battle screen
 
 
-def battle_frames(root: str | Path, split: str) -> np.ndarray:
+def battle_frames(root: str | Path, split: str) -> np.ndarray | None:
     """Per frame of ``root/split``: is it a command or card screen (by its label), the screens
-    whose unsure wave digits the parser reads again (it tells them 99.99 % right)."""
-    frames = json.loads((Path(root) / split / "frames.json").read_text())
+    whose unsure wave digits the parser reads again (it tells them 99.99 % right); None for a
+    folder without ``frames.json``."""
+    path = Path(root) / split / "frames.json"
+    if not path.exists():
+        return None
+    frames = json.loads(path.read_text())
     return np.array([f["kind"] in BATTLE_KINDS for f in frames], bool)
 
 
@@ -251,6 +255,18 @@ def parse_check(parser, frames, batch_size: int = 16) -> dict:
     return score.result() | {"by_family": by_family, "brave_chain": brave.result()}
 
 
+def parser_accuracy(model, test: dict, battle: np.ndarray | None) -> dict[str, float]:
+    """{wave head: accuracy} of ``model`` on ``test`` ({task: TaskData}) as the parser reads them,
+    ``battle`` flagging each frame of the split (`battle_frames`); the other heads read as their
+    own reads (`learner.evaluate_model`). Empty where the frames are not known (a folder of
+    before frames.json, samples without frame numbers)."""
+    from .shifted_reads import SHIFTED_TASKS
+
+    return {t: float(parser_correct(model, test[t], battle[test[t].frame]).mean())
+            for t in SHIFTED_TASKS if t in test and t in model.specs and len(test[t])
+            and battle is not None and test[t].frame is not None}
+
+
 def _file_bytes(path: Path) -> int:
     return path.with_name(path.name + ".safetensors").stat().st_size
 
@@ -297,7 +313,6 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     from .io import load_model
     from .learner import evaluate_model
     from .parser import DEFAULT_WEIGHTS, FrameParser
-    from .shifted_reads import SHIFTED_TASKS
     from .tasks import DERIVED_TASKS, TASK_NAMES
 
     out_dir = Path(out)
@@ -312,9 +327,7 @@ def run_evaluation(root: str | Path, out: str | Path, weights: str | Path | None
     results["test_samples"] = {t: len(d) for t, d in test.items()}
     results["test_illegible"] = _illegible(root)
     results["multitask"] = {t: m["acc"] for t, m in evaluate_model(model, test).items()}
-    battle = battle_frames(root, "test")
-    results["multitask_parser"] = {t: float(parser_correct(model, test[t], battle[test[t].frame]).mean())
-                                   for t in SHIFTED_TASKS if t in test and len(test[t])}
+    results["multitask_parser"] = parser_accuracy(model, test, battle_frames(root, "test"))
     results["multitask_params"] = model.parameter_count()
     results["multitask_bytes"] = _file_bytes(weights)
     tonks = out_dir / "multitask_tonks"

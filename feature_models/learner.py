@@ -49,8 +49,9 @@ class FitConfig:
         patience: epochs without a better mean validation accuracy before stopping (0: never).
         label_smoothing: cross-entropy label smoothing.
         grad_clip: max gradient norm (0: off).
-        task_weights: {task: weight} of a task's cross-entropy in the summed loss (1 where not
-            named): more of the shared backbone's gradient for a head the other tasks crowd out.
+        task_weights: {task: weight} of a task's cross-entropy in the loss (1 where not named):
+            more of the shared backbone's gradient for a head the other tasks crowd out (in
+            ``mode="single"``, that task's steps scaled); the logged losses stay unweighted.
         device: "auto" (CUDA where present), "cpu" or "cuda".
     """
 

@@ -227,6 +227,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--no-baselines and --baselines-only exclude each other")
         if args.init is not None and args.baselines_only:
             raise UserError("--init warm-starts the multi-task model; --baselines-only trains none")
+        if args.task_weight and args.baselines_only:
+            raise UserError("--task-weight weighs the multi-task model's tasks; --baselines-only trains none "
+                            "(a baseline has one task)")
         from .common import check_device, check_output_dir
 
         check_device(args.device)

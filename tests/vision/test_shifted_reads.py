@@ -151,3 +151,27 @@ def test_the_evaluation_scores_battle_digits_as_the_parser_reads_them(model, tmp
     assert battle_frames(tmp_path, "test").tolist() == [True, False, True]
     note = "".join(_parser_reads_note({"wave": 0.99}, {"wave": 0.98}))
     assert "wave 99.00 % (own reads 98.00 %)" in note and _parser_reads_note(None, {}) == []
+
+
+def test_the_report_scores_a_test_splits_wave_heads_as_the_parser_reads_them(tmp_path) -> None:
+    from feature_models.data import DataConfig, generate_split, load_split
+    from feature_models.evaluate import battle_frames, parser_accuracy, parser_correct
+    from feature_models.io import load_model
+    from feature_models.parser import DEFAULT_WEIGHTS
+
+    cfg = DataConfig(episodes=1, examples=6, max_decisions=4, examples_per_look=3, quests=("farming_3wave",),
+                     plain_fraction=0.0)
+    generate_split(tmp_path, "test", cfg)
+    model = load_model(DEFAULT_WEIGHTS)[0]
+    test = load_split(tmp_path, "test", ("wave", "wave_total", "phase"))
+    battle = battle_frames(tmp_path, "test")
+    assert battle.any()
+    for flags in (battle, battle & (np.arange(battle.size) % 2 == 0)):  # as labelled, and half of them
+        acc = parser_accuracy(model, test, flags)
+        assert set(acc) == {"wave", "wave_total"}  # the wave heads only
+        for t, v in acc.items():
+            assert v == pytest.approx(parser_correct(model, test[t], flags[test[t].frame]).mean())
+    # frames not known (a folder of before frames.json, samples without frame numbers): not scored
+    assert parser_accuracy(model, test, None) == {}
+    (tmp_path / "test" / "frames.json").unlink()
+    assert battle_frames(tmp_path, "test") is None

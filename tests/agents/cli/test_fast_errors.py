@@ -51,6 +51,8 @@ def test_bad_paths_are_said_before_torch_loads(tmp_path):
          "no such trained task (trained: wave)"),
         (["vision", "train", "--task-weight", "wave=2", "--task-weight", "wave=3", "--out", str(tmp_path / "run")],
          "names a task twice: wave"),
+        (["vision", "train", "--task-weight", "wave=2", "--baselines-only", "--out", str(tmp_path / "run")],
+         "--baselines-only trains none"),
         (["pilot", "--client", "folder", "--folder", str(empty)], "no .png/.jpg/.jpeg"),
         (["replay", "info", str(tmp_path / "missing.jsonl")], "missing.jsonl"),
     ]
