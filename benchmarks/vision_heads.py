@@ -31,7 +31,7 @@ import torch
 
 from agents.cli.common import size  # WIDTHxHEIGHT, as fgo's options take it
 from feature_models.data import DatasetError, check_crops, load_split
-from feature_models.evaluate import BATTLE_KINDS, parser_correct
+from feature_models.evaluate import battle_of, parser_correct
 from feature_models.io import WeightsError, load_model
 from feature_models.parser import DEFAULT_WEIGHTS
 from feature_models.tasks import DERIVED_TASKS, TASK_NAMES
@@ -63,7 +63,7 @@ def score(weights: list[str], roots: list[Path], split: str, sizes: set | None =
     kept = {r: np.array([sizes is None or tuple(f["size"]) in sizes for f in fs], bool) for r, fs in frames.items()}
     # the parser reads unsure wave digits again on the screens it reads as battle screens (99.99 %
     # right): here, those whose label says so
-    battle = {r: np.array([shifts and f["kind"] in BATTLE_KINDS for f in fs], bool) for r, fs in frames.items()}
+    battle = {r: battle_of(fs) & shifts for r, fs in frames.items()}
     out: dict = {}
     for w, model in models.items():
         for root, d in data.items():

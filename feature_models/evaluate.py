@@ -41,15 +41,17 @@ GREEDY_LOOK_BASE = 9_800_000
 BATTLE_KINDS = ("command", "cards")  # a frame's kind (frames.json) when the parser reads a battle screen
 
 
-def battle_frames(root: str | Path, split: str) -> np.ndarray | None:
-    """Per frame of ``root/split``: is it a command or card screen (by its label), the screens
-    whose unsure wave digits the parser reads again (it tells them 99.99 % right); None for a
-    folder without ``frames.json``."""
-    path = Path(root) / split / "frames.json"
-    if not path.exists():
-        return None
-    frames = json.loads(path.read_text())
+def battle_of(frames: Sequence[dict]) -> np.ndarray:
+    """Per frame (a split's ``frames.json`` entries): is it a command or card screen (by its
+    label), the screens whose unsure wave digits the parser reads again (it tells them 99.99 %
+    right)."""
     return np.array([f["kind"] in BATTLE_KINDS for f in frames], bool)
+
+
+def battle_frames(root: str | Path, split: str) -> np.ndarray | None:
+    """`battle_of` the frames of ``root/split``; None for a folder without ``frames.json``."""
+    path = Path(root) / split / "frames.json"
+    return battle_of(json.loads(path.read_text())) if path.exists() else None
 
 
 def parser_correct(model, data, battle: np.ndarray | None = None) -> np.ndarray:
@@ -262,9 +264,10 @@ def parser_accuracy(model, test: dict, battle: np.ndarray | None) -> dict[str, f
     before frames.json, samples without frame numbers)."""
     from .shifted_reads import SHIFTED_TASKS
 
+    if battle is None:
+        return {}
     return {t: float(parser_correct(model, test[t], battle[test[t].frame]).mean())
-            for t in SHIFTED_TASKS if t in test and t in model.specs and len(test[t])
-            and battle is not None and test[t].frame is not None}
+            for t in SHIFTED_TASKS if t in test and t in model.specs and len(test[t]) and test[t].frame is not None}
 
 
 def _file_bytes(path: Path) -> int:
