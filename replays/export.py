@@ -14,6 +14,8 @@ hdf5 storage) is an optional extra: ``pip install 'pendragon-gym[minari]'``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from collections.abc import Callable, Iterator
 from itertools import chain
@@ -150,7 +152,8 @@ def export_minari(path: str | Path, dataset_id: str, *, obs_mode: str = "state",
                                        f"obs_mode {obs_mode}, re-simulated", **spaces)
     except BaseException:
         if Path(minari.storage.get_dataset_path(dataset_id)).exists():
-            minari.delete_dataset(dataset_id)
+            with contextlib.redirect_stdout(io.StringIO()):  # Minari prints "Dataset ... deleted!"
+                minari.delete_dataset(dataset_id)
         raise
     finally:
         if empty:  # a Minari episode has a step at least

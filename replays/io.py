@@ -370,8 +370,8 @@ class Replay:
             return _loads(raw)
         except ValueError:  # orjson refuses a few lines json reads (integers past 64 bits, NaN): json decides
             pass
-        try:
-            return json.loads(raw)
+        try:  # decoded here: given bytes, json guesses UTF-16 or -32 from NUL bytes and names that codec
+            return json.loads(raw.decode("utf-8-sig"))  # (-sig: a BOM, as an editor may leave, is let through)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             hint = " (not a Pendragon replay)" if number == 1 else " (a corrupt line in the middle of the file)"
             raise ReplayError(f"{self._where(number)}: the {what} line is not valid JSON{hint}: {err}") from None

@@ -59,7 +59,8 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Exit status 0 when every episode re-simulates exactly, 1 when one differs, 2 for a file
-    that cannot be verified (not a replay, corrupt, or recorded with another engine or content)."""
+    that cannot be verified (not a replay, corrupt, recorded with another engine or content, or
+    with no finished episode: a check of nothing is no pass)."""
     import json
     import warnings
 
@@ -83,7 +84,8 @@ def run_verify(args: argparse.Namespace) -> int:
         log.warning("warning: %s", w.message)
     print_rows([{"file": str(path), "episodes": f"{r.episodes:,}", "decisions": f"{r.decisions:,}",
                  "differ": f"{len(r.mismatches):,}", "decisions/s": f"{r.decisions_per_second:,.0f}",
-                 "result": "exact" if r.ok else "DIFFERS"} for path, r in zip(args.files, reports)],
+                 "result": "DIFFERS" if not r.ok else "exact" if r.episodes else "no episode"}
+                for path, r in zip(args.files, reports)],
                "re-simulation against the recordings")
     mismatches = [m for r in reports for m in r.mismatches]
     for m in mismatches[: args.show]:
@@ -95,7 +97,14 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"  {unchecked:,} episodes were recorded with a callable reward: their rewards were not checked")
     if args.json:
         print(json.dumps({str(p): r.as_dict() for p, r in zip(args.files, reports)}))
-    return 1 if mismatches else 0
+    if mismatches:
+        return 1
+    empty = [str(p) for p, r in zip(args.files, reports) if not r.episodes]
+    if empty:
+        from ..errors import UserError
+        raise UserError(f"{', '.join(empty)}: no finished episode to verify (a header only, or cut before its first "
+                        f"episode): nothing was checked")
+    return 0
 
 
 def add_watch_arguments(parser: argparse.ArgumentParser) -> None:

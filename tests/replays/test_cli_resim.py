@@ -104,3 +104,14 @@ def test_verify_checks_every_header_before_any_work(capsys, replay, tmp_path):
     rc, out, err = fgo(capsys, "replay", "verify", str(replay), str(other), "--no-progress")
     assert rc == 2 and out == ""
     one_line_error(err, str(other), "different content")
+
+
+def test_verify_of_a_file_with_no_episode_is_no_pass(capsys, replay, tmp_path):
+    """A header only (a recording stopped before its first episode ended) checks nothing: exit 2,
+    not the 0 a CI step would take for a pass; the table still shows every file."""
+    empty = tmp_path / "empty.jsonl"
+    ReplayWriter(empty, open_replay(replay).header).close()
+    rc, out, err = fgo(capsys, "replay", "verify", str(replay), str(empty), "--no-progress")
+    assert rc == 2 and "exact" in out and "no episode" in out
+    one_line_error(err, str(empty), "no finished episode to verify")
+    assert str(replay) not in err

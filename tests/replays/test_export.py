@@ -96,7 +96,7 @@ def test_replay_of_another_engine_is_refused_and_nothing_written(replay, tmp_pat
     assert "fgo/other-v0" not in minari.list_local_datasets()
 
 
-def test_a_tampered_reward_is_caught_and_the_half_written_dataset_deleted(replay, tmp_path):
+def test_a_tampered_reward_is_caught_and_the_half_written_dataset_deleted(replay, tmp_path, capsys):
     src = open_replay(replay)
     bad = tmp_path / "bad.jsonl"
     with ReplayWriter(bad, src.header) as w:
@@ -107,6 +107,7 @@ def test_a_tampered_reward_is_caught_and_the_half_written_dataset_deleted(replay
     with pytest.raises(ReplayError, match="episode 2 at decision 1: re-simulated reward"):
         export_minari(bad, "fgo/bad-v0")
     assert "fgo/bad-v0" not in minari.list_local_datasets()
+    assert "deleted" not in capsys.readouterr().out  # Minari's own print: the CLI's error stays one line
 
 
 def test_episodes_without_a_decision_are_left_out_and_said(replay, tmp_path):

@@ -227,3 +227,20 @@ def test_a_compressed_file_cut_inside_its_header_says_so(good, tmp_path, compres
     empty = write(tmp_path / "empty.jsonl.gz", [gzip.compress(b"")])
     with pytest.raises(ReplayError, match="the file is empty"):
         open_replay(empty)
+
+
+def test_a_middle_line_of_binary_bytes_is_named_as_not_utf8(good, tmp_path):
+    """NUL bytes once made json guess UTF-16 and name that codec, which says nothing to a user."""
+    lines = lines_of(good)
+    path = write(tmp_path / "nul.jsonl", lines[:2] + [b'\x00\x80{"episode":1}\n'] + lines[3:])
+    with pytest.raises(ReplayError) as err:
+        read_episodes(path)
+    message = str(err.value)
+    assert "line 3" in message and "not valid JSON" in message and "'utf-8' codec" in message, message
+    assert "utf-16" not in message and "utf-32" not in message, message
+
+
+def test_a_header_an_editor_saved_with_a_bom_is_read(good, tmp_path):
+    lines = lines_of(good)
+    path = write(tmp_path / "bom.jsonl", [b"\xef\xbb\xbf" + lines[0]] + lines[1:])
+    assert [e.to_json() for e in read_episodes(path)] == [e.to_json() for e in read_episodes(good)]
