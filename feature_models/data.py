@@ -892,8 +892,30 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
         except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:  # cut short, not an .npz
             raise DatasetError(f"{path}: not a readable dataset file ({type(err).__name__}: {str(err)[:80]}); "
                                f"generate the split again with `fgo vision data`") from None
+        _check_shapes(out[t], path)
     out = with_derived(out, derived)
     return {t: out[t] for t in wanted}
+
+
+def _check_shapes(data: TaskData, path: Path) -> None:
+    """The arrays of an .npz as `generate_split` writes them (`TaskData`): a file of other arrays
+    would fail deep in the training with an IndexError."""
+    x, y, index, frame = data.x, data.y, data.index, data.frame
+    problem = (f"x has shape {x.shape} and dtype {x.dtype}" if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != np.uint8
+               else f"y has shape {y.shape}" if y.ndim != 1 or y.dtype.kind not in "iu"
+               else f"index has shape {index.shape}" if index is not None and (
+                   index.ndim != 2 or len(index) != len(y) or index.dtype.kind not in "iu")
+               else f"{len(y)} labels for {len(x)} crops" if index is None and len(y) != len(x)
+               else f"frame has shape {frame.shape}" if frame is not None and frame.shape != y.shape
+               else f"index points past its {len(x)} crops" if index is not None and index.size and (
+                   index.min() < 0 or index.max() >= len(x))
+               else f"labels outside 0-{len(TASKS[data.task].classes) - 1}" if data.task in TASKS and y.size and (
+                   y.min() < 0 or y.max() >= len(TASKS[data.task].classes))
+               else None)
+    if problem:
+        raise DatasetError(f"{path}: not a dataset of this version ({problem}; expected crops x (N, S, S, 3) "
+                           f"uint8, integer labels y (N,), and for match tasks index (N, k)); generate the split "
+                           f"again with `fgo vision data`")
 
 
 class DatasetError(ValueError):

@@ -33,6 +33,7 @@ orientation, 16-bit grey scaled to 8 bits); images over ``MAX_PIXELS`` are refus
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import json
 import math
@@ -234,10 +235,26 @@ def _bool_or_none(v, where: str, field: str):
     raise RealDataError(f"{where}: field '{field}' must be true, false or null, got {v!r}")
 
 
+ITEM_FIELDS = ("file", *LABEL_FIELDS, "breaks", "back_available", "mid_selection", "rotated", "bgr", "kind")
+
+
+def _check_keys(entry: dict, where: str) -> None:
+    """A key that looks like a misspelt field is an error: it would be read as absent, and the
+    frame scored or trained on without that label. Other keys are the user's own notes."""
+    for key in entry:
+        if key in ITEM_FIELDS or not isinstance(key, str):
+            continue
+        close = difflib.get_close_matches(key, ITEM_FIELDS, n=1, cutoff=0.7)
+        if close:
+            raise RealDataError(f"{where}: unknown field {key!r}: did you mean {close[0]!r}? (the fields are "
+                                f"{', '.join(ITEM_FIELDS)}; a misspelt label is not scored)")
+
+
 def parse_item(entry, where: str) -> RealItem:
     """One ``items`` entry checked into a `RealItem` (``where`` names it in errors)."""
     if not isinstance(entry, dict):
         raise RealDataError(f"{where}: must be an object, got {type(entry).__name__}")
+    _check_keys(entry, where)
     file = entry.get("file")
     if not isinstance(file, str) or not file:
         raise RealDataError(f"{where}: field 'file' (the image's file name) is missing or not a string")

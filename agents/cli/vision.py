@@ -27,10 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="vision_action", required=True)
     d = sub.add_parser("data", help="render the per-task datasets (train / val / test looks)")
     d.add_argument("--root", default=DEFAULT_ROOT, help="output folder (default %(default)s)")
-    d.add_argument("--episodes", type=int_in(1, 100_000, what="--episodes"), default=90,
-                   help="env episodes in train (val/test scaled)")
-    d.add_argument("--examples", type=int_in(0, 10_000_000, what="--examples"), default=5000,
-                   help="Scene.example frames in train")
+    # the limits are DataConfig's (a split's look seeds stay in its range: 20,000 example looks of 8 frames)
+    d.add_argument("--episodes", type=int_in(1, 800, what="--episodes"), default=90,
+                   help="env episodes in train (val/test scaled; at most 800)")
+    d.add_argument("--examples", type=int_in(0, 159_999, what="--examples"), default=5000,
+                   help="Scene.example frames in train (at most 159,999; about 16,000 with --looks mid-animation)")
     d.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0)
     d.add_argument("--size", type=int_in(8, 256, what="--size"), default=32, help="crop side in pixels")
     d.add_argument("--splits", nargs="+", default=["train", "val", "test"], choices=["train", "val", "test"])
@@ -437,6 +438,9 @@ def run_kfold(args: argparse.Namespace) -> int:
 
     check_output_dir(args.out)  # these fail before torch loads (seconds)
     n = len(load_real_set(args.real))
+    if n < 2:
+        raise UserError(f"{args.real} has {n} labelled frame{'s' * (n != 1)}: k-fold needs 2 or more (each fold "
+                        f"tests on frames it was not tuned on)")
     if args.k > n:
         raise UserError(f"--k {args.k}: {args.real} has {n} labelled frames; choose --k between 2 and {n}")
     from feature_models.finetune import FinetuneConfig

@@ -103,6 +103,28 @@ def test_corrupt_dataset_files_are_dataset_errors(tiny, tmp_path):
         load_split(bad, "train")
 
 
+@pytest.mark.parametrize("task, arrays, needle", [
+    ("card_type", {"x": np.zeros(5, np.uint8), "y": np.zeros(5, np.int64)}, "x has shape (5,)"),
+    ("card_type", {"x": np.zeros((5, 8, 8, 3), np.float32), "y": np.zeros(5, np.int64)}, "dtype float32"),
+    ("card_type", {"x": np.zeros((5, 8, 8, 3), np.uint8), "y": np.zeros((5, 2), np.int64)}, "y has shape (5, 2)"),
+    ("card_type", {"x": np.zeros((5, 8, 8, 3), np.uint8), "y": np.zeros(4, np.int64)}, "4 labels for 5 crops"),
+    ("card_type", {"x": np.zeros((5, 8, 8, 3), np.uint8), "y": np.full(5, 3)}, "labels outside 0-2"),
+    ("same_owner", {"x": np.zeros((5, 8, 8, 3), np.uint8), "y": np.zeros(3, np.int64),
+                    "index": np.full((3, 2), 5)}, "index points past its 5 crops"),
+])
+def test_dataset_files_of_other_arrays_are_dataset_errors(tiny, tmp_path, task, arrays, needle):
+    """Arrays an .npz can hold but a dataset cannot: a one-line error naming the file, not an
+    IndexError deep in the training."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny, bad)
+    np.savez(bad / "train" / f"{task}.npz", **arrays)
+    with pytest.raises(DatasetError, match=f"{task}.npz: not a dataset of this version") as err:
+        load_split(bad, "train")
+    assert needle in str(err.value) and "fgo vision data" in str(err.value)
+
+
 def test_dataset_files_are_written_whole(tiny, tmp_path, monkeypatch):
     """A split generated again and interrupted while a file is being written leaves the earlier
     file whole (each is written under another name and renamed); before, the cut .npz stayed."""

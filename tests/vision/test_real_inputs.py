@@ -131,6 +131,24 @@ def test_bad_kinds_and_waves_are_refused(tmp_path, fields, needles) -> None:
     _one_line(err, "items[0] (a.png)", *needles)
 
 
+@pytest.mark.parametrize("key, meant", [("phse", "phase"), ("wav", "wave"), ("card_type", "card_types"),
+                                        ("owners", "card_owners")])
+def test_a_misspelt_field_is_refused_naming_the_field_meant(tmp_path, key, meant) -> None:
+    """Read as absent, a misspelt label would leave the frame unscored (or untrained) in silence."""
+    _labels(tmp_path, [{"file": "a.png", "phase": 1, key: 1}])
+    with pytest.raises(real.RealDataError) as err:
+        real.read_labels(tmp_path)
+    _one_line(err, "items[0] (a.png)", f"unknown field {key!r}", f"did you mean {meant!r}")
+
+
+def test_the_users_own_notes_are_let_through(tmp_path) -> None:
+    notes = {"notes": "x", "size": [1920, 1080], "source_repo": "r", "transform": "crop", "labelled_by": "human",
+             "server": "JP", "device": "Pixel 7"}
+    _labels(tmp_path, [{"file": "a.png", "phase": 1, **notes}])
+    labels = real.read_labels(tmp_path)
+    assert labels.items[0].phase == 1 and labels.doc["items"][0]["server"] == "JP"
+
+
 def test_kinds_that_fit_their_phase_are_kept(tmp_path) -> None:
     items = [{"file": "m.png", "kind": "menu", "phase": 2},
              {"file": "n.png", "kind": "not_game", "phase": None},

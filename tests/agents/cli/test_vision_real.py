@@ -106,3 +106,8 @@ def test_kfold_command(folder, tmp_path) -> None:
     assert last["experiment"] == "real_kfold" and last["points"] == [0, 2]
     assert (tmp_path / "kf" / "kfold.png").exists() and "fold 2/2" in proc.stderr
     one_line_error(fgo("vision", "kfold", "--real", str(folder), "--k", "50", cwd=tmp_path), "--k 50", "7 labelled")
+    one = tmp_path / "one"
+    shutil.copytree(folder, one)
+    doc = json.loads((one / "labels.json").read_text())
+    (one / "labels.json").write_text(json.dumps({**doc, "items": doc["items"][:1]}))
+    one_line_error(fgo("vision", "kfold", "--real", str(one), cwd=tmp_path), "1 labelled frame:", "2 or more")
