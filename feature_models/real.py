@@ -818,7 +818,9 @@ def prelabel(folder: str | Path, parser, overwrite: bool = False, preview: bool 
              progress: Callable[[int], None] | None = None) -> dict:
     """Pre-label every image of ``folder`` with ``parser`` into ``folder/labels.json`` and draw
     ``folder/preview/<file name>.png`` overlays (``a.jpg.png``). Human-labelled entries are kept unless ``overwrite``.
-    Returns ``{"labels": path, "written", "kept", "previews": [paths], "unknown": n}``."""
+    An image that does not decode is skipped (its entry, if any, kept as it was) and named in
+    ``"skipped"``: one bad file in a folder does not throw the others' reads away.
+    Returns ``{"labels": path, "written", "kept", "previews": [paths], "unknown": n, "skipped": [errors]}``."""
     folder = Path(folder)
     images = list_images(folder)
     old = read_labels(folder, required=False)
@@ -827,12 +829,19 @@ def prelabel(folder: str | Path, parser, overwrite: bool = False, preview: bool 
     doc.setdefault("what", f"Screenshots of {folder.name}, pre-labelled by `fgo vision label`; correct by eye "
                            f"(preview/*.png shows each read)")
     doc.setdefault("label_conventions", CONVENTIONS)
-    items, written, kept, previews, unknown = [], 0, 0, [], 0
+    items, written, kept, previews, unknown, skipped = [], 0, 0, [], 0, []
     prev_dir = folder / "preview"
     for path in images:
         entry = old_entries.pop(path.name, None)
         keep = entry is not None and not overwrite and not is_model_entry(entry)
-        frame = load_image(path)
+        try:
+            frame = load_image(path)
+        except RealDataError as err:
+            skipped.append(str(err))
+            items += [entry] if entry is not None else []
+            if progress:
+                progress(1)
+            continue
         r = read_frames(parser, [frame])[0]
         unknown += int(r.unknown is not None)
         if keep:
@@ -858,7 +867,7 @@ def prelabel(folder: str | Path, parser, overwrite: bool = False, preview: bool 
 
     atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return {"labels": path, "written": written, "kept": kept, "previews": previews, "unknown": unknown,
-            "images": len(images)}
+            "images": len(images), "skipped": skipped}
 
 
 TYPE_NAMES = ("Arts", "Buster", "Quick")

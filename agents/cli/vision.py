@@ -15,10 +15,13 @@ against the base model; ``kfold --real DIR`` is the k-fold experiment
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
 from .common import add_device_argument, csv_list, float_in, int_in, size, task_weight
+
+log = logging.getLogger("fgo")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -357,8 +360,11 @@ def run_label(args: argparse.Namespace) -> int:
     with tqdm(total=n, desc=f"labelling {args.dir}", unit=" images", leave=False) as bar:
         res = prelabel(args.dir, parser, overwrite=args.overwrite, preview=not args.no_preview,
                        progress=bar.update)
+    for problem in res["skipped"]:
+        log.warning("warning: skipped: %s", problem)
     print(f"{res['labels']}: {res['written']} entries written by the model, {res['kept']} corrected entries kept "
-          f"({res['unknown']} of {res['images']} images read as unknown)")
+          f"({res['unknown']} of {res['images']} images read as unknown"
+          + (f"; {len(res['skipped'])} skipped, named above" if res["skipped"] else "") + ")")
     if res["previews"]:
         print(f"previews: {Path(args.dir) / 'preview'}/*.png ({len(res['previews'])}); correct the labels in "
               f"{res['labels']} by eye, then `fgo vision eval --real {args.dir}` or `fgo vision finetune --real {args.dir}`")

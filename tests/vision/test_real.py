@@ -269,3 +269,22 @@ def test_the_report_shows_the_real_table_beside_the_synthetic_one(tmp_path):
     assert "| phase | 99.00 % (300) | " in text and "| brave chain | 97.00 % (101) | " in text
     assert f"{real['n_frames']} labelled real screenshots" in text
     assert real_lines(pc, None) == []
+
+
+@needs_weights
+def test_prelabel_skips_an_image_that_does_not_decode_and_keeps_the_rest(folder, parser, tmp_path) -> None:
+    """One bad file in a folder of screenshots: the others are labelled, its entry kept as it was,
+    and it is named; before, the first bad file threw every read away."""
+    import shutil
+
+    dst = tmp_path / "mixed"
+    shutil.copytree(folder, dst)
+    doc = _labels(dst)
+    bad = doc["items"][3]["file"]
+    (dst / bad).write_bytes(b"not an image")
+    res = real.prelabel(dst, parser, overwrite=True, preview=False)
+    assert res["written"] == 6 and len(res["skipped"]) == 1 and bad in res["skipped"][0]
+    assert "cannot be decoded" in res["skipped"][0]
+    again = _labels(dst)
+    assert [e["file"] for e in again["items"]].count(bad) == 1
+    assert next(e for e in again["items"] if e["file"] == bad) == doc["items"][3]
