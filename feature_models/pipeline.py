@@ -73,12 +73,12 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     if batch_size is None:
         batch_size = 48 if (mode == "all" and not baselines_only) else 128
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     if init is not None and widths:
         raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
     trained = trained_tasks(tasks, channels, ship)
     weights = check_task_weights(task_weights, trained)
     train, val = load_splits([root, *more_train], "train", trained), load_split(root, "val", trained)
+    out.mkdir(parents=True, exist_ok=True)  # after the checks: a bad --root leaves no empty run folder
     import torch  # after the folders: a missing one is said without the seconds torch takes to load
 
     from .baselines import train_baselines

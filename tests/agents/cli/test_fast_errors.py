@@ -65,6 +65,7 @@ def test_bad_paths_are_said_before_torch_loads(tmp_path):
         assert res["code"] == 2 and len(lines) == 1 and lines[0].startswith("fgo: error: "), res
         assert needle in lines[0], (needle, res)
         assert not res["torch"], f"fgo {' '.join(argv)} imported torch before saying: {lines[0]}"
+    assert not (tmp_path / "run").exists()  # a refused training leaves no empty run folder behind
 
 
 def test_the_error_classes_named_by_module_live_there():
