@@ -310,6 +310,9 @@ def read_labels(folder: str | Path, required: bool = True) -> LabelsFile | None:
             return None
         raise RealDataError(f"{path}: not found (pre-label the folder with `fgo vision label {folder}`, "
                             f"then correct the labels)")
+    if path.is_dir():
+        raise RealDataError(f"{path}: is a folder; the labels are a JSON file of that name (an object with a list "
+                            f"'items'; `fgo vision label {folder}` writes one)")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:

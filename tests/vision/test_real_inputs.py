@@ -226,3 +226,10 @@ def test_window_saves_edits_on_interrupt_or_error(tmp_path, monkeypatch, exc) ->
     items = real.read_labels(tmp_path).items
     assert saved and items[0].card_types == [0, None, None, None, None] and items[1].wave == 1
     assert json.loads((tmp_path / "labels.json").read_text())["items"][1]["labelled_by"] == "human"
+
+
+def test_a_labels_json_that_is_a_folder_is_one_line(tmp_path) -> None:
+    (tmp_path / "labels.json").mkdir()
+    with pytest.raises(real.RealDataError) as err:
+        real.read_labels(tmp_path)
+    _one_line(err, "labels.json: is a folder", "fgo vision label")
