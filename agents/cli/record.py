@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None,
                         help=f"the replay file: {', '.join(REPLAY_SUFFIXES)} (.gif or .mp4: the same as --video)")
     parser.add_argument("--video", default=None, help="also (or only) write the first episode as .gif or .mp4")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing replay file at --out (refused otherwise: its episodes would be lost)")
     parser.add_argument("--episodes", type=int_in(1, 10_000_000, what="--episodes"), default=1,
                         help="episodes to record in the replay (default 1; the video shows the first)")
     parser.add_argument("--transition-frames", type=int_in(0, 120, what="--transition-frames"), default=3,
@@ -58,6 +60,9 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
         from replays.io import require_zstd
 
         require_zstd()  # the zstandard package, or a one-line ReplayError
+    if replay and Path(replay).exists() and not args.overwrite:
+        raise UserError(f"--out {replay} already exists (a replay's episodes would be lost): give another file, "
+                        f"or --overwrite to replace it")
     for path in (replay, video):
         if path:
             check_writable_file(path)

@@ -35,6 +35,20 @@ def test_fgo_replay_info_prints_the_table(tmp_path, capsys):
     assert f"4 episodes, {decisions} decisions" in printed and "bytes/decision" in printed
 
 
+def test_fgo_record_keeps_an_existing_replay_unless_told(tmp_path, capsys):
+    """The file was truncated on open: a second record into it lost every episode it held."""
+    out = tmp_path / "r.jsonl"
+    argv = ["record", "--agent", "random", "--quest", "tutorial_training_yard", "--out", str(out), "--no-progress"]
+    assert main([*argv, "--episodes", "3"]) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert main([*argv, "--episodes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} already exists" in err and "--overwrite" in err and out.read_bytes() == before
+    assert main([*argv, "--episodes", "1", "--overwrite"]) == 0
+    assert len(read_episodes(out)) == 1
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["record", "--out", "x.txt"], ".jsonl.gz"),
     (["record"], "--out FILE"),
