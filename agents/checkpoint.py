@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,9 @@ def load_checkpoint(path: str | Path) -> dict:
     if not p.is_file():
         raise CheckpointError(f"{p}: no checkpoint file")
     try:
-        out = torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns of a refused pickle before raising: the error says it
+            warnings.simplefilter("ignore", UserWarning)
+            out = torch.load(p, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as err:
         raise CheckpointError(f"{p}: cannot be loaded safely as a training checkpoint ({_load_failure(err)}); "
                               "it is not one fgo train wrote, or it is damaged") from None

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="fgo: %(message)s",
                         stream=sys.stderr)
-    for noisy in ("numba", "matplotlib", "PIL", "h5py"):
+    for noisy in ("numba", "matplotlib", "PIL", "h5py", "torch"):  # torch: cache stats at exit after a Ctrl-C
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _terminate)  # a kill is handled like Ctrl-C: save, then stop

@@ -72,7 +72,8 @@ def _check(args: argparse.Namespace) -> None:
         if not args.folder:
             raise UserError("--client folder needs --folder DIR (a folder of .png/.jpg screenshots)")
         if not Path(args.folder).is_dir():
-            raise UserError(f"--folder {args.folder}: no such folder")
+            what = "a file, not a folder" if Path(args.folder).exists() else "no such folder"
+            raise UserError(f"--folder {args.folder}: {what} (give a folder of .png/.jpg screenshots)")
     elif args.folder:
         raise UserError(f"--folder is for --client folder, not --client {args.client}")
     if (args.serial or args.adb_port != 5037) and args.client != "adb":
@@ -161,6 +162,10 @@ def _play(args: argparse.Namespace, agent, parser) -> int:
     unfinished = [r["_result"].ended for r in rows if r["_result"].ended != "battle over"]
     if rows:
         _summary(rows)
+    if _drop_if_empty(recorder):  # nothing played: the same --out can be given again
+        if stopped:
+            raise KeyboardInterrupt("interrupted before a battle was recorded")
+        return code
     where = f"{recorder.episodes} episode(s) in {recorder.path} (frames in {recorder.frames_dir})"
     if stopped:  # where the recording is, which a timestamped default folder does not tell
         raise KeyboardInterrupt(f"interrupted; recorded {where}; fgo replay info {recorder.path}")
@@ -170,6 +175,20 @@ def _play(args: argparse.Namespace, agent, parser) -> int:
               f"pilot got stuck{_timeout_hint(args, unfinished[0])}", file=sys.stderr)
         code = EXIT_STUCK
     return code
+
+
+def _drop_if_empty(recorder) -> bool:
+    """Remove a recording of no battle (a header only, no frame: the device failed or Ctrl-C came
+    first), which would make `_check` refuse its --out; True if it was removed. Frames of a battle
+    cut short are kept, with their recording: they are of a real battle."""
+    frames = recorder.frames_dir
+    if recorder.episodes or (frames.exists() and any(frames.iterdir())):
+        return False
+    recorder.path.unlink(missing_ok=True)
+    for folder in (frames, recorder.path.parent):
+        if folder.exists() and not any(folder.iterdir()):
+            folder.rmdir()
+    return True
 
 
 def _timeout_hint(args: argparse.Namespace, ended: str) -> str:

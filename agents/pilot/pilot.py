@@ -172,7 +172,7 @@ def check_agent(agent: Any) -> None:
         name = getattr(agent, "name", type(agent).__name__)
         raise UserError(f"agent {name!r} plays on obs_mode={mode or 'state'!r}, and the pilot gives only what the "
                         f"screen shows: use an agent on features (greedy_features, or one trained with "
-                        f"--obs-mode features)")
+                        f"fgo train --set obs_mode=features)")
 
 
 def _safe_points(rect: layout.Rect, steps: int = 17, margin: float = 0.01) -> list[tuple[float, float]]:

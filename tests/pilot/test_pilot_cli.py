@@ -121,6 +121,7 @@ def test_a_folder_holding_a_recording_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--client", "folder"], "--client folder needs --folder DIR"),
     (["--client", "folder", "--folder", "/no/such/folder"], "--folder /no/such/folder: no such folder"),
+    (["--client", "folder", "--folder", __file__], "a file, not a folder"),
     (["--client", "sim", "--serial", "abc"], "--serial and --adb-port are for --client adb"),
     (["--client", "adb", "--faults", "some"], "--faults: for the simulated phone (--client sim), not --client adb"),
     (["--client", "folder", "--folder", ".", "--look", "plain"], "--look: for the simulated phone"),
@@ -141,9 +142,24 @@ def test_adb_no_device_is_one_line_and_exit_2(tmp_path, capsys):
     from fake_adb import FakeAdbServer
 
     with FakeAdbServer(serials=()) as server:
-        code = main(["pilot", "--client", "adb", "--adb-port", str(server.port), "--out", str(tmp_path / "run")])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and err.startswith("fgo: error: no Android device attached") and "\n" not in err
+        argv = ["pilot", "--client", "adb", "--adb-port", str(server.port), "--out", str(tmp_path / "run")]
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 2 and err.strip().startswith("fgo: error: no Android device attached") and "\n" not in err.strip()
+        # no battle, no recording: nothing said on stdout, and the same --out is free for the next try
+        assert "recorded" not in out and not (tmp_path / "run").exists()
+        assert main(argv) == 2 and "holds a pilot recording" not in capsys.readouterr().err
+
+
+def test_ctrl_c_before_the_first_battle_leaves_no_recording(tmp_path, capsys, monkeypatch):
+    from agents.cli import pilot as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "_make_client", interrupted)
+    out = tmp_path / "run"
+    assert main(["pilot", "--agent", "greedy_features", "--client", "sim", "--out", str(out), "--no-progress"]) == 130
+    assert "interrupted before a battle was recorded" in capsys.readouterr().err and not out.exists()
 
 
 def test_adb_phone_that_takes_no_tap_ends_stuck_over_the_real_protocol(tmp_path, capsys):
