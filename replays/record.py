@@ -270,8 +270,9 @@ class RecordReplays(gym.Wrapper):
             self._episode = None
         if self.dropped and not self._closed:
             warnings.warn(f"RecordReplays: {self.dropped} episode(s) cut short by a reset or close before they "
-                          f"ended were not recorded in {self.writer.path} (a time limit around the recorder cuts "
-                          f"them; the env's own limits end episodes the replay can re-simulate)", stacklevel=2)
+                          f"ended were not recorded in {self.writer.path} (an episode in progress when a run is "
+                          f"interrupted, or one a time limit around the recorder cuts; the env's own limits end "
+                          f"episodes the replay can re-simulate)", stacklevel=2)
         self._closed = True
         if self._owns_writer:
             self.writer.close()
