@@ -264,3 +264,15 @@ def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, kwargs, 
     if "quests" in kwargs:  # the corrected command now simply runs
         out = cmp.compare(**{**args, "quests": [QUEST]})
         assert (out / "leaderboard.md").is_file()
+
+
+def test_a_corrupt_saved_agent_is_refused_before_anything_is_written(tmp_path):
+    """It was loaded only when its evaluation came, after protocol.json was written (and after
+    every training): the folder then blocked the corrected command."""
+    bad = tmp_path / "bad_run"
+    bad.mkdir()
+    (bad / "agent.json").write_text('{"agent": "random", "cut sh')
+    with pytest.raises(ValueError, match="agent.json"):
+        cmp.compare(["greedy", str(bad)], [QUEST], runs=1, episodes=2, train_steps=None, out_dir=tmp_path / "rep",
+                    progress=False, plots=False, reps=100)
+    assert not (tmp_path / "rep").exists()
