@@ -142,7 +142,7 @@ def test_record_checks_the_video_path_before_writing_the_replay(tmp_path):
     kept.write_text("what a user kept\n")
     (tmp_path / "clips.gif").mkdir()
     proc = fgo("record", "--agent", "random", "--quest", EASY, "--episodes", "2", "--out", str(kept), "--video",
-               str(tmp_path / "clips.gif"), cwd=tmp_path)
+               str(tmp_path / "clips.gif"), "--overwrite", cwd=tmp_path)  # without it: refused for kept itself
     assert_one_line_error(proc, "clips.gif", "is a folder")
     assert kept.read_text() == "what a user kept\n"
 
