@@ -900,22 +900,33 @@ def load_split(root: str | Path, split: str, tasks=None) -> dict[str, TaskData]:
 def _check_shapes(data: TaskData, path: Path) -> None:
     """The arrays of an .npz as `generate_split` writes them (`TaskData`): a file of other arrays
     would fail deep in the training with an IndexError."""
-    x, y, index, frame = data.x, data.y, data.index, data.frame
-    problem = (f"x has shape {x.shape} and dtype {x.dtype}" if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != np.uint8
-               else f"y has shape {y.shape}" if y.ndim != 1 or y.dtype.kind not in "iu"
-               else f"index has shape {index.shape}" if index is not None and (
-                   index.ndim != 2 or len(index) != len(y) or index.dtype.kind not in "iu")
-               else f"{len(y)} labels for {len(x)} crops" if index is None and len(y) != len(x)
-               else f"frame has shape {frame.shape}" if frame is not None and frame.shape != y.shape
-               else f"index points past its {len(x)} crops" if index is not None and index.size and (
-                   index.min() < 0 or index.max() >= len(x))
-               else f"labels outside 0-{len(TASKS[data.task].classes) - 1}" if data.task in TASKS and y.size and (
-                   y.min() < 0 or y.max() >= len(TASKS[data.task].classes))
-               else None)
+    problem = _shape_problem(data)
     if problem:
         raise DatasetError(f"{path}: not a dataset of this version ({problem}; expected crops x (N, S, S, 3) "
                            f"uint8, integer labels y (N,), and for match tasks index (N, k)); generate the split "
                            f"again with `fgo vision data`")
+
+
+def _shape_problem(data: TaskData) -> str | None:
+    """What is wrong with ``data``'s arrays, the first thing found; None if nothing."""
+    x, y, index, frame = data.x, data.y, data.index, data.frame
+    if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != np.uint8:
+        return f"x has shape {x.shape} and dtype {x.dtype}"
+    if y.ndim != 1 or y.dtype.kind not in "iu":
+        return f"y has shape {y.shape}"
+    if index is None and len(y) != len(x):
+        return f"{len(y)} labels for {len(x)} crops"
+    if index is not None:
+        if index.ndim != 2 or len(index) != len(y) or index.dtype.kind not in "iu":
+            return f"index has shape {index.shape}"
+        if index.size and (index.min() < 0 or index.max() >= len(x)):
+            return f"index points past its {len(x)} crops"
+    if frame is not None and frame.shape != y.shape:
+        return f"frame has shape {frame.shape}"
+    classes = len(TASKS[data.task].classes) if data.task in TASKS else None
+    if classes and y.size and (y.min() < 0 or y.max() >= classes):
+        return f"labels outside 0-{classes - 1}"
+    return None
 
 
 class DatasetError(ValueError):

@@ -311,10 +311,11 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
                 budgets[label] = train_steps if (train_steps is not None or not real_train) else \
                     default_train_steps(spec, quests, overrides)
 
-    if not resume:  # a corrupt saved agent is said before anything is written or trained (its load came
-        for _label, kind, _spec, paths in parsed:  # after every training); a resume may have evaluated it
-            for path in (paths or []) if kind != "learning" else []:
-                load_fn(path)
+    # a corrupt saved agent is said before anything is written or trained (its load came after every
+    # training); a resume may have evaluated it already
+    saved = [] if resume else [p for _label, kind, _spec, paths in parsed if kind != "learning" for p in paths or []]
+    for path in saved:
+        load_fn(path)
     out = Path(out_dir)
     from ..train import MACHINE_KEYS
 

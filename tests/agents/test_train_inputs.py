@@ -358,17 +358,16 @@ def test_a_screen_mask_agent_on_features_still_loads(tmp_path):
 def test_a_pickled_checkpoint_is_refused_without_torchs_warning(tmp_path):
     """torch warned (a UserWarning, printed before the one-line error) when its safe loader
     refused a pickle; the error alone says it."""
+    import pickle
     import warnings
 
-    import pickle
-
     f = tmp_path / "checkpoint.pt"
-    f.write_bytes(pickle.dumps({"global_step": 1, "obj": argparse_like()}, protocol=4))  # torch warns of protocol 4
+    f.write_bytes(pickle.dumps({"global_step": 1, "obj": _NotAllowed()}, protocol=4))  # torch warns of protocol 4
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
         with pytest.raises(CheckpointError, match="cannot be loaded safely"):
             load_checkpoint(f)
 
 
-class argparse_like:  # a class torch's safe loader does not allow
+class _NotAllowed:  # a class torch's safe loader does not allow
     pass
