@@ -225,11 +225,13 @@ def _dry_run(args: argparse.Namespace, client, agent, parser) -> int:
     from agents.pilot.pilot import plan_screen
 
     print(f"dry run on {args.folder} ({len(client.paths)} images): file | screen | action | taps (device px)")
+    unreadable = 0
     try:
         while True:
             try:
                 plan = plan_screen(client.screenshot(), agent, parser)
             except DeviceError as err:  # one bad image: said on its line, the others still read
+                unreadable += 1
                 print(f"{Path(client.current_path).name} | unreadable: {' '.join(str(err).split())}")
             else:
                 taps = "  ".join(f"{t.key} ({x}, {y})" for t, (x, y) in plan.taps) or "-"
@@ -238,4 +240,8 @@ def _dry_run(args: argparse.Namespace, client, agent, parser) -> int:
                 break
     finally:
         client.close()
+    from ..errors import UserError
+
+    if unreadable == len(client.paths):  # a script reading the exit code must not take this as a pass
+        raise UserError(f"--folder {args.folder}: none of its {unreadable} image(s) could be read (lines above)")
     return 0

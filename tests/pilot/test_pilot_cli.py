@@ -78,6 +78,19 @@ def test_folder_dry_run_says_an_unreadable_image_and_reads_on(tmp_path, capsys):
     assert "unreadable" in rows["0_cut.png"] and "command" in rows["1_command.png"]
 
 
+def test_folder_dry_run_of_no_readable_image_fails(tmp_path, capsys):
+    """Every image unreadable: each is said on its line, then one error and exit 2 (a script
+    checking the exit code took the exit 0 it gave before as a good run)."""
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "b.jpg").write_bytes(b"not a jpeg")
+    assert main(["pilot", "--client", "folder", "--folder", str(tmp_path), "--agent", "greedy_features"]) == 2
+    captured = capsys.readouterr()
+    rows = {line.split(" | ")[0]: line for line in captured.out.splitlines()[1:]}
+    assert "unreadable" in rows["a.png"] and "unreadable" in rows["b.jpg"]
+    err = captured.err.strip()
+    assert err.startswith("fgo: error: ") and "none of its 2 image(s) could be read" in err and "\n" not in err
+
+
 def test_a_battle_given_up_on_is_stuck_not_done(tmp_path, capsys, monkeypatch):
     """A battle the pilot stops waiting on (no decision screen in --decision-timeout) did not run
     to its end: exit 1 and a line saying so (it was 0, 'won 0/1'); an episode ended before its
