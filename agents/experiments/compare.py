@@ -314,8 +314,7 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
     # a corrupt saved agent is said before anything is written or trained (its load came after every
     # training); a resume may have evaluated it already
     saved = [] if resume else [p for _label, kind, _spec, paths in parsed if kind != "learning" for p in paths or []]
-    for path in saved:
-        load_fn(path)
+    loaded = {str(Path(path)): load_fn(path) for path in saved}  # each used by its first evaluation, not loaded again
     out = Path(out_dir)
     from ..train import MACHINE_KEYS
 
@@ -342,7 +341,12 @@ def compare(agents: Sequence[str], quests: Sequence[str], runs: int, episodes: i
         evaluate_fn = functools.partial(evaluate_fn, catalogue=load_content(content))
     players = _train_all(parsed, runs, quests, budgets, seed, out, overrides, progress, curve_points,
                          curve_episodes, journal, train_fn)
-    _evaluate_all(comp, parsed, players, runs, episodes, quests, progress, journal, evaluate_fn, load_fn, replays)
+
+    def load_once(run_dir):
+        agent = loaded.pop(str(run_dir), None)
+        return agent if agent is not None else load_fn(run_dir)
+
+    _evaluate_all(comp, parsed, players, runs, episodes, quests, progress, journal, evaluate_fn, load_once, replays)
     comp.meta["finished"] = _dt.datetime.now().isoformat(timespec="seconds")
     comp.meta["wall_time_s"] = round(time.time() - started, 2)
     comp.meta["reused"] = {"trainings": journal.reused_trainings, "evaluations": journal.reused_evaluations}

@@ -276,3 +276,19 @@ def test_a_corrupt_saved_agent_is_refused_before_anything_is_written(tmp_path):
         cmp.compare(["greedy", str(bad)], [QUEST], runs=1, episodes=2, train_steps=None, out_dir=tmp_path / "rep",
                     progress=False, plots=False, reps=100)
     assert not (tmp_path / "rep").exists()
+
+
+def test_a_saved_agent_checked_early_is_not_loaded_again_for_its_first_evaluation(tmp_path):
+    runs_dir = tmp_path / "saved"
+    for r in range(2):
+        (runs_dir / f"r{r}").mkdir(parents=True)
+        RandomAgent(seed=r).save(runs_dir / f"r{r}" / "agent.json")
+    loads: list[str] = []
+
+    def counting_load(run):
+        loads.append(Path(run).name)
+        return RandomAgent.load(Path(run) / "agent.json")
+
+    cmp.compare(["greedy", f"saved={runs_dir}/r*"], [QUEST, "farming_2wave"], runs=2, episodes=2, train_steps=None,
+                out_dir=tmp_path / "rep", progress=False, plots=False, reps=100, load_fn=counting_load)
+    assert sorted(loads) == ["r0", "r1"]  # once each: the early check's agent plays its evaluations
