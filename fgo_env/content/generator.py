@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .loader import load_catalogue, validate_quest
+from .loader import ContentError, load_catalogue, validate_quest
 from .schema import (
     FRONT_SIZE, MAX_PARTY, MAX_WAVE_ENEMIES, MAX_WAVES, Catalogue, Enemy, Quest, QuestEnemy,
 )
@@ -94,15 +94,18 @@ def generate_quest(seed: int, catalogue: Catalogue | None = None) -> Quest:
     first mystic code. Deterministic for a given seed and catalogue.
 
     Raises:
-        ValueError: ``seed`` is negative or not an integer, or the catalogue has no servants
-            or no enemies.
-        ContentError: the catalogue cannot make a valid quest (e.g. it has no mystic code).
+        ValueError: ``seed`` is negative or not an integer.
+        ContentError: the catalogue cannot make a valid quest (no servant, no enemy, no mystic
+            code).
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     catalogue = catalogue if catalogue is not None else load_catalogue()
     if not catalogue.servants or not catalogue.enemies:
-        raise ValueError("the catalogue needs at least one servant and one enemy")
+        missing = " and ".join(k for k, have in (("servant", catalogue.servants), ("enemy", catalogue.enemies))
+                               if not have)
+        raise ContentError(f"a generated quest needs at least one servant and one enemy; the catalogue has no "
+                           f"{missing}", "generator")
     rng = np.random.default_rng(int(seed))
     party = _random_party(rng, catalogue)
     unit = _nuke_damage(catalogue, party)

@@ -113,3 +113,15 @@ def test_works_with_a_custom_catalogue(catalogue: Catalogue) -> None:
     validate_quest(quest, small)
     assert set(quest.party) == set(small.servants)
     assert quest.mystic_code == "starlit_regalia"
+
+
+@pytest.mark.parametrize("empty, missing", [("servants", "servant"), ("enemies", "enemy")])
+def test_a_catalogue_without_servants_or_enemies_is_a_content_error(catalogue: Catalogue, empty, missing) -> None:
+    """A content folder with no servant (or enemy) asked for random_N: ``fgo quests --generated``,
+    ``watch`` and ``play`` showed a traceback for the ValueError this was."""
+    from fgo_env.content import ContentError
+
+    parts = {"servants": dict(catalogue.servants), "enemies": dict(catalogue.enemies),
+             "mystic_codes": dict(catalogue.mystic_codes), empty: {}}
+    with pytest.raises(ContentError, match=f"generator: .*catalogue has no {missing}$"):
+        generate_quest(3, Catalogue(**parts))
