@@ -25,8 +25,8 @@ def measure(quest: str = "farming_3wave", episodes: int = 50, agent: str = "gree
     ``mean_turns_to_clear``, ``np_per_turn`` (gauge %, all servants) and ``stars_per_turn``."""
     out = {}
     for bug in (False, True):
-        env = gym.make("fgo_env/Battle-v1", quest=quest, overkill_bug=bug)
-        player = resolve(agent, seed=seed)
+        player = resolve(agent, seed=seed)  # first: the env gets the observations it plays on
+        env = gym.make("fgo_env/Battle-v1", quest=quest, overkill_bug=bug, obs_mode=getattr(player, "obs_mode", "state"))
         wins, clear_turns, np_total, stars_total, turns_total = 0, [], 0.0, 0, 0
         for i in range(episodes):
             obs, info = env.reset(seed=seed + i)
@@ -50,12 +50,12 @@ def measure(quest: str = "farming_3wave", episodes: int = 50, agent: str = "gree
     return out
 
 
-
 def render_markdown(results: dict, quest: str, episodes: int, agent: str) -> str:
     """The comparison of `measure` as a Markdown table."""
     lines = [f"Overkill bug on `{quest}`: {agent} agent, the same {episodes} games (env seeds).", "",
              "| overkill_bug | win rate | turns to clear | NP % per turn | stars per turn |", "|---|---|---|---|---|"]
     for bug, r in results.items():
-        lines.append(f"| {bug} | {100 * r['win_rate']:.0f} % | {r['mean_turns_to_clear']:.2f} | "
+        turns = "-" if math.isnan(r["mean_turns_to_clear"]) else f"{r['mean_turns_to_clear']:.2f}"  # none won
+        lines.append(f"| {bug} | {100 * r['win_rate']:.0f} % | {turns} | "
                      f"{r['np_per_turn']:.1f} | {r['stars_per_turn']:.2f} |")
     return "\n".join(lines) + "\n"

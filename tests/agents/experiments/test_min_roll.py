@@ -66,6 +66,18 @@ def test_overkill_bug_cli(capsys):
     assert "| overkill_bug | win rate |" in out and "| True |" in out
 
 
+def test_overkill_bug_plays_an_agent_of_features_on_its_observations():
+    """The env was made with the default (state) observations before the agent was known: an
+    agent of features ended in a traceback."""
+    from agents.experiments.overkill_bug import measure, render_markdown
+
+    out = measure(QUEST, episodes=1, agent="greedy_features")
+    assert set(out) == {False, True}
+    lost = {bug: {**r, "mean_turns_to_clear": float("nan")} for bug, r in out.items()}  # no episode won
+    assert "| False | " in render_markdown(lost, QUEST, 1, "greedy_features")
+    assert "nan" not in render_markdown(lost, QUEST, 1, "greedy_features")
+
+
 def test_only_agents_that_win_every_episode_at_min_roll_are_named():
     def row(wins):
         res = {"wins": wins, "episodes": 4, "win_rate": wins / 4}
