@@ -103,11 +103,9 @@ def _play(job: Job, agent_spec: str, reward: str, agent_seed: int, student: str 
         import numpy as np
 
         agent.rng = np.random.default_rng([agent_seed, job.first_seed, zlib.crc32(job.quest.encode())])
-    obs_mode = "state"
+    obs_mode = getattr(agent, "obs_mode", "state")  # a student plays on the same (`_check_players`)
     if student is not None:
-        learner = registry.resolve(student)
-        obs_mode = getattr(learner, "obs_mode", "state")
-        agent = Dagger(learner, agent, beta, seed=job.first_seed)
+        agent = Dagger(registry.resolve(student), agent, beta, seed=job.first_seed)
     tmp = job.path.with_name("part-" + job.path.name)  # keeps the suffix: the same compression
     env = RecordReplays(FGOEnv(quest=job.quest, reward=reward, obs_mode=obs_mode), tmp, agent=agent, fsync_every=None,
                         meta={"distill": {"teacher": agent_spec, "student": student, "beta": beta}})
@@ -136,6 +134,61 @@ def _run_jobs(jobs: Sequence[Job], workers: int, args: tuple) -> Iterator[tuple[
             raise
 
 
+def _check_players(agent: str, student: str | None) -> None:
+    """The teacher labels the states the student plays on: both must read the same observations."""
+    from .. import registry
+    from ..errors import UserError
+
+    if student is None:
+        return
+    modes = [getattr(registry.resolve(spec), "obs_mode", "state") for spec in (agent, student)]
+    if modes[0] != modes[1]:
+        raise UserError(f"the teacher {agent!r} plays on obs_mode={modes[0]!r} observations and the student "
+                        f"{student!r} on {modes[1]!r}: DAgger needs both on the same")
+
+
+def _weights(reward) -> dict | None:
+    from fgo_env.rewards import PRESETS
+
+    return PRESETS.get(reward) if isinstance(reward, str) else reward
+
+
+def _check_folder(out: Path, jobs: Sequence[Job], agent: str, reward: str, student: str | None, beta: float) -> None:
+    """A folder's replay files are one dataset: refuse files of other settings (a rerun kept them as
+    done and recorded nothing) and files whose seeds overlap this plan's under another name
+    (another --block: their games would be counted twice)."""
+    import re
+
+    from replays.format import ReplayError
+    from replays.io import open_replay
+
+    from ..errors import UserError
+
+    planned = {j.path.name for j in jobs}
+    ranges = {(j.quest, j.first_seed, j.first_seed + j.episodes - 1) for j in jobs}
+    wanted = {"teacher": agent, "student": student, "beta": float(beta)}
+    for path in sorted(out.glob("*" + SUFFIX)):
+        if path.name.startswith("part-"):  # a killed job's: recorded again
+            continue
+        match = re.fullmatch(r"(.+)\.s(\d+)-(\d+)" + re.escape(SUFFIX), path.name)
+        if path.name not in planned and match:
+            quest, lo, hi = match[1], int(match[2]), int(match[3])
+            if any(q == quest and lo <= last and first <= hi for q, first, last in ranges):
+                raise UserError(f"{path} holds seeds {lo}-{hi} of {quest}, which this run's blocks also play "
+                                f"(another --block or --seed): give the first run's --block, or another --out")
+        try:
+            header = open_replay(path).header
+        except (ReplayError, OSError, EOFError, ValueError):
+            continue  # unreadable: recorded again if it is one of this plan's files
+        got = dict(header.meta.get("distill") or {})
+        got["beta"] = float(got.get("beta") or 0.0)
+        if got != wanted or _weights(header.env_kwargs.get("reward")) != _weights(reward):
+            raise UserError(f"{path} was recorded with teacher {got.get('teacher')!r}, student "
+                            f"{got.get('student')!r}, beta {got['beta']:g}, reward "
+                            f"{header.env_kwargs.get('reward')!r}; this run asks for {agent!r}, {student!r}, "
+                            f"{float(beta):g}, {reward!r}: one folder holds one dataset, give another --out")
+
+
 def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, agent: str = "search_fast",
                  seed: int = 0, reward: str = "shaped", workers: int = 2, block: int = 20,
                  student: str | None = None, beta: float = 0.0,
@@ -147,8 +200,11 @@ def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, a
     ``progress(done_jobs, total_jobs)`` is called as jobs finish.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_players(agent, student)
     jobs = plan_jobs(quests, episodes, out, seed, block)
+    if out.is_dir():
+        _check_folder(out, jobs, agent, reward, student, beta)
+    out.mkdir(parents=True, exist_ok=True)
     todo = [j for j in jobs if episodes_in(j.path) < j.episodes]
     skipped = len(jobs) - len(todo)
     if skipped:

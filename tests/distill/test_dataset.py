@@ -149,3 +149,37 @@ def test_dagger_records_the_students_play_and_the_teachers_labels(tmp_path):
     data = D.load([out])
     np.testing.assert_array_equal(data.action, labels)
     assert data.mask[np.arange(len(data)), data.action.astype(int)].all()
+
+
+def test_a_rerun_with_other_settings_or_blocks_is_refused_not_kept_as_done(tmp_path):
+    """The files of a finished run were kept as done whatever the new command asked (nothing
+    recorded, exit 0), and another --block's files overlapped the first's (games counted twice)."""
+    from agents.errors import UserError
+
+    out = tmp_path / "rec"
+    record_games(["tutorial_training_yard"], 2, out, agent="greedy", workers=1, block=2, reward="default")
+    assert record_games(["tutorial_training_yard"], 2, out, agent="greedy", workers=1, block=2,
+                        reward="default")["skipped"] == 1  # the same command: kept
+    for changed, needle in (({"agent": "random"}, "teacher 'greedy'.* asks for 'random'"),
+                            ({"reward": "sparse"}, "reward 'default'.*'sparse'"),
+                            ({"block": 1}, r"seeds 0-1 of tutorial_training_yard.*another --block")):
+        before = sorted(p.name for p in out.iterdir())
+        with pytest.raises(UserError, match=needle):
+            record_games(["tutorial_training_yard"], 2, out, workers=1, **{"agent": "greedy", "block": 2,
+                                                                          "reward": "default", **changed})
+        assert sorted(p.name for p in out.iterdir()) == before  # nothing recorded beside them
+
+
+def test_a_teacher_of_features_records_on_its_observations(tmp_path):
+    """The env was made with state observations unless a student was given: a teacher of features
+    ended in a traceback (in the worker)."""
+    from agents.errors import UserError
+    from agents.learners.policy_agent import PolicyAgent
+
+    out = tmp_path / "rec"
+    assert record_games(["tutorial_training_yard"], 1, out, agent="greedy_features", workers=1, block=1)["episodes"] == 1
+    PolicyAgent.untrained("ppo", seed=2).save(tmp_path / "student")  # a student of state observations
+    with pytest.raises(UserError, match="obs_mode='features'.*'state': DAgger needs both on the same"):
+        record_games(["tutorial_training_yard"], 1, tmp_path / "dagger", agent="greedy_features",
+                     student=str(tmp_path / "student"), workers=1, block=1)
+    assert not (tmp_path / "dagger").exists()
