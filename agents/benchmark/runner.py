@@ -299,6 +299,15 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
+def _init_local_worker() -> None:
+    """A pool worker leaves Ctrl-C to the parent, which stops it (`_Local.close`): a terminal's
+    Ctrl-C reaches every process of the group, and each worker printed its own traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker()
+
+
 def _ray_call(spec_dict, init_bytes, task_index, train_fn):
     _init_worker()
     return _guarded(spec_dict, init_bytes, task_index, train_fn)
@@ -463,7 +472,7 @@ class _Local:
 
         self.cf = cf
         self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                           initializer=_init_worker)
+                                           initializer=_init_local_worker)
         self.running: dict = {}
 
     def submit(self, spec, init, task_index, train_fn):
@@ -479,7 +488,10 @@ class _Local:
                 yield run_id, ("error", _one_line(err), "")
 
     def close(self, cancel: bool = False):
-        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        if cancel:  # the workers ignore SIGINT: stopped here (Python 3.11 has no public terminate_workers)
+            for process in list((self.pool._processes or {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=cancel)  # joined now, not by the exit's hook
 
 
 class _Ray:

@@ -114,6 +114,14 @@ _python_warning = warnings.showwarning
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # in the start-up's imports, before the command's own handling below
+        print("fgo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_unavailable", None):

@@ -234,3 +234,23 @@ def test_execute_trains_one_run_and_saves_its_weights(tmp_path):
     shared, meta = R._load_plain(R.weights_path(tmp_path, s.id))
     assert meta["id"] == s.id and shared["w"].shape == (5,)
     assert not (tmp_path / R.RESULTS).exists()
+
+
+def test_a_cancelled_local_pool_stops_its_workers_now_and_they_leave_ctrl_c_to_it():
+    """A terminal's Ctrl-C reaches the workers too: each printed a traceback, and the exit's hook
+    then waited on them. The workers ignore SIGINT; the parent's cancel stops them."""
+    import os
+    import signal
+    import time
+
+    local = R._Local(1)
+    pid = local.pool.submit(os.getpid).result(timeout=300)  # the worker is up, its initializer run
+    job = local.pool.submit(time.sleep, 300)
+    (worker,) = list(local.pool._processes.values())
+    assert worker.pid == pid
+    os.kill(worker.pid, signal.SIGINT)
+    time.sleep(0.5)
+    assert worker.is_alive() and not job.done()  # the worker's Ctrl-C is the parent's to act on
+    started = time.monotonic()
+    local.close(cancel=True)
+    assert time.monotonic() - started < 30 and not worker.is_alive()

@@ -214,3 +214,15 @@ def test_two_commands_in_one_second_keep_both_outputs(tmp_path, monkeypatch):
     pilot = common.default_out("runs/pilot", "pilot")
     pilot.mkdir(parents=True)  # a folder counts as taken too
     assert common.default_out("runs/pilot", "pilot") == Path("runs/pilot/pilot-20261206-070000-2")
+
+
+def test_ctrl_c_during_start_up_is_one_line_and_130(monkeypatch, capsys):
+    """Ctrl-C while the parser's imports load (seconds on a busy machine) printed a traceback."""
+    import agents.cli.main as cli_main
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_main, "build_parser", interrupted)
+    assert cli_main.main(["quests"]) == 130
+    assert capsys.readouterr().err == "fgo: interrupted\n"
