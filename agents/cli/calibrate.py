@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from .common import csv_list, int_in
 
@@ -15,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int_in(1, 100_000, what="--episodes"), default=100,
                         help="episodes per quest and agent (default 100)")
     parser.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0, help="first env seed")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write (default %(default)s)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="Markdown file to write (default %(default)s)")
     parser.add_argument("--quests", type=csv_list, default=None, help="only these quest ids")
     parser.add_argument("--agents", type=csv_list, default=list(AGENTS),
                         help="agents to play, the first orders the ladder (default %(default)s)")
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         check_quests(args.quests)
     for name in args.agents:  # unknown names fail here, with "did you mean", before any work
         agent_class(name)
-    check_writable_file(args.out)  # a folder or a place no file can be made: said before the games
+    args.out = check_writable_file(args.out)  # a str until here (Path("") is ".")
     start = time.perf_counter()
     rows = calibrate(args.episodes, args.seed, args.agents, quests=args.quests, progress=not args.no_progress)
     text = render_markdown(rows, args.episodes, args.seed, args.agents)

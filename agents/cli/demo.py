@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from .common import csv_list, float_in, int_in
 
@@ -17,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int_in(1, 100_000, what="--episodes"), default=30,
                         help="scripted table: episodes per quest and agent")
     parser.add_argument("--seed", type=int_in(0, 2**31 - 1, what="--seed"), default=0, help="first env seed")
-    parser.add_argument("--out", type=Path, default=REPORT_DIR, help="report folder (default reports/demo; rewritten)")
+    parser.add_argument("--out", default=str(REPORT_DIR), help="report folder (default reports/demo; rewritten)")
     parser.add_argument("--quests", type=csv_list, default=None, help="scripted table: only these quest ids")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--scripted-only", action="store_true", help="only the scripted table (seconds)")
@@ -34,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.quests:
         check_quests(args.quests)
-    check_writable_dir(args.out)
+    args.out = check_writable_dir(args.out)  # a str: Path("") would be the current folder
     start = time.perf_counter()
     rows = scripted_table(args.quests, episodes=args.episodes, seed=args.seed, progress=not args.no_progress)
     print_table(rows, f"Scripted agents, {args.episodes} episodes per quest")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from .common import csv_list, int_in
 
@@ -21,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rolls", type=csv_list, default=list(ROLLS),
                         help="damage rolls to report, 'min' first (default min,random; 'min' alone halves the time)")
     parser.add_argument("--quests", type=csv_list, default=None, help="only these quest ids")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write (default %(default)s)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="Markdown file to write (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -37,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--rolls: a list of {', '.join(DAMAGE_ROLLS)} starting with min, got {','.join(args.rolls)}")
     if args.quests:
         check_quests(args.quests)
-    check_writable_file(args.out)  # a folder or a place no file can be made: said before the games
+    args.out = check_writable_file(args.out)  # a str until here (Path("") is ".")
     start = time.perf_counter()
     rows = min_roll_report(args.episodes, args.seed, args.agents, args.quests, args.rolls,
                            progress=not args.no_progress)

@@ -75,6 +75,10 @@ BAD_ARGUMENTS = [
     (["watch", "--screenshot", "/proc/shot.png"], ["--screenshot", "no file can be made"]),
     (["replay", "verify", "x.jsonl", "--batch", "0"], ["between 1 and 1048576"]),  # not 1.04858e+06
     (["vision", "data", "--root", ""], ["empty path"]),
+    (["demo", "--out", ""], ["output folder cannot be the empty path"]),  # it wrote in (and cleared) the cwd
+    (["distill", "record", "--out", "", "--quest", EASY], ["output folder cannot be the empty path"]),
+    (["benchmark", "transfer", "--out", ""], ["output folder cannot be the empty path"]),
+    (["min-roll", "--out", ""], ["output file cannot be the empty path"]),  # said ".: is a folder"
     (["vision", "data", "--episodes", "801"], ["--episodes", "between 1 and 800", "got 801"]),  # DataConfig's limit
     (["vision", "data", "--examples", "160000"], ["--examples", "between 0 and 159999"]),
     (["vision", "data", "--frame-sizes", "640x480"], ["--frame-sizes", "640x480", "not 16:9", "1280x720"]),
