@@ -149,6 +149,16 @@ def _write(path: Path, norms: dict[str, Norm], meta: dict | None = None) -> Path
     return path
 
 
+def _cache(name: str, norm: Norm) -> None:
+    """Keep a measured norm in the user cache; a cache that cannot be written costs a warning,
+    not the measurement (minutes of games, lost to a one-line error before)."""
+    try:
+        _write(cache_path(), {name: norm})
+    except OSError as err:
+        log.warning("could not cache the norm of %s at %s (%s); it is measured again next time "
+                    "(PENDRAGON_CACHE names the cache folder)", name, cache_path(), err.strerror or err)
+
+
 def _json_float(x):
     return float(x)
 
@@ -167,7 +177,7 @@ def norm_of(task, progress: bool = True) -> Norm:
     if progress:
         log.info("measuring the norm of %s (random and %s, %d games each)...", task.name, SEARCH_AGENT, EPISODES)
     norm = measure(task)
-    _write(cache_path(), {task.name: norm})
+    _cache(task.name, norm)
     if progress:
         log.info("  %s: random %.3f, search %.3f (%.0f s)", task.name, norm.random, norm.search,
                  time.perf_counter() - t0)
@@ -214,7 +224,7 @@ def measure_all(names: Sequence[str], workers: int = 1, *, fresh: bool = False, 
             out[name] = found
     for name, d, dt in _run(todo, int(workers), episodes, seed):
         out[name] = Norm.from_dict(d)
-        _write(cache_path(), {name: out[name]})
+        _cache(name, out[name])
         if progress:
             n = out[name]
             log.info("%-36s random %7.3f (win %.2f)  search %7.3f (win %.2f)  %5.1f s", name, n.random,

@@ -112,3 +112,16 @@ def test_shipped_norms_are_current_and_spread():
     for name in load_definition().size("full").tasks:
         if name in data["norms"]:
             assert data["norms"][name]["search"] - data["norms"][name]["random"] >= 0.3, name
+
+
+def test_a_cache_that_cannot_be_written_costs_a_warning_not_the_measurement(tmp_path, monkeypatch, caplog):
+    blocked = tmp_path / "a_file"
+    blocked.write_text("")
+    monkeypatch.setenv("PENDRAGON_CACHE", str(blocked))  # the cache folder is a file
+    monkeypatch.setattr(N, "SHIPPED", tmp_path / "shipped.json")
+    monkeypatch.setattr(N, "measure", lambda t, episodes=None, seed=None: _norm(t, -1.0))
+    with caplog.at_level("WARNING"):
+        out = N.measure_all(["waves/1"], workers=1, progress=False)
+        assert N.norm_of(all_tasks()["waves/2"], progress=False).random == -1.0
+    assert out["waves/1"].random == -1.0
+    assert caplog.text.count("could not cache the norm of") == 2 and "PENDRAGON_CACHE" in caplog.text
