@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     args.out = check_writable_file(args.out)  # a str until here (Path("") is ".")
     start = time.perf_counter()
     rows = calibrate(args.episodes, args.seed, args.agents, quests=args.quests, progress=not args.no_progress)
-    text = render_markdown(rows, args.episodes, args.seed, args.agents)
+    text = render_markdown(rows, args.episodes, args.seed, args.agents, args.quests)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

@@ -82,6 +82,9 @@ def csv_list(text: str) -> list[str]:
     items = [s.strip() for s in text.split(",") if s.strip()]
     if not items:
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    twice = sorted({s for s in items if items.count(s) > 1})
+    if twice:  # a column or a run repeated in the output, a quest counted twice in a mean
+        raise argparse.ArgumentTypeError(f"{', '.join(twice)} given twice in {text!r}; give each once")
     return items
 
 

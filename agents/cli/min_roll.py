@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     rows = min_roll_report(args.episodes, args.seed, args.agents, args.quests, args.rolls,
                            progress=not args.no_progress)
-    text = render_markdown(rows, args.episodes, args.seed, args.agents, args.rolls)
+    text = render_markdown(rows, args.episodes, args.seed, args.agents, args.rolls, args.quests)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
