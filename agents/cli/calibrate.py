@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import csv_list, int_in
+from .common import csv_list, int_in, warn_untrained
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         check_quests(args.quests)
     for name in args.agents:  # unknown names fail here, with "did you mean", before any work
         agent_class(name)
+    warn_untrained(args.agents, option="--agents")
     args.out = check_writable_file(args.out)  # a str until here (Path("") is ".")
     start = time.perf_counter()
     rows = calibrate(args.episodes, args.seed, args.agents, quests=args.quests, progress=not args.no_progress)

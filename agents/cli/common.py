@@ -78,6 +78,19 @@ def size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def warn_untrained(specs: list[str], does: str = "plays", option: str = "--agent") -> None:
+    """A learner's registry name gives untrained weights: said, as a run folder was likely meant."""
+    import logging
+
+    from ..registry import is_trainable
+
+    for s in specs:
+        if is_trainable(s):
+            logging.getLogger("fgo").warning(
+                "%s %s is a learner's name, not a trained run: it %s untrained weights (give a run folder, "
+                "e.g. runs/%s_<quest>_s0, for a trained one)", option, s, does, s)
+
+
 def csv_list(text: str) -> list[str]:
     items = [s.strip() for s in text.split(",") if s.strip()]
     if not items:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import csv_list, float_in, int_in
+from .common import csv_list, float_in, int_in, warn_untrained
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +79,7 @@ def _record(args) -> int:
     registry.resolve(args.agent)  # an unknown teacher (or student) fails here, in one line
     if args.student is not None:
         registry.resolve(args.student)
+        warn_untrained([args.student], "records the play of", option="--student")
     check_writable_dir(args.out)
     quests = _quests(args)
     t0 = time.perf_counter()

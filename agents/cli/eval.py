@@ -11,7 +11,7 @@ import logging
 import math
 from pathlib import Path
 
-from .common import add_content_argument, csv_list, default_out, int_in
+from .common import add_content_argument, csv_list, default_out, int_in, warn_untrained
 
 log = logging.getLogger("fgo")
 
@@ -54,15 +54,6 @@ def agent_labels(specs: list[str]) -> list[str]:
     return [s if labels.count(lab) > 1 else lab for s, lab in zip(specs, labels)]  # keep paths apart
 
 
-def warn_untrained(specs: list[str]) -> None:
-    from ..registry import is_trainable
-
-    for s in specs:
-        if is_trainable(s):
-            log.warning("--agent %s is a learner's name, not a trained run: it evaluates untrained weights "
-                        "(give a run folder, e.g. runs/%s_<quest>_s0, for a trained one)", s, s)
-
-
 def replay_files(specs: list[str]) -> list[Path]:
     """The replay files of ``--offline``: files as given, folders by their ``*.jsonl[.gz|.zst]``."""
     from ..errors import UserError
@@ -100,7 +91,7 @@ def run_offline(args: argparse.Namespace) -> int:
     files = replay_files(args.offline)
     labels = agent_labels(args.agent)
     agents = {label: resolve(spec, seed=args.seed) for label, spec in zip(labels, args.agent)}
-    warn_untrained(args.agent)
+    warn_untrained(args.agent, "evaluates")
     out = Path(args.out) if args.out else default_out("reports", "offline")
     check_writable_dir(out)
     result = offline.evaluate_offline(agents, files, rollouts=args.rollouts, states=args.states, seed=args.seed,
@@ -139,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     check_quests(args.quest, args.content)
     for spec in args.agent:
         resolve(spec, seed=args.seed)  # every agent loads before any game is played
-    warn_untrained(args.agent)
+    warn_untrained(args.agent, "evaluates")
     out = Path(args.out) if args.out else default_out("reports", "eval")
     check_writable_dir(out.parent)
     if args.replays:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import csv_list, int_in
+from .common import csv_list, int_in, warn_untrained
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.quests:
         check_quests(args.quests)
     args.out = check_writable_file(args.out)  # a str until here (Path("") is ".")
+    warn_untrained(args.agents, option="--agents")
     start = time.perf_counter()
     rows = min_roll_report(args.episodes, args.seed, args.agents, args.quests, args.rolls,
                            progress=not args.no_progress)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import int_in
+from .common import int_in, warn_untrained
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from .common import check_quests
 
     check_quests([args.quest])
+    warn_untrained([args.agent])
     print(render_markdown(measure(args.quest, args.episodes, args.agent, args.seed), args.quest, args.episodes,
                          args.agent))
     return 0

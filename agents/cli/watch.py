@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_content_argument, float_in, image_path, int_in, size
+from .common import add_content_argument, float_in, image_path, int_in, size, warn_untrained
 
 
 def add_view_arguments(parser: argparse.ArgumentParser, default_size: str) -> None:
@@ -57,6 +57,7 @@ def agent_and_env(args: argparse.Namespace):
     catalogue = load_content(args.content)
     check_quests([args.quest], args.content)
     agent = resolve(args.agent, seed=args.seed)
+    warn_untrained([args.agent])
     own = getattr(agent, "obs_mode", None)
     if args.obs_mode and own and args.obs_mode != own:  # it would fail on the first observation, window open
         from ..errors import UserError

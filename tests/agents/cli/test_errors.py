@@ -130,6 +130,16 @@ def test_eval_of_a_learner_name_warns_untrained(tmp_path):
     assert json.loads((tmp_path / "ev.json").read_text())[0]["agent"] == "ppo"
 
 
+def test_other_commands_warn_of_a_learner_name_too(capsys, caplog):
+    """watch, calibrate, min-roll, overkill-bug and distill's student played untrained weights
+    without a word (eval alone warned)."""
+    from agents.cli.main import main
+
+    with caplog.at_level("WARNING", logger="fgo"):
+        assert main(["overkill-bug", "--quest", EASY, "--episodes", "1", "--agent", "ppo"]) == 0
+    assert "--agent ppo is a learner's name, not a trained run: it plays untrained weights" in caplog.text
+
+
 def test_cuda_without_a_gpu_is_refused(tmp_path):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
