@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import logging
 import os
 import socket
 import sys
@@ -611,10 +610,10 @@ def _run(todo, done, out_dir, path, backend, workers, address, task_index, progr
         engine.close(cancel=True)
         state.close()
         command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
-        logging.getLogger(__name__).warning(
-            "interrupted: %d of %d runs finished in this session (all finished runs are in %s); re-run the "
-            "same command to resume: %s", state.finished, len(todo), path, command)
-        raise
+        kept = f"all finished runs are in {path}" if Path(path).exists() else "none finished before"
+        raise KeyboardInterrupt(  # said once, by the front end (a log line here and its own line there)
+            f"interrupted: {state.finished} of {len(todo)} runs finished in this session ({kept}); re-run the "
+            f"same command to resume: {command}") from None
     engine.close()
     state.close()
     if state.failed:

@@ -95,10 +95,9 @@ def _record(args) -> int:
                            workers=args.workers, block=args.block, student=args.student, beta=args.beta,
                            progress=progress)
     except KeyboardInterrupt:
-        bar.close()
-        print(f"fgo: interrupted: the complete replay files in {args.out} are kept; the same command records "
-              "the rest")
-        raise
+        bar.close()  # said once, on stderr, by the front end (it was printed here and again there)
+        raise KeyboardInterrupt(f"interrupted: the complete replay files in {args.out} are kept; the same command "
+                                "records the rest") from None
     bar.close()
     dt = time.perf_counter() - t0
     print(f"{len(quests)} quests, {len(res['files'])} replay files in {args.out} ({res['skipped']} already complete); "

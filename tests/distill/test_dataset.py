@@ -183,3 +183,18 @@ def test_a_teacher_of_features_records_on_its_observations(tmp_path):
         record_games(["tutorial_training_yard"], 1, tmp_path / "dagger", agent="greedy_features",
                      student=str(tmp_path / "student"), workers=1, block=1)
     assert not (tmp_path / "dagger").exists()
+
+
+def test_ctrl_c_of_distill_record_is_said_once_on_stderr(tmp_path, monkeypatch, capsys):
+    from agents.cli.main import main
+    from agents.distill import record
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(record, "record_games", interrupted)
+    assert main(["distill", "record", "--out", str(tmp_path / "d"), "--quest", "tutorial_training_yard",
+                 "--episodes", "1", "--no-progress"]) == 130
+    captured = capsys.readouterr()
+    assert "interrupted" not in captured.out
+    assert captured.err.count("interrupted") == 1 and "the same command records the rest" in captured.err
