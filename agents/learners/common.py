@@ -134,9 +134,14 @@ def load_content(content: str | None):
 
     from fgo_env.content import load_catalogue
 
+    if not str(content):  # Path("") is the current folder
+        from ..errors import UserError
+
+        raise UserError("--content: the empty path is not a content folder (give a folder of TOML files, "
+                         "see docs/content.md)")
     if not Path(content).is_dir():
-        raise FileNotFoundError(2, "no such content folder (expected a folder of TOML files, see docs/content.md)",
-                                str(content))
+        what = "a file, not a folder" if Path(content).exists() else "no such content folder"
+        raise FileNotFoundError(2, f"{what} (expected a folder of TOML files, see docs/content.md)", str(content))
     return load_catalogue(content)
 
 

@@ -36,6 +36,7 @@ from .schema import looks_generated  # generated quests are named random_<seed>:
 PACKAGE_DIR = Path(__file__).resolve().parent
 SERVANTS_FILE, ENEMIES_FILE = "servants.toml", "enemies.toml"
 MYSTIC_CODES_FILE, QUESTS_FILE = "mystic_codes.toml", "quests.toml"
+REQUIRED_FILES = (SERVANTS_FILE, ENEMIES_FILE, MYSTIC_CODES_FILE, QUESTS_FILE)  # the optional: CEs, friends
 CRAFT_ESSENCES_FILE, FRIENDS_FILE = "craft_essences.toml", "friends.toml"  # optional in a content folder
 
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")  # fullmatch: "$" would let a trailing newline through
@@ -834,7 +835,8 @@ def _read_toml(path: Path) -> dict:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ContentError(f"file not found in {path.parent}", path.name) from None
+        raise ContentError(f"file not found in {path.parent} (a content folder holds {', '.join(REQUIRED_FILES)}; "
+                           "see docs/content.md)", path.name) from None
     except OSError as exc:  # a folder of that name, no permission, ...
         raise ContentError(f"cannot read the file: {exc.strerror or exc}", path.name) from None
     try:

@@ -248,3 +248,9 @@ def test_default_support_may_repeat_a_party_servant(tmp_path: Path) -> None:
                                              'support = "maelis_lantern"'))
     quest = catalogue.with_support(catalogue.quest("farming_2wave"))
     assert quest.party.count("maelis_lanternwise") == 2
+
+
+def test_an_empty_content_folder_names_the_files_it_needs(tmp_path):
+    with pytest.raises(ContentError, match="servants.toml: file not found in .*holds servants.toml, enemies.toml, "
+                                           "mystic_codes.toml, quests.toml"):
+        load_catalogue(tmp_path)

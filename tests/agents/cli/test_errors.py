@@ -67,6 +67,8 @@ BAD_ARGUMENTS = [
     (["record", "--out", "x.gif", "--fps", "nan"], ["--fps", "finite"]),
     (["play", "--quest", "nowhere"], ["nowhere"]),
     (["quests", "--content", "no/such/folder"], ["no/such/folder", "content"]),
+    (["quests", "--content", "/etc/passwd"], ["/etc/passwd", "a file, not a folder"]),  # said "no such folder"
+    (["quests", "--content", ""], ["--content: the empty path"]),  # it read the current folder
     (["vision", "train", "--widths", "0"], ["--widths"]),
     (["watch", "--screenshot", "shot.txt"], ["--screenshot", ".png"]),
     (["watch", "--agent", "greedy_features", "--obs-mode", "state"], ["obs_mode='features'", "--obs-mode features"]),
