@@ -31,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from .common import check_quests, check_writable_dir
     from .output import print_table
 
+    from ..errors import UserError
+
+    if args.budget_scale != 1.0 and (args.quick or args.scripted_only):  # it would be silently ignored
+        raise UserError(f"--budget-scale scales the learners' full budgets; not with "
+                        f"{'--quick' if args.quick else '--scripted-only'}")
     if args.quests:
         check_quests(args.quests)
     args.out = check_writable_dir(args.out)  # a str: Path("") would be the current folder

@@ -76,6 +76,10 @@ def _record(args) -> int:
     from ..distill.record import record_games
     from .common import check_writable_dir
 
+    if args.beta and args.student is None:  # it would be silently ignored
+        from ..errors import UserError
+
+        raise UserError("--beta is the share of the teacher's play beside a --student; give --student too")
     registry.resolve(args.agent)  # an unknown teacher (or student) fails here, in one line
     if args.student is not None:
         registry.resolve(args.student)
