@@ -493,7 +493,8 @@ def _lookup(table: Mapping[str, object], key: str, what: str, extra: str = "") -
     try:
         return table[key]
     except (KeyError, TypeError):
-        raise UnknownIdError(f"unknown {what} {key!r}; valid ids: {', '.join(table)}{extra}") from None
+        ids = ", ".join(table) or "none (the catalogue has no entries)"
+        raise UnknownIdError(f"unknown {what} {key!r}; valid ids: {ids}{extra}") from None
 
 
 def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:

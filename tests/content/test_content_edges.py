@@ -254,3 +254,11 @@ def test_an_empty_content_folder_names_the_files_it_needs(tmp_path):
     with pytest.raises(ContentError, match="servants.toml: file not found in .*holds servants.toml, enemies.toml, "
                                            "mystic_codes.toml, quests.toml"):
         load_catalogue(tmp_path)
+
+
+def test_an_unknown_id_in_an_empty_table_says_there_are_none():
+    from fgo_env.content import Catalogue, UnknownIdError
+
+    with pytest.raises(UnknownIdError, match=r"unknown quest 'farming_3wave'; valid ids: none \(the catalogue has "
+                                             r"no entries\) \(or random_<seed>"):
+        Catalogue(servants={}, enemies={}, mystic_codes={}).quest("farming_3wave")
