@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..experiments.demo import (DEMO_BUDGETS, QUICK, QUICK_OVERRIDES, learning_comparison, make_plan,
                                     scripted_table, write_scripted)
-    from .common import check_quests, check_writable_dir
+    from .common import check_quests, check_writable_dir, check_writable_file
     from .output import print_table
 
     from ..errors import UserError
@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if args.quests:
         check_quests(args.quests)
     args.out = check_writable_dir(args.out)  # a str: Path("") would be the current folder
+    for suffix in (".md", ".csv", ".json"):  # the scripted table's files, said before its minutes of games
+        check_writable_file(args.out / f"scripted{suffix}")
     start = time.perf_counter()
     rows = scripted_table(args.quests, episodes=args.episodes, seed=args.seed, progress=not args.no_progress)
     print_table(rows, f"Scripted agents, {args.episodes} episodes per quest")

@@ -244,3 +244,17 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(monkeypatch, capsys):
     monkeypatch.setattr(cli_main, "build_parser", interrupted)
     assert cli_main.main(["quests"]) == 130
     assert capsys.readouterr().err == "fgo: interrupted\n"
+
+
+def test_demo_says_a_blocked_report_file_before_playing(tmp_path, capsys, monkeypatch):
+    """A folder where scripted.md goes was found after the whole scripted table had been played."""
+    from agents.cli.main import main
+    from agents.experiments import demo
+
+    def never(*args, **kwargs):
+        raise AssertionError("the scripted table was played before the report's files were checked")
+
+    monkeypatch.setattr(demo, "scripted_table", never)
+    (tmp_path / "demo" / "scripted.md").mkdir(parents=True)
+    assert main(["demo", "--scripted-only", "--out", str(tmp_path / "demo"), "--no-progress"]) == 2
+    assert "scripted.md" in capsys.readouterr().err
