@@ -52,6 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="norms: also write them into agents/benchmark/norms_v1.json (maintainers)")
 
 
+# Options that only some measures read: given to another, they were silently ignored.
+ONLY_FOR = {"frozen": ("transfer",), "no_procgen": ("multitask",), "archs": ("transfer", "multitask", "features"),
+            "tasks": ("norms",), "all": ("norms",), "fresh": ("norms",), "ship": ("norms",)}
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    from ..errors import UserError
+
+    for dest, whats in ONLY_FOR.items():
+        if getattr(args, dest) not in (None, False) and args.what not in whats:
+            raise UserError(f"--{dest.replace('_', '-')} is for fgo benchmark {' or '.join(whats)}, not {args.what}")
+    if args.tasks and args.all:
+        raise UserError("--tasks and --all: give one (--all measures every named task)")
+
+
 def _user_errors(fn, *args, **kwargs):
     """Library ValueErrors from the definition, tasks or names are the user's: one line."""
     from ..errors import UserError
@@ -73,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import UserError
 
         raise UserError("--address is for --backend ray")
+    _check_options(args)
     progress = not args.no_progress
     if args.what == "tasks":
         return _list_tasks(args)

@@ -82,6 +82,9 @@ BAD_ARGUMENTS = [
     (["distill", "record", "--out", "d", "--beta", "0.5"], ["--beta", "--student"]),  # silently ignored  # it wrote in (and cleared) the cwd
     (["distill", "record", "--out", "", "--quest", EASY], ["output folder cannot be the empty path"]),
     (["benchmark", "transfer", "--out", ""], ["output folder cannot be the empty path"]),
+    (["benchmark", "tasks", "--ship"], ["--ship is for fgo benchmark norms, not tasks"]),  # exit 0, ignored
+    (["benchmark", "multitask", "--frozen"], ["--frozen is for fgo benchmark transfer"]),
+    (["benchmark", "norms", "--tasks", "waves/1", "--all"], ["--tasks and --all"]),
     (["min-roll", "--out", ""], ["output file cannot be the empty path"]),  # said ".: is a folder"
     (["vision", "data", "--episodes", "801"], ["--episodes", "between 1 and 800", "got 801"]),  # DataConfig's limit
     (["vision", "data", "--examples", "160000"], ["--examples", "between 0 and 159999"]),
