@@ -28,10 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..experiments.demo import (DEMO_BUDGETS, QUICK, QUICK_OVERRIDES, learning_comparison, make_plan,
                                     scripted_table, write_scripted)
+    from ..errors import UserError
     from .common import check_quests, check_writable_dir, check_writable_file
     from .output import print_table
-
-    from ..errors import UserError
 
     if args.budget_scale != 1.0 and (args.quick or args.scripted_only):  # it would be silently ignored
         raise UserError(f"--budget-scale scales the learners' full budgets; not with "

@@ -71,8 +71,6 @@ def _quests(args) -> list[str]:
 def _record(args) -> int:
     from tqdm.auto import tqdm
 
-    from agents import registry
-
     from ..distill.record import record_games
     from .common import check_writable_dir
 
@@ -80,9 +78,7 @@ def _record(args) -> int:
         from ..errors import UserError
 
         raise UserError("--beta is the share of the teacher's play beside a --student; give --student too")
-    registry.resolve(args.agent)  # an unknown teacher (or student) fails here, in one line
-    if args.student is not None:
-        registry.resolve(args.student)
+    if args.student is not None:  # record_games loads both before any work: an unknown name is one line
         warn_untrained([args.student], "records the play of", option="--student")
     check_writable_dir(args.out)
     quests = _quests(args)

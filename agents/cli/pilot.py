@@ -224,6 +224,8 @@ def _dry_run(args: argparse.Namespace, client, agent, parser) -> int:
     from agents.pilot.client import DeviceError
     from agents.pilot.pilot import plan_screen
 
+    from ..errors import UserError
+
     print(f"dry run on {args.folder} ({len(client.paths)} images): file | screen | action | taps (device px)")
     unreadable = 0
     try:
@@ -240,8 +242,6 @@ def _dry_run(args: argparse.Namespace, client, agent, parser) -> int:
                 break
     finally:
         client.close()
-    from ..errors import UserError
-
     if unreadable == len(client.paths):  # a script reading the exit code must not take this as a pass
         raise UserError(f"--folder {args.folder}: none of its {unreadable} image(s) could be read (lines above)")
     return 0

@@ -135,14 +135,13 @@ def _run_jobs(jobs: Sequence[Job], workers: int, args: tuple) -> Iterator[tuple[
 
 
 def _check_players(agent: str, student: str | None) -> None:
-    """The teacher labels the states the student plays on: both must read the same observations."""
+    """Both load (an unknown name fails here, in one line, before a worker starts), and the teacher
+    labels the states the student plays on: both must read the same observations."""
     from .. import registry
     from ..errors import UserError
 
-    if student is None:
-        return
-    modes = [getattr(registry.resolve(spec), "obs_mode", "state") for spec in (agent, student)]
-    if modes[0] != modes[1]:
+    modes = [getattr(registry.resolve(spec), "obs_mode", "state") for spec in (agent, student) if spec is not None]
+    if len(modes) == 2 and modes[0] != modes[1]:
         raise UserError(f"the teacher {agent!r} plays on obs_mode={modes[0]!r} observations and the student "
                         f"{student!r} on {modes[1]!r}: DAgger needs both on the same")
 

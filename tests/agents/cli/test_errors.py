@@ -77,9 +77,9 @@ BAD_ARGUMENTS = [
     (["watch", "--screenshot", "/proc/shot.png"], ["--screenshot", "no file can be made"]),
     (["replay", "verify", "x.jsonl", "--batch", "0"], ["between 1 and 1048576"]),  # not 1.04858e+06
     (["vision", "data", "--root", ""], ["empty path"]),
-    (["demo", "--out", ""], ["output folder cannot be the empty path"]),
+    (["demo", "--out", ""], ["output folder cannot be the empty path"]),  # it wrote in (and cleared) the cwd
     (["demo", "--quick", "--budget-scale", "2"], ["--budget-scale", "not with --quick"]),  # silently ignored
-    (["distill", "record", "--out", "d", "--beta", "0.5"], ["--beta", "--student"]),  # silently ignored  # it wrote in (and cleared) the cwd
+    (["distill", "record", "--out", "d", "--beta", "0.5"], ["--beta", "--student"]),  # silently ignored
     (["distill", "record", "--out", "", "--quest", EASY], ["output folder cannot be the empty path"]),
     (["benchmark", "transfer", "--out", ""], ["output folder cannot be the empty path"]),
     (["benchmark", "tasks", "--ship"], ["--ship is for fgo benchmark norms, not tasks"]),  # exit 0, ignored
