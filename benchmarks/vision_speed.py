@@ -153,7 +153,7 @@ def timed(fn, repeats: int, warmup: int = 1) -> float:
 
 def paired(fa, fb, repeats: int) -> tuple[float, float]:
     """Median seconds of ``fa()`` and of ``fb()``, called in turn (which goes first alternating):
-    timed one block after the other, the block timed first read slower (docs/vision.md, "Unsure
+    timed one block after the other, the block timed first read slower (docs/vision_experiments.md, "Unsure
     wave digits read a pixel to each side")."""
     fa(), fb()
     ta, tb = [], []

@@ -11,7 +11,7 @@ The shifts and the 0.9 were chosen on the validation split of ``data/vision25`` 
 horizontal, vertical and both shifts of one pixel, of two pixels, and diagonal ones: one pixel
 left and right read best there, and reading again only under 0.9 kept all of that gain while
 reading again about 2 % of the crops. Reading again the battle screens only was decided on the
-test splits (the gain was all there), so their figures are not wholly held out: docs/vision.md
+test splits (the gain was all there), so their figures are not wholly held out: docs/vision_experiments.md
 ("Unsure wave digits read a pixel to each side"), with the command that measures them.
 """
 
