@@ -99,8 +99,8 @@ def test_greyscale_frames_are_unknown(cards):
 
 
 def test_greyscale_rule_spares_battle_frames_of_every_look():
-    """Measured on 1,926 rendered battle frames (docs/vision.md): none flagged, the least
-    coloured (defeat screens) spread 14 levels; here a sample of looks, kinds and bars."""
+    """Measured on 1,925 rendered battle frames (`benchmarks/colour_spread.py`, docs/vision.md): none
+    flagged, the least coloured (defeat screens) spread 13 levels; here a sample of looks, kinds and bars."""
     rng = np.random.default_rng(5)
     for i in range(28):
         look = Look.random(6_100_000 + i) if i % 7 else Look.plain()
