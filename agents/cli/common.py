@@ -91,10 +91,17 @@ def warn_untrained(specs: list[str], does: str = "plays", option: str = "--agent
                 "e.g. runs/%s_<quest>_s0, for a trained one)", option, s, does, s)
 
 
-def csv_list(text: str) -> list[str]:
+def csv_items(text: str) -> list[str]:
+    """A comma-separated list in which an item may repeat: ``fgo train --quest a,a,b`` draws
+    ``a`` twice as often (the quest of an episode is drawn uniformly from the list)."""
     items = [s.strip() for s in text.split(",") if s.strip()]
     if not items:
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def csv_list(text: str) -> list[str]:
+    items = csv_items(text)
     twice = sorted({s for s in items if items.count(s) > 1})
     if twice:  # a column or a run repeated in the output, a quest counted twice in a mean
         raise argparse.ArgumentTypeError(f"{', '.join(twice)} given twice in {text!r}; give each once")

@@ -14,15 +14,16 @@ import csv
 import sys
 from pathlib import Path
 
-from .common import add_content_argument, add_device_argument, csv_list, int_in
+from .common import add_content_argument, add_device_argument, csv_items, int_in
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..registry import trainable_names
 
     parser.add_argument("--agent", required=True, choices=trainable_names(), help="learner to train")
-    parser.add_argument("--quest", required=True, type=csv_list,
-                        help="quest id, or several separated by commas (one policy for all)")
+    parser.add_argument("--quest", required=True, type=csv_items,
+                        help="quest id, or several separated by commas (one policy for all; a quest listed "
+                             "twice is played twice as often)")
     parser.add_argument("--steps", type=int_in(1, what="--steps"), default=None,
                         help="total env steps, rounded up to whole updates (default: the YAML's n_timesteps); "
                              "3e6 is accepted")

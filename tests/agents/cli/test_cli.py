@@ -66,6 +66,21 @@ def test_train_resume_on_the_command_line_keeps_the_runs_evaluation(tmp_path: Pa
     assert (cfg["eval_every"], cfg["eval_episodes"]) == (1024, 2)
 
 
+def test_train_keeps_a_quest_listed_twice_as_its_weight(tmp_path: Path):
+    """Listing a quest twice is how docs/distillation.md weighs training toward it (the quest of
+    an episode is drawn from the list); the refusal of repeated items (for reports) must not
+    reach `fgo train`, nor its --resume."""
+    import yaml
+
+    quests = "farming_2wave,farming_2wave,farming_3wave"
+    args = ["train", "--agent", "ppo", "--quest", quests, "--seed", "1", "--out", str(tmp_path),
+            "--set", "num_envs=64", "--set", "num_steps=16", "--no-progress", "--eval-episodes", "1"]
+    assert main([*args, "--steps", "1024"]) == 0
+    assert main([*args, "--steps", "2048", "--resume"]) == 0
+    (run,) = tmp_path.iterdir()
+    assert yaml.safe_load((run / "config.yml").read_text())["quests"] == quests.split(",")
+
+
 def test_unknown_agent_is_a_clear_error(capsys):
     assert main(["eval", "--agent", "no_such_agent", "--quest", "farming_2wave", "--episodes", "1",
                  "--no-progress"]) == 2
