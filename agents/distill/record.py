@@ -103,9 +103,11 @@ def _play(job: Job, agent_spec: str, reward: str, agent_seed: int, student: str 
         import numpy as np
 
         agent.rng = np.random.default_rng([agent_seed, job.first_seed, zlib.crc32(job.quest.encode())])
-    obs_mode = getattr(agent, "obs_mode", "state")  # a student plays on the same (`_check_players`)
-    if student is not None:
-        agent = Dagger(registry.resolve(student), agent, beta, seed=job.first_seed)
+    obs_mode = getattr(agent, "obs_mode", "state")
+    if student is not None:  # the env is the student's; the teacher reads the same or the record (`_check_players`)
+        learner = registry.resolve(student)
+        obs_mode = getattr(learner, "obs_mode", "state")
+        agent = Dagger(learner, agent, beta, seed=job.first_seed)
     tmp = job.path.with_name("part-" + job.path.name)  # keeps the suffix: the same compression
     env = RecordReplays(FGOEnv(quest=job.quest, reward=reward, obs_mode=obs_mode), tmp, agent=agent, fsync_every=None,
                         meta={"distill": {"teacher": agent_spec, "student": student, "beta": beta}})
@@ -136,14 +138,29 @@ def _run_jobs(jobs: Sequence[Job], workers: int, args: tuple) -> Iterator[tuple[
 
 def _check_players(agent: str, student: str | None) -> None:
     """Both load (an unknown name fails here, in one line, before a worker starts), and the teacher
-    labels the states the student plays on: both must read the same observations."""
+    labels the states the student plays on: a teacher that reads observations (a policy,
+    ``greedy_features``: it has an ``obs_mode``) must read the student's; one that reads the game
+    record (the search, greedy: no ``obs_mode``) labels a student of any observations."""
     from .. import registry
     from ..errors import UserError
 
-    modes = [getattr(registry.resolve(spec), "obs_mode", "state") for spec in (agent, student) if spec is not None]
-    if len(modes) == 2 and modes[0] != modes[1]:
-        raise UserError(f"the teacher {agent!r} plays on obs_mode={modes[0]!r} observations and the student "
-                        f"{student!r} on {modes[1]!r}: DAgger needs both on the same")
+    if student is None:
+        registry.resolve(agent)
+        return
+    teacher = getattr(registry.resolve(agent), "obs_mode", None)
+    learner = getattr(registry.resolve(student), "obs_mode", "state")
+    if teacher is not None and teacher != learner:
+        raise UserError(f"the teacher {agent!r} plays on obs_mode={teacher!r} observations and the student "
+                        f"{student!r} on {learner!r}: DAgger needs both on the same")
+
+
+def _same_spec(recorded: str | None, asked: str | None) -> bool:
+    """The same teacher or student: the same name, or paths to one file or folder (``runs/x``,
+    ``runs/x/``, ``./runs/x`` and its absolute path are one policy)."""
+    if recorded is None or asked is None or recorded == asked:
+        return recorded == asked
+    a, b = Path(recorded), Path(asked)
+    return a.exists() and b.exists() and a.resolve() == b.resolve()
 
 
 def _weights(reward) -> dict | None:
@@ -152,10 +169,14 @@ def _weights(reward) -> dict | None:
     return PRESETS.get(reward) if isinstance(reward, str) else reward
 
 
-def _check_folder(out: Path, jobs: Sequence[Job], agent: str, reward: str, student: str | None, beta: float) -> None:
+def _check_folder(out: Path, jobs: Sequence[Job], agent: str, reward: str, student: str | None,
+                  beta: float) -> dict[Path, Job]:
     """A folder's replay files are one dataset: refuse files of other settings (a rerun kept them as
     done and recorded nothing) and files whose seeds overlap this plan's under another name
-    (another --block: their games would be counted twice)."""
+    (another --block: their games would be counted twice). A file that is the start of a planned
+    block (the shorter last block of a smaller --episodes) is returned with that block: its
+    games are the block's first ones (a block's generators are seeded by its first seed), so it
+    is removed once the whole block is recorded."""
     import re
 
     from replays.format import ReplayError
@@ -165,27 +186,35 @@ def _check_folder(out: Path, jobs: Sequence[Job], agent: str, reward: str, stude
 
     planned = {j.path.name for j in jobs}
     ranges = {(j.quest, j.first_seed, j.first_seed + j.episodes - 1) for j in jobs}
-    wanted = {"teacher": agent, "student": student, "beta": float(beta)}
+    superseded: dict[Path, Job] = {}
     for path in sorted(out.glob("*" + SUFFIX)):
         if path.name.startswith("part-"):  # a killed job's: recorded again
             continue
         match = re.fullmatch(r"(.+)\.s(\d+)-(\d+)" + re.escape(SUFFIX), path.name)
         if path.name not in planned and match:
             quest, lo, hi = match[1], int(match[2]), int(match[3])
-            if any(q == quest and lo <= last and first <= hi for q, first, last in ranges):
+            start = next((j for j in jobs if j.quest == quest and j.first_seed == lo
+                          and hi < j.first_seed + j.episodes - 1), None)
+            if start is not None:
+                superseded[path] = start
+            elif any(q == quest and lo <= last and first <= hi for q, first, last in ranges):
                 raise UserError(f"{path} holds seeds {lo}-{hi} of {quest}, which this run's blocks also play "
-                                f"(another --block or --seed): give the first run's --block, or another --out")
+                                f"(another --block or --seed): give the first run's --block and --seed, or "
+                                f"another --out")
         try:
             header = open_replay(path).header
         except (ReplayError, OSError, EOFError, ValueError):
             continue  # unreadable: recorded again if it is one of this plan's files
         got = dict(header.meta.get("distill") or {})
+        same = (set(got) <= {"teacher", "student", "beta"} and _same_spec(got.get("teacher"), agent)
+                and _same_spec(got.get("student"), student) and float(got.get("beta") or 0.0) == float(beta))
         got["beta"] = float(got.get("beta") or 0.0)
-        if got != wanted or _weights(header.env_kwargs.get("reward")) != _weights(reward):
+        if not same or _weights(header.env_kwargs.get("reward")) != _weights(reward):
             raise UserError(f"{path} was recorded with teacher {got.get('teacher')!r}, student "
                             f"{got.get('student')!r}, beta {got['beta']:g}, reward "
                             f"{header.env_kwargs.get('reward')!r}; this run asks for {agent!r}, {student!r}, "
                             f"{float(beta):g}, {reward!r}: one folder holds one dataset, give another --out")
+    return superseded
 
 
 def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, agent: str = "search_fast",
@@ -201,8 +230,7 @@ def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, a
     out = Path(out_dir)
     _check_players(agent, student)
     jobs = plan_jobs(quests, episodes, out, seed, block)
-    if out.is_dir():
-        _check_folder(out, jobs, agent, reward, student, beta)
+    superseded = _check_folder(out, jobs, agent, reward, student, beta) if out.is_dir() else {}
     out.mkdir(parents=True, exist_ok=True)
     todo = [j for j in jobs if episodes_in(j.path) < j.episodes]
     skipped = len(jobs) - len(todo)
@@ -215,6 +243,10 @@ def record_games(quests: Sequence[str], episodes: int, out_dir: str | Path, *, a
         done, recorded, decisions = done + 1, recorded + n, decisions + d
         if progress:
             progress(done, len(jobs))
+    for path, job in superseded.items():  # its games are now in the whole block's file
+        if episodes_in(job.path) >= job.episodes:
+            log.info("%s: its games are the start of %s, recorded whole: removed", path.name, job.path.name)
+            path.unlink()
     return {"files": [str(j.path) for j in jobs], "episodes": recorded, "decisions": decisions, "skipped": skipped}
 
 

@@ -185,6 +185,45 @@ def test_a_teacher_of_features_records_on_its_observations(tmp_path):
     assert not (tmp_path / "dagger").exists()
 
 
+def test_a_teacher_that_reads_the_game_labels_a_student_of_features(tmp_path):
+    """greedy and the search read the game record, not the observation: refusing a features
+    student beside them (as if they read 'state') blocked DAgger on the shipped ppo_screen."""
+    from agents.learners.policy_agent import PolicyAgent
+
+    PolicyAgent.untrained("ppo", obs_mode="features", seed=2).save(tmp_path / "student")
+    out = tmp_path / "dagger"
+    res = record_games(["tutorial_training_yard"], 1, out, agent="greedy", student=str(tmp_path / "student"),
+                       workers=1, block=1)
+    assert res["episodes"] == 1
+    (path,) = D.replay_files([out])
+    assert open_replay(path).header.env_kwargs["obs_mode"] == "features"  # the student's observations
+
+
+def test_a_rerun_spelling_the_students_path_otherwise_resumes(tmp_path, monkeypatch):
+    from agents.learners.policy_agent import PolicyAgent
+
+    monkeypatch.chdir(tmp_path)
+    PolicyAgent.untrained("ppo", seed=2).save(tmp_path / "student")
+    kwargs = {"agent": "greedy", "workers": 1, "block": 1}
+    record_games(["tutorial_training_yard"], 1, "rec", student="student", **kwargs)
+    for spelling in ("student/", "./student", str(tmp_path / "student")):
+        assert record_games(["tutorial_training_yard"], 1, "rec", student=spelling, **kwargs)["skipped"] == 1
+
+
+def test_a_larger_episodes_replaces_the_shorter_last_block(tmp_path):
+    """--episodes 1 then 3 (block 20): the first run's s0-0 is the start of the second's s0-2
+    (a block's generators are seeded by its first seed), so it is replaced, not refused."""
+    out = tmp_path / "rec"
+    record_games(["tutorial_training_yard"], 1, out, agent="greedy", workers=1)
+    first = next(iter(open_replay(out / "tutorial_training_yard.s0-0.jsonl.gz").episodes()))
+    res = record_games(["tutorial_training_yard"], 3, out, agent="greedy", workers=1)
+    assert res["episodes"] == 3
+    assert sorted(p.name for p in out.glob("*.jsonl.gz")) == ["tutorial_training_yard.s0-2.jsonl.gz"]
+    again = next(iter(open_replay(out / "tutorial_training_yard.s0-2.jsonl.gz").episodes()))
+    assert list(again.actions) == list(first.actions) and again.game_seed == first.game_seed
+    assert record_games(["tutorial_training_yard"], 3, out, agent="greedy", workers=1)["skipped"] == 1
+
+
 def test_ctrl_c_of_distill_record_is_said_once_on_stderr(tmp_path, monkeypatch, capsys):
     from agents.cli.main import main
     from agents.distill import record
