@@ -104,7 +104,7 @@ def _play(job: Job, agent_spec: str, reward: str, agent_seed: int, student: str 
 
         agent.rng = np.random.default_rng([agent_seed, job.first_seed, zlib.crc32(job.quest.encode())])
     obs_mode = getattr(agent, "obs_mode", "state")
-    if student is not None:  # the env is the student's; the teacher reads the same or the record (`_check_players`)
+    if student is not None:  # the student's env; the teacher reads the same or the game (`_check_players`)
         learner = registry.resolve(student)
         obs_mode = getattr(learner, "obs_mode", "state")
         agent = Dagger(learner, agent, beta, seed=job.first_seed)
