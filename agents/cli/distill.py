@@ -55,9 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _quests(args) -> list[str]:
-    from fgo_env.content import load_catalogue
+    from fgo_env.content import generated_quest_ids, load_catalogue
 
-    from fgo_env.content import generated_quest_ids
     from .common import check_quests
 
     quests = args.quest if args.quest is not None else ([] if args.generated else ["all"])
@@ -65,7 +64,8 @@ def _quests(args) -> list[str]:
         quests = list(load_catalogue().quests)
     elif quests:
         check_quests(quests)
-    return quests + generated_quest_ids(args.generated, "train", args.seed)
+    # a quest given and also drawn is recorded once (twice, two workers wrote one file)
+    return list(dict.fromkeys(quests + generated_quest_ids(args.generated, "train", args.seed)))
 
 
 def _record(args) -> int:

@@ -115,6 +115,18 @@ def test_generated_quests_are_distinct_and_from_the_train_range():
     assert all(0 <= int(q.split("_")[1]) < 1_000_000 for q in ids)
 
 
+def test_a_quest_given_and_also_drawn_by_generated_is_recorded_once():
+    """`--quest random_N --generated K` where the draw holds random_N planned its file twice
+    (two workers writing one part file)."""
+    import argparse
+
+    from agents.cli.distill import _quests
+
+    drawn = generated_quest_ids(3, "train", seed=0)
+    args = argparse.Namespace(quest=[drawn[1], "farming_3wave"], generated=3, seed=0)
+    assert _quests(args) == [drawn[1], "farming_3wave", drawn[0], drawn[2]]
+
+
 def test_folders_are_cached_each_and_joined(search_games, tmp_path):
     other = tmp_path / "other"
     record_games(["tutorial_training_yard"], 2, other, workers=1, block=2)
