@@ -6,8 +6,11 @@
                          "sha256": "<hex digest of the weights file>", "config": {...}}
     model.safetensors   the tensors (safetensors: a JSON header plus raw little-endian data)
 
-`save_weights` writes both atomically (temp file + ``os.replace``, the weights first, the JSON
-last, so a reader never sees a JSON naming half-written weights). `load_weights` refuses, with a
+`save_weights` writes both atomically (temp file + ``os.replace``), and in an order that keeps the
+pair whole: the new weights under a side name (``model.next.safetensors``), the JSON naming it,
+the weights under their own name, the JSON naming them, the side copy removed. A process killed at
+any moment leaves a JSON naming complete weights with their digest (before, a kill between the
+two replaces left new weights beside the old JSON). `load_weights` refuses, with a
 `CheckpointError` naming the file, anything that is not exactly what `save_weights` wrote: a
 pickle or a zip (SB3's ``.zip`` holds cloudpickled objects), a truncated or altered weights file
 (the SHA-256 is checked before parsing), a malformed JSON, a missing file. Weights load as NumPy
@@ -67,8 +70,16 @@ def save_weights(path: str | Path, tensors: Mapping[str, Any], config: Mapping[s
     meta = {"format": FORMAT, "version": VERSION, "weights": WEIGHTS_FILE,
             "sha256": hashlib.sha256(data).hexdigest(), "config": dict(config)}
     text = json.dumps(meta, indent=2, sort_keys=False) + "\n"  # fails early on non-JSON config
+    # Each file is replaced atomically, but not the pair: a kill between the two replaces left new
+    # weights beside the old JSON (a SHA-256 mismatch). So the JSON first names a side copy of the
+    # new weights, then the weights under their own name: at every moment it names a whole file
+    # whose digest it holds.
+    side = WEIGHTS_FILE.replace(".safetensors", ".next.safetensors")
+    atomic_write_bytes(folder / side, data)
+    atomic_write_text(folder / CONFIG_FILE, json.dumps({**meta, "weights": side}, indent=2) + "\n")
     atomic_write_bytes(folder / WEIGHTS_FILE, data)
     atomic_write_text(folder / CONFIG_FILE, text)
+    (folder / side).unlink(missing_ok=True)
     return folder
 
 

@@ -42,6 +42,37 @@ def play(agent, quest: str, seeds, obs_mode: str = "state") -> list[int]:
 
 # ----------------------------------------------------------------------------- checkpoint files
 
+@pytest.mark.parametrize("writes_done", range(4))  # a save writes four files
+def test_a_save_killed_at_any_write_leaves_loadable_weights(tmp_path, monkeypatch, writes_done):
+    """A training run killed between the weights' replace and the JSON's left new weights beside
+    the old JSON: `fgo eval` then refused the run (SHA-256 mismatch; seen once in CI). Each file
+    write is atomic; the process dies after ``writes_done`` of a save's writes."""
+    import agents.checkpoint as ck
+
+    old = {"w": np.zeros(3, np.float32)}
+    new = {"w": np.ones(3, np.float32)}
+    folder = save_weights(tmp_path / "a", old, {"v": "old"})
+    calls = {"n": 0}
+
+    def dying(write):
+        def wrapped(*args, **kwargs):
+            if calls["n"] == writes_done:
+                raise KeyboardInterrupt  # the process ends here
+            calls["n"] += 1
+            return write(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(ck, "atomic_write_bytes", dying(ck.atomic_write_bytes))
+    monkeypatch.setattr(ck, "atomic_write_text", dying(ck.atomic_write_text))
+    with pytest.raises(KeyboardInterrupt):
+        save_weights(folder, new, {"v": "new"})
+    monkeypatch.undo()
+    tensors, config = load_weights(folder)
+    assert (config["v"], tensors["w"].tolist()) in (("old", [0, 0, 0]), ("new", [1, 1, 1]))
+    save_weights(folder, new, {"v": "new"})  # the next save cleans up
+    assert sorted(p.name for p in folder.iterdir()) == ["agent.json", "model.safetensors"]
+
+
 def test_weights_roundtrip_and_refusals(tmp_path):
     w = {"policy.0.weight": np.arange(12, dtype=np.float32).reshape(3, 4), "policy.0.bias": np.ones(3, np.float32)}
     folder = save_weights(tmp_path / "a", w, {"agent": "ppo", "note": "x"})
