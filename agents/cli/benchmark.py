@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # Options that only some measures read: given to another, they were silently ignored.
-ONLY_FOR = {"frozen": ("transfer",), "no_procgen": ("multitask",), "archs": ("transfer", "multitask", "features"),
+ONLY_FOR = {"frozen": ("transfer",), "no_procgen": ("multitask",),
+            "archs": ("transfer", "multitask", "features"),
             "tasks": ("norms",), "all": ("norms",), "fresh": ("norms",), "ship": ("norms",)}
 
 
@@ -62,7 +63,8 @@ def _check_options(args: argparse.Namespace) -> None:
 
     for dest, whats in ONLY_FOR.items():
         if getattr(args, dest) not in (None, False) and args.what not in whats:
-            raise UserError(f"--{dest.replace('_', '-')} is for fgo benchmark {' or '.join(whats)}, not {args.what}")
+            option = "--" + dest.replace("_", "-")
+            raise UserError(f"{option} is for fgo benchmark {' or '.join(whats)}, not {args.what}")
     if args.tasks and args.all:
         raise UserError("--tasks and --all: give one (--all measures every named task)")
 

@@ -206,9 +206,9 @@ def _check_folder(out: Path, jobs: Sequence[Job], agent: str, reward: str, stude
         except (ReplayError, OSError, EOFError, ValueError):
             continue  # unreadable: recorded again if it is one of this plan's files
         got = dict(header.meta.get("distill") or {})
-        same = (set(got) <= {"teacher", "student", "beta"} and _same_spec(got.get("teacher"), agent)
-                and _same_spec(got.get("student"), student) and float(got.get("beta") or 0.0) == float(beta))
         got["beta"] = float(got.get("beta") or 0.0)
+        same = (set(got) <= {"teacher", "student", "beta"} and _same_spec(got.get("teacher"), agent)
+                and _same_spec(got.get("student"), student) and got["beta"] == float(beta))
         if not same or _weights(header.env_kwargs.get("reward")) != _weights(reward):
             raise UserError(f"{path} was recorded with teacher {got.get('teacher')!r}, student "
                             f"{got.get('student')!r}, beta {got['beta']:g}, reward "
