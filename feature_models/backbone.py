@@ -109,8 +109,16 @@ class ResNetTiny(nn.Module):
         return self.config.out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - self.mean) / self.std
-        x = self.stages(self.stem(x))
+        return self.pool(self.stages(self.lower(x, 0)))
+
+    def lower(self, x: torch.Tensor, upto: int) -> torch.Tensor:
+        """Crops normalised, through the stem and the first ``upto`` stages: what a branch of
+        `feature_models.model.MultiTaskModel` starts from."""
+        x = self.stem((x - self.mean) / self.std)
+        return self.stages[:upto](x) if upto else x
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """The last feature map -> features: its global average, then the ``grid`` cells' averages."""
         pooled = x.mean(dim=(2, 3))
         if self.config.grid:
             cells = nn.functional.adaptive_avg_pool2d(x, self.config.grid).flatten(1)

@@ -177,7 +177,7 @@ def finetune(base: MultiTaskModel, real: Mapping[str, TaskData], synthetic: Mapp
         raise ValueError("nothing to fine-tune on: no task of the model has real or synthetic samples")
     model.unfreeze_all()
     groups = []
-    backbone = list(model.backbone.parameters())
+    backbone = list(model.backbone.parameters()) + ([] if model.branch is None else list(model.branch.parameters()))
     if cfg.lr_backbone > 0:
         groups.append({"params": backbone, "lr": cfg.lr_backbone, "name": "backbone"})
     else:
@@ -249,12 +249,10 @@ def _epochs(model, real, synthetic, cfg, tasks, opt, sched, ce, rng, t0, history
                         xt = augment(xt, rng)
                     parts.append(xt)
                     plan.append((t, n, k, torch.from_numpy(y)))
-            feats = model.features(torch.cat(parts))
-            loss, pos = 0.0, 0
+            feats = model.joint_features([(t, x) for (t, *_), x in zip(plan, parts)])
+            loss = 0.0
             logits_of: dict[str, list] = {}
-            for t, n, k, y in plan:
-                f = feats[pos:pos + n * k]
-                pos += n * k
+            for (t, n, k, y), f in zip(plan, feats):
                 if k > 1:
                     f = f.reshape(n, k, -1)
                 logits_of.setdefault(t, []).append((model.head_logits(t, f), y))

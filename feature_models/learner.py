@@ -202,10 +202,12 @@ class MultiTaskLearner:
         self.best_epoch = -1
 
     def param_groups(self, cfg: FitConfig) -> list[dict]:
-        """Backbone (low lr), pretrained heads (low lr), new heads (high lr); frozen ones left out."""
+        """Backbone and its branch (low lr), pretrained heads (low lr), new heads (high lr); frozen
+        ones left out."""
         m = self.model
         groups = []
-        for name, module, lr in (("backbone", m.backbone, cfg.lr_backbone),
+        branch = [] if m.branch is None else [("branch", m.branch, cfg.lr_backbone)]
+        for name, module, lr in (("backbone", m.backbone, cfg.lr_backbone), *branch,
                                  ("pretrained_heads", m.pretrained_heads, cfg.lr_pretrained_heads),
                                  ("new_heads", m.new_heads, cfg.lr_new_heads)):
             params = [p for p in module.parameters() if p.requires_grad]
@@ -308,19 +310,13 @@ class MultiTaskLearner:
                 break
 
     def _joint_logits(self, batches: dict) -> dict:
-        """Logits of every task of an all-task step from ONE backbone pass over all their crops,
-        so batch-norm statistics in training mix all tasks, as they do at inference."""
+        """Logits of every task of an all-task step from ONE backbone pass over all their crops
+        (one more for a branch's tasks), so batch-norm statistics in training mix all tasks, as
+        they do at inference."""
         model = self.model
-        parts, spans, pos = [], {}, 0
-        for task, (x, _) in batches.items():
-            crops = x[0] if isinstance(x, (tuple, list)) else x
-            parts.append(crops)
-            spans[task] = (pos, pos + crops.shape[0])
-            pos += crops.shape[0]
-        feats = model.features(torch.cat(parts))
+        parts = [(task, x[0] if isinstance(x, (tuple, list)) else x) for task, (x, _) in batches.items()]
         out = {}
-        for task, (x, _) in batches.items():
-            f = feats[spans[task][0]:spans[task][1]]
+        for (task, (x, _)), f in zip(batches.items(), model.joint_features(parts)):
             if isinstance(x, (tuple, list)):
                 f = f[x[1]]
             out[task] = model.head_logits(task, f)

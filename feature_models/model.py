@@ -11,10 +11,18 @@ batch-norm statistics do not move). `promote_new_heads` moves new heads to ``pre
 3, S, S)`` for match heads (anchor + candidates), floats in [0, 1] (`to_input` converts uint8
 NHWC crops); pair heads take ``(B, 2, 3, S, S)`` like match heads. `features` runs the backbone once on any crops, `head_logits` applies one head to
 features, so the parser runs the backbone once over all crops of a frame.
+
+A **branch** (`add_branch`; a branched multi-task network) gives a few tasks their own copy of
+the backbone's last stages on top of the shared stem and first stages: their crops go through
+the shared lower layers, then through the branch instead of the backbone's own last stages. It
+is how a head the other tasks crowd out gets capacity of its own (the wave digits: trained alone
+they read better than inside the whole model, docs/vision_experiments.md) while everything
+else keeps its exact outputs: `train_branch_only` freezes the rest.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -121,7 +129,8 @@ class MultiTaskModel(nn.Module):
     """
 
     def __init__(self, backbone: BackboneConfig | None = None, new_tasks: Iterable | Mapping | None = None,
-                 pretrained_tasks: Iterable | Mapping | None = None, head_hidden: int = HEAD_HIDDEN):
+                 pretrained_tasks: Iterable | Mapping | None = None, head_hidden: int = HEAD_HIDDEN,
+                 branch: Mapping | None = None):
         super().__init__()
         self.backbone_config = backbone or BackboneConfig()
         self.backbone = ResNetTiny(self.backbone_config)
@@ -133,6 +142,11 @@ class MultiTaskModel(nn.Module):
             self._add_head(spec, pretrained=True)
         for spec in _specs(new_tasks).values():
             self._add_head(spec, pretrained=False)
+        self.branch_tasks: tuple[str, ...] = ()
+        self.branch_from = 0
+        self.register_module("branch", None)
+        if branch:  # {"tasks": [...], "from_stage": k}, as `config` writes it
+            self.add_branch(branch["tasks"], int(branch["from_stage"]))
 
     # ---------------------------------------------------------------------------- structure
     def _add_head(self, spec: TaskSpec, pretrained: bool) -> None:
@@ -163,7 +177,7 @@ class MultiTaskModel(nn.Module):
         spec = TASKS[task] if isinstance(task, str) else task
         self.promote_new_heads()
         self._add_head(spec, pretrained=False)
-        self.set_trainable(self.backbone, train_backbone)
+        (self.unfreeze_backbone if train_backbone else self.freeze_backbone)()
         self.set_trainable(self.pretrained_heads, train_pretrained_heads)
         self.set_trainable(self.new_heads[spec.name], True)
         return self.new_heads[spec.name]
@@ -174,6 +188,45 @@ class MultiTaskModel(nn.Module):
             self.pretrained_heads[name] = self.new_heads[name]
             del self.new_heads[name]
 
+    def add_branch(self, tasks: Iterable[str], from_stage: int = 1) -> nn.Module:
+        """Give ``tasks`` their own copy of the backbone's stages from ``from_stage`` on (0: all
+        of them, only the stem shared), starting from the backbone's weights, so the model reads
+        as before until the branch trains. Returns the branch (an ``nn.Sequential`` of stages)."""
+        tasks = tuple(dict.fromkeys(tasks))
+        n_stages = len(self.backbone.stages)
+        if self.branch is not None:
+            raise ValueError(f"the model already has a branch (for {', '.join(self.branch_tasks)}); one branch a model")
+        unknown = [t for t in tasks if t not in self.specs]
+        if not tasks or unknown:
+            raise ValueError(f"a branch needs tasks the model has heads for (it has {', '.join(self.tasks)}), "
+                             f"got {', '.join(unknown) if unknown else 'none'}")
+        if not 0 <= int(from_stage) < n_stages:
+            raise ValueError(f"a branch starts at a stage from 0 to {n_stages - 1} (the backbone has {n_stages} "
+                             f"stages and the branch copies the ones from there on), got {from_stage}")
+        self.branch_tasks, self.branch_from = tasks, int(from_stage)
+        self.branch = copy.deepcopy(self.backbone.stages[self.branch_from:])
+        return self.branch
+
+    def train_branch_only(self) -> None:
+        """Only the branch and its tasks' heads train: the shared backbone and every other head are
+        frozen (and kept in eval mode), so the other heads read exactly as before."""
+        if self.branch is None:
+            raise ValueError("the model has no branch to train (add_branch first)")
+        self.set_trainable(self, False)
+        self.set_trainable(self.branch, True)
+        for t in self.branch_tasks:
+            self.set_trainable(self.head(t), True)
+
+    def branch_network(self) -> ResNetTiny | None:
+        """A copy of the network the branch's tasks read through (the backbone's stem and first
+        stages, then the branch) as one `ResNetTiny`, for the parser to fuse and trace; None
+        without a branch."""
+        if self.branch is None:
+            return None
+        net = copy.deepcopy(self.backbone)
+        net.stages = nn.Sequential(*net.stages[:self.branch_from], *copy.deepcopy(self.branch))
+        return net
+
     # ---------------------------------------------------------------------------- freezing
     @staticmethod
     def set_trainable(module: nn.Module, trainable: bool) -> None:
@@ -181,10 +234,15 @@ class MultiTaskModel(nn.Module):
             p.requires_grad_(trainable)
 
     def freeze_backbone(self) -> None:
+        """The backbone and its branch, if any."""
         self.set_trainable(self.backbone, False)
+        if self.branch is not None:
+            self.set_trainable(self.branch, False)
 
     def unfreeze_backbone(self) -> None:
         self.set_trainable(self.backbone, True)
+        if self.branch is not None:
+            self.set_trainable(self.branch, True)
 
     def freeze_pretrained_heads(self) -> None:
         self.set_trainable(self.pretrained_heads, False)
@@ -204,18 +262,40 @@ class MultiTaskModel(nn.Module):
         """As `nn.Module.train`, but fully frozen parts stay in eval mode (frozen BN statistics)."""
         super().train(mode)
         if mode:
-            for part in [self.backbone, *self.pretrained_heads.values(), *self.new_heads.values()]:
+            branch = [] if self.branch is None else [self.branch]
+            for part in [self.backbone, *branch, *self.pretrained_heads.values(), *self.new_heads.values()]:
                 if all(not p.requires_grad for p in part.parameters()):
                     part.eval()
         return self
 
     # ---------------------------------------------------------------------------- forward
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Backbone features of crops (..., 3, S, S) -> (..., D)."""
+    def features(self, x: torch.Tensor, task: str | None = None) -> torch.Tensor:
+        """Backbone features of crops (..., 3, S, S) -> (..., D), through the branch when ``task``
+        is one of the branch's."""
         lead = x.shape[:-3]
         x = x.reshape(-1, *x.shape[-3:]).contiguous(memory_format=torch.channels_last)
-        f = self.backbone(x)
+        if self.branch is not None and task in self.branch_tasks:
+            b = self.backbone
+            f = b.pool(self.branch(b.lower(x, self.branch_from)))
+        else:
+            f = self.backbone(x)
         return f.reshape(*lead, f.shape[-1])
+
+    def joint_features(self, parts: list[tuple[str, torch.Tensor]]) -> list[torch.Tensor]:
+        """Features of several tasks' crop batches ``[(task, crops (B, 3, S, S)), ...]`` in one
+        pass per route (the backbone, the branch), so batch-norm statistics in training mix the
+        tasks as they do at inference; in the order given."""
+        out: list = [None] * len(parts)
+        for branched in (False, True):
+            at = [i for i, (t, _) in enumerate(parts) if (t in self.branch_tasks) == branched]
+            if not at:
+                continue
+            f = self.features(torch.cat([parts[i][1] for i in at]), parts[at[0]][0])
+            pos = 0
+            for i in at:
+                n = parts[i][1].shape[0]
+                out[i], pos = f[pos:pos + n], pos + n
+        return out
 
     def head_logits(self, task: str, f: torch.Tensor) -> torch.Tensor:
         return self.head(task)(f)
@@ -229,17 +309,18 @@ class MultiTaskModel(nn.Module):
             raise KeyError(f"no head for task {task!r}; the model has {self.tasks}")
         if isinstance(x, (tuple, list)):
             crops, index = x
-            return self.head_logits(task, self.features(crops)[index])
+            return self.head_logits(task, self.features(crops, task)[index])
         want = 4 if spec.head == "classify" else 5
         if x.dim() != want:
             raise ValueError(f"task {task!r} takes a {want}-d crop batch, got shape {tuple(x.shape)}")
-        return self.head_logits(task, self.features(x))
+        return self.head_logits(task, self.features(x, task))
 
     # ---------------------------------------------------------------------------- info
     def config(self) -> dict:
+        branch = {"branch": {"tasks": list(self.branch_tasks), "from_stage": self.branch_from}} if self.branch is not None else {}
         return {"backbone": self.backbone_config.to_dict(), "head_hidden": self.head_hidden,
                 "tasks": {n: s.to_dict() for n, s in self.specs.items()},
-                "pretrained_heads": list(self.pretrained_heads), "new_heads": list(self.new_heads)}
+                "pretrained_heads": list(self.pretrained_heads), "new_heads": list(self.new_heads), **branch}
 
     @classmethod
     def from_config(cls, cfg: Mapping) -> "MultiTaskModel":
@@ -247,7 +328,7 @@ class MultiTaskModel(nn.Module):
         new = [specs[n] for n in cfg.get("new_heads", [])]
         pre = [specs[n] for n in specs if n not in set(cfg.get("new_heads", []))]
         return cls(BackboneConfig.from_dict(cfg["backbone"]), new_tasks=new, pretrained_tasks=pre,
-                   head_hidden=int(cfg.get("head_hidden", HEAD_HIDDEN)))
+                   head_hidden=int(cfg.get("head_hidden", HEAD_HIDDEN)), branch=cfg.get("branch"))
 
     def parameter_count(self) -> int:
         return count_parameters(self)

@@ -185,6 +185,19 @@ def _script_head(head: torch.nn.Module, dim: int, n_crops: int) -> torch.nn.Modu
         return head
 
 
+def _branch_crops(model: MultiTaskModel, wave_at: dict[str, int]) -> frozenset[int]:
+    """Stage 1's crops the model's branch reads (indices into ``FrameParser.stage1``). The parser
+    reads a branch of the wave heads (their crops are theirs alone), both or neither; other
+    branches are refused with a `ValueError`."""
+    tasks = set(model.branch_tasks)
+    if not tasks:
+        return frozenset()
+    if tasks != set(wave_at):
+        raise ValueError(f"the parser reads a model whose branch holds the wave heads ({', '.join(wave_at)}); "
+                         f"this one's branch holds {', '.join(model.branch_tasks)}")
+    return frozenset(wave_at.values())
+
+
 class FrameParser:
     """Reads `Features` off frames.
 
@@ -230,16 +243,41 @@ class FrameParser:
         waves = [model.specs[t].crop for t in ("wave", "wave_total")]
         self.stage1 = STAGE1 + tuple(dict.fromkeys(waves))  # each wave head's crop, once
         self._wave_at = {t: self.stage1.index(c) for t, c in zip(("wave", "wave_total"), waves)}
+        try:  # stage 1's crops read through the branch
+            self._branch_at = _branch_crops(model, self._wave_at)
+        except ValueError as exc:
+            if given:
+                raise
+            raise WeightsError(weights, str(exc)) from None
         self.backbone = fuse_conv_bn(model.backbone) if fuse else model.backbone
+        branch = model.branch_network()
+        self.branch_backbone = None if branch is None else fuse_conv_bn(branch) if fuse else branch.eval()
         self.heads = {t: model.head(t) for t in model.tasks}
         if jit:
             self.backbone = _script(self.backbone, self.size)
+            if self.branch_backbone is not None:
+                self.branch_backbone = _script(self.branch_backbone, self.size)
             dim = model.backbone.out_features
             self.heads = {t: _script_head(h, dim, model.specs[t].n_crops) for t, h in self.heads.items()}
 
     # ------------------------------------------------------------------------------ helpers
-    def _features(self, crops: np.ndarray) -> torch.Tensor:
-        return self.backbone(to_input(crops))
+    def _features(self, crops: np.ndarray, branch: bool = False) -> torch.Tensor:
+        return (self.branch_backbone if branch else self.backbone)(to_input(crops))
+
+    def _stage1_features(self, crops: np.ndarray, n: int) -> torch.Tensor:
+        """Features (n, k, D) of stage 1's crops (n * k, S, S, 3): the branch's crops through the
+        branch, the rest through the backbone."""
+        k = len(self.stage1)
+        if not self._branch_at:
+            return self._features(crops).reshape(n, k, -1)
+        crops = crops.reshape(n, k, *crops.shape[1:])
+        own = list(self._branch_at)
+        rest = [i for i in range(k) if i not in self._branch_at]
+        f_rest = self._features(crops[:, rest].reshape(-1, *crops.shape[2:])).reshape(n, len(rest), -1)
+        f_own = self._features(crops[:, own].reshape(-1, *crops.shape[2:]), branch=True).reshape(n, len(own), -1)
+        f = torch.empty(n, k, f_rest.shape[-1], dtype=f_rest.dtype)
+        f[:, rest], f[:, own] = f_rest, f_own
+        return f
 
     def _head(self, task: str, f: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.heads[task](f), dim=-1)
@@ -255,8 +293,7 @@ class FrameParser:
         none = np.empty((0, self.size, self.size, 3), np.uint8)  # so that no frames concatenate too
         s1 = np.concatenate([none] + [extract_crops(f, self.stage1, self.size, area=a)
                                       for f, a in zip(frames, areas)])
-        f1 = self._features(s1)
-        f1 = f1.reshape(n, len(self.stage1), f1.shape[-1])
+        f1 = self._stage1_features(s1, n)
         out = {
             "phase": self._head("phase", f1[:, SCREEN_AT]).numpy(),
             "attack": self._head("attack", f1[:, ATTACK_AT]).numpy(),
@@ -309,7 +346,8 @@ class FrameParser:
         rows = {t: np.intersect1d(unsure(out[t]), np.flatnonzero(battle)) for t in SHIFTED_TASKS}
         if not any(r.size for r in rows.values()):
             return
-        f = self._features(np.concatenate([again(crops[r, self._wave_at[t]]) for t, r in rows.items()]))
+        branch = self._wave_at[SHIFTED_TASKS[0]] in self._branch_at  # `_branch_crops`: both wave heads or neither
+        f = self._features(np.concatenate([again(crops[r, self._wave_at[t]]) for t, r in rows.items()]), branch)
         at = 0
         for t, r in rows.items():
             m = len(SHIFTS) * r.size

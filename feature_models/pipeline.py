@@ -54,7 +54,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
                 widths: Sequence[int] | None = None, seed: int = 0, threads: int = 1, device: str = "auto",
                 more_train: Sequence[str | Path] = (), channels: bool = True, init: str | Path | None = None,
                 faint: float = 0.0, tasks: Sequence[str] | None = None,
-                task_weights: Mapping[str, float] | None = None, progress: bool = True) -> dict:
+                task_weights: Mapping[str, float] | None = None, branch: Sequence[str] | None = None,
+                branch_from: int = 1, progress: bool = True) -> dict:
     """Train the multi-task model (and the single-task baselines) on ``root``'s train/val splits
     (plus the train splits of the ``more_train`` folders: more looks and episodes; with
     ``channels``, the BGR detector of `tasks.DERIVED_TASKS` too, from the phase samples of battle screens), writing
@@ -66,6 +67,9 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     tasks' heads (and their baselines), e.g. the wave heads alone, to tell what the other tasks
     give or take from them (`trained_tasks`); such weights are not the parser's, so not shipped.
     ``task_weights``: {task: weight} of its loss in the multi-task model's sum (`check_task_weights`).
+    ``branch``: give these tasks of the ``init`` weights their own copy of the backbone's stages
+    from ``branch_from`` on and train only that branch and their heads, on their data
+    (`branch_model`): every other head reads exactly as in ``init``, and the weights can ship.
     Returns ``{"multitask": meta or None, "out": Path, "shipped": Path or None}``."""
     from .data import DatasetError, load_split, load_splits
     from .tasks import TASKS
@@ -75,7 +79,11 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     out = Path(out)
     if init is not None and widths:
         raise DatasetError(f"--widths and --init exclude each other: the weights {init} fix the backbone")
-    trained = trained_tasks(tasks, channels, ship)
+    if branch and (init is None or tasks):
+        raise DatasetError("--branch adds a branch to trained weights: give them with --init (e.g. "
+                           "feature_models/weights/multitask)" if init is None else
+                           "--branch and --tasks exclude each other (a branch run trains its tasks only)")
+    trained = trained_tasks(branch, channels, False) if branch else trained_tasks(tasks, channels, ship)
     weights = check_task_weights(task_weights, trained)
     train, val = load_splits([root, *more_train], "train", trained), load_split(root, "val", trained)
     out.mkdir(parents=True, exist_ok=True)  # after the checks: a bad --root leaves no empty run folder
@@ -97,7 +105,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     bfit = FitConfig(**{**fit.__dict__, "epochs": baseline_epochs, "patience": baseline_patience,
                         "task_weights": {}})  # one task a baseline: nothing to weigh
     result: dict = {"multitask": None, "out": out, "shipped": None}
-    model = None if baselines_only else _multitask_model(train, val, root, trained, widths, init)
+    model = None if baselines_only else _multitask_model(train, val, root, trained, widths, init,
+                                                         (trained, branch_from) if branch else None)
     for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
         if written:  # a run into the same --out starts its own log (epoch 1 appeared twice)
             (out / log).unlink(missing_ok=True)
@@ -109,7 +118,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
         # what the weights came from: saved with them, also by an interrupted run
         origin = {"trained_on": str(root), "more_train": [str(r) for r in more_train],
                   **({"init": str(init)} if init is not None else {}), **({"faint": faint} if faint else {}),
-                  **({"tasks": list(trained)} if tasks else {}), **({"task_weights": weights} if weights else {})}
+                  **({"tasks": list(trained)} if tasks else {}), **({"task_weights": weights} if weights else {}),
+                  **({"branch": {"tasks": list(trained), "from_stage": branch_from}} if branch else {})}
         t0 = time.perf_counter()
         try:
             history = learner.fit(fit, progress=progress)
@@ -168,8 +178,9 @@ def check_task_weights(task_weights: Mapping[str, float] | None, trained: Sequen
     return out
 
 
-def _multitask_model(train: dict, val: dict, root, tasks, widths, init):
-    """The model to train: from scratch, or warm-started from ``init`` (`warm_start_model`)."""
+def _multitask_model(train: dict, val: dict, root, tasks, widths, init, branch=None):
+    """The model to train: from scratch, warm-started from ``init`` (`warm_start_model`), or
+    ``init`` with a branch for ``branch = (tasks, from_stage)`` (`branch_model`)."""
     from .backbone import BackboneConfig
     from .data import check_crops
     from .model import MultiTaskModel
@@ -188,7 +199,54 @@ def _multitask_model(train: dict, val: dict, root, tasks, widths, init):
     check_crops(specs, val, f"{root}/val against the train split")
     if init is None:
         return MultiTaskModel(backbone, new_tasks=list(specs.values()))
+    if branch is not None:
+        return branch_model(init, specs, backbone.in_size, branch[1])
     return warm_start_model(init, specs, backbone.in_size)
+
+
+def branch_model(init: str | Path, specs: dict, in_size: int, from_stage: int = 1):
+    """The model saved at ``init`` with a branch for the tasks of ``specs`` (a copy of its
+    backbone's stages from ``from_stage`` on; `MultiTaskModel.add_branch`), only the branch and
+    those tasks' heads trainable. Weights that already have that branch train it on. A
+    `DatasetError` names what does not fit: crops of another size, a task the weights have no
+    head for or read otherwise, a branch of other tasks or from another stage, a stage out of range."""
+    from .data import DatasetError
+    from .io import load_model
+
+    model, _ = load_model(init)
+    _check_heads(model, specs, init, in_size, new_allowed=False)
+    tasks = tuple(specs)
+    if model.branch is None:
+        try:
+            model.add_branch(tasks, from_stage)
+        except ValueError as exc:
+            raise DatasetError(f"--branch-from: {exc}") from None
+    elif (set(model.branch_tasks), model.branch_from) != (set(tasks), from_stage):
+        raise DatasetError(f"the weights {init} already have a branch (for {', '.join(model.branch_tasks)}, from "
+                           f"stage {model.branch_from}); train it on with --branch {','.join(model.branch_tasks)} "
+                           f"--branch-from {model.branch_from}")
+    model.train_branch_only()
+    return model
+
+
+def _check_heads(model, specs: dict, init, in_size: int, new_allowed: bool) -> None:
+    """The heads of ``specs`` read as the ``init`` weights' do (a task they lack gets a new head
+    where ``new_allowed``), on crops of ``in_size``; a `DatasetError` otherwise."""
+    from .data import DatasetError
+
+    have = model.backbone_config.in_size
+    if have != in_size:
+        raise DatasetError(f"the weights {init} read {have}-px crops, the data are {in_size}-px")
+    for name, spec in specs.items():
+        old = model.specs.get(name)
+        if old is None and new_allowed:  # new, at --lr-heads (`add_task` would promote an earlier one to the low rate)
+            model._add_head(spec, pretrained=False)
+        elif old is None:
+            raise DatasetError(f"the weights {init} have no {name!r} head to branch (they have {', '.join(model.tasks)})")
+        elif (old.classes, old.head, old.n_crops, old.crop) != (spec.classes, spec.head, spec.n_crops, spec.crop):
+            raise DatasetError(f"the weights {init} read {name!r} otherwise than the data "
+                               f"(classes {list(old.classes)}, crop {old.crop!r}; the data: "
+                               f"{list(spec.classes)}, crop {spec.crop!r})")
 
 
 def warm_start_model(init: str | Path, specs: dict, in_size: int):
@@ -200,21 +258,11 @@ def warm_start_model(init: str | Path, specs: dict, in_size: int):
     from .io import load_model
 
     model, _ = load_model(init)
-    have = model.backbone_config.in_size
-    if have != in_size:
-        raise DatasetError(f"the weights {init} read {have}-px crops, the data are {in_size}-px")
     untrained = [t for t in model.tasks if t not in specs]
     if untrained:
         hint = " (drop --no-channels)" if untrained == ["channels"] else ""
         raise DatasetError(f"the weights {init} have heads the data do not train: {', '.join(untrained)}{hint}")
-    for name, spec in specs.items():
-        old = model.specs.get(name)
-        if old is None:  # new, at --lr-heads (`add_task` would promote an earlier one to the low rate)
-            model._add_head(spec, pretrained=False)
-        elif (old.classes, old.head, old.n_crops, old.crop) != (spec.classes, spec.head, spec.n_crops, spec.crop):
-            raise DatasetError(f"the weights {init} read {name!r} otherwise than the data "
-                               f"(classes {list(old.classes)}, crop {old.crop!r}; the data: "
-                               f"{list(spec.classes)}, crop {spec.crop!r})")
+    _check_heads(model, specs, init, in_size, new_allowed=True)
     model.unfreeze_all()
     return model
 

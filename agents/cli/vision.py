@@ -85,6 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--tasks", type=csv_list, default=None, metavar="T,T",
                    help="train the heads of these tasks only (and their baselines), e.g. wave,wave_total: what "
                         "the other tasks give or take from them; not shippable (default: every task)")
+    t.add_argument("--branch", type=csv_list, default=None, metavar="T,T",
+                   help="give these tasks of the --init weights their own copy of the backbone's last stages "
+                        "and train only that branch and their heads (the other heads read exactly as before; "
+                        "shippable), e.g. wave,wave_total")
+    t.add_argument("--branch-from", type=int_in(0, 16, what="--branch-from"), default=1, metavar="STAGE",
+                   help="the first backbone stage the branch copies (default 1: the stem and the first stage "
+                        "stay shared)")
     t.add_argument("--task-weight", type=task_weight, action="append", default=[], metavar="TASK=W",
                    help="weigh TASK's loss by W in the multi-task sum (repeatable; default 1 each), e.g. "
                         "wave=3 for a head the other tasks crowd out")
@@ -231,6 +238,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--no-baselines and --baselines-only exclude each other")
         if args.init is not None and args.baselines_only:
             raise UserError("--init warm-starts the multi-task model; --baselines-only trains none")
+        if args.branch is not None and args.baselines_only:
+            raise UserError("--branch trains a branch of the multi-task model; --baselines-only trains none")
         if args.task_weight and args.baselines_only:
             raise UserError("--task-weight weighs the multi-task model's tasks; --baselines-only trains none "
                             "(a baseline has one task)")
@@ -238,7 +247,12 @@ def run(args: argparse.Namespace) -> int:
 
         check_device(args.device)
         check_output_dir(args.out)
-        trained = pipeline.trained_tasks(args.tasks, not args.no_channels, args.ship)  # a wrong name is said first
+        if args.branch is not None and (args.init is None or args.tasks is not None):
+            raise UserError("--branch adds a branch to trained weights: give them with --init (e.g. "
+                            "feature_models/weights/multitask)" if args.init is None else
+                            "--branch and --tasks exclude each other (a branch run trains its tasks only)")
+        # a wrong name is said first
+        trained = pipeline.trained_tasks(args.branch or args.tasks, not args.no_channels, args.ship and not args.branch)
         named = [t for t, _ in args.task_weight]
         if len(set(named)) < len(named):
             raise UserError(f"--task-weight names a task twice: {', '.join(sorted({t for t in named if named.count(t) > 1}))}")
@@ -254,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
             ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
             more_train=args.more_train, channels=not args.no_channels, init=args.init, faint=args.faint,
-            tasks=args.tasks, task_weights=dict(args.task_weight))
+            tasks=args.tasks, task_weights=dict(args.task_weight), branch=args.branch, branch_from=args.branch_from)
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")
