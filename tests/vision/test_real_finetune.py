@@ -66,6 +66,21 @@ def test_finetune_rule_new_heads_and_base_untouched(folder, synthetic) -> None:
     assert all(torch.equal(frozen.model.state_dict()[k], v) for k, v in before.items() if k.startswith("backbone."))
 
 
+def test_finetune_of_a_branched_model_trains_the_branch_with_the_backbone(folder, synthetic) -> None:
+    torch.manual_seed(0)
+    base = MultiTaskModel(new_tasks=TASK_NAMES)
+    base.promote_new_heads()
+    base.add_branch(["wave", "wave_total"])
+    data = real.real_datasets(real.load_real_set(folder), TASKS)
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    res = finetune(base, data, synthetic, FinetuneConfig(**TINY))
+    after = res.model.state_dict()
+    assert any(k.startswith("branch.") and not torch.equal(after[k], v) for k, v in before.items())
+    assert all(torch.equal(after[k], v) for k, v in before.items() if k.endswith("running_mean"))  # BN frozen
+    frozen = finetune(base, data, synthetic, FinetuneConfig(**{**TINY, "lr_backbone": 0.0})).model.state_dict()
+    assert all(torch.equal(frozen[k], v) for k, v in before.items() if k.startswith(("backbone.", "branch.")))
+
+
 def test_finetune_config_checks() -> None:
     with pytest.raises(ValueError, match="real_fraction"):
         FinetuneConfig(real_fraction=1.5)
