@@ -125,28 +125,35 @@ def evaluate_model(model: MultiTaskModel, data: Mapping[str, TaskData], batch_si
 
 @torch.no_grad()
 def recalibrate_bn(model: MultiTaskModel, loader: MultiDatasetLoader, batches_per_task: int = 12) -> bool:
-    """Re-estimate the backbone's batch-norm statistics on an equal mix of every task's batches.
+    """Re-estimate the batch-norm statistics of the backbone (and of its branch) on an equal mix of
+    every task's batches, each task's crops through its own route (`MultiTaskModel.features`).
 
     With one task per batch, the running statistics are an exponential average dominated by the
     last few batches, i.e. by whichever tasks came last: evaluation then fluctuates from epoch to
     epoch. This pass resets them and takes the plain average over ``batches_per_task`` training
-    batches of each task. Skipped (returns False) when the backbone is frozen, so adding a task
-    never moves the old heads' outputs.
+    batches of each task. Only parts that train are re-estimated (returns False when none does),
+    so adding a task, or training a branch alone, never moves the frozen parts' outputs.
     """
-    bns = [m for m in model.backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not bns or not any(p.requires_grad for p in model.backbone.parameters()):
+    parts = [p for p in (model.backbone, model.branch) if p is not None and any(q.requires_grad for q in p.parameters())]
+    bns = [m for p in parts for m in p.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
         return False
     was = model.training
     momenta = [bn.momentum for bn in bns]
     for bn in bns:
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average
-    model.backbone.train()
+    model.eval()  # the frozen parts keep their statistics
+    for p in parts:
+        p.train()
     device = model_device(model)
+    backbone_trains = parts[0] is model.backbone
     for task in loader.datasets:
+        if not backbone_trains and task not in model.branch_tasks:
+            continue  # through frozen parts only
         for _ in range(batches_per_task):
             x, _ = loader.batch(task)
-            model.features(to_device(x[0] if isinstance(x, (tuple, list)) else x, device))
+            model.features(to_device(x[0] if isinstance(x, (tuple, list)) else x, device), task)
     for bn, m in zip(bns, momenta):
         bn.momentum = m
     model.train(was)

@@ -269,12 +269,14 @@ class FrameParser:
         branch, the rest through the backbone."""
         k = len(self.stage1)
         if not self._branch_at:
-            return self._features(crops).reshape(n, k, -1)
+            f = self._features(crops)
+            return f.reshape(n, k, f.shape[-1])  # not -1: no frames is 0 rows
         crops = crops.reshape(n, k, *crops.shape[1:])
         own = list(self._branch_at)
         rest = [i for i in range(k) if i not in self._branch_at]
-        f_rest = self._features(crops[:, rest].reshape(-1, *crops.shape[2:])).reshape(n, len(rest), -1)
-        f_own = self._features(crops[:, own].reshape(-1, *crops.shape[2:]), branch=True).reshape(n, len(own), -1)
+        f_rest = self._features(crops[:, rest].reshape(-1, *crops.shape[2:]))
+        f_own = self._features(crops[:, own].reshape(-1, *crops.shape[2:]), branch=True)
+        f_rest, f_own = f_rest.reshape(n, len(rest), f_rest.shape[-1]), f_own.reshape(n, len(own), f_own.shape[-1])
         f = torch.empty(n, k, f_rest.shape[-1], dtype=f_rest.dtype)
         f[:, rest], f[:, own] = f_rest, f_own
         return f

@@ -107,6 +107,8 @@ def train_model(root: str | Path = DEFAULT_ROOT, out: str | Path = DEFAULT_RUNS,
     result: dict = {"multitask": None, "out": out, "shipped": None}
     model = None if baselines_only else _multitask_model(train, val, root, trained, widths, init,
                                                          (trained, branch_from) if branch else None)
+    if ship and model is not None:
+        check_parser_reads(model)
     for log, written in (("train_log.jsonl", not baselines_only), ("baselines_log.jsonl", baselines or baselines_only)):
         if written:  # a run into the same --out starts its own log (epoch 1 appeared twice)
             (out / log).unlink(missing_ok=True)
@@ -176,6 +178,19 @@ def check_task_weights(task_weights: Mapping[str, float] | None, trained: Sequen
             raise DatasetError(f"--task-weight {task}={weight}: a weight must be a finite number > 0")
         out[task] = float(weight)
     return out
+
+
+def check_parser_reads(model) -> None:
+    """A `DatasetError` before training when the parser could not read the weights a ``--ship``
+    run would write over the package's (a branch of other heads than the wave heads, weights
+    that lack a head the parser needs)."""
+    from .data import DatasetError
+    from .parser import FrameParser
+
+    try:
+        FrameParser(model=model, jit=False, fuse=False)
+    except ValueError as exc:
+        raise DatasetError(f"--ship: {exc}; the shipped weights would not parse") from None
 
 
 def _multitask_model(train: dict, val: dict, root, tasks, widths, init, branch=None):

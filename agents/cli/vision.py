@@ -89,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="give these tasks of the --init weights their own copy of the backbone's last stages "
                         "and train only that branch and their heads (the other heads read exactly as before; "
                         "shippable), e.g. wave,wave_total")
-    t.add_argument("--branch-from", type=int_in(0, 16, what="--branch-from"), default=1, metavar="STAGE",
+    t.add_argument("--branch-from", type=int_in(0, 16, what="--branch-from"), default=None, metavar="STAGE",
                    help="the first backbone stage the branch copies (default 1: the stem and the first stage "
                         "stay shared)")
     t.add_argument("--task-weight", type=task_weight, action="append", default=[], metavar="TASK=W",
@@ -247,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
 
         check_device(args.device)
         check_output_dir(args.out)
+        if args.branch_from is not None and args.branch is None:
+            raise UserError("--branch-from says where a --branch starts; give --branch T,T too")
         if args.branch is not None and (args.init is None or args.tasks is not None):
             raise UserError("--branch adds a branch to trained weights: give them with --init (e.g. "
                             "feature_models/weights/multitask)" if args.init is None else
@@ -268,7 +270,8 @@ def run(args: argparse.Namespace) -> int:
             lr_heads=args.lr_heads, baselines=not args.no_baselines, baselines_only=args.baselines_only,
             ship=args.ship, widths=args.widths, seed=args.seed, threads=args.threads, device=args.device or "auto",
             more_train=args.more_train, channels=not args.no_channels, init=args.init, faint=args.faint,
-            tasks=args.tasks, task_weights=dict(args.task_weight), branch=args.branch, branch_from=args.branch_from)
+            tasks=args.tasks, task_weights=dict(args.task_weight), branch=args.branch,
+            branch_from=1 if args.branch_from is None else args.branch_from)
         if result["multitask"]:
             print(f"multi-task: {result['multitask']['parameters']:,} parameters, best epoch "
                   f"{result['multitask']['best_epoch']}")

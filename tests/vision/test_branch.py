@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from feature_models.backbone import BackboneConfig
-from feature_models.data import DataConfig, generate
+from feature_models.data import DataConfig, DatasetError, generate
 from feature_models.io import WeightsError, load_model, save_model
 from feature_models.model import MultiTaskModel, to_input
 from feature_models.parser import FrameParser
@@ -177,6 +177,7 @@ def test_branch_runs_refuse_wrong_uses_in_one_line(runs, tmp_path, capsys) -> No
          "a branch starts at a stage from 0 to 1"),
         (["--out", str(tmp_path / "d"), "--branch", "waves", "--init", base], "no such task: waves"),
         (["--out", str(tmp_path / "e"), "--branch", "phase", "--init", branched], "already have a branch"),
+        (["--out", str(tmp_path / "g"), "--branch-from", "0", "--init", base], "give --branch T,T too"),
     ]
     for extra, message in cases:
         assert main(common + extra) == 2, extra
@@ -187,3 +188,46 @@ def test_branch_runs_refuse_wrong_uses_in_one_line(runs, tmp_path, capsys) -> No
     assert main(common + ["--out", str(tmp_path / "f"), "--branch", "wave_total,wave", "--init", branched]) == 0
     meta = json.loads((tmp_path / "f" / "multitask.json").read_text())["metadata"]
     assert meta["branch"]["from_stage"] == 1 and meta["init"] == branched
+
+
+def test_an_empty_batch_reads_as_no_rows(runs) -> None:
+    for weights in ("base", "branched"):
+        out = FrameParser(runs / weights / "multitask").predict_batch([])
+        assert out["wave"].shape == (0, 3) and out["phase"].shape[0] == 0, weights
+
+
+def test_batch_norm_is_re_estimated_only_where_it_trains(runs) -> None:
+    from feature_models.data import load_split
+    from feature_models.learner import recalibrate_bn
+    from feature_models.loader import MultiDatasetLoader
+
+    loader = MultiDatasetLoader(load_split(runs / "data", "train", ("phase", *WAVES)), batch_size=8, mode="all",
+                                steps=1, seed=0)
+
+    def stats(model):
+        return {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+
+    model, _ = load_model(runs / "branched" / "multitask")
+    model.train_branch_only()
+    before = stats(model)
+    assert recalibrate_bn(model, loader)
+    after = stats(model)
+    assert all(torch.equal(after[k], v) for k, v in before.items() if k.startswith("backbone."))
+    assert any(not torch.equal(after[k], v) for k, v in before.items() if k.startswith("branch."))
+    model.unfreeze_all()  # a warm start of branched weights: both parts, each task through its route
+    assert recalibrate_bn(model, loader)
+    both = stats(model)
+    assert any(not torch.equal(both[k], v) for k, v in before.items() if k.startswith("backbone."))
+    model.freeze_backbone()
+    assert not recalibrate_bn(model, loader)
+
+
+def test_a_ship_run_whose_weights_the_parser_could_not_read_stops_before_training(runs, tmp_path,
+                                                                                   monkeypatch) -> None:
+    import feature_models.parser as parser_module
+
+    monkeypatch.setattr(parser_module, "DEFAULT_WEIGHTS", tmp_path / "shipped" / "multitask")
+    with pytest.raises(DatasetError, match="--ship: the parser reads a model whose branch holds the wave heads"):
+        train_model(runs / "data", tmp_path / "run", epochs=1, steps=1, baselines=False, progress=False,
+                    init=runs / "base" / "multitask", branch=["wave"], ship=True)
+    assert not (tmp_path / "shipped").exists() and not (tmp_path / "run" / "multitask.json").exists()
