@@ -157,10 +157,14 @@ def test_the_parser_reads_the_wave_crops_its_weights_were_trained_on() -> None:
     # both heads on the one crop, an unsure digit read a pixel to each side too
     from feature_models.shifted_reads import SHIFTS, shifted
 
+    from feature_models.parser import PHASE_OTHER
+
     shifting = FrameParser(model=old_model, jit=False)
     both = shifting.predict_batch([frame])
+    battle = both["phase_decision"][0] != PHASE_OTHER  # untrained, unseeded: a screen read as "other" is read once
     with torch.inference_mode():
         for task in ("wave", "wave_total"):
             reads = [shifting._head(task, shifting._features(c)).numpy()
                      for c in [crop] + [shifted(crop, *s) for s in SHIFTS]]
-            assert reads[0].max() < 0.9 and np.allclose(both[task], np.mean(reads, axis=0), atol=1e-5)
+            want = np.mean(reads, axis=0) if battle else reads[0]
+            assert reads[0].max() < 0.9 and np.allclose(both[task], want, atol=1e-5)
