@@ -243,12 +243,14 @@ class FrameParser:
         waves = [model.specs[t].crop for t in ("wave", "wave_total")]
         self.stage1 = STAGE1 + tuple(dict.fromkeys(waves))  # each wave head's crop, once
         self._wave_at = {t: self.stage1.index(c) for t, c in zip(("wave", "wave_total"), waves)}
-        try:  # stage 1's crops read through the branch
+        try:  # stage 1's crops read through the branch, and the rest
             self._branch_at = _branch_crops(model, self._wave_at)
         except ValueError as exc:
             if given:
                 raise
             raise WeightsError(weights, str(exc)) from None
+        self._own_at = sorted(self._branch_at)
+        self._rest_at = [i for i in range(len(self.stage1)) if i not in self._branch_at]
         self.backbone = fuse_conv_bn(model.backbone) if fuse else model.backbone
         branch = model.branch_network()
         self.branch_backbone = None if branch is None else fuse_conv_bn(branch) if fuse else branch.eval()
@@ -272,8 +274,7 @@ class FrameParser:
             f = self._features(crops)
             return f.reshape(n, k, f.shape[-1])  # not -1: no frames is 0 rows
         crops = crops.reshape(n, k, *crops.shape[1:])
-        own = list(self._branch_at)
-        rest = [i for i in range(k) if i not in self._branch_at]
+        own, rest = self._own_at, self._rest_at
         f_rest = self._features(crops[:, rest].reshape(-1, *crops.shape[2:]))
         f_own = self._features(crops[:, own].reshape(-1, *crops.shape[2:]), branch=True)
         f_rest, f_own = f_rest.reshape(n, len(rest), f_rest.shape[-1]), f_own.reshape(n, len(own), f_own.shape[-1])

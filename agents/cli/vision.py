@@ -249,10 +249,6 @@ def run(args: argparse.Namespace) -> int:
         check_output_dir(args.out)
         if args.branch_from is not None and args.branch is None:
             raise UserError("--branch-from says where a --branch starts; give --branch T,T too")
-        if args.branch is not None and (args.init is None or args.tasks is not None):
-            raise UserError("--branch adds a branch to trained weights: give them with --init (e.g. "
-                            "feature_models/weights/multitask)" if args.init is None else
-                            "--branch and --tasks exclude each other (a branch run trains its tasks only)")
         # a wrong name is said first
         trained = pipeline.trained_tasks(args.branch or args.tasks, not args.no_channels, args.ship and not args.branch)
         named = [t for t, _ in args.task_weight]
