@@ -334,11 +334,12 @@ class MultiTaskLearner:
         accs = " ".join(f"{t}={m['acc'] * 100:.2f}" for t, m in val.items())
         msg = (f"{self.name} epoch {entry['epoch']}: mean acc {entry['mean_val_acc'] * 100:.2f}% "
                f"({entry['seconds']:.0f}s){' *' if entry['best'] else ''} | {accs}")
-        log.info(msg)
-        if progress:
+        if progress:  # above the bar; logged as well, the line would show twice where logging prints INFO
             from tqdm.auto import tqdm
 
             tqdm.write(msg)
+        else:
+            log.info(msg)
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log_path, "a") as f:

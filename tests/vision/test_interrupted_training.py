@@ -155,3 +155,20 @@ def test_a_second_run_into_the_same_folder_starts_its_own_log(tiny, tmp_path):
         train_model(tiny, tmp_path / "run", epochs=1, steps=1, baselines=False, progress=False)
     lines = (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1]
+
+
+def test_train_shows_each_epoch_line_once(tiny, tmp_path):
+    """The epoch line goes above the progress bar; the ``fgo`` command, which shows INFO logs,
+    showed it twice when it was logged as well. (A process of its own: under pytest the root
+    logger already has handlers, and the command's logging set-up would not take.)"""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from agents.cli.main import main; torch.set_num_threads(1); "
+            "sys.exit(main(sys.argv[1:]))")
+    run = subprocess.run([sys.executable, "-c", code, "vision", "train", "--root", str(tiny), "--out",
+                          str(tmp_path / "run"), "--epochs", "2", "--steps", "1", "--patience", "0",
+                          "--no-baselines", "--threads", "1"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    text = run.stdout + run.stderr
+    assert text.count("multitask epoch 1:") == 1 and text.count("multitask epoch 2:") == 1, text
