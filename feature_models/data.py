@@ -118,7 +118,9 @@ class DataConfig:
         looks: which looks the split draws (`LOOK_FILTERS`): "any", or "mid-animation", only the
             random looks that catch their frames mid-transition (``Look.mid_animation`` > 0, about
             one look in eight otherwise; no plain look): a folder that adds practice where the
-            card owner head misses most (ghosted NP cards). Each run of frames takes the next
+            card owner head misses most (ghosted NP cards); or "covered-top", only the looks
+            with a phone status bar or a notification banner over the top band (about 35 % of
+            looks otherwise): practice where the wave digits' misses gather. Each run of frames takes the next
             look seed of its range whose look is kept, so ``frames.json``'s look seeds still give
             the looks; an episode's 100 seeds keep about 12, and when they run out (a long
             episode) its last look goes on for the rest, giving more than ``frames_per_look``
@@ -440,6 +442,9 @@ def _seeded_look(seed: int, real_fraction: float | None) -> Look:
 LOOK_FILTERS: dict[str, Callable[[Look], bool] | None] = {
     "any": None,
     "mid-animation": lambda look: look.mid_animation > 0,
+    # a phone's status bar or a notification over the top band (about 35 % of looks otherwise):
+    # where the wave digits' misses gather
+    "covered-top": lambda look: look.status_bar != "none" or bool(look.notification),
 }
 KEPT_EXAMPLE_LOOKS = 2000  # with a filter, example looks per split (about 12 % of 20,000 seeds are mid-animation)
 

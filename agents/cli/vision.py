@@ -48,9 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d.add_argument("--wave-crops", choices=["counter", "digits"], default="digits",
                    help="the wave heads' samples: one digit a crop (default; what the shipped weights read since "
                         "2026-12-06) or the 'n/N' crop (the weights before; docs/vision.md)")
-    d.add_argument("--looks", choices=["any", "mid-animation"], default="any",
+    d.add_argument("--looks", choices=["any", "mid-animation", "covered-top"], default="any",
                    help="which looks the frames are drawn in (default any); mid-animation: only looks caught "
-                        "mid-transition, a folder that adds practice on the frames the card owner misses most")
+                        "mid-transition, a folder that adds practice on the frames the card owner misses most; "
+                        "covered-top: only looks with a status bar or a notification over the top band, where "
+                        "the wave digits' misses gather")
     t = sub.add_parser("train", help="train the multi-task model and the single-task baselines")
     t.add_argument("--root", default=DEFAULT_ROOT)
     t.add_argument("--more-train", nargs="+", default=[], metavar="DIR",
