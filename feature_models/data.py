@@ -163,7 +163,8 @@ class DataConfig:
                              "(look seeds must stay inside the split's range)")
         if self.looks != "any" and example_looks > KEPT_EXAMPLE_LOOKS:
             raise ValueError(f"DataConfig: at most {KEPT_EXAMPLE_LOOKS:,} example looks per split with looks="
-                             f"{self.looks!r} (about 2,400 of the split's 20,000 example look seeds are kept), "
+                             f"{self.looks!r} (of the split's 20,000 example look seeds it keeps about 2,400 with "
+                             f"mid-animation, 6,800 with covered-top), "
                              f"got {example_looks:,}")
 
     def for_split(self, split: str) -> "DataConfig":
@@ -442,8 +443,9 @@ def _seeded_look(seed: int, real_fraction: float | None) -> Look:
 LOOK_FILTERS: dict[str, Callable[[Look], bool] | None] = {
     "any": None,
     "mid-animation": lambda look: look.mid_animation > 0,
-    # a phone's status bar or a notification over the top band (about 35 % of looks otherwise):
-    # where the wave digits' misses gather
+    # a phone's status bar or a notification (about 35 % of looks otherwise; a notification is a
+    # banner over the top band, or in a third of them a round button at a side): where the wave
+    # digits' misses gather
     "covered-top": lambda look: look.status_bar != "none" or bool(look.notification),
 }
 KEPT_EXAMPLE_LOOKS = 2000  # with a filter, example looks per split (about 12 % of 20,000 seeds are mid-animation)

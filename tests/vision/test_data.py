@@ -133,6 +133,27 @@ def test_mid_animation_looks_only_and_the_default_draw_unchanged(tmp_path, capsy
     assert not (tmp_path / "more").exists()
 
 
+def test_covered_top_looks_only(tmp_path) -> None:
+    """``looks="covered-top"`` (``fgo vision data --looks covered-top``): every frame is drawn in a
+    random look with a status bar or a notification over the top band (where the wave digits'
+    misses gather), the split's other draws the default's."""
+    from agents.cli.main import main
+    from feature_models.data import random_look
+
+    cfg = DataConfig(episodes=2, examples=24, max_decisions=6, quests=("farming_3wave",), plain_fraction=0.5)
+    default = [rec for _, _, rec in iter_frames(cfg, "train", scaled=False)]
+    covered = dataclasses.replace(cfg, looks="covered-top")
+    kept = [rec for _, _, rec in iter_frames(covered, "train", scaled=False)]
+    assert len(kept) == len(default) and all(r.look_seed is not None for r in kept)
+    looks = [random_look(r.look_seed) for r in kept]
+    assert all(lk.status_bar != "none" or lk.notification for lk in looks)
+    assert all(lk.family == r.family for lk, r in zip(looks, kept))
+    assert [(r.size, r.kind) for r in kept] == [(r.size, r.kind) for r in default]
+    assert main(["vision", "data", "--root", str(tmp_path), "--episodes", "1", "--examples", "8",
+                 "--splits", "test", "--policy", "random", "--looks", "covered-top"]) == 0
+    assert json.loads((tmp_path / "test" / "manifest.json").read_text())["config"]["looks"] == "covered-top"
+
+
 class RecordingPolicy:
     """Plays the first legal action and records every call (and the episode seed it was made for)."""
 
@@ -149,25 +170,6 @@ class RecordingPolicy:
         self.log.append(("act", self.seed))
         return int(np.flatnonzero(mask)[0])
 
-
-
-def test_covered_top_looks_only(tmp_path) -> None:
-    """``looks="covered-top"`` (``fgo vision data --looks covered-top``): every frame is drawn in a
-    random look with a status bar or a notification over the top band (where the wave digits'
-    misses gather), the split's other draws the default's."""
-    from agents.cli.main import main
-    from feature_models.data import random_look
-
-    cfg = DataConfig(episodes=2, examples=24, max_decisions=6, quests=("farming_3wave",), plain_fraction=0.5)
-    default = [rec for _, _, rec in iter_frames(cfg, "train", scaled=False)]
-    kept = [rec for _, _, rec in iter_frames(dataclasses.replace(cfg, looks="covered-top"), "train", scaled=False)]
-    assert len(kept) == len(default) and all(r.look_seed is not None for r in kept)
-    looks = [random_look(r.look_seed) for r in kept]
-    assert all(lk.status_bar != "none" or lk.notification for lk in looks)
-    assert [(r.size, r.kind) for r in kept] == [(r.size, r.kind) for r in default]
-    assert main(["vision", "data", "--root", str(tmp_path), "--episodes", "1", "--examples", "8",
-                 "--splits", "test", "--policy", "random", "--looks", "covered-top"]) == 0
-    assert json.loads((tmp_path / "test" / "manifest.json").read_text())["config"]["looks"] == "covered-top"
 
 def test_injected_policy_plays_the_data_episodes(tmp_path) -> None:
     cfg = DataConfig(episodes=3, examples=2, max_decisions=3, examples_per_look=2, quests=("farming_3wave",),
