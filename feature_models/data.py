@@ -119,12 +119,13 @@ class DataConfig:
             random looks that catch their frames mid-transition (``Look.mid_animation`` > 0, about
             one look in eight otherwise; no plain look): a folder that adds practice where the
             card owner head misses most (ghosted NP cards); or "covered-top", only the looks
-            with a phone status bar or a notification banner over the top band (about 35 % of
-            looks otherwise): practice where the wave digits' misses gather. Each run of frames takes the next
+            with a phone status bar or a notification (about 34 % of random looks otherwise):
+            practice where the wave digits' misses gather. Each run of frames takes the next
             look seed of its range whose look is kept, so ``frames.json``'s look seeds still give
-            the looks; an episode's 100 seeds keep about 12, and when they run out (a long
-            episode) its last look goes on for the rest, giving more than ``frames_per_look``
-            frames. At most `KEPT_EXAMPLE_LOOKS` example looks (16,000 examples at 8 a look).
+            the looks; an episode's 100 seeds keep about 12 (mid-animation) or 34 (covered-top),
+            and when they run out (a long episode) its last look goes on for the rest, giving
+            more than ``frames_per_look`` frames. At most `KEPT_EXAMPLE_LOOKS` example looks
+            (16,000 examples at 8 a look).
     """
 
     episodes: int = 90
@@ -443,12 +444,12 @@ def _seeded_look(seed: int, real_fraction: float | None) -> Look:
 LOOK_FILTERS: dict[str, Callable[[Look], bool] | None] = {
     "any": None,
     "mid-animation": lambda look: look.mid_animation > 0,
-    # a phone's status bar or a notification (about 35 % of looks otherwise; a notification is a
-    # banner over the top band, or in a third of them a round button at a side): where the wave
-    # digits' misses gather
+    # a phone's status bar or a notification (1 - 0.75 * 0.88, about 34 % of random looks, by the odds
+    # of `fgo_env.screens.look.random_disturbances`; a notification is a banner over the top band, or
+    # in a third of them a round button at a side): where the wave digits' misses gather
     "covered-top": lambda look: look.status_bar != "none" or bool(look.notification),
 }
-KEPT_EXAMPLE_LOOKS = 2000  # with a filter, example looks per split (about 12 % of 20,000 seeds are mid-animation)
+KEPT_EXAMPLE_LOOKS = 2000  # with a filter, example looks per split (of 20,000 seeds, ~12 % or ~34 % are kept)
 
 
 def _look_seeds(lo: int, hi: int, cfg: DataConfig) -> Iterator[int]:

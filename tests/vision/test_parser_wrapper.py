@@ -155,9 +155,8 @@ def test_the_parser_reads_the_wave_crops_its_weights_were_trained_on() -> None:
         want = old._head("wave", old._features(crop)).numpy()
     assert np.allclose(out["wave"], want, atol=1e-5)
     # both heads on the one crop, an unsure digit read a pixel to each side too
-    from feature_models.shifted_reads import SHIFTS, shifted
-
     from feature_models.parser import PHASE_OTHER
+    from feature_models.shifted_reads import SHIFTS, shifted
 
     shifting = FrameParser(model=old_model, jit=False)
     both = shifting.predict_batch([frame])
