@@ -8,8 +8,10 @@
   the ratios recorded / plain of each pair of neighbouring runs (on a shared machine the speed
   drifts between runs; pairs cancel most of it), with the best against the best beside it;
   the recorder's own time per step (its ``step`` beyond the env's: steadier than the ratio,
-  which also moves with the env's speed), split into its compiled calls (``record_step``,
-  ``encode``), the file write and the Python around them; the same overhead with the writer thread;
+  which also moves with the env's speed) and its share of the plain env's step (both medians),
+  split into its compiled call (``record_and_encode``: record the step, encode the lines of the
+  games that ended), the file write and the Python around them; the same overhead with the
+  writer thread;
 - bytes per decision of the recorded files, and of the same episodes written as ``.jsonl.gz``;
 - reading them (`replays.read_episodes`: decode and validate every line);
 - verifying them (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``,
@@ -43,7 +45,7 @@ QUESTS = ["farming_3wave", "boss_cinder_wyrm", "standard_night_raid", "random_17
 TARGETS = {"recording_overhead": 0.10, "verify_decisions_per_s": 200_000}
 
 
-PARTS = ("record_step", "encode", "write")  # the recorder's compiled calls and its file write
+PARTS = ("record+encode", "write")  # the recorder's compiled call (`_encode.record_and_encode`) and its file write
 
 
 def _time_calls(obj, name: str, totals: dict, key: str) -> None:
@@ -68,8 +70,7 @@ def play(env, seconds: float, seed: int) -> tuple[float, int, float, dict]:
     totals = dict.fromkeys(("inner", *PARTS), 0.0)
     if isinstance(env, VectorRecorder):
         _time_calls(env.env, "step", totals, "inner")
-        for obj, name, key in ((env, "_record_step", "record_step"), (env, "_encode", "encode"),
-                               (env.writer, "write_encoded", "write")):
+        for obj, name, key in ((env, "_record_and_encode", "record+encode"), (env.writer, "write_encoded", "write")):
             _time_calls(obj, name, totals, key)
     calls, stepping, start = 0, 0.0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -140,6 +141,8 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
             "recording_overhead_best": round(1 - max(recorded) / max(plain), 4),
             "recording_overhead_thread": _overhead([1.0] * len(thread), thread),
             "recorder_ms_per_step": round(own_ms, 3), "recorder_ns_per_decision": round(own_ms * 1e6 / num_envs),
+            # its share of the plain env's step (both medians of this run): steadier than the pairs
+            "recorder_share": round(own_ms / (num_envs / float(np.median(plain)) * 1e3), 4),
             "recorder_parts_ms_per_step": {k: round(float(np.median([p[k] for p in parts])), 3) for k in parts[0]},
             "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, paths
 
@@ -187,7 +190,7 @@ def main() -> None:
              f"best/best: overhead {rec['recording_overhead_best']:.1%}"),
             ("  recording overhead (median of pairs)", f"{rec['recording_overhead']:.1%}", "target <= 10 %"),
             ("  the recorder's own time (median)", f"{rec['recorder_ms_per_step']} ms/step",
-             f"{rec['recorder_ns_per_decision']} ns/decision"),
+             f"{rec['recorder_ns_per_decision']} ns/decision, {rec['recorder_share']:.1%} of the plain env's step"),
             ("    of which (medians)", ", ".join(f"{k} {v}" for k, v in rec["recorder_parts_ms_per_step"].items()),
              "ms/step"),
             ("  the same with the writer thread", f"{rec['recording_overhead_thread']:.1%}", ""),

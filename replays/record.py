@@ -292,10 +292,12 @@ class VectorRecorder(gym.vector.VectorWrapper):
 
     Games finish at different times; each finished game becomes a line, in the order they end
     (games ending at the same step by game index). Per step, one compiled call
-    (`replays._encode.record_step`) stores every game's action and reward, appends the turn it
-    resolved to its own rows and lists the games that ended; one more writes their lines
-    (`replays._encode.encode_episodes`). From ``PARALLEL_FROM`` games on (as the env's own
-    kernels; ``parallel`` chooses) both run on every core, the lines in two halves.
+    (`replays._encode.record_and_encode`) stores every game's action and reward, appends the
+    turn it resolved to its own rows, lists the games that ended and writes their lines into one
+    buffer, which goes to the file in one write. From ``PARALLEL_FROM`` games on (as the env's
+    own kernels; ``parallel`` chooses) it runs on every core, the lines in two halves. With agent
+    info (``note``) or the writer thread, recording (`replays._encode.record_step`) and writing
+    (`replays._encode.encode_episodes`) are two calls.
 
     With ``background=True`` the lines of the games that ended at a step are
     encoded and written by a writer thread while the env computes the next step (the engine's
@@ -352,6 +354,9 @@ class VectorRecorder(gym.vector.VectorWrapper):
         # the writer thread encodes while the env's kernel runs: on one core (two parallel kernels at
         # once would share the cores badly, and numba's fallback threading layer refuses them)
         self._parallel = parallel and not background
+        # without agent info or the thread, a step is recorded and its lines written in one call
+        self._fused = None if background else \
+            _encode.record_and_encode if self._parallel else _encode.record_and_encode_serial
         self._info: list[dict[int, dict]] | None = None  # per game: {absolute step: agent info}
         self._note: list | None = None
         self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
@@ -408,20 +413,43 @@ class VectorRecorder(gym.vector.VectorWrapper):
                    np.asarray(truncated), infos["game_seed"], infos["quest"])
         summary = _SUMMARY_ARRAYS(infos["summary"])
         games = (self._ended, self._start, self._seed, self._quest)
+        fused = self._fused is not None and self._info is None
         while True:
             t = self._turns
-            count = self._record_step(self._step, row, env_out, summary, (self._decisions, t.values, t.steps, t.count),
-                                      games, self._ended_games, N_ACTIONS)
+            buffers = (self._decisions, t.values, t.steps, t.count)
+            if fused:
+                count, written = self._record_and_encode(row, env_out, summary, buffers, games, infos)
+            else:
+                count, written = self._record_step(self._step, row, env_out, summary, buffers, games,
+                                                   self._ended_games, N_ACTIONS), -1
             if count != _encode.TURNS_FULL:
                 break
             t.grow()
         if reset_now is not None:  # the games this step reset: no agent info yet
             for i in np.flatnonzero(reset_now):
                 self._info[i] = {}
-        if count:
+        if count and written >= 0:
+            self._write_spans(count)
+        elif count:  # not written yet: by `_encode_and_write` (a new float's text, ``_out`` grown, ...)
             self._write(self._ended_games[:count], infos, terminated, truncated)
         self._step += 1
         return obs, rewards, terminated, truncated, infos
+
+    def _record_and_encode(self, row, env_out, summary, buffers, games, infos) -> tuple[int, int]:
+        """`replays._encode.record_and_encode` (or its one-core twin): (how many games ended, the
+        bytes of their lines at ``_spans``, -1 when not written)."""
+        f = self._floats
+        ends_of = (infos["outcome"], self._base_env.state["turns_played"], _CLOSING.size)
+        return self._fused(self._step, row, env_out, summary, buffers, games, self._ended_games, N_ACTIONS, ends_of,
+                           self.writer.episodes, self._texts_with(_CLOSING), (*f.table, f.text, f.offsets), self._out,
+                           self._spans)
+
+    def _write_spans(self, episodes: int) -> None:
+        """Write the lines the encoder left at ``_spans`` (two stretches of ``_out``; the second
+        is empty when one core wrote them)."""
+        out = memoryview(self._out)
+        (lo0, hi0), (lo1, hi1) = self._spans.tolist()
+        self.writer.write_encoded([out[lo0:hi0], out[lo1:hi1]] if hi1 > lo1 else out[lo0:hi0], episodes)
 
     def _row(self) -> int:
         """The ring's column of this step, the ring grown first if this step would overwrite a
@@ -494,6 +522,15 @@ class VectorRecorder(gym.vector.VectorWrapper):
             self._quest_text = _encode.pack(texts)
         return self._quest_text
 
+    def _texts_with(self, tail_text: np.ndarray) -> tuple:
+        """The texts the encoder writes around the numbers (`replays._encode.encode_episodes`)."""
+        quest_text = self._quest_texts()
+        texts = self._texts
+        if not texts or texts[2] is not quest_text[0] or texts[6] is not tail_text:
+            texts = self._texts = (*self._pieces, *quest_text, *_OUTCOMES, tail_text, _KINDS, _SLOTS, _SLOT_OFF,
+                                   _NAMES, _NAME_OFF)
+        return texts
+
     def _encode_and_write(self, games, rows, lengths, start, turns_played, outcomes, terminated, truncated, seeds,
                           quests, tails) -> None:
         """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
@@ -504,11 +541,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         episodes = (games, rows, lengths, start, self.writer.episodes, seeds, quests, outcomes, turns_played,
                     terminated, truncated, tail_lo, tail_hi)
         buffers = (self._decisions, t.values, t.steps, t.count)
-        quest_text = self._quest_texts()
-        texts = self._texts
-        if not texts or texts[2] is not quest_text[0] or texts[6] is not tail_text:
-            texts = self._texts = (*self._pieces, *quest_text, *_OUTCOMES, tail_text, _KINDS, _SLOTS, _SLOT_OFF,
-                                   _NAMES, _NAME_OFF)
+        texts = self._texts_with(tail_text)
         while True:
             floats = (*f.table, f.text, f.offsets)
             written, found = self._encode(self._out, episodes, buffers, texts, floats, self._missed)
@@ -523,12 +556,10 @@ class VectorRecorder(gym.vector.VectorWrapper):
             if written != _encode.TOO_SMALL:
                 break
             self._out = _touched(max(2 * self._out.size, 1 << 20), np.uint8)  # kept: fresh pages cost faults
-        out = memoryview(self._out)  # (their turns are cleared when they begin again, `record_step`)
-        if not self._parallel:
-            self.writer.write_encoded(out[:written], games.size)
-            return
-        (lo0, hi0), (lo1, hi1) = self._spans.tolist()
-        self.writer.write_encoded([out[lo0:hi0], out[lo1:hi1]], games.size)
+        if self._parallel:  # (their turns are cleared when they begin again, `record_step`)
+            self._write_spans(games.size)
+        else:
+            self.writer.write_encoded(memoryview(self._out)[:written], games.size)
 
     def _encode(self, out, episodes, buffers, texts, floats, missed):
         if self._parallel:

@@ -23,9 +23,11 @@ from replay_kit import assert_same_game, random_policy, record_random, resimulat
 
 from fgo_env.env import FGOEnv
 from fgo_env.features import FEATURES_SIZE
+from fgo_env.rewards import PRESETS
 from fgo_env.vector_env import FGOVectorEnv
 from replays.io import TornReplayWarning, open_replay, read_episodes
 from replays.record import RecordReplays, VectorRecorder
+from replays.resim import verify
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -293,6 +295,43 @@ def test_the_writer_thread_and_the_multi_core_kernels_write_the_same_bytes(tmp_p
         env.close()
     lines = [p.read_text().splitlines()[1:] for p in paths.values()]  # the headers differ in their time
     assert len(lines[0]) > 6 and all(other == lines[0] for other in lines[1:])
+
+
+@pytest.mark.parametrize("damage, out_bytes", [(0.0, None), (1 / 3, None), (0.0, 8)],
+                         ids=["one_call", "new_floats", "out_too_small"])
+def test_the_one_call_step_writes_the_bytes_of_the_two_calls(tmp_path, damage, out_bytes):
+    """Without agent info or the writer thread the recorder records a step and writes its lines
+    in one compiled call (`_encode.record_and_encode`, on one core or all); when it cannot (a
+    float met for the first time: a return's sum, the damage weight's thirds; an output buffer
+    too small), the lines are written by the two-call path, which the thread always takes."""
+    lines, fallbacks = {}, {}
+    for mode in ("thread", "one_core", "all_cores"):
+        path = tmp_path / f"{mode}.jsonl"
+        env = VectorRecorder(FGOVectorEnv(6, quest=["tutorial_training_yard", "boss_pale_king"],
+                                          reward={**PRESETS["default"], "damage": damage}),
+                             path, agent_name="random", capacity=8,  # small: the ring must grow
+                             background=mode == "thread", parallel=mode == "all_cores")
+        if out_bytes:
+            env._out = np.zeros(out_bytes, np.uint8)
+        calls = []
+        env._write = lambda *args, write=env._write: (calls.append(1), write(*args))
+        n, rng = env.num_envs, np.random.default_rng(5)
+        _, info = env.reset(seed=5)
+        for _ in range(400):
+            _, _, _, _, info = env.step((rng.random((n, 392)) * info["action_mask"]).argmax(1))
+        env.close()
+        lines[mode], fallbacks[mode] = path.read_text().splitlines()[1:], len(calls)
+    assert len(lines["thread"]) > 40 and lines["one_core"] == lines["thread"] == lines["all_cores"]
+    for mode in ("one_core", "all_cores"):
+        if damage or out_bytes:
+            assert fallbacks[mode] >= 1
+        else:  # most steps in one call; the first floats without a text by the two calls
+            assert 0 < fallbacks[mode] < fallbacks["thread"] // 4
+    episodes = read_episodes(tmp_path / "all_cores.jsonl")
+    assert [e.episode for e in episodes] == list(range(len(episodes)))
+    for line, ep in zip(lines["all_cores"], episodes):
+        assert line == json.dumps(ep.to_json(), separators=(",", ":"))
+    assert verify(tmp_path / "all_cores.jsonl").ok
 
 
 def test_episodes_that_ended_are_on_disk_after_the_next_step_and_after_flush(tmp_path):
