@@ -10,8 +10,9 @@
   the recorder's own time per step (its ``step`` beyond the env's: steadier than the ratio,
   which also moves with the env's speed) and its share of the plain env's step (both medians),
   split into its compiled call (``record_and_encode``: record the step, encode the lines of the
-  games that ended), the file write and the Python around them; the same overhead with the
-  writer thread;
+  games that ended), the file write and the rest (the Python around them, and the few steps
+  whose lines the call cannot write, written by two calls); the same overhead with the writer
+  thread;
 - bytes per decision of the recorded files, and of the same episodes written as ``.jsonl.gz``;
 - reading them (`replays.read_episodes`: decode and validate every line);
 - verifying them (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``,

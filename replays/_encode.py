@@ -197,8 +197,9 @@ def _bool(out, at, v):
     return at + 5
 
 
-# Per step, one compiled call (`record_step`, or its multi-core twin) stores every game's action
-# and reward and appends the turn it resolved (its summary values) to the game's own rows: each
+# Per step, one compiled call (`record_and_encode`, or `record_step` where the lines are written
+# by a second call) stores every game's action and reward and appends the turn it resolved (its
+# summary values) to the game's own rows: each
 # game's decisions and turns lie contiguous (game-major), so the encoder reads an episode in a
 # few cache lines and the prefetcher follows it (rows pooled across games cost the encoder a
 # cache miss per turn).
@@ -208,7 +209,7 @@ def _bool(out, at, v):
 SUMMARY_WIDTHS = (("chain", 1), ("brave", 1), ("cards", 3), ("damage", 1), ("damage_per_enemy", 3),
                   ("np_gained", 1), ("stars", 1), ("kills", 1), ("crits", 1), ("overcharge", 1),
                   ("damage_taken", 1), ("deaths", 1), ("wave_cleared", 1))
-TURNS_FULL = -1  # `record_step`'s answer when a game has no room for its turn
+TURNS_FULL = -1  # `record_step`'s (and `record_and_encode`'s) answer when a game has no room for its turn
 
 
 @njit(cache=True, inline="always")
@@ -279,7 +280,7 @@ def _record_all(step, row, env_out, summary, buffers, games, ended_games, n_acti
         a = actions[g]
         decisions[g, row, 0] = a if 0 <= a < n_actions else -1
         decisions[g, row, 1] = rewards[g]
-        if resolved[g] and not ended[g]:  # a game this step reset: its action did not count
+        if resolved[g] and not ended[g]:  # (not for a game this step reset: its action did not count)
             k = nturns[g]
             v = turn_values[g, k]
             v[0] = chain[g]
@@ -574,14 +575,22 @@ def encode_episodes_parallel(out, episodes, buffers, texts, floats, missed, span
 
 @njit(cache=True, inline="always")
 def _ended_episodes(count, step, env_out, buffers, games, ended_games, ends_of, episode0):
-    """The ``episodes`` tuple of `encode_episodes` for the ``count`` games that ended."""
+    """The ``episodes`` tuple of `encode_episodes` for the ``count`` games that ended, gathered in
+    one plain loop (numpy expressions here would each be a parallel region of their own)."""
     outcome, turns_played, tail_size = ends_of
+    terminated, truncated = env_out[3], env_out[4]
     start, seeds, quests = games[1], games[2], games[3]
+    mask = buffers[0].shape[1] - 1
     mine = ended_games[:count]
-    begun = start[mine]
-    return (mine, begun & (buffers[0].shape[1] - 1), step + 1 - begun, start, episode0, seeds[mine], quests[mine],
-            outcome[mine].astype(np.int64), turns_played[mine].astype(np.int64), env_out[3][mine], env_out[4][mine],
-            np.zeros(count, np.int64), np.full(count, tail_size, np.int64))
+    ints, flags = np.empty((8, count), np.int64), np.empty((2, count), np.bool_)
+    rows, lengths, seed, quest, outcomes, turns, lo, hi = ints
+    term, trunc = flags
+    for e in range(count):
+        g = mine[e]
+        rows[e], lengths[e] = start[g] & mask, step + 1 - start[g]
+        seed[e], quest[e], outcomes[e], turns[e] = seeds[g], quests[g], outcome[g], turns_played[g]
+        term[e], trunc[e], lo[e], hi[e] = terminated[g], truncated[g], 0, tail_size
+    return mine, rows, lengths, start, episode0, seed, quest, outcomes, turns, term, trunc, lo, hi
 
 
 @njit(cache=True, nogil=True)

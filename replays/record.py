@@ -294,10 +294,11 @@ class VectorRecorder(gym.vector.VectorWrapper):
     (games ending at the same step by game index). Per step, one compiled call
     (`replays._encode.record_and_encode`) stores every game's action and reward, appends the
     turn it resolved to its own rows, lists the games that ended and writes their lines into one
-    buffer, which goes to the file in one write. From ``PARALLEL_FROM`` games on (as the env's
+    buffer, which goes to the file flushed once. From ``PARALLEL_FROM`` games on (as the env's
     own kernels; ``parallel`` chooses) it runs on every core, the lines in two halves. With agent
-    info (``note``) or the writer thread, recording (`replays._encode.record_step`) and writing
-    (`replays._encode.encode_episodes`) are two calls.
+    info (``note``), with the writer thread, and at a step whose lines that call cannot write (a
+    float met for the first time, the buffer too small), recording (`replays._encode.record_step`)
+    and writing (`replays._encode.encode_episodes`) are two calls.
 
     With ``background=True`` the lines of the games that ended at a step are
     encoded and written by a writer thread while the env computes the next step (the engine's
@@ -348,7 +349,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._floats = _encode.FloatTexts()
         self._missed = np.empty(1024)  # the floats a step met for the first time
         self._out = _touched(min(1024 * n, 4 << 20), np.uint8)  # the encoded lines of a step (grows)
-        self._spans = np.zeros((2, 2), np.int64)  # the parallel encoder's two stretches of ``_out``
+        self._spans = np.zeros((2, 2), np.int64)  # where the encoder left the lines: two stretches of ``_out``
         parallel = n >= PARALLEL_FROM if parallel is None else bool(parallel)
         self._record_step = _encode.record_step_parallel if parallel else _encode.record_step
         # the writer thread encodes while the env's kernel runs: on one core (two parallel kernels at
@@ -361,7 +362,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         self._note: list | None = None
         self._ended = np.zeros(n, np.bool_)  # ended at the last step: its next action is ignored
         self._base_env = env.unwrapped
-        self._ended_games = np.zeros(n, np.int64)  # the games that ended at this step (`record_step`)
+        self._ended_games = np.zeros(n, np.int64)  # the games that ended at this step (`record_step`, `record_and_encode`)
         self._no_tail = np.zeros(n, np.int64), np.full(n, _CLOSING.size, np.int64)  # `_tails` without agent info
         self._texts: tuple = ()  # the texts `_encode_and_write` last gave the encoder
         self._started = False
@@ -439,7 +440,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         """`replays._encode.record_and_encode` (or its one-core twin): (how many games ended, the
         bytes of their lines at ``_spans``, -1 when not written)."""
         f = self._floats
-        ends_of = (infos["outcome"], self._base_env.state["turns_played"], _CLOSING.size)
+        ends_of = (np.asarray(infos["outcome"]), self._base_env.state["turns_played"], _CLOSING.size)
         return self._fused(self._step, row, env_out, summary, buffers, games, self._ended_games, N_ACTIONS, ends_of,
                            self.writer.episodes, self._texts_with(_CLOSING), (*f.table, f.text, f.offsets), self._out,
                            self._spans)

@@ -26,7 +26,7 @@ from fgo_env.features import FEATURES_SIZE
 from fgo_env.rewards import PRESETS
 from fgo_env.vector_env import FGOVectorEnv
 from replays.io import TornReplayWarning, open_replay, read_episodes
-from replays.record import RecordReplays, VectorRecorder
+from replays.record import RecordReplays, VectorRecorder, _Turns
 from replays.resim import verify
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -297,35 +297,48 @@ def test_the_writer_thread_and_the_multi_core_kernels_write_the_same_bytes(tmp_p
     assert len(lines[0]) > 6 and all(other == lines[0] for other in lines[1:])
 
 
-@pytest.mark.parametrize("damage, out_bytes", [(0.0, None), (1 / 3, None), (0.0, 8)],
-                         ids=["one_call", "new_floats", "out_too_small"])
-def test_the_one_call_step_writes_the_bytes_of_the_two_calls(tmp_path, damage, out_bytes):
+@pytest.mark.parametrize("case", ["one_call", "new_floats", "out_too_small", "turns_full_resets_then_notes"])
+def test_the_one_call_step_writes_the_bytes_of_the_two_calls(tmp_path, case):
     """Without agent info or the writer thread the recorder records a step and writes its lines
     in one compiled call (`_encode.record_and_encode`, on one core or all); when it cannot (a
     float met for the first time: a return's sum, the damage weight's thirds; an output buffer
-    too small), the lines are written by the two-call path, which the thread always takes."""
+    too small), the lines are written by the two-call path, which the thread always takes, and
+    so does every step once agent info comes. Turn rows that fill up (one a game here) make the
+    call grow them and try again; a reset of some games drops their episodes."""
     lines, fallbacks = {}, {}
     for mode in ("thread", "one_core", "all_cores"):
         path = tmp_path / f"{mode}.jsonl"
         env = VectorRecorder(FGOVectorEnv(6, quest=["tutorial_training_yard", "boss_pale_king"],
-                                          reward={**PRESETS["default"], "damage": damage}),
+                                          reward={**PRESETS["default"], "damage": 1 / 3 if case == "new_floats" else 0}),
                              path, agent_name="random", capacity=8,  # small: the ring must grow
                              background=mode == "thread", parallel=mode == "all_cores")
-        if out_bytes:
-            env._out = np.zeros(out_bytes, np.uint8)
+        if case == "out_too_small":
+            env._out = np.zeros(8, np.uint8)
+        if case == "turns_full_resets_then_notes":
+            env._turns = _Turns(env.num_envs, 1)
         calls = []
         env._write = lambda *args, write=env._write: (calls.append(1), write(*args))
         n, rng = env.num_envs, np.random.default_rng(5)
         _, info = env.reset(seed=5)
-        for _ in range(400):
+        for step in range(400):
+            if case == "turns_full_resets_then_notes" and step == 150:
+                env.reset(options={"reset_mask": np.arange(n) % 3 == 0})
+            if case == "turns_full_resets_then_notes" and step >= 300 and step % 5 == 0:
+                env.note([{"step": step} if i % 2 else None for i in range(n)])
             _, _, _, _, info = env.step((rng.random((n, 392)) * info["action_mask"]).argmax(1))
         env.close()
         lines[mode], fallbacks[mode] = path.read_text().splitlines()[1:], len(calls)
+        if case == "out_too_small":
+            assert env._out.size >= 1 << 20  # grown by the two-call path, then used by the one call
+        if case == "turns_full_resets_then_notes":
+            assert env._turns.values.shape[1] >= 4  # grown from one row twice at least
     assert len(lines["thread"]) > 40 and lines["one_core"] == lines["thread"] == lines["all_cores"]
     for mode in ("one_core", "all_cores"):
-        if damage or out_bytes:
-            assert fallbacks[mode] >= 1
-        else:  # most steps in one call; the first floats without a text by the two calls
+        if case == "new_floats":  # a new float in most episodes: most steps by the two calls
+            assert fallbacks[mode] > fallbacks["thread"] // 2
+        elif case == "turns_full_resets_then_notes":  # the two calls from step 300 on
+            assert fallbacks["thread"] // 4 < fallbacks[mode] < fallbacks["thread"] * 2 // 3
+        else:  # most steps in one call; the first floats without a text (and a buffer too small) by two
             assert 0 < fallbacks[mode] < fallbacks["thread"] // 4
     episodes = read_episodes(tmp_path / "all_cores.jsonl")
     assert [e.episode for e in episodes] == list(range(len(episodes)))
