@@ -267,7 +267,8 @@ def _record_all(step, row, env_out, summary, buffers, games, ended_games, n_acti
 
     The loop's body is written out here, not in an inlined helper: numba binds an inlined call's
     array arguments anew at each call, with reference counting it cannot always prune, and with
-    some 25 arrays that made the one-core loop 9x slower (0.44 against 0.05 ms for 4096 games).
+    some 25 arrays that made the one-core loop several times slower than the same loop in the
+    multi-core kernel (docs/replays.md, Figures, 2026-12-07 evening).
     """
     actions, rewards, resolved, terminated, truncated, game_seed, quest = env_out
     chain, brave, cards, damage, per_enemy, np_gained, stars, kills, crits = summary[:9]
