@@ -574,24 +574,29 @@ def encode_episodes_parallel(out, episodes, buffers, texts, floats, missed, span
 # lines are not written), or (`TURNS_FULL`, 0) with nothing recorded, as `record_step`.
 
 
-@njit(cache=True, inline="always")
-def _ended_episodes(count, step, env_out, buffers, games, ended_games, ends_of, episode0):
-    """The ``episodes`` tuple of `encode_episodes` for the ``count`` games that ended, gathered in
-    one plain loop (numpy expressions here would each be a parallel region of their own)."""
+@njit(cache=True)
+def ended_episodes(ended, step, capacity, terminated, truncated, start, seeds, quests, ends_of, episode0):
+    """The ``episodes`` tuple of `encode_episodes` for the games ``ended`` at absolute step
+    ``step`` (a ring of ``capacity`` columns), their tails the closing only; fresh arrays but
+    ``ended`` and ``start``, gathered in one plain loop (numpy expressions in the parallel
+    `record_and_encode` would each be a parallel region of their own)."""
     outcome, turns_played, tail_size = ends_of
-    terminated, truncated = env_out[3], env_out[4]
-    start, seeds, quests = games[1], games[2], games[3]
-    mask = buffers[0].shape[1] - 1
-    mine = ended_games[:count]
+    count = ended.size
     ints, flags = np.empty((8, count), np.int64), np.empty((2, count), np.bool_)
     rows, lengths, seed, quest, outcomes, turns, lo, hi = ints
     term, trunc = flags
     for e in range(count):
-        g = mine[e]
-        rows[e], lengths[e] = start[g] & mask, step + 1 - start[g]
+        g = ended[e]
+        rows[e], lengths[e] = start[g] & (capacity - 1), step + 1 - start[g]
         seed[e], quest[e], outcomes[e], turns[e] = seeds[g], quests[g], outcome[g], turns_played[g]
         term[e], trunc[e], lo[e], hi[e] = terminated[g], truncated[g], 0, tail_size
-    return mine, rows, lengths, start, episode0, seed, quest, outcomes, turns, term, trunc, lo, hi
+    return ended, rows, lengths, start, episode0, seed, quest, outcomes, turns, term, trunc, lo, hi
+
+
+@njit(cache=True, inline="always")
+def _ended_episodes(count, step, env_out, buffers, games, ended_games, ends_of, episode0):
+    return ended_episodes(ended_games[:count], step, buffers[0].shape[1], env_out[3], env_out[4], games[1], games[2],
+                          games[3], ends_of, episode0)
 
 
 @njit(cache=True, nogil=True)

@@ -432,7 +432,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         if count and written >= 0:
             self._write_spans(count)
         elif count:  # not written yet: by `_encode_and_write` (a new float's text, ``_out`` grown, ...)
-            self._write(self._ended_games[:count], infos, terminated, truncated)
+            self._write(count, env_out, infos)
         self._step += 1
         return obs, rewards, terminated, truncated, infos
 
@@ -440,8 +440,7 @@ class VectorRecorder(gym.vector.VectorWrapper):
         """`replays._encode.record_and_encode` (or its one-core twin): (how many games ended, the
         bytes of their lines at ``_spans``, -1 when not written)."""
         f = self._floats
-        ends_of = (np.asarray(infos["outcome"]), self._base_env.state["turns_played"], _CLOSING.size)
-        return self._fused(self._step, row, env_out, summary, buffers, games, self._ended_games, N_ACTIONS, ends_of,
+        return self._fused(self._step, row, env_out, summary, buffers, games, self._ended_games, N_ACTIONS, self._ends_of(infos),
                            self.writer.episodes, self._texts_with(_CLOSING), (*f.table, f.text, f.offsets), self._out,
                            self._spans)
 
@@ -475,22 +474,22 @@ class VectorRecorder(gym.vector.VectorWrapper):
             if note[i]:  # compacted by `note`
                 self._info[i][self._step] = note[i]
 
-    def _write(self, games: np.ndarray, infos: dict, terminated, truncated) -> None:
-        """Hand the games that ended to the writer. What the caller and the env's next step change
-        is copied here; the recorder's arrays it reads stay put until the next step's `flush` (the
-        next `record_step` and the buffers' moves come after it)."""
-        base = self._base_env
-        begun = self._start[games]
-        job = dict(
-            games=games, rows=begun & (self._decisions.shape[1] - 1), lengths=self._step + 1 - begun, start=self._start,
-            turns_played=base.state["turns_played"][games].astype(np.int64),
-            outcomes=np.asarray(infos["outcome"])[games].astype(np.int64),
-            terminated=np.asarray(terminated)[games], truncated=np.asarray(truncated)[games],
-            seeds=self._seed[games], quests=self._quest[games], tails=self._tails(games))
+    def _ends_of(self, infos: dict) -> tuple:
+        """Each game's outcome code and turns played now, and the size of the lines' closing."""
+        return np.asarray(infos["outcome"]), self._base_env.state["turns_played"], _CLOSING.size
+
+    def _write(self, count: int, env_out: tuple, infos: dict) -> None:
+        """Hand the ``count`` games that ended (``_ended_games``) to the writer. What the caller
+        and the env's next step change is copied here; the recorder's arrays it reads stay put
+        until the next step's `flush` (the next `record_step` and the buffers' moves come after
+        it)."""
+        games = self._ended_games[:count]
+        episodes = _encode.ended_episodes(games, self._step, self._decisions.shape[1], env_out[3], env_out[4],
+                                          self._start, self._seed, self._quest, self._ends_of(infos), 0)
         if self._pool is None:
-            self._encode_and_write(**job)
+            self._encode_and_write(episodes, self._tails(games))
         else:
-            self._pending = self._pool.submit(self._encode_and_write, **job)
+            self._pending = self._pool.submit(self._encode_and_write, episodes, self._tails(games))
 
     def flush(self) -> None:
         """Wait until every finished episode handed to the writer thread is written."""
@@ -532,15 +531,15 @@ class VectorRecorder(gym.vector.VectorWrapper):
                                    _NAMES, _NAME_OFF)
         return texts
 
-    def _encode_and_write(self, games, rows, lengths, start, turns_played, outcomes, terminated, truncated, seeds,
-                          quests, tails) -> None:
-        """The lines of the games that ended, exactly as ``json.dumps(Episode.to_json())`` writes
-        them (the tests hold them equal), by the compiled writer (`replays._encode`); the floats
-        it has no text for yet (met for the first time) get one from Python, and it writes again."""
+    def _encode_and_write(self, episodes: tuple, tails: tuple) -> None:
+        """The lines of the games that ended (`replays._encode.ended_episodes`, with ``tails``:
+        their agent info and closing), exactly as ``json.dumps(Episode.to_json())`` writes them
+        (the tests hold them equal), by the compiled writer (`replays._encode`); the floats it has
+        no text for yet (met for the first time) get one from Python, and it writes again."""
         t, f = self._turns, self._floats
         tail_text, tail_lo, tail_hi = tails
-        episodes = (games, rows, lengths, start, self.writer.episodes, seeds, quests, outcomes, turns_played,
-                    terminated, truncated, tail_lo, tail_hi)
+        games = episodes[0]
+        episodes = (*episodes[:4], self.writer.episodes, *episodes[5:11], tail_lo, tail_hi)
         buffers = (self._decisions, t.values, t.steps, t.count)
         texts = self._texts_with(tail_text)
         while True:
