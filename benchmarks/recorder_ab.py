@@ -7,7 +7,9 @@ tree's `replays.record.VectorRecorder`, the other by the recorder of commit ``--
 (its ``replays`` package extracted by ``git archive`` into a temporary folder and imported
 under another name), one step of each in turn. Per step it times the env's step and the
 recorder's part apart (the recorder is handed the env's result), so the machine's drift, which
-moves a whole run by several percent, falls on both alike. The first 100 steps are left out
+moves a whole run by several percent, falls on both alike; besides the mean, each recorder's
+slowest steps (the 99.5th percentile and the slowest: a stall the mean hides, such as the
+writer's periodic fsync starting a thread). The first 100 steps are left out
 (page faults, compiled code loading). The other commit's kernels are compiled afresh (numba's
 cache is keyed by file).
 
@@ -50,12 +52,14 @@ def recorder_of(commit: str, folder: Path):
     return importlib.import_module(f"{name}.record").VectorRecorder
 
 
-def run(recorders: list, num_envs: int, steps: int, folder: Path) -> np.ndarray:
-    """Seconds per step (env, recorder) of each recorder class, stepped in turn."""
+def run(recorders: list, num_envs: int, steps: int, folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds per step (env, recorder) of each recorder class, stepped in turn, and each one's
+    recorder seconds at every step timed (its slow steps: a stall the mean hides)."""
     recs = [cls(FGOVectorEnv(num_envs, quest=QUESTS), folder / f"{i}.jsonl") for i, cls in enumerate(recorders)]
     infos = [r.reset(seed=1)[1] for r in recs]
     actions = np.zeros(num_envs, np.int64)
     totals = np.zeros((len(recs), 2))
+    each = np.zeros((len(recs), max(steps - 100, 0)))
     for t in range(steps):
         for i in (range(len(recs)) if t % 2 else reversed(range(len(recs)))):  # either first in turn
             rec = recs[i]
@@ -67,10 +71,11 @@ def run(recorders: list, num_envs: int, steps: int, folder: Path) -> np.ndarray:
             infos[i] = rec.step(actions)[4]
             del rec.env.step
             if t >= 100:
-                totals[i] += (middle - start, time.perf_counter() - middle)
+                each[i, t - 100] = time.perf_counter() - middle
+                totals[i] += (middle - start, each[i, t - 100])
     for rec in recs:
         rec.close()
-    return totals / max(steps - 100, 1)
+    return totals / max(steps - 100, 1), each
 
 
 def main() -> None:
@@ -88,12 +93,15 @@ def main() -> None:
             other = recorder_of(args.against, Path(tmp))
         except subprocess.CalledProcessError as err:
             parser.error(f"--against {args.against!r}: git archive failed: {err.stderr.decode().strip()}")
-        per_step = run([other, VectorRecorder], args.num_envs, args.steps, Path(tmp))
+        per_step, each = run([other, VectorRecorder], args.num_envs, args.steps, Path(tmp))
     res = {"against": args.against, "num_envs": args.num_envs, "steps": args.steps}
-    for label, (env_s, rec_s) in zip((args.against, "working tree"), per_step):
+    for label, (env_s, rec_s), times in zip((args.against, "working tree"), per_step, each):
+        slow, worst = np.percentile(times, 99.5) * 1e3, times.max() * 1e3
         print(f"{label:<14} env {env_s * 1e3:.3f} ms/step   recorder {rec_s * 1e3:.3f} ms/step   "
-              f"recorder/env {rec_s / env_s:.1%}")
-        res[label] = {"env_ms_per_step": round(env_s * 1e3, 4), "recorder_ms_per_step": round(rec_s * 1e3, 4)}
+              f"recorder/env {rec_s / env_s:.1%}   slowest steps: 99.5th percentile {slow:.2f} ms, "
+              f"slowest {worst:.2f} ms")
+        res[label] = {"env_ms_per_step": round(env_s * 1e3, 4), "recorder_ms_per_step": round(rec_s * 1e3, 4),
+                      "recorder_p99_5_ms": round(slow, 3), "recorder_max_ms": round(worst, 3)}
     res["recorder_change"] = round(per_step[1, 1] / per_step[0, 1] - 1, 4)
     print(f"the working tree's recorder takes {res['recorder_change']:+.1%} of {args.against}'s time")
     print(json.dumps(res))

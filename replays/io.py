@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
 import time
 import warnings
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -134,6 +136,63 @@ class _Compressor:
         return self._c.flush() if self.kind else b""
 
 
+class _Syncer:
+    """A writer's periodic fsyncs, one at a time, in a thread started at the first and kept until
+    the writer closes: a thread started per fsync made the recording step that started it wait
+    until the new thread ran, which with both cores busy in the env's kernels took milliseconds
+    (`benchmarks/recorder_ab.py` prints the recorder's slowest steps). The thread holds this
+    object and the file, not the writer, so a writer never closed is still collected (its
+    finalizer stops the thread; a queued fsync keeps the file open until it is done). ``dropped``:
+    the page cache holds none of the file before this offset (`drop_synced`); only the thread moves
+    it while a sync runs, only the writer while ``idle``. A forked child starts with none running."""
+
+    def __init__(self):
+        self.error: Exception | None = None  # the last failed fsync's, raised by the writer's next call
+        self.dropped = 0
+        self._reset()
+        _SYNCERS.add(self)
+
+    def _reset(self) -> None:  # (new objects: a lock held by the thread at a fork stays held in the child)
+        self.idle = threading.Event()
+        self.idle.set()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()  # (file, end) to sync, None to stop
+        self.thread: threading.Thread | None = None
+
+    def start(self, file, end: int) -> None:
+        """Sync ``file`` (then drop its pages up to ``end``) in the thread; call only when ``idle``."""
+        if self.thread is None:  # started first: if it cannot start, nothing waits for it
+            thread = threading.Thread(target=self._run, daemon=True, name="replay-fsync")
+            thread.start()
+            self.thread = thread
+        self.idle.clear()
+        self._jobs.put((file, end))
+
+    def stop(self, wait: bool = True) -> None:
+        """End the thread (after the sync it may be running; ``wait``: before returning)."""
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            self._jobs.put(None)
+            if wait:
+                thread.join()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                fd = job[0].fileno()
+                os.fsync(fd)
+                self.dropped = drop_synced(fd, self.dropped, job[1])
+            except Exception as e:  # raised by the writer's next write or close (a bug's too: the
+                self.error = e  # thread lives on, or the writer would wait for it forever)
+            finally:
+                job = None  # (the file is not kept open by the last job while waiting for the next)
+                self.idle.set()
+
+
+_SYNCERS: weakref.WeakSet[_Syncer] = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):  # a child has the syncers but not their threads: none is running
+    os.register_at_fork(after_in_child=lambda: [s._reset() for s in list(_SYNCERS)])
+
+
 class ReplayWriter:
     """Write a replay: the header at once, then one line per `write` (a context manager).
 
@@ -161,9 +220,8 @@ class ReplayWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = _open_alone(self.path, exist_ok)
         self.episodes, self._synced = 0, time.monotonic()  # episodes written, last fsync
-        self._dropped = 0  # the page cache holds none of the file before this offset (`drop_synced`)
-        self._syncing: threading.Thread | None = None  # the periodic fsync running, if any
-        self._sync_error: OSError | None = None
+        self._syncer = _Syncer()  # the periodic fsyncs' thread; it owns the file's page-cache offset
+        weakref.finalize(self, self._syncer.stop, False)  # a writer collected unclosed
         self._write_lines([json.dumps(header.to_json(), separators=(",", ":")).encode() + b"\n"], sync=True)
 
     def write(self, episode: Episode) -> None:
@@ -208,22 +266,28 @@ class ReplayWriter:
         or several, one after the other), flushed once."""
         if not episodes:
             return
-        self._join_sync(wait=False)  # a periodic fsync that failed: raised before writing anything
+        self._ready()
         parts = data if isinstance(data, list) else [data]
         if self._compressor.kind:  # one compressed batch (each ends in a flush)
             parts = [b"".join(parts)]
         for part in parts[:-1]:
             self._file.write(part)
-        self._write(parts[-1])
+        self._write(parts[-1], ready=True)
         self.episodes += episodes
 
     def _write_lines(self, lines: list[bytes], sync: bool = False) -> None:
         self._write(b"".join(lines), sync)
 
-    def _write(self, data: bytes | memoryview, sync: bool = False) -> None:
+    def _ready(self) -> None:
+        """Checked before anything is written: the writer open, no periodic fsync failed (its
+        error raised here, so that a write either happens whole or not at all)."""
         if self._file.closed:
             raise ValueError(f"{self.path}: this ReplayWriter is closed; open another to write more")
-        self._join_sync(wait=False)  # a periodic fsync that failed: raised before writing anything
+        self._join_sync(wait=False)
+
+    def _write(self, data: bytes | memoryview, sync: bool = False, ready: bool = False) -> None:
+        if not ready:
+            self._ready()
         self._file.write(self._compressor.batch(data))
         self._file.flush()
         if sync or self.fsync_every == 0:
@@ -235,32 +299,22 @@ class ReplayWriter:
         self._join_sync()
         fd = self._file.fileno()
         os.fsync(fd)
-        self._dropped = drop_synced(fd, self._dropped, self._file.tell())
+        self._syncer.dropped = drop_synced(fd, self._syncer.dropped, self._file.tell())
         self._synced = time.monotonic()
 
     def _sync_in_background(self) -> None:
-        self._join_sync(wait=False)
-        if self._syncing is None:
+        """Start a periodic fsync unless the last one still waits on the disk (a failed one's
+        error is raised by the next write, before it writes: not here, after this one wrote)."""
+        if self._syncer.idle.is_set():
             self._synced = time.monotonic()
-            self._syncing = threading.Thread(target=self._fsync, args=(self._file.fileno(), self._file.tell()),
-                                             daemon=True, name="replay-fsync")
-            self._syncing.start()
-
-    def _fsync(self, fd: int, end: int) -> None:
-        try:
-            os.fsync(fd)
-        except OSError as e:  # raised by the next write or close
-            self._sync_error = e
-            return
-        self._dropped = drop_synced(fd, self._dropped, end)  # (one sync thread at a time: joined first)
+            self._syncer.start(self._file, self._file.tell())
 
     def _join_sync(self, wait: bool = True) -> None:
-        """Wait for the periodic fsync (or, with ``wait=False``, only collect it if done); raise
-        its error here."""
-        if self._syncing is not None and (wait or not self._syncing.is_alive()):
-            self._syncing.join()
-            self._syncing = None
-        error, self._sync_error = self._sync_error, None
+        """Wait for the periodic fsync (or, with ``wait=False``, only collect its error if it
+        failed); raise its error here."""
+        if wait:
+            self._syncer.idle.wait()
+        error, self._syncer.error = self._syncer.error, None
         if error is not None:
             raise error
 
@@ -278,8 +332,9 @@ class ReplayWriter:
         finally:
             try:  # the periodic fsync is done with the file before it closes (its error, if any,
                 self._join_sync()  # would hide the one being raised)
-            except OSError:
+            except Exception:
                 pass
+            self._syncer.stop()
             self._file.close()
 
     def __enter__(self) -> Self:
@@ -357,7 +412,7 @@ class Replay:
             raise ReplayError(f"{self.path}: the file is empty, not a replay (a replay starts with a header line; "
                               f"the recording may have stopped before it began)")
         number, raw, torn = first
-        if torn:
+        if torn and not self._whole(raw):
             raise ReplayError(f"{self.path}: line 1 (the header) is incomplete: not a replay, or a recording "
                               f"stopped while writing its header")
         self.header = Header.from_json(self._parse(raw, number, "header"), f"{self.path}: line 1")
@@ -378,6 +433,16 @@ class Replay:
         except (ValueError, RecursionError) as err:  # an integer of thousands of digits, arrays nested past the stack
             raise ReplayError(f"{self._where(number)}: the {what} line cannot be read: "
                               f"{str(err).split(';')[0] or type(err).__name__}") from None
+
+    @staticmethod
+    def _whole(raw: bytes) -> bool:
+        """A last line without its newline is whole when it is a JSON object (a line cut short
+        never is: it lacks its closing brace): an editor or ``head -c`` dropped the newline. It
+        is then read (and checked) as any other line."""
+        try:
+            return isinstance(json.loads(raw.decode("utf-8-sig")), dict)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return False
 
     def _lines(self, header_only: bool = False) -> Iterator[tuple[int, bytes, bool]]:
         """(line number, bytes, torn) of every line; torn: the last one, with no newline."""
@@ -413,7 +478,7 @@ class Replay:
                 continue
             if blank:
                 raise ReplayError(f"{self._where(blank)}: an empty line in the middle of the file (corrupt)")
-            if torn:
+            if torn and not self._whole(raw):
                 self.skipped += 1
                 warnings.warn(f"{self._where(number)}: an incomplete last line (the recording was interrupted "
                               f"while writing it) is skipped", TornReplayWarning, stacklevel=2)

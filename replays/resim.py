@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from fgo_env.content import load_catalogue
+from fgo_env.content import UnknownIdError, load_catalogue
 from fgo_env.engine import constants as C
 from fgo_env.engine.actions import ATTACK, N_ACTIONS
 from fgo_env.engine.batch import reset_games, step_games, step_one
@@ -121,8 +121,12 @@ def env_options(header: Header) -> dict:
 
 
 def episode_quest(catalogue, episode: Episode):
-    """The `Quest` an episode played, its support merged (``""``: none)."""
-    return catalogue.with_support(catalogue.quest(episode.quest), episode.support or "none")
+    """The `Quest` an episode played, its support merged (``""``: none); an id the catalogue lacks
+    is an `UnknownIdError` naming the episode."""
+    try:
+        return catalogue.with_support(catalogue.quest(episode.quest), episode.support or "none")
+    except UnknownIdError as err:
+        raise UnknownIdError(f"episode {episode.episode}: {err}") from None
 
 
 def replay_prefix(env: FGOEnv, episode: Episode, t: int) -> tuple[Any, dict]:

@@ -95,7 +95,7 @@ def test_a_second_evaluation_never_overwrites_kept_replays(tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", "--agent", "greedy,random", *args, "--seed", "7", "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err
-    assert "random_tutorial_training_yard.jsonl.gz already exist" in err and "another folder" in err
+    assert "random_tutorial_training_yard.jsonl.gz already exists (" in err and "another folder" in err
     assert (rp / "random_tutorial_training_yard.jsonl.gz").read_bytes() == kept
     assert not (rp / "greedy_tutorial_training_yard.jsonl.gz").exists()  # refused before any game
     cmp = ["compare", "--agents", "random", "--quests", "tutorial_training_yard", "--runs", "1", "--episodes", "1",
@@ -103,5 +103,5 @@ def test_a_second_evaluation_never_overwrites_kept_replays(tmp_path, capsys):
     assert main([*cmp, "--out", str(tmp_path / "c1")]) == 0
     capsys.readouterr()
     assert main([*cmp, "--out", str(tmp_path / "c2")]) == 2
-    assert "random_run0_tutorial_training_yard.jsonl.gz already exist" in capsys.readouterr().err
+    assert "random_run0_tutorial_training_yard.jsonl.gz already exists (" in capsys.readouterr().err
     assert not (tmp_path / "c2" / "journal.jsonl").exists()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -177,8 +179,7 @@ def test_synced_whole_pages_leave_the_page_cache_and_the_lines_stay(tmp_path, mo
     w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=fsync_every)
     for _ in range(4):
         w.write(big)
-        if w._syncing is not None:
-            w._syncing.join()
+        w._syncer.idle.wait()
     w.close()
     size = (tmp_path / "f.jsonl").stat().st_size
     page = os.sysconf("SC_PAGE_SIZE")
@@ -216,6 +217,9 @@ def test_periodic_fsyncs_run_beside_the_writes_and_their_errors_surface(tmp_path
     w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
     for _ in range(3):
         w.write(episode())  # returns while the first periodic fsync still waits
+    deadline = time.monotonic() + 10
+    while len(threads) < 2 and time.monotonic() < deadline:  # (the thread takes the job when it runs)
+        time.sleep(0.001)
     assert threads == ["MainThread", "replay-fsync"]  # the header's (inline), then one in the background
     release.set()
     w.close()  # waits for it, then syncs everything once more
@@ -233,7 +237,7 @@ def test_a_failed_periodic_fsync_stops_the_next_write_before_it_writes(tmp_path,
     _fake_fsync(monkeypatch, _io_error)
     w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
     w.write(episode())  # starts the periodic fsync, which fails
-    w._syncing.join()
+    w._syncer.idle.wait()
     with pytest.raises(OSError, match="Input/output error"):
         w.write(episode())
     assert w.episodes == 1 and len((tmp_path / "f.jsonl").read_text().splitlines()) == 1 + 1  # nothing more
@@ -245,7 +249,7 @@ def test_close_waits_for_the_periodic_fsync_even_when_the_last_write_fails(tmp_p
     _fake_fsync(monkeypatch, lambda: release.wait(5))
     w = ReplayWriter(tmp_path / "f.jsonl.gz", Header(env_kwargs={}), fsync_every=1e-9)
     w.write(episode())
-    syncing = w._syncing
+    syncing = w._syncer.thread
 
     def full_disk():
         release.set()  # (the thread may finish now: close must still wait for it)
@@ -255,6 +259,72 @@ def test_close_waits_for_the_periodic_fsync_even_when_the_last_write_fails(tmp_p
     with pytest.raises(OSError, match="No space left"):
         w.close()
     assert w._file.closed and not syncing.is_alive()
+
+
+def test_the_periodic_fsyncs_share_one_thread_that_ends_with_the_writer(tmp_path, monkeypatch):
+    """One thread runs every periodic fsync (starting one per fsync kept the recording waiting for
+    it to be scheduled); close ends it, and so does collecting a writer never closed."""
+    started = []
+
+    class Counted(threading.Thread):
+        def start(self):
+            started.append(self.name)
+            super().start()
+
+    monkeypatch.setattr("replays.io.threading.Thread", Counted)
+    threads = _fake_fsync(monkeypatch)
+    w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
+    for _ in range(5):
+        w.write(episode())
+        w._syncer.idle.wait()  # the next write starts the next fsync
+    thread = w._syncer.thread
+    assert threads == ["MainThread"] + ["replay-fsync"] * 5 and started == ["replay-fsync"]
+    w.close()
+    assert not thread.is_alive() and len(read_episodes(tmp_path / "f.jsonl")) == 5
+
+    w = ReplayWriter(tmp_path / "g.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
+    w.write(episode())
+    thread = w._syncer.thread
+    del w
+    gc.collect()
+    thread.join(5)
+    assert not thread.is_alive() and len(read_episodes(tmp_path / "g.jsonl")) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_closes_its_copy_of_a_writer_whose_fsync_was_running(tmp_path, monkeypatch):
+    """The child of a fork has no fsync thread, even if the parent's was busy then: its writer
+    syncs and closes (it waited for that thread forever)."""
+    import multiprocessing
+
+    release = threading.Event()
+    _fake_fsync(monkeypatch, lambda: release.wait(30))  # the parent's periodic fsync waits through the fork
+    w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
+    w.write(episode())
+    assert not w._syncer.idle.is_set()
+    child = multiprocessing.get_context("fork").Process(target=w.close)
+    child.start()
+    child.join(20)
+    if child.is_alive():
+        child.kill()
+    release.set()
+    w.close()
+    assert child.exitcode == 0 and len(read_episodes(tmp_path / "f.jsonl")) == 1
+
+
+def test_a_thread_that_cannot_start_leaves_the_writer_able_to_close(tmp_path, monkeypatch):
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr("replays.io.threading.Thread.start", refuse)
+    w = ReplayWriter(tmp_path / "f.jsonl", Header(env_kwargs={}), fsync_every=1e-9)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        w.write(episode())  # written, then the periodic fsync could not start
+    monkeypatch.undo()
+    closing = threading.Thread(target=w.close, daemon=True)  # it waited forever for the fsync never started
+    closing.start()
+    closing.join(10)
+    assert not closing.is_alive() and w._file.closed and len(read_episodes(tmp_path / "f.jsonl")) == 1
 
 
 def test_writer_refuses_to_overwrite_when_asked_and_bad_fsync(tmp_path):

@@ -161,6 +161,19 @@ def test_a_torn_last_line_is_skipped_and_said(good, tmp_path):
     assert "fgo: warning: " in proc.stderr and "incomplete last line" in proc.stderr  # one line, as the errors
 
 
+def test_a_whole_last_line_without_its_newline_is_read(good, tmp_path):
+    """An editor or ``head -c`` dropped the file's last newline: the last episode is whole (a line
+    cut short never parses: it lacks its closing brace), so it is read, silently; a header-only
+    file without it too. A whole last line that is not an episode is refused as any other."""
+    lines = lines_of(good)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = write(tmp_path / "noeol.jsonl", lines[:-1] + [lines[-1].rstrip(b"\n")])
+        assert [e.to_json() for e in read_episodes(path)] == [e.to_json() for e in read_episodes(good)]
+        assert read_episodes(write(tmp_path / "head.jsonl", [lines[0].rstrip(b"\n")])) == []
+    assert_one_line_error(fgo_info(write(tmp_path / "bad.jsonl", lines[:-1] + [b'{"episode": 3}'])), "line 5")
+
+
 def test_empty_lines_at_the_end_are_harmless(good, tmp_path):
     """An editor's newline after the last episode: the episodes read, no error, no warning."""
     path = write(tmp_path / "edited.jsonl", lines_of(good) + [b"\n", b"\n"])

@@ -263,7 +263,7 @@ def test_an_unknown_quest_or_support_is_a_replay_error(tmp_path):
     for field, value in (("quest", "no_such_quest"), ("support", "no_such_friend")):
         bad = tmp_path / f"{field}.jsonl"
         rewrite(path, bad, lambda k, e: setattr(e, field, value) if k == 1 else None)
-        with pytest.raises(ReplayError, match=f"{bad}: .*{value}.*cannot be re-simulated"):
+        with pytest.raises(ReplayError, match=f"{bad}: episode 1: .*{value}.*cannot be re-simulated"):
             verify(bad)
 
 
