@@ -223,8 +223,8 @@ def check_new_replays(files: Iterable[Path]) -> None:
     files = list(files)
     kept = [f for f in files if f.exists()]
     if kept:
-        more = f" and {len(kept) - 1} more" if len(kept) > 1 else ""
-        raise UserError(f"{kept[0]}{more} already exist (episodes an earlier evaluation kept); keep these replays "
+        more = f" and {len(kept) - 1} more already exist" if len(kept) > 1 else " already exists"
+        raise UserError(f"{kept[0]}{more} (episodes an earlier evaluation kept); keep these replays "
                         f"in another folder, or move those files first")
     twice = {f for f in files if files.count(f) > 1}
     if twice:  # two agents or quests whose names make one file name: the second would overwrite the first

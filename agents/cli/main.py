@@ -72,6 +72,17 @@ class Parser(argparse.ArgumentParser):
         print(f"fgo: error: {message}  (see '{self.prog} --help')", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
+    def _get_values(self, action, arg_strings):
+        """Refuse an empty value given to any option or argument of text (``--out ""``, an unset
+        shell variable): as a path it would be the current folder, so ``fgo eval --out ""`` wrote
+        its report there and ``--replays ""`` kept none, silently; no text option of ``fgo`` means
+        anything by "". (argparse's one place that sees every value given; a check in each option's
+        type would miss the next option added.)"""
+        if action.type in (None, str) and action.nargs != argparse.PARSER and "" in arg_strings:
+            name = "/".join(action.option_strings) or action.metavar or action.dest
+            self.error(f"argument {name}: an empty value; give one")
+        return super()._get_values(action, arg_strings)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="fgo", description="Pendragon Gym command line")

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def count(n: int, word: str) -> str:
+    """``n`` and ``word``, plural but for one: "1 episode", "2,048 episodes"."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def print_table(rows: Sequence[dict], title: str) -> None:
     """The rows as a rich table (Markdown when rich is missing)."""
     from ..experiments.tables import COLUMNS, cell, to_markdown

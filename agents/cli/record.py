@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from .common import int_in
+from .output import count
 from .watch import add_view_arguments
 
 REPLAY_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
@@ -98,10 +99,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         env.close()
     if interrupted:
-        raise KeyboardInterrupt(f"interrupted; {env.writer.episodes} finished episodes kept in {replay} "
+        kept = count(env.writer.episodes, "finished episode")
+        raise KeyboardInterrupt(f"interrupted; {kept} kept in {replay} "
                                 f"(fgo replay info {replay})")
     if replay:
-        print(f"wrote {replay}: {env.writer.episodes} episodes ({replay.stat().st_size:,} bytes); "
+        print(f"wrote {replay}: {count(env.writer.episodes, 'episode')} ({replay.stat().st_size:,} bytes); "
               f"fgo replay info {replay}")
     return 0
 

@@ -24,7 +24,7 @@ def add_info_arguments(parser: argparse.ArgumentParser) -> None:
 def run_info(args: argparse.Namespace) -> int:
     from replays.summary import summarise
 
-    from .output import print_rows
+    from .output import count, print_rows
 
     summaries = [summarise(f) for f in args.files]  # every file is checked before anything is printed
     for s in summaries:
@@ -37,9 +37,9 @@ def run_info(args: argparse.Namespace) -> int:
         h = s.header
         if rows:
             print_rows(rows, str(s.path))
-        print(f"{s.path}: {s.episodes:,} episodes, {s.decisions:,} decisions, win rate "
-              f"{_num(100 * s.win_rate, '.0f')} %, {s.bytes:,} bytes ({_num(s.bytes_per_decision, '.1f')} "
-              f"bytes/decision)")
+        print(f"{s.path}: {count(s.episodes, 'episode')}, {count(s.decisions, 'decision')}, win rate "
+              f"{_num(100 * s.win_rate, '.0f', ' %')}, {s.bytes:,} bytes "
+              f"({_num(s.bytes_per_decision, '.1f')} bytes/decision)")
         print(f"  {h.env_id}, source {h.source}, recorded {h.created or '?'} with pendragon-gym {h.package_version}, "
               f"engine {h.engine_hash}, content {h.content_hash}")
     return 0
@@ -212,8 +212,8 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _num(value: float, fmt: str) -> str:
-    return "-" if math.isnan(value) else format(value, fmt)
+def _num(value: float, fmt: str, unit: str = "") -> str:
+    return "-" if math.isnan(value) else format(value, fmt) + unit
 
 
 ACTIONS = {

@@ -317,7 +317,7 @@ def run_on_replay(args: argparse.Namespace) -> int:
     from replays.resim import check_exact
 
     from .common import check_writable_dir
-    from .output import print_rows
+    from .output import count, print_rows
 
     replay = open_replay(args.replays)  # bad files fail before the model (and torch) loads
     if replay.header.source == "sim":
@@ -340,8 +340,8 @@ def run_on_replay(args: argparse.Namespace) -> int:
         raise ReplayError(f"{args.replays}: no finished episode to score")
     rows = [{"head": r["head"], "readings": f"{r['readings']:,}", "accuracy": f"{100 * r['accuracy']:.2f} %"}
             for r in report_rows(result)]
-    print_rows(rows, f"vision model: {result['frames']:,} screens of {result['episodes']:,} episodes, "
-                     f"look {result['look']}")
+    seen = f"{count(result['frames'], 'screen')} of {count(result['episodes'], 'episode')}"
+    print_rows(rows, f"vision model: {seen}, look {result['look']}")
     paths = write_report(result, args.report_dir)
     print(f"{args.replays}: {result['frames']:,} screens re-rendered and parsed in {result['seconds']} s "
           f"({result['frames'] / max(result['seconds'], 1e-9):.1f} screens/s); report: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 
 from agents.cli.main import SUBCOMMANDS, build_parser, main
 
@@ -22,6 +23,30 @@ def _minimal(name: str) -> list[str]:
             "watch": ["--agent", "random"], "record": ["--agent", "random", "--out", "x.gif"],
             "vision": ["eval"], "replay": ["info", "x.jsonl"], "benchmark": ["tasks"],
             "distill": ["info", "x"]}.get(name, [])
+
+
+EMPTY_VALUES = [  # each took "" as the current folder or as nothing given (exit 0) before 2026-12-08
+    ["eval", "--agent", "greedy", "--out", ""], ["eval", "--agent", "greedy", "--replays", ""],
+    ["compare", "--out", ""], ["compare", "--replays", ""], ["record", "--out", "x.jsonl", "--video", ""],
+    ["replay", "info", ""], ["replay", "verify", "a.jsonl", ""], ["vision", "eval", "--replays", ""],
+    ["pilot", "--quest", ""]]
+
+
+@pytest.mark.parametrize("argv", EMPTY_VALUES, ids=[" ".join(a) for a in EMPTY_VALUES])
+def test_an_empty_value_is_refused_naming_its_option(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(argv)
+    name = "FILE" if argv[0] == "replay" else argv[argv.index("") - 1]
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"fgo: error: argument {name}") and ": an empty value; give one" in err, err
+
+
+def test_counts_are_singular_for_one():
+    from agents.cli.output import count
+
+    assert (count(1, "episode"), count(0, "episode"), count(2048, "decision")) == ("1 episode", "0 episodes",
+                                                                                 "2,048 decisions")
 
 
 def test_quests_lists_the_catalogue(capsys):

@@ -68,7 +68,7 @@ BAD_ARGUMENTS = [
     (["play", "--quest", "nowhere"], ["nowhere"]),
     (["quests", "--content", "no/such/folder"], ["no/such/folder", "content"]),
     (["quests", "--content", "/etc/passwd"], ["/etc/passwd", "a file, not a folder"]),  # said "no such folder"
-    (["quests", "--content", ""], ["--content: the empty path"]),  # it read the current folder
+    (["quests", "--content", ""], ["--content: an empty value"]),  # it read the current folder
     (["vision", "train", "--widths", "0"], ["--widths"]),
     (["watch", "--screenshot", "shot.txt"], ["--screenshot", ".png"]),
     (["watch", "--agent", "greedy_features", "--obs-mode", "state"], ["obs_mode='features'", "--obs-mode features"]),
@@ -76,16 +76,16 @@ BAD_ARGUMENTS = [
     (["pilot", "--client", "folder", "--folder", "."], ["no .png/.jpg/.jpeg in ."]),
     (["watch", "--screenshot", "/proc/shot.png"], ["--screenshot", "no file can be made"]),
     (["replay", "verify", "x.jsonl", "--batch", "0"], ["between 1 and 1048576"]),  # not 1.04858e+06
-    (["vision", "data", "--root", ""], ["empty path"]),
-    (["demo", "--out", ""], ["output folder cannot be the empty path"]),  # it wrote in (and cleared) the cwd
+    (["vision", "data", "--root", ""], ["--root: an empty value"]),
+    (["demo", "--out", ""], ["--out: an empty value"]),  # it wrote in (and cleared) the cwd
     (["demo", "--quick", "--budget-scale", "2"], ["--budget-scale", "not with --quick"]),  # silently ignored
     (["distill", "record", "--out", "d", "--beta", "0.5"], ["--beta", "--student"]),  # silently ignored
-    (["distill", "record", "--out", "", "--quest", EASY], ["output folder cannot be the empty path"]),
-    (["benchmark", "transfer", "--out", ""], ["output folder cannot be the empty path"]),
+    (["distill", "record", "--out", "", "--quest", EASY], ["--out: an empty value"]),
+    (["benchmark", "transfer", "--out", ""], ["--out: an empty value"]),
     (["benchmark", "tasks", "--ship"], ["--ship is for fgo benchmark norms, not tasks"]),  # exit 0, ignored
     (["benchmark", "multitask", "--frozen"], ["--frozen is for fgo benchmark transfer"]),
     (["benchmark", "norms", "--tasks", "waves/1", "--all"], ["--tasks and --all"]),
-    (["min-roll", "--out", ""], ["output file cannot be the empty path"]),  # said ".: is a folder"
+    (["min-roll", "--out", ""], ["--out: an empty value"]),  # said ".: is a folder"
     (["vision", "data", "--episodes", "801"], ["--episodes", "between 1 and 800", "got 801"]),  # DataConfig's limit
     (["vision", "data", "--examples", "160000"], ["--examples", "between 0 and 159999"]),
     (["vision", "data", "--frame-sizes", "640x480"], ["--frame-sizes", "640x480", "not 16:9", "1280x720"]),
