@@ -1,6 +1,7 @@
 """Replay speed: the cost of recording, the size of a replay, reading and exact re-simulation.
 
     python benchmarks/replay_speed.py [--seconds 1.5] [--num-envs 4096] [--rounds 5]
+                                      [--interleaved-seconds 20] [--block 16]
 
 - recording overhead: ``FGOVectorEnv`` with ``num_envs`` games and a batched random legal
   policy, plain against wrapped in `replays.record.VectorRecorder` writing a ``.jsonl`` file,
@@ -13,6 +14,9 @@
   games that ended), the file write and the rest (the Python around them, and the few steps
   whose lines the call cannot write, written by two calls); the same overhead with the writer
   thread;
+- the same overhead interleaved (`interleaved`): a plain and a recorded env playing the same
+  games, stepped in alternate blocks of ``--block`` steps for ``--interleaved-seconds``; the
+  drift that moves the pairs cancels within each round;
 - bytes per decision of the recorded files, and of the same episodes written as ``.jsonl.gz``;
 - reading them (`replays.read_episodes`: decode and validate every line);
 - verifying them (`replays.resim.verify`: read, re-simulate in batches of ``num_envs``,
@@ -148,6 +152,43 @@ def recording(num_envs: int, seconds: float, rounds: int, folder: Path) -> dict:
             "plain_runs": [round(x) for x in plain], "recorded_runs": [round(x) for x in recorded]}, paths
 
 
+def interleaved(num_envs: int, seconds: float, block: int, folder: Path) -> dict:
+    """Recording overhead from two envs playing the same games (same seeds, same sampled actions),
+    one plain and one recorded, stepped in alternate blocks of ``block`` steps (which goes first
+    swapped each round) for ``seconds`` in all: the machine's drift, which moves the pairs of
+    1.5 s runs by several percent, falls on both within a fraction of a second, and both do the
+    same work but the recording. The overhead is 1 - plain time / recorded time over all
+    blocks; beside it the quartiles of the per-round ratios."""
+    recorded = VectorRecorder(FGOVectorEnv(num_envs, quest=QUESTS), folder / "interleaved.jsonl", agent_name="random")
+    envs = [FGOVectorEnv(num_envs, quest=QUESTS), recorded]
+    infos = [env.reset(seed=7)[1] for env in envs]
+    actions = np.zeros(num_envs, np.int64)
+    steps, times, ratios = [0, 0], np.zeros(2), []
+
+    def play_block(which: int, n: int) -> float:
+        env, t = envs[which], time.perf_counter()
+        for k in range(steps[which], steps[which] + n):  # the same actions in both: the same games
+            sample_legal_actions(infos[which]["action_mask"].view(np.bool_), k, actions)
+            infos[which] = env.step(actions)[4]
+        steps[which] += n
+        return time.perf_counter() - t
+
+    for which in (0, 1):  # untimed: a fresh env's first steps fault in its records
+        play_block(which, 50)
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        took = np.zeros(2)
+        for which in ((0, 1) if len(ratios) % 2 == 0 else (1, 0)):
+            took[which] = play_block(which, block)
+        times += took
+        ratios.append(took[0] / took[1])
+    envs[1].close()
+    q1, q3 = np.percentile(ratios, [25, 75])
+    return {"recording_overhead_interleaved": round(1 - times[0] / times[1], 4),
+            "interleaved_rounds": len(ratios), "interleaved_block": block,
+            "interleaved_overhead_iqr": [round(1 - q3, 4), round(1 - q1, 4)]}
+
+
 def sizes(paths: list[Path], episodes) -> dict:
     decisions = sum(len(e.actions) for e in episodes)
     size = sum(p.stat().st_size for p in paths)
@@ -166,10 +207,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.5, help="seconds of each plain or recorded run")
     parser.add_argument("--num-envs", type=int, default=4096)
     parser.add_argument("--rounds", type=int, default=5, help="pairs of plain and recorded runs, alternating")
+    parser.add_argument("--interleaved-seconds", type=float, default=20.0,
+                        help="seconds of the interleaved measure (a plain and a recorded env in alternate blocks)")
+    parser.add_argument("--block", type=int, default=16, help="steps of each block of the interleaved measure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         rec, paths = recording(args.num_envs, args.seconds, args.rounds, folder)
+        rec.update(interleaved(args.num_envs, args.interleaved_seconds, args.block, folder))
         start = time.perf_counter()
         episodes = [e for p in paths for e in read_episodes(p)]
         read_s = time.perf_counter() - start
@@ -190,6 +235,10 @@ def main() -> None:
             ("  recorded (VectorRecorder, .jsonl; best)", f"{rec['recorded_decisions_per_s']:,} decisions/s",
              f"best/best: overhead {rec['recording_overhead_best']:.1%}"),
             ("  recording overhead (median of pairs)", f"{rec['recording_overhead']:.1%}", "target <= 10 %"),
+            (f"  the same, interleaved ({rec['interleaved_block']}-step blocks)",
+             f"{rec['recording_overhead_interleaved']:.1%}",
+             f"{rec['interleaved_rounds']} rounds, their middle half "
+             f"{rec['interleaved_overhead_iqr'][0]:.1%} to {rec['interleaved_overhead_iqr'][1]:.1%}"),
             ("  the recorder's own time (median)", f"{rec['recorder_ms_per_step']} ms/step",
              f"{rec['recorder_ns_per_decision']} ns/decision, {rec['recorder_share']:.1%} of the plain env's step"),
             ("    of which (medians)", ", ".join(f"{k} {v}" for k, v in rec["recorder_parts_ms_per_step"].items()),
