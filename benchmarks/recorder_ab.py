@@ -58,8 +58,7 @@ def run(recorders: list, num_envs: int, steps: int, folder: Path) -> tuple[np.nd
     recs = [cls(FGOVectorEnv(num_envs, quest=QUESTS), folder / f"{i}.jsonl") for i, cls in enumerate(recorders)]
     infos = [r.reset(seed=1)[1] for r in recs]
     actions = np.zeros(num_envs, np.int64)
-    totals = np.zeros((len(recs), 2))
-    each = np.zeros((len(recs), max(steps - 100, 0)))
+    each = np.zeros((len(recs), 2, max(steps - 100, 0)))  # (recorder, env or recorder's part, step)
     for t in range(steps):
         for i in (range(len(recs)) if t % 2 else reversed(range(len(recs)))):  # either first in turn
             rec = recs[i]
@@ -71,11 +70,10 @@ def run(recorders: list, num_envs: int, steps: int, folder: Path) -> tuple[np.nd
             infos[i] = rec.step(actions)[4]
             del rec.env.step
             if t >= 100:
-                each[i, t - 100] = time.perf_counter() - middle
-                totals[i] += (middle - start, each[i, t - 100])
+                each[i, :, t - 100] = middle - start, time.perf_counter() - middle
     for rec in recs:
         rec.close()
-    return totals / max(steps - 100, 1), each
+    return each.mean(axis=2), each[:, 1]
 
 
 def main() -> None:

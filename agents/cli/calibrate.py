@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     for name in args.agents:  # unknown names fail here, with "did you mean", before any work
         agent_class(name)
     warn_untrained(args.agents, option="--agents")
-    args.out = check_writable_file(args.out)  # a str until here (Path("") is ".")
+    args.out = check_writable_file(args.out)
     start = time.perf_counter()
     rows = calibrate(args.episodes, args.seed, args.agents, quests=args.quests, progress=not args.no_progress)
     text = render_markdown(rows, args.episodes, args.seed, args.agents, args.quests)

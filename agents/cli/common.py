@@ -144,18 +144,9 @@ def default_out(parent: str | Path, kind: str) -> Path:
     return out
 
 
-def _check_not_empty(path: str | Path, what: str) -> None:
-    """Path("") is the current folder: an empty --out would write there (and a demo clears its
-    own sub-folders), so it is refused."""
-    if not str(path):
-        from ..errors import UserError
-
-        raise UserError(f"an output {what} cannot be the empty path (it would be the current folder); give one")
-
-
 def check_writable_dir(path: str | Path) -> Path:
-    """``path``'s nearest existing parent is a writable folder (refused before any work starts)."""
-    _check_not_empty(path, "folder")
+    """``path``'s nearest existing parent is a writable folder (refused before any work starts;
+    an empty path, which would be the current folder, is refused by the parser: `main.Parser`)."""
     p = Path(path)
     probe = p
     while not probe.exists():
@@ -173,7 +164,6 @@ def check_writable_dir(path: str | Path) -> Path:
 
 def check_output_dir(path: str | Path) -> Path:
     """``path`` is (or can be made) a folder to write into: refused before any work starts."""
-    _check_not_empty(path, "folder")
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise NotADirectoryError(20, "is a file, not a folder", str(p))
@@ -185,7 +175,6 @@ def check_writable_file(path: str | Path) -> Path:
     (if any) takes writes. Refused before any work starts, so a later output's failure cannot
     cost an earlier one (``fgo record --out kept.jsonl --video folder.gif`` overwrote the replay,
     then failed)."""
-    _check_not_empty(path, "file")
     p = Path(path)
     if p.is_dir():
         raise IsADirectoryError(21, "is a folder, not a file", str(p))

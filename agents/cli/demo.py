@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
                         f"{'--quick' if args.quick else '--scripted-only'}")
     if args.quests:
         check_quests(args.quests)
-    args.out = check_writable_dir(args.out)  # a str: Path("") would be the current folder
+    args.out = check_writable_dir(args.out)
     for suffix in (".md", ".csv", ".json"):  # the scripted table's files, said before its minutes of games
         check_writable_file(args.out / f"scripted{suffix}")
     start = time.perf_counter()

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--rolls: a list of {', '.join(DAMAGE_ROLLS)} starting with min, got {','.join(args.rolls)}")
     if args.quests:
         check_quests(args.quests)
-    args.out = check_writable_file(args.out)  # a str until here (Path("") is ".")
+    args.out = check_writable_file(args.out)
     warn_untrained(args.agents, option="--agents")
     start = time.perf_counter()
     rows = min_roll_report(args.episodes, args.seed, args.agents, args.quests, args.rolls,
